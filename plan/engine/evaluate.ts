@@ -1,0 +1,262 @@
+/**
+ * Evaluates a CrossGuard policy pack over a captured graph with the analyzer's own code.
+ *
+ * The RPC handlers of @pulumi/policy's analyzer server are called directly with the requests the
+ * Pulumi engine would send: `analyze` once per resource with its (checked) inputs, `analyzeStack`
+ * once with every resource's outputs, parent, dependencies and property dependencies. Reading an
+ * unknown value, `notApplicable`, enforcement-level handling and message formatting are therefore
+ * the real analyzer's. Pack config is resolved as the CLI resolves `--policy-pack-config`: schema
+ * defaults, then the file's values, validated against each policy's JSON schema.
+ */
+import Ajv from "ajv";
+import * as structproto from "google-protobuf/google/protobuf/struct_pb";
+import { get as levenshtein } from "fast-levenshtein";
+import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation } from "./types";
+import { stripUndefined } from "./wire";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const server = require("@pulumi/policy/server");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
+
+export interface EvaluateOptions {
+    /** The parsed `--policy-pack-config` JSON: `{ all?: level | {...}, "<policy>": level | { enforcementLevel?, ...props } }`. */
+    policyConfig?: Record<string, unknown>;
+    /** The pack's default enforcement level (PolicyPack `enforcementLevel`); default "advisory". */
+    packEnforcementLevel?: EnforcementLevel;
+    /** Stack tags visible to policies. Default none. */
+    stackTags?: Record<string, string>;
+    packName?: string;
+    packVersion?: string;
+    /** Called after each policy phase with counts (progress reporting). */
+    onProgress?: (done: number, total: number) => void;
+}
+
+export class PolicyConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`invalid policy pack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}
+
+const LEVELS: EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+const LEVEL_FROM_PROTO: Record<number, Violation["enforcementLevel"]> = { 0: "advisory", 1: "mandatory", 3: "remediate" };
+
+export interface ResolvedPolicyConfig {
+    enforcementLevel: EnforcementLevel;
+    properties: Record<string, unknown>;
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = levenshtein(name, c);
+        if (d < bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Resolves each policy's enforcement level and config properties as the Pulumi CLI does. */
+export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = {}): Map<string, ResolvedPolicyConfig> {
+    const raw = opts.policyConfig ?? {};
+    const problems: string[] = [];
+    const names = policies.map((p) => p.name);
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+
+    const levelOf = (key: string, value: unknown): EnforcementLevel | undefined => {
+        const level = typeof value === "string" ? value : (value as any)?.enforcementLevel;
+        if (level === undefined) {
+            return undefined;
+        }
+        if (!LEVELS.includes(level)) {
+            problems.push(`${key}: enforcement level ${JSON.stringify(level)} is not one of ${LEVELS.join(", ")}`);
+            return undefined;
+        }
+        return level;
+    };
+
+    for (const key of Object.keys(raw)) {
+        if (key !== "all" && !names.includes(key)) {
+            const hint = closest(key, names);
+            problems.push(`${key}: no policy of that name in the pack${hint ? ` (did you mean "${hint}"?)` : ""}`);
+        }
+    }
+    const allLevel = levelOf("all", raw.all);
+
+    const resolved = new Map<string, ResolvedPolicyConfig>();
+    for (const p of policies) {
+        const entry = raw[p.name];
+        const level = levelOf(p.name, entry) ?? allLevel ?? p.enforcementLevel ?? opts.packEnforcementLevel ?? "advisory";
+        const properties: Record<string, unknown> = {};
+        if (entry !== null && typeof entry === "object") {
+            for (const [k, v] of Object.entries(entry)) {
+                if (k !== "enforcementLevel") {
+                    properties[k] = v;
+                }
+            }
+        }
+        if (p.configSchema) {
+            const schema = { type: "object", ...p.configSchema };
+            const validate = ajv.compile(schema);
+            if (!validate(properties)) {
+                for (const e of validate.errors ?? []) {
+                    problems.push(`${p.name}${e.instancePath.replace(/\//g, ".")}: ${e.message}${e.params && (e.params as any).additionalProperty ? ` (${(e.params as any).additionalProperty})` : ""}`);
+                }
+            }
+        } else if (Object.keys(properties).length > 0) {
+            problems.push(`${p.name}: takes no configuration, got ${Object.keys(properties).join(", ")}`);
+        }
+        resolved.set(p.name, { enforcementLevel: level, properties });
+    }
+    if (problems.length > 0) {
+        throw new PolicyConfigError(problems);
+    }
+    return resolved;
+}
+
+function freezeTags(tags: Record<string, string>): ReadonlyMap<string, string> {
+    return Object.freeze(new Map(Object.entries(tags)));
+}
+
+/** A copy of the policy whose level is resolved and whose validations see our config and tags. */
+function bindPolicy(p: Policy, cfg: ResolvedPolicyConfig, stackTags: ReadonlyMap<string, string>): Policy {
+    const bind = <A extends ResourceValidationArgs | StackValidationArgs>(fn: (args: A, report: any) => any) => {
+        const wrapped = (args: A, report: any) => fn({ ...args, getConfig: () => ({ ...cfg.properties }), stackTags } as A, report);
+        // Keep the type marker the analyzer uses for its not-applicable fast path.
+        (wrapped as any).__pulumiType = (fn as any).__pulumiType;
+        return wrapped;
+    };
+    const copy: any = { ...p, enforcementLevel: cfg.enforcementLevel };
+    if ("validateResource" in p && p.validateResource) {
+        copy.validateResource = Array.isArray(p.validateResource) ? p.validateResource.map(bind) : bind(p.validateResource as any);
+    }
+    if ("validateStack" in p && p.validateStack) {
+        copy.validateStack = bind(p.validateStack as any);
+    }
+    return copy;
+}
+
+function struct(v: Record<string, any>): any {
+    return structproto.Struct.fromJavaScript(stripUndefined(v));
+}
+
+function options(r: CapturedResource): any {
+    const o = new analyzerproto.AnalyzerResourceOptions();
+    o.setProtect(r.protect);
+    o.setIgnorechangesList(r.ignoreChanges);
+    o.setAliasesList(r.aliases);
+    o.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
+    o.setDeletebeforereplace(r.deleteBeforeReplace);
+    o.setDeletebeforereplacedefined(r.deleteBeforeReplace);
+    if (r.parent) {
+        o.setParent(r.parent);
+    }
+    return o;
+}
+
+function providerOf(r: CapturedResource, run: ProgramRun, useOutputs: boolean): any {
+    if (!r.provider) {
+        return undefined;
+    }
+    const urn = r.provider.split("::").slice(0, -1).join("::");
+    const p = run.byUrn.get(urn);
+    if (!p) {
+        return undefined;
+    }
+    const msg = new analyzerproto.AnalyzerProviderResource();
+    msg.setType(p.type);
+    msg.setName(p.name);
+    msg.setUrn(p.urn);
+    msg.setProperties(struct(useOutputs ? p.wireOutputs : p.wireInputs));
+    return msg;
+}
+
+function call(fn: any, request: any): Promise<any> {
+    return new Promise((resolve, reject) => {
+        fn({ request }, (err: any, resp: any) => (err ? reject(err) : resolve(resp)));
+    });
+}
+
+function collect(resp: any, defaultUrn: string | undefined, out: Evaluation): void {
+    for (const d of resp.getDiagnosticsList()) {
+        out.violations.push({
+            policy: d.getPolicyname(),
+            enforcementLevel: LEVEL_FROM_PROTO[d.getEnforcementlevel()] ?? "advisory",
+            message: d.getMessage(),
+            urn: d.getUrn() || defaultUrn,
+        });
+    }
+    for (const na of resp.getNotApplicableList?.() ?? []) {
+        const entry: NotApplicable = { policy: na.getPolicyName(), reason: na.getReason() };
+        if (defaultUrn) {
+            entry.urn = defaultUrn;
+        }
+        out.notApplicable.push(entry);
+    }
+}
+
+/** Evaluates `policies` over `run` and returns violations as the CrossGuard analyzer reports them. */
+export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts: EvaluateOptions = {}): Promise<Evaluation> {
+    const config = resolvePolicyConfig(policies, opts);
+    const tags = freezeTags(opts.stackTags ?? {});
+    const bound = policies.map((p) => bindPolicy(p, config.get(p.name)!, tags));
+    const packName = opts.packName ?? "hardened-build-fleet";
+    const packVersion = opts.packVersion ?? "0.0.0";
+    const packLevel = opts.packEnforcementLevel ?? "advisory";
+    const analyze = server.makeAnalyzeRpcFun(packName, packVersion, packLevel, bound);
+    const analyzeStack = server.makeAnalyzeStackRpcFun(packName, packVersion, packLevel, bound);
+
+    const result: Evaluation = { violations: [], notApplicable: [] };
+    // The engine analyzes every resource it registers except the root stack.
+    const analyzed = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    const total = analyzed.length + 1;
+    let done = 0;
+    for (const r of analyzed) {
+        const req = new analyzerproto.AnalyzeRequest();
+        req.setType(r.type);
+        req.setName(r.name);
+        req.setUrn(r.urn);
+        req.setProperties(struct(r.wireInputs));
+        req.setOptions(options(r));
+        const provider = providerOf(r, run, false);
+        if (provider) {
+            req.setProvider(provider);
+        }
+        collect(await call(analyze, req), r.urn, result);
+        opts.onProgress?.(++done, total);
+    }
+
+    const stackReq = new analyzerproto.AnalyzeStackRequest();
+    stackReq.setResourcesList(
+        run.resources.map((r) => {
+            const msg = new analyzerproto.AnalyzerResource();
+            msg.setType(r.type);
+            msg.setName(r.name);
+            msg.setUrn(r.urn);
+            msg.setProperties(struct(r.wireOutputs));
+            msg.setOptions(options(r));
+            if (r.parent) {
+                msg.setParent(r.parent);
+            }
+            msg.setDependenciesList(r.dependencies);
+            const deps = msg.getPropertydependenciesMap();
+            for (const [k, urns] of Object.entries(r.propertyDependencies)) {
+                const pd = new analyzerproto.AnalyzerPropertyDependencies();
+                pd.setUrnsList(urns);
+                deps.set(k, pd);
+            }
+            const provider = providerOf(r, run, true);
+            if (provider) {
+                msg.setProvider(provider);
+            }
+            return msg;
+        }),
+    );
+    collect(await call(analyzeStack, stackReq), undefined, result);
+    opts.onProgress?.(++done, total);
+    return result;
+}

@@ -1,0 +1,210 @@
+/**
+ * A resource monitor for Pulumi's runtime mocks that records the full resource graph.
+ *
+ * The stock MockMonitor drops parent, dependencies, property dependencies, provider and resource
+ * options, and builds URNs from the immediate parent only. This one reads them from each
+ * registration request, builds URNs the way the engine does (full parent type chain, stack type
+ * omitted) and answers with provider-aware outputs from the provider model.
+ */
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as structproto from "google-protobuf/google/protobuf/struct_pb";
+import { modelInvoke } from "./invokeModel";
+import { lastSegment, modelResource } from "./providerModel";
+import { CapturedInvoke, CapturedResource, UNKNOWN } from "./types";
+import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const provproto = require("@pulumi/pulumi/proto/provider_pb");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const resproto = require("@pulumi/pulumi/proto/resource_pb");
+
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
+export interface GraphMonitorOptions {
+    project: string;
+    stack: string;
+    preview: boolean;
+    /** Stack config, for provider defaults (gcp:project, gcp:region). */
+    config: Record<string, string>;
+    /** Called after each registration (progress reporting). */
+    onRegister?: (count: number) => void;
+}
+
+type Callback = (err: any, resp?: any) => void;
+
+export class GraphMonitor extends MockMonitor {
+    readonly captured: CapturedResource[] = [];
+    readonly byUrn = new Map<string, CapturedResource>();
+    readonly byId = new Map<string, CapturedResource>();
+    readonly invokes: CapturedInvoke[] = [];
+    /** Qualified type chain per URN, to build child URNs as the engine does. */
+    private readonly qualifiedTypes = new Map<string, string>();
+
+    constructor(private readonly opts: GraphMonitorOptions) {
+        super({
+            newResource: () => {
+                throw new Error("GraphMonitor answers registrations itself");
+            },
+            call: () => {
+                throw new Error("GraphMonitor answers invokes itself");
+            },
+        });
+    }
+
+    private urnFor(parent: string, type: string, name: string): { urn: string; qualified: string } {
+        const parentQualified = parent ? this.qualifiedTypes.get(parent) : undefined;
+        const qualified = parentQualified && parentQualified !== STACK_TYPE ? `${parentQualified}$${type}` : type;
+        return { urn: `urn:pulumi:${this.opts.stack}::${this.opts.project}::${qualified}::${name}`, qualified };
+    }
+
+    /** Provider defaults: an explicit provider's inputs, then stack config, then mock values. */
+    private providerDefaults(type: string, providerRef: string): { project: string; region: string } {
+        const providerUrn = providerRef ? providerRef.split("::").slice(0, -1).join("::") : "";
+        const providerInputs = providerUrn ? this.byUrn.get(providerUrn)?.inputs ?? {} : {};
+        const pkg = type.split(":")[0];
+        return {
+            project: providerInputs.project ?? this.opts.config[`${pkg}:project`] ?? this.opts.config["gcp:project"] ?? "mock-project",
+            region: providerInputs.region ?? this.opts.config[`${pkg}:region`] ?? this.opts.config["gcp:region"] ?? "us-central1",
+        };
+    }
+
+    private record(req: any, custom: boolean, importId: string): CapturedResource {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        const { urn, qualified } = this.urnFor(parent, type, name);
+        this.qualifiedTypes.set(urn, qualified);
+
+        const rawInputs = (req.getObject?.() ?? req.getProperties?.())?.toJavaScript() ?? {};
+        let wireInputs: Record<string, any> = toAnalyzerWire(rawInputs);
+        let inputs: Record<string, any> = toPlain(rawInputs);
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap?.()?.forEach((v: any, k: string) => {
+            propertyDependencies[k] = v.getUrnsList();
+        });
+        const providerRef: string = req.getProvider?.() ?? "";
+
+        let id = "";
+        let outputs: Record<string, any> = {};
+        if (custom) {
+            const defaults = this.providerDefaults(type, providerRef);
+            const model = modelResource({ urn, type, name, inputs, preview: this.opts.preview, ...defaults });
+            id = importId || model.id;
+            outputs = model.state;
+            // Analyzers see checked inputs: the provider's defaults (auto-names, project) filled in.
+            for (const [k, v] of Object.entries(model.defaults)) {
+                if (inputs[k] === undefined || k === "metadata") {
+                    wireInputs = { ...wireInputs, [k]: v };
+                    inputs = { ...inputs, [k]: v };
+                }
+            }
+        }
+
+        const res: CapturedResource = {
+            urn,
+            type,
+            name,
+            custom,
+            id,
+            inputs,
+            outputs,
+            wireInputs,
+            wireOutputs: custom ? wireOutputsFor(wireInputs, outputs, inputs) : {},
+            parent: parent || undefined,
+            dependencies: req.getDependenciesList?.() ?? [],
+            propertyDependencies,
+            provider: providerRef || undefined,
+            protect: req.getProtect?.() === true,
+            retainOnDelete: req.getRetainondelete?.() === true,
+            deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
+            ignoreChanges: req.getIgnorechangesList?.() ?? [],
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+            aliases: req.getAliasurnsList?.() ?? [],
+        };
+        this.captured.push(res);
+        this.byUrn.set(urn, res);
+        if (id && id !== UNKNOWN) {
+            this.byId.set(id, res);
+        }
+        this.opts.onRegister?.(this.captured.length);
+        return res;
+    }
+
+    async registerResource(req: any, callback: Callback): Promise<void> {
+        try {
+            const res = this.record(req, req.getCustom(), req.getImportid?.() ?? "");
+            const resp = new resproto.RegisterResourceResponse();
+            resp.setUrn(res.urn);
+            // An empty id tells the runtime the id is unknown (preview).
+            resp.setId(res.id === UNKNOWN ? "" : res.id);
+            resp.setObject(structproto.Struct.fromJavaScript(stripUndefined(res.wireOutputs)));
+            callback(null, resp);
+        } catch (err) {
+            callback(err);
+        }
+    }
+
+    async readResource(req: any, callback: Callback): Promise<void> {
+        try {
+            const res = this.record(req, true, req.getId?.() ?? "");
+            const resp = new resproto.ReadResourceResponse();
+            resp.setUrn(res.urn);
+            resp.setProperties(structproto.Struct.fromJavaScript(stripUndefined(res.wireOutputs)));
+            callback(null, resp);
+        } catch (err) {
+            callback(err);
+        }
+    }
+
+    registerResourceOutputs(req: any, callback: Callback): void {
+        try {
+            const res = this.byUrn.get(req.getUrn());
+            if (res) {
+                const raw = req.getOutputs()?.toJavaScript() ?? {};
+                res.wireOutputs = toAnalyzerWire(raw);
+                res.outputs = toPlain(raw);
+            }
+            callback(null, {});
+        } catch (err) {
+            callback(err);
+        }
+    }
+
+    async invoke(req: any, callback: Callback): Promise<void> {
+        try {
+            const token: string = req.getTok();
+            const args = toPlain(req.getArgs()?.toJavaScript() ?? {});
+            let result: Record<string, any>;
+            if (token === "pulumi:pulumi:getResource") {
+                const res = this.byUrn.get(args.urn);
+                if (!res) {
+                    throw new Error(`unknown resource ${args.urn}`);
+                }
+                result = { urn: res.urn, id: res.id, state: res.wireOutputs };
+            } else {
+                this.invokes.push({ token, args });
+                const defaults = this.providerDefaults(token, req.getProvider?.() ?? "");
+                result = modelInvoke({ token, args, byId: this.byId, ...defaults });
+            }
+            const resp = new provproto.InvokeResponse();
+            resp.setReturn(structproto.Struct.fromJavaScript(stripUndefined(result)));
+            callback(null, resp);
+        } catch (err) {
+            callback(err);
+        }
+    }
+}
+
+/**
+ * Outputs in wire form: inputs keep their wire encoding (secrets stay secret), values the provider
+ * added are plain. Secret inputs stay secret in the outputs, as providers return them.
+ */
+function wireOutputsFor(wireInputs: Record<string, any>, outputs: Record<string, any>, inputs: Record<string, any>): Record<string, any> {
+    const out: Record<string, any> = {};
+    for (const [k, v] of Object.entries(outputs)) {
+        out[k] = k in wireInputs && v === inputs[k] ? wireInputs[k] : v;
+    }
+    return out;
+}
+
+export { lastSegment };

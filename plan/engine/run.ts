@@ -1,0 +1,179 @@
+/**
+ * Runs a Pulumi program offline under the runtime mocks and captures the resource graph.
+ *
+ * Runs are serialised: the Pulumi runtime keeps global state, so two programs cannot register at
+ * once in one process.
+ */
+import * as path from "path";
+import * as pulumiRuntime from "@pulumi/pulumi/runtime";
+import { GraphMonitor } from "./monitor";
+import { loadStackConfig, normaliseConfig } from "./stackConfig";
+import { CapturedLog, ProgramRun } from "./types";
+import { toPlain } from "./wire";
+
+export interface RunOptions {
+    /** Project name; default: from the config file's Pulumi.yaml, else "hardened-build-fleet". */
+    project?: string;
+    /** Stack name; default: from the config file name, else "test". */
+    stack?: string;
+    /** Stack config, keys with or without namespace; values may be objects (structured config). */
+    config?: Record<string, unknown>;
+    /** A `Pulumi.<stack>.yaml`; `config` entries override it. */
+    configFile?: string;
+    /** Evaluate as a first `pulumi preview` would: computed outputs unknown. Default false. */
+    preview?: boolean;
+    /** Return the run with `error` set instead of rejecting when the program throws. Default false. */
+    allowError?: boolean;
+    /** Progress callback, called with the number of resources registered so far. */
+    onRegister?: (count: number) => void;
+}
+
+export type Program = string | (() => unknown);
+
+/** Thrown when a program fails; carries what was registered before the failure. */
+export class ProgramError extends Error {
+    constructor(readonly cause: unknown, readonly run: ProgramRun) {
+        super(`program failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    }
+}
+
+// Internal runtime modules (their typings omit the @internal functions used here).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const state = require("@pulumi/pulumi/runtime/state");
+
+let queue: Promise<unknown> = Promise.resolve();
+const loadedPrograms = new Set<string>();
+
+/** Runs `program` (a function, or a path to a .ts/.js Pulumi program) and returns its graph. */
+export function runProgram(program: Program, opts: RunOptions = {}): Promise<ProgramRun> {
+    const next = queue.then(() => runExclusive(program, opts));
+    queue = next.catch(() => undefined);
+    return next;
+}
+
+function resolveConfig(opts: RunOptions): { project: string; stack: string; values: Record<string, string>; secretKeys: string[] } {
+    const fromFile = opts.configFile ? loadStackConfig(opts.configFile, opts.project) : undefined;
+    const project = opts.project ?? fromFile?.project ?? "hardened-build-fleet";
+    const stack = opts.stack ?? fromFile?.stack ?? "test";
+    const extra = normaliseConfig(project, opts.config ?? {});
+    return {
+        project,
+        stack,
+        values: { ...(fromFile?.values ?? {}), ...extra.values },
+        secretKeys: [...(fromFile?.secretKeys ?? []), ...extra.secretKeys],
+    };
+}
+
+function ensureTypeScript(file: string): void {
+    if (!/\.tsx?$/.test(file) || (process as any)[Symbol.for("ts-node.register.instance")]) {
+        return;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+}
+
+/** Loads a program module the way the Pulumi Node.js host does: call an exported function, else use the exports. */
+async function loadProgram(file: string): Promise<unknown> {
+    const resolved = require.resolve(path.resolve(file));
+    ensureTypeScript(resolved);
+    // A module caches its side effects: forget earlier loads so each run registers afresh.
+    for (const p of loadedPrograms) {
+        delete require.cache[p];
+    }
+    const before = new Set(Object.keys(require.cache));
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        let exported = require(resolved);
+        if (exported && exported.__esModule && typeof exported.default === "function") {
+            exported = exported.default;
+        }
+        return typeof exported === "function" ? await exported() : exported;
+    } finally {
+        for (const p of Object.keys(require.cache)) {
+            if (!before.has(p) && !p.includes(`${path.sep}node_modules${path.sep}`)) {
+                loadedPrograms.add(p);
+            }
+        }
+        loadedPrograms.add(resolved);
+    }
+}
+
+const LOG_PREFIX = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/;
+
+async function runExclusive(program: Program, opts: RunOptions): Promise<ProgramRun> {
+    const cfg = resolveConfig(opts);
+    const preview = opts.preview ?? false;
+    const monitor = new GraphMonitor({ project: cfg.project, stack: cfg.stack, preview, config: cfg.values, onRegister: opts.onRegister });
+
+    settings.setMockOptions(monitor as any, cfg.project, cfg.stack, preview);
+    const store = state.getStore();
+    // The same feature set `setMocks` announces: secrets and resource references travel on the wire.
+    store.supportsSecrets = true;
+    store.supportsResourceReferences = true;
+    store.supportsOutputValues = false;
+    store.supportsDeletedWith = true;
+    store.supportsAliasSpecs = true;
+    pulumiRuntime.setAllConfig(cfg.values, cfg.secretKeys);
+
+    // Without an engine, pulumi.log writes "<severity>: [runtime] msg" to the console: capture it.
+    const logs: CapturedLog[] = [];
+    const original = { log: console.log, warn: console.warn, error: console.error };
+    const capture = (fallback: (...a: any[]) => void) => (...args: any[]) => {
+        const m = typeof args[0] === "string" && args.length === 1 ? LOG_PREFIX.exec(args[0]) : null;
+        if (m) {
+            logs.push({ severity: m[1] as CapturedLog["severity"], message: m[2] });
+        } else {
+            fallback.apply(console, args);
+        }
+    };
+    console.log = capture(original.log);
+    console.warn = capture(original.warn);
+    console.error = capture(original.error);
+    // Registration failures surface as rejected output promises nobody awaits.
+    const stray: unknown[] = [];
+    const onRejection = (reason: unknown) => stray.push(reason);
+    process.on("unhandledRejection", onRejection);
+
+    let outputs: Record<string, any> = {};
+    let error: unknown;
+    try {
+        const init = typeof program === "function" ? program : () => loadProgram(program);
+        outputs = toPlain(await pulumiRuntime.runInPulumiStack(async () => (await init()) as any)) ?? {};
+    } catch (err) {
+        error = err;
+    } finally {
+        try {
+            await settings.waitForRPCs();
+        } catch (err) {
+            error = error ?? err;
+        }
+        // Let rejected registration promises reach the handler before it is removed.
+        await new Promise((resolve) => setImmediate(resolve));
+        process.off("unhandledRejection", onRejection);
+        Object.assign(console, original);
+    }
+    if (error === undefined && stray.length > 0) {
+        error = stray[0];
+    }
+    if (error === undefined && logs.some((l) => l.severity === "error")) {
+        error = new Error(logs.filter((l) => l.severity === "error").map((l) => l.message).join("\n"));
+    }
+
+    const run: ProgramRun = {
+        project: cfg.project,
+        stack: cfg.stack,
+        preview,
+        resources: monitor.captured,
+        byUrn: monitor.byUrn,
+        outputs,
+        invokes: monitor.invokes,
+        logs,
+        error,
+    };
+    if (error !== undefined && !opts.allowError) {
+        throw new ProgramError(error, run);
+    }
+    return run;
+}
