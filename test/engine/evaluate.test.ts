@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { Policy, validateResourceOfType } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { evaluatePolicies, PolicyConfigError, runProgram } from "../../plan/engine";
 
 // Small policies exercising the analyzer semantics; the real pack is tested elsewhere.
-const noExternalIp: Policy = {
+const noExternalIp: ResourceValidationPolicy = {
     name: "no-external-ip",
     description: "No external IPs.",
     enforcementLevel: "mandatory",
@@ -15,7 +15,7 @@ const noExternalIp: Policy = {
     }),
 };
 
-const maxDisks: Policy = {
+const maxDisks: ResourceValidationPolicy = {
     name: "max-disks",
     description: "Disk count bound.",
     enforcementLevel: "advisory",
@@ -28,7 +28,7 @@ const maxDisks: Policy = {
     }),
 };
 
-const memberIsKnown: Policy = {
+const memberIsKnown: StackValidationPolicy = {
     name: "member-read",
     description: "Reads a member that may be unknown.",
     enforcementLevel: "mandatory",
@@ -48,7 +48,7 @@ const memberIsKnown: Policy = {
     },
 };
 
-const tagged: Policy = {
+const tagged: StackValidationPolicy = {
     name: "needs-tag",
     description: "Needs the owner stack tag.",
     enforcementLevel: "mandatory",

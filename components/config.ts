@@ -1,0 +1,15 @@
+/**
+ * The validated stack config model (CONFIG.md): one typed FleetConfig for the whole fleet, read
+ * from `hardened-build-fleet:*` stack config or passed as raw args. Every problem is reported at
+ * once in a FleetConfigError, before any resource is registered.
+ */
+export type {
+    ConfigIssue, EgressAllowList, FleetConfig, FleetConfigValidation, PoolConfig, RunnerBackend, SignerConfig,
+} from "./config/model";
+export { FleetConfigError, formatIssue } from "./config/issues";
+export { parseFleetConfig, validateFleetConfig } from "./config/validate";
+export { readFleetConfig, readRawFleetConfig } from "./config/read";
+export {
+    CONFIG_NAMESPACE, DEFAULTS as FLEET_CONFIG_DEFAULTS, FLEET_CONFIG_KEYS, FLEET_CONFIG_SCHEMA, MAX_BUILD_DURATION_SECONDS,
+} from "./config/schema";
+export { ASYMMETRIC_SIGN_ALGORITHMS, PROTECTION_LEVELS } from "./config/kms";

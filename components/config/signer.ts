@@ -1,0 +1,82 @@
+/** Validation and normalisation of the `signer` block (I8 HSM key, I10 enclave isolation). */
+import { FieldReader, RawObject } from "./fields";
+import { IssueCollector } from "./issues";
+import { ASYMMETRIC_SIGN_ALGORITHMS, PROTECTION_LEVELS } from "./kms";
+import { SignerConfig } from "./model";
+import { iamMemberProblem, suggestion } from "./names";
+import { checkSubnetSize, NamedRange, readCidr } from "./ranges";
+import { DEFAULTS, SIGNER_KEYS } from "./schema";
+
+export interface SignerParse {
+    /** Set only when the signer block has no issues. */
+    config?: SignerConfig;
+    range?: NamedRange;
+}
+
+/** Longest retention a GCS bucket retention policy accepts (about 100 years). */
+const MAX_RETENTION_DAYS = 36500;
+
+export function validateSigner(issues: IssueCollector, raw: RawObject, path: string): SignerParse {
+    const result: SignerParse = {};
+    const issuesBefore = issues.issues.length;
+    const f = new FieldReader(issues, raw, path);
+    f.checkKeys(SIGNER_KEYS);
+
+    const keyAlgorithm = f.string("keyAlgorithm", { example: DEFAULTS.keyAlgorithm }) ?? DEFAULTS.keyAlgorithm;
+    if (!ASYMMETRIC_SIGN_ALGORITHMS.includes(keyAlgorithm)) {
+        issues.add(
+            f.pathOf("keyAlgorithm"),
+            keyAlgorithm,
+            "is not a Cloud KMS ASYMMETRIC_SIGN algorithm",
+            `${suggestion(keyAlgorithm, ASYMMETRIC_SIGN_ALGORITHMS, "ASYMMETRIC_SIGN algorithms")} (the recommended one is ${DEFAULTS.keyAlgorithm})`,
+        );
+    }
+
+    const allowSoftwareKey = f.boolean("allowSoftwareKeyForDevelopment", false);
+    const protectionLevel = f.string("protectionLevel", { example: DEFAULTS.protectionLevel }) ?? DEFAULTS.protectionLevel;
+    if (!PROTECTION_LEVELS.includes(protectionLevel)) {
+        issues.add(f.pathOf("protectionLevel"), protectionLevel, "is not a Cloud KMS protection level", suggestion(protectionLevel, PROTECTION_LEVELS, "protection levels"));
+    } else if (protectionLevel !== "HSM") {
+        if (!allowSoftwareKey) {
+            issues.add(
+                f.pathOf("protectionLevel"),
+                protectionLevel,
+                "the provenance signing key must be HSM-backed (I8, SLSA Build L3)",
+                `use protectionLevel: HSM, or for a development stack only set ${path}.allowSoftwareKeyForDevelopment: true`,
+            );
+        } else {
+            issues.warn(f.pathOf("protectionLevel"), protectionLevel, "the signing key is not HSM-backed (allowSoftwareKeyForDevelopment); provenance from this stack does not meet SLSA Build L3");
+        }
+    }
+
+    const serviceImage = f.string("serviceImage", { required: true, example: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.4.2" });
+
+    const cidr = readCidr(f, "cidr", { required: true, example: "10.200.0.0/28" });
+    if (cidr !== undefined && checkSubnetSize(issues, f.pathOf("cidr"), cidr)) {
+        result.range = { path: f.pathOf("cidr"), range: cidr, owner: "signer" };
+    }
+
+    const verifiers: string[] = [];
+    f.stringArray("verifiers", "group:release-verifiers@example.com").forEach((member, i) => {
+        const problem = iamMemberProblem(member);
+        const itemPath = `${f.pathOf("verifiers")}[${i}]`;
+        if (problem !== undefined) {
+            issues.add(itemPath, member, problem, "use a member such as group:release-verifiers@example.com or serviceAccount:verifier@proj.iam.gserviceaccount.com; the public key is exported as a stack output for everyone else");
+        } else if (verifiers.includes(member)) {
+            issues.add(itemPath, member, "is listed twice", "remove the duplicate");
+        } else {
+            verifiers.push(member);
+        }
+    });
+
+    const provenanceRetentionDays = f.integer("provenanceRetentionDays", { min: 1, max: MAX_RETENTION_DAYS, example: String(DEFAULTS.provenanceRetentionDays) })
+        ?? DEFAULTS.provenanceRetentionDays;
+
+    if (issues.issues.length === issuesBefore && serviceImage !== undefined && cidr !== undefined) {
+        result.config = {
+            keyAlgorithm, protectionLevel, allowSoftwareKeyForDevelopment: allowSoftwareKey, serviceImage, cidr: cidr.cidr,
+            verifiers, provenanceRetentionDays,
+        };
+    }
+    return result;
+}

@@ -1,0 +1,282 @@
+/**
+ * `SignerEnclave`: the provenance signer of the fleet. An HSM signing key usable only by a dedicated signer
+ * identity, the Cloud Run service that runs as that identity on an isolated network, the provenance bucket
+ * only it writes, and KMS data-access audit logs. Invariants I8, I9, I10, I12.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as ipaddr from "ipaddr.js";
+import { IsolatedNetwork, parseIpv4Cidr, throwIfProblems, validateIsolatedNetworkArgs } from "./isolatedNetwork";
+import { roleLabels } from "./labels";
+import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
+import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SIGNING_ALGORITHMS } from "./signerKey";
+
+export const INVOKER_ROLE = "roles/run.invoker";
+/** Direct VPC egress needs a subnet of at least /26. */
+export const MAX_SIGNER_SUBNET_PREFIX = 26;
+/** Longest enclave name: its network is `${name}-net`, which must fit the network name limit. */
+export const MAX_SIGNER_NAME_LENGTH = 36;
+/** Environment variables the signer service reads (names only; the values are resource names, never secrets). */
+export const SIGNER_ENV = { keyVersion: "SIGNER_KMS_KEY_VERSION", algorithm: "SIGNER_KEY_ALGORITHM", bucket: "PROVENANCE_BUCKET" } as const;
+
+export interface SignerEnclaveArgs {
+    /** Project of the enclave (key, identity, service, bucket, network). A project of its own is recommended (I10). Required. */
+    project: pulumi.Input<string>;
+    /** Region of the key ring, service, bucket and subnet. Required. */
+    region: pulumi.Input<string>;
+    /** IPv4 range of the enclave's own `IsolatedNetwork` (role "signer"), /26 or larger for Direct VPC egress. Required. */
+    cidr: string;
+    /** Container image of the signer service. Required. */
+    serviceImage: pulumi.Input<string>;
+    /**
+     * IAM members allowed to invoke the signer service (the control-plane identity, e.g.
+     * "serviceAccount:cp@p.iam.gserviceaccount.com"). Authoritative: nobody else gets `roles/run.invoker`. Required, non-empty.
+     */
+    invokers: pulumi.Input<string>[];
+    /** IAM members granted `roles/cloudkms.publicKeyViewer` on the key. Default: none (the PEM is also an output). */
+    verifiers?: pulumi.Input<string>[];
+    /** IAM members granted `roles/storage.objectViewer` on the provenance bucket. Default: none. */
+    provenanceReaders?: pulumi.Input<string>[];
+    /** `ASYMMETRIC_SIGN` algorithm of the key (one of `SIGNING_ALGORITHMS`). Default "EC_SIGN_P256_SHA256". */
+    keyAlgorithm?: string;
+    /** Protection level of the key. Default "HSM"; "SOFTWARE" only with `allowSoftwareKeyForDevelopment` (I8). */
+    protectionLevel?: string;
+    /** Allow a SOFTWARE key (development stacks only; warns). Default false. */
+    allowSoftwareKeyForDevelopment?: boolean;
+    /**
+     * Key version the service signs with and whose public key is exported. Default 1. Cloud KMS does not rotate
+     * asymmetric keys automatically: rotate by creating a new version and bumping this; keep old public keys for verifiers.
+     */
+    keyVersion?: pulumi.Input<number>;
+    /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
+    provenanceRetentionDays?: number;
+    /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
+    signerAccountId?: string;
+    /** Cloud Run deletion protection of the signer service. Default true (the provider's default, made explicit). */
+    serviceDeletionProtection?: boolean;
+    /** Flow-log sampling of the enclave subnet, 0..1. Default 0.5 (I12). */
+    flowLogSampling?: number;
+}
+
+const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const ACCOUNT_ID_RE = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+const MEMBER_RE = /^(serviceAccount|user|group|domain|principal|principalSet):\S+$/;
+const PROTECTION_LEVELS = ["HSM", "SOFTWARE"];
+
+/** The default signer account id for an enclave named `name`: `${name}-signer`, shortened to 30 characters. */
+export function defaultSignerAccountId(name: string): string {
+    const suffix = "-signer";
+    return `${name.slice(0, 30 - suffix.length).replace(/-+$/, "")}${suffix}`;
+}
+
+/** Problems with literal IAM members in `field` (Outputs are checked by the policy pack instead). */
+function memberProblems(field: string, members: unknown, required: boolean): string[] {
+    if (members === undefined && !required) {
+        return [];
+    }
+    if (!Array.isArray(members)) {
+        return [`${field}: ${JSON.stringify(members)} must be a list of IAM members such as "serviceAccount:cp@proj.iam.gserviceaccount.com".`];
+    }
+    const problems: string[] = [];
+    if (required && members.length === 0) {
+        problems.push(`${field}: is empty; pass the control-plane identity, e.g. "serviceAccount:cp@proj.iam.gserviceaccount.com" (I10).`);
+    }
+    members.forEach((member, i) => {
+        if (typeof member !== "string") {
+            return; // an Output: not known until deployment
+        }
+        if (member === "allUsers" || member === "allAuthenticatedUsers") {
+            problems.push(`${field}[${i}]: "${member}" would make the enclave public (I10); name the principals explicitly.`);
+        } else if (!MEMBER_RE.test(member)) {
+            problems.push(`${field}[${i}]: "${member}" is not an IAM member; write "serviceAccount:<email>", "user:<email>" or "group:<email>".`);
+        }
+    });
+    return problems;
+}
+
+/** Every problem with `args` for a `SignerEnclave` named `name` (empty when valid), including its network's. */
+export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs): string[] {
+    const problems: string[] = [];
+    if (typeof name !== "string" || !NAME_RE.test(name) || name.length > MAX_SIGNER_NAME_LENGTH) {
+        problems.push(
+            `name: ${JSON.stringify(name)} must be lower-case letters, digits and hyphens, start with a letter, ` +
+                `end with a letter or digit and be at most ${MAX_SIGNER_NAME_LENGTH} characters (child names derive from it).`,
+        );
+    }
+    if (args === undefined || args === null) {
+        return [...problems, "args: missing; pass at least { project, region, cidr, serviceImage, invokers }."];
+    }
+    // The enclave network's own checks (cidr, flowLogSampling, project, region) under the same field names;
+    // its name check is the enclave's name check above.
+    problems.push(...validateIsolatedNetworkArgs(`${name}-net`, {
+        project: args.project, region: args.region, cidr: args.cidr, role: "signer", flowLogSampling: args.flowLogSampling,
+    }).filter((p) => !p.startsWith("name:")));
+    const parsed = parseIpv4Cidr(args.cidr);
+    if (parsed !== undefined && parsed[1] > MAX_SIGNER_SUBNET_PREFIX) {
+        problems.push(`cidr: "${args.cidr}" is smaller than /${MAX_SIGNER_SUBNET_PREFIX}; Cloud Run Direct VPC egress needs at least a /26, e.g. "${ipaddr.IPv4.networkAddressFromCIDR(`${args.cidr.split("/")[0]}/26`).toString()}/26".`);
+    }
+    const algorithm = args.keyAlgorithm ?? DEFAULT_SIGNING_ALGORITHM;
+    if (!SIGNING_ALGORITHMS.includes(algorithm)) {
+        problems.push(`keyAlgorithm: ${JSON.stringify(algorithm)} is not an ASYMMETRIC_SIGN algorithm; use "${DEFAULT_SIGNING_ALGORITHM}" (recommended) or one of ${SIGNING_ALGORITHMS.join(", ")}.`);
+    }
+    const protection = args.protectionLevel ?? "HSM";
+    if (!PROTECTION_LEVELS.includes(protection)) {
+        problems.push(`protectionLevel: ${JSON.stringify(protection)} is not supported; use "HSM".`);
+    } else if (protection !== "HSM" && args.allowSoftwareKeyForDevelopment !== true) {
+        problems.push(`protectionLevel: "${protection}" keeps the signing key outside an HSM (I8); use "HSM", or set allowSoftwareKeyForDevelopment: true for a development stack.`);
+    }
+    if (args.serviceImage === undefined || args.serviceImage === "") {
+        problems.push("serviceImage: missing; pass the signer container image, e.g. \"europe-docker.pkg.dev/proj/signer/signer@sha256:...\".");
+    }
+    problems.push(...memberProblems("invokers", args.invokers, true));
+    problems.push(...memberProblems("verifiers", args.verifiers, false));
+    problems.push(...memberProblems("provenanceReaders", args.provenanceReaders, false));
+    const days = args.provenanceRetentionDays;
+    if (days !== undefined && (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
+        problems.push(`provenanceRetentionDays: ${JSON.stringify(days)} must be a whole number of days between 1 and ${MAX_RETENTION_DAYS} (default 365).`);
+    }
+    if (args.signerAccountId !== undefined && (typeof args.signerAccountId !== "string" || !ACCOUNT_ID_RE.test(args.signerAccountId))) {
+        problems.push(`signerAccountId: ${JSON.stringify(args.signerAccountId)} must be 6-30 lower-case letters, digits or hyphens, starting with a letter.`);
+    }
+    return problems;
+}
+
+export class SignerEnclave extends pulumi.ComponentResource {
+    /** The enclave's own network (role "signer"); the service egresses into it. */
+    readonly network: IsolatedNetwork;
+    readonly ringSuffix: random.RandomId;
+    readonly keyRing: gcp.kms.KeyRing;
+    readonly key: gcp.kms.CryptoKey;
+    /** Authoritative `roles/cloudkms.signer` binding: exactly the signer SA (I9). */
+    readonly signerBinding: gcp.kms.CryptoKeyIAMBinding;
+    readonly verifierBinding?: gcp.kms.CryptoKeyIAMBinding;
+    readonly signerServiceAccount: gcp.serviceaccount.Account;
+    readonly service: gcp.cloudrunv2.Service;
+    /** Authoritative `roles/run.invoker` binding: exactly the invokers (I10). */
+    readonly invokerBinding: gcp.cloudrunv2.ServiceIamBinding;
+    readonly bucket: gcp.storage.Bucket;
+    readonly bucketWriterBinding: gcp.storage.BucketIAMBinding;
+    readonly bucketReaderBinding?: gcp.storage.BucketIAMBinding;
+    readonly kmsAuditConfig: gcp.projects.IAMAuditConfig;
+
+    /** Crypto key resource name (`projects/.../keyRings/.../cryptoKeys/...`). */
+    readonly keyId: pulumi.Output<string>;
+    /** Resource name of the signing key version. */
+    readonly keyVersionName: pulumi.Output<string>;
+    /** PEM public key of the signing key version, for verifiers. */
+    readonly publicKeyPem: pulumi.Output<string>;
+    readonly serviceUrl: pulumi.Output<string>;
+    readonly signerServiceAccountEmail: pulumi.Output<string>;
+    /** `serviceAccount:<signer email>`. */
+    readonly signerMember: pulumi.Output<string>;
+    readonly provenanceBucketName: pulumi.Output<string>;
+
+    constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate before super(): an invalid enclave registers nothing.
+        throwIfProblems("SignerEnclave", name, validateSignerEnclaveArgs(name, args));
+        super("hardened-build-fleet:index:SignerEnclave", name, {}, opts);
+
+        const project = args.project;
+        const region = args.region;
+        const algorithm = args.keyAlgorithm ?? DEFAULT_SIGNING_ALGORITHM;
+        const protectionLevel = args.protectionLevel ?? "HSM";
+        const labels = roleLabels("signer");
+        if (protectionLevel !== "HSM") {
+            pulumi.log.warn(`SignerEnclave "${name}": protectionLevel ${protectionLevel} (allowSoftwareKeyForDevelopment); not SLSA L3 (I8), development only.`, this);
+        }
+
+        // I10: a network of its own; no egress allow-list (the signer talks to Google APIs only).
+        this.network = new IsolatedNetwork(`${name}-net`, {
+            project, region, cidr: args.cidr, role: "signer", flowLogSampling: args.flowLogSampling,
+        }, { parent: this });
+
+        // I7/I9: a dedicated identity with no keys; the only principal allowed to sign.
+        this.signerServiceAccount = new gcp.serviceaccount.Account(`${name}-sa`, {
+            project,
+            accountId: args.signerAccountId ?? defaultSignerAccountId(name),
+            displayName: `Provenance signer (${name})`,
+            description: "hardened-build-fleet signer identity: the only principal allowed to use the provenance key (I9).",
+        }, { parent: this });
+        this.signerServiceAccountEmail = this.signerServiceAccount.email;
+        this.signerMember = pulumi.interpolate`serviceAccount:${this.signerServiceAccount.email}`;
+
+        const signerKey = createSignerKey(name, {
+            project, region, algorithm, protectionLevel, signerMember: this.signerMember, verifiers: args.verifiers ?? [],
+        }, this);
+        this.ringSuffix = signerKey.ringSuffix;
+        this.keyRing = signerKey.keyRing;
+        this.key = signerKey.key;
+        this.signerBinding = signerKey.signerBinding;
+        this.verifierBinding = signerKey.verifierBinding;
+
+        const version = gcp.kms.getKMSCryptoKeyVersionOutput({ cryptoKey: this.key.id, version: args.keyVersion ?? 1 }, { parent: this });
+        this.keyId = this.key.id;
+        this.keyVersionName = version.name;
+        this.publicKeyPem = version.publicKeys.apply((keys) => keys?.[0]?.pem ?? "");
+
+        const provenance = createProvenanceBucket(name, {
+            project, location: region, retentionDays: args.provenanceRetentionDays ?? 365,
+            writerMember: this.signerMember, readers: args.provenanceReaders ?? [],
+        }, this);
+        this.bucket = provenance.bucket;
+        this.bucketWriterBinding = provenance.writerBinding;
+        this.bucketReaderBinding = provenance.readerBinding;
+        this.provenanceBucketName = this.bucket.name;
+
+        // I10: internal ingress only, runs as the signer SA, all egress into the enclave network.
+        this.service = new gcp.cloudrunv2.Service(`${name}-signer`, {
+            project,
+            location: region,
+            name: `${name}-signer`, // explicit: Cloud Run names are limited to 49 characters, autonaming could exceed it
+            ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY",
+            invokerIamDisabled: false,
+            deletionProtection: args.serviceDeletionProtection ?? true,
+            labels,
+            template: {
+                serviceAccount: this.signerServiceAccount.email,
+                labels,
+                vpcAccess: {
+                    networkInterfaces: [{ network: this.network.networkId, subnetwork: this.network.subnetId }],
+                    egress: "ALL_TRAFFIC",
+                },
+                containers: [{
+                    image: args.serviceImage,
+                    envs: [
+                        { name: SIGNER_ENV.keyVersion, value: this.keyVersionName },
+                        { name: SIGNER_ENV.algorithm, value: algorithm },
+                        { name: SIGNER_ENV.bucket, value: this.bucket.name },
+                    ],
+                }],
+            },
+            // Real ordering: the service takes requests as soon as it exists, and would fail them without its grants.
+        }, { parent: this, dependsOn: [this.signerBinding, this.bucketWriterBinding] });
+        this.serviceUrl = this.service.uri;
+
+        // I10: AUTHORITATIVE invoker binding: the control plane and nobody else.
+        this.invokerBinding = new gcp.cloudrunv2.ServiceIamBinding(`${name}-invokers`, {
+            project,
+            location: this.service.location,
+            name: this.service.name,
+            role: INVOKER_ROLE,
+            members: [...args.invokers],
+        }, { parent: this });
+
+        // I12: every admin action and every use of the key (sign, get public key) is logged.
+        this.kmsAuditConfig = new gcp.projects.IAMAuditConfig(`${name}-kms-audit`, {
+            project,
+            service: "cloudkms.googleapis.com",
+            auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
+        }, { parent: this });
+
+        this.registerOutputs({
+            keyId: this.keyId,
+            keyVersionName: this.keyVersionName,
+            publicKeyPem: this.publicKeyPem,
+            serviceUrl: this.serviceUrl,
+            signerServiceAccountEmail: this.signerServiceAccountEmail,
+            signerMember: this.signerMember,
+            provenanceBucketName: this.provenanceBucketName,
+        });
+    }
+}
