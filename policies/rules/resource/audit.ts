@@ -1,0 +1,63 @@
+/**
+ * Network audit trail (I12): VPC flow logs on every private subnet, and Cloud NAT logging, so the
+ * traffic of every build can be traced afterwards.
+ */
+import { FleetResourcePolicy } from "../meta";
+import { get, unknown } from "../props";
+import { boolish, forTypes, numberish, undecided } from "./common";
+
+export const SUBNETWORK = "gcp:compute/subnetwork:Subnetwork";
+export const ROUTER_NAT = "gcp:compute/routerNat:RouterNat";
+/** Subnet purposes that carry VM traffic and support flow logs (absent = PRIVATE). */
+const FLOW_LOG_PURPOSES = new Set(["PRIVATE", "PRIVATE_RFC_1918"]);
+
+export const subnetFlowLogs: FleetResourcePolicy = {
+    name: "subnet-flow-logs",
+    description: "[I12] Private subnets have VPC flow logs enabled (logConfig set, sampling above 0).",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I12"],
+        fix: "Set `logConfig: { aggregationInterval: \"INTERVAL_5_SEC\", flowSampling: 1, metadata: \"INCLUDE_ALL_METADATA\" }` on the subnet.",
+    },
+    validateResource: forTypes([SUBNETWORK], (props, _args, report) => {
+        const purpose = get(props, "purpose");
+        if (unknown(purpose)) {
+            undecided(report, "purpose is unknown, so it is not known whether flow logs apply.");
+            return;
+        }
+        if (purpose !== undefined && purpose !== null && !FLOW_LOG_PURPOSES.has(String(purpose))) {
+            return; // proxy-only, PSC and private-NAT subnets carry no VM flows
+        }
+        const logConfig = get(props, "logConfig");
+        if (unknown(logConfig)) {
+            undecided(report, "logConfig is unknown.");
+        } else if (logConfig === undefined || logConfig === null) {
+            report("subnet has no logConfig, so VPC flow logs are off; enable them for the build audit trail.");
+        } else {
+            const sampling = numberish(get(logConfig, "flowSampling"));
+            if (sampling === 0) {
+                report("logConfig.flowSampling is 0, so no flows are logged.");
+            }
+        }
+    }),
+};
+
+export const natLogging: FleetResourcePolicy = {
+    name: "nat-logging",
+    description: "[I12] Cloud NAT gateways log (logConfig.enable true).",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I12"],
+        fix: "Set `logConfig: { enable: true, filter: \"ALL\" }` on the RouterNat.",
+    },
+    validateResource: forTypes([ROUTER_NAT], (props, _args, report) => {
+        const enable = boolish(get(props, "logConfig", "enable"));
+        if (enable === "unknown") {
+            undecided(report, "logConfig.enable is unknown.");
+        } else if (enable !== true) {
+            report(`NAT logging is off (logConfig${get(props, "logConfig") === undefined ? " absent" : ".enable not true"}); egress of builds through this NAT would leave no trail.`);
+        }
+    }),
+};
+
+export const auditPolicies: FleetResourcePolicy[] = [subnetFlowLogs, natLogging];

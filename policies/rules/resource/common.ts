@@ -1,0 +1,105 @@
+/**
+ * Shared plumbing for the per-resource rules: type filtering, raw (unproxied) props, role
+ * classification, literal parsing and the preview wording. No rule logic lives here.
+ */
+import { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { roleOf } from "../labels";
+import { get, unknown, unwrap } from "../props";
+
+/** Prefix of every message a rule emits when a deciding value is unknown during a preview. */
+export const PREVIEW_PREFIX = "cannot decide during preview:";
+
+/**
+ * Reports, as an advisory, that a deciding value is unknown (a preview); `what` names the value.
+ * DESIGN.md: a policy that cannot decide says so as an advisory, never passes silently. The
+ * analyzer's reportViolation (@pulumi/policy server.js, makeReportViolationFun) also accepts a
+ * violation object whose `enforcementLevel` overrides the policy's level for that one finding;
+ * its typings declare only the string form, hence the cast.
+ */
+export function undecided(report: ReportViolation, what: string): void {
+    const message = `${PREVIEW_PREFIX} ${what}`;
+    (report as unknown as (v: { message: string; enforcementLevel: "advisory" }) => void)({ message, enforcementLevel: "advisory" });
+}
+
+/** A rule body: the resource's raw props (never the throwing proxy) and the analyzer args. */
+export type RuleBody = (props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) => void;
+
+/**
+ * Wraps a rule body so it runs only for `types` (exact tokens or a predicate), reads raw props, and
+ * never throws: an unexpected error becomes a violation (fail closed) rather than an analyzer crash.
+ */
+export function forTypes(types: readonly string[] | ((type: string) => boolean), body: RuleBody): ResourceValidation {
+    const matches = typeof types === "function" ? types : (t: string) => types.includes(t);
+    return (args, report) => {
+        if (!matches(args.type)) {
+            return;
+        }
+        try {
+            const props = (unwrap(args.props) ?? {}) as Record<string, any>;
+            body(props, args, report);
+        } catch (err) {
+            report(`policy could not evaluate this resource (${err instanceof Error ? err.message : String(err)}); treating it as a violation`);
+        }
+    };
+}
+
+/** True when the resource is explicitly labelled signer or control-plane (exempt from runner-only rules). */
+export function isExplicitlyNonRunner(type: string, props: Record<string, any>): boolean {
+    const role = roleOf(type, props);
+    return role === "signer" || role === "control-plane";
+}
+
+/** Tri-state boolean read of a literal: true/false for booleans and boolean-like strings, "unknown", or undefined when absent. */
+export function boolish(v: unknown): boolean | "unknown" | undefined {
+    if (unknown(v)) {
+        return "unknown";
+    }
+    if (v === undefined || v === null) {
+        return undefined;
+    }
+    if (typeof v === "boolean") {
+        return v;
+    }
+    if (typeof v === "number") {
+        return v !== 0;
+    }
+    if (typeof v === "string") {
+        const s = v.trim().toLowerCase();
+        if (s === "true" || s === "1" || s === "yes" || s === "on") {
+            return true;
+        }
+        if (s === "false" || s === "0" || s === "no" || s === "off" || s === "") {
+            return false;
+        }
+    }
+    // Any other literal (an object, an odd string): not a clean "false", so not off.
+    return true;
+}
+
+/** A number from a number or numeric string; "unknown"; or undefined when absent/not numeric. */
+export function numberish(v: unknown): number | "unknown" | undefined {
+    if (unknown(v)) {
+        return "unknown";
+    }
+    if (typeof v === "number" && Number.isFinite(v)) {
+        return v;
+    }
+    if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) {
+        return Number(v);
+    }
+    return undefined;
+}
+
+/** Object entries of a raw map-valued path (metadata, labels); "unknown" when the whole map is unknown. */
+export function mapAt(props: unknown, ...path: string[]): Record<string, any> | "unknown" | undefined {
+    const v = get(props, ...path);
+    if (unknown(v)) {
+        return "unknown";
+    }
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, any>) : undefined;
+}
+
+/** The last segment of a type token (`gcp:compute/instance:Instance` -> `Instance`). */
+export function kindOf(type: string): string {
+    return type.slice(type.lastIndexOf(":") + 1);
+}

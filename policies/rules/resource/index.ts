@@ -1,0 +1,43 @@
+/**
+ * The pack's per-resource rules (ResourceValidationPolicy), one concern per module.
+ * Names are a contract used by reports and tests.
+ */
+import { FleetResourcePolicy } from "../meta";
+import { auditPolicies } from "./audit";
+import { computePolicies } from "./compute";
+import { firewallPolicies } from "./firewall";
+import { gkePolicies } from "./gke";
+import { kmsPolicies } from "./kms";
+import { kubernetesNamespacePolicies } from "./kubernetesNamespace";
+import { kubernetesWorkloadPolicies } from "./kubernetesWorkload";
+import { migPolicies } from "./mig";
+import { publicIamPolicies } from "./publicIam";
+import { serviceAccountKeyPolicies } from "./serviceAccountKey";
+import { signerServicePolicies } from "./signerService";
+
+export * from "./audit";
+export * from "./compute";
+export * from "./firewall";
+export * from "./gke";
+export * from "./kms";
+export * from "./kubernetesNamespace";
+export * from "./kubernetesWorkload";
+export * from "./mig";
+export * from "./publicIam";
+export * from "./serviceAccountKey";
+export * from "./signerService";
+export { PREVIEW_PREFIX } from "./common";
+
+export const resourcePolicies: FleetResourcePolicy[] = [
+    ...computePolicies,
+    ...migPolicies,
+    ...gkePolicies,
+    ...kubernetesNamespacePolicies,
+    ...kubernetesWorkloadPolicies,
+    ...serviceAccountKeyPolicies,
+    ...kmsPolicies,
+    ...signerServicePolicies,
+    ...publicIamPolicies,
+    ...firewallPolicies,
+    ...auditPolicies,
+];

@@ -1,0 +1,181 @@
+/**
+ * Finds the pod specs inside Kubernetes workloads, ARC runner scale sets and Helm releases, and
+ * decides which of them are runner pods. Used by the runner workload rules (kubernetesWorkload.ts).
+ *
+ * A pod template is a runner's when the workload or the template is labelled
+ * `build-fleet-role=runner`, when it asks for the gVisor runtime class, or when it belongs to a Helm
+ * release of the `gha-runner-scale-set` chart (always a runner, fail closed). An explicit `signer` /
+ * `control-plane` label exempts the others.
+ */
+import { ROLE_LABEL } from "../labels";
+import { get, unknown } from "../props";
+
+export type PodSpecPath = readonly string[];
+
+/** One pod spec found in a resource. */
+export interface PodTemplateSite {
+    /** Where the pod spec sits in the resource's inputs, e.g. `spec.template.spec`. */
+    path: string;
+    /** The raw pod spec (may be the unknown sentinel during a preview). */
+    spec: any;
+    /** True when this pod template is a runner's. */
+    runner: boolean;
+    /** StatefulSet `spec.volumeClaimTemplates` (raw), when the resource has it. */
+    volumeClaimTemplates?: any;
+    /** Set for Helm releases of the ARC `gha-runner-scale-set` chart. */
+    gha?: {
+        /** `values.containerMode.type` (raw): "dind" adds a privileged sidecar, "kubernetes" a work volume claim. */
+        containerMode: unknown;
+        /** True when `values.template.spec` is absent and the chart's default runner pod is assumed. */
+        chartDefaultPod: boolean;
+    };
+}
+
+/** Where the pod spec and the pod template labels sit, by workload kind. */
+const WORKLOAD_PATHS: Record<string, { spec: PodSpecPath; labels: PodSpecPath[] }> = {
+    Pod: { spec: ["spec"], labels: [] },
+    Deployment: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+    StatefulSet: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+    DaemonSet: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+    ReplicaSet: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+    ReplicationController: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+    Job: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+    CronJob: {
+        spec: ["spec", "jobTemplate", "spec", "template", "spec"],
+        labels: [
+            ["spec", "jobTemplate", "metadata", "labels"],
+            ["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+        ],
+    },
+    PodTemplate: { spec: ["template", "spec"], labels: [["template", "metadata", "labels"]] },
+};
+
+/** API groups whose kinds above are the built-in workloads (`core` is the provider's name for ""). */
+const WORKLOAD_GROUPS = new Set(["core", "apps", "batch", "extensions"]);
+
+export const ARC_RUNNER_SET_KIND = "AutoscalingRunnerSet";
+export const ARC_GROUP = "actions.github.com";
+export const HELM_TYPES: readonly string[] = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"];
+
+/**
+ * True when a Helm chart reference names ARC's `gha-runner-scale-set` chart: `gha-runner-scale-set`,
+ * `repo/gha-runner-scale-set`, the OCI reference, or a packaged `gha-runner-scale-set-<version>.tgz`
+ * (not `gha-runner-scale-set-controller`).
+ */
+export function isGhaRunnerScaleSetChart(chart: unknown): boolean {
+    if (typeof chart !== "string") {
+        return false;
+    }
+    return /(^|\/)gha-runner-scale-set(-\d[^/]*|[:@][^/]*)?(\.tgz)?\/?$/.test(chart.trim());
+}
+
+/** `[group, kind]` of a Kubernetes type token (`kubernetes:apps/v1:Deployment` -> `["apps","Deployment"]`). */
+function groupKind(type: string): [string, string] | undefined {
+    const m = /^kubernetes:([^:]+):([^:]+)$/.exec(type);
+    if (!m) {
+        return undefined;
+    }
+    const apiVersion = m[1];
+    const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.lastIndexOf("/")) : "core";
+    return [group, m[2]];
+}
+
+/** True for a type whose resources can hold runner pods (the types the workload rules look at). */
+export function isPodHoldingType(type: string): boolean {
+    if (HELM_TYPES.includes(type)) {
+        return true;
+    }
+    const gk = groupKind(type);
+    if (!gk) {
+        return false;
+    }
+    const [group, kind] = gk;
+    return (WORKLOAD_GROUPS.has(group) && kind in WORKLOAD_PATHS) || (group === ARC_GROUP && kind === ARC_RUNNER_SET_KIND);
+}
+
+/** The role named by a labels map, if it is a literal. */
+function roleIn(labels: unknown): string | undefined {
+    const role = get(labels, ROLE_LABEL);
+    return typeof role === "string" ? role : undefined;
+}
+
+/** True when a pod spec asks for the gVisor runtime class. */
+function wantsGvisor(spec: unknown): boolean {
+    const rc = get(spec, "runtimeClassName");
+    return typeof rc === "string" && rc.toLowerCase() === "gvisor";
+}
+
+/** Runner decision from the role labels found and the pod spec. */
+function classify(roles: (string | undefined)[], spec: unknown): boolean {
+    if (roles.includes("runner")) {
+        return true;
+    }
+    if (roles.some((r) => r === "signer" || r === "control-plane")) {
+        return false;
+    }
+    return wantsGvisor(spec);
+}
+
+/** The default runner pod of the gha-runner-scale-set chart when no `template.spec` is given. */
+const CHART_DEFAULT_POD = { containers: [{ name: "runner" }] };
+
+/** Every pod spec in a resource (empty when the type holds no pods). */
+export function podTemplateSites(type: string, props: Record<string, any>): PodTemplateSite[] {
+    if (HELM_TYPES.includes(type)) {
+        const gha = isGhaRunnerScaleSetChart(get(props, "chart"));
+        const spec = get(props, "values", "template", "spec");
+        if (gha) {
+            const chartDefaultPod = spec === undefined || spec === null;
+            return [{
+                path: chartDefaultPod ? "values.template.spec (absent: the chart's default runner pod)" : "values.template.spec",
+                spec: chartDefaultPod ? CHART_DEFAULT_POD : spec,
+                runner: true,
+                gha: { containerMode: get(props, "values", "containerMode", "type"), chartDefaultPod },
+            }];
+        }
+        if (spec === undefined || spec === null) {
+            return [];
+        }
+        return [{ path: "values.template.spec", spec, runner: classify([roleIn(get(props, "values", "template", "metadata", "labels"))], spec) }];
+    }
+    const gk = groupKind(type);
+    if (!gk || !isPodHoldingType(type)) {
+        return [];
+    }
+    const kind = gk[1];
+    const paths = kind === ARC_RUNNER_SET_KIND ? { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] } : WORKLOAD_PATHS[kind];
+    const spec = get(props, ...paths.spec);
+    const roles = [roleIn(get(props, "metadata", "labels")), ...paths.labels.map((p) => roleIn(get(props, ...p)))];
+    const site: PodTemplateSite = { path: paths.spec.join("."), spec, runner: classify(roles, spec) };
+    if (kind === "StatefulSet") {
+        site.volumeClaimTemplates = get(props, "spec", "volumeClaimTemplates");
+    }
+    return [site];
+}
+
+/** One container of a pod spec with its list name and index, for messages. */
+export interface ContainerRef {
+    label: string;
+    container: any;
+}
+
+/** All containers, init containers and ephemeral containers; `unknownLists` names lists unknown during a preview. */
+export function containersOf(spec: unknown): { containers: ContainerRef[]; unknownLists: string[] } {
+    const containers: ContainerRef[] = [];
+    const unknownLists: string[] = [];
+    for (const field of ["containers", "initContainers", "ephemeralContainers"]) {
+        const v = get(spec, field);
+        if (unknown(v)) {
+            unknownLists.push(field);
+            continue;
+        }
+        if (!Array.isArray(v)) {
+            continue;
+        }
+        v.forEach((c, i) => {
+            const name = get(c, "name");
+            containers.push({ label: `${field}[${i}]${typeof name === "string" ? ` "${name}"` : ""}`, container: c });
+        });
+    }
+    return { containers, unknownLists };
+}

@@ -1,0 +1,100 @@
+/**
+ * The signer service stays inside the enclave (I10): internal-only ingress, and no public invoker.
+ *
+ * Ingress is checked on Cloud Run services labelled `build-fleet-role=signer`. IAM resources take
+ * no labels, so any public grant on any Cloud Run service is reported here (the fleet runs no public
+ * service); other public grants are reported by `no-public-iam`.
+ */
+import { FleetResourcePolicy } from "../meta";
+import { ROLE_LABEL } from "../labels";
+import { get, unknown } from "../props";
+import { boolish, forTypes, undecided } from "./common";
+import { publicGrants } from "./iamMembers";
+
+export const CLOUD_RUN_V2_SERVICE = "gcp:cloudrunv2/service:Service";
+export const CLOUD_RUN_V1_SERVICE = "gcp:cloudrun/service:Service";
+/** IAM resources on Cloud Run services (v2 and v1). */
+export const CLOUD_RUN_SERVICE_IAM_TYPES: readonly string[] = [
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
+    "gcp:cloudrunv2/serviceIamPolicy:ServiceIamPolicy",
+    "gcp:cloudrun/iamMember:IamMember",
+    "gcp:cloudrun/iamBinding:IamBinding",
+    "gcp:cloudrun/iamPolicy:IamPolicy",
+];
+
+const V1_INGRESS_ANNOTATION = "run.googleapis.com/ingress";
+const V1_INVOKER_IAM_DISABLED_ANNOTATION = "run.googleapis.com/invoker-iam-disabled";
+
+export const signerServiceInternalIngress: FleetResourcePolicy = {
+    name: "signer-service-internal-ingress",
+    description: "[I10] The signer's Cloud Run service accepts internal traffic only (INGRESS_TRAFFIC_INTERNAL_ONLY).",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I10"],
+        fix: "Set `ingress: \"INGRESS_TRAFFIC_INTERNAL_ONLY\"` (Cloud Run v2) or the annotation `run.googleapis.com/ingress: internal` (v1).",
+    },
+    validateResource: [
+        forTypes([CLOUD_RUN_V2_SERVICE], (props, _args, report) => {
+            if (get(props, "labels", ROLE_LABEL) !== "signer") {
+                return;
+            }
+            const ingress = get(props, "ingress");
+            if (unknown(ingress)) {
+                undecided(report, "ingress of the signer service is unknown.");
+            } else if (ingress !== "INGRESS_TRAFFIC_INTERNAL_ONLY") {
+                report(`signer service ingress is ${ingress === undefined ? "not set (defaults to INGRESS_TRAFFIC_ALL)" : JSON.stringify(ingress)}; it must be INGRESS_TRAFFIC_INTERNAL_ONLY.`);
+            }
+        }),
+        forTypes([CLOUD_RUN_V1_SERVICE], (props, _args, report) => {
+            if (get(props, "metadata", "labels", ROLE_LABEL) !== "signer") {
+                return;
+            }
+            const ingress = get(props, "metadata", "annotations", V1_INGRESS_ANNOTATION);
+            if (unknown(ingress)) {
+                undecided(report, `metadata.annotations["${V1_INGRESS_ANNOTATION}"] of the signer service is unknown.`);
+            } else if (ingress !== "internal") {
+                report(`signer service annotation ${V1_INGRESS_ANNOTATION} is ${ingress === undefined ? "not set (defaults to all)" : JSON.stringify(ingress)}; it must be "internal".`);
+            }
+        }),
+    ],
+};
+
+export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
+    name: "signer-service-no-public-invoker",
+    description: "[I10] No Cloud Run service (in particular the signer) is invokable by allUsers/allAuthenticatedUsers or with the invoker IAM check disabled.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I10"],
+        fix: "Grant roles/run.invoker only to the control-plane service account; remove allUsers/allAuthenticatedUsers and keep the invoker IAM check on.",
+    },
+    validateResource: [
+        forTypes(CLOUD_RUN_SERVICE_IAM_TYPES, (props, args, report) => {
+            const { found, undecidable } = publicGrants(args.type, props);
+            if (undecidable) {
+                undecided(report, undecidable);
+            }
+            if (found.length > 0) {
+                report(`Cloud Run service IAM grants ${found.join(", ")}: anyone could invoke the service (the signer must be invokable by the control plane only).`);
+            }
+        }),
+        forTypes([CLOUD_RUN_V2_SERVICE], (props, _args, report) => {
+            const disabled = boolish(get(props, "invokerIamDisabled"));
+            if (disabled === "unknown") {
+                undecided(report, "invokerIamDisabled is unknown.");
+            } else if (disabled === true) {
+                report("invokerIamDisabled is true: the service accepts unauthenticated invocations.");
+            }
+        }),
+        forTypes([CLOUD_RUN_V1_SERVICE], (props, _args, report) => {
+            const disabled = boolish(get(props, "metadata", "annotations", V1_INVOKER_IAM_DISABLED_ANNOTATION));
+            if (disabled === "unknown") {
+                undecided(report, `metadata.annotations["${V1_INVOKER_IAM_DISABLED_ANNOTATION}"] is unknown.`);
+            } else if (disabled === true) {
+                report(`annotation ${V1_INVOKER_IAM_DISABLED_ANNOTATION} is true: the service accepts unauthenticated invocations.`);
+            }
+        }),
+    ],
+};
+
+export const signerServicePolicies: FleetResourcePolicy[] = [signerServiceInternalIngress, signerServiceNoPublicInvoker];

@@ -1,0 +1,200 @@
+/**
+ * Compute Engine VM and template rules (I1, I2, I3, I6, I7) over raw @pulumi/gcp resources.
+ */
+import * as assert from "assert";
+import * as gcp from "@pulumi/gcp";
+import { Checked, check, evaluate, expectFired, expectMessage } from "./harness";
+
+const RUNNER = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
+const IMAGE = "projects/cos-cloud/global/images/family/cos-stable";
+
+/** A template that passes every rule; cases override parts of it. */
+function goodTemplate(email: gcp.types.input.compute.InstanceTemplateServiceAccount["email"]): gcp.compute.InstanceTemplateArgs {
+    return {
+        machineType: "e2-standard-4",
+        labels: RUNNER,
+        disks: [{ sourceImage: IMAGE, boot: true, autoDelete: true }],
+        networkInterfaces: [{ subnetwork: "projects/fleet-proj/regions/europe-west1/subnetworks/pool-a" }],
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+        scheduling: { maxRunDuration: { seconds: 7200 }, instanceTerminationAction: "DELETE", provisioningModel: "STANDARD" },
+        metadata: { "block-project-ssh-keys": "TRUE", "serial-port-enable": "FALSE" },
+        serviceAccount: { email, scopes: ["cloud-platform"] },
+    };
+}
+
+type Case = { name: string; expect: string[]; args: (g: gcp.compute.InstanceTemplateArgs) => gcp.compute.InstanceTemplateArgs };
+
+const TEMPLATE_CASES: Case[] = [
+    { name: "good", expect: [], args: (g) => g },
+    { name: "no-sa-block", expect: [], args: (g) => ({ ...g, serviceAccount: undefined }) },
+    { name: "ext-ipv4", expect: ["runner-vm-no-external-ip"], args: (g) => ({ ...g, networkInterfaces: [{ network: "default", accessConfigs: [{}] }] }) },
+    { name: "ext-ipv6", expect: ["runner-vm-no-external-ip"], args: (g) => ({ ...g, networkInterfaces: [{ network: "default", stackType: "IPV4_IPV6", ipv6AccessConfigs: [{ networkTier: "PREMIUM" }] }] }) },
+    { name: "no-shield", expect: ["runner-vm-shielded"], args: (g) => ({ ...g, shieldedInstanceConfig: undefined }) },
+    { name: "shield-no-secure-boot", expect: ["runner-vm-shielded"], args: (g) => ({ ...g, shieldedInstanceConfig: { enableVtpm: true, enableIntegrityMonitoring: true } }) },
+    { name: "shield-defaults-ok", expect: [], args: (g) => ({ ...g, shieldedInstanceConfig: { enableSecureBoot: true } }) },
+    { name: "shield-no-vtpm", expect: ["runner-vm-shielded"], args: (g) => ({ ...g, shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: false } }) },
+    { name: "two-disks", expect: ["runner-vm-ephemeral-disks"], args: (g) => ({ ...g, disks: [{ sourceImage: IMAGE, boot: true }, { diskSizeGb: 100, autoDelete: false }] }) },
+    { name: "keep-boot", expect: ["runner-vm-ephemeral-disks"], args: (g) => ({ ...g, disks: [{ sourceImage: IMAGE, boot: true, autoDelete: false }] }) },
+    { name: "source-disk", expect: ["runner-vm-ephemeral-disks"], args: (g) => ({ ...g, disks: [{ source: "projects/fleet-proj/zones/europe-west1-b/disks/cache", boot: true }] }) },
+    { name: "no-max-run", expect: ["runner-vm-bounded-lifetime"], args: (g) => ({ ...g, scheduling: { instanceTerminationAction: "DELETE" } }) },
+    { name: "too-long", expect: ["runner-vm-bounded-lifetime"], args: (g) => ({ ...g, scheduling: { maxRunDuration: { seconds: 172800 }, instanceTerminationAction: "DELETE" } }) },
+    { name: "stop-action", expect: ["runner-vm-bounded-lifetime"], args: (g) => ({ ...g, scheduling: { maxRunDuration: { seconds: 3600 }, instanceTerminationAction: "STOP" } }) },
+    { name: "ssh-keys", expect: ["runner-vm-no-ssh"], args: (g) => ({ ...g, metadata: { "block-project-ssh-keys": "TRUE", "ssh-keys": "builder:ssh-ed25519 AAAAtest builder" } }) },
+    { name: "no-block", expect: ["runner-vm-no-ssh"], args: (g) => ({ ...g, metadata: {} }) },
+    { name: "serial-on", expect: ["runner-vm-serial-port-off"], args: (g) => ({ ...g, metadata: { "block-project-ssh-keys": "true", "serial-port-enable": "TRUE" } }) },
+    { name: "serial-one", expect: ["runner-vm-serial-port-off"], args: (g) => ({ ...g, metadata: { "block-project-ssh-keys": "true", "serial-port-enable": "1" } }) },
+    { name: "default-sa", expect: ["runner-vm-not-default-sa"], args: (g) => ({ ...g, serviceAccount: { email: "123456789-compute@developer.gserviceaccount.com", scopes: ["cloud-platform"] } }) },
+    { name: "default-literal", expect: ["runner-vm-not-default-sa"], args: (g) => ({ ...g, serviceAccount: { email: "default", scopes: ["cloud-platform"] } }) },
+    { name: "sa-no-email", expect: ["runner-vm-not-default-sa"], args: (g) => ({ ...g, serviceAccount: { scopes: ["cloud-platform"] } }) },
+    { name: "forwarding", expect: ["runner-vm-no-ip-forwarding"], args: (g) => ({ ...g, canIpForward: true }) },
+    // Signer-labelled VMs are exempt from runner-only rules (lifetime, disks), not from hardening.
+    {
+        name: "signer-vm",
+        expect: ["runner-vm-no-ssh"],
+        args: (g) => ({ ...g, labels: { "build-fleet-role": "signer" }, scheduling: undefined, disks: [{ sourceImage: IMAGE, boot: true }, { diskSizeGb: 10 }], metadata: {} }),
+    },
+    // Unlabelled VMs are runners (fail closed).
+    { name: "unlabelled", expect: ["runner-vm-bounded-lifetime"], args: (g) => ({ ...g, labels: undefined, scheduling: undefined }) },
+];
+
+function program(preview: boolean) {
+    return () => {
+        const sa = new gcp.serviceaccount.Account("runner-sa", { accountId: "runner-a" });
+        for (const c of TEMPLATE_CASES) {
+            new gcp.compute.InstanceTemplate(`t-${c.name}`, c.args(goodTemplate(sa.email)));
+        }
+        // Regional templates and plain instances follow the same rules.
+        new gcp.compute.RegionInstanceTemplate("rt-good", { ...(goodTemplate(sa.email) as gcp.compute.RegionInstanceTemplateArgs), region: "europe-west1" });
+        new gcp.compute.RegionInstanceTemplate("rt-ext-ip", {
+            ...(goodTemplate(sa.email) as gcp.compute.RegionInstanceTemplateArgs),
+            region: "europe-west1",
+            networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+        });
+        const instance: gcp.compute.InstanceArgs = {
+            machineType: "e2-standard-4",
+            zone: "europe-west1-b",
+            labels: RUNNER,
+            bootDisk: { initializeParams: { image: IMAGE }, autoDelete: true },
+            networkInterfaces: [{ subnetwork: "projects/fleet-proj/regions/europe-west1/subnetworks/pool-a" }],
+            shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+            scheduling: { maxRunDuration: { seconds: 3600 }, instanceTerminationAction: "DELETE" },
+            metadata: { "block-project-ssh-keys": "TRUE" },
+            serviceAccount: { email: sa.email, scopes: ["cloud-platform"] },
+        };
+        new gcp.compute.Instance("vm-good", instance);
+        new gcp.compute.Instance("vm-attached", { ...instance, attachedDisks: [{ source: "projects/fleet-proj/zones/europe-west1-b/disks/cache" }] });
+        new gcp.compute.Instance("vm-scratch", { ...instance, scratchDisks: [{ interface: "NVME" }] });
+        new gcp.compute.Instance("vm-keep-boot", { ...instance, bootDisk: { initializeParams: { image: IMAGE }, autoDelete: false } });
+        new gcp.compute.Instance("vm-default-sa", { ...instance, serviceAccount: { email: "default", scopes: ["cloud-platform"] } });
+        // InstanceFromTemplate inherits what it does not set: only overrides are checked.
+        const tmpl = new gcp.compute.InstanceTemplate("t-source", goodTemplate(sa.email));
+        new gcp.compute.InstanceFromTemplate("ift-good", { zone: "europe-west1-b", sourceInstanceTemplate: tmpl.selfLinkUnique });
+        new gcp.compute.InstanceFromTemplate("ift-ext-ip", {
+            zone: "europe-west1-b",
+            sourceInstanceTemplate: tmpl.selfLinkUnique,
+            networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+            metadata: { "block-project-ssh-keys": "TRUE", "serial-port-enable": "true" },
+        });
+        if (preview) {
+            // A deciding value that only exists after deployment: reported as undecidable (advisory).
+            new gcp.compute.InstanceTemplate("t-computed-forwarding", { ...goodTemplate(sa.email), canIpForward: sa.email.apply(() => false) });
+            // An unknown NAT IP does not hide the access config itself.
+            const addr = new gcp.compute.Address("addr", { region: "europe-west1" });
+            new gcp.compute.InstanceTemplate("t-computed-nat", { ...goodTemplate(sa.email), networkInterfaces: [{ network: "default", accessConfigs: [{ natIp: addr.address }] }] });
+        }
+    };
+}
+
+describe("resource rules: Compute Engine VMs and templates", function () {
+    this.timeout(120000);
+    let c: Checked;
+    before(async () => {
+        c = await check(program(false));
+    });
+
+    for (const tc of TEMPLATE_CASES) {
+        it(`template ${tc.name}: ${tc.expect.length === 0 ? "passes" : tc.expect.join(", ")}`, () => expectFired(c, `t-${tc.name}`, tc.expect));
+    }
+
+    it("messages name the offending field", () => {
+        expectMessage(c, "t-ext-ipv4", "runner-vm-no-external-ip", "networkInterfaces[0].accessConfigs");
+        expectMessage(c, "t-ext-ipv6", "runner-vm-no-external-ip", "ipv6AccessConfigs");
+        expectMessage(c, "t-too-long", "runner-vm-bounded-lifetime", "172800");
+        expectMessage(c, "t-no-shield", "runner-vm-shielded", "secure boot is off");
+        expectMessage(c, "t-ssh-keys", "runner-vm-no-ssh", "ssh-keys");
+        expectMessage(c, "t-sa-no-email", "runner-vm-not-default-sa", "default compute service account");
+    });
+
+    it("region templates", () => {
+        expectFired(c, "rt-good", []);
+        expectFired(c, "rt-ext-ip", ["runner-vm-no-external-ip"]);
+    });
+
+    it("instances: boot disk auto-deleted, no attached or scratch disks, no default SA", () => {
+        expectFired(c, "vm-good", []);
+        expectFired(c, "vm-attached", ["runner-vm-ephemeral-disks"]);
+        expectFired(c, "vm-scratch", ["runner-vm-ephemeral-disks"]);
+        expectFired(c, "vm-keep-boot", ["runner-vm-ephemeral-disks"]);
+        expectFired(c, "vm-default-sa", ["runner-vm-not-default-sa"]);
+    });
+
+    it("instances from templates: only overrides are checked", () => {
+        expectFired(c, "ift-good", []);
+        expectFired(c, "ift-ext-ip", ["runner-vm-no-external-ip", "runner-vm-serial-port-off"]);
+    });
+
+    it("violations are mandatory by default", () => {
+        assert.ok(c.on("t-ext-ipv4").every((v) => v.enforcementLevel === "mandatory"));
+    });
+
+    describe("pack config", () => {
+        it("maxBuildDurationSeconds lowers the bound", async () => {
+            const strict = await evaluate(c.run, { policyConfig: { "runner-vm-bounded-lifetime": { maxBuildDurationSeconds: 3600 } } });
+            expectFired(strict, "t-good", ["runner-vm-bounded-lifetime"]);
+            expectMessage(strict, "t-good", "runner-vm-bounded-lifetime", "bound of 3600 seconds");
+            expectFired(strict, "vm-good", []);
+        });
+        it("maxBuildDurationSeconds raises the bound", async () => {
+            const lax = await evaluate(c.run, { policyConfig: { "runner-vm-bounded-lifetime": { maxBuildDurationSeconds: 200000 } } });
+            expectFired(lax, "t-too-long", []);
+        });
+        it("an enforcement level override is reflected in each violation", async () => {
+            const adv = await evaluate(c.run, { policyConfig: { "runner-vm-no-ssh": "advisory" } });
+            const v = adv.on("t-ssh-keys").filter((x) => x.policy === "runner-vm-no-ssh");
+            assert.ok(v.length > 0);
+            assert.ok(v.every((x) => x.enforcementLevel === "advisory"));
+            assert.ok(adv.on("t-ext-ipv4").every((x) => x.enforcementLevel === "mandatory"));
+        });
+        it("disabled removes the policy", async () => {
+            const off = await evaluate(c.run, { policyConfig: { "runner-vm-no-external-ip": "disabled" } });
+            expectFired(off, "t-ext-ipv4", []);
+        });
+    });
+
+    describe("preview", () => {
+        let p: Checked;
+        before(async () => {
+            p = await check(program(true), { preview: true });
+        });
+        it("unknown emails and ids produce no findings when the security settings are literal", () => {
+            expectFired(p, "t-good", []);
+            assert.deepStrictEqual(p.undecided("t-good"), []);
+            expectFired(p, "vm-good", []);
+            expectFired(p, "ift-good", []);
+            assert.deepStrictEqual(p.undecided("ift-good"), []);
+        });
+        it("violations that do not depend on unknowns still fire", () => {
+            for (const tc of TEMPLATE_CASES) {
+                expectFired(p, `t-${tc.name}`, tc.expect);
+            }
+            expectFired(p, "t-computed-nat", ["runner-vm-no-external-ip"]);
+        });
+        it("an unknown deciding value is an advisory 'cannot decide during preview'", () => {
+            assert.deepStrictEqual(p.undecided("t-computed-forwarding"), ["runner-vm-no-ip-forwarding"]);
+            const v = p.on("t-computed-forwarding").find((x) => x.policy === "runner-vm-no-ip-forwarding")!;
+            assert.strictEqual(v.enforcementLevel, "advisory");
+            assert.match(v.message, /^cannot decide during preview: canIpForward is unknown/);
+            expectFired(p, "t-computed-forwarding", []);
+        });
+    });
+});
