@@ -7,3 +7,6 @@ export * from "./config";
 export * from "./isolatedNetwork";
 export * from "./signerEnclave";
 export { SIGNING_ALGORITHMS, DEFAULT_SIGNING_ALGORITHM, SIGNING_ROLE } from "./signerKey";
+export * from "./runnerPool";
+export * from "./controlPlane";
+export * from "./fleet";

@@ -37,7 +37,7 @@ function validRaw(): Raw {
             },
             { name: "containers", backend: "gke", cidr: "10.12.0.0/22", image: "ghcr.io/actions/actions-runner:2.321.0" },
         ],
-        signer: { serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/28" },
+        signer: { serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/26" },
     };
 }
 
@@ -116,7 +116,7 @@ describe("config: normalisation", () => {
             ],
             signer: {
                 keyAlgorithm: "EC_SIGN_P256_SHA256", protectionLevel: "HSM", allowSoftwareKeyForDevelopment: false,
-                serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/28",
+                serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/26",
                 verifiers: [], provenanceRetentionDays: 365,
             },
             controlPlane: { intakeRetentionDays: 7 },
@@ -187,8 +187,8 @@ describe("config: overlapping CIDRs", () => {
     });
 
     it("rejects pool-signer overlap", () => {
-        assertRejected((r) => (r.signer.cidr = "10.10.0.0/28"), "signer.cidr", {
-            value: "10.10.0.0/28", message: /overlaps pools\[0\]\.cidr = 10\.10\.0\.0\/24/, fix: /e\.g\. 10\.10\.1\.0\/28/,
+        assertRejected((r) => (r.signer.cidr = "10.10.0.0/26"), "signer.cidr", {
+            value: "10.10.0.0/26", message: /overlaps pools\[0\]\.cidr = 10\.10\.0\.0\/24/, fix: /e\.g\. 10\.10\.1\.0\/26/,
         });
     });
 
@@ -200,7 +200,7 @@ describe("config: overlapping CIDRs", () => {
 
     it("rejects a serviceCidr overlapping the signer subnet", () => {
         assertRejected((r) => (r.pools[1].serviceCidr = "10.200.0.0/20"), "signer.cidr", {
-            value: "10.200.0.0/28", message: /overlaps pools\[1\]\.serviceCidr = 10\.200\.0\.0\/20/, fix: /disjoint range/,
+            value: "10.200.0.0/26", message: /overlaps pools\[1\]\.serviceCidr = 10\.200\.0\.0\/20/, fix: /disjoint range/,
         });
     });
 
@@ -324,6 +324,12 @@ describe("config: CIDR and FQDN syntax", () => {
             assertRejected((r) => (r.signer.cidr = cidr), "signer.cidr", { value: cidr, message, fix });
         });
     }
+
+    it("rejects a signer subnet smaller than the /26 Cloud Run Direct VPC egress needs", () => {
+        assertRejected((r) => (r.signer.cidr = "10.200.0.0/28"), "signer.cidr", {
+            value: "10.200.0.0/28", message: /is a \/28; the signer subnet \(Cloud Run Direct VPC egress\) must be \/26 or larger/, fix: /e\.g\. 10\.200\.0\.0\/26/,
+        });
+    });
 
     it("rejects an unparsable egress CIDR", () => {
         assertRejected((r) => (r.pools[0].egressAllowList.cidrs = ["203.0.113.0/28", "203.0.113.300/32"]), "pools[0].egressAllowList.cidrs[1]", {

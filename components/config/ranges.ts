@@ -41,10 +41,14 @@ export function readCidr(f: FieldReader, key: string, opts: { example: string; r
     return value === undefined ? undefined : checkCidr(f.issues, f.pathOf(key), value);
 }
 
-/** Records a subnet range too small for a GCP subnet (the minimum is /29). */
-export function checkSubnetSize(issues: IssueCollector, path: string, range: Ipv4Range): boolean {
-    if (range.prefix > 29) {
-        issues.add(path, range.cidr, `is a /${range.prefix}; a GCP subnet range must be /29 or larger`, `use a larger range, e.g. ${range.cidr.split("/")[0]}/24`);
+/**
+ * Records a subnet range too small for its use: a GCP subnet needs /29 or larger; the signer's needs
+ * /26 or larger because Cloud Run Direct VPC egress reserves addresses from it.
+ */
+export function checkSubnetSize(issues: IssueCollector, path: string, range: Ipv4Range, maxPrefix = 29, why = "a GCP subnet range"): boolean {
+    if (range.prefix > maxPrefix) {
+        const fixPrefix = maxPrefix >= 29 ? 24 : maxPrefix;
+        issues.add(path, range.cidr, `is a /${range.prefix}; ${why} must be /${maxPrefix} or larger`, `use a larger range, e.g. ${range.cidr.split("/")[0]}/${fixPrefix}`);
         return false;
     }
     return true;

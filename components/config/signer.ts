@@ -51,8 +51,8 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
 
     const serviceImage = f.string("serviceImage", { required: true, example: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.4.2" });
 
-    const cidr = readCidr(f, "cidr", { required: true, example: "10.200.0.0/28" });
-    if (cidr !== undefined && checkSubnetSize(issues, f.pathOf("cidr"), cidr)) {
+    const cidr = readCidr(f, "cidr", { required: true, example: "10.200.0.0/26" });
+    if (cidr !== undefined && checkSubnetSize(issues, f.pathOf("cidr"), cidr, 26, "the signer subnet (Cloud Run Direct VPC egress)")) {
         result.range = { path: f.pathOf("cidr"), range: cidr, owner: "signer" };
     }
 
