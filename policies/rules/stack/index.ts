@@ -1,0 +1,39 @@
+/**
+ * The stack-level CrossGuard rules: they see the whole resource graph (one shared index, see
+ * graph.ts) and prove the separation invariants that no single resource shows.
+ */
+import { FleetStackPolicy } from "../meta";
+import { kmsAuditLogging } from "./kmsAuditLogging";
+import { poolIntakeSeparation } from "./poolIntakeSeparation";
+import { poolNetworkSeparation } from "./poolNetworkSeparation";
+import { provenanceByControlPlane } from "./provenanceByControlPlane";
+import { roleLabelsRequired } from "./roleLabelsRequired";
+import { runnerEgressDefaultDeny } from "./runnerEgressDefaultDeny";
+import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
+import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
+import { singleSigner } from "./singleSigner";
+
+export {
+    kmsAuditLogging,
+    poolIntakeSeparation,
+    poolNetworkSeparation,
+    provenanceByControlPlane,
+    roleLabelsRequired,
+    runnerEgressDefaultDeny,
+    runnerNetworkAttachment,
+    runnersCannotReachEnclave,
+    singleSigner,
+};
+export { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
+
+export const stackPolicies: FleetStackPolicy[] = [
+    singleSigner,
+    runnersCannotReachEnclave,
+    poolNetworkSeparation,
+    runnerNetworkAttachment,
+    poolIntakeSeparation,
+    provenanceByControlPlane,
+    runnerEgressDefaultDeny,
+    kmsAuditLogging,
+    roleLabelsRequired,
+];

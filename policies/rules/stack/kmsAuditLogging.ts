@@ -1,0 +1,127 @@
+/**
+ * kms-audit-logging (I12): when the stack has a signer key, data-access audit logs (DATA_READ and
+ * DATA_WRITE) for cloudkms.googleapis.com (or allServices) are on for the key's project, through a
+ * project, folder or organization audit config (or the auditConfigs of a project IAMPolicy).
+ */
+import { PolicyResource } from "@pulumi/policy";
+import { get, unknown } from "../props";
+import { FleetStackPolicy } from "../meta";
+import { FleetGraph, T, UNDECIDED } from "./graph";
+import { stackRule } from "./report";
+
+const SERVICES = new Set(["cloudkms.googleapis.com", "allServices"]);
+const NEEDED = ["DATA_READ", "DATA_WRITE"];
+
+interface Coverage {
+    logTypes: Set<string>;
+    unknown: boolean;
+}
+
+export const kmsAuditLogging: FleetStackPolicy = stackRule({
+    name: "kms-audit-logging",
+    description:
+        "[I12] Every signer key's project has DATA_READ and DATA_WRITE audit logs for cloudkms.googleapis.com (or allServices), " +
+        "from a project, folder or organization audit config.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I12"],
+        fix:
+            "Add a gcp.projects.IAMAuditConfig for the key's project with service cloudkms.googleapis.com and auditLogConfigs " +
+            "ADMIN_READ, DATA_READ and DATA_WRITE (SignerEnclave adds it).",
+    },
+    check: (g, report) => {
+        if (g.signerKeys.length === 0) {
+            return;
+        }
+        const { byProject, anywhere, unknownProject } = coverage(g);
+        for (const key of g.signerKeys) {
+            const project = g.keyProject(key);
+            const types = new Set<string>(anywhere.logTypes);
+            let undecided = anywhere.unknown || unknownProject.unknown;
+            if (typeof project === "string") {
+                const c = byProject.get(project);
+                if (c) {
+                    c.logTypes.forEach((t) => types.add(t));
+                    undecided ||= c.unknown;
+                }
+                undecided ||= unknownProject.logTypes.size > 0;
+            } else {
+                undecided = true;
+                for (const c of byProject.values()) {
+                    c.logTypes.forEach((t) => types.add(t));
+                }
+            }
+            const missing = NEEDED.filter((t) => !types.has(t));
+            if (missing.length === 0) {
+                if (typeof project !== "string") {
+                    report(`${UNDECIDED} the project of signer key ${key.name} is unknown until apply, so its audit config cannot be matched`, key.urn);
+                }
+                continue;
+            }
+            report(
+                `${undecided ? `${UNDECIDED} ` : ""}signer key ${key.name} (project ${typeof project === "string" ? project : "unknown"}) has no ` +
+                    `${missing.join(" and ")} audit logging for cloudkms.googleapis.com: uses of the signing key would leave no trail`,
+                key.urn,
+            );
+        }
+    },
+});
+
+function coverage(g: FleetGraph): { byProject: Map<string, Coverage>; anywhere: Coverage; unknownProject: Coverage } {
+    const byProject = new Map<string, Coverage>();
+    const anywhere: Coverage = { logTypes: new Set(), unknown: false };
+    const unknownProject: Coverage = { logTypes: new Set(), unknown: false };
+    const target = (c: Coverage, service: unknown, configs: unknown) => {
+        if (unknown(service) || unknown(configs)) {
+            c.unknown = true;
+            return;
+        }
+        if (typeof service !== "string" || !SERVICES.has(service) || !Array.isArray(configs)) {
+            return;
+        }
+        for (const lc of configs) {
+            const t = get(lc, "logType");
+            if (unknown(t)) {
+                c.unknown = true;
+            } else if (typeof t === "string") {
+                c.logTypes.add(t);
+            }
+        }
+    };
+    const forProject = (r: PolicyResource): Coverage => {
+        const p = g.projectOf(r);
+        if (typeof p !== "string") {
+            return unknownProject;
+        }
+        let c = byProject.get(p);
+        if (!c) {
+            c = { logTypes: new Set(), unknown: false };
+            byProject.set(p, c);
+        }
+        return c;
+    };
+    for (const r of g.of(T.projectAuditConfig)) {
+        target(forProject(r), get(r.props, "service"), get(r.props, "auditLogConfigs"));
+    }
+    for (const type of [T.folderAuditConfig, T.orgAuditConfig]) {
+        for (const r of g.of(type)) {
+            target(anywhere, get(r.props, "service"), get(r.props, "auditLogConfigs"));
+        }
+    }
+    for (const r of g.of(T.projectIamPolicy)) {
+        const data = get(r.props, "policyData");
+        if (unknown(data)) {
+            forProject(r).unknown = true;
+            continue;
+        }
+        try {
+            const parsed = typeof data === "string" ? JSON.parse(data) : undefined;
+            for (const ac of Array.isArray(parsed?.auditConfigs) ? parsed.auditConfigs : []) {
+                target(forProject(r), ac?.service, ac?.auditLogConfigs);
+            }
+        } catch {
+            // An unparsable policy grants no audit config.
+        }
+    }
+    return { byProject, anywhere, unknownProject };
+}

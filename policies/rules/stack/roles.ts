@@ -1,0 +1,121 @@
+/**
+ * What an IAM role lets its holder do, for the few capabilities the stack rules reason about.
+ *
+ * Predefined roles are listed from the Cloud IAM role reference (cloudkms, iam, storage,
+ * resourcemanager pages); custom roles are judged by their `permissions`. Basic roles count where
+ * they carry the capability or can grant it to themselves (owner: setIamPolicy everywhere).
+ */
+
+/** A capability the stack rules care about. */
+export type Capability =
+    /** cloudkms.cryptoKeyVersions.useToSign (I9). */
+    | "sign"
+    /** Can change who may sign: setIamPolicy on the key, key ring, project, folder or org (I9). */
+    | "grantSign"
+    /** Can act as a service account: access/ID tokens, signBlob/signJwt, actAs, keys, or change its IAM. */
+    | "impersonate"
+    /** Can create, overwrite or delete objects in a bucket, or change the bucket's IAM (I11). */
+    | "storageWrite";
+
+export const SIGN_PERMISSION = "cloudkms.cryptoKeyVersions.useToSign";
+
+const PERMISSIONS: Record<Capability, readonly string[]> = {
+    sign: [SIGN_PERMISSION],
+    grantSign: [
+        "cloudkms.cryptoKeys.setIamPolicy",
+        "cloudkms.keyRings.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy",
+        "resourcemanager.folders.setIamPolicy",
+        "resourcemanager.organizations.setIamPolicy",
+    ],
+    impersonate: [
+        "iam.serviceAccounts.getAccessToken",
+        "iam.serviceAccounts.signBlob",
+        "iam.serviceAccounts.signJwt",
+        "iam.serviceAccounts.implicitDelegation",
+        "iam.serviceAccounts.actAs",
+        "iam.serviceAccounts.setIamPolicy",
+        "iam.serviceAccountKeys.create",
+    ],
+    storageWrite: [
+        "storage.objects.create",
+        "storage.objects.delete",
+        "storage.objects.update",
+        "storage.buckets.setIamPolicy",
+        "storage.objects.setIamPolicy",
+    ],
+};
+
+const BASIC_ALL = ["roles/owner"];
+
+/** Predefined roles granting each capability. */
+const PREDEFINED: Record<Capability, readonly string[]> = {
+    // Basic roles hold no Cloud KMS crypto operations (Editor cannot encrypt, decrypt or sign);
+    // Owner can grant itself any role, which grantSign covers.
+    sign: [
+        "roles/cloudkms.signer",
+        "roles/cloudkms.signerVerifier",
+        "roles/cloudkms.cryptoOperator",
+    ],
+    grantSign: [
+        ...BASIC_ALL,
+        "roles/cloudkms.admin",
+        "roles/iam.securityAdmin",
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/resourcemanager.folderAdmin",
+        "roles/resourcemanager.folderIamAdmin",
+        "roles/resourcemanager.organizationAdmin",
+    ],
+    impersonate: [
+        ...BASIC_ALL,
+        "roles/editor",
+        "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountUser",
+        "roles/iam.workloadIdentityUser",
+        "roles/iam.serviceAccountKeyAdmin",
+        "roles/iam.serviceAccountAdmin",
+        "roles/iam.securityAdmin",
+    ],
+    storageWrite: [
+        ...BASIC_ALL,
+        "roles/editor",
+        "roles/storage.admin",
+        "roles/storage.objectAdmin",
+        "roles/storage.objectCreator",
+        "roles/storage.objectUser",
+        "roles/storage.legacyBucketWriter",
+        "roles/storage.legacyBucketOwner",
+        "roles/storage.legacyObjectOwner",
+    ],
+};
+
+const PREDEFINED_SETS: Record<Capability, ReadonlySet<string>> = {
+    sign: new Set(PREDEFINED.sign),
+    grantSign: new Set(PREDEFINED.grantSign),
+    impersonate: new Set(PREDEFINED.impersonate),
+    storageWrite: new Set(PREDEFINED.storageWrite),
+};
+
+/** The predefined roles that grant `cap` (for messages and docs). */
+export function predefinedRolesWith(cap: Capability): readonly string[] {
+    return PREDEFINED[cap];
+}
+
+/** True when a predefined (`roles/...`) role grants `cap`. */
+export function predefinedHas(role: string, cap: Capability): boolean {
+    return PREDEFINED_SETS[cap].has(role);
+}
+
+/** True when a custom role's permission list grants `cap`. */
+export function permissionsHave(permissions: readonly unknown[], cap: Capability): boolean {
+    const wanted = PERMISSIONS[cap];
+    return permissions.some((p) => typeof p === "string" && wanted.includes(p));
+}
+
+/** True for role names of custom roles (`projects/<p>/roles/<id>`, `organizations/<o>/roles/<id>`). */
+export function isCustomRoleName(role: string): boolean {
+    return /^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(role);
+}
+
+/** Roles a runner may hold on its own intake bucket (I11): create objects, nothing else. */
+export const INTAKE_RUNNER_ROLE = "roles/storage.objectCreator";

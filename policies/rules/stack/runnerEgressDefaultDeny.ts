@@ -1,0 +1,154 @@
+/**
+ * runner-egress-default-deny (I4): every runner network denies all egress to 0.0.0.0/0 (all
+ * protocols, all instances), allows no egress to 0.0.0.0/0, reaches Google APIs only through the
+ * restricted VIP 199.36.153.4/30, and has a private googleapis.com DNS zone resolving to it.
+ * Runners attached to networks this stack does not define cannot be proven and are reported.
+ */
+import { PolicyResource } from "@pulumi/policy";
+import { get, unknown } from "../props";
+import { FleetStackPolicy } from "../meta";
+import { isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP, contains } from "./cidr";
+import { depsOf, FleetGraph, T, UNDECIDED } from "./graph";
+import { firewallRules, firewallRulesByNetwork, ruleLabel } from "./firewalls";
+import { stackRule } from "./report";
+
+const GOOGLEAPIS = "googleapis.com.";
+
+export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
+    name: "runner-egress-default-deny",
+    description:
+        "[I4] Every runner network has an EGRESS deny-all rule for 0.0.0.0/0, no EGRESS allow to 0.0.0.0/0, Google APIs only " +
+        "through the restricted VIP 199.36.153.4/30, and a private googleapis.com DNS zone bound to it.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I4"],
+        fix:
+            "Use IsolatedNetwork for every pool: it adds the deny-all egress rule, the HTTPS allow to 199.36.153.4/30 and a private " +
+            "googleapis.com zone pointing at restricted.googleapis.com; put other destinations on the CIDR/FQDN allow-list, never 0.0.0.0/0.",
+    },
+    check: (g, report) => {
+        for (const n of g.compute) {
+            if (!n.isRunner) {
+                continue;
+            }
+            for (const ext of n.externalNetworks) {
+                report(`runner ${n.res.name} attaches to ${ext}, which this stack does not define: its default-deny egress cannot be proven`, n.res.urn);
+            }
+        }
+        if (g.runnerNetworks.size === 0) {
+            return;
+        }
+        const rulesByNet = firewallRulesByNetwork(g);
+        // A deny rule whose network is unknown during preview may be the missing one.
+        const floatingDeny = firewallRules(g).some((r) => r.networkUnknown && r.direction === "EGRESS" && r.action === "deny");
+        const zonesByNet = googleapisZones(g);
+
+        for (const [urn, pn] of g.runnerNetworks) {
+            const net = pn.network;
+            const label = `runner network ${g.networkLabel(net)}${pn.pools.size > 0 ? ` (pool ${[...pn.pools].join(", ")})` : ""}`;
+            const rules = (rulesByNet.get(urn) ?? []).filter((r) => r.direction === "EGRESS" && !r.disabled);
+            let denyAll = false;
+            let denyUnknown = floatingDeny;
+            for (const r of rules) {
+                if (r.action === "deny") {
+                    if (r.ranges === "unknown") {
+                        denyUnknown = true;
+                    } else if (r.allProtocols && !r.targeted && r.ranges.some((c) => c.kind === "ipv4" && isAnywhere(c))) {
+                        denyAll = true;
+                    }
+                } else if (r.action === "allow") {
+                    if (r.ranges === "unknown") {
+                        report(`${UNDECIDED} egress allow rule ${ruleLabel(r)} in ${label} has destination ranges unknown until apply`, r.res.urn);
+                        continue;
+                    }
+                    const anywhere = r.ranges.find(isAnywhere);
+                    if (anywhere) {
+                        report(`egress allow rule ${ruleLabel(r)} in ${label} allows ${anywhere.text}: egress must be deny-by-default with an explicit allow-list`, r.res.urn);
+                        continue;
+                    }
+                    const priv = r.ranges.find((c) => overlaps(c, PRIVATE_VIP));
+                    if (priv) {
+                        report(`egress allow rule ${ruleLabel(r)} in ${label} allows ${priv.text} (private.googleapis.com): Google APIs only through the restricted VIP ${RESTRICTED_VIP.text}`, r.res.urn);
+                    }
+                }
+            }
+            if (!denyAll) {
+                report(
+                    `${denyUnknown ? `${UNDECIDED} ` : ""}${label} has no EGRESS deny rule for 0.0.0.0/0 on all protocols and all instances` +
+                        `${denyUnknown ? " that is known before apply" : ""}; runner egress must be denied by default`,
+                    net.urn,
+                );
+            }
+            const z = zonesByNet.zones.get(urn);
+            if (!z || z.length === 0) {
+                report(`${label} has no private DNS zone for ${GOOGLEAPIS} bound to it: Google APIs must resolve to the restricted VIP ${RESTRICTED_VIP.text}`, net.urn);
+            }
+        }
+        for (const bad of zonesByNet.badRecords) {
+            report(bad.message, bad.urn);
+        }
+    },
+});
+
+/** Private googleapis.com zones by network URN, and records in them that bypass the restricted VIP. */
+function googleapisZones(g: FleetGraph): { zones: Map<string, PolicyResource[]>; badRecords: { message: string; urn: string }[] } {
+    const zones = new Map<string, PolicyResource[]>();
+    const apiZones = new Set<string>();
+    for (const z of g.of(T.managedZone)) {
+        const p = g.props(z);
+        const dns = get(p, "dnsName");
+        if (typeof dns !== "string" || dns.toLowerCase().replace(/\.?$/, ".") !== GOOGLEAPIS || get(p, "visibility") !== "private") {
+            continue;
+        }
+        apiZones.add(z.urn);
+        const pvc = get(p, "privateVisibilityConfig");
+        const nets: PolicyResource[] = [];
+        if (unknown(pvc)) {
+            nets.push(...depsOf(z, "privateVisibilityConfig", [T.network]));
+        } else {
+            const list = get(pvc, "networks");
+            if (unknown(list)) {
+                nets.push(...depsOf(z, "privateVisibilityConfig", [T.network]));
+            } else if (Array.isArray(list)) {
+                for (const e of list) {
+                    const url = get(e, "networkUrl");
+                    nets.push(...g.networksOfRef(z, "privateVisibilityConfig", url).found);
+                }
+            }
+        }
+        for (const n of new Set(nets)) {
+            const arr = zones.get(n.urn) ?? [];
+            arr.push(z);
+            zones.set(n.urn, arr);
+        }
+    }
+    const badRecords: { message: string; urn: string }[] = [];
+    for (const r of g.of(T.recordSet)) {
+        const p = g.props(r);
+        const mz = get(p, "managedZone");
+        const zs = unknown(mz) ? depsOf(r, "managedZone", [T.managedZone]) : typeof mz === "string" ? g.findZones(mz) : [];
+        if (!zs.some((z) => apiZones.has(z.urn))) {
+            continue;
+        }
+        const type = get(p, "type");
+        const data = get(p, "rrdatas");
+        if (!Array.isArray(data)) {
+            continue;
+        }
+        if (type === "A") {
+            const off = data.find((d) => {
+                const c = parseCidr(d);
+                return c !== undefined && !contains(RESTRICTED_VIP, c);
+            });
+            if (off !== undefined) {
+                badRecords.push({ message: `DNS record ${r.name} in the private googleapis.com zone resolves to ${off}, outside the restricted VIP ${RESTRICTED_VIP.text}`, urn: r.urn });
+            }
+        } else if (type === "CNAME") {
+            const off = data.find((d) => typeof d === "string" && /^private\.googleapis\.com\.?$/i.test(d));
+            if (off !== undefined) {
+                badRecords.push({ message: `DNS record ${r.name} in the private googleapis.com zone points at ${off}: use restricted.googleapis.com`, urn: r.urn });
+            }
+        }
+    }
+    return { zones, badRecords };
+}

@@ -1,0 +1,195 @@
+/**
+ * single-signer (I9): the principals able to sign with each signer key are exactly the signer SA.
+ *
+ * Counted: key, key ring, project, folder and organization IAM whose role holds
+ * cloudkms.cryptoKeyVersions.useToSign (predefined or custom); roles that can change the key's IAM
+ * (the holder can grant itself sign); impersonation of the signer SA (token creator, SA user,
+ * workload identity user, key admin, SA admin, owner/editor) on the SA, its project, folder or org;
+ * and service-account keys for it. IAM conditions do not shrink the set (fail closed).
+ */
+import { PolicyResource } from "@pulumi/policy";
+import { FleetStackPolicy } from "../meta";
+import { Grant, Principal, UNDECIDED } from "./graph";
+import { listText, stackRule } from "./report";
+import { SIGN_PERMISSION } from "./roles";
+
+interface Holder {
+    principal: Principal;
+    paths: string[];
+    urn: string;
+}
+
+export const singleSigner: FleetStackPolicy = stackRule({
+    name: "single-signer",
+    description:
+        "[I9] Exactly the signer service account can sign with each signer key: key, key ring, project, folder and " +
+        "organization IAM, custom roles holding cloudkms.cryptoKeyVersions.useToSign, IAM admin roles on the key, " +
+        "impersonation of the signer SA and keys for it are all counted.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I9"],
+        fix:
+            "Remove every grant that lets another principal sign (roles/cloudkms.signer/signerVerifier/cryptoOperator, owner/editor, " +
+            "custom roles with useToSign, cloudkms.admin or IAM admin roles) or impersonate the signer SA; grant roles/cloudkms.signer " +
+            "on the key to the signer SA only, with an authoritative CryptoKeyIAMBinding.",
+    },
+    check: (g, report) => {
+        if (g.signerKeys.length === 0) {
+            return;
+        }
+        const signers = g.signerIdentities;
+        if (signers.size > 1) {
+            report(
+                `more than one signer identity: ${listText([...signers.values()].map((p) => p.label))}; ` +
+                    "the signer-labelled service(s) must all run as the one signer service account",
+            );
+        }
+        for (const key of g.signerKeys) {
+            checkKey(key);
+        }
+
+        function checkKey(key: PolicyResource): void {
+            const keyName = key.name;
+            const holders = new Map<string, Holder>();
+            const directSigners = new Set<string>();
+            const signerUndecided = new Set<string>();
+            const add = (p: Principal, path: string, urn: string) => {
+                const h = holders.get(p.id);
+                if (h) {
+                    h.paths.push(path);
+                } else {
+                    holders.set(p.id, { principal: p, paths: [path], urn });
+                }
+            };
+
+            // Direct use of the key: key, key ring, project and hierarchy grants.
+            const consider = (gr: Grant, maybe: boolean) => {
+                const sign = g.can(gr, "sign");
+                const grantSign = g.can(gr, "grantSign");
+                for (const p of gr.members) {
+                    const isSigner = signers.has(p.id);
+                    if (sign === "yes" && isSigner && !maybe) {
+                        directSigners.add(p.id);
+                        continue;
+                    }
+                    if (isSigner && (sign === "unknown" || (sign === "yes" && maybe))) {
+                        signerUndecided.add(p.id);
+                        continue;
+                    }
+                    if (isSigner) {
+                        continue;
+                    }
+                    if (p.unresolved && (sign !== "no" || grantSign !== "no")) {
+                        report(`${UNDECIDED} ${p.label} is unknown until apply and depends on no service account; it may be able to sign with key ${keyName} via ${g.roleText(gr)} ${g.whereText(gr)}`, gr.res.urn);
+                        continue;
+                    }
+                    if (sign === "yes" || grantSign === "yes") {
+                        if (maybe) {
+                            report(`${UNDECIDED} ${g.pathText(p, gr)} may apply to key ${keyName} (its project or target is unknown)`, gr.res.urn);
+                        } else {
+                            add(p, sign === "yes" ? g.pathText(p, gr) : `${g.pathText(p, gr)} (can grant itself ${SIGN_PERMISSION})`, gr.res.urn);
+                        }
+                    } else if (sign === "unknown" || grantSign === "unknown") {
+                        report(`${UNDECIDED} ${g.pathText(p, gr)}: the role's permissions are unknown, so it may allow signing with key ${keyName}`, gr.res.urn);
+                    } else if (sign === "unchecked") {
+                        add(p, `${g.pathText(p, gr)} (custom role not defined in this stack: its permissions cannot be checked for ${SIGN_PERMISSION})`, gr.res.urn);
+                    }
+                }
+            };
+
+            for (const gr of g.grantsByTarget.get(key.urn) ?? []) {
+                consider(gr, false);
+            }
+            const { ring } = g.ringOfKey(key);
+            if (ring) {
+                for (const gr of g.grantsByTarget.get(ring.urn) ?? []) {
+                    consider(gr, false);
+                }
+            }
+            const inProject = g.grantsInProject(g.keyProject(key));
+            for (const gr of inProject.grants) {
+                consider(gr, false);
+            }
+            for (const gr of inProject.maybe) {
+                consider(gr, true);
+            }
+            for (const gr of g.unknownTargetGrants) {
+                if (gr.scope === "key" || gr.scope === "keyRing") {
+                    consider(gr, true);
+                }
+            }
+
+            // Impersonation of the signer SA(s): whoever can act as it signs as it.
+            for (const s of signers.values()) {
+                if (!s.sa) {
+                    continue;
+                }
+                const sa = s.sa;
+                const imp = (gr: Grant, maybe: boolean) => {
+                    const can = g.can(gr, "impersonate");
+                    for (const p of gr.members) {
+                        if (p.id === s.id || signers.has(p.id)) {
+                            continue;
+                        }
+                        if (p.unresolved && can !== "no") {
+                            report(`${UNDECIDED} ${p.label} is unknown until apply and depends on no service account; it may be able to impersonate the signer ${s.label} via ${g.roleText(gr)} ${g.whereText(gr)}`, gr.res.urn);
+                        } else if (can === "yes" && !maybe) {
+                            add(p, `${g.pathText(p, gr)} (impersonates the signer ${s.label})`, gr.res.urn);
+                        } else if (can === "yes" || can === "unknown") {
+                            report(`${UNDECIDED} ${g.pathText(p, gr)} may let it impersonate the signer ${s.label}`, gr.res.urn);
+                        } else if (can === "unchecked") {
+                            add(p, `${g.pathText(p, gr)} (custom role not defined in this stack: it may impersonate the signer ${s.label})`, gr.res.urn);
+                        }
+                    }
+                };
+                for (const gr of g.grantsByTarget.get(sa.urn) ?? []) {
+                    imp(gr, false);
+                }
+                const saProject = g.projectOf(sa);
+                const saScope = g.grantsInProject(saProject === undefined ? "" : saProject);
+                for (const gr of saScope.grants) {
+                    imp(gr, false);
+                }
+                for (const gr of saScope.maybe) {
+                    imp(gr, true);
+                }
+                for (const gr of g.unknownTargetGrants) {
+                    if (gr.scope === "serviceAccount") {
+                        imp(gr, true);
+                    }
+                }
+                for (const k of g.saKeys.get(sa.urn) ?? []) {
+                    add({ id: `key:${k.urn}`, label: `whoever holds service-account key ${k.name}` }, `a key for the signer ${s.label} [Key ${k.name}]`, k.urn);
+                }
+            }
+            for (const k of g.saKeysUnknown) {
+                report(`${UNDECIDED} service-account key ${k.name} is for an account unknown during preview; it may be a key for the signer identity`, k.urn);
+            }
+
+            for (const h of holders.values()) {
+                report(
+                    `${h.principal.label} can sign with signer key ${keyName} but is not the signer identity` +
+                        `${signers.size === 0 ? " (no signer identity was found)" : ""}: ${h.paths.join("; ")}`,
+                    h.urn,
+                );
+            }
+            if (signers.size === 0) {
+                report(
+                    `signer key ${keyName} has no signer identity: no signer-labelled Cloud Run service runs as a service account and no ` +
+                        "authoritative signing binding (CryptoKeyIAMBinding/Policy) names one",
+                    key.urn,
+                );
+            }
+            for (const s of signers.values()) {
+                if (directSigners.has(s.id)) {
+                    continue;
+                }
+                if (signerUndecided.has(s.id)) {
+                    report(`${UNDECIDED} whether the signer ${s.label} holds ${SIGN_PERMISSION} on key ${keyName} depends on values unknown until apply`, key.urn);
+                } else {
+                    report(`the signer ${s.label} lacks ${SIGN_PERMISSION} on signer key ${keyName}: grant it roles/cloudkms.signer on the key`, key.urn);
+                }
+            }
+        }
+    },
+});

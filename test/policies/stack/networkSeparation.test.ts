@@ -1,0 +1,152 @@
+import * as gcp from "@pulumi/gcp";
+import { evaluateFleet, expectFinding, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+
+const SEP = "pool-network-separation";
+const ATTACH = "runner-network-attachment";
+const EGRESS = "runner-egress-default-deny";
+
+function runnerTemplate(name: string, pool: string, nic: gcp.types.input.compute.InstanceTemplateNetworkInterface, email: gcp.serviceaccount.Account["email"]) {
+    return new gcp.compute.InstanceTemplate(name, {
+        project: WORKER_PROJECT,
+        machineType: "e2-small",
+        labels: { "build-fleet-role": "runner", "build-fleet-pool": pool },
+        disks: [{ boot: true, autoDelete: true, sourceImage: "projects/cos-cloud/global/images/family/cos-stable" }],
+        networkInterfaces: [nic],
+        serviceAccount: { email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
+    });
+}
+
+describe("stack rule pool-network-separation (I5)", () => {
+    it("flags a peering between two pool VPCs", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.NetworkPeering("a-to-b", { network: f.pools.a.network.selfLink, peerNetwork: f.pools.b.network.selfLink });
+        });
+        expectFinding(ev, SEP, /VPC peering a-to-b connects runner network of pool a pool-a-net.* with runner network of pool b pool-b-net/);
+    });
+
+    it("preview: flags a peering between a pool VPC and the signer VPC from property dependencies", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.NetworkPeering("a-to-signer", { network: f.pools.a.network.id, peerNetwork: f.signer.network.id });
+        }, { preview: true });
+        expectFinding(ev, SEP, /VPC peering a-to-signer connects runner network of pool a .* with signer network/);
+    });
+
+    it("flags a firewall rule from a pool range to the signer range", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("a-to-signer", {
+                project: WORKER_PROJECT, network: f.pools.a.network.id, direction: "EGRESS", priority: 900,
+                destinationRanges: ["10.30.0.0/28"], allows: [{ protocol: "tcp", ports: ["443"] }],
+            });
+        });
+        expectFinding(ev, SEP, /firewall a-to-signer in pool a network .* allows egress to 10\.30\.0\.0\/28, which overlaps signer range 10\.30\.0\.0\/26/);
+    });
+
+    it("flags ingress into the signer network from a pool range (CIDR overlap, not string match)", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("signer-from-pools", {
+                project: SIGNER_PROJECT, network: f.signer.network.id, direction: "INGRESS", priority: 900,
+                sourceRanges: ["10.0.0.0/8"], allows: [{ protocol: "tcp", ports: ["8080"] }],
+            });
+        });
+        expectFinding(ev, SEP, /firewall signer-from-pools in signer network .* allows ingress from 10\.0\.0\.0\/8, which overlaps pool [ab] range/);
+    });
+
+    it("flags ingress into a pool from another pool's range, in preview too", async () => {
+        for (const preview of [false, true]) {
+            const ev = await evaluateFleet((f) => {
+                new gcp.compute.Firewall("b-from-a", {
+                    project: WORKER_PROJECT, network: f.pools.b.network.id, direction: "INGRESS", priority: 900,
+                    sourceRanges: ["10.10.0.128/25"], allows: [{ protocol: "all" }],
+                });
+            }, { preview });
+            expectFinding(ev, SEP, /firewall b-from-a in pool b network .* allows ingress from 10\.10\.0\.128\/25, which overlaps pool a range 10\.10\.0\.0\/24/);
+        }
+    });
+
+    it("allows rules confined to the pool's own range", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("a-internal", {
+                project: WORKER_PROJECT, network: f.pools.a.network.id, direction: "INGRESS", priority: 900,
+                sourceRanges: ["10.10.0.0/24"], allows: [{ protocol: "tcp", ports: ["22"] }],
+            });
+        });
+        if (ev.violations.length > 0) {
+            throw new Error(ev.violations.map((v) => v.message).join("\n"));
+        }
+    });
+
+    it("flags a network firewall policy rule allowing egress from a pool to another pool", async () => {
+        const ev = await evaluateFleet((f) => {
+            const pol = new gcp.compute.NetworkFirewallPolicy("a-policy", { project: WORKER_PROJECT });
+            new gcp.compute.NetworkFirewallPolicyRule("a-policy-to-b", {
+                project: WORKER_PROJECT, firewallPolicy: pol.name, action: "allow", direction: "EGRESS", priority: 100,
+                match: { destIpRanges: ["10.20.0.0/24"], layer4Configs: [{ ipProtocol: "all" }] },
+            });
+            new gcp.compute.NetworkFirewallPolicyAssociation("a-policy-assoc", { project: WORKER_PROJECT, attachmentTarget: f.pools.a.network.id, firewallPolicy: pol.id });
+        });
+        expectFinding(ev, SEP, /firewall a-policy-to-b in pool a network .* allows egress to 10\.20\.0\.0\/24, which overlaps pool b range/);
+    });
+
+    it("flags shared VPC between the worker and signer projects", async () => {
+        const ev = await evaluateFleet(() => {
+            new gcp.compute.SharedVPCServiceProject("share", { hostProject: WORKER_PROJECT, serviceProject: SIGNER_PROJECT });
+        });
+        expectFinding(ev, SEP, /shared VPC attaches fleet project signer-proj to fleet host project worker-proj/);
+    });
+});
+
+describe("stack rule runner-network-attachment (I5)", () => {
+    it("flags a pool b runner on pool a's subnet", async () => {
+        const ev = await evaluateFleet((f) => {
+            runnerTemplate("b-on-a", "b", { subnetwork: f.pools.a.subnet.id }, f.pools.b.sa.email);
+        });
+        expectFinding(ev, ATTACH, /runner (b-on-a \(pool b\) and runner pool-a-template \(pool a\)|pool-a-template \(pool a\) and runner b-on-a \(pool b\)) share subnetwork/);
+    });
+
+    it("flags a runner on the signer network", async () => {
+        const ev = await evaluateFleet((f) => {
+            runnerTemplate("a-on-signer", "a", { network: f.signer.network.id, subnetwork: f.signer.subnet.id }, f.pools.a.sa.email);
+        }, { preview: true });
+        // The signer network is now also a runner network: the signer's own deny rules and zone keep I4 quiet.
+        expectFinding(ev, ATTACH, /runner a-on-signer attaches to the signer network signer-net/);
+    });
+});
+
+describe("stack rule runner-egress-default-deny (I4)", () => {
+    it("flags a runner network without the deny-all egress rule", async () => {
+        const ev = await evaluateFleet(undefined, { omit: { egressDeny: ["pool-a"] } });
+        expectFinding(ev, EGRESS, /runner network pool-a-net.* \(pool a\) has no EGRESS deny rule for 0\.0\.0\.0\/0/);
+    });
+
+    it("flags an egress allow to 0.0.0.0/0", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("b-open-egress", {
+                project: WORKER_PROJECT, network: f.pools.b.network.id, direction: "EGRESS", priority: 900,
+                destinationRanges: ["0.0.0.0/0"], allows: [{ protocol: "tcp", ports: ["443"] }],
+            });
+        }, { preview: true });
+        expectFinding(ev, EGRESS, /egress allow rule b-open-egress in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+    });
+
+    it("flags egress to the private (not restricted) Google APIs VIP and a DNS record pointing there", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("a-private-vip", {
+                project: WORKER_PROJECT, network: f.pools.a.network.id, direction: "EGRESS", priority: 900,
+                destinationRanges: ["199.36.153.8/30"], allows: [{ protocol: "tcp", ports: ["443"] }],
+            });
+        });
+        expectFinding(ev, EGRESS, /a-private-vip .* allows 199\.36\.153\.8\/30 \(private\.googleapis\.com\)/);
+    });
+
+    it("flags a runner network without a private googleapis.com zone", async () => {
+        const ev = await evaluateFleet(undefined, { omit: { dnsZone: ["pool-b"] }, preview: true });
+        expectFinding(ev, EGRESS, /runner network pool-b-net.* has no private DNS zone for googleapis\.com\./);
+    });
+
+    it("flags a runner on a network the stack does not define", async () => {
+        const ev = await evaluateFleet((f) => {
+            runnerTemplate("a-on-default", "a", { network: "default" }, f.pools.a.sa.email);
+        });
+        expectFinding(ev, EGRESS, /runner a-on-default attaches to default, which this stack does not define/);
+    });
+});
