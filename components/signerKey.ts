@@ -5,23 +5,11 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ASYMMETRIC_SIGN_ALGORITHMS } from "./config/kms";
 import { roleLabels } from "./labels";
 
-/** Cloud KMS `ASYMMETRIC_SIGN` algorithms a signer key may use. DSSE/SLSA recommend the default. */
-export const SIGNING_ALGORITHMS: readonly string[] = [
-    "EC_SIGN_P256_SHA256",
-    "EC_SIGN_P384_SHA384",
-    "EC_SIGN_SECP256K1_SHA256",
-    "EC_SIGN_ED25519",
-    "RSA_SIGN_PSS_2048_SHA256",
-    "RSA_SIGN_PSS_3072_SHA256",
-    "RSA_SIGN_PSS_4096_SHA256",
-    "RSA_SIGN_PSS_4096_SHA512",
-    "RSA_SIGN_PKCS1_2048_SHA256",
-    "RSA_SIGN_PKCS1_3072_SHA256",
-    "RSA_SIGN_PKCS1_4096_SHA256",
-    "RSA_SIGN_PKCS1_4096_SHA512",
-];
+/** Cloud KMS `ASYMMETRIC_SIGN` algorithms a signer key may use: the config validator's list, one source. */
+export const SIGNING_ALGORITHMS: readonly string[] = ASYMMETRIC_SIGN_ALGORITHMS;
 export const DEFAULT_SIGNING_ALGORITHM = "EC_SIGN_P256_SHA256";
 
 /**
