@@ -5,9 +5,10 @@ import { CapturedResource, ProgramRun } from "./types";
 
 /**
  * The longest chain of custom resources, each waiting for the previous one, in a `pulumi up`.
- * A resource waits for its `dependencies`; depending on a component means waiting for every custom
- * resource below it. Components and providers add no step of their own. Linear time: each
- * resource's chain length is memoised.
+ * A resource waits for its `dependencies` and for its explicit provider, which waits for the provider's
+ * own dependencies (a Kubernetes provider built from a cluster's kubeconfig waits for the cluster);
+ * depending on a component means waiting for every custom resource below it. Components and
+ * providers add no step of their own. Linear time: each resource's chain length is memoised.
  */
 export function longestDependencyChain(run: Pick<ProgramRun, "resources">): { length: number; path: string[] } {
     const byUrn = new Map<string, CapturedResource>(run.resources.map((r) => [r.urn, r]));
@@ -54,7 +55,8 @@ export function longestDependencyChain(run: Pick<ProgramRun, "resources">): { le
         visiting.add(urn);
         let best: { length: number; next?: string } = { length: 1 };
         const r = byUrn.get(urn)!;
-        for (const dep of r.dependencies) {
+        const provider = r.provider ? byUrn.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
+        for (const dep of [...r.dependencies, ...(provider?.dependencies ?? [])]) {
             for (const target of expand(dep)) {
                 const c = chain(target);
                 if (c.length + 1 > best.length) {

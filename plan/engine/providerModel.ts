@@ -242,7 +242,7 @@ const MODELS: Record<string, Model> = {
     "gcp:container/nodePool:NodePool": (ctx) => {
         const project = ctx.inputs.project ?? ctx.project;
         const location = ctx.inputs.location ?? ctx.region;
-        const name = ctx.inputs.name ?? autoName(ctx);
+        const name = ctx.inputs.name ?? (ctx.inputs.namePrefix ? `${ctx.inputs.namePrefix}${hex(ctx.urn, 8)}` : autoName(ctx));
         return {
             id: `projects/${project}/locations/${location}/clusters/${lastSegment(ctx.inputs.cluster)}/nodePools/${name}`,
             defaults: { name, project, location },

@@ -9,7 +9,6 @@ import * as pulumiRuntime from "@pulumi/pulumi/runtime";
 import { GraphMonitor } from "./monitor";
 import { loadStackConfig, normaliseConfig } from "./stackConfig";
 import { CapturedLog, ProgramRun } from "./types";
-import { toPlain } from "./wire";
 
 export interface RunOptions {
     /** Project name; default: from the config file's Pulumi.yaml, else "hardened-build-fleet". */
@@ -26,6 +25,12 @@ export interface RunOptions {
     allowError?: boolean;
     /** Progress callback, called with the number of resources registered so far. */
     onRegister?: (count: number) => void;
+    /**
+     * Keep full stack traces while the program runs. Default false: the Pulumi runtime captures a stack
+     * for every output, and source-mapping them under ts-node costs about three quarters of a run's
+     * CPU. Errors still carry their message. Also enabled by HBF_STACK_TRACES=1.
+     */
+    stackTraces?: boolean;
 }
 
 export type Program = string | (() => unknown);
@@ -131,6 +136,12 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     console.log = capture(original.log);
     console.warn = capture(original.warn);
     console.error = capture(original.error);
+    const errorClass = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
+    const savedTraces = { prepare: errorClass.prepareStackTrace, limit: errorClass.stackTraceLimit };
+    if (!(opts.stackTraces ?? process.env.HBF_STACK_TRACES === "1")) {
+        errorClass.prepareStackTrace = undefined;
+        errorClass.stackTraceLimit = 0;
+    }
     // Registration failures surface as rejected output promises nobody awaits.
     const stray: unknown[] = [];
     const onRejection = (reason: unknown) => stray.push(reason);
@@ -140,7 +151,7 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     let error: unknown;
     try {
         const init = typeof program === "function" ? program : () => loadProgram(program);
-        outputs = toPlain(await pulumiRuntime.runInPulumiStack(async () => (await init()) as any)) ?? {};
+        await pulumiRuntime.runInPulumiStack(async () => (await init()) as any);
     } catch (err) {
         error = err;
     } finally {
@@ -153,7 +164,13 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onRejection);
         Object.assign(console, original);
+        errorClass.prepareStackTrace = savedTraces.prepare;
+        errorClass.stackTraceLimit = savedTraces.limit;
     }
+    // Stack outputs as the engine records them: the stack resource's registered outputs, where
+    // values unknown in a preview stay UNKNOWN instead of hiding the whole object.
+    const stackResource = monitor.captured.find((r) => r.type === "pulumi:pulumi:Stack");
+    outputs = stackResource?.outputs ?? {};
     if (error === undefined && stray.length > 0) {
         error = stray[0];
     }

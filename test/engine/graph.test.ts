@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { longestDependencyChain, runProgram } from "../../plan/engine";
 
@@ -25,6 +26,18 @@ describe("engine: longestDependencyChain", () => {
         const { length, path } = longestDependencyChain(run);
         assert.strictEqual(length, 4);
         assert.deepStrictEqual(path.map((u) => u.split("::").pop()), ["a-net", "a-sub", "fw", "route"]);
+    });
+
+    it("waits for an explicit provider's dependencies (a kubeconfig built from a cluster)", async () => {
+        const run = await runProgram(() => {
+            const net = new gcp.compute.Network("net", {});
+            const cluster = new gcp.container.Cluster("cluster", { network: net.id, location: "europe-west1" });
+            const provider = new k8s.Provider("k8s", { kubeconfig: cluster.endpoint });
+            new k8s.core.v1.Namespace("ns", {}, { provider });
+        });
+        const { length, path } = longestDependencyChain(run);
+        assert.strictEqual(length, 3);
+        assert.deepStrictEqual(path.map((u) => u.split("::").pop()), ["net", "cluster", "ns"]);
     });
 
     it("is 1 for independent resources and 0 for an empty program", async () => {

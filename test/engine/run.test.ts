@@ -91,6 +91,14 @@ describe("engine: runProgram", () => {
         assert.match(byName(run, "net").inputs.name, /^net-[0-9a-f]{7}$/);
     });
 
+    it("keeps known stack outputs in preview and marks computed ones unknown", async () => {
+        const run = await runProgram(() => {
+            const sa = new gcp.serviceaccount.Account("sa", { accountId: "runner" });
+            return { accountId: sa.accountId, email: sa.email, fixed: "literal" };
+        }, { preview: true });
+        assert.deepStrictEqual(run.outputs, { accountId: "runner", email: UNKNOWN, fixed: "literal" });
+    });
+
     it("captures pulumi.log output", async () => {
         const run = await runProgram(() => {
             pulumi.log.warn("shared project in use");

@@ -88,3 +88,72 @@ export function findKey(run: ProgramRun, key: string): [CapturedResource, string
     }
     return out;
 }
+
+/** The URN without its `urn:pulumi:<stack>::<project>::` prefix: `<qualified type>::<name>`, stable across stacks. */
+export function urnSuffix(urn: string): string {
+    return urn.split("::").slice(2).join("::");
+}
+
+/** The nearest ancestor of `res` of component type `type`, if any. */
+export function ancestorOfType(run: ProgramRun, res: CapturedResource, type: string): CapturedResource | undefined {
+    for (const urn of ancestorsOf(run, res)) {
+        const ancestor = run.byUrn.get(urn);
+        if (ancestor?.type === type) {
+            return ancestor;
+        }
+    }
+    return undefined;
+}
+
+/** URN of the explicit provider `res` uses (its `provider` reference is `<providerUrn>::<providerId>`). */
+export function providerUrnOf(res: CapturedResource): string | undefined {
+    return res.provider ? res.provider.split("::").slice(0, -1).join("::") : undefined;
+}
+
+/** Every URN `res` depends on: explicit dependencies, property dependencies and its explicit provider. */
+export function allDependencies(res: CapturedResource): string[] {
+    const provider = providerUrnOf(res);
+    return [...new Set([...res.dependencies, ...Object.values(res.propertyDependencies).flat(), ...(provider ? [provider] : [])])];
+}
+
+/** Whether `res` is an IAM grant (`*IAMBinding`, `*IAMMember`, `*IAMPolicy`, `*IamBinding`, ...). */
+export function isIamGrant(res: CapturedResource): boolean {
+    return /I(AM|am)(Binding|Member|Policy)$/.test(res.type.split(":").pop() ?? "");
+}
+
+/** Input keys of an IAM grant that name principals (everything else names the role or the target). */
+const IAM_PRINCIPAL_KEYS = ["member", "members", "policyData"];
+const IAM_NON_TARGET_KEYS = [...IAM_PRINCIPAL_KEYS, "role", "condition", "auditConfigs"];
+
+/** The literal principals of an IAM grant: `member`, `members`, or the members of `policyData` bindings. */
+export function grantMembers(res: CapturedResource): string[] {
+    const out: string[] = [];
+    const { member, members, policyData } = res.inputs;
+    if (typeof member === "string") {
+        out.push(member);
+    }
+    if (Array.isArray(members)) {
+        out.push(...members.filter((m): m is string => typeof m === "string"));
+    }
+    if (typeof policyData === "string") {
+        try {
+            for (const binding of JSON.parse(policyData)?.bindings ?? []) {
+                out.push(...(Array.isArray(binding?.members) ? binding.members.filter((m: unknown): m is string => typeof m === "string") : []));
+            }
+        } catch {
+            // unknown during preview, or not JSON: the property dependencies still tell
+        }
+    }
+    return out;
+}
+
+/** URNs the principals of an IAM grant were computed from (known even when the members are not). */
+export function grantMemberDependencies(res: CapturedResource): string[] {
+    return IAM_PRINCIPAL_KEYS.flatMap((k) => res.propertyDependencies[k] ?? []);
+}
+
+/** URNs the target of an IAM grant (key, bucket, service, service account, ...) was computed from. */
+export function grantTargetDependencies(res: CapturedResource): string[] {
+    return Object.entries(res.propertyDependencies).filter(([k]) => !IAM_NON_TARGET_KEYS.includes(k)).flatMap(([, urns]) => urns);
+}
+
