@@ -1,0 +1,86 @@
+/**
+ * The no-false-positives test (issue 4, "Whole fleet"): the example fleet from Pulumi.example.yaml
+ * evaluates to zero findings under the full pack, in normal and in preview mode. And the same fleet
+ * with one deliberate insecure addition, made in the same program after the fleet is built, is
+ * caught by the exact policy, naming the added resource.
+ */
+import * as assert from "assert";
+import * as path from "path";
+import * as gcp from "@pulumi/gcp";
+import { evaluatePolicies, Evaluation, ProgramRun, runProgram, RunOptions } from "../../plan/engine";
+import { policies } from "../../policies/rules";
+import { HardenedBuildFleet, readRawFleetConfig } from "../../components";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const PROGRAM = path.join(ROOT, "index.ts");
+const CONFIG_FILE = path.join(ROOT, "Pulumi.example.yaml");
+
+/** Every finding, one per line, for assertion messages. */
+function listFindings(ev: Evaluation): string {
+    return ev.violations.map((v) => `  [${v.policy}/${v.enforcementLevel}] ${v.urn ?? "(stack)"}\n    ${v.message.replace(/\n/g, "\n    ")}`).join("\n") || "  (none)";
+}
+
+/**
+ * Runs a program with empty stack traces: @pulumi/pulumi's debuggablePromise records `new Error().stack`
+ * for every output promise and ts-node's source-map-support maps each frame, most of a mock run's CPU.
+ */
+async function run(program: string | (() => unknown), opts: RunOptions): Promise<ProgramRun> {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return await runProgram(program, opts);
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+    }
+}
+
+function urnOf(r: ProgramRun, name: string): string {
+    const found = r.resources.filter((x) => x.name === name);
+    assert.strictEqual(found.length, 1, `expected exactly one resource named ${name}, found ${found.length}`);
+    return found[0].urn;
+}
+
+describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
+    this.timeout(120_000);
+
+    for (const preview of [false, true]) {
+        const mode = preview ? "preview" : "normal";
+
+        it(`reports nothing (${mode} mode)`, async () => {
+            const r = await run(PROGRAM, { configFile: CONFIG_FILE, preview });
+            // Sanity: the example really is the multi-pool fleet (GCE and GKE pools, signer enclave).
+            const types = new Set(r.resources.map((x) => x.type));
+            for (const t of ["gcp:compute/instanceTemplate:InstanceTemplate", "gcp:container/nodePool:NodePool", "gcp:kms/cryptoKey:CryptoKey", "gcp:cloudrunv2/service:Service"]) {
+                assert.ok(types.has(t), `the example fleet has no ${t}`);
+            }
+            const ev = await evaluatePolicies(r, policies);
+            assert.deepStrictEqual(
+                ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`),
+                [],
+                `the example fleet must evaluate to zero findings in ${mode} mode (false positives):\n${listFindings(ev)}`,
+            );
+        });
+
+        it(`catches a runner SA granted roles/cloudkms.signer on the signer key after the fleet is built (${mode} mode)`, async () => {
+            const r = await run(() => {
+                const fleet = new HardenedBuildFleet("fleet", { config: readRawFleetConfig() });
+                const firstPool = fleet.pools[fleet.poolNames[0]];
+                // The one insecure addition: a raw IAM member on the signer key for a runner identity.
+                new gcp.kms.CryptoKeyIAMMember("rogue-runner-signer", {
+                    cryptoKeyId: fleet.signer.keyId,
+                    role: "roles/cloudkms.signer",
+                    member: firstPool.serviceAccountMember,
+                });
+            }, { configFile: CONFIG_FILE, preview });
+            const ev = await evaluatePolicies(r, policies);
+            const rogue = urnOf(r, "rogue-runner-signer");
+            for (const policy of ["single-signer", "runners-cannot-reach-enclave"]) {
+                const hit = ev.violations.find((v) => v.policy === policy && v.urn === rogue);
+                assert.ok(hit, `expected ${policy} to name ${rogue}; got:\n${listFindings(ev)}`);
+                assert.strictEqual(hit.enforcementLevel, "mandatory", `${policy} must be mandatory (decided from property dependencies in preview): ${hit.message}`);
+            }
+            const others = ev.violations.filter((v) => !["single-signer", "runners-cannot-reach-enclave"].includes(v.policy));
+            assert.deepStrictEqual(others.map((v) => v.policy), [], `only the I9 rules may fire:\n${listFindings(ev)}`);
+        });
+    }
+});
