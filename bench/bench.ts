@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: how the offline plan scales. For fleets of 1, 10 and 100 generated pools it
+ * measures program registration and policy evaluation (wall time, median of several runs after a
+ * warm-up on the 1-pool fleet), peak RSS, resources registered and the longest dependency chain, and compares the plan
+ * with a floor: the same number of raw @pulumi/gcp resources with no components and no policies.
+ *
+ * Each pool count runs in its own child process (plan and floor in the same child), so the peak
+ * RSS of one size never includes another's. Not a test: it prints a table and PASS/FAIL targets.
+ */
+import { fork } from "child_process";
+import * as path from "path";
+import { parseArgs } from "util";
+import { performance } from "perf_hooks";
+import type { Policy } from "@pulumi/policy";
+import { evaluatePolicies, runProgram } from "../plan/engine";
+import { packageRoot } from "../plan/packageInfo";
+import { longestDependencyChain } from "./criticalPath";
+import { generateFleetConfig } from "./fleetConfig";
+
+export interface SizeResult {
+    pools: number;
+    resources: number;
+    registerMs: number;
+    evaluateMs: number;
+    totalMs: number;
+    floorMs: number;
+    /** CPU time (user + system) of the plan and of the floor: steadier than wall time on a shared machine. */
+    totalCpuMs: number;
+    floorCpuMs: number;
+    peakRssMb: number;
+    chain: number;
+    violations: number;
+    repeat: number;
+}
+
+export const TARGETS = { floorRatio: 1.3, evaluateShare: 0.15, growth: 12 } as const;
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const value = await fn();
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    return [value, wall, (cpu.user + cpu.system) / 1000];
+}
+
+function loadPolicies(): Policy[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("../policies/rules").policies;
+}
+
+/** One pool count, in this process: warm-up, then `repeat` plan + floor runs. */
+export async function measureSize(pools: number, repeat: number): Promise<SizeResult> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { HardenedBuildFleet } = require("../components/fleet");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gcp = require("@pulumi/gcp");
+    const policies = loadPolicies();
+    const stackConfig = { "gcp:project": "bench-workers", "gcp:region": "europe-west1" };
+    const fleetProgram = (raw: Record<string, unknown>) => () => {
+        new HardenedBuildFleet("bench", { config: raw });
+    };
+
+    const planOnce = async (raw: Record<string, unknown>) => {
+        const [run, registerMs, registerCpu] = await timed(() => runProgram(fleetProgram(raw), { config: stackConfig, stack: "bench" }));
+        const [evaluation, evaluateMs, evaluateCpu] = await timed(() => evaluatePolicies(run, policies));
+        return { run, evaluation, registerMs, evaluateMs, cpuMs: registerCpu + evaluateCpu };
+    };
+    const floorOnce = async (n: number) => {
+        const [, ms, cpu] = await timed(() => runProgram(() => {
+            for (let i = 0; i < n; i++) {
+                new gcp.compute.Network(`floor-${i}`, { autoCreateSubnetworks: false });
+            }
+        }, { config: stackConfig, stack: "floor" }));
+        return { ms, cpu };
+    };
+
+    // Warm-up on the 1-pool fleet: module loading, JIT and the policies' schema compilation, not measured.
+    const warm = await planOnce(generateFleetConfig(1));
+    await floorOnce(warm.run.resources.length - 1);
+
+    const raw = generateFleetConfig(pools);
+    const register: number[] = [];
+    const evaluate: number[] = [];
+    const total: number[] = [];
+    const floor: number[] = [];
+    const totalCpu: number[] = [];
+    const floorCpu: number[] = [];
+    let resources = 0;
+    let last = warm;
+    for (let i = 0; i < repeat; i++) {
+        last = await planOnce(raw);
+        resources = last.run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
+        register.push(last.registerMs);
+        evaluate.push(last.evaluateMs);
+        total.push(last.registerMs + last.evaluateMs);
+        totalCpu.push(last.cpuMs);
+        const f = await floorOnce(resources);
+        floor.push(f.ms);
+        floorCpu.push(f.cpu);
+    }
+    return {
+        pools,
+        resources,
+        registerMs: median(register),
+        evaluateMs: median(evaluate),
+        totalMs: median(total),
+        floorMs: median(floor),
+        totalCpuMs: median(totalCpu),
+        floorCpuMs: median(floorCpu),
+        // maxRSS is in kilobytes: the peak of this child process (warm-up and repetitions included).
+        peakRssMb: process.resourceUsage().maxRSS / 1024,
+        chain: longestDependencyChain(last.run.resources).length,
+        violations: last.evaluation.violations.length,
+        repeat,
+    };
+}
+
+function inChild(pools: number, repeat: number): Promise<SizeResult> {
+    return new Promise((resolve, reject) => {
+        const child = fork(path.join(packageRoot(), "bench", "run.js"), ["--child", String(pools), "--repeat", String(repeat)], {
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+        });
+        let result: SizeResult | undefined;
+        child.on("message", (m) => {
+            result = m as SizeResult;
+        });
+        child.on("error", reject);
+        child.on("exit", (code) => (result ? resolve(result) : reject(new Error(`benchmark child for ${pools} pools exited with code ${code}`))));
+    });
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+export function renderTable(results: SizeResult[]): string {
+    const header = ["pools", "resources", "register ms", "evaluate ms", "total ms", "floor ms", "total/floor", "cpu total/floor", "evaluate %", "peak RSS MB", "longest chain", "violations"];
+    const rows = results.map((r) => [
+        String(r.pools), String(r.resources), fmt(r.registerMs), fmt(r.evaluateMs), fmt(r.totalMs), fmt(r.floorMs),
+        fmt(r.totalMs / r.floorMs, 2), fmt(r.totalCpuMs / r.floorCpuMs, 2), fmt((100 * r.evaluateMs) / r.totalMs, 1), fmt(r.peakRssMb), String(r.chain), String(r.violations),
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join("  ");
+    return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export interface TargetResult {
+    name: string;
+    pass: boolean;
+    detail: string;
+}
+
+export function checkTargets(results: SizeResult[]): TargetResult[] {
+    const at = (n: number) => results.find((r) => r.pools === n);
+    const out: TargetResult[] = [];
+    const big = at(100);
+    const ten = at(10);
+    const one = at(1);
+    if (big) {
+        const ratio = big.totalMs / big.floorMs;
+        out.push({
+            name: `plan total <= ${TARGETS.floorRatio}x floor at 100 pools`,
+            pass: ratio <= TARGETS.floorRatio,
+            detail: `${fmt(ratio, 2)}x wall (${fmt(big.totalMs)} ms vs ${fmt(big.floorMs)} ms), ${fmt(big.totalCpuMs / big.floorCpuMs, 2)}x CPU; registration alone ${fmt(big.registerMs / big.floorMs, 2)}x`,
+        });
+    }
+    if (big) {
+        const share = big.evaluateMs / big.totalMs;
+        const all = results.map((r) => `${r.pools}: ${fmt((100 * r.evaluateMs) / r.totalMs, 1)}%`).join(", ");
+        out.push({ name: `policy evaluation <= ${TARGETS.evaluateShare * 100}% of plan total at 100 pools`, pass: share <= TARGETS.evaluateShare, detail: `${fmt(share * 100, 1)}% (by pools: ${all})` });
+    }
+    if (big && ten) {
+        const growth = big.totalMs / ten.totalMs;
+        out.push({ name: `t(100)/t(10) <= ${TARGETS.growth}`, pass: growth <= TARGETS.growth, detail: `${fmt(growth, 2)} wall, ${fmt(big.totalCpuMs / ten.totalCpuMs, 2)} CPU (resources x${fmt(big.resources / ten.resources, 2)})` });
+    }
+    if (big && one) {
+        out.push({ name: "longest dependency chain equal at 1 and 100 pools", pass: big.chain === one.chain, detail: `${one.chain} vs ${big.chain}` });
+    }
+    return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+    const { values } = parseArgs({
+        args: argv,
+        options: { child: { type: "string" }, repeat: { type: "string" }, sizes: { type: "string" } },
+    });
+    const repeat = Number(values.repeat ?? 3);
+    if (values.child !== undefined) {
+        const result = await measureSize(Number(values.child), repeat);
+        await new Promise<void>((resolve) => process.send!(result, () => resolve()));
+        return 0;
+    }
+    const sizes = (values.sizes ?? "1,10,100").split(",").map(Number);
+    console.log(`hardened-build-fleet plan benchmark: ${sizes.join(", ")} pools (gce, gce, gke, ...), median of ${repeat} runs after 1 warm-up, one child process per size`);
+    const results: SizeResult[] = [];
+    for (const pools of sizes) {
+        process.stderr.write(`measuring ${pools} pools...\n`);
+        results.push(await inChild(pools, repeat));
+    }
+    console.log("");
+    console.log(renderTable(results));
+    console.log("");
+    console.log("total = register + evaluate (wall, median); floor = registering the same number of raw gcp.compute.Network resources, no components, no policies, same process and runtime settings.");
+    console.log("peak RSS = the child process's maxRSS; longest chain = managed resources on the critical path of a `pulumi up`.");
+    console.log("Targets use wall time; on a shared machine the CPU figures are the steadier ones.");
+    console.log("");
+    for (const t of checkTargets(results)) {
+        console.log(`${t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);
+    }
+    return 0;
+}

@@ -1,0 +1,55 @@
+/**
+ * The JSON report: a stable schema (plan/report/plan-report.schema.json) for scripts and dashboards.
+ * Fields are only ever added with a new `schemaVersion`; keys are always present (null when absent).
+ */
+import { isBlocking, PlanResult } from "./result";
+
+export const JSON_SCHEMA_VERSION = 1;
+
+export interface JsonReport {
+    schemaVersion: typeof JSON_SCHEMA_VERSION;
+    project: string;
+    stack: string;
+    preview: boolean;
+    summary: {
+        /** Registered resources, excluding the stack (components, custom resources, providers). */
+        resources: number;
+        violations: number;
+        /** Violations that block a deployment (enforcement mandatory or remediate). */
+        mandatory: number;
+        advisory: number;
+        /** Violation count per policy name (only policies with violations), keys sorted. */
+        byPolicy: Record<string, number>;
+    };
+    resources: { urn: string; type: string; name: string; parent: string | null }[];
+    violations: { policy: string; enforcementLevel: "advisory" | "mandatory" | "remediate"; message: string; urn: string | null }[];
+}
+
+export function buildJsonReport(result: PlanResult): JsonReport {
+    const byPolicy: Record<string, number> = {};
+    for (const name of [...new Set(result.violations.map((v) => v.policy))].sort()) {
+        byPolicy[name] = result.violations.filter((v) => v.policy === name).length;
+    }
+    const mandatory = result.violations.filter(isBlocking).length;
+    return {
+        schemaVersion: JSON_SCHEMA_VERSION,
+        project: result.run.project,
+        stack: result.run.stack,
+        preview: result.run.preview,
+        summary: {
+            resources: result.summary.resources,
+            violations: result.violations.length,
+            mandatory,
+            advisory: result.violations.length - mandatory,
+            byPolicy,
+        },
+        resources: result.run.resources
+            .filter((r) => r.type !== "pulumi:pulumi:Stack")
+            .map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null })),
+        violations: result.violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, message: v.message, urn: v.urn ?? null })),
+    };
+}
+
+export function renderJson(result: PlanResult): string {
+    return JSON.stringify(buildJsonReport(result), null, 2) + "\n";
+}

@@ -1,0 +1,186 @@
+/**
+ * Which isolation zone each resource belongs to: a runner pool, the signer enclave or the control
+ * plane. Decided, in order, by the role-label contract (`build-fleet-role`, `build-fleet-pool`), by
+ * the nearest fleet component above the resource (RunnerPool, SignerEnclave, ControlPlane), and for
+ * unlabelled identities and networks by the workload that runs as or in them. Never by resource name.
+ */
+import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
+import { labelsOf } from "../../policies/rules/labels";
+import { POOL_LABEL, ROLE_LABEL } from "../../components/labels";
+
+export type ZoneKind = "pool" | "signer" | "control-plane";
+
+export interface Zone {
+    /** "pool:<name>", "signer" or "control-plane". */
+    id: string;
+    kind: ZoneKind;
+    /** The pool name, for kind "pool". */
+    pool?: string;
+    /** "pool linux-release", "signer enclave", "control plane". */
+    label: string;
+}
+
+export interface Zoning {
+    /** Pools in order of first appearance, then the signer enclave, then the control plane (only zones that occur). */
+    zones: Zone[];
+    /** The zone of a resource, by URN; undefined when it belongs to none. */
+    zoneOf(urn: string): Zone | undefined;
+}
+
+const COMPONENT_KINDS: Record<string, ZoneKind> = { RunnerPool: "pool", SignerEnclave: "signer", ControlPlane: "control-plane" };
+const IDENTITY_TYPE = "gcp:serviceaccount/account:Account";
+const NETWORK_TYPES = new Set(["gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"]);
+
+/** The last segment of a type token: `hardened-build-fleet:index:RunnerPool` -> `RunnerPool`. */
+export function typeName(type: string): string {
+    return type.slice(type.lastIndexOf(":") + 1);
+}
+
+/** True for IAM grant resources (`...IAMMember`, `...IamBinding`, ...). */
+export function isIamGrant(type: string): boolean {
+    return /i[a]m(Member|Binding)$/i.test(typeName(type));
+}
+
+/** A string value that is known (not the preview sentinel). */
+export function known(v: unknown): string | undefined {
+    return typeof v === "string" && v !== UNKNOWN && v !== "" ? v : undefined;
+}
+
+function labelZone(r: CapturedResource): { kind?: ZoneKind; pool?: string } {
+    if (!r.custom) {
+        return {};
+    }
+    const labels = labelsOf(r.type, r.inputs) ?? {};
+    const role = labels[ROLE_LABEL];
+    const pool = known(labels[POOL_LABEL]);
+    if (role === "signer" || role === "control-plane") {
+        return { kind: role };
+    }
+    if (role === "runner" || pool !== undefined) {
+        return { kind: "pool", pool };
+    }
+    return {};
+}
+
+/** Classifies every resource of `run` into its isolation zone. Linear in the graph size (times its depth). */
+export function zoneResources(run: ProgramRun): Zoning {
+    const zones = new Map<string, Zone>();
+    const byUrn = new Map<string, Zone | undefined>();
+    const zoneFor = (kind: ZoneKind, pool?: string): Zone => {
+        const id = kind === "pool" ? `pool:${pool ?? "(unnamed)"}` : kind;
+        let z = zones.get(id);
+        if (!z) {
+            const label = kind === "pool" ? `pool ${pool ?? "(unnamed)"}` : kind === "signer" ? "signer enclave" : "control plane";
+            z = kind === "pool" ? { id, kind, pool: pool ?? "(unnamed)", label } : { id, kind, label };
+            zones.set(id, z);
+        }
+        return z;
+    };
+
+    // A RunnerPool component is named after its pool's label where its children carry one.
+    const poolNameOf = new Map<string, string>();
+    for (const r of run.resources) {
+        const pool = labelZone(r).pool;
+        if (pool === undefined) {
+            continue;
+        }
+        for (let p = r.parent; p !== undefined; p = run.byUrn.get(p)?.parent) {
+            const parent = run.byUrn.get(p);
+            if (parent && !parent.custom && COMPONENT_KINDS[typeName(parent.type)] === "pool") {
+                if (!poolNameOf.has(p)) {
+                    poolNameOf.set(p, pool);
+                }
+                break;
+            }
+        }
+    }
+
+    // Labels first, then the nearest fleet component above (memoised up the parent chain).
+    const inherited = new Map<string, Zone | undefined>();
+    const resolve = (urn: string | undefined): Zone | undefined => {
+        if (urn === undefined) {
+            return undefined;
+        }
+        if (inherited.has(urn)) {
+            return inherited.get(urn);
+        }
+        const r = run.byUrn.get(urn);
+        let zone: Zone | undefined;
+        if (r) {
+            const own = labelZone(r);
+            const componentKind = r.custom ? undefined : COMPONENT_KINDS[typeName(r.type)];
+            if (own.kind === "pool") {
+                zone = zoneFor("pool", own.pool ?? poolOfAncestor(r.parent));
+            } else if (own.kind) {
+                zone = zoneFor(own.kind);
+            } else if (componentKind === "pool") {
+                zone = zoneFor("pool", poolNameOf.get(r.urn) ?? r.name);
+            } else if (componentKind) {
+                zone = zoneFor(componentKind);
+            } else {
+                zone = resolve(r.parent);
+            }
+        }
+        inherited.set(urn, zone);
+        return zone;
+    };
+    const poolOfAncestor = (urn: string | undefined): string | undefined => {
+        const z = resolve(urn);
+        return z?.kind === "pool" ? z.pool : undefined;
+    };
+    for (const r of run.resources) {
+        byUrn.set(r.urn, resolve(r.urn));
+    }
+
+    // Unlabelled identities and networks outside any fleet component: the zone of the workload using them.
+    const emails = new Map<string, CapturedResource>();
+    for (const r of run.resources) {
+        const email = r.type === IDENTITY_TYPE ? known(r.outputs.email) : undefined;
+        if (email) {
+            emails.set(email, r);
+        }
+    }
+    for (const w of run.resources) {
+        const zone = byUrn.get(w.urn);
+        if (!zone || !w.custom || isIamGrant(w.type) || w.type === IDENTITY_TYPE) {
+            continue;
+        }
+        const adopt = (target: CapturedResource | undefined) => {
+            if (target && byUrn.get(target.urn) === undefined && (target.type === IDENTITY_TYPE || NETWORK_TYPES.has(target.type))) {
+                byUrn.set(target.urn, zone);
+            }
+        };
+        for (const urns of Object.values(w.propertyDependencies)) {
+            urns.forEach((u) => adopt(run.byUrn.get(u)));
+        }
+        if (emails.size > 0) {
+            forEachString(w.inputs, (s) => adopt(emails.get(s.replace(/^serviceAccount:/, ""))));
+        }
+    }
+
+    const order: Zone[] = [];
+    const seen = new Set<string>();
+    for (const r of run.resources) {
+        const z = byUrn.get(r.urn);
+        if (z && !seen.has(z.id)) {
+            seen.add(z.id);
+            order.push(z);
+        }
+    }
+    const rank = (z: Zone) => (z.kind === "pool" ? 0 : z.kind === "signer" ? 1 : 2);
+    const ordered = order.map((z, i) => ({ z, i })).sort((a, b) => rank(a.z) - rank(b.z) || a.i - b.i).map((x) => x.z);
+    return { zones: ordered, zoneOf: (urn) => byUrn.get(urn) };
+}
+
+/** Calls `fn` for every string inside a plain value. */
+export function forEachString(v: unknown, fn: (s: string) => void): void {
+    if (typeof v === "string") {
+        fn(v);
+    } else if (Array.isArray(v)) {
+        v.forEach((e) => forEachString(e, fn));
+    } else if (v !== null && typeof v === "object") {
+        for (const e of Object.values(v)) {
+            forEachString(e, fn);
+        }
+    }
+}

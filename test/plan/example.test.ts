@@ -1,0 +1,54 @@
+// The README's main job: `npm run plan` with no arguments plans the example fleet with zero violations.
+// The only test that runs the full example fleet (and the real policy pack), through the package bin.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { tempDir } from "./helpers";
+
+const ROOT = path.join(__dirname, "..", "..");
+const BIN = path.join(ROOT, "bin", "hardened-build-fleet-plan.js");
+
+describe("plan command: the example fleet (package bin, no arguments)", function () {
+    this.timeout(180000);
+
+    it("plans index.ts with Pulumi.example.yaml from any directory: zero violations, exit 0, every zone drawn", function () {
+        if (!fs.existsSync(path.join(ROOT, "index.ts")) || !fs.existsSync(path.join(ROOT, "components", "fleet.ts"))) {
+            this.skip();
+        }
+        const tmp = tempDir();
+        try {
+            // Run from elsewhere: defaults resolve relative to the package, not the working directory.
+            const r = spawnSync(process.execPath, [BIN, "--graph", "topology.mmd"], { cwd: tmp.dir, encoding: "utf8" });
+            assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
+            assert.match(r.stdout, /^Plan of hardened-build-fleet\/example/);
+            assert.match(r.stdout, /Violations: none/);
+            assert.match(r.stdout, /Result: PASS, no mandatory violations\n$/);
+            for (const zone of ["pool linux-release", "pool linux-spot", "pool containers", "signer enclave", "control plane"]) {
+                assert.ok(r.stdout.includes(`  ${zone} (`), `zone ${zone} missing:\n${r.stdout}`);
+            }
+            const mmd = fs.readFileSync(path.join(tmp.dir, "topology.mmd"), "utf8");
+            assert.match(mmd, /-->\|"run\.invoker"\| svc_/);
+            assert.match(mmd, /-->\|"cloudkms\.signer"\| key_/);
+            assert.doesNotMatch(mmd, /linkStyle/, "no red edge on a clean fleet");
+        } finally {
+            tmp.cleanup();
+        }
+    });
+
+    it("the bin exits 2 with one error line on an unknown option", () => {
+        const r = spawnSync(process.execPath, [BIN, "--nope"], { cwd: ROOT, encoding: "utf8" });
+        assert.strictEqual(r.status, 2);
+        assert.strictEqual(r.stdout, "");
+        assert.strictEqual(r.stderr, "error: Unknown option '--nope'. Run hardened-build-fleet-plan --help for the options.\n");
+    });
+
+    it("the bin prints the usage with --help and exits 0", () => {
+        const r = spawnSync(process.execPath, [BIN, "--help"], { cwd: ROOT, encoding: "utf8" });
+        assert.strictEqual(r.status, 0);
+        assert.match(r.stdout, /^Usage: hardened-build-fleet-plan \[options\]/);
+        for (const option of ["--program", "--config", "--policy-config", "--preview", "--format", "--output", "--graph"]) {
+            assert.ok(r.stdout.includes(option), option);
+        }
+    });
+});
