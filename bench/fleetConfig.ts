@@ -1,47 +1,120 @@
 /**
- * Generated fleet configs for the benchmark: `n` pools alternating gce, gce, gke, each with its own
- * non-overlapping /24, valid per CONFIG.md (stack-config shape, keys without the namespace).
+ * Generator of valid raw fleet configs (stack-config shape, as `HardenedBuildFleet`'s `config` arg) with
+ * any number of pools. Shared by the scaling tests and the benchmark.
+ *
+ * Address plan (every range pairwise disjoint, so the config validator accepts any pool count up to
+ * MAX_GENERATED_POOLS):
+ * - pool i primary subnet:   10.16.0.0/12 split into /24s   -> 10.(16 + i>>8).(i & 255).0/24
+ * - gke pool i services:     10.32.0.0/12 split into /24s
+ * - gke pool i pods:         10.128.0.0/9 split into /20s   (16 nodes of /24 each)
+ * - gke pool i control plane 172.16.0.0/16 split into /28s  (RFC 1918, one per cluster)
+ * - signer subnet:           10.8.0.0/26
+ * - egress allow-list:       203.0.113.0/28 (TEST-NET-3, a documentation range)
  */
+import type { RunnerBackend } from "../../components/config";
 
-/** Primary range of pool `i`: 10.<i div 256>.<i mod 256>.0/24 (disjoint for i < 65536, away from the signer's 10.255/16). */
-export function poolCidr(i: number): string {
-    return `10.${Math.floor(i / 256)}.${i % 256}.0/24`;
+/** The address plan's capacity (pod ranges: 2048 x /20 in 10.128.0.0/9). */
+export const MAX_GENERATED_POOLS = 2048;
+
+/** Backend of each generated pool. "mixed" cycles gce, gce (spot), gke. */
+export type GeneratedBackends = "mixed" | RunnerBackend;
+
+export interface GenerateFleetConfigOptions {
+    /** Backend of the pools. Default "mixed": gce, gce (spot), gke, gce, gce (spot), gke, ... */
+    backends?: GeneratedBackends;
+    /** Worker project. Default "bench-build-workers". */
+    workerProject?: string;
+    /** Signer project. Default "bench-build-signer" (its own project, I10). */
+    signerProject?: string;
+    /** Region. Default "europe-west1". */
+    region?: string;
 }
 
-export function poolBackend(i: number): "gce" | "gke" {
-    return i % 3 === 2 ? "gke" : "gce";
-}
-
-/** A valid fleet config with `pools` pools (1..65280). */
-export function generateFleetConfig(pools: number): Record<string, unknown> {
-    if (!Number.isInteger(pools) || pools < 1 || pools > 255 * 256) {
-        throw new RangeError(`pools must be an integer between 1 and ${255 * 256}, got ${pools}`);
+/** The backend `generateFleetConfig` gives pool `index` (0-based). */
+export function generatedBackend(index: number, backends: GeneratedBackends = "mixed"): RunnerBackend {
+    if (backends !== "mixed") {
+        return backends;
     }
+    return index % 3 === 2 ? "gke" : "gce";
+}
+
+/** The name `generateFleetConfig` gives pool `index` (0-based): `gce-0001`, `gke-0002`, ... */
+export function generatedPoolName(index: number, backends: GeneratedBackends = "mixed"): string {
+    return `${generatedBackend(index, backends)}-${String(index).padStart(4, "0")}`;
+}
+
+function ipv4(value: number): string {
+    return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
+}
+
+/** `base` + `index` blocks of size 2^(32 - prefix), as CIDR. */
+function block(base: string, prefix: number, index: number): string {
+    const start = base.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0) + index * 2 ** (32 - prefix);
+    return `${ipv4(start)}/${prefix}`;
+}
+
+const GITHUB_FQDNS = ["github.com", "api.github.com", "codeload.github.com", "results-receiver.actions.githubusercontent.com"];
+
+function pool(index: number, backends: GeneratedBackends): Record<string, unknown> {
+    const backend = generatedBackend(index, backends);
+    const common = {
+        name: generatedPoolName(index, backends),
+        backend,
+        cidr: block("10.16.0.0", 24, index),
+        egressAllowList: { fqdns: [...GITHUB_FQDNS], cidrs: ["203.0.113.0/28"] },
+    };
+    if (backend === "gke") {
+        return {
+            ...common,
+            machineType: "n2-standard-8",
+            minRunners: 0,
+            maxRunners: 16,
+            maxBuildDuration: "90m",
+            image: "ghcr.io/actions/actions-runner:2.321.0",
+            podCidr: block("10.128.0.0", 20, index),
+            serviceCidr: block("10.32.0.0", 24, index),
+            masterCidr: block("172.16.0.0", 28, index),
+            egressAllowList: { fqdns: [...GITHUB_FQDNS, "ghcr.io", "pkg-containers.githubusercontent.com"], cidrs: ["203.0.113.0/28"] },
+        };
+    }
+    const spot = backends === "mixed" ? index % 3 === 1 : index % 2 === 1;
     return {
-        region: "europe-west1",
-        workerProject: "bench-workers",
-        signerProject: "bench-signer",
-        github: { configUrl: "https://github.com/bench-org" },
-        registrationBrokerUrl: "https://runner-broker.bench.example",
-        pools: Array.from({ length: pools }, (_, i) => {
-            const backend = poolBackend(i);
-            return {
-                name: `pool-${i}`,
-                backend,
-                machineType: backend === "gke" ? "n2-standard-8" : "e2-standard-4",
-                minRunners: 0,
-                maxRunners: 10,
-                spot: i % 2 === 1,
-                cidr: poolCidr(i),
-                maxBuildDuration: "2h",
-                image: backend === "gke" ? "ghcr.io/actions/actions-runner:2.321.0" : "projects/bench-images/global/images/family/gha-runner",
-                egressAllowList: { fqdns: ["github.com", "api.github.com", "results-receiver.actions.githubusercontent.com"], cidrs: ["203.0.113.0/28"] },
-            };
-        }),
+        ...common,
+        machineType: spot ? "e2-standard-4" : "n2d-standard-8",
+        spot,
+        // Confidential VM on the non-spot pools (n2d supports AMD SEV).
+        confidentialCompute: !spot,
+        minRunners: spot ? 0 : 1,
+        maxRunners: spot ? 50 : 20,
+        maxBuildDuration: spot ? "90m" : "2h",
+        image: "projects/acme-build-images/global/images/family/gha-runner-ubuntu-2404",
+    };
+}
+
+/**
+ * A valid raw fleet config (the keys of the `hardened-build-fleet:` namespace) with `pools` pools,
+ * mixed gce/gke by default, pairwise-disjoint CIDRs and the signer in its own project. Deterministic:
+ * the same arguments always give the same config.
+ */
+export function generateFleetConfig(pools: number, options: GenerateFleetConfigOptions = {}): Record<string, unknown> {
+    if (!Number.isInteger(pools) || pools < 1 || pools > MAX_GENERATED_POOLS) {
+        throw new RangeError(`generateFleetConfig: pools must be an integer between 1 and ${MAX_GENERATED_POOLS}, got ${pools}`);
+    }
+    const backends = options.backends ?? "mixed";
+    return {
+        region: options.region ?? "europe-west1",
+        workerProject: options.workerProject ?? "bench-build-workers",
+        signerProject: options.signerProject ?? "bench-build-signer",
+        github: { configUrl: "https://github.com/acme", scaleSetSecretName: "arc-github-app" },
+        registrationBrokerUrl: "https://runner-broker.build.acme.example",
+        pools: Array.from({ length: pools }, (_, i) => pool(i, backends)),
         signer: {
-            serviceImage: "europe-west1-docker.pkg.dev/bench-signer/signer/provenance-signer:1.0.0",
-            cidr: "10.255.0.0/24",
-            verifiers: ["group:release-verifiers@bench.example"],
+            keyAlgorithm: "EC_SIGN_P256_SHA256",
+            protectionLevel: "HSM",
+            serviceImage: "europe-west1-docker.pkg.dev/bench-build-signer/signer/provenance-signer:1.4.2",
+            cidr: "10.8.0.0/26",
+            verifiers: ["group:release-verifiers@acme.example"],
+            provenanceRetentionDays: 730,
         },
         controlPlane: { intakeRetentionDays: 7 },
     };

@@ -9,6 +9,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { InvariantId } from "../../policies/rules/meta";
+import { throwaway } from "../policies/resource/throwaway";
 import { Core, Editable, Handles, Mutations, Omittable, POOLS, R, SIGNER_PROJECT, WORKER_PROJECT } from "./baseline";
 
 export interface AlsoFires {
@@ -92,6 +93,21 @@ function firewallPolicyFirst(m: Mutations): void {
             args.networkFirewallPolicyEnforcementOrder = "BEFORE_CLASSIC_FIREWALL";
         }
     };
+}
+
+/**
+ * A NetworkFirewallPolicyWithRules whose inline rule allows egress to 0.0.0.0/0, associated with the
+ * `vm` network, which evaluates it before its VPC rules (so the deny-all VPC rule never applies).
+ */
+function worldEgressPolicyWithRules(m: Mutations): void {
+    firewallPolicyFirst(m);
+    add((h) => {
+        const policy = new gcp.compute.NetworkFirewallPolicyWithRules("vm-egress-policy-with-rules", {
+            project: WORKER_PROJECT,
+            rules: [{ priority: 100, direction: "EGRESS", action: "allow", match: { destIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "tcp", ports: ["443"] }] } }],
+        });
+        new gcp.compute.NetworkFirewallPolicyAssociation("vm-egress-policy-with-rules-assoc", { project: WORKER_PROJECT, firewallPolicy: policy.name, attachmentTarget: h.vm.network.id });
+    })(m);
 }
 
 /** The Workload Identity principal runner pods act as (the runner namespace's Kubernetes SA). */
@@ -288,17 +304,24 @@ export const CASES: InsecureCase[] = [
     },
 
     {
-        // POLICY GAP: no rule checks a runner pod's activeDeadlineSeconds (DESIGN I2: "pods an
-        // activeDeadlineSeconds"); the workload rules check security context, host access, volumes
-        // and the token only.
         name: "runner pod without activeDeadlineSeconds",
         invariant: "I2",
         expectedPolicy: "k8s-runner-bounded-lifetime",
         offender: R.k8sPod,
-        gap: "no rule requires activeDeadlineSeconds on runner pods (DESIGN I2); nothing fires",
+        mentions: "activeDeadlineSeconds is not set",
         mutate: edit("k8sPod", (a) => {
             delete a.spec.activeDeadlineSeconds;
         }),
+    },
+    {
+        name: "runner pod activeDeadlineSeconds above a configured bound (3600 s > maxBuildDurationSeconds 1800)",
+        invariant: "I2",
+        expectedPolicy: "k8s-runner-bounded-lifetime",
+        offender: R.k8sPod,
+        mentions: "above the configured bound of 1800 seconds",
+        // Both lifetime rules share the meaning of maxBuildDurationSeconds; only the pod's is lowered here.
+        policyConfig: { "k8s-runner-bounded-lifetime": { maxBuildDurationSeconds: 1800 } },
+        mutate: nothing,
     },
 
     // ---------------------------------------------------------------- I6 hardened host
@@ -471,26 +494,55 @@ export const CASES: InsecureCase[] = [
         }),
     },
     {
-        // POLICY GAP: DESIGN I7 says "no secrets in metadata/env"; a value the program itself marks
-        // secret is decidable, yet no rule looks at VM metadata values.
+        // CrossGuard unwraps the Pulumi secret: the rule sees the plaintext and decides from the key name.
         name: "Pulumi secret (a GitHub token) in the runner template metadata",
         invariant: "I7",
-        expectedPolicy: "runner-no-secrets-in-metadata",
+        expectedPolicy: "runner-vm-no-secrets-in-metadata",
         offender: R.vmTemplate,
-        gap: "no rule flags secrets in runner VM metadata (DESIGN I7 \"no secrets in metadata/env\"); nothing fires",
+        mentions: "metadata[\"github-token\"]",
         mutate: edit("vmTemplate", (a) => {
             a.metadata["github-token"] = pulumi.secret("ghp_PLACEHOLDER_NOT_A_TOKEN");
         }),
     },
     {
-        // POLICY GAP: as above, for a runner container's env (a literal secret, not a secretKeyRef).
+        name: "GitHub token (shape, not name) embedded in the runner template's startup script",
+        invariant: "I7",
+        expectedPolicy: "runner-vm-no-secrets-in-metadata",
+        offender: R.vmTemplate,
+        mentions: "metadataStartupScript contains a GitHub token",
+        mutate: edit("vmTemplate", (a) => {
+            a.metadataStartupScript = `#!/bin/bash\n./config.sh --url https://github.com/acme --token ${throwaway.githubToken()} --ephemeral\n`;
+        }),
+    },
+    {
         name: "Pulumi secret (a GitHub token) in the runner pod env",
         invariant: "I7",
         expectedPolicy: "k8s-runner-no-secrets-in-env",
         offender: R.k8sPod,
-        gap: "no rule flags secret values in runner pod env (DESIGN I7); nothing fires",
+        mentions: "GITHUB_TOKEN passes a credential",
         mutate: edit("k8sPod", (a) => {
             runner(a).env = [{ name: "GITHUB_TOKEN", value: pulumi.secret("ghp_PLACEHOLDER_NOT_A_TOKEN") }];
+        }),
+    },
+    {
+        name: "runner pod env reads a Kubernetes Secret (secretKeyRef)",
+        invariant: "I7",
+        expectedPolicy: "k8s-runner-no-secrets-in-env",
+        offender: R.k8sPod,
+        mentions: "valueFrom.secretKeyRef",
+        mutate: edit("k8sPod", (a) => {
+            runner(a).env = [{ name: "REGISTRY_AUTH", valueFrom: { secretKeyRef: { name: "registry", key: "auth" } } }];
+        }),
+    },
+    {
+        name: "runner pod mounts a Kubernetes Secret volume",
+        invariant: "I7",
+        expectedPolicy: "k8s-runner-no-secrets-in-env",
+        offender: R.k8sPod,
+        mentions: "mounts Secret \"github-app\"",
+        mutate: edit("k8sPod", (a) => {
+            a.spec.volumes.push({ name: "app-key", secret: { secretName: "github-app" } });
+            runner(a).volumeMounts.push({ name: "app-key", mountPath: "/etc/github-app", readOnly: true });
         }),
     },
 
@@ -663,6 +715,11 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "runner-ksa-acts-as-signer",
+        also: [{
+            policy: "runners-cannot-reach-enclave",
+            offender: "runner-ksa-acts-as-signer",
+            why: "the principal is the runner pods' Workload Identity, a runner identity, and it holds a role on the signer SA (I10); the signer SA it can act as becomes a runner identity too",
+        }],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("runner-ksa-acts-as-signer", { serviceAccountId: h.signer.sa.name, role: "roles/iam.workloadIdentityUser", member: KSA });
         }),
@@ -672,6 +729,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "runner-namespace-signs",
+        also: [{ policy: "runners-cannot-reach-enclave", offender: "runner-namespace-signs", why: "every pod of runner namespace runners, a runner identity, holds a role on the signer key (I10)" }],
         mutate: add((h) => {
             new gcp.kms.CryptoKeyIAMMember("runner-namespace-signs", {
                 cryptoKeyId: h.key.id, role: "roles/cloudkms.signer",
@@ -767,15 +825,13 @@ export const CASES: InsecureCase[] = [
         }),
     },
     {
-        // POLICY GAP: runner pods act as the runner namespace's Kubernetes SA through Workload Identity;
-        // that principal is not treated as a runner identity, so its invoker grant on the signer service
-        // (I10: invoker = control plane only) passes. single-signer catches such principals only for
-        // signing; signer-service-no-public-invoker only public principals.
+        // Runner pods act as the runner namespace's Kubernetes SA through Workload Identity: that principal
+        // is a runner identity (graph.ts), so its invoker grant on the signer service breaks I10.
         name: "runner pods' Workload Identity principal granted run.invoker on the signer service",
         invariant: "I10",
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "runner-ksa-invokes-signer",
-        gap: "the Workload Identity principal of runner pods (PROJECT.svc.id.goog[runners/runner]) is not a runner identity; nothing fires",
+        mentions: "runner identity serviceAccount:acme-workers.svc.id.goog[runners/runner] (pool containers) holds roles/run.invoker",
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("runner-ksa-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: KSA,
@@ -914,6 +970,36 @@ export const CASES: InsecureCase[] = [
         }),
     },
     {
+        name: "runner egress allow to 0.0.0.0/1 and 128.0.0.0/1 (all of IPv4 without writing 0.0.0.0/0)",
+        invariant: "I4",
+        expectedPolicy: "runner-egress-default-deny",
+        offender: "vm-allow-egress-halves",
+        mentions: "together cover every IPv4 address",
+        also: [{ ...WORLD_SPREADS, offender: "vm-allow-egress-halves" }],
+        mutate: add((h) => {
+            new gcp.compute.Firewall("vm-allow-egress-halves", {
+                project: WORKER_PROJECT, network: h.vm.network.id, direction: "EGRESS", priority: 1000,
+                destinationRanges: ["0.0.0.0/1", "128.0.0.0/1"], allows: [{ protocol: "tcp", ports: ["443"] }],
+            });
+        }),
+    },
+    {
+        name: "hierarchical (folder) firewall policy allowing egress to 0.0.0.0/0, evaluated before every VPC rule",
+        invariant: "I4",
+        expectedPolicy: "runner-egress-default-deny",
+        offender: "folder-allow-world",
+        mentions: "folder-allow-world in runner network",
+        also: [{ ...WORLD_SPREADS, offender: "folder-allow-world" }],
+        mutate: add(() => {
+            const policy = new gcp.compute.FirewallPolicy("folder-egress-policy", { parent: "folders/123456789012", shortName: "fleet-egress" });
+            new gcp.compute.FirewallPolicyRule("folder-allow-world", {
+                firewallPolicy: policy.name, priority: 100, direction: "EGRESS", action: "allow",
+                match: { destIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "tcp", ports: ["443"] }] },
+            });
+            new gcp.compute.FirewallPolicyAssociation("folder-egress-policy-assoc", { firewallPolicy: policy.id, attachmentTarget: "folders/123456789012" });
+        }),
+    },
+    {
         name: "pool network without the deny-all egress rule",
         invariant: "I4",
         expectedPolicy: "runner-egress-default-deny",
@@ -963,26 +1049,25 @@ export const CASES: InsecureCase[] = [
         },
     },
     {
-        // POLICY GAP: the same allow-all egress written as a NetworkFirewallPolicyWithRules (rules
-        // inline) is missed: graph.ts indexes only NetworkFirewallPolicy for association lookups
-        // (findFirewallPolicies), so the association's literal policy name never resolves and the
-        // inline rules attach to no network.
+        // The same allow-all egress written as a NetworkFirewallPolicyWithRules (rules inline): the
+        // association names the policy, which graph.ts indexes like a NetworkFirewallPolicy.
         name: "network firewall policy WITH RULES allowing egress to 0.0.0.0/0, evaluated before the VPC rules",
         invariant: "I4",
         expectedPolicy: "runner-egress-default-deny",
         offender: "vm-egress-policy-with-rules",
+        mentions: "vm-egress-policy-with-rules rule #0",
         also: [{ ...WORLD_SPREADS, offender: "vm-egress-policy-with-rules" }],
-        gap: "NetworkFirewallPolicyWithRules associated by name is not resolved to the network (normal and preview); nothing fires",
-        mutate: (m) => {
-            firewallPolicyFirst(m);
-            add((h) => {
-                const policy = new gcp.compute.NetworkFirewallPolicyWithRules("vm-egress-policy-with-rules", {
-                    project: WORKER_PROJECT,
-                    rules: [{ priority: 100, direction: "EGRESS", action: "allow", match: { destIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "tcp", ports: ["443"] }] } }],
-                });
-                new gcp.compute.NetworkFirewallPolicyAssociation("vm-egress-policy-with-rules-assoc", { project: WORKER_PROJECT, firewallPolicy: policy.name, attachmentTarget: h.vm.network.id });
-            })(m);
-        },
+        mutate: worldEgressPolicyWithRules,
+    },
+    {
+        name: "preview: network firewall policy WITH RULES allowing egress to 0.0.0.0/0 (attached network id unknown)",
+        invariant: "I4",
+        expectedPolicy: "runner-egress-default-deny",
+        offender: "vm-egress-policy-with-rules",
+        mentions: "vm-egress-policy-with-rules rule #0",
+        preview: true,
+        also: [{ ...WORLD_SPREADS, offender: "vm-egress-policy-with-rules" }],
+        mutate: worldEgressPolicyWithRules,
     },
 
     // ---------------------------------------------------------------- I12 audit trail

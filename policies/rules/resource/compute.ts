@@ -13,6 +13,7 @@ import { ReportViolation } from "@pulumi/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { boolish, forTypes, isExplicitlyNonRunner, mapAt, numberish, undecided } from "./common";
+import { credentialIn, hasValue, isSecretName } from "./credentials";
 
 export const INSTANCE = "gcp:compute/instance:Instance";
 export const INSTANCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate";
@@ -333,6 +334,55 @@ export const runnerVmNoIpForwarding: FleetResourcePolicy = {
     }),
 };
 
+export const runnerVmNoSecretsInMetadata: FleetResourcePolicy = {
+    name: "runner-vm-no-secrets-in-metadata",
+    description:
+        "[I7] VM metadata (including the startup script) holds no credentials: no key named like a token, secret, password, " +
+        "credential, private key, API key or JIT config, and no value shaped like a GitHub, Google, AWS or Slack token or a PEM private key.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I7"],
+        fix:
+            "Remove the credential from metadata and the startup script: every process on the VM (the build included) and anyone who can " +
+            "read the instance can read it. Register runners just in time (the VM's identity token buys a one-time JIT config) and " +
+            "fetch what a job needs through the control plane.",
+    },
+    // CrossGuard unwraps Pulumi secrets before policies see them, so a value marked secret looks like any
+    // other string: the rule decides from the key name and the value's shape, never from secret-ness.
+    // Every VM and template is checked, whatever its role: metadata is readable by all code on the VM.
+    validateResource: forTypes(VM_TYPES, (props, args, report) => {
+        if (checks(args.type, props, "metadata")) {
+            const metadata = mapAt(props, "metadata");
+            if (metadata === "unknown") {
+                undecided(report, "metadata is unknown, so credentials in it cannot be ruled out.");
+            } else {
+                for (const [key, value] of Object.entries(metadata ?? {})) {
+                    checkMetadataValue(`metadata["${key}"]`, key, value, report);
+                }
+            }
+        }
+        if (checks(args.type, props, "metadataStartupScript")) {
+            checkMetadataValue("metadataStartupScript", undefined, get(props, "metadataStartupScript"), report);
+        }
+    }),
+};
+
+/** Reports a metadata entry stored under a credential-like key or holding a credential-shaped value. */
+function checkMetadataValue(where: string, key: string | undefined, value: unknown, report: ReportViolation): void {
+    if (isSecretName(key) && (unknown(value) || hasValue(value))) {
+        report(`${where}: the key names a credential; metadata is readable by every process on the VM (the build included), so no secret may be stored there.`);
+        return;
+    }
+    if (unknown(value)) {
+        undecided(report, `${where} is unknown, so a credential in it cannot be ruled out.`);
+        return;
+    }
+    const kind = credentialIn(value);
+    if (kind !== undefined) {
+        report(`${where} contains ${kind}; metadata is readable by every process on the VM (the build included), so no secret may be stored there.`);
+    }
+}
+
 export const computePolicies: FleetResourcePolicy[] = [
     runnerVmNoExternalIp,
     runnerVmShielded,
@@ -342,4 +392,5 @@ export const computePolicies: FleetResourcePolicy[] = [
     runnerVmSerialPortOff,
     runnerVmNotDefaultSa,
     runnerVmNoIpForwarding,
+    runnerVmNoSecretsInMetadata,
 ];

@@ -17,6 +17,7 @@ import { signerServicePolicies } from "./signerService";
 
 export * from "./audit";
 export * from "./compute";
+export * from "./credentials";
 export * from "./firewall";
 export * from "./gke";
 export * from "./kms";

@@ -1,19 +1,21 @@
 /**
- * Kubernetes runner workloads (I1, I6, I7): Pod Security `restricted` at pod and container level,
- * no host access, no persistent volumes, no service-account token.
+ * Kubernetes runner workloads (I1, I2, I6, I7): Pod Security `restricted` at pod and container level,
+ * no host access, no persistent volumes, no service-account token, a bounded lifetime, and no
+ * secrets in the pod.
  *
  * Applies to Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers,
  * Jobs, CronJobs, PodTemplates, ARC AutoscalingRunnerSets and Helm releases (runner pod templates
  * in `values.template.spec`); see podTemplates.ts for how runner pods are recognised.
  */
-import { ReportViolation } from "@pulumi/policy";
+import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { boolish, forTypes, numberish, undecided } from "./common";
-import { containersOf, isPodHoldingType, PodTemplateSite, podTemplateSites } from "./podTemplates";
+import { credentialIn, hasValue, isSecretName } from "./credentials";
+import { containersOf, isPodHoldingType, LONG_RUNNING_KINDS, PodTemplateSite, podTemplateSites } from "./podTemplates";
 
 /** Runs `check` on every runner pod spec of the resource and reports its findings, one violation per pod spec. */
-function forRunnerPods(check: (site: PodTemplateSite, undecidable: (what: string) => void) => string[]) {
+function forRunnerPods(check: (site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs) => string[]) {
     return forTypes(isPodHoldingType, (props, args, report: ReportViolation) => {
         for (const site of podTemplateSites(args.type, props)) {
             if (!site.runner) {
@@ -23,7 +25,7 @@ function forRunnerPods(check: (site: PodTemplateSite, undecidable: (what: string
                 undecided(report, `the runner pod spec at ${site.path} is unknown.`);
                 continue;
             }
-            const findings = check(site, (what) => undecided(report, `${site.path}: ${what}`));
+            const findings = check(site, (what) => undecided(report, `${site.path}: ${what}`), args);
             if (findings.length > 0) {
                 report(`runner pod at ${site.path}: ${findings.join("; ")}.`);
             }
@@ -258,9 +260,197 @@ export const k8sRunnerNoSaToken: FleetResourcePolicy = {
     validateResource: forRunnerPods(saTokenFindings),
 };
 
+/** The default for `maxBuildDurationSeconds`, as for runner VMs (runner-vm-bounded-lifetime). */
+const DEFAULT_MAX_BUILD_SECONDS = 86400;
+
+function lifetimeFindings(site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs): string[] {
+    const bound = args.getConfig<{ maxBuildDurationSeconds?: number }>().maxBuildDurationSeconds ?? DEFAULT_MAX_BUILD_SECONDS;
+    if (LONG_RUNNING_KINDS.has(site.kind)) {
+        // The API server rejects activeDeadlineSeconds in these pod templates ("activeDeadlineSeconds in
+        // ReplicaSet is not Supported"), and the controller restarts or replaces the pod forever.
+        return [`a ${site.kind} keeps its pods running and replaces them forever, and the API server rejects activeDeadlineSeconds in its pod template, ` +
+            `so a runner pod's lifetime cannot be bounded; run runners as ARC ephemeral runners, Jobs or Pods with activeDeadlineSeconds <= ${bound}`];
+    }
+    // The pod's own deadline, and for Jobs the Job's deadline (the Job controller then terminates its running pods).
+    const deadlines: { path: string; value: unknown }[] = [{ path: "activeDeadlineSeconds", value: get(site.spec, "activeDeadlineSeconds") }];
+    if (site.jobDeadline) {
+        deadlines.push(site.jobDeadline);
+    }
+    const out: string[] = [];
+    let effective: { path: string; seconds: number } | undefined;
+    const unknownPaths: string[] = [];
+    for (const d of deadlines) {
+        const n = numberish(d.value);
+        if (n === "unknown") {
+            unknownPaths.push(d.path);
+        } else if (n !== undefined && n <= 0) {
+            out.push(`${d.path} is ${n}; it must be a positive number of seconds`);
+        } else if (n !== undefined && (effective === undefined || n < effective.seconds)) {
+            effective = { path: d.path, seconds: n };
+        }
+    }
+    if (effective !== undefined && effective.seconds <= bound) {
+        return out;
+    }
+    if (unknownPaths.length > 0) {
+        // The unknown deadline may be the one within the bound.
+        undecidable(`${unknownPaths.join(" and ")} ${unknownPaths.length > 1 ? "are" : "is"} unknown, so the pod's lifetime bound cannot be checked.`);
+        return out;
+    }
+    if (effective === undefined) {
+        const where = deadlines.map((d) => d.path).join(" or ");
+        out.push(`${where} is not set; a runner pod must be stopped after at most ${bound} seconds (maxBuildDurationSeconds)`);
+    } else {
+        out.push(`${effective.path} is ${effective.seconds} seconds, above the configured bound of ${bound} seconds (maxBuildDurationSeconds)`);
+    }
+    return out;
+}
+
+export const k8sRunnerBoundedLifetime: FleetResourcePolicy = {
+    name: "k8s-runner-bounded-lifetime",
+    description: "[I2] Runner pods have activeDeadlineSeconds > 0 and within the configured bound (for Jobs, the pod's or the Job's deadline).",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            maxBuildDurationSeconds: {
+                type: "integer",
+                minimum: 1,
+                default: DEFAULT_MAX_BUILD_SECONDS,
+                description: "Upper bound for activeDeadlineSeconds of runner pods (the same meaning as runner-vm-bounded-lifetime's).",
+            },
+        },
+    },
+    meta: {
+        invariants: ["I2"],
+        fix:
+            "Set `activeDeadlineSeconds` (<= maxBuildDurationSeconds) in the runner pod template (ARC: `template.spec`); run runners as " +
+            "ARC ephemeral runners, Jobs or Pods, never as Deployments, StatefulSets, DaemonSets or ReplicaSets, which cannot bound a pod's lifetime.",
+    },
+    validateResource: forRunnerPods(lifetimeFindings),
+};
+
+/** Pod volume sources that deliver secrets into the pod. */
+function secretVolumeFindings(volumes: any[]): string[] {
+    const out: string[] = [];
+    volumes.forEach((v, i) => {
+        const where = `volumes[${i}]${nameOf(v)}`;
+        const secret = get(v, "secret");
+        if (secret !== undefined && secret !== null) {
+            const name = get(secret, "secretName");
+            out.push(`${where} mounts Secret${typeof name === "string" ? ` "${name}"` : ""}`);
+        }
+        const sources = list(v, "projected", "sources");
+        if (!unknown(sources)) {
+            sources.forEach((src, j) => {
+                const ps = get(src, "secret");
+                if (ps !== undefined && ps !== null) {
+                    const name = get(ps, "name");
+                    out.push(`${where}.projected.sources[${j}] projects Secret${typeof name === "string" ? ` "${name}"` : ""}`);
+                }
+            });
+        }
+        const driver = get(v, "csi", "driver");
+        if (typeof driver === "string" && /secrets-store/i.test(driver)) {
+            out.push(`${where} mounts secrets through the ${JSON.stringify(driver)} CSI driver`);
+        }
+    });
+    return out;
+}
+
+function secretsFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+    const out: string[] = [];
+    const { containers, unknownLists } = containersOf(site.spec);
+    for (const l of unknownLists) {
+        undecidable(`${l} is unknown, so secrets in its env cannot be ruled out.`);
+    }
+    for (const { label, container } of containers) {
+        const env = list(container, "env");
+        if (unknown(env)) {
+            undecidable(`${label}.env is unknown, so secrets in it cannot be ruled out.`);
+        } else {
+            env.forEach((e, i) => {
+                const name = get(e, "name");
+                const where = `${label}.env[${i}]${typeof name === "string" ? ` ${name}` : ""}`;
+                const valueFrom = get(e, "valueFrom");
+                if (unknown(valueFrom)) {
+                    undecidable(`${where}.valueFrom is unknown.`);
+                } else {
+                    const ref = get(valueFrom, "secretKeyRef");
+                    if (ref !== undefined && ref !== null) {
+                        const sname = get(ref, "name");
+                        out.push(`${where} reads Secret${typeof sname === "string" ? ` "${sname}"` : ""} (valueFrom.secretKeyRef)`);
+                    }
+                }
+                const value = get(e, "value");
+                if (isSecretName(name) && (unknown(value) || hasValue(value))) {
+                    out.push(`${where} passes a credential as a literal value (the name says so)`);
+                } else if (unknown(value)) {
+                    undecidable(`${where}.value is unknown, so a credential in it cannot be ruled out.`);
+                } else {
+                    const kind = credentialIn(value);
+                    if (kind !== undefined) {
+                        out.push(`${where} holds ${kind}`);
+                    }
+                }
+            });
+        }
+        const envFrom = list(container, "envFrom");
+        if (unknown(envFrom)) {
+            undecidable(`${label}.envFrom is unknown, so secret references cannot be ruled out.`);
+        } else {
+            envFrom.forEach((e, i) => {
+                const ref = get(e, "secretRef");
+                if (unknown(ref)) {
+                    undecidable(`${label}.envFrom[${i}].secretRef is unknown.`);
+                } else if (ref !== undefined && ref !== null) {
+                    const sname = get(ref, "name");
+                    out.push(`${label}.envFrom[${i}] imports Secret${typeof sname === "string" ? ` "${sname}"` : ""} into the environment (secretRef)`);
+                }
+            });
+        }
+        for (const field of ["command", "args"]) {
+            const argv = list(container, field);
+            if (!unknown(argv)) {
+                const kind = argv.map((a) => (unknown(a) ? undefined : credentialIn(a))).find((k) => k !== undefined);
+                if (kind !== undefined) {
+                    out.push(`${label}.${field} holds ${kind}`);
+                }
+            }
+        }
+    }
+    const volumes = list(site.spec, "volumes");
+    if (unknown(volumes)) {
+        undecidable("volumes is unknown, so secret volumes cannot be ruled out.");
+    } else {
+        out.push(...secretVolumeFindings(volumes));
+    }
+    return out;
+}
+
+export const k8sRunnerNoSecretsInEnv: FleetResourcePolicy = {
+    name: "k8s-runner-no-secrets-in-env",
+    description:
+        "[I7] Runner pods receive no secrets: no Kubernetes Secret through env (secretKeyRef), envFrom (secretRef) or secret/projected/" +
+        "secrets-store volumes, and no credential-named or credential-shaped literal in env, command or args.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I7"],
+        fix:
+            "Remove the Secret reference, secret volume or literal credential from the runner pod template: every step of the build can read " +
+            "them. Runners register just in time (ARC hands the runner a one-time JIT config) and reach Google APIs as their pool's " +
+            "Workload Identity, which holds no key.",
+    },
+    // CrossGuard unwraps Pulumi secrets before policies see them, so a value marked secret looks like any
+    // other string: literals are judged by their variable name and shape, never by secret-ness. Only the
+    // runner pod template counts: ARC's listener (listenerTemplate) and controller are not runner pods.
+    validateResource: forRunnerPods(secretsFindings),
+};
+
 export const kubernetesWorkloadPolicies: FleetResourcePolicy[] = [
     k8sRunnerPodSecurity,
     k8sRunnerNoHostAccess,
     k8sRunnerNoPersistentVolumes,
     k8sRunnerNoSaToken,
+    k8sRunnerBoundedLifetime,
+    k8sRunnerNoSecretsInEnv,
 ];

@@ -7,19 +7,31 @@
  * release of the `gha-runner-scale-set` chart (always a runner, fail closed). An explicit `signer` /
  * `control-plane` label exempts the others.
  */
-import { ROLE_LABEL } from "../labels";
+import { POOL_LABEL, ROLE_LABEL } from "../labels";
 import { get, unknown } from "../props";
 
 export type PodSpecPath = readonly string[];
 
 /** One pod spec found in a resource. */
 export interface PodTemplateSite {
+    /**
+     * The kind that runs the pods: a workload kind (`Pod`, `Deployment`, `Job`, ...),
+     * `AutoscalingRunnerSet`, or `HelmRelease`.
+     */
+    kind: string;
     /** Where the pod spec sits in the resource's inputs, e.g. `spec.template.spec`. */
     path: string;
     /** The raw pod spec (may be the unknown sentinel during a preview). */
     spec: any;
     /** True when this pod template is a runner's. */
     runner: boolean;
+    /** The `build-fleet-pool` label of the workload or its pod template, when literal. */
+    pool?: string;
+    /**
+     * Job / CronJob: the Job-level `activeDeadlineSeconds` (raw) and where it sits; the Job
+     * controller terminates every running pod of the Job when it is reached.
+     */
+    jobDeadline?: { path: string; value: unknown };
     /** StatefulSet `spec.volumeClaimTemplates` (raw), when the resource has it. */
     volumeClaimTemplates?: any;
     /** Set for Helm releases of the ARC `gha-runner-scale-set` chart. */
@@ -99,6 +111,34 @@ function roleIn(labels: unknown): string | undefined {
     return typeof role === "string" ? role : undefined;
 }
 
+/** The first literal pool label among labels maps. */
+function poolIn(...labels: unknown[]): string | undefined {
+    for (const l of labels) {
+        const pool = get(l, POOL_LABEL);
+        if (typeof pool === "string") {
+            return pool;
+        }
+    }
+    return undefined;
+}
+
+/** Workload kinds that keep their pods running (restartPolicy Always) and so cannot bound a pod's lifetime. */
+export const LONG_RUNNING_KINDS: ReadonlySet<string> = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"]);
+
+/**
+ * The namespace a pod-holding resource puts its pods in: `metadata.namespace` (Helm: `namespace`),
+ * raw (may be the unknown sentinel during a preview); undefined when not set (the provider's
+ * default namespace).
+ */
+export function podNamespaceOf(type: string, props: Record<string, any>): unknown {
+    return HELM_TYPES.includes(type) ? get(props, "namespace") : get(props, "metadata", "namespace");
+}
+
+/** The property whose dependencies name the namespace resource (for a preview). */
+export function podNamespaceProp(type: string): string {
+    return HELM_TYPES.includes(type) ? "namespace" : "metadata";
+}
+
 /** True when a pod spec asks for the gVisor runtime class. */
 function wantsGvisor(spec: unknown): boolean {
     const rc = get(spec, "runtimeClassName");
@@ -124,19 +164,23 @@ export function podTemplateSites(type: string, props: Record<string, any>): PodT
     if (HELM_TYPES.includes(type)) {
         const gha = isGhaRunnerScaleSetChart(get(props, "chart"));
         const spec = get(props, "values", "template", "spec");
+        const templateLabels = get(props, "values", "template", "metadata", "labels");
+        const pool = poolIn(templateLabels, get(props, "values", "labels"));
         if (gha) {
             const chartDefaultPod = spec === undefined || spec === null;
             return [{
+                kind: "HelmRelease",
                 path: chartDefaultPod ? "values.template.spec (absent: the chart's default runner pod)" : "values.template.spec",
                 spec: chartDefaultPod ? CHART_DEFAULT_POD : spec,
                 runner: true,
+                pool,
                 gha: { containerMode: get(props, "values", "containerMode", "type"), chartDefaultPod },
             }];
         }
         if (spec === undefined || spec === null) {
             return [];
         }
-        return [{ path: "values.template.spec", spec, runner: classify([roleIn(get(props, "values", "template", "metadata", "labels"))], spec) }];
+        return [{ kind: "HelmRelease", path: "values.template.spec", spec, runner: classify([roleIn(templateLabels)], spec), pool }];
     }
     const gk = groupKind(type);
     if (!gk || !isPodHoldingType(type)) {
@@ -145,10 +189,15 @@ export function podTemplateSites(type: string, props: Record<string, any>): PodT
     const kind = gk[1];
     const paths = kind === ARC_RUNNER_SET_KIND ? { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] } : WORKLOAD_PATHS[kind];
     const spec = get(props, ...paths.spec);
-    const roles = [roleIn(get(props, "metadata", "labels")), ...paths.labels.map((p) => roleIn(get(props, ...p)))];
-    const site: PodTemplateSite = { path: paths.spec.join("."), spec, runner: classify(roles, spec) };
+    const labelMaps = [get(props, "metadata", "labels"), ...paths.labels.map((p) => get(props, ...p))];
+    const site: PodTemplateSite = { kind, path: paths.spec.join("."), spec, runner: classify(labelMaps.map(roleIn), spec), pool: poolIn(...labelMaps) };
     if (kind === "StatefulSet") {
         site.volumeClaimTemplates = get(props, "spec", "volumeClaimTemplates");
+    }
+    if (kind === "Job") {
+        site.jobDeadline = { path: "spec.activeDeadlineSeconds", value: get(props, "spec", "activeDeadlineSeconds") };
+    } else if (kind === "CronJob") {
+        site.jobDeadline = { path: "spec.jobTemplate.spec.activeDeadlineSeconds", value: get(props, "spec", "jobTemplate", "spec", "activeDeadlineSeconds") };
     }
     return [site];
 }

@@ -56,3 +56,37 @@ export function isAnywhere(c: Cidr): boolean {
 export const RESTRICTED_VIP = parseCidr("199.36.153.4/30")!;
 /** The private Google APIs VIP (private.googleapis.com): reaches APIs outside VPC Service Controls. */
 export const PRIVATE_VIP = parseCidr("199.36.153.8/30")!;
+
+/** The first and last address of a range, as integers. */
+function bounds(c: Cidr): [bigint, bigint] {
+    const bits = c.kind === "ipv4" ? 32 : 128;
+    let start = 0n;
+    for (const b of c.net.toByteArray()) {
+        start = (start << 8n) | BigInt(b);
+    }
+    return [start, start + (1n << BigInt(bits - c.prefix)) - 1n];
+}
+
+/**
+ * The address family whose every address the ranges cover together (e.g. `0.0.0.0/1` and
+ * `128.0.0.0/1` are all of IPv4, as much as `0.0.0.0/0` is), or undefined.
+ */
+export function coveredFamily(ranges: Cidr[]): "ipv4" | "ipv6" | undefined {
+    for (const kind of ["ipv4", "ipv6"] as const) {
+        const last = (1n << BigInt(kind === "ipv4" ? 32 : 128)) - 1n;
+        const spans = ranges.filter((c) => c.kind === kind).map(bounds).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+        let next = 0n;
+        for (const [start, end] of spans) {
+            if (start > next) {
+                break;
+            }
+            if (end + 1n > next) {
+                next = end + 1n;
+            }
+        }
+        if (spans.length > 0 && next > last) {
+            return kind;
+        }
+    }
+    return undefined;
+}

@@ -1,6 +1,7 @@
 /**
- * Classic VPC firewall rules and network firewall policy rules, normalised to one shape and
- * attached to the networks they apply to (I4, I5). Built once per graph.
+ * Classic VPC firewall rules and firewall policy rules (global and regional network firewall
+ * policies, with separate or inline rules, and hierarchical organization/folder policies),
+ * normalised to one shape and attached to the networks they apply to (I4, I5). Built once per graph.
  */
 import { PolicyResource } from "@pulumi/policy";
 import { get, unknown } from "../props";
@@ -85,20 +86,43 @@ export function firewallRules(g: FleetGraph): FwRule[] {
         });
     }
 
-    // Network firewall policies: which networks each policy is attached to.
-    const policyNets = new Map<string, { nets: PolicyResource[]; unknown: boolean }>();
-    for (const a of g.of(T.firewallPolicyAssociation)) {
-        const p = g.props(a);
-        const nets = g.networksOfRef(a, "attachmentTarget", get(p, "attachmentTarget"));
-        const fpRef = get(p, "firewallPolicy");
-        const policies = unknown(fpRef)
-            ? depsOf(a, "firewallPolicy", [T.firewallPolicy, T.firewallPolicyWithRules])
-            : typeof fpRef === "string" ? g.findFirewallPolicies(fpRef) : [];
-        for (const pol of policies) {
-            const entry = policyNets.get(pol.urn) ?? { nets: [], unknown: false };
-            entry.nets.push(...nets.found);
-            entry.unknown ||= nets.unknown;
-            policyNets.set(pol.urn, entry);
+    // Firewall policies: which networks each policy is attached to. Global and regional network firewall
+    // policies attach to the networks their associations name; a hierarchical (organization / folder)
+    // policy applies to every network below its attachment, and the hierarchy is not visible, so an
+    // associated hierarchical policy counts for every network of the stack (fail closed).
+    const families: {
+        policyTypes: string[];
+        ruleType: string;
+        associationType: string;
+        find: (ref: string) => PolicyResource[];
+        hierarchical: boolean;
+    }[] = [
+        { policyTypes: [T.firewallPolicy, T.firewallPolicyWithRules], ruleType: T.firewallPolicyRule, associationType: T.firewallPolicyAssociation, find: (r) => g.findFirewallPolicies(r), hierarchical: false },
+        {
+            policyTypes: [T.regionFirewallPolicy, T.regionFirewallPolicyWithRules], ruleType: T.regionFirewallPolicyRule, associationType: T.regionFirewallPolicyAssociation,
+            find: (r) => g.findRegionFirewallPolicies(r), hierarchical: false,
+        },
+        {
+            policyTypes: [T.hierFirewallPolicy, T.hierFirewallPolicyWithRules], ruleType: T.hierFirewallPolicyRule, associationType: T.hierFirewallPolicyAssociation,
+            find: (r) => g.findHierFirewallPolicies(r), hierarchical: true,
+        },
+    ];
+    const policyNets = new Map<string, { nets: PolicyResource[]; unknown: boolean; hierarchical: boolean }>();
+    const policiesOf = (r: PolicyResource, family: (typeof families)[number]): PolicyResource[] => {
+        const fp = get(r.props, "firewallPolicy");
+        return unknown(fp) ? depsOf(r, "firewallPolicy", family.policyTypes) : typeof fp === "string" ? family.find(fp) : [];
+    };
+    for (const family of families) {
+        for (const a of g.of(family.associationType)) {
+            const nets = family.hierarchical
+                ? { found: g.of(T.network), unknown: false }
+                : g.networksOfRef(a, "attachmentTarget", get(g.props(a), "attachmentTarget"));
+            for (const pol of policiesOf(a, family)) {
+                const entry = policyNets.get(pol.urn) ?? { nets: [], unknown: false, hierarchical: family.hierarchical };
+                entry.nets.push(...nets.found);
+                entry.unknown ||= nets.unknown;
+                policyNets.set(pol.urn, entry);
+            }
         }
     }
     const fromPolicyRule = (res: PolicyResource, rule: any, policies: PolicyResource[], index?: number) => {
@@ -118,14 +142,22 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             ranges = selectors ? [] : [ANY_V4];
         }
         const l4 = get(match, "layer4Configs");
-        const nets: PolicyResource[] = [];
+        let nets: PolicyResource[] = [];
         let netUnknown = false;
+        let hierarchical = false;
         for (const pol of policies) {
             const e = policyNets.get(pol.urn);
             if (e) {
                 nets.push(...e.nets);
                 netUnknown ||= e.unknown;
+                hierarchical ||= e.hierarchical;
             }
+        }
+        // A hierarchical rule may be confined to some networks (targetResources); unknown keeps them all.
+        const targetResources = get(rule, "targetResources");
+        if (hierarchical && Array.isArray(targetResources) && targetResources.length > 0 && !targetResources.some((t) => unknown(t))) {
+            const targets = new Set(targetResources.flatMap((t) => (typeof t === "string" ? g.findNetworks(t) : [])));
+            nets = nets.filter((n) => targets.has(n));
         }
         out.push({
             res,
@@ -141,17 +173,17 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             disabled: get(rule, "disabled") === true,
         });
     };
-    for (const r of g.of(T.firewallPolicyRule)) {
-        const fp = get(r.props, "firewallPolicy");
-        const policies = unknown(fp)
-            ? depsOf(r, "firewallPolicy", [T.firewallPolicy])
-            : typeof fp === "string" ? g.findFirewallPolicies(fp) : [];
-        fromPolicyRule(r, g.props(r), policies);
-    }
-    for (const pol of g.of(T.firewallPolicyWithRules)) {
-        const rules = get(pol.props, "rules");
-        if (Array.isArray(rules)) {
-            rules.forEach((rule, i) => fromPolicyRule(pol, rule, [pol], i));
+    for (const family of families) {
+        for (const r of g.of(family.ruleType)) {
+            fromPolicyRule(r, g.props(r), policiesOf(r, family));
+        }
+        for (const type of family.policyTypes) {
+            for (const pol of g.of(type)) {
+                const rules = get(pol.props, "rules");
+                if (Array.isArray(rules)) {
+                    rules.forEach((rule, i) => fromPolicyRule(pol, rule, [pol], i));
+                }
+            }
         }
     }
 

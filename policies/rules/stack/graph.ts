@@ -3,8 +3,10 @@
  *
  * Builds lookups (by URN, type, id/self link/name, service-account email), resolves IAM grants to
  * principals and targets, and classifies the fleet through labels and the graph: runner identities
- * and networks, pools, signer keys/identity/network, intake and provenance buckets. Classification
- * never uses resource names.
+ * and networks, pools, runner namespaces, signer keys/identity/network, intake and provenance
+ * buckets. Runner identities are the SAs runner compute runs as, the Workload Identity principals
+ * runner pods act as (their namespace's KSAs, the namespace's or cluster's principal sets), and
+ * whatever those can impersonate. Classification never uses resource names.
  *
  * Unknown values (preview) are decided from `propertyDependencies`: an IAM member whose `member`
  * depends on a service account is a grant to that account even before its email exists. What
@@ -15,6 +17,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { FleetRole, poolOf, roleOf } from "../labels";
 import { get, unknown, unwrap, UNKNOWN_VALUE } from "../props";
+import { isPodHoldingType, podNamespaceOf, podNamespaceProp, podTemplateSites } from "../resource/podTemplates";
 import { Cidr, parseCidr } from "./cidr";
 import { Capability, isCustomRoleName, permissionsHave, predefinedHas } from "./roles";
 
@@ -32,6 +35,15 @@ export const T = {
     firewallPolicyRule: "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
     firewallPolicyAssociation: "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation",
     firewallPolicyWithRules: "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules",
+    regionFirewallPolicy: "gcp:compute/regionNetworkFirewallPolicy:RegionNetworkFirewallPolicy",
+    regionFirewallPolicyRule: "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
+    regionFirewallPolicyAssociation: "gcp:compute/regionNetworkFirewallPolicyAssociation:RegionNetworkFirewallPolicyAssociation",
+    regionFirewallPolicyWithRules: "gcp:compute/regionNetworkFirewallPolicyWithRules:RegionNetworkFirewallPolicyWithRules",
+    /** Hierarchical (organization / folder) firewall policies: evaluated before any VPC rule of the networks below. */
+    hierFirewallPolicy: "gcp:compute/firewallPolicy:FirewallPolicy",
+    hierFirewallPolicyRule: "gcp:compute/firewallPolicyRule:FirewallPolicyRule",
+    hierFirewallPolicyAssociation: "gcp:compute/firewallPolicyAssociation:FirewallPolicyAssociation",
+    hierFirewallPolicyWithRules: "gcp:compute/firewallPolicyWithRules:FirewallPolicyWithRules",
     instance: "gcp:compute/instance:Instance",
     instanceTemplate: "gcp:compute/instanceTemplate:InstanceTemplate",
     regionInstanceTemplate: "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
@@ -53,6 +65,7 @@ export const T = {
     orgAuditConfig: "gcp:organizations/iamAuditConfig:IamAuditConfig",
     projectIamPolicy: "gcp:projects/iAMPolicy:IAMPolicy",
     k8sNamespace: "kubernetes:core/v1:Namespace",
+    k8sServiceAccount: "kubernetes:core/v1:ServiceAccount",
 } as const;
 
 /** Kubernetes kinds that run pods. */
@@ -159,6 +172,50 @@ export interface RunnerIdentity {
     via: string;
     /** True when a runner resource runs as it; false when only reachable by impersonation. */
     direct: boolean;
+}
+
+/** A Kubernetes namespace runner pods run in (their Workload Identity principals are runner identities). */
+export interface RunnerNamespace {
+    name: string;
+    pools: Set<string>;
+    /** Why it is a runner namespace (first reason found). */
+    via: string;
+}
+
+/**
+ * What a Workload Identity principal of a GKE workload pool (`<project>.svc.id.goog`) stands for:
+ * the pods of one namespace, of one cluster, or of every cluster of the project.
+ */
+type WorkloadScope = { project: string } & ({ namespace: string } | { cluster: string } | { all: true });
+
+const WI_POOL = String.raw`principal(?:Set)?://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadIdentityPools/([^/]+)\.svc\.id\.goog`;
+const WI_KSA = /^serviceAccount:([^[\]]+)\.svc\.id\.goog\[([^/\]]+)\/([^\]]+)\]$/i;
+const WI_SUBJECT = new RegExp(`^${WI_POOL}/subject/ns/([^/]+)/sa/([^/]+)$`, "i");
+const WI_NAMESPACE = new RegExp(`^${WI_POOL}/namespace/([^/]+)$`, "i");
+const WI_CLUSTER = new RegExp(`^${WI_POOL}/kubernetes\\.cluster/(.+)$`, "i");
+const WI_ALL = new RegExp(`^${WI_POOL}/\\*$`, "i");
+
+/**
+ * The Kubernetes workloads a Workload Identity principal stands for: `serviceAccount:<p>.svc.id.goog[<ns>/<ksa>]`,
+ * `principal://.../workloadIdentityPools/<p>.svc.id.goog/subject/ns/<ns>/sa/<ksa>`, `principalSet://.../namespace/<ns>`,
+ * `principalSet://.../kubernetes.cluster/<cluster URL>` and `principalSet://.../<p>.svc.id.goog/*`.
+ */
+export function workloadIdentityScope(member: string): WorkloadScope | undefined {
+    const m = member.trim();
+    let x = WI_KSA.exec(m);
+    if (x) {
+        return { project: x[1], namespace: x[2] };
+    }
+    if ((x = WI_SUBJECT.exec(m)) || (x = WI_NAMESPACE.exec(m))) {
+        return { project: x[1], namespace: x[2] };
+    }
+    if ((x = WI_CLUSTER.exec(m))) {
+        return { project: x[1], cluster: x[2] };
+    }
+    if ((x = WI_ALL.exec(m))) {
+        return { project: x[1], all: true };
+    }
+    return undefined;
 }
 
 export interface PoolNetwork {
@@ -275,6 +332,8 @@ export class FleetGraph {
     private readonly customRoles = new Lookup();
     private readonly zones = new Lookup();
     private readonly firewallPolicies = new Lookup();
+    private readonly regionFirewallPolicies = new Lookup();
+    private readonly hierFirewallPolicies = new Lookup();
     private readonly saByEmail = new Map<string, PolicyResource>();
     private readonly saByUniqueId = new Map<string, PolicyResource>();
     private readonly projectsById = new Map<string, PolicyResource>();
@@ -300,6 +359,12 @@ export class FleetGraph {
     private readonly subnetNetworkCache = new Map<string, PolicyResource[]>();
 
     readonly runnerIdentities = new Map<string, RunnerIdentity>();
+    /** Kubernetes namespaces runner pods run in, by name. */
+    readonly runnerNamespaces = new Map<string, RunnerNamespace>();
+    /** Namespace resources that are runner namespaces (also when their name is unknown during a preview). */
+    private readonly runnerNamespaceUrns = new Set<string>();
+    /** Workload Identity principals resolved from Kubernetes dependencies (preview), with their namespace. */
+    private readonly workloadPrincipals = new Map<string, { nsName?: string; nsUrn?: string }>();
     readonly runnerNetworks = new Map<string, PoolNetwork>();
     readonly signerKeys: PolicyResource[] = [];
     readonly signerIdentities = new Map<string, Principal>();
@@ -326,6 +391,7 @@ export class FleetGraph {
                 push(this.subnetsByNetwork, n.urn, r);
             }
         }
+        this.indexRunnerNamespaces();
         for (const r of resources) {
             this.indexCompute(r);
         }
@@ -419,8 +485,25 @@ export class FleetGraph {
                 this.zones.add(r, [id, project && name ? `projects/${project}/managedZones/${name}` : undefined], [name]);
                 break;
             case T.firewallPolicy:
-                this.firewallPolicies.add(r, [id, selfLink, project && name ? `projects/${project}/global/firewallPolicies/${name}` : undefined], [name]);
+            case T.firewallPolicyWithRules:
+                // I4: a policy with inline rules is associated exactly like one with separate rule resources.
+                this.firewallPolicies.add(r, [id, selfLink, str(get(r.props, "selfLinkWithId")),
+                    project && name ? `projects/${project}/global/firewallPolicies/${name}` : undefined], [name]);
                 break;
+            case T.regionFirewallPolicy:
+            case T.regionFirewallPolicyWithRules: {
+                const region = str(get(r.props, "region"));
+                this.regionFirewallPolicies.add(r, [id, selfLink, str(get(r.props, "selfLinkWithId")),
+                    project && region && name ? `projects/${project}/regions/${region}/firewallPolicies/${name}` : undefined], [name]);
+                break;
+            }
+            case T.hierFirewallPolicy:
+            case T.hierFirewallPolicyWithRules: {
+                // The policy's name is its numeric id; associations and rules use `locations/global/firewallPolicies/<id>` or the id.
+                const pid = str(get(r.props, "firewallPolicyId")) ?? str(get(r.props, "policyId")) ?? name;
+                this.hierFirewallPolicies.add(r, [id, selfLink, str(get(r.props, "selfLinkWithId")), pid ? `locations/global/firewallPolicies/${pid}` : undefined], [name, pid]);
+                break;
+            }
             case T.project: {
                 const pid = str(get(r.props, "projectId"));
                 if (pid) {
@@ -486,8 +569,19 @@ export class FleetGraph {
         return this.zones.find(ref);
     }
 
+    /** Global network firewall policies (with separate or inline rules) by id, self link or name. */
     findFirewallPolicies(ref: string): PolicyResource[] {
         return this.firewallPolicies.find(ref);
+    }
+
+    /** Regional network firewall policies by id, self link or name. */
+    findRegionFirewallPolicies(ref: string): PolicyResource[] {
+        return this.regionFirewallPolicies.find(ref);
+    }
+
+    /** Hierarchical (organization / folder) firewall policies by id, self link or numeric name. */
+    findHierFirewallPolicies(ref: string): PolicyResource[] {
+        return this.hierFirewallPolicies.find(ref);
     }
 
     /** The key ring of a crypto key: by its `keyRing` literal or its dependency. */
@@ -595,10 +689,50 @@ export class FleetGraph {
         return p;
     }
 
-    /** Principals from dependencies of `prop` (service accounts), or one unresolved principal. */
+    /**
+     * Principals from dependencies of `prop`: service accounts; else the Workload Identity principals
+     * of Kubernetes service accounts or namespaces it depends on; else one unresolved principal.
+     */
     private principalsFromDeps(r: PolicyResource, prop: string): Principal[] {
         const sas = depsOf(r, prop, [T.serviceAccount]);
-        return sas.length > 0 ? sas.map((sa) => this.principalOfSa(sa)) : [this.unresolvedPrincipal(r, prop)];
+        if (sas.length > 0) {
+            return sas.map((sa) => this.principalOfSa(sa));
+        }
+        const wi = this.workloadPrincipalsFromDeps(r, prop);
+        return wi.length > 0 ? wi : [this.unresolvedPrincipal(r, prop)];
+    }
+
+    /**
+     * A member unknown during a preview that depends on a Kubernetes service account (or namespace)
+     * is that account's (namespace's) Workload Identity principal.
+     */
+    private workloadPrincipalsFromDeps(r: PolicyResource, prop: string): Principal[] {
+        const out: Principal[] = [];
+        const nsOf = (d: PolicyResource): { nsName?: string; nsUrn?: string } => {
+            if (d.type === T.k8sNamespace) {
+                return { nsName: str(get(d.props, "metadata", "name")), nsUrn: d.urn };
+            }
+            const ns = get(d.props, "metadata", "namespace");
+            if (typeof ns === "string" && !unknown(ns)) {
+                return { nsName: ns };
+            }
+            const nsRes = depsOf(d, "metadata", [T.k8sNamespace])[0];
+            return nsRes ? { nsName: str(get(nsRes.props, "metadata", "name")), nsUrn: nsRes.urn } : {};
+        };
+        for (const d of depsOf(r, prop, [T.k8sServiceAccount, T.k8sNamespace])) {
+            const ns = nsOf(d);
+            const ksa = d.type === T.k8sServiceAccount ? str(get(d.props, "metadata", "name")) ?? d.name : "*";
+            const nsText = ns.nsName ?? (ns.nsUrn ? this.byUrn.get(ns.nsUrn)?.name : undefined) ?? "(unknown namespace)";
+            const id = `wi:${ns.nsUrn ?? ns.nsName ?? d.urn}/${ksa}`;
+            let p = this.principals.get(id);
+            if (!p) {
+                p = { id, label: `the Workload Identity principal of Kubernetes service account ${nsText}/${ksa}` };
+                this.principals.set(id, p);
+                this.workloadPrincipals.set(id, ns);
+            }
+            out.push(p);
+        }
+        return uniq(out);
     }
 
     /** Members of `member` (string) or `members` (array) → principals. */
@@ -636,6 +770,129 @@ export class FleetGraph {
             return { ids: [this.literalPrincipal(value === "default" ? "serviceAccount:default" : `serviceAccount:${value.toLowerCase()}`)], unknown: false };
         }
         return { ids: [], unknown: false };
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // runner namespaces (Kubernetes)
+
+    private addRunnerNamespace(name: string, pool: string | undefined, via: string): void {
+        let ns = this.runnerNamespaces.get(name);
+        if (!ns) {
+            ns = { name, pools: new Set(), via };
+            this.runnerNamespaces.set(name, ns);
+        }
+        if (pool) {
+            ns.pools.add(pool);
+        }
+    }
+
+    /**
+     * Runner namespaces: Namespaces labelled runner (by `metadata.name`), and the namespaces of
+     * runner pods (runner-labelled or gVisor workloads, ARC runner sets, gha-runner-scale-set releases).
+     */
+    private indexRunnerNamespaces(): void {
+        for (const r of this.of(T.k8sNamespace)) {
+            const props = this.props(r);
+            if (roleOf(r.type, props) !== "runner") {
+                continue;
+            }
+            this.runnerNamespaceUrns.add(r.urn);
+            const name = str(get(props, "metadata", "name"));
+            if (name) {
+                this.addRunnerNamespace(name, poolOf(r.type, props), `Namespace ${r.name} is labelled runner`);
+            }
+        }
+        for (const r of this.resources) {
+            if (!isPodHoldingType(r.type)) {
+                continue;
+            }
+            const props = this.props(r);
+            const sites = podTemplateSites(r.type, props).filter((site) => site.runner);
+            if (sites.length === 0) {
+                continue;
+            }
+            const pool = sites.find((site) => site.pool !== undefined)?.pool ?? poolOf(r.type, props);
+            const via = `runner pods of ${r.type.split(":").pop()} ${r.name} run there`;
+            const ns = podNamespaceOf(r.type, props);
+            if (unknown(ns)) {
+                for (const d of depsOf(r, podNamespaceProp(r.type), [T.k8sNamespace])) {
+                    this.runnerNamespaceUrns.add(d.urn);
+                    const name = str(get(d.props, "metadata", "name"));
+                    if (name) {
+                        this.addRunnerNamespace(name, pool, via);
+                    }
+                }
+            } else {
+                // Without a namespace the pods land in the provider's default namespace.
+                const providerNs = r.provider ? str(get(r.provider.props, "namespace")) : undefined;
+                this.addRunnerNamespace(typeof ns === "string" && ns !== "" ? ns : providerNs ?? "default", pool, via);
+            }
+        }
+    }
+
+    /**
+     * Runner identities among Workload Identity principals: the pods of a runner namespace, of a
+     * runner cluster, or of every cluster in a project with runner pods act as them.
+     */
+    private classifyWorkloadPrincipals(): void {
+        const runnerClusters = this.compute.filter((n) => n.isRunner && (n.kind === "cluster" || n.kind === "nodePool"));
+        for (const p of [...this.principals.values()]) {
+            if (p.sa || p.unresolved) {
+                continue;
+            }
+            const hit = this.workloadPrincipalRunner(p, runnerClusters);
+            if (hit) {
+                this.addRunnerIdentity(p, undefined, hit.via, true);
+                const ri = this.runnerIdentities.get(p.id);
+                for (const pool of hit.pools) {
+                    ri?.pools.add(pool);
+                }
+            }
+        }
+    }
+
+    private workloadPrincipalRunner(p: Principal, runnerClusters: ComputeNode[]): { via: string; pools: Set<string> } | undefined {
+        const fromDeps = this.workloadPrincipals.get(p.id);
+        if (fromDeps) {
+            const ns = fromDeps.nsName !== undefined ? this.runnerNamespaces.get(fromDeps.nsName) : undefined;
+            if (ns) {
+                return { via: `it is the Workload Identity of runner namespace ${ns.name} (${ns.via})`, pools: ns.pools };
+            }
+            if (fromDeps.nsUrn !== undefined && this.runnerNamespaceUrns.has(fromDeps.nsUrn)) {
+                return { via: "it is the Workload Identity of a runner namespace", pools: new Set() };
+            }
+            return undefined;
+        }
+        const scope = workloadIdentityScope(p.id);
+        if (!scope) {
+            return undefined;
+        }
+        if ("namespace" in scope) {
+            const ns = this.runnerNamespaces.get(scope.namespace);
+            return ns ? { via: `runner pods in namespace ${ns.name} act as it through Workload Identity (${ns.via})`, pools: ns.pools } : undefined;
+        }
+        if ("cluster" in scope) {
+            const nodes = this.clusters.find(scope.cluster).map((c) => this.computeByUrn.get(c.urn)).filter((n): n is ComputeNode => n !== undefined && n.isRunner);
+            if (nodes.length === 0) {
+                return undefined;
+            }
+            return { via: `every pod of runner cluster ${nodes[0].res.name} acts as it through Workload Identity`, pools: new Set(nodes.map((n) => n.pool).filter((x): x is string => x !== undefined)) };
+        }
+        // The whole workload pool of a project: every cluster there, so any runner pod of the project.
+        const inProject = runnerClusters.filter((n) => this.projectOf(n.res) === scope.project);
+        if (inProject.length === 0 && this.runnerNamespaces.size === 0) {
+            return undefined;
+        }
+        const pools = new Set<string>();
+        for (const n of inProject) {
+            if (n.pool) {
+                pools.add(n.pool);
+            }
+        }
+        for (const ns of this.runnerNamespaces.values()) {
+            ns.pools.forEach((x) => pools.add(x));
+        }
+        return { via: `every Kubernetes workload of project ${scope.project} acts as it through Workload Identity, runner pods included`, pools };
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1119,6 +1376,8 @@ export class FleetGraph {
                 }
             }
         }
+        // Runner pods act as the Workload Identity principals of their namespace (I10: they must not reach the signer either).
+        this.classifyWorkloadPrincipals();
         this.closeRunnerIdentities();
 
         // Signer keys, identity, projects.

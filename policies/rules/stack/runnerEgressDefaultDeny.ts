@@ -1,15 +1,17 @@
 /**
  * runner-egress-default-deny (I4): every runner network denies all egress to 0.0.0.0/0 (all
- * protocols, all instances), allows no egress to 0.0.0.0/0, reaches Google APIs only through the
+ * protocols, all instances), allows no egress to 0.0.0.0/0 (nor to ranges that together cover every
+ * address, in one rule or across rules; classic firewall rules and every kind of firewall policy,
+ * which may be evaluated before the VPC's own deny rule), reaches Google APIs only through the
  * restricted VIP 199.36.153.4/30, and has a private googleapis.com DNS zone resolving to it.
  * Runners attached to networks this stack does not define cannot be proven and are reported.
  */
 import { PolicyResource } from "@pulumi/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP, contains } from "./cidr";
+import { contains, coveredFamily, isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP } from "./cidr";
 import { depsOf, FleetGraph, T, UNDECIDED } from "./graph";
-import { firewallRules, firewallRulesByNetwork, ruleLabel } from "./firewalls";
+import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "./firewalls";
 import { stackRule } from "./report";
 
 const GOOGLEAPIS = "googleapis.com.";
@@ -49,6 +51,8 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
             const rules = (rulesByNet.get(urn) ?? []).filter((r) => r.direction === "EGRESS" && !r.disabled);
             let denyAll = false;
             let denyUnknown = floatingDeny;
+            // Allow rules that do not reach everywhere on their own, which may together.
+            const partialAllows: FwRule[] = [];
             for (const r of rules) {
                 if (r.action === "deny") {
                     if (r.ranges === "unknown") {
@@ -66,11 +70,29 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
                         report(`egress allow rule ${ruleLabel(r)} in ${label} allows ${anywhere.text}: egress must be deny-by-default with an explicit allow-list`, r.res.urn);
                         continue;
                     }
+                    const family = coveredFamily(r.ranges);
+                    if (family) {
+                        report(
+                            `egress allow rule ${ruleLabel(r)} in ${label} allows ${r.ranges.map((c) => c.text).join(", ")}, which together cover every ${family === "ipv4" ? "IPv4" : "IPv6"} ` +
+                                "address (the same as 0.0.0.0/0): egress must be deny-by-default with an explicit allow-list",
+                            r.res.urn,
+                        );
+                        continue;
+                    }
+                    partialAllows.push(r);
                     const priv = r.ranges.find((c) => overlaps(c, PRIVATE_VIP));
                     if (priv) {
                         report(`egress allow rule ${ruleLabel(r)} in ${label} allows ${priv.text} (private.googleapis.com): Google APIs only through the restricted VIP ${RESTRICTED_VIP.text}`, r.res.urn);
                     }
                 }
+            }
+            const together = coveredFamily(partialAllows.flatMap((r) => (Array.isArray(r.ranges) ? r.ranges : [])));
+            if (together) {
+                report(
+                    `egress allow rules ${coveringRules(partialAllows).map(ruleLabel).join(", ")} in ${label} together allow every ${together === "ipv4" ? "IPv4" : "IPv6"} address ` +
+                        "(the same as 0.0.0.0/0): egress must be deny-by-default with an explicit allow-list",
+                    net.urn,
+                );
             }
             if (!denyAll) {
                 report(
@@ -89,6 +111,19 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
         }
     },
 });
+
+/** The widest rules (by their broadest range) that together cover an address family, for the message. */
+function coveringRules(rules: FwRule[]): FwRule[] {
+    const widest = (r: FwRule) => Math.min(...(Array.isArray(r.ranges) ? r.ranges.map((c) => c.prefix) : [128]));
+    const picked: FwRule[] = [];
+    for (const r of [...rules].sort((a, b) => widest(a) - widest(b))) {
+        picked.push(r);
+        if (coveredFamily(picked.flatMap((x) => (Array.isArray(x.ranges) ? x.ranges : [])))) {
+            return picked;
+        }
+    }
+    return rules;
+}
 
 /** Private googleapis.com zones by network URN, and records in them that bypass the restricted VIP. */
 function googleapisZones(g: FleetGraph): { zones: Map<string, PolicyResource[]>; badRecords: { message: string; urn: string }[] } {

@@ -2,7 +2,9 @@
  * runners-cannot-reach-enclave (I9, I10, I11): no runner identity holds any role on the signer key,
  * its key ring, the signer SA, the signer service or the provenance bucket, nor any role at
  * project, folder or organization scope over the signer project. Runner identities are the SAs
- * runner (or unlabelled) VMs, templates and node pools run as, plus whatever those can impersonate.
+ * runner (or unlabelled) VMs, templates and node pools run as, the Workload Identity principals of
+ * runner pods (graph.ts: a runner namespace's KSAs and principal sets), plus whatever those can
+ * impersonate.
  */
 import { FleetStackPolicy } from "../meta";
 import { Grant, UNDECIDED } from "./graph";

@@ -3,10 +3,17 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { renderStartupScript } from "../../../components/startupScript";
 import { Checked, check, evaluate, expectFired, expectMessage } from "./harness";
+import { throwaway } from "./throwaway";
 
 const RUNNER = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
 const IMAGE = "projects/cos-cloud/global/images/family/cos-stable";
+const SECRETS = "runner-vm-no-secrets-in-metadata";
+const GOOD_METADATA = { "block-project-ssh-keys": "TRUE", "serial-port-enable": "FALSE" };
+/** The package's own just-in-time startup script (no token in it, I7). */
+const JIT_SCRIPT = renderStartupScript({ pool: "a", registrationBrokerUrl: "https://broker.example.com" });
 
 /** A template that passes every rule; cases override parts of it. */
 function goodTemplate(email: gcp.types.input.compute.InstanceTemplateServiceAccount["email"]): gcp.compute.InstanceTemplateArgs {
@@ -55,6 +62,23 @@ const TEMPLATE_CASES: Case[] = [
     },
     // Unlabelled VMs are runners (fail closed).
     { name: "unlabelled", expect: ["runner-vm-bounded-lifetime"], args: (g) => ({ ...g, labels: undefined, scheduling: undefined }) },
+    // I7: no credentials in metadata or the startup script (judged by key name and value shape).
+    { name: "jit-startup-script", expect: [], args: (g) => ({ ...g, metadataStartupScript: JIT_SCRIPT }) },
+    { name: "jit-startup-script-metadata", expect: [], args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, "startup-script": JIT_SCRIPT, "enable-oslogin": "TRUE" } }) },
+    { name: "md-token-key", expect: [SECRETS], args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, "runner-registration-token": "placeholder-not-a-token" } }) },
+    { name: "md-password-key", expect: [SECRETS], args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, db_passwd: "placeholder" } }) },
+    { name: "md-jitconfig-key", expect: [SECRETS], args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, "actions-jitconfig": "placeholder" } }) },
+    { name: "md-empty-secret-key", expect: [], args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, "api-key": "" } }) },
+    { name: "md-pem-value", expect: [SECRETS], args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, "tls-material": throwaway.pemPrivateKey() } }) },
+    {
+        name: "md-startup-script-token",
+        expect: [SECRETS],
+        args: (g) => ({ ...g, metadata: { ...GOOD_METADATA, "startup-script": `#!/bin/bash\n./config.sh --token ${throwaway.githubToken("ghr")}\n` } }),
+    },
+    { name: "startup-script-aws", expect: [SECRETS], args: (g) => ({ ...g, metadataStartupScript: `#!/bin/bash\nexport AWS_ACCESS_KEY_ID=${throwaway.awsAccessKeyId()}\n` }) },
+    { name: "startup-script-google-key", expect: [SECRETS], args: (g) => ({ ...g, metadataStartupScript: `curl "https://example.com/?key=${throwaway.googleApiKey()}"` }) },
+    // Every VM is checked, whatever its role: metadata is readable by all code on the VM.
+    { name: "signer-vm-secret", expect: [SECRETS], args: (g) => ({ ...g, labels: { "build-fleet-role": "signer" }, metadata: { ...GOOD_METADATA, "slack-webhook": throwaway.slackToken() } }) },
 ];
 
 function program(preview: boolean) {
@@ -89,6 +113,12 @@ function program(preview: boolean) {
         // InstanceFromTemplate inherits what it does not set: only overrides are checked.
         const tmpl = new gcp.compute.InstanceTemplate("t-source", goodTemplate(sa.email));
         new gcp.compute.InstanceFromTemplate("ift-good", { zone: "europe-west1-b", sourceInstanceTemplate: tmpl.selfLinkUnique });
+        new gcp.compute.InstanceFromTemplate("ift-secret", {
+            zone: "europe-west1-b",
+            sourceInstanceTemplate: tmpl.selfLinkUnique,
+            metadataStartupScript: `#!/bin/bash\necho ${throwaway.githubToken()} > /tmp/t\n`,
+        });
+        new gcp.compute.Instance("vm-secret", { ...instance, metadata: { "block-project-ssh-keys": "TRUE", "github-token": pulumi.secret("placeholder-not-a-token") } });
         new gcp.compute.InstanceFromTemplate("ift-ext-ip", {
             zone: "europe-west1-b",
             sourceInstanceTemplate: tmpl.selfLinkUnique,
@@ -101,6 +131,10 @@ function program(preview: boolean) {
             // An unknown NAT IP does not hide the access config itself.
             const addr = new gcp.compute.Address("addr", { region: "europe-west1" });
             new gcp.compute.InstanceTemplate("t-computed-nat", { ...goodTemplate(sa.email), networkInterfaces: [{ network: "default", accessConfigs: [{ natIp: addr.address }] }] });
+            // A computed metadata value: undecided under a neutral key, a violation under a credential key.
+            new gcp.compute.InstanceTemplate("t-computed-md", { ...goodTemplate(sa.email), metadata: { ...GOOD_METADATA, "runner-sa": sa.email } });
+            new gcp.compute.InstanceTemplate("t-computed-secret-md", { ...goodTemplate(sa.email), metadata: { ...GOOD_METADATA, "broker-credential": sa.email } });
+            new gcp.compute.InstanceTemplate("t-computed-script", { ...goodTemplate(sa.email), metadataStartupScript: pulumi.interpolate`#!/bin/bash\necho ${sa.email}\n` });
         }
     };
 }
@@ -141,6 +175,22 @@ describe("resource rules: Compute Engine VMs and templates", function () {
     it("instances from templates: only overrides are checked", () => {
         expectFired(c, "ift-good", []);
         expectFired(c, "ift-ext-ip", ["runner-vm-no-external-ip", "runner-vm-serial-port-off"]);
+        expectFired(c, "ift-secret", [SECRETS]);
+    });
+
+    it("runner-vm-no-secrets-in-metadata: names the key or field and the kind of credential, never the value", () => {
+        expectMessage(c, "t-md-token-key", SECRETS, "metadata[\"runner-registration-token\"]: the key names a credential");
+        expectMessage(c, "t-md-pem-value", SECRETS, "metadata[\"tls-material\"] contains a PEM private key");
+        expectMessage(c, "t-md-startup-script-token", SECRETS, "metadata[\"startup-script\"] contains a GitHub token");
+        expectMessage(c, "t-startup-script-aws", SECRETS, "metadataStartupScript contains an AWS access key id");
+        expectMessage(c, "t-startup-script-google-key", SECRETS, "a Google API key");
+        expectMessage(c, "t-signer-vm-secret", SECRETS, "a Slack token");
+        // A Pulumi secret reaches the policy unwrapped: it is judged like any other value.
+        expectFired(c, "vm-secret", [SECRETS]);
+        expectMessage(c, "vm-secret", SECRETS, "metadata[\"github-token\"]");
+        for (const v of c.ev.violations.filter((x) => x.policy === SECRETS)) {
+            assert.doesNotMatch(v.message, /placeholder|gh[pousr]_[A-Za-z0-9]{30}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|xoxb-\d|BEGIN/);
+        }
     });
 
     it("violations are mandatory by default", () => {
@@ -188,6 +238,14 @@ describe("resource rules: Compute Engine VMs and templates", function () {
                 expectFired(p, `t-${tc.name}`, tc.expect);
             }
             expectFired(p, "t-computed-nat", ["runner-vm-no-external-ip"]);
+        });
+        it("an unknown metadata value is undecided under a neutral key and a violation under a credential key", () => {
+            expectFired(p, "t-computed-md", []);
+            assert.deepStrictEqual(p.undecided("t-computed-md"), [SECRETS]);
+            assert.match(p.on("t-computed-md").find((x) => x.policy === SECRETS)!.message, /^cannot decide during preview: metadata\["runner-sa"\] is unknown/);
+            expectFired(p, "t-computed-secret-md", [SECRETS]);
+            assert.deepStrictEqual(p.undecided("t-computed-secret-md"), []);
+            assert.deepStrictEqual(p.undecided("t-computed-script"), [SECRETS]);
         });
         it("an unknown deciding value is an advisory 'cannot decide during preview'", () => {
             assert.deepStrictEqual(p.undecided("t-computed-forwarding"), ["runner-vm-no-ip-forwarding"]);

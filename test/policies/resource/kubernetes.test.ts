@@ -1,21 +1,25 @@
 /**
- * Kubernetes runner namespace and workload rules (I1, I6, I7) over raw @pulumi/kubernetes resources:
+ * Kubernetes runner namespace and workload rules (I1, I2, I6, I7) over raw @pulumi/kubernetes resources:
  * Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, the ARC AutoscalingRunnerSet custom resource
  * and Helm releases of gha-runner-scale-set.
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
-import { Checked, check, expectFired, expectMessage } from "./harness";
+import { Checked, check, evaluate, expectFired, expectMessage } from "./harness";
+import { throwaway } from "./throwaway";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 const RUNNER_LABELS = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
 const IMAGE = "ghcr.io/actions/actions-runner:2.328.0";
+const LIFETIME = "k8s-runner-bounded-lifetime";
+const SECRETS = "k8s-runner-no-secrets-in-env";
 
 /** A runner pod spec that passes every rule. */
 function goodSpec(): PodSpec {
     return {
         automountServiceAccountToken: false,
+        activeDeadlineSeconds: 3600,
         securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: "RuntimeDefault" } },
         containers: [{
             name: "runner",
@@ -63,7 +67,57 @@ const POD_CASES: Case[] = [
     },
     { name: "token", expect: ["k8s-runner-no-sa-token"], spec: (g) => ({ ...g, automountServiceAccountToken: undefined }) },
     { name: "token-true", expect: ["k8s-runner-no-sa-token"], spec: (g) => ({ ...g, automountServiceAccountToken: true }) },
+    // I2: activeDeadlineSeconds > 0 and <= maxBuildDurationSeconds (default 86400).
+    { name: "no-deadline", expect: [LIFETIME], spec: (g) => ({ ...g, activeDeadlineSeconds: undefined }) },
+    { name: "deadline-at-bound", expect: [], spec: (g) => ({ ...g, activeDeadlineSeconds: 86400 }) },
+    { name: "deadline-too-long", expect: [LIFETIME], spec: (g) => ({ ...g, activeDeadlineSeconds: 172800 }) },
+    { name: "deadline-zero", expect: [LIFETIME], spec: (g) => ({ ...g, activeDeadlineSeconds: 0 }) },
+    // I7: no Kubernetes secrets and no literal credentials in the runner pod.
+    {
+        name: "env-plain",
+        expect: [],
+        spec: (g) => withEnv(g, {
+            env: [
+                { name: "RUNNER_WORKDIR", value: "/home/runner/_work" },
+                { name: "TOKEN_AUDIENCE_URL", value: "" },
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "FEATURE", valueFrom: { configMapKeyRef: { name: "runner-config", key: "feature" } } },
+            ],
+            envFrom: [{ configMapRef: { name: "runner-config" } }],
+        }),
+    },
+    { name: "env-secret-name", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "NPM_TOKEN", value: "placeholder-not-a-token" }] }) },
+    { name: "env-api-key-name", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "maps_api_key", value: "placeholder" }] }) },
+    { name: "env-github-token-shape", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "FOO", value: throwaway.githubToken("ghs") }] }) },
+    { name: "env-github-pat-shape", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "FOO", value: throwaway.githubPat() }] }) },
+    { name: "env-aws-shape", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "FOO", value: throwaway.awsAccessKeyId() }] }) },
+    { name: "env-slack-shape", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "FOO", value: throwaway.slackToken() }] }) },
+    { name: "env-secret-key-ref", expect: [SECRETS], spec: (g) => withEnv(g, { env: [{ name: "DB", valueFrom: { secretKeyRef: { name: "db", key: "url" } } }] }) },
+    { name: "env-from-secret", expect: [SECRETS], spec: (g) => withEnv(g, { envFrom: [{ secretRef: { name: "ci-secrets" } }] }) },
+    { name: "args-pem", expect: [SECRETS], spec: (g) => withEnv(g, { args: ["--key", throwaway.pemPrivateKey()] }) },
+    {
+        name: "init-container-google-key",
+        expect: [SECRETS],
+        spec: (g) => ({ ...g, initContainers: [{ name: "setup", image: IMAGE, securityContext: goodSc, env: [{ name: "FOO", value: throwaway.googleApiKey() }] }] }),
+    },
+    { name: "secret-volume", expect: [SECRETS], spec: (g) => ({ ...g, volumes: [...(g.volumes as any[]), { name: "creds", secret: { secretName: "github-app" } }] }) },
+    {
+        name: "projected-secret",
+        expect: [SECRETS],
+        spec: (g) => ({ ...g, volumes: [...(g.volumes as any[]), { name: "creds", projected: { sources: [{ configMap: { name: "ca" } }, { secret: { name: "github-app" } }] } }] }),
+    },
+    { name: "projected-configmap", expect: [], spec: (g) => ({ ...g, volumes: [...(g.volumes as any[]), { name: "ca", projected: { sources: [{ configMap: { name: "ca" } }] } }] }) },
+    {
+        name: "csi-secrets-store",
+        expect: [SECRETS],
+        spec: (g) => ({ ...g, volumes: [...(g.volumes as any[]), { name: "creds", csi: { driver: "secrets-store-gke.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "gh" } } }] }),
+    },
 ];
+
+/** The good spec with the runner container's env, envFrom or args set. */
+function withEnv(g: PodSpec, extra: Partial<k8s.types.input.core.v1.Container>): PodSpec {
+    return { ...g, containers: [{ ...(g.containers as k8s.types.input.core.v1.Container[])[0], ...extra }] };
+}
 
 const meta = (name: string, labels: Record<string, string> = RUNNER_LABELS) => ({ name, namespace: "runners", labels });
 
@@ -106,6 +160,28 @@ function program(preview: boolean) {
             metadata: meta("cj2"),
             spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: tmpl({ ...goodSpec(), restartPolicy: "Never" }) } } },
         });
+        // I2 for Jobs: the pod's deadline or the Job's (the Job controller then terminates its pods).
+        const noDeadline = (): PodSpec => ({ ...goodSpec(), activeDeadlineSeconds: undefined, restartPolicy: "Never" });
+        new k8s.batch.v1.Job("job-job-deadline", { metadata: meta("j2"), spec: { activeDeadlineSeconds: 3600, template: tmpl(noDeadline()) } });
+        new k8s.batch.v1.Job("job-no-deadline", { metadata: meta("j3"), spec: { template: tmpl(noDeadline()) } });
+        new k8s.batch.v1.Job("job-long-job-short-pod", { metadata: meta("j4"), spec: { activeDeadlineSeconds: 172800, template: tmpl({ ...goodSpec(), restartPolicy: "Never" }) } });
+        new k8s.batch.v1.Job("job-both-too-long", { metadata: meta("j5"), spec: { activeDeadlineSeconds: 172800, template: tmpl({ ...noDeadline(), activeDeadlineSeconds: 100000 }) } });
+        new k8s.batch.v1.CronJob("cron-job-deadline", {
+            metadata: meta("cj3"),
+            spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { activeDeadlineSeconds: 3600, template: tmpl(noDeadline()) } } },
+        });
+        new k8s.batch.v1.CronJob("cron-no-deadline", {
+            metadata: meta("cj4"),
+            spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: tmpl(noDeadline()) } } },
+        });
+        // A non-runner workload needs no deadline and may read secrets.
+        new k8s.apps.v1.Deployment("deploy-tools-secret", {
+            metadata: meta("d5", { app: "tools" }),
+            spec: {
+                selector: { matchLabels: { app: "tools" } },
+                template: tmpl({ containers: [{ name: "x", image: "busybox", envFrom: [{ secretRef: { name: "tools" } }] }] }, { app: "tools" }),
+            },
+        });
         // ARC custom resource.
         new k8s.apiextensions.CustomResource("ars-bad", {
             apiVersion: "actions.github.com/v1alpha1",
@@ -133,6 +209,22 @@ function program(preview: boolean) {
         new k8s.helm.v3.Release("helm-k8s-mode", { chart, namespace: "runners", values: { containerMode: { type: "kubernetes" }, template: { spec: goodSpec() } } });
         new k8s.helm.v3.Release("helm-host-path", { chart: "gha-runner-scale-set", repositoryOpts: { repo: "https://example.com/charts" }, namespace: "runners", values: { template: { spec: { ...goodSpec(), volumes: [{ name: "d", hostPath: { path: "/var/run" } }] } } } });
         new k8s.helm.v3.Release("helm-controller", { chart: "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set-controller", namespace: "arc-system" });
+        // The listener (listenerTemplate) is ARC's, not a runner pod; the runner template is what counts.
+        new k8s.helm.v3.Release("helm-listener-secret", {
+            chart,
+            namespace: "runners",
+            values: {
+                githubConfigSecret: "gh-app",
+                listenerTemplate: { spec: { containers: [{ name: "listener", env: [{ name: "HTTPS_PROXY_PASSWORD", valueFrom: { secretKeyRef: { name: "proxy", key: "password" } } }] }] } },
+                template: { spec: goodSpec() },
+            },
+        });
+        new k8s.helm.v3.Release("helm-runner-secret", {
+            chart,
+            namespace: "runners",
+            values: { template: { spec: withEnv(goodSpec(), { env: [{ name: "GH_TOKEN", valueFrom: { secretKeyRef: { name: "gh", key: "token" } } }] }) } },
+        });
+        new k8s.helm.v3.Release("helm-no-deadline", { chart, namespace: "runners", values: { template: { spec: { ...goodSpec(), activeDeadlineSeconds: undefined } } } });
         // Another chart with a labelled runner template in its values.
         new k8s.helm.v3.Release("helm-other-runner", { chart: "my-runners", namespace: "runners", values: { template: { metadata: { labels: RUNNER_LABELS }, spec: { ...goodSpec(), hostNetwork: true } } } });
         if (preview) {
@@ -147,6 +239,24 @@ function program(preview: boolean) {
             new k8s.core.v1.Pod("pod-computed-sc", {
                 metadata: { namespace: "runners", labels: RUNNER_LABELS },
                 spec: { ...goodSpec(), automountServiceAccountToken: computed(false) },
+            });
+            new k8s.core.v1.Pod("pod-computed-deadline", {
+                metadata: { namespace: "runners", labels: RUNNER_LABELS },
+                spec: { ...goodSpec(), activeDeadlineSeconds: computed(3600) },
+            });
+            // A computed value under a neutral name may hold anything; under a credential name it is a credential.
+            new k8s.core.v1.Pod("pod-computed-env", {
+                metadata: { namespace: "runners", labels: RUNNER_LABELS },
+                spec: withEnv(goodSpec(), { env: [{ name: "SA_EMAIL", value: gsa.email }] }),
+            });
+            new k8s.core.v1.Pod("pod-computed-secret-env", {
+                metadata: { namespace: "runners", labels: RUNNER_LABELS },
+                spec: withEnv(goodSpec(), { env: [{ name: "REGISTRY_PASSWORD", value: gsa.email }] }),
+            });
+            // A Job's deadline known while the pod's is computed: the known one decides when it is within the bound.
+            new k8s.batch.v1.Job("job-computed-pod-deadline", {
+                metadata: meta("j6"),
+                spec: { activeDeadlineSeconds: 3600, template: tmpl({ ...goodSpec(), restartPolicy: "Never", activeDeadlineSeconds: computed(7200) }) },
             });
         }
     };
@@ -180,14 +290,18 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
     });
 
     it("workload kinds: Deployment, StatefulSet, DaemonSet, Job, CronJob", () => {
-        expectFired(c, "deploy-good", []);
-        expectFired(c, "deploy-priv", ["k8s-runner-pod-security"]);
+        // Long-running controllers cannot bound a runner pod's lifetime (I2): the API server rejects
+        // activeDeadlineSeconds in their pod templates, so even an otherwise hardened one fails it.
+        expectFired(c, "deploy-good", [LIFETIME]);
+        expectMessage(c, "deploy-good", LIFETIME, "a Deployment keeps its pods running");
+        expectFired(c, "deploy-priv", [LIFETIME, "k8s-runner-pod-security"]);
         expectMessage(c, "deploy-priv", "k8s-runner-pod-security", "spec.template.spec");
         expectFired(c, "deploy-not-runner", []);
-        expectFired(c, "deploy-gvisor", ["k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
-        expectFired(c, "sts-claims", ["k8s-runner-no-persistent-volumes"]);
+        expectFired(c, "deploy-gvisor", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        expectFired(c, "sts-claims", [LIFETIME, "k8s-runner-no-persistent-volumes"]);
         expectMessage(c, "sts-claims", "k8s-runner-no-persistent-volumes", "volumeClaimTemplates");
-        expectFired(c, "ds-host", ["k8s-runner-no-host-access"]);
+        expectMessage(c, "sts-claims", LIFETIME, "a StatefulSet keeps its pods running");
+        expectFired(c, "ds-host", [LIFETIME, "k8s-runner-no-host-access"]);
         expectFired(c, "job-token", ["k8s-runner-no-sa-token"]);
         expectFired(c, "cron-pvc", ["k8s-runner-no-persistent-volumes"]);
         expectMessage(c, "cron-pvc", "k8s-runner-no-persistent-volumes", "spec.jobTemplate.spec.template.spec");
@@ -196,12 +310,65 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
 
     it("ARC AutoscalingRunnerSet custom resources", () => {
         expectFired(c, "ars-good", []);
-        expectFired(c, "ars-bad", ["k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        expectFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+    });
+
+    it("k8s-runner-bounded-lifetime: pod deadline, Job deadline, CronJob deadline", () => {
+        expectMessage(c, "pod-no-deadline", LIFETIME, "activeDeadlineSeconds is not set; a runner pod must be stopped after at most 86400 seconds");
+        expectMessage(c, "pod-deadline-too-long", LIFETIME, "activeDeadlineSeconds is 172800 seconds, above the configured bound of 86400 seconds");
+        expectMessage(c, "pod-deadline-zero", LIFETIME, "activeDeadlineSeconds is 0; it must be a positive number of seconds");
+        expectFired(c, "job-job-deadline", []);
+        expectFired(c, "job-no-deadline", [LIFETIME]);
+        expectMessage(c, "job-no-deadline", LIFETIME, "activeDeadlineSeconds or spec.activeDeadlineSeconds is not set");
+        // The shorter of the two deadlines bounds the pod.
+        expectFired(c, "job-long-job-short-pod", []);
+        expectFired(c, "job-both-too-long", [LIFETIME]);
+        expectMessage(c, "job-both-too-long", LIFETIME, "activeDeadlineSeconds is 100000 seconds");
+        expectFired(c, "cron-job-deadline", []);
+        expectFired(c, "cron-no-deadline", [LIFETIME]);
+        expectMessage(c, "cron-no-deadline", LIFETIME, "spec.jobTemplate.spec.activeDeadlineSeconds is not set");
+    });
+
+    it("k8s-runner-bounded-lifetime: maxBuildDurationSeconds (pack config) sets the bound", async () => {
+        const strict = await evaluate(c.run, { policyConfig: { [LIFETIME]: { maxBuildDurationSeconds: 1800 } } });
+        expectFired(strict, "pod-good", [LIFETIME]);
+        expectMessage(strict, "pod-good", LIFETIME, "activeDeadlineSeconds is 3600 seconds, above the configured bound of 1800 seconds (maxBuildDurationSeconds)");
+        expectFired(strict, "job-job-deadline", [LIFETIME]);
+        const lax = await evaluate(c.run, { policyConfig: { [LIFETIME]: { maxBuildDurationSeconds: 200000 } } });
+        expectFired(lax, "pod-deadline-too-long", []);
+        // The VM rule's bound is its own setting.
+        const vmOnly = await evaluate(c.run, { policyConfig: { "runner-vm-bounded-lifetime": { maxBuildDurationSeconds: 1800 } } });
+        expectFired(vmOnly, "pod-good", []);
+    });
+
+    it("k8s-runner-no-secrets-in-env: secret references, secret volumes and literal credentials, named without the value", () => {
+        expectMessage(c, "pod-env-secret-name", SECRETS, "containers[0] \"runner\".env[0] NPM_TOKEN passes a credential as a literal value");
+        expectMessage(c, "pod-env-github-token-shape", SECRETS, "env[0] FOO holds a GitHub token");
+        expectMessage(c, "pod-env-github-pat-shape", SECRETS, "github_pat_");
+        expectMessage(c, "pod-env-aws-shape", SECRETS, "an AWS access key id");
+        expectMessage(c, "pod-env-slack-shape", SECRETS, "a Slack token");
+        expectMessage(c, "pod-env-secret-key-ref", SECRETS, "env[0] DB reads Secret \"db\" (valueFrom.secretKeyRef)");
+        expectMessage(c, "pod-env-from-secret", SECRETS, "envFrom[0] imports Secret \"ci-secrets\"");
+        expectMessage(c, "pod-args-pem", SECRETS, "args holds a PEM private key");
+        expectMessage(c, "pod-init-container-google-key", SECRETS, "initContainers[0] \"setup\".env[0] FOO holds a Google API key");
+        expectMessage(c, "pod-secret-volume", SECRETS, "volumes[1] \"creds\" mounts Secret \"github-app\"");
+        expectMessage(c, "pod-projected-secret", SECRETS, "volumes[1] \"creds\".projected.sources[1] projects Secret \"github-app\"");
+        expectMessage(c, "pod-csi-secrets-store", SECRETS, "secrets-store-gke.csi.k8s.io");
+        // Never the value itself.
+        for (const v of c.ev.violations.filter((x) => x.policy === SECRETS)) {
+            assert.doesNotMatch(v.message, /placeholder|gh[pousr]_[A-Za-z0-9]{30}|AKIA[0-9A-Z]{16}|xoxb-\d/);
+        }
+        expectFired(c, "deploy-tools-secret", []);
     });
 
     it("Helm releases of gha-runner-scale-set are runner workloads (fail closed)", () => {
         expectFired(c, "helm-good", []);
-        expectFired(c, "helm-default-pod", ["k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        expectFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        expectFired(c, "helm-no-deadline", [LIFETIME]);
+        expectMessage(c, "helm-no-deadline", LIFETIME, "runner pod at values.template.spec: activeDeadlineSeconds is not set");
+        // ARC's listener is not a runner pod; the runner template is.
+        expectFired(c, "helm-listener-secret", []);
+        expectFired(c, "helm-runner-secret", [SECRETS]);
         expectMessage(c, "helm-default-pod", "k8s-runner-pod-security", "chart's default runner pod");
         expectFired(c, "helm-dind", ["k8s-runner-pod-security"]);
         expectMessage(c, "helm-dind", "k8s-runner-pod-security", "dind");
@@ -229,6 +396,21 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
         it("an unknown automountServiceAccountToken is an advisory 'cannot decide'", () => {
             assert.deepStrictEqual(p.undecided("pod-computed-sc"), ["k8s-runner-no-sa-token"]);
             assert.ok(p.on("pod-computed-sc").every((v) => v.enforcementLevel === "advisory"));
+        });
+        it("an unknown activeDeadlineSeconds is an advisory 'cannot decide', unless a known Job deadline is within the bound", () => {
+            expectFired(p, "pod-computed-deadline", []);
+            assert.deepStrictEqual(p.undecided("pod-computed-deadline"), [LIFETIME]);
+            const v = p.on("pod-computed-deadline").find((x) => x.policy === LIFETIME)!;
+            assert.strictEqual(v.enforcementLevel, "advisory");
+            assert.match(v.message, /^cannot decide during preview: spec: activeDeadlineSeconds is unknown/);
+            expectFired(p, "job-computed-pod-deadline", []);
+            assert.deepStrictEqual(p.undecided("job-computed-pod-deadline"), []);
+        });
+        it("an unknown env value is undecided under a neutral name and a violation under a credential name", () => {
+            expectFired(p, "pod-computed-env", []);
+            assert.deepStrictEqual(p.undecided("pod-computed-env"), [SECRETS]);
+            expectFired(p, "pod-computed-secret-env", [SECRETS]);
+            expectMessage(p, "pod-computed-secret-env", SECRETS, "REGISTRY_PASSWORD passes a credential");
         });
     });
 });

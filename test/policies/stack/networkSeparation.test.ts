@@ -1,5 +1,6 @@
+import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, expectFinding, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, expectFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 
 const SEP = "pool-network-separation";
 const ATTACH = "runner-network-attachment";
@@ -141,6 +142,100 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
     it("flags a runner network without a private googleapis.com zone", async () => {
         const ev = await evaluateFleet(undefined, { omit: { dnsZone: ["pool-b"] }, preview: true });
         expectFinding(ev, EGRESS, /runner network pool-b-net.* has no private DNS zone for googleapis\.com\./);
+    });
+
+    it("flags an egress allow split into ranges that together cover 0.0.0.0/0, in one rule or across rules", async () => {
+        const one = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("a-split-world", {
+                project: WORKER_PROJECT, network: f.pools.a.network.id, direction: "EGRESS", priority: 900,
+                destinationRanges: ["0.0.0.0/1", "128.0.0.0/1"], allows: [{ protocol: "tcp", ports: ["443"] }],
+            });
+        });
+        expectFinding(one, EGRESS, /egress allow rule a-split-world in runner network pool-a-net.* allows 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover every IPv4 address/, { alsoAllowed: [SEP] });
+        const two = await evaluateFleet((f) => {
+            for (const [name, range] of [["a-low-half", "0.0.0.0/1"], ["a-high-half", "128.0.0.0/1"]]) {
+                new gcp.compute.Firewall(name, {
+                    project: WORKER_PROJECT, network: f.pools.a.network.id, direction: "EGRESS", priority: 900,
+                    destinationRanges: [range], allows: [{ protocol: "tcp", ports: ["443"] }],
+                });
+            }
+        });
+        expectFinding(two, EGRESS, /egress allow rules (a-low-half, a-high-half|a-high-half, a-low-half) in runner network pool-a-net.* together allow every IPv4 address/, { alsoAllowed: [SEP] });
+        // An allow-list that does not add up to everything passes.
+        const list = await evaluateFleet((f) => {
+            new gcp.compute.Firewall("a-allow-list", {
+                project: WORKER_PROJECT, network: f.pools.a.network.id, direction: "EGRESS", priority: 900,
+                destinationRanges: ["140.82.112.0/20", "185.199.108.0/22"], allows: [{ protocol: "tcp", ports: ["443"] }],
+            });
+        });
+        assert.deepStrictEqual(list.violations, [], findings(list));
+    });
+
+    describe("firewall policies in every form", () => {
+        const worldEgress = { priority: 100, direction: "EGRESS", action: "allow", match: { destIpRanges: ["0.0.0.0/0"], layer4Configs: [{ ipProtocol: "tcp", ports: ["443"] }] } };
+
+        it("flags a global network firewall policy WITH RULES (inline) allowing egress to 0.0.0.0/0, normal and preview", async () => {
+            for (const preview of [false, true]) {
+                const ev = await evaluateFleet((f) => {
+                    const pol = new gcp.compute.NetworkFirewallPolicyWithRules("b-inline", { project: WORKER_PROJECT, rules: [worldEgress] });
+                    new gcp.compute.NetworkFirewallPolicyAssociation("b-inline-assoc", { project: WORKER_PROJECT, firewallPolicy: pol.name, attachmentTarget: f.pools.b.network.id });
+                }, { preview });
+                expectFinding(ev, EGRESS, /egress allow rule b-inline rule #0 in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            }
+        });
+
+        it("flags an inline policy rule opening a path between two pools", async () => {
+            const ev = await evaluateFleet((f) => {
+                const pol = new gcp.compute.NetworkFirewallPolicyWithRules("a-inline", {
+                    project: WORKER_PROJECT,
+                    rules: [{ priority: 100, direction: "INGRESS", action: "allow", match: { srcIpRanges: ["10.20.0.0/24"], layer4Configs: [{ ipProtocol: "all" }] } }],
+                });
+                new gcp.compute.NetworkFirewallPolicyAssociation("a-inline-assoc", { project: WORKER_PROJECT, firewallPolicy: pol.id, attachmentTarget: f.pools.a.network.selfLink });
+            });
+            expectFinding(ev, SEP, /firewall a-inline rule #0 in pool a network .* allows ingress from 10\.20\.0\.0\/24, which overlaps pool b range/);
+        });
+
+        it("flags a regional network firewall policy rule and a regional policy with inline rules", async () => {
+            const rule = await evaluateFleet((f) => {
+                const pol = new gcp.compute.RegionNetworkFirewallPolicy("a-regional", { project: WORKER_PROJECT, region: REGION });
+                new gcp.compute.RegionNetworkFirewallPolicyRule("a-regional-world", { project: WORKER_PROJECT, region: REGION, firewallPolicy: pol.name, ...worldEgress });
+                new gcp.compute.RegionNetworkFirewallPolicyAssociation("a-regional-assoc", { project: WORKER_PROJECT, region: REGION, firewallPolicy: pol.name, attachmentTarget: f.pools.a.network.id });
+            });
+            expectFinding(rule, EGRESS, /egress allow rule a-regional-world in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            const inline = await evaluateFleet((f) => {
+                const pol = new gcp.compute.RegionNetworkFirewallPolicyWithRules("a-regional-inline", { project: WORKER_PROJECT, region: REGION, rules: [worldEgress] });
+                new gcp.compute.RegionNetworkFirewallPolicyAssociation("a-regional-inline-assoc", { project: WORKER_PROJECT, region: REGION, firewallPolicy: pol.name, attachmentTarget: f.pools.a.network.id });
+            }, { preview: true });
+            expectFinding(inline, EGRESS, /egress allow rule a-regional-inline rule #0 in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+        });
+
+        it("flags a hierarchical (folder) firewall policy: it applies before every VPC rule of every network below", async () => {
+            const ev = await evaluateFleet(() => {
+                const pol = new gcp.compute.FirewallPolicy("folder-policy", { parent: "folders/123456789012", shortName: "fleet-egress" });
+                new gcp.compute.FirewallPolicyRule("folder-world", { firewallPolicy: pol.name, ...worldEgress });
+                new gcp.compute.FirewallPolicyAssociation("folder-assoc", { firewallPolicy: pol.id, attachmentTarget: "folders/123456789012" });
+            });
+            expectFinding(ev, EGRESS, /egress allow rule folder-world in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            expectFinding(ev, EGRESS, /egress allow rule folder-world in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+        });
+
+        it("hierarchical rules: targetResources confine them; goto_next delegates", async () => {
+            const targeted = await evaluateFleet((f) => {
+                const pol = new gcp.compute.FirewallPolicyWithRules("org-policy", {
+                    parent: "organizations/1234567890", shortName: "fleet",
+                    rules: [{ ...worldEgress, targetResources: [f.pools.b.network.selfLink] }],
+                });
+                new gcp.compute.FirewallPolicyAssociation("org-assoc", { firewallPolicy: pol.id, attachmentTarget: "organizations/1234567890" });
+            });
+            expectFinding(targeted, EGRESS, /egress allow rule org-policy rule #0 in runner network pool-b-net/, { alsoAllowed: [SEP] });
+            assert.ok(!targeted.violations.some((v) => v.policy === EGRESS && /pool-a-net/.test(v.message)), findings(targeted));
+            const delegated = await evaluateFleet(() => {
+                const pol = new gcp.compute.FirewallPolicy("folder-policy", { parent: "folders/123456789012", shortName: "fleet-egress" });
+                new gcp.compute.FirewallPolicyRule("folder-next", { firewallPolicy: pol.name, ...worldEgress, action: "goto_next" });
+                new gcp.compute.FirewallPolicyAssociation("folder-assoc", { firewallPolicy: pol.id, attachmentTarget: "folders/123456789012" });
+            });
+            assert.deepStrictEqual(delegated.violations, [], findings(delegated));
+        });
     });
 
     it("flags a runner on a network the stack does not define", async () => {

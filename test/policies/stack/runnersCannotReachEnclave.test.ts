@@ -1,7 +1,22 @@
+import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, expectFinding, SIGNER_PROJECT } from "./fixture";
+import * as k8s from "@pulumi/kubernetes";
+import { workloadIdentityScope } from "../../../policies/rules/stack/graph";
+import { evaluateFleet, expectFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 
 const P = "runners-cannot-reach-enclave";
+const RUNNER_A = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
+const WI_POOL = `principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${WORKER_PROJECT}.svc.id.goog`;
+
+/** A Namespace labelled runner (pool a), Pod Security restricted. */
+function runnerNamespace(name: string): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(`ns-${name}`, { metadata: { name, labels: { ...RUNNER_A, "pod-security.kubernetes.io/enforce": "restricted" } } });
+}
+
+/** roles/run.invoker on the signer service for `member`. */
+function invoker(name: string, service: gcp.cloudrunv2.Service, member: gcp.cloudrunv2.ServiceIamMemberArgs["member"]): void {
+    new gcp.cloudrunv2.ServiceIamMember(name, { project: SIGNER_PROJECT, location: REGION, name: service.name, role: "roles/run.invoker", member });
+}
 
 describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
     it("flags any role of a runner on the signer key, even a non-signing one", async () => {
@@ -74,5 +89,89 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
             });
         }, { preview: true });
         expectFinding(ev, P, /^cannot decide during preview: runner mystery-runner runs as a service account that is unknown/, { undecided: true });
+    });
+
+    describe("Workload Identity principals of runner pods are runner identities", () => {
+        it("parses the Workload Identity principal forms", () => {
+            assert.deepStrictEqual(workloadIdentityScope("serviceAccount:p.svc.id.goog[runners/runner]"), { project: "p", namespace: "runners" });
+            assert.deepStrictEqual(
+                workloadIdentityScope("principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog/subject/ns/runners/sa/runner"),
+                { project: "p", namespace: "runners" },
+            );
+            assert.deepStrictEqual(workloadIdentityScope(`${WI_POOL}/namespace/runners`), { project: WORKER_PROJECT, namespace: "runners" });
+            assert.deepStrictEqual(workloadIdentityScope(`${WI_POOL}/kubernetes.cluster/https://container.googleapis.com/v1/projects/p/locations/l/clusters/c`), {
+                project: WORKER_PROJECT, cluster: "https://container.googleapis.com/v1/projects/p/locations/l/clusters/c",
+            });
+            assert.deepStrictEqual(workloadIdentityScope(`${WI_POOL}/*`), { project: WORKER_PROJECT, all: true });
+            assert.strictEqual(workloadIdentityScope("serviceAccount:runner-a@worker-proj.iam.gserviceaccount.com"), undefined);
+            assert.strictEqual(workloadIdentityScope("principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/github/attribute.repository/acme/x"), undefined);
+        });
+
+        it("flags the KSA principal of a runner-labelled namespace granted run.invoker on the signer service", async () => {
+            const ev = await evaluateFleet((f) => {
+                runnerNamespace("runners-a");
+                invoker("ksa-invoker", f.signer.service, `serviceAccount:${WORKER_PROJECT}.svc.id.goog[runners-a/runner]`);
+            });
+            expectFinding(ev, P, /runner identity serviceAccount:worker-proj\.svc\.id\.goog\[runners-a\/runner\] \(pool a\) holds roles\/run\.invoker on signer service signer-service \[ksa-invoker\]/);
+        });
+
+        it("flags the principal:// subject form on the provenance bucket", async () => {
+            const ev = await evaluateFleet((f) => {
+                runnerNamespace("runners-a");
+                new gcp.storage.BucketIAMMember("subject-reader", {
+                    bucket: f.signer.provenance.name, role: "roles/storage.objectViewer",
+                    member: `principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${WORKER_PROJECT}.svc.id.goog/subject/ns/runners-a/sa/build`,
+                });
+            });
+            expectFinding(ev, P, /runner identity principal:\/\/.*\/subject\/ns\/runners-a\/sa\/build \(pool a\) holds roles\/storage\.objectViewer on provenance bucket/);
+        });
+
+        it("flags the principalSet of the namespace of a runner-labelled Pod (no Namespace resource)", async () => {
+            const ev = await evaluateFleet((f) => {
+                new k8s.core.v1.Pod("runner-pod", {
+                    metadata: { namespace: "build", labels: RUNNER_A },
+                    spec: { runtimeClassName: "gvisor", automountServiceAccountToken: false, activeDeadlineSeconds: 3600, containers: [{ name: "runner", image: "ghcr.io/actions/actions-runner:2.328.0" }] },
+                });
+                new gcp.kms.CryptoKeyIAMMember("ns-key-viewer", { cryptoKeyId: f.signer.key.id, role: "roles/cloudkms.viewer", member: `${WI_POOL}/namespace/build` });
+            });
+            expectFinding(ev, P, /runner identity principalSet:\/\/.*\/namespace\/build \(pool a\) holds roles\/cloudkms\.viewer on signer key signer-key/);
+        });
+
+        it("flags the principalSet of a runner cluster and of the whole workload pool", async () => {
+            for (const member of [
+                `${WI_POOL}/kubernetes.cluster/https://container.googleapis.com/v1/projects/${WORKER_PROJECT}/locations/${REGION}/clusters/pool-a-gke`,
+                `${WI_POOL}/*`,
+            ]) {
+                const ev = await evaluateFleet((f) => {
+                    new gcp.container.Cluster("pool-a-gke", {
+                        project: WORKER_PROJECT, location: REGION, name: "pool-a-gke", network: f.pools.a.network.id, subnetwork: f.pools.a.subnet.id,
+                        resourceLabels: RUNNER_A, workloadIdentityConfig: { workloadPool: `${WORKER_PROJECT}.svc.id.goog` },
+                        nodeConfig: { serviceAccount: f.pools.a.sa.email },
+                    });
+                    invoker("pool-invoker", f.signer.service, member);
+                });
+                expectFinding(ev, P, /holds roles\/run\.invoker on signer service signer-service \[pool-invoker\]/);
+            }
+        });
+
+        it("does not flag the principal of a namespace that is not a runner's", async () => {
+            const ev = await evaluateFleet((f) => {
+                runnerNamespace("runners-a");
+                new k8s.core.v1.Namespace("ns-tools", { metadata: { name: "tools", labels: { "build-fleet-role": "control-plane" } } });
+                invoker("tools-invoker", f.signer.service, `serviceAccount:${WORKER_PROJECT}.svc.id.goog[tools/publisher]`);
+                invoker("tools-set-invoker", f.signer.service, `${WI_POOL}/namespace/tools`);
+            });
+            assert.deepStrictEqual(ev.violations, [], findings(ev));
+        });
+
+        it("preview: a member unknown until apply that depends on a KSA in a runner namespace is that namespace's principal", async () => {
+            const ev = await evaluateFleet((f) => {
+                const ns = runnerNamespace("runners-a");
+                const ksa = new k8s.core.v1.ServiceAccount("runner-ksa", { metadata: { name: "runner", namespace: ns.metadata.name, labels: RUNNER_A }, automountServiceAccountToken: false });
+                // The KSA's id is unknown in a first preview, so the member is too; it depends on the KSA only.
+                invoker("ksa-invoker", f.signer.service, ksa.id.apply((id) => `serviceAccount:${WORKER_PROJECT}.svc.id.goog[${id}]`));
+            }, { preview: true });
+            expectFinding(ev, P, /runner identity the Workload Identity principal of Kubernetes service account runners-a\/runner \(pool a\) holds roles\/run\.invoker/);
+        });
     });
 });
