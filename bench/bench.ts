@@ -14,7 +14,7 @@ import { performance } from "perf_hooks";
 import type { Policy } from "@pulumi/policy";
 import { evaluatePolicies, runProgram } from "../plan/engine";
 import { packageRoot } from "../plan/packageInfo";
-import { longestDependencyChain } from "./criticalPath";
+import { longestDependencyChain } from "../plan/engine";
 import { generateFleetConfig } from "./fleetConfig";
 
 export interface SizeResult {

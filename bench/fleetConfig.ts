@@ -11,7 +11,7 @@
  * - signer subnet:           10.8.0.0/26
  * - egress allow-list:       203.0.113.0/28 (TEST-NET-3, a documentation range)
  */
-import type { RunnerBackend } from "../../components/config";
+import type { RunnerBackend } from "../components/config";
 
 /** The address plan's capacity (pod ranges: 2048 x /20 in 10.128.0.0/9). */
 export const MAX_GENERATED_POOLS = 2048;

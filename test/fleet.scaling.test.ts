@@ -11,7 +11,7 @@ import * as assert from "assert";
 import { HardenedBuildFleet } from "../components/fleet";
 import { POOL_LABEL } from "../components/labels";
 import { CapturedResource, longestDependencyChain, ProgramRun, runProgram } from "../plan/engine";
-import { generatedBackend, GeneratedBackends, generateFleetConfig } from "./helpers/fleetConfig";
+import { generatedBackend, GeneratedBackends, generateFleetConfig } from "../bench/fleetConfig";
 import { allDependencies, ancestorOfType, byType, descendantsOf, urnSuffix } from "./helpers/graph";
 
 const SIZES = [1, 10, 50] as const;
@@ -47,7 +47,7 @@ function poolResources(run: ProgramRun, poolComponent: CapturedResource): Captur
 
 /** The critical path of a `pulumi up` (the engine follows provider edges: Kubernetes objects wait for their cluster). */
 function chains(run: ProgramRun): { engine: number; path: string[] } {
-    const chain = longestDependencyChain(run);
+    const chain = longestDependencyChain(run.resources);
     return { engine: chain.length, path: chain.path.map((u) => urnSuffix(u).split("::").pop() as string) };
 }
 

@@ -18,7 +18,7 @@ import * as YAML from "yaml";
 import { HardenedBuildFleet } from "../components/fleet";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
 import { CapturedResource, ProgramRun, runProgram, RunOptions, UNKNOWN } from "../plan/engine";
-import { generateFleetConfig } from "./helpers/fleetConfig";
+import { generateFleetConfig } from "../bench/fleetConfig";
 import {
     allDependencies, ancestorOfType, ancestorsOf, byType, childrenOf, component, descendantsOf, grantMemberDependencies, grantMembers,
     grantTargetDependencies, isIamGrant, one, stackOf, walk,

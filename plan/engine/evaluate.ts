@@ -2,14 +2,13 @@
  * Evaluates a CrossGuard policy pack over a captured graph with the analyzer's own code.
  *
  * The RPC handlers of @pulumi/policy's analyzer server are called directly with the requests the
- * Pulumi engine would send: `analyze` once per resource with its (checked) inputs, `analyzeStack`
+ * Pulumi engine would send (as plain objects with the protobuf getters the handlers read): `analyze` once per resource with its (checked) inputs, `analyzeStack`
  * once with every resource's outputs, parent, dependencies and property dependencies. Reading an
  * unknown value, `notApplicable`, enforcement-level handling and message formatting are therefore
  * the real analyzer's. Pack config is resolved as the CLI resolves `--policy-pack-config`: schema
  * defaults, then the file's values, validated against each policy's JSON schema.
  */
 import Ajv from "ajv";
-import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { get as levenshtein } from "fast-levenshtein";
 import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation } from "./types";
@@ -17,8 +16,6 @@ import { stripUndefined } from "./wire";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const server = require("@pulumi/policy/server");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
 
 export interface EvaluateOptions {
     /** The parsed `--policy-pack-config` JSON: `{ all?: level | {...}, "<policy>": level | { enforcementLevel?, ...props } }`. */
@@ -140,39 +137,79 @@ function bindPolicy(p: Policy, cfg: ResolvedPolicyConfig, stackTags: ReadonlyMap
     return copy;
 }
 
-function struct(v: Record<string, any>): any {
-    return structproto.Struct.fromJavaScript(stripUndefined(v));
+/*
+ * Request messages in the shape the analyzer handlers read them (the generated protobuf getters).
+ * The handlers only ever call `getProperties().toJavaScript()`, so handing them the wire-form
+ * object directly skips a protobuf Struct round trip per resource (half the evaluation time at
+ * 100 pools) without changing what any policy sees.
+ */
+const stripped = new WeakMap<object, Record<string, any>>();
+function properties(v: Record<string, any>): { toJavaScript(): Record<string, any> } {
+    // The analyzer deep-copies what it reads (deserializeProperties), so one stripped copy per
+    // resource serves every policy.
+    let plain = stripped.get(v);
+    if (!plain) {
+        plain = stripUndefined(v) as Record<string, any>;
+        stripped.set(v, plain);
+    }
+    return { toJavaScript: () => plain };
 }
 
 function options(r: CapturedResource): any {
-    const o = new analyzerproto.AnalyzerResourceOptions();
-    o.setProtect(r.protect);
-    o.setIgnorechangesList(r.ignoreChanges);
-    o.setAliasesList(r.aliases);
-    o.setAdditionalsecretoutputsList(r.additionalSecretOutputs);
-    o.setDeletebeforereplace(r.deleteBeforeReplace);
-    o.setDeletebeforereplacedefined(r.deleteBeforeReplace);
-    if (r.parent) {
-        o.setParent(r.parent);
-    }
-    return o;
+    return {
+        getProtect: () => r.protect,
+        getIgnorechangesList: () => r.ignoreChanges,
+        getAliasesList: () => r.aliases,
+        getCustomtimeouts: () => undefined,
+        getAdditionalsecretoutputsList: () => r.additionalSecretOutputs,
+        getDeletebeforereplace: () => r.deleteBeforeReplace,
+        getDeletebeforereplacedefined: () => r.deleteBeforeReplace,
+        getParent: () => r.parent ?? "",
+    };
 }
 
 function providerOf(r: CapturedResource, run: ProgramRun, useOutputs: boolean): any {
     if (!r.provider) {
         return undefined;
     }
-    const urn = r.provider.split("::").slice(0, -1).join("::");
-    const p = run.byUrn.get(urn);
+    const p = run.byUrn.get(r.provider.split("::").slice(0, -1).join("::"));
     if (!p) {
         return undefined;
     }
-    const msg = new analyzerproto.AnalyzerProviderResource();
-    msg.setType(p.type);
-    msg.setName(p.name);
-    msg.setUrn(p.urn);
-    msg.setProperties(struct(useOutputs ? p.wireOutputs : p.wireInputs));
-    return msg;
+    return {
+        getType: () => p.type,
+        getName: () => p.name,
+        getUrn: () => p.urn,
+        getProperties: () => properties(useOutputs ? p.wireOutputs : p.wireInputs),
+    };
+}
+
+/** An `AnalyzeRequest`: one resource with its checked inputs. */
+function analyzeRequest(r: CapturedResource, run: ProgramRun): any {
+    return {
+        getType: () => r.type,
+        getName: () => r.name,
+        getUrn: () => r.urn,
+        getProperties: () => properties(r.wireInputs),
+        getOptions: () => options(r),
+        getProvider: () => providerOf(r, run, false),
+    };
+}
+
+/** An `AnalyzerResource` of an `AnalyzeStackRequest`: outputs plus the graph links. */
+function stackResource(r: CapturedResource, run: ProgramRun): any {
+    const deps = new Map(Object.entries(r.propertyDependencies).map(([k, urns]) => [k, { getUrnsList: () => urns }]));
+    return {
+        getType: () => r.type,
+        getName: () => r.name,
+        getUrn: () => r.urn,
+        getProperties: () => properties(r.wireOutputs),
+        getOptions: () => options(r),
+        getProvider: () => providerOf(r, run, true),
+        getParent: () => r.parent ?? "",
+        getDependenciesList: () => r.dependencies,
+        getPropertydependenciesMap: () => deps,
+    };
 }
 
 function call(fn: any, request: any): Promise<any> {
@@ -216,46 +253,11 @@ export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts
     const total = analyzed.length + 1;
     let done = 0;
     for (const r of analyzed) {
-        const req = new analyzerproto.AnalyzeRequest();
-        req.setType(r.type);
-        req.setName(r.name);
-        req.setUrn(r.urn);
-        req.setProperties(struct(r.wireInputs));
-        req.setOptions(options(r));
-        const provider = providerOf(r, run, false);
-        if (provider) {
-            req.setProvider(provider);
-        }
-        collect(await call(analyze, req), r.urn, result);
+        collect(await call(analyze, analyzeRequest(r, run)), r.urn, result);
         opts.onProgress?.(++done, total);
     }
 
-    const stackReq = new analyzerproto.AnalyzeStackRequest();
-    stackReq.setResourcesList(
-        run.resources.map((r) => {
-            const msg = new analyzerproto.AnalyzerResource();
-            msg.setType(r.type);
-            msg.setName(r.name);
-            msg.setUrn(r.urn);
-            msg.setProperties(struct(r.wireOutputs));
-            msg.setOptions(options(r));
-            if (r.parent) {
-                msg.setParent(r.parent);
-            }
-            msg.setDependenciesList(r.dependencies);
-            const deps = msg.getPropertydependenciesMap();
-            for (const [k, urns] of Object.entries(r.propertyDependencies)) {
-                const pd = new analyzerproto.AnalyzerPropertyDependencies();
-                pd.setUrnsList(urns);
-                deps.set(k, pd);
-            }
-            const provider = providerOf(r, run, true);
-            if (provider) {
-                msg.setProvider(provider);
-            }
-            return msg;
-        }),
-    );
+    const stackReq = { getResourcesList: () => run.resources.map((r) => stackResource(r, run)) };
     collect(await call(analyzeStack, stackReq), undefined, result);
     opts.onProgress?.(++done, total);
     return result;

@@ -1,88 +1,124 @@
 /**
- * Graph measures over a captured run: the critical path a real `pulumi up` would walk.
+ * Graph measures over a captured run: the critical path a real `pulumi up` walks.
+ *
+ * The longest dependency chain creates a resource only after everything it depends on, and after
+ * its explicit provider's dependencies (a Kubernetes provider built from a cluster's kubeconfig
+ * waits for the cluster). Depending on a component means depending on all of its descendants.
+ * Chain length counts provider-managed resources (components and providers take no time). Linear
+ * in resources + dependency edges + parent edges (memoised DFS with an explicit stack, so long
+ * chains hit no recursion limit).
  */
-import { CapturedResource, ProgramRun } from "./types";
 
-/**
- * The longest chain of custom resources, each waiting for the previous one, in a `pulumi up`.
- * A resource waits for its `dependencies` and for its explicit provider, which waits for the provider's
- * own dependencies (a Kubernetes provider built from a cluster's kubeconfig waits for the cluster);
- * depending on a component means waiting for every custom resource below it. Components and
- * providers add no step of their own. Linear time: each resource's chain length is memoised.
- */
-export function longestDependencyChain(run: Pick<ProgramRun, "resources">): { length: number; path: string[] } {
-    const byUrn = new Map<string, CapturedResource>(run.resources.map((r) => [r.urn, r]));
+export interface GraphResource {
+    urn: string;
+    type: string;
+    custom: boolean;
+    parent?: string;
+    dependencies: readonly string[];
+    /** Provider reference `<providerUrn>::<id>`. */
+    provider?: string;
+}
+
+export interface Chain {
+    /** Number of managed resources on the longest chain. */
+    length: number;
+    /** URNs on that chain, first created first. */
+    path: string[];
+}
+
+interface Finish {
+    length: number;
+    /** The managed resource ending the chain (undefined when length is 0). */
+    end?: string;
+}
+
+function isManaged(r: GraphResource): boolean {
+    return r.custom && !r.type.startsWith("pulumi:providers:");
+}
+
+export function longestDependencyChain(resources: readonly GraphResource[]): Chain {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const children = new Map<string, string[]>();
-    for (const r of run.resources) {
-        if (r.parent) {
-            const list = children.get(r.parent) ?? [];
-            list.push(r.urn);
-            children.set(r.parent, list);
+    for (const r of resources) {
+        if (r.parent !== undefined) {
+            const list = children.get(r.parent);
+            if (list) {
+                list.push(r.urn);
+            } else {
+                children.set(r.parent, [r.urn]);
+            }
         }
     }
-    const counts = (r: CapturedResource) => r.custom && !r.type.startsWith("pulumi:providers:");
+    const chainAt = new Map<string, Finish>(); // longest chain ending at a managed resource
+    const prev = new Map<string, string | undefined>();
+    const doneAt = new Map<string, Finish>(); // when a dependency on this resource is satisfied
+    const longer = (a: Finish, b: Finish) => (b.length > a.length ? b : a);
 
-    // Custom resources a dependency on `urn` stands for (itself, or every custom descendant of a component).
-    const expansion = new Map<string, string[]>();
-    const expand = (urn: string): string[] => {
-        let out = expansion.get(urn);
-        if (out) {
-            return out;
-        }
+    // What `done` waits for: a managed resource waits for itself; a component for its children;
+    // anything else (providers, unknown URNs) for nothing.
+    const waitsFor = (urn: string): string[] => {
         const r = byUrn.get(urn);
-        out = [];
-        if (r && counts(r)) {
-            out.push(urn);
-        } else {
-            for (const child of children.get(urn) ?? []) {
-                out.push(...expand(child));
-            }
+        if (!r || (r.custom && !isManaged(r))) {
+            return [];
         }
-        expansion.set(urn, out);
-        return out;
-    };
-
-    const depth = new Map<string, { length: number; next?: string }>();
-    const visiting = new Set<string>();
-    const chain = (urn: string): { length: number; next?: string } => {
-        const known = depth.get(urn);
-        if (known) {
-            return known;
+        if (!isManaged(r)) {
+            return children.get(urn) ?? [];
         }
-        if (visiting.has(urn)) {
-            throw new Error(`dependency cycle through ${urn}`);
-        }
-        visiting.add(urn);
-        let best: { length: number; next?: string } = { length: 1 };
-        const r = byUrn.get(urn)!;
         const provider = r.provider ? byUrn.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
-        for (const dep of [...r.dependencies, ...(provider?.dependencies ?? [])]) {
-            for (const target of expand(dep)) {
-                const c = chain(target);
-                if (c.length + 1 > best.length) {
-                    best = { length: c.length + 1, next: target };
-                }
-            }
-        }
-        visiting.delete(urn);
-        depth.set(urn, best);
-        return best;
+        return provider ? [...r.dependencies, ...provider.dependencies] : r.dependencies.slice();
     };
 
-    let start: string | undefined;
-    let length = 0;
-    for (const r of run.resources) {
-        if (counts(r)) {
-            const c = chain(r.urn);
-            if (c.length > length) {
-                length = c.length;
-                start = r.urn;
+    // Post-order DFS with an explicit stack (no recursion limit on long chains). Each node is
+    // expanded once and finished once: O(resources + dependency edges + parent edges).
+    const inProgress = new Set<string>();
+    const solve = (root: string) => {
+        const stack: { urn: string; expanded: boolean }[] = [{ urn: root, expanded: false }];
+        while (stack.length > 0) {
+            const top = stack[stack.length - 1];
+            if (doneAt.has(top.urn)) {
+                stack.pop();
+                continue;
             }
+            const next = waitsFor(top.urn);
+            if (!top.expanded) {
+                top.expanded = true;
+                inProgress.add(top.urn);
+                for (const u of next) {
+                    // A URN already in progress closes a cycle (a child waiting for its own parent): that edge adds nothing.
+                    if (!doneAt.has(u) && !inProgress.has(u)) {
+                        stack.push({ urn: u, expanded: false });
+                    }
+                }
+                continue;
+            }
+            stack.pop();
+            inProgress.delete(top.urn);
+            let best: Finish = { length: 0 };
+            for (const u of next) {
+                best = longer(best, doneAt.get(u) ?? { length: 0 });
+            }
+            const r = byUrn.get(top.urn);
+            if (r && isManaged(r)) {
+                const chain = { length: best.length + 1, end: top.urn };
+                chainAt.set(top.urn, chain);
+                prev.set(top.urn, best.end);
+                doneAt.set(top.urn, chain);
+            } else {
+                doneAt.set(top.urn, best);
+            }
+        }
+    };
+
+    let best: Finish = { length: 0 };
+    for (const r of resources) {
+        if (isManaged(r)) {
+            solve(r.urn);
+            best = longer(best, chainAt.get(r.urn)!);
         }
     }
     const path: string[] = [];
-    for (let cur = start; cur; cur = depth.get(cur)?.next) {
-        path.push(cur);
+    for (let u = best.end; u !== undefined; u = prev.get(u)) {
+        path.push(u);
     }
-    return { length, path: path.reverse() };
+    return { length: best.length, path: path.reverse() };
 }

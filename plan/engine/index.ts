@@ -6,4 +6,4 @@ export * from "./types";
 export { runProgram, RunOptions, Program, ProgramError } from "./run";
 export { loadStackConfig, StackConfig, StackConfigError, SECRET_PLACEHOLDER } from "./stackConfig";
 export { evaluatePolicies, EvaluateOptions, PolicyConfigError, resolvePolicyConfig } from "./evaluate";
-export { longestDependencyChain } from "./graph";
+export { longestDependencyChain, GraphResource, Chain } from "./graph";
