@@ -30,7 +30,7 @@ export type RuleBody = (props: Record<string, any>, args: ResourceValidationArgs
  */
 export function forTypes(types: readonly string[] | ((type: string) => boolean), body: RuleBody): ResourceValidation {
     const matches = typeof types === "function" ? types : (t: string) => types.includes(t);
-    return (args, report) => {
+    const validation: ResourceValidation = (args, report) => {
         if (!matches(args.type)) {
             return;
         }
@@ -39,6 +39,24 @@ export function forTypes(types: readonly string[] | ((type: string) => boolean),
             body(props, args, report);
         } catch (err) {
             report(`policy could not evaluate this resource (${err instanceof Error ? err.message : String(err)}); treating it as a violation`);
+        }
+    };
+    if (Array.isArray(types) && types.length === 1) {
+        // The analyzer's fast path (as validateResourceOfType): other types are "not applicable"
+        // without deserializing their properties for this policy.
+        (validation as { __pulumiType?: string }).__pulumiType = types[0];
+    }
+    return validation;
+}
+
+/**
+ * Several validations as one: the analyzer deserializes a resource's properties once per
+ * validation function, so a rule covering several resource kinds runs them in a single pass.
+ */
+export function allOf(...validations: ResourceValidation[]): ResourceValidation {
+    return async (args, report) => {
+        for (const validation of validations) {
+            await validation(args, report);
         }
     };
 }

@@ -7,7 +7,7 @@ import * as ipaddr from "ipaddr.js";
 import { ReportViolation } from "@pulumi/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
-import { boolish, forTypes, undecided } from "./common";
+import { allOf, boolish, forTypes, undecided } from "./common";
 
 export const FIREWALL = "gcp:compute/firewall:Firewall";
 /** Firewall policy rules, one rule per resource. */
@@ -76,7 +76,7 @@ export const firewallNoWorldIngress: FleetResourcePolicy = {
         invariants: ["I3"],
         fix: "Remove the world-open ingress rule (runners accept no inbound connections); if a health check or IAP needs access, allow only Google's documented source ranges to specific ports.",
     },
-    validateResource: [
+    validateResource: allOf(
         forTypes([FIREWALL], (props, _args, report) => {
             if (boolish(get(props, "disabled")) === true) {
                 return;
@@ -122,7 +122,7 @@ export const firewallNoWorldIngress: FleetResourcePolicy = {
                 report(`firewall policy ${findings.join("; ")} (open to the internet).`);
             }
         }),
-    ],
+    ),
 };
 
 export const firewallPolicies: FleetResourcePolicy[] = [firewallNoWorldIngress];

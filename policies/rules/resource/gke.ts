@@ -13,7 +13,7 @@ import { FleetResourcePolicy } from "../meta";
 import { ROLE_LABEL } from "../labels";
 import { get, list, unknown } from "../props";
 import { isDefaultComputeSa } from "./compute";
-import { boolish, forTypes, isExplicitlyNonRunner, undecided } from "./common";
+import { allOf, boolish, forTypes, isExplicitlyNonRunner, undecided } from "./common";
 
 export const CLUSTER = "gcp:container/cluster:Cluster";
 export const NODE_POOL = "gcp:container/nodePool:NodePool";
@@ -138,7 +138,7 @@ export const gkeRunnerNodePoolHardened: FleetResourcePolicy = {
         invariants: ["I6", "I7"],
         fix: "In nodeConfig set sandboxConfig.type \"GVISOR\", workloadMetadataConfig.mode \"GKE_METADATA\", shieldedInstanceConfig { enableSecureBoot: true, enableIntegrityMonitoring: true } and serviceAccount to the pool's own service account.",
     },
-    validateResource: [
+    validateResource: allOf(
         forTypes([NODE_POOL], (props, args, report) => {
             if (isExplicitlyNonRunner(args.type, props)) {
                 return;
@@ -177,7 +177,7 @@ export const gkeRunnerNodePoolHardened: FleetResourcePolicy = {
                 report(`runner node pool inlined in the cluster is not hardened: ${findings.join("; ")}.`);
             }
         }),
-    ],
+    ),
 };
 
 export const gkePolicies: FleetResourcePolicy[] = [gkeClusterHardened, gkeRunnerNodePoolHardened];

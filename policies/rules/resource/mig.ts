@@ -8,7 +8,7 @@
 import { FleetResourcePolicy } from "../meta";
 import { ROLE_LABEL } from "../labels";
 import { get, list, unknown } from "../props";
-import { forTypes, undecided } from "./common";
+import { allOf, forTypes, undecided } from "./common";
 
 export const INSTANCE_GROUP_MANAGER = "gcp:compute/instanceGroupManager:InstanceGroupManager";
 export const REGION_INSTANCE_GROUP_MANAGER = "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager";
@@ -27,7 +27,7 @@ export const runnerMigStateless: FleetResourcePolicy = {
         invariants: ["I1"],
         fix: "Remove `statefulDisks`, `statefulInternalIps`, `statefulExternalIps` from the instance group manager and delete any PerInstanceConfig / RegionPerInstanceConfig.",
     },
-    validateResource: [
+    validateResource: allOf(
         forTypes([INSTANCE_GROUP_MANAGER, REGION_INSTANCE_GROUP_MANAGER], (props, _args, report) => {
             const role = get(props, "allInstancesConfig", "labels", ROLE_LABEL);
             if (role === "signer" || role === "control-plane") {
@@ -45,7 +45,7 @@ export const runnerMigStateless: FleetResourcePolicy = {
         forTypes(PER_INSTANCE_CONFIG_TYPES, (_props, args, report) => {
             report(`${args.type.slice(args.type.lastIndexOf(":") + 1)} preserves per-instance state (disks, IPs or metadata) in a managed instance group; runner groups must be stateless.`);
         }),
-    ],
+    ),
 };
 
 export const migPolicies: FleetResourcePolicy[] = [runnerMigStateless];

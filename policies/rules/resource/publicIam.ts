@@ -5,7 +5,7 @@
  */
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
-import { forTypes, undecided } from "./common";
+import { allOf, forTypes, undecided } from "./common";
 import { isIamGrantType, isPublicPrincipal, publicGrants } from "./iamMembers";
 import { CLOUD_RUN_SERVICE_IAM_TYPES } from "./signerService";
 
@@ -32,7 +32,7 @@ export const noPublicIam: FleetResourcePolicy = {
         invariants: ["I7", "I10"],
         fix: "Remove allUsers / allAuthenticatedUsers (and public predefined ACLs); grant roles to the specific service accounts that need them.",
     },
-    validateResource: [
+    validateResource: allOf(
         forTypes((t) => isIamGrantType(t) && !CLOUD_RUN_SERVICE_IAM_TYPES.includes(t), (props, args, report) => {
             const { found, undecidable } = publicGrants(args.type, props);
             if (undecidable) {
@@ -62,7 +62,7 @@ export const noPublicIam: FleetResourcePolicy = {
                 report(`storage ACL roleEntities grant ${pub.join(", ")}.`);
             }
         }),
-    ],
+    ),
 };
 
 export const publicIamPolicies: FleetResourcePolicy[] = [noPublicIam];

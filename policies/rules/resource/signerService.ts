@@ -8,7 +8,7 @@
 import { FleetResourcePolicy } from "../meta";
 import { ROLE_LABEL } from "../labels";
 import { get, unknown } from "../props";
-import { boolish, forTypes, undecided } from "./common";
+import { allOf, boolish, forTypes, undecided } from "./common";
 import { publicGrants } from "./iamMembers";
 
 export const CLOUD_RUN_V2_SERVICE = "gcp:cloudrunv2/service:Service";
@@ -34,7 +34,7 @@ export const signerServiceInternalIngress: FleetResourcePolicy = {
         invariants: ["I10"],
         fix: "Set `ingress: \"INGRESS_TRAFFIC_INTERNAL_ONLY\"` (Cloud Run v2) or the annotation `run.googleapis.com/ingress: internal` (v1).",
     },
-    validateResource: [
+    validateResource: allOf(
         forTypes([CLOUD_RUN_V2_SERVICE], (props, _args, report) => {
             if (get(props, "labels", ROLE_LABEL) !== "signer") {
                 return;
@@ -57,7 +57,7 @@ export const signerServiceInternalIngress: FleetResourcePolicy = {
                 report(`signer service annotation ${V1_INGRESS_ANNOTATION} is ${ingress === undefined ? "not set (defaults to all)" : JSON.stringify(ingress)}; it must be "internal".`);
             }
         }),
-    ],
+    ),
 };
 
 export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
@@ -68,7 +68,7 @@ export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
         invariants: ["I10"],
         fix: "Grant roles/run.invoker only to the control-plane service account; remove allUsers/allAuthenticatedUsers and keep the invoker IAM check on.",
     },
-    validateResource: [
+    validateResource: allOf(
         forTypes(CLOUD_RUN_SERVICE_IAM_TYPES, (props, args, report) => {
             const { found, undecidable } = publicGrants(args.type, props);
             if (undecidable) {
@@ -94,7 +94,7 @@ export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
                 report(`annotation ${V1_INVOKER_IAM_DISABLED_ANNOTATION} is true: the service accepts unauthenticated invocations.`);
             }
         }),
-    ],
+    ),
 };
 
 export const signerServicePolicies: FleetResourcePolicy[] = [signerServiceInternalIngress, signerServiceNoPublicInvoker];
