@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// Entry point of `npx hardened-build-fleet-plan` / `npm run plan`: the compiled CLI when dist/ exists,
-// else the TypeScript sources through ts-node (transpile only). Exit code from main(): 0, 1 or 2.
+// Entry point of `npx hardened-build-fleet-plan` / `npm run plan`: the TypeScript sources through ts-node
+// (transpile only) when present, else the compiled dist/. Exit code from main(): 0, 1 or 2.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
 const root = path.join(__dirname, "..");
+const source = path.join(root, "plan", "cli.ts");
 const compiled = path.join(root, "dist", "plan", "cli.js");
 let cli;
-if (fs.existsSync(compiled)) {
-    cli = require(compiled);
-} else {
+// The TypeScript sources win whenever they are present (a checkout, or a package installed with its
+// sources), so a stale dist/ can never run; dist/ serves installs without sources.
+if (fs.existsSync(source)) {
     // This package's compiler options, whatever the caller's directory; compile our .ts even under node_modules.
     require("ts-node").register({
         transpileOnly: true,
@@ -18,8 +19,18 @@ if (fs.existsSync(compiled)) {
         skipIgnore: true,
         compilerOptions: { module: "commonjs" },
     });
-    cli = require(path.join(root, "plan", "cli.ts"));
+    cli = require(source);
+} else {
+    cli = require(compiled);
 }
+
+// A reader that stops early (`| head`) is not an error of the plan.
+process.stdout.on("error", (err) => {
+    if (err.code === "EPIPE") {
+        process.exit(0);
+    }
+    throw err;
+});
 
 cli.main(process.argv.slice(2)).then(
     (code) => process.exit(code),
