@@ -2,7 +2,7 @@
  * Shared plumbing for the per-resource rules: type filtering, raw (unproxied) props, role
  * classification, literal parsing and the preview wording. No rule logic lives here.
  */
-import { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { PolicyConfigSchema, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { roleOf } from "../labels";
 import { get, unknown, unwrap } from "../props";
 
@@ -120,4 +120,21 @@ export function mapAt(props: unknown, ...path: string[]): Record<string, any> | 
 /** The last segment of a type token (`gcp:compute/instance:Instance` -> `Instance`). */
 export function kindOf(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);
+}
+
+/** Default bound on a build environment's lifetime (I2): one day. */
+export const DEFAULT_MAX_BUILD_SECONDS = 86400;
+
+/** Pack config of the lifetime rules: one `maxBuildDurationSeconds` bound, described for `what`. */
+export function maxBuildDurationSchema(what: string): PolicyConfigSchema {
+    return {
+        properties: {
+            maxBuildDurationSeconds: {
+                type: "integer",
+                minimum: 1,
+                default: DEFAULT_MAX_BUILD_SECONDS,
+                description: `Upper bound for ${what}.`,
+            },
+        },
+    };
 }

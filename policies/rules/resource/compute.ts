@@ -12,7 +12,7 @@
 import { ReportViolation } from "@pulumi/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
-import { boolish, forTypes, isExplicitlyNonRunner, mapAt, numberish, undecided } from "./common";
+import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, isExplicitlyNonRunner, mapAt, maxBuildDurationSchema, numberish, undecided } from "./common";
 import { credentialIn, hasValue, isSecretName } from "./credentials";
 
 export const INSTANCE = "gcp:compute/instance:Instance";
@@ -181,16 +181,7 @@ export const runnerVmBoundedLifetime: FleetResourcePolicy = {
     name: "runner-vm-bounded-lifetime",
     description: "[I2] Runner VMs have scheduling.maxRunDuration within the configured bound and instanceTerminationAction DELETE.",
     enforcementLevel: "mandatory",
-    configSchema: {
-        properties: {
-            maxBuildDurationSeconds: {
-                type: "integer",
-                minimum: 1,
-                default: 86400,
-                description: "Upper bound for scheduling.maxRunDuration.seconds of runner VMs.",
-            },
-        },
-    },
+    configSchema: maxBuildDurationSchema("scheduling.maxRunDuration.seconds of runner VMs"),
     meta: {
         invariants: ["I2"],
         fix: "Set `scheduling: { maxRunDuration: { seconds: <= maxBuildDurationSeconds }, instanceTerminationAction: \"DELETE\" }` so a runner is deleted when its time is up.",
@@ -199,7 +190,7 @@ export const runnerVmBoundedLifetime: FleetResourcePolicy = {
         if (isExplicitlyNonRunner(args.type, props) || !checks(args.type, props, "scheduling")) {
             return;
         }
-        const bound = args.getConfig<{ maxBuildDurationSeconds?: number }>().maxBuildDurationSeconds ?? 86400;
+        const bound = args.getConfig<{ maxBuildDurationSeconds?: number }>().maxBuildDurationSeconds ?? DEFAULT_MAX_BUILD_SECONDS;
         const scheduling = get(props, "scheduling");
         if (unknown(scheduling)) {
             undecided(report, "scheduling is unknown, so the VM lifetime bound cannot be checked.");

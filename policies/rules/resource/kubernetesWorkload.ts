@@ -10,7 +10,7 @@
 import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
-import { boolish, forTypes, numberish, undecided } from "./common";
+import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, maxBuildDurationSchema, numberish, undecided } from "./common";
 import { credentialIn, hasValue, isSecretName } from "./credentials";
 import { containersOf, isPodHoldingType, LONG_RUNNING_KINDS, PodTemplateSite, podTemplateSites } from "./podTemplates";
 
@@ -261,7 +261,6 @@ export const k8sRunnerNoSaToken: FleetResourcePolicy = {
 };
 
 /** The default for `maxBuildDurationSeconds`, as for runner VMs (runner-vm-bounded-lifetime). */
-const DEFAULT_MAX_BUILD_SECONDS = 86400;
 
 function lifetimeFindings(site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs): string[] {
     const bound = args.getConfig<{ maxBuildDurationSeconds?: number }>().maxBuildDurationSeconds ?? DEFAULT_MAX_BUILD_SECONDS;
@@ -310,16 +309,7 @@ export const k8sRunnerBoundedLifetime: FleetResourcePolicy = {
     name: "k8s-runner-bounded-lifetime",
     description: "[I2] Runner pods have activeDeadlineSeconds > 0 and within the configured bound (for Jobs, the pod's or the Job's deadline).",
     enforcementLevel: "mandatory",
-    configSchema: {
-        properties: {
-            maxBuildDurationSeconds: {
-                type: "integer",
-                minimum: 1,
-                default: DEFAULT_MAX_BUILD_SECONDS,
-                description: "Upper bound for activeDeadlineSeconds of runner pods (the same meaning as runner-vm-bounded-lifetime's).",
-            },
-        },
-    },
+    configSchema: maxBuildDurationSchema("activeDeadlineSeconds of runner pods (the same meaning as runner-vm-bounded-lifetime's)"),
     meta: {
         invariants: ["I2"],
         fix:
