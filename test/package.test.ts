@@ -17,20 +17,29 @@ function sourceOf(distPath: string): string {
 
 describe("package", () => {
     it("creates no resources when the library, the rules or the engine are imported", async () => {
-        const run = await runProgram(() => {
-            // Load fresh copies so module-level side effects, if any, would run now, under the mocks.
-            for (const key of Object.keys(require.cache)) {
-                if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
-                    delete require.cache[key];
-                }
+        // Load fresh copies so module-level side effects, if any, would run now, under the mocks;
+        // then put the shared copies back so other test files keep one class identity per module.
+        const saved = new Map<string, NodeJS.Module>();
+        for (const [key, mod] of Object.entries(require.cache)) {
+            if (mod && key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+                saved.set(key, mod);
+                delete require.cache[key];
             }
-            /* eslint-disable @typescript-eslint/no-require-imports */
-            require("../components");
-            require("../policies/rules");
-            require("../plan/engine");
-            /* eslint-enable @typescript-eslint/no-require-imports */
-        });
-        assert.deepStrictEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+        }
+        try {
+            const run = await runProgram(() => {
+                /* eslint-disable @typescript-eslint/no-require-imports */
+                require("../components");
+                require("../policies/rules");
+                require("../plan/engine");
+                /* eslint-enable @typescript-eslint/no-require-imports */
+            });
+            assert.deepStrictEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
+        } finally {
+            for (const [key, mod] of saved) {
+                require.cache[key] = mod;
+            }
+        }
     });
 
     it("points main, types and every export at build outputs of existing sources", () => {
