@@ -56,7 +56,7 @@ export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigVa
         );
     }
 
-    const signerRaw = f.object("signer", { required: true, example: "{serviceImage: ..., cidr: 10.200.0.0/28}" });
+    const signerRaw = f.object("signer", { required: true, example: "{serviceImage: ..., cidr: 10.200.0.0/26}" });
     const signer: SignerParse = signerRaw === undefined ? {} : validateSigner(issues, signerRaw, "signer");
 
     const controlPlane = readControlPlane(f);
