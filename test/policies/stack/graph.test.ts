@@ -1,6 +1,7 @@
 /**
  * The shared index on hand-built PolicyResource graphs (literal references, as after `pulumi up`):
- * caching, literal id/self-link/name matching, linear cost, and no throw on malformed input.
+ * caching, literal id/self-link/name matching, and no throw on malformed input. (Cost is measured
+ * by `npm run bench`, not timed here.)
  */
 import * as assert from "assert";
 import { PolicyResource, StackValidationArgs } from "@pulumi/policy";
@@ -114,29 +115,6 @@ describe("stack graph index", () => {
         r.push(res("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "no-role", { cryptoKeyId: null, member: {} }));
         r.push(res("gcp:compute/firewall:Firewall", "fw", { network: ["x"], sourceRanges: "10.0.0.0/8", allows: [null] }));
         assert.doesNotThrow(() => evaluate(r));
-    });
-
-    it("stays linear: 4x the pools costs well under 16x the time", function () {
-        this.timeout(120000);
-        const time = (n: number) => {
-            let best = Infinity;
-            for (let k = 0; k < 3; k++) {
-                const r = syntheticFleet(n);
-                const t0 = process.hrtime.bigint();
-                const found = evaluate(r);
-                best = Math.min(best, Number(process.hrtime.bigint() - t0));
-                assert.deepStrictEqual(found, []);
-            }
-            return best;
-        };
-        time(50); // warm up
-        const small = time(100);
-        const large = time(400);
-        const msg = `all stack rules: 100 pools ${(small / 1e6).toFixed(1)} ms, 400 pools ${(large / 1e6).toFixed(1)} ms`;
-        if (process.env.HBF_PRINT_TIMINGS) {
-            console.log(msg);
-        }
-        assert.ok(large / small < 10, msg);
     });
 
     it("compares ranges by overlap", () => {
