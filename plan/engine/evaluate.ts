@@ -184,28 +184,34 @@ function providerOf(r: CapturedResource, run: ProgramRun, useOutputs: boolean): 
     };
 }
 
-/** An `AnalyzeRequest`: one resource with its checked inputs. */
+/** An `AnalyzeRequest`: one resource with its checked inputs (read once per policy, built once). */
 function analyzeRequest(r: CapturedResource, run: ProgramRun): any {
+    const props = properties(r.wireInputs);
+    const opts = options(r);
+    const provider = providerOf(r, run, false);
     return {
         getType: () => r.type,
         getName: () => r.name,
         getUrn: () => r.urn,
-        getProperties: () => properties(r.wireInputs),
-        getOptions: () => options(r),
-        getProvider: () => providerOf(r, run, false),
+        getProperties: () => props,
+        getOptions: () => opts,
+        getProvider: () => provider,
     };
 }
 
 /** An `AnalyzerResource` of an `AnalyzeStackRequest`: outputs plus the graph links. */
 function stackResource(r: CapturedResource, run: ProgramRun): any {
     const deps = new Map(Object.entries(r.propertyDependencies).map(([k, urns]) => [k, { getUrnsList: () => urns }]));
+    const props = properties(r.wireOutputs);
+    const opts = options(r);
+    const provider = providerOf(r, run, true);
     return {
         getType: () => r.type,
         getName: () => r.name,
         getUrn: () => r.urn,
-        getProperties: () => properties(r.wireOutputs),
-        getOptions: () => options(r),
-        getProvider: () => providerOf(r, run, true),
+        getProperties: () => props,
+        getOptions: () => opts,
+        getProvider: () => provider,
         getParent: () => r.parent ?? "",
         getDependenciesList: () => r.dependencies,
         getPropertydependenciesMap: () => deps,
