@@ -184,11 +184,14 @@ function providerOf(r: CapturedResource, run: ProgramRun, useOutputs: boolean): 
     };
 }
 
-/** An `AnalyzeRequest`: one resource with its checked inputs (read once per policy, built once). */
-function analyzeRequest(r: CapturedResource, run: ProgramRun): any {
-    const props = properties(r.wireInputs);
+/**
+ * An `AnalyzeRequest`: one resource with its checked inputs (`useOutputs` false), or the resource
+ * part of an `AnalyzerResource` with its outputs. Built once; the analyzer reads it once per policy.
+ */
+function analyzeRequest(r: CapturedResource, run: ProgramRun, useOutputs = false): any {
+    const props = properties(useOutputs ? r.wireOutputs : r.wireInputs);
     const opts = options(r);
-    const provider = providerOf(r, run, false);
+    const provider = providerOf(r, run, useOutputs);
     return {
         getType: () => r.type,
         getName: () => r.name,
@@ -202,16 +205,8 @@ function analyzeRequest(r: CapturedResource, run: ProgramRun): any {
 /** An `AnalyzerResource` of an `AnalyzeStackRequest`: outputs plus the graph links. */
 function stackResource(r: CapturedResource, run: ProgramRun): any {
     const deps = new Map(Object.entries(r.propertyDependencies).map(([k, urns]) => [k, { getUrnsList: () => urns }]));
-    const props = properties(r.wireOutputs);
-    const opts = options(r);
-    const provider = providerOf(r, run, true);
     return {
-        getType: () => r.type,
-        getName: () => r.name,
-        getUrn: () => r.urn,
-        getProperties: () => props,
-        getOptions: () => opts,
-        getProvider: () => provider,
+        ...analyzeRequest(r, run, true),
         getParent: () => r.parent ?? "",
         getDependenciesList: () => r.dependencies,
         getPropertydependenciesMap: () => deps,
