@@ -55,7 +55,7 @@ function urnOf(run: ProgramRun, name: string): string {
  * Asserts `policy` reported a mandatory finding naming `offender`'s URN (one of them, for a list) and,
  * when given, mentioning `mentions` in its message.
  */
-function expectMandatory(r: Result, policy: string, offender: string | string[] | undefined, mentions?: string): void {
+function assertMandatory(r: Result, policy: string, offender: string | string[] | undefined, mentions?: string): void {
     const urns = offender === undefined ? undefined : (Array.isArray(offender) ? offender : [offender]).map((n) => urnOf(r.run, n));
     const hits = r.ev.violations.filter((v) => v.policy === policy);
     assert.ok(hits.length > 0, `expected ${policy} to fire; got:\n${listFindings(r.ev)}`);
@@ -112,9 +112,9 @@ describe("raw insecure programs (raw @pulumi/gcp and @pulumi/kubernetes, no comp
             const title = `${c.name} -> ${c.expectedPolicy} [${c.invariant}]${c.gap === undefined ? "" : ` (POLICY GAP: ${c.gap})`}`;
             test(title, async () => {
                 const r = await evaluate(c);
-                expectMandatory(r, c.expectedPolicy, c.offender, c.mentions);
+                assertMandatory(r, c.expectedPolicy, c.offender, c.mentions);
                 for (const a of c.also ?? []) {
-                    expectMandatory(r, a.policy, a.offender);
+                    assertMandatory(r, a.policy, a.offender);
                 }
                 // Exactly these rules fire: the variant breaks one invariant, and nothing else is flagged.
                 const allowed = new Set([c.expectedPolicy, ...(c.also ?? []).map((a) => a.policy)]);

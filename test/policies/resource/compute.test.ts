@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { renderStartupScript } from "../../../components/startupScript";
-import { Checked, check, evaluate, expectFired, expectMessage } from "./harness";
+import { Checked, check, evaluate, assertFired, assertMessage } from "./harness";
 import { throwaway } from "./throwaway";
 
 const RUNNER = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
@@ -147,47 +147,47 @@ describe("resource rules: Compute Engine VMs and templates", function () {
     });
 
     for (const tc of TEMPLATE_CASES) {
-        it(`template ${tc.name}: ${tc.expect.length === 0 ? "passes" : tc.expect.join(", ")}`, () => expectFired(c, `t-${tc.name}`, tc.expect));
+        it(`template ${tc.name}: ${tc.expect.length === 0 ? "passes" : tc.expect.join(", ")}`, () => assertFired(c, `t-${tc.name}`, tc.expect));
     }
 
     it("messages name the offending field", () => {
-        expectMessage(c, "t-ext-ipv4", "runner-vm-no-external-ip", "networkInterfaces[0].accessConfigs");
-        expectMessage(c, "t-ext-ipv6", "runner-vm-no-external-ip", "ipv6AccessConfigs");
-        expectMessage(c, "t-too-long", "runner-vm-bounded-lifetime", "172800");
-        expectMessage(c, "t-no-shield", "runner-vm-shielded", "secure boot is off");
-        expectMessage(c, "t-ssh-keys", "runner-vm-no-ssh", "ssh-keys");
-        expectMessage(c, "t-sa-no-email", "runner-vm-not-default-sa", "default compute service account");
+        assertMessage(c, "t-ext-ipv4", "runner-vm-no-external-ip", "networkInterfaces[0].accessConfigs");
+        assertMessage(c, "t-ext-ipv6", "runner-vm-no-external-ip", "ipv6AccessConfigs");
+        assertMessage(c, "t-too-long", "runner-vm-bounded-lifetime", "172800");
+        assertMessage(c, "t-no-shield", "runner-vm-shielded", "secure boot is off");
+        assertMessage(c, "t-ssh-keys", "runner-vm-no-ssh", "ssh-keys");
+        assertMessage(c, "t-sa-no-email", "runner-vm-not-default-sa", "default compute service account");
     });
 
     it("region templates", () => {
-        expectFired(c, "rt-good", []);
-        expectFired(c, "rt-ext-ip", ["runner-vm-no-external-ip"]);
+        assertFired(c, "rt-good", []);
+        assertFired(c, "rt-ext-ip", ["runner-vm-no-external-ip"]);
     });
 
     it("instances: boot disk auto-deleted, no attached or scratch disks, no default SA", () => {
-        expectFired(c, "vm-good", []);
-        expectFired(c, "vm-attached", ["runner-vm-ephemeral-disks"]);
-        expectFired(c, "vm-scratch", ["runner-vm-ephemeral-disks"]);
-        expectFired(c, "vm-keep-boot", ["runner-vm-ephemeral-disks"]);
-        expectFired(c, "vm-default-sa", ["runner-vm-not-default-sa"]);
+        assertFired(c, "vm-good", []);
+        assertFired(c, "vm-attached", ["runner-vm-ephemeral-disks"]);
+        assertFired(c, "vm-scratch", ["runner-vm-ephemeral-disks"]);
+        assertFired(c, "vm-keep-boot", ["runner-vm-ephemeral-disks"]);
+        assertFired(c, "vm-default-sa", ["runner-vm-not-default-sa"]);
     });
 
     it("instances from templates: only overrides are checked", () => {
-        expectFired(c, "ift-good", []);
-        expectFired(c, "ift-ext-ip", ["runner-vm-no-external-ip", "runner-vm-serial-port-off"]);
-        expectFired(c, "ift-secret", [SECRETS]);
+        assertFired(c, "ift-good", []);
+        assertFired(c, "ift-ext-ip", ["runner-vm-no-external-ip", "runner-vm-serial-port-off"]);
+        assertFired(c, "ift-secret", [SECRETS]);
     });
 
     it("runner-vm-no-secrets-in-metadata: names the key or field and the kind of credential, never the value", () => {
-        expectMessage(c, "t-md-token-key", SECRETS, "metadata[\"runner-registration-token\"]: the key names a credential");
-        expectMessage(c, "t-md-pem-value", SECRETS, "metadata[\"tls-material\"] contains a PEM private key");
-        expectMessage(c, "t-md-startup-script-token", SECRETS, "metadata[\"startup-script\"] contains a GitHub token");
-        expectMessage(c, "t-startup-script-aws", SECRETS, "metadataStartupScript contains an AWS access key id");
-        expectMessage(c, "t-startup-script-google-key", SECRETS, "a Google API key");
-        expectMessage(c, "t-signer-vm-secret", SECRETS, "a Slack token");
+        assertMessage(c, "t-md-token-key", SECRETS, "metadata[\"runner-registration-token\"]: the key names a credential");
+        assertMessage(c, "t-md-pem-value", SECRETS, "metadata[\"tls-material\"] contains a PEM private key");
+        assertMessage(c, "t-md-startup-script-token", SECRETS, "metadata[\"startup-script\"] contains a GitHub token");
+        assertMessage(c, "t-startup-script-aws", SECRETS, "metadataStartupScript contains an AWS access key id");
+        assertMessage(c, "t-startup-script-google-key", SECRETS, "a Google API key");
+        assertMessage(c, "t-signer-vm-secret", SECRETS, "a Slack token");
         // A Pulumi secret reaches the policy unwrapped: it is judged like any other value.
-        expectFired(c, "vm-secret", [SECRETS]);
-        expectMessage(c, "vm-secret", SECRETS, "metadata[\"github-token\"]");
+        assertFired(c, "vm-secret", [SECRETS]);
+        assertMessage(c, "vm-secret", SECRETS, "metadata[\"github-token\"]");
         for (const v of c.ev.violations.filter((x) => x.policy === SECRETS)) {
             assert.doesNotMatch(v.message, /placeholder|gh[pousr]_[A-Za-z0-9]{30}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|xoxb-\d|BEGIN/);
         }
@@ -200,13 +200,13 @@ describe("resource rules: Compute Engine VMs and templates", function () {
     describe("pack config", () => {
         it("maxBuildDurationSeconds lowers the bound", async () => {
             const strict = await evaluate(c.run, { policyConfig: { "runner-vm-bounded-lifetime": { maxBuildDurationSeconds: 3600 } } });
-            expectFired(strict, "t-good", ["runner-vm-bounded-lifetime"]);
-            expectMessage(strict, "t-good", "runner-vm-bounded-lifetime", "bound of 3600 seconds");
-            expectFired(strict, "vm-good", []);
+            assertFired(strict, "t-good", ["runner-vm-bounded-lifetime"]);
+            assertMessage(strict, "t-good", "runner-vm-bounded-lifetime", "bound of 3600 seconds");
+            assertFired(strict, "vm-good", []);
         });
         it("maxBuildDurationSeconds raises the bound", async () => {
             const lax = await evaluate(c.run, { policyConfig: { "runner-vm-bounded-lifetime": { maxBuildDurationSeconds: 200000 } } });
-            expectFired(lax, "t-too-long", []);
+            assertFired(lax, "t-too-long", []);
         });
         it("an enforcement level override is reflected in each violation", async () => {
             const adv = await evaluate(c.run, { policyConfig: { "runner-vm-no-ssh": "advisory" } });
@@ -217,7 +217,7 @@ describe("resource rules: Compute Engine VMs and templates", function () {
         });
         it("disabled removes the policy", async () => {
             const off = await evaluate(c.run, { policyConfig: { "runner-vm-no-external-ip": "disabled" } });
-            expectFired(off, "t-ext-ipv4", []);
+            assertFired(off, "t-ext-ipv4", []);
         });
     });
 
@@ -227,23 +227,23 @@ describe("resource rules: Compute Engine VMs and templates", function () {
             p = await check(program(true), { preview: true });
         });
         it("unknown emails and ids produce no findings when the security settings are literal", () => {
-            expectFired(p, "t-good", []);
+            assertFired(p, "t-good", []);
             assert.deepStrictEqual(p.undecided("t-good"), []);
-            expectFired(p, "vm-good", []);
-            expectFired(p, "ift-good", []);
+            assertFired(p, "vm-good", []);
+            assertFired(p, "ift-good", []);
             assert.deepStrictEqual(p.undecided("ift-good"), []);
         });
         it("violations that do not depend on unknowns still fire", () => {
             for (const tc of TEMPLATE_CASES) {
-                expectFired(p, `t-${tc.name}`, tc.expect);
+                assertFired(p, `t-${tc.name}`, tc.expect);
             }
-            expectFired(p, "t-computed-nat", ["runner-vm-no-external-ip"]);
+            assertFired(p, "t-computed-nat", ["runner-vm-no-external-ip"]);
         });
         it("an unknown metadata value is undecided under a neutral key and a violation under a credential key", () => {
-            expectFired(p, "t-computed-md", []);
+            assertFired(p, "t-computed-md", []);
             assert.deepStrictEqual(p.undecided("t-computed-md"), [SECRETS]);
             assert.match(p.on("t-computed-md").find((x) => x.policy === SECRETS)!.message, /^cannot decide during preview: metadata\["runner-sa"\] is unknown/);
-            expectFired(p, "t-computed-secret-md", [SECRETS]);
+            assertFired(p, "t-computed-secret-md", [SECRETS]);
             assert.deepStrictEqual(p.undecided("t-computed-secret-md"), []);
             assert.deepStrictEqual(p.undecided("t-computed-script"), [SECRETS]);
         });
@@ -252,7 +252,7 @@ describe("resource rules: Compute Engine VMs and templates", function () {
             const v = p.on("t-computed-forwarding").find((x) => x.policy === "runner-vm-no-ip-forwarding")!;
             assert.strictEqual(v.enforcementLevel, "advisory");
             assert.match(v.message, /^cannot decide during preview: canIpForward is unknown/);
-            expectFired(p, "t-computed-forwarding", []);
+            assertFired(p, "t-computed-forwarding", []);
         });
     });
 });

@@ -3,7 +3,7 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, expectFired, expectMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "./harness";
 
 const RUNNER = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
 
@@ -83,60 +83,60 @@ describe("resource rules: GKE", function () {
 
     describe("gke-cluster-hardened", () => {
         it("a hardened cluster (Dataplane V2 or network policy) passes", () => {
-            expectFired(c, "c-good", []);
-            expectFired(c, "c-netpol-calico", []);
-            expectFired(c, "c-autopilot", []);
+            assertFired(c, "c-good", []);
+            assertFired(c, "c-netpol-calico", []);
+            assertFired(c, "c-autopilot", []);
         });
         it("each missing control fires, named in the message", () => {
-            expectFired(c, "c-public-nodes", ["gke-cluster-hardened"]);
-            expectMessage(c, "c-public-nodes", "gke-cluster-hardened", "private nodes");
-            expectFired(c, "c-no-wi", ["gke-cluster-hardened"]);
-            expectMessage(c, "c-no-wi", "gke-cluster-hardened", "Workload Identity");
-            expectFired(c, "c-no-netpol", ["gke-cluster-hardened"]);
-            expectMessage(c, "c-no-netpol", "gke-cluster-hardened", "network policy");
-            expectFired(c, "c-legacy", ["gke-cluster-hardened"]);
+            assertFired(c, "c-public-nodes", ["gke-cluster-hardened"]);
+            assertMessage(c, "c-public-nodes", "gke-cluster-hardened", "private nodes");
+            assertFired(c, "c-no-wi", ["gke-cluster-hardened"]);
+            assertMessage(c, "c-no-wi", "gke-cluster-hardened", "Workload Identity");
+            assertFired(c, "c-no-netpol", ["gke-cluster-hardened"]);
+            assertMessage(c, "c-no-netpol", "gke-cluster-hardened", "network policy");
+            assertFired(c, "c-legacy", ["gke-cluster-hardened"]);
             for (const text of ["legacy ABAC", "client certificate", "shielded nodes"]) {
-                expectMessage(c, "c-legacy", "gke-cluster-hardened", text);
+                assertMessage(c, "c-legacy", "gke-cluster-hardened", text);
             }
         });
     });
 
     describe("gke-runner-node-pool-hardened", () => {
         it("a gVisor, GKE_METADATA, shielded pool with its own SA passes", () => {
-            expectFired(c, "np-good", []);
-            expectFired(c, "np-legacy-gvisor", []);
+            assertFired(c, "np-good", []);
+            assertFired(c, "np-legacy-gvisor", []);
         });
         it("each weakness fires", () => {
-            expectFired(c, "np-runc", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "np-runc", "gke-runner-node-pool-hardened", "GVISOR");
-            expectFired(c, "np-gce-metadata", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "np-gce-metadata", "gke-runner-node-pool-hardened", "GKE_METADATA");
-            expectFired(c, "np-no-secure-boot", ["gke-runner-node-pool-hardened"]);
-            expectFired(c, "np-default-sa", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "np-default-sa", "gke-runner-node-pool-hardened", "default compute service account");
-            expectFired(c, "np-no-config", ["gke-runner-node-pool-hardened"]);
+            assertFired(c, "np-runc", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "np-runc", "gke-runner-node-pool-hardened", "GVISOR");
+            assertFired(c, "np-gce-metadata", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "np-gce-metadata", "gke-runner-node-pool-hardened", "GKE_METADATA");
+            assertFired(c, "np-no-secure-boot", ["gke-runner-node-pool-hardened"]);
+            assertFired(c, "np-default-sa", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "np-default-sa", "gke-runner-node-pool-hardened", "default compute service account");
+            assertFired(c, "np-no-config", ["gke-runner-node-pool-hardened"]);
         });
-        it("a pool labelled control-plane is exempt", () => expectFired(c, "np-control-plane", []));
+        it("a pool labelled control-plane is exempt", () => assertFired(c, "np-control-plane", []));
         it("the tainted system pool is exempt from gVisor only", () => {
-            expectFired(c, "np-system", []);
-            expectFired(c, "np-system-untainted", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "np-system-untainted", "gke-runner-node-pool-hardened", "GVISOR");
-            expectFired(c, "np-system-gce-metadata", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "np-system-gce-metadata", "gke-runner-node-pool-hardened", "GKE_METADATA");
+            assertFired(c, "np-system", []);
+            assertFired(c, "np-system-untainted", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "np-system-untainted", "gke-runner-node-pool-hardened", "GVISOR");
+            assertFired(c, "np-system-gce-metadata", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "np-system-gce-metadata", "gke-runner-node-pool-hardened", "GKE_METADATA");
         });
         it("inline node pools and the default pool are checked on the cluster", () => {
-            expectFired(c, "c-inline-bad", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "c-inline-bad", "gke-runner-node-pool-hardened", "nodePools[0].nodeConfig.workloadMetadataConfig");
-            expectFired(c, "c-inline-good", []);
-            expectFired(c, "c-default-pool", ["gke-runner-node-pool-hardened"]);
-            expectMessage(c, "c-default-pool", "gke-runner-node-pool-hardened", "default node pool");
+            assertFired(c, "c-inline-bad", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "c-inline-bad", "gke-runner-node-pool-hardened", "nodePools[0].nodeConfig.workloadMetadataConfig");
+            assertFired(c, "c-inline-good", []);
+            assertFired(c, "c-default-pool", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "c-default-pool", "gke-runner-node-pool-hardened", "default node pool");
         });
     });
 
     it("preview: unknown cluster ids and SA emails produce no findings", () => {
-        expectFired(p, "np-good", []);
+        assertFired(p, "np-good", []);
         assert.deepStrictEqual(p.undecided("np-good"), []);
-        expectFired(p, "c-good", []);
-        expectFired(p, "np-runc", ["gke-runner-node-pool-hardened"]);
+        assertFired(p, "c-good", []);
+        assertFired(p, "np-runc", ["gke-runner-node-pool-hardened"]);
     });
 });

@@ -45,12 +45,12 @@ export async function evaluate(run: ProgramRun, opts: EvaluateOptions = {}): Pro
 }
 
 /** Asserts the decided findings on `name` are exactly `policies` (order-insensitive). */
-export function expectFired(c: Checked, name: string, policies: string[]): void {
+export function assertFired(c: Checked, name: string, policies: string[]): void {
     assert.deepStrictEqual(c.fired(name), [...policies].sort(), `findings on ${name}:\n${c.on(name).map((v) => `  ${v.policy} [${v.enforcementLevel}]: ${v.message}`).join("\n")}`);
 }
 
 /** Asserts some finding of `policy` on `name` has a message containing `text`. */
-export function expectMessage(c: Checked, name: string, policy: string, text: string | RegExp): void {
+export function assertMessage(c: Checked, name: string, policy: string, text: string | RegExp): void {
     const msgs = c.on(name).filter((v) => v.policy === policy).map((v) => v.message);
     assert.ok(
         msgs.some((m) => (typeof text === "string" ? m.includes(text) : text.test(m))),

@@ -3,7 +3,7 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, evaluate, expectFired, expectMessage } from "./harness";
+import { Checked, check, evaluate, assertFired, assertMessage } from "./harness";
 
 const SIGNER = { "build-fleet-role": "signer" };
 
@@ -42,45 +42,45 @@ describe("resource rules: signer keys and service-account keys", function () {
     });
 
     it("an HSM P-256 ASYMMETRIC_SIGN key, protected, on a protected ring passes", () => {
-        expectFired(c, "key-good", []);
-        expectFired(c, "key-prevent", []);
-        expectFired(c, "ring", []);
-        expectFired(c, "key-cmek", []);
+        assertFired(c, "key-good", []);
+        assertFired(c, "key-prevent", []);
+        assertFired(c, "ring", []);
+        assertFired(c, "key-cmek", []);
     });
     it("signer-key-asymmetric-sign", () => {
-        expectFired(c, "key-encrypt", ["signer-key-algorithm", "signer-key-asymmetric-sign"]);
-        expectMessage(c, "key-encrypt", "signer-key-asymmetric-sign", "ENCRYPT_DECRYPT");
+        assertFired(c, "key-encrypt", ["signer-key-algorithm", "signer-key-asymmetric-sign"]);
+        assertMessage(c, "key-encrypt", "signer-key-asymmetric-sign", "ENCRYPT_DECRYPT");
     });
     it("signer-key-algorithm", () => {
-        expectFired(c, "key-p384", ["signer-key-algorithm"]);
-        expectMessage(c, "key-p384", "signer-key-algorithm", "EC_SIGN_P384_SHA384");
+        assertFired(c, "key-p384", ["signer-key-algorithm"]);
+        assertMessage(c, "key-p384", "signer-key-algorithm", "EC_SIGN_P384_SHA384");
     });
     it("signer-key-hsm", () => {
-        expectFired(c, "key-software", ["signer-key-hsm"]);
-        expectMessage(c, "key-software", "signer-key-hsm", "SOFTWARE");
-        expectFired(c, "key-import-only", ["signer-key-hsm"]);
-        expectMessage(c, "key-import-only", "signer-key-hsm", "importOnly");
+        assertFired(c, "key-software", ["signer-key-hsm"]);
+        assertMessage(c, "key-software", "signer-key-hsm", "SOFTWARE");
+        assertFired(c, "key-import-only", ["signer-key-hsm"]);
+        assertMessage(c, "key-import-only", "signer-key-hsm", "importOnly");
     });
     it("signer-key-deletion-protected and signer-key-ring-deletion-protected", () => {
-        expectFired(c, "key-unprotected", ["signer-key-deletion-protected"]);
-        expectFired(c, "ring-unprotected", ["signer-key-ring-deletion-protected"]);
+        assertFired(c, "key-unprotected", ["signer-key-deletion-protected"]);
+        assertFired(c, "ring-unprotected", ["signer-key-ring-deletion-protected"]);
     });
     it("any ASYMMETRIC_SIGN key is a signer key", () => {
-        expectFired(c, "key-unlabelled-sign", ["signer-key-algorithm", "signer-key-deletion-protected", "signer-key-hsm"]);
+        assertFired(c, "key-unlabelled-sign", ["signer-key-algorithm", "signer-key-deletion-protected", "signer-key-hsm"]);
     });
     it("allowedAlgorithms overrides the default allow-list", async () => {
         const cfg = await evaluate(c.run, { policyConfig: { "signer-key-algorithm": { allowedAlgorithms: ["EC_SIGN_P384_SHA384"] } } });
-        expectFired(cfg, "key-p384", []);
-        expectFired(cfg, "key-good", ["signer-key-algorithm"]);
+        assertFired(cfg, "key-p384", []);
+        assertFired(cfg, "key-good", ["signer-key-algorithm"]);
     });
     it("no-service-account-keys", () => {
-        expectFired(c, "sa-key", ["no-service-account-keys"]);
-        expectFired(c, "runner-sa", []);
+        assertFired(c, "sa-key", ["no-service-account-keys"]);
+        assertFired(c, "runner-sa", []);
     });
     it("preview: an unknown key ring id does not change the verdicts", () => {
-        expectFired(p, "key-good", []);
+        assertFired(p, "key-good", []);
         assert.deepStrictEqual(p.undecided("key-good"), []);
-        expectFired(p, "key-unprotected", ["signer-key-deletion-protected"]);
-        expectFired(p, "sa-key", ["no-service-account-keys"]);
+        assertFired(p, "key-unprotected", ["signer-key-deletion-protected"]);
+        assertFired(p, "sa-key", ["no-service-account-keys"]);
     });
 });

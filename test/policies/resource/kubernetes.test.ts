@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
-import { Checked, check, evaluate, expectFired, expectMessage } from "./harness";
+import { Checked, check, evaluate, assertFired, assertMessage } from "./harness";
 import { throwaway } from "./throwaway";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -272,145 +272,145 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
     });
 
     it("k8s-runner-namespace-restricted", () => {
-        expectFired(c, "ns-runner", []);
-        expectFired(c, "ns-baseline", ["k8s-runner-namespace-restricted"]);
-        expectMessage(c, "ns-baseline", "k8s-runner-namespace-restricted", "\"baseline\"");
-        expectFired(c, "ns-unset", ["k8s-runner-namespace-restricted"]);
-        expectFired(c, "ns-other", []);
+        assertFired(c, "ns-runner", []);
+        assertFired(c, "ns-baseline", ["k8s-runner-namespace-restricted"]);
+        assertMessage(c, "ns-baseline", "k8s-runner-namespace-restricted", "\"baseline\"");
+        assertFired(c, "ns-unset", ["k8s-runner-namespace-restricted"]);
+        assertFired(c, "ns-other", []);
     });
 
     for (const tc of POD_CASES) {
-        it(`pod ${tc.name}: ${tc.expect.length === 0 ? "passes" : tc.expect.join(", ")}`, () => expectFired(c, `pod-${tc.name}`, tc.expect));
+        it(`pod ${tc.name}: ${tc.expect.length === 0 ? "passes" : tc.expect.join(", ")}`, () => assertFired(c, `pod-${tc.name}`, tc.expect));
     }
 
     it("container settings override pod settings, and every container is named", () => {
-        expectMessage(c, "pod-container-overrides-nonroot", "k8s-runner-pod-security", "containers[0] \"runner\": runAsNonRoot is not true");
-        expectMessage(c, "pod-bad-init-container", "k8s-runner-pod-security", "initContainers[0] \"setup\" is privileged");
-        expectMessage(c, "pod-host-port", "k8s-runner-no-host-access", "hostPort is 8080");
+        assertMessage(c, "pod-container-overrides-nonroot", "k8s-runner-pod-security", "containers[0] \"runner\": runAsNonRoot is not true");
+        assertMessage(c, "pod-bad-init-container", "k8s-runner-pod-security", "initContainers[0] \"setup\" is privileged");
+        assertMessage(c, "pod-host-port", "k8s-runner-no-host-access", "hostPort is 8080");
     });
 
     it("workload kinds: Deployment, StatefulSet, DaemonSet, Job, CronJob", () => {
         // Long-running controllers cannot bound a runner pod's lifetime (I2): the API server rejects
         // activeDeadlineSeconds in their pod templates, so even an otherwise hardened one fails it.
-        expectFired(c, "deploy-good", [LIFETIME]);
-        expectMessage(c, "deploy-good", LIFETIME, "a Deployment keeps its pods running");
-        expectFired(c, "deploy-priv", [LIFETIME, "k8s-runner-pod-security"]);
-        expectMessage(c, "deploy-priv", "k8s-runner-pod-security", "spec.template.spec");
-        expectFired(c, "deploy-not-runner", []);
-        expectFired(c, "deploy-gvisor", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
-        expectFired(c, "sts-claims", [LIFETIME, "k8s-runner-no-persistent-volumes"]);
-        expectMessage(c, "sts-claims", "k8s-runner-no-persistent-volumes", "volumeClaimTemplates");
-        expectMessage(c, "sts-claims", LIFETIME, "a StatefulSet keeps its pods running");
-        expectFired(c, "ds-host", [LIFETIME, "k8s-runner-no-host-access"]);
-        expectFired(c, "job-token", ["k8s-runner-no-sa-token"]);
-        expectFired(c, "cron-pvc", ["k8s-runner-no-persistent-volumes"]);
-        expectMessage(c, "cron-pvc", "k8s-runner-no-persistent-volumes", "spec.jobTemplate.spec.template.spec");
-        expectFired(c, "cron-good", []);
+        assertFired(c, "deploy-good", [LIFETIME]);
+        assertMessage(c, "deploy-good", LIFETIME, "a Deployment keeps its pods running");
+        assertFired(c, "deploy-priv", [LIFETIME, "k8s-runner-pod-security"]);
+        assertMessage(c, "deploy-priv", "k8s-runner-pod-security", "spec.template.spec");
+        assertFired(c, "deploy-not-runner", []);
+        assertFired(c, "deploy-gvisor", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "sts-claims", [LIFETIME, "k8s-runner-no-persistent-volumes"]);
+        assertMessage(c, "sts-claims", "k8s-runner-no-persistent-volumes", "volumeClaimTemplates");
+        assertMessage(c, "sts-claims", LIFETIME, "a StatefulSet keeps its pods running");
+        assertFired(c, "ds-host", [LIFETIME, "k8s-runner-no-host-access"]);
+        assertFired(c, "job-token", ["k8s-runner-no-sa-token"]);
+        assertFired(c, "cron-pvc", ["k8s-runner-no-persistent-volumes"]);
+        assertMessage(c, "cron-pvc", "k8s-runner-no-persistent-volumes", "spec.jobTemplate.spec.template.spec");
+        assertFired(c, "cron-good", []);
     });
 
     it("ARC AutoscalingRunnerSet custom resources", () => {
-        expectFired(c, "ars-good", []);
-        expectFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "ars-good", []);
+        assertFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
     });
 
     it("k8s-runner-bounded-lifetime: pod deadline, Job deadline, CronJob deadline", () => {
-        expectMessage(c, "pod-no-deadline", LIFETIME, "activeDeadlineSeconds is not set; a runner pod must be stopped after at most 86400 seconds");
-        expectMessage(c, "pod-deadline-too-long", LIFETIME, "activeDeadlineSeconds is 172800 seconds, above the configured bound of 86400 seconds");
-        expectMessage(c, "pod-deadline-zero", LIFETIME, "activeDeadlineSeconds is 0; it must be a positive number of seconds");
-        expectFired(c, "job-job-deadline", []);
-        expectFired(c, "job-no-deadline", [LIFETIME]);
-        expectMessage(c, "job-no-deadline", LIFETIME, "activeDeadlineSeconds or spec.activeDeadlineSeconds is not set");
+        assertMessage(c, "pod-no-deadline", LIFETIME, "activeDeadlineSeconds is not set; a runner pod must be stopped after at most 86400 seconds");
+        assertMessage(c, "pod-deadline-too-long", LIFETIME, "activeDeadlineSeconds is 172800 seconds, above the configured bound of 86400 seconds");
+        assertMessage(c, "pod-deadline-zero", LIFETIME, "activeDeadlineSeconds is 0; it must be a positive number of seconds");
+        assertFired(c, "job-job-deadline", []);
+        assertFired(c, "job-no-deadline", [LIFETIME]);
+        assertMessage(c, "job-no-deadline", LIFETIME, "activeDeadlineSeconds or spec.activeDeadlineSeconds is not set");
         // The shorter of the two deadlines bounds the pod.
-        expectFired(c, "job-long-job-short-pod", []);
-        expectFired(c, "job-both-too-long", [LIFETIME]);
-        expectMessage(c, "job-both-too-long", LIFETIME, "activeDeadlineSeconds is 100000 seconds");
-        expectFired(c, "cron-job-deadline", []);
-        expectFired(c, "cron-no-deadline", [LIFETIME]);
-        expectMessage(c, "cron-no-deadline", LIFETIME, "spec.jobTemplate.spec.activeDeadlineSeconds is not set");
+        assertFired(c, "job-long-job-short-pod", []);
+        assertFired(c, "job-both-too-long", [LIFETIME]);
+        assertMessage(c, "job-both-too-long", LIFETIME, "activeDeadlineSeconds is 100000 seconds");
+        assertFired(c, "cron-job-deadline", []);
+        assertFired(c, "cron-no-deadline", [LIFETIME]);
+        assertMessage(c, "cron-no-deadline", LIFETIME, "spec.jobTemplate.spec.activeDeadlineSeconds is not set");
     });
 
     it("k8s-runner-bounded-lifetime: maxBuildDurationSeconds (pack config) sets the bound", async () => {
         const strict = await evaluate(c.run, { policyConfig: { [LIFETIME]: { maxBuildDurationSeconds: 1800 } } });
-        expectFired(strict, "pod-good", [LIFETIME]);
-        expectMessage(strict, "pod-good", LIFETIME, "activeDeadlineSeconds is 3600 seconds, above the configured bound of 1800 seconds (maxBuildDurationSeconds)");
-        expectFired(strict, "job-job-deadline", [LIFETIME]);
+        assertFired(strict, "pod-good", [LIFETIME]);
+        assertMessage(strict, "pod-good", LIFETIME, "activeDeadlineSeconds is 3600 seconds, above the configured bound of 1800 seconds (maxBuildDurationSeconds)");
+        assertFired(strict, "job-job-deadline", [LIFETIME]);
         const lax = await evaluate(c.run, { policyConfig: { [LIFETIME]: { maxBuildDurationSeconds: 200000 } } });
-        expectFired(lax, "pod-deadline-too-long", []);
+        assertFired(lax, "pod-deadline-too-long", []);
         // The VM rule's bound is its own setting.
         const vmOnly = await evaluate(c.run, { policyConfig: { "runner-vm-bounded-lifetime": { maxBuildDurationSeconds: 1800 } } });
-        expectFired(vmOnly, "pod-good", []);
+        assertFired(vmOnly, "pod-good", []);
     });
 
     it("k8s-runner-no-secrets-in-env: secret references, secret volumes and literal credentials, named without the value", () => {
-        expectMessage(c, "pod-env-secret-name", SECRETS, "containers[0] \"runner\".env[0] NPM_TOKEN passes a credential as a literal value");
-        expectMessage(c, "pod-env-github-token-shape", SECRETS, "env[0] FOO holds a GitHub token");
-        expectMessage(c, "pod-env-github-pat-shape", SECRETS, "github_pat_");
-        expectMessage(c, "pod-env-aws-shape", SECRETS, "an AWS access key id");
-        expectMessage(c, "pod-env-slack-shape", SECRETS, "a Slack token");
-        expectMessage(c, "pod-env-secret-key-ref", SECRETS, "env[0] DB reads Secret \"db\" (valueFrom.secretKeyRef)");
-        expectMessage(c, "pod-env-from-secret", SECRETS, "envFrom[0] imports Secret \"ci-secrets\"");
-        expectMessage(c, "pod-args-pem", SECRETS, "args holds a PEM private key");
-        expectMessage(c, "pod-init-container-google-key", SECRETS, "initContainers[0] \"setup\".env[0] FOO holds a Google API key");
-        expectMessage(c, "pod-secret-volume", SECRETS, "volumes[1] \"creds\" mounts Secret \"github-app\"");
-        expectMessage(c, "pod-projected-secret", SECRETS, "volumes[1] \"creds\".projected.sources[1] projects Secret \"github-app\"");
-        expectMessage(c, "pod-csi-secrets-store", SECRETS, "secrets-store-gke.csi.k8s.io");
+        assertMessage(c, "pod-env-secret-name", SECRETS, "containers[0] \"runner\".env[0] NPM_TOKEN passes a credential as a literal value");
+        assertMessage(c, "pod-env-github-token-shape", SECRETS, "env[0] FOO holds a GitHub token");
+        assertMessage(c, "pod-env-github-pat-shape", SECRETS, "github_pat_");
+        assertMessage(c, "pod-env-aws-shape", SECRETS, "an AWS access key id");
+        assertMessage(c, "pod-env-slack-shape", SECRETS, "a Slack token");
+        assertMessage(c, "pod-env-secret-key-ref", SECRETS, "env[0] DB reads Secret \"db\" (valueFrom.secretKeyRef)");
+        assertMessage(c, "pod-env-from-secret", SECRETS, "envFrom[0] imports Secret \"ci-secrets\"");
+        assertMessage(c, "pod-args-pem", SECRETS, "args holds a PEM private key");
+        assertMessage(c, "pod-init-container-google-key", SECRETS, "initContainers[0] \"setup\".env[0] FOO holds a Google API key");
+        assertMessage(c, "pod-secret-volume", SECRETS, "volumes[1] \"creds\" mounts Secret \"github-app\"");
+        assertMessage(c, "pod-projected-secret", SECRETS, "volumes[1] \"creds\".projected.sources[1] projects Secret \"github-app\"");
+        assertMessage(c, "pod-csi-secrets-store", SECRETS, "secrets-store-gke.csi.k8s.io");
         // Never the value itself.
         for (const v of c.ev.violations.filter((x) => x.policy === SECRETS)) {
             assert.doesNotMatch(v.message, /placeholder|gh[pousr]_[A-Za-z0-9]{30}|AKIA[0-9A-Z]{16}|xoxb-\d/);
         }
-        expectFired(c, "deploy-tools-secret", []);
+        assertFired(c, "deploy-tools-secret", []);
     });
 
     it("Helm releases of gha-runner-scale-set are runner workloads (fail closed)", () => {
-        expectFired(c, "helm-good", []);
-        expectFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
-        expectFired(c, "helm-no-deadline", [LIFETIME]);
-        expectMessage(c, "helm-no-deadline", LIFETIME, "runner pod at values.template.spec: activeDeadlineSeconds is not set");
+        assertFired(c, "helm-good", []);
+        assertFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "helm-no-deadline", [LIFETIME]);
+        assertMessage(c, "helm-no-deadline", LIFETIME, "runner pod at values.template.spec: activeDeadlineSeconds is not set");
         // ARC's listener is not a runner pod; the runner template is.
-        expectFired(c, "helm-listener-secret", []);
-        expectFired(c, "helm-runner-secret", [SECRETS]);
-        expectMessage(c, "helm-default-pod", "k8s-runner-pod-security", "chart's default runner pod");
-        expectFired(c, "helm-dind", ["k8s-runner-pod-security"]);
-        expectMessage(c, "helm-dind", "k8s-runner-pod-security", "dind");
-        expectFired(c, "helm-k8s-mode", ["k8s-runner-no-persistent-volumes"]);
-        expectFired(c, "helm-host-path", ["k8s-runner-no-host-access"]);
-        expectFired(c, "helm-controller", []);
-        expectFired(c, "helm-other-runner", ["k8s-runner-no-host-access"]);
+        assertFired(c, "helm-listener-secret", []);
+        assertFired(c, "helm-runner-secret", [SECRETS]);
+        assertMessage(c, "helm-default-pod", "k8s-runner-pod-security", "chart's default runner pod");
+        assertFired(c, "helm-dind", ["k8s-runner-pod-security"]);
+        assertMessage(c, "helm-dind", "k8s-runner-pod-security", "dind");
+        assertFired(c, "helm-k8s-mode", ["k8s-runner-no-persistent-volumes"]);
+        assertFired(c, "helm-host-path", ["k8s-runner-no-host-access"]);
+        assertFired(c, "helm-controller", []);
+        assertFired(c, "helm-other-runner", ["k8s-runner-no-host-access"]);
     });
 
     describe("preview", () => {
         it("unknown namespaces and secret names produce no findings", () => {
-            expectFired(p, "pod-unknown-ns", []);
+            assertFired(p, "pod-unknown-ns", []);
             assert.deepStrictEqual(p.undecided("pod-unknown-ns"), []);
-            expectFired(p, "helm-good", []);
+            assertFired(p, "helm-good", []);
             assert.deepStrictEqual(p.undecided("helm-good"), []);
         });
         it("literal violations still fire", () => {
             for (const tc of POD_CASES) {
-                expectFired(p, `pod-${tc.name}`, tc.expect);
+                assertFired(p, `pod-${tc.name}`, tc.expect);
             }
-            expectFired(p, "helm-dind", ["k8s-runner-pod-security"]);
-            expectFired(p, "ns-runner", []);
-            expectFired(p, "ns-baseline", ["k8s-runner-namespace-restricted"]);
+            assertFired(p, "helm-dind", ["k8s-runner-pod-security"]);
+            assertFired(p, "ns-runner", []);
+            assertFired(p, "ns-baseline", ["k8s-runner-namespace-restricted"]);
         });
         it("an unknown automountServiceAccountToken is an advisory 'cannot decide'", () => {
             assert.deepStrictEqual(p.undecided("pod-computed-sc"), ["k8s-runner-no-sa-token"]);
             assert.ok(p.on("pod-computed-sc").every((v) => v.enforcementLevel === "advisory"));
         });
         it("an unknown activeDeadlineSeconds is an advisory 'cannot decide', unless a known Job deadline is within the bound", () => {
-            expectFired(p, "pod-computed-deadline", []);
+            assertFired(p, "pod-computed-deadline", []);
             assert.deepStrictEqual(p.undecided("pod-computed-deadline"), [LIFETIME]);
             const v = p.on("pod-computed-deadline").find((x) => x.policy === LIFETIME)!;
             assert.strictEqual(v.enforcementLevel, "advisory");
             assert.match(v.message, /^cannot decide during preview: spec: activeDeadlineSeconds is unknown/);
-            expectFired(p, "job-computed-pod-deadline", []);
+            assertFired(p, "job-computed-pod-deadline", []);
             assert.deepStrictEqual(p.undecided("job-computed-pod-deadline"), []);
         });
         it("an unknown env value is undecided under a neutral name and a violation under a credential name", () => {
-            expectFired(p, "pod-computed-env", []);
+            assertFired(p, "pod-computed-env", []);
             assert.deepStrictEqual(p.undecided("pod-computed-env"), [SECRETS]);
-            expectFired(p, "pod-computed-secret-env", [SECRETS]);
-            expectMessage(p, "pod-computed-secret-env", SECRETS, "REGISTRY_PASSWORD passes a credential");
+            assertFired(p, "pod-computed-secret-env", [SECRETS]);
+            assertMessage(p, "pod-computed-secret-env", SECRETS, "REGISTRY_PASSWORD passes a credential");
         });
     });
 });

@@ -2,7 +2,7 @@
  * runner-mig-stateless (I1) over raw managed instance groups and per-instance configs.
  */
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, expectFired, expectMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "./harness";
 
 function program() {
     const tmpl = "projects/fleet-proj/global/instanceTemplates/runner";
@@ -38,25 +38,25 @@ describe("resource rules: managed instance groups", function () {
         p = await check(program, { preview: true });
     });
     it("a stateless MIG passes", () => {
-        expectFired(c, "mig-good", []);
-        expectFired(c, "rmig-good", []);
-        expectFired(c, "mig-for-pic", []);
+        assertFired(c, "mig-good", []);
+        assertFired(c, "rmig-good", []);
+        assertFired(c, "mig-for-pic", []);
     });
     it("stateful disks / IPs fire runner-mig-stateless", () => {
-        expectFired(c, "mig-stateful-disk", ["runner-mig-stateless"]);
-        expectMessage(c, "mig-stateful-disk", "runner-mig-stateless", "statefulDisks");
-        expectFired(c, "mig-stateful-ip", ["runner-mig-stateless"]);
-        expectFired(c, "rmig-stateful-ext-ip", ["runner-mig-stateless"]);
+        assertFired(c, "mig-stateful-disk", ["runner-mig-stateless"]);
+        assertMessage(c, "mig-stateful-disk", "runner-mig-stateless", "statefulDisks");
+        assertFired(c, "mig-stateful-ip", ["runner-mig-stateless"]);
+        assertFired(c, "rmig-stateful-ext-ip", ["runner-mig-stateless"]);
     });
-    it("a MIG labelled control-plane is exempt", () => expectFired(c, "mig-control-plane", []));
+    it("a MIG labelled control-plane is exempt", () => assertFired(c, "mig-control-plane", []));
     it("every per-instance config fires", () => {
-        expectFired(c, "pic", ["runner-mig-stateless"]);
-        expectMessage(c, "pic", "runner-mig-stateless", "PerInstanceConfig preserves per-instance state");
-        expectFired(c, "rpic", ["runner-mig-stateless"]);
+        assertFired(c, "pic", ["runner-mig-stateless"]);
+        assertMessage(c, "pic", "runner-mig-stateless", "PerInstanceConfig preserves per-instance state");
+        assertFired(c, "rpic", ["runner-mig-stateless"]);
     });
     it("preview: an unknown MIG name does not change the verdicts", () => {
-        expectFired(p, "pic", ["runner-mig-stateless"]);
-        expectFired(p, "mig-good", []);
-        expectFired(p, "mig-stateful-disk", ["runner-mig-stateless"]);
+        assertFired(p, "pic", ["runner-mig-stateless"]);
+        assertFired(p, "mig-good", []);
+        assertFired(p, "mig-stateful-disk", ["runner-mig-stateless"]);
     });
 });

@@ -3,7 +3,7 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, expectFired, expectMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "./harness";
 
 function program(preview: boolean) {
     return () => {
@@ -62,37 +62,37 @@ describe("resource rules: firewall, flow logs, NAT logging", function () {
     });
 
     it("firewall-no-world-ingress: VPC firewall rules", () => {
-        expectFired(c, "fw-world", ["firewall-no-world-ingress"]);
-        expectMessage(c, "fw-world", "firewall-no-world-ingress", "0.0.0.0/0");
-        expectFired(c, "fw-world-v6", ["firewall-no-world-ingress"]);
-        expectMessage(c, "fw-world-v6", "firewall-no-world-ingress", "::/0");
-        expectFired(c, "fw-no-source", ["firewall-no-world-ingress"]);
+        assertFired(c, "fw-world", ["firewall-no-world-ingress"]);
+        assertMessage(c, "fw-world", "firewall-no-world-ingress", "0.0.0.0/0");
+        assertFired(c, "fw-world-v6", ["firewall-no-world-ingress"]);
+        assertMessage(c, "fw-world-v6", "firewall-no-world-ingress", "::/0");
+        assertFired(c, "fw-no-source", ["firewall-no-world-ingress"]);
         for (const ok of ["fw-deny-all", "fw-iap", "fw-tags", "fw-egress-world", "fw-disabled"]) {
-            expectFired(c, ok, []);
+            assertFired(c, ok, []);
         }
     });
     it("firewall-no-world-ingress: firewall policy rules", () => {
-        expectFired(c, "fpr-world", ["firewall-no-world-ingress"]);
-        expectFired(c, "hfpr-world", ["firewall-no-world-ingress"]);
-        expectFired(c, "fpr-deny", []);
+        assertFired(c, "fpr-world", ["firewall-no-world-ingress"]);
+        assertFired(c, "hfpr-world", ["firewall-no-world-ingress"]);
+        assertFired(c, "fpr-deny", []);
     });
     it("subnet-flow-logs", () => {
-        expectFired(c, "sub-good", []);
-        expectFired(c, "sub-no-logs", ["subnet-flow-logs"]);
-        expectFired(c, "sub-zero-sampling", ["subnet-flow-logs"]);
-        expectFired(c, "sub-proxy", []);
+        assertFired(c, "sub-good", []);
+        assertFired(c, "sub-no-logs", ["subnet-flow-logs"]);
+        assertFired(c, "sub-zero-sampling", ["subnet-flow-logs"]);
+        assertFired(c, "sub-proxy", []);
     });
     it("nat-logging", () => {
-        expectFired(c, "nat-good", []);
-        expectFired(c, "nat-no-log", ["nat-logging"]);
-        expectFired(c, "nat-log-off", ["nat-logging"]);
+        assertFired(c, "nat-good", []);
+        assertFired(c, "nat-no-log", ["nat-logging"]);
+        assertFired(c, "nat-log-off", ["nat-logging"]);
     });
     it("preview: unknown network ids and computed ranges produce no findings", () => {
-        expectFired(p, "fw-computed-range", []);
+        assertFired(p, "fw-computed-range", []);
         assert.deepStrictEqual(p.undecided("fw-computed-range"), []);
-        expectFired(p, "fw-world", ["firewall-no-world-ingress"]);
-        expectFired(p, "sub-good", []);
-        expectFired(p, "nat-good", []);
+        assertFired(p, "fw-world", ["firewall-no-world-ingress"]);
+        assertFired(p, "sub-good", []);
+        assertFired(p, "nat-good", []);
         assert.deepStrictEqual(p.undecided("nat-good"), []);
     });
 });

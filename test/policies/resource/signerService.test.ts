@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { Checked, check, expectFired, expectMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "./harness";
 
 const SIGNER = { "build-fleet-role": "signer" };
 const IMAGE = "europe-docker.pkg.dev/signer-proj/signer/signer@sha256:" + "a".repeat(64);
@@ -78,37 +78,37 @@ describe("resource rules: signer service and public IAM", function () {
     });
 
     it("signer-service-internal-ingress (v2 and v1)", () => {
-        expectFired(c, "svc-good", []);
-        expectFired(c, "svc-all", ["signer-service-internal-ingress"]);
-        expectFired(c, "svc-default-ingress", ["signer-service-internal-ingress"]);
-        expectMessage(c, "svc-default-ingress", "signer-service-internal-ingress", "INGRESS_TRAFFIC_ALL");
-        expectFired(c, "svc-lb", ["signer-service-internal-ingress"]);
-        expectFired(c, "svc-unlabelled-public-ingress", []);
-        expectFired(c, "v1-good", []);
-        expectFired(c, "v1-all", ["signer-service-internal-ingress"]);
+        assertFired(c, "svc-good", []);
+        assertFired(c, "svc-all", ["signer-service-internal-ingress"]);
+        assertFired(c, "svc-default-ingress", ["signer-service-internal-ingress"]);
+        assertMessage(c, "svc-default-ingress", "signer-service-internal-ingress", "INGRESS_TRAFFIC_ALL");
+        assertFired(c, "svc-lb", ["signer-service-internal-ingress"]);
+        assertFired(c, "svc-unlabelled-public-ingress", []);
+        assertFired(c, "v1-good", []);
+        assertFired(c, "v1-all", ["signer-service-internal-ingress"]);
     });
     it("signer-service-no-public-invoker: Cloud Run service IAM and invokerIamDisabled", () => {
-        expectFired(c, "inv-good", []);
-        expectFired(c, "inv-all-users", ["signer-service-no-public-invoker"]);
-        expectFired(c, "inv-binding-auth", ["signer-service-no-public-invoker"]);
-        expectMessage(c, "inv-binding-auth", "signer-service-no-public-invoker", "allAuthenticatedUsers -> roles/run.invoker");
-        expectFired(c, "v1-inv-all-users", ["signer-service-no-public-invoker"]);
-        expectFired(c, "inv-policy-public", ["signer-service-no-public-invoker"]);
-        expectFired(c, "svc-no-invoker-iam", ["signer-service-no-public-invoker"]);
+        assertFired(c, "inv-good", []);
+        assertFired(c, "inv-all-users", ["signer-service-no-public-invoker"]);
+        assertFired(c, "inv-binding-auth", ["signer-service-no-public-invoker"]);
+        assertMessage(c, "inv-binding-auth", "signer-service-no-public-invoker", "allAuthenticatedUsers -> roles/run.invoker");
+        assertFired(c, "v1-inv-all-users", ["signer-service-no-public-invoker"]);
+        assertFired(c, "inv-policy-public", ["signer-service-no-public-invoker"]);
+        assertFired(c, "svc-no-invoker-iam", ["signer-service-no-public-invoker"]);
     });
     it("no-public-iam: any other IAM resource or storage ACL", () => {
         for (const name of ["proj-all-users", "bucket-public", "key-public", "sa-public", "job-public", "acl-public", "acl-predefined", "acl-entities", "bucket-policy-public"]) {
-            expectFired(c, name, ["no-public-iam"]);
+            assertFired(c, name, ["no-public-iam"]);
         }
-        expectFired(c, "proj-good", []);
-        expectFired(c, "acl-good", []);
+        assertFired(c, "proj-good", []);
+        assertFired(c, "acl-good", []);
     });
     describe("preview", () => {
         it("an unknown member email is not public", () => {
-            expectFired(p, "inv-good", []);
+            assertFired(p, "inv-good", []);
             assert.deepStrictEqual(p.undecided("inv-good"), []);
-            expectFired(p, "inv-binding-auth", ["signer-service-no-public-invoker"]);
-            expectFired(p, "svc-good", []);
+            assertFired(p, "inv-binding-auth", ["signer-service-no-public-invoker"]);
+            assertFired(p, "svc-good", []);
             assert.deepStrictEqual(p.undecided("svc-good"), []);
         });
         it("an unknown policyData is an advisory 'cannot decide'", () => {

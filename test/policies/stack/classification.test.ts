@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
-import { evaluateFleet, expectFinding, findings, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 
 const AUDIT = "kms-audit-logging";
 const LABELS = "role-labels-required";
@@ -10,7 +10,7 @@ describe("stack rule kms-audit-logging (I12)", () => {
     it("flags a signer key without KMS data-access audit logs", async () => {
         for (const preview of [false, true]) {
             const ev = await evaluateFleet(undefined, { omit: { auditConfig: true }, preview });
-            expectFinding(ev, AUDIT, /signer key signer-key \(project signer-proj\) has no DATA_READ and DATA_WRITE audit logging/);
+            assertFinding(ev, AUDIT, /signer key signer-key \(project signer-proj\) has no DATA_READ and DATA_WRITE audit logging/);
         }
     });
 
@@ -18,7 +18,7 @@ describe("stack rule kms-audit-logging (I12)", () => {
         const ev = await evaluateFleet(() => {
             new gcp.projects.IAMAuditConfig("kms-read-only", { project: SIGNER_PROJECT, service: "cloudkms.googleapis.com", auditLogConfigs: [{ logType: "DATA_READ" }] });
         }, { omit: { auditConfig: true } });
-        expectFinding(ev, AUDIT, /has no DATA_WRITE audit logging/);
+        assertFinding(ev, AUDIT, /has no DATA_WRITE audit logging/);
     });
 
     it("ignores an audit config for another project", async () => {
@@ -27,7 +27,7 @@ describe("stack rule kms-audit-logging (I12)", () => {
                 project: WORKER_PROJECT, service: "cloudkms.googleapis.com", auditLogConfigs: [{ logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
             });
         }, { omit: { auditConfig: true } });
-        expectFinding(ev, AUDIT, /has no DATA_READ and DATA_WRITE audit logging/);
+        assertFinding(ev, AUDIT, /has no DATA_READ and DATA_WRITE audit logging/);
     });
 
     it("accepts an organization-wide allServices audit config", async () => {
@@ -44,8 +44,8 @@ describe("stack rule role-labels-required (classification)", () => {
     it("flags an unlabelled instance template (and still treats it as a runner)", async () => {
         const ev = await evaluateFleet(undefined, { omit: { templateLabels: ["a"] } });
         // Fail closed: the unlabelled template is a runner of no pool, so its SA's intake grant is unproven.
-        expectFinding(ev, LABELS, /InstanceTemplate pool-a-template has no build-fleet-role label/, { alsoAllowed: ["pool-intake-separation"] });
-        expectFinding(ev, "pool-intake-separation", /runner-a@.* \(with no pool label\) holds roles\/storage\.objectCreator on intake bucket .* of pool a/, { alsoAllowed: [LABELS] });
+        assertFinding(ev, LABELS, /InstanceTemplate pool-a-template has no build-fleet-role label/, { alsoAllowed: ["pool-intake-separation"] });
+        assertFinding(ev, "pool-intake-separation", /runner-a@.* \(with no pool label\) holds roles\/storage\.objectCreator on intake bucket .* of pool a/, { alsoAllowed: [LABELS] });
     });
 
     it("is configurable: requireRoleLabels false drops the missing-label finding", async () => {
@@ -64,7 +64,7 @@ describe("stack rule role-labels-required (classification)", () => {
                 serviceAccount: { email: f.pools.a.sa.email, scopes: ["cloud-platform"] },
             });
         });
-        expectFinding(ev, LABELS, /runner Instance lonely-runner has no build-fleet-pool label/);
+        assertFinding(ev, LABELS, /runner Instance lonely-runner has no build-fleet-pool label/);
     });
 
     it("flags label laundering: a control-plane template running as a runner SA", async () => {
@@ -78,8 +78,8 @@ describe("stack rule role-labels-required (classification)", () => {
                     serviceAccount: { email: f.pools.b.sa.email, scopes: ["cloud-platform"] },
                 });
             }, { preview });
-            expectFinding(ev, LABELS, /laundered is labelled build-fleet-role=control-plane but runs as runner identity serviceAccount:runner-b@/);
-            expectFinding(ev, LABELS, /laundered is labelled build-fleet-role=control-plane but attaches to runner network pool-b-net/);
+            assertFinding(ev, LABELS, /laundered is labelled build-fleet-role=control-plane but runs as runner identity serviceAccount:runner-b@/);
+            assertFinding(ev, LABELS, /laundered is labelled build-fleet-role=control-plane but attaches to runner network pool-b-net/);
         }
     });
 
@@ -97,7 +97,7 @@ describe("stack rule role-labels-required (classification)", () => {
                 spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "x", image: "busybox" }] } } },
             });
         }, { preview: true });
-        expectFinding(ev, LABELS, /Job unlabelled-job has no build-fleet-role label/);
-        expectFinding(ev, LABELS, /sneaky is labelled build-fleet-role=control-plane but runs in runner namespace runners-a/);
+        assertFinding(ev, LABELS, /Job unlabelled-job has no build-fleet-role label/);
+        assertFinding(ev, LABELS, /sneaky is labelled build-fleet-role=control-plane but runs in runner namespace runners-a/);
     });
 });

@@ -8,6 +8,7 @@
  * Every stack rule must report nothing on it, in normal and in preview mode. Variants add or
  * change one thing through the returned handles.
  */
+import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import { evaluatePolicies, Evaluation, runProgram, Violation } from "../../../plan/engine";
 import { stackPolicies } from "../../../policies/rules/stack";
@@ -199,22 +200,22 @@ export function findingText(v: Violation): string {
  * Asserts that `policy` reported a finding matching `pattern` (mandatory, or advisory when
  * undecidable), and that nothing else fired besides `alsoAllowed`.
  */
-export function expectFinding(ev: Evaluation, policy: string, pattern: RegExp, opts: ExpectOptions = {}): void {
+export function assertFinding(ev: Evaluation, policy: string, pattern: RegExp, opts: ExpectOptions = {}): void {
     const hit = ev.violations.find((v) => v.policy === policy && pattern.test(findingText(v)));
     if (!hit) {
-        throw new Error(`expected a ${policy} finding matching ${pattern}, got:\n${findings(ev)}`);
+        assert.fail(`expected a ${policy} finding matching ${pattern}, got:\n${findings(ev)}`);
     }
     const undecided = findingText(hit).startsWith("cannot decide during preview:");
     if (undecided !== (opts.undecided ?? false)) {
-        throw new Error(`expected the ${policy} finding to be ${opts.undecided ? "" : "not "}undecidable, got: ${hit.message}`);
+        assert.fail(`expected the ${policy} finding to be ${opts.undecided ? "" : "not "}undecidable, got: ${hit.message}`);
     }
     const level = undecided ? "advisory" : "mandatory";
     if (hit.enforcementLevel !== level) {
-        throw new Error(`expected the ${policy} finding at level ${level}, got ${hit.enforcementLevel}: ${hit.message}`);
+        assert.fail(`expected the ${policy} finding at level ${level}, got ${hit.enforcementLevel}: ${hit.message}`);
     }
     const allowed = new Set([policy, ...(opts.alsoAllowed ?? [])]);
     const stray = ev.violations.filter((v) => !allowed.has(v.policy) || findingText(v).startsWith("cannot decide: "));
     if (stray.length > 0) {
-        throw new Error(`unexpected findings besides ${[...allowed].join(", ")}:\n${findings({ violations: stray, notApplicable: [] })}`);
+        assert.fail(`unexpected findings besides ${[...allowed].join(", ")}:\n${findings({ violations: stray, notApplicable: [] })}`);
     }
 }

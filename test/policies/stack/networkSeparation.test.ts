@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, expectFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 
 const SEP = "pool-network-separation";
 const ATTACH = "runner-network-attachment";
@@ -22,14 +22,14 @@ describe("stack rule pool-network-separation (I5)", () => {
         const ev = await evaluateFleet((f) => {
             new gcp.compute.NetworkPeering("a-to-b", { network: f.pools.a.network.selfLink, peerNetwork: f.pools.b.network.selfLink });
         });
-        expectFinding(ev, SEP, /VPC peering a-to-b connects runner network of pool a pool-a-net.* with runner network of pool b pool-b-net/);
+        assertFinding(ev, SEP, /VPC peering a-to-b connects runner network of pool a pool-a-net.* with runner network of pool b pool-b-net/);
     });
 
     it("preview: flags a peering between a pool VPC and the signer VPC from property dependencies", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.compute.NetworkPeering("a-to-signer", { network: f.pools.a.network.id, peerNetwork: f.signer.network.id });
         }, { preview: true });
-        expectFinding(ev, SEP, /VPC peering a-to-signer connects runner network of pool a .* with signer network/);
+        assertFinding(ev, SEP, /VPC peering a-to-signer connects runner network of pool a .* with signer network/);
     });
 
     it("flags a firewall rule from a pool range to the signer range", async () => {
@@ -39,7 +39,7 @@ describe("stack rule pool-network-separation (I5)", () => {
                 destinationRanges: ["10.30.0.0/28"], allows: [{ protocol: "tcp", ports: ["443"] }],
             });
         });
-        expectFinding(ev, SEP, /firewall a-to-signer in pool a network .* allows egress to 10\.30\.0\.0\/28, which overlaps signer range 10\.30\.0\.0\/26/);
+        assertFinding(ev, SEP, /firewall a-to-signer in pool a network .* allows egress to 10\.30\.0\.0\/28, which overlaps signer range 10\.30\.0\.0\/26/);
     });
 
     it("flags ingress into the signer network from a pool range (CIDR overlap, not string match)", async () => {
@@ -49,7 +49,7 @@ describe("stack rule pool-network-separation (I5)", () => {
                 sourceRanges: ["10.0.0.0/8"], allows: [{ protocol: "tcp", ports: ["8080"] }],
             });
         });
-        expectFinding(ev, SEP, /firewall signer-from-pools in signer network .* allows ingress from 10\.0\.0\.0\/8, which overlaps pool [ab] range/);
+        assertFinding(ev, SEP, /firewall signer-from-pools in signer network .* allows ingress from 10\.0\.0\.0\/8, which overlaps pool [ab] range/);
     });
 
     it("flags ingress into a pool from another pool's range, in preview too", async () => {
@@ -60,7 +60,7 @@ describe("stack rule pool-network-separation (I5)", () => {
                     sourceRanges: ["10.10.0.128/25"], allows: [{ protocol: "all" }],
                 });
             }, { preview });
-            expectFinding(ev, SEP, /firewall b-from-a in pool b network .* allows ingress from 10\.10\.0\.128\/25, which overlaps pool a range 10\.10\.0\.0\/24/);
+            assertFinding(ev, SEP, /firewall b-from-a in pool b network .* allows ingress from 10\.10\.0\.128\/25, which overlaps pool a range 10\.10\.0\.0\/24/);
         }
     });
 
@@ -85,14 +85,14 @@ describe("stack rule pool-network-separation (I5)", () => {
             });
             new gcp.compute.NetworkFirewallPolicyAssociation("a-policy-assoc", { project: WORKER_PROJECT, attachmentTarget: f.pools.a.network.id, firewallPolicy: pol.id });
         });
-        expectFinding(ev, SEP, /firewall a-policy-to-b in pool a network .* allows egress to 10\.20\.0\.0\/24, which overlaps pool b range/);
+        assertFinding(ev, SEP, /firewall a-policy-to-b in pool a network .* allows egress to 10\.20\.0\.0\/24, which overlaps pool b range/);
     });
 
     it("flags shared VPC between the worker and signer projects", async () => {
         const ev = await evaluateFleet(() => {
             new gcp.compute.SharedVPCServiceProject("share", { hostProject: WORKER_PROJECT, serviceProject: SIGNER_PROJECT });
         });
-        expectFinding(ev, SEP, /shared VPC attaches fleet project signer-proj to fleet host project worker-proj/);
+        assertFinding(ev, SEP, /shared VPC attaches fleet project signer-proj to fleet host project worker-proj/);
     });
 });
 
@@ -101,7 +101,7 @@ describe("stack rule runner-network-attachment (I5)", () => {
         const ev = await evaluateFleet((f) => {
             runnerTemplate("b-on-a", "b", { subnetwork: f.pools.a.subnet.id }, f.pools.b.sa.email);
         });
-        expectFinding(ev, ATTACH, /runner (b-on-a \(pool b\) and runner pool-a-template \(pool a\)|pool-a-template \(pool a\) and runner b-on-a \(pool b\)) share subnetwork/);
+        assertFinding(ev, ATTACH, /runner (b-on-a \(pool b\) and runner pool-a-template \(pool a\)|pool-a-template \(pool a\) and runner b-on-a \(pool b\)) share subnetwork/);
     });
 
     it("flags a runner on the signer network", async () => {
@@ -109,14 +109,14 @@ describe("stack rule runner-network-attachment (I5)", () => {
             runnerTemplate("a-on-signer", "a", { network: f.signer.network.id, subnetwork: f.signer.subnet.id }, f.pools.a.sa.email);
         }, { preview: true });
         // The signer network is now also a runner network: the signer's own deny rules and zone keep I4 quiet.
-        expectFinding(ev, ATTACH, /runner a-on-signer attaches to the signer network signer-net/);
+        assertFinding(ev, ATTACH, /runner a-on-signer attaches to the signer network signer-net/);
     });
 });
 
 describe("stack rule runner-egress-default-deny (I4)", () => {
     it("flags a runner network without the deny-all egress rule", async () => {
         const ev = await evaluateFleet(undefined, { omit: { egressDeny: ["pool-a"] } });
-        expectFinding(ev, EGRESS, /runner network pool-a-net.* \(pool a\) has no EGRESS deny rule for 0\.0\.0\.0\/0/);
+        assertFinding(ev, EGRESS, /runner network pool-a-net.* \(pool a\) has no EGRESS deny rule for 0\.0\.0\.0\/0/);
     });
 
     it("flags an egress allow to 0.0.0.0/0", async () => {
@@ -126,7 +126,7 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 destinationRanges: ["0.0.0.0/0"], allows: [{ protocol: "tcp", ports: ["443"] }],
             });
         }, { preview: true });
-        expectFinding(ev, EGRESS, /egress allow rule b-open-egress in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+        assertFinding(ev, EGRESS, /egress allow rule b-open-egress in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
     });
 
     it("flags egress to the private (not restricted) Google APIs VIP and a DNS record pointing there", async () => {
@@ -136,12 +136,12 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 destinationRanges: ["199.36.153.8/30"], allows: [{ protocol: "tcp", ports: ["443"] }],
             });
         });
-        expectFinding(ev, EGRESS, /a-private-vip .* allows 199\.36\.153\.8\/30 \(private\.googleapis\.com\)/);
+        assertFinding(ev, EGRESS, /a-private-vip .* allows 199\.36\.153\.8\/30 \(private\.googleapis\.com\)/);
     });
 
     it("flags a runner network without a private googleapis.com zone", async () => {
         const ev = await evaluateFleet(undefined, { omit: { dnsZone: ["pool-b"] }, preview: true });
-        expectFinding(ev, EGRESS, /runner network pool-b-net.* has no private DNS zone for googleapis\.com\./);
+        assertFinding(ev, EGRESS, /runner network pool-b-net.* has no private DNS zone for googleapis\.com\./);
     });
 
     it("flags an egress allow split into ranges that together cover 0.0.0.0/0, in one rule or across rules", async () => {
@@ -151,7 +151,7 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 destinationRanges: ["0.0.0.0/1", "128.0.0.0/1"], allows: [{ protocol: "tcp", ports: ["443"] }],
             });
         });
-        expectFinding(one, EGRESS, /egress allow rule a-split-world in runner network pool-a-net.* allows 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover every IPv4 address/, { alsoAllowed: [SEP] });
+        assertFinding(one, EGRESS, /egress allow rule a-split-world in runner network pool-a-net.* allows 0\.0\.0\.0\/1, 128\.0\.0\.0\/1, which together cover every IPv4 address/, { alsoAllowed: [SEP] });
         const two = await evaluateFleet((f) => {
             for (const [name, range] of [["a-low-half", "0.0.0.0/1"], ["a-high-half", "128.0.0.0/1"]]) {
                 new gcp.compute.Firewall(name, {
@@ -160,7 +160,7 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 });
             }
         });
-        expectFinding(two, EGRESS, /egress allow rules (a-low-half, a-high-half|a-high-half, a-low-half) in runner network pool-a-net.* together allow every IPv4 address/, { alsoAllowed: [SEP] });
+        assertFinding(two, EGRESS, /egress allow rules (a-low-half, a-high-half|a-high-half, a-low-half) in runner network pool-a-net.* together allow every IPv4 address/, { alsoAllowed: [SEP] });
         // An allow-list that does not add up to everything passes.
         const list = await evaluateFleet((f) => {
             new gcp.compute.Firewall("a-allow-list", {
@@ -180,7 +180,7 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                     const pol = new gcp.compute.NetworkFirewallPolicyWithRules("b-inline", { project: WORKER_PROJECT, rules: [worldEgress] });
                     new gcp.compute.NetworkFirewallPolicyAssociation("b-inline-assoc", { project: WORKER_PROJECT, firewallPolicy: pol.name, attachmentTarget: f.pools.b.network.id });
                 }, { preview });
-                expectFinding(ev, EGRESS, /egress allow rule b-inline rule #0 in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+                assertFinding(ev, EGRESS, /egress allow rule b-inline rule #0 in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
             }
         });
 
@@ -192,7 +192,7 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 });
                 new gcp.compute.NetworkFirewallPolicyAssociation("a-inline-assoc", { project: WORKER_PROJECT, firewallPolicy: pol.id, attachmentTarget: f.pools.a.network.selfLink });
             });
-            expectFinding(ev, SEP, /firewall a-inline rule #0 in pool a network .* allows ingress from 10\.20\.0\.0\/24, which overlaps pool b range/);
+            assertFinding(ev, SEP, /firewall a-inline rule #0 in pool a network .* allows ingress from 10\.20\.0\.0\/24, which overlaps pool b range/);
         });
 
         it("flags a regional network firewall policy rule and a regional policy with inline rules", async () => {
@@ -201,12 +201,12 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 new gcp.compute.RegionNetworkFirewallPolicyRule("a-regional-world", { project: WORKER_PROJECT, region: REGION, firewallPolicy: pol.name, ...worldEgress });
                 new gcp.compute.RegionNetworkFirewallPolicyAssociation("a-regional-assoc", { project: WORKER_PROJECT, region: REGION, firewallPolicy: pol.name, attachmentTarget: f.pools.a.network.id });
             });
-            expectFinding(rule, EGRESS, /egress allow rule a-regional-world in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            assertFinding(rule, EGRESS, /egress allow rule a-regional-world in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
             const inline = await evaluateFleet((f) => {
                 const pol = new gcp.compute.RegionNetworkFirewallPolicyWithRules("a-regional-inline", { project: WORKER_PROJECT, region: REGION, rules: [worldEgress] });
                 new gcp.compute.RegionNetworkFirewallPolicyAssociation("a-regional-inline-assoc", { project: WORKER_PROJECT, region: REGION, firewallPolicy: pol.name, attachmentTarget: f.pools.a.network.id });
             }, { preview: true });
-            expectFinding(inline, EGRESS, /egress allow rule a-regional-inline rule #0 in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            assertFinding(inline, EGRESS, /egress allow rule a-regional-inline rule #0 in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
         });
 
         it("flags a hierarchical (folder) firewall policy: it applies before every VPC rule of every network below", async () => {
@@ -215,8 +215,8 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 new gcp.compute.FirewallPolicyRule("folder-world", { firewallPolicy: pol.name, ...worldEgress });
                 new gcp.compute.FirewallPolicyAssociation("folder-assoc", { firewallPolicy: pol.id, attachmentTarget: "folders/123456789012" });
             });
-            expectFinding(ev, EGRESS, /egress allow rule folder-world in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
-            expectFinding(ev, EGRESS, /egress allow rule folder-world in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            assertFinding(ev, EGRESS, /egress allow rule folder-world in runner network pool-a-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
+            assertFinding(ev, EGRESS, /egress allow rule folder-world in runner network pool-b-net.* allows 0\.0\.0\.0\/0/, { alsoAllowed: [SEP] });
         });
 
         it("hierarchical rules: targetResources confine them; goto_next delegates", async () => {
@@ -227,7 +227,7 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
                 });
                 new gcp.compute.FirewallPolicyAssociation("org-assoc", { firewallPolicy: pol.id, attachmentTarget: "organizations/1234567890" });
             });
-            expectFinding(targeted, EGRESS, /egress allow rule org-policy rule #0 in runner network pool-b-net/, { alsoAllowed: [SEP] });
+            assertFinding(targeted, EGRESS, /egress allow rule org-policy rule #0 in runner network pool-b-net/, { alsoAllowed: [SEP] });
             assert.ok(!targeted.violations.some((v) => v.policy === EGRESS && /pool-a-net/.test(v.message)), findings(targeted));
             const delegated = await evaluateFleet(() => {
                 const pol = new gcp.compute.FirewallPolicy("folder-policy", { parent: "folders/123456789012", shortName: "fleet-egress" });
@@ -242,6 +242,6 @@ describe("stack rule runner-egress-default-deny (I4)", () => {
         const ev = await evaluateFleet((f) => {
             runnerTemplate("a-on-default", "a", { network: "default" }, f.pools.a.sa.email);
         });
-        expectFinding(ev, EGRESS, /runner a-on-default attaches to default, which this stack does not define/);
+        assertFinding(ev, EGRESS, /runner a-on-default attaches to default, which this stack does not define/);
     });
 });

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { workloadIdentityScope } from "../../../policies/rules/stack/graph";
-import { evaluateFleet, expectFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 
 const P = "runners-cannot-reach-enclave";
 const RUNNER_A = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
@@ -23,7 +23,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
         const ev = await evaluateFleet((f) => {
             new gcp.kms.CryptoKeyIAMMember("runner-key-viewer", { cryptoKeyId: f.signer.key.id, role: "roles/cloudkms.viewer", member: f.pools.a.sa.member });
         });
-        expectFinding(ev, P, /runner identity serviceAccount:runner-a@worker-proj\.iam\.gserviceaccount\.com \(pool a\) holds roles\/cloudkms\.viewer on signer key signer-key/);
+        assertFinding(ev, P, /runner identity serviceAccount:runner-a@worker-proj\.iam\.gserviceaccount\.com \(pool a\) holds roles\/cloudkms\.viewer on signer key signer-key/);
     });
 
     it("flags a runner invoker on the signer service", async () => {
@@ -32,21 +32,21 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 project: SIGNER_PROJECT, location: f.signer.service.location, name: f.signer.service.name, role: "roles/run.invoker", member: f.pools.b.sa.member,
             });
         });
-        expectFinding(ev, P, /runner-b@.* holds roles\/run\.invoker on signer service signer-service/);
+        assertFinding(ev, P, /runner-b@.* holds roles\/run\.invoker on signer service signer-service/);
     });
 
     it("flags a runner reader on the provenance bucket", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.storage.BucketIAMMember("runner-prov-reader", { bucket: f.signer.provenance.name, role: "roles/storage.objectViewer", member: f.pools.a.sa.member });
         });
-        expectFinding(ev, P, /runner-a@.* holds roles\/storage\.objectViewer on provenance bucket signer-provenance/);
+        assertFinding(ev, P, /runner-a@.* holds roles\/storage\.objectViewer on provenance bucket signer-provenance/);
     });
 
     it("flags any project-level role of a runner in the signer project", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.projects.IAMMember("runner-signer-project-viewer", { project: SIGNER_PROJECT, role: "roles/viewer", member: f.pools.a.sa.member });
         });
-        expectFinding(ev, P, /runner-a@.* holds roles\/viewer on the signer project signer-proj/);
+        assertFinding(ev, P, /runner-a@.* holds roles\/viewer on the signer project signer-proj/);
     });
 
     it("flags a runner that can act as the control plane, which invokes the signer (impersonation closure)", async () => {
@@ -55,7 +55,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 serviceAccountId: f.controlPlaneSa.name, role: "roles/iam.serviceAccountUser", member: f.pools.a.sa.member,
             });
         });
-        expectFinding(ev, P, /runner identity serviceAccount:fleet-control@worker-proj\.iam\.gserviceaccount\.com .*holds roles\/run\.invoker on signer service/, {
+        assertFinding(ev, P, /runner identity serviceAccount:fleet-control@worker-proj\.iam\.gserviceaccount\.com .*holds roles\/run\.invoker on signer service/, {
             // The control plane, now a runner identity, also reads intake buckets of both pools.
             alsoAllowed: ["pool-intake-separation", "provenance-by-control-plane"],
         });
@@ -67,15 +67,15 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 serviceAccountId: f.signer.sa.name, role: "roles/iam.serviceAccountTokenCreator", member: f.pools.b.sa.member,
             });
         });
-        expectFinding(ev, P, /runner-b@.* holds roles\/iam\.serviceAccountTokenCreator on signer service account/, { alsoAllowed: ["single-signer", "pool-intake-separation"] });
-        expectFinding(ev, "single-signer", /runner-b@.* can sign with signer key signer-key.*impersonates the signer/, { alsoAllowed: [P, "pool-intake-separation"] });
+        assertFinding(ev, P, /runner-b@.* holds roles\/iam\.serviceAccountTokenCreator on signer service account/, { alsoAllowed: ["single-signer", "pool-intake-separation"] });
+        assertFinding(ev, "single-signer", /runner-b@.* can sign with signer key signer-key.*impersonates the signer/, { alsoAllowed: [P, "pool-intake-separation"] });
     });
 
     it("preview: a grant whose member email is unknown is attributed to the runner SA it depends on", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.storage.BucketIAMMember("runner-prov-reader", { bucket: f.signer.provenance.name, role: "roles/storage.objectViewer", member: f.pools.a.sa.member });
         }, { preview: true });
-        expectFinding(ev, P, /runner-a@worker-proj\.iam\.gserviceaccount\.com \(pool a\) holds roles\/storage\.objectViewer on provenance bucket/);
+        assertFinding(ev, P, /runner-a@worker-proj\.iam\.gserviceaccount\.com \(pool a\) holds roles\/storage\.objectViewer on provenance bucket/);
     });
 
     it("preview: a runner template whose service account is unknown and depends on nothing cannot be decided", async () => {
@@ -88,7 +88,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 serviceAccount: { email: f.pools.a.intake.url.apply((u) => `${u.slice(5, 20)}@worker-proj.iam.gserviceaccount.com`), scopes: ["cloud-platform"] },
             });
         }, { preview: true });
-        expectFinding(ev, P, /^cannot decide during preview: runner mystery-runner runs as a service account that is unknown/, { undecided: true });
+        assertFinding(ev, P, /^cannot decide during preview: runner mystery-runner runs as a service account that is unknown/, { undecided: true });
     });
 
     describe("Workload Identity principals of runner pods are runner identities", () => {
@@ -112,7 +112,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 runnerNamespace("runners-a");
                 invoker("ksa-invoker", f.signer.service, `serviceAccount:${WORKER_PROJECT}.svc.id.goog[runners-a/runner]`);
             });
-            expectFinding(ev, P, /runner identity serviceAccount:worker-proj\.svc\.id\.goog\[runners-a\/runner\] \(pool a\) holds roles\/run\.invoker on signer service signer-service \[ksa-invoker\]/);
+            assertFinding(ev, P, /runner identity serviceAccount:worker-proj\.svc\.id\.goog\[runners-a\/runner\] \(pool a\) holds roles\/run\.invoker on signer service signer-service \[ksa-invoker\]/);
         });
 
         it("flags the principal:// subject form on the provenance bucket", async () => {
@@ -123,7 +123,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                     member: `principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${WORKER_PROJECT}.svc.id.goog/subject/ns/runners-a/sa/build`,
                 });
             });
-            expectFinding(ev, P, /runner identity principal:\/\/.*\/subject\/ns\/runners-a\/sa\/build \(pool a\) holds roles\/storage\.objectViewer on provenance bucket/);
+            assertFinding(ev, P, /runner identity principal:\/\/.*\/subject\/ns\/runners-a\/sa\/build \(pool a\) holds roles\/storage\.objectViewer on provenance bucket/);
         });
 
         it("flags the principalSet of the namespace of a runner-labelled Pod (no Namespace resource)", async () => {
@@ -134,7 +134,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 });
                 new gcp.kms.CryptoKeyIAMMember("ns-key-viewer", { cryptoKeyId: f.signer.key.id, role: "roles/cloudkms.viewer", member: `${WI_POOL}/namespace/build` });
             });
-            expectFinding(ev, P, /runner identity principalSet:\/\/.*\/namespace\/build \(pool a\) holds roles\/cloudkms\.viewer on signer key signer-key/);
+            assertFinding(ev, P, /runner identity principalSet:\/\/.*\/namespace\/build \(pool a\) holds roles\/cloudkms\.viewer on signer key signer-key/);
         });
 
         it("flags the principalSet of a runner cluster and of the whole workload pool", async () => {
@@ -150,7 +150,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                     });
                     invoker("pool-invoker", f.signer.service, member);
                 });
-                expectFinding(ev, P, /holds roles\/run\.invoker on signer service signer-service \[pool-invoker\]/);
+                assertFinding(ev, P, /holds roles\/run\.invoker on signer service signer-service \[pool-invoker\]/);
             }
         });
 
@@ -171,7 +171,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 // The KSA's id is unknown in a first preview, so the member is too; it depends on the KSA only.
                 invoker("ksa-invoker", f.signer.service, ksa.id.apply((id) => `serviceAccount:${WORKER_PROJECT}.svc.id.goog[${id}]`));
             }, { preview: true });
-            expectFinding(ev, P, /runner identity the Workload Identity principal of Kubernetes service account runners-a\/runner \(pool a\) holds roles\/run\.invoker/);
+            assertFinding(ev, P, /runner identity the Workload Identity principal of Kubernetes service account runners-a\/runner \(pool a\) holds roles\/run\.invoker/);
         });
     });
 });

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, expectFinding, findings, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 
 const P = "single-signer";
 
@@ -9,7 +9,7 @@ describe("stack rule single-signer (I9)", () => {
         const ev = await evaluateFleet((f) => {
             new gcp.projects.IAMMember("bad-project-signer", { project: SIGNER_PROJECT, role: "roles/cloudkms.signer", member: f.pools.a.sa.member });
         });
-        expectFinding(ev, P, /runner-a@worker-proj\.iam\.gserviceaccount\.com can sign .* via roles\/cloudkms\.signer on project signer-proj/, {
+        assertFinding(ev, P, /runner-a@worker-proj\.iam\.gserviceaccount\.com can sign .* via roles\/cloudkms\.signer on project signer-proj/, {
             alsoAllowed: ["runners-cannot-reach-enclave"],
         });
     });
@@ -27,7 +27,7 @@ describe("stack rule single-signer (I9)", () => {
                 serviceAccountId: f.signer.sa.name, role: "roles/iam.serviceAccountTokenCreator", member: f.controlPlaneSa.member,
             });
         });
-        expectFinding(ev, P, /fleet-control@worker-proj.* can sign .* via roles\/iam\.serviceAccountTokenCreator on service account provenance-signer@signer-proj.*impersonates the signer/);
+        assertFinding(ev, P, /fleet-control@worker-proj.* can sign .* via roles\/iam\.serviceAccountTokenCreator on service account provenance-signer@signer-proj.*impersonates the signer/);
     });
 
     it("flags a custom role holding useToSign granted on the key ring", async () => {
@@ -37,7 +37,7 @@ describe("stack rule single-signer (I9)", () => {
             });
             new gcp.kms.KeyRingIAMMember("bad-ring-custom", { keyRingId: f.signer.ring.id, role: role.name, member: "user:mallory@example.com" });
         });
-        expectFinding(ev, P, /user:mallory@example\.com can sign .* via projects\/signer-proj\/roles\/sneakySigner on key ring signer-ring/);
+        assertFinding(ev, P, /user:mallory@example\.com can sign .* via projects\/signer-proj\/roles\/sneakySigner on key ring signer-ring/);
     });
 
     it("decides a custom role by its dependency during preview", async () => {
@@ -47,14 +47,14 @@ describe("stack rule single-signer (I9)", () => {
             });
             new gcp.kms.KeyRingIAMMember("bad-ring-custom", { keyRingId: f.signer.ring.id, role: role.name, member: "user:mallory@example.com" });
         }, { preview: true });
-        expectFinding(ev, P, /user:mallory@example\.com can sign .* on key ring signer-ring/);
+        assertFinding(ev, P, /user:mallory@example\.com can sign .* on key ring signer-ring/);
     });
 
     it("flags a custom role outside the stack (permissions cannot be checked)", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.kms.CryptoKeyIAMMember("external-custom", { cryptoKeyId: f.signer.key.id, role: "projects/other/roles/mystery", member: "group:ops@example.com" });
         });
-        expectFinding(ev, P, /group:ops@example\.com .*custom role not defined in this stack/);
+        assertFinding(ev, P, /group:ops@example\.com .*custom role not defined in this stack/);
     });
 
     it("flags signerVerifier on the key, cryptoOperator in a key ring IAM policy, and signer at folder scope", async () => {
@@ -66,9 +66,9 @@ describe("stack rule single-signer (I9)", () => {
             });
             new gcp.folder.IAMBinding("folder-signers", { folder: "folders/123", role: "roles/cloudkms.signer", members: ["user:bob@example.com"] });
         });
-        expectFinding(ev, P, /user:alice@example\.com can sign .* roles\/cloudkms\.signerVerifier on crypto key signer-key/);
-        expectFinding(ev, P, /group:ops@example\.com can sign .* roles\/cloudkms\.cryptoOperator on key ring/);
-        expectFinding(ev, P, /user:bob@example\.com can sign .* roles\/cloudkms\.signer on folder folders\/123/);
+        assertFinding(ev, P, /user:alice@example\.com can sign .* roles\/cloudkms\.signerVerifier on crypto key signer-key/);
+        assertFinding(ev, P, /group:ops@example\.com can sign .* roles\/cloudkms\.cryptoOperator on key ring/);
+        assertFinding(ev, P, /user:bob@example\.com can sign .* roles\/cloudkms\.signer on folder folders\/123/);
     });
 
     it("flags owner at organization scope and counts conditional bindings", async () => {
@@ -78,7 +78,7 @@ describe("stack rule single-signer (I9)", () => {
                 condition: { title: "business-hours", expression: "request.time.getHours(\"UTC\") < 18" },
             });
         });
-        expectFinding(ev, P, /user:carol@example\.com can sign .* roles\/owner on organization 1234567890 \(conditional binding, still counted\).*can grant itself/, {
+        assertFinding(ev, P, /user:carol@example\.com can sign .* roles\/owner on organization 1234567890 \(conditional binding, still counted\).*can grant itself/, {
             alsoAllowed: ["provenance-by-control-plane"],
         });
     });
@@ -87,26 +87,26 @@ describe("stack rule single-signer (I9)", () => {
         const ev = await evaluateFleet((f) => {
             new gcp.kms.CryptoKeyIAMMember("key-admin", { cryptoKeyId: f.signer.key.id, role: "roles/cloudkms.admin", member: "user:dave@example.com" });
         });
-        expectFinding(ev, P, /user:dave@example\.com .*roles\/cloudkms\.admin .*can grant itself cloudkms\.cryptoKeyVersions\.useToSign/);
+        assertFinding(ev, P, /user:dave@example\.com .*roles\/cloudkms\.admin .*can grant itself cloudkms\.cryptoKeyVersions\.useToSign/);
     });
 
     it("flags a service-account key for the signer SA", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.serviceaccount.Key("signer-key-file", { serviceAccountId: f.signer.sa.name });
         });
-        expectFinding(ev, P, /whoever holds service-account key signer-key-file can sign/);
+        assertFinding(ev, P, /whoever holds service-account key signer-key-file can sign/);
     });
 
     it("flags a signer SA without sign permission", async () => {
         const ev = await evaluateFleet(undefined, { omit: { signerBinding: true } });
-        expectFinding(ev, P, /the signer serviceAccount:provenance-signer@signer-proj\.iam\.gserviceaccount\.com lacks cloudkms\.cryptoKeyVersions\.useToSign/);
+        assertFinding(ev, P, /the signer serviceAccount:provenance-signer@signer-proj\.iam\.gserviceaccount\.com lacks cloudkms\.cryptoKeyVersions\.useToSign/);
     });
 
     it("preview: a member whose email is unknown is resolved through propertyDependencies", async () => {
         const ev = await evaluateFleet((f) => {
             new gcp.kms.KeyRingIAMMember("runner-ring-signer", { keyRingId: f.signer.ring.id, role: "roles/cloudkms.signer", member: f.pools.b.sa.member });
         }, { preview: true });
-        expectFinding(ev, P, /runner-b@worker-proj\.iam\.gserviceaccount\.com can sign .* on key ring signer-ring/, { alsoAllowed: ["runners-cannot-reach-enclave"] });
+        assertFinding(ev, P, /runner-b@worker-proj\.iam\.gserviceaccount\.com can sign .* on key ring signer-ring/, { alsoAllowed: ["runners-cannot-reach-enclave"] });
     });
 
     it("preview: a member that depends on no service account cannot be decided", async () => {
@@ -114,7 +114,7 @@ describe("stack rule single-signer (I9)", () => {
             // The member is derived from another resource's output that is no service account.
             new gcp.kms.CryptoKeyIAMMember("opaque-member", { cryptoKeyId: f.signer.key.id, role: "roles/cloudkms.signer", member: f.pools.a.intake.url.apply((u) => `user:${u.slice(5)}@example.com`) });
         }, { preview: true });
-        expectFinding(ev, P, /^cannot decide during preview: the member of opaque-member is unknown until apply/, {
+        assertFinding(ev, P, /^cannot decide during preview: the member of opaque-member is unknown until apply/, {
             undecided: true, alsoAllowed: ["runners-cannot-reach-enclave"],
         });
     });
