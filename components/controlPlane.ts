@@ -12,9 +12,10 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { throwIfProblems } from "./isolatedNetwork";
+import { throwIfProblems } from "./config/issues";
+import { componentNameProblems, isGcpName, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
 import { roleLabels } from "./labels";
-import { isValidServiceAccountId, roleShortName, serviceAccountIdFor } from "./runnerIdentity";
+import { roleShortName } from "./runnerIdentity";
 
 /** The runner's only role on its intake bucket. */
 export const INTAKE_RUNNER_ROLE = "roles/storage.objectCreator";
@@ -23,8 +24,6 @@ export const INTAKE_CONTROL_PLANE_ROLE = "roles/storage.objectViewer";
 /** Project roles of the control-plane SA: its logs, and the runner-demand metric the GCE autoscalers follow. */
 export const CONTROL_PLANE_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter", "roles/monitoring.metricWriter"];
 
-const POOL_NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** Longest logical bucket name whose auto-name (plus "-" and 7 characters) still fits 63. */
 const MAX_BUCKET_LOGICAL_NAME = 55;
 
@@ -50,10 +49,7 @@ export interface ControlPlaneArgs {
 
 /** Every problem with the ControlPlane arguments (empty when valid). */
 export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): string[] {
-    const problems: string[] = [];
-    if (typeof name !== "string" || !NAME_RE.test(name)) {
-        problems.push(`name: ${JSON.stringify(name)} must be lower-case letters, digits and hyphens and start with a letter (child names derive from it).`);
-    }
+    const problems = componentNameProblems(name, MAX_BUCKET_LOGICAL_NAME);
     if (args === undefined || args === null) {
         return [...problems, "args: missing; pass at least { project, region, pools }."];
     }
@@ -68,7 +64,7 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
     }
     const seen = new Set<string>();
     (args.pools ?? []).forEach((pool, i) => {
-        if (typeof pool?.name !== "string" || !POOL_NAME_RE.test(pool.name)) {
+        if (!isGcpName(pool?.name)) {
             problems.push(`pools[${i}].name: ${JSON.stringify(pool?.name)} is not a pool name; use lower-case letters, digits and hyphens.`);
         } else {
             if (seen.has(pool.name)) {

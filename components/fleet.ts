@@ -10,6 +10,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { FleetConfig, FleetConfigError, validateFleetConfig } from "./config";
+import { isGcpName } from "./config/names";
+import { MAX_POOL_NAME_LENGTH } from "./config/schema";
 import { ControlPlane, ControlPlaneArgs, validateControlPlaneArgs } from "./controlPlane";
 import { GceBackendOptions } from "./gceRunnerBackend";
 import { GkeBackendOptions } from "./gkeRunnerBackend";
@@ -17,8 +19,7 @@ import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunner
 import { SignerEnclave, SignerEnclaveArgs, validateSignerEnclaveArgs } from "./signerEnclave";
 
 /** Longest fleet name: `${name}-pool-${pool}` must fit RunnerPool's name limit for a 20-character pool. */
-export const MAX_FLEET_NAME_LENGTH = MAX_RUNNER_POOL_NAME_LENGTH - "-pool-".length - 20;
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+export const MAX_FLEET_NAME_LENGTH = MAX_RUNNER_POOL_NAME_LENGTH - "-pool-".length - MAX_POOL_NAME_LENGTH;
 
 export interface HardenedBuildFleetArgs {
     /**
@@ -103,7 +104,7 @@ function childProblems(name: string, config: FleetConfig, args: HardenedBuildFle
 function validate(name: string, args: HardenedBuildFleetArgs): { config: FleetConfig; warnings: string[] } {
     const result = validateFleetConfig(args?.config ?? {});
     const issues = [...result.issues];
-    if (typeof name !== "string" || !NAME_RE.test(name) || name.length > MAX_FLEET_NAME_LENGTH) {
+    if (!isGcpName(name, MAX_FLEET_NAME_LENGTH)) {
         issues.unshift({
             path: "(component name)",
             value: name,

@@ -133,17 +133,20 @@ export function gkeBackendProblems(pool: PoolConfig, options: GkeBackendOptions 
     if (!EXACT_VERSION.test(version)) {
         problems.push(`gke.chartVersion: "${version}" must be an exact version such as "${DEFAULT_ARC_CHART_VERSION}" (no ranges: the chart is pinned).`);
     }
+    const runnerNamespace = options.runnerNamespace ?? `runners-${pool.name}`;
+    const controllerNamespace = options.controllerNamespace ?? "arc-system";
     for (const [field, value] of [
-        ["gke.runnerNamespace", options.runnerNamespace ?? `runners-${pool.name}`],
-        ["gke.controllerNamespace", options.controllerNamespace ?? "arc-system"],
+        ["gke.runnerNamespace", runnerNamespace],
+        ["gke.controllerNamespace", controllerNamespace],
         ["gke.scaleSetName", options.scaleSetName ?? pool.name],
     ] as const) {
         if (!DNS_LABEL.test(value) || value.length > 45) {
             problems.push(`${field}: "${value}" must be a DNS label of lower-case letters, digits and hyphens, at most 45 characters.`);
         }
     }
-    if (options.runnerNamespace !== undefined && options.runnerNamespace === options.controllerNamespace) {
-        problems.push(`gke.runnerNamespace: "${options.runnerNamespace}" equals gke.controllerNamespace; runner pods must not share the controller's namespace.`);
+    // Compare the effective names: a default on either side can collide with an explicit other.
+    if (runnerNamespace === controllerNamespace) {
+        problems.push(`gke.runnerNamespace: "${runnerNamespace}" equals gke.controllerNamespace; runner pods must not share the controller's namespace.`);
     }
     const r = options.runnerResources;
     if (r !== undefined) {
@@ -269,7 +272,7 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
         imageType: "COS_CONTAINERD",
         shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
         workloadMetadataConfig: { mode: "GKE_METADATA" },
-        metadata: { "disable-legacy-endpoints": "true", "block-project-ssh-keys": "TRUE" },
+        metadata: { "disable-legacy-endpoints": "true", "block-project-ssh-keys": "TRUE", "serial-port-enable": "FALSE" },
     };
 
     const cluster = new gcp.container.Cluster(`${name}-cluster`, {

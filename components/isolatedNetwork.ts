@@ -4,11 +4,12 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import * as ipaddr from "ipaddr.js";
+import { constantRange, Ipv4Range, overlaps, parseIpv4Cidr, PRIVATE_VIP_CIDR, RESTRICTED_VIP_CIDR } from "./config/cidr";
+import { throwIfProblems } from "./config/issues";
+import { componentNameProblems, fqdnProblem as hostNameProblem } from "./config/names";
 import { FleetRole, FLEET_ROLES, roleLabels } from "./labels";
 
-/** The restricted Google APIs VIP (only VPC-SC-supported APIs, never the public internet). */
-export const RESTRICTED_VIP_CIDR = "199.36.153.4/30";
+export { RESTRICTED_VIP_CIDR };
 /** The four addresses of the restricted VIP, as DNS A records. */
 export const RESTRICTED_VIP_ADDRESSES = ["199.36.153.4", "199.36.153.5", "199.36.153.6", "199.36.153.7"];
 /** Priority of the deny-all rules: the lowest usable one, so every explicit allow wins. */
@@ -49,77 +50,54 @@ export interface IsolatedNetworkArgs {
     restrictedGoogleDomains?: string[];
 }
 
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE_RE = /^[a-z0-9_-]{1,63}$/;
 const RANGE_NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const FQDN_LABEL_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /** Blocks a subnet may not use: unroutable, special purpose, or the Google API VIPs themselves. */
-const FORBIDDEN_SUBNET_BLOCKS: [string, string][] = [
+const FORBIDDEN_SUBNET_BLOCKS: [Ipv4Range, string][] = [
     ["0.0.0.0/8", "\"this\" network"],
     ["127.0.0.0/8", "loopback"],
     ["169.254.0.0/16", "link-local (metadata server)"],
     ["224.0.0.0/4", "multicast"],
     ["240.0.0.0/4", "reserved"],
-    ["199.36.153.4/30", "restricted.googleapis.com VIP"],
-    ["199.36.153.8/30", "private.googleapis.com VIP"],
-];
+    [RESTRICTED_VIP_CIDR, "restricted.googleapis.com VIP"],
+    [PRIVATE_VIP_CIDR, "private.googleapis.com VIP"],
+].map(([cidr, why]) => [constantRange(cidr), why]);
 
-/** A parsed IPv4 CIDR; undefined when `value` is not a canonical IPv4 CIDR. */
-export function parseIpv4Cidr(value: unknown): [ipaddr.IPv4, number] | undefined {
-    if (typeof value !== "string" || !ipaddr.IPv4.isValidCIDRFourPartDecimal(value)) {
-        return undefined;
+/** The parsed range of a CIDR literal, or the problem with it as "<value> <problem>; <fix>". */
+function cidrRange(value: unknown): { range: Ipv4Range } | { problem: string } {
+    if (typeof value !== "string") {
+        return { problem: `${JSON.stringify(value)} is not an IPv4 CIDR; use a private range such as "10.10.0.0/24"` };
     }
-    return ipaddr.IPv4.parseCIDR(value);
+    const parsed = parseIpv4Cidr(value);
+    return parsed.ok ? { range: parsed.range } : { problem: `"${value}" ${parsed.problem}; ${parsed.fix}` };
 }
 
-/** Whether `value` is a CIDR whose address is its network address (GCP rejects "10.0.0.5/24"). */
-function isCanonical(value: string): boolean {
-    return ipaddr.IPv4.networkAddressFromCIDR(value).toString() === value.split("/")[0];
-}
-
-/** Whether two IPv4 CIDRs share any address. */
-export function cidrsOverlap(a: string, b: string): boolean {
-    const pa = ipaddr.IPv4.parseCIDR(a);
-    const pb = ipaddr.IPv4.parseCIDR(b);
-    return pa[0].match(pb) || pb[0].match(pa);
-}
-
-/** Problems with an FQDN (lower-case, no wildcard, no trailing dot), or undefined when valid. */
+/** Problems with an FQDN (the config's host-name rules, plus lower case), or undefined when valid. */
 function fqdnProblem(fqdn: unknown): string | undefined {
     if (typeof fqdn !== "string" || fqdn.length === 0) {
         return "must be a non-empty string";
     }
-    if (fqdn.includes("*")) {
-        return "wildcards are not supported by firewall FQDN objects; list each host name";
+    if (fqdn !== fqdn.toLowerCase()) {
+        return `must be lower case ("${fqdn.toLowerCase()}")`;
     }
-    if (fqdn.endsWith(".")) {
-        return "drop the trailing dot";
-    }
-    const labels = fqdn.split(".");
-    if (fqdn.length > 253 || labels.length < 2 || !labels.every((l) => FQDN_LABEL_RE.test(l)) || /^[0-9]+$/.test(labels[labels.length - 1])) {
-        return "is not a lower-case fully qualified domain name such as \"github.com\"";
-    }
-    return undefined;
+    return hostNameProblem(fqdn);
 }
 
 /** Every problem with a subnet CIDR, each message naming `field`. */
 function subnetCidrProblems(field: string, cidr: unknown): string[] {
-    if (parseIpv4Cidr(cidr) === undefined) {
-        return [`${field}: ${JSON.stringify(cidr)} is not an IPv4 CIDR; use a private range such as "10.10.0.0/24".`];
+    const parsed = cidrRange(cidr);
+    if ("problem" in parsed) {
+        return [`${field}: ${parsed.problem}.`];
     }
-    const value = cidr as string;
+    const { range } = parsed;
     const problems: string[] = [];
-    const prefix = Number(value.split("/")[1]);
-    if (!isCanonical(value)) {
-        problems.push(`${field}: "${value}" has host bits set; use "${ipaddr.IPv4.networkAddressFromCIDR(value).toString()}/${prefix}".`);
-    }
-    if (prefix < 8 || prefix > 29) {
-        problems.push(`${field}: "${value}" has prefix /${prefix}; GCP subnet ranges must be between /8 and /29.`);
+    if (range.prefix < 8 || range.prefix > 29) {
+        problems.push(`${field}: "${range.cidr}" has prefix /${range.prefix}; GCP subnet ranges must be between /8 and /29.`);
     }
     for (const [block, why] of FORBIDDEN_SUBNET_BLOCKS) {
-        if (cidrsOverlap(value, block)) {
-            problems.push(`${field}: "${value}" overlaps ${block} (${why}); choose a private range such as "10.10.0.0/24".`);
+        if (overlaps(range, block)) {
+            problems.push(`${field}: "${range.cidr}" overlaps ${block.cidr} (${why}); choose a private range such as "10.10.0.0/24".`);
         }
     }
     return problems;
@@ -130,15 +108,14 @@ function subnetCidrProblems(field: string, cidr: unknown): string[] {
  * and the fix. Empty when valid. Exported so composing components can validate before registering anything.
  */
 export function validateIsolatedNetworkArgs(name: string, args: IsolatedNetworkArgs): string[] {
+    return [...componentNameProblems(name, MAX_NETWORK_NAME_LENGTH), ...isolatedNetworkArgsProblems(args)];
+}
+
+/** The argument checks of `validateIsolatedNetworkArgs` alone, for components that name the network themselves. */
+export function isolatedNetworkArgsProblems(args: IsolatedNetworkArgs): string[] {
     const problems: string[] = [];
-    if (typeof name !== "string" || !NAME_RE.test(name) || name.length > MAX_NETWORK_NAME_LENGTH) {
-        problems.push(
-            `name: ${JSON.stringify(name)} must be lower-case letters, digits and hyphens, start with a letter, ` +
-                `end with a letter or digit and be at most ${MAX_NETWORK_NAME_LENGTH} characters (child names derive from it).`,
-        );
-    }
     if (args === undefined || args === null) {
-        return [...problems, "args: missing; pass at least { project, region, cidr, role }."];
+        return ["args: missing; pass at least { project, region, cidr, role }."];
     }
     problems.push(...subnetCidrProblems("cidr", args.cidr));
     if (!FLEET_ROLES.includes(args.role)) {
@@ -159,11 +136,10 @@ export function validateIsolatedNetworkArgs(name: string, args: IsolatedNetworkA
     }
     (args.egressAllowList?.cidrs ?? []).forEach((cidr, i) => {
         const field = `egressAllowList.cidrs[${i}]`;
-        if (parseIpv4Cidr(cidr) === undefined) {
-            problems.push(`${field}: ${JSON.stringify(cidr)} is not an IPv4 CIDR; write e.g. "140.82.112.0/20".`);
-        } else if (!isCanonical(cidr)) {
-            problems.push(`${field}: "${cidr}" has host bits set; use "${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${cidr.split("/")[1]}".`);
-        } else if (cidr.endsWith("/0")) {
+        const parsed = cidrRange(cidr);
+        if ("problem" in parsed) {
+            problems.push(`${field}: ${parsed.problem}.`);
+        } else if (parsed.range.prefix === 0) {
             problems.push(`${field}: "${cidr}" would allow egress to the whole internet (I4); list the destinations you need.`);
         }
     });
@@ -184,7 +160,9 @@ export function validateIsolatedNetworkArgs(name: string, args: IsolatedNetworkA
         seenRanges.add(range?.rangeName);
         const rangeProblems = subnetCidrProblems(`${field}.ipCidrRange`, range?.ipCidrRange);
         problems.push(...rangeProblems);
-        if (rangeProblems.length === 0 && parseIpv4Cidr(args.cidr) !== undefined && cidrsOverlap(range.ipCidrRange, args.cidr)) {
+        const primary = cidrRange(args.cidr);
+        const secondary = cidrRange(range?.ipCidrRange);
+        if (rangeProblems.length === 0 && "range" in primary && "range" in secondary && overlaps(primary.range, secondary.range)) {
             problems.push(`${field}.ipCidrRange: "${range.ipCidrRange}" overlaps the primary range "${args.cidr}"; choose a disjoint range.`);
         }
     });
@@ -197,13 +175,6 @@ export function validateIsolatedNetworkArgs(name: string, args: IsolatedNetworkA
         }
     });
     return problems;
-}
-
-/** Throws one error listing every problem, naming the component type and name. */
-export function throwIfProblems(type: string, name: string, problems: string[]): void {
-    if (problems.length > 0) {
-        throw new Error(`${type} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
-    }
 }
 
 /** Stable, DNS-safe child-name fragment for a domain ("pkg.dev" -> "pkg-dev"). */

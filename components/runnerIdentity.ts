@@ -3,7 +3,6 @@
  * logs and metrics, and never a key. Object creation on the pool's own intake bucket is granted
  * by ControlPlane (I11), not here.
  */
-import * as crypto from "crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -17,35 +16,6 @@ export const RUNNER_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter
  * whole project's monitoring data, including other pools' (I5).
  */
 export const GKE_NODE_EXTRA_ROLES: readonly string[] = ["roles/stackdriver.resourceMetadata.writer"];
-
-const ACCOUNT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
-
-/**
- * A service-account id (6-30 chars, `^[a-z][-a-z0-9]*[a-z0-9]$`) derived from a component name and
- * a suffix. Long names are shortened with a stable hash of the full name so two components never
- * collide.
- */
-export function serviceAccountIdFor(name: string, suffix: string): string {
-    let base = name.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
-    if (!/^[a-z]/.test(base)) {
-        base = `x${base}`;
-    }
-    let id = `${base}-${suffix}`;
-    if (id.length > 30) {
-        const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 6);
-        const keep = 30 - suffix.length - hash.length - 2;
-        id = `${base.slice(0, keep).replace(/-+$/, "")}-${hash}-${suffix}`;
-    }
-    while (id.length < 6) {
-        id = `${id}-sa`;
-    }
-    return id;
-}
-
-/** True when `id` is a valid service-account id. */
-export function isValidServiceAccountId(id: string): boolean {
-    return ACCOUNT_ID.test(id);
-}
 
 export interface RunnerIdentityArgs {
     /** Project holding the pool. */

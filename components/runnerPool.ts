@@ -12,16 +12,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PoolConfig, RunnerBackend } from "./config";
 import { createGceBackend, gceBackendProblems, GceBackend, GceBackendOptions } from "./gceRunnerBackend";
 import { createGkeBackend, gkeBackendProblems, GKE_RESTRICTED_GOOGLE_DOMAINS, GkeBackend, GkeBackendOptions } from "./gkeRunnerBackend";
-import { IsolatedNetwork, IsolatedNetworkArgs, throwIfProblems, validateIsolatedNetworkArgs } from "./isolatedNetwork";
-import {
-    createRunnerIdentity, GKE_NODE_EXTRA_ROLES, isValidServiceAccountId, RUNNER_PROJECT_ROLES, serviceAccountIdFor,
-} from "./runnerIdentity";
+import { throwIfProblems } from "./config/issues";
+import { componentNameProblems, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
+import { DEFAULTS, MAX_BUILD_DURATION_SECONDS } from "./config/schema";
+import { IsolatedNetwork, IsolatedNetworkArgs, MAX_NETWORK_NAME_LENGTH, validateIsolatedNetworkArgs } from "./isolatedNetwork";
+import { createRunnerIdentity, GKE_NODE_EXTRA_ROLES, RUNNER_PROJECT_ROLES } from "./runnerIdentity";
 
-/** Longest RunnerPool name: the network child `${name}-net` must fit IsolatedNetwork's limit of 40. */
-export const MAX_RUNNER_POOL_NAME_LENGTH = 36;
-/** I2: no build environment may live longer than a day. */
-const MAX_LIFETIME_SECONDS = 24 * 60 * 60;
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Longest RunnerPool name: the network child `${name}-net` must fit IsolatedNetwork's name limit. */
+export const MAX_RUNNER_POOL_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH - "-net".length;
 
 export interface RunnerPoolArgs {
     /** The pool's normalised config (components/config.ts). Required. */
@@ -63,13 +61,7 @@ export interface RunnerPoolArgs {
 
 /** Every problem with the RunnerPool arguments, each naming the field, value and fix (empty when valid). */
 export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): string[] {
-    const problems: string[] = [];
-    if (typeof name !== "string" || !NAME_RE.test(name) || name.length > MAX_RUNNER_POOL_NAME_LENGTH) {
-        problems.push(
-            `name: ${JSON.stringify(name)} must be lower-case letters, digits and hyphens, start with a letter and be at most ` +
-                `${MAX_RUNNER_POOL_NAME_LENGTH} characters (child names derive from it).`,
-        );
-    }
+    const problems = componentNameProblems(name, MAX_RUNNER_POOL_NAME_LENGTH);
     const pool = args?.pool;
     if (pool === undefined || pool === null) {
         return [...problems, "pool: missing; pass the pool's normalised PoolConfig (components/config.ts)."];
@@ -92,8 +84,8 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
         problems.push(`pool.minRunners: ${pool.minRunners} exceeds maxRunners ${pool.maxRunners}; lower minRunners or raise maxRunners.`);
     }
     const lifetime = pool.maxBuildDurationSeconds;
-    if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_LIFETIME_SECONDS) {
-        problems.push(`pool.maxBuildDurationSeconds: ${JSON.stringify(lifetime)} must be an integer in 1..${MAX_LIFETIME_SECONDS} (I2).`);
+    if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_BUILD_DURATION_SECONDS) {
+        problems.push(`pool.maxBuildDurationSeconds: ${JSON.stringify(lifetime)} must be an integer in 1..${MAX_BUILD_DURATION_SECONDS} (I2).`);
     }
     if (typeof pool.image !== "string" || pool.image === "") {
         problems.push(`pool.image: missing for pool "${pool.name}"; pass a Compute image (gce) or a runner container image (gke).`);
@@ -239,7 +231,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 serviceAccountName: identity.serviceAccount.name,
                 github: {
                     configUrl: args.github?.configUrl as pulumi.Input<string>,
-                    scaleSetSecretName: args.github?.scaleSetSecretName ?? "arc-github-app",
+                    scaleSetSecretName: args.github?.scaleSetSecretName ?? DEFAULTS.scaleSetSecretName,
                 },
                 options: args.gke,
             }, this);

@@ -6,8 +6,11 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as ipaddr from "ipaddr.js";
-import { IsolatedNetwork, parseIpv4Cidr, throwIfProblems, validateIsolatedNetworkArgs } from "./isolatedNetwork";
+import { parseIpv4Cidr } from "./config/cidr";
+import { throwIfProblems } from "./config/issues";
+import { PROTECTION_LEVELS } from "./config/kms";
+import { componentNameProblems, iamMemberProblem, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
+import { IsolatedNetwork, isolatedNetworkArgsProblems } from "./isolatedNetwork";
 import { roleLabels } from "./labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
 import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SIGNING_ALGORITHMS } from "./signerKey";
@@ -59,15 +62,9 @@ export interface SignerEnclaveArgs {
     flowLogSampling?: number;
 }
 
-const NAME_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const ACCOUNT_ID_RE = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
-const MEMBER_RE = /^(serviceAccount|user|group|domain|principal|principalSet):\S+$/;
-const PROTECTION_LEVELS = ["HSM", "SOFTWARE"];
-
-/** The default signer account id for an enclave named `name`: `${name}-signer`, shortened to 30 characters. */
+/** The default signer account id for an enclave named `name`: `${name}-signer`, hash-shortened to 30 characters. */
 export function defaultSignerAccountId(name: string): string {
-    const suffix = "-signer";
-    return `${name.slice(0, 30 - suffix.length).replace(/-+$/, "")}${suffix}`;
+    return serviceAccountIdFor(name, "signer");
 }
 
 /** Problems with literal IAM members in `field` (Outputs are checked by the policy pack instead). */
@@ -86,10 +83,9 @@ function memberProblems(field: string, members: unknown, required: boolean): str
         if (typeof member !== "string") {
             return; // an Output: not known until deployment
         }
-        if (member === "allUsers" || member === "allAuthenticatedUsers") {
-            problems.push(`${field}[${i}]: "${member}" would make the enclave public (I10); name the principals explicitly.`);
-        } else if (!MEMBER_RE.test(member)) {
-            problems.push(`${field}[${i}]: "${member}" is not an IAM member; write "serviceAccount:<email>", "user:<email>" or "group:<email>".`);
+        const problem = iamMemberProblem(member);
+        if (problem !== undefined) {
+            problems.push(`${field}[${i}]: "${member}" ${problem}; write e.g. "serviceAccount:<email>" or "group:<email>".`);
         }
     });
     return problems;
@@ -97,24 +93,20 @@ function memberProblems(field: string, members: unknown, required: boolean): str
 
 /** Every problem with `args` for a `SignerEnclave` named `name` (empty when valid), including its network's. */
 export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs): string[] {
-    const problems: string[] = [];
-    if (typeof name !== "string" || !NAME_RE.test(name) || name.length > MAX_SIGNER_NAME_LENGTH) {
-        problems.push(
-            `name: ${JSON.stringify(name)} must be lower-case letters, digits and hyphens, start with a letter, ` +
-                `end with a letter or digit and be at most ${MAX_SIGNER_NAME_LENGTH} characters (child names derive from it).`,
-        );
-    }
+    const problems = componentNameProblems(name, MAX_SIGNER_NAME_LENGTH);
     if (args === undefined || args === null) {
         return [...problems, "args: missing; pass at least { project, region, cidr, serviceImage, invokers }."];
     }
     // The enclave network's own checks (cidr, flowLogSampling, project, region) under the same field names;
-    // its name check is the enclave's name check above.
-    problems.push(...validateIsolatedNetworkArgs(`${name}-net`, {
+    // its name derives from the enclave's, checked above.
+    problems.push(...isolatedNetworkArgsProblems({
         project: args.project, region: args.region, cidr: args.cidr, role: "signer", flowLogSampling: args.flowLogSampling,
-    }).filter((p) => !p.startsWith("name:")));
-    const parsed = parseIpv4Cidr(args.cidr);
-    if (parsed !== undefined && parsed[1] > MAX_SIGNER_SUBNET_PREFIX) {
-        problems.push(`cidr: "${args.cidr}" is smaller than /${MAX_SIGNER_SUBNET_PREFIX}; Cloud Run Direct VPC egress needs at least a /26, e.g. "${ipaddr.IPv4.networkAddressFromCIDR(`${args.cidr.split("/")[0]}/26`).toString()}/26".`);
+    }));
+    const parsed = typeof args.cidr === "string" ? parseIpv4Cidr(args.cidr) : undefined;
+    if (parsed?.ok && parsed.range.prefix > MAX_SIGNER_SUBNET_PREFIX) {
+        const wider = parseIpv4Cidr(`${args.cidr.split("/")[0]}/${MAX_SIGNER_SUBNET_PREFIX}`);
+        const example = wider.ok ? wider.range.cidr : `10.200.0.0/${MAX_SIGNER_SUBNET_PREFIX}`;
+        problems.push(`cidr: "${args.cidr}" is smaller than /${MAX_SIGNER_SUBNET_PREFIX}; Cloud Run Direct VPC egress needs at least a /26, e.g. "${example}".`);
     }
     const algorithm = args.keyAlgorithm ?? DEFAULT_SIGNING_ALGORITHM;
     if (!SIGNING_ALGORITHMS.includes(algorithm)) {
@@ -136,7 +128,7 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
     if (days !== undefined && (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
         problems.push(`provenanceRetentionDays: ${JSON.stringify(days)} must be a whole number of days between 1 and ${MAX_RETENTION_DAYS} (default 365).`);
     }
-    if (args.signerAccountId !== undefined && (typeof args.signerAccountId !== "string" || !ACCOUNT_ID_RE.test(args.signerAccountId))) {
+    if (args.signerAccountId !== undefined && (typeof args.signerAccountId !== "string" || !isValidServiceAccountId(args.signerAccountId))) {
         problems.push(`signerAccountId: ${JSON.stringify(args.signerAccountId)} must be 6-30 lower-case letters, digits or hyphens, starting with a letter.`);
     }
     return problems;

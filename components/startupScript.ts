@@ -11,6 +11,8 @@
  */
 
 /** Inputs of the startup script. All values end up in instance metadata, so none may be secret. */
+import { isGcpName } from "./config/names";
+
 export interface StartupScriptOptions {
     /** Pool name, sent to the broker so it can check the token's service account belongs to this pool. */
     pool: string;
@@ -34,7 +36,6 @@ export const DEFAULT_RUNNER_USER = "runner";
 export const IDENTITY_ENDPOINT =
     "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/identity";
 
-const SAFE_POOL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const SAFE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const SAFE_PATH = /^\/[A-Za-z0-9._/-]*$/;
 
@@ -60,7 +61,7 @@ export function startupScriptProblems(opts: StartupScriptOptions): string[] {
             problems.push(`registrationBrokerUrl ${JSON.stringify(opts.registrationBrokerUrl)} must not carry credentials, a query or a fragment (it lands in instance metadata, I7); use a plain https origin and path`);
         }
     }
-    if (!SAFE_POOL.test(opts.pool)) {
+    if (!isGcpName(opts.pool)) {
         problems.push(`pool ${JSON.stringify(opts.pool)} is not a valid pool name; use lower-case letters, digits and hyphens`);
     }
     const runnerDir = opts.runnerDir ?? DEFAULT_RUNNER_DIR;

@@ -381,7 +381,13 @@ describe("config: signer", () => {
 
     it("rejects an unknown protection level with a suggestion", () => {
         assertRejected((r) => (r.signer.protectionLevel = "hsm"), "signer.protectionLevel", {
-            value: "hsm", message: /not a Cloud KMS protection level/, fix: /did you mean `HSM`\?/,
+            value: "hsm", message: /not a protection level the signer supports/, fix: /did you mean `HSM`\?/,
+        });
+    });
+
+    it("rejects an external key manager even with the development opt-in (no policy can prove who signs)", () => {
+        assertRejected((r) => Object.assign(r.signer, { protectionLevel: "EXTERNAL", allowSoftwareKeyForDevelopment: true }), "signer.protectionLevel", {
+            value: "EXTERNAL", message: /not a protection level the signer supports/, fix: /HSM/,
         });
     });
 
@@ -527,6 +533,12 @@ describe("config: URLs", () => {
     it("rejects a registrationBrokerUrl that is not https", () => {
         assertRejected((r) => (r.registrationBrokerUrl = "http://broker.internal"), "registrationBrokerUrl", {
             value: "http://broker.internal", message: /uses http, not https/, fix: /https URL/,
+        });
+    });
+
+    it("rejects a registrationBrokerUrl with a query or fragment (it lands in instance metadata)", () => {
+        assertRejected((r) => (r.registrationBrokerUrl = "https://broker.build.example.com/?pool=x"), "registrationBrokerUrl", {
+            value: "https://broker.build.example.com/?pool=x", message: /carries a query or fragment/, fix: /https/,
         });
     });
 

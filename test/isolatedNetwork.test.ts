@@ -308,7 +308,7 @@ describe("IsolatedNetwork", function () {
         });
 
         it("rejects host bits, too-small prefixes and reserved blocks with the fix", async () => {
-            assert.match((await failing({ cidr: "10.10.0.5/24" })).message, /cidr: "10\.10\.0\.5\/24" has host bits set; use "10\.10\.0\.0\/24"/);
+            assert.match((await failing({ cidr: "10.10.0.5/24" })).message, /cidr: "10\.10\.0\.5\/24" is not a network address \(host bits are set\); use 10\.10\.0\.0\/24/);
             assert.match((await failing({ cidr: "10.10.0.0/30" })).message, /between \/8 and \/29/);
             assert.match((await failing({ cidr: "199.36.153.0/24" })).message, /restricted\.googleapis\.com VIP/);
         });
@@ -322,8 +322,8 @@ describe("IsolatedNetwork", function () {
             const { message } = await failing({ egressAllowList: { cidrs: ["0.0.0.0/0", "github"], fqdns: ["*.github.com", "bad_host"] } });
             assert.match(message, /egressAllowList\.cidrs\[0\]: "0\.0\.0\.0\/0" would allow egress to the whole internet/);
             assert.match(message, /egressAllowList\.cidrs\[1\]: "github" is not an IPv4 CIDR/);
-            assert.match(message, /egressAllowList\.fqdns\[0\]: "\*\.github\.com" wildcards are not supported/);
-            assert.match(message, /egressAllowList\.fqdns\[1\]: "bad_host" is not a lower-case fully qualified domain name/);
+            assert.match(message, /egressAllowList\.fqdns\[0\]: "\*\.github\.com" is a wildcard, and firewall FQDN objects match exact host names only/);
+            assert.match(message, /egressAllowList\.fqdns\[1\]: "bad_host" is not fully qualified/);
         });
 
         it("rejects secondary ranges that overlap the primary range or repeat a name", async () => {

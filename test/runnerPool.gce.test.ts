@@ -10,7 +10,8 @@ import type { PoolConfig } from "../components/config";
 import { confidentialInstanceType, DEFAULT_DEMAND_METRIC, RUNNER_VM_METADATA } from "../components/gceRunnerBackend";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
 import { RunnerPool, RunnerPoolArgs } from "../components/runnerPool";
-import { isValidServiceAccountId, RUNNER_PROJECT_ROLES, serviceAccountIdFor } from "../components/runnerIdentity";
+import { isValidServiceAccountId, serviceAccountIdFor } from "../components/config/names";
+import { RUNNER_PROJECT_ROLES } from "../components/runnerIdentity";
 import { IDENTITY_ENDPOINT, renderStartupScript, startupScriptProblems } from "../components/startupScript";
 import { ancestorsOf, byType, component, dependsOn, one, stackOf, walk } from "./helpers/graph";
 
@@ -306,7 +307,7 @@ describe("RunnerPool (gce)", function () {
             }, { allowError: true });
             const message = String((run.error as Error).message);
             assert.match(message, /name: "Pool_A"/);
-            assert.match(message, /network \(from pool "pool-a"\): cidr: "10.10.0.5\/24" has host bits set/);
+            assert.match(message, /network \(from pool "pool-a"\): cidr: "10.10.0.5\/24" is not a network address \(host bits are set\)/);
             assert.match(message, /whole internet/);
         });
 

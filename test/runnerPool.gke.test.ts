@@ -179,6 +179,14 @@ describe("RunnerPool (gke)", function () {
             assert.strictEqual(nc.resourceLabels[ROLE_LABEL], "runner");
         });
 
+        it("I3: every node pool blocks project SSH keys, keeps the serial port off and hides legacy metadata endpoints", () => {
+            for (const np of byType(run, T.nodePool)) {
+                assert.deepStrictEqual(np.inputs.nodeConfig.metadata, {
+                    "disable-legacy-endpoints": "true", "block-project-ssh-keys": "TRUE", "serial-port-enable": "FALSE",
+                }, np.name);
+            }
+        });
+
         it("opens node egress only to the pool's own node/pod ranges and its control plane", () => {
             const fw = byType(run, T.firewall).filter((f) => f.name.startsWith("pool-k-gke-"));
             assert.deepStrictEqual(fw.map((f) => f.name).sort(), ["pool-k-gke-control-plane", "pool-k-gke-egress"]);
@@ -438,6 +446,16 @@ describe("RunnerPool (gke)", function () {
                 assert.match(message, expected);
             }
             assert.deepStrictEqual(r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
+        });
+
+        it("rejects a runner namespace that collides with the controller's default, and the reverse", async () => {
+            for (const gke of [{ runnerNamespace: "arc-system" }, { controllerNamespace: "runners-pool-k" }]) {
+                const r = await runProgram(() => {
+                    new RunnerPool("pool-k", gkeArgs({}, { gke }));
+                }, { allowError: true });
+                assert.match(String((r.error as Error).message), /equals gke\.controllerNamespace; runner pods must not share/, JSON.stringify(gke));
+                assert.deepStrictEqual(r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
+            }
         });
     });
 });

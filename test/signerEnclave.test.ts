@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, runProgram, UNKNOWN } from "../plan/engine";
-import { SignerEnclave, SignerEnclaveArgs } from "../components/signerEnclave";
+import { defaultSignerAccountId, SignerEnclave, SignerEnclaveArgs } from "../components/signerEnclave";
 import { ancestorsOf, byType, component, dependsOn, findKey, one, stackOf, walk } from "./helpers/graph";
 
 const T = {
@@ -272,12 +272,15 @@ describe("SignerEnclave", function () {
         assert.strictEqual(run.invokes.find((i) => i.token === KMS_VERSION_INVOKE)?.args.version, 2);
     });
 
-    it("shortens the default account id of a long enclave name to 30 characters", async () => {
-        // slice(0, 23) = "provenance-signer-euro-": the dangling hyphen is dropped.
+    it("shortens the default account id of a long enclave name to 30 characters, without collisions", async () => {
+        // Long names keep a prefix plus a hash of the full name, so two enclaves sharing a prefix differ.
         const run = await build({}, false, "provenance-signer-euro-west1-a");
         const id = one(run, T.sa).inputs.accountId;
-        assert.strictEqual(id, "provenance-signer-euro-signer");
+        assert.strictEqual(id, defaultSignerAccountId("provenance-signer-euro-west1-a"));
+        assert.match(id, /^provenance-signe-[0-9a-f]{6}-signer$/);
         assert.ok(id.length <= 30);
+        assert.notStrictEqual(id, defaultSignerAccountId("provenance-signer-euro-west1-b"));
+        assert.strictEqual(defaultSignerAccountId("fleet-signer"), "fleet-signer-signer");
     });
 
     it("allows a SOFTWARE key only with allowSoftwareKeyForDevelopment, and warns", async () => {
@@ -325,7 +328,7 @@ describe("SignerEnclave", function () {
         it("rejects empty or public invokers and public verifiers/readers", async () => {
             assert.match(await failing({ invokers: [] }), /invokers: is empty; pass the control-plane identity/);
             const message = await failing({ invokers: ["allUsers", "cp@example.com"], verifiers: ["allAuthenticatedUsers"], provenanceReaders: ["allUsers"] });
-            assert.match(message, /invokers\[0\]: "allUsers" would make the enclave public \(I10\)/);
+            assert.match(message, /invokers\[0\]: "allUsers" is a public principal; nothing in the signer enclave is granted publicly \(I10\)/);
             assert.match(message, /invokers\[1\]: "cp@example.com" is not an IAM member/);
             assert.match(message, /verifiers\[0\]: "allAuthenticatedUsers"/);
             assert.match(message, /provenanceReaders\[0\]: "allUsers"/);
@@ -337,7 +340,7 @@ describe("SignerEnclave", function () {
             assert.match(message, /provenanceRetentionDays: 0 must be a whole number of days between 1 and 36524/);
             assert.match(message, /flowLogSampling: 2 is out of range/);
             assert.match(message, /signerAccountId: "x" must be 6-30/);
-            assert.match(await failing({ cidr: "10.90.0.0" }), /cidr: "10\.90\.0\.0" is not an IPv4 CIDR/);
+            assert.match(await failing({ cidr: "10.90.0.0" }), /cidr: "10\.90\.0\.0" is an address, not a CIDR range/);
         });
 
         it("rejects an invalid or too-long enclave name", async () => {

@@ -51,6 +51,20 @@ export function parseIpv4Cidr(value: string): CidrParse {
     return { ok: true, range };
 }
 
+/** A built-in range known to be valid (throws otherwise: a programming error). */
+export function constantRange(cidr: string): Ipv4Range {
+    const parsed = parseIpv4Cidr(cidr);
+    if (!parsed.ok) {
+        throw new Error(`bad built-in range ${cidr}: ${parsed.problem}`);
+    }
+    return parsed.range;
+}
+
+/** The restricted Google APIs VIP (restricted.googleapis.com): only VPC-SC-supported APIs. */
+export const RESTRICTED_VIP_CIDR = "199.36.153.4/30";
+/** The private Google APIs VIP (private.googleapis.com): reaches APIs outside VPC Service Controls. */
+export const PRIVATE_VIP_CIDR = "199.36.153.8/30";
+
 export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {
     return a.first <= b.last && b.first <= a.last;
 }

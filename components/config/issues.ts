@@ -61,3 +61,10 @@ export function childPath(parent: string, key: string): string {
 export function indexPath(parent: string, index: number): string {
     return `${parent}[${index}]`;
 }
+
+/** Throws one error listing every problem, naming the component type and name. */
+export function throwIfProblems(type: string, name: string, problems: string[]): void {
+    if (problems.length > 0) {
+        throw new Error(`${type} "${name}": invalid arguments:\n  - ${problems.join("\n  - ")}`);
+    }
+}

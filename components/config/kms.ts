@@ -21,5 +21,8 @@ export const ASYMMETRIC_SIGN_ALGORITHMS: readonly string[] = [
     "PQ_SIGN_SLH_DSA_SHA2_128S",
 ];
 
-/** CryptoKeyVersionTemplate protection levels. Only HSM meets I8. */
-export const PROTECTION_LEVELS: readonly string[] = ["HSM", "SOFTWARE", "EXTERNAL", "EXTERNAL_VPC"];
+/**
+ * Protection levels the signer supports. Only HSM meets I8; SOFTWARE is for development. EXTERNAL and
+ * EXTERNAL_VPC keys live outside Cloud KMS, where no policy here can prove who can sign.
+ */
+export const PROTECTION_LEVELS: readonly string[] = ["HSM", "SOFTWARE"];

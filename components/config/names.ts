@@ -1,4 +1,5 @@
-/** Syntax checks for names, domains, URLs and IAM members, and "did you mean" suggestions. */
+/** Syntax checks for names, domains, URLs and IAM members, service-account ids, and "did you mean" suggestions. */
+import * as crypto from "crypto";
 import * as levenshtein from "fast-levenshtein";
 import { MAX_POOL_NAME_LENGTH } from "./schema";
 
@@ -26,9 +27,24 @@ export function suggestion(input: string, candidates: readonly string[], what: s
 
 const GCP_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
+/** A GCP resource-name stem: lower-case letters, digits and inner hyphens, starting with a letter. */
+export function isGcpName(name: unknown, maxLength = 63): name is string {
+    return typeof name === "string" && name.length <= maxLength && GCP_NAME.test(name);
+}
+
+/** The `name:` problem of a component whose child names derive from `name` (empty when valid). */
+export function componentNameProblems(name: unknown, maxLength: number): string[] {
+    return isGcpName(name, maxLength)
+        ? []
+        : [
+              `name: ${JSON.stringify(name)} must be lower-case letters, digits and hyphens, start with a letter, ` +
+                  `end with a letter or digit and be at most ${maxLength} characters (child names derive from it).`,
+          ];
+}
+
 /** A valid pool name (GCP resource name, short enough to prefix derived child names). */
 export function isValidPoolName(name: string): boolean {
-    return name.length <= MAX_POOL_NAME_LENGTH && GCP_NAME.test(name);
+    return isGcpName(name, MAX_POOL_NAME_LENGTH);
 }
 
 /** Turns an invalid name into the nearest valid one, e.g. `Linux_Pool` -> `linux-pool`. */
@@ -102,6 +118,9 @@ export function httpsUrlProblem(value: string): string | undefined {
     if (url.username !== "" || url.password !== "") {
         return "embeds credentials (stack config is not a secret store)";
     }
+    if (url.search !== "" || url.hash !== "") {
+        return "carries a query or fragment (it ends up in instance metadata, I7)";
+    }
     if (url.hostname === "") {
         return "has no host";
     }
@@ -117,4 +136,33 @@ export function iamMemberProblem(member: string): string | undefined {
         return "is a public principal; nothing in the signer enclave is granted publicly (I10)";
     }
     return IAM_MEMBER.test(member) ? undefined : "is not an IAM member (user:, serviceAccount:, group:, domain:, principal:// or principalSet://)";
+}
+
+const ACCOUNT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+
+/**
+ * A service-account id (6-30 chars, `^[a-z][-a-z0-9]*[a-z0-9]$`) derived from a component name and
+ * a suffix. Long names are shortened with a stable hash of the full name so two components never
+ * collide.
+ */
+export function serviceAccountIdFor(name: string, suffix: string): string {
+    let base = name.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
+    if (!/^[a-z]/.test(base)) {
+        base = `x${base}`;
+    }
+    let id = `${base}-${suffix}`;
+    if (id.length > 30) {
+        const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 6);
+        const keep = 30 - suffix.length - hash.length - 2;
+        id = `${base.slice(0, keep).replace(/-+$/, "")}-${hash}-${suffix}`;
+    }
+    while (id.length < 6) {
+        id = `${id}-sa`;
+    }
+    return id;
+}
+
+/** True when `id` is a valid service-account id. */
+export function isValidServiceAccountId(id: string): boolean {
+    return ACCOUNT_ID.test(id);
 }

@@ -1,5 +1,5 @@
 /** CIDR fields and the cross-field address-space checks (I5 pool separation, I10 enclave isolation). */
-import { Ipv4Range, overlaps, parseIpv4Cidr, suggestFreeRange } from "./cidr";
+import { constantRange, Ipv4Range, overlaps, parseIpv4Cidr, PRIVATE_VIP_CIDR, RESTRICTED_VIP_CIDR, suggestFreeRange } from "./cidr";
 import { FieldReader } from "./fields";
 import { IssueCollector } from "./issues";
 
@@ -13,17 +13,9 @@ export interface NamedRange {
 
 /** Google API VIPs the fleet's private DNS points at; no fleet subnet may shadow them (I4). */
 const GOOGLE_API_VIPS: readonly NamedRange[] = [
-    { path: "restricted.googleapis.com", owner: "Google APIs", range: constantRange("199.36.153.4/30") },
-    { path: "private.googleapis.com", owner: "Google APIs", range: constantRange("199.36.153.8/30") },
+    { path: "restricted.googleapis.com", owner: "Google APIs", range: constantRange(RESTRICTED_VIP_CIDR) },
+    { path: "private.googleapis.com", owner: "Google APIs", range: constantRange(PRIVATE_VIP_CIDR) },
 ];
-
-function constantRange(cidr: string): Ipv4Range {
-    const parsed = parseIpv4Cidr(cidr);
-    if (!parsed.ok) {
-        throw new Error(`bad built-in range ${cidr}`);
-    }
-    return parsed.range;
-}
 
 /** Validates one CIDR string at `path`; records an issue and returns undefined when it is bad. */
 export function checkCidr(issues: IssueCollector, path: string, value: string): Ipv4Range | undefined {

@@ -35,7 +35,7 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
     const allowSoftwareKey = f.boolean("allowSoftwareKeyForDevelopment", false);
     const protectionLevel = f.string("protectionLevel", { example: DEFAULTS.protectionLevel }) ?? DEFAULTS.protectionLevel;
     if (!PROTECTION_LEVELS.includes(protectionLevel)) {
-        issues.add(f.pathOf("protectionLevel"), protectionLevel, "is not a Cloud KMS protection level", suggestion(protectionLevel, PROTECTION_LEVELS, "protection levels"));
+        issues.add(f.pathOf("protectionLevel"), protectionLevel, "is not a protection level the signer supports (HSM, or SOFTWARE for development)", suggestion(protectionLevel, PROTECTION_LEVELS, "protection levels"));
     } else if (protectionLevel !== "HSM") {
         if (!allowSoftwareKey) {
             issues.add(
