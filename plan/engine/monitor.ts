@@ -9,7 +9,7 @@
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { modelInvoke } from "./invokeModel";
-import { lastSegment, modelResource } from "./providerModel";
+import { modelResource } from "./providerModel";
 import { CapturedInvoke, CapturedResource, UNKNOWN } from "./types";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
 
@@ -207,4 +207,3 @@ function wireOutputsFor(wireInputs: Record<string, any>, outputs: Record<string,
     return out;
 }
 
-export { lastSegment };

@@ -79,17 +79,3 @@ export function stripUndefined(v: any): any {
     }
     return out;
 }
-
-/** True if any value inside `v` is the unknown sentinel. */
-export function containsUnknown(v: any): boolean {
-    if (v === UNKNOWN) {
-        return true;
-    }
-    if (Array.isArray(v)) {
-        return v.some(containsUnknown);
-    }
-    if (v !== null && typeof v === "object") {
-        return Object.values(v).some(containsUnknown);
-    }
-    return false;
-}

@@ -11,6 +11,9 @@ export function labelsOf(type: string, props: Record<string, any>): Record<strin
     if (type.startsWith("kubernetes:")) {
         return props?.metadata?.labels;
     }
+    if (type === "gcp:cloudrun/service:Service") {
+        return props?.metadata?.labels;
+    }
     if (type === "gcp:container/cluster:Cluster") {
         return props?.resourceLabels;
     }

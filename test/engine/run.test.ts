@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as path from "path";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { byName } from "../helpers/graph";
 import { runProgram, ProgramError, SECRET_PLACEHOLDER, UNKNOWN, loadStackConfig, StackConfigError } from "../../plan/engine";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures");
@@ -14,12 +15,6 @@ class Pair extends pulumi.ComponentResource {
         new gcp.projects.IAMMember(`${name}-logs`, { project: "p1", role: "roles/logging.logWriter", member: this.account.member }, { parent: this, protect: true });
         this.registerOutputs({});
     }
-}
-
-function byName(run: { resources: { name: string }[] }, name: string): any {
-    const r = run.resources.find((x) => x.name === name);
-    assert.ok(r, `resource ${name} not captured`);
-    return r;
 }
 
 describe("engine: runProgram", () => {

@@ -2,6 +2,7 @@
  * Reading the principals an IAM resource grants (`member`, `members`, or the bindings of
  * `policyData`) and spotting public principals. Used by publicIam.ts and signerService.ts.
  */
+import { kindOf } from "./common";
 import { get, list, unknown } from "../props";
 
 /** IAM Member / Binding / Policy resources of any GCP service (both the `Iam` and `IAM` spellings). */
@@ -30,7 +31,7 @@ export interface Grants {
  * principal, which is always a literal. An unknown or unparsable `policyData` is undecidable.
  */
 export function grantsOf(type: string, props: Record<string, any>): Grants {
-    const kind = type.slice(type.lastIndexOf(":") + 1);
+    const kind = kindOf(type);
     const roleValue = get(props, "role");
     const role = typeof roleValue === "string" ? roleValue : "(unknown role)";
     if (/Member$/i.test(kind)) {

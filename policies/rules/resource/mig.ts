@@ -8,7 +8,7 @@
 import { FleetResourcePolicy } from "../meta";
 import { ROLE_LABEL } from "../labels";
 import { get, list, unknown } from "../props";
-import { allOf, forTypes, undecided } from "./common";
+import { allOf, forTypes, kindOf, undecided } from "./common";
 
 export const INSTANCE_GROUP_MANAGER = "gcp:compute/instanceGroupManager:InstanceGroupManager";
 export const REGION_INSTANCE_GROUP_MANAGER = "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager";
@@ -43,7 +43,7 @@ export const runnerMigStateless: FleetResourcePolicy = {
             }
         }),
         forTypes(PER_INSTANCE_CONFIG_TYPES, (_props, args, report) => {
-            report(`${args.type.slice(args.type.lastIndexOf(":") + 1)} preserves per-instance state (disks, IPs or metadata) in a managed instance group; runner groups must be stateless.`);
+            report(`${kindOf(args.type)} preserves per-instance state (disks, IPs or metadata) in a managed instance group; runner groups must be stateless.`);
         }),
     ),
 };

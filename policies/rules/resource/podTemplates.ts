@@ -145,15 +145,18 @@ function wantsGvisor(spec: unknown): boolean {
     return typeof rc === "string" && rc.toLowerCase() === "gvisor";
 }
 
-/** Runner decision from the role labels found and the pod spec. */
-function classify(roles: (string | undefined)[], spec: unknown): boolean {
+/**
+ * Runner decision from the role labels found and the pod spec. `runnerKind` is true for kinds that
+ * only ever run runner pods (ARC scale sets): unlabelled, they are runners (fail closed).
+ */
+function classify(roles: (string | undefined)[], spec: unknown, runnerKind = false): boolean {
     if (roles.includes("runner")) {
         return true;
     }
     if (roles.some((r) => r === "signer" || r === "control-plane")) {
         return false;
     }
-    return wantsGvisor(spec);
+    return runnerKind || wantsGvisor(spec);
 }
 
 /** The default runner pod of the gha-runner-scale-set chart when no `template.spec` is given. */
@@ -190,7 +193,7 @@ export function podTemplateSites(type: string, props: Record<string, any>): PodT
     const paths = kind === ARC_RUNNER_SET_KIND ? { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] } : WORKLOAD_PATHS[kind];
     const spec = get(props, ...paths.spec);
     const labelMaps = [get(props, "metadata", "labels"), ...paths.labels.map((p) => get(props, ...p))];
-    const site: PodTemplateSite = { kind, path: paths.spec.join("."), spec, runner: classify(labelMaps.map(roleIn), spec), pool: poolIn(...labelMaps) };
+    const site: PodTemplateSite = { kind, path: paths.spec.join("."), spec, runner: classify(labelMaps.map(roleIn), spec, kind === ARC_RUNNER_SET_KIND), pool: poolIn(...labelMaps) };
     if (kind === "StatefulSet") {
         site.volumeClaimTemplates = get(props, "spec", "volumeClaimTemplates");
     }

@@ -6,7 +6,7 @@
  * service); other public grants are reported by `no-public-iam`.
  */
 import { FleetResourcePolicy } from "../meta";
-import { ROLE_LABEL } from "../labels";
+import { roleOf } from "../labels";
 import { get, unknown } from "../props";
 import { allOf, boolish, forTypes, undecided } from "./common";
 import { publicGrants } from "./iamMembers";
@@ -35,8 +35,8 @@ export const signerServiceInternalIngress: FleetResourcePolicy = {
         fix: "Set `ingress: \"INGRESS_TRAFFIC_INTERNAL_ONLY\"` (Cloud Run v2) or the annotation `run.googleapis.com/ingress: internal` (v1).",
     },
     validateResource: allOf(
-        forTypes([CLOUD_RUN_V2_SERVICE], (props, _args, report) => {
-            if (get(props, "labels", ROLE_LABEL) !== "signer") {
+        forTypes([CLOUD_RUN_V2_SERVICE], (props, args, report) => {
+            if (roleOf(args.type, props) !== "signer") {
                 return;
             }
             const ingress = get(props, "ingress");
@@ -46,8 +46,8 @@ export const signerServiceInternalIngress: FleetResourcePolicy = {
                 report(`signer service ingress is ${ingress === undefined ? "not set (defaults to INGRESS_TRAFFIC_ALL)" : JSON.stringify(ingress)}; it must be INGRESS_TRAFFIC_INTERNAL_ONLY.`);
             }
         }),
-        forTypes([CLOUD_RUN_V1_SERVICE], (props, _args, report) => {
-            if (get(props, "metadata", "labels", ROLE_LABEL) !== "signer") {
+        forTypes([CLOUD_RUN_V1_SERVICE], (props, args, report) => {
+            if (roleOf(args.type, props) !== "signer") {
                 return;
             }
             const ingress = get(props, "metadata", "annotations", V1_INGRESS_ANNOTATION);

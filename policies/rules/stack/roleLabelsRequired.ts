@@ -8,10 +8,13 @@ import { PolicyResource } from "@pulumi/policy";
 import { labelsOf, POOL_LABEL, roleOf, poolOf, ROLE_LABEL } from "../labels";
 import { get, unknown, unwrap } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { depsOf, FleetGraph, K8S_WORKLOADS, T, UNDECIDED } from "./graph";
+import { depsOf, FleetGraph, isK8sWorkload, T, UNDECIDED } from "./graph";
 import { Report, stackRule } from "./report";
 
-const GCP_TYPES: ReadonlySet<string> = new Set([T.instance, T.instanceTemplate, T.regionInstanceTemplate, T.nodePool, T.cluster]);
+/** Compute that must say which zone it is in: VMs, templates, GKE, and Cloud Run services (a signer or a control-plane service). */
+const GCP_TYPES: ReadonlySet<string> = new Set([
+    T.instance, T.instanceFromTemplate, T.instanceTemplate, T.regionInstanceTemplate, T.nodePool, T.cluster, T.runService, T.runServiceV1,
+]);
 
 interface Config {
     requireRoleLabels?: boolean;
@@ -42,18 +45,16 @@ export const roleLabelsRequired: FleetStackPolicy = stackRule({
     check: (g, report, args) => {
         const require = args.getConfig<Config>().requireRoleLabels !== false;
         const runnerNamespaces = new Set<string>();
-        const namespaceRoles = new Map<string, PolicyResource>();
 
         for (const r of g.resources) {
             const isGcp = GCP_TYPES.has(r.type);
             const isNs = r.type === T.k8sNamespace;
-            if (!isGcp && !isNs && !K8S_WORKLOADS.has(r.type)) {
+            if (!isGcp && !isNs && !isK8sWorkload(r.type)) {
                 continue;
             }
             if (isNs) {
                 const name = get(r.props, "metadata", "name");
                 if (typeof name === "string" && !unknown(name)) {
-                    namespaceRoles.set(name, r);
                     if (roleOf(r.type, g.props(r)) === "runner") {
                         runnerNamespaces.add(name);
                     }
@@ -87,7 +88,7 @@ export const roleLabelsRequired: FleetStackPolicy = stackRule({
             return;
         }
         for (const r of g.resources) {
-            if (!K8S_WORKLOADS.has(r.type)) {
+            if (!isK8sWorkload(r.type)) {
                 continue;
             }
             const role = roleOf(r.type, g.props(r));

@@ -96,11 +96,6 @@ const PREDEFINED_SETS: Record<Capability, ReadonlySet<string>> = {
     storageWrite: new Set(PREDEFINED.storageWrite),
 };
 
-/** The predefined roles that grant `cap` (for messages and docs). */
-export function predefinedRolesWith(cap: Capability): readonly string[] {
-    return PREDEFINED[cap];
-}
-
 /** True when a predefined (`roles/...`) role grants `cap`. */
 export function predefinedHas(role: string, cap: Capability): boolean {
     return PREDEFINED_SETS[cap].has(role);

@@ -32,7 +32,11 @@ export async function evaluate(run: ProgramRun, opts: EvaluateOptions = {}): Pro
         assert.strictEqual(found.length, 1, `expected exactly one resource named ${name}, found ${found.length}`);
         return found[0].urn;
     };
-    const on = (name: string) => ev.violations.filter((v) => v.urn === urnOf(name));
+    // Resolve the name first: a mistyped name must fail even when nothing fired.
+    const on = (name: string) => {
+        const urn = urnOf(name);
+        return ev.violations.filter((v) => v.urn === urn);
+    };
     const isPreview = (v: Violation) => v.message.startsWith(PREVIEW_PREFIX);
     const names = (vs: Violation[]) => [...new Set(vs.map((v) => v.policy))].sort();
     return {
