@@ -11,7 +11,7 @@
 import Ajv from "ajv";
 import { get as levenshtein } from "fast-levenshtein";
 import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation } from "./types";
+import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -172,7 +172,7 @@ function providerOf(r: CapturedResource, run: ProgramRun, useOutputs: boolean): 
     if (!r.provider) {
         return undefined;
     }
-    const p = run.byUrn.get(r.provider.split("::").slice(0, -1).join("::"));
+    const p = run.byUrn.get(providerUrnOf(r.provider)!);
     if (!p) {
         return undefined;
     }
@@ -250,7 +250,7 @@ export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts
 
     const result: Evaluation = { violations: [], notApplicable: [] };
     // The engine analyzes every resource it registers except the root stack.
-    const analyzed = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    const analyzed = run.resources.filter((r) => r.type !== STACK_TYPE);
     const total = analyzed.length + 1;
     let done = 0;
     for (const r of analyzed) {

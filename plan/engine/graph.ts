@@ -8,6 +8,7 @@
  * in resources + dependency edges + parent edges (memoised DFS with an explicit stack, so long
  * chains hit no recursion limit).
  */
+import { providerUrnOf } from "./types";
 
 export interface GraphResource {
     urn: string;
@@ -64,7 +65,8 @@ export function longestDependencyChain(resources: readonly GraphResource[]): Cha
         if (!isManaged(r)) {
             return children.get(urn) ?? [];
         }
-        const provider = r.provider ? byUrn.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
+        const providerUrn = providerUrnOf(r.provider);
+        const provider = providerUrn ? byUrn.get(providerUrn) : undefined;
         return provider ? [...r.dependencies, ...provider.dependencies] : r.dependencies.slice();
     };
 

@@ -10,7 +10,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { modelInvoke } from "./invokeModel";
 import { modelResource } from "./providerModel";
-import { CapturedInvoke, CapturedResource, UNKNOWN } from "./types";
+import { CapturedInvoke, CapturedResource, providerUrnOf, STACK_TYPE, UNKNOWN } from "./types";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,7 +18,6 @@ const provproto = require("@pulumi/pulumi/proto/provider_pb");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
 
-const STACK_TYPE = "pulumi:pulumi:Stack";
 
 export interface GraphMonitorOptions {
     project: string;
@@ -59,7 +58,7 @@ export class GraphMonitor extends MockMonitor {
 
     /** Provider defaults: an explicit provider's inputs, then stack config, then mock values. */
     private providerDefaults(type: string, providerRef: string): { project: string; region: string } {
-        const providerUrn = providerRef ? providerRef.split("::").slice(0, -1).join("::") : "";
+        const providerUrn = providerUrnOf(providerRef);
         const providerInputs = providerUrn ? this.byUrn.get(providerUrn)?.inputs ?? {} : {};
         const pkg = type.split(":")[0];
         return {

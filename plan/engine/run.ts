@@ -8,7 +8,7 @@ import * as path from "path";
 import * as pulumiRuntime from "@pulumi/pulumi/runtime";
 import { GraphMonitor } from "./monitor";
 import { loadStackConfig, normaliseConfig } from "./stackConfig";
-import { CapturedLog, ProgramRun } from "./types";
+import { CapturedLog, ProgramRun, STACK_TYPE } from "./types";
 
 export interface RunOptions {
     /** Project name; default: from the config file's Pulumi.yaml, else "hardened-build-fleet". */
@@ -169,7 +169,7 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     }
     // Stack outputs as the engine records them: the stack resource's registered outputs, where
     // values unknown in a preview stay UNKNOWN instead of hiding the whole object.
-    const stackResource = monitor.captured.find((r) => r.type === "pulumi:pulumi:Stack");
+    const stackResource = monitor.captured.find((r) => r.type === STACK_TYPE);
     outputs = stackResource?.outputs ?? {};
     if (error === undefined && stray.length > 0) {
         error = stray[0];

@@ -6,6 +6,14 @@
 /** The string the Pulumi engine uses on the wire for a value unknown during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
+/** Type token of the root stack resource. */
+export const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** The provider URN in a provider reference `<providerUrn>::<providerId>`. */
+export function providerUrnOf(providerRef: string | undefined): string | undefined {
+    return providerRef ? providerRef.split("::").slice(0, -1).join("::") : undefined;
+}
+
 /** One resource as the engine saw it register (component, custom resource, provider or stack). */
 export interface CapturedResource {
     urn: string;

@@ -2,6 +2,7 @@
  * The JSON report: a stable schema (plan/report/plan-report.schema.json) for scripts and dashboards.
  * Fields are only ever added with a new `schemaVersion`; keys are always present (null when absent).
  */
+import { STACK_TYPE } from "../engine";
 import { isBlocking, PlanResult } from "./result";
 
 export const JSON_SCHEMA_VERSION = 1;
@@ -26,10 +27,11 @@ export interface JsonReport {
 }
 
 export function buildJsonReport(result: PlanResult): JsonReport {
-    const byPolicy: Record<string, number> = {};
-    for (const name of [...new Set(result.violations.map((v) => v.policy))].sort()) {
-        byPolicy[name] = result.violations.filter((v) => v.policy === name).length;
+    const counts = new Map<string, number>();
+    for (const v of result.violations) {
+        counts.set(v.policy, (counts.get(v.policy) ?? 0) + 1);
     }
+    const byPolicy: Record<string, number> = Object.fromEntries([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const mandatory = result.violations.filter(isBlocking).length;
     return {
         schemaVersion: JSON_SCHEMA_VERSION,
@@ -44,7 +46,7 @@ export function buildJsonReport(result: PlanResult): JsonReport {
             byPolicy,
         },
         resources: result.run.resources
-            .filter((r) => r.type !== "pulumi:pulumi:Stack")
+            .filter((r) => r.type !== STACK_TYPE)
             .map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null })),
         violations: result.violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, message: v.message, urn: v.urn ?? null })),
     };

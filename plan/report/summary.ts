@@ -2,7 +2,7 @@
  * The plan summary: resources per component and per pool, and each isolation zone with its
  * networks and identities.
  */
-import { CapturedResource, ProgramRun } from "../engine";
+import { CapturedResource, ProgramRun, STACK_TYPE } from "../engine";
 import { known, typeName, Zoning, zoneResources } from "./zones";
 
 export interface ComponentCount {
@@ -51,7 +51,6 @@ export interface PlanSummary {
     unzoned: number;
 }
 
-const STACK_TYPE = "pulumi:pulumi:Stack";
 
 /** True for a resource `pulumi up` creates: custom, not a provider. */
 export function isManaged(r: CapturedResource): boolean {

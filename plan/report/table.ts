@@ -18,7 +18,12 @@ function plural(n: number, word: string, many = `${word}s`): string {
 export function groupViolations(result: PlanResult): { policy: string; level: string; violations: Violation[] }[] {
     const groups = new Map<string, Violation[]>();
     for (const v of result.violations) {
-        groups.set(v.policy, [...(groups.get(v.policy) ?? []), v]);
+        const group = groups.get(v.policy);
+        if (group) {
+            group.push(v);
+        } else {
+            groups.set(v.policy, [v]);
+        }
     }
     const order = new Map(result.policies.map((p, i) => [p.name, i]));
     return [...groups.entries()]

@@ -57,7 +57,7 @@ const NODE_TYPES: Record<string, NodeKind> = {
 const ID_PREFIX: Record<NodeKind, string> = { identity: "sa", network: "net", bucket: "bucket", key: "key", service: "svc", project: "project" };
 /** Input properties naming the target of an IAM grant, most specific first. */
 const TARGET_KEYS = ["bucket", "cryptoKeyId", "keyRingId", "serviceAccountId", "name", "service"];
-const IGNORED_KEYS = new Set(["role", "member", "members", "condition", "etag", "location", "region", "project"]);
+const IGNORED_KEYS = new Set(["role", "member", "members", "policyData", "condition", "etag", "location", "region", "project"]);
 
 function sanitize(s: string): string {
     return s.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "x";
@@ -196,7 +196,7 @@ export function buildTopology(run: ProgramRun, violations: readonly Violation[],
             continue;
         }
         if (isIamGrant(r.type)) {
-            const members = [...nodesIn(r, "member", ["identity"]), ...nodesIn(r, "members", ["identity"])];
+            const members = ["member", "members", "policyData"].flatMap((k) => nodesIn(r, k, ["identity"]));
             if (members.length === 0) {
                 continue; // no fleet identity among the members
             }
@@ -213,7 +213,7 @@ export function buildTopology(run: ProgramRun, violations: readonly Violation[],
             }
             if (target) {
                 for (const m of members) {
-                    addEdge(m, target, "grant", roleLabel(r.inputs.role), r.urn);
+                    addEdge(m, target, "grant", r.inputs.policyData !== undefined ? "IAM policy" : roleLabel(r.inputs.role), r.urn);
                 }
             }
             continue;
@@ -232,7 +232,7 @@ export function buildTopology(run: ProgramRun, violations: readonly Violation[],
             continue;
         }
         const refs = new Set<TopologyNode>();
-        for (const key of Object.keys(r.propertyDependencies).concat(Object.keys(r.inputs))) {
+        for (const key of new Set([...Object.keys(r.propertyDependencies), ...Object.keys(r.inputs)])) {
             nodesIn(r, key).forEach((n) => refs.add(n));
         }
         const identities = [...refs].filter((n) => n.kind === "identity");

@@ -5,8 +5,8 @@
  * unlabelled identities and networks by the workload that runs as or in them. Never by resource name.
  */
 import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
-import { labelsOf } from "../../policies/rules/labels";
-import { POOL_LABEL, ROLE_LABEL } from "../../components/labels";
+import { poolOf, roleOf } from "../../policies/rules/labels";
+import { isIamGrantType } from "../../policies/rules/resource/iamMembers";
 
 export type ZoneKind = "pool" | "signer" | "control-plane";
 
@@ -36,10 +36,8 @@ export function typeName(type: string): string {
     return type.slice(type.lastIndexOf(":") + 1);
 }
 
-/** True for IAM grant resources (`...IAMMember`, `...IamBinding`, ...). */
-export function isIamGrant(type: string): boolean {
-    return /i[a]m(Member|Binding)$/i.test(typeName(type));
-}
+/** True for IAM grant resources (`...IAMMember`, `...IamBinding`, `...IAMPolicy`, ...): the pack's own test. */
+export const isIamGrant = isIamGrantType;
 
 /** A string value that is known (not the preview sentinel). */
 export function known(v: unknown): string | undefined {
@@ -50,9 +48,8 @@ function labelZone(r: CapturedResource): { kind?: ZoneKind; pool?: string } {
     if (!r.custom) {
         return {};
     }
-    const labels = labelsOf(r.type, r.inputs) ?? {};
-    const role = labels[ROLE_LABEL];
-    const pool = known(labels[POOL_LABEL]);
+    const role = roleOf(r.type, r.inputs);
+    const pool = known(poolOf(r.type, r.inputs));
     if (role === "signer" || role === "control-plane") {
         return { kind: role };
     }

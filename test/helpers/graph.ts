@@ -2,6 +2,8 @@
  * Small, generic queries over a captured resource graph (plan/engine ProgramRun). Shared by tests.
  */
 import * as assert from "assert";
+import { providerUrnOf as providerRefUrn } from "../../plan/engine/types";
+import { isIamGrantType } from "../../policies/rules/resource/iamMembers";
 import { CapturedResource, ProgramRun } from "../../plan/engine";
 
 /** Every resource of `type` (a full Pulumi type token), in registration order. */
@@ -107,7 +109,7 @@ export function ancestorOfType(run: ProgramRun, res: CapturedResource, type: str
 
 /** URN of the explicit provider `res` uses (its `provider` reference is `<providerUrn>::<providerId>`). */
 export function providerUrnOf(res: CapturedResource): string | undefined {
-    return res.provider ? res.provider.split("::").slice(0, -1).join("::") : undefined;
+    return providerRefUrn(res.provider);
 }
 
 /** Every URN `res` depends on: explicit dependencies, property dependencies and its explicit provider. */
@@ -118,7 +120,7 @@ export function allDependencies(res: CapturedResource): string[] {
 
 /** Whether `res` is an IAM grant (`*IAMBinding`, `*IAMMember`, `*IAMPolicy`, `*IamBinding`, ...). */
 export function isIamGrant(res: CapturedResource): boolean {
-    return /I(AM|am)(Binding|Member|Policy)$/.test(res.type.split(":").pop() ?? "");
+    return isIamGrantType(res.type);
 }
 
 /** Input keys of an IAM grant that name principals (everything else names the role or the target). */

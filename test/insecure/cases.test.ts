@@ -21,20 +21,11 @@ interface Result {
 async function evaluate(c?: InsecureCase, preview = false): Promise<Result> {
     const m = noMutations();
     c?.mutate(m);
-    // @pulumi/pulumi's debuggablePromise records `new Error().stack` for every output promise, and
-    // ts-node's source-map-support maps each frame of it: about two thirds of a mock run's CPU here.
-    // Nothing reads those traces, so keep them empty while the program runs.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        const run = await runProgram(() => {
-            buildBaseline(m);
-        }, { config: STACK_CONFIG, preview: c?.preview ?? preview });
-        const ev = await evaluatePolicies(run, policies, { policyConfig: c?.policyConfig });
-        return { run, ev };
-    } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-    }
+    const run = await runProgram(() => {
+        buildBaseline(m);
+    }, { config: STACK_CONFIG, preview: c?.preview ?? preview });
+    const ev = await evaluatePolicies(run, policies, { policyConfig: c?.policyConfig });
+    return { run, ev };
 }
 
 function describeFinding(v: Violation): string {

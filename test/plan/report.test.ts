@@ -83,6 +83,27 @@ describe("plan reports: zones and topology", () => {
         assert.strictEqual(t.nodes.find((n) => n.id === "project_worker")!.zone, undefined);
     });
 
+    it("draws IAM policy resources (policyData) as grants too, red when violating", async () => {
+        const policyRun = await runProgram(() => {
+            const poolA = new Fake("RunnerPool", "fleet-pool-a");
+            const saA = new gcp.serviceaccount.Account("a-sa", { accountId: "a-runner" }, { parent: poolA });
+            const signer = new Fake("SignerEnclave", "fleet-signer");
+            const key = new gcp.kms.CryptoKey("key", { keyRing: "projects/s/locations/eu/keyRings/r", purpose: "ASYMMETRIC_SIGN" }, { parent: signer });
+            new gcp.kms.CryptoKeyIAMPolicy("key-policy", {
+                cryptoKeyId: key.id,
+                policyData: pulumi.interpolate`{"bindings":[{"role":"roles/cloudkms.signer","members":["${saA.member}"]}]}`,
+            });
+        }, { config: { "gcp:project": "worker" } });
+        const flagPolicy: ResourceValidationPolicy = {
+            name: "single-signer",
+            description: "Only the signer signs.",
+            enforcementLevel: "mandatory",
+            validateResource: validateResourceOfType(gcp.kms.CryptoKeyIAMPolicy, (_p, _a, report) => report("runner in the key policy")),
+        };
+        const t = buildTopology(policyRun, (await evaluatePolicies(policyRun, [flagPolicy])).violations);
+        assert.deepStrictEqual(t.edges.map((e) => `${e.from} -${e.label}-> ${e.to}${e.violated ? " RED" : ""}`), ["sa_a_sa -IAM policy-> key_key RED"]);
+    });
+
     it("summarises resources per component and per pool", () => {
         const result = buildPlanResult(run, { violations, notApplicable: [] }, [flagPeering, flagKmsOnProject]);
         assert.deepStrictEqual(result.summary.byComponent.map((c) => [c.type, c.name, c.resources]), [

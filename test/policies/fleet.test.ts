@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import * as gcp from "@pulumi/gcp";
-import { evaluatePolicies, Evaluation, ProgramRun, runProgram, RunOptions } from "../../plan/engine";
+import { evaluatePolicies, Evaluation, ProgramRun, runProgram } from "../../plan/engine";
 import { policies } from "../../policies/rules";
 import { HardenedBuildFleet, readRawFleetConfig } from "../../components";
 
@@ -18,20 +18,6 @@ const CONFIG_FILE = path.join(ROOT, "Pulumi.example.yaml");
 /** Every finding, one per line, for assertion messages. */
 function listFindings(ev: Evaluation): string {
     return ev.violations.map((v) => `  [${v.policy}/${v.enforcementLevel}] ${v.urn ?? "(stack)"}\n    ${v.message.replace(/\n/g, "\n    ")}`).join("\n") || "  (none)";
-}
-
-/**
- * Runs a program with empty stack traces: @pulumi/pulumi's debuggablePromise records `new Error().stack`
- * for every output promise and ts-node's source-map-support maps each frame, most of a mock run's CPU.
- */
-async function run(program: string | (() => unknown), opts: RunOptions): Promise<ProgramRun> {
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return await runProgram(program, opts);
-    } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-    }
 }
 
 function urnOf(r: ProgramRun, name: string): string {
@@ -47,7 +33,7 @@ describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
         const mode = preview ? "preview" : "normal";
 
         it(`reports nothing (${mode} mode)`, async () => {
-            const r = await run(PROGRAM, { configFile: CONFIG_FILE, preview });
+            const r = await runProgram(PROGRAM, { configFile: CONFIG_FILE, preview });
             // Sanity: the example really is the multi-pool fleet (GCE and GKE pools, signer enclave).
             const types = new Set(r.resources.map((x) => x.type));
             for (const t of ["gcp:compute/instanceTemplate:InstanceTemplate", "gcp:container/nodePool:NodePool", "gcp:kms/cryptoKey:CryptoKey", "gcp:cloudrunv2/service:Service"]) {
@@ -62,7 +48,7 @@ describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
         });
 
         it(`catches a runner SA granted roles/cloudkms.signer on the signer key after the fleet is built (${mode} mode)`, async () => {
-            const r = await run(() => {
+            const r = await runProgram(() => {
                 const fleet = new HardenedBuildFleet("fleet", { config: readRawFleetConfig() });
                 const firstPool = fleet.pools[fleet.poolNames[0]];
                 // The one insecure addition: a raw IAM member on the signer key for a runner identity.
