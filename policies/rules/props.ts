@@ -67,3 +67,16 @@ export function list(props: unknown, ...path: (string | number)[]): any[] | type
     }
     return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
 }
+
+/** Prefix of every finding a rule reports because a deciding value is unknown during a preview. */
+export const UNDECIDED_PREFIX = "cannot decide during preview:";
+
+/**
+ * Reports an advisory finding (DESIGN.md: a policy that cannot decide says so, never passes
+ * silently). The analyzer's reportViolation (@pulumi/policy server.js, makeReportViolationFun)
+ * accepts a violation object whose `enforcementLevel` overrides the policy's level for that one
+ * finding; its typings declare only the string form, hence the cast.
+ */
+export function reportAdvisory(report: (message: string, urn?: string) => void, message: string, urn?: string): void {
+    (report as unknown as (v: { message: string; urn?: string; enforcementLevel: "advisory" }) => void)({ message, urn, enforcementLevel: "advisory" });
+}

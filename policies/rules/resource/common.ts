@@ -4,21 +4,14 @@
  */
 import { PolicyConfigSchema, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 import { roleOf } from "../labels";
-import { get, unknown, unwrap } from "../props";
+import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, unwrap } from "../props";
 
 /** Prefix of every message a rule emits when a deciding value is unknown during a preview. */
-export const PREVIEW_PREFIX = "cannot decide during preview:";
+export const PREVIEW_PREFIX = UNDECIDED_PREFIX;
 
-/**
- * Reports, as an advisory, that a deciding value is unknown (a preview); `what` names the value.
- * DESIGN.md: a policy that cannot decide says so as an advisory, never passes silently. The
- * analyzer's reportViolation (@pulumi/policy server.js, makeReportViolationFun) also accepts a
- * violation object whose `enforcementLevel` overrides the policy's level for that one finding;
- * its typings declare only the string form, hence the cast.
- */
+/** Reports, as an advisory, that a deciding value is unknown (a preview); `what` names the value. */
 export function undecided(report: ReportViolation, what: string): void {
-    const message = `${PREVIEW_PREFIX} ${what}`;
-    (report as unknown as (v: { message: string; enforcementLevel: "advisory" }) => void)({ message, enforcementLevel: "advisory" });
+    reportAdvisory(report, `${PREVIEW_PREFIX} ${what}`);
 }
 
 /** A rule body: the resource's raw props (never the throwing proxy) and the analyzer args. */

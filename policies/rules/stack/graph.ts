@@ -18,7 +18,7 @@
  */
 import { PolicyResource } from "@pulumi/policy";
 import { FleetRole, poolOf, roleOf } from "../labels";
-import { get, unknown, unwrap, UNKNOWN_VALUE } from "../props";
+import { get, UNDECIDED_PREFIX, unknown, UNKNOWN_VALUE, unwrap } from "../props";
 import { HELM_TYPES, isPodHoldingType, podNamespaceOf, podNamespaceProp, podTemplateSites } from "../resource/podTemplates";
 import { Cidr, parseCidr } from "./cidr";
 import { Capability, isCustomRoleName, permissionsHave, predefinedHas } from "./roles";
@@ -1562,4 +1562,4 @@ export function fleetGraph(resources: PolicyResource[]): FleetGraph {
 }
 
 /** Prefix for findings a rule cannot decide because values are unknown during preview. */
-export const UNDECIDED = "cannot decide during preview:";
+export const UNDECIDED = UNDECIDED_PREFIX;

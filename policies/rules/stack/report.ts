@@ -5,6 +5,7 @@
  */
 import { ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy";
 import { FleetStackPolicy } from "../meta";
+import { reportAdvisory } from "../props";
 import { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
 
 export type Report = (message: string, urn?: string) => void;
@@ -16,14 +17,14 @@ export type StackRuleDef = Omit<FleetStackPolicy, "validateStack"> & { check: St
 /** Builds a FleetStackPolicy whose validateStack runs `check` over the shared graph. */
 export function stackRule(def: StackRuleDef): FleetStackPolicy {
     const { check, ...policy } = def;
-    return { ...policy, validateStack: stackCheck(policy.description, check) };
+    return { ...policy, validateStack: stackCheck(check) };
 }
 
 /**
  * Wraps a check: builds (or reuses) the graph, de-duplicates findings, reports undecidable
  * findings as advisory, turns errors into findings.
  */
-export function stackCheck(description: string, check: StackCheck): StackValidation {
+export function stackCheck(check: StackCheck): StackValidation {
     return (args: StackValidationArgs, reportViolation: ReportViolation) => {
         const seen = new Set<string>();
         const report: Report = (message, urn) => {
@@ -33,13 +34,7 @@ export function stackCheck(description: string, check: StackCheck): StackValidat
             }
             seen.add(key);
             if (message.startsWith(UNDECIDED)) {
-                // The analyzer accepts a per-report level in the object form (@pulumi/policy server.js);
-                // the message is formatted as the string form formats it.
-                (reportViolation as unknown as (info: object) => void)({
-                    message: `${description}\n${message}`,
-                    urn,
-                    enforcementLevel: "advisory",
-                });
+                reportAdvisory(reportViolation, message, urn);
             } else {
                 reportViolation(message, urn);
             }
