@@ -8,7 +8,7 @@
  * the real analyzer's. Pack config is resolved as the CLI resolves `--policy-pack-config`: schema
  * defaults, then the file's values, validated against each policy's JSON schema.
  */
-import Ajv from "ajv";
+import Ajv, { ValidateFunction } from "ajv";
 import { get as levenshtein } from "fast-levenshtein";
 import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
@@ -57,12 +57,23 @@ function closest(name: string, candidates: string[]): string | undefined {
     return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+// One validator per config schema, compiled once per process (compiling costs more than evaluating).
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const compiled = new WeakMap<object, ValidateFunction>();
+function compiledSchema(configSchema: object): ValidateFunction {
+    let validate = compiled.get(configSchema);
+    if (!validate) {
+        validate = ajv.compile({ type: "object", ...configSchema });
+        compiled.set(configSchema, validate);
+    }
+    return validate;
+}
+
 /** Resolves each policy's enforcement level and config properties as the Pulumi CLI does. */
 export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = {}): Map<string, ResolvedPolicyConfig> {
     const raw = opts.policyConfig ?? {};
     const problems: string[] = [];
     const names = policies.map((p) => p.name);
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 
     const levelOf = (key: string, value: unknown): EnforcementLevel | undefined => {
         const level = typeof value === "string" ? value : (value as any)?.enforcementLevel;
@@ -97,8 +108,7 @@ export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = 
             }
         }
         if (p.configSchema) {
-            const schema = { type: "object", ...p.configSchema };
-            const validate = ajv.compile(schema);
+            const validate = compiledSchema(p.configSchema);
             if (!validate(properties)) {
                 for (const e of validate.errors ?? []) {
                     problems.push(`${p.name}${e.instancePath.replace(/\//g, ".")}: ${e.message}${e.params && (e.params as any).additionalProperty ? ` (${(e.params as any).additionalProperty})` : ""}`);
