@@ -7,8 +7,7 @@
  * schema; the GKE test pins the exact shape of the hardening fields instead.
  */
 import * as assert from "assert";
-import { LimitRange, Namespace, Pod, ResourceQuota, ServiceAccount } from "kubernetes-models/v1";
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { importEsm } from "./helpers/esm";
 import { ProgramRun, runProgram } from "../plan/engine";
 import type { PoolConfig } from "../components/config";
 import { defaultDenyPolicySpec, runnerEgressPolicySpec } from "../components/gkeRunnerBackend";
@@ -49,14 +48,30 @@ function buildGke(args: RunnerPoolArgs = gkeArgs()): Promise<ProgramRun> {
 }
 
 type Validator = (obj: Record<string, any>) => void;
+type ModelClass = new (data: Record<string, any>) => { validate(): void };
+
+/** kubernetes-models 5 is ESM-only: its classes are loaded once, before the tests run. */
+const models: Record<string, ModelClass> = {};
+before(async () => {
+    const core = await importEsm("kubernetes-models/v1");
+    const networking = await importEsm("kubernetes-models/networking.k8s.io/v1");
+    for (const kind of ["Namespace", "ResourceQuota", "LimitRange", "ServiceAccount", "Pod"]) {
+        models[kind] = core[kind];
+    }
+    models.NetworkPolicy = networking.NetworkPolicy;
+});
+
+function check(kind: string, obj: Record<string, any>): void {
+    new models[kind](obj).validate();
+}
 
 /** One validator per Kubernetes resource type the component may emit. */
 const VALIDATORS: Record<string, Validator> = {
-    "kubernetes:core/v1:Namespace": (o) => new Namespace(o as any).validate(),
-    "kubernetes:core/v1:ResourceQuota": (o) => new ResourceQuota(o as any).validate(),
-    "kubernetes:core/v1:LimitRange": (o) => new LimitRange(o as any).validate(),
-    "kubernetes:core/v1:ServiceAccount": (o) => new ServiceAccount(o as any).validate(),
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy": (o) => new NetworkPolicy(o as any).validate(),
+    "kubernetes:core/v1:Namespace": (o) => check("Namespace", o),
+    "kubernetes:core/v1:ResourceQuota": (o) => check("ResourceQuota", o),
+    "kubernetes:core/v1:LimitRange": (o) => check("LimitRange", o),
+    "kubernetes:core/v1:ServiceAccount": (o) => check("ServiceAccount", o),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": (o) => check("NetworkPolicy", o),
 };
 
 /** A pod template `{ metadata, spec }` as a Pod object. */
@@ -65,7 +80,7 @@ function asPod(name: string, template: { metadata?: Record<string, any>; spec: R
 }
 
 function validatePod(obj: Record<string, any>): void {
-    new Pod(obj as any).validate();
+    check("Pod", obj);
 }
 
 /** Every pod spec inside a release's values, wrapped as a Pod: runner template, listener template, controller pod. */
@@ -141,7 +156,7 @@ describe("Kubernetes schema check (kubernetes-models)", function () {
         }
         validatePod(asPod("listener", listenerPodTemplate({ pool: "p" })));
         for (const spec of [defaultDenyPolicySpec(), runnerEgressPolicySpec({ cidrs: ["10.1.0.0/16"], fqdns: ["github.com"] })]) {
-            new NetworkPolicy({ metadata: { name: "x", namespace: "n" }, spec: spec as any }).validate();
+            check("NetworkPolicy", { metadata: { name: "x", namespace: "n" }, spec });
         }
     });
 
