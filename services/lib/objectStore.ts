@@ -1,0 +1,150 @@
+/**
+ * The one storage abstraction every service uses for buckets (intake, provenance, records): a GCS
+ * bucket in the cloud, a directory on loopback. Writes are create-only: the services never overwrite
+ * an object, so a second writer (or a replayed request) cannot replace what was stored first.
+ */
+import { promises as fs } from "fs";
+import * as path from "path";
+import type { Bucket } from "@google-cloud/storage";
+
+export interface CreateResult {
+    /** false when an object of that name already existed; nothing was written then. */
+    created: boolean;
+}
+
+export interface ObjectStore {
+    /** Stores `bytes` under `name` only if no object of that name exists (create-only precondition). */
+    create(name: string, bytes: Buffer, contentType: string): Promise<CreateResult>;
+    /** The object's bytes, or undefined when there is none. */
+    read(name: string): Promise<Buffer | undefined>;
+    /** Names of the objects under `prefix`, sorted. */
+    list(prefix: string): Promise<string[]>;
+}
+
+/** Object names are `/`-separated segments of safe characters: no empty, `.` or `..` segment. */
+const SEGMENT = /^[A-Za-z0-9._@=+-]+$/;
+
+export function checkObjectName(name: string): string | undefined {
+    if (name.length === 0 || name.length > 1024) {
+        return `object name must be 1-1024 characters, got ${name.length}`;
+    }
+    for (const segment of name.split("/")) {
+        if (!SEGMENT.test(segment) || segment === "." || segment === "..") {
+            return `object name ${JSON.stringify(name)} has an invalid segment ${JSON.stringify(segment)}: use [A-Za-z0-9._@=+-], no empty, "." or ".." segments`;
+        }
+    }
+    return undefined;
+}
+
+function assertObjectName(name: string): void {
+    const problem = checkObjectName(name);
+    if (problem !== undefined) {
+        throw new Error(problem);
+    }
+}
+
+/** A local stand-in for a bucket: one file per object under `root`, created with O_EXCL. */
+export class DirectoryStore implements ObjectStore {
+    constructor(readonly root: string) {}
+
+    private pathOf(name: string): string {
+        assertObjectName(name);
+        return path.join(this.root, ...name.split("/"));
+    }
+
+    async create(name: string, bytes: Buffer, _contentType: string): Promise<CreateResult> {
+        const file = this.pathOf(name);
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        // Write a temporary file, then link it into place: link fails if the name exists, so a
+        // concurrent reader never sees a half-written object and a second writer never replaces it.
+        const tmp = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
+        await fs.writeFile(tmp, bytes, { flag: "wx" });
+        try {
+            await fs.link(tmp, file);
+            return { created: true };
+        } catch (err: any) {
+            if (err.code === "EEXIST") {
+                return { created: false };
+            }
+            throw err;
+        } finally {
+            await fs.unlink(tmp).catch(() => undefined);
+        }
+    }
+
+    async read(name: string): Promise<Buffer | undefined> {
+        try {
+            return await fs.readFile(this.pathOf(name));
+        } catch (err: any) {
+            if (err.code === "ENOENT") {
+                return undefined;
+            }
+            throw err;
+        }
+    }
+
+    async list(prefix: string): Promise<string[]> {
+        const names: string[] = [];
+        const walk = async (dir: string, rel: string): Promise<void> => {
+            let entries: import("fs").Dirent[];
+            try {
+                entries = await fs.readdir(dir, { withFileTypes: true });
+            } catch (err: any) {
+                if (err.code === "ENOENT") {
+                    return;
+                }
+                throw err;
+            }
+            for (const entry of entries) {
+                const name = rel === "" ? entry.name : `${rel}/${entry.name}`;
+                if (entry.isDirectory()) {
+                    await walk(path.join(dir, entry.name), name);
+                } else if (!entry.name.endsWith(".tmp") && name.startsWith(prefix)) {
+                    names.push(name);
+                }
+            }
+        };
+        await walk(this.root, "");
+        return names.sort();
+    }
+}
+
+/** A GCS bucket through the official client; create-only through `ifGenerationMatch: 0`. */
+export class GcsStore implements ObjectStore {
+    constructor(private readonly bucket: Bucket) {}
+
+    async create(name: string, bytes: Buffer, contentType: string): Promise<CreateResult> {
+        assertObjectName(name);
+        try {
+            await this.bucket.file(name).save(bytes, {
+                contentType,
+                resumable: false,
+                preconditionOpts: { ifGenerationMatch: 0 },
+            });
+            return { created: true };
+        } catch (err: any) {
+            if (err.code === 412) {
+                return { created: false };
+            }
+            throw err;
+        }
+    }
+
+    async read(name: string): Promise<Buffer | undefined> {
+        assertObjectName(name);
+        try {
+            const [bytes] = await this.bucket.file(name).download();
+            return bytes;
+        } catch (err: any) {
+            if (err.code === 404) {
+                return undefined;
+            }
+            throw err;
+        }
+    }
+
+    async list(prefix: string): Promise<string[]> {
+        const [files] = await this.bucket.getFiles({ prefix });
+        return files.map((f) => f.name).sort();
+    }
+}
