@@ -16,7 +16,7 @@ import { throwIfProblems } from "./config/issues";
 import { componentNameProblems, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
 import { DEFAULTS, MAX_BUILD_DURATION_SECONDS } from "./config/schema";
 import { IsolatedNetwork, IsolatedNetworkArgs, MAX_NETWORK_NAME_LENGTH, validateIsolatedNetworkArgs } from "./isolatedNetwork";
-import { createRunnerIdentity, GKE_NODE_EXTRA_ROLES, RUNNER_PROJECT_ROLES } from "./runnerIdentity";
+import { createRunnerIdentity, GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "./runnerIdentity";
 
 /** Longest RunnerPool name: the network child `${name}-net` must fit IsolatedNetwork's name limit. */
 export const MAX_RUNNER_POOL_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH - "-net".length;
@@ -34,10 +34,11 @@ export interface RunnerPoolArgs {
      */
     github?: { configUrl: pulumi.Input<string>; scaleSetSecretName?: pulumi.Input<string> };
     /**
-     * gce only, required there: https URL of the registration broker. A plain string because it is
-     * validated and rendered into the startup script at construction; it is public, not a secret.
+     * gce only, required there: https URL of the registration broker (and the identity-token audience), e.g.
+     * `ControlPlane.brokerUrl`. A literal is validated at construction, an Output when it resolves; it is
+     * public, not a secret.
      */
-    registrationBrokerUrl?: string;
+    registrationBrokerUrl?: pulumi.Input<string>;
     /** Service-account id of the pool identity. Default derived from the component name (`<name>-rn`). */
     serviceAccountId?: string;
     /**
@@ -126,6 +127,9 @@ function defaultRestrictedDomains(args: RunnerPoolArgs): string[] {
     if (args.pool.backend === "gke") {
         return [...GKE_RESTRICTED_GOOGLE_DOMAINS];
     }
+    if (args.registrationBrokerUrl !== undefined && typeof args.registrationBrokerUrl !== "string") {
+        return ["run.app"]; // the deployed broker: a Cloud Run URL
+    }
     try {
         return new URL(args.registrationBrokerUrl ?? "").hostname.endsWith(".run.app") ? ["run.app"] : [];
     } catch {
@@ -157,13 +161,15 @@ export class RunnerPool extends pulumi.ComponentResource {
     readonly backend: RunnerBackend;
     /** I5: the pool's own VPC + subnet. */
     readonly network: IsolatedNetwork;
-    /** I5/I7: the pool's own service account (never a key). */
+    /** I5/I7: the pool's own service account (never a key): the GCE VMs' SA, or the GKE build pods' Workload Identity SA. */
     readonly serviceAccount: gcp.serviceaccount.Account;
     readonly serviceAccountEmail: pulumi.Output<string>;
     /** `serviceAccount:<email>`, for ControlPlane's intake grant. */
     readonly serviceAccountMember: pulumi.Output<string>;
     /** Project role grants of the pool SA. */
     readonly projectRoles: gcp.projects.IAMMember[];
+    /** gke only: the node SA, separate from the build's Workload Identity SA (`serviceAccount`). */
+    readonly nodeServiceAccount?: gcp.serviceaccount.Account;
     /** Present for gce pools. */
     readonly gce?: GceBackend;
     /** Present for gke pools. */
@@ -184,8 +190,15 @@ export class RunnerPool extends pulumi.ComponentResource {
             project: args.project,
             pool: pool.name,
             accountId: args.serviceAccountId ?? serviceAccountIdFor(name, "rn"),
-            roles: [...RUNNER_PROJECT_ROLES, ...(pool.backend === "gke" ? GKE_NODE_EXTRA_ROLES : []), ...(args.additionalRoles ?? [])],
+            roles: [...RUNNER_PROJECT_ROLES, ...(args.additionalRoles ?? [])],
         }, this);
+        // GKE: the nodes get an identity of their own, separate from the build's Workload Identity SA.
+        const nodeIdentity = pool.backend === "gke"
+            ? createRunnerIdentity(`${name}-node`, {
+                project: args.project, pool: pool.name, accountId: serviceAccountIdFor(name, "node"), roles: GKE_NODE_ROLES, purpose: "node",
+            }, this)
+            : undefined;
+        this.nodeServiceAccount = nodeIdentity?.serviceAccount;
         this.serviceAccount = identity.serviceAccount;
         this.serviceAccountEmail = identity.email;
         this.serviceAccountMember = identity.member;
@@ -214,7 +227,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 region: args.region,
                 subnetwork: this.network.subnetSelfLink,
                 serviceAccountEmail: identity.email,
-                registrationBrokerUrl: args.registrationBrokerUrl as string,
+                registrationBrokerUrl: args.registrationBrokerUrl as pulumi.Input<string>,
                 options: args.gce,
             }, this);
             outputs.instanceTemplate = this.gce.instanceTemplate.selfLink;
@@ -229,6 +242,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 secondaryRangeNames: secondaryRangeNames(pool),
                 serviceAccountEmail: identity.email,
                 serviceAccountName: identity.serviceAccount.name,
+                nodeServiceAccountEmail: (nodeIdentity as NonNullable<typeof nodeIdentity>).email,
                 github: {
                     configUrl: args.github?.configUrl as pulumi.Input<string>,
                     scaleSetSecretName: args.github?.scaleSetSecretName ?? DEFAULTS.scaleSetSecretName,

@@ -6,14 +6,17 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { deterministicRunUrl } from "./cloudRunUrl";
 import { parseIpv4Cidr } from "./config/cidr";
-import { throwIfProblems } from "./config/issues";
+import { imageReferenceProblem } from "./config/image";
+import { IssueCollector, throwIfProblems } from "./config/issues";
+import { DEFAULT_KEY_VERSIONS, KeyVersionConfig, validateKeyVersions } from "./config/keyVersions";
 import { PROTECTION_LEVELS } from "./config/kms";
 import { componentNameProblems, iamMemberProblem, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
 import { IsolatedNetwork, isolatedNetworkArgsProblems } from "./isolatedNetwork";
 import { roleLabels } from "./labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
-import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SIGNING_ALGORITHMS } from "./signerKey";
+import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SignerKeyVersion, SIGNING_ALGORITHMS } from "./signerKey";
 
 export const INVOKER_ROLE = "roles/run.invoker";
 /** Direct VPC egress needs a subnet of at least /26. */
@@ -21,7 +24,28 @@ export const MAX_SIGNER_SUBNET_PREFIX = 26;
 /** Longest enclave name: its network is `${name}-net`, which must fit the network name limit. */
 export const MAX_SIGNER_NAME_LENGTH = 36;
 /** Environment variables the signer service reads (names only; the values are resource names, never secrets). */
-export const SIGNER_ENV = { keyVersion: "SIGNER_KMS_KEY_VERSION", algorithm: "SIGNER_KEY_ALGORITHM", bucket: "PROVENANCE_BUCKET" } as const;
+export const SIGNER_ENV = {
+    service: "SERVICE",
+    key: "SIGNER_KMS_KEY",
+    keyVersions: "SIGNER_KEY_VERSIONS",
+    bucket: "SIGNER_PROVENANCE_BUCKET",
+    builderId: "SIGNER_BUILDER_ID",
+    allowedCallers: "SIGNER_ALLOWED_CALLERS",
+    audience: "SIGNER_AUDIENCE",
+} as const;
+
+/** One entry of the signer's SIGNER_KEY_VERSIONS (and of the enclave's `keyring` output without the PEM). */
+export interface SignerKeyVersionEnv {
+    name: string;
+    state: KeyVersionConfig["state"];
+    validFrom: string;
+    validUntil?: string;
+}
+
+/** The signer service's name for an enclave named `name` (explicit: Cloud Run names are at most 49 characters). */
+export function signerServiceName(name: string): string {
+    return `${name}-signer`;
+}
 
 export interface SignerEnclaveArgs {
     /** Project of the enclave (key, identity, service, bucket, network). A project of its own is recommended (I10). Required. */
@@ -30,8 +54,18 @@ export interface SignerEnclaveArgs {
     region: pulumi.Input<string>;
     /** IPv4 range of the enclave's own `IsolatedNetwork` (role "signer"), /26 or larger for Direct VPC egress. Required. */
     cidr: string;
-    /** Container image of the signer service. Required. */
+    /**
+     * Container image of the signer service, pinned by digest (`<registry>/<path>@sha256:<64 hex>`), e.g.
+     * `ServiceImage.imageRef`. Required. A literal that is not digest-pinned is rejected.
+     */
     serviceImage: pulumi.Input<string>;
+    /** SLSA `builder.id` the signer requires in every statement. Default `urn:hardened-build-fleet:builder:<name>`. */
+    builderId?: string;
+    /**
+     * Emails whose verified identity token the signer accepts (checked in the service, on top of Cloud Run IAM).
+     * Default: the `serviceAccount:` members of `invokers`.
+     */
+    allowedCallers?: pulumi.Input<string>[];
     /**
      * IAM members allowed to invoke the signer service (the control-plane identity, e.g.
      * "serviceAccount:cp@p.iam.gserviceaccount.com"). Authoritative: nobody else gets `roles/run.invoker`. Required, non-empty.
@@ -48,10 +82,12 @@ export interface SignerEnclaveArgs {
     /** Allow a SOFTWARE key (development stacks only; warns). Default false. */
     allowSoftwareKeyForDevelopment?: boolean;
     /**
-     * Key version the service signs with and whose public key is exported. Default 1. Cloud KMS does not rotate
-     * asymmetric keys automatically: rotate by creating a new version and bumping this; keep old public keys for verifiers.
+     * Explicit key versions, in creation order: the first is the version KMS creates with the key, each later one
+     * a `gcp.kms.CryptoKeyVersion`. States: published (in the keyring, not signing), active (the one signing
+     * version), retired (in the keyring with validUntil, never signing). Default one active initial version.
+     * Cloud KMS never rotates an asymmetric key: see the README's key rotation runbook.
      */
-    keyVersion?: pulumi.Input<number>;
+    keyVersions?: KeyVersionConfig[];
     /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
     provenanceRetentionDays?: number;
     /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
@@ -119,7 +155,17 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
         problems.push(`protectionLevel: "${protection}" keeps the signing key outside an HSM (I8); use "HSM", or set allowSoftwareKeyForDevelopment: true for a development stack.`);
     }
     if (args.serviceImage === undefined || args.serviceImage === "") {
-        problems.push("serviceImage: missing; pass the signer container image, e.g. \"europe-docker.pkg.dev/proj/signer/signer@sha256:...\".");
+        problems.push("serviceImage: missing; pass the signer container image pinned by digest, e.g. ServiceImage.imageRef or \"europe-docker.pkg.dev/proj/fleet/services@sha256:<64 hex>\".");
+    } else if (typeof args.serviceImage === "string" && imageReferenceProblem(args.serviceImage) !== undefined) {
+        problems.push(`serviceImage: "${args.serviceImage}" ${imageReferenceProblem(args.serviceImage)}; pass <registry>/<path>@sha256:<64 hex digits>, e.g. ServiceImage.imageRef.`);
+    }
+    if (args.keyVersions !== undefined) {
+        const issues = new IssueCollector();
+        validateKeyVersions(issues, args.keyVersions, "keyVersions");
+        problems.push(...issues.issues.map((i) => `${i.path}: ${JSON.stringify(i.value)} ${i.message}; ${i.fix}.`));
+    }
+    if (args.builderId !== undefined && !/^[a-z][a-z0-9+.-]*:\S+$/.test(args.builderId)) {
+        problems.push(`builderId: ${JSON.stringify(args.builderId)} is not a URI; use e.g. "https://build.example.com/hardened-build-fleet".`);
     }
     problems.push(...memberProblems("invokers", args.invokers, true));
     problems.push(...memberProblems("verifiers", args.verifiers, false));
@@ -154,10 +200,16 @@ export class SignerEnclave extends pulumi.ComponentResource {
 
     /** Crypto key resource name (`projects/.../keyRings/.../cryptoKeys/...`). */
     readonly keyId: pulumi.Output<string>;
-    /** Resource name of the signing key version. */
+    /** Resource name of the active (signing) key version. */
     readonly keyVersionName: pulumi.Output<string>;
-    /** PEM public key of the signing key version, for verifiers. */
+    /** PEM public key of the active key version, for verifiers. */
     readonly publicKeyPem: pulumi.Output<string>;
+    /** Declared key versions with their KMS names (rotation). */
+    readonly keyVersions: SignerKeyVersion[];
+    /** Every published version with its validity window and PEM: what verifiers pin. */
+    readonly keyring: pulumi.Output<(SignerKeyVersionEnv & { id: string; publicKeyPem: string })[]>;
+    /** The SLSA builder.id the signer enforces. */
+    readonly builderId: string;
     readonly serviceUrl: pulumi.Output<string>;
     readonly signerServiceAccountEmail: pulumi.Output<string>;
     /** `serviceAccount:<signer email>`. */
@@ -178,9 +230,10 @@ export class SignerEnclave extends pulumi.ComponentResource {
             pulumi.log.warn(`SignerEnclave "${name}": protectionLevel ${protectionLevel} (allowSoftwareKeyForDevelopment); not SLSA L3 (I8), development only.`, this);
         }
 
-        // I10: a network of its own; no egress allow-list (the signer talks to Google APIs only).
+        // I10: a network of its own; no egress allow-list (the signer talks to Google APIs only). run.app resolves
+        // to the restricted VIP too, so a generator attached to this network reaches the internal-only signer.
         this.network = new IsolatedNetwork(`${name}-net`, {
-            project, region, cidr: args.cidr, role: "signer", flowLogSampling: args.flowLogSampling,
+            project, region, cidr: args.cidr, role: "signer", flowLogSampling: args.flowLogSampling, restrictedGoogleDomains: ["run.app"],
         }, { parent: this });
 
         // I7/I9: a dedicated identity with no keys; the only principal allowed to sign.
@@ -195,6 +248,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
 
         const signerKey = createSignerKey(name, {
             project, region, algorithm, protectionLevel, signerMember: this.signerMember, verifiers: args.verifiers ?? [],
+            versions: args.keyVersions ?? DEFAULT_KEY_VERSIONS,
         }, this);
         this.ringSuffix = signerKey.ringSuffix;
         this.keyRing = signerKey.keyRing;
@@ -202,10 +256,24 @@ export class SignerEnclave extends pulumi.ComponentResource {
         this.signerBinding = signerKey.signerBinding;
         this.verifierBinding = signerKey.verifierBinding;
 
-        const version = gcp.kms.getKMSCryptoKeyVersionOutput({ cryptoKey: this.key.id, version: args.keyVersion ?? 1 }, { parent: this });
+        this.keyVersions = signerKey.versions;
         this.keyId = this.key.id;
-        this.keyVersionName = version.name;
-        this.publicKeyPem = version.publicKeys.apply((keys) => keys?.[0]?.pem ?? "");
+        const pems = this.keyVersions.map((v) => gcp.kms.getKMSCryptoKeyVersionOutput({
+            cryptoKey: this.key.id,
+            version: v.name.apply((n) => Number(n.split("/").pop())),
+        }, { parent: this }).publicKeys.apply((keys) => keys?.[0]?.pem ?? ""));
+        const active = this.keyVersions.findIndex((v) => v.state === "active");
+        this.keyVersionName = this.keyVersions[active].name;
+        this.publicKeyPem = pems[active];
+        const versionsEnv = pulumi.all(this.keyVersions.map((v) => v.name)).apply((names) => names.map((n, i): SignerKeyVersionEnv => {
+            const v = this.keyVersions[i];
+            return { name: n, state: v.state, validFrom: v.validFrom, ...(v.validUntil !== undefined ? { validUntil: v.validUntil } : {}) };
+        }));
+        this.keyring = pulumi.all([versionsEnv, pulumi.all(pems)]).apply(([env, keys]) => env.map((e, i) => ({ id: this.keyVersions[i].id, ...e, publicKeyPem: keys[i] })));
+        this.builderId = args.builderId ?? `urn:hardened-build-fleet:builder:${name}`;
+        const serviceName = signerServiceName(name);
+        const allowedCallers = args.allowedCallers
+            ?? args.invokers.map((m) => pulumi.output(m).apply((member) => member.replace(/^serviceAccount:/, "")));
 
         const provenance = createProvenanceBucket(name, {
             project, location: region, retentionDays: args.provenanceRetentionDays ?? 365,
@@ -220,7 +288,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
         this.service = new gcp.cloudrunv2.Service(`${name}-signer`, {
             project,
             location: region,
-            name: `${name}-signer`, // explicit: Cloud Run names are limited to 49 characters, autonaming could exceed it
+            name: serviceName, // explicit: Cloud Run names are limited to 49 characters, and the deterministic URL needs it
             ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY",
             invokerIamDisabled: false,
             deletionProtection: args.serviceDeletionProtection ?? true,
@@ -233,11 +301,17 @@ export class SignerEnclave extends pulumi.ComponentResource {
                     egress: "ALL_TRAFFIC",
                 },
                 containers: [{
+                    // Digest-pinned (validated above for literals): the code that signs cannot change under the fleet.
                     image: args.serviceImage,
                     envs: [
-                        { name: SIGNER_ENV.keyVersion, value: this.keyVersionName },
-                        { name: SIGNER_ENV.algorithm, value: algorithm },
+                        { name: SIGNER_ENV.service, value: "signer" },
+                        { name: SIGNER_ENV.key, value: this.keyId },
+                        { name: SIGNER_ENV.keyVersions, value: versionsEnv.apply((v) => JSON.stringify(v)) },
                         { name: SIGNER_ENV.bucket, value: this.bucket.name },
+                        { name: SIGNER_ENV.builderId, value: this.builderId },
+                        // Checked on the verified caller identity in the service, not only by Cloud Run IAM.
+                        { name: SIGNER_ENV.allowedCallers, value: pulumi.all(allowedCallers).apply((emails) => emails.join(",")) },
+                        { name: SIGNER_ENV.audience, value: deterministicRunUrl(project, region, serviceName, { parent: this }) },
                     ],
                 }],
             },
@@ -265,6 +339,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
             keyId: this.keyId,
             keyVersionName: this.keyVersionName,
             publicKeyPem: this.publicKeyPem,
+            keyring: this.keyring,
             serviceUrl: this.serviceUrl,
             signerServiceAccountEmail: this.signerServiceAccountEmail,
             signerMember: this.signerMember,

@@ -26,7 +26,6 @@ export type FleetConfigKey = keyof typeof FLEET_CONFIG_SCHEMA;
 export const FLEET_CONFIG_KEYS = Object.keys(FLEET_CONFIG_SCHEMA) as FleetConfigKey[];
 
 export const GITHUB_KEYS = ["configUrl", "scaleSetSecretName"] as const;
-export const CONTROL_PLANE_KEYS = ["intakeRetentionDays"] as const;
 export const EGRESS_KEYS = ["cidrs", "fqdns"] as const;
 
 /** Pool fields valid for either backend. */
@@ -42,7 +41,7 @@ export const POOL_KEYS = [...POOL_COMMON_KEYS, ...POOL_GCE_ONLY_KEYS, ...POOL_GK
 
 export const SIGNER_KEYS = [
     "keyAlgorithm", "protectionLevel", "allowSoftwareKeyForDevelopment", "serviceImage", "cidr",
-    "verifiers", "provenanceRetentionDays",
+    "verifiers", "provenanceRetentionDays", "keyVersions",
 ] as const;
 
 export const RUNNER_BACKENDS = ["gce", "gke"] as const;

@@ -6,7 +6,8 @@ import { httpsUrlProblem, isValidProjectId, isValidRegion, isValidSecretName } f
 import { PoolParse, validatePool } from "./pool";
 import { NamedRange, reportEgressIntoFleet, reportMasterOverlaps, reportOverlaps } from "./ranges";
 import { SignerParse, validateSigner } from "./signer";
-import { CONFIG_NAMESPACE, CONTROL_PLANE_KEYS, DEFAULTS, FLEET_CONFIG_KEYS, GITHUB_KEYS } from "./schema";
+import { readControlPlane } from "./controlPlane";
+import { CONFIG_NAMESPACE, DEFAULTS, FLEET_CONFIG_KEYS, GITHUB_KEYS } from "./schema";
 
 /**
  * Pure: validates a raw config object (keys without the `hardened-build-fleet:` namespace) and
@@ -47,19 +48,11 @@ export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigVa
     }
     const pools = (poolItems ?? []).map((item, i) => validatePool(issues, item, i));
     reportDuplicateNames(issues, pools);
-    if (pools.some((p) => p.backend === "gce") && !f.has("registrationBrokerUrl")) {
-        issues.add(
-            "registrationBrokerUrl",
-            undefined,
-            "is required when any pool uses the gce backend (GCE runners fetch their one-time JIT runner config from it)",
-            `run \`pulumi config set ${CONFIG_NAMESPACE}:registrationBrokerUrl https://broker.build.example.com\``,
-        );
-    }
 
     const signerRaw = f.object("signer", { required: true, example: "{serviceImage: ..., cidr: 10.200.0.0/26}" });
     const signer: SignerParse = signerRaw === undefined ? {} : validateSigner(issues, signerRaw, "signer");
 
-    const controlPlane = readControlPlane(f);
+    const controlPlane = readControlPlane(f, signerProject, workerProject, allowSharedSignerProject);
 
     checkAddressSpace(issues, pools, signer.range);
 
@@ -150,21 +143,6 @@ function readGithub(top: FieldReader): FleetConfig["github"] | undefined {
         return undefined;
     }
     return configUrl === undefined ? undefined : { configUrl, scaleSetSecretName };
-}
-
-function readControlPlane(top: FieldReader): FleetConfig["controlPlane"] | undefined {
-    const fallback = { intakeRetentionDays: DEFAULTS.intakeRetentionDays };
-    const raw = top.object("controlPlane", { example: "{intakeRetentionDays: 7}" });
-    if (raw === undefined) {
-        return top.has("controlPlane") ? undefined : fallback;
-    }
-    const f = new FieldReader(top.issues, raw, "controlPlane");
-    f.checkKeys(CONTROL_PLANE_KEYS);
-    const days = f.integer("intakeRetentionDays", { min: 1, max: 3650, example: String(DEFAULTS.intakeRetentionDays) });
-    if (days === undefined) {
-        return f.has("intakeRetentionDays") ? undefined : fallback;
-    }
-    return { intakeRetentionDays: days };
 }
 
 function reportDuplicateNames(issues: IssueCollector, pools: readonly PoolParse[]): void {

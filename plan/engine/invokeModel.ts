@@ -61,6 +61,11 @@ const INVOKES: Record<string, InvokeModel> = {
         const projectId = ctx.args.projectId ?? ctx.project;
         return { id: `projects/${projectId}`, projectId, number: projectNumber(projectId), name: projectId, labels: {} };
     },
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": (ctx) => {
+        const project = ctx.args.project ?? ctx.project;
+        const email = `service-${projectNumber(project)}@gs-project-accounts.iam.gserviceaccount.com`;
+        return { id: email, project, emailAddress: email, member: `serviceAccount:${email}` };
+    },
     "gcp:organizations/getClientConfig:getClientConfig": (ctx) => ({
         id: `projects/${ctx.project}/regions/${ctx.region}`,
         project: ctx.project,
