@@ -19,11 +19,11 @@ export function secretIdProblem(value: string): string | undefined {
     if (SECRET_ID.test(value)) {
         return undefined;
     }
-    if (/BEGIN [A-Z ]*PRIVATE KEY|^[A-Fa-f0-9]{20,}$|^[A-Za-z0-9+/=_-]{32,}$/.test(value)) {
-        return "looks like the secret value itself; stack config and state must only name the secret";
-    }
-    if (/\/versions\//.test(value)) {
+    if (/^projects\/[^/]+\/secrets\/[^/]+\/versions\//.test(value)) {
         return "names a secret version; name the secret (the services read its latest version)";
+    }
+    if (!value.startsWith("projects/") && /BEGIN [A-Z ]*PRIVATE KEY|^[A-Fa-f0-9]{20,}$|^[A-Za-z0-9+/=_-]{32,}$/.test(value)) {
+        return "looks like the secret value itself; stack config and state must only name the secret";
     }
     return "is not a Secret Manager secret id";
 }
@@ -65,7 +65,8 @@ export function readControlPlane(top: FieldReader, signerProject: string | undef
         project = undefined;
     }
     const effective = project ?? signerProject;
-    if (effective !== undefined && effective === workerProject && !allowShared) {
+    // (When it defaults to a signer project equal to the worker project, the signerProject issue already says so.)
+    if (project !== undefined && project === workerProject && !allowShared) {
         f.issues.add(
             f.pathOf("project"),
             effective,
