@@ -106,16 +106,18 @@ export function generateFleetConfig(pools: number, options: GenerateFleetConfigO
         workerProject: options.workerProject ?? "bench-build-workers",
         signerProject: options.signerProject ?? "bench-build-signer",
         github: { configUrl: "https://github.com/acme", scaleSetSecretName: "arc-github-app" },
-        registrationBrokerUrl: "https://runner-broker.build.acme.example",
         pools: Array.from({ length: pools }, (_, i) => pool(i, backends)),
         signer: {
             keyAlgorithm: "EC_SIGN_P256_SHA256",
             protectionLevel: "HSM",
-            serviceImage: "europe-west1-docker.pkg.dev/bench-build-signer/signer/provenance-signer:1.4.2",
             cidr: "10.8.0.0/26",
             verifiers: ["group:release-verifiers@acme.example"],
             provenanceRetentionDays: 730,
         },
-        controlPlane: { intakeRetentionDays: 7 },
+        controlPlane: {
+            intakeRetentionDays: 7,
+            githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/bench-build-signer/secrets/github-app-key" },
+            webhookSecret: "projects/bench-build-signer/secrets/github-webhook-secret",
+        },
     };
 }

@@ -86,7 +86,7 @@ export function validateKeyVersions(issues: IssueCollector, raw: unknown, path: 
     });
     const active = out.filter((v) => v.state === "active");
     if (active.length !== 1) {
-        issues.add(path, raw, `has ${active.length} active versions; exactly one version signs`, active.length === 0
+        issues.add(path, active.map((v) => v.id), `has ${active.length} active versions (ids shown); exactly one version signs`, active.length === 0
             ? "mark the version that should sign with state: active"
             : `keep one active version and mark the previous one retired (with validUntil): ${active.map((v) => v.id).join(", ")}`);
     }
