@@ -187,7 +187,8 @@ describe("RunnerPool (gce)", function () {
             const policy = autoscaler.inputs.autoscalingPolicy;
             assert.strictEqual(policy.minReplicas, 0);
             assert.strictEqual(policy.maxReplicas, 10);
-            assert.strictEqual(policy.mode, "ON");
+            // Scale-out only: the autoscaler never picks a VM to delete (it cannot know whether it runs a job).
+            assert.strictEqual(policy.mode, "ONLY_SCALE_OUT");
             assert.deepStrictEqual(policy.metrics, [{
                 name: DEFAULT_DEMAND_METRIC,
                 filter: 'resource.type = "global" AND metric.labels.pool = "pool-a"',
@@ -342,13 +343,38 @@ describe("renderStartupScript", () => {
         assert.match(script, /--data-urlencode "audience=\$BROKER_AUDIENCE" --data-urlencode 'format=full'/);
     });
 
-    it("POSTs the token to the broker for a one-time JIT config and runs exactly one job with --jitconfig as the runner user", () => {
-        assert.match(script, /readonly BROKER_ENDPOINT='https:\/\/jit-broker-abc123-ew\.a\.run\.app\/v1\/jit-config'/);
+    it("POSTs the token to the broker (header file, not argv) and runs exactly one job as the runner user, without --jitconfig", () => {
+        assert.match(script, /readonly BROKER_ENDPOINT='https:\/\/jit-broker-abc123-ew\.a\.run\.app\/v1\/register'/);
         assert.match(script, /-X POST/);
-        assert.match(script, /-H "Authorization: Bearer \$TOKEN"/);
-        assert.match(script, /runuser -u "\$RUNNER_USER" -- \.\/run\.sh --jitconfig "\$JIT_CONFIG"/);
+        assert.match(script, /-H @"\$BOOT_DIR\/auth-header"/);
+        assert.doesNotMatch(script, /Authorization: Bearer \$/, "the token never appears on a command line");
+        assert.match(script, /runuser -u "\$RUNNER_USER" -- env -i HOME=.* \.\/run\.sh$/m);
         assert.match(script, /readonly RUNNER_USER='runner'/);
-        assert.strictEqual((script.match(/run\.sh/g) ?? []).length, 1, "the runner starts once");
+        assert.strictEqual((script.match(/\.\/run\.sh/g) ?? []).length, 1, "the runner starts once");
+    });
+
+    it("never puts the JIT config on a command line or in the job's environment: it is unpacked into the runner's own files", () => {
+        for (const line of script.split("\n").filter((l) => !/^\s*#/.test(l))) {
+            assert.doesNotMatch(line, /--jitconfig|JIT_CONFIG=|ACTIONS_RUNNER_INPUT_JITCONFIG/, line);
+        }
+        // The registration answer is read from a root-only file by the unpacker, written as 0600 runner-owned dot-files.
+        assert.match(script, /python3 - "\$BOOT_DIR\/registration\.json" "\$RUNNER_DIR" "\$RUNNER_USER" "\$JOB_DIR" <<'PY'/);
+        assert.match(script, /registration\.get\("encodedJitConfig"\)/);
+        assert.match(script, /re\.fullmatch\(r"\\\.\[A-Za-z0-9_\]\+", name\)/);
+        assert.match(script, /0o600/);
+        assert.match(script, /^umask 077$/m);
+        // The only thing handed to the job: the upload credential, by path in the runner's .env.
+        assert.match(script, /BUILD_FLEET_UPLOAD_CREDENTIALS=/);
+    });
+
+    it("blocks the metadata server for every non-root user (owner match) and for containers before fetching anything, and checks it", () => {
+        const rule = "iptables -w -I OUTPUT 1 -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT";
+        assert.ok(script.includes(rule));
+        assert.ok(script.includes("iptables -w -I FORWARD 1 -d 169.254.169.254/32 -j DROP"));
+        assert.ok(script.indexOf(rule) < script.indexOf(IDENTITY_ENDPOINT), "the block precedes the token fetch");
+        assert.match(script, /runuser -u "\$RUNNER_USER" -- curl -s -m 3 .*169\.254\.169\.254.*; then\n\s+log "the runner user can still reach the metadata server/);
+        assert.match(script, /grep -qxE 'sudo\|wheel\|docker\|adm\|root/);
+        assert.match(script, /sudo -n -l -U "\$RUNNER_USER"/);
     });
 
     it("always powers off at the end (trap on EXIT) so the MIG recreates a fresh VM", () => {
@@ -359,13 +385,15 @@ describe("renderStartupScript", () => {
 
     it("refuses to reuse a disk that already started a job, and stops any SSH server", () => {
         assert.match(script, /if \[ -e "\$USED_MARKER" \]; then/);
-        assert.ok(script.indexOf('touch "$USED_MARKER"') < script.indexOf("run.sh --jitconfig"));
+        assert.ok(script.indexOf('touch "$USED_MARKER"') < script.indexOf("./run.sh"));
         assert.match(script, /systemctl disable --now ssh\.service sshd\.service/);
     });
 
-    it("carries no secret: the only credential is fetched at boot and discarded", () => {
+    it("carries no secret: the only credential is fetched at boot into a root-only tmpfs directory, deleted before the job", () => {
         assert.doesNotMatch(script, /ghp_|ghs_|github_pat_|PRIVATE KEY/);
-        assert.match(script, /unset TOKEN/);
+        assert.match(script, /mkdir -m 700 "\$BOOT_DIR"/);
+        assert.match(script, /rm -f "\$BOOT_DIR\/token" "\$BOOT_DIR\/auth-header"/);
+        assert.ok(script.lastIndexOf('rm -rf "$BOOT_DIR"') < script.indexOf("./run.sh"));
     });
 
     it("honours options and quotes values", () => {
