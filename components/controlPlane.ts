@@ -128,6 +128,8 @@ export interface ControlPlaneArgs {
     serviceAccountId?: string;
     /** Cloud Run deletion protection of the services. Default true. */
     serviceDeletionProtection?: boolean;
+    /** Accept `project` equal to `workerProject` (development stacks with allowSharedSignerProject only). Default false. */
+    allowWorkerProjectForDevelopment?: boolean;
 }
 
 /** The service names of a control plane named `name` (explicit, so their deterministic URLs are known up front). */
@@ -148,7 +150,7 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
             problems.push(`${key}: missing.`);
         }
     }
-    if (typeof args.project === "string" && args.project !== "" && args.project === args.workerProject) {
+    if (typeof args.project === "string" && args.project !== "" && args.project === args.workerProject && args.allowWorkerProjectForDevelopment !== true) {
         problems.push(`project: "${args.project}" is the worker project; anyone there with actAs on a control-plane identity would hold a signing oracle. Use the signer's or a dedicated project.`);
     }
     if (typeof args.region !== "string" || !/^[a-z]+(-[a-z]+)*[0-9]+$/.test(args.region)) {

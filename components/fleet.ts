@@ -110,6 +110,7 @@ function controlPlaneArgs(name: string, config: FleetConfig, inputs: ControlPlan
         brokerAudience: config.registrationBrokerUrl,
         generatorVpc: inputs.generatorVpc,
         intakeRetentionDays: cp.intakeRetentionDays,
+        allowWorkerProjectForDevelopment: config.allowSharedSignerProject,
     };
 }
 

@@ -104,7 +104,8 @@ function poolsOf(run: ProgramRun): PoolFacts[] {
             resources: [pool, ...below],
             network: only(below.filter((r) => r.type === T.network), `network of pool ${name}`),
             subnet: only(below.filter((r) => r.type === T.subnet), `subnet of pool ${name}`),
-            account: only(below.filter((r) => r.type === T.account), `service account of pool ${name}`),
+            // The build's identity (GKE pools also have a separate node SA, `-node-sa`).
+            account: only(below.filter((r) => r.type === T.account && !r.name.endsWith("-node-sa")), `service account of pool ${name}`),
             bucket: only(intakeBuckets.filter((b) => b.inputs.labels?.[POOL_LABEL] === name), `intake bucket labelled ${POOL_LABEL}=${name}`),
         };
     });
@@ -317,7 +318,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             );
             assert.strictEqual(children.filter((c) => c.type === T.controlPlane).length, 1, `${mode}: control planes`);
             assert.strictEqual(children.filter((c) => c.type === T.signer).length, 1, `${mode}: signer enclaves`);
-            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer].includes(c.type)).map((c) => c.name), [], `${mode}: unexpected direct children of the fleet`);
+            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer].includes(c.type)).map((c) => c.name), ["fleet-images"], `${mode}: unexpected direct children of the fleet`);
         }
         // URNs never depend on computed values: a preview plans exactly the resources `up` creates.
         assert.deepStrictEqual(preview.resources.map((r) => r.urn).sort(), up.resources.map((r) => r.urn).sort());
