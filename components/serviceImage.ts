@@ -141,7 +141,7 @@ export class ServiceImage extends pulumi.ComponentResource {
             push: true,
             // Never during a preview: a preview must not publish code.
             buildOnPreview: false,
-            labels: { "org.opencontainers.image.source": "hardened-build-fleet", "org.opencontainers.image.revision": tag },
+            labels: { ...roleLabels("control-plane"), "org.opencontainers.image.source": "hardened-build-fleet", "org.opencontainers.image.revision": tag },
         }, { parent: this });
         this.imageRef = pulumi.interpolate`${this.imageName}@${this.image.digest}`;
 
