@@ -75,6 +75,12 @@ export interface ControlPlanePoolArgs {
     backend?: "gce" | "gke";
     /** IAM member of the pool's runner identity (`serviceAccount:<email>`): the only identity allowed to call the broker for it. */
     runnerMember: pulumi.Input<string>;
+    /**
+     * The runner SA's email as a literal (it is fixed by its account id and project), for the services' pool lists.
+     * Default: derived from `runnerMember`. A literal keeps the services' definitions free of any dependency on a
+     * runner identity (a preview cannot tell an env value from the identity a service runs as).
+     */
+    serviceAccountEmail?: string;
     /** gce: name of the pool's regional managed instance group (membership checks, scale-in). */
     instanceGroupManager?: pulumi.Input<string>;
     /** gce: base name of the pool's runner VMs (scale-in condition). Default `${name}-runner`. */
@@ -212,6 +218,11 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
     return problems;
 }
 
+/** The provenance generator's email, known before it exists (the account id and project fix it). */
+export function generatorEmailFor(name: string, project: string, serviceAccountId?: string): string {
+    return `${serviceAccountId ?? serviceAccountIdFor(name, SA_SUFFIX.generator)}@${project}.iam.gserviceaccount.com`;
+}
+
 /** A custom-role id (letters, digits, underscores, dots; 3-64) unique per control plane. */
 function scaleInRoleId(name: string): string {
     const base = `buildFleetScaleIn_${name.replace(/[^A-Za-z0-9]/g, "_")}`;
@@ -347,7 +358,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             }, child),
         };
 
-        const poolSpecs = pulumi.all(gcePools.map((p) => pulumi.all([p.instanceGroupManager as pulumi.Input<string>, this.intakeBuckets[p.name], pulumi.output(p.runnerMember), args.workerProject])
+        const poolSpecs = pulumi.all(gcePools.map((p) => pulumi.all([p.instanceGroupManager as pulumi.Input<string>, this.intakeBuckets[p.name], p.serviceAccountEmail !== undefined ? `serviceAccount:${p.serviceAccountEmail}` : pulumi.output(p.runnerMember), args.workerProject])
             .apply(([mig, bucket, member, workerProject]) => ({
                 name: p.name,
                 labels: p.labels ?? ["self-hosted", p.name],

@@ -15,10 +15,10 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { FleetConfig, FleetConfigError, validateFleetConfig } from "./config";
-import { isGcpName } from "./config/names";
+import { isGcpName, serviceAccountIdFor } from "./config/names";
 import { MAX_POOL_NAME_LENGTH } from "./config/schema";
 import { deterministicRunUrl } from "./cloudRunUrl";
-import { ControlPlane, ControlPlaneArgs, controlPlaneServiceNames, validateControlPlaneArgs } from "./controlPlane";
+import { ControlPlane, ControlPlaneArgs, controlPlaneServiceNames, generatorEmailFor, validateControlPlaneArgs } from "./controlPlane";
 import { GceBackendOptions } from "./gceRunnerBackend";
 import { GkeBackendOptions } from "./gkeRunnerBackend";
 import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "./runnerPool";
@@ -79,6 +79,8 @@ function poolArgs(config: FleetConfig, args: HardenedBuildFleetArgs, brokerUrl: 
 
 interface ControlPlaneInputs {
     runnerMembers: pulumi.Input<string>[];
+    /** The runner SAs' emails as literals (fixed by account id and project). */
+    runnerEmails: string[];
     migs: (pulumi.Input<string> | undefined)[];
     image: pulumi.Input<string>;
     signerUrl: pulumi.Input<string>;
@@ -95,6 +97,7 @@ function controlPlaneArgs(name: string, config: FleetConfig, inputs: ControlPlan
             name: p.name,
             backend: p.backend,
             runnerMember: inputs.runnerMembers[i],
+            serviceAccountEmail: inputs.runnerEmails[i],
             instanceGroupManager: inputs.migs[i],
             image: p.image,
             maxRunDurationSeconds: p.maxBuildDurationSeconds,
@@ -116,7 +119,11 @@ function controlPlaneArgs(name: string, config: FleetConfig, inputs: ControlPlan
 
 function signerArgs(name: string, config: FleetConfig, image: pulumi.Input<string>, generatorMember: pulumi.Input<string>): SignerEnclaveArgs {
     const signer = config.signer;
+    const cpName = fleetChildNames(name, []).controlPlane;
     return {
+        // The caller identity the signer checks itself: the generator's email, fixed by its account id and project (a
+        // literal, so the signer service's definition depends on no control-plane resource).
+        allowedCallers: [generatorEmailFor(cpName, config.controlPlane.project)],
         project: config.signerProject,
         region: config.region,
         cidr: signer.cidr,
@@ -147,6 +154,7 @@ function childProblems(name: string, config: FleetConfig, args: HardenedBuildFle
     });
     const cp = controlPlaneArgs(name, config, {
         runnerMembers: config.pools.map((p) => placeholder(p.name)),
+        runnerEmails: config.pools.map((p) => `${p.name}@validation.iam.gserviceaccount.com`),
         migs: config.pools.map((p) => (p.backend === "gce" ? `${p.name}-mig` : undefined)),
         image: config.controlPlane.serviceImage ?? PLACEHOLDER_IMAGE,
         signerUrl: "https://signer.validation.invalid",
@@ -236,6 +244,7 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
         this.signer = new SignerEnclave(names.signer, signerArgs(name, config, config.signer.serviceImage ?? builtImage, generatorMember), { parent: this });
         this.controlPlane = new ControlPlane(names.controlPlane, controlPlaneArgs(name, config, {
             runnerMembers: config.pools.map((p) => this.pools[p.name].serviceAccountMember),
+            runnerEmails: config.pools.map((p) => `${serviceAccountIdFor(names.pools[p.name], "rn")}@${config.workerProject}.iam.gserviceaccount.com`),
             migs: config.pools.map((p) => this.pools[p.name].gce?.instanceGroupManager.name),
             image: config.controlPlane.serviceImage ?? builtImage,
             signerUrl: deterministicRunUrl(config.signerProject, config.region, signerServiceName(names.signer), { parent: this }),

@@ -6,7 +6,7 @@
  * demand metric writer and the conditioned scale-in role in the worker project.
  */
 import * as assert from "assert";
-import { ProgramRun, runProgram } from "../plan/engine";
+import { CapturedResource, ProgramRun, runProgram } from "../plan/engine";
 import {
     ControlPlane, ControlPlaneArgs, DEMAND_WRITER_ROLE, INTAKE_BROKER_ROLE, INTAKE_CONTROL_PLANE_ROLE, PUBLIC_INVOKER, SCALE_IN_PERMISSIONS,
     SECRET_ACCESSOR_ROLE,
@@ -99,7 +99,7 @@ describe("ControlPlane", function () {
     });
 
     it("runs each service as its own identity, from the digest-pinned image, with the right ingress", () => {
-        const services = Object.fromEntries(byType(run, T.service).map((s) => [s.inputs.name, s]));
+        const services: Record<string, CapturedResource> = Object.fromEntries(byType(run, T.service).map((s) => [s.inputs.name, s]));
         assert.deepStrictEqual(Object.keys(services).sort(), ["fleet-cp-broker", "fleet-cp-generator", "fleet-cp-webhook"]);
         assert.strictEqual(services["fleet-cp-broker"].inputs.template.serviceAccount, sa.broker);
         assert.strictEqual(services["fleet-cp-webhook"].inputs.template.serviceAccount, sa.webhook);
@@ -117,7 +117,7 @@ describe("ControlPlane", function () {
     });
 
     it("grants invokers authoritatively: broker = gce runner identities, webhook = allUsers (HMAC-authenticated), generator = push identity", () => {
-        const invokers = Object.fromEntries(byType(run, T.invoker).map((b) => [b.name, b.inputs]));
+        const invokers: Record<string, any> = Object.fromEntries(byType(run, T.invoker).map((b) => [b.name, b.inputs]));
         assert.deepStrictEqual(invokers["fleet-cp-broker-invokers"].members, [RUNNER_A]);
         assert.deepStrictEqual(invokers["fleet-cp-webhook-invokers"].members, [PUBLIC_INVOKER]);
         assert.deepStrictEqual(invokers["fleet-cp-generator-invokers"].members, [`serviceAccount:${sa.push}`]);
@@ -127,7 +127,7 @@ describe("ControlPlane", function () {
     });
 
     it("wires each service's environment: pools, records, audience, secrets by reference (never values), signer and builder id", () => {
-        const services = Object.fromEntries(byType(run, T.service).map((s) => [s.inputs.name, env(s)]));
+        const services: Record<string, Record<string, string>> = Object.fromEntries(byType(run, T.service).map((s) => [s.inputs.name, env(s)]));
         const broker = services["fleet-cp-broker"];
         assert.strictEqual(broker.SERVICE, "broker");
         assert.strictEqual(broker[SERVICE_ENV.broker.privateKeySecret], `${APP_KEY}/versions/latest`);

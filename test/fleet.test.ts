@@ -382,6 +382,18 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         }
     });
 
+    it("names the right identities in the literals the services check: pool SAs for the broker, the generator for the signer", () => {
+        const cp = one(up, T.controlPlane);
+        const services = descendantsOf(up, cp).filter((r) => r.type === T.runService);
+        const envOf = (svc: CapturedResource) => Object.fromEntries((svc.inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+        const broker = envOf(services.find((x) => x.name.endsWith("-broker"))!);
+        const pools = poolsOf(up).filter((p) => p.backend === "gce");
+        assert.deepStrictEqual(JSON.parse(broker.BROKER_POOLS).map((p: any) => [p.name, p.serviceAccount]), pools.map((p) => [p.name, p.account.outputs.email]));
+        const signerSvc = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.runService), "signer service");
+        const generator = only(descendantsOf(up, cp).filter((r) => r.type === T.account && r.name === `${cp.name}-sa`), "generator SA");
+        assert.strictEqual(envOf(signerSvc).SIGNER_ALLOWED_CALLERS, generator.outputs.email);
+    });
+
     it("attaches each pool's templates, instances, clusters and node pools to its own network, running as its own SA (I5)", () => {
         for (const [mode, run] of both()) {
             for (const pool of poolsOf(run)) {

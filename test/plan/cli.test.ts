@@ -258,10 +258,10 @@ describe("plan command", () => {
             const r = await plan(base("invalid"));
             assert.strictEqual(r.code, 2);
             assertCleanError(r.stderr, /^error: the program .*fleet\.ts failed with stack config .*Pulumi\.invalid\.yaml:\nInvalid hardened-build-fleet stack config \(\d+ problems\):\n/);
-            // Every issue, one per line, each naming the field: the pool name, its range, the missing signer image.
+            // Every issue, one per line, each naming the field: the pool name, its range, the missing control-plane block.
             assert.match(r.stderr, /^hardened-build-fleet:pools\[0\]\.name = "Bad_Name": .*Fix: /m);
             assert.match(r.stderr, /^hardened-build-fleet:pools\[0\]\.cidr = "10\.0\.0\.1\/24": .*Fix: /m);
-            assert.match(r.stderr, /^hardened-build-fleet:signer\.serviceImage is not set: .*Fix: /m);
+            assert.match(r.stderr, /^hardened-build-fleet:controlPlane is not set: .*Fix: .*githubApp/m);
             assert.doesNotMatch(r.stderr, /\(at /, "a config error needs no location");
         });
 
