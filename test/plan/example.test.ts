@@ -25,7 +25,7 @@ describe("plan command: the example fleet (package bin, no arguments)", function
             assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
             assert.match(r.stdout, /^Plan of hardened-build-fleet\/example/);
             assert.match(r.stdout, /Violations: 1 \(1 mandatory, 0 advisory\)/);
-            assert.match(r.stdout, /\[mandatory\] signer-service-no-public-invoker:[^\n]*\n(?:[^\n]*\n){3}  - fleet-control-plane-webhook-invokers \(gcp:cloudrunv2\/serviceIamBinding:ServiceIamBinding\)/);
+            assert.match(r.stdout, /\[mandatory\] signer-service-no-public-invoker:[^\n]*\n(?:[^\n]*\n){3} {2}- fleet-control-plane-webhook-invokers \(gcp:cloudrunv2\/serviceIamBinding:ServiceIamBinding\)/);
             assert.match(r.stdout, /Result: FAIL, 1 mandatory violation \(exit 1\)\n$/);
             for (const zone of ["pool linux-release", "pool linux-spot", "pool containers", "signer enclave", "control plane"]) {
                 assert.ok(r.stdout.includes(`  ${zone} (`), `zone ${zone} missing:\n${r.stdout}`);
