@@ -82,6 +82,22 @@ export function envelopeObjectName(subjectSha256: string, invocationId: string):
     return `sha256/${subjectSha256}/${invocation}.intoto.jsonl`;
 }
 
+/**
+ * Writes the keyring document to the provenance bucket as `keyring/sha256-<hex>.json`
+ * (content-addressed, create-only: a second start with the same versions writes nothing), so
+ * verifiers who cannot reach the internal-only service read the keys next to the envelopes.
+ */
+export async function publishKeyring(app: FastifyInstance, store: ObjectStore): Promise<string> {
+    const res = await app.inject({ method: "GET", url: "/v1/keys" });
+    if (res.statusCode !== 200) {
+        throw new Error(`the keyring document is unavailable (${res.statusCode}): ${res.body}`);
+    }
+    const bytes = Buffer.from(`${JSON.stringify(JSON.parse(res.body), null, 2)}\n`, "utf8");
+    const name = `keyring/sha256-${crypto.createHash("sha256").update(bytes).digest("hex")}.json`;
+    await store.create(name, bytes, "application/json");
+    return name;
+}
+
 function describeProblems(problems: Problem[]): { code: string; message: string } {
     const onlyBuilder = problems.every((p) => p.code === "builder_id_mismatch");
     return {

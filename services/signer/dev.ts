@@ -9,7 +9,7 @@ import type { AddressInfo } from "net";
 import { parseArgs } from "util";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { DirectoryStore } from "../lib/objectStore";
-import { buildSignerApp } from "./app";
+import { buildSignerApp, publishKeyring } from "./app";
 import { builderIdProblem } from "./config";
 import { FileSigningKey, loadP256PrivateKey } from "./signingKey";
 
@@ -33,6 +33,8 @@ export interface LocalSigner {
     app: FastifyInstance;
     url: string;
     keyid: string;
+    /** Where the keyring document was written in the store. */
+    keyringObject: string;
     close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startLocalSigner(opts: LocalSignerOptions): Promise<LocalS
     if (problem !== undefined) {
         throw new Error(`--builder-id ${JSON.stringify(builderId)} ${problem}`);
     }
+    const store = new DirectoryStore(opts.storeDir);
     const app = buildSignerApp({
         builderId,
         // The file key has no rotation history: one active version, valid for any time.
@@ -55,16 +58,17 @@ export async function startLocalSigner(opts: LocalSignerOptions): Promise<LocalS
             }
             return key.publicKey();
         },
-        store: new DirectoryStore(opts.storeDir),
+        store,
         caller: { mode: "local" },
         logger: opts.logger,
     });
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     log(LOCAL_MODE_WARNING);
+    const keyringObject = await publishKeyring(app, store);
     await app.listen({ port: opts.port, host: "127.0.0.1" });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    log(`signer (local mode) listening on ${url}: builder id ${builderId}, key ${key.name}, store ${opts.storeDir}`);
-    return { app, url, keyid: key.name, close: () => app.close() };
+    log(`signer (local mode) listening on ${url}: builder id ${builderId}, key ${key.name}, store ${opts.storeDir}, keyring ${keyringObject}`);
+    return { app, url, keyid: key.name, keyringObject, close: () => app.close() };
 }
 
 const USAGE = "usage: npm run signer:dev -- --port <n> --key <pkcs8 or SEC1 P-256 PEM file> --store <dir> [--builder-id <uri>]";

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { CertSource } from "../lib/idToken";
 import { IdTokenVerifier } from "../lib/idToken";
 import { GcsStore, ObjectStore } from "../lib/objectStore";
-import { buildSignerApp } from "./app";
+import { buildSignerApp, publishKeyring } from "./app";
 import { loadSignerConfig, SignerConfig } from "./config";
 import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo } from "./signingKey";
 
@@ -57,13 +57,11 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const kms = new KeyManagementServiceClient() as unknown as KmsClientLike;
     // Fail at start, not on the first request, if a version is missing, not P-256, not HSM or corrupted.
     await Promise.all(config.versions.map((v) => kmsPublicKey(kms, v.name)));
-    const app = createCloudSigner(config, {
-        kms,
-        store: new GcsStore(new Storage().bucket(config.provenanceBucket)),
-        logger: { level: "info", messageKey: "message" },
-    });
+    const store = new GcsStore(new Storage().bucket(config.provenanceBucket));
+    const app = createCloudSigner(config, { kms, store, logger: { level: "info", messageKey: "message" } });
+    const keyringObject = await publishKeyring(app, store);
     process.once("SIGTERM", () => void app.close());
     // Cloud Run delivers requests to the container's port on all interfaces.
     await app.listen({ port: config.port, host: "0.0.0.0" });
-    app.log.info({ activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId }, "signer: cloud mode, caller identity checks on");
+    app.log.info({ activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId, keyringObject }, "signer: cloud mode, caller identity checks on");
 }

@@ -136,6 +136,11 @@ describe("signer in local mode (HTTP on loopback)", () => {
 
     it("serves the keyring document with the file key and a health check", async () => {
         const doc: any = await (await fetch(`${signer.url}/v1/keys`)).json();
+        // The same document is published next to the envelopes, content-addressed.
+        assert.match(signer.keyringObject, /^keyring\/sha256-[0-9a-f]{64}\.json$/);
+        const published = readFileSync(path.join(dir, "store", signer.keyringObject));
+        assert.deepStrictEqual(JSON.parse(published.toString()), doc);
+        assert.strictEqual(`keyring/sha256-${sha256hex(published)}.json`, signer.keyringObject);
         assert.strictEqual(doc.mediaType, "application/vnd.hardened-build-fleet.keyring.v1+json");
         assert.strictEqual(doc.builderId, BUILDER_ID);
         assert.deepStrictEqual(doc.keys, [{ name: signer.keyid, state: "active", validFrom: "1970-01-01T00:00:00Z", algorithm: "EC_SIGN_P256_SHA256", publicKeyPem: key.publicPem }]);
