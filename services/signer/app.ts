@@ -158,16 +158,22 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
 
     let keyringCache: Promise<KeyringDocument> | undefined;
     const keyring = (): Promise<KeyringDocument> => {
-        keyringCache ??= (async () => ({
-            mediaType: KEYRING_MEDIA_TYPE,
-            builderId: opts.builderId,
-            keys: await Promise.all(
-                opts.versions.map(async (v) => {
-                    const key = await opts.publicKeyOf(v.name);
+        keyringCache ??= (async () => {
+            // Wait for every version, so no fetch is still in flight when a retry starts.
+            const settled = await Promise.allSettled(opts.versions.map((v) => opts.publicKeyOf(v.name)));
+            const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+            if (failed !== undefined) {
+                throw failed.reason;
+            }
+            return {
+                mediaType: KEYRING_MEDIA_TYPE,
+                builderId: opts.builderId,
+                keys: opts.versions.map((v, i) => {
+                    const key = (settled[i] as PromiseFulfilledResult<PublicKeyInfo>).value;
                     return { ...v, algorithm: key.algorithm, publicKeyPem: key.pem };
                 }),
-            ),
-        }))();
+            };
+        })();
         // A failed fetch is retried on the next request rather than cached.
         keyringCache.catch(() => (keyringCache = undefined));
         return keyringCache;

@@ -9,7 +9,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import type { FastifyInstance } from "fastify";
 import { DirectoryStore } from "../../services/lib/objectStore";
-import { loadSignerConfig } from "../../services/signer/config";
+import { publishKeyring } from "../../services/signer/app";
+import { loadSignerConfig, SignerConfig } from "../../services/signer/config";
 import { createCloudSigner } from "../../services/signer/main";
 import { IdentityIssuer } from "../../services/sim/identityIssuer";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
@@ -27,6 +28,7 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
     let kms: FakeKms;
     let dir: string;
     let app: FastifyInstance;
+    let config: SignerConfig;
     const activeFrom = new Date(Date.now() - 10 * day);
 
     before(async () => {
@@ -41,7 +43,7 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
         kms = new FakeKms();
         [1, 2, 3].forEach((n) => kms.addVersion(V(n)));
         dir = mkdtempSync(path.join(tmpdir(), "hbf-signer-cloud-"));
-        const config = loadSignerConfig({
+        config = loadSignerConfig({
             SIGNER_KMS_KEY: KEY,
             SIGNER_KEY_VERSIONS: JSON.stringify([
                 { name: V(1), state: "retired", validFrom: new Date(Date.now() - 100 * day).toISOString(), validUntil: activeFrom.toISOString() },
@@ -145,12 +147,37 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
         assert.strictEqual(kms.signRequests.length, 0);
     });
 
+    it("keeps publishing a retired version disabled in KMS, from the keyring it published while enabled", async () => {
+        const store = new DirectoryStore(dir);
+        await publishKeyring(app, store);
+        const before = (await app.inject({ method: "GET", url: "/v1/keys" })).json();
+        kms.disabled.add(V(1));
+        const restarted = createCloudSigner(config, { kms, store, certs: issuer.certSource() });
+        try {
+            const after = await restarted.inject({ method: "GET", url: "/v1/keys" });
+            assert.strictEqual(after.statusCode, 200, after.body);
+            assert.deepStrictEqual(after.json(), before);
+        } finally {
+            await restarted.close();
+        }
+        // Without a published document there is nothing trustworthy to serve: 502, not a guess.
+        const empty = mkdtempSync(path.join(tmpdir(), "hbf-signer-empty-"));
+        const fresh = createCloudSigner(config, { kms, store: new DirectoryStore(empty), certs: issuer.certSource() });
+        try {
+            assert.strictEqual((await fresh.inject({ method: "GET", url: "/v1/keys" })).statusCode, 502);
+        } finally {
+            await fresh.close();
+            rmSync(empty, { recursive: true, force: true });
+        }
+    });
+
     it("answers 502 on /v1/keys when a public key fails its CRC32C check, and recovers after", async () => {
         kms.faults = { badPemCrc: true };
         const bad = await app.inject({ method: "GET", url: "/v1/keys" });
         assert.strictEqual(bad.statusCode, 502);
         assert.match(bad.json().error.message, /pemCrc32c/);
         kms.faults = {};
-        assert.strictEqual((await app.inject({ method: "GET", url: "/v1/keys" })).statusCode, 200);
+        const recovered = await app.inject({ method: "GET", url: "/v1/keys" });
+        assert.strictEqual(recovered.statusCode, 200, recovered.body);
     });
 });

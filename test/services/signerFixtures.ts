@@ -141,6 +141,8 @@ export class FakeKms implements KmsClientLike {
     readonly keys = new Map<string, TestKey>();
     readonly signRequests: protos.google.cloud.kms.v1.IAsymmetricSignRequest[] = [];
     faults: FakeKmsFaults = {};
+    /** Versions disabled in KMS: getPublicKey and asymmetricSign fail for them. */
+    readonly disabled = new Set<string>();
 
     addVersion(name: string): TestKey {
         const key = p256();
@@ -152,6 +154,9 @@ export class FakeKms implements KmsClientLike {
         const key = this.keys.get(name ?? "");
         if (key === undefined) {
             throw Object.assign(new Error(`5 NOT_FOUND: ${name} not found`), { code: 5 });
+        }
+        if (this.disabled.has(name!)) {
+            throw Object.assign(new Error(`9 FAILED_PRECONDITION: ${name} is not enabled, current state is: DISABLED`), { code: 9 });
         }
         return key;
     }
