@@ -262,10 +262,10 @@ export function statementProblems(value: unknown, rules: StatementRules): Proble
     const v = value as Record<string, unknown>;
     const problems: Problem[] = [];
     if (v._type !== STATEMENT_TYPE) {
-        problems.push({ code: "invalid_type", field: "/_type", message: `_type ${JSON.stringify(v._type)} must be ${STATEMENT_TYPE}` });
+        problems.push({ code: "invalid_type", field: "/_type", message: `_type ${JSON.stringify(v._type) ?? "(missing)"} must be ${STATEMENT_TYPE}` });
     }
     if (v.predicateType !== SLSA_PROVENANCE_V1) {
-        problems.push({ code: "invalid_predicate_type", field: "/predicateType", message: `predicateType ${JSON.stringify(v.predicateType)} must be ${SLSA_PROVENANCE_V1}` });
+        problems.push({ code: "invalid_predicate_type", field: "/predicateType", message: `predicateType ${JSON.stringify(v.predicateType) ?? "(missing)"} must be ${SLSA_PROVENANCE_V1}` });
     }
     if (problems.length > 0) {
         return problems;
