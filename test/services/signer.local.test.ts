@@ -100,6 +100,24 @@ describe("signer in local mode (HTTP on loopback)", () => {
         assert.ok(!logs.join("").includes(env.payload.slice(0, 40)), "the encoded payload must not be logged");
     });
 
+    it("stores one envelope per distinct subject digest, each verifying for its own artifact", async () => {
+        const other = Buffer.from("second artifact");
+        const s = statement((x) => {
+            x.subject.push({ name: "dist/app.sig", digest: { sha256: sha256hex(other) } });
+            x.subject.push({ name: "dist/app-copy.tgz", digest: { sha256: sha256hex(ARTIFACT) } });
+        });
+        const res = await post(`${signer.url}/v1/sign`, s);
+        assert.strictEqual(res.status, 201, JSON.stringify(res.json));
+        const store = new DirectoryStore(path.join(dir, "store"));
+        const invocation = s.predicate.runDetails.metadata.invocationId;
+        for (const artifact of [ARTIFACT, other]) {
+            const line = await store.read(envelopeObjectName(sha256hex(artifact), invocation));
+            assert.strictEqual(line?.toString(), `${JSON.stringify(res.json)}\n`);
+            const keys = parseTrustedKeys(key.publicPem);
+            assert.ok(verifyProvenance({ envelopes: [res.json], artifact, keys, builderId: BUILDER_ID }).verified);
+        }
+    });
+
     it("produces envelopes @sigstore/verify accepts, and it refuses a tampered payload", async () => {
         const env = (await post(`${signer.url}/v1/sign`, statement())).json;
         const bundle = (e: any) =>
