@@ -206,7 +206,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
     readonly publicKeyPem: pulumi.Output<string>;
     /** Declared key versions with their KMS names (rotation). */
     readonly keyVersions: SignerKeyVersion[];
-    /** Every published version with its validity window and PEM: what verifiers pin. */
+    /** Every published version with its validity window and PEM (empty for a KMS-disabled version: see the signer's keyring): what verifiers pin. */
     readonly keyring: pulumi.Output<(SignerKeyVersionEnv & { id: string; publicKeyPem: string })[]>;
     /** The SLSA builder.id the signer enforces. */
     readonly builderId: string;
@@ -258,10 +258,14 @@ export class SignerEnclave extends pulumi.ComponentResource {
 
         this.keyVersions = signerKey.versions;
         this.keyId = this.key.id;
-        const pems = this.keyVersions.map((v) => gcp.kms.getKMSCryptoKeyVersionOutput({
-            cryptoKey: this.key.id,
-            version: v.name.apply((n) => Number(n.split("/").pop())),
-        }, { parent: this }).publicKeys.apply((keys) => keys?.[0]?.pem ?? ""));
+        // KMS returns public keys of ENABLED versions only: a disabled (retired) version's PEM is what the signer
+        // published while it was enabled (its keyring documents in the provenance bucket), not read here.
+        const pems = this.keyVersions.map((v) => (v.disabled === true
+            ? pulumi.output("")
+            : gcp.kms.getKMSCryptoKeyVersionOutput({
+                cryptoKey: this.key.id,
+                version: v.name.apply((n) => Number(n.split("/").pop())),
+            }, { parent: this }).publicKeys.apply((keys) => keys?.[0]?.pem ?? "")));
         const active = this.keyVersions.findIndex((v) => v.state === "active");
         this.keyVersionName = this.keyVersions[active].name;
         this.publicKeyPem = pems[active];

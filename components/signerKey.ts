@@ -95,16 +95,17 @@ export function createSignerKey(name: string, args: SignerKeyArgs, parent: pulum
 
     // Rotation: every declared version after the first is a KMS version of its own, created once and
     // protected (removing an entry from the config would schedule its destruction; verifiers of old
-    // provenance need it). All stay ENABLED, retired ones included: Cloud KMS answers GetPublicKey only
-    // for ENABLED versions, and the signer publishes every version's public key in its keyring document.
-    // A retired version is never used to sign: the signer signs only with the one active version.
+    // provenance need it). A version is ENABLED until the operator marks it retired *and* disabled (runbook
+    // step 4, once the new signer revision serves): then KMS itself refuses to sign with it. Cloud KMS answers
+    // GetPublicKey only for ENABLED versions, so the signer keeps serving a disabled version's PEM from the
+    // keyring documents it published while the version was enabled.
     const versions: SignerKeyVersion[] = args.versions.map((v, i) => {
         if (i === 0) {
             return { ...v, name: pulumi.interpolate`${key.id}/cryptoKeyVersions/1` };
         }
         const resource = new gcp.kms.CryptoKeyVersion(`${name}-key-version-${v.id}`, {
             cryptoKey: key.id,
-            state: "ENABLED",
+            state: v.disabled === true ? "DISABLED" : "ENABLED",
         }, { parent, protect: true });
         return { ...v, name: resource.name, resource };
     });

@@ -6,6 +6,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, runProgram, UNKNOWN } from "../plan/engine";
 import { defaultSignerAccountId, SignerEnclave, SignerEnclaveArgs, validateSignerEnclaveArgs } from "../components/signerEnclave";
+import { loadSignerConfig } from "../services/signer/config";
 import { ancestorsOf, byType, component, dependsOn, findKey, one, stackOf, walk } from "./helpers/graph";
 
 const T = {
@@ -324,6 +325,39 @@ describe("SignerEnclave", function () {
             assert.deepStrictEqual(env.map((v) => [v.state, v.validUntil]), [["retired", "2026-07-01T00:00:00Z"], ["active", undefined]]);
             assert.strictEqual(run.outputs.keyVersionName, versions[0].outputs.name);
             assert.deepStrictEqual(env.filter((v) => v.state === "active").map((v) => v.name), [versions[0].outputs.name]);
+        });
+
+        it("4. the retired version disabled in KMS: KMS refuses to sign with it, it stays in the signer's keyring", async () => {
+            const V3 = { id: "3", validFrom: "2026-12-01T00:00:00Z" };
+            const { run, versions, env } = await stage([
+                { ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z" },
+                { ...V2, state: "retired", validUntil: "2026-12-02T00:00:00Z", disabled: true },
+                { ...V3, state: "active" },
+            ]);
+            assert.deepStrictEqual(versions.map((v) => [v.name, v.inputs.state, v.protect]), [["enc-key-version-2", "DISABLED", true], ["enc-key-version-3", "ENABLED", true]]);
+            assert.deepStrictEqual(env.map((v) => v.state), ["retired", "retired", "active"]);
+            assert.ok(env.every((v) => !("disabled" in v)), "the signer's SIGNER_KEY_VERSIONS schema has no disabled field");
+            // No public-key lookup for the disabled version (KMS answers GetPublicKey for ENABLED versions only).
+            const looked = run.invokes.filter((i) => i.token === KMS_VERSION_INVOKE).map((i) => i.args.version);
+            assert.strictEqual(looked.length, 2);
+            assert.strictEqual(run.outputs.keyring[1].publicKeyPem, "");
+        });
+
+        it("the signer service accepts the environment the component gives it (its own config loader)", async () => {
+            const { run } = await stage([{ ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z" }, { ...V2, state: "active" }]);
+            const env = Object.fromEntries((one(run, T.service).inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+            const config = loadSignerConfig(env, new Date("2026-08-01T00:00:00Z"));
+            assert.strictEqual(config.kmsKey, one(run, T.key).id);
+            assert.strictEqual(config.activeVersion.name, byType(run, "gcp:kms/cryptoKeyVersion:CryptoKeyVersion")[0].outputs.name);
+            assert.deepStrictEqual(config.allowedCallers, [CP.replace(/^serviceAccount:/, "")]);
+            assert.strictEqual(config.builderId, "urn:hardened-build-fleet:builder:enc");
+        });
+
+        it("rejects disabling a version that is not retired, or the unmanaged initial version, naming the field", () => {
+            assert.throws(() => validateAndThrow({ ...base, keyVersions: [{ ...V1, state: "active" }, { ...V2, state: "published", disabled: true }] }),
+                /keyVersions\[1\]\.disabled: true disables a published version in KMS/);
+            assert.throws(() => validateAndThrow({ ...base, keyVersions: [{ ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z", disabled: true }, { ...V2, state: "active" }] }),
+                /keyVersions\[0\]\.disabled: true is set on the key's initial version.*gcloud kms keys versions disable 1/);
         });
 
         it("rejects two active versions or a retired version without validUntil, naming the field", async () => {

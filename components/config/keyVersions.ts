@@ -17,6 +17,11 @@ export interface KeyVersionConfig {
     validFrom: string;
     /** RFC 3339 instant after which this version signs nothing (required once retired). */
     validUntil?: string;
+    /**
+     * retired only: disable the version in KMS (runbook step 4), so KMS itself refuses to sign with it. The signer
+     * keeps publishing its public key from the keyring documents it wrote while the version was enabled.
+     */
+    disabled?: boolean;
 }
 
 /** The default: the key's initial version, signing since the key exists. */
@@ -52,8 +57,8 @@ export function validateKeyVersions(issues: IssueCollector, raw: unknown, path: 
             return;
         }
         for (const key of Object.keys(item)) {
-            if (!["id", "state", "validFrom", "validUntil"].includes(key)) {
-                issues.add(`${at}.${key}`, item[key], "unknown key", "use only id, state, validFrom and validUntil (or remove it)");
+            if (!["id", "state", "validFrom", "validUntil", "disabled"].includes(key)) {
+                issues.add(`${at}.${key}`, item[key], "unknown key", "use only id, state, validFrom, validUntil and disabled (or remove it)");
             }
         }
         const id = typeof item.id === "number" ? String(item.id) : item.id;
@@ -79,9 +84,18 @@ export function validateKeyVersions(issues: IssueCollector, raw: unknown, path: 
         if (state === "active" && item.validUntil !== undefined) {
             issues.add(`${at}.validUntil`, item.validUntil, "is set on the active version, which would stop signing validly while still in use", "remove it, or retire the version and activate another");
         }
+        if (item.disabled !== undefined && typeof item.disabled !== "boolean") {
+            issues.add(`${at}.disabled`, item.disabled, "must be a boolean", "write true or false");
+        } else if (item.disabled === true && state !== "retired") {
+            issues.add(`${at}.disabled`, true, `disables a ${String(state)} version in KMS, which the signer still needs`, "disable only retired versions (after the new revision replaced the old one)");
+        } else if (item.disabled === true && i === 0) {
+            issues.add(`${at}.disabled`, true, "is set on the key's initial version, which KMS created with the key and this component does not manage",
+                "disable it once with `gcloud kms keys versions disable 1 --key <key> --keyring <ring> --location <region>` and remove the flag; it stays published");
+        }
         out.push({
             id: String(id), state: state as KeyVersionState, validFrom: String(item.validFrom),
             ...(item.validUntil !== undefined ? { validUntil: String(item.validUntil) } : {}),
+            ...(item.disabled === true ? { disabled: true } : {}),
         });
     });
     const active = out.filter((v) => v.state === "active");
