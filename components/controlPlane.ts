@@ -294,7 +294,9 @@ export class ControlPlane extends pulumi.ComponentResource {
         this.projectRoles = [];
         for (const role of ["broker", "webhook", "generator"] as const) {
             for (const r of CONTROL_PLANE_PROJECT_ROLES) {
-                this.projectRoles.push(new gcp.projects.IAMMember(`${name}-${role}-${roleShortName(r)}`, { project, role: r, member: memberOf(role) }, child));
+                // The generator's grants were the single control-plane SA's (`${name}-<role>`): keep their identity.
+                const aliases = role === "generator" ? [{ name: `${name}-${roleShortName(r)}` }] : undefined;
+                this.projectRoles.push(new gcp.projects.IAMMember(`${name}-${role}-${roleShortName(r)}`, { project, role: r, member: memberOf(role) }, { ...child, aliases }));
             }
         }
         // The demand metric lives where the autoscalers read it: the worker project. Only the webhook writes it.

@@ -96,6 +96,8 @@ describe("ControlPlane", function () {
             assert.ok(r.name.startsWith("fleet-cp-"), r.name);
         }
         assert.strictEqual(byType(run, "gcp:serviceaccount/key:Key").length, 0);
+        // Renamed live children keep their identity: the generator's log grant was the control-plane SA's.
+        assert.deepStrictEqual(one(run, T.projectMember, "fleet-cp-generator-logging-logwriter").aliases, [`spec:name=fleet-cp-logging-logwriter;parent=${component(run, T.component, "fleet-cp").urn}`]);
     });
 
     it("runs each service as its own identity, from the digest-pinned image, with the right ingress", () => {

@@ -118,7 +118,7 @@ export class GraphMonitor extends MockMonitor {
             deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
             ignoreChanges: req.getIgnorechangesList?.() ?? [],
             additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
-            aliases: req.getAliasurnsList?.() ?? [],
+            aliases: [...(req.getAliasurnsList?.() ?? []), ...(req.getAliasesList?.() ?? []).map(aliasText)],
         };
         this.captured.push(res);
         this.byUrn.set(urn, res);
@@ -206,3 +206,22 @@ function wireOutputsFor(wireInputs: Record<string, any>, outputs: Record<string,
     return out;
 }
 
+
+/** An alias as the SDK sends it (a URN, or a spec when the monitor supports alias specs) as one string. */
+function aliasText(alias: any): string {
+    const urn = alias.getUrn?.();
+    if (typeof urn === "string" && urn !== "") {
+        return urn;
+    }
+    const spec = alias.getSpec?.();
+    if (spec === undefined) {
+        return "";
+    }
+    const parts = [["name", spec.getName?.()], ["type", spec.getType?.()], ["stack", spec.getStack?.()], ["project", spec.getProject?.()], ["parent", spec.getParenturn?.()]]
+        .filter(([, v]) => typeof v === "string" && v !== "")
+        .map(([k, v]) => `${k}=${v}`);
+    if (spec.getNoparent?.() === true) {
+        parts.push("noParent");
+    }
+    return `spec:${parts.join(";")}`;
+}
