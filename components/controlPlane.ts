@@ -238,8 +238,8 @@ export class ControlPlane extends pulumi.ComponentResource {
     /** One identity per service, plus the Pub/Sub push identity. */
     readonly serviceAccounts: Record<ControlPlaneService | "push", gcp.serviceaccount.Account>;
     readonly services: Record<ControlPlaneService, gcp.cloudrunv2.Service>;
-    /** Authoritative invoker binding per service. */
-    readonly invokerBindings: Record<ControlPlaneService, gcp.cloudrunv2.ServiceIamBinding>;
+    /** Authoritative invoker binding per service (none on the broker when no pool is a gce pool: nobody may call it). */
+    readonly invokerBindings: { broker?: gcp.cloudrunv2.ServiceIamBinding; webhook: gcp.cloudrunv2.ServiceIamBinding; generator: gcp.cloudrunv2.ServiceIamBinding };
     /** Intake bucket per pool name. */
     readonly buckets: Record<string, gcp.storage.Bucket>;
     /** Intake bucket name per pool name. */
@@ -421,7 +421,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             project, location: this.services[role].location, name: this.services[role].name, role: INVOKER_ROLE, members,
         }, child);
         this.invokerBindings = {
-            broker: invoker("broker", gcePools.map((p) => p.runnerMember)),
+            broker: gcePools.length > 0 ? invoker("broker", gcePools.map((p) => p.runnerMember)) : undefined,
             webhook: invoker("webhook", [PUBLIC_INVOKER]),
             generator: invoker("generator", [memberOf("push")]),
         };

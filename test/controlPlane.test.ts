@@ -211,6 +211,29 @@ describe("ControlPlane", function () {
             "(resource.type == \"compute.googleapis.com/Instance\" && resource.name.extract(\"/instances/{name}\").startsWith(\"pool-a-runner-\"))");
     });
 
+    it("narrows the broker to internal ingress on request, accepts a custom audience, and egresses the generator into a given network", async () => {
+        const r = await build(args({
+            brokerIngress: "internal", brokerAudience: "https://broker.build.example.com",
+            generatorVpc: { network: "projects/cp-proj/global/networks/enclave", subnetwork: "projects/cp-proj/regions/europe-west1/subnetworks/enclave" },
+        }));
+        const services = Object.fromEntries(byType(r, T.service).map((x) => [x.inputs.name, x.inputs]));
+        assert.strictEqual(services["fleet-cp-broker"].ingress, "INGRESS_TRAFFIC_INTERNAL_ONLY");
+        assert.deepStrictEqual(services["fleet-cp-broker"].customAudiences, ["https://broker.build.example.com"]);
+        assert.strictEqual(env({ inputs: services["fleet-cp-broker"] })[SERVICE_ENV.broker.audience], "https://broker.build.example.com");
+        assert.deepStrictEqual(services["fleet-cp-generator"].template.vpcAccess, {
+            networkInterfaces: [{ network: "projects/cp-proj/global/networks/enclave", subnetwork: "projects/cp-proj/regions/europe-west1/subnetworks/enclave" }],
+            egress: "ALL_TRAFFIC",
+        });
+        assert.strictEqual(services["fleet-cp-webhook"].template.vpcAccess, undefined);
+    });
+
+    it("creates no scale-in role and no broker invoker when no pool is a gce pool", async () => {
+        const r = await build(args({ pools: [args().pools[1]] }));
+        assert.strictEqual(byType(r, T.customRole).length, 0);
+        // Nobody may call the broker: no invoker binding at all (an empty authoritative binding is not a valid one).
+        assert.strictEqual(byType(r, T.invoker).find((b) => b.name === "fleet-cp-broker-invokers"), undefined);
+    });
+
     it("rejects a control plane in the worker project, a tag-pinned image and secret values, all in one error, registering nothing", async () => {
         let registered = 0;
         const message = await runProgram(() => {
