@@ -663,6 +663,35 @@ describe("HardenedBuildFleet: invalid or unusual config in the stack program", f
         }
     });
 
+    it("puts the control plane in a dedicated project on request: the signer pulls the image through its own Cloud Run agent, no egress into the enclave", async () => {
+        const cp = { ...exampleConfig[`${NS}:controlPlane`], project: "acme-build-control" };
+        const run = await runExample({ config: { [`${NS}:controlPlane`]: cp } });
+        const control = one(run, T.controlPlane);
+        const below = descendantsOf(run, control);
+        for (const r of below.filter((x) => x.custom && typeof x.inputs.project === "string" && x.inputs.project !== exampleConfig["gcp:project"])) {
+            assert.strictEqual(r.inputs.project, "acme-build-control", `${r.name} is not in the control-plane project`);
+        }
+        const generator = below.find((r) => r.type === T.runService && r.name.endsWith("-generator"))!;
+        assert.strictEqual(generator.inputs.template.vpcAccess, undefined, "a generator in another project must not attach to the enclave network");
+        const repo = one(run, "gcp:artifactregistry/repository:Repository");
+        assert.strictEqual(repo.inputs.project, "acme-build-control");
+        const reader = one(run, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
+        assert.match(reader.inputs.member, /^serviceAccount:service-\d+@serverless-robot-prod\.iam\.gserviceaccount\.com$/);
+        assert.strictEqual(reader.inputs.role, "roles/artifactregistry.reader");
+    });
+
+    it("deploys given digest-pinned images without building one", async () => {
+        const image = `europe-west1-docker.pkg.dev/acme-build-signer/fleet/services@sha256:${"d".repeat(64)}`;
+        const run = await runExample({
+            config: {
+                [`${NS}:signer`]: { ...exampleConfig[`${NS}:signer`], serviceImage: image },
+                [`${NS}:controlPlane`]: { ...exampleConfig[`${NS}:controlPlane`], serviceImage: image },
+            },
+        });
+        assert.strictEqual(byType(run, "docker-build:index:Image").length, 0);
+        assert.deepStrictEqual([...new Set(byType(run, T.runService).map((r) => r.inputs.template.containers[0].image))], [image]);
+    });
+
     it("warns when the signer shares the worker project with allowSharedSignerProject, and refuses it without", async () => {
         const workerProject = exampleConfig["gcp:project"];
         const shared = await runExample({ config: { [`${NS}:signerProject`]: workerProject, [`${NS}:allowSharedSignerProject`]: true } });
