@@ -1,14 +1,16 @@
 /**
  * `ControlPlane`: the trusted middle zone, out of the worker project (I11). It runs three services on
  * Cloud Run, each as its own least-privilege identity, from one digest-pinned image:
- * - the **registration broker** verifies a runner VM's identity token, hands out exactly one GitHub JIT
- *   config per instance, records instance -> runner -> job, and mints the job's upload credential: an
- *   access token of the broker's own identity downscoped (Credential Access Boundary) to the job's own
- *   prefix of its pool's intake bucket. The broker holds `roles/storage.objectCreator` on the intake
- *   buckets only to be the source of those tokens; runners hold no grant on any bucket;
+ * - the **registration broker** verifies a runner VM's identity token (and the VM's membership of its
+ *   pool's MIG), hands out exactly one GitHub JIT config per instance, records instance -> runner -> job,
+ *   and signs the job's upload credential: a Cloud Storage V4 POST policy for the VM's own prefix of its
+ *   pool's intake bucket, signed with the broker's identity (IAM signBlob). The broker holds
+ *   `roles/storage.objectCreator` on the intake buckets only to be that credential's ceiling; runners
+ *   hold no grant on any bucket;
  * - the **webhook receiver** verifies `workflow_job` deliveries (HMAC), maintains demand per pool,
- *   writes the `runner_demand` metric in the worker project (runners cannot: they hold no
- *   metricWriter) and deletes a finished runner's VM (the autoscalers only scale out);
+ *   reconciles it against the GitHub API, writes the `runner_demand` metric in the worker project
+ *   (runners cannot: they hold no metricWriter) and deletes a finished runner's VM (the autoscalers only
+ *   scale out);
  * - the **provenance generator** is notified of every finalized upload (GCS -> Pub/Sub -> push with a
  *   dedicated push identity's OIDC token), reads the object, computes its digest, joins the records the
  *   broker and the webhook wrote, and asks the signer to sign. It is the only identity that may invoke
@@ -30,14 +32,13 @@ import { throwIfProblems } from "./config/issues";
 import { componentNameProblems, isGcpName, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
 import { secretIdProblem } from "./config/controlPlane";
 import {
-    createControlPlaneService, ControlPlaneService, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
+    createControlPlaneService, ControlPlaneService, githubTargetOf, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
 } from "./controlPlaneServices";
-import { DEFAULT_DEMAND_METRIC } from "./gceRunnerBackend";
 import { roleLabels } from "./labels";
 import { roleShortName } from "./runnerIdentity";
-import { INVOKER_ROLE } from "./signerEnclave";
+import { builderIdProblem, INVOKER_ROLE } from "./signerEnclave";
 
-/** The broker's role on every intake bucket: the source identity of the job-scoped downscoped tokens (create only). */
+/** The broker's role on every intake bucket: the ceiling of the job-scoped upload policies it signs (create only). */
 export const INTAKE_BROKER_ROLE = "roles/storage.objectCreator";
 /** The generator's role on every intake bucket: read the uploads and compute their digests. */
 export const INTAKE_CONTROL_PLANE_ROLE = "roles/storage.objectViewer";
@@ -48,6 +49,10 @@ export const RECORDS_READER_ROLE = "roles/storage.objectViewer";
 export const CONTROL_PLANE_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter"];
 /** The webhook receiver's role in the worker project: write the demand metric the autoscalers read. */
 export const DEMAND_WRITER_ROLE = "roles/monitoring.metricWriter";
+/** Lets the broker sign upload policies with its own identity (IAM signBlob), granted on the broker SA only. */
+export const SELF_SIGN_ROLE = "roles/iam.serviceAccountTokenCreator";
+/** Permission of the membership custom role (worker project, conditioned on the pools' MIGs): list a MIG's instances. */
+export const MEMBERSHIP_PERMISSIONS: readonly string[] = ["compute.instanceGroupManagers.get"];
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
 export const PUBLISHER_ROLE = "roles/pubsub.publisher";
 /**
@@ -108,8 +113,8 @@ export interface ControlPlaneArgs {
     signerUrl: pulumi.Input<string>;
     /** SLSA builder.id the generator writes (must equal the signer's). Required. */
     builderId: string;
-    /** GitHub org/repo/enterprise URL the runners register to. Required. */
-    githubConfigUrl: pulumi.Input<string>;
+    /** GitHub organization (or organization/repository) URL the runners register to, e.g. "https://github.com/acme". Required. */
+    githubConfigUrl: string;
     /** The GitHub App of the broker: ids and the Secret Manager secret id of its private key (created out of band). Required. */
     githubApp: { appId: number; installationId: number; privateKeySecret: string };
     /** Secret Manager secret id of the webhook secret (created out of band). Required. */
@@ -126,8 +131,6 @@ export interface ControlPlaneArgs {
     brokerAudience?: string;
     /** Direct VPC egress of the generator (the signer's network when both share a project, so its calls are internal). Default none. */
     generatorVpc?: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> };
-    /** Demand metric written by the webhook receiver. Default DEFAULT_DEMAND_METRIC. */
-    demandMetric?: string;
     /** Days after which intake objects are deleted (lifecycle). Default 7. */
     intakeRetentionDays?: number;
     /** Service-account id of the provenance generator. Default `<name>-cp` (the id the control-plane SA always had). */
@@ -167,8 +170,8 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
     } else if (typeof args.image === "string" && imageReferenceProblem(args.image) !== undefined) {
         problems.push(`image: "${args.image}" ${imageReferenceProblem(args.image)}; pass <registry>/<path>@sha256:<64 hex digits>.`);
     }
-    if (typeof args.builderId !== "string" || !/^[a-z][a-z0-9+.-]*:\S+$/.test(args.builderId)) {
-        problems.push(`builderId: ${JSON.stringify(args.builderId)} is not a URI; pass the signer's builder id.`);
+    if (builderIdProblem(args.builderId) !== undefined) {
+        problems.push(`builderId: ${JSON.stringify(args.builderId)} ${builderIdProblem(args.builderId)}; pass the signer's builder id, e.g. "https://github.com/acme/hardened-build-fleet/fleet".`);
     }
     const app = args.githubApp;
     if (app === undefined || !Number.isInteger(app.appId) || app.appId < 1 || !Number.isInteger(app.installationId) || app.installationId < 1) {
@@ -179,6 +182,9 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
         if (problem !== undefined) {
             problems.push(`${field}: ${problem}; write the id of a secret created out of band, e.g. "projects/acme-build-signer/secrets/github-app-key".`);
         }
+    }
+    if (typeof args.githubConfigUrl === "string" && args.githubConfigUrl !== "" && githubTargetOf(args.githubConfigUrl) === undefined) {
+        problems.push(`githubConfigUrl: "${args.githubConfigUrl}" names no organization (or organization/repository); the broker registers organization or repository runners, e.g. "https://github.com/acme".`);
     }
     if (args.brokerIngress !== undefined && !["all", "internal"].includes(args.brokerIngress)) {
         problems.push(`brokerIngress: ${JSON.stringify(args.brokerIngress)} must be "all" or "internal".`);
@@ -223,9 +229,9 @@ export function generatorEmailFor(name: string, project: string, serviceAccountI
     return `${serviceAccountId ?? serviceAccountIdFor(name, SA_SUFFIX.generator)}@${project}.iam.gserviceaccount.com`;
 }
 
-/** A custom-role id (letters, digits, underscores, dots; 3-64) unique per control plane. */
-function scaleInRoleId(name: string): string {
-    const base = `buildFleetScaleIn_${name.replace(/[^A-Za-z0-9]/g, "_")}`;
+/** A custom-role id (letters, digits, underscores, dots; 3-64) unique per control plane and purpose. */
+function workerRoleId(name: string, suffix: string): string {
+    const base = `buildFleet_${suffix.replace(/[^A-Za-z0-9]/g, "")}_${name.replace(/[^A-Za-z0-9]/g, "_")}`;
     return base.length <= 64 ? base : `${base.slice(0, 55)}_${crypto.createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
 }
 
@@ -254,6 +260,10 @@ export class ControlPlane extends pulumi.ComponentResource {
     readonly projectRoles: gcp.projects.IAMMember[];
     /** The scale-in custom role in the worker project and its conditioned grant to the webhook receiver (gce pools only). */
     readonly scaleIn?: { role: gcp.projects.IAMCustomRole; grant: gcp.projects.IAMMember };
+    /** The membership custom role in the worker project and its conditioned grant to the broker (gce pools only). */
+    readonly membership?: { role: gcp.projects.IAMCustomRole; grant: gcp.projects.IAMMember };
+    /** The broker's signBlob grant on its own service account (upload policies). */
+    readonly selfSignGrant: gcp.serviceaccount.IAMMember;
     readonly brokerUrl: pulumi.Output<string>;
     /** Where GitHub delivers `workflow_job` events (configure it on the GitHub App). */
     readonly webhookUrl: pulumi.Output<string>;
@@ -321,7 +331,7 @@ export class ControlPlane extends pulumi.ComponentResource {
                 forceDestroy: false,
                 labels: roleLabels("control-plane", pool.name),
             }, child);
-            // I11: AUTHORITATIVE. The broker's create-only role is the ceiling of every downscoped job token.
+            // I11: AUTHORITATIVE. The broker's create-only role is the ceiling of every job-scoped upload policy it signs.
             const broker = new gcp.storage.BucketIAMBinding(`${name}-intake-${pool.name}-creators`, {
                 bucket: bucket.name, role: INTAKE_BROKER_ROLE, members: [memberOf("broker")],
             }, child);
@@ -350,10 +360,12 @@ export class ControlPlane extends pulumi.ComponentResource {
             bucket: this.recordsBucket.name, role: RECORDS_READER_ROLE, members: [memberOf("broker"), memberOf("webhook"), memberOf("generator")],
         }, child);
 
-        // Secrets by reference: created out of band, only their ids pass through Pulumi; one reader each.
+        // Secrets by reference: created out of band, only their ids pass through Pulumi. The App key: the broker
+        // (JIT configs) and the webhook receiver (reconciling demand against the GitHub API, because deliveries get
+        // lost); never the generator. The webhook secret: the webhook receiver only.
         this.secretGrants = {
             githubAppKey: new gcp.secretmanager.SecretIamBinding(`${name}-github-app-key-accessor`, {
-                secretId: args.githubApp.privateKeySecret, role: SECRET_ACCESSOR_ROLE, members: [memberOf("broker")],
+                secretId: args.githubApp.privateKeySecret, role: SECRET_ACCESSOR_ROLE, members: [memberOf("broker"), memberOf("webhook")],
             }, child),
             webhookSecret: new gcp.secretmanager.SecretIamBinding(`${name}-webhook-secret-accessor`, {
                 secretId: args.webhookSecret, role: SECRET_ACCESSOR_ROLE, members: [memberOf("webhook")],
@@ -380,37 +392,51 @@ export class ControlPlane extends pulumi.ComponentResource {
             createControlPlaneService(name, {
                 project, region, serviceName: names[role], service: role, serviceAccountEmail: this.serviceAccounts[role].email,
                 image: args.image, ingress, envs, deletionProtection, ...extra,
-            }, { ...child, dependsOn: role === "broker" ? [this.secretGrants.githubAppKey] : role === "webhook" ? [this.secretGrants.webhookSecret] : [] });
+            }, { ...child, dependsOn: role === "generator" ? [] : [this.secretGrants.githubAppKey, ...(role === "webhook" ? [this.secretGrants.webhookSecret] : [])] });
 
         const env = SERVICE_ENV;
+        const target = githubTargetOf(args.githubConfigUrl) as NonNullable<ReturnType<typeof githubTargetOf>>;
+        const records = { name: env.shared.recordsBucket, value: this.recordsBucket.name };
+        // The GitHub App as the broker and the webhook receiver use it: ids, the key by secret version, the target.
+        const github = [
+            { name: env.shared.githubApiUrl, value: target.apiUrl },
+            { name: env.shared.githubOrg, value: target.org },
+            ...(target.repository !== undefined ? [{ name: env.shared.githubRepository, value: target.repository }] : []),
+            { name: env.shared.appId, value: String(args.githubApp.appId) },
+            { name: env.shared.installationId, value: String(args.githubApp.installationId) },
+            { name: env.shared.privateKeySecret, value: latestVersionOf(args.githubApp.privateKeySecret) },
+        ];
         this.services = {
             broker: service("broker", args.brokerIngress === "internal" ? INGRESS.internal : INGRESS.all, [
+                { name: env.broker.url, value: brokerAudience },
                 { name: env.broker.pools, value: poolSpecs },
-                { name: env.broker.audience, value: brokerAudience },
-                { name: env.broker.recordsBucket, value: this.recordsBucket.name },
-                { name: env.broker.githubConfigUrl, value: args.githubConfigUrl },
-                { name: env.broker.appId, value: String(args.githubApp.appId) },
-                { name: env.broker.installationId, value: String(args.githubApp.installationId) },
-                { name: env.broker.privateKeySecret, value: latestVersionOf(args.githubApp.privateKeySecret) },
+                records,
+                ...github,
             ], { customAudiences: args.brokerAudience !== undefined ? [args.brokerAudience] : undefined }),
             // GitHub must reach it: public ingress, every delivery authenticated by its HMAC signature.
             webhook: service("webhook", INGRESS.all, [
                 { name: env.webhook.pools, value: poolSpecs },
+                records,
+                ...github,
                 { name: env.webhook.secret, value: latestVersionOf(args.webhookSecret) },
-                { name: env.webhook.recordsBucket, value: this.recordsBucket.name },
-                { name: env.webhook.demandMetric, value: args.demandMetric ?? DEFAULT_DEMAND_METRIC },
                 { name: env.webhook.metricProject, value: args.workerProject },
             ]),
             // Reached only by Pub/Sub push (internal traffic of its own project).
             generator: service("generator", INGRESS.internal, [
+                { name: env.generator.url, value: generatorAudience },
                 { name: env.generator.pools, value: poolSpecs },
-                { name: env.generator.recordsBucket, value: this.recordsBucket.name },
+                records,
+                { name: env.generator.pushServiceAccount, value: this.serviceAccounts.push.email },
                 { name: env.generator.signerUrl, value: args.signerUrl },
                 { name: env.generator.builderId, value: args.builderId },
-                { name: env.generator.audience, value: generatorAudience },
-                { name: env.generator.pushServiceAccount, value: this.serviceAccounts.push.email },
+                { name: env.shared.githubServerUrl, value: target.serverUrl },
             ], { vpc: args.generatorVpc }),
         };
+
+        // The broker signs upload policies with its own identity (IAM signBlob on itself, nothing else).
+        this.selfSignGrant = new gcp.serviceaccount.IAMMember(`${name}-broker-self-sign`, {
+            serviceAccountId: this.serviceAccounts.broker.name, role: SELF_SIGN_ROLE, member: memberOf("broker"),
+        }, child);
 
         // Invokers, AUTHORITATIVE per service:
         // - broker: the gce pools' runner identities only (their VM identity token is also the Cloud Run credential);
@@ -455,28 +481,28 @@ export class ControlPlane extends pulumi.ComponentResource {
             labels,
         }, { ...child, dependsOn: [this.invokerBindings.generator] });
 
-        // Scale-in: the autoscalers only scale out; the webhook receiver deletes a finished runner's VM. A custom
-        // role in the worker project, conditioned on the pools' MIGs and runner VMs only.
+        // In the worker project, conditioned on the fleet's runner MIGs (and, for scale-in, their VMs) only:
+        // - membership (broker): list a MIG's instances, to check that a registering VM belongs to its pool;
+        // - scale-in (webhook receiver): the autoscalers only scale out; it deletes a finished runner's VM.
         if (gcePools.length > 0) {
-            const role = new gcp.projects.IAMCustomRole(`${name}-scale-in`, {
-                project: args.workerProject,
-                roleId: scaleInRoleId(name),
-                title: `Build fleet scale-in (${name})`,
-                description: "Delete a finished runner VM from its pool's managed instance group; nothing else.",
-                permissions: [...SCALE_IN_PERMISSIONS],
-                stage: "GA",
-            }, child);
-            const expression = pulumi.all(gcePools.map((p) => pulumi.all([args.workerProject, p.instanceGroupManager as pulumi.Input<string>]).apply(([wp, mig]) =>
-                `resource.name == "projects/${wp}/regions/${region}/instanceGroupManagers/${mig}" || ` +
-                `(resource.type == "compute.googleapis.com/Instance" && resource.name.extract("/instances/{name}").startsWith("${p.baseInstanceName ?? `${p.name}-runner`}-"))`,
-            ))).apply((parts) => parts.join(" || "));
-            const grant = new gcp.projects.IAMMember(`${name}-webhook-scale-in`, {
-                project: args.workerProject,
-                role: role.name,
-                member: memberOf("webhook"),
-                condition: { title: "fleet-runner-migs-only", description: "Only the fleet's runner MIGs and their VMs", expression },
-            }, child);
-            this.scaleIn = { role, grant };
+            const migNames = pulumi.all(gcePools.map((p) => pulumi.all([args.workerProject, p.instanceGroupManager as pulumi.Input<string>])
+                .apply(([wp, mig]) => `resource.name == "projects/${wp}/regions/${region}/instanceGroupManagers/${mig}"`)));
+            const vms = gcePools.map((p) =>
+                `(resource.type == "compute.googleapis.com/Instance" && resource.name.extract("/instances/{name}").startsWith("${p.baseInstanceName ?? `${p.name}-runner`}-"))`);
+            const workerRole = (suffix: string, title: string, description: string, permissions: readonly string[], role: ControlPlaneService, expression: pulumi.Input<string>) => {
+                const custom = new gcp.projects.IAMCustomRole(`${name}-${suffix}`, {
+                    project: args.workerProject, roleId: workerRoleId(name, suffix), title: `${title} (${name})`, description, permissions: [...permissions], stage: "GA",
+                }, child);
+                const grant = new gcp.projects.IAMMember(`${name}-${role}-${suffix}`, {
+                    project: args.workerProject, role: custom.name, member: memberOf(role),
+                    condition: { title: "fleet-runner-migs-only", description: "Only the fleet's runner MIGs (and their VMs)", expression },
+                }, child);
+                return { role: custom, grant };
+            };
+            this.membership = workerRole("membership", "Build fleet MIG membership", "List the instances of the fleet's runner MIGs; nothing else.",
+                MEMBERSHIP_PERMISSIONS, "broker", migNames.apply((m) => m.join(" || ")));
+            this.scaleIn = workerRole("scale-in", "Build fleet scale-in", "Delete a finished runner VM from its pool's managed instance group; nothing else.",
+                SCALE_IN_PERMISSIONS, "webhook", migNames.apply((m) => [...m, ...vms].join(" || ")));
         }
 
         this.brokerUrl = this.services.broker.uri;

@@ -13,39 +13,72 @@ export type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
 /** Cloud Run ingress values the services use. */
 export const INGRESS = { internal: "INGRESS_TRAFFIC_INTERNAL_ONLY", all: "INGRESS_TRAFFIC_ALL" } as const;
 
-/** Environment variable names of each service (values are resource names and references, never secrets). */
+/**
+ * Environment variable names the services read (services/controlPlane/<service>/config.ts); the values are resource
+ * names, URLs and secret *version names*, never secret values.
+ */
 export const SERVICE_ENV = {
     service: "SERVICE",
-    broker: {
-        pools: "BROKER_POOLS",
-        audience: "BROKER_AUDIENCE",
-        recordsBucket: "BROKER_RECORDS_BUCKET",
-        githubConfigUrl: "BROKER_GITHUB_CONFIG_URL",
-        appId: "BROKER_GITHUB_APP_ID",
-        installationId: "BROKER_GITHUB_APP_INSTALLATION_ID",
-        privateKeySecret: "BROKER_GITHUB_APP_PRIVATE_KEY_SECRET",
+    shared: {
+        recordsBucket: "RECORDS_BUCKET",
+        githubApiUrl: "GITHUB_API_URL",
+        githubServerUrl: "GITHUB_SERVER_URL",
+        githubOrg: "GITHUB_ORG",
+        githubRepository: "GITHUB_REPOSITORY",
+        appId: "GITHUB_APP_ID",
+        installationId: "GITHUB_APP_INSTALLATION_ID",
+        privateKeySecret: "GITHUB_APP_PRIVATE_KEY_SECRET",
     },
-    webhook: {
-        pools: "WEBHOOK_POOLS",
-        secret: "WEBHOOK_SECRET",
-        recordsBucket: "WEBHOOK_RECORDS_BUCKET",
-        demandMetric: "WEBHOOK_DEMAND_METRIC",
-        metricProject: "WEBHOOK_METRIC_PROJECT",
-    },
+    broker: { pools: "BROKER_POOLS", url: "BROKER_URL" },
+    webhook: { pools: "WEBHOOK_POOLS", secret: "WEBHOOK_SECRET_VERSION", metricProject: "WEBHOOK_METRIC_PROJECT" },
     generator: {
         pools: "GENERATOR_POOLS",
-        recordsBucket: "GENERATOR_RECORDS_BUCKET",
-        signerUrl: "GENERATOR_SIGNER_URL",
-        builderId: "GENERATOR_BUILDER_ID",
-        audience: "GENERATOR_AUDIENCE",
+        url: "GENERATOR_URL",
+        signerUrl: "SIGNER_URL",
+        builderId: "BUILDER_ID",
         pushServiceAccount: "GENERATOR_PUSH_SERVICE_ACCOUNT",
     },
 } as const;
 
+/** The broker's registration path (what the runners' startup script POSTs to). */
+export const BROKER_PATH = "/v1/jit-config";
 /** The webhook receiver's path for GitHub `workflow_job` deliveries (the stack's `webhookUrl`). */
-export const WEBHOOK_PATH = "/v1/webhook";
+export const WEBHOOK_PATH = "/v1/github/webhook";
 /** The generator's path for Pub/Sub push deliveries of GCS finalize notifications. */
-export const NOTIFICATION_PATH = "/v1/notifications";
+export const NOTIFICATION_PATH = "/v1/finalize";
+
+/** What the services need to know about the GitHub target, derived from the runners' `configUrl`. */
+export interface GithubTarget {
+    serverUrl: string;
+    apiUrl: string;
+    org: string;
+    repository?: string;
+}
+
+/**
+ * `https://github.com/acme` -> org acme; `https://github.com/acme/app` -> org acme, repository acme/app;
+ * a GitHub Enterprise Server origin gets its `/api/v3` API. Undefined for URLs that name no organization
+ * (e.g. an enterprise: the services register organization or repository runners).
+ */
+export function githubTargetOf(configUrl: string): GithubTarget | undefined {
+    let url: URL;
+    try {
+        url = new URL(configUrl);
+    } catch {
+        return undefined;
+    }
+    const [org, repo, ...rest] = url.pathname.split("/").filter((x) => x !== "");
+    if (org === undefined || org === "enterprises" || rest.length > 0 || !/^[A-Za-z0-9-]{1,39}$/.test(org)) {
+        return undefined;
+    }
+    const serverUrl = url.origin;
+    return {
+        serverUrl,
+        apiUrl: url.hostname === "github.com" ? "https://api.github.com" : `${serverUrl}/api/v3`,
+        org,
+        ...(repo !== undefined ? { repository: `${org}/${repo}` } : {}),
+    };
+}
 
 export interface ServiceEnv {
     name: string;

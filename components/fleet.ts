@@ -54,9 +54,9 @@ export function fleetChildNames(name: string, poolNames: string[]): { pools: Rec
     };
 }
 
-/** The SLSA builder.id of a fleet: the generator writes it, the signer enforces it. */
+/** The SLSA builder.id of a fleet: the generator writes it, the signer enforces it. Default `<github.configUrl>/hardened-build-fleet/<fleet>`. */
 export function fleetBuilderId(name: string, config: FleetConfig): string {
-    return `urn:hardened-build-fleet:builder:${config.signerProject}:${name}`;
+    return config.signer.builderId ?? `${config.github.configUrl.replace(/\/+$/, "")}/hardened-build-fleet/${name}`;
 }
 
 /** The broker URL the runners call: the configured override, or the control-plane broker's deterministic Cloud Run URL. */

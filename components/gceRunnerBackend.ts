@@ -19,19 +19,20 @@ export interface GceBackendOptions {
     runnerDir?: string;
     /** Unprivileged user the runner runs as. Default "runner". */
     runnerUser?: string;
-    /** Path on the registration broker that issues JIT configs. Default "/v1/register". */
+    /** Path on the registration broker that issues JIT configs. Default "/v1/jit-config". */
     brokerPath?: string;
     /**
      * Cloud Monitoring metric (GAUGE, resource type `global`, label `pool`) that the control plane writes
      * with the pool's runner demand: queued plus running jobs. The autoscaler keeps one VM per unit.
-     * Default "custom.googleapis.com/build_fleet/runner_demand".
+     * Default "custom.googleapis.com/hardened_build_fleet/runner_demand" (what the webhook receiver writes).
      */
     demandMetric?: string;
     /** Autoscaler cool-down (VM boot plus registration) in seconds. Default 120. */
     cooldownPeriodSeconds?: number;
 }
 
-export const DEFAULT_DEMAND_METRIC = "custom.googleapis.com/build_fleet/runner_demand";
+/** The metric the control plane's webhook receiver writes (services/controlPlane, DEMAND_METRIC). */
+export const DEFAULT_DEMAND_METRIC = "custom.googleapis.com/hardened_build_fleet/runner_demand";
 
 /** Instance metadata of every runner VM (I3): no project SSH keys, no serial console, OS Login only. */
 export const RUNNER_VM_METADATA: Readonly<Record<string, string>> = {

@@ -2,7 +2,7 @@
  * A runner pool's identities (I5, I7): the build's own service account (the GCE VM's SA, or the GKE
  * pods' Workload Identity SA) with nothing but writing logs, and, for GKE pools, a separate node SA
  * for the node agents. Never a key. Runners hold no grant on the intake buckets either: a job uploads
- * with a credential the broker downscoped to its own location (I11).
+ * with a policy the broker signed for its own location (I11).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";

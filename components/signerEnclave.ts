@@ -42,6 +42,19 @@ export interface SignerKeyVersionEnv {
     validUntil?: string;
 }
 
+/** Why `value` is not an https builder id (the signer and the generator both check it), or undefined. */
+export function builderIdProblem(value: unknown): string | undefined {
+    if (typeof value !== "string" || value === "") {
+        return "is missing";
+    }
+    try {
+        const url = new URL(value);
+        return url.protocol === "https:" && !/\s/.test(value) && url.search === "" && url.hash === "" ? undefined : "is not a plain https URI";
+    } catch {
+        return "is not a URI";
+    }
+}
+
 /** The signer service's name for an enclave named `name` (explicit: Cloud Run names are at most 49 characters). */
 export function signerServiceName(name: string): string {
     return `${name}-signer`;
@@ -59,8 +72,8 @@ export interface SignerEnclaveArgs {
      * `ServiceImage.imageRef`. Required. A literal that is not digest-pinned is rejected.
      */
     serviceImage: pulumi.Input<string>;
-    /** SLSA `builder.id` the signer requires in every statement. Default `urn:hardened-build-fleet:builder:<name>`. */
-    builderId?: string;
+    /** SLSA `builder.id` the signer requires in every statement: an https URI (the generator writes the same). Required. */
+    builderId: string;
     /**
      * Emails whose verified identity token the signer accepts (checked in the service, on top of Cloud Run IAM).
      * Default: the `serviceAccount:` members of `invokers`.
@@ -164,8 +177,8 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
         validateKeyVersions(issues, args.keyVersions, "keyVersions");
         problems.push(...issues.issues.map((i) => `${i.path}: ${JSON.stringify(i.value)} ${i.message}; ${i.fix}.`));
     }
-    if (args.builderId !== undefined && !/^[a-z][a-z0-9+.-]*:\S+$/.test(args.builderId)) {
-        problems.push(`builderId: ${JSON.stringify(args.builderId)} is not a URI; use e.g. "https://build.example.com/hardened-build-fleet".`);
+    if (builderIdProblem(args.builderId) !== undefined) {
+        problems.push(`builderId: ${JSON.stringify(args.builderId)} ${builderIdProblem(args.builderId)}; use e.g. "https://github.com/acme/hardened-build-fleet/fleet".`);
     }
     problems.push(...memberProblems("invokers", args.invokers, true));
     problems.push(...memberProblems("verifiers", args.verifiers, false));
@@ -274,7 +287,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
             return { name: n, state: v.state, validFrom: v.validFrom, ...(v.validUntil !== undefined ? { validUntil: v.validUntil } : {}) };
         }));
         this.keyring = pulumi.all([versionsEnv, pulumi.all(pems)]).apply(([env, keys]) => env.map((e, i) => ({ id: this.keyVersions[i].id, ...e, publicKeyPem: keys[i] })));
-        this.builderId = args.builderId ?? `urn:hardened-build-fleet:builder:${name}`;
+        this.builderId = args.builderId;
         const serviceName = signerServiceName(name);
         const allowedCallers = args.allowedCallers
             ?? args.invokers.map((m) => pulumi.output(m).apply((member) => member.replace(/^serviceAccount:/, "")));

@@ -34,7 +34,7 @@ export interface StartupScriptOptions {
     pool: string;
     /** https URL of the registration broker; also the identity-token audience. */
     registrationBrokerUrl: string;
-    /** Path on the broker the token is POSTed to. Default "/v1/jit-config". */
+    /** Path on the broker the token is POSTed to. Default "/v1/jit-config" (the broker's registration endpoint). */
     brokerPath?: string;
     /** Directory of the pre-installed GitHub Actions runner in the pool image. Default "/opt/actions-runner". */
     runnerDir?: string;
@@ -44,9 +44,9 @@ export interface StartupScriptOptions {
     failureBackoffSeconds?: number;
 }
 
-export const DEFAULT_BROKER_PATH = "/v1/register";
+export const DEFAULT_BROKER_PATH = "/v1/jit-config";
 /** Fields of the broker's JSON answer the script reads: the GitHub `encoded_jit_config` and the job's upload credential. */
-export const BROKER_RESPONSE_FIELDS = { jitConfig: "encodedJitConfig", upload: "upload" } as const;
+export const BROKER_RESPONSE_FIELDS = { jitConfig: "jitConfig", upload: "upload" } as const;
 /** Metadata server address (`metadata.google.internal`): only root may reach it once the bootstrap has run. */
 export const METADATA_SERVER_IP = "169.254.169.254";
 /** Where the job finds its upload credential (named in the runner's `.env`). */

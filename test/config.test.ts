@@ -775,6 +775,15 @@ describe("config: control plane, service images and key versions", () => {
         assert.strictEqual(config.controlPlane.serviceImage, raw.controlPlane.serviceImage);
     });
 
+    it("accepts an https builder id and rejects anything else", () => {
+        const raw = validRaw();
+        raw.signer.builderId = "https://build.acme.example/fleet/v1";
+        assert.strictEqual(valid(raw).signer.builderId, "https://build.acme.example/fleet/v1");
+        assertRejected((r) => (r.signer.builderId = "urn:acme:fleet"), "signer.builderId", {
+            value: "urn:acme:fleet", message: /not a plain https URI/, fix: /https:\/\/github\.com\/acme\/hardened-build-fleet\/fleet/,
+        });
+    });
+
     it("accepts a rotation in progress: one retired, one active, one published", () => {
         const raw = validRaw();
         raw.signer.keyVersions = [

@@ -8,10 +8,10 @@
 import * as assert from "assert";
 import { CapturedResource, ProgramRun, runProgram } from "../plan/engine";
 import {
-    ControlPlane, ControlPlaneArgs, DEMAND_WRITER_ROLE, INTAKE_BROKER_ROLE, INTAKE_CONTROL_PLANE_ROLE, PUBLIC_INVOKER, SCALE_IN_PERMISSIONS,
-    SECRET_ACCESSOR_ROLE,
+    ControlPlane, ControlPlaneArgs, DEMAND_WRITER_ROLE, INTAKE_BROKER_ROLE, INTAKE_CONTROL_PLANE_ROLE, MEMBERSHIP_PERMISSIONS, PUBLIC_INVOKER,
+    SCALE_IN_PERMISSIONS, SECRET_ACCESSOR_ROLE, SELF_SIGN_ROLE,
 } from "../components/controlPlane";
-import { NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH } from "../components/controlPlaneServices";
+import { githubTargetOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH } from "../components/controlPlaneServices";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
 import { byType, component, one, stackOf } from "./helpers/graph";
 
@@ -30,6 +30,7 @@ const T = {
     subscription: "gcp:pubsub/subscription:Subscription",
     notification: "gcp:storage/notification:Notification",
     customRole: "gcp:projects/iAMCustomRole:IAMCustomRole",
+    saMember: "gcp:serviceaccount/iAMMember:IAMMember",
 };
 
 const RUNNER_A = "serviceAccount:pool-a-rn@worker-proj.iam.gserviceaccount.com";
@@ -49,7 +50,7 @@ function args(extra: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs {
         ],
         image: IMAGE,
         signerUrl: "https://fleet-signer-123.europe-west1.run.app",
-        builderId: "urn:hardened-build-fleet:builder:test",
+        builderId: "https://github.com/acme/hardened-build-fleet/test",
         githubConfigUrl: "https://github.com/acme",
         githubApp: { appId: 42, installationId: 4242, privateKeySecret: APP_KEY },
         webhookSecret: HOOK,
@@ -85,7 +86,9 @@ describe("ControlPlane", function () {
         const cp = component(run, T.component, "fleet-cp");
         assert.strictEqual(cp.parent, stackOf(run).urn);
         const inWorker = run.resources.filter((r) => r.inputs?.project === "worker-proj").map((r) => r.name).sort();
-        assert.deepStrictEqual(inWorker, ["fleet-cp-scale-in", "fleet-cp-webhook-demand-writer", "fleet-cp-webhook-scale-in"]);
+        assert.deepStrictEqual(inWorker, [
+            "fleet-cp-broker-membership", "fleet-cp-membership", "fleet-cp-scale-in", "fleet-cp-webhook-demand-writer", "fleet-cp-webhook-scale-in",
+        ]);
         for (const type of [T.account, T.bucket, T.service, T.topic, T.subscription]) {
             for (const r of byType(run, type)) {
                 assert.strictEqual(r.inputs.project, "cp-proj", `${r.name} is not in the control-plane project`);
@@ -128,37 +131,55 @@ describe("ControlPlane", function () {
         }
     });
 
-    it("wires each service's environment: pools, records, audience, secrets by reference (never values), signer and builder id", () => {
+    it("wires each service's environment: pools, records, audiences, secrets by version reference (never values), signer and builder id", () => {
         const services: Record<string, Record<string, string>> = Object.fromEntries(byType(run, T.service).map((s) => [s.inputs.name, env(s)]));
-        const broker = services["fleet-cp-broker"];
-        assert.strictEqual(broker.SERVICE, "broker");
-        assert.strictEqual(broker[SERVICE_ENV.broker.privateKeySecret], `${APP_KEY}/versions/latest`);
-        assert.strictEqual(broker[SERVICE_ENV.broker.appId], "42");
-        assert.match(broker[SERVICE_ENV.broker.audience], /^https:\/\/fleet-cp-broker-\d+\.europe-west1\.run\.app$/);
-        const pools = JSON.parse(broker[SERVICE_ENV.broker.pools]);
-        assert.deepStrictEqual(pools.map((p: any) => [p.name, p.mig, p.serviceAccount, p.project, p.maxRunDurationSeconds]), [
-            ["pool-a", "pool-a-mig", "pool-a-rn@worker-proj.iam.gserviceaccount.com", "worker-proj", 3600],
-        ]);
-        assert.strictEqual(pools[0].intakeBucket, one(run, T.bucket, "fleet-cp-intake-pool-a").outputs.name);
-        const webhook = services["fleet-cp-webhook"];
-        assert.strictEqual(webhook.SERVICE, "webhook");
-        assert.strictEqual(webhook[SERVICE_ENV.webhook.secret], `${HOOK}/versions/latest`);
-        assert.strictEqual(webhook[SERVICE_ENV.webhook.metricProject], "worker-proj");
-        const generator = services["fleet-cp-generator"];
-        assert.strictEqual(generator[SERVICE_ENV.generator.signerUrl], "https://fleet-signer-123.europe-west1.run.app");
-        assert.strictEqual(generator[SERVICE_ENV.generator.builderId], "urn:hardened-build-fleet:builder:test");
-        assert.strictEqual(generator[SERVICE_ENV.generator.pushServiceAccount], sa.push);
         const records = one(run, T.bucket, "fleet-cp-records").outputs.name;
-        assert.deepStrictEqual([broker, webhook, generator].map((e) => Object.entries(e).find(([k]) => k.endsWith("RECORDS_BUCKET"))?.[1]), [records, records, records]);
-        for (const e of Object.values(services)) {
-            assert.ok(!Object.values(e).some((v) => /PRIVATE KEY|ghp_|github_pat_/.test(String(v))));
-        }
+        const github = {
+            GITHUB_API_URL: "https://api.github.com", GITHUB_ORG: "acme", GITHUB_APP_ID: "42", GITHUB_APP_INSTALLATION_ID: "4242",
+            GITHUB_APP_PRIVATE_KEY_SECRET: `${APP_KEY}/versions/latest`,
+        };
+        const broker = services["fleet-cp-broker"];
+        assert.match(broker.BROKER_URL, /^https:\/\/fleet-cp-broker-\d+\.europe-west1\.run\.app$/);
+        const pools = JSON.parse(broker.BROKER_POOLS);
+        assert.deepStrictEqual({ ...broker, BROKER_URL: "", BROKER_POOLS: "" }, { SERVICE: "broker", BROKER_URL: "", BROKER_POOLS: "", RECORDS_BUCKET: records, ...github });
+        assert.deepStrictEqual(pools, [{
+            name: "pool-a", labels: ["self-hosted", "pool-a"], runnerGroupId: 1, project: "worker-proj", region: "europe-west1", mig: "pool-a-mig",
+            serviceAccount: "pool-a-rn@worker-proj.iam.gserviceaccount.com", intakeBucket: one(run, T.bucket, "fleet-cp-intake-pool-a").outputs.name,
+            image: "projects/img/global/images/runner", maxRunDurationSeconds: 3600,
+        }]);
+        const webhook = services["fleet-cp-webhook"];
+        assert.deepStrictEqual({ ...webhook, WEBHOOK_POOLS: "" }, {
+            SERVICE: "webhook", WEBHOOK_POOLS: "", RECORDS_BUCKET: records, ...github,
+            WEBHOOK_SECRET_VERSION: `${HOOK}/versions/latest`, WEBHOOK_METRIC_PROJECT: "worker-proj",
+        });
+        assert.strictEqual(webhook.WEBHOOK_POOLS, broker.BROKER_POOLS);
+        const generator = services["fleet-cp-generator"];
+        assert.match(generator.GENERATOR_URL, /^https:\/\/fleet-cp-generator-\d+\.europe-west1\.run\.app$/);
+        assert.deepStrictEqual({ ...generator, GENERATOR_URL: "", GENERATOR_POOLS: "" }, {
+            SERVICE: "generator", GENERATOR_URL: "", GENERATOR_POOLS: "", RECORDS_BUCKET: records, GENERATOR_PUSH_SERVICE_ACCOUNT: sa.push,
+            SIGNER_URL: "https://fleet-signer-123.europe-west1.run.app", BUILDER_ID: "https://github.com/acme/hardened-build-fleet/test",
+            GITHUB_SERVER_URL: "https://github.com",
+        });
+        // The generator never sees the App key or the webhook secret.
+        assert.ok(!Object.keys(generator).some((k) => k.startsWith("GITHUB_APP") || k.startsWith("WEBHOOK_SECRET")));
     });
 
-    it("gives the App key secret to the broker only and the webhook secret to the webhook receiver only", () => {
+    it("derives the GitHub target from the config URL: organization, repository, GitHub Enterprise Server", () => {
+        assert.deepStrictEqual(githubTargetOf("https://github.com/acme"), { serverUrl: "https://github.com", apiUrl: "https://api.github.com", org: "acme" });
+        assert.deepStrictEqual(githubTargetOf("https://github.com/acme/app/"), { serverUrl: "https://github.com", apiUrl: "https://api.github.com", org: "acme", repository: "acme/app" });
+        assert.deepStrictEqual(githubTargetOf("https://ghe.acme.example/platform"), { serverUrl: "https://ghe.acme.example", apiUrl: "https://ghe.acme.example/api/v3", org: "platform" });
+        assert.strictEqual(githubTargetOf("https://github.com/enterprises/acme"), undefined);
+        assert.strictEqual(githubTargetOf("https://github.com/"), undefined);
+    });
+
+    it("gives the App key to the broker and the webhook receiver (reconcile), the webhook secret to the webhook receiver only; the broker signs only as itself", () => {
         const secrets = Object.fromEntries(byType(run, T.secret).map((b) => [b.inputs.secretId, b.inputs]));
-        assert.deepStrictEqual(secrets[APP_KEY], { secretId: APP_KEY, role: SECRET_ACCESSOR_ROLE, members: [`serviceAccount:${sa.broker}`] });
+        assert.deepStrictEqual(secrets[APP_KEY], { secretId: APP_KEY, role: SECRET_ACCESSOR_ROLE, members: [`serviceAccount:${sa.broker}`, `serviceAccount:${sa.webhook}`] });
         assert.deepStrictEqual(secrets[HOOK], { secretId: HOOK, role: SECRET_ACCESSOR_ROLE, members: [`serviceAccount:${sa.webhook}`] });
+        const selfSign = one(run, T.saMember);
+        assert.deepStrictEqual(selfSign.inputs, {
+            serviceAccountId: one(run, T.account, "fleet-cp-broker-sa").outputs.name, role: SELF_SIGN_ROLE, member: `serviceAccount:${sa.broker}`,
+        });
     });
 
     it("keeps runners off the intake buckets: the broker creates (token source), the generator reads, authoritatively", () => {
@@ -197,18 +218,24 @@ describe("ControlPlane", function () {
         assert.strictEqual(sub.inputs.pushConfig.oidcToken.serviceAccountEmail, sa.push);
     });
 
-    it("lets only the webhook receiver write the demand metric, and scale in only the pools' MIGs and runner VMs", () => {
+    it("lets only the webhook receiver write the demand metric and scale in, and only the broker read MIG membership, conditioned on the pools' MIGs", () => {
         assert.deepStrictEqual(one(run, T.projectMember, "fleet-cp-webhook-demand-writer").inputs, {
             project: "worker-proj", role: DEMAND_WRITER_ROLE, member: `serviceAccount:${sa.webhook}`,
         });
-        const role = one(run, T.customRole);
-        assert.deepStrictEqual(role.inputs.permissions, [...SCALE_IN_PERMISSIONS]);
-        const grant = one(run, T.projectMember, "fleet-cp-webhook-scale-in");
-        assert.strictEqual(grant.inputs.role, role.outputs.name);
-        assert.strictEqual(grant.inputs.member, `serviceAccount:${sa.webhook}`);
-        assert.strictEqual(grant.inputs.condition.expression,
-            "resource.name == \"projects/worker-proj/regions/europe-west1/instanceGroupManagers/pool-a-mig\" || " +
-            "(resource.type == \"compute.googleapis.com/Instance\" && resource.name.extract(\"/instances/{name}\").startsWith(\"pool-a-runner-\"))");
+        const mig = "resource.name == \"projects/worker-proj/regions/europe-west1/instanceGroupManagers/pool-a-mig\"";
+        const vms = "(resource.type == \"compute.googleapis.com/Instance\" && resource.name.extract(\"/instances/{name}\").startsWith(\"pool-a-runner-\"))";
+        for (const [suffix, permissions, who, expression] of [
+            ["scale-in", SCALE_IN_PERMISSIONS, "webhook", `${mig} || ${vms}`],
+            ["membership", MEMBERSHIP_PERMISSIONS, "broker", mig],
+        ] as const) {
+            const role = one(run, T.customRole, `fleet-cp-${suffix}`);
+            assert.strictEqual(role.inputs.project, "worker-proj");
+            assert.deepStrictEqual(role.inputs.permissions, [...permissions]);
+            const grant = one(run, T.projectMember, `fleet-cp-${who}-${suffix}`);
+            assert.strictEqual(grant.inputs.role, role.outputs.name);
+            assert.strictEqual(grant.inputs.member, `serviceAccount:${sa[who]}`);
+            assert.strictEqual(grant.inputs.condition.expression, expression);
+        }
     });
 
     it("narrows the broker to internal ingress on request, accepts a custom audience, and egresses the generator into a given network", async () => {
@@ -219,7 +246,7 @@ describe("ControlPlane", function () {
         const services = Object.fromEntries(byType(r, T.service).map((x) => [x.inputs.name, x.inputs]));
         assert.strictEqual(services["fleet-cp-broker"].ingress, "INGRESS_TRAFFIC_INTERNAL_ONLY");
         assert.deepStrictEqual(services["fleet-cp-broker"].customAudiences, ["https://broker.build.example.com"]);
-        assert.strictEqual(env({ inputs: services["fleet-cp-broker"] })[SERVICE_ENV.broker.audience], "https://broker.build.example.com");
+        assert.strictEqual(env({ inputs: services["fleet-cp-broker"] })[SERVICE_ENV.broker.url], "https://broker.build.example.com");
         assert.deepStrictEqual(services["fleet-cp-generator"].template.vpcAccess, {
             networkInterfaces: [{ network: "projects/cp-proj/global/networks/enclave", subnetwork: "projects/cp-proj/regions/europe-west1/subnetworks/enclave" }],
             egress: "ALL_TRAFFIC",

@@ -392,6 +392,11 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         const signerSvc = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.runService), "signer service");
         const generator = only(descendantsOf(up, cp).filter((r) => r.type === T.account && r.name === `${cp.name}-sa`), "generator SA");
         assert.strictEqual(envOf(signerSvc).SIGNER_ALLOWED_CALLERS, generator.outputs.email);
+        // One builder id: what the generator writes is what the signer requires.
+        const generatorEnv = envOf(services.find((x) => x.name.endsWith("-generator"))!);
+        assert.strictEqual(generatorEnv.BUILDER_ID, `${exampleConfig[`${NS}:github`].configUrl}/hardened-build-fleet/${FLEET_NAME}`);
+        assert.strictEqual(envOf(signerSvc).SIGNER_BUILDER_ID, generatorEnv.BUILDER_ID);
+        assert.strictEqual(generatorEnv.SIGNER_URL, envOf(signerSvc).SIGNER_AUDIENCE, "the generator's token audience is the signer's");
     });
 
     it("attaches each pool's templates, instances, clusters and node pools to its own network, running as its own SA (I5)", () => {
@@ -610,7 +615,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         assert.strictEqual(out.signerKeyVersion, `${key.id}/cryptoKeyVersions/1`);
         assert.deepStrictEqual(out.signerKeyring.map((k: any) => [k.id, k.state, k.name, k.publicKeyPem]), [["1", "active", out.signerKeyVersion, out.signerPublicKeyPem]]);
         const webhook = descendantsOf(up, one(up, T.controlPlane)).find((r) => r.type === T.runService && r.name.endsWith("-webhook"))!;
-        assert.strictEqual(out.webhookUrl, `${webhook.outputs.uri}/v1/webhook`);
+        assert.strictEqual(out.webhookUrl, `${webhook.outputs.uri}/v1/github/webhook`);
 
         const service = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.runService), "signer service");
         const url = new URL(out.signerServiceUrl);

@@ -344,7 +344,7 @@ describe("renderStartupScript", () => {
     });
 
     it("POSTs the token to the broker (header file, not argv) and runs exactly one job as the runner user, without --jitconfig", () => {
-        assert.match(script, /readonly BROKER_ENDPOINT='https:\/\/jit-broker-abc123-ew\.a\.run\.app\/v1\/register'/);
+        assert.match(script, /readonly BROKER_ENDPOINT='https:\/\/jit-broker-abc123-ew\.a\.run\.app\/v1\/jit-config'/);
         assert.match(script, /-X POST/);
         assert.match(script, /-H @"\$BOOT_DIR\/auth-header"/);
         assert.doesNotMatch(script, /Authorization: Bearer \$/, "the token never appears on a command line");
@@ -359,7 +359,7 @@ describe("renderStartupScript", () => {
         }
         // The registration answer is read from a root-only file by the unpacker, written as 0600 runner-owned dot-files.
         assert.match(script, /python3 - "\$BOOT_DIR\/registration\.json" "\$RUNNER_DIR" "\$RUNNER_USER" "\$JOB_DIR" <<'PY'/);
-        assert.match(script, /registration\.get\("encodedJitConfig"\)/);
+        assert.match(script, /registration\.get\("jitConfig"\)/);
         assert.match(script, /re\.fullmatch\(r"\\\.\[A-Za-z0-9_\]\+", name\)/);
         assert.match(script, /0o600/);
         assert.match(script, /^umask 077$/m);

@@ -36,6 +36,7 @@ const base: SignerEnclaveArgs = {
     cidr: "10.90.0.0/24",
     serviceImage: "europe-docker.pkg.dev/signer-proj/signer/signer@sha256:" + "a".repeat(64),
     invokers: [CP],
+    builderId: "https://github.com/acme/hardened-build-fleet/enc",
 };
 const SIGNER_EMAIL = "signer-signer@signer-proj.iam.gserviceaccount.com";
 const SIGNER = `serviceAccount:${SIGNER_EMAIL}`;
@@ -350,7 +351,7 @@ describe("SignerEnclave", function () {
             assert.strictEqual(config.kmsKey, one(run, T.key).id);
             assert.strictEqual(config.activeVersion.name, byType(run, "gcp:kms/cryptoKeyVersion:CryptoKeyVersion")[0].outputs.name);
             assert.deepStrictEqual(config.allowedCallers, [CP.replace(/^serviceAccount:/, "")]);
-            assert.strictEqual(config.builderId, "urn:hardened-build-fleet:builder:enc");
+            assert.strictEqual(config.builderId, "https://github.com/acme/hardened-build-fleet/enc");
         });
 
         it("rejects disabling a version that is not retired, or the unmanaged initial version, naming the field", () => {

@@ -52,6 +52,8 @@ export interface SignerConfig {
     provenanceRetentionDays: number;
     /** Explicit key versions (rotation); exactly one active. */
     keyVersions: KeyVersionConfig[];
+    /** SLSA builder.id (https URI); undefined: `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
+    builderId?: string;
 }
 
 /** The control plane (broker, webhook receiver, provenance generator), out of the worker project. */

@@ -41,7 +41,7 @@ export const POOL_KEYS = [...POOL_COMMON_KEYS, ...POOL_GCE_ONLY_KEYS, ...POOL_GK
 
 export const SIGNER_KEYS = [
     "keyAlgorithm", "protectionLevel", "allowSoftwareKeyForDevelopment", "serviceImage", "cidr",
-    "verifiers", "provenanceRetentionDays", "keyVersions",
+    "verifiers", "provenanceRetentionDays", "keyVersions", "builderId",
 ] as const;
 
 export const RUNNER_BACKENDS = ["gce", "gke"] as const;

@@ -58,6 +58,19 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
         issues.add(f.pathOf("serviceImage"), serviceImage, imageProblem, "pass <registry>/<path>@sha256:<64 hex digits>, or remove it to deploy this package's own image pinned by digest");
     }
     const keyVersions = validateKeyVersions(issues, f.value("keyVersions"), f.pathOf("keyVersions"));
+    const builderId = f.string("builderId", { example: "https://github.com/acme/hardened-build-fleet/fleet" });
+    if (builderId !== undefined) {
+        let ok = false;
+        try {
+            const url = new URL(builderId);
+            ok = url.protocol === "https:" && url.search === "" && url.hash === "" && !/\s/.test(builderId);
+        } catch {
+            ok = false;
+        }
+        if (!ok) {
+            issues.add(f.pathOf("builderId"), builderId, "is not a plain https URI (it becomes runDetails.builder.id and verifiers match it exactly)", "use e.g. https://github.com/acme/hardened-build-fleet/fleet");
+        }
+    }
 
     const cidr = readCidr(f, "cidr", { required: true, example: "10.200.0.0/26" });
     if (cidr !== undefined && checkSubnetSize(issues, f.pathOf("cidr"), cidr, 26, "the signer subnet (Cloud Run Direct VPC egress)")) {
@@ -83,7 +96,7 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
     if (issues.issues.length === issuesBefore && cidr !== undefined && keyVersions !== undefined) {
         result.config = {
             keyAlgorithm, protectionLevel, allowSoftwareKeyForDevelopment: allowSoftwareKey, ...(serviceImage !== undefined ? { serviceImage } : {}),
-            cidr: cidr.cidr, verifiers, provenanceRetentionDays, keyVersions,
+            cidr: cidr.cidr, verifiers, provenanceRetentionDays, keyVersions, ...(builderId !== undefined ? { builderId } : {}),
         };
     }
     return result;
