@@ -49,6 +49,8 @@ export const DEFAULT_BROKER_PATH = "/v1/jit-config";
 export const BROKER_RESPONSE_FIELDS = { jitConfig: "jitConfig", upload: "upload" } as const;
 /** Metadata server address (`metadata.google.internal`): only root may reach it once the bootstrap has run. */
 export const METADATA_SERVER_IP = "169.254.169.254";
+/** The metadata server's IPv6 address on IPv6-enabled VMs. */
+export const METADATA_SERVER_IPV6 = "fd20:ce::254";
 /** Where the job finds its upload credential (named in the runner's `.env`). */
 export const UPLOAD_CREDENTIAL_PATH = "/run/build-fleet-job/upload.json";
 /** Environment variable (set through the runner's `.env`) naming the upload credential file. */
@@ -112,6 +114,8 @@ export function metadataBlockRules(): string[] {
     return [
         `iptables -w -I OUTPUT 1 -d ${METADATA_SERVER_IP}/32 -m owner ! --uid-owner 0 -j REJECT --reject-with icmp-port-unreachable`,
         `iptables -w -I FORWARD 1 -d ${METADATA_SERVER_IP}/32 -j DROP`,
+        `ip6tables -w -I OUTPUT 1 -d ${METADATA_SERVER_IPV6}/128 -m owner ! --uid-owner 0 -j REJECT`,
+        `ip6tables -w -I FORWARD 1 -d ${METADATA_SERVER_IPV6}/128 -j DROP`,
     ];
 }
 

@@ -5,6 +5,10 @@
  * plus the pure startup-script renderer.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { CapturedResource, ProgramRun, runProgram, UNKNOWN } from "../plan/engine";
 import type { PoolConfig } from "../components/config";
 import { confidentialInstanceType, DEFAULT_DEMAND_METRIC, RUNNER_VM_METADATA } from "../components/gceRunnerBackend";
@@ -367,10 +371,53 @@ describe("renderStartupScript", () => {
         assert.match(script, /BUILD_FLEET_UPLOAD_CREDENTIALS=/);
     });
 
+    it("unpacks a broker answer into the runner's config files (0600) and the upload credential (0400, named in .env); refuses path tricks", function () {
+        const python = spawnSync("python3", ["--version"]);
+        if (python.status !== 0) {
+            this.skip();
+        }
+        const unpacker = script.slice(script.indexOf("<<'PY'\n") + "<<'PY'\n".length, script.indexOf("\nPY\n"));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jit-"));
+        try {
+            const [runnerDir, jobDir] = [path.join(dir, "runner"), path.join(dir, "job")];
+            fs.mkdirSync(runnerDir);
+            fs.mkdirSync(jobDir);
+            const b64 = (t: string) => Buffer.from(t).toString("base64");
+            const files = { ".runner": "{\"agentName\":\"r1\"}", ".credentials": "{\"scheme\":\"OAuth\"}", ".credentials_rsaparams": "{\"d\":\"x\"}" };
+            const jit = b64(JSON.stringify(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64(v)]))));
+            const upload = { url: "https://storage.googleapis.com/intake/", fields: { policy: "p" }, bucket: "intake", prefix: "pool-a/123/", expiresAt: "2026-01-01T00:00:00Z", maxBytes: 10 };
+            const answer = path.join(dir, "registration.json");
+            fs.writeFileSync(answer, JSON.stringify({ jitConfig: jit, runner: { id: 1, name: "r1" }, upload }));
+            const user = os.userInfo().username;
+            const r = spawnSync("python3", ["-", answer, runnerDir, user, jobDir], { input: unpacker, encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            for (const [name, content] of Object.entries(files)) {
+                assert.strictEqual(fs.readFileSync(path.join(runnerDir, name), "utf8"), content);
+                assert.strictEqual(fs.statSync(path.join(runnerDir, name)).mode & 0o777, 0o600, name);
+            }
+            const credential = path.join(jobDir, "upload.json");
+            assert.deepStrictEqual(JSON.parse(fs.readFileSync(credential, "utf8")), upload);
+            assert.strictEqual(fs.statSync(credential).mode & 0o777, 0o400);
+            assert.strictEqual(fs.readFileSync(path.join(runnerDir, ".env"), "utf8"), `BUILD_FLEET_UPLOAD_CREDENTIALS=${credential}\n`);
+            // A JIT config naming a path outside the runner directory is refused, and nothing is written there.
+            fs.writeFileSync(answer, JSON.stringify({ jitConfig: b64(JSON.stringify({ "../escape": b64("x") })), upload }));
+            const bad = spawnSync("python3", ["-", answer, runnerDir, user, jobDir], { input: unpacker, encoding: "utf8" });
+            assert.notStrictEqual(bad.status, 0);
+            assert.match(bad.stderr, /unexpected JIT config entry/);
+            assert.ok(!fs.existsSync(path.join(dir, "escape")));
+            // An answer without a JIT config or upload credential is refused.
+            fs.writeFileSync(answer, JSON.stringify({ upload }));
+            assert.match(spawnSync("python3", ["-", answer, runnerDir, user, jobDir], { input: unpacker, encoding: "utf8" }).stderr, /lacks jitConfig or upload/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("blocks the metadata server for every non-root user (owner match) and for containers before fetching anything, and checks it", () => {
         const rule = "iptables -w -I OUTPUT 1 -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT";
         assert.ok(script.includes(rule));
         assert.ok(script.includes("iptables -w -I FORWARD 1 -d 169.254.169.254/32 -j DROP"));
+        assert.ok(script.includes("ip6tables -w -I OUTPUT 1 -d fd20:ce::254/128 -m owner ! --uid-owner 0 -j REJECT"), "the IPv6 metadata address too");
         assert.ok(script.indexOf(rule) < script.indexOf(IDENTITY_ENDPOINT), "the block precedes the token fetch");
         assert.match(script, /runuser -u "\$RUNNER_USER" -- curl -s -m 3 .*169\.254\.169\.254.*; then\n\s+log "the runner user can still reach the metadata server/);
         assert.match(script, /grep -qxE 'sudo\|wheel\|docker\|adm\|root/);
