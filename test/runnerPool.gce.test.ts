@@ -371,6 +371,14 @@ describe("renderStartupScript", () => {
         assert.match(script, /BUILD_FLEET_UPLOAD_CREDENTIALS=/);
     });
 
+    it("passes shellcheck (skipped where shellcheck is not installed)", function () {
+        const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
+        if (r.error !== undefined) {
+            this.skip();
+        }
+        assert.strictEqual(r.status, 0, r.stdout);
+    });
+
     it("unpacks a broker answer into the runner's config files (0600) and the upload credential (0400, named in .env); refuses path tricks", function () {
         const python = spawnSync("python3", ["--version"]);
         if (python.status !== 0) {
