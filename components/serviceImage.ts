@@ -25,8 +25,11 @@ export const IMAGE_READER_ROLE = "roles/artifactregistry.reader";
 export const SERVICE_IMAGE_NAME = "services";
 /** Longest component name: the repository id (`<name>`) must fit 63 characters, and the reader children derive from it. */
 export const MAX_SERVICE_IMAGE_NAME_LENGTH = 50;
-/** What the image is built from, relative to the package root; hashed into the tag so a changed source is a new image. */
-export const SERVICE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.services.json", "services", "components", ".dockerignore"];
+/**
+ * What the image is built from (exactly what services/Dockerfile copies), relative to the package root; hashed
+ * into the tag, so a changed service is a new image and a changed component is not.
+ */
+export const SERVICE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.services.json", "services", ".dockerignore"];
 
 export interface ServiceImageArgs {
     /** Project of the Artifact Registry repository (the control-plane project). Required. */

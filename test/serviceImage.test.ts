@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ProgramRun, runProgram, UNKNOWN } from "../plan/engine";
-import { IMAGE_READER_ROLE, packageRoot, ServiceImage, sourceHash, validateServiceImageArgs } from "../components/serviceImage";
+import { IMAGE_READER_ROLE, packageRoot, SERVICE_SOURCES, ServiceImage, sourceHash, validateServiceImageArgs } from "../components/serviceImage";
 import { isDigestPinnedImage } from "../components/config/image";
 import { run as runServices, selectService, SERVICES } from "../services/main";
 import { byType, one } from "./helpers/graph";
@@ -99,10 +99,13 @@ describe("services/Dockerfile and services/main.ts", () => {
         assert.match(dockerfile, /^RUN npm prune --omit=dev/m);
         assert.match(dockerfile, /^USER nonroot$/m);
         assert.match(dockerfile, /^ENTRYPOINT \["\/nodejs\/bin\/node", "dist\/services\/main\.js"\]$/m);
-        // Everything the Dockerfile copies from the context is let through by .dockerignore.
+        // Everything the Dockerfile copies from the context is let through by .dockerignore, and is what the tag hashes.
         const ignore = fs.readFileSync(path.join(ROOT, ".dockerignore"), "utf8");
-        for (const copied of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.services.json"]) {
-            assert.ok(ignore.includes(`!${copied}`), copied);
+        const copied = dockerfile.split("\n").filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1));
+        assert.deepStrictEqual(copied, ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.services.json", "services"]);
+        for (const c of copied) {
+            assert.ok(ignore.includes(`!${c}`), c);
+            assert.ok(SERVICE_SOURCES.includes(c), `${c} is copied but not hashed into the tag`);
         }
     });
 
