@@ -26,16 +26,21 @@ export class SignerError extends Error {
 /** Mints an ID token for `audience` as this service's identity. */
 export type IdTokenSource = (audience: string) => Promise<string>;
 
+export interface SignerClientOptions {
+    /** The signer service's URL. */
+    url: string;
+    /** The ID token audience the signer expects. Default: `url` (a Cloud Run service's own URL). */
+    audience?: string;
+    idToken: IdTokenSource;
+    fetch?: typeof fetch;
+}
+
 export class SignerClient {
-    constructor(
-        private readonly signerUrl: string,
-        private readonly idToken: IdTokenSource,
-        private readonly fetchImpl: typeof fetch = fetch,
-    ) {}
+    constructor(private readonly opts: SignerClientOptions) {}
 
     async sign(statement: unknown): Promise<SignOutcome> {
-        const token = await this.idToken(this.signerUrl);
-        const res = await this.fetchImpl(`${this.signerUrl}/v1/sign`, {
+        const token = await this.opts.idToken(this.opts.audience ?? this.opts.url);
+        const res = await (this.opts.fetch ?? fetch)(`${this.opts.url}/v1/sign`, {
             method: "POST",
             headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
             body: JSON.stringify(statement),

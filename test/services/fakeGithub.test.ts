@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { createHmac, generateKeyPairSync } from "crypto";
-import Fastify from "fastify";
+import Fastify, { FastifyInstance } from "fastify";
 import { appJwt, GithubApiError, GithubRestClient } from "../../services/controlPlane/github";
 import { FakeGithub } from "../../services/sim/fakeGithub";
 
@@ -12,7 +12,7 @@ describe("fake GitHub API + the real GithubRestClient", () => {
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     let gh: FakeGithub;
     let hooks: { headers: Record<string, any>; body: Buffer }[];
-    let receiver: ReturnType<typeof Fastify>;
+    let receiver: FastifyInstance;
 
     const client = (opts: Partial<ConstructorParameters<typeof GithubRestClient>[0]> = {}) =>
         new GithubRestClient({ baseUrl: gh.url, appId: "42", installationId: "7", privateKey: async () => pem, org: "acme", ...opts });
@@ -20,8 +20,8 @@ describe("fake GitHub API + the real GithubRestClient", () => {
     beforeEach(async () => {
         hooks = [];
         receiver = Fastify();
-        receiver.addContentTypeParser("application/json", { parseAs: "buffer" }, (_r, b, d) => d(null, b));
-        receiver.post("/hook", async (req) => {
+        receiver.addContentTypeParser("application/json", { parseAs: "buffer" }, (_r: unknown, b: Buffer, d: (e: null, v: Buffer) => void) => d(null, b));
+        receiver.post("/hook", async (req: any) => {
             hooks.push({ headers: req.headers, body: req.body as Buffer });
             return {};
         });

@@ -218,7 +218,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         await post(event("queued", job(10, "queued", pools[0].labels)));
         await post(event("in_progress", job(10, "in_progress", pools[0].labels, reg.runnerName)));
         assert.strictEqual(service.demand.count("pool-a"), 1);
-        assert.deepStrictEqual(deleted, []);
+        assert.strictEqual(deleted.length, 0);
         const res = await post(event("completed", job(10, "completed", pools[0].labels, reg.runnerName)));
         assert.strictEqual(res.statusCode, 200, res.body);
         const facts = await records.jobFacts(10, "completed");

@@ -12,7 +12,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         pools: config.pools,
         intake: Object.fromEntries(config.pools.map((p) => [p.name, gcsBucket(p.intakeBucket)])),
         records: new Records(gcsBucket(config.recordsBucket)),
-        signer: new SignerClient(config.signerUrl, googleIdTokenSource()),
+        signer: new SignerClient({ url: config.signerUrl, idToken: googleIdTokenSource() }),
         pushVerifier: new IdTokenVerifier({ audience: config.url }),
         pushServiceAccount: config.pushServiceAccount,
         builderId: config.builderId,
