@@ -26,8 +26,11 @@ export interface FakeGcsOptions {
 
 const UNCOVERED_OK = new Set(["policy", "x-goog-signature", "file", "bucket"]);
 
+/** Cloud Storage's XML API error codes for the refusals below. */
+const CODES: Record<number, string> = { 400: "InvalidArgument", 403: "AccessDenied", 404: "NoSuchBucket" };
+
 function refuse(reply: FastifyReply, status: number, message: string): FastifyReply {
-    return reply.code(status).type("application/json").send({ error: { code: status, message } });
+    return reply.code(status).type("application/json").send({ error: { code: CODES[status] ?? String(status), message } });
 }
 
 export class FakeGcs {

@@ -75,6 +75,8 @@ export interface Delivery {
     body: Buffer;
     signature: string;
     status: number;
+    /** The receiver's answer body. */
+    response?: string;
 }
 
 function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
@@ -402,8 +404,7 @@ export class FakeGithub {
             },
             body: d.body,
         });
-        await res.arrayBuffer();
-        const done = { ...d, status: res.status };
+        const done = { ...d, status: res.status, response: await res.text() };
         this.deliveries.push(done);
         return done;
     }

@@ -20,6 +20,7 @@ import { performance } from "perf_hooks";
 import { parseArgs } from "util";
 import { JIT_CONFIG_PATH, JitConfigResponse } from "../controlPlane/broker/app";
 import type { PoolSpec } from "../controlPlane/pools";
+import { FINALIZE_PATH } from "../controlPlane/generator/app";
 import { WEBHOOK_PATH } from "../controlPlane/webhook/app";
 import { envelopeLine, verifySignature, type DsseEnvelope } from "../lib/dsse";
 import { uploadWithGrant } from "./fakeGcs";
@@ -47,7 +48,9 @@ export interface AttackResult {
     description: string;
     refused: boolean;
     status: number;
+    /** The refusing service's error code and message, when it sent one. */
     code?: string;
+    message?: string;
 }
 
 export interface SimSummary {
@@ -136,8 +139,17 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
 
 async function attempt(name: string, description: string, fn: () => Promise<{ status: number; body?: any }>, refusedIf: (status: number) => boolean): Promise<AttackResult> {
     const { status, body } = await fn();
-    const code = body?.error?.code;
-    return { name, description, refused: refusedIf(status), status, ...(code ? { code } : {}) };
+    let parsed = body;
+    if (typeof body === "string") {
+        try {
+            parsed = JSON.parse(body);
+        } catch {
+            parsed = undefined;
+        }
+    }
+    const code = parsed?.error?.code;
+    const message = parsed?.error?.message;
+    return { name, description, refused: refusedIf(status), status, ...(code !== undefined ? { code: String(code) } : {}), ...(message ? { message } : {}) };
 }
 
 /** The attacks from the design's threat list; each must be refused. */
@@ -184,11 +196,17 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
     const anyJob = [...fleet.github.jobs.values()][0];
     const payload = anyJob !== undefined ? fleet.github.payloadOf(anyJob.id, "completed") : { action: "completed" };
     attacks.push(await attempt("forged-webhook", "a workflow_job webhook signed with a secret other than the fleet's",
-        async () => fleet.github.deliver("workflow_job", payload, { secret: "attacker-guess" }), (s) => s === 401));
+        async () => {
+            const d = await fleet.github.deliver("workflow_job", payload, { secret: "attacker-guess" });
+            return { status: d.status, body: d.response };
+        }, (s) => s === 401));
     const realDelivery = fleet.github.deliveries.find((d) => d.status === 200);
     if (realDelivery !== undefined) {
         attacks.push(await attempt("replayed-webhook", "a captured, correctly signed delivery sent again",
-            async () => fleet.github.redeliver(realDelivery), (s) => s === 409));
+            async () => {
+                const d = await fleet.github.redeliver(realDelivery);
+                return { status: d.status, body: d.response };
+            }, (s) => s === 409));
     }
 
     const statement = {
@@ -209,8 +227,12 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
     attacks.push(await attempt("runner-calls-generator", "the job posts a forged finalize notification to the generator with its own identity",
         async () => {
             const token = await fleet.mig.identityToken(attacker, SIM_AUDIENCE.generator);
-            const status = await pushFinalize(fleet.generator.url, token, poolA.intakeBucket, victimKey);
-            return { status };
+            const res = await fetch(`${fleet.generator.url}${FINALIZE_PATH}`, {
+                method: "POST",
+                headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+                body: JSON.stringify({ message: { attributes: { bucketId: poolA.intakeBucket, objectId: victimKey, eventType: "OBJECT_FINALIZE" } } }),
+            });
+            return { status: res.status, body: await res.text() };
         }, is4xx));
     attacks.push(await attempt("runner-calls-webhook", "the job posts an unsigned workflow_job event to the webhook receiver",
         async () => {
@@ -320,7 +342,7 @@ export async function cli(argv: string[]): Promise<number> {
         console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
     }
     for (const a of summary.attacks) {
-        console.log(`${a.refused ? "refused " : "ALLOWED "} ${a.name}: HTTP ${a.status}${a.code ? ` ${a.code}` : ""} (${a.description})`);
+        console.log(`${a.refused ? "refused " : "ALLOWED "} ${a.name}: HTTP ${a.status}${a.code ? ` ${a.code}` : ""}: ${a.description}${a.message ? `; answer: ${a.message}` : ""}`);
     }
     console.log(`${summary.verified}/${summary.jobs.length} envelopes verified; ${summary.attacks.filter((a) => a.refused).length}/${summary.attacks.length} attacks refused; ${summary.vmsDeleted} VMs deleted after their job; control-plane time per job p50 ${summary.controlPlaneMs.p50.toFixed(1)} ms, p95 ${summary.controlPlaneMs.p95.toFixed(1)} ms`);
     console.log(`summary: ${path.join(values.out!, "summary.json")}`);

@@ -18,7 +18,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { MigMembership } from "../cloud";
-import type { GithubClient } from "../github";
+import { GithubApiError, type GithubClient } from "../github";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
 import type { PoolSpec } from "../pools";
 import { isInstanceId, Records, RegistrationRecord, runnerNameFor, uploadPrefixFor } from "../records";
@@ -132,7 +132,14 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
         if (!(await deps.records.claimRegistration(record))) {
             refuse(409, "already-registered", `instance ${instance.instanceId} already received its one JIT config; a VM registers exactly once`, who);
         }
-        const jit = await deps.github.generateJitConfig({ name: record.runnerName, labels: pool.labels, runnerGroupId: pool.runnerGroupId });
+        let jit;
+        try {
+            jit = await deps.github.generateJitConfig({ name: record.runnerName, labels: pool.labels, runnerGroupId: pool.runnerGroupId });
+        } catch (err) {
+            // The claim stays: this VM never registers (it powers off and the MIG replaces it).
+            audit({ service: "broker", event: "jit-config", outcome: "refused", reason: "github-failed", ...who, error: (err as Error).message });
+            throw new HttpError(502, "github-failed", `GitHub did not register the runner: ${err instanceof GithubApiError ? err.message : "request failed"}`);
+        }
         await deps.records.putRunner({ runnerName: record.runnerName, runnerId: jit.runnerId, instanceId: instance.instanceId, pool: pool.name, createdAt: now.toISOString() });
         const upload = await signUploadPolicy({
             signer: deps.uploadSigner,

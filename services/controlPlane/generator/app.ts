@@ -32,7 +32,7 @@ export interface GeneratorDeps {
     /** The intake bucket of each pool, by pool name. */
     intake: Record<string, ObjectStore>;
     records: Records;
-    signer: SignerClient;
+    signer: Pick<SignerClient, "sign">;
     /** Verifies the Pub/Sub push OIDC token (audience = this service's URL). */
     pushVerifier: TokenVerifier;
     /** The push subscription's service account: the only accepted caller of /v1/finalize. */
