@@ -7,7 +7,8 @@
  *   runners/<runnerName>.json            broker: the JIT runner GitHub registered for that VM
  *   deliveries/<deliveryId>.json         webhook: a delivery id seen once (replay protection)
  *   jobs/<jobId>/<status>.json           webhook: the job's facts at each status, one object per event
- *   runner-jobs/<runnerName>/<jobId>.json webhook: which job the runner picked up
+ *   runner-jobs/<runnerName>.json        webhook: the one job the runner picked up (create-only)
+ *   runner-conflicts/<runnerName>.json   webhook: the runner was seen with a second job (never signed)
  *   scale-in/<instanceId>.json           webhook: the VM was deleted after its job (idempotent)
  *   generated/<pool>/<instanceId>/<path>.json  generator: the object was signed (idempotent)
  */
@@ -140,13 +141,29 @@ export class Records {
         return this.get(`jobs/${jobId}/${status}.json`);
     }
 
-    linkRunnerJob(l: RunnerJobLink): Promise<boolean> {
-        return this.put(`runner-jobs/${l.runnerName}/${l.jobId}.json`, l);
+    /**
+     * Links the runner to its job. An ephemeral JIT runner runs one job: the first link wins, and a
+     * link to a different job marks the runner as conflicting (its uploads are never signed).
+     */
+    async linkRunnerJob(l: RunnerJobLink): Promise<"linked" | "same" | "conflict"> {
+        if (await this.put(`runner-jobs/${l.runnerName}.json`, l)) {
+            return "linked";
+        }
+        const first = await this.get<RunnerJobLink>(`runner-jobs/${l.runnerName}.json`);
+        if (first?.jobId === l.jobId) {
+            return "same";
+        }
+        await this.put(`runner-conflicts/${l.runnerName}.json`, { first, second: l });
+        return "conflict";
     }
-    /** Ids of the jobs a runner picked up (an ephemeral JIT runner picks up exactly one). */
+    /** Ids of the jobs a runner picked up: none, its one job, or two when it was seen with a second. */
     async jobsOfRunner(runnerName: string): Promise<number[]> {
-        const names = await this.store.list(`runner-jobs/${runnerName}/`);
-        return names.map((n) => Number(n.slice(n.lastIndexOf("/") + 1, -".json".length))).filter(Number.isInteger);
+        const link = await this.get<RunnerJobLink>(`runner-jobs/${runnerName}.json`);
+        if (link === undefined) {
+            return [];
+        }
+        const conflict = await this.get<{ second: RunnerJobLink }>(`runner-conflicts/${runnerName}.json`);
+        return conflict === undefined ? [link.jobId] : [link.jobId, conflict.second.jobId];
     }
 
     recordScaleIn(instanceId: string, value: Record<string, unknown>): Promise<boolean> {

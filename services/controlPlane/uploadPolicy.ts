@@ -35,12 +35,6 @@ export interface UploadGrant {
     maxBytes: number;
 }
 
-export interface PolicyCondition {
-    exact?: [string, string];
-    startsWith?: [string, string];
-    contentLength?: [number, number];
-}
-
 function compactDate(d: Date): { date: string; stamp: string } {
     const iso = d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
     return { date: iso.slice(0, 8), stamp: iso };

@@ -211,6 +211,12 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         await register("pool-a", "222");
         await post(event("in_progress", job(9, "in_progress", pools[0].labels, "pool-a-222")));
         assert.deepStrictEqual(await records.jobsOfRunner("pool-a-222"), [9]);
+        // The same job's completion keeps the one link; a second job on the same runner is a conflict.
+        await post(event("completed", job(9, "completed", pools[0].labels, "pool-a-222")));
+        assert.deepStrictEqual(await records.jobsOfRunner("pool-a-222"), [9]);
+        await post(event("in_progress", job(12, "in_progress", pools[0].labels, "pool-a-222")));
+        assert.deepStrictEqual(await records.jobsOfRunner("pool-a-222"), [9, 12]);
+        assert.ok(audit.some((a) => a.reason === "runner-ran-second-job" && a.jobId === 12));
     });
 
     it("on completion records workflow path and ref from the run, lowers demand and deletes only that VM", async () => {

@@ -208,7 +208,10 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         if (facts.runnerName !== null && facts.status !== "queued") {
             const runner = await deps.records.runner(facts.runnerName);
             if (runner !== undefined && runner.pool === pool.name) {
-                await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository });
+                const link = await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository });
+                if (link === "conflict") {
+                    audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "runner-ran-second-job", runnerName: facts.runnerName, jobId: facts.jobId });
+                }
                 linked = true;
             } else {
                 audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, pool: pool.name, jobId: facts.jobId });
