@@ -189,6 +189,16 @@ describe("provenance generator", () => {
         await refused("sim-intake-pool-a", "pool-a/6666/x.tgz", 422, "job-mismatch");
     });
 
+    it("refuses the uploads of a job that did not succeed", async () => {
+        const reg = registration("pool-a", "9999");
+        await records.claimRegistration(reg);
+        await records.putRunner({ runnerName: reg.runnerName, runnerId: 12, instanceId: "9999", pool: "pool-a", createdAt: "x" });
+        await records.linkRunnerJob({ runnerName: reg.runnerName, jobId: 700, repository: "acme/app" });
+        await records.putJobFacts(facts("completed", { jobId: 700, runnerName: reg.runnerName, conclusion: "failure" }));
+        await intakeA.create("pool-a/9999/x.tgz", Buffer.from("x"), "application/octet-stream");
+        await refused("sim-intake-pool-a", "pool-a/9999/x.tgz", 422, "job-not-successful");
+    });
+
     it("refuses a missing or oversized object", async () => {
         await scenario({ object: `pool-a/${ID}/big.bin`, bytes: "x".repeat(2048) });
         await refused("sim-intake-pool-a", `pool-a/${ID}/big.bin`, 422, "object-too-large");

@@ -178,7 +178,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         const bad: [Record<string, unknown>, RegExp][] = [
             [{ ...job(6, "queued", pools[0].labels), head_sha: "not-a-sha" }, /head_sha/],
             [{ ...job(6, "queued", pools[0].labels), id: "6" }, /workflow_job.id/],
-            [{ ...job(6, "bogus", pools[0].labels) }, /status/],
+            [{ ...job(6, "Bogus!", pools[0].labels) }, /status/],
             [{ ...job(6, "queued", "pool-a" as any) }, /labels/],
             [{ ...job(6, "in_progress", pools[0].labels, "bad name!") }, /runner_name/],
         ];
@@ -265,7 +265,25 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.deepStrictEqual((await service.reconcile()).scaledIn, []);
     });
 
-    it("keeps job status monotonic in the demand count", () => {
+    it("keeps the webhook successful when deleting the VM fails, and lets the sweep retry", async () => {
+        const reg = await register("pool-a", "501");
+        let failures = 1;
+        service = buildWebhookService({
+            pools, secret: SECRET, records, github,
+            demandPublisher: { publish: async () => undefined },
+            scaler: { deleteInstance: async (_p, ref) => { if (failures-- > 0) { throw new Error("compute 503"); } deleted.push(ref); } },
+            audit: (e) => audit.push(e),
+        });
+        await post(event("in_progress", job(60, "in_progress", pools[0].labels, reg.runnerName)));
+        const res = await post(event("completed", job(60, "completed", pools[0].labels, reg.runnerName)));
+        assert.strictEqual(res.statusCode, 200, res.body);
+        assert.ok(audit.some((a) => a.reason === "delete-failed" && a.instanceId === "501"));
+        assert.strictEqual(await records.scaledIn("501"), false);
+        assert.deepStrictEqual((await service.reconcile()).scaledIn, ["501"]);
+        assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["501"]);
+    });
+
+    it("keeps job status monotonic in the demand count, and counts only queued and running jobs", () => {
         const d = new Demand(["p"]);
         assert.strictEqual(d.apply("p", 1, "queued"), true);
         assert.strictEqual(d.apply("p", 1, "in_progress"), false);
@@ -274,5 +292,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(d.apply("p", 1, "completed"), true);
         assert.strictEqual(d.count("p"), 0);
         assert.strictEqual(d.apply("unknown", 2, "queued"), false);
+        assert.strictEqual(d.apply("p", 3, "waiting"), false);
+        assert.strictEqual(d.count("p"), 0);
     });
 });

@@ -3,7 +3,7 @@
  * 1. attributes it to a job from its location only: `<pool>/<instanceId>/<path>` in the pool's own
  *    intake bucket -> the broker's registration record of that instance -> its runner -> the one job
  *    the webhook saw that runner pick up (object metadata is never read);
- * 2. requires that job's HMAC-verified `completed` facts;
+ * 2. requires that job's HMAC-verified `completed` facts, with conclusion `success`;
  * 3. reads the bytes and computes sha256 itself;
  * 4. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it;
  * 5. records the result create-only (a second notification of the same object is a no-op).
@@ -107,6 +107,9 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         const job = await deps.records.jobFacts(jobs[0], "completed");
         if (job === undefined) {
             refuse(409, "job-not-completed", `job ${jobs[0]} has not completed; provenance is generated after the job ends`, at);
+        }
+        if (job!.conclusion !== "success") {
+            refuse(422, "job-not-successful", `job ${job!.jobId} concluded ${JSON.stringify(job!.conclusion)}; provenance is issued only for successful jobs`, at);
         }
         if (job!.pool !== pool!.name || job!.runnerName !== reg!.runnerName) {
             refuse(422, "job-mismatch", `job ${job!.jobId} ran on ${job!.runnerName} in pool ${job!.pool}, not on ${reg!.runnerName}`, at);

@@ -27,7 +27,8 @@ import { Demand } from "./demand";
 
 export const WEBHOOK_PATH = "/v1/github/webhook";
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
-const STATUSES = new Set(["queued", "waiting", "in_progress", "completed"]);
+/** GitHub's job statuses (queued, in_progress, completed, waiting, requested, pending, ...). */
+const STATUS = /^[a-z_]{1,32}$/;
 
 export interface WebhookDeps {
     pools: PoolSpec[];
@@ -92,8 +93,8 @@ function parseJob(payload: any): { action: string; repository: string; job: any 
     if (!id(job.id) || !id(job.run_id)) {
         throw bad("workflow_job.id/run_id", "must be positive integers");
     }
-    if (!str(job.status) || !STATUSES.has(job.status)) {
-        throw bad("workflow_job.status", `${JSON.stringify(job.status)} is not one of ${[...STATUSES].join(", ")}`);
+    if (!str(job.status) || !STATUS.test(job.status)) {
+        throw bad("workflow_job.status", `${JSON.stringify(job.status)} is not a job status (lower-case letters and _)`);
     }
     if (!str(job.head_sha) || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(job.head_sha)) {
         throw bad("workflow_job.head_sha", "must be a 40 (or 64) hex digit commit id");
@@ -134,7 +135,13 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         if (pool === undefined) {
             return false;
         }
-        await deps.scaler.deleteInstance(pool, { project: reg.project, zone: reg.zone, instanceName: reg.instanceName, instanceId: reg.instanceId });
+        try {
+            await deps.scaler.deleteInstance(pool, { project: reg.project, zone: reg.zone, instanceName: reg.instanceName, instanceId: reg.instanceId });
+        } catch (err) {
+            // Not recorded: the reconcile sweep tries again. The webhook itself still succeeds.
+            audit({ service: "webhook", event: "scale-in", outcome: "refused", reason: "delete-failed", pool: reg.pool, instanceId: reg.instanceId, error: (err as Error).message });
+            return false;
+        }
         await deps.records.recordScaleIn(reg.instanceId, { instanceId: reg.instanceId, pool: reg.pool, why, at: clock().toISOString() });
         audit({ service: "webhook", event: "scale-in", outcome: "done", pool: reg.pool, instanceId: reg.instanceId, reason: why });
         return true;

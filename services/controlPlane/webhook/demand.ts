@@ -4,7 +4,8 @@
  * forward (queued -> in_progress -> completed), so a late `queued` event cannot resurrect a job.
  */
 
-const RANK: Record<string, number> = { waiting: 0, queued: 0, in_progress: 1, completed: 2 };
+/** Statuses that count. `waiting` (an environment's approval) and others do not need a runner yet. */
+const RANK: Record<string, number> = { queued: 0, in_progress: 1, completed: 2 };
 
 export class Demand {
     /** pool -> jobId -> status rank */
