@@ -5,6 +5,8 @@
  * so the same logic runs against the local stand-ins in services/sim.
  */
 import { GoogleAuth } from "google-auth-library";
+import type { GithubSettings } from "./config";
+import { GithubRestClient } from "./github";
 import type { PoolSpec } from "./pools";
 
 /** Where a VM lives, as the verified identity token names it. */
@@ -39,6 +41,11 @@ export interface DemandPublisher {
 /** The demand metric the pools' autoscalers follow (label `pool`). */
 export const DEMAND_METRIC = "custom.googleapis.com/hardened_build_fleet/runner_demand";
 
+/** The slice of google-auth-library's GoogleAuth the Compute calls use (an authorized request). */
+export interface AuthorizedRequester {
+    request<T = any>(opts: { url: string; method: string; params?: Record<string, unknown>; data?: unknown }): Promise<{ data: T }>;
+}
+
 const COMPUTE = "https://compute.googleapis.com/compute/v1";
 const SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
 
@@ -48,7 +55,7 @@ function migPath(pool: PoolSpec): string {
 
 /** Membership through regionInstanceGroupManagers.listManagedInstances (paged). */
 export class ComputeMigMembership implements MigMembership {
-    constructor(private readonly auth: GoogleAuth = new GoogleAuth({ scopes: SCOPES })) {}
+    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
 
     async isMember(pool: PoolSpec, instance: InstanceRef): Promise<boolean> {
         const suffix = `/projects/${instance.project}/zones/${instance.zone}/instances/${instance.instanceName}`;
@@ -75,7 +82,7 @@ export class ComputeMigMembership implements MigMembership {
 
 /** Scale-in through regionInstanceGroupManagers.deleteInstances: the MIG's target size drops with it. */
 export class ComputeMigScaler implements MigScaler {
-    constructor(private readonly auth: GoogleAuth = new GoogleAuth({ scopes: SCOPES })) {}
+    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
 
     async deleteInstance(pool: PoolSpec, instance: InstanceRef): Promise<void> {
         await this.auth.request({
@@ -88,19 +95,19 @@ export class ComputeMigScaler implements MigScaler {
 
 /** runner_demand through Cloud Monitoring createTimeSeries, one GAUGE point per pool. */
 export class MonitoringDemandPublisher implements DemandPublisher {
-    private client: any;
-    constructor(private readonly project: string) {}
+    /** `client`: a MetricServiceClient (created lazily when not given). */
+    constructor(
+        private readonly project: string,
+        private client?: { createTimeSeries(request: unknown): Promise<unknown> },
+    ) {}
 
     async publish(points: DemandPoint[]): Promise<void> {
         if (points.length === 0) {
             return;
         }
-        if (this.client === undefined) {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const { MetricServiceClient } = require("@google-cloud/monitoring");
-            this.client = new MetricServiceClient();
-        }
-        await this.client.createTimeSeries({
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        this.client ??= new (require("@google-cloud/monitoring").MetricServiceClient)();
+        await this.client!.createTimeSeries({
             name: `projects/${this.project}`,
             timeSeries: points.map((p) => ({
                 metric: { type: DEMAND_METRIC, labels: { pool: p.pool } },
@@ -124,4 +131,17 @@ export async function readSecret(versionName: string): Promise<string> {
         throw new Error(`secret ${versionName} has no payload`);
     }
     return Buffer.from(data).toString("utf8");
+}
+
+/** The GitHub App client of the broker and the webhook receiver; the private key comes from Secret Manager. */
+export function githubAppClient(settings: GithubSettings): GithubRestClient {
+    return new GithubRestClient({
+        baseUrl: settings.apiUrl,
+        appId: settings.appId,
+        installationId: settings.installationId,
+        // Read once, kept in memory only; never logged.
+        privateKey: () => readSecret(settings.privateKeySecret),
+        org: settings.org,
+        ...(settings.repository !== undefined ? { repository: settings.repository } : {}),
+    });
 }

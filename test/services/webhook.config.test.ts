@@ -82,6 +82,14 @@ describe("control-plane service configuration (env)", () => {
         assert.ok(notJson.some((m) => /^BUILDER_ID: missing/.test(m)));
     });
 
+    it("each service's main refuses to start on a bad environment, before listening", async () => {
+        for (const entry of ["broker", "webhook", "generator"]) {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { main } = require(`../../services/controlPlane/${entry}/main`);
+            await assert.rejects(main({ PORT: "0" }), (err: unknown) => err instanceof ServiceConfigError && err.service === entry && /PORT: "0" must be an integer between 1 and 65535/.test(err.message));
+        }
+    });
+
     it("maps job labels to exactly one pool", () => {
         const ps = [simPool("pool-a"), simPool("pool-b")];
         assert.strictEqual(poolForLabels(ps, ["pool-b", "LINUX", "self-hosted", "linux"])?.name, "pool-b");

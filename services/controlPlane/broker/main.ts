@@ -1,7 +1,6 @@
 /** Cloud Run entry of the registration broker: cloud implementations of every dependency. */
 import { IdTokenVerifier } from "../../lib/idToken";
-import { ComputeMigMembership, readSecret } from "../cloud";
-import { GithubRestClient } from "../github";
+import { ComputeMigMembership, githubAppClient } from "../cloud";
 import { Records } from "../records";
 import { gcsBucket, serve } from "../storage";
 import { googleAuthSigner } from "../uploadPolicy";
@@ -14,15 +13,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         pools: config.pools,
         verifier: new IdTokenVerifier({ audience: config.url }),
         membership: new ComputeMigMembership(),
-        github: new GithubRestClient({
-            baseUrl: config.github.apiUrl,
-            appId: config.github.appId,
-            installationId: config.github.installationId,
-            // Read once, kept in memory only; never logged.
-            privateKey: () => readSecret(config.github.privateKeySecret),
-            org: config.github.org,
-            ...(config.github.repository !== undefined ? { repository: config.github.repository } : {}),
-        }),
+        github: githubAppClient(config.github),
         records: new Records(gcsBucket(config.recordsBucket)),
         uploadSigner: googleAuthSigner(),
         uploadEndpoint: config.uploadEndpoint,
