@@ -165,7 +165,7 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
     const a = await brokerRegister(fleet, await fleet.mig.identityToken(attacker, SIM_AUDIENCE.broker), poolA.name);
     const v = await brokerRegister(fleet, await fleet.mig.identityToken(victim, SIM_AUDIENCE.broker), poolA.name);
     if (a.status !== 201 || v.status !== 201) {
-        throw new Error(`attack setup: registration failed (${a.status}, ${v.status})`);
+        throw new Error(`attack setup: registration failed (${a.status} ${JSON.stringify(a.body)}, ${v.status} ${JSON.stringify(v.body)})`);
     }
 
     attacks.push(await attempt("second-jit-config", "the job asks its VM's metadata server for a fresh broker token and requests a second JIT config",

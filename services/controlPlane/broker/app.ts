@@ -79,6 +79,10 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
         try {
             identity = await deps.verifier.verify(token!);
         } catch (err) {
+            if (err instanceof IdTokenError && err.reason === "certs-unavailable") {
+                // Not the caller's fault: retryable, and not a refusal of the token.
+                throw new HttpError(503, "identity-unavailable", "the token issuer's certificates could not be fetched; retry");
+            }
             if (err instanceof IdTokenError) {
                 refuse(401, "invalid-token", err.message, { pool: pool.name, tokenFailure: err.reason });
             }

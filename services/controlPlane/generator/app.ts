@@ -158,6 +158,10 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
                 refuse(403, "wrong-caller", `caller ${identity.email ?? identity.sub} is not the push subscription's service account`, {});
             }
         } catch (err) {
+            if (err instanceof IdTokenError && err.reason === "certs-unavailable") {
+                // Not the caller's fault: retryable, and not a refusal of the token.
+                throw new HttpError(503, "identity-unavailable", "the token issuer's certificates could not be fetched; retry");
+            }
             if (err instanceof IdTokenError) {
                 refuse(401, "invalid-token", err.message, {});
             }
