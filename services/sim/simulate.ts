@@ -13,7 +13,7 @@
  * Output: <dir>/summary.json, <dir>/keys.json, <dir>/jobs/<jobId>/<artifact> and
  * <artifact>.intoto.jsonl. Exit 0 only if every job has a verified envelope and every attack was refused.
  */
-import { createHash, createPublicKey, randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
@@ -22,7 +22,8 @@ import { JIT_CONFIG_PATH, JitConfigResponse } from "../controlPlane/broker/app";
 import type { PoolSpec } from "../controlPlane/pools";
 import { FINALIZE_PATH } from "../controlPlane/generator/app";
 import { WEBHOOK_PATH } from "../controlPlane/webhook/app";
-import { envelopeLine, verifySignature, type DsseEnvelope } from "../lib/dsse";
+import { envelopeLine, type DsseEnvelope } from "../lib/dsse";
+import { parseTrustedKeys, verifyProvenance } from "../verify/verify";
 import { uploadWithGrant } from "./fakeGcs";
 import type { SimVm } from "./fakeMig";
 import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SIM_REPOSITORIES, SimFleet, startSimFleet } from "./fleet";
@@ -73,29 +74,19 @@ async function brokerRegister(fleet: SimFleet, token: string, pool: string): Pro
     return { status: res.status, body: await res.json().catch(() => undefined) };
 }
 
-/** Checks an envelope as an independent verifier would: signature over the PAE, subject, type, builder. */
-export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, publicKeyPem: string): string | undefined {
-    const payload = Buffer.from(envelope.payload, "base64");
-    const key = createPublicKey(publicKeyPem);
-    if (!envelope.signatures.some((s) => verifySignature(envelope.payloadType, payload, Buffer.from(s.sig, "base64"), key))) {
-        return "no signature verifies under the published key";
-    }
-    const statement = JSON.parse(payload.toString("utf8"));
-    const digest = createHash("sha256").update(artifact).digest("hex");
-    if (!statement.subject?.some((s: any) => s.digest?.sha256 === digest)) {
-        return "no subject carries the artifact's sha256";
-    }
-    if (statement.predicateType !== "https://slsa.dev/provenance/v1") {
-        return `predicateType ${statement.predicateType}`;
-    }
-    if (statement.predicate?.runDetails?.builder?.id !== SIM_BUILDER_ID) {
-        return "builder id differs";
-    }
-    return undefined;
+/**
+ * Checks an envelope as a consumer would, with the verification library of
+ * `hardened-build-fleet-verify`: the signature over the DSSE PAE against the published keyring, the
+ * key's validity window, the subject digest of the artifact, the predicate type, the builder id and
+ * the source repository. Returns why it fails, or undefined.
+ */
+export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, keyring: string, repository: string): string | undefined {
+    const result = verifyProvenance({ envelopes: [envelope], artifact, keys: parseTrustedKeys(keyring), builderId: SIM_BUILDER_ID, sourceUri: `https://github.com/${repository}` });
+    return result.verified ? undefined : result.reason;
 }
 
 /** One VM, one job: register, run, upload, complete, generate. */
-async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, out: string, publicKeyPem: string): Promise<JobResult> {
+async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, out: string, keyring: string): Promise<JobResult> {
     const t0 = performance.now();
     const queued = await fleet.github.queueJob({ repository, labels: pool.labels });
     const demandSeen = fleet.webhook.demand.count(pool.name);
@@ -133,7 +124,7 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     }
     const envelope = generated.envelope as DsseEnvelope;
     writeFileSync(path.join(out, `${result.artifact}.intoto.jsonl`), envelopeLine(envelope));
-    const problem = verifyEnvelope(envelope, bytes, publicKeyPem);
+    const problem = verifyEnvelope(envelope, bytes, keyring, repository);
     return { ...result, envelope: `${result.artifact}.intoto.jsonl`, verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
 }
 
@@ -264,9 +255,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     const fleet = await startSimFleet({ pools: opts.pools, dir: state });
     try {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
-        const keyring: any = await keysRes.json();
-        writeFileSync(path.join(opts.out, "keys.json"), `${JSON.stringify(keyring, null, 2)}\n`);
-        const publicKeyPem: string = keyring.keys.find((k: any) => k.state === "active").publicKeyPem;
+        const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
+        writeFileSync(path.join(opts.out, "keys.json"), keyring);
 
         const jobs: JobResult[] = [];
         let next = 0;
@@ -274,7 +264,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
             while (next < opts.jobs) {
                 const i = next++;
                 const pool = fleet.pools[i % fleet.pools.length];
-                jobs.push(await runOneJob(fleet, pool, SIM_REPOSITORIES[i % SIM_REPOSITORIES.length], opts.out, publicKeyPem));
+                jobs.push(await runOneJob(fleet, pool, SIM_REPOSITORIES[i % SIM_REPOSITORIES.length], opts.out, keyring));
             }
         };
         await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, opts.jobs)) }, worker));

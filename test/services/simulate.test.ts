@@ -20,20 +20,20 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
         assert.strictEqual(summary.ok, true, JSON.stringify(summary, null, 1));
         assert.strictEqual(summary.jobs.length, 3);
         assert.deepStrictEqual(new Set(summary.jobs.map((j) => j.pool)), new Set(["pool-a", "pool-b"]));
-        const keys = JSON.parse(readFileSync(path.join(out, "keys.json"), "utf8"));
-        const pem = keys.keys[0].publicKeyPem;
+        const keys = readFileSync(path.join(out, "keys.json"), "utf8");
         for (const job of summary.jobs) {
             const artifact = readFileSync(path.join(out, job.artifact));
             assert.strictEqual(createHash("sha256").update(artifact).digest("hex"), job.sha256);
             const envelope = JSON.parse(readFileSync(path.join(out, job.envelope!), "utf8"));
-            assert.strictEqual(verifyEnvelope(envelope, artifact, pem), undefined);
+            assert.strictEqual(verifyEnvelope(envelope, artifact, keys, job.repository), undefined);
             const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString());
             assert.match(statement.predicate.runDetails.metadata.invocationId, new RegExp(`/actions/runs/\\d+/attempts/1/jobs/${job.jobId}$`));
             assert.strictEqual(statement.predicate.buildDefinition.internalParameters.runner.name, job.runnerName);
             // Independent checks fail on tampering.
-            assert.match(verifyEnvelope(envelope, Buffer.concat([artifact, Buffer.from("x")]), pem)!, /sha256/);
+            assert.match(verifyEnvelope(envelope, Buffer.concat([artifact, Buffer.from("x")]), keys, job.repository)!, /sha256/);
+            assert.match(verifyEnvelope(envelope, artifact, keys, "acme/other")!, /source repository/);
             const tampered = { ...envelope, payload: Buffer.from(JSON.stringify({ ...statement, subject: [] })).toString("base64") };
-            assert.match(verifyEnvelope(tampered, artifact, pem)!, /signature/);
+            assert.match(verifyEnvelope(tampered, artifact, keys, job.repository)!, /signature/);
         }
         assert.deepStrictEqual(JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8")).ok, true);
     });
