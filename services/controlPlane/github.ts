@@ -71,6 +71,7 @@ export interface GithubClient {
     /** Every queued or in-progress job of the repositories the App can see, with its repository. */
     listActiveJobs(): Promise<{ repository: string; job: GithubJob }[]>;
     getRun(repository: string, runId: number): Promise<GithubRun>;
+    getJob(repository: string, jobId: number): Promise<GithubJob>;
 }
 
 export class GithubApiError extends Error {
@@ -217,5 +218,9 @@ export class GithubRestClient implements GithubClient {
 
     async getRun(repository: string, runId: number): Promise<GithubRun> {
         return this.call("GET", `/repos/${repository}/actions/runs/${runId}`);
+    }
+
+    async getJob(repository: string, jobId: number): Promise<GithubJob> {
+        return this.call("GET", `/repos/${repository}/actions/jobs/${jobId}`);
     }
 }

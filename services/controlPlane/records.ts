@@ -156,9 +156,12 @@ export class Records {
         await this.put(`runner-conflicts/${l.runnerName}.json`, { first, second: l });
         return "conflict";
     }
+    runnerJob(runnerName: string): Promise<RunnerJobLink | undefined> {
+        return this.get(`runner-jobs/${runnerName}.json`);
+    }
     /** Ids of the jobs a runner picked up: none, its one job, or two when it was seen with a second. */
     async jobsOfRunner(runnerName: string): Promise<number[]> {
-        const link = await this.get<RunnerJobLink>(`runner-jobs/${runnerName}.json`);
+        const link = await this.runnerJob(runnerName);
         if (link === undefined) {
             return [];
         }

@@ -240,6 +240,14 @@ export class FakeGithub {
             const found = this.runs.get(Number(run));
             return found && found.repository === `${owner}/${repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
         });
+        app.get("/repos/:owner/:repo/actions/jobs/:job", async (request, reply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const { owner, repo, job } = request.params as any;
+            const found = this.jobs.get(Number(job));
+            return found && found.repository === `${owner}/${repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
+        });
         app.get("/repos/:owner/:repo/actions/runs/:run/jobs", async (request, reply) => {
             if (!this.authed(request, reply)) {
                 return reply;

@@ -87,6 +87,7 @@ describe("registration broker (one JIT config per VM)", () => {
             listRunners: async () => [],
             listActiveJobs: async () => [],
             getRun: async () => { throw new Error("unused"); },
+            getJob: async () => { throw new Error("unused"); },
         };
         app = buildBrokerApp({
             pools,

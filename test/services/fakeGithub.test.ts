@@ -81,6 +81,9 @@ describe("fake GitHub API + the real GithubRestClient", () => {
         assert.deepStrictEqual(active.map((a) => a.repository), ["acme/lib"]);
         const run = await c.getRun("acme/app", job.run_id);
         assert.strictEqual(run.path, ".github/workflows/build.yml");
+        const done = await c.getJob("acme/app", job.id);
+        assert.deepStrictEqual([done.status, done.conclusion, done.runner_name], ["completed", "success", "r2"]);
+        await assert.rejects(c.getJob("acme/lib", job.id), /404/);
         assert.deepStrictEqual(hooks.map((h) => JSON.parse(h.body.toString()).action), ["queued", "queued", "in_progress", "completed"]);
         for (const h of hooks) {
             assert.strictEqual(h.headers["x-hub-signature-256"], `sha256=${createHmac("sha256", SECRET).update(h.body).digest("hex")}`);

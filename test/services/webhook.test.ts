@@ -18,6 +18,7 @@ const SHA = "a".repeat(40);
 class StubGithub implements GithubClient {
     active: { repository: string; job: GithubJob }[] = [];
     runners: GithubRunner[] = [];
+    jobs = new Map<number, GithubJob>();
     runCalls = 0;
     async generateJitConfig(): Promise<never> {
         throw new Error("not used");
@@ -31,6 +32,9 @@ class StubGithub implements GithubClient {
     async getRun(_repository: string, runId: number) {
         this.runCalls++;
         return { id: runId, path: ".github/workflows/release.yml", head_branch: "main", head_sha: SHA, event: "push", run_attempt: 1 };
+    }
+    async getJob(_repository: string, jobId: number) {
+        return this.jobs.get(jobId)!;
     }
 }
 
@@ -263,6 +267,34 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["402"]);
         // A second pass deletes nothing more.
         assert.deepStrictEqual((await service.reconcile()).scaledIn, []);
+    });
+
+    it("recovers the facts of lost webhooks from the GitHub API: the runner's job, then its completion", async () => {
+        const reg = await register("pool-a", "601");
+        const running = job(70, "in_progress", pools[0].labels, reg.runnerName) as unknown as GithubJob;
+        github.active = [
+            { repository: "acme/app", job: running },
+            // Not ours: a runner the broker never registered.
+            { repository: "acme/app", job: job(71, "in_progress", pools[0].labels, "stranger") as unknown as GithubJob },
+        ];
+        github.runners = [{ id: 1, name: reg.runnerName, busy: true, status: "online", labels: [] }];
+        await service.reconcile();
+        assert.deepStrictEqual(await records.jobsOfRunner(reg.runnerName), [70]);
+        assert.strictEqual((await records.jobFacts(70, "in_progress"))?.deliveryId, "reconcile");
+        assert.deepStrictEqual(await records.jobsOfRunner("stranger"), []);
+        assert.strictEqual(deleted.length, 0, "a busy runner is never scaled in");
+
+        // The completed webhook is lost too; the ephemeral runner is gone from GitHub.
+        github.active = [];
+        github.runners = [];
+        github.jobs.set(70, job(70, "completed", pools[0].labels, reg.runnerName) as unknown as GithubJob);
+        const result = await service.reconcile();
+        const completed = await records.jobFacts(70, "completed");
+        assert.strictEqual(completed?.conclusion, "success");
+        assert.strictEqual(completed?.workflowPath, ".github/workflows/release.yml");
+        assert.strictEqual(completed?.completedAt, "2026-01-01T10:05:00Z");
+        assert.deepStrictEqual(result.scaledIn, ["601"]);
+        assert.ok(audit.some((a) => a.reason === "completed-from-api" && a.jobId === 70));
     });
 
     it("keeps the webhook successful when deleting the VM fails, and lets the sweep retry", async () => {

@@ -108,6 +108,30 @@ function parseJob(payload: any): { action: string; repository: string; job: any 
     return { action: payload.action, repository: payload.repository.full_name, job };
 }
 
+/** The facts of a job as GitHub reported it (webhook payload or jobs API), plus its run's path and ref. */
+function jobFacts(job: any, repository: string, pool: string, run: { path: string; head_branch: string | null } | undefined, deliveryId: string, receivedAt: string): JobFacts {
+    return {
+        jobId: job.id,
+        runId: job.run_id,
+        runAttempt: id(job.run_attempt) ? job.run_attempt : 1,
+        repository,
+        headSha: job.head_sha,
+        headBranch: optStr(job.head_branch),
+        workflowName: optStr(job.workflow_name),
+        workflowPath: run !== undefined && str(run.path) ? run.path : null,
+        ref: run !== undefined && str(run.head_branch) ? run.head_branch : null,
+        runnerName: optStr(job.runner_name),
+        labels: job.labels,
+        status: job.status,
+        conclusion: optStr(job.conclusion),
+        startedAt: optStr(job.started_at),
+        completedAt: optStr(job.completed_at),
+        pool,
+        deliveryId,
+        receivedAt,
+    };
+}
+
 export function buildWebhookService(deps: WebhookDeps): WebhookService {
     const audit = deps.audit ?? stderrAudit;
     const clock = deps.clock ?? systemClock;
@@ -190,26 +214,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             audit({ service: "webhook", event: "delivery", outcome: "refused", reason: "replayed-delivery", delivery });
             throw new HttpError(409, "replayed-delivery", `delivery ${delivery} was already processed`);
         }
-        const facts: JobFacts = {
-            jobId: job.id,
-            runId: job.run_id,
-            runAttempt: id(job.run_attempt) ? job.run_attempt : 1,
-            repository,
-            headSha: job.head_sha,
-            headBranch: optStr(job.head_branch),
-            workflowName: optStr(job.workflow_name),
-            workflowPath: run !== undefined && str(run.path) ? run.path : null,
-            ref: run !== undefined && str(run.head_branch) ? run.head_branch : null,
-            runnerName: optStr(job.runner_name),
-            labels: job.labels,
-            status: job.status,
-            conclusion: optStr(job.conclusion),
-            startedAt: optStr(job.started_at),
-            completedAt: optStr(job.completed_at),
-            pool: pool.name,
-            deliveryId: delivery,
-            receivedAt: now,
-        };
+        const facts = jobFacts(job, repository, pool.name, run, delivery, now);
         await deps.records.putJobFacts(facts);
         let linked = false;
         if (facts.runnerName !== null && facts.status !== "queued") {
@@ -252,6 +257,22 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         await publish(deps.pools.map((p) => p.name));
 
+        // Facts whose webhooks were lost, from the same GitHub API (authenticated as the App):
+        // a running job on one of our runners that no webhook linked...
+        const now = clock().toISOString();
+        for (const { repository, job } of active) {
+            const pool = poolForLabels(deps.pools, job.labels ?? []);
+            if (pool === undefined || job.status !== "in_progress" || !str(job.runner_name)) {
+                continue;
+            }
+            const runner = await deps.records.runner(job.runner_name);
+            if (runner?.pool === pool.name && (await deps.records.jobsOfRunner(job.runner_name)).length === 0) {
+                await deps.records.putJobFacts(jobFacts(job, repository, pool.name, undefined, "reconcile", now));
+                await deps.records.linkRunnerJob({ runnerName: job.runner_name, jobId: job.id, repository });
+                audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "linked-from-api", runnerName: job.runner_name, jobId: job.id });
+            }
+        }
+
         // Scale-in sweep: VMs whose runner is done. Never one whose runner GitHub lists as busy.
         const runners = new Map((await deps.github.listRunners()).map((r) => [r.name, r]));
         const scaledIn: string[] = [];
@@ -262,6 +283,16 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             const listed = runners.get(reg.runnerName);
             if (listed?.busy) {
                 continue;
+            }
+            // ...and a linked job whose completion no webhook reported.
+            const link = await deps.records.runnerJob(reg.runnerName);
+            if (link !== undefined && (await deps.records.jobFacts(link.jobId, "completed")) === undefined) {
+                const job = await deps.github.getJob(link.repository, link.jobId);
+                if (job.status === "completed") {
+                    const run = await deps.github.getRun(link.repository, job.run_id);
+                    await deps.records.putJobFacts(jobFacts(job, link.repository, reg.pool, run, "reconcile", now));
+                    audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "completed-from-api", runnerName: reg.runnerName, jobId: job.id });
+                }
             }
             const jobs = await deps.records.jobsOfRunner(reg.runnerName);
             const completed = (await Promise.all(jobs.map((j) => deps.records.jobFacts(j, "completed")))).some((f) => f !== undefined);
