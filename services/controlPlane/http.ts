@@ -57,6 +57,10 @@ export function serviceApp(opts: ServiceAppOptions): FastifyInstance {
             process.stderr.write(`${JSON.stringify({ severity: "ERROR", message: "internal error", error: String(err?.stack ?? err) })}\n`);
             return sendError(reply, new HttpError(500, "internal", "internal error; see the service log"));
         }
+        if (err instanceof SyntaxError || err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
+            // The parser's message quotes the body: never echo it.
+            return sendError(reply, new HttpError(400, "bad-request", "the body is not valid JSON"));
+        }
         const code = status === 413 ? "body-too-large" : status === 415 ? "unsupported-media-type" : "bad-request";
         return sendError(reply, new HttpError(status, code, String(err.message ?? "bad request")));
     });
