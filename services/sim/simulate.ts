@@ -104,12 +104,13 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     }
     // The job's work: an artifact. Only its bytes reach the provenance.
     const name = `app-${job.id}.tar`;
-    const bytes = Buffer.concat([Buffer.from(`artifact of ${repository} job ${job.id}\n`), randomBytes(32)]);
+    const bytes = Buffer.concat([Buffer.from(`artifact of ${job.repository} job ${job.id}\n`), randomBytes(32)]);
     const key = `${grant.upload.prefix}dist/${name}`;
     const up = await uploadWithGrant(grant.upload, key, bytes);
     await fleet.github.completeJob(job.id);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    const result: JobResult = { ...base, jobId: job.id, runnerName: grant.runner.name, artifact: `jobs/${job.id}/${name}`, sha256, controlPlaneMs: 0 };
+    // The runner gets the oldest queued job of its labels, which may be another worker's job.
+    const result: JobResult = { ...base, jobId: job.id, repository: job.repository, runnerName: grant.runner.name, artifact: `jobs/${job.id}/${name}`, sha256, controlPlaneMs: 0 };
     if (up.status !== 204) {
         return { ...result, controlPlaneMs: performance.now() - t0, problem: `upload ${up.status} ${up.body}` };
     }
@@ -124,7 +125,7 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     }
     const envelope = generated.envelope as DsseEnvelope;
     writeFileSync(path.join(out, `${result.artifact}.intoto.jsonl`), envelopeLine(envelope));
-    const problem = verifyEnvelope(envelope, bytes, keyring, repository);
+    const problem = verifyEnvelope(envelope, bytes, keyring, job.repository);
     return { ...result, envelope: `${result.artifact}.intoto.jsonl`, verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
 }
 
