@@ -176,6 +176,13 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(replay.statusCode, 409);
         assert.strictEqual(JSON.parse(replay.body).error.code, "replayed-delivery");
         assert.ok(audit.some((a) => a.reason === "replayed-delivery"));
+        // GitHub does not sign the delivery id: the same signed body under a fresh id changes nothing.
+        const before = await records.store.list("jobs/");
+        const fresh = await post(body, { "x-github-delivery": "fresh-id" });
+        assert.strictEqual(fresh.statusCode, 200);
+        assert.deepStrictEqual(await records.store.list("jobs/"), before);
+        assert.strictEqual((await records.jobFacts(5, "queued"))?.deliveryId, "same");
+        assert.strictEqual(service.demand.count("pool-a"), 1);
     });
 
     it("answers bad input with a 4xx naming the field, and stores nothing", async () => {
