@@ -5,6 +5,7 @@
  * still passes on the whole fleet built that way (and still fires on an insecure addition to it).
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import * as gcp from "@pulumi/gcp";
 import type { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
@@ -19,6 +20,7 @@ import { createComponentProvider, PROVIDER_COMPONENTS, PROVIDER_NAME } from "../
 
 const ROOT = path.resolve(__dirname, "..");
 const CONFIG_FILE = path.join(ROOT, "Pulumi.example.yaml");
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 const token = (component: string) => `${PROVIDER_NAME}:index:${component}`;
 
 /** True when A and B are the same type (compile-time checks below, run by `npm run typecheck`). */
@@ -92,7 +94,7 @@ describe("component provider: schema", function () {
 
     it("names the package and serves exactly the five components, as components", () => {
         assert.strictEqual(schema.name, "hardened-build-fleet");
-        assert.strictEqual(schema.version, (require("../package.json") as { version: string }).version, "provider/package.json version must follow the package's");
+        assert.strictEqual(schema.version, PACKAGE_VERSION, "provider/package.json version must follow the package's");
         assert.deepStrictEqual(Object.keys(schema.resources).sort(), ["ControlPlane", "HardenedBuildFleet", "IsolatedNetwork", "RunnerPool", "SignerEnclave"].map(token));
         assert.deepStrictEqual(PROVIDER_COMPONENTS.map((c) => token(c.name)).sort(), Object.keys(schema.resources).sort());
         for (const [name, r] of Object.entries(schema.resources)) {
