@@ -1,7 +1,6 @@
 /** Provider facade of `ControlPlane` (components/controlPlane.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
-import { throwIfProblems } from "../components/config/issues";
-import { ControlPlane as ControlPlaneComponent, validateControlPlaneArgs } from "../components/controlPlane";
+import { implementationOf, ControlPlaneOutputs } from "./implementation";
 import { ControlPlanePool } from "./types";
 
 export interface ControlPlaneArgs {
@@ -22,23 +21,21 @@ export interface ControlPlaneArgs {
  * plane's work (I11): a runner may only create objects in its own pool's bucket. Registers a `ControlPlane`
  * of the same name as its child.
  */
-export class ControlPlane extends pulumi.ComponentResource {
+export class ControlPlane extends pulumi.ComponentResource implements ControlPlaneOutputs {
     /** Email of the control-plane service account. */
-    public readonly serviceAccountEmail: pulumi.Output<string>;
+    public readonly serviceAccountEmail!: pulumi.Output<string>;
     /** `serviceAccount:<email>` of the control plane: pass it to SignerEnclave as its invoker. */
-    public readonly member: pulumi.Output<string>;
+    public readonly member!: pulumi.Output<string>;
     /** Intake bucket name per pool name. */
-    public readonly intakeBuckets: pulumi.Output<Record<string, string>>;
+    public readonly intakeBuckets!: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        const inner = { ...args };
+        const body = implementationOf("ControlPlane");
         // Validate before super(): invalid arguments register nothing, not even this facade.
-        throwIfProblems("ControlPlane", name, validateControlPlaneArgs(name, inner));
+        body.validate(name, args);
         super("hardened-build-fleet:index:ControlPlane", name, {}, opts);
-        const controlPlane = new ControlPlaneComponent(name, inner, { parent: this });
-        this.serviceAccountEmail = controlPlane.serviceAccountEmail;
-        this.member = controlPlane.member;
-        this.intakeBuckets = pulumi.output(controlPlane.intakeBuckets);
-        this.registerOutputs({ serviceAccountEmail: this.serviceAccountEmail, member: this.member, intakeBuckets: this.intakeBuckets });
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
     }
 }

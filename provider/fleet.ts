@@ -1,8 +1,6 @@
 /** Provider facade of `HardenedBuildFleet` (components/fleet.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfigError, validateFleetConfig } from "../components/config";
-import { HardenedBuildFleet as HardenedBuildFleetComponent, HardenedBuildFleetArgs as HardenedBuildFleetComponentArgs } from "../components/fleet";
-import { toFleetConfig } from "./convert";
+import { implementationOf, HardenedBuildFleetOutputs } from "./implementation";
 import { FleetConfig, GceOptions, GkeOptions } from "./types";
 
 export interface HardenedBuildFleetArgs {
@@ -22,50 +20,31 @@ export interface HardenedBuildFleetArgs {
  * one intake bucket per pool, and the SignerEnclave in the signer project, invocable only by the control plane.
  * Registers a `HardenedBuildFleet` of the same name as its child.
  */
-export class HardenedBuildFleet extends pulumi.ComponentResource {
+export class HardenedBuildFleet extends pulumi.ComponentResource implements HardenedBuildFleetOutputs {
     /** The pool names, in config order. */
-    public readonly poolNames: pulumi.Output<string[]>;
+    public readonly poolNames!: pulumi.Output<string[]>;
     /** Intake bucket name per pool name. */
-    public readonly intakeBuckets: pulumi.Output<Record<string, string>>;
+    public readonly intakeBuckets!: pulumi.Output<Record<string, string>>;
     /** Runner service-account email per pool name. */
-    public readonly runnerServiceAccountEmails: pulumi.Output<Record<string, string>>;
+    public readonly runnerServiceAccountEmails!: pulumi.Output<Record<string, string>>;
     /** PEM public key of the signing key version, for verifiers. */
-    public readonly signerPublicKeyPem: pulumi.Output<string>;
+    public readonly signerPublicKeyPem!: pulumi.Output<string>;
     /** Full name of the key version the signer uses. */
-    public readonly signerKeyVersionName: pulumi.Output<string>;
+    public readonly signerKeyVersionName!: pulumi.Output<string>;
     /** URL of the internal-only signer service. */
-    public readonly signerServiceUrl: pulumi.Output<string>;
+    public readonly signerServiceUrl!: pulumi.Output<string>;
     /** Name of the provenance bucket. */
-    public readonly provenanceBucketName: pulumi.Output<string>;
+    public readonly provenanceBucketName!: pulumi.Output<string>;
     /** Email of the control-plane service account. */
-    public readonly controlPlaneServiceAccountEmail: pulumi.Output<string>;
+    public readonly controlPlaneServiceAccountEmail!: pulumi.Output<string>;
 
     constructor(name: string, args: HardenedBuildFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-        const inner: HardenedBuildFleetComponentArgs = { config: toFleetConfig(args?.config ?? ({} as FleetConfig)), gce: args?.gce, gke: args?.gke };
-        // Validate the config before super(): an invalid config registers nothing, not even this facade.
-        const validation = validateFleetConfig(inner.config);
-        if (validation.config === undefined) {
-            throw new FleetConfigError(validation.issues);
-        }
+        const body = implementationOf("HardenedBuildFleet");
+        // Validate before super(): invalid arguments register nothing, not even this facade.
+        body.validate(name, args);
         super("hardened-build-fleet:index:HardenedBuildFleet", name, {}, opts);
-        const fleet = new HardenedBuildFleetComponent(name, inner, { parent: this });
-        this.poolNames = pulumi.output(fleet.poolNames);
-        this.intakeBuckets = pulumi.output(fleet.intakeBuckets);
-        this.runnerServiceAccountEmails = pulumi.output(Object.fromEntries(fleet.poolNames.map((p) => [p, fleet.pools[p].serviceAccountEmail])));
-        this.signerPublicKeyPem = fleet.signerPublicKeyPem;
-        this.signerKeyVersionName = fleet.signerKeyVersionName;
-        this.signerServiceUrl = fleet.signerServiceUrl;
-        this.provenanceBucketName = fleet.provenanceBucketName;
-        this.controlPlaneServiceAccountEmail = fleet.controlPlaneServiceAccountEmail;
-        this.registerOutputs({
-            poolNames: this.poolNames,
-            intakeBuckets: this.intakeBuckets,
-            runnerServiceAccountEmails: this.runnerServiceAccountEmails,
-            signerPublicKeyPem: this.signerPublicKeyPem,
-            signerKeyVersionName: this.signerKeyVersionName,
-            signerServiceUrl: this.signerServiceUrl,
-            provenanceBucketName: this.provenanceBucketName,
-            controlPlaneServiceAccountEmail: this.controlPlaneServiceAccountEmail,
-        });
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
     }
 }

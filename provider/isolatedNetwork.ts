@@ -1,7 +1,6 @@
 /** Provider facade of `IsolatedNetwork` (components/isolatedNetwork.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
-import { throwIfProblems } from "../components/config/issues";
-import { IsolatedNetwork as IsolatedNetworkComponent, validateIsolatedNetworkArgs } from "../components/isolatedNetwork";
+import { implementationOf, IsolatedNetworkOutputs } from "./implementation";
 import { FleetRole } from "./enums";
 import { EgressAllowList, SecondaryRange } from "./types";
 
@@ -30,31 +29,23 @@ export interface IsolatedNetworkArgs {
  * One VPC and subnet that nothing can reach and that reaches only Google APIs through the restricted VIP plus
  * an explicit egress allow-list (I3, I4, I5, I12). Registers an `IsolatedNetwork` of the same name as its child.
  */
-export class IsolatedNetwork extends pulumi.ComponentResource {
+export class IsolatedNetwork extends pulumi.ComponentResource implements IsolatedNetworkOutputs {
     /** Id of the VPC. */
-    public readonly networkId: pulumi.Output<string>;
+    public readonly networkId!: pulumi.Output<string>;
     /** Self link of the VPC. */
-    public readonly networkSelfLink: pulumi.Output<string>;
+    public readonly networkSelfLink!: pulumi.Output<string>;
     /** Id of the subnet. */
-    public readonly subnetId: pulumi.Output<string>;
+    public readonly subnetId!: pulumi.Output<string>;
     /** Self link of the subnet. */
-    public readonly subnetSelfLink: pulumi.Output<string>;
+    public readonly subnetSelfLink!: pulumi.Output<string>;
 
     constructor(name: string, args: IsolatedNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        const inner = { ...args };
+        const body = implementationOf("IsolatedNetwork");
         // Validate before super(): invalid arguments register nothing, not even this facade.
-        throwIfProblems("IsolatedNetwork", name, validateIsolatedNetworkArgs(name, inner));
+        body.validate(name, args);
         super("hardened-build-fleet:index:IsolatedNetwork", name, {}, opts);
-        const network = new IsolatedNetworkComponent(name, inner, { parent: this });
-        this.networkId = network.networkId;
-        this.networkSelfLink = network.networkSelfLink;
-        this.subnetId = network.subnetId;
-        this.subnetSelfLink = network.subnetSelfLink;
-        this.registerOutputs({
-            networkId: this.networkId,
-            networkSelfLink: this.networkSelfLink,
-            subnetId: this.subnetId,
-            subnetSelfLink: this.subnetSelfLink,
-        });
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
     }
 }

@@ -1,8 +1,6 @@
 /** Provider facade of `RunnerPool` (components/runnerPool.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
-import { throwIfProblems } from "../components/config/issues";
-import { RunnerPool as RunnerPoolComponent, RunnerPoolArgs as RunnerPoolComponentArgs, validateRunnerPoolArgs } from "../components/runnerPool";
-import { toPoolInput } from "./convert";
+import { implementationOf, RunnerPoolOutputs } from "./implementation";
 import { GceOptions, GkeOptions, Pool, PoolGithub } from "./types";
 
 export interface RunnerPoolArgs {
@@ -34,19 +32,19 @@ export interface RunnerPoolArgs {
  * One pool of ephemeral build environments with its own network, identity and backend: gce (one Shielded VM per
  * job) or gke (one gVisor pod per job) (I1-I7). Registers a `RunnerPool` of the same name as its child.
  */
-export class RunnerPool extends pulumi.ComponentResource {
+export class RunnerPool extends pulumi.ComponentResource implements RunnerPoolOutputs {
     /** The pool name. */
-    public readonly poolName: pulumi.Output<string>;
+    public readonly poolName!: pulumi.Output<string>;
     /** The pool's backend, "gce" or "gke". */
-    public readonly backend: pulumi.Output<string>;
+    public readonly backend!: pulumi.Output<string>;
     /** Self link of the pool's own VPC (I5). */
-    public readonly networkSelfLink: pulumi.Output<string>;
+    public readonly networkSelfLink!: pulumi.Output<string>;
     /** Self link of the pool's subnet. */
-    public readonly subnetSelfLink: pulumi.Output<string>;
+    public readonly subnetSelfLink!: pulumi.Output<string>;
     /** Email of the pool's own service account (never a key, I7). */
-    public readonly serviceAccountEmail: pulumi.Output<string>;
+    public readonly serviceAccountEmail!: pulumi.Output<string>;
     /** `serviceAccount:<email>` of the pool, for the ControlPlane intake grant. */
-    public readonly serviceAccountMember: pulumi.Output<string>;
+    public readonly serviceAccountMember!: pulumi.Output<string>;
     /** gce pools: self link of the instance template. */
     public readonly instanceTemplate?: pulumi.Output<string>;
     /** gce pools: self link of the regional managed instance group. */
@@ -57,33 +55,12 @@ export class RunnerPool extends pulumi.ComponentResource {
     public readonly runnerNamespace?: pulumi.Output<string>;
 
     constructor(name: string, args: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-        const inner: RunnerPoolComponentArgs = { ...args, pool: toPoolInput(args.pool) };
-        // Validate before super(): an invalid pool registers nothing, not even this facade.
-        throwIfProblems("RunnerPool", name, validateRunnerPoolArgs(name, inner));
+        const body = implementationOf("RunnerPool");
+        // Validate before super(): invalid arguments register nothing, not even this facade.
+        body.validate(name, args);
         super("hardened-build-fleet:index:RunnerPool", name, {}, opts);
-        const pool = new RunnerPoolComponent(name, inner, { parent: this });
-        this.poolName = pulumi.output(pool.poolName);
-        this.backend = pulumi.output(pool.backend);
-        this.networkSelfLink = pool.network.networkSelfLink;
-        this.subnetSelfLink = pool.network.subnetSelfLink;
-        this.serviceAccountEmail = pool.serviceAccountEmail;
-        this.serviceAccountMember = pool.serviceAccountMember;
-        const outputs: Record<string, pulumi.Output<string>> = {
-            poolName: this.poolName,
-            backend: this.backend,
-            networkSelfLink: this.networkSelfLink,
-            subnetSelfLink: this.subnetSelfLink,
-            serviceAccountEmail: this.serviceAccountEmail,
-            serviceAccountMember: this.serviceAccountMember,
-        };
-        if (pool.gce !== undefined) {
-            this.instanceTemplate = outputs.instanceTemplate = pool.gce.instanceTemplate.selfLink;
-            this.instanceGroupManager = outputs.instanceGroupManager = pool.gce.instanceGroupManager.selfLink;
-        }
-        if (pool.gke !== undefined) {
-            this.cluster = outputs.cluster = pool.gke.cluster.name;
-            this.runnerNamespace = outputs.runnerNamespace = pulumi.output(pool.gke.runnerNamespace);
-        }
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
         this.registerOutputs(outputs);
     }
 }

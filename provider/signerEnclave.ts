@@ -1,7 +1,6 @@
 /** Provider facade of `SignerEnclave` (components/signerEnclave.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
-import { throwIfProblems } from "../components/config/issues";
-import { SignerEnclave as SignerEnclaveComponent, validateSignerEnclaveArgs } from "../components/signerEnclave";
+import { implementationOf, SignerEnclaveOutputs } from "./implementation";
 import { ProtectionLevel } from "./enums";
 
 export interface SignerEnclaveArgs {
@@ -42,43 +41,29 @@ export interface SignerEnclaveArgs {
  * runs as it, the provenance bucket only it writes, and KMS audit logs (I8, I9, I10, I12). Registers a
  * `SignerEnclave` of the same name as its child.
  */
-export class SignerEnclave extends pulumi.ComponentResource {
+export class SignerEnclave extends pulumi.ComponentResource implements SignerEnclaveOutputs {
     /** Id of the signing key. */
-    public readonly keyId: pulumi.Output<string>;
+    public readonly keyId!: pulumi.Output<string>;
     /** Full name of the key version the service signs with. */
-    public readonly keyVersionName: pulumi.Output<string>;
+    public readonly keyVersionName!: pulumi.Output<string>;
     /** PEM public key of that version, for verifiers. */
-    public readonly publicKeyPem: pulumi.Output<string>;
+    public readonly publicKeyPem!: pulumi.Output<string>;
     /** URL of the internal-only signer service. */
-    public readonly serviceUrl: pulumi.Output<string>;
+    public readonly serviceUrl!: pulumi.Output<string>;
     /** Email of the signer service account. */
-    public readonly signerServiceAccountEmail: pulumi.Output<string>;
+    public readonly signerServiceAccountEmail!: pulumi.Output<string>;
     /** `serviceAccount:<email>` of the signer. */
-    public readonly signerMember: pulumi.Output<string>;
+    public readonly signerMember!: pulumi.Output<string>;
     /** Name of the provenance bucket. */
-    public readonly provenanceBucketName: pulumi.Output<string>;
+    public readonly provenanceBucketName!: pulumi.Output<string>;
 
     constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
-        const inner = { ...args };
+        const body = implementationOf("SignerEnclave");
         // Validate before super(): invalid arguments register nothing, not even this facade.
-        throwIfProblems("SignerEnclave", name, validateSignerEnclaveArgs(name, inner));
+        body.validate(name, args);
         super("hardened-build-fleet:index:SignerEnclave", name, {}, opts);
-        const enclave = new SignerEnclaveComponent(name, inner, { parent: this });
-        this.keyId = enclave.keyId;
-        this.keyVersionName = enclave.keyVersionName;
-        this.publicKeyPem = enclave.publicKeyPem;
-        this.serviceUrl = enclave.serviceUrl;
-        this.signerServiceAccountEmail = enclave.signerServiceAccountEmail;
-        this.signerMember = enclave.signerMember;
-        this.provenanceBucketName = enclave.provenanceBucketName;
-        this.registerOutputs({
-            keyId: this.keyId,
-            keyVersionName: this.keyVersionName,
-            publicKeyPem: this.publicKeyPem,
-            serviceUrl: this.serviceUrl,
-            signerServiceAccountEmail: this.signerServiceAccountEmail,
-            signerMember: this.signerMember,
-            provenanceBucketName: this.provenanceBucketName,
-        });
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
     }
 }
