@@ -8,6 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as gcp from "@pulumi/gcp";
+import { parse as parseYaml } from "yaml";
 import type { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import type * as components from "../components";
 import type { GceBackendOptions } from "../components/gceRunnerBackend";
@@ -417,5 +418,70 @@ describe("component provider: construct() under the offline engine", function ()
         assert.match(net.outputs.subnetSelfLink as string, /subnetworks/);
         const subnet = net.resources.find((r) => r.type === "gcp:compute/subnetwork:Subnetwork");
         assert.strictEqual(subnet?.inputs.ipCidrRange, "10.20.0.0/24");
+    });
+});
+
+/** The fenced block of `language` that follows the README line starting with `lead`. */
+function readmeBlock(lead: string, language: string): string {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const at = readme.indexOf(`\n${lead}`);
+    assert.ok(at >= 0, `README has no paragraph starting "${lead}"`);
+    const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(at));
+    assert.ok(match, `README has no ${language} block after "${lead}"`);
+    return match[1];
+}
+
+const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+describe("component provider: the README's Python and YAML programs", function () {
+    this.timeout(180_000);
+
+    before(async () => {
+        provider ??= createComponentProvider();
+        schema ??= JSON.parse(await provider.getSchema()) as PackageSchema;
+    });
+
+    it("the YAML program builds, through the provider, a fleet the policy pack passes", async () => {
+        const program = parseYaml(readmeBlock("YAML (`Pulumi.yaml`", "yaml")) as {
+            resources: Record<string, { type: string; properties: Record<string, unknown> }>;
+            outputs: Record<string, string>;
+        };
+        const { fleet } = program.resources;
+        assert.strictEqual(fleet.type, "hardened-build-fleet:HardenedBuildFleet");
+        const outputs = schema.resources[token("HardenedBuildFleet")].properties;
+        for (const ref of Object.values(program.outputs)) {
+            const property = /^\$\{fleet\.(\w+)\}$/.exec(ref)?.[1];
+            assert.ok(property !== undefined && property in outputs, `${ref} is not an output of HardenedBuildFleet`);
+        }
+        const run = await runProgram(async () => {
+            const result = await provider.construct("fleet", token("HardenedBuildFleet"), fleet.properties, {});
+            return result.state;
+        });
+        assert.deepStrictEqual(run.outputs.poolNames, ["linux", "containers"]);
+        const ev = await evaluatePolicies(run, policies);
+        assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`), [], listFindings(ev));
+    });
+
+    it("the Python program uses only classes, enum members and arguments the schema defines", () => {
+        const python = readmeBlock("Python (`__main__.py`)", "python");
+        const types = new Map(Object.entries(schema.types).map(([t, spec]) => [t.replace(`${PROVIDER_NAME}:index:`, ""), spec]));
+        const classes = [...python.matchAll(/hbf\.(\w+)\(/g)].map((m) => m[1]);
+        assert.ok(classes.length >= 6);
+        const known = new Set<string>();
+        for (const cls of classes) {
+            const spec = cls.endsWith("Args") ? types.get(cls.slice(0, -"Args".length))?.properties : schema.resources[token(cls)]?.inputProperties;
+            assert.ok(spec, `hbf.${cls} is not in the schema`);
+            Object.keys(spec).forEach((k) => known.add(k));
+        }
+        for (const [, kwarg] of python.matchAll(/\b([a-z_]+)=/g)) {
+            assert.ok(known.has(camel(kwarg)), `${kwarg}= is not an input of any class the example uses`);
+        }
+        for (const [, enumName, member] of python.matchAll(/hbf\.(\w+)\.([A-Z_]+)\b/g)) {
+            const members = types.get(enumName)?.enum?.map((m) => m.name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase());
+            assert.ok(members?.includes(member), `hbf.${enumName}.${member} is not an enum member`);
+        }
+        for (const [, output] of python.matchAll(/fleet\.([a-z_]+)\)/g)) {
+            assert.ok(camel(output) in schema.resources[token("HardenedBuildFleet")].properties, `fleet.${output} is not an output`);
+        }
     });
 });
