@@ -65,6 +65,27 @@ export interface RunnerPoolArgs {
     gke?: GkeBackendOptions;
 }
 
+/** The checks that do not depend on the pool, so they are reported even when the pool itself is invalid. */
+function poolIndependentProblems(name: string, args: RunnerPoolArgs): string[] {
+    const problems: string[] = [];
+    if (args.project === undefined || args.project === "") {
+        problems.push("project: missing; pass the GCP project id of the pool.");
+    }
+    if (args.region === undefined || args.region === "") {
+        problems.push("region: missing; pass a GCP region such as \"europe-west1\".");
+    }
+    const accountId = args.serviceAccountId ?? serviceAccountIdFor(name, "rn");
+    if (!isValidServiceAccountId(accountId)) {
+        problems.push(`serviceAccountId: "${accountId}" is not a valid service-account id; use 6-30 lower-case letters, digits and hyphens.`);
+    }
+    for (const role of args.additionalRoles ?? []) {
+        if (!/^(roles|projects\/[^/]+\/roles|organizations\/[^/]+\/roles)\/[A-Za-z0-9_.]+$/.test(role)) {
+            problems.push(`additionalRoles: ${JSON.stringify(role)} is not a role name; write e.g. "roles/artifactregistry.reader".`);
+        }
+    }
+    return problems;
+}
+
 /** RunnerPoolArgs with the pool normalised. */
 type ResolvedRunnerPoolArgs = Omit<RunnerPoolArgs, "pool"> & { pool: PoolConfig };
 
@@ -73,23 +94,16 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
     const problems = componentNameProblems(name, MAX_RUNNER_POOL_NAME_LENGTH);
     const resolved = resolvePoolArg(args?.pool);
     problems.push(...resolved.problems);
-    const pool = resolved.pool;
-    if (pool === undefined || resolved.problems.length > 0) {
-        if (pool === undefined && resolved.problems.length === 0) {
-            problems.push("pool: missing; describe the pool as in stack config, e.g. { name: \"linux\", backend: \"gce\", cidr: \"10.10.0.0/24\", image: ... }.");
-        }
-        for (const key of ["project", "region"] as const) {
-            if (args?.[key] === undefined || args[key] === "") {
-                problems.push(`${key}: missing; pass the GCP ${key === "project" ? "project id" : "region"} of the pool.`);
-            }
-        }
+    if (resolved.pool === undefined && resolved.problems.length === 0) {
+        problems.push("pool: missing; describe the pool as in stack config, e.g. { name: \"linux\", backend: \"gce\", cidr: \"10.10.0.0/24\", image: ... }.");
+    }
+    if (args === undefined || args === null) {
         return problems;
     }
-    if (args.project === undefined || args.project === "") {
-        problems.push("project: missing; pass the GCP project id of the pool.");
-    }
-    if (args.region === undefined || args.region === "") {
-        problems.push("region: missing; pass a GCP region such as \"europe-west1\".");
+    problems.push(...poolIndependentProblems(name, args));
+    const pool = resolved.pool;
+    if (pool === undefined || resolved.problems.length > 0) {
+        return problems;
     }
     if (pool.backend !== "gce" && pool.backend !== "gke") {
         problems.push(`pool.backend: ${JSON.stringify(pool.backend)} is not a backend; use "gce" or "gke".`);
@@ -111,15 +125,6 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
     }
     if (typeof pool.machineType !== "string" || pool.machineType === "") {
         problems.push(`pool.machineType: missing for pool "${pool.name}"; e.g. "e2-standard-4".`);
-    }
-    const accountId = args.serviceAccountId ?? serviceAccountIdFor(name, "rn");
-    if (!isValidServiceAccountId(accountId)) {
-        problems.push(`serviceAccountId: "${accountId}" is not a valid service-account id; use 6-30 lower-case letters, digits and hyphens.`);
-    }
-    for (const role of args.additionalRoles ?? []) {
-        if (!/^(roles|projects\/[^/]+\/roles|organizations\/[^/]+\/roles)\/[A-Za-z0-9_.]+$/.test(role)) {
-            problems.push(`additionalRoles: ${JSON.stringify(role)} is not a role name; write e.g. "roles/artifactregistry.reader".`);
-        }
     }
     if (pool.backend === "gce") {
         problems.push(...gceBackendProblems(pool, args.registrationBrokerUrl, args.gce));

@@ -146,15 +146,16 @@ describe("typed fleet config: one pool as written in YAML", () => {
         assert.deepStrictEqual(template?.inputs.scheduling.maxRunDuration, { seconds: 7200 });
     });
 
-    it("RunnerPool refuses a bad YAML-shaped pool listing every problem, and registers nothing", async () => {
+    it("RunnerPool refuses a bad YAML-shaped pool listing every problem, the other arguments' too, and registers nothing", async () => {
         const run = await runProgram(() => {
-            new RunnerPool("pool-linux", { region: "europe-west1", project: "", pool: { ...gcePool, cidr: "10.10.0.0/33", maxBuildDuration: "48h" } });
+            new RunnerPool("pool-linux", { region: "europe-west1", project: "", additionalRoles: ["owner"], pool: { ...gcePool, cidr: "10.10.0.0/33", maxBuildDuration: "48h" } });
         }, { allowError: true });
         const message = String((run.error as Error | undefined)?.message);
         assert.match(message, /RunnerPool "pool-linux": invalid arguments:/);
         assert.match(message, /pool\.cidr = "10\.10\.0\.0\/33": /);
         assert.match(message, /pool\.maxBuildDuration = "48h": is 48h, above the 24h maximum/);
         assert.match(message, /project: missing/);
+        assert.match(message, /additionalRoles: "owner" is not a role name/);
         assert.deepStrictEqual(run.resources.filter((r) => r.parent !== undefined), []);
     });
 });
