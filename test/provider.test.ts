@@ -248,6 +248,12 @@ describe("component provider: schema", function () {
     });
 });
 
+/** Asserts that the full pack reports nothing on `run`. */
+async function assertNoFindings(run: ProgramRun): Promise<void> {
+    const ev = await evaluatePolicies(run, policies);
+    assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`), [], listFindings(ev));
+}
+
 /** Constructs `component` through the provider inside the offline engine; returns the run and the result state. */
 async function construct(component: string, name: string, inputs: Record<string, unknown> | (() => Record<string, unknown>), extra?: () => void): Promise<ProgramRun> {
     return runProgram(async () => {
@@ -322,8 +328,7 @@ describe("component provider: construct() under the offline engine", function ()
         });
 
         it("passes the policy pack: zero findings on what construct() registered", async () => {
-            const ev = await evaluatePolicies(providerRun, policies);
-            assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`), [], listFindings(ev));
+            await assertNoFindings(providerRun);
         });
 
         it("and the pack still fires on an insecure addition next to the provider-built fleet", async () => {
@@ -379,6 +384,24 @@ describe("component provider: construct() under the offline engine", function ()
         assert.match(JSON.stringify(fqdnRule.inputs), /"github\.com"/);
         const inner = run.resources.find((r) => r.type === token("RunnerPool") && r.parent === run.outputs.urn);
         assert.ok(inner, "the TypeScript RunnerPool is the facade's child");
+        await assertNoFindings(run);
+    });
+
+    it("RunnerPool: a gke pool (gVisor node pool, ARC scale set) with the GKE tunables' enums, passing the pack", async () => {
+        const run = await construct("RunnerPool", "pool-k8s", {
+            ...WORKER,
+            pool: { name: "k8s", backend: "gke", cidr: "10.11.0.0/22", image: "ghcr.io/actions/actions-runner:2.321.0", maxBuildDuration: "90m", egressAllowList: { fqdns: ["github.com"] } },
+            github: { configUrl: "https://github.com/acme" },
+            gke: { releaseChannel: "STABLE", apiEndpoint: "dns", runnerResources: { cpuMillicores: 4000, memoryMiB: 8192, ephemeralStorageGiB: 40 } },
+        });
+        assert.strictEqual(run.outputs.backend, "gke");
+        assert.strictEqual(run.outputs.runnerNamespace, "runners-k8s");
+        assert.strictEqual(run.outputs.instanceTemplate, undefined);
+        const cluster = run.resources.find((r) => r.type === "gcp:container/cluster:Cluster");
+        assert.strictEqual(cluster?.inputs.releaseChannel.channel, "STABLE");
+        const nodePools = run.resources.filter((r) => r.type === "gcp:container/nodePool:NodePool");
+        assert.ok(nodePools.some((np) => np.inputs.nodeConfig?.sandboxConfig?.type === "GVISOR"), "a gVisor node pool");
+        await assertNoFindings(run);
     });
 
     it("RunnerPool: a gke-only field on a gce pool is refused through the provider, naming the field, before anything is registered", async () => {
@@ -392,7 +415,7 @@ describe("component provider: construct() under the offline engine", function ()
         assert.deepStrictEqual(run.resources.filter((r) => r.parent !== undefined).map((r) => r.type), []);
     });
 
-    it("SignerEnclave, ControlPlane and IsolatedNetwork construct with their outputs", async () => {
+    it("SignerEnclave, ControlPlane and IsolatedNetwork construct with their outputs, passing the pack", async () => {
         const signer = await construct("SignerEnclave", "signer", {
             project: "acme-build-signer",
             region: "europe-west1",
@@ -406,6 +429,7 @@ describe("component provider: construct() under the offline engine", function ()
         const key = signer.resources.find((r) => r.type === "gcp:kms/cryptoKey:CryptoKey");
         assert.strictEqual(key?.inputs.versionTemplate.protectionLevel, "HSM");
         assert.strictEqual(key?.protect, true);
+        await assertNoFindings(signer);
 
         const cp = await construct("ControlPlane", "cp", {
             ...WORKER,
@@ -413,11 +437,13 @@ describe("component provider: construct() under the offline engine", function ()
         });
         assert.deepStrictEqual(Object.keys(cp.outputs.intakeBuckets as object), ["linux"]);
         assert.match(cp.outputs.member as string, /^serviceAccount:/);
+        await assertNoFindings(cp);
 
         const net = await construct("IsolatedNetwork", "net", { ...WORKER, cidr: "10.20.0.0/24", role: "control-plane" });
         assert.match(net.outputs.subnetSelfLink as string, /subnetworks/);
         const subnet = net.resources.find((r) => r.type === "gcp:compute/subnetwork:Subnetwork");
         assert.strictEqual(subnet?.inputs.ipCidrRange, "10.20.0.0/24");
+        await assertNoFindings(net);
     });
 });
 
@@ -458,8 +484,7 @@ describe("component provider: the README's Python and YAML programs", function (
             return result.state;
         });
         assert.deepStrictEqual(run.outputs.poolNames, ["linux", "containers"]);
-        const ev = await evaluatePolicies(run, policies);
-        assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`), [], listFindings(ev));
+        await assertNoFindings(run);
     });
 
     it("the Python program uses only classes, enum members and arguments the schema defines", () => {
