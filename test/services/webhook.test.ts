@@ -20,6 +20,7 @@ class StubGithub implements GithubClient {
     runners: GithubRunner[] = [];
     jobs = new Map<number, GithubJob>();
     runCalls = 0;
+    runFails = false;
     async generateJitConfig(): Promise<never> {
         throw new Error("not used");
     }
@@ -31,6 +32,9 @@ class StubGithub implements GithubClient {
     }
     async getRun(_repository: string, runId: number) {
         this.runCalls++;
+        if (this.runFails) {
+            throw new Error("GitHub GET run: 503");
+        }
         return { id: runId, path: ".github/workflows/release.yml", head_branch: "main", head_sha: SHA, event: "push", run_attempt: 1 };
     }
     async getJob(_repository: string, jobId: number) {
@@ -248,6 +252,17 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         // A late queued event cannot resurrect the job.
         await post(event("queued", job(10, "queued", pools[0].labels)));
         assert.strictEqual(service.demand.count("pool-a"), 0);
+    });
+
+    it("answers 502 without claiming the delivery when the workflow run cannot be read, so a redelivery succeeds", async () => {
+        const body = event("completed", job(11, "completed", pools[0].labels, null));
+        github.runFails = true;
+        const failed = await post(body, { "x-github-delivery": "r-1" });
+        assert.strictEqual(failed.statusCode, 502);
+        assert.strictEqual(await records.jobFacts(11, "completed"), undefined);
+        github.runFails = false;
+        assert.strictEqual((await post(body, { "x-github-delivery": "r-1" })).statusCode, 200);
+        assert.strictEqual((await records.jobFacts(11, "completed"))?.workflowPath, ".github/workflows/release.yml");
     });
 
     it("reconciles demand from the GitHub API after lost webhooks and never scales in a busy runner", async () => {

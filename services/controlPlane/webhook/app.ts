@@ -206,8 +206,14 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         let run: { path: string; head_branch: string | null } | undefined;
         if (job.status === "completed") {
-            // Fetched before the delivery is claimed: if GitHub fails, a redelivery can still succeed.
-            run = await deps.github.getRun(repository, job.run_id);
+            // Fetched before the delivery is claimed: if GitHub fails, a redelivery can still succeed
+            // (and the reconcile pass recovers the completion from the jobs API meanwhile).
+            try {
+                run = await deps.github.getRun(repository, job.run_id);
+            } catch (err) {
+                audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "github-failed", jobId: job.id, error: (err as Error).message });
+                throw new HttpError(502, "github-failed", `the workflow run ${job.run_id} could not be read from GitHub; redeliver later`);
+            }
         }
         const now = clock().toISOString();
         if (!(await deps.records.claimDelivery(delivery, "workflow_job", now))) {
