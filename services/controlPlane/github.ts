@@ -98,6 +98,7 @@ export function appJwt(appId: string, key: KeyObject, now: Date): string {
 export class GithubRestClient implements GithubClient {
     private key: KeyObject | undefined;
     private token: { value: string; expiresAt: number } | undefined;
+    private pending: Promise<string> | undefined;
     private readonly fetch: typeof fetch;
     private readonly now: () => Date;
 
@@ -118,6 +119,12 @@ export class GithubRestClient implements GithubClient {
         if (this.token !== undefined && this.token.expiresAt - now > 5 * 60_000) {
             return this.token.value;
         }
+        // Concurrent callers share one exchange.
+        this.pending ??= this.exchange(now).finally(() => (this.pending = undefined));
+        return this.pending;
+    }
+
+    private async exchange(now: number): Promise<string> {
         const jwt = appJwt(this.opts.appId, await this.appKey(), this.now());
         const body = await this.call("POST", `/app/installations/${encodeURIComponent(this.opts.installationId)}/access_tokens`, undefined, jwt);
         if (typeof body?.token !== "string") {

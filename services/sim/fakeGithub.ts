@@ -232,22 +232,17 @@ export class FakeGithub {
             const runs = [...this.runs.values()].filter((r) => r.repository === `${owner}/${repo}` && (status === undefined || r.status === status));
             return json(reply, 200, { total_count: runs.length, workflow_runs: this.page(request, runs) });
         });
-        app.get("/repos/:owner/:repo/actions/runs/:run", async (request, reply) => {
+        // One run or one job of a repository.
+        const one = (items: Map<number, { repository: string }>, param: string) => async (request: FastifyRequest, reply: FastifyReply) => {
             if (!this.authed(request, reply)) {
                 return reply;
             }
-            const { owner, repo, run } = request.params as any;
-            const found = this.runs.get(Number(run));
-            return found && found.repository === `${owner}/${repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
-        });
-        app.get("/repos/:owner/:repo/actions/jobs/:job", async (request, reply) => {
-            if (!this.authed(request, reply)) {
-                return reply;
-            }
-            const { owner, repo, job } = request.params as any;
-            const found = this.jobs.get(Number(job));
-            return found && found.repository === `${owner}/${repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
-        });
+            const params = request.params as Record<string, string>;
+            const found = items.get(Number(params[param]));
+            return found && found.repository === `${params.owner}/${params.repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
+        };
+        app.get("/repos/:owner/:repo/actions/runs/:run", one(this.runs, "run"));
+        app.get("/repos/:owner/:repo/actions/jobs/:job", one(this.jobs, "job"));
         app.get("/repos/:owner/:repo/actions/runs/:run/jobs", async (request, reply) => {
             if (!this.authed(request, reply)) {
                 return reply;

@@ -45,6 +45,20 @@ describe("fake GitHub API + the real GithubRestClient", () => {
         assert.deepStrictEqual(runners.map((r) => [r.name, r.busy, r.labels]), [["pool-a-1", false, ["self-hosted", "pool-a"]]]);
     });
 
+    it("shares one installation-token exchange between concurrent calls", async () => {
+        let exchanges = 0;
+        const counting: typeof fetch = async (input, init) => {
+            if (String(input).includes("/access_tokens")) {
+                exchanges++;
+            }
+            return fetch(input, init);
+        };
+        const c = client({ fetch: counting });
+        await Promise.all([c.listRunners(), c.listRunners(), c.listActiveJobs()]);
+        await c.listRunners();
+        assert.strictEqual(exchanges, 1);
+    });
+
     it("refuses a JWT signed with another key, for another App, or expired", async () => {
         for (const opts of [
             { privateKey: async () => other.privateKey.export({ type: "pkcs8", format: "pem" }).toString() },
