@@ -102,9 +102,14 @@ export function k8sModel(resources: PolicyResource[]): K8sModel {
         if (!r.type.startsWith("kubernetes:") || r.type.startsWith("pulumi:providers")) {
             continue;
         }
+        // Manifest components (yaml ConfigGroup/ConfigFile, Helm Chart) are modelled through their
+        // children; in a stack policy their props are their outputs, not their inputs.
+        if (r.type.startsWith("kubernetes:yaml") || r.type.endsWith(":Chart")) {
+            continue;
+        }
         const props = (unwrap(r.props) ?? {}) as Record<string, any>;
         const cluster = r.provider?.urn ?? "";
-        const helm = HELM_TYPES.includes(r.type) || r.type === "kubernetes:helm.sh/v3:Chart";
+        const helm = HELM_TYPES.includes(r.type);
         const gk = groupKind(r.type);
         const rawKind = gk?.[1] ?? r.type;
         const patch = !helm && rawKind.endsWith("Patch");

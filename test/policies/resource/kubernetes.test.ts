@@ -18,6 +18,7 @@ const SECRETS = "k8s-runner-no-secrets-in-env";
 /** A runner pod spec that passes every rule. */
 function goodSpec(): PodSpec {
     return {
+        runtimeClassName: "gvisor",
         automountServiceAccountToken: false,
         activeDeadlineSeconds: 3600,
         securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: "RuntimeDefault" } },
@@ -310,7 +311,7 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
 
     it("ARC AutoscalingRunnerSet custom resources", () => {
         assertFired(c, "ars-good", []);
-        assertFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security", "k8s-runner-sandboxed"]);
     });
 
     it("k8s-runner-bounded-lifetime: pod deadline, Job deadline, CronJob deadline", () => {
@@ -363,7 +364,7 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
 
     it("Helm releases of gha-runner-scale-set are runner workloads (fail closed)", () => {
         assertFired(c, "helm-good", []);
-        assertFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security", "k8s-runner-sandboxed"]);
         assertFired(c, "helm-no-deadline", [LIFETIME]);
         assertMessage(c, "helm-no-deadline", LIFETIME, "runner pod at values.template.spec: activeDeadlineSeconds is not set");
         // ARC's listener is not a runner pod; the runner template is.
