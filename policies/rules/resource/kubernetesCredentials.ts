@@ -33,7 +33,8 @@ export function decodeSecretValue(v: unknown): unknown {
     }
     try {
         const text = Buffer.from(v, "base64").toString("utf8");
-        return /^[\x09\x0a\x0d\x20-\x7e]*$/.test(text) ? text : v;
+        // Printable text only (tab, newline, carriage return and ASCII 0x20-0x7e); binary stays as it was.
+        return [...text].every((c) => c === "\t" || c === "\n" || c === "\r" || (c >= " " && c <= "~")) ? text : v;
     } catch {
         return v;
     }
