@@ -34,7 +34,7 @@ const LABELS = { "build-fleet-role": "runner", "build-fleet-pool": "containers" 
 const KSA = "runner";
 
 /** The baseline's hardened runner pod spec, for new runner objects. */
-export function hardenedSpec(): Record<string, any> {
+export function hardenedSpec(): Record<string, any> & { containers: (Record<string, any> & { name: string })[] } {
     return {
         runtimeClassName: "gvisor",
         serviceAccountName: KSA,
@@ -74,7 +74,7 @@ function generic(name: string, apiVersion: string, kind: string, body: Record<st
 const runnerCr = (name: string) => ({ metadata: { name, namespace: RUNNERS, labels: LABELS } });
 
 /** A Role/ClusterRole binding of `subjects` to a role reference. */
-function binding(name: string, kind: "RoleBinding" | "ClusterRoleBinding", roleRef: { kind: string; name: string }, subjects: Record<string, any>[], opts: pulumi.CustomResourceOptions): void {
+function binding(name: string, kind: "RoleBinding" | "ClusterRoleBinding", roleRef: { kind: string; name: string }, subjects: k8s.types.input.rbac.v1.Subject[], opts: pulumi.CustomResourceOptions): void {
     const args = { metadata: { name, ...(kind === "RoleBinding" ? { namespace: RUNNERS } : {}) }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects };
     if (kind === "RoleBinding") {
         new k8s.rbac.v1.RoleBinding(name, args, opts);

@@ -16,7 +16,7 @@ import { assertFired, assertMessage, check, Checked } from "./harness";
 
 const LABELS = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
 
-function spec(extra: Record<string, any> = {}): Record<string, any> {
+function spec(extra: Record<string, any> = {}): Record<string, any> & { containers: (Record<string, any> & { name: string })[] } {
     return {
         runtimeClassName: "gvisor",
         automountServiceAccountToken: false,
@@ -27,7 +27,7 @@ function spec(extra: Record<string, any> = {}): Record<string, any> {
     };
 }
 
-const pod = (name: string, s: Record<string, any>, labels: Record<string, string> = LABELS) =>
+const pod = (name: string, s: ReturnType<typeof spec>, labels: Record<string, string> = LABELS) =>
     new k8s.core.v1.Pod(name, { metadata: { name, namespace: "runners", labels }, spec: s });
 
 describe("Kubernetes rules: the API server's view", function () {
