@@ -209,6 +209,18 @@ export const K8S_CASES: K8sCase[] = [
         }),
     },
     {
+        name: "an unlabelled namespace that holds a runner pod and does not enforce Pod Security restricted",
+        policy: "k8s-runner-namespace-workloads",
+        offender: "ci-ns",
+        mentions: "restricted",
+        also: [{ policy: "role-labels-required", offender: "ci-ns" }],
+        mutate: add((_h, o) => {
+            new k8s.core.v1.Namespace("ci-ns", { metadata: { name: "ci", labels: { "pod-security.kubernetes.io/enforce": "baseline" } } }, o);
+            new k8s.networking.v1.NetworkPolicy("ci-deny", { metadata: { name: "deny", namespace: "ci", labels: LABELS }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }, o);
+            new k8s.core.v1.Pod("ci-runner", { metadata: { name: "ci-runner", namespace: "ci", labels: LABELS }, spec: hardenedSpec() }, o);
+        }),
+    },
+    {
         name: "a chart the pack cannot render, in the runner namespace",
         policy: "k8s-runner-namespace-workloads",
         level: "advisory",

@@ -50,7 +50,31 @@ function judgeSites(o: K8sObject, sites: PodTemplateSite[], why: string, report:
     }
 }
 
+/**
+ * A namespace that holds runners but is not labelled runner escapes k8s-runner-namespace-restricted:
+ * it must still enforce Pod Security restricted, so the API server rejects weaker runner pods.
+ */
+function checkUnlabelledRunnerNamespaces(m: K8sModel, report: K8sReport): void {
+    for (const o of m.objects) {
+        if (o.kind !== "Namespace" || o.group !== "core" || o.patch || get(o.labels, ROLE_LABEL) === "runner") {
+            continue;
+        }
+        const key = nsKey(o.cluster, o.name);
+        const why = m.runnerNamespaces.get(key);
+        if (why === undefined || !m.workloadNamespaces.has(key)) {
+            continue;
+        }
+        const level = get(o.labels, PSS_ENFORCE_LABEL);
+        if (unknown(level)) {
+            report.advisory(`cannot decide during preview: the Pod Security label of namespace "${o.name}", which holds runners, is unknown.`, o.urn);
+        } else if (level !== "restricted") {
+            report.violation(`namespace "${o.name}" holds runners (${why}) but is not labelled ${ROLE_LABEL}=runner and has ${PSS_ENFORCE_LABEL}=${level === undefined ? "(not set)" : JSON.stringify(level)}; a runner namespace must enforce "restricted".`, o.urn);
+        }
+    }
+}
+
 function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidationArgs): void {
+    checkUnlabelledRunnerNamespaces(m, report);
     for (const o of m.objects) {
         if (o.patch || o.namespace === undefined) {
             continue;
@@ -93,8 +117,9 @@ function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidation
 export const k8sRunnerNamespaceWorkloads: FleetStackPolicy = k8sStackRule({
     name: "k8s-runner-namespace-workloads",
     description:
-        "[I6] Every pod template in a runner namespace is checked as a runner pod whatever its labels say; runner pods never share a " +
-        "namespace with the ARC controller; Helm charts the pack cannot render in a runner namespace are reported.",
+        "[I6] Every pod template in a runner namespace is checked as a runner pod whatever its labels say; a namespace that holds runners " +
+        "enforces Pod Security restricted whatever its labels say; runner pods never share a namespace with the ARC controller; Helm charts " +
+        "the pack cannot render in a runner namespace are reported.",
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I6", "I7"],
