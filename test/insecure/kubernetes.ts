@@ -338,6 +338,32 @@ export const K8S_CASES: K8sCase[] = [
             new k8s.networking.v1.NetworkPolicy("build-to-build", { metadata: { name: "same-ns", namespace: RUNNERS }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] } }, o);
         }),
     },
+    {
+        name: "ingress allowed into runner pods from the control-plane range",
+        policy: "k8s-runner-network-policy",
+        offender: "ingress-from-cp",
+        mentions: "serve nothing",
+        mutate: add((_h, o) => {
+            new k8s.networking.v1.NetworkPolicy("ingress-from-cp", { metadata: { name: "from-cp", namespace: RUNNERS, labels: LABELS }, spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: "10.50.0.0/16" } }], ports: [{ port: 8080 }] }] } }, o);
+        }),
+    },
+    {
+        name: "a NodePort Service exposing the runner namespace",
+        policy: "k8s-runner-network-policy",
+        offender: "runner-nodeport",
+        mutate: add((_h, o) => {
+            new k8s.core.v1.Service("runner-nodeport", { metadata: { name: "debug", namespace: RUNNERS, labels: LABELS }, spec: { type: "NodePort", selector: { "build-fleet-role": "runner" }, ports: [{ port: 22 }] } }, o);
+        }),
+    },
+    {
+        name: "a Tekton TaskRun in the runner namespace (its pods are invisible)",
+        policy: "k8s-runner-namespace-workloads",
+        level: "advisory",
+        offender: "taskrun",
+        mutate: add((h, o) => {
+            generic("taskrun", "tekton.dev/v1", "TaskRun", { metadata: { name: "tr", namespace: RUNNERS, labels: LABELS }, spec: { taskRef: { name: "build" } } }, h, o);
+        }),
+    },
     // ------------------------------------------------------------ RBAC (I7)
     { name: "runner KSA bound to the built-in edit ClusterRole", policy: "k8s-runner-rbac", offender: "ksa-edit", mentions: "edit", mutate: add((_h, o) => {
         binding("ksa-edit", "RoleBinding", { kind: "ClusterRole", name: "edit" }, [RUNNER_KSA], o);

@@ -62,6 +62,15 @@ function dnsOnly(rule: unknown): boolean {
     return !unknown(ports) && ports.length > 0 && ports.every((p) => Number(get(p, "port")) === 53);
 }
 
+/** Ingress rules of a runner namespace's policy: runner pods serve nothing, so any ingress allow is a finding. */
+function ingressFindings(spec: unknown): string[] {
+    const rules = list(spec, "ingress");
+    if (unknown(rules)) {
+        return [];
+    }
+    return rules.map((_r, i) => `spec.ingress[${i}] allows connections into runner pods, which serve nothing`);
+}
+
 /** Allow-all findings of one NetworkPolicy spec. */
 export function allowAllFindings(spec: unknown): string[] {
     const out: string[] = [];
@@ -114,11 +123,12 @@ function isolates(spec: unknown): Set<string> {
 export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
     name: "k8s-runner-network-policy",
     description:
-        "[I4, I5] Every runner namespace has a default-deny NetworkPolicy in both directions, and no NetworkPolicy (or NetworkPolicyPatch) there " +
-        "allows all ingress or egress, traffic from or to every namespace, between builds, or to a /0 block that keeps the private ranges.",
+        "[I3, I4, I5] Every runner namespace has a default-deny NetworkPolicy in both directions; no NetworkPolicy (or NetworkPolicyPatch) there " +
+        "allows ingress, all egress, traffic to every namespace or between builds, or egress to a /0 block that keeps the private ranges; " +
+        "no LoadBalancer, NodePort or externalIPs Service exposes it.",
     enforcementLevel: "mandatory",
     meta: {
-        invariants: ["I4", "I5"],
+        invariants: ["I3", "I4", "I5"],
         fix:
             "Add `{ podSelector: {}, policyTypes: [\"Ingress\", \"Egress\"] }` to every runner namespace and allow only DNS, the metadata " +
             "server, the restricted VIP and the allow-listed CIDRs (a /0 block must except 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16).",
@@ -135,6 +145,22 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
             }
             const key = nsKey(o.cluster, o.namespace);
             byNs.set(key, [...(byNs.get(key) ?? []), o]);
+        }
+        for (const o of m.objects) {
+            if (o.kind !== "Service" || o.group !== "core" || o.patch) {
+                continue;
+            }
+            const key = o.namespace !== undefined && o.namespace !== UNKNOWN_NAME ? nsKey(o.cluster, o.namespace) : undefined;
+            if (key === undefined || !m.runnerNamespaces.has(key) || (m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key))) {
+                continue;
+            }
+            const type = get(o.props, "spec", "type");
+            const external = list(o.props, "spec", "externalIPs");
+            if (type === "LoadBalancer" || type === "NodePort" || (!unknown(external) && external.length > 0)) {
+                report.violation(`Service ${o.name} exposes runner namespace "${nsName(key)}" (${type === "LoadBalancer" || type === "NodePort" ? `type ${type}` : "externalIPs"}): runner pods serve nothing.`, o.urn);
+            } else if (unknown(type) || unknown(external)) {
+                report.advisory(`cannot decide during preview: the type of Service ${o.name} in runner namespace "${nsName(key)}" is unknown.`, o.urn);
+            }
         }
         for (const [key, why] of m.runnerNamespaces) {
             const policies = byNs.get(key) ?? [];
@@ -159,9 +185,11 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
                 for (const d of isolates(spec)) {
                     covered.add(d);
                 }
+                const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);
                 const open = allowAllFindings(spec);
-                if (open.length > 0) {
-                    report.violation(`NetworkPolicy ${p.name} in runner namespace "${nsName(key)}" (${why}) opens it: ${open.join("; ")}.`, p.urn);
+                const inbound = controllerOnly || open.some((f) => f.startsWith("spec.ingress")) ? [] : ingressFindings(spec);
+                if (open.length + inbound.length > 0) {
+                    report.violation(`NetworkPolicy ${p.name} in runner namespace "${nsName(key)}" (${why}) opens it: ${[...open, ...inbound].join("; ")}.`, p.urn);
                 }
             }
             const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);

@@ -20,9 +20,16 @@ import { placementFindings } from "../resource/kubernetesPlacement";
 import {
     hostAccessFindings, lifetimeFindings, persistentVolumeFindings, podSecurityFindings, saTokenFindings, secretsFindings,
 } from "../resource/kubernetesWorkload";
-import { isGhaRunnerScaleSetChart, isPodHoldingType, PodTemplateSite, podTemplateSites } from "../resource/podTemplates";
+import { isArcRunnerType, isGhaRunnerScaleSetChart, isPodHoldingType, PodTemplateSite, podTemplateSites } from "../resource/podTemplates";
 import { ARC_CONTROLLER_CHART_RE, K8sModel, K8sObject, nsKey, nsName, runnerNamespaceOf, UNKNOWN_NAME } from "./model";
 import { K8sReport, k8sStackRule } from "./rule";
+
+/** Built-in API groups (and ARC's) whose objects create no pods beyond the pod-holding kinds judged here. */
+const KNOWN_GROUPS = new Set([
+    "rbac.authorization.k8s.io", "networking.k8s.io", "policy", "autoscaling", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
+    "storage.k8s.io", "scheduling.k8s.io", "node.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io", "certificates.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "helm.sh", "actions.github.com", "actions.summerwind.dev", "monitoring.coreos.com", "cloud.google.com",
+]);
 
 type Check = (site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs) => string[];
 const CHECKS: Check[] = [podSecurityFindings, hostAccessFindings, persistentVolumeFindings, saTokenFindings, lifetimeFindings, secretsFindings, placementFindings];
@@ -108,6 +115,10 @@ function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidation
                 );
                 continue;
             }
+        }
+        if (!isPodHoldingType(o.type) && !helm && o.group.includes(".") && !KNOWN_GROUPS.has(o.group) && !isArcRunnerType(o.type)) {
+            report.advisory(`cannot decide: ${o.kind} ${o.name} (${o.group}) in runner namespace "${nsName(key)}" is a custom resource whose controller may create pods the pack cannot see.`, o.urn);
+            continue;
         }
         // Sites the per-resource rules already judge as runner pods are not judged twice.
         judgeSites(o, podTemplateSites(o.type, o.props).filter((s) => !s.runner), why, report, args);
