@@ -12,6 +12,8 @@
  *   containerMode changes) and, for inline credentials, its GitHub Secret; no other chart can be rendered
  *   without Helm and the chart, so it renders nothing and is marked.
  *
+ * Kustomize directories (v1 and v2) are not built offline: they get no children.
+ *
  * What cannot be expanded (remote URLs, globs that match nothing, missing files, unknown inputs in a
  * preview, other charts) is returned as a gap; the monitor stores the gaps in the component's
  * `unexpanded` output, which the pack's k8s-manifests-visible rule reports.
@@ -210,6 +212,10 @@ export function expandRemoteComponent(type: string, name: string, inputs: Record
 export function k8sInvoke(token: string, args: Record<string, any>): Record<string, any> | undefined {
     if (token === "kubernetes:yaml:decode") {
         return { result: decodeYaml(String(args.text ?? "")) };
+    }
+    if (token === "kubernetes:kustomize:directory") {
+        // Kustomize builds are not run offline: the Directory gets no children, which the pack reports.
+        return { result: [] };
     }
     if (token === "kubernetes:helm:template") {
         const opts = JSON.parse(String(args.jsonOpts ?? "{}"));

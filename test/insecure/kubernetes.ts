@@ -535,6 +535,15 @@ export const K8S_CASES: K8sCase[] = [
             new k8s.helm.v3.Chart("tools-chart", { chart: "node-tools", fetchOpts: { repo: "https://charts.example.com" }, namespace: RUNNERS }, o);
         }),
     },
+    {
+        name: "a Kustomize v2 Directory (not built offline)",
+        policy: "k8s-manifests-visible",
+        level: "advisory",
+        offender: "kustomize-runners",
+        mutate: add((_h, o) => {
+            new k8s.kustomize.v2.Directory("kustomize-runners", { directory: "deploy/runners" }, o);
+        }),
+    },
     // ------------------------------------------------------------ preview: the offending value is an Output
     {
         name: "preview: RoleBinding whose subject namespace is the runner namespace's Output",

@@ -1,6 +1,6 @@
 /**
  * Manifests the pack cannot see (fail closed, never silence): a `yaml` / `yaml/v2` ConfigGroup or
- * ConfigFile, or a Helm Chart, whose objects are not in the stack. Under the Pulumi CLI the provider
+ * ConfigFile, a Helm Chart or a Kustomize Directory whose objects are not in the stack. Under the Pulumi CLI the provider
  * registers those objects as child resources and every rule sees them; the offline engine expands
  * inline YAML, objects and local files itself, and marks what it cannot expand (remote URLs, globs
  * that match nothing, charts it cannot render) in the component's `unexpanded` output.
@@ -13,6 +13,7 @@ export const MANIFEST_TYPES: readonly string[] = [
     "kubernetes:yaml:ConfigGroup", "kubernetes:yaml:ConfigFile",
     "kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile",
     "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart",
+    "kubernetes:kustomize:Directory", "kubernetes:kustomize/v2:Directory",
 ];
 
 export const k8sManifestsVisible: FleetStackPolicy = k8sStackRule({

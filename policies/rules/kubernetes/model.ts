@@ -104,7 +104,7 @@ export function k8sModel(resources: PolicyResource[]): K8sModel {
         }
         // Manifest components (yaml ConfigGroup/ConfigFile, Helm Chart) are modelled through their
         // children; in a stack policy their props are their outputs, not their inputs.
-        if (r.type.startsWith("kubernetes:yaml") || r.type.endsWith(":Chart")) {
+        if (r.type.startsWith("kubernetes:yaml") || r.type.startsWith("kubernetes:kustomize") || r.type.endsWith(":Chart")) {
             continue;
         }
         const props = (unwrap(r.props) ?? {}) as Record<string, any>;
