@@ -9,7 +9,8 @@
  * - `kubernetes:yaml:ConfigGroup` / `ConfigFile` (v1, SDK-side): the SDK names and registers the objects
  *   itself; the engine answers its `kubernetes:yaml:decode` invoke.
  * - Helm: the `gha-runner-scale-set` chart is rendered into its AutoscalingRunnerSet (with the chart's
- *   containerMode changes) and, for inline credentials, its GitHub Secret; no other chart can be rendered
+ *   containerMode changes), the kubernetes-mode service account, Role and RoleBinding, and, for inline
+ *   credentials, its GitHub Secret; no other chart can be rendered
  *   without Helm and the chart, so it renders nothing and is marked.
  *
  * Kustomize directories (v1 and v2) are not built offline: they get no children.
@@ -148,6 +149,26 @@ export function renderGhaChart(chart: unknown, releaseName: string, namespace: u
     }
     const labels = { ...(v.labels ?? {}) };
     const objs: Record<string, any>[] = [];
+    if ((mode === "kubernetes" || mode === "kubernetes-novolume") && !template.spec.serviceAccountName) {
+        // The container-hook Role the chart binds to the runner's own service account.
+        const sa = `${releaseName}-gha-rs-kube-mode`;
+        template.spec.serviceAccountName = sa;
+        objs.push(
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: ns, labels } },
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: sa, namespace: ns, labels },
+                rules: [
+                    { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "create", "delete", "update", "patch"] },
+                    { apiGroups: [""], resources: ["pods/exec"], verbs: ["get", "create"] },
+                    { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "create", "delete"] },
+                ],
+            },
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: sa, namespace: ns, labels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: sa }, subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
+            },
+        );
+    }
     let secretName = v.githubConfigSecret;
     if (secretName !== null && typeof secretName === "object") {
         secretName = `${releaseName}-gha-rs-github-secret`;

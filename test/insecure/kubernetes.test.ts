@@ -23,9 +23,10 @@ function describe1(v: Violation): string {
 }
 
 function urnsOf(run: ProgramRun, names: string | string[]): string[] {
-    return (Array.isArray(names) ? names : [names]).map((n) => {
-        const found = run.resources.filter((r) => r.name === n && r.type !== "pulumi:pulumi:Stack");
-        assert.strictEqual(found.length, 1, `expected exactly one resource named ${n}, found ${found.length}`);
+    return (Array.isArray(names) ? names : [names]).map((spec) => {
+        const [kind, n] = spec.includes("::") ? spec.split("::") : [undefined, spec];
+        const found = run.resources.filter((r) => r.name === n && r.type !== "pulumi:pulumi:Stack" && (kind === undefined || r.type.endsWith(`:${kind}`)));
+        assert.strictEqual(found.length, 1, `expected exactly one resource named ${spec}, found ${found.length}`);
         return found[0].urn;
     });
 }

@@ -13,7 +13,7 @@ export interface K8sCase {
     policy: string;
     /** "mandatory" for a decided violation; "advisory" where the pack truly cannot know. */
     level?: "mandatory" | "advisory";
-    /** Logical name(s) of the resource the finding must name. */
+    /** Logical name(s) of the resource the finding must name; `Kind::name` when several kinds share the name. */
     offender: string | string[];
     /** Text the finding's message must contain. */
     mentions?: string;
@@ -478,6 +478,18 @@ export const K8S_CASES: K8sCase[] = [
             }, o);
         }),
     },
+    {
+        name: "gha-runner-scale-set with proxy credentials (ARC hands them to every runner)",
+        policy: "k8s-runner-no-secrets-in-env",
+        offender: "gha-proxy-creds",
+        mentions: "proxy",
+        mutate: add((_h, o) => {
+            new k8s.helm.v3.Release("gha-proxy-creds", {
+                chart: "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set", namespace: RUNNERS,
+                values: { githubConfigUrl: "https://github.com/acme", githubConfigSecret: "gha", proxy: { https: { url: "http://proxy.internal:3128", credentialSecretRef: "proxy-auth" } }, template: { spec: hardenedSpec() } },
+            }, o);
+        }),
+    },
     // ------------------------------------------------------------ manifests expanded offline
     {
         name: "yaml/v2 ConfigGroup with an inline privileged runner pod",
@@ -523,6 +535,20 @@ export const K8S_CASES: K8sCase[] = [
             new k8s.helm.v4.Chart("gha-v4", {
                 chart: "oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set", namespace: RUNNERS,
                 values: { githubConfigUrl: "https://github.com/acme", githubConfigSecret: "gha-secret", labels: LABELS, template: { metadata: { labels: LABELS }, spec: { ...hardenedSpec(), hostNetwork: true } } },
+            }, o);
+        }),
+    },
+    {
+        name: "helm v3 Chart of gha-runner-scale-set in kubernetes mode: the rendered Role gives the runner's own service account secrets and pods/exec",
+        policy: "k8s-runner-rbac",
+        offender: "RoleBinding::runners/gha-kube-gha-rs-kube-mode",
+        also: [{ policy: "k8s-runner-no-persistent-volumes", offender: "runners/gha-kube" }],
+        mutate: add((_h, o) => {
+            const spec = hardenedSpec();
+            delete spec.serviceAccountName;
+            new k8s.helm.v3.Chart("gha-kube", {
+                chart: "gha-runner-scale-set", fetchOpts: { repo: "oci://ghcr.io/actions/actions-runner-controller-charts" }, namespace: RUNNERS,
+                values: { githubConfigSecret: "gha", containerMode: { type: "kubernetes" }, labels: LABELS, template: { metadata: { labels: LABELS }, spec } },
             }, o);
         }),
     },

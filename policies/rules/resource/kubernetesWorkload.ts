@@ -272,6 +272,9 @@ export function saTokenFindings(site: PodTemplateSite, undecidable: (what: strin
     } else if (v !== false) {
         out.push(`automountServiceAccountToken is ${v === undefined ? "not set (defaults to true)" : "true"}; the build could use the pod's service-account token`);
     }
+    if (site.gha && (site.gha.containerMode === "kubernetes" || site.gha.containerMode === "kubernetes-novolume")) {
+        out.push(`values.containerMode.type ${JSON.stringify(site.gha.containerMode)} gives the runner's service account a Role over pods, pods/exec and secrets and needs its token in the pod`);
+    }
     // A projected serviceAccountToken source mounts a token whatever automountServiceAccountToken says.
     const volumes = list(site.spec, "volumes");
     if (unknown(volumes)) {
@@ -480,6 +483,14 @@ export function secretsFindings(site: PodTemplateSite, undecidable: (what: strin
             undecidable("values.githubConfigSecret is unknown (inline credentials make the chart create a Secret in the runner namespace).");
         } else if (cs !== null && typeof cs === "object") {
             out.push(`values.githubConfigSecret holds inline GitHub credentials (${Object.keys(cs).join(", ")}): the chart writes them into a Secret in the runner namespace`);
+        }
+        for (const scheme of ["http", "https"]) {
+            const ref = get(site.gha.proxy, scheme, "credentialSecretRef");
+            if (unknown(ref)) {
+                undecidable(`values.proxy.${scheme}.credentialSecretRef is unknown.`);
+            } else if (typeof ref === "string" && ref !== "") {
+                out.push(`values.proxy.${scheme}.credentialSecretRef ${JSON.stringify(ref)}: ARC puts the proxy credentials into every runner's environment`);
+            }
         }
     }
     return out;

@@ -50,6 +50,8 @@ export interface PodTemplateSite {
         chartDefaultPod: boolean;
         /** `values.githubConfigSecret` (raw): a name (pre-defined Secret) or inline credentials the chart turns into a Secret. */
         configSecret: unknown;
+        /** `values.proxy` (raw): ARC puts `credentialSecretRef` proxy credentials into the runner's environment. */
+        proxy: unknown;
     };
 }
 
@@ -221,7 +223,7 @@ export function podTemplateSites(type: string, props: Record<string, any>): PodT
                 spec: chartDefaultPod ? CHART_DEFAULT_POD : spec,
                 runner: true,
                 pool,
-                gha: { containerMode: get(props, "values", "containerMode", "type"), chartDefaultPod, configSecret: get(props, "values", "githubConfigSecret") },
+                gha: { containerMode: get(props, "values", "containerMode", "type"), chartDefaultPod, configSecret: get(props, "values", "githubConfigSecret"), proxy: get(props, "values", "proxy") },
             }];
         }
         if (spec === undefined || spec === null) {

@@ -373,7 +373,8 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
         assertMessage(c, "helm-default-pod", "k8s-runner-pod-security", "chart's default runner pod");
         assertFired(c, "helm-dind", ["k8s-runner-pod-security"]);
         assertMessage(c, "helm-dind", "k8s-runner-pod-security", "dind");
-        assertFired(c, "helm-k8s-mode", ["k8s-runner-no-persistent-volumes"]);
+        assertFired(c, "helm-k8s-mode", ["k8s-runner-no-persistent-volumes", "k8s-runner-no-sa-token"]);
+        assertMessage(c, "helm-k8s-mode", "k8s-runner-no-sa-token", "pods/exec and secrets");
         assertFired(c, "helm-host-path", ["k8s-runner-no-host-access"]);
         assertFired(c, "helm-controller", []);
         assertFired(c, "helm-other-runner", ["k8s-runner-no-host-access"]);
