@@ -8,7 +8,7 @@
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { CREDENTIAL_FILE_NAME, credentialInText, decodeSecretValue } from "../resource/kubernetesCredentials";
-import { runnerNamespaceOf, UNKNOWN_NAME } from "./model";
+import { nsKey, runnerNamespaceOf, UNKNOWN_NAME } from "./model";
 import { k8sStackRule } from "./rule";
 
 /** Keys of the ARC / actions-runner-controller GitHub credential Secret. */
@@ -63,18 +63,21 @@ export const k8sRunnerCredentials: FleetStackPolicy = k8sStackRule({
             if (unknown(get(o.props, "data")) || unknown(get(o.props, "stringData"))) {
                 report.advisory(`cannot decide during preview: the data of ${where} is unknown.`, o.urn);
             }
+            // The ARC controller's own namespace (holding no runner workload) is where the GitHub secret belongs.
+            const key = nsKey(o.cluster, o.namespace!);
+            const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);
             const githubKeys = data.map(([k]) => k).filter((k) => GITHUB_KEYS.test(k));
-            if (githubKeys.length > 0) {
+            if (githubKeys.length > 0 && !controllerOnly) {
                 out.push(`holds GitHub credentials (${githubKeys.join(", ")}): the GitHub App secret belongs in the ARC controller's namespace`);
             }
             for (const [k, v] of data) {
                 if (unknown(v)) {
                     continue;
                 }
-                const kind = credentialInText(v);
+                const kind = GITHUB_KEYS.test(k) ? undefined : credentialInText(v);
                 if (kind !== undefined) {
                     out.push(`key ${JSON.stringify(k)} holds ${kind}`);
-                } else if (o.kind === "Secret" && CREDENTIAL_FILE_NAME.test(k) && !GITHUB_KEYS.test(k)) {
+                } else if (o.kind === "Secret" && CREDENTIAL_FILE_NAME.test(k)) {
                     out.push(`key ${JSON.stringify(k)} is a credential file`);
                 }
             }

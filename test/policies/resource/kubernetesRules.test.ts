@@ -104,6 +104,7 @@ describe("Kubernetes rules: the API server's view", function () {
                 new k8s.rbac.v1.ClusterRoleBinding("anon-admin", { metadata: { name: "anon" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" }, subjects: [{ kind: "User", name: "system:anonymous" }] });
                 new k8s.core.v1.ConfigMap("token-cm", { metadata: { name: "t", namespace: "runners" }, data: { GH: `ghp_${"a".repeat(36)}` } });
                 new k8s.core.v1.ConfigMap("tools-cm", { metadata: { name: "t", namespace: "tools" }, data: { GH: `ghp_${"a".repeat(36)}` } });
+                new k8s.core.v1.Secret("controller-github", { metadata: { name: "gh", namespace: "arc-system" }, stringData: { github_app_id: "1", github_app_private_key: "placeholder" } });
                 new k8s.core.v1.NamespacePatch("tools-patch", { metadata: { name: "tools", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } });
                 new k8s.yaml.v2.ConfigGroup("empty-cg", { objs: [] });
             }, { config: { "gcp:project": "p" } });
@@ -123,6 +124,9 @@ describe("Kubernetes rules: the API server's view", function () {
         it("k8s-runner-credentials: a token ConfigMap in the runner namespace fails, the same in a platform namespace passes", () => {
             assert.strictEqual(on("token-cm", "k8s-runner-credentials").length, 1);
             assert.deepStrictEqual(on("tools-cm", "k8s-runner-credentials"), []);
+        });
+        it("k8s-runner-credentials: the GitHub App secret in the ARC controller's own namespace passes", () => {
+            assert.deepStrictEqual(on("controller-github", "k8s-runner-credentials"), []);
         });
         it("k8s-runner-patches: a NamespacePatch of a non-runner namespace passes", () => assert.deepStrictEqual(on("tools-patch", "k8s-runner-patches"), []));
         it("k8s-manifests-visible: a ConfigGroup with no objects is an advisory", () => {
