@@ -3,12 +3,7 @@ import { FieldReader } from "./fields";
 import { imageReferenceProblem } from "./image";
 import { ControlPlaneConfig } from "./model";
 import { isValidProjectId } from "./names";
-import { CONFIG_NAMESPACE, DEFAULTS } from "./schema";
-
-export const CONTROL_PLANE_KEYS = [
-    "intakeRetentionDays", "project", "serviceImage", "githubApp", "webhookSecret", "runnerGroupId", "brokerIngress",
-] as const;
-export const GITHUB_APP_KEYS = ["appId", "installationId", "privateKeySecret"] as const;
+import { CONFIG_NAMESPACE, CONTROL_PLANE_KEYS, DEFAULTS, GITHUB_APP_KEYS } from "./schema";
 export const BROKER_INGRESS = ["all", "internal"] as const;
 
 /** A Secret Manager secret resource id (never a version, never a value). */

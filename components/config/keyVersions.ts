@@ -4,6 +4,7 @@
  * signing version (active), and the previous one retired (still published, never used to sign).
  */
 import { IssueCollector } from "./issues";
+import { KEY_VERSION_KEYS } from "./schema";
 
 export const KEY_VERSION_STATES = ["published", "active", "retired"] as const;
 export type KeyVersionState = (typeof KEY_VERSION_STATES)[number];
@@ -57,7 +58,7 @@ export function validateKeyVersions(issues: IssueCollector, raw: unknown, path: 
             return;
         }
         for (const key of Object.keys(item)) {
-            if (!["id", "state", "validFrom", "validUntil", "disabled"].includes(key)) {
+            if (!(KEY_VERSION_KEYS as readonly string[]).includes(key)) {
                 issues.add(`${at}.${key}`, item[key], "unknown key", "use only id, state, validFrom, validUntil and disabled (or remove it)");
             }
         }

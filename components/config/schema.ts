@@ -26,6 +26,11 @@ export type FleetConfigKey = keyof typeof FLEET_CONFIG_SCHEMA;
 export const FLEET_CONFIG_KEYS = Object.keys(FLEET_CONFIG_SCHEMA) as FleetConfigKey[];
 
 export const GITHUB_KEYS = ["configUrl", "scaleSetSecretName"] as const;
+export const CONTROL_PLANE_KEYS = [
+    "intakeRetentionDays", "project", "serviceImage", "githubApp", "webhookSecret", "runnerGroupId", "brokerIngress",
+] as const;
+export const GITHUB_APP_KEYS = ["appId", "installationId", "privateKeySecret"] as const;
+export const KEY_VERSION_KEYS = ["id", "state", "validFrom", "validUntil", "disabled"] as const;
 export const EGRESS_KEYS = ["cidrs", "fqdns"] as const;
 
 /** Pool fields valid for either backend. */
