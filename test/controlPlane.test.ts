@@ -13,6 +13,9 @@ import {
 } from "../components/controlPlane";
 import { githubTargetOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH } from "../components/controlPlaneServices";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
+import { loadBrokerConfig } from "../services/controlPlane/broker/config";
+import { loadGeneratorConfig } from "../services/controlPlane/generator/config";
+import { loadWebhookConfig } from "../services/controlPlane/webhook/config";
 import { byType, component, one, stackOf } from "./helpers/graph";
 
 const T = {
@@ -162,6 +165,21 @@ describe("ControlPlane", function () {
         });
         // The generator never sees the App key or the webhook secret.
         assert.ok(!Object.keys(generator).some((k) => k.startsWith("GITHUB_APP") || k.startsWith("WEBHOOK_SECRET")));
+    });
+
+    it("gives each service an environment its own config loader accepts (broker, webhook receiver, generator)", () => {
+        const services: Record<string, Record<string, string>> = Object.fromEntries(byType(run, T.service).map((s) => [s.inputs.name, env(s)]));
+        const broker = loadBrokerConfig(services["fleet-cp-broker"]);
+        assert.strictEqual(broker.url, services["fleet-cp-broker"].BROKER_URL);
+        assert.deepStrictEqual(broker.pools.map((p) => [p.name, p.serviceAccount, p.mig]), [["pool-a", "pool-a-rn@worker-proj.iam.gserviceaccount.com", "pool-a-mig"]]);
+        assert.strictEqual(broker.github.privateKeySecret, `${APP_KEY}/versions/latest`);
+        const webhook = loadWebhookConfig(services["fleet-cp-webhook"]);
+        assert.strictEqual(webhook.secretVersion, `${HOOK}/versions/latest`);
+        assert.strictEqual(webhook.metricProject, "worker-proj");
+        const generator = loadGeneratorConfig(services["fleet-cp-generator"]);
+        assert.strictEqual(generator.signerUrl, "https://fleet-signer-123.europe-west1.run.app");
+        assert.strictEqual(generator.pushServiceAccount, sa.push);
+        assert.strictEqual(generator.builderId, "https://github.com/acme/hardened-build-fleet/test");
     });
 
     it("derives the GitHub target from the config URL: organization, repository, GitHub Enterprise Server", () => {

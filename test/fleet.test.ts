@@ -16,6 +16,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { HardenedBuildFleet } from "../components/fleet";
+import { loadBrokerConfig } from "../services/controlPlane/broker/config";
+import { loadGeneratorConfig } from "../services/controlPlane/generator/config";
+import { loadWebhookConfig } from "../services/controlPlane/webhook/config";
+import { loadSignerConfig } from "../services/signer/config";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
 import { CapturedResource, ProgramRun, runProgram, RunOptions, UNKNOWN } from "../plan/engine";
 import { generateFleetConfig } from "../bench/fleetConfig";
@@ -397,6 +401,12 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         assert.strictEqual(generatorEnv.BUILDER_ID, `${exampleConfig[`${NS}:github`].configUrl}/hardened-build-fleet/${FLEET_NAME}`);
         assert.strictEqual(envOf(signerSvc).SIGNER_BUILDER_ID, generatorEnv.BUILDER_ID);
         assert.strictEqual(generatorEnv.SIGNER_URL, envOf(signerSvc).SIGNER_AUDIENCE, "the generator's token audience is the signer's");
+        // Every service of the example fleet starts with the environment it is given (its own config loader).
+        const of = (suffix: string) => envOf(services.find((x) => x.name.endsWith(suffix))!);
+        assert.strictEqual(loadBrokerConfig(of("-broker")).pools.length, pools.length);
+        assert.strictEqual(loadWebhookConfig(of("-webhook")).metricProject, exampleConfig["gcp:project"]);
+        assert.strictEqual(loadGeneratorConfig(generatorEnv).signerUrl, generatorEnv.SIGNER_URL);
+        assert.strictEqual(loadSignerConfig(envOf(signerSvc)).builderId, generatorEnv.BUILDER_ID);
     });
 
     it("attaches each pool's templates, instances, clusters and node pools to its own network, running as its own SA (I5)", () => {
