@@ -11,7 +11,13 @@ import {
     ControlPlane, ControlPlaneArgs, DEMAND_WRITER_ROLE, INTAKE_BROKER_ROLE, INTAKE_CONTROL_PLANE_ROLE, MEMBERSHIP_PERMISSIONS, PUBLIC_INVOKER,
     SCALE_IN_PERMISSIONS, SECRET_ACCESSOR_ROLE, SELF_SIGN_ROLE,
 } from "../components/controlPlane";
-import { githubTargetOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH } from "../components/controlPlaneServices";
+import { BROKER_PATH, githubTargetOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH } from "../components/controlPlaneServices";
+import { DEFAULT_DEMAND_METRIC } from "../components/gceRunnerBackend";
+import { BROKER_RESPONSE_FIELDS, DEFAULT_BROKER_PATH } from "../components/startupScript";
+import { JIT_CONFIG_PATH, JitConfigResponse } from "../services/controlPlane/broker/app";
+import { DEMAND_METRIC } from "../services/controlPlane/cloud";
+import { FINALIZE_PATH } from "../services/controlPlane/generator/app";
+import { WEBHOOK_PATH as SERVICE_WEBHOOK_PATH } from "../services/controlPlane/webhook/app";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
 import { loadBrokerConfig } from "../services/controlPlane/broker/config";
 import { loadGeneratorConfig } from "../services/controlPlane/generator/config";
@@ -180,6 +186,16 @@ describe("ControlPlane", function () {
         assert.strictEqual(generator.signerUrl, "https://fleet-signer-123.europe-west1.run.app");
         assert.strictEqual(generator.pushServiceAccount, sa.push);
         assert.strictEqual(generator.builderId, "https://github.com/acme/hardened-build-fleet/test");
+    });
+
+    it("uses the services' own paths, answer fields and demand metric (the components cannot import the services' runtime)", () => {
+        assert.strictEqual(BROKER_PATH, JIT_CONFIG_PATH);
+        assert.strictEqual(DEFAULT_BROKER_PATH, JIT_CONFIG_PATH);
+        assert.strictEqual(WEBHOOK_PATH, SERVICE_WEBHOOK_PATH);
+        assert.strictEqual(NOTIFICATION_PATH, FINALIZE_PATH);
+        assert.strictEqual(DEFAULT_DEMAND_METRIC, DEMAND_METRIC);
+        const answer: Record<(typeof BROKER_RESPONSE_FIELDS)[keyof typeof BROKER_RESPONSE_FIELDS], unknown> = {} as JitConfigResponse;
+        assert.deepStrictEqual(Object.keys(answer), []);
     });
 
     it("derives the GitHub target from the config URL: organization, repository, GitHub Enterprise Server", () => {
