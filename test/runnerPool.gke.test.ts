@@ -352,6 +352,15 @@ describe("RunnerPool (gke)", function () {
             assert.strictEqual(v.flags.watchSingleNamespace, "runners-pool-k");
         });
 
+        it("I7: the runner KSA has no token and no RBAC anywhere; the controller namespace admits no ingress", () => {
+            const ksa = named(run, T.ksa, "pool-k-ksa");
+            assert.strictEqual(ksa.inputs.automountServiceAccountToken, false);
+            const rbac = run.resources.filter((r) => /rbac\.authorization\.k8s\.io/.test(r.type));
+            assert.deepStrictEqual(rbac.map((r) => r.name), [], "no Role or binding in the pool (the runner KSA gets none)");
+            const ctl = named(run, T.networkPolicy, "pool-k-controller-deny-ingress");
+            assert.deepStrictEqual([ctl.inputs.metadata.namespace, ctl.inputs.spec.policyTypes], ["arc-system", ["Ingress"]]);
+        });
+
         it("I1/I2/I6: the scale-set release is pinned, names the secret only, has no dind and the hardened pod template", () => {
             const rel = named(run, T.release, "pool-k-scale-set");
             assert.strictEqual(rel.inputs.chart, ARC_SCALE_SET_CHART);
