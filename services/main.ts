@@ -7,12 +7,17 @@
 export const SERVICES = ["signer", "broker", "webhook", "generator"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Module of each service, relative to this file. */
-const MODULES: Record<ServiceName, string> = {
-    signer: "./signer/main",
-    broker: "./controlPlane/broker/main",
-    webhook: "./controlPlane/webhook/main",
-    generator: "./controlPlane/generator/main",
+type ServiceMain = (env: NodeJS.ProcessEnv) => Promise<void>;
+
+/**
+ * Each service's `main`, loaded only in the container that runs it (the others' dependencies stay unloaded);
+ * literal import paths, so the compiler checks every module and its `main(env)` signature.
+ */
+const MAINS: Record<ServiceName, () => Promise<ServiceMain>> = {
+    signer: async () => (await import("./signer/main")).main,
+    broker: async () => (await import("./controlPlane/broker/main")).main,
+    webhook: async () => (await import("./controlPlane/webhook/main")).main,
+    generator: async () => (await import("./controlPlane/generator/main")).main,
 };
 
 /** The service to start: argv[2] first, then SERVICE; undefined (with the reason) when neither names a known one. */
@@ -32,10 +37,8 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
     if (service === undefined) {
         throw new Error(problem);
     }
-    // Dynamic: each service is loaded only in the container that runs it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(MODULES[service]) as { main: (env: NodeJS.ProcessEnv) => unknown };
-    await mod.main(env);
+    const main = await MAINS[service]();
+    await main(env);
 }
 
 if (require.main === module) {

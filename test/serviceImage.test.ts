@@ -116,7 +116,10 @@ describe("services/Dockerfile and services/main.ts", () => {
         assert.match(selectService(["node", "main.js"], {}).problem!, /no service named/);
         assert.match(selectService(["node", "main.js", "shell"], {}).problem!, /unknown service "shell"/);
         await assert.rejects(runServices(["node", "main.js", "nope"], {}), /unknown service "nope"/);
-        // The signer's own loader runs and refuses an empty environment (nothing listens with a half-known config).
+        // Each service's own loader runs and refuses an empty environment (nothing listens with a half-known config).
         await assert.rejects(runServices(["node", "main.js", "signer"], {}), /SIGNER_KMS_KEY/);
+        await assert.rejects(runServices(["node", "main.js", "broker"], {}), /BROKER_URL/);
+        await assert.rejects(runServices(["node", "main.js"], { SERVICE: "webhook" }), /WEBHOOK_SECRET_VERSION/);
+        await assert.rejects(runServices(["node", "main.js", "generator"], {}), /SIGNER_URL/);
     });
 });
