@@ -13,6 +13,9 @@ import { FleetConfig, FleetConfigError, validateFleetConfig } from "./config";
 import { isGcpName } from "./config/names";
 import { MAX_POOL_NAME_LENGTH } from "./config/schema";
 import { ControlPlane, ControlPlaneArgs, validateControlPlaneArgs } from "./controlPlane";
+import { fleetGuardrails, fleetPerimeterArgs } from "./fleetHardening";
+import { OrgGuardrails, validateOrgGuardrailsArgs } from "./orgGuardrails";
+import { FleetPerimeter, validateFleetPerimeterArgs } from "./servicePerimeter";
 import { GceBackendOptions } from "./gceRunnerBackend";
 import { GkeBackendOptions } from "./gkeRunnerBackend";
 import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "./runnerPool";
@@ -78,6 +81,9 @@ function signerArgs(config: FleetConfig, controlPlaneMember: pulumi.Input<string
         protectionLevel: signer.protectionLevel,
         allowSoftwareKeyForDevelopment: signer.allowSoftwareKeyForDevelopment,
         provenanceRetentionDays: signer.provenanceRetentionDays,
+        lockProvenanceRetention: signer.lockProvenanceRetention,
+        auditLogRetentionDays: signer.auditLogRetentionDays,
+        lockAuditLog: signer.lockAuditLog,
     };
 }
 
@@ -97,6 +103,13 @@ function childProblems(name: string, config: FleetConfig, args: HardenedBuildFle
     problems.push(...validateControlPlaneArgs(names.controlPlane, cp).map((p) => `ControlPlane "${names.controlPlane}": ${p}`));
     const signer = signerArgs(config, placeholder("control-plane"));
     problems.push(...validateSignerEnclaveArgs(names.signer, signer).map((p) => `SignerEnclave "${names.signer}": ${p}`));
+    for (const g of fleetGuardrails(name, config)) {
+        problems.push(...validateOrgGuardrailsArgs(g.name, g.args).map((p) => `OrgGuardrails "${g.name}": ${p}`));
+    }
+    const perimeter = fleetPerimeterArgs(config, placeholder("control-plane"), config.pools.map((p) => placeholder(p.name)));
+    if (perimeter !== undefined) {
+        problems.push(...validateFleetPerimeterArgs(`${name}-perimeter`, perimeter).map((p) => `FleetPerimeter "${name}-perimeter": ${p}`));
+    }
     return problems;
 }
 
@@ -129,6 +142,10 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
     readonly pools: Record<string, RunnerPool>;
     readonly controlPlane: ControlPlane;
     readonly signer: SignerEnclave;
+    /** Organization-policy guardrails, one per fleet project (none when guardrails.enabled is false). */
+    readonly guardrails: OrgGuardrails[];
+    /** The VPC Service Controls perimeters (only with a `perimeter` config block). */
+    readonly perimeter?: FleetPerimeter;
 
     readonly poolNames: string[];
     /** Intake bucket name per pool. */
@@ -157,6 +174,9 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
         const runnerMembers = config.pools.map((p) => this.pools[p.name].serviceAccountMember);
         this.controlPlane = new ControlPlane(names.controlPlane, controlPlaneArgs(config, runnerMembers), { parent: this });
         this.signer = new SignerEnclave(names.signer, signerArgs(config, this.controlPlane.member), { parent: this });
+        this.guardrails = fleetGuardrails(name, config).map((g) => new OrgGuardrails(g.name, g.args, { parent: this }));
+        const perimeter = fleetPerimeterArgs(config, this.controlPlane.member, runnerMembers);
+        this.perimeter = perimeter && new FleetPerimeter(`${name}-perimeter`, perimeter, { parent: this });
 
         this.poolNames = config.pools.map((p) => p.name);
         this.intakeBuckets = this.controlPlane.intakeBuckets;

@@ -9,4 +9,6 @@ export * from "./signerEnclave";
 export { SIGNING_ALGORITHMS, DEFAULT_SIGNING_ALGORITHM, SIGNING_ROLE } from "./signerKey";
 export * from "./runnerPool";
 export * from "./controlPlane";
+export * from "./servicePerimeter";
+export * from "./orgGuardrails";
 export * from "./fleet";

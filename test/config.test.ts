@@ -117,9 +117,10 @@ describe("config: normalisation", () => {
             signer: {
                 keyAlgorithm: "EC_SIGN_P256_SHA256", protectionLevel: "HSM", allowSoftwareKeyForDevelopment: false,
                 serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/26",
-                verifiers: [], provenanceRetentionDays: 365,
+                verifiers: [], provenanceRetentionDays: 365, lockProvenanceRetention: true, auditLogRetentionDays: 400, lockAuditLog: true,
             },
             controlPlane: { intakeRetentionDays: 7 },
+            guardrails: { enabled: true, constraints: {}, allowedPolicyMemberDomains: [], resourceLocations: [] },
         });
     });
 

@@ -3,6 +3,8 @@
  * by the validator, so components never re-derive them.
  */
 
+import type { GuardrailsConfig, PerimeterConfig } from "./perimeter";
+
 /** Where a pool's runners execute. */
 export type RunnerBackend = "gce" | "gke";
 
@@ -47,6 +49,12 @@ export interface SignerConfig {
     /** IAM members granted roles/cloudkms.publicKeyViewer. */
     verifiers: string[];
     provenanceRetentionDays: number;
+    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no bucket deletion before expiry). */
+    lockProvenanceRetention: boolean;
+    /** Days the locked log bucket in the signer project keeps the Cloud KMS audit logs. */
+    auditLogRetentionDays: number;
+    /** Lock that log bucket (irreversible: retention cannot be shortened, the bucket cannot be deleted). */
+    lockAuditLog: boolean;
 }
 
 /** The whole fleet, as read from `hardened-build-fleet:*` stack config. */
@@ -61,6 +69,10 @@ export interface FleetConfig {
     pools: PoolConfig[];
     signer: SignerConfig;
     controlPlane: { intakeRetentionDays: number };
+    /** VPC Service Controls perimeters; undefined: none created (the pack then asks for one). */
+    perimeter?: PerimeterConfig;
+    /** Organization-policy guardrails on the fleet's projects. */
+    guardrails: GuardrailsConfig;
 }
 
 /** One problem found in the raw config. */

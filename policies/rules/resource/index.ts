@@ -11,6 +11,7 @@ import { kmsPolicies } from "./kms";
 import { kubernetesNamespacePolicies } from "./kubernetesNamespace";
 import { kubernetesWorkloadPolicies } from "./kubernetesWorkload";
 import { migPolicies } from "./mig";
+import { orgPolicyPolicies } from "./orgPolicy";
 import { publicIamPolicies } from "./publicIam";
 import { serviceAccountKeyPolicies } from "./serviceAccountKey";
 import { signerServicePolicies } from "./signerService";
@@ -24,6 +25,7 @@ export * from "./kms";
 export * from "./kubernetesNamespace";
 export * from "./kubernetesWorkload";
 export * from "./mig";
+export * from "./orgPolicy";
 export * from "./publicIam";
 export * from "./serviceAccountKey";
 export * from "./signerService";
@@ -41,4 +43,5 @@ export const resourcePolicies: FleetResourcePolicy[] = [
     ...publicIamPolicies,
     ...firewallPolicies,
     ...auditPolicies,
+    ...orgPolicyPolicies,
 ];

@@ -1,0 +1,64 @@
+/**
+ * What the fleet derives from its config for the organization-level hardening: the guardrails on
+ * each fleet project and the perimeter arguments. Kept apart from fleet.ts so the composition there
+ * stays a list of components.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { FleetConfig } from "./config";
+import { FleetPerimeterArgs } from "./servicePerimeter";
+import { OrgGuardrailsArgs } from "./orgGuardrails";
+
+export interface NamedGuardrails {
+    /** Child component name. */
+    name: string;
+    args: OrgGuardrailsArgs;
+}
+
+/**
+ * One OrgGuardrails per fleet project: the workers' and the signer's (the signer's also pins Cloud Run
+ * ingress to internal). GKE nodes forward pod traffic and private GKE control planes peer with the pool
+ * VPC, so a worker project with GKE pools leaves vmCanIpForward and restrictVpcPeering unset unless the
+ * config asks for them explicitly. A shared signer project (development) gets one set with both.
+ */
+export function fleetGuardrails(name: string, config: FleetConfig): NamedGuardrails[] {
+    const g = config.guardrails;
+    if (!g.enabled) {
+        return [];
+    }
+    const common = {
+        ...(g.allowedPolicyMemberDomains.length > 0 ? { allowedPolicyMemberDomains: g.allowedPolicyMemberDomains } : {}),
+        ...(g.resourceLocations.length > 0 ? { resourceLocations: g.resourceLocations } : {}),
+    };
+    const hasGke = config.pools.some((p) => p.backend === "gke");
+    const workerConstraints = hasGke ? { "compute.vmCanIpForward": false, "compute.restrictVpcPeering": false, ...g.constraints } : { ...g.constraints };
+    const signer: OrgGuardrailsArgs = { project: config.signerProject, constraints: { ...g.constraints }, runAllowedIngress: "internal", ...common };
+    if (config.signerProject === config.workerProject) {
+        return [{ name: `${name}-guardrails`, args: { ...signer, constraints: workerConstraints } }];
+    }
+    return [
+        { name: `${name}-guardrails-workers`, args: { project: config.workerProject, constraints: workerConstraints, ...common } },
+        { name: `${name}-guardrails-signer`, args: signer },
+    ];
+}
+
+/** The fleet's perimeter arguments, or undefined when the config has no `perimeter` block. */
+export function fleetPerimeterArgs(
+    config: FleetConfig, controlPlaneMember: pulumi.Input<string>, runnerMembers: pulumi.Input<string>[],
+): FleetPerimeterArgs | undefined {
+    const p = config.perimeter;
+    if (p === undefined) {
+        return undefined;
+    }
+    return {
+        accessPolicy: p.accessPolicy,
+        mode: p.mode,
+        signerProject: config.signerProject,
+        workerProject: config.workerProject,
+        // The control plane runs in the worker project; it calls the signer through the enclave's ingress rule.
+        controlPlaneProject: config.workerProject,
+        controlPlaneMembers: [controlPlaneMember],
+        runnerMembers,
+        imageProjects: p.imageProjects,
+        projectNumbers: p.projectNumbers,
+    };
+}
