@@ -17,8 +17,8 @@ export interface NamedGuardrails {
 /**
  * One OrgGuardrails per fleet project: the workers' and the signer's (the signer's also pins Cloud Run
  * ingress to internal). GKE nodes forward pod traffic and private GKE control planes peer with the pool
- * VPC, so a worker project with GKE pools leaves vmCanIpForward and restrictVpcPeering unset unless the
- * config asks for them explicitly. A shared signer project (development) gets one set with both.
+ * VPC, so the worker project leaves vmCanIpForward and restrictVpcPeering unset unless the config turns
+ * them on (a GCE-only fleet can). A shared signer project (development) gets one set with both.
  */
 export function fleetGuardrails(name: string, config: FleetConfig): NamedGuardrails[] {
     const g = config.guardrails;
@@ -29,8 +29,7 @@ export function fleetGuardrails(name: string, config: FleetConfig): NamedGuardra
         ...(g.allowedPolicyMemberDomains.length > 0 ? { allowedPolicyMemberDomains: g.allowedPolicyMemberDomains } : {}),
         ...(g.resourceLocations.length > 0 ? { resourceLocations: g.resourceLocations } : {}),
     };
-    const hasGke = config.pools.some((p) => p.backend === "gke");
-    const workerConstraints = hasGke ? { "compute.vmCanIpForward": false, "compute.restrictVpcPeering": false, ...g.constraints } : { ...g.constraints };
+    const workerConstraints = { "compute.vmCanIpForward": false, "compute.restrictVpcPeering": false, ...g.constraints };
     const signer: OrgGuardrailsArgs = { project: config.signerProject, constraints: { ...g.constraints }, runAllowedIngress: "internal", ...common };
     if (config.signerProject === config.workerProject) {
         return [{ name: `${name}-guardrails`, args: { ...signer, constraints: workerConstraints } }];
