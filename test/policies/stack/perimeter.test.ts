@@ -1,0 +1,182 @@
+/**
+ * signer-perimeter and perimeter-well-formed (I10) on the secure raw fleet (fixture.ts, which carries an
+ * enforced enclave perimeter and the guardrails) and one-change variants. Each case asserts the exact
+ * policy, level and URN, and that nothing else fired.
+ */
+import * as assert from "assert";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { evaluatePolicies, Evaluation, ProgramRun, runProgram, Violation } from "../../../plan/engine";
+import { stackPolicies } from "../../../policies/rules/stack";
+import { ACCESS_POLICY, fixtureProjectNumber, perimeterPackConfig } from "../../helpers/perimeterFixture";
+import { FleetHandles, FleetOptions, REGION, secureFleet, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+
+const SIGNER_PERIMETER = "signer-perimeter";
+const WELL_FORMED = "perimeter-well-formed";
+const SIGNER_MEMBER = `projects/${fixtureProjectNumber(SIGNER_PROJECT)}`;
+
+interface Result {
+    run: ProgramRun;
+    ev: Evaluation;
+}
+
+async function evaluate(variant: (f: FleetHandles) => void, opts: FleetOptions & { preview?: boolean; policyConfig?: Record<string, unknown> } = {}): Promise<Result> {
+    const run = await runProgram(() => {
+        variant(secureFleet(opts));
+    }, { config: { "gcp:project": WORKER_PROJECT, "gcp:region": REGION }, preview: opts.preview ?? false });
+    const ev = await evaluatePolicies(run, stackPolicies, { policyConfig: opts.policyConfig ?? perimeterPackConfig(SIGNER_PROJECT) });
+    return { run, ev };
+}
+
+function list(ev: Evaluation): string {
+    return ev.violations.map((v: Violation) => `  [${v.policy}/${v.enforcementLevel}] ${v.urn}\n    ${v.message}`).join("\n") || "  (none)";
+}
+
+function urnOf(run: ProgramRun, name: string): string {
+    const found = run.resources.filter((r) => r.name === name && r.type !== "pulumi:pulumi:Stack");
+    assert.strictEqual(found.length, 1, `expected one resource named ${name}`);
+    return found[0].urn;
+}
+
+/** Exactly one finding: `policy` at `level` on `name`, matching `pattern`. */
+function assertOnly(r: Result, policy: string, name: string, level: "mandatory" | "advisory", pattern: RegExp): void {
+    assert.strictEqual(r.ev.violations.length, 1, `expected exactly one finding, got:\n${list(r.ev)}`);
+    const v = r.ev.violations[0];
+    assert.strictEqual(v.policy, policy, list(r.ev));
+    assert.strictEqual(v.urn, urnOf(r.run, name), list(r.ev));
+    assert.strictEqual(v.enforcementLevel, level, list(r.ev));
+    assert.match(v.message, pattern);
+}
+
+/** A raw perimeter around the signer project, `status` or `spec` as given. */
+function rawPerimeter(name: string, args: Partial<gcp.accesscontextmanager.ServicePerimeterArgs>, opts: pulumi.CustomResourceOptions = {}) {
+    return new gcp.accesscontextmanager.ServicePerimeter(name, {
+        parent: ACCESS_POLICY, name: `${ACCESS_POLICY}/servicePerimeters/${name.replace(/-/g, "_")}`, title: name, ...args,
+    }, opts);
+}
+
+describe("stack rules signer-perimeter and perimeter-well-formed (I10)", function () {
+    this.timeout(120000);
+
+    for (const preview of [false, true]) {
+        it(`pass on the secure fleet with its enforced enclave perimeter (${preview ? "preview" : "normal"} mode)`, async () => {
+            const r = await evaluate(() => undefined, { preview });
+            assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
+        });
+    }
+
+    it("signer-perimeter: no perimeter at all is a mandatory violation on the signer key", async () => {
+        const r = await evaluate(() => undefined, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, SIGNER_PERIMETER, "signer-key", "mandatory", /signer project signer-proj is in no enforced perimeter restricting cloudkms\.googleapis\.com/);
+    });
+
+    it("signer-perimeter: a perimeter in dry run only is an advisory on that perimeter", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("dry-enclave", { useExplicitDryRunSpec: true, spec: { resources: [SIGNER_MEMBER], restrictedServices: ["cloudkms.googleapis.com"] } });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, SIGNER_PERIMETER, "dry-enclave", "advisory", /protects signer project signer-proj in dry run only/);
+    });
+
+    it("signer-perimeter: an enforced perimeter holding the signer but not restricting Cloud KMS is a violation on it", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("storage-only", { status: { resources: [SIGNER_MEMBER], restrictedServices: ["storage.googleapis.com"] } });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, SIGNER_PERIMETER, "storage-only", "mandatory", /contains signer project signer-proj but does not restrict cloudkms\.googleapis\.com/);
+    });
+
+    it("signer-perimeter: a perimeter around other projects does not count", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("elsewhere", { status: { resources: ["projects/999999999999"], restrictedServices: ["cloudkms.googleapis.com"] } });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, SIGNER_PERIMETER, "signer-key", "mandatory", /is in no enforced perimeter/);
+    });
+
+    it("signer-perimeter: a bridge is not a perimeter", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("bridge", { perimeterType: "PERIMETER_TYPE_BRIDGE", status: { resources: [SIGNER_MEMBER, "projects/999999999999"] } });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, SIGNER_PERIMETER, "signer-key", "mandatory", /is in no enforced perimeter/);
+    });
+
+    it("signer-perimeter: an ingress rule admitting any identity to Cloud KMS is a violation on the perimeter", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("open-enclave", {
+                status: {
+                    resources: [SIGNER_MEMBER], restrictedServices: ["cloudkms.googleapis.com"],
+                    ingressPolicies: [{ title: "anyone", ingressFrom: { identityType: "ANY_IDENTITY", sources: [{ accessLevel: "*" }] }, ingressTo: { resources: ["*"], operations: [{ serviceName: "cloudkms.googleapis.com" }] } }],
+                },
+            });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, SIGNER_PERIMETER, "open-enclave", "mandatory", /ingress rule\(s\) anyone admitting any identity to Cloud KMS/);
+    });
+
+    it("signer-perimeter: without the signer's number the pack cannot match an enforced perimeter: advisory, never a pass", async () => {
+        const r = await evaluate(() => undefined, { policyConfig: {} });
+        assertOnly(r, SIGNER_PERIMETER, "enclave-perimeter", "advisory", /cannot match signer project signer-proj .*projectNumbers/);
+    });
+
+    it("signer-perimeter: declared external in pack config passes without a perimeter in the stack", async () => {
+        const r = await evaluate(() => undefined, { omit: { hardening: { enclave: true } }, policyConfig: { [SIGNER_PERIMETER]: { externalPerimeter: true } } });
+        assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
+    });
+
+    for (const preview of [false, true]) {
+        it(`signer-perimeter: a Project resource's number proves membership, without pack config (${preview ? "preview" : "normal"} mode)`, async () => {
+            const r = await evaluate(() => {
+                const project = new gcp.organizations.Project("signer-project", { projectId: SIGNER_PROJECT, name: SIGNER_PROJECT });
+                rawPerimeter("by-project", { status: { resources: [pulumiMember(project)], restrictedServices: ["cloudkms.googleapis.com"] } });
+            }, { omit: { hardening: { enclave: true } }, policyConfig: {}, preview });
+            assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
+        });
+    }
+
+    it("perimeter-well-formed: a member named by project id is a violation on the perimeter", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("by-id", { status: { resources: [`projects/${SIGNER_PROJECT}`], restrictedServices: ["cloudkms.googleapis.com"] } });
+        }, { omit: { hardening: { enclave: true } } });
+        const hits = r.ev.violations.filter((v) => v.policy === WELL_FORMED);
+        assert.strictEqual(hits.length, 1, list(r.ev));
+        assert.strictEqual(hits[0].urn, urnOf(r.run, "by-id"));
+        assert.strictEqual(hits[0].enforcementLevel, "mandatory");
+        assert.match(hits[0].message, /members "projects\/signer-proj" of perimeter by-id are not projects\/<number>/);
+        // The id form would be rejected by the API, but the intent is clear: signer-perimeter does not pile on.
+        assert.deepStrictEqual(r.ev.violations.filter((v) => v.policy !== WELL_FORMED), [], list(r.ev));
+    });
+
+    it("perimeter-well-formed: duplicate ingress titles are a violation on the perimeter", async () => {
+        const rule = { title: "cp", ingressFrom: { identities: ["serviceAccount:cp@worker-proj.iam.gserviceaccount.com"] }, ingressTo: { resources: ["*"], operations: [{ serviceName: "run.googleapis.com" }] } };
+        const r = await evaluate(() => {
+            rawPerimeter("dup", { status: { resources: [SIGNER_MEMBER], restrictedServices: ["cloudkms.googleapis.com"], ingressPolicies: [rule, rule] } });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, WELL_FORMED, "dup", "mandatory", /status ingress rule title "cp" is used twice in perimeter dup/);
+    });
+
+    it("perimeter-well-formed: members both inline and by ServicePerimeterResource fight: violation on the perimeter", async () => {
+        const r = await evaluate(() => {
+            const p = rawPerimeter("two-places", { status: { resources: [SIGNER_MEMBER], restrictedServices: ["cloudkms.googleapis.com"] } });
+            new gcp.accesscontextmanager.ServicePerimeterResource("extra-member", { perimeterName: p.name, resource: "projects/888888888888" });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, WELL_FORMED, "two-places", "mandatory", /status members of perimeter two-places are declared by extra-member and inline: the two rewrite each other/);
+    });
+
+    it("perimeter-well-formed: ServicePerimeterResource alone, with the inline list ignored, is fine and proves membership", async () => {
+        const r = await evaluate(() => {
+            const p = rawPerimeter("external-members", { status: { restrictedServices: ["cloudkms.googleapis.com"] } }, { ignoreChanges: ["status.resources"] });
+            new gcp.accesscontextmanager.ServicePerimeterResource("signer-member", { perimeterName: p.name, resource: SIGNER_MEMBER });
+        }, { omit: { hardening: { enclave: true } } });
+        assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
+    });
+
+    it("perimeter-well-formed: ServicePerimeterResource without ignoreChanges on the perimeter is a violation", async () => {
+        const r = await evaluate(() => {
+            const p = rawPerimeter("no-ignore", { status: { restrictedServices: ["cloudkms.googleapis.com"] } });
+            new gcp.accesscontextmanager.ServicePerimeterResource("signer-member", { perimeterName: p.name, resource: SIGNER_MEMBER });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(r, WELL_FORMED, "no-ignore", "mandatory", /declared by signer-member while the perimeter does not ignore changes to status\.resources/);
+    });
+});
+
+/** `projects/<number>` from a Project resource (a property dependency the pack follows). */
+function pulumiMember(project: gcp.organizations.Project) {
+    return project.number.apply((n) => `projects/${n ?? "0"}`);
+}
