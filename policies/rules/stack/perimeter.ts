@@ -98,6 +98,8 @@ export const signerPerimeter: FleetStackPolicy = {
         for (const key of scope.signerKeys) {
             if (scope.undecided.includes(key)) {
                 report(`${UNDECIDED} the project of signer key ${key.name} is unknown until apply, so its perimeter cannot be matched`, key.urn);
+            } else if (scope.projectless.includes(key)) {
+                report(`cannot tell the project of signer key ${key.name} (no project on its key ring or provider), so its perimeter cannot be proven; name the project explicitly`, key.urn, true);
             }
         }
         for (const project of [...scope.projects.values()].filter((p) => p.zones.has("signer"))) {

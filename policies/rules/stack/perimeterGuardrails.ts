@@ -103,6 +103,9 @@ export const orgGuardrails: FleetStackPolicy = {
         for (const r of scope.undecided) {
             report(`${UNDECIDED} the project of ${r.name} is unknown until apply, so its guardrails cannot be matched`, r.urn);
         }
+        for (const r of scope.projectless) {
+            report(`cannot tell the project of ${r.name} (no project input, none on its provider), so its guardrails cannot be proven; name the project explicitly`, r.urn, true);
+        }
         for (const project of scope.projects.values()) {
             checkProject(project, numbers, found, config.externalGuardrails === true, report);
         }

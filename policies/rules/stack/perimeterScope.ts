@@ -52,6 +52,8 @@ export interface Scope {
     projects: Map<string, ScopedProject>;
     /** Resources whose project is unknown during a preview. */
     undecided: PolicyResource[];
+    /** Resources whose project cannot be told at all (no project input, none on the provider): never a pass. */
+    projectless: PolicyResource[];
     /** Signer keys found (the signer-perimeter rule applies only when there are some). */
     signerKeys: PolicyResource[];
 }
@@ -89,11 +91,14 @@ function keyProject(key: PolicyResource, rings: PolicyResource[]): string | "unk
 export function fleetScope(resources: PolicyResource[]): Scope {
     const projects = new Map<string, ScopedProject>();
     const undecided: PolicyResource[] = [];
+    const projectless: PolicyResource[] = [];
     const signerKeys: PolicyResource[] = [];
     const add = (p: string | "unknown" | undefined, zone: "runner" | "signer", r: PolicyResource) => {
         if (p === "unknown") {
             undecided.push(r);
-        } else if (p !== undefined) {
+        } else if (p === undefined) {
+            projectless.push(r);
+        } else {
             const sp = projects.get(p) ?? { id: p, zones: new Set(), anchor: r };
             sp.zones.add(zone);
             projects.set(p, sp);
@@ -112,7 +117,7 @@ export function fleetScope(resources: PolicyResource[]): Scope {
             add(projectOf(r), "runner", r);
         }
     }
-    return { projects, undecided, signerKeys };
+    return { projects, undecided, projectless, signerKeys };
 }
 
 /** Project id -> the numbers it is known by (stack Project resources, then pack config). */

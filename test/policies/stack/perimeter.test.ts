@@ -130,6 +130,17 @@ describe("stack rules signer-perimeter and perimeter-well-formed (I10)", functio
         });
     }
 
+    it("a signer key whose project cannot be told is an advisory for both perimeter and guardrails, never a pass", async () => {
+        const run = await runProgram(() => {
+            new gcp.kms.CryptoKey("loose-key", { keyRing: "some-ring", purpose: "ASYMMETRIC_SIGN" });
+        }, { config: {} });
+        const ev = await evaluatePolicies(run, stackPolicies);
+        const urn = urnOf(run, "loose-key");
+        const mine = ev.violations.filter((v) => [SIGNER_PERIMETER, "org-guardrails"].includes(v.policy));
+        assert.deepStrictEqual(mine.map((v) => `${v.policy}/${v.enforcementLevel}/${v.urn === urn}`).sort(), [`org-guardrails/advisory/true`, `${SIGNER_PERIMETER}/advisory/true`], list(ev));
+        assert.ok(mine.every((v) => /cannot tell the project of (signer key )?loose-key/.test(v.message)), list(ev));
+    });
+
     it("perimeter-well-formed: a member named by project id is a violation on the perimeter", async () => {
         const r = await evaluate(() => {
             rawPerimeter("by-id", { status: { resources: [`projects/${SIGNER_PROJECT}`], restrictedServices: ["cloudkms.googleapis.com"] } });
