@@ -40,20 +40,6 @@ export const ENCLAVE_RESTRICTED_SERVICES = [
     "sts.googleapis.com",
 ] as const;
 
-/** Services restricted around the workers: what runners use, plus what they must never reach elsewhere. */
-export const WORKER_RESTRICTED_SERVICES = [
-    "storage.googleapis.com",
-    "artifactregistry.googleapis.com",
-    "containerregistry.googleapis.com",
-    "logging.googleapis.com",
-    "monitoring.googleapis.com",
-    "iamcredentials.googleapis.com",
-    "sts.googleapis.com",
-    "cloudkms.googleapis.com",
-    "secretmanager.googleapis.com",
-    "run.googleapis.com",
-] as const;
-
 /**
  * The only Google APIs runner networks may call through the restricted VIP: intake uploads, images,
  * logs and metrics, and the token exchange GKE Workload Identity needs. Each is also restricted, so
@@ -67,6 +53,14 @@ export const WORKER_VPC_ACCESSIBLE_SERVICES = [
     "monitoring.googleapis.com",
     "iamcredentials.googleapis.com",
     "sts.googleapis.com",
+] as const;
+
+/** Services restricted around the workers: what runners use, plus what they must never reach elsewhere. */
+export const WORKER_RESTRICTED_SERVICES = [
+    ...WORKER_VPC_ACCESSIBLE_SERVICES,
+    "cloudkms.googleapis.com",
+    "secretmanager.googleapis.com",
+    "run.googleapis.com",
 ] as const;
 
 /** Read-only permissions the control plane needs on the intake buckets. */

@@ -8,6 +8,7 @@ import { ProgramRun, runProgram } from "../plan/engine";
 import { SignerEnclave, SignerEnclaveArgs } from "../components/signerEnclave";
 import { KMS_AUDIT_LOG_FILTER } from "../components/signerAuditLog";
 import { HardenedBuildFleet } from "../components/fleet";
+import { minimalFleetConfig } from "./helpers/minimalFleet";
 import { component, one } from "./helpers/graph";
 
 const T = {
@@ -70,12 +71,8 @@ describe("SignerEnclave: locked retention and the KMS audit log bucket", functio
     });
 
     it("the fleet passes the signer config through (defaults locked; lockProvenanceRetention: false for a development stack)", async () => {
-        const config = {
-            region: "europe-west1", workerProject: "acme-workers", signerProject: "acme-signer",
-            github: { configUrl: "https://github.com/acme" },
-            pools: [{ name: "containers", backend: "gke", cidr: "10.12.0.0/22", image: "ghcr.io/actions/actions-runner:2.321.0" }],
-            signer: { serviceImage: "europe-docker.pkg.dev/acme-signer/signer/signer:1.0.0", cidr: "10.200.0.0/26", lockProvenanceRetention: false, auditLogRetentionDays: 90 },
-        };
+        const config = minimalFleetConfig();
+        config.signer = { ...config.signer, lockProvenanceRetention: false, auditLogRetentionDays: 90 };
         const run = await runProgram(() => {
             new HardenedBuildFleet("fleet", { config });
         }, { config: { "gcp:project": "acme-workers" } });

@@ -12,7 +12,9 @@
 import { FleetStackPolicy } from "../meta";
 import { get, unknown } from "../props";
 import { listText } from "./report";
-import { fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, rawStackCheck, UNDECIDED } from "./perimeterScope";
+import {
+    fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, UNDECIDED,
+} from "./perimeterScope";
 
 const KMS = "cloudkms.googleapis.com";
 const ANY_IDENTITY = new Set(["ANY_IDENTITY", "ANY_USER_ACCOUNT", "ANY_SERVICE_ACCOUNT"]);
@@ -73,12 +75,7 @@ export const signerPerimeter: FleetStackPolicy = {
                 default: false,
                 description: "The signer project's perimeter is managed outside this stack (it then passes).",
             },
-            projectNumbers: {
-                type: "object",
-                additionalProperties: { type: "string", pattern: "^[0-9]+$" },
-                default: {},
-                description: "Project numbers by project id: perimeters list projects/<number>, the stack knows the signer by id.",
-            },
+            projectNumbers: projectNumbersSchema("perimeters list projects/<number>, the stack knows the signer by id"),
         },
     },
     meta: {

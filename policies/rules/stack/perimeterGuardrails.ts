@@ -10,7 +10,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { FleetStackPolicy } from "../meta";
 import { get, unknown } from "../props";
 import { constraintOf, GUARDRAIL_REQUIREMENTS, judgeSpec, Verdict } from "../resource/orgPolicy";
-import { fleetScope, memberNames, projectNumbers, PT, rawStackCheck, ScopedProject, UNDECIDED } from "./perimeterScope";
+import { fleetScope, memberNames, projectNumbers, projectNumbersSchema, PT, rawStackCheck, ScopedProject, UNDECIDED } from "./perimeterScope";
 
 const EVERY_PROJECT = [
     "iam.disableServiceAccountKeyCreation",
@@ -81,12 +81,7 @@ export const orgGuardrails: FleetStackPolicy = {
                 default: false,
                 description: "The guardrails are set outside this stack (folder or organization): missing ones become an advisory.",
             },
-            projectNumbers: {
-                type: "object",
-                additionalProperties: { type: "string", pattern: "^[0-9]+$" },
-                default: {},
-                description: "Project numbers by project id, for policies whose parent names the project by number.",
-            },
+            projectNumbers: projectNumbersSchema("for policies whose parent names the project by number"),
         },
     },
     meta: {

@@ -140,6 +140,11 @@ export function projectNumbers(resources: PolicyResource[], declared: Record<str
     return numbers;
 }
 
+/** Pack-config schema of `projectNumbers` (id -> number), shared by the rules that match projects by number. */
+export function projectNumbersSchema(why: string): { type: "object"; additionalProperties: { type: "string"; pattern: string }; default: Record<string, string>; description: string } {
+    return { type: "object", additionalProperties: { type: "string", pattern: "^[0-9]+$" }, default: {}, description: `Project numbers by project id: ${why}.` };
+}
+
 /** Number-or-id member strings (`projects/<x>`) that name project `id`. */
 export function memberNames(id: string, numbers: Map<string, Set<string>>): Set<string> {
     return new Set([`projects/${id}`, ...[...(numbers.get(id) ?? [])].map((n) => `projects/${n}`)]);

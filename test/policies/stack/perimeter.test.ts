@@ -6,47 +6,15 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { evaluatePolicies, Evaluation, ProgramRun, runProgram, Violation } from "../../../plan/engine";
+import { evaluatePolicies, runProgram } from "../../../plan/engine";
 import { stackPolicies } from "../../../policies/rules/stack";
-import { ACCESS_POLICY, fixtureProjectNumber, perimeterPackConfig } from "../../helpers/perimeterFixture";
-import { FleetHandles, FleetOptions, REGION, secureFleet, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { ACCESS_POLICY, fixtureProjectNumber } from "../../helpers/perimeterFixture";
+import { SIGNER_PROJECT } from "./fixture";
+import { assertOnly, evaluateVariant as evaluate, list, urnOf } from "./perimeterHarness";
 
 const SIGNER_PERIMETER = "signer-perimeter";
 const WELL_FORMED = "perimeter-well-formed";
 const SIGNER_MEMBER = `projects/${fixtureProjectNumber(SIGNER_PROJECT)}`;
-
-interface Result {
-    run: ProgramRun;
-    ev: Evaluation;
-}
-
-async function evaluate(variant: (f: FleetHandles) => void, opts: FleetOptions & { preview?: boolean; policyConfig?: Record<string, unknown> } = {}): Promise<Result> {
-    const run = await runProgram(() => {
-        variant(secureFleet(opts));
-    }, { config: { "gcp:project": WORKER_PROJECT, "gcp:region": REGION }, preview: opts.preview ?? false });
-    const ev = await evaluatePolicies(run, stackPolicies, { policyConfig: opts.policyConfig ?? perimeterPackConfig(SIGNER_PROJECT) });
-    return { run, ev };
-}
-
-function list(ev: Evaluation): string {
-    return ev.violations.map((v: Violation) => `  [${v.policy}/${v.enforcementLevel}] ${v.urn}\n    ${v.message}`).join("\n") || "  (none)";
-}
-
-function urnOf(run: ProgramRun, name: string): string {
-    const found = run.resources.filter((r) => r.name === name && r.type !== "pulumi:pulumi:Stack");
-    assert.strictEqual(found.length, 1, `expected one resource named ${name}`);
-    return found[0].urn;
-}
-
-/** Exactly one finding: `policy` at `level` on `name`, matching `pattern`. */
-function assertOnly(r: Result, policy: string, name: string, level: "mandatory" | "advisory", pattern: RegExp): void {
-    assert.strictEqual(r.ev.violations.length, 1, `expected exactly one finding, got:\n${list(r.ev)}`);
-    const v = r.ev.violations[0];
-    assert.strictEqual(v.policy, policy, list(r.ev));
-    assert.strictEqual(v.urn, urnOf(r.run, name), list(r.ev));
-    assert.strictEqual(v.enforcementLevel, level, list(r.ev));
-    assert.match(v.message, pattern);
-}
 
 /** A raw perimeter around the signer project, `status` or `spec` as given. */
 function rawPerimeter(name: string, args: Partial<gcp.accesscontextmanager.ServicePerimeterArgs>, opts: pulumi.CustomResourceOptions = {}) {

@@ -5,45 +5,18 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluatePolicies, Evaluation, ProgramRun, runProgram } from "../../../plan/engine";
-import { stackPolicies } from "../../../policies/rules/stack";
 import { fixtureProjectNumber, perimeterPackConfig } from "../../helpers/perimeterFixture";
-import { FleetOptions, REGION, secureFleet, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { assertOnly as assertOnlyFinding, evaluateVariant, list, Result, urnOf, VariantOptions } from "./perimeterHarness";
 
 const POLICY = "org-guardrails";
 
-interface Result {
-    run: ProgramRun;
-    ev: Evaluation;
-}
-
-async function evaluate(variant: () => void, opts: FleetOptions & { preview?: boolean; policyConfig?: Record<string, unknown> } = {}): Promise<Result> {
-    const run = await runProgram(() => {
-        secureFleet(opts);
-        variant();
-    }, { config: { "gcp:project": WORKER_PROJECT, "gcp:region": REGION }, preview: opts.preview ?? false });
-    const ev = await evaluatePolicies(run, stackPolicies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT), ...opts.policyConfig } });
-    return { run, ev };
-}
-
-function list(ev: Evaluation): string {
-    return ev.violations.map((v) => `  [${v.policy}/${v.enforcementLevel}] ${v.urn}\n    ${v.message}`).join("\n") || "  (none)";
-}
-
-function urnOf(run: ProgramRun, name: string): string {
-    const found = run.resources.filter((r) => r.name === name && r.type !== "pulumi:pulumi:Stack");
-    assert.strictEqual(found.length, 1, `expected one resource named ${name}`);
-    return found[0].urn;
-}
-
-/** Exactly one finding: org-guardrails at `level` on `name`, matching `pattern`. */
 function assertOnly(r: Result, name: string, level: "mandatory" | "advisory", pattern: RegExp): void {
-    assert.strictEqual(r.ev.violations.length, 1, `expected exactly one finding, got:\n${list(r.ev)}`);
-    const v = r.ev.violations[0];
-    assert.strictEqual(v.policy, POLICY, list(r.ev));
-    assert.strictEqual(v.urn, urnOf(r.run, name), list(r.ev));
-    assert.strictEqual(v.enforcementLevel, level, list(r.ev));
-    assert.match(v.message, pattern);
+    assertOnlyFinding(r, POLICY, name, level, pattern);
+}
+
+async function evaluate(variant: () => void, opts: VariantOptions = {}): Promise<Result> {
+    return evaluateVariant(variant, { ...opts, policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT), ...opts.policyConfig } });
 }
 
 /** The worker project's finding names the first runner resource; the signer project's, the signer key. */
