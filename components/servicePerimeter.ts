@@ -184,6 +184,11 @@ export class FleetPerimeter extends pulumi.ComponentResource {
         this.mode = args.mode ?? "dryRun";
         const cpProject = args.controlPlaneProject ?? args.workerProject;
         const cpSeparate = cpProject !== args.workerProject;
+        if (this.mode === "enforced" && !cpSeparate) {
+            pulumi.log.warn(`FleetPerimeter "${name}": enforced while the control plane shares the worker project. The signer's internal-only ` +
+                "ingress admits callers inside the enclave perimeter, which the worker project must not join: run the control plane in a " +
+                "project of its own (controlPlaneProject) so it can reach the signer.", this);
+        }
         const numbers = new Map<string, pulumi.Output<string>>();
         const member = (project: string): pulumi.Output<string> => {
             let n = numbers.get(project);

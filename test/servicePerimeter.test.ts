@@ -135,6 +135,9 @@ describe("FleetPerimeter", function () {
         }
         assert.deepStrictEqual(perimeter(run, "enclave").inputs.status.resources, ["projects/111111111111"]);
         assert.ok(perimeter(run, "enclave").inputs.status.restrictedServices.includes("cloudkms.googleapis.com"));
+        assert.ok(run.logs.some((l) => l.severity === "warning" && /enforced while the control plane shares the worker project/.test(l.message)), JSON.stringify(run.logs));
+        const separate = await build({ mode: "enforced", controlPlaneProject: "acme-cp" });
+        assert.deepStrictEqual(separate.logs.filter((l) => l.severity === "warning"), []);
     });
 
     it("looks up project numbers it is not given (members are never project ids)", async () => {

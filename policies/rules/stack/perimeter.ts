@@ -10,7 +10,7 @@
  *   inline and by separate resources, which rewrite each other on every update.
  */
 import { FleetStackPolicy } from "../meta";
-import { get, unknown } from "../props";
+import { get } from "../props";
 import { listText } from "./report";
 import {
     fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, UNDECIDED,
@@ -199,7 +199,8 @@ export const perimeterWellFormed: FleetStackPolicy = {
             for (const problem of problems) {
                 report(problem, p.resource.urn);
             }
-            if (p.enforced?.resources === "unknown" && unknown(get(p.resource.props, "status", "resources"))) {
+            // Members computed from a Project resource's number are numbers; anything else unknown cannot be checked.
+            if (p.enforced?.resources === "unknown" && p.enforced.resourceProjects.size === 0) {
                 report(`${UNDECIDED} the members of perimeter ${p.label} are unknown until apply, so their form cannot be checked`, p.resource.urn);
             }
         }

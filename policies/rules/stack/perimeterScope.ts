@@ -205,10 +205,11 @@ function emptyConfig(): PerimeterConfig {
     return { resources: [], resourceProjects: new Set(), restrictedServices: [], ingress: [], egress: [], inlineMembers: false, externalMembers: [], externalRules: [] };
 }
 
-function perimeterOf(r: PolicyResource, raw: Record<string, any>, label: string, prop: string): Perimeter {
+/** `inList`: one entry of a ServicePerimeters resource, whose property dependencies are recorded for the whole list. */
+function perimeterOf(r: PolicyResource, raw: Record<string, any>, label: string, inList: boolean): Perimeter {
     const explicit = get(raw, "useExplicitDryRunSpec") === true;
-    const status = configOf(get(raw, "status"), r, `${prop}status`);
-    const spec = explicit ? configOf(get(raw, "spec"), r, `${prop}spec`) : undefined;
+    const status = configOf(get(raw, "status"), r, inList ? "servicePerimeters" : "status");
+    const spec = explicit ? configOf(get(raw, "spec"), r, inList ? "servicePerimeters" : "spec") : undefined;
     return {
         resource: r,
         name: str(get(raw, "name")),
@@ -226,10 +227,10 @@ export function perimeters(resources: PolicyResource[]): Perimeter[] {
     for (const r of resources) {
         const raw = unwrap(r.props) ?? {};
         if (r.type === PT.perimeter) {
-            found.push(perimeterOf(r, raw, r.name, ""));
+            found.push(perimeterOf(r, raw, r.name, false));
         } else if (r.type === PT.perimeters) {
             const list = get(raw, "servicePerimeters");
-            (Array.isArray(list) ? list : []).forEach((p, i) => found.push(perimeterOf(r, p ?? {}, `${r.name}[${str(get(p, "title")) ?? i}]`, "servicePerimeters")));
+            (Array.isArray(list) ? list : []).forEach((p, i) => found.push(perimeterOf(r, p ?? {}, `${r.name}[${str(get(p, "title")) ?? i}]`, true)));
         }
     }
     const target = (r: PolicyResource, prop: string): Perimeter | undefined => {

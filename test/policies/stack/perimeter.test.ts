@@ -109,6 +109,22 @@ describe("stack rules signer-perimeter and perimeter-well-formed (I10)", functio
         assert.ok(mine.every((v) => /cannot tell the project of (signer key )?loose-key/.test(v.message)), list(ev));
     });
 
+    it("signer-perimeter: reads the perimeters of an authoritative ServicePerimeters resource (enforced passes, dry run is an advisory on it)", async () => {
+        const entry = (mode: "status" | "spec") => ({
+            name: `${ACCESS_POLICY}/servicePerimeters/enclave_all`, title: "enclave all",
+            ...(mode === "spec" ? { useExplicitDryRunSpec: true } : {}),
+            [mode]: { resources: [SIGNER_MEMBER], restrictedServices: ["cloudkms.googleapis.com"] },
+        });
+        const enforced = await evaluate(() => {
+            new gcp.accesscontextmanager.ServicePerimeters("all-perimeters", { parent: ACCESS_POLICY, servicePerimeters: [entry("status")] });
+        }, { omit: { hardening: { enclave: true } } });
+        assert.deepStrictEqual(enforced.ev.violations.map((v) => v.policy), [], list(enforced.ev));
+        const dry = await evaluate(() => {
+            new gcp.accesscontextmanager.ServicePerimeters("all-perimeters", { parent: ACCESS_POLICY, servicePerimeters: [entry("spec")] });
+        }, { omit: { hardening: { enclave: true } } });
+        assertOnly(dry, SIGNER_PERIMETER, "all-perimeters", "advisory", /perimeter all-perimeters\[enclave all\] protects signer project signer-proj in dry run only/);
+    });
+
     it("perimeter-well-formed: a member named by project id is a violation on the perimeter", async () => {
         const r = await evaluate(() => {
             rawPerimeter("by-id", { status: { resources: [`projects/${SIGNER_PROJECT}`], restrictedServices: ["cloudkms.googleapis.com"] } });
