@@ -2,8 +2,8 @@
  * The organization-level hardening of a secure raw fleet, written with raw @pulumi/gcp resources (no
  * components), as the secure fixtures add it: an enforced enclave perimeter around the signer project
  * restricting Cloud KMS (ingress only for the control plane, to Cloud Run), an enforced worker
- * perimeter, and the org-policy guardrails the pack requires on both projects. Members are project
- * numbers; the pack learns which number is the signer's from PERIMETER_PACK_CONFIG.
+ * perimeter (storage restricted, VPC-accessible services restricted too), and the org-policy guardrails the pack requires on both projects. Members are project
+ * numbers; the pack learns which number is whose from perimeterPackConfig().
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,7 +34,7 @@ export interface HardeningOptions {
     signerProject: string;
     controlPlaneMember: pulumi.Input<string>;
     /** Skip creating these (a variant then adds its own). */
-    omit?: { enclave?: boolean; guardrails?: string[] };
+    omit?: { enclave?: boolean; workers?: boolean; guardrails?: string[] };
 }
 
 /** Registers the perimeters and guardrails; returns the enclave perimeter (when created). */
@@ -56,16 +56,18 @@ export function addPerimeterAndGuardrails(o: HardeningOptions): gcp.accesscontex
             }],
         },
     });
-    new gcp.accesscontextmanager.ServicePerimeter("worker-perimeter", {
-        parent: ACCESS_POLICY,
-        name: `${ACCESS_POLICY}/servicePerimeters/workers`,
-        title: "workers",
-        status: {
-            resources: [worker],
-            restrictedServices: ["storage.googleapis.com", "logging.googleapis.com"],
-            vpcAccessibleServices: { enableRestriction: true, allowedServices: ["storage.googleapis.com", "logging.googleapis.com"] },
-        },
-    });
+    if (!o.omit?.workers) {
+        new gcp.accesscontextmanager.ServicePerimeter("worker-perimeter", {
+            parent: ACCESS_POLICY,
+            name: `${ACCESS_POLICY}/servicePerimeters/workers`,
+            title: "workers",
+            status: {
+                resources: [worker],
+                restrictedServices: ["storage.googleapis.com", "logging.googleapis.com"],
+                vpcAccessibleServices: { enableRestriction: true, allowedServices: ["storage.googleapis.com", "logging.googleapis.com"] },
+            },
+        });
+    }
     for (const [constraint, g] of Object.entries(FIXTURE_GUARDRAILS)) {
         if (o.omit?.guardrails?.includes(constraint)) {
             continue;
@@ -80,7 +82,10 @@ export function addPerimeterAndGuardrails(o: HardeningOptions): gcp.accesscontex
     return enclave;
 }
 
-/** Pack config telling signer-perimeter the signer project's number. */
-export function perimeterPackConfig(signerProject: string): Record<string, unknown> {
-    return { "signer-perimeter": { projectNumbers: { [signerProject]: fixtureProjectNumber(signerProject) } } };
+/** Pack config telling signer-perimeter and runner-perimeter the projects' numbers. */
+export function perimeterPackConfig(signerProject: string, workerProject: string): Record<string, unknown> {
+    return {
+        "signer-perimeter": { projectNumbers: { [signerProject]: fixtureProjectNumber(signerProject) } },
+        "runner-perimeter": { projectNumbers: { [workerProject]: fixtureProjectNumber(workerProject) } },
+    };
 }

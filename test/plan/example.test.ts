@@ -12,7 +12,7 @@ const BIN = path.join(ROOT, "bin", "hardened-build-fleet-plan.js");
 describe("plan command: the example fleet (package bin, no arguments)", function () {
     this.timeout(180000);
 
-    it("plans index.ts with Pulumi.example.yaml from any directory: no mandatory violation (the dry-run advisory), exit 0, every zone drawn", function () {
+    it("plans index.ts with Pulumi.example.yaml from any directory: no mandatory violation (the dry-run advisories), exit 0, every zone drawn", function () {
         if (!fs.existsSync(path.join(ROOT, "index.ts")) || !fs.existsSync(path.join(ROOT, "components", "fleet.ts"))) {
             this.skip();
         }
@@ -22,11 +22,13 @@ describe("plan command: the example fleet (package bin, no arguments)", function
             const r = spawnSync(process.execPath, [BIN, "--graph", "topology.mmd"], { cwd: tmp.dir, encoding: "utf8" });
             assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
             assert.match(r.stdout, /^Plan of hardened-build-fleet\/example/);
-            // The example's perimeter is in dry run: one advisory, which does not fail the plan.
-            assert.match(r.stdout, /Violations: 1 \(0 mandatory, 1 advisory\)/);
-            assert.match(r.stdout, /\[advisory\] signer-perimeter: /);
-            assert.match(r.stdout, /fleet-perimeter-enclave[^\n]*\n\s+perimeter fleet-perimeter-enclave [^\n]*dry run only/);
-            assert.match(r.stdout, /Result: PASS, no mandatory violations \(1 advisory finding\)\n$/);
+            // The example's perimeters are in dry run: one advisory each, which does not fail the plan.
+            assert.match(r.stdout, /Violations: 2 \(0 mandatory, 2 advisory\)/);
+            for (const [policy, perimeter] of [["signer-perimeter", "fleet-perimeter-enclave"], ["runner-perimeter", "fleet-perimeter-workers"]]) {
+                assert.match(r.stdout, new RegExp(`\\[advisory\\] ${policy}: `));
+                assert.match(r.stdout, new RegExp(`${perimeter}[^\\n]*\\n\\s+perimeter ${perimeter} [^\\n]*dry run only`));
+            }
+            assert.match(r.stdout, /Result: PASS, no mandatory violations \(2 advisory findings\)\n$/);
             for (const zone of ["pool linux-release", "pool linux-spot", "pool containers", "signer enclave", "control plane"]) {
                 assert.ok(r.stdout.includes(`  ${zone} (`), `zone ${zone} missing:\n${r.stdout}`);
             }

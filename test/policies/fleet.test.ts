@@ -47,17 +47,18 @@ describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
                 assert.ok(types.has(t), `the example fleet has no ${t}`);
             }
             const ev = await evaluatePolicies(r, policies);
-            // The example's perimeter is in dry run: exactly that advisory, on the enclave perimeter, and nothing else.
+            // The example's perimeters are in dry run: exactly those advisories, one per perimeter, and nothing else.
             assert.deepStrictEqual(
-                ev.violations.map((v) => `${v.policy}/${v.enforcementLevel} ${v.urn}`),
-                [`signer-perimeter/advisory ${urnOf(r, "fleet-perimeter-enclave")}`],
-                `the example fleet must evaluate to the dry-run advisory only in ${mode} mode (false positives):\n${listFindings(ev)}`,
+                ev.violations.map((v) => `${v.policy}/${v.enforcementLevel} ${v.urn}`).sort(),
+                [`runner-perimeter/advisory ${urnOf(r, "fleet-perimeter-workers")}`, `signer-perimeter/advisory ${urnOf(r, "fleet-perimeter-enclave")}`],
+                `the example fleet must evaluate to the dry-run advisories only in ${mode} mode (false positives):\n${listFindings(ev)}`,
             );
         });
 
-        it(`reports nothing once the perimeter is enforced and the pack knows the signer's number (${mode} mode)`, async () => {
+        it(`reports nothing once the perimeters are enforced and the pack knows the projects' numbers (${mode} mode)`, async () => {
             const r = await runProgram(PROGRAM, { configFile: CONFIG_FILE, preview, config: { "hardened-build-fleet:perimeter": ENFORCED_PERIMETER } });
-            const ev = await evaluatePolicies(r, policies, { policyConfig: { "signer-perimeter": { projectNumbers: { "acme-build-signer": ENFORCED_PERIMETER.projectNumbers["acme-build-signer"] } } } });
+            const numbers = (project: keyof typeof ENFORCED_PERIMETER.projectNumbers) => ({ projectNumbers: { [project]: ENFORCED_PERIMETER.projectNumbers[project] } });
+            const ev = await evaluatePolicies(r, policies, { policyConfig: { "signer-perimeter": numbers("acme-build-signer"), "runner-perimeter": numbers("acme-build-workers") } });
             assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`), [], `false positives in ${mode} mode:\n${listFindings(ev)}`);
         });
 
@@ -79,7 +80,7 @@ describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
                 assert.ok(hit, `expected ${policy} to name ${rogue}; got:\n${listFindings(ev)}`);
                 assert.strictEqual(hit.enforcementLevel, "mandatory", `${policy} must be mandatory (decided from property dependencies in preview): ${hit.message}`);
             }
-            const dryRun = (v: { policy: string; enforcementLevel: string }) => v.policy === "signer-perimeter" && v.enforcementLevel === "advisory";
+            const dryRun = (v: { policy: string; enforcementLevel: string }) => ["signer-perimeter", "runner-perimeter"].includes(v.policy) && v.enforcementLevel === "advisory";
             const others = ev.violations.filter((v) => !["single-signer", "runners-cannot-reach-enclave"].includes(v.policy) && !dryRun(v));
             assert.deepStrictEqual(others.map((v) => v.policy), [], `only the I9 rules may fire:\n${listFindings(ev)}`);
         });

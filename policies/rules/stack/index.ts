@@ -28,7 +28,7 @@ export {
 };
 export { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
 export { orgGuardrails, perimeterPolicies };
-export { perimeterWellFormed, signerPerimeter } from "./perimeter";
+export { perimeterWellFormed, runnerPerimeter, signerPerimeter } from "./perimeter";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,

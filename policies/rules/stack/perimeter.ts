@@ -10,10 +10,10 @@
  *   inline and by separate resources, which rewrite each other on every update.
  */
 import { FleetStackPolicy } from "../meta";
-import { get } from "../props";
+import { get, unknown as unknownValue } from "../props";
 import { listText } from "./report";
 import {
-    fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, UNDECIDED,
+    fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, Report, UNDECIDED,
 } from "./perimeterScope";
 
 const KMS = "cloudkms.googleapis.com";
@@ -52,14 +52,88 @@ function restricts(c: PerimeterConfig, service: string): Membership {
     return c.restrictedServices.includes(service) ? "yes" : "no";
 }
 
-/** Ingress rules of `c` that admit any identity (of a kind) to Cloud KMS. */
-function openKmsIngress(c: PerimeterConfig): string[] {
-    return c.ingress.filter((rule) => {
-        const type = get(rule, "ingressFrom", "identityType");
-        const ops = get(rule, "ingressTo", "operations");
-        const toKms = !Array.isArray(ops) || ops.some((o: unknown) => ["*", KMS].includes(get(o, "serviceName")));
-        return typeof type === "string" && ANY_IDENTITY.has(type) && toKms;
+/** Titles of the ingress (or egress) rules of `c` that admit any identity (of a kind) to `service`. */
+function openRules(rules: unknown[], side: "ingress" | "egress", service: string): string[] {
+    const [from, to] = side === "ingress" ? ["ingressFrom", "ingressTo"] : ["egressFrom", "egressTo"];
+    return rules.filter((rule) => {
+        const type = get(rule, from, "identityType");
+        const ops = get(rule, to, "operations");
+        const covers = !Array.isArray(ops) || ops.some((o: unknown) => ["*", service].includes(get(o, "serviceName")));
+        return typeof type === "string" && ANY_IDENTITY.has(type) && covers;
     }).map((rule, i) => String(get(rule, "title") ?? `#${i + 1}`));
+}
+
+function openIngress(c: PerimeterConfig, service: string): string[] {
+    return openRules(c.ingress, "ingress", service);
+}
+
+/** Where a project stands with respect to the stack's enforced perimeters restricting `service`. */
+type Placement =
+    | { state: "enforced"; perimeters: Perimeter[] }
+    | { state: "notRestricting" | "previewUnknown" | "unmatched"; perimeter: Perimeter }
+    | { state: "dryRun"; perimeter: Perimeter; matched: boolean }
+    | { state: "none" };
+
+export function locate(projectId: string, names: Set<string>, regular: Perimeter[], service: string): Placement {
+    const enforced = regular.filter((p) => membership(p.enforced, names, projectId) === "yes");
+    const restricting = enforced.filter((p) => restricts(p.enforced!, service) === "yes");
+    if (restricting.length > 0) {
+        return { state: "enforced", perimeters: restricting };
+    }
+    const notRestricting = enforced.find((p) => restricts(p.enforced!, service) === "no");
+    if (notRestricting) {
+        return { state: "notRestricting", perimeter: notRestricting };
+    }
+    // Enforced perimeters that may hold the project and may restrict the service.
+    const maybe = (m: Membership) => regular.find((p) => p.enforced !== undefined && membership(p.enforced, names, projectId) === m && restricts(p.enforced, service) !== "no");
+    const previewUnknown = maybe("unknown") ?? enforced.find((p) => restricts(p.enforced!, service) === "unknown");
+    if (previewUnknown) {
+        return { state: "previewUnknown", perimeter: previewUnknown };
+    }
+    const unmatched = maybe("unmatched");
+    if (unmatched) {
+        return { state: "unmatched", perimeter: unmatched };
+    }
+    const dryRun = regular.find((p) => ["yes", "unmatched"].includes(membership(p.dryRun, names, projectId)) && restricts(p.dryRun!, service) === "yes");
+    return dryRun ? { state: "dryRun", perimeter: dryRun, matched: membership(dryRun.dryRun, names, projectId) === "yes" } : { state: "none" };
+}
+
+interface PlacementContext {
+    zone: string;
+    project: string;
+    service: string;
+    /** URN of the finding when no perimeter is involved. */
+    anchor: string;
+    /** What goes wrong without the perimeter. */
+    risk: string;
+}
+
+/** Reports every placement but "enforced": the level follows what the stack proves. */
+function reportPlacement(placement: Placement, c: PlacementContext, report: Report): void {
+    const what = `${c.zone} project ${c.project}`;
+    switch (placement.state) {
+        case "enforced":
+            return;
+        case "notRestricting":
+            report(`perimeter ${placement.perimeter.label} contains ${what} but does not restrict ${c.service}: ${c.risk}`, placement.perimeter.resource.urn);
+            return;
+        case "previewUnknown":
+            report(`${UNDECIDED} the members or restricted services of perimeter ${placement.perimeter.label} are unknown until apply, so ${what} cannot be matched`, placement.perimeter.resource.urn);
+            return;
+        case "unmatched":
+            report(`cannot match ${what} to the projects/<number> members of enforced perimeter ${placement.perimeter.label}: its number is unknown to the pack. ` +
+                `Declare it in the pack config (projectNumbers: {"${c.project}": "<number>"}) to prove the perimeter`, placement.perimeter.resource.urn, true);
+            return;
+        case "dryRun": {
+            const holds = placement.matched
+                ? `protects ${what} in dry run only`
+                : `restricts ${c.service} in dry run only, for numbered projects the pack cannot match to ${what} (declare projectNumbers to prove it)`;
+            report(`perimeter ${placement.perimeter.label} ${holds}: violations are logged, not blocked. Switch it to enforced once the dry-run logs are clean`, placement.perimeter.resource.urn, true);
+            return;
+        }
+        case "none":
+            report(`${what} is in no enforced perimeter restricting ${c.service}: ${c.risk}`, c.anchor);
+    }
 }
 
 export const signerPerimeter: FleetStackPolicy = {
@@ -100,40 +174,91 @@ export const signerPerimeter: FleetStackPolicy = {
             }
         }
         for (const project of [...scope.projects.values()].filter((p) => p.zones.has("signer"))) {
-            const names = memberNames(project.id, numbers);
-            const enforced = regular.filter((p) => membership(p.enforced, names, project.id) === "yes");
-            const kmsEnforced = enforced.filter((p) => restricts(p.enforced!, KMS) === "yes");
-            if (kmsEnforced.length > 0) {
-                for (const p of kmsEnforced) {
-                    const open = openKmsIngress(p.enforced!);
+            const placement = locate(project.id, memberNames(project.id, numbers), regular, KMS);
+            if (placement.state === "enforced") {
+                for (const p of placement.perimeters) {
+                    const open = openIngress(p.enforced!, KMS);
                     if (open.length > 0) {
                         report(`perimeter ${p.label} around signer project ${project.id} has ingress rule(s) ${listText(open)} admitting any identity to Cloud KMS: the perimeter no longer stops stolen credentials`, p.resource.urn);
                     }
                 }
-                continue;
-            }
-            const notKms = enforced.find((p) => restricts(p.enforced!, KMS) === "no");
-            if (notKms) {
-                report(`perimeter ${notKms.label} contains signer project ${project.id} but does not restrict ${KMS}: the signing key is reachable from outside it`, notKms.resource.urn);
-                continue;
-            }
-            // Enforced perimeters that may hold the project and may restrict Cloud KMS.
-            const maybe = (m: Membership) => regular.find((p) => p.enforced !== undefined && membership(p.enforced, names, project.id) === m && restricts(p.enforced, KMS) !== "no");
-            const previewUnknown = maybe("unknown") ?? enforced.find((p) => restricts(p.enforced!, KMS) === "unknown");
-            const unmatched = maybe("unmatched");
-            const dryRun = regular.find((p) => ["yes", "unmatched"].includes(membership(p.dryRun, names, project.id)) && restricts(p.dryRun!, KMS) === "yes");
-            if (previewUnknown) {
-                report(`${UNDECIDED} the members or restricted services of perimeter ${previewUnknown.label} are unknown until apply, so signer project ${project.id} cannot be matched`, previewUnknown.resource.urn);
-            } else if (unmatched) {
-                report(`cannot match signer project ${project.id} to the projects/<number> members of enforced perimeter ${unmatched.label}: its number is unknown to the pack. ` +
-                    `Declare it in the pack config (projectNumbers: {"${project.id}": "<number>"}) to prove the perimeter`, unmatched.resource.urn, true);
-            } else if (dryRun) {
-                const holds = membership(dryRun.dryRun, names, project.id) === "yes"
-                    ? `protects signer project ${project.id} in dry run only`
-                    : `restricts Cloud KMS in dry run only, for numbered projects the pack cannot match to signer project ${project.id} (declare projectNumbers to prove it)`;
-                report(`perimeter ${dryRun.label} ${holds}: violations are logged, not blocked. Switch it to enforced once the dry-run logs are clean`, dryRun.resource.urn, true);
             } else {
-                report(`signer project ${project.id} is in no enforced perimeter restricting ${KMS}: credentials able to sign work from anywhere`, project.anchor.urn);
+                reportPlacement(placement, { zone: "signer", project: project.id, service: KMS, anchor: project.anchor.urn,
+                    risk: "credentials able to sign work from anywhere" }, report);
+            }
+        }
+    }),
+};
+
+const STORAGE = "storage.googleapis.com";
+
+/** Services runner networks may call that the perimeter does not restrict (so they answer for any project). */
+function unrestrictedVpcServices(c: PerimeterConfig, raw: unknown): string[] | "unknown" | "open" {
+    const vpc = get(raw, "vpcAccessibleServices");
+    const enabled = get(vpc, "enableRestriction");
+    const allowed = get(vpc, "allowedServices");
+    if ([vpc, enabled, allowed].some(unknownValue) || c.restrictedServices === "unknown") {
+        return "unknown";
+    }
+    if (enabled !== true) {
+        return "open";
+    }
+    const restricted = c.restrictedServices;
+    return (Array.isArray(allowed) ? allowed : []).filter((s: unknown) => typeof s === "string" && s !== "RESTRICTED-SERVICES" && !restricted.includes(s));
+}
+
+export const runnerPerimeter: FleetStackPolicy = {
+    name: "runner-perimeter",
+    description:
+        "[I4] Every runner project is in an enforced VPC Service Controls perimeter restricting storage.googleapis.com whose VPC-accessible " +
+        "services are restricted too, with no egress rule for any identity to Cloud Storage: the restricted VIP reaches only the fleet's own " +
+        "buckets, images and logs (dry run only: advisory; declared external in pack config: passes).",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            externalPerimeter: {
+                type: "boolean",
+                default: false,
+                description: "The runner projects' perimeter is managed outside this stack (it then passes).",
+            },
+            projectNumbers: projectNumbersSchema("perimeters list projects/<number>, the stack knows the runners' project by id"),
+        },
+    },
+    meta: {
+        invariants: ["I4"],
+        fix:
+            "Add FleetPerimeter (its worker perimeter restricts storage, images and logs and limits vpcAccessibleServices to them) and switch it " +
+            "to mode: enforced once the dry run is clean; give the pack the worker project's number (projectNumbers).",
+    },
+    validateStack: rawStackCheck((resources, report, args) => {
+        const config = args.getConfig<Config>();
+        if (config.externalPerimeter === true) {
+            return;
+        }
+        const scope = fleetScope(resources);
+        const numbers = projectNumbers(resources, config.projectNumbers);
+        const regular = perimeters(resources).filter((p) => !p.bridge);
+        for (const project of [...scope.projects.values()].filter((p) => p.zones.has("runner"))) {
+            const placement = locate(project.id, memberNames(project.id, numbers), regular, STORAGE);
+            if (placement.state !== "enforced") {
+                reportPlacement(placement, { zone: "runner", project: project.id, service: STORAGE, anchor: project.anchor.urn,
+                    risk: "builds can reach any project's buckets through the restricted VIP (exfiltration, cache poisoning)" }, report);
+                continue;
+            }
+            for (const p of placement.perimeters) {
+                const raw = p.rawEnforced;
+                const open = unrestrictedVpcServices(p.enforced!, raw);
+                if (open === "unknown") {
+                    report(`${UNDECIDED} the VPC-accessible or restricted services of perimeter ${p.label} are unknown until apply`, p.resource.urn);
+                } else if (open === "open") {
+                    report(`perimeter ${p.label} around runner project ${project.id} does not restrict its VPC-accessible services (vpcAccessibleServices.enableRestriction): runner networks can call every Google API, unrestricted ones for any project`, p.resource.urn);
+                } else if (open.length > 0) {
+                    report(`perimeter ${p.label} lets runner networks call ${listText(open)}, which it does not restrict: those answer for any project's resources`, p.resource.urn);
+                }
+                const egress = openRules(p.enforced!.egress, "egress", STORAGE);
+                if (egress.length > 0) {
+                    report(`perimeter ${p.label} around runner project ${project.id} has egress rule(s) ${listText(egress)} letting any identity reach Cloud Storage outside it`, p.resource.urn);
+                }
             }
         }
     }),
@@ -207,4 +332,4 @@ export const perimeterWellFormed: FleetStackPolicy = {
     }),
 };
 
-export const perimeterPolicies: FleetStackPolicy[] = [signerPerimeter, perimeterWellFormed];
+export const perimeterPolicies: FleetStackPolicy[] = [signerPerimeter, runnerPerimeter, perimeterWellFormed];

@@ -176,6 +176,8 @@ export interface Perimeter {
     bridge: boolean;
     enforced?: PerimeterConfig;
     dryRun?: PerimeterConfig;
+    /** The raw enforced (`status`) object, for fields the merged config does not carry. */
+    rawEnforced?: unknown;
 }
 
 function configOf(raw: unknown, r: PolicyResource, prop: string): PerimeterConfig | undefined {
@@ -216,6 +218,7 @@ function perimeterOf(r: PolicyResource, raw: Record<string, any>, label: string,
         label,
         bridge: get(raw, "perimeterType") === "PERIMETER_TYPE_BRIDGE",
         enforced: status,
+        rawEnforced: get(raw, "status"),
         // Without an explicit dry-run spec, the dry-run config is the enforced one.
         dryRun: explicit ? spec : status,
     };

@@ -179,7 +179,7 @@ export async function evaluateFleet(variant: (f: FleetHandles) => void = () => u
         config: { "gcp:project": WORKER_PROJECT, "gcp:region": REGION },
         preview: opts.preview ?? false,
     });
-    return evaluatePolicies(run, stackPolicies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT), ...opts.policyConfig } });
+    return evaluatePolicies(run, stackPolicies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), ...opts.policyConfig } });
 }
 
 /** Violations as one readable string, for assertion messages. */

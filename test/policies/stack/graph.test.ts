@@ -64,6 +64,10 @@ function syntheticFleet(pools: number): PolicyResource[] {
     // Organization-level hardening: the signer project (by number) in an enforced KMS perimeter, and the guardrails.
     out.push(res("gcp:organizations/project:Project", "signer-project", { projectId: sp, number: "222000222" }));
     out.push(res("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "enclave", { name: "accessPolicies/1/servicePerimeters/enclave", status: { resources: ["projects/222000222"], restrictedServices: ["cloudkms.googleapis.com"] } }));
+    out.push(res("gcp:organizations/project:Project", "worker-project", { projectId: wp, number: "333000333" }));
+    out.push(res("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "workers", { name: "accessPolicies/1/servicePerimeters/workers", status: {
+        resources: ["projects/333000333"], restrictedServices: ["storage.googleapis.com"], vpcAccessibleServices: { enableRestriction: true, allowedServices: ["RESTRICTED-SERVICES"] },
+    } }));
     for (const [constraint, g] of Object.entries(FIXTURE_GUARDRAILS)) {
         for (const p of g.zone === "all" ? [wp, sp] : [g.zone === "runner" ? wp : sp]) {
             out.push(res("gcp:orgpolicy/policy:Policy", `${p}-${constraint}`, { parent: `projects/${p}`, name: `projects/${p}/policies/${constraint}`, spec: g.spec }));

@@ -1,6 +1,6 @@
 /**
- * signer-perimeter and perimeter-well-formed (I10) on the secure raw fleet (fixture.ts, which carries an
- * enforced enclave perimeter and the guardrails) and one-change variants. Each case asserts the exact
+ * signer-perimeter (I10), runner-perimeter (I4) and perimeter-well-formed (I10) on the secure raw fleet (fixture.ts, which carries an
+ * enforced enclave and worker perimeters and the guardrails) and one-change variants. Each case asserts the exact
  * policy, level and URN, and that nothing else fired.
  */
 import * as assert from "assert";
@@ -8,13 +8,15 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluatePolicies, runProgram } from "../../../plan/engine";
 import { stackPolicies } from "../../../policies/rules/stack";
-import { ACCESS_POLICY, fixtureProjectNumber } from "../../helpers/perimeterFixture";
-import { SIGNER_PROJECT } from "./fixture";
+import { ACCESS_POLICY, fixtureProjectNumber, perimeterPackConfig } from "../../helpers/perimeterFixture";
+import { SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
 import { assertOnly, evaluateVariant as evaluate, list, urnOf } from "./perimeterHarness";
 
 const SIGNER_PERIMETER = "signer-perimeter";
 const WELL_FORMED = "perimeter-well-formed";
 const SIGNER_MEMBER = `projects/${fixtureProjectNumber(SIGNER_PROJECT)}`;
+/** Pack config that knows only the worker project's number (the signer's is the subject of the test). */
+const RUNNER_NUMBERS = { "runner-perimeter": perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT)["runner-perimeter"] };
 
 /** A raw perimeter around the signer project, `status` or `spec` as given. */
 function rawPerimeter(name: string, args: Partial<gcp.accesscontextmanager.ServicePerimeterArgs>, opts: pulumi.CustomResourceOptions = {}) {
@@ -23,7 +25,7 @@ function rawPerimeter(name: string, args: Partial<gcp.accesscontextmanager.Servi
     }, opts);
 }
 
-describe("stack rules signer-perimeter and perimeter-well-formed (I10)", function () {
+describe("stack rules signer-perimeter, runner-perimeter and perimeter-well-formed (I4, I10)", function () {
     this.timeout(120000);
 
     for (const preview of [false, true]) {
@@ -79,12 +81,12 @@ describe("stack rules signer-perimeter and perimeter-well-formed (I10)", functio
     });
 
     it("signer-perimeter: without the signer's number the pack cannot match an enforced perimeter: advisory, never a pass", async () => {
-        const r = await evaluate(() => undefined, { policyConfig: {} });
+        const r = await evaluate(() => undefined, { policyConfig: RUNNER_NUMBERS });
         assertOnly(r, SIGNER_PERIMETER, "enclave-perimeter", "advisory", /cannot match signer project signer-proj .*projectNumbers/);
     });
 
     it("signer-perimeter: declared external in pack config passes without a perimeter in the stack", async () => {
-        const r = await evaluate(() => undefined, { omit: { hardening: { enclave: true } }, policyConfig: { [SIGNER_PERIMETER]: { externalPerimeter: true } } });
+        const r = await evaluate(() => undefined, { omit: { hardening: { enclave: true } }, policyConfig: { ...RUNNER_NUMBERS, [SIGNER_PERIMETER]: { externalPerimeter: true } } });
         assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
     });
 
@@ -93,7 +95,7 @@ describe("stack rules signer-perimeter and perimeter-well-formed (I10)", functio
             const r = await evaluate(() => {
                 const project = new gcp.organizations.Project("signer-project", { projectId: SIGNER_PROJECT, name: SIGNER_PROJECT });
                 rawPerimeter("by-project", { status: { resources: [pulumiMember(project)], restrictedServices: ["cloudkms.googleapis.com"] } });
-            }, { omit: { hardening: { enclave: true } }, policyConfig: {}, preview });
+            }, { omit: { hardening: { enclave: true } }, policyConfig: RUNNER_NUMBERS, preview });
             assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
         });
     }
@@ -123,6 +125,58 @@ describe("stack rules signer-perimeter and perimeter-well-formed (I10)", functio
             new gcp.accesscontextmanager.ServicePerimeters("all-perimeters", { parent: ACCESS_POLICY, servicePerimeters: [entry("spec")] });
         }, { omit: { hardening: { enclave: true } } });
         assertOnly(dry, SIGNER_PERIMETER, "all-perimeters", "advisory", /perimeter all-perimeters\[enclave all\] protects signer project signer-proj in dry run only/);
+    });
+
+    describe("runner-perimeter (I4)", () => {
+        const RUNNER = "runner-perimeter";
+        const WORKER_MEMBER = `projects/${fixtureProjectNumber(WORKER_PROJECT)}`;
+        const omitWorkers = { omit: { hardening: { workers: true } } };
+        const workers = (name: string, status: Record<string, unknown>, dryRun = false) => rawPerimeter(name, dryRun
+            ? { useExplicitDryRunSpec: true, spec: { resources: [WORKER_MEMBER], ...status } }
+            : { status: { resources: [WORKER_MEMBER], ...status } });
+        const restricted = { restrictedServices: ["storage.googleapis.com", "logging.googleapis.com"] };
+        const vpc = (enableRestriction: boolean, allowedServices: string[] = []) => ({ vpcAccessibleServices: { enableRestriction, allowedServices } });
+
+        it("no worker perimeter: a mandatory violation on the first runner resource", async () => {
+            const r = await evaluate(() => undefined, omitWorkers);
+            assertOnly(r, RUNNER, "pool-a-template", "mandatory", /runner project worker-proj is in no enforced perimeter restricting storage\.googleapis\.com: builds can reach any project's buckets/);
+        });
+
+        it("a worker perimeter in dry run only: an advisory on it", async () => {
+            const r = await evaluate(() => {
+                workers("dry-workers", { ...restricted, ...vpc(true, ["RESTRICTED-SERVICES"]) }, true);
+            }, omitWorkers);
+            assertOnly(r, RUNNER, "dry-workers", "advisory", /protects runner project worker-proj in dry run only/);
+        });
+
+        it("VPC-accessible services not restricted: runner networks may call every API; a violation on the perimeter", async () => {
+            const r = await evaluate(() => {
+                workers("open-vpc", { ...restricted, ...vpc(false) });
+            }, omitWorkers);
+            assertOnly(r, RUNNER, "open-vpc", "mandatory", /does not restrict its VPC-accessible services/);
+        });
+
+        it("a VPC-accessible service the perimeter does not restrict: a violation naming it", async () => {
+            const r = await evaluate(() => {
+                workers("leaky-vpc", { ...restricted, ...vpc(true, ["storage.googleapis.com", "bigquery.googleapis.com"]) });
+            }, omitWorkers);
+            assertOnly(r, RUNNER, "leaky-vpc", "mandatory", /lets runner networks call bigquery\.googleapis\.com, which it does not restrict/);
+        });
+
+        it("an egress rule for any identity to Cloud Storage: a violation on the perimeter", async () => {
+            const r = await evaluate(() => {
+                workers("egress-anywhere", {
+                    ...restricted, ...vpc(true, ["storage.googleapis.com"]),
+                    egressPolicies: [{ title: "anything", egressFrom: { identityType: "ANY_IDENTITY" }, egressTo: { resources: ["*"], operations: [{ serviceName: "storage.googleapis.com" }] } }],
+                });
+            }, omitWorkers);
+            assertOnly(r, RUNNER, "egress-anywhere", "mandatory", /egress rule\(s\) anything letting any identity reach Cloud Storage outside it/);
+        });
+
+        it("declared external in pack config: passes", async () => {
+            const r = await evaluate(() => undefined, { ...omitWorkers, policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), [RUNNER]: { externalPerimeter: true } } });
+            assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
+        });
     });
 
     it("perimeter-well-formed: a member named by project id is a violation on the perimeter", async () => {

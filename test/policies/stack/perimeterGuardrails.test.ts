@@ -16,7 +16,7 @@ function assertOnly(r: Result, name: string, level: "mandatory" | "advisory", pa
 }
 
 async function evaluate(variant: () => void, opts: VariantOptions = {}): Promise<Result> {
-    return evaluateVariant(variant, { ...opts, policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT), ...opts.policyConfig } });
+    return evaluateVariant(variant, { ...opts, policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), ...opts.policyConfig } });
 }
 
 /** The worker project's finding names the first runner resource; the signer project's, the signer key. */

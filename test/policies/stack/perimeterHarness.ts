@@ -24,7 +24,7 @@ export async function evaluateVariant(variant: (f: FleetHandles) => void, opts: 
     const run = await runProgram(() => {
         variant(secureFleet(opts));
     }, { config: { "gcp:project": WORKER_PROJECT, "gcp:region": REGION }, preview: opts.preview ?? false });
-    const ev = await evaluatePolicies(run, stackPolicies, { policyConfig: opts.policyConfig ?? perimeterPackConfig(SIGNER_PROJECT) });
+    const ev = await evaluatePolicies(run, stackPolicies, { policyConfig: opts.policyConfig ?? perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT) });
     return { run, ev };
 }
 
