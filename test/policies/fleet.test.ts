@@ -47,12 +47,14 @@ describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
                 assert.ok(types.has(t), `the example fleet has no ${t}`);
             }
             const ev = await evaluatePolicies(r, policies);
-            // The example's perimeters are in dry run: exactly those advisories, one per perimeter, and nothing else.
+            // The example's perimeters are in dry run, and the pack does not know the projects' numbers: one advisory per zone,
+            // on the zone's own resource, naming both perimeters as candidates; nothing else.
             assert.deepStrictEqual(
                 ev.violations.map((v) => `${v.policy}/${v.enforcementLevel} ${v.urn}`).sort(),
-                [`runner-perimeter/advisory ${urnOf(r, "fleet-perimeter-workers")}`, `signer-perimeter/advisory ${urnOf(r, "fleet-perimeter-enclave")}`],
+                [`runner-perimeter/advisory ${urnOf(r, "fleet-pool-linux-release-template")}`, `signer-perimeter/advisory ${urnOf(r, "fleet-signer-key")}`],
                 `the example fleet must evaluate to the dry-run advisories only in ${mode} mode (false positives):\n${listFindings(ev)}`,
             );
+            assert.ok(ev.violations.every((v) => /perimeters fleet-perimeter-enclave and fleet-perimeter-workers restrict \S+ in dry run only/.test(v.message)), listFindings(ev));
         });
 
         it(`reports nothing once the perimeters are enforced and the pack knows the projects' numbers (${mode} mode)`, async () => {

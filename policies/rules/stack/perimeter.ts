@@ -71,7 +71,9 @@ function openIngress(c: PerimeterConfig, service: string): string[] {
 type Placement =
     | { state: "enforced"; perimeters: Perimeter[] }
     | { state: "notRestricting" | "previewUnknown" | "unmatched"; perimeter: Perimeter }
-    | { state: "dryRun"; perimeter: Perimeter; matched: boolean }
+    | { state: "dryRun"; perimeter: Perimeter; matched: true }
+    /** Dry-run perimeters with numbered members the pack cannot match to the project: any of them may hold it. */
+    | { state: "dryRunUnmatched"; perimeters: Perimeter[] }
     | { state: "none" };
 
 export function locate(projectId: string, names: Set<string>, regular: Perimeter[], service: string): Placement {
@@ -94,8 +96,13 @@ export function locate(projectId: string, names: Set<string>, regular: Perimeter
     if (unmatched) {
         return { state: "unmatched", perimeter: unmatched };
     }
-    const dryRun = regular.find((p) => ["yes", "unmatched"].includes(membership(p.dryRun, names, projectId)) && restricts(p.dryRun!, service) === "yes");
-    return dryRun ? { state: "dryRun", perimeter: dryRun, matched: membership(dryRun.dryRun, names, projectId) === "yes" } : { state: "none" };
+    const dryRun = (m: Membership) => regular.filter((p) => membership(p.dryRun, names, projectId) === m && restricts(p.dryRun!, service) === "yes");
+    const matched = dryRun("yes");
+    if (matched.length > 0) {
+        return { state: "dryRun", perimeter: matched[0], matched: true };
+    }
+    const candidates = dryRun("unmatched");
+    return candidates.length > 0 ? { state: "dryRunUnmatched", perimeters: candidates } : { state: "none" };
 }
 
 interface PlacementContext {
@@ -124,11 +131,16 @@ function reportPlacement(placement: Placement, c: PlacementContext, report: Repo
             report(`cannot match ${what} to the projects/<number> members of enforced perimeter ${placement.perimeter.label}: its number is unknown to the pack. ` +
                 `Declare it in the pack config (projectNumbers: {"${c.project}": "<number>"}) to prove the perimeter`, placement.perimeter.resource.urn, true);
             return;
-        case "dryRun": {
-            const holds = placement.matched
-                ? `protects ${what} in dry run only`
-                : `restricts ${c.service} in dry run only, for numbered projects the pack cannot match to ${what} (declare projectNumbers to prove it)`;
-            report(`perimeter ${placement.perimeter.label} ${holds}: violations are logged, not blocked. Switch it to enforced once the dry-run logs are clean`, placement.perimeter.resource.urn, true);
+        case "dryRun":
+            report(`perimeter ${placement.perimeter.label} protects ${what} in dry run only: violations are logged, not blocked. ` +
+                "Switch it to enforced once the dry-run logs are clean", placement.perimeter.resource.urn, true);
+            return;
+        case "dryRunUnmatched": {
+            // Which one holds the project is unknown: name the only candidate, or the project's own resource with all of them.
+            const only = placement.perimeters.length === 1 ? placement.perimeters[0] : undefined;
+            report(`${only ? `perimeter ${only.label} restricts` : `perimeters ${listText(placement.perimeters.map((p) => p.label))} restrict`} ${c.service} in dry run ` +
+                `only, for numbered projects the pack cannot match to ${what} (declare projectNumbers to prove it): nothing is blocked yet. ` +
+                "Switch to enforced once the dry-run logs are clean", only?.resource.urn ?? c.anchor, true);
             return;
         }
         case "none":

@@ -44,7 +44,7 @@ export type Report = (message: string, urn?: string, advisory?: boolean) => void
 export interface ScopedProject {
     id: string;
     zones: Set<"runner" | "signer">;
-    /** The first resource that put the project in scope (the finding's URN). */
+    /** The resource a finding about the project names: a signer key if any, else the smallest URN in scope. */
     anchor: PolicyResource;
 }
 
@@ -101,6 +101,11 @@ export function fleetScope(resources: PolicyResource[]): Scope {
         } else {
             const sp = projects.get(p) ?? { id: p, zones: new Set(), anchor: r };
             sp.zones.add(zone);
+            // A stable anchor whatever the registration order: a signer key first, then the smallest URN.
+            const rank = (x: PolicyResource) => (x.type === PT.cryptoKey ? "0" : "1") + x.urn;
+            if (rank(r) < rank(sp.anchor)) {
+                sp.anchor = r;
+            }
             projects.set(p, sp);
         }
     };

@@ -47,6 +47,13 @@ describe("stack rules signer-perimeter, runner-perimeter and perimeter-well-form
         assertOnly(r, SIGNER_PERIMETER, "dry-enclave", "advisory", /protects signer project signer-proj in dry run only/);
     });
 
+    it("signer-perimeter: a dry-run perimeter the pack cannot match (number unknown) is still an advisory on it", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("dry-enclave", { useExplicitDryRunSpec: true, spec: { resources: [SIGNER_MEMBER], restrictedServices: ["cloudkms.googleapis.com"] } });
+        }, { omit: { hardening: { enclave: true } }, policyConfig: RUNNER_NUMBERS });
+        assertOnly(r, SIGNER_PERIMETER, "dry-enclave", "advisory", /perimeter dry-enclave restricts cloudkms\.googleapis\.com in dry run only, for numbered projects the pack cannot match to signer project signer-proj/);
+    });
+
     it("signer-perimeter: an enforced perimeter holding the signer but not restricting Cloud KMS is a violation on it", async () => {
         const r = await evaluate(() => {
             rawPerimeter("storage-only", { status: { resources: [SIGNER_MEMBER], restrictedServices: ["storage.googleapis.com"] } });
