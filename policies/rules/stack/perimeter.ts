@@ -12,8 +12,10 @@
 import { FleetStackPolicy } from "../meta";
 import { get, unknown as unknownValue } from "../props";
 import { listText } from "./report";
+import { PolicyResource } from "@pulumi/policy";
 import {
-    fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, Report, UNDECIDED,
+    fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, Report, Scope,
+    ScopedProject, UNDECIDED,
 } from "./perimeterScope";
 
 const KMS = "cloudkms.googleapis.com";
@@ -148,22 +150,39 @@ function reportPlacement(placement: Placement, c: PlacementContext, report: Repo
     }
 }
 
+/** Pack config of the perimeter rules: declared external, and project numbers. */
+function perimeterConfigSchema(zone: "signer" | "runner") {
+    return {
+        properties: {
+            externalPerimeter: {
+                type: "boolean" as const,
+                default: false,
+                description: `The ${zone} project's perimeter is managed outside this stack (it then passes).`,
+            },
+            projectNumbers: projectNumbersSchema(`perimeters list projects/<number>, the stack knows the ${zone} project by id`),
+        },
+    };
+}
+
+/** The zone's projects and where each stands; undefined when there is nothing to check or the perimeter is declared external. */
+function placements(resources: PolicyResource[], scope: Scope, config: Config, zone: "signer" | "runner", service: string):
+    { project: ScopedProject; placement: Placement }[] | undefined {
+    if (config.externalPerimeter === true || (zone === "signer" && scope.signerKeys.length === 0)) {
+        return undefined;
+    }
+    const numbers = projectNumbers(resources, config.projectNumbers);
+    const regular = perimeters(resources).filter((p) => !p.bridge);
+    return [...scope.projects.values()].filter((p) => p.zones.has(zone))
+        .map((project) => ({ project, placement: locate(project.id, memberNames(project.id, numbers), regular, service) }));
+}
+
 export const signerPerimeter: FleetStackPolicy = {
     name: "signer-perimeter",
     description:
         "[I10] Every signer key's project is in an enforced VPC Service Controls perimeter restricting cloudkms.googleapis.com, with no " +
         "ingress for any identity to Cloud KMS (dry run only: advisory; declared external in pack config: passes).",
     enforcementLevel: "mandatory",
-    configSchema: {
-        properties: {
-            externalPerimeter: {
-                type: "boolean",
-                default: false,
-                description: "The signer project's perimeter is managed outside this stack (it then passes).",
-            },
-            projectNumbers: projectNumbersSchema("perimeters list projects/<number>, the stack knows the signer by id"),
-        },
-    },
+    configSchema: perimeterConfigSchema("signer"),
     meta: {
         invariants: ["I10"],
         fix:
@@ -171,13 +190,11 @@ export const signerPerimeter: FleetStackPolicy = {
             "give the pack the signer project's number (projectNumbers) unless the stack creates the project.",
     },
     validateStack: rawStackCheck((resources, report, args) => {
-        const config = args.getConfig<Config>();
         const scope = fleetScope(resources);
-        if (scope.signerKeys.length === 0 || config.externalPerimeter === true) {
+        const placed = placements(resources, scope, args.getConfig<Config>(), "signer", KMS);
+        if (placed === undefined) {
             return;
         }
-        const numbers = projectNumbers(resources, config.projectNumbers);
-        const regular = perimeters(resources).filter((p) => !p.bridge);
         for (const key of scope.signerKeys) {
             if (scope.undecided.includes(key)) {
                 report(`${UNDECIDED} the project of signer key ${key.name} is unknown until apply, so its perimeter cannot be matched`, key.urn);
@@ -185,8 +202,7 @@ export const signerPerimeter: FleetStackPolicy = {
                 report(`cannot tell the project of signer key ${key.name} (no project on its key ring or provider), so its perimeter cannot be proven; name the project explicitly`, key.urn, true);
             }
         }
-        for (const project of [...scope.projects.values()].filter((p) => p.zones.has("signer"))) {
-            const placement = locate(project.id, memberNames(project.id, numbers), regular, KMS);
+        for (const { project, placement } of placed) {
             if (placement.state === "enforced") {
                 for (const p of placement.perimeters) {
                     const open = openIngress(p.enforced!, KMS);
@@ -226,16 +242,7 @@ export const runnerPerimeter: FleetStackPolicy = {
         "services are restricted too, with no egress rule for any identity to Cloud Storage: the restricted VIP reaches only the fleet's own " +
         "buckets, images and logs (dry run only: advisory; declared external in pack config: passes).",
     enforcementLevel: "mandatory",
-    configSchema: {
-        properties: {
-            externalPerimeter: {
-                type: "boolean",
-                default: false,
-                description: "The runner projects' perimeter is managed outside this stack (it then passes).",
-            },
-            projectNumbers: projectNumbersSchema("perimeters list projects/<number>, the stack knows the runners' project by id"),
-        },
-    },
+    configSchema: perimeterConfigSchema("runner"),
     meta: {
         invariants: ["I4"],
         fix:
@@ -243,15 +250,7 @@ export const runnerPerimeter: FleetStackPolicy = {
             "to mode: enforced once the dry run is clean; give the pack the worker project's number (projectNumbers).",
     },
     validateStack: rawStackCheck((resources, report, args) => {
-        const config = args.getConfig<Config>();
-        if (config.externalPerimeter === true) {
-            return;
-        }
-        const scope = fleetScope(resources);
-        const numbers = projectNumbers(resources, config.projectNumbers);
-        const regular = perimeters(resources).filter((p) => !p.bridge);
-        for (const project of [...scope.projects.values()].filter((p) => p.zones.has("runner"))) {
-            const placement = locate(project.id, memberNames(project.id, numbers), regular, STORAGE);
+        for (const { project, placement } of placements(resources, fleetScope(resources), args.getConfig<Config>(), "runner", STORAGE) ?? []) {
             if (placement.state !== "enforced") {
                 reportPlacement(placement, { zone: "runner", project: project.id, service: STORAGE, anchor: project.anchor.urn,
                     risk: "builds can reach any project's buckets through the restricted VIP (exfiltration, cache poisoning)" }, report);
