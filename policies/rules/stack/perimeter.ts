@@ -9,12 +9,11 @@
  *   project id (the API wants numbers), duplicate rule titles, and membership or rules declared both
  *   inline and by separate resources, which rewrite each other on every update.
  */
+import { PolicyResource } from "@pulumi/policy";
 import { FleetStackPolicy } from "../meta";
 import { get, unknown as unknownValue } from "../props";
-import { listText } from "./report";
-import { PolicyResource } from "@pulumi/policy";
 import {
-    fleetScope, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, Report, Scope,
+    fleetScope, listText, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, Report, Scope,
     ScopedProject, UNDECIDED,
 } from "./perimeterScope";
 

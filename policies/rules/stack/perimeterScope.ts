@@ -145,6 +145,11 @@ export function projectNumbers(resources: PolicyResource[], declared: Record<str
     return numbers;
 }
 
+/** "a, b and c" (kept here so these rules depend on nothing but raw resources and the props helpers). */
+export function listText(items: string[]): string {
+    return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
 /** Pack-config schema of `projectNumbers` (id -> number), shared by the rules that match projects by number. */
 export function projectNumbersSchema(why: string): { type: "object"; additionalProperties: { type: "string"; pattern: string }; default: Record<string, string>; description: string } {
     return { type: "object", additionalProperties: { type: "string", pattern: "^[0-9]+$" }, default: {}, description: `Project numbers by project id: ${why}.` };
