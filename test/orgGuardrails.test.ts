@@ -8,7 +8,7 @@ import * as assert from "assert";
 import { evaluatePolicies, ProgramRun, runProgram } from "../plan/engine";
 import { GUARDRAIL_CONSTRAINTS, GUARDRAILS, OrgGuardrails, OrgGuardrailsArgs } from "../components/orgGuardrails";
 import { HardenedBuildFleet } from "../components/fleet";
-import { validateFleetConfig } from "../components/config";
+import { rawFleetConfig, validateFleetConfig } from "../components/config";
 import { orgPolicyNotWeakened } from "../policies/rules/resource/orgPolicy";
 import { minimalFleetConfig } from "./helpers/minimalFleet";
 import { assertIssueLines, assertRefusedInOnePass } from "./helpers/rejection";
@@ -101,7 +101,7 @@ describe("config: the guardrails block and the fleet's guardrails", function () 
 
     async function fleet(config: Record<string, unknown>): Promise<ProgramRun> {
         return runProgram(() => {
-            new HardenedBuildFleet("fleet", { config: { ...raw(), ...config } });
+            new HardenedBuildFleet("fleet", { config: rawFleetConfig({ ...raw(), ...config }) });
         }, { config: { "gcp:project": "acme-workers" } });
     }
 

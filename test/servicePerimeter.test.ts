@@ -10,7 +10,7 @@ import {
     ENCLAVE_RESTRICTED_SERVICES, FleetPerimeter, FleetPerimeterArgs, WORKER_RESTRICTED_SERVICES, WORKER_VPC_ACCESSIBLE_SERVICES,
 } from "../components/servicePerimeter";
 import { HardenedBuildFleet } from "../components/fleet";
-import { FleetConfigError, formatIssue, validateFleetConfig } from "../components/config";
+import { FleetConfigError, formatIssue, rawFleetConfig, validateFleetConfig } from "../components/config";
 import { minimalFleetConfig } from "./helpers/minimalFleet";
 import { assertIssueLines, assertRefusedInOnePass } from "./helpers/rejection";
 import { byType, component, one } from "./helpers/graph";
@@ -229,7 +229,7 @@ describe("config: the perimeter block", () => {
 
     it("the fleet builds the perimeter from the block, with the control plane as the only ingress identity and every runner for image pulls", async () => {
         const run = await runProgram(() => {
-            new HardenedBuildFleet("fleet", { config: { ...raw(), perimeter: { accessPolicy: "987654321", mode: "enforced", imageProjects: ["acme-images"], projectNumbers: NUMBERS } } });
+            new HardenedBuildFleet("fleet", { config: rawFleetConfig({ ...raw(), perimeter: { accessPolicy: "987654321", mode: "enforced", imageProjects: ["acme-images"], projectNumbers: NUMBERS } }) });
         }, { config: { "gcp:project": "acme-workers" } });
         const enclave = one(run, T.perimeter, "fleet-perimeter-enclave").inputs.status;
         const cp = one(run, "gcp:serviceaccount/account:Account", "fleet-control-plane-sa");
@@ -241,7 +241,7 @@ describe("config: the perimeter block", () => {
 
     it("a bad block stops the whole fleet before anything is registered", async () => {
         const run = await runProgram(() => {
-            new HardenedBuildFleet("fleet", { config: { ...raw(), perimeter: { accessPolicy: "nope" } } });
+            new HardenedBuildFleet("fleet", { config: rawFleetConfig({ ...raw(), perimeter: { accessPolicy: "nope" } }) });
         }, { allowError: true });
         assert.ok(run.error instanceof FleetConfigError, String(run.error));
         assert.deepStrictEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);

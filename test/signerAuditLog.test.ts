@@ -8,6 +8,7 @@ import { ProgramRun, runProgram } from "../plan/engine";
 import { SignerEnclave, SignerEnclaveArgs } from "../components/signerEnclave";
 import { KMS_AUDIT_LOG_FILTER } from "../components/signerAuditLog";
 import { HardenedBuildFleet } from "../components/fleet";
+import { rawFleetConfig } from "../components/config";
 import { minimalFleetConfig } from "./helpers/minimalFleet";
 import { component, one } from "./helpers/graph";
 
@@ -74,7 +75,7 @@ describe("SignerEnclave: locked retention and the KMS audit log bucket", functio
         const config = minimalFleetConfig();
         config.signer = { ...config.signer, lockProvenanceRetention: false, auditLogRetentionDays: 90 };
         const run = await runProgram(() => {
-            new HardenedBuildFleet("fleet", { config });
+            new HardenedBuildFleet("fleet", { config: rawFleetConfig(config) });
         }, { config: { "gcp:project": "acme-workers" } });
         const provenance = run.resources.filter((r) => r.type === T.bucket && r.name === "fleet-signer-provenance");
         assert.strictEqual(provenance.length, 1);
