@@ -8,7 +8,7 @@ export type {
 } from "./config/model";
 export type {
     ControlPlaneInput, DurationInput, EgressAllowListInput, FleetConfigInput, FleetConfigSource, GcePoolInput, GithubAppInput, GithubInput, KeyVersionInput,
-    GkePoolInput, PoolInput, RawFleetConfig, SignerInput,
+    GkePoolInput, GuardrailsInput, PerimeterInput, PoolInput, RawFleetConfig, SignerInput,
 } from "./config/input";
 export { rawFleetConfig } from "./config/input";
 export { parsePoolConfig, validatePoolConfig } from "./config/poolInput";

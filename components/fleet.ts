@@ -19,6 +19,9 @@ import { isGcpName, serviceAccountIdFor } from "./config/names";
 import { MAX_POOL_NAME_LENGTH } from "./config/schema";
 import { deterministicRunUrl } from "./cloudRunUrl";
 import { ControlPlane, ControlPlaneArgs, controlPlaneServiceNames, generatorEmailFor, validateControlPlaneArgs } from "./controlPlane";
+import { fleetGuardrails, fleetPerimeterArgs } from "./fleetHardening";
+import { OrgGuardrails, validateOrgGuardrailsArgs } from "./orgGuardrails";
+import { FleetPerimeter, validateFleetPerimeterArgs } from "./servicePerimeter";
 import { GceBackendOptions } from "./gceRunnerBackend";
 import { GkeBackendOptions } from "./gkeRunnerBackend";
 import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "./runnerPool";
@@ -138,6 +141,9 @@ function signerArgs(name: string, config: FleetConfig, image: pulumi.Input<strin
         protectionLevel: signer.protectionLevel,
         allowSoftwareKeyForDevelopment: signer.allowSoftwareKeyForDevelopment,
         provenanceRetentionDays: signer.provenanceRetentionDays,
+        lockProvenanceRetention: signer.lockProvenanceRetention,
+        auditLogRetentionDays: signer.auditLogRetentionDays,
+        lockAuditLog: signer.lockAuditLog,
     };
 }
 
@@ -163,6 +169,13 @@ function childProblems(name: string, config: FleetConfig, args: HardenedBuildFle
     problems.push(...validateControlPlaneArgs(names.controlPlane, cp).map((p) => `ControlPlane "${names.controlPlane}": ${p}`));
     const signer = signerArgs(name, config, config.signer.serviceImage ?? PLACEHOLDER_IMAGE, placeholder("control-plane"));
     problems.push(...validateSignerEnclaveArgs(names.signer, signer).map((p) => `SignerEnclave "${names.signer}": ${p}`));
+    for (const g of fleetGuardrails(name, config)) {
+        problems.push(...validateOrgGuardrailsArgs(g.name, g.args).map((p) => `OrgGuardrails "${g.name}": ${p}`));
+    }
+    const perimeter = fleetPerimeterArgs(config, placeholder("control-plane"), config.pools.map((p) => placeholder(p.name)));
+    if (perimeter !== undefined) {
+        problems.push(...validateFleetPerimeterArgs(`${name}-perimeter`, perimeter).map((p) => `FleetPerimeter "${name}-perimeter": ${p}`));
+    }
     return problems;
 }
 
@@ -197,6 +210,10 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
     readonly signer: SignerEnclave;
     /** The service image built from this package (absent when both images are configured). */
     readonly serviceImage?: ServiceImage;
+    /** Organization-policy guardrails, one per fleet project (none when guardrails.enabled is false). */
+    readonly guardrails: OrgGuardrails[];
+    /** The VPC Service Controls perimeters (only with a `perimeter` config block). */
+    readonly perimeter?: FleetPerimeter;
 
     readonly poolNames: string[];
     /** Intake bucket name per pool. */
@@ -253,6 +270,9 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
             generatorVpc: cpProject === config.signerProject ? { network: this.signer.network.networkId, subnetwork: this.signer.network.subnetId } : undefined,
         }), { parent: this });
         resolveGeneratorMember(this.controlPlane.member);
+        this.guardrails = fleetGuardrails(name, config).map((g) => new OrgGuardrails(g.name, g.args, { parent: this }));
+        const perimeter = fleetPerimeterArgs(config, this.controlPlane.member, config.pools.map((p) => this.pools[p.name].serviceAccountMember));
+        this.perimeter = perimeter && new FleetPerimeter(`${name}-perimeter`, perimeter, { parent: this });
 
         this.poolNames = config.pools.map((p) => p.name);
         this.intakeBuckets = this.controlPlane.intakeBuckets;

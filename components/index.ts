@@ -11,4 +11,6 @@ export * from "./runnerPool";
 export * from "./controlPlane";
 export { CONTROL_PLANE_SERVICES, SERVICE_ENV, WEBHOOK_PATH } from "./controlPlaneServices";
 export * from "./serviceImage";
+export * from "./servicePerimeter";
+export * from "./orgGuardrails";
 export * from "./fleet";

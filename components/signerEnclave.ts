@@ -16,6 +16,7 @@ import { componentNameProblems, iamMemberProblem, isValidServiceAccountId, servi
 import { IsolatedNetwork, isolatedNetworkArgsProblems } from "./isolatedNetwork";
 import { roleLabels } from "./labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
+import { createSignerAuditLog, MAX_LOG_RETENTION_DAYS } from "./signerAuditLog";
 import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SignerKeyVersion, SIGNING_ALGORITHMS } from "./signerKey";
 
 export const INVOKER_ROLE = "roles/run.invoker";
@@ -103,6 +104,12 @@ export interface SignerEnclaveArgs {
     keyVersions?: KeyVersionConfig[];
     /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
     provenanceRetentionDays?: number;
+    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no deletion before expiry). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
     /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
     signerAccountId?: string;
     /** Cloud Run deletion protection of the signer service. Default true (the provider's default, made explicit). */
@@ -187,6 +194,10 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
     if (days !== undefined && (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)) {
         problems.push(`provenanceRetentionDays: ${JSON.stringify(days)} must be a whole number of days between 1 and ${MAX_RETENTION_DAYS} (default 365).`);
     }
+    const logDays = args.auditLogRetentionDays;
+    if (logDays !== undefined && (typeof logDays !== "number" || !Number.isInteger(logDays) || logDays < 1 || logDays > MAX_LOG_RETENTION_DAYS)) {
+        problems.push(`auditLogRetentionDays: ${JSON.stringify(logDays)} must be a whole number of days between 1 and ${MAX_LOG_RETENTION_DAYS} (default 400).`);
+    }
     if (args.signerAccountId !== undefined && (typeof args.signerAccountId !== "string" || !isValidServiceAccountId(args.signerAccountId))) {
         problems.push(`signerAccountId: ${JSON.stringify(args.signerAccountId)} must be 6-30 lower-case letters, digits or hyphens, starting with a letter.`);
     }
@@ -210,6 +221,9 @@ export class SignerEnclave extends pulumi.ComponentResource {
     readonly bucketWriterBinding: gcp.storage.BucketIAMBinding;
     readonly bucketReaderBinding?: gcp.storage.BucketIAMBinding;
     readonly kmsAuditConfig: gcp.projects.IAMAuditConfig;
+    /** Locked log bucket holding the KMS audit logs, and the sink feeding it (I12). */
+    readonly kmsLogBucket: gcp.logging.ProjectBucketConfig;
+    readonly kmsLogSink: gcp.logging.ProjectSink;
 
     /** Crypto key resource name (`projects/.../keyRings/.../cryptoKeys/...`). */
     readonly keyId: pulumi.Output<string>;
@@ -293,7 +307,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
             ?? args.invokers.map((m) => pulumi.output(m).apply((member) => member.replace(/^serviceAccount:/, "")));
 
         const provenance = createProvenanceBucket(name, {
-            project, location: region, retentionDays: args.provenanceRetentionDays ?? 365,
+            project, location: region, retentionDays: args.provenanceRetentionDays ?? 365, locked: args.lockProvenanceRetention ?? true,
             writerMember: this.signerMember, readers: args.provenanceReaders ?? [],
         }, this);
         this.bucket = provenance.bucket;
@@ -351,6 +365,11 @@ export class SignerEnclave extends pulumi.ComponentResource {
             service: "cloudkms.googleapis.com",
             auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
         }, { parent: this });
+        const auditLog = createSignerAuditLog(name, {
+            project, location: region, retentionDays: args.auditLogRetentionDays ?? 400, locked: args.lockAuditLog ?? true,
+        }, this);
+        this.kmsLogBucket = auditLog.bucket;
+        this.kmsLogSink = auditLog.sink;
 
         this.registerOutputs({
             keyId: this.keyId,

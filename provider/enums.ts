@@ -32,6 +32,15 @@ export const ProtectionLevel = {
 } as const;
 export type ProtectionLevel = (typeof ProtectionLevel)[keyof typeof ProtectionLevel];
 
+/** Rollout mode of the VPC Service Controls perimeters. */
+export const PerimeterMode = {
+    /** Explicit dry-run spec only: violations are logged, nothing is blocked. */
+    DryRun: "dryRun",
+    /** The perimeters block. */
+    Enforced: "enforced",
+} as const;
+export type PerimeterMode = (typeof PerimeterMode)[keyof typeof PerimeterMode];
+
 /** GKE release channel of a pool's cluster. */
 export const ReleaseChannel = {
     /** Newest GKE versions first. */

@@ -33,6 +33,12 @@ export interface SignerEnclaveArgs {
     keyVersions?: KeyVersion[];
     /** Days provenance objects cannot be deleted or overwritten. Default 365. */
     provenanceRetentionDays?: number;
+    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
     /** Account id of the signer service account (6-30 characters). Default `<name>-signer`, shortened to fit. */
     signerAccountId?: string;
     /** Cloud Run deletion protection of the signer service. Default true. */

@@ -5,7 +5,7 @@
  * them exactly as they validate TypeScript callers.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ApiEndpoint, BrokerIngress, KeyVersionState, ProtectionLevel, ReleaseChannel, RunnerBackend } from "./enums";
+import { ApiEndpoint, BrokerIngress, KeyVersionState, PerimeterMode, ProtectionLevel, ReleaseChannel, RunnerBackend } from "./enums";
 
 /** Destinations a pool may reach besides the restricted Google APIs VIP (I4). */
 export interface EgressAllowList {
@@ -75,9 +75,38 @@ export interface Signer {
     keyVersions?: KeyVersion[];
     /** SLSA builder.id, an https URI. Default `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
     builderId?: string;
+    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
 }
 
-/** Control-plane settings of the fleet. */
+/** VPC Service Controls perimeters around the signer and the workers. */
+export interface Perimeter {
+    /** Existing access policy, "accessPolicies/<number>" or the number. Required. */
+    accessPolicy: string;
+    /** Dry run (logs only) or enforced. Default dryRun. */
+    mode?: PerimeterMode;
+    /** Projects holding runner images (Artifact Registry) the runners may pull from. Default none. */
+    imageProjects?: string[];
+    /** Project numbers by project id; the rest are looked up. Default none. */
+    projectNumbers?: { [projectId: string]: string };
+}
+
+/** Organization-policy guardrails on the fleet's projects. */
+export interface Guardrails {
+    /** Create the guardrails. Default true. */
+    enabled?: boolean;
+    /** Per-constraint switches, e.g. { "compute.requireOsLogin": true }. Default: every guardrail on. */
+    constraints?: { [constraint: string]: boolean };
+    /** Customer ids for iam.allowedPolicyMemberDomains. Default: not set. */
+    allowedPolicyMemberDomains?: string[];
+    /** gcp.resourceLocations values, e.g. "in:europe-west1-locations". Default: not set. */
+    resourceLocations?: string[];
+}
+
 /** One signer key version; see the README's key rotation runbook. */
 export interface KeyVersion {
     /** Stable logical id, never reused. Required. */
@@ -102,6 +131,7 @@ export interface GithubApp {
     privateKeySecret: string;
 }
 
+/** Control-plane settings of the fleet. */
 export interface ControlPlaneSettings {
     /** Days after which intake objects are deleted. Default 7. */
     intakeRetentionDays?: number;
@@ -139,6 +169,10 @@ export interface FleetConfig {
     signer: Signer;
     /** The control plane: GitHub App and webhook secret references (required), project, images. Required. */
     controlPlane: ControlPlaneSettings;
+    /** VPC Service Controls perimeters. Default: none. */
+    perimeter?: Perimeter;
+    /** Organization-policy guardrails. Default: every guardrail on. */
+    guardrails?: Guardrails;
 }
 
 /** Tunables of the GCE backend. */

@@ -121,7 +121,7 @@ describe("config: normalisation", () => {
             signer: {
                 keyAlgorithm: "EC_SIGN_P256_SHA256", protectionLevel: "HSM", allowSoftwareKeyForDevelopment: false,
                 serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26",
-                verifiers: [], provenanceRetentionDays: 365,
+                verifiers: [], provenanceRetentionDays: 365, lockProvenanceRetention: true, auditLogRetentionDays: 400, lockAuditLog: true,
                 keyVersions: [{ id: "1", state: "active", validFrom: "1970-01-01T00:00:00Z" }],
             },
             controlPlane: {
@@ -132,6 +132,7 @@ describe("config: normalisation", () => {
                 runnerGroupId: 1,
                 brokerIngress: "all",
             },
+            guardrails: { enabled: true, constraints: {}, allowedPolicyMemberDomains: [], resourceLocations: [] },
         });
     });
 

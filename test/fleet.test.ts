@@ -327,7 +327,10 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             );
             assert.strictEqual(children.filter((c) => c.type === T.controlPlane).length, 1, `${mode}: control planes`);
             assert.strictEqual(children.filter((c) => c.type === T.signer).length, 1, `${mode}: signer enclaves`);
-            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer].includes(c.type)).map((c) => c.name), ["fleet-images"], `${mode}: unexpected direct children of the fleet`);
+            // The organization-level hardening: guardrails per fleet project and the perimeters (test/orgGuardrails.test.ts, test/servicePerimeter.test.ts).
+            const hardening = ["hardened-build-fleet:index:OrgGuardrails", "hardened-build-fleet:index:FleetPerimeter"];
+            assert.deepStrictEqual(children.filter((c) => hardening.includes(c.type)).map((c) => c.name), ["fleet-guardrails-workers", "fleet-guardrails-signer", "fleet-perimeter"], `${mode}: hardening`);
+            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-images"], `${mode}: unexpected direct children of the fleet`);
         }
         // URNs never depend on computed values: a preview plans exactly the resources `up` creates.
         assert.deepStrictEqual(preview.resources.map((r) => r.urn).sort(), up.resources.map((r) => r.urn).sort());
@@ -709,7 +712,7 @@ describe("HardenedBuildFleet: invalid or unusual config in the stack program", f
 
     it("warns when the signer shares the worker project with allowSharedSignerProject, and refuses it without", async () => {
         const workerProject = exampleConfig["gcp:project"];
-        const shared = await runExample({ config: { [`${NS}:signerProject`]: workerProject, [`${NS}:allowSharedSignerProject`]: true } });
+        const shared = await runExample({ config: { [`${NS}:signerProject`]: workerProject, [`${NS}:allowSharedSignerProject`]: true, [`${NS}:perimeter`]: {} } });
         const warnings = shared.logs.filter((l) => l.severity === "warning");
         assert.ok(
             warnings.some((w) => w.message.includes(`${NS}:signerProject`) && w.message.includes("allowSharedSignerProject") && w.message.includes("I10")),

@@ -26,6 +26,8 @@ const T = {
     bucketBinding: "gcp:storage/bucketIAMBinding:BucketIAMBinding",
     audit: "gcp:projects/iAMAuditConfig:IAMAuditConfig",
     nat: "gcp:compute/routerNat:RouterNat",
+    logBucket: "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+    logSink: "gcp:logging/projectSink:ProjectSink",
 };
 const KMS_VERSION_INVOKE = "gcp:kms/getKMSCryptoKeyVersion:getKMSCryptoKeyVersion";
 
@@ -183,7 +185,7 @@ describe("SignerEnclave", function () {
             assert.strictEqual(b.inputs.uniformBucketLevelAccess, true);
             assert.strictEqual(b.inputs.publicAccessPrevention, "enforced");
             assert.deepStrictEqual(b.inputs.versioning, { enabled: true });
-            assert.deepStrictEqual(b.inputs.retentionPolicy, { retentionPeriod: String(365 * 86400) });
+            assert.deepStrictEqual(b.inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: true });
             assert.strictEqual(b.inputs.forceDestroy, false);
             assert.strictEqual(b.inputs.location, "europe-west1");
             assert.strictEqual(b.inputs.project, "signer-proj");
@@ -261,7 +263,7 @@ describe("SignerEnclave", function () {
                 assert.ok(r.name.startsWith("signer-"), `${r.name} derives from the enclave name`);
             }
             const direct = others.filter((r) => r.parent === enclave.urn).map((r) => r.type).sort();
-            assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding].sort());
+            assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding, T.logBucket, T.logSink].sort());
         });
     });
 
@@ -280,7 +282,7 @@ describe("SignerEnclave", function () {
             });
         });
         assert.deepStrictEqual(one(run, T.key).inputs.versionTemplate, { algorithm: "EC_SIGN_P384_SHA384", protectionLevel: "HSM" });
-        assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(30 * 86400) });
+        assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(30 * 86400), isLocked: true });
         assert.strictEqual(one(run, T.sa).inputs.accountId, "prov-signer");
         assert.deepStrictEqual(one(run, T.keyBinding).inputs.members, ["serviceAccount:prov-signer@signer-proj.iam.gserviceaccount.com"]);
         assert.deepStrictEqual(one(run, T.invoker).inputs.members, ["serviceAccount:cp@cp-proj.iam.gserviceaccount.com", "group:cp-admins@example.com"]);

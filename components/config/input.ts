@@ -5,6 +5,8 @@
  * code; the validator still checks every value (CIDRs, names, overlaps) before anything is registered.
  * `test/config.typed.test.ts` keeps these keys in step with the validator's key lists.
  */
+import type { GuardrailConstraint } from "./perimeter";
+
 /**
  * A duration as the validator reads it: "90m", "2h", "1h30m", "3600s", or a whole number of seconds.
  * The template types catch a missing unit at compile time; the validator checks the range (0, 24h].
@@ -100,6 +102,36 @@ export interface SignerInput {
     keyVersions?: KeyVersionInput[];
     /** SLSA builder.id, an https URI. Default `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
     builderId?: string;
+    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
+}
+
+/** VPC Service Controls perimeters around the signer and the workers (`hardened-build-fleet:perimeter`). */
+export interface PerimeterInput {
+    /** Existing access policy, "accessPolicies/<number>" or the number. Required. */
+    accessPolicy: string;
+    /** "dryRun" (logs only) or "enforced". Default "dryRun". */
+    mode?: "dryRun" | "enforced";
+    /** Projects holding runner images (Artifact Registry) the runners may pull from. Default none. */
+    imageProjects?: string[];
+    /** Project numbers by project id; the rest are looked up. Default none. */
+    projectNumbers?: Record<string, string>;
+}
+
+/** Organization-policy guardrails on the fleet's projects (`hardened-build-fleet:guardrails`). */
+export interface GuardrailsInput {
+    /** Create the guardrails. Default true. */
+    enabled?: boolean;
+    /** Per-constraint switches, e.g. { "compute.requireOsLogin": true }. Default: every guardrail on. */
+    constraints?: Partial<Record<GuardrailConstraint, boolean>>;
+    /** Customer ids for iam.allowedPolicyMemberDomains. Default: not set. */
+    allowedPolicyMemberDomains?: string[];
+    /** gcp.resourceLocations values, e.g. "in:europe-west1-locations". Default: not set. */
+    resourceLocations?: string[];
 }
 
 /** One signer key version (`signer.keyVersions[]`); see the README's key rotation runbook. */
@@ -164,6 +196,10 @@ export interface FleetConfigInput {
     signer: SignerInput;
     /** The control plane: GitHub App and webhook secret references (required), project, images. Required. */
     controlPlane: ControlPlaneInput;
+    /** VPC Service Controls perimeters. Default: none. */
+    perimeter?: PerimeterInput;
+    /** Organization-policy guardrails. Default: every guardrail on. */
+    guardrails?: GuardrailsInput;
 }
 
 declare const RAW_FLEET_CONFIG: unique symbol;

@@ -4,6 +4,7 @@
  */
 
 import type { KeyVersionConfig } from "./keyVersions";
+import type { GuardrailsConfig, PerimeterConfig } from "./perimeter";
 
 /** Where a pool's runners execute. */
 export type RunnerBackend = "gce" | "gke";
@@ -54,6 +55,12 @@ export interface SignerConfig {
     keyVersions: KeyVersionConfig[];
     /** SLSA builder.id (https URI); undefined: `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
     builderId?: string;
+    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no bucket deletion before expiry). */
+    lockProvenanceRetention: boolean;
+    /** Days the locked log bucket in the signer project keeps the Cloud KMS audit logs. */
+    auditLogRetentionDays: number;
+    /** Lock that log bucket (irreversible: retention cannot be shortened, the bucket cannot be deleted). */
+    lockAuditLog: boolean;
 }
 
 /** The control plane (broker, webhook receiver, provenance generator), out of the worker project. */
@@ -85,6 +92,10 @@ export interface FleetConfig {
     pools: PoolConfig[];
     signer: SignerConfig;
     controlPlane: ControlPlaneConfig;
+    /** VPC Service Controls perimeters; undefined: none created (the pack then asks for one). */
+    perimeter?: PerimeterConfig;
+    /** Organization-policy guardrails on the fleet's projects. */
+    guardrails: GuardrailsConfig;
 }
 
 /** One problem found in the raw config. */

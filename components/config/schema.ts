@@ -20,6 +20,8 @@ export const FLEET_CONFIG_SCHEMA = {
     pools: "array",
     signer: "object",
     controlPlane: "object",
+    perimeter: "object",
+    guardrails: "object",
 } as const satisfies Record<string, ConfigKeyKind>;
 
 export type FleetConfigKey = keyof typeof FLEET_CONFIG_SCHEMA;
@@ -46,7 +48,7 @@ export const POOL_KEYS = [...POOL_COMMON_KEYS, ...POOL_GCE_ONLY_KEYS, ...POOL_GK
 
 export const SIGNER_KEYS = [
     "keyAlgorithm", "protectionLevel", "allowSoftwareKeyForDevelopment", "serviceImage", "cidr",
-    "verifiers", "provenanceRetentionDays", "keyVersions", "builderId",
+    "verifiers", "provenanceRetentionDays", "keyVersions", "builderId", "lockProvenanceRetention", "auditLogRetentionDays", "lockAuditLog",
 ] as const;
 
 export const RUNNER_BACKENDS = ["gce", "gke"] as const;
@@ -63,6 +65,7 @@ export const DEFAULTS = {
     keyAlgorithm: "EC_SIGN_P256_SHA256",
     protectionLevel: "HSM",
     provenanceRetentionDays: 365,
+    auditLogRetentionDays: 400,
 } as const;
 
 /** I2: no build environment may live longer than a day. */

@@ -92,11 +92,16 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
 
     const provenanceRetentionDays = f.integer("provenanceRetentionDays", { min: 1, max: MAX_RETENTION_DAYS, example: String(DEFAULTS.provenanceRetentionDays) })
         ?? DEFAULTS.provenanceRetentionDays;
+    const lockProvenanceRetention = f.boolean("lockProvenanceRetention", true);
+    const auditLogRetentionDays = f.integer("auditLogRetentionDays", { min: 1, max: 3650, example: String(DEFAULTS.auditLogRetentionDays) })
+        ?? DEFAULTS.auditLogRetentionDays;
+    const lockAuditLog = f.boolean("lockAuditLog", true);
 
     if (issues.issues.length === issuesBefore && cidr !== undefined && keyVersions !== undefined) {
         result.config = {
             keyAlgorithm, protectionLevel, allowSoftwareKeyForDevelopment: allowSoftwareKey, ...(serviceImage !== undefined ? { serviceImage } : {}),
             cidr: cidr.cidr, verifiers, provenanceRetentionDays, keyVersions, ...(builderId !== undefined ? { builderId } : {}),
+            lockProvenanceRetention, auditLogRetentionDays, lockAuditLog,
         };
     }
     return result;

@@ -4,6 +4,7 @@ import type { FleetConfigSource } from "./input";
 import { FleetConfigError, IssueCollector } from "./issues";
 import { FleetConfig, FleetConfigValidation, PoolConfig } from "./model";
 import { httpsUrlProblem, isValidProjectId, isValidRegion, isValidSecretName } from "./names";
+import { validateGuardrails, validatePerimeter } from "./perimeter";
 import { PoolParse, validatePool } from "./pool";
 import { NamedRange, reportEgressIntoFleet, reportMasterOverlaps, reportOverlaps } from "./ranges";
 import { SignerParse, validateSigner } from "./signer";
@@ -55,11 +56,17 @@ export function validateFleetConfig(source: FleetConfigSource | Record<string, u
     const signer: SignerParse = signerRaw === undefined ? {} : validateSigner(issues, signerRaw, "signer");
 
     const controlPlane = readControlPlane(f, signerProject, workerProject, allowSharedSignerProject);
+    const perimeter = validatePerimeter(issues, f);
+    const guardrails = validateGuardrails(issues, f);
+    if (perimeter !== undefined && workerProject !== undefined && workerProject === signerProject) {
+        issues.add("perimeter", f.value("perimeter"), "needs the signer in its own project: a project can be in only one regular perimeter, and the workers must stay outside the enclave's",
+            "give the signer its own signerProject (and drop allowSharedSignerProject), or remove the perimeter block");
+    }
 
     checkAddressSpace(issues, pools, signer.range);
 
     if (issues.issues.length > 0 || region === undefined || workerProject === undefined || signerProject === undefined
-        || github === undefined || signer.config === undefined || controlPlane === undefined) {
+        || github === undefined || signer.config === undefined || controlPlane === undefined || guardrails === undefined) {
         return { issues: issues.issues, warnings: issues.warnings };
     }
     const config: FleetConfig = {
@@ -72,6 +79,8 @@ export function validateFleetConfig(source: FleetConfigSource | Record<string, u
         pools: pools.map((p) => p.config).filter((p): p is PoolConfig => p !== undefined),
         signer: signer.config,
         controlPlane,
+        ...(perimeter !== undefined ? { perimeter } : {}),
+        guardrails,
     };
     return { config, issues: [], warnings: issues.warnings };
 }

@@ -21,6 +21,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { addPerimeterAndGuardrails } from "../helpers/perimeterFixture";
 
 export const WORKER_PROJECT = "acme-workers";
 export const SIGNER_PROJECT = "acme-signer";
@@ -450,6 +451,8 @@ export function buildBaseline(m: Mutations = noMutations()): Handles {
             auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
         });
     }
+
+    addPerimeterAndGuardrails({ workerProject: WORKER_PROJECT, signerProject: SIGNER_PROJECT, controlPlaneMember: controlPlaneSa.member });
 
     const handles: Handles = {
         ...core, vmTemplate, vmMig, k8sCluster, k8sNodePool, k8sNamespace, k8sPod, k8sProvider: provider, intake, ring, key, keyBinding, service, provenance,

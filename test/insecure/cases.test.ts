@@ -10,7 +10,8 @@
 import * as assert from "assert";
 import { evaluatePolicies, Evaluation, ProgramRun, runProgram, Violation } from "../../plan/engine";
 import { policies } from "../../policies/rules";
-import { buildBaseline, noMutations, STACK_CONFIG } from "./baseline";
+import { perimeterPackConfig } from "../helpers/perimeterFixture";
+import { buildBaseline, noMutations, SIGNER_PROJECT, STACK_CONFIG, WORKER_PROJECT } from "./baseline";
 import { CASES, InsecureCase } from "./cases";
 
 interface Result {
@@ -24,7 +25,7 @@ async function evaluate(c?: InsecureCase, preview = false): Promise<Result> {
     const run = await runProgram(() => {
         buildBaseline(m);
     }, { config: STACK_CONFIG, preview: c?.preview ?? preview });
-    const ev = await evaluatePolicies(run, policies, { policyConfig: c?.policyConfig });
+    const ev = await evaluatePolicies(run, policies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), ...c?.policyConfig } });
     return { run, ev };
 }
 

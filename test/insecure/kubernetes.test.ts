@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import { evaluatePolicies, Evaluation, ProgramRun, runProgram, Violation } from "../../plan/engine";
 import { policies } from "../../policies/rules";
-import { buildBaseline, Mutations, noMutations, STACK_CONFIG } from "./baseline";
+import { perimeterPackConfig } from "../helpers/perimeterFixture";
+import { buildBaseline, Mutations, noMutations, SIGNER_PROJECT, STACK_CONFIG, WORKER_PROJECT } from "./baseline";
 import { K8S_CASES, K8S_SECURE_CASES } from "./kubernetes";
 
 async function evaluate(mutate: (m: Mutations) => void, preview: boolean): Promise<{ run: ProgramRun; ev: Evaluation }> {
@@ -15,7 +16,7 @@ async function evaluate(mutate: (m: Mutations) => void, preview: boolean): Promi
     const run = await runProgram(() => {
         buildBaseline(m);
     }, { config: STACK_CONFIG, preview });
-    return { run, ev: await evaluatePolicies(run, policies) };
+    return { run, ev: await evaluatePolicies(run, policies, { policyConfig: perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT) }) };
 }
 
 function describe1(v: Violation): string {

@@ -12,6 +12,7 @@ import { kubernetesNamespacePolicies } from "./kubernetesNamespace";
 import { kubernetesPlacementPolicies } from "./kubernetesPlacement";
 import { kubernetesWorkloadPolicies } from "./kubernetesWorkload";
 import { migPolicies } from "./mig";
+import { orgPolicyPolicies } from "./orgPolicy";
 import { publicIamPolicies } from "./publicIam";
 import { serviceAccountKeyPolicies } from "./serviceAccountKey";
 import { signerServicePolicies } from "./signerService";
@@ -26,6 +27,7 @@ export * from "./kubernetesNamespace";
 export * from "./kubernetesPlacement";
 export * from "./kubernetesWorkload";
 export * from "./mig";
+export * from "./orgPolicy";
 export * from "./publicIam";
 export * from "./serviceAccountKey";
 export * from "./signerService";
@@ -44,4 +46,5 @@ export const resourcePolicies: FleetResourcePolicy[] = [
     ...publicIamPolicies,
     ...firewallPolicies,
     ...auditPolicies,
+    ...orgPolicyPolicies,
 ];

@@ -4,6 +4,8 @@
  */
 import { FleetStackPolicy } from "../meta";
 import { kmsAuditLogging } from "./kmsAuditLogging";
+import { perimeterPolicies } from "./perimeter";
+import { orgGuardrails } from "./perimeterGuardrails";
 import { poolIntakeSeparation } from "./poolIntakeSeparation";
 import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
@@ -25,6 +27,8 @@ export {
     singleSigner,
 };
 export { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
+export { orgGuardrails, perimeterPolicies };
+export { perimeterWellFormed, runnerPerimeter, signerPerimeter } from "./perimeter";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,
@@ -36,4 +40,5 @@ export const stackPolicies: FleetStackPolicy[] = [
     runnerEgressDefaultDeny,
     kmsAuditLogging,
     roleLabelsRequired,
+    ...perimeterPolicies, orgGuardrails,
 ];
