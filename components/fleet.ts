@@ -172,7 +172,7 @@ function childProblems(name: string, config: FleetConfig, args: HardenedBuildFle
     for (const g of fleetGuardrails(name, config)) {
         problems.push(...validateOrgGuardrailsArgs(g.name, g.args).map((p) => `OrgGuardrails "${g.name}": ${p}`));
     }
-    const perimeter = fleetPerimeterArgs(config, placeholder("control-plane"), config.pools.map((p) => placeholder(p.name)));
+    const perimeter = fleetPerimeterArgs(config, { broker: placeholder("broker"), webhook: placeholder("webhook") }, config.pools.map((p) => placeholder(p.name)));
     if (perimeter !== undefined) {
         problems.push(...validateFleetPerimeterArgs(`${name}-perimeter`, perimeter).map((p) => `FleetPerimeter "${name}-perimeter": ${p}`));
     }
@@ -271,7 +271,8 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
         }), { parent: this });
         resolveGeneratorMember(this.controlPlane.member);
         this.guardrails = fleetGuardrails(name, config).map((g) => new OrgGuardrails(g.name, g.args, { parent: this }));
-        const perimeter = fleetPerimeterArgs(config, this.controlPlane.member, config.pools.map((p) => this.pools[p.name].serviceAccountMember));
+        const cpMember = (role: "broker" | "webhook") => pulumi.interpolate`serviceAccount:${this.controlPlane.serviceAccounts[role].email}`;
+        const perimeter = fleetPerimeterArgs(config, { broker: cpMember("broker"), webhook: cpMember("webhook") }, config.pools.map((p) => this.pools[p.name].serviceAccountMember));
         this.perimeter = perimeter && new FleetPerimeter(`${name}-perimeter`, perimeter, { parent: this });
 
         this.poolNames = config.pools.map((p) => p.name);

@@ -82,6 +82,7 @@ export function validateFleetConfig(source: FleetConfigSource | Record<string, u
         ...(perimeter !== undefined ? { perimeter } : {}),
         guardrails,
     };
+    warnHardeningGaps(issues, config);
     return { config, issues: [], warnings: issues.warnings };
 }
 
@@ -187,5 +188,22 @@ function checkAddressSpace(issues: IssueCollector, pools: readonly PoolParse[], 
         for (const egress of pool.egress) {
             reportEgressIntoFleet(issues, egress, foreign);
         }
+    }
+}
+
+/** What the guardrails cannot pin for this topology (fleetGuardrails in components/fleetHardening.ts leaves it out). */
+function warnHardeningGaps(issues: IssueCollector, config: FleetConfig): void {
+    const cpProject = config.controlPlane.project;
+    if (!config.guardrails.enabled) {
+        return;
+    }
+    if (cpProject === config.signerProject && config.signerProject !== config.workerProject) {
+        issues.warn("controlPlane.project", cpProject, "the signer project also hosts the control plane, whose public webhook receiver GitHub must reach, so the signer " +
+            "project's run.allowedIngress is not pinned to internal (org-guardrails reports it) and a perimeter cannot restrict Cloud Run around the signer; " +
+            "give the control plane a project of its own, e.g. controlPlane.project: acme-build-control");
+    }
+    if (config.guardrails.allowedPolicyMemberDomains.length > 0) {
+        issues.warn("guardrails.allowedPolicyMemberDomains", config.guardrails.allowedPolicyMemberDomains, `not set on the control-plane project ${cpProject}: it ` +
+            "would refuse the webhook receiver's allUsers invoker (GitHub cannot present a Google identity); set it there at the folder or organization with a tag-conditioned exception");
     }
 }
