@@ -10,6 +10,7 @@ import { GUARDRAIL_CONSTRAINTS, GUARDRAILS, OrgGuardrails, OrgGuardrailsArgs } f
 import { HardenedBuildFleet } from "../components/fleet";
 import { rawFleetConfig, validateFleetConfig } from "../components/config";
 import { orgPolicyNotWeakened } from "../policies/rules/resource/orgPolicy";
+import { orgGuardrails } from "../policies/rules/stack/perimeterGuardrails";
 import { minimalFleetConfig } from "./helpers/minimalFleet";
 import { assertIssueLines, assertRefusedInOnePass } from "./helpers/rejection";
 import { byType, component } from "./helpers/graph";
@@ -105,35 +106,66 @@ describe("config: the guardrails block and the fleet's guardrails", function () 
         }, { config: { "gcp:project": "acme-workers" } });
     }
 
-    it("on by default: worker and signer projects; the signer's Cloud Run ingress internal; GKE-breaking ones left off for workers", async () => {
+    /** The org-guardrails rule's findings on the fleet, as "<message>" lines. */
+    async function guardrailFindings(run: ProgramRun): Promise<string[]> {
+        const ev = await evaluatePolicies(run, [orgGuardrails]);
+        return ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}: ${v.message}`);
+    }
+
+    it("control plane in the signer project (the default): worker and signer sets, the signer's Cloud Run ingress left unset, a warning, and org-guardrails still demanding it", async () => {
         const run = await fleet({});
         assert.deepStrictEqual(byType(run, T.component).map((c) => c.name).sort(), ["fleet-guardrails-signer", "fleet-guardrails-workers"]);
         const signer = specs(run, "acme-signer");
         const workers = specs(run, "acme-workers");
-        assert.deepStrictEqual(signer["run.allowedIngress"], { rules: [{ values: { allowedValues: ["internal"] } }] });
-        assert.ok(!("run.allowedIngress" in workers), "the control plane's webhook receiver may need public ingress in the worker project");
+        assert.ok(!("run.allowedIngress" in signer), "the public webhook receiver lives in the signer project");
+        assert.ok(!("run.allowedIngress" in workers));
         assert.deepStrictEqual(signer["compute.vmCanIpForward"], { rules: [{ denyAll: "TRUE" }] });
         assert.ok(!("compute.vmCanIpForward" in workers) && !("compute.restrictVpcPeering" in workers), "GKE nodes forward and private control planes peer");
         for (const c of ["iam.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyUpload", "compute.requireShieldedVm", "compute.vmExternalIpAccess", "compute.requireOsLogin"]) {
             assert.ok(c in workers && c in signer, c);
         }
+        const warnings = validateFleetConfig(raw()).warnings;
+        assert.ok(warnings.some((w) => /^hardened-build-fleet:controlPlane\.project = "acme-signer": the signer project also hosts the control plane.*run\.allowedIngress is not pinned.*controlPlane\.project: acme-build-control/.test(w)), warnings.join("\n"));
+        // The pack does not excuse the gap: the signer project's Cloud Run ingress is unpinned.
+        const findings = await guardrailFindings(run);
+        assert.strictEqual(findings.length, 1, findings.join("\n"));
+        assert.match(findings[0], /^org-guardrails\/mandatory: [^]*\nsigner project acme-signer lacks the organization-policy guardrails run\.allowedIngress \(missing\)/);
     });
 
-    it("follows the switches, domains and locations; enabled: false creates none", async () => {
-        const run = await fleet({ guardrails: { constraints: { "compute.restrictVpcPeering": true, "storage.publicAccessPrevention": false }, allowedPolicyMemberDomains: ["C0abc1234"], resourceLocations: ["in:eu-locations"] } });
+    it("control plane in a project of its own: three sets, the signer's Cloud Run ingress internal, the control plane's unpinned; org-guardrails satisfied, no warning", async () => {
+        const config = { controlPlane: { ...(raw().controlPlane as object), project: "acme-cp" } };
+        const run = await fleet(config);
+        assert.deepStrictEqual(byType(run, T.component).map((c) => c.name).sort(), ["fleet-guardrails-control-plane", "fleet-guardrails-signer", "fleet-guardrails-workers"]);
+        assert.deepStrictEqual(specs(run, "acme-signer")["run.allowedIngress"], { rules: [{ values: { allowedValues: ["internal"] } }] });
+        const cp = specs(run, "acme-cp");
+        assert.ok(!("run.allowedIngress" in cp), "GitHub must reach the webhook receiver");
+        assert.deepStrictEqual(Object.keys(cp).sort(), [...GUARDRAIL_CONSTRAINTS].sort());
+        assert.deepStrictEqual(validateFleetConfig({ ...raw(), ...config }).warnings, []);
+        assert.deepStrictEqual(await guardrailFindings(run), []);
+    });
+
+    it("follows the switches, domains and locations (no member-domain restriction where the public webhook lives, with a warning); enabled: false creates none", async () => {
+        const guardrails = { constraints: { "compute.restrictVpcPeering": true, "storage.publicAccessPrevention": false }, allowedPolicyMemberDomains: ["C0abc1234"], resourceLocations: ["in:eu-locations"] };
+        const run = await fleet({ guardrails, controlPlane: { ...(raw().controlPlane as object), project: "acme-cp" } });
         const workers = specs(run, "acme-workers");
         assert.deepStrictEqual(workers["compute.restrictVpcPeering"], { rules: [{ denyAll: "TRUE" }] });
         assert.ok(!("storage.publicAccessPrevention" in workers) && !("storage.publicAccessPrevention" in specs(run, "acme-signer")));
         assert.deepStrictEqual(workers["iam.allowedPolicyMemberDomains"], { rules: [{ values: { allowedValues: ["is:C0abc1234"] } }] });
-        assert.deepStrictEqual(specs(run, "acme-signer")["gcp.resourceLocations"], { rules: [{ values: { allowedValues: ["in:eu-locations"] } }] });
+        assert.deepStrictEqual(specs(run, "acme-signer")["iam.allowedPolicyMemberDomains"], { rules: [{ values: { allowedValues: ["is:C0abc1234"] } }] });
+        assert.ok(!("iam.allowedPolicyMemberDomains" in specs(run, "acme-cp")), "it would refuse the webhook receiver's allUsers invoker");
+        assert.deepStrictEqual(specs(run, "acme-cp")["gcp.resourceLocations"], { rules: [{ values: { allowedValues: ["in:eu-locations"] } }] });
+        const warnings = validateFleetConfig({ ...raw(), guardrails, controlPlane: { ...(raw().controlPlane as object), project: "acme-cp" } }).warnings;
+        assert.deepStrictEqual(warnings.map((w) => w.split(":")[1].split(" ")[0]), ["guardrails.allowedPolicyMemberDomains"]);
+        assert.match(warnings[0], /not set on the control-plane project acme-cp: it would refuse the webhook receiver's allUsers invoker/);
         const off = await fleet({ guardrails: { enabled: false } });
         assert.deepStrictEqual(byType(off, T.policy), []);
+        assert.deepStrictEqual(validateFleetConfig({ ...raw(), guardrails: { enabled: false } }).warnings, [], "no guardrails, nothing to warn about");
     });
 
     it("a shared signer project (development) gets one set", async () => {
         const run = await fleet({ signerProject: "acme-workers", allowSharedSignerProject: true });
         assert.deepStrictEqual(byType(run, T.component).map((c) => c.name), ["fleet-guardrails"]);
-        assert.ok("run.allowedIngress" in specs(run, "acme-workers"));
+        assert.ok(!("run.allowedIngress" in specs(run, "acme-workers")), "the control plane (and its public webhook receiver) shares it");
     });
 
     it("reports every bad field with its value and fix, at once", () => {
