@@ -115,10 +115,12 @@ export function generateFleetConfig(pools: number, options: GenerateFleetConfigO
             verifiers: ["group:release-verifiers@acme.example"],
             provenanceRetentionDays: 730,
         },
+        // The recommended shape: the control plane in a project of its own.
         controlPlane: {
+            project: "bench-build-control",
             intakeRetentionDays: 7,
-            githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/bench-build-signer/secrets/github-app-key" },
-            webhookSecret: "projects/bench-build-signer/secrets/github-webhook-secret",
+            githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/bench-build-control/secrets/github-app-key" },
+            webhookSecret: "projects/bench-build-control/secrets/github-webhook-secret",
         },
     };
 }

@@ -329,7 +329,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             assert.strictEqual(children.filter((c) => c.type === T.signer).length, 1, `${mode}: signer enclaves`);
             // The organization-level hardening: guardrails per fleet project and the perimeters (test/orgGuardrails.test.ts, test/servicePerimeter.test.ts).
             const hardening = ["hardened-build-fleet:index:OrgGuardrails", "hardened-build-fleet:index:FleetPerimeter"];
-            assert.deepStrictEqual(children.filter((c) => hardening.includes(c.type)).map((c) => c.name), ["fleet-guardrails-workers", "fleet-guardrails-signer", "fleet-perimeter"], `${mode}: hardening`);
+            assert.deepStrictEqual(children.filter((c) => hardening.includes(c.type)).map((c) => c.name), ["fleet-guardrails-workers", "fleet-guardrails-signer", "fleet-guardrails-control-plane", "fleet-perimeter"], `${mode}: hardening`);
             assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-images"], `${mode}: unexpected direct children of the fleet`);
         }
         // URNs never depend on computed values: a preview plans exactly the resources `up` creates.
@@ -638,8 +638,9 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
 
         const provenance = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.bucket), "provenance bucket");
         assert.strictEqual(out.provenanceBucket, provenance.outputs.name);
-        // The control plane (its generator identity) lives outside the worker project: by default in the signer's.
-        assert.match(out.controlPlaneServiceAccount, new RegExp(`@${exampleConfig[`${NS}:signerProject`]}\\.iam\\.gserviceaccount\\.com$`));
+        // The control plane (its generator identity) lives outside the worker project: the example gives it its own.
+        assert.match(out.controlPlaneServiceAccount, new RegExp(`@${exampleConfig[`${NS}:controlPlane`].project}\\.iam\\.gserviceaccount\\.com$`));
+        assert.ok(!out.controlPlaneServiceAccount.endsWith(`@${exampleConfig[`${NS}:signerProject`]}.iam.gserviceaccount.com`));
     });
 
     it("exports the same keys in a preview, computed values unknown as in `pulumi preview`", () => {
