@@ -10,7 +10,7 @@
  */
 import Ajv, { ValidateFunction } from "ajv";
 import { get as levenshtein } from "fast-levenshtein";
-import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 

@@ -3,7 +3,7 @@
  * any CrossGuard policy: the pack's `meta` first, else the SDK's own fields (`remediationSteps`,
  * `framework.specification`, invariant ids among `tags`); "—" for what a policy declares in neither.
  */
-import type { Policy } from "@pulumi/policy";
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
 import { InvariantId, PolicyMeta, slsaClause } from "../../policies/rules/meta";
 
 /** Placeholder for metadata a policy does not declare. */

@@ -4,7 +4,10 @@
  * copies it into the @pulumi/policy fields (`remediationSteps`, `framework`, `tags`, `severity`)
  * that the analyzer announces, so any tool reading the pack sees it too.
  */
-import { PolicyComplianceFramework, ResourceValidationPolicy, Severity, StackValidationPolicy } from "@pulumi/policy";
+// Types from @pulumi/policy/policy, not the package index: 1.21's index.d.ts re-exports names its
+// proxy.d.ts lacks, an error in every consumer whose tsconfig does not set skipLibCheck (the
+// `pulumi new typescript` template does not).
+import type { PolicyComplianceFramework, ResourceValidationPolicy, Severity, StackValidationPolicy } from "@pulumi/policy/policy";
 
 export type InvariantId = "I1" | "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I8" | "I9" | "I10" | "I11" | "I12";
 
