@@ -234,6 +234,19 @@ describe("consumer: the packed package installed into fresh projects", function 
                 assert.strictEqual(r.code, report.summary.mandatory > 0 ? 1 : 0, "exit code follows the mandatory findings");
             });
 
+            it("the ./plan API runs the program with the consumer's tsconfig from plain node (no TS5110)", async () => {
+                const script = [
+                    "const { runProgram } = require('hardened-build-fleet/plan');",
+                    "runProgram('index.ts', { configFile: 'Pulumi.dev.yaml' }).then(",
+                    "  (r) => console.log(JSON.stringify({ project: r.project, resources: r.resources.length })),",
+                    "  (e) => { console.error(String(e && e.cause || e)); process.exit(3); });",
+                ].join("\n");
+                const r = ok(await run(process.execPath, ["-e", script], dir()), "runProgram");
+                const out = JSON.parse(r.stdout);
+                assert.strictEqual(out.project, `acme-${layout.name}`);
+                assert.ok(out.resources > 100, `${out.resources} resources`);
+            });
+
             it("a type error exits 2 with the compiler's message; --no-typecheck plans it anyway", async () => {
                 fs.writeFileSync(path.join(dir(), "broken.ts"), TYPE_ERROR);
                 const bin = path.join(dir(), "node_modules", ".bin", "hardened-build-fleet-plan");

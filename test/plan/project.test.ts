@@ -4,8 +4,17 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { projectProgram, readProject, resolveProgramEntry, stackConfigFiles, tsconfigFor } from "../../plan/engine/project";
+import { loadStackConfig, StackConfigError } from "../../plan/engine/stackConfig";
 import { CompileSetupError, TypeCheckError, typeCheckProgram } from "../../plan/engine/typescript";
 import { FIXTURES, tempDir } from "./helpers";
+
+const YAML_GOOD = [
+    "config:",
+    "  hardened-build-fleet:signerProject: s",
+    "  hardened-build-fleet:signer: { serviceImage: x, cidr: 10.9.0.0/26 }",
+    "  hardened-build-fleet:pools: [{ name: a }]",
+    "",
+].join("\n");
 
 describe("plan: consumer projects", () => {
     let tmp: ReturnType<typeof tempDir>;
@@ -44,6 +53,34 @@ describe("plan: consumer projects", () => {
             write(f, "config: {}\n");
         }
         assert.deepStrictEqual(stackConfigFiles(tmp.dir).map((f) => path.basename(f)), ["Pulumi.dev.yaml", "Pulumi.prod.eu.yaml"]);
+    });
+
+    it("rejects stack config whose shape does not match the types Pulumi.yaml declares, as the CLI does", () => {
+        fs.copyFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), path.join(tmp.dir, "Pulumi.yaml"));
+        const good = write("Pulumi.dev.yaml", YAML_GOOD);
+        assert.strictEqual(loadStackConfig(good).values["hardened-build-fleet:signer"], JSON.stringify({ serviceImage: "x", cidr: "10.9.0.0/26" }));
+        const bad = write("Pulumi.bad.yaml", [
+            "config:",
+            "  hardened-build-fleet:signerProject: s",
+            "  hardened-build-fleet:signer: just-a-string",
+            "  hardened-build-fleet:pools:",
+            "    - name: a",
+            "    - b",
+            "  hardened-build-fleet:allowSharedSignerProject: maybe",
+            "  hardened-build-fleet:github: { secure: v1:abc }",
+            "",
+        ].join("\n"));
+        assert.throws(() => loadStackConfig(bad), (e: unknown) => {
+            assert.ok(e instanceof StackConfigError);
+            assert.match(e.message, /Pulumi\.bad\.yaml does not match the config types .*Pulumi\.yaml declares \(the Pulumi CLI rejects it before the program runs\):\n/);
+            const lines = e.message.split("\n").filter((l) => l.startsWith("  - "));
+            assert.deepStrictEqual(lines, [
+                "  - hardened-build-fleet:allowSharedSignerProject: expected a boolean, got a string \"maybe\"",
+                "  - hardened-build-fleet:pools[1]: expected an object, got a string \"b\"",
+                "  - hardened-build-fleet:signer: expected an object, got a string \"just-a-string\"",
+            ]);
+            return true;
+        });
     });
 
     describe("type check with the project's tsconfig", function () {
