@@ -6,7 +6,7 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.join(__dirname, "..");
-const SOURCE_DIRS = ["plan", "policies", "components"];
+const SOURCE_DIRS = ["plan", "policies", "components", "services"];
 
 /** Newest modification time of the .ts sources under `dir` (0 when there are none). */
 function newestSource(dir) {

@@ -6,6 +6,13 @@
 export type {
     ConfigIssue, EgressAllowList, FleetConfig, FleetConfigValidation, PoolConfig, RunnerBackend, SignerConfig,
 } from "./config/model";
+export type {
+    ControlPlaneInput, DurationInput, EgressAllowListInput, FleetConfigInput, FleetConfigSource, GcePoolInput, GithubInput,
+    GkePoolInput, PoolInput, RawFleetConfig, SignerInput,
+} from "./config/input";
+export { rawFleetConfig } from "./config/input";
+export { parsePoolConfig, validatePoolConfig } from "./config/poolInput";
+export type { PoolConfigValidation } from "./config/poolInput";
 export { FleetConfigError, formatIssue } from "./config/issues";
 export { parseFleetConfig, validateFleetConfig } from "./config/validate";
 export { readFleetConfig, readRawFleetConfig } from "./config/read";

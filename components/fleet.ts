@@ -9,7 +9,7 @@
  * `pulumi up` does not grow with the number of pools.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { FleetConfig, FleetConfigError, validateFleetConfig } from "./config";
+import { FleetConfig, FleetConfigError, FleetConfigSource, validateFleetConfig } from "./config";
 import { isGcpName } from "./config/names";
 import { MAX_POOL_NAME_LENGTH } from "./config/schema";
 import { ControlPlane, ControlPlaneArgs, validateControlPlaneArgs } from "./controlPlane";
@@ -23,11 +23,12 @@ export const MAX_FLEET_NAME_LENGTH = MAX_RUNNER_POOL_NAME_LENGTH - "-pool-".leng
 
 export interface HardenedBuildFleetArgs {
     /**
-     * The fleet config in stack-config shape: the keys of the `hardened-build-fleet:` namespace without the
-     * prefix, as in Pulumi.example.yaml (or `readRawFleetConfig()`). Required. Validated in full, with every
-     * problem reported at once, before any resource is registered.
+     * The fleet config in stack-config shape: a typed `FleetConfigInput` (the keys of the `hardened-build-fleet:`
+     * namespace without the prefix, durations such as "2h", as in Pulumi.example.yaml), or the stack's own
+     * config from `readRawFleetConfig()`. Required. Validated in full, with every problem reported at once,
+     * before any resource is registered.
      */
-    config: Record<string, unknown>;
+    config: FleetConfigSource;
     /** GCE backend tunables applied to every gce pool. Default: RunnerPool's defaults. */
     gce?: GceBackendOptions;
     /** GKE backend tunables applied to every gke pool. Default: RunnerPool's defaults. */

@@ -8,6 +8,8 @@ export { HardenedBuildFleet } from "./fleet";
 export type { HardenedBuildFleetArgs } from "./fleet";
 export { RunnerPool } from "./runnerPool";
 export type { RunnerPoolArgs } from "./runnerPool";
+export type { GceBackendOptions } from "./gceRunnerBackend";
+export type { GkeBackendOptions } from "./gkeRunnerBackend";
 export { IsolatedNetwork } from "./isolatedNetwork";
 export type { IsolatedNetworkArgs } from "./isolatedNetwork";
 export { SignerEnclave } from "./signerEnclave";

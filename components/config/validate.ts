@@ -1,5 +1,6 @@
 /** The fleet-level validator: walks the raw config, applies defaults, runs the cross-field checks. */
 import { FieldReader, isRawObject, typeName } from "./fields";
+import type { FleetConfigSource } from "./input";
 import { FleetConfigError, IssueCollector } from "./issues";
 import { FleetConfig, FleetConfigValidation, PoolConfig } from "./model";
 import { httpsUrlProblem, isValidProjectId, isValidRegion, isValidSecretName } from "./names";
@@ -12,7 +13,8 @@ import { CONFIG_NAMESPACE, CONTROL_PLANE_KEYS, DEFAULTS, FLEET_CONFIG_KEYS, GITH
  * Pure: validates a raw config object (keys without the `hardened-build-fleet:` namespace) and
  * returns the normalised config, or every issue found. Never throws on bad input.
  */
-export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigValidation {
+export function validateFleetConfig(source: FleetConfigSource | Record<string, unknown>): FleetConfigValidation {
+    const raw: unknown = source;
     const issues = new IssueCollector();
     if (!isRawObject(raw)) {
         issues.add("", raw, `expected an object of ${CONFIG_NAMESPACE}:* keys, got ${typeName(raw)}`, "pass the stack config keys as an object");
@@ -82,7 +84,7 @@ export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigVa
 }
 
 /** Same as validateFleetConfig but throws FleetConfigError listing every issue. */
-export function parseFleetConfig(raw: Record<string, unknown>): FleetConfig {
+export function parseFleetConfig(raw: FleetConfigSource | Record<string, unknown>): FleetConfig {
     const result = validateFleetConfig(raw);
     if (result.config === undefined) {
         throw new FleetConfigError(result.issues);

@@ -3,6 +3,7 @@
  * their arguments so a program keeps running; the call is still recorded in the run.
  */
 import { generateKeyPairSync } from "crypto";
+import { k8sInvoke } from "./k8sExpand";
 import { hex } from "./providerModel";
 import { CapturedResource } from "./types";
 
@@ -83,6 +84,10 @@ const INVOKES: Record<string, InvokeModel> = {
 };
 
 export function modelInvoke(ctx: InvokeContext): Record<string, any> {
+    const k8s = k8sInvoke(ctx.token, ctx.args);
+    if (k8s !== undefined) {
+        return k8s;
+    }
     const model = INVOKES[ctx.token];
     return model ? model(ctx) : { ...ctx.args };
 }

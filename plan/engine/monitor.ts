@@ -9,6 +9,7 @@
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { modelInvoke } from "./invokeModel";
+import { expandRemoteComponent, V2_MANIFEST_TYPES } from "./k8sExpand";
 import { modelResource } from "./providerModel";
 import { CapturedInvoke, CapturedResource, providerUrnOf, STACK_TYPE, UNKNOWN } from "./types";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
@@ -157,6 +158,9 @@ export class GraphMonitor extends MockMonitor {
     async registerResource(req: any, callback: Callback): Promise<void> {
         try {
             const res = this.record(req, req.getCustom(), req.getImportid?.() ?? "");
+            if (!res.custom && V2_MANIFEST_TYPES.includes(res.type)) {
+                this.expandManifests(res, req.getProvider?.() || req.getProvidersMap?.()?.get("kubernetes") || "");
+            }
             const resp = new resproto.RegisterResourceResponse();
             resp.setUrn(res.urn);
             // An empty id tells the runtime the id is unknown (preview).
@@ -166,6 +170,23 @@ export class GraphMonitor extends MockMonitor {
         } catch (err) {
             callback(err);
         }
+    }
+
+    /**
+     * Registers the objects a provider-side manifest component (yaml/v2, helm v4) would register, as its
+     * children; what cannot be expanded goes to the component's `unexpanded` output (k8sExpand.ts).
+     */
+    private expandManifests(component: CapturedResource, providerRef: string): void {
+        const { children, gaps } = expandRemoteComponent(component.type, component.name, component.inputs, process.cwd());
+        const urns = children.map((c) => this.record({
+            getType: () => c.type,
+            getName: () => c.name,
+            getParent: () => component.urn,
+            getObject: () => ({ toJavaScript: () => c.inputs }),
+            getProvider: () => providerRef,
+        }, true, "").urn);
+        component.outputs = { ...component.outputs, resources: urns, unexpanded: gaps };
+        component.wireOutputs = { ...component.wireOutputs, resources: urns, unexpanded: gaps };
     }
 
     async readResource(req: any, callback: Callback): Promise<void> {

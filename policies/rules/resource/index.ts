@@ -9,6 +9,7 @@ import { firewallPolicies } from "./firewall";
 import { gkePolicies } from "./gke";
 import { kmsPolicies } from "./kms";
 import { kubernetesNamespacePolicies } from "./kubernetesNamespace";
+import { kubernetesPlacementPolicies } from "./kubernetesPlacement";
 import { kubernetesWorkloadPolicies } from "./kubernetesWorkload";
 import { migPolicies } from "./mig";
 import { publicIamPolicies } from "./publicIam";
@@ -22,6 +23,7 @@ export * from "./firewall";
 export * from "./gke";
 export * from "./kms";
 export * from "./kubernetesNamespace";
+export * from "./kubernetesPlacement";
 export * from "./kubernetesWorkload";
 export * from "./mig";
 export * from "./publicIam";
@@ -35,6 +37,7 @@ export const resourcePolicies: FleetResourcePolicy[] = [
     ...gkePolicies,
     ...kubernetesNamespacePolicies,
     ...kubernetesWorkloadPolicies,
+    ...kubernetesPlacementPolicies,
     ...serviceAccountKeyPolicies,
     ...kmsPolicies,
     ...signerServicePolicies,
