@@ -43,10 +43,10 @@ function ok(r: Result, what: string): Result {
     return r;
 }
 
-/** The consumer's program: the whole fleet from stack config, plus components composed by hand. */
+/** The consumer's program: the whole fleet from stack config, plus components composed by hand with the typed inputs. */
 const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import {
-    FleetConfig, HardenedBuildFleet, IsolatedNetwork, IsolatedNetworkArgs, parseFleetConfig, readRawFleetConfig, roleLabels, RunnerPool,
+    FleetConfig, GcePoolInput, HardenedBuildFleet, IsolatedNetwork, IsolatedNetworkArgs, parseFleetConfig, readRawFleetConfig, roleLabels, RunnerPool,
 } from "hardened-build-fleet";
 
 const raw = readRawFleetConfig();
@@ -63,9 +63,17 @@ const mirrorArgs: IsolatedNetworkArgs = {
 };
 const mirror = new IsolatedNetwork("mirror", mirrorArgs);
 
-// One more pool, composed by hand from the first configured pool.
+// One more pool, written as in YAML (typed: a misspelt key or "2 hours" would not compile).
+const adhocPool: GcePoolInput = {
+    name: "adhoc",
+    backend: "gce",
+    cidr: "10.41.0.0/24",
+    maxBuildDuration: "90m",
+    image: config.pools[0].image,
+    egressAllowList: { fqdns: ["github.com", "api.github.com"] },
+};
 const adhoc = new RunnerPool("adhoc", {
-    pool: { ...config.pools[0], name: "adhoc", cidr: "10.41.0.0/24", minRunners: 0 },
+    pool: adhocPool,
     project: config.workerProject,
     region: config.region,
     registrationBrokerUrl: config.registrationBrokerUrl,
@@ -74,7 +82,7 @@ const adhoc = new RunnerPool("adhoc", {
 export const poolNames: string[] = fleet.poolNames;
 export const signerKey: pulumi.Output<string> = fleet.signerPublicKeyPem;
 export const mirrorNetwork = mirror.network.name;
-export const adhocPool = adhoc.urn;
+export const adhocPoolUrn = adhoc.urn;
 export const labels: Record<string, string> = roleLabels("runner", "adhoc");
 `;
 
