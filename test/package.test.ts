@@ -115,4 +115,26 @@ describe("package", () => {
         const rules = require("../policies/rules");
         assert.ok(Array.isArray(rules.policies) && rules.policies.length > 0);
     });
+
+    it("the published modules import @pulumi/policy from its policy module, never the index (1.21's index.d.ts breaks consumers without skipLibCheck)", () => {
+        const offenders: string[] = [];
+        const walk = (dir: string) => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) {
+                    walk(p);
+                } else if (e.name.endsWith(".ts")) {
+                    fs.readFileSync(p, "utf8").split("\n").forEach((line, i) => {
+                        if (/from "@pulumi\/policy"/.test(line)) {
+                            offenders.push(`${path.relative(ROOT, p)}:${i + 1}`);
+                        }
+                    });
+                }
+            }
+        };
+        for (const dir of ["components", "policies/rules", "plan"]) {
+            walk(path.join(ROOT, dir));
+        }
+        assert.deepStrictEqual(offenders, [], 'import from "@pulumi/policy/policy" instead');
+    });
 });
