@@ -1,5 +1,5 @@
 /**
- * The validated stack config model (CONFIG.md): one typed FleetConfig for the whole fleet, read
+ * The validated stack config model: one typed FleetConfig for the whole fleet, read
  * from `hardened-build-fleet:*` stack config or passed as raw args. Every problem is reported at
  * once in a FleetConfigError, before any resource is registered.
  */

@@ -706,8 +706,11 @@ describe("config: example stack and project schema", () => {
             const decl = declared[key];
             const kind = FLEET_CONFIG_SCHEMA[key];
             assert.ok(typeof decl.description === "string" && decl.description.length > 20, `${key} needs a description`);
-            // Pulumi project config can type only simple values; structured keys stay untyped.
-            assert.strictEqual(decl.type, kind === "string" || kind === "boolean" ? kind : undefined, key);
+            // Structured keys are typed too (the CLI checks `object` and arrays of objects since 3.187).
+            assert.strictEqual(decl.type, kind, key);
+            if (kind === "array") {
+                assert.deepStrictEqual((decl as { items?: unknown }).items, { type: "object" }, `${key} items`);
+            }
         }
     });
 

@@ -1,5 +1,5 @@
 /**
- * The normalised fleet config model (CONFIG.md). Every field is filled in: defaults are applied
+ * The normalised fleet config model. Every field is filled in: defaults are applied
  * by the validator, so components never re-derive them.
  */
 

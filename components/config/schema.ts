@@ -53,7 +53,7 @@ export const SIGNER_KEYS = [
 
 export const RUNNER_BACKENDS = ["gce", "gke"] as const;
 
-/** Defaults applied by the validator (CONFIG.md). */
+/** Defaults applied by the validator (documented in Pulumi.yaml). */
 export const DEFAULTS = {
     scaleSetSecretName: "arc-github-app",
     intakeRetentionDays: 7,

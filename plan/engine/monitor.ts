@@ -57,6 +57,31 @@ export class GraphMonitor extends MockMonitor {
         return { urn: `urn:pulumi:${this.opts.stack}::${this.opts.project}::${qualified}::${name}`, qualified };
     }
 
+    /**
+     * Alias URNs as the engine resolves them: plain URNs, and alias specs (sent when the monitor supports
+     * them), whose unset fields mean "as the resource": name, type, stack, project, parent.
+     */
+    private aliasUrns(req: any, parent: string, type: string, name: string): string[] {
+        const urns: string[] = [...(req.getAliasurnsList?.() ?? [])];
+        for (const alias of req.getAliasesList?.() ?? []) {
+            if (alias.getUrn?.()) {
+                urns.push(alias.getUrn());
+                continue;
+            }
+            const spec = alias.getSpec?.();
+            if (!spec) {
+                continue;
+            }
+            const aliasParent: string = spec.getNoparent?.() ? "" : spec.getParenturn?.() || parent;
+            // The qualified type of a parent URN is its third `::` field.
+            const parentQualified = aliasParent ? aliasParent.split("::")[2] : undefined;
+            const aliasType: string = spec.getType?.() || type;
+            const qualified = parentQualified && parentQualified !== STACK_TYPE ? `${parentQualified}$${aliasType}` : aliasType;
+            urns.push(`urn:pulumi:${spec.getStack?.() || this.opts.stack}::${spec.getProject?.() || this.opts.project}::${qualified}::${spec.getName?.() || name}`);
+        }
+        return urns;
+    }
+
     /** Provider defaults: an explicit provider's inputs, then stack config, then mock values. */
     private providerDefaults(type: string, providerRef: string): { project: string; region: string } {
         const providerUrn = providerUrnOf(providerRef);
@@ -119,7 +144,7 @@ export class GraphMonitor extends MockMonitor {
             deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
             ignoreChanges: req.getIgnorechangesList?.() ?? [],
             additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
-            aliases: [...(req.getAliasurnsList?.() ?? []), ...(req.getAliasesList?.() ?? []).map(aliasText)],
+            aliases: this.aliasUrns(req, parent, type, name),
         };
         this.captured.push(res);
         this.byUrn.set(urn, res);
@@ -225,24 +250,4 @@ function wireOutputsFor(wireInputs: Record<string, any>, outputs: Record<string,
         out[k] = k in wireInputs && v === inputs[k] ? wireInputs[k] : v;
     }
     return out;
-}
-
-
-/** An alias as the SDK sends it (a URN, or a spec when the monitor supports alias specs) as one string. */
-function aliasText(alias: any): string {
-    const urn = alias.getUrn?.();
-    if (typeof urn === "string" && urn !== "") {
-        return urn;
-    }
-    const spec = alias.getSpec?.();
-    if (spec === undefined) {
-        return "";
-    }
-    const parts = [["name", spec.getName?.()], ["type", spec.getType?.()], ["stack", spec.getStack?.()], ["project", spec.getProject?.()], ["parent", spec.getParenturn?.()]]
-        .filter(([, v]) => typeof v === "string" && v !== "")
-        .map(([k, v]) => `${k}=${v}`);
-    if (spec.getNoparent?.() === true) {
-        parts.push("noParent");
-    }
-    return `spec:${parts.join(";")}`;
 }

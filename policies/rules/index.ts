@@ -1,9 +1,9 @@
 /**
  * The pack's rules, side-effect free so other packs can import and reuse them:
- * `import { policies } from "hardened-build-fleet/policies/rules"`.
+ * `import { policies } from "hardened-build-fleet/policies"`.
  */
 import { kubernetesStackPolicies } from "./kubernetes";
-import { FleetPolicy } from "./meta";
+import { FleetPolicy, withSdkMetadata } from "./meta";
 import { resourcePolicies } from "./resource";
 import { stackPolicies } from "./stack";
 
@@ -12,4 +12,4 @@ export * from "./meta";
 export * from "./labels";
 
 /** Every rule of the pack: per-resource rules first, then stack rules. */
-export const policies: FleetPolicy[] = [...resourcePolicies, ...stackPolicies, ...kubernetesStackPolicies];
+export const policies: FleetPolicy[] = [...resourcePolicies, ...stackPolicies, ...kubernetesStackPolicies].map(withSdkMetadata);

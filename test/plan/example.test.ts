@@ -18,9 +18,12 @@ describe("plan command: the example fleet (package bin, no arguments)", function
         }
         const tmp = tempDir();
         try {
-            // Run from elsewhere: defaults resolve relative to the package, not the working directory.
-            const r = spawnSync(process.execPath, [BIN, "--graph", "topology.mmd"], { cwd: tmp.dir, encoding: "utf8" });
-            assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
+            // The program and stack come from the working directory's Pulumi project, as in a consumer
+            // repository. The type check (on by default) is skipped here only for time: `npm run typecheck`
+            // covers these sources and the consumer test covers the check itself.
+            const graph = path.join(tmp.dir, "topology.mmd");
+            const r = spawnSync(process.execPath, [BIN, "--graph", graph, "--no-typecheck"], { cwd: ROOT, encoding: "utf8" });
+            assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
             assert.match(r.stdout, /^Plan of hardened-build-fleet\/example/);
             // The example's perimeters are in dry run: one advisory each, which does not fail the plan.
             assert.match(r.stdout, /Violations: 2 \(0 mandatory, 2 advisory\)/);
@@ -32,10 +35,21 @@ describe("plan command: the example fleet (package bin, no arguments)", function
             for (const zone of ["pool linux-release", "pool linux-spot", "pool containers", "signer enclave", "control plane"]) {
                 assert.ok(r.stdout.includes(`  ${zone} (`), `zone ${zone} missing:\n${r.stdout}`);
             }
-            const mmd = fs.readFileSync(path.join(tmp.dir, "topology.mmd"), "utf8");
+            const mmd = fs.readFileSync(graph, "utf8");
             assert.match(mmd, /-->\|"run\.invoker"\| svc_/);
             assert.match(mmd, /-->\|"cloudkms\.signer"\| key_/);
             assert.doesNotMatch(mmd, /linkStyle/, "no red edge on a clean fleet");
+        } finally {
+            tmp.cleanup();
+        }
+    });
+
+    it("outside a Pulumi project, with no arguments, the bin says what to pass (exit 2)", () => {
+        const tmp = tempDir();
+        try {
+            const r = spawnSync(process.execPath, [BIN], { cwd: tmp.dir, encoding: "utf8" });
+            assert.strictEqual(r.status, 2);
+            assert.match(r.stderr, /^error: no Pulumi\.yaml in .*: run hardened-build-fleet-plan in your Pulumi project's directory, or pass --program/);
         } finally {
             tmp.cleanup();
         }
@@ -52,7 +66,7 @@ describe("plan command: the example fleet (package bin, no arguments)", function
         const r = spawnSync(process.execPath, [BIN, "--help"], { cwd: ROOT, encoding: "utf8" });
         assert.strictEqual(r.status, 0);
         assert.match(r.stdout, /^Usage: hardened-build-fleet-plan \[options\]/);
-        for (const option of ["--program", "--config", "--policy-config", "--preview", "--format", "--output", "--graph"]) {
+        for (const option of ["--program", "--config", "--policy-config", "--policies", "--no-typecheck", "--preview", "--format", "--output", "--graph"]) {
             assert.ok(r.stdout.includes(option), option);
         }
     });

@@ -7,7 +7,7 @@
  * runner pod: what the graph proves is never undone by a label. Namespaces are per cluster: the same
  * name in two clusters is two namespaces. Built once per stack resources array.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { ROLE_LABEL } from "../labels";
 import { get, unknown, unwrap } from "../props";
 import { groupKind, HELM_TYPES, isArcRunnerType, isGhaRunnerScaleSetChart, podTemplateSites } from "../resource/podTemplates";

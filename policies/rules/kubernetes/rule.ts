@@ -2,7 +2,7 @@
  * Plumbing for the Kubernetes stack rules: the model built once per stack, de-duplicated findings,
  * advisories for what cannot be decided, and no throw ever escaping (fail closed).
  */
-import { StackValidationArgs } from "@pulumi/policy";
+import { StackValidationArgs } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { reportAdvisory } from "../props";
 import { k8sModel, K8sModel } from "./model";

@@ -10,7 +10,7 @@
  *   result checked like a pod; a NamespacePatch may not weaken Pod Security or relabel a runner
  *   namespace; any other patch in a runner namespace that no rule can judge is an advisory.
  */
-import { ResourceValidationArgs } from "@pulumi/policy";
+import { ResourceValidationArgs } from "@pulumi/policy/policy";
 import { runnerPodTemplate } from "../../../components/runnerPodTemplate";
 import { ROLE_LABEL } from "../labels";
 import { FleetStackPolicy } from "../meta";

@@ -7,7 +7,7 @@
  * Jobs, CronJobs, PodTemplates, ARC AutoscalingRunnerSets and Helm releases (runner pod templates
  * in `values.template.spec`); see podTemplates.ts for how runner pods are recognised.
  */
-import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
+import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, maxBuildDurationSchema, numberish, undecided } from "./common";

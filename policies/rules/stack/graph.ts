@@ -1,5 +1,5 @@
 /**
- * One pass over a stack's resources that every stack rule shares (DESIGN.md, "Policies").
+ * One pass over a stack's resources that every stack rule shares.
  *
  * Builds lookups (by URN, type, id/self link/name, service-account email), resolves IAM grants to
  * principals and targets, and classifies the fleet through labels and the graph: runner identities
@@ -16,7 +16,7 @@
  * the CrossGuard analyzer hands each stack policy a fresh array, so under it each rule builds its own
  * index (nine linear builds per evaluation, a few ms each at 3,400 resources).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetRole, poolOf, roleOf } from "../labels";
 import { get, UNDECIDED_PREFIX, unknown, UNKNOWN_VALUE, unwrap } from "../props";
 import { HELM_TYPES, isPodHoldingType, podNamespaceOf, podNamespaceProp, podTemplateSites } from "../resource/podTemplates";

@@ -3,7 +3,7 @@
  * DATA_WRITE) for cloudkms.googleapis.com (or allServices) are on for the key's project, through a
  * project, folder or organization audit config (or the auditConfigs of a project IAMPolicy).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { FleetGraph, T, UNDECIDED } from "./graph";

@@ -9,7 +9,7 @@
  *   project id (the API wants numbers), duplicate rule titles, and membership or rules declared both
  *   inline and by separate resources, which rewrite each other on every update.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { get, unknown as unknownValue } from "../props";
 import {

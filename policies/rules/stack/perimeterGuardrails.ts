@@ -6,7 +6,7 @@
  * ingress internal only. Guardrails declared external in pack config (set at the folder or
  * organization by the foundation) are an advisory: this stack cannot prove them.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { get, unknown } from "../props";
 import { constraintOf, GUARDRAIL_REQUIREMENTS, judgeSpec, Verdict } from "../resource/orgPolicy";

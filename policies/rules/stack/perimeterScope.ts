@@ -5,7 +5,7 @@
  * declared). Built from raw resource properties only; classification by role labels and resource
  * kinds, never by names.
  */
-import { PolicyResource, ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy";
+import { PolicyResource, ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy/policy";
 import { roleOf } from "../labels";
 import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, unwrap } from "../props";
 
