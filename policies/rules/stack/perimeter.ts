@@ -3,7 +3,8 @@
  *
  * - signer-perimeter: every project holding a signer key is a member of an ENFORCED regular perimeter
  *   that restricts cloudkms.googleapis.com, and no ingress rule of that perimeter admits any identity to
- *   Cloud KMS. A perimeter in dry run only is an advisory; a perimeter declared external in pack config
+ *   Cloud KMS, or to the signer project's Cloud Run when the perimeter restricts it (the signer's internal
+ *   ingress admits what its perimeter admits). A perimeter in dry run only is an advisory; a perimeter declared external in pack config
  *   passes. Stolen signer credentials then fail outside the perimeter.
  * - perimeter-well-formed: the provider pitfalls that silently break a perimeter: members named by
  *   project id (the API wants numbers), duplicate rule titles, and membership or rules declared both
@@ -53,19 +54,53 @@ function restricts(c: PerimeterConfig, service: string): Membership {
     return c.restrictedServices.includes(service) ? "yes" : "no";
 }
 
+/** An ingress (or egress) rule admitting any identity (of a kind) to `service`. */
+function isOpenRule(rule: unknown, side: "ingress" | "egress", service: string): boolean {
+    const [from, to] = side === "ingress" ? ["ingressFrom", "ingressTo"] : ["egressFrom", "egressTo"];
+    const type = get(rule, from, "identityType");
+    const ops = get(rule, to, "operations");
+    const covers = !Array.isArray(ops) || ops.some((o: unknown) => ["*", service].includes(get(o, "serviceName")));
+    return typeof type === "string" && ANY_IDENTITY.has(type) && covers;
+}
+
+/** Titles (or `#<position>`) of the rules matching `keep`. */
+function titlesOf(rules: unknown[], keep: (rule: unknown) => boolean): string[] {
+    return rules.map((rule, i) => ({ rule, i })).filter(({ rule }) => keep(rule)).map(({ rule, i }) => String(get(rule, "title") ?? `#${i + 1}`));
+}
+
 /** Titles of the ingress (or egress) rules of `c` that admit any identity (of a kind) to `service`. */
 function openRules(rules: unknown[], side: "ingress" | "egress", service: string): string[] {
-    const [from, to] = side === "ingress" ? ["ingressFrom", "ingressTo"] : ["egressFrom", "egressTo"];
-    return rules.filter((rule) => {
-        const type = get(rule, from, "identityType");
-        const ops = get(rule, to, "operations");
-        const covers = !Array.isArray(ops) || ops.some((o: unknown) => ["*", service].includes(get(o, "serviceName")));
-        return typeof type === "string" && ANY_IDENTITY.has(type) && covers;
-    }).map((rule, i) => String(get(rule, "title") ?? `#${i + 1}`));
+    return titlesOf(rules, (rule) => isOpenRule(rule, side, service));
 }
 
 function openIngress(c: PerimeterConfig, service: string): string[] {
     return openRules(c.ingress, "ingress", service);
+}
+
+const RUN = "run.googleapis.com";
+
+/**
+ * Titles of the ingress rules of `c` admitting any identity to Cloud Run of the signer project (`names`, or every
+ * member with "*"), when `c` restricts Cloud Run. Cloud Run's internal ingress admits what the perimeter admits,
+ * so such a rule puts the signer's run.app in reach of every source it names (a public webhook receiver belongs
+ * in a control-plane project of its own, where the rule can target that project only).
+ */
+function openSignerRun(c: PerimeterConfig, names: Set<string>): { open: string[]; undecided: string[] } {
+    if (restricts(c, RUN) !== "yes") {
+        return { open: [], undecided: [] };
+    }
+    const targets = (rule: unknown): "yes" | "no" | "unknown" => {
+        const resources = get(rule, "ingressTo", "resources");
+        if (unknownValue(resources) || (Array.isArray(resources) && resources.some((m: unknown) => unknownValue(m)))) {
+            return "unknown";
+        }
+        // No resources listed: the rule applies to every member.
+        return !Array.isArray(resources) || resources.some((m: unknown) => m === "*" || (typeof m === "string" && names.has(m))) ? "yes" : "no";
+    };
+    return {
+        open: titlesOf(c.ingress, (rule) => isOpenRule(rule, "ingress", RUN) && targets(rule) === "yes"),
+        undecided: titlesOf(c.ingress, (rule) => isOpenRule(rule, "ingress", RUN) && targets(rule) === "unknown"),
+    };
 }
 
 /** Where a project stands with respect to the stack's enforced perimeters restricting `service`. */
@@ -165,21 +200,25 @@ function perimeterConfigSchema(zone: "signer" | "runner") {
 
 /** The zone's projects and where each stands; undefined when there is nothing to check or the perimeter is declared external. */
 function placements(resources: PolicyResource[], scope: Scope, config: Config, zone: "signer" | "runner", service: string):
-    { project: ScopedProject; placement: Placement }[] | undefined {
+    { project: ScopedProject; names: Set<string>; placement: Placement }[] | undefined {
     if (config.externalPerimeter === true || (zone === "signer" && scope.signerKeys.length === 0)) {
         return undefined;
     }
     const numbers = projectNumbers(resources, config.projectNumbers);
     const regular = perimeters(resources).filter((p) => !p.bridge);
     return [...scope.projects.values()].filter((p) => p.zones.has(zone))
-        .map((project) => ({ project, placement: locate(project.id, memberNames(project.id, numbers), regular, service) }));
+        .map((project) => {
+            const names = memberNames(project.id, numbers);
+            return { project, names, placement: locate(project.id, names, regular, service) };
+        });
 }
 
 export const signerPerimeter: FleetStackPolicy = {
     name: "signer-perimeter",
     description:
         "[I10] Every signer key's project is in an enforced VPC Service Controls perimeter restricting cloudkms.googleapis.com, with no " +
-        "ingress for any identity to Cloud KMS (dry run only: advisory; declared external in pack config: passes).",
+        "ingress for any identity to Cloud KMS, nor to the signer project's Cloud Run when the perimeter restricts it (dry run only: advisory; " +
+        "declared external in pack config: passes).",
     enforcementLevel: "mandatory",
     configSchema: perimeterConfigSchema("signer"),
     meta: {
@@ -201,12 +240,20 @@ export const signerPerimeter: FleetStackPolicy = {
                 report(`cannot tell the project of signer key ${key.name} (no project on its key ring or provider), so its perimeter cannot be proven; name the project explicitly`, key.urn, true);
             }
         }
-        for (const { project, placement } of placed) {
+        for (const { project, names, placement } of placed) {
             if (placement.state === "enforced") {
                 for (const p of placement.perimeters) {
                     const open = openIngress(p.enforced!, KMS);
                     if (open.length > 0) {
                         report(`perimeter ${p.label} around signer project ${project.id} has ingress rule(s) ${listText(open)} admitting any identity to Cloud KMS: the perimeter no longer stops stolen credentials`, p.resource.urn);
+                    }
+                    const run = openSignerRun(p.enforced!, names);
+                    if (run.open.length > 0) {
+                        report(`perimeter ${p.label} around signer project ${project.id} has ingress rule(s) ${listText(run.open)} admitting any identity to its Cloud Run: the signer's internal ` +
+                            "ingress admits what the perimeter admits, so its run.app is in reach of those sources. Target the rule at a control-plane project of its own", p.resource.urn);
+                    }
+                    if (run.undecided.length > 0) {
+                        report(`${UNDECIDED} the target projects of ingress rule(s) ${listText(run.undecided)} of perimeter ${p.label}, which admit any identity to Cloud Run, are unknown until apply`, p.resource.urn);
                     }
                 }
             } else {

@@ -87,6 +87,43 @@ describe("stack rules signer-perimeter, runner-perimeter and perimeter-well-form
         assertOnly(r, SIGNER_PERIMETER, "open-enclave", "mandatory", /ingress rule\(s\) anyone admitting any identity to Cloud KMS/);
     });
 
+    describe("signer-perimeter: an ingress rule admitting any identity to Cloud Run", () => {
+        const CP_MEMBER = `projects/${fixtureProjectNumber("control-proj")}`;
+        const enclave = (target: string, restricted = ["cloudkms.googleapis.com", "run.googleapis.com"]) => rawPerimeter("run-enclave", {
+            status: {
+                resources: [SIGNER_MEMBER, CP_MEMBER], restrictedServices: restricted,
+                ingressPolicies: [{
+                    title: "webhook deliveries",
+                    ingressFrom: { identityType: "ANY_IDENTITY", sources: [{ accessLevel: "*" }] },
+                    ingressTo: { resources: [target], operations: [{ serviceName: "run.googleapis.com", methodSelectors: [{ method: "*" }] }] },
+                }],
+            },
+        });
+
+        it("to the signer project, in a perimeter restricting Cloud Run: a violation on the perimeter (the signer's internal ingress admits it)", async () => {
+            const r = await evaluate(() => {
+                enclave(SIGNER_MEMBER);
+            }, { omit: { hardening: { enclave: true } } });
+            assertOnly(r, SIGNER_PERIMETER, "run-enclave", "mandatory", /ingress rule\(s\) webhook deliveries admitting any identity to its Cloud Run: the signer's internal ingress admits what the perimeter admits/);
+        });
+
+        it("to every member (\"*\"): the same violation", async () => {
+            const r = await evaluate(() => {
+                enclave("*");
+            }, { omit: { hardening: { enclave: true } } });
+            assertOnly(r, SIGNER_PERIMETER, "run-enclave", "mandatory", /webhook deliveries admitting any identity to its Cloud Run/);
+        });
+
+        it("to the control-plane project only, or in a perimeter not restricting Cloud Run: passes", async () => {
+            for (const variant of [() => enclave(CP_MEMBER), () => enclave(SIGNER_MEMBER, ["cloudkms.googleapis.com"])]) {
+                const r = await evaluate(() => {
+                    variant();
+                }, { omit: { hardening: { enclave: true } } });
+                assert.deepStrictEqual(r.ev.violations.map((v) => v.policy), [], list(r.ev));
+            }
+        });
+    });
+
     it("signer-perimeter: without the signer's number the pack cannot match an enforced perimeter: advisory, never a pass", async () => {
         const r = await evaluate(() => undefined, { policyConfig: RUNNER_NUMBERS });
         assertOnly(r, SIGNER_PERIMETER, "enclave-perimeter", "advisory", /cannot match signer project signer-proj .*projectNumbers/);
