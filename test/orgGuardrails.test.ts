@@ -129,7 +129,7 @@ describe("config: the guardrails block and the fleet's guardrails", function () 
         // The pack does not excuse the gap: the signer project's Cloud Run ingress is unpinned.
         const findings = await guardrailFindings(run);
         assert.strictEqual(findings.length, 1, findings.join("\n"));
-        assert.match(findings[0], /^org-guardrails\/mandatory: [^]*\nsigner project acme-signer lacks the organization-policy guardrails run\.allowedIngress \(missing\)/);
+        assert.match(findings[0], /^org-guardrails\/mandatory: [^]*\ncontrol-plane and signer project acme-signer lacks the organization-policy guardrails run\.allowedIngress \(missing\)/);
     });
 
     it("control plane in a project of its own: three sets, the signer's Cloud Run ingress internal, the control plane's unpinned; org-guardrails satisfied, no warning", async () => {

@@ -1,7 +1,8 @@
 /**
- * org-guardrails (I3, I6, I7, I10): every project that runs runners or holds the signer carries the
- * organization-policy guardrails, set on the project by a gcp.orgpolicy.Policy in this stack:
- * no service-account key creation or upload, no automatic Editor grants to default service accounts;
+ * org-guardrails (I3, I6, I7, I10, I11): every project that runs runners, holds the signer or runs the
+ * control plane's services carries the organization-policy guardrails, set on the project by a
+ * gcp.orgpolicy.Policy in this stack: no service-account key creation or upload, no automatic Editor
+ * grants to default service accounts (a control-plane key would be a signing oracle);
  * runner projects also Shielded VM, no external IPs and OS Login; signer projects also Cloud Run
  * ingress internal only. Guardrails declared external in pack config (set at the folder or
  * organization by the foundation) are an advisory: this stack cannot prove them.
@@ -10,7 +11,7 @@ import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { get, unknown } from "../props";
 import { constraintOf, GUARDRAIL_REQUIREMENTS, judgeSpec, Verdict } from "../resource/orgPolicy";
-import { fleetScope, memberNames, projectNumbers, projectNumbersSchema, PT, rawStackCheck, ScopedProject, UNDECIDED } from "./perimeterScope";
+import { fleetScope, FleetZone, memberNames, projectNumbers, projectNumbersSchema, PT, rawStackCheck, ScopedProject, UNDECIDED } from "./perimeterScope";
 
 const EVERY_PROJECT = [
     "iam.disableServiceAccountKeyCreation",
@@ -21,7 +22,7 @@ const RUNNER_PROJECT = ["compute.requireShieldedVm", "compute.vmExternalIpAccess
 const SIGNER_PROJECT = ["run.allowedIngress"];
 
 /** The guardrails a project in these zones must carry. */
-export function requiredGuardrails(zones: Set<"runner" | "signer">): string[] {
+export function requiredGuardrails(zones: Set<FleetZone>): string[] {
     return [...EVERY_PROJECT, ...(zones.has("runner") ? RUNNER_PROJECT : []), ...(zones.has("signer") ? SIGNER_PROJECT : [])];
 }
 
@@ -71,8 +72,8 @@ function collect(resources: PolicyResource[]): Found {
 export const orgGuardrails: FleetStackPolicy = {
     name: "org-guardrails",
     description:
-        "[I3, I6, I7, I10] Runner and signer projects carry the organization-policy guardrails (no SA key creation or upload, no default-SA " +
-        "grants; runners: Shielded VM, no external IP, OS Login; signer: Cloud Run ingress internal), set by gcp.orgpolicy.Policy in the stack.",
+        "[I3, I6, I7, I10] Runner, signer and control-plane projects carry the organization-policy guardrails (no SA key creation or upload, no " +
+        "default-SA grants; runners: Shielded VM, no external IP, OS Login; signer: Cloud Run ingress internal), set by gcp.orgpolicy.Policy in the stack.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {

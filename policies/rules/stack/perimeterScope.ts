@@ -40,10 +40,13 @@ export const UNDECIDED = UNDECIDED_PREFIX;
 /** Reports a finding; `advisory` forces the advisory level (dry run, declared external). */
 export type Report = (message: string, urn?: string, advisory?: boolean) => void;
 
+/** The trust zones a project can hold (a project may hold several). */
+export type FleetZone = "runner" | "signer" | "control-plane";
+
 /** A fleet project and the resource a finding about it names. */
 export interface ScopedProject {
     id: string;
-    zones: Set<"runner" | "signer">;
+    zones: Set<FleetZone>;
     /** The resource a finding about the project names: a signer key if any, else the smallest URN in scope. */
     anchor: PolicyResource;
 }
@@ -93,7 +96,7 @@ export function fleetScope(resources: PolicyResource[]): Scope {
     const undecided: PolicyResource[] = [];
     const projectless: PolicyResource[] = [];
     const signerKeys: PolicyResource[] = [];
-    const add = (p: string | "unknown" | undefined, zone: "runner" | "signer", r: PolicyResource) => {
+    const add = (p: string | "unknown" | undefined, zone: FleetZone, r: PolicyResource) => {
         if (p === "unknown") {
             undecided.push(r);
         } else if (p === undefined) {
@@ -120,6 +123,9 @@ export function fleetScope(resources: PolicyResource[]): Scope {
             add(projectOf(r), "signer", r);
         } else if (COMPUTE_TYPES.has(r.type) && role !== "signer" && role !== "control-plane") {
             add(projectOf(r), "runner", r);
+        } else if ((r.type === PT.runService || r.type === PT.runServiceV1) && role === "control-plane") {
+            // The control plane's services: their identities can ask the signer to sign (guardrails: no keys there).
+            add(projectOf(r), "control-plane", r);
         }
     }
     return { projects, undecided, projectless, signerKeys };

@@ -43,6 +43,36 @@ describe("stack rule org-guardrails (I3, I6, I7, I10)", function () {
         assertOnly(r, SIGNER_ANCHOR, "mandatory", /signer project signer-proj lacks the organization-policy guardrails run\.allowedIngress \(missing\)/);
     });
 
+    describe("a control-plane project of its own (a Cloud Run service labelled control-plane)", () => {
+        const CP_PROJECT = "control-proj";
+        const service = () => new gcp.cloudrunv2.Service("cp-generator", {
+            project: CP_PROJECT, location: "europe-west1", ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY",
+            labels: { "build-fleet-role": "control-plane" },
+            template: { containers: [{ image: `europe-docker.pkg.dev/${CP_PROJECT}/fleet/services@sha256:${"c".repeat(64)}` }] },
+        });
+        const guardrails = (omit: string[] = []) => {
+            for (const c of ["iam.disableServiceAccountKeyCreation", "iam.disableServiceAccountKeyUpload", "iam.automaticIamGrantsForDefaultServiceAccounts"].filter((x) => !omit.includes(x))) {
+                new gcp.orgpolicy.Policy(`cp-${c}`, { parent: `projects/${CP_PROJECT}`, name: `projects/${CP_PROJECT}/policies/${c}`, spec: { rules: [{ enforce: "TRUE" }] } });
+            }
+        };
+
+        it("without the key guardrails: a violation naming its service (its identities could ask the signer to sign)", async () => {
+            const r = await evaluate(() => {
+                service();
+                guardrails(["iam.disableServiceAccountKeyCreation"]);
+            });
+            assertOnly(r, "cp-generator", "mandatory", /control-plane project control-proj lacks the organization-policy guardrails iam\.disableServiceAccountKeyCreation \(missing\)/);
+        });
+
+        it("with them: passes (no runner or signer guardrail is demanded of it)", async () => {
+            const r = await evaluate(() => {
+                service();
+                guardrails();
+            });
+            assert.deepStrictEqual(r.ev.violations.filter((v) => v.policy === POLICY).map((v) => v.message), [], list(r.ev));
+        });
+    });
+
     it("missing key-creation guardrails are reported for both projects", async () => {
         const r = await evaluate(() => undefined, { omit: { hardening: { guardrails: ["iam.disableServiceAccountKeyCreation"] } } });
         const hits = r.ev.violations.filter((v) => v.policy === POLICY && v.enforcementLevel === "mandatory");
