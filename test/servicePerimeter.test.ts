@@ -284,6 +284,24 @@ describe("config: the perimeter block", () => {
         assert.deepStrictEqual(workers.egressPolicies[0].egressFrom.identities, [broker]);
         assert.deepStrictEqual(workers.egressPolicies[1].egressFrom.identities, [account("fleet-pool-containers-sa")]);
         assert.ok(!workers.vpcAccessibleServices.allowedServices.includes("run.googleapis.com"));
+        // The minimal config keeps the control plane in the signer project: one member, Cloud Run not restricted.
+        assert.deepStrictEqual(enclave.resources, [P.signer]);
+        assert.ok(!enclave.restrictedServices.includes("run.googleapis.com"));
+    });
+
+    it("with controlPlane.project: the enclave holds both projects, restricts Cloud Run, and admits invocations to the control plane's project only", async () => {
+        const run = await runProgram(() => {
+            new HardenedBuildFleet("fleet", { config: rawFleetConfig({
+                ...raw(), controlPlane: { ...(raw().controlPlane as object), project: "acme-cp" },
+                perimeter: { accessPolicy: "987654321", mode: "enforced", projectNumbers: NUMBERS },
+            }) });
+        }, { config: { "gcp:project": "acme-workers" } });
+        const enclave = one(run, T.perimeter, "fleet-perimeter-enclave").inputs.status;
+        assert.deepStrictEqual(enclave.resources, [P.signer, P.cp]);
+        assert.ok(enclave.restrictedServices.includes("run.googleapis.com"));
+        assert.deepStrictEqual(enclave.ingressPolicies.map((r: any) => [r.title, r.ingressTo.resources]), [
+            ["runner uploads to the intake buckets", [P.cp]], ["invocations of the control plane services", [P.cp]],
+        ]);
     });
 
     it("a bad block stops the whole fleet before anything is registered", async () => {
