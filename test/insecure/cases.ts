@@ -751,7 +751,7 @@ export const CASES: InsecureCase[] = [
     {
         name: "allUsers invoker on the signer service",
         invariant: "I10",
-        expectedPolicy: "signer-service-no-public-invoker",
+        expectedPolicy: "cloud-run-no-public-invoker",
         offender: "signer-public-invoker",
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("signer-public-invoker", {

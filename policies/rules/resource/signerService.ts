@@ -1,15 +1,14 @@
 /**
  * The signer service stays inside the enclave (I10): internal-only ingress, and no public invoker.
  *
- * Ingress is checked on Cloud Run services labelled `build-fleet-role=signer`. IAM resources take
- * no labels, so any public grant on any Cloud Run service is reported here (the fleet runs no public
- * service); other public grants are reported by `no-public-iam`.
+ * Ingress is checked on Cloud Run services labelled `build-fleet-role=signer`. A service with the invoker
+ * IAM check off is public whatever it runs, so it is reported here; public IAM grants on Cloud Run need
+ * the stack (which service they target) and are judged by the stack rule `cloud-run-no-public-invoker`.
  */
 import { FleetResourcePolicy } from "../meta";
 import { roleOf } from "../labels";
 import { get, unknown } from "../props";
 import { allOf, boolish, forTypes, undecided } from "./common";
-import { publicGrants } from "./iamMembers";
 
 export const CLOUD_RUN_V2_SERVICE = "gcp:cloudrunv2/service:Service";
 export const CLOUD_RUN_V1_SERVICE = "gcp:cloudrun/service:Service";
@@ -62,22 +61,13 @@ export const signerServiceInternalIngress: FleetResourcePolicy = {
 
 export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
     name: "signer-service-no-public-invoker",
-    description: "[I10] No Cloud Run service (in particular the signer) is invokable by allUsers/allAuthenticatedUsers or with the invoker IAM check disabled.",
+    description: "[I10] No Cloud Run service (in particular the signer) turns the invoker IAM check off (public grants: cloud-run-no-public-invoker).",
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I10"],
-        fix: "Grant roles/run.invoker only to the control-plane service account; remove allUsers/allAuthenticatedUsers and keep the invoker IAM check on.",
+        fix: "Keep the invoker IAM check on (invokerIamDisabled false, no run.googleapis.com/invoker-iam-disabled annotation) and grant roles/run.invoker to named identities.",
     },
     validateResource: allOf(
-        forTypes(CLOUD_RUN_SERVICE_IAM_TYPES, (props, args, report) => {
-            const { found, undecidable } = publicGrants(args.type, props);
-            if (undecidable) {
-                undecided(report, undecidable);
-            }
-            if (found.length > 0) {
-                report(`Cloud Run service IAM grants ${found.join(", ")}: anyone could invoke the service (the signer must be invokable by the control plane only).`);
-            }
-        }),
         forTypes([CLOUD_RUN_V2_SERVICE], (props, _args, report) => {
             const disabled = boolish(get(props, "invokerIamDisabled"));
             if (disabled === "unknown") {

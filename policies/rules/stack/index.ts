@@ -6,6 +6,7 @@ import { FleetStackPolicy } from "../meta";
 import { kmsAuditLogging } from "./kmsAuditLogging";
 import { perimeterPolicies } from "./perimeter";
 import { orgGuardrails } from "./perimeterGuardrails";
+import { cloudRunNoPublicInvoker } from "./publicInvoker";
 import { poolIntakeSeparation } from "./poolIntakeSeparation";
 import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
@@ -27,7 +28,7 @@ export {
     singleSigner,
 };
 export { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
-export { orgGuardrails, perimeterPolicies };
+export { cloudRunNoPublicInvoker, orgGuardrails, perimeterPolicies };
 export { perimeterWellFormed, runnerPerimeter, signerPerimeter } from "./perimeter";
 
 export const stackPolicies: FleetStackPolicy[] = [
@@ -40,5 +41,5 @@ export const stackPolicies: FleetStackPolicy[] = [
     runnerEgressDefaultDeny,
     kmsAuditLogging,
     roleLabelsRequired,
-    ...perimeterPolicies, orgGuardrails,
+    ...perimeterPolicies, orgGuardrails, cloudRunNoPublicInvoker,
 ];

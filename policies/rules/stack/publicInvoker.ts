@@ -1,0 +1,137 @@
+/**
+ * cloud-run-no-public-invoker (I10): no Cloud Run service is invokable by allUsers or
+ * allAuthenticatedUsers, with one exception the graph can prove: the control plane's `workflow_job`
+ * webhook receiver. GitHub cannot present a Google identity, so that service must be public; it
+ * authenticates every delivery by its HMAC signature instead. The exception holds only when the public
+ * grant's target is, in this stack, a control-plane Cloud Run v2 service with one container whose image
+ * is pinned by digest and which runs the `webhook` entry of the services image (`SERVICE=webhook`, no
+ * command or other args), and the grant is `roles/run.invoker` alone. Anything else public, a grant
+ * whose target the pack cannot find, or a target it cannot read is a violation (an advisory only while
+ * a preview leaves the deciding value unknown).
+ */
+import { PolicyResource } from "@pulumi/policy/policy";
+import { FleetStackPolicy } from "../meta";
+import { roleOf } from "../labels";
+import { get, unknown } from "../props";
+import { publicGrants } from "../resource/iamMembers";
+import { CLOUD_RUN_SERVICE_IAM_TYPES, CLOUD_RUN_V2_SERVICE } from "../resource/signerService";
+import { rawStackCheck, Report, UNDECIDED } from "./perimeterScope";
+
+/** The entry of the services image that serves GitHub's webhook deliveries. */
+export const WEBHOOK_ENTRY = "webhook";
+const INVOKER_ROLE = "roles/run.invoker";
+const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
+const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
+
+/** The service an IAM resource targets: through its property dependencies, else by name, project and location. */
+function targetOf(iam: PolicyResource, services: PolicyResource[]): PolicyResource | "unknown" | undefined {
+    const byDependency = services.find((s) => (iam.propertyDependencies?.name ?? iam.propertyDependencies?.service ?? []).some((d) => d.urn === s.urn));
+    if (byDependency !== undefined) {
+        return byDependency;
+    }
+    const raw = get(iam.props, "name") ?? get(iam.props, "service");
+    if (unknown(raw)) {
+        return "unknown";
+    }
+    if (typeof raw !== "string") {
+        return undefined;
+    }
+    // `projects/p/locations/l/services/n`, `p/l/n` or a bare `n` with project/location fields.
+    const full = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)$/.exec(raw);
+    const short = /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(raw);
+    const [project, location, name] = full ? full.slice(1) : short ? short.slice(1) : [get(iam.props, "project"), get(iam.props, "location"), raw];
+    return services.find((s) => get(s.props, "name") === name
+        && (project === undefined || get(s.props, "project") === undefined || get(s.props, "project") === project)
+        && (location === undefined || get(s.props, "location") === undefined || get(s.props, "location") === location));
+}
+
+/** Why `service` is not the provable webhook receiver; undefined when it is; "unknown" while a preview hides it. */
+export function notWebhookReceiver(service: PolicyResource): string | "unknown" | undefined {
+    if (service.type !== CLOUD_RUN_V2_SERVICE) {
+        return `it is a ${service.type}, not a Cloud Run v2 service of the control plane`;
+    }
+    if (roleOf(service.type, service.props) !== "control-plane") {
+        return "the service is not labelled build-fleet-role=control-plane";
+    }
+    const containers = get(service.props, "template", "containers");
+    if (unknown(containers)) {
+        return "unknown";
+    }
+    if (!Array.isArray(containers) || containers.length !== 1) {
+        return "the service must run exactly one container (the services image)";
+    }
+    const [c] = containers;
+    const image = get(c, "image");
+    const envs = get(c, "envs");
+    if (unknown(envs) || unknown(get(c, "args")) || unknown(get(c, "commands"))) {
+        return "unknown";
+    }
+    if (unknown(image)) {
+        // A preview before the build: an image this stack builds is deployed by the digest the build reports.
+        const built = (service.propertyDependencies?.template ?? []).some((d) => d.type === DOCKER_BUILD_IMAGE);
+        if (!built) {
+            return "unknown";
+        }
+    } else if (typeof image !== "string" || !DIGEST_PINNED.test(image)) {
+        return `its image ${JSON.stringify(image)} is not pinned by digest (@sha256:<64 hex>)`;
+    }
+    const serviceEnv = Array.isArray(envs) ? envs.filter((e) => get(e, "name") === "SERVICE") : [];
+    if (serviceEnv.some((e) => unknown(get(e, "value")))) {
+        return "unknown";
+    }
+    if (serviceEnv.length !== 1 || get(serviceEnv[0], "value") !== WEBHOOK_ENTRY) {
+        return `it does not run the services image's "${WEBHOOK_ENTRY}" entry (env SERVICE=${WEBHOOK_ENTRY})`;
+    }
+    const args = get(c, "args");
+    const commands = get(c, "commands");
+    if ((commands !== undefined && !(Array.isArray(commands) && commands.length === 0))
+        || (args !== undefined && !(Array.isArray(args) && (args.length === 0 || (args.length === 1 && args[0] === WEBHOOK_ENTRY))))) {
+        return "its container overrides the command or arguments, so the entry it runs is not the webhook receiver's";
+    }
+    return undefined;
+}
+
+function check(resources: PolicyResource[], report: Report): void {
+    const services = resources.filter((r) => r.type === CLOUD_RUN_V2_SERVICE || r.type === "gcp:cloudrun/service:Service");
+    for (const iam of resources.filter((r) => CLOUD_RUN_SERVICE_IAM_TYPES.includes(r.type))) {
+        const { found, undecidable } = publicGrants(iam.type, iam.props);
+        if (undecidable) {
+            report(`${UNDECIDED} ${undecidable}`, iam.urn);
+        }
+        if (found.length === 0) {
+            continue;
+        }
+        const grants = found.join(", ");
+        const target = targetOf(iam, services);
+        if (target === "unknown") {
+            report(`${UNDECIDED} ${grants} on a Cloud Run service whose name is unknown until apply`, iam.urn);
+            continue;
+        }
+        if (target === undefined) {
+            report(`Cloud Run service IAM grants ${grants} on a service this stack does not define: anyone could invoke it, and nothing proves it authenticates its callers.`, iam.urn);
+            continue;
+        }
+        const otherRoles = found.filter((g) => !g.endsWith(` -> ${INVOKER_ROLE}`));
+        const why = otherRoles.length > 0 ? `the public grant includes ${otherRoles.join(", ")}, more than ${INVOKER_ROLE}` : notWebhookReceiver(target);
+        if (why === "unknown") {
+            report(`${UNDECIDED} ${grants} on ${target.name}, whose container is unknown until apply`, iam.urn);
+        } else if (why !== undefined) {
+            report(`Cloud Run service IAM grants ${grants} on ${target.name}: anyone could invoke it, and ${why}. Only the control plane's HMAC-authenticated webhook receiver may be public.`, iam.urn);
+        }
+    }
+}
+
+export const cloudRunNoPublicInvoker: FleetStackPolicy = {
+    name: "cloud-run-no-public-invoker",
+    description:
+        "[I10] No Cloud Run service is invokable by allUsers/allAuthenticatedUsers, except the control plane's webhook receiver " +
+        "(a control-plane service running the digest-pinned services image's webhook entry, which authenticates GitHub by HMAC).",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I10"],
+        fix:
+            "Grant roles/run.invoker to named identities only (the signer: the provenance generator). A public service must be the " +
+            "control plane's webhook receiver: label it build-fleet-role=control-plane, run the digest-pinned services image with SERVICE=webhook.",
+    },
+    validateStack: rawStackCheck(check),
+};
