@@ -24,7 +24,7 @@ export {
     runnersCannotReachEnclave,
     singleSigner,
 };
-export { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
+export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,

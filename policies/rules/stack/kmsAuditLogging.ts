@@ -6,7 +6,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { FleetGraph, T, UNDECIDED } from "./graph";
+import { FleetGraph, T, UNDECIDED } from "./model";
 import { stackRule } from "./report";
 
 const SERVICES = new Set(["cloudkms.googleapis.com", "allServices"]);

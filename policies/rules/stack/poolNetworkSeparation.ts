@@ -7,8 +7,8 @@ import { PolicyResource } from "@pulumi/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { Cidr } from "./cidr";
-import { FleetGraph, T, UNDECIDED } from "./graph";
-import { firewallRules, insideAny, RangeIndex, ruleLabel } from "./firewalls";
+import { FleetGraph, T, UNDECIDED } from "./model";
+import { firewallRules, insideAny, RangeIndex, ruleLabel } from "./model/firewalls";
 import { stackRule } from "./report";
 
 /** Who owns an address range: a pool's runner network, or the signer. */

@@ -8,7 +8,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { labelsOf, POOL_LABEL, roleOf, poolOf, ROLE_LABEL } from "../labels";
 import { get, unknown, unwrap } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { depsOf, FleetGraph, isK8sWorkload, T, UNDECIDED } from "./graph";
+import { depsOf, FleetGraph, isK8sWorkload, T, UNDECIDED } from "./model";
 import { Report, stackRule } from "./report";
 
 /** Compute that must say which zone it is in: VMs, templates, GKE, and Cloud Run services (a signer or a control-plane service). */

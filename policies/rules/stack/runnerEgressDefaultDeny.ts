@@ -10,8 +10,8 @@ import { PolicyResource } from "@pulumi/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { contains, coveredFamily, isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP } from "./cidr";
-import { depsOf, FleetGraph, T, UNDECIDED } from "./graph";
-import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "./firewalls";
+import { depsOf, FleetGraph, T, UNDECIDED } from "./model";
+import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "./model/firewalls";
 import { stackRule } from "./report";
 
 const GOOGLEAPIS = "googleapis.com.";

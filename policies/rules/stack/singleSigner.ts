@@ -9,7 +9,7 @@
  */
 import { PolicyResource } from "@pulumi/policy";
 import { FleetStackPolicy } from "../meta";
-import { Grant, Principal, UNDECIDED } from "./graph";
+import { Grant, Principal, UNDECIDED } from "./model";
 import { listText, stackRule } from "./report";
 import { SIGN_PERMISSION } from "./roles";
 

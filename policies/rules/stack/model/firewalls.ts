@@ -4,9 +4,11 @@
  * normalised to one shape and attached to the networks they apply to (I4, I5). Built once per graph.
  */
 import { PolicyResource } from "@pulumi/policy";
-import { get, unknown } from "../props";
-import { Cidr, contains, overlaps, parseCidr } from "./cidr";
-import { depsOf, FleetGraph, T } from "./graph";
+import { get, unknown } from "../../props";
+import { Cidr, contains, overlaps, parseCidr } from "../cidr";
+import { depsOf } from "./lookup";
+import type { FleetGraph } from "./index";
+import { T } from "./types";
 
 export interface FwRule {
     res: PolicyResource;
