@@ -6,8 +6,11 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The only project roles every runner SA holds: write its logs and its metrics. */
-export const RUNNER_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter", "roles/monitoring.metricWriter"];
+/**
+ * The only project role every runner SA holds: write its logs. No metrics: a build could write demand
+ * points labelled with another pool and skew its autoscaler (the control plane publishes demand).
+ */
+export const RUNNER_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter"];
 
 /**
  * Extra project role for a GKE pool, whose SA is also the node SA: GKE's node agents write

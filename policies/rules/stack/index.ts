@@ -9,6 +9,7 @@ import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
 import { roleLabelsRequired } from "./roleLabelsRequired";
 import { runnerEgressDefaultDeny } from "./runnerEgressDefaultDeny";
+import { runnerLeastPrivilege } from "./runnerLeastPrivilege";
 import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
 import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
 import { singleSigner } from "./singleSigner";
@@ -20,6 +21,7 @@ export {
     provenanceByControlPlane,
     roleLabelsRequired,
     runnerEgressDefaultDeny,
+    runnerLeastPrivilege,
     runnerNetworkAttachment,
     runnersCannotReachEnclave,
     singleSigner,
@@ -28,6 +30,7 @@ export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,
+    runnerLeastPrivilege,
     runnersCannotReachEnclave,
     poolNetworkSeparation,
     runnerNetworkAttachment,
