@@ -704,6 +704,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "control-plane-key-admin",
+        also: [{ policy: "signer-key-versions-controlled", offender: "control-plane-key-admin", why: "cloudkms.admin can also create signer key versions outside the rotation path" }],
         mutate: add((h) => {
             new gcp.kms.CryptoKeyIAMMember("control-plane-key-admin", { cryptoKeyId: h.key.id, role: "roles/cloudkms.admin", member: h.controlPlaneSa.member });
         }),
@@ -761,7 +762,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "signer-service-no-public-invoker",
         offender: "signer-public-invoker",
-        also: [allowList("signer-public-invoker")],
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "signer-public-invoker", why: "the grantee can now invoke the signer besides the generator" }, allowList("signer-public-invoker")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("signer-public-invoker", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: "allUsers",
@@ -782,7 +783,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "vm-runner-invokes-signer",
-        also: [allowList("vm-runner-invokes-signer")],
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "vm-runner-invokes-signer", why: "the grantee can now invoke the signer besides the generator" }, allowList("vm-runner-invokes-signer")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("vm-runner-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: h.vm.sa.member,
@@ -816,7 +817,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         // The rule reports the control plane's grants (now a runner identity's), not the impersonation grant.
         offender: R.signerInvokers,
-        also: [allowList("vm-runner-impersonates-control-plane"), 
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "signer-invokers", why: "the grantee can now invoke the signer besides the generator" }, { policy: "platform-identity-impersonation", offender: "vm-runner-impersonates-control-plane", why: "the runner can act as the platform identity that invokes the signer" }, allowList("vm-runner-impersonates-control-plane"), 
             { policy: "provenance-by-control-plane", offender: "vm-intake-reader", why: "the control plane, now a runner identity, reads the intake bucket (I11)" },
             { policy: "pool-intake-separation", offender: "k8s-intake-reader", why: "the control plane, now a runner identity of pool linux-vm, reads the other pool's intake bucket (I5)" },
         ],
@@ -844,7 +845,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "runner-ksa-invokes-signer",
         mentions: "runner identity serviceAccount:acme-workers.svc.id.goog[runners/runner] (pool containers) holds roles/run.invoker",
-        also: [allowList("runner-ksa-invokes-signer")],
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "runner-ksa-invokes-signer", why: "the grantee can now invoke the signer besides the generator" }, allowList("runner-ksa-invokes-signer")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("runner-ksa-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: KSA,
@@ -1209,7 +1210,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "vm-runner-invokes-signer",
         preview: true,
-        also: [allowList("vm-runner-invokes-signer")],
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "vm-runner-invokes-signer", why: "the grantee can now invoke the signer besides the generator" }, allowList("vm-runner-invokes-signer")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("vm-runner-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: h.vm.sa.member,

@@ -4,6 +4,7 @@
  */
 import { FleetStackPolicy } from "../meta";
 import { kmsAuditLogging } from "./kmsAuditLogging";
+import { platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled } from "./platformAccess";
 import { poolIntakeSeparation } from "./poolIntakeSeparation";
 import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
@@ -20,16 +21,22 @@ export {
     poolNetworkSeparation,
     provenanceByControlPlane,
     roleLabelsRequired,
+    platformIdentityImpersonation,
     runnerEgressDefaultDeny,
     runnerLeastPrivilege,
     runnerNetworkAttachment,
     runnersCannotReachEnclave,
+    signerInvokedByGeneratorOnly,
+    signerKeyVersionsControlled,
     singleSigner,
 };
 export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,
+    signerKeyVersionsControlled,
+    signerInvokedByGeneratorOnly,
+    platformIdentityImpersonation,
     runnerLeastPrivilege,
     runnersCannotReachEnclave,
     poolNetworkSeparation,
