@@ -183,7 +183,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I3",
         expectedPolicy: "firewall-no-world-ingress",
         offender: "vm-allow-ssh-world",
-        also: [{ ...WORLD_SPREADS, offender: "vm-allow-ssh-world" }],
+        also: [{ ...WORLD_SPREADS, offender: "vm-allow-ssh-world" }, { policy: "runner-network-no-ingress", offender: "vm-allow-ssh-world", why: "any ingress allow into a runner network breaks I3" }],
         mutate: add((h) => {
             new gcp.compute.Firewall("vm-allow-ssh-world", {
                 project: WORKER_PROJECT, network: h.vm.network.id, direction: "INGRESS", priority: 1000,

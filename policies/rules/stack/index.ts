@@ -12,6 +12,7 @@ import { roleLabelsRequired } from "./roleLabelsRequired";
 import { runnerEgressDefaultDeny } from "./runnerEgressDefaultDeny";
 import { runnerLeastPrivilege } from "./runnerLeastPrivilege";
 import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
+import { runnerNetworkNoIngress } from "./runnerNetworkNoIngress";
 import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
 import { singleSigner } from "./singleSigner";
 
@@ -25,6 +26,7 @@ export {
     runnerEgressDefaultDeny,
     runnerLeastPrivilege,
     runnerNetworkAttachment,
+    runnerNetworkNoIngress,
     runnersCannotReachEnclave,
     signerInvokedByGeneratorOnly,
     signerKeyVersionsControlled,
@@ -41,6 +43,7 @@ export const stackPolicies: FleetStackPolicy[] = [
     runnersCannotReachEnclave,
     poolNetworkSeparation,
     runnerNetworkAttachment,
+    runnerNetworkNoIngress,
     poolIntakeSeparation,
     provenanceByControlPlane,
     runnerEgressDefaultDeny,

@@ -1,6 +1,6 @@
 /**
  * pool-network-separation (I5): no VPC peering between fleet networks, no shared VPC among fleet
- * projects, and no firewall rule that opens a path between pool ranges or between a pool and the
+ * projects, no VPN, Interconnect, router appliance or NCC spoke on a fleet network, and no firewall rule that opens a path between pool ranges or between a pool and the
  * signer range. Ranges are subnet primary/secondary ranges compared by CIDR overlap.
  */
 import { PolicyResource } from "@pulumi/policy";
@@ -9,6 +9,7 @@ import { FleetStackPolicy } from "../meta";
 import { Cidr } from "./cidr";
 import { FleetGraph, T, UNDECIDED } from "./model";
 import { firewallRules, insideAny, RangeIndex, ruleLabel } from "./model/firewalls";
+import { networkJoins } from "./model/joins";
 import { stackRule } from "./report";
 
 /** Who owns an address range: a pool's runner network, or the signer. */
@@ -22,7 +23,8 @@ interface Owner {
 export const poolNetworkSeparation: FleetStackPolicy = stackRule({
     name: "pool-network-separation",
     description:
-        "[I5] No VPC peering or shared VPC between fleet networks (pools, signer, control plane), and no firewall rule " +
+        "[I5] No VPC peering or shared VPC between fleet networks (pools, signer, control plane), no VPN, Interconnect, router " +
+        "appliance or Network Connectivity Center spoke on one, and no firewall rule " +
         "allowing traffic between different pools' ranges or between a pool and the signer range.",
     enforcementLevel: "mandatory",
     meta: {
@@ -89,6 +91,20 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
                 report(`${UNDECIDED} shared VPC service project ${s.name} references a project unknown until apply`, s.urn);
             } else if (typeof host === "string" && typeof svc === "string" && fleetProjects.has(host) && fleetProjects.has(svc)) {
                 report(`shared VPC attaches fleet project ${svc} to fleet host project ${host}`, s.urn);
+            }
+        }
+
+        // VPN, Interconnect, router appliances, NCC spokes: each joins a fleet network to networks outside it.
+        for (const j of networkJoins(g)) {
+            if (j.egress) {
+                continue;
+            }
+            const hit = j.networks.filter((n) => fleet.has(n.urn));
+            for (const n of hit) {
+                report(`${j.what} ${j.res.name} joins ${fleet.get(n.urn)!.zone} ${g.networkLabel(n)} to networks outside it; fleet networks reach each other and the world only through Google APIs`, j.res.urn);
+            }
+            if (hit.length === 0 && j.unknown) {
+                report(`${UNDECIDED} ${j.what} ${j.res.name} attaches to a network unknown until apply; it may join a fleet network`, j.res.urn);
             }
         }
 
