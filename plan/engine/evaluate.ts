@@ -14,8 +14,7 @@ import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulum
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const server = require("@pulumi/policy/server");
+import { policyServer as server } from "./sdk";
 
 export interface EvaluateOptions {
     /** The parsed `--policy-pack-config` JSON: `{ all?: level | {...}, "<policy>": level | { enforcementLevel?, ...props } }`. */

@@ -11,6 +11,7 @@ import { provenanceByControlPlane } from "./provenanceByControlPlane";
 import { roleLabelsRequired } from "./roleLabelsRequired";
 import { runnerEgressDefaultDeny } from "./runnerEgressDefaultDeny";
 import { runnerLeastPrivilege } from "./runnerLeastPrivilege";
+import { runnerMetadataOverrides } from "./runnerMetadataOverrides";
 import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
 import { runnerNetworkNoIngress } from "./runnerNetworkNoIngress";
 import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
@@ -25,6 +26,7 @@ export {
     platformIdentityImpersonation,
     runnerEgressDefaultDeny,
     runnerLeastPrivilege,
+    runnerMetadataOverrides,
     runnerNetworkAttachment,
     runnerNetworkNoIngress,
     runnersCannotReachEnclave,
@@ -44,6 +46,7 @@ export const stackPolicies: FleetStackPolicy[] = [
     poolNetworkSeparation,
     runnerNetworkAttachment,
     runnerNetworkNoIngress,
+    runnerMetadataOverrides,
     poolIntakeSeparation,
     provenanceByControlPlane,
     runnerEgressDefaultDeny,
