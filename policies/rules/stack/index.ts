@@ -15,6 +15,7 @@ import { runnerMetadataOverrides } from "./runnerMetadataOverrides";
 import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
 import { runnerNetworkNoIngress } from "./runnerNetworkNoIngress";
 import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
+import { signerKeyRingDeletionProtected } from "./signerKeyRingProtected";
 import { singleSigner } from "./singleSigner";
 
 export {
@@ -31,6 +32,7 @@ export {
     runnerNetworkNoIngress,
     runnersCannotReachEnclave,
     signerInvokedByGeneratorOnly,
+    signerKeyRingDeletionProtected,
     signerKeyVersionsControlled,
     singleSigner,
 };
@@ -38,6 +40,7 @@ export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,
+    signerKeyRingDeletionProtected,
     signerKeyVersionsControlled,
     signerInvokedByGeneratorOnly,
     platformIdentityImpersonation,

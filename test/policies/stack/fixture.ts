@@ -120,7 +120,7 @@ export function secureFleet(opts: FleetOptions = {}): FleetHandles {
     }
 
     const { net, subnet } = network("signer", SIGNER_PROJECT, "10.30.0.0/26", "signer", undefined, opts);
-    const ring = new gcp.kms.KeyRing("signer-ring", { project: SIGNER_PROJECT, location: REGION, name: "provenance-ring" });
+    const ring = new gcp.kms.KeyRing("signer-ring", { project: SIGNER_PROJECT, location: REGION, name: "provenance-ring" }, { protect: true });
     const key = new gcp.kms.CryptoKey("signer-key", {
         keyRing: ring.id,
         purpose: "ASYMMETRIC_SIGN",

@@ -49,7 +49,9 @@ function syntheticFleet(pools: number): PolicyResource[] {
     const signer = `signer@${sp}.iam.gserviceaccount.com`;
     out.push(res("gcp:compute/network:Network", "signer-net", { name: "signer-net", project: sp }));
     out.push(res("gcp:compute/subnetwork:Subnetwork", "signer-sub", { name: "signer-sub", project: sp, region: "r1", network: `projects/${sp}/global/networks/signer-net`, ipCidrRange: "172.16.0.0/26" }));
-    out.push(res("gcp:kms/keyRing:KeyRing", "ring", { name: "ring", project: sp, location: "r1" }));
+    const ring = res("gcp:kms/keyRing:KeyRing", "ring", { name: "ring", project: sp, location: "r1" });
+    (ring.opts as { protect: boolean }).protect = true;
+    out.push(ring);
     out.push(res("gcp:kms/cryptoKey:CryptoKey", "key", { name: "key", keyRing: ringId, purpose: "ASYMMETRIC_SIGN" }));
     out.push(res("gcp:serviceaccount/account:Account", "signer-sa", { accountId: "signer", project: sp, email: signer }));
     out.push(res("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", "key-signer", { cryptoKeyId: `${ringId}/cryptoKeys/key`, role: "roles/cloudkms.signer", members: [`serviceAccount:${signer}`] }));
