@@ -16,6 +16,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { FleetStackPolicy } from "../meta";
+import { get, unknown } from "../props";
 import { Capability } from "./roles";
 import { FleetGraph, Grant, isFederatedPrincipal, isPublicMember, normRef, Principal, T, UNDECIDED } from "./model";
 import { listText, Report, stackRule } from "./report";
@@ -185,7 +186,8 @@ export const signerKeyVersionsControlled: FleetStackPolicy = stackRule({
             holders(g, report, over, "keyVersions", `create or import versions of signer key ${key.name}`, (p) => listed(g, p, cfg.signerKeyAdmins));
         }
         for (const j of g.of(T.importJob)) {
-            const found = g.findRings(String(j.props.keyRing ?? ""));
+            const lit = get(j.props, "keyRing");
+            const found = typeof lit === "string" && !unknown(lit) ? g.findRings(lit) : [];
             const deps = (j.propertyDependencies?.keyRing ?? []).filter((d) => rings.has(d.urn));
             if (found.some((r) => rings.has(r.urn)) || deps.length > 0) {
                 report(`import job ${j.name} on the signer key ring lets whoever holds it import key material outside the declared rotation path`, j.urn);

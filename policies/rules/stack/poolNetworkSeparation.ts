@@ -120,7 +120,8 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
             }
             for (const n of rule.networks) {
                 const mine = own.byNetwork.get(n.urn);
-                if (!mine) {
+                // On a runner network, an allow aimed only at non-runner instances is not a runner path.
+                if (!mine || (g.runnerNetworks.has(n.urn) && !mine.signer && rule.reachesRunners === false)) {
                     continue;
                 }
                 if (rule.ranges === "unknown") {

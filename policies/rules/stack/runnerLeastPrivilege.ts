@@ -8,8 +8,7 @@
  * any scope and in any form (IAM member, binding, policy, storage ACL), plus every credential
  * (service-account or HMAC key) for a runner identity.
  *
- * Default allow-list: roles/logging.logWriter on a project that is not the signer's or the control
- * plane's; roles/artifactregistry.reader on declared runner image repositories (labelled runner, or
+ * Default allow-list: roles/logging.logWriter on a project that is not the signer's; roles/artifactregistry.reader on declared runner image repositories (labelled runner, or
  * named in `runnerImageRepositories`); roles/storage.objectCreator on the runner's own pool's intake
  * bucket (while the deployment still grants it: `runnerIntakeCreate`); GKE_NODE_ROLES on such a project
  * for the SA a runner node pool runs as (GKE's node agents need it); and acting as a runner SA of
@@ -143,12 +142,6 @@ function runnerOf(g: FleetGraph, p: Principal): RunnerIdentity | undefined {
 
 function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) => boolean | "unknown" {
     const platformProjects = new Set(g.signerProjects);
-    for (const n of g.compute) {
-        const p = g.projectOf(n.res);
-        if (!n.isRunner && n.role === "control-plane" && typeof p === "string") {
-            platformProjects.add(p);
-        }
-    }
     const declaredRepos = new Set<string>();
     for (const r of g.of(T.arRepository)) {
         if (roleOf(r.type, g.props(r)) === "runner") {
@@ -174,14 +167,18 @@ function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) 
         return targets.some((t) => ids.some((id) => normRef(id) === normRef(t) || normRef(id).endsWith(`/${normRef(t)}`)));
     };
     return (gr, ri) => {
+        if (gr.scope === "acl") {
+            return false; // no ACL entry is on the allow-list, whatever its role
+        }
+        if (gr.customRole) {
+            // A custom role is allowed only when an entry names it (by its full name).
+            const name = str(get(gr.customRole.props, "name")) ?? (gr.role === UNKNOWN_VALUE ? undefined : gr.role);
+            return extra.some((e) => e.role === name && scopeOk(gr, e.scope) && targetMatches(gr, e.targets));
+        }
         if (gr.role === UNKNOWN_VALUE) {
             return "unknown";
         }
         const role = gr.role;
-        if (gr.customRole) {
-            // A custom role is allowed only when an entry names it.
-            return extra.some((e) => e.role === role && scopeOk(gr, e.scope) && targetMatches(gr, e.targets));
-        }
         const nodeRole = GKE_NODE_ROLES.includes(role) && nodeIdentities.has(ri.principal.id);
         if ((role === RUNNER_LOG_ROLE || nodeRole) && gr.scope === "project" && !gr.conditional) {
             return gr.targetId !== undefined && !platformProjects.has(gr.targetId) ? true : gr.targetId === undefined ? "unknown" : false;

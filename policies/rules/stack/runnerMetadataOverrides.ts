@@ -1,5 +1,5 @@
 /**
- * runner-metadata-overrides (I3, I7): metadata reaches runner VMs from outside their template too:
+ * runner-metadata-overrides (I3, I5, I7): metadata reaches runner VMs from outside their template too:
  * project-wide metadata (ProjectMetadata, ProjectMetadataItem) of a project with runner VMs, and a
  * runner MIG's all-instances config. None of these may add SSH keys, turn the serial port on or
  * project SSH keys back on, add startup/shutdown scripts a runner does not override, carry
@@ -40,11 +40,11 @@ function badEntry(key: string, value: unknown, runnerMeta: Record<string, unknow
 export const runnerMetadataOverrides: FleetStackPolicy = stackRule({
     name: "runner-metadata-overrides",
     description:
-        "[I3, I7] Project-wide metadata of a runner project and a runner MIG's all-instances config add no SSH keys, serial port, scripts, " +
+        "[I3, I5, I7] Project-wide metadata of a runner project and a runner MIG's all-instances config add no SSH keys, serial port, scripts, " +
         "credential-named keys or role labels to runner VMs.",
     enforcementLevel: "mandatory",
     meta: {
-        invariants: ["I3", "I7"],
+        invariants: ["I3", "I5", "I7"],
         fix: "Remove the entry: runner VMs take their metadata from their hardened template only.",
     },
     check: (g, report) => {

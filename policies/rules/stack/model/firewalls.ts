@@ -59,11 +59,16 @@ function reachesRunners(g: FleetGraph, r: PolicyResource, prop: string, sas: unk
     if (!bySa && !byTag) {
         return true;
     }
-    if (unknown(sas) || unknown(tags)) {
+    const sasList = Array.isArray(sas) ? sas : [];
+    if (unknown(sas) || unknown(tags) || sasList.some((e) => unknown(e))) {
+        // Unknown during a preview: the service accounts it depends on decide.
         const deps = depsOf(r, prop, [T.serviceAccount]);
-        return deps.length > 0 ? deps.some((sa) => g.isRunner(g.principalOfSa(sa))) : "unknown";
+        if (deps.length > 0 && !unknown(tags)) {
+            return deps.some((sa) => g.isRunner(g.principalOfSa(sa))) || sasList.some((e) => typeof e === "string" && !unknown(e) && g.isRunner(g.principalOfMember(`serviceAccount:${e}`)));
+        }
+        return "unknown";
     }
-    if (bySa && (sas as unknown[]).some((e) => unknown(e) || typeof e !== "string" || g.isRunner(g.principalOfMember(`serviceAccount:${e}`)))) {
+    if (bySa && sasList.some((e) => typeof e !== "string" || g.isRunner(g.principalOfMember(`serviceAccount:${e}`)))) {
         return true;
     }
     if (byTag) {

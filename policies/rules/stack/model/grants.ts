@@ -254,6 +254,13 @@ export class GrantIndex extends ComputeIndex {
 
     /** Whether a grant's role carries `cap`. */
     can(g: Grant, cap: Capability): Can {
+        if (g.scope === "acl") {
+            // Storage ACLs: WRITER and OWNER create, overwrite and delete; nothing else is reachable through them.
+            if (g.role === UNKNOWN_VALUE) {
+                return "unknown";
+            }
+            return cap === "storageWrite" && /^acl:(WRITER|OWNER|predefined)/i.test(g.role) ? "yes" : "no";
+        }
         if (g.customRole) {
             const perms = get(g.customRole.props, "permissions");
             if (unknown(perms) || !Array.isArray(perms)) {
