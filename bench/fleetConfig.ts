@@ -111,7 +111,7 @@ export function generateFleetConfig(pools: number, options: GenerateFleetConfigO
         signer: {
             keyAlgorithm: "EC_SIGN_P256_SHA256",
             protectionLevel: "HSM",
-            serviceImage: "europe-west1-docker.pkg.dev/bench-build-signer/signer/provenance-signer:1.4.2",
+            serviceImage: "europe-west1-docker.pkg.dev/bench-build-signer/signer/provenance-signer@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
             cidr: "10.8.0.0/26",
             verifiers: ["group:release-verifiers@acme.example"],
             provenanceRetentionDays: 730,

@@ -14,6 +14,7 @@ import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulum
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
+import { beginStackEvaluation } from "../../policies/rules/stack/model/share";
 import { policyServer as server } from "./sdk";
 
 export interface EvaluateOptions {
@@ -268,7 +269,13 @@ export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts
     }
 
     const stackReq = { getResourcesList: () => run.resources.map((r) => stackResource(r, run)) };
-    collect(await call(analyzeStack, stackReq), undefined, result);
+    // Every stack policy of this one call sees the same stack: the pack may share its model among them.
+    const stackEvaluation = beginStackEvaluation();
+    try {
+        collect(await call(analyzeStack, stackReq), undefined, result);
+    } finally {
+        stackEvaluation.end();
+    }
     opts.onProgress?.(++done, total);
     return result;
 }

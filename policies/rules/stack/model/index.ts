@@ -15,6 +15,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { UNDECIDED_PREFIX } from "../../props";
 import { Classified } from "./classify";
+import { sharedModel } from "./share";
 
 export class FleetGraph extends Classified {
     constructor(resources: PolicyResource[]) {
@@ -47,12 +48,13 @@ const cache = new WeakMap<object, FleetGraph>();
 
 /**
  * The model of one `args.resources` array, built once and shared by every caller passing that same
- * array (a pack composing these rules; tests). The analyzer builds a new array per stack policy.
+ * array (a pack composing these rules; tests), and by every stack policy of one evaluation when the
+ * host opens a scope for it (share.ts). The analyzer builds a new array per stack policy.
  */
 export function fleetGraph(resources: PolicyResource[]): FleetGraph {
     let g = cache.get(resources);
     if (!g) {
-        g = new FleetGraph(resources);
+        g = sharedModel(resources.map((r) => r.urn), () => new FleetGraph(resources));
         cache.set(resources, g);
     }
     return g;
