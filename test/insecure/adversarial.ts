@@ -684,6 +684,12 @@ export const SECURE: SecureVariant[] = [
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("generator-invoker-again", { project: SIGNER_PROJECT, location: REGION, name: h.service.name, role: "roles/run.invoker", member: h.controlPlaneSa.member });
         }) },
+    { name: "runners may invoke the registration broker when pack config says so (service scope, by name)",
+        policyConfig: { "runner-least-privilege": { runnerAllowedGrants: [{ role: "roles/run.invoker", scope: "service", targets: ["jit-broker"] }] } },
+        mutate: add((h) => {
+            const b = broker(h);
+            new gcp.cloudrunv2.ServiceIamMember("runners-register", { project: WORKER_PROJECT, location: REGION, name: b.service.name, role: "roles/run.invoker", member: h.vm.sa.member });
+        }) },
     { name: "a control-plane service (the broker) with its own SA and no grants to anyone else",
         mutate: add((h) => {
             broker(h);

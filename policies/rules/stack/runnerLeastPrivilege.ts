@@ -23,8 +23,8 @@ import { listText, stackRule } from "./report";
 /** One allow-list entry: a role and where it may be held. */
 export interface AllowedGrant {
     role: string;
-    /** project: any project but the signer's/control plane's; bucket / repository / resource: the `target` ids only; any: anywhere. */
-    scope: "project" | "bucket" | "repository" | "resource" | "any";
+    /** project: any project but the signer's; bucket / repository / service (Cloud Run) / resource (any other IAM-bearing resource): limited to `targets` when given; any: anywhere. */
+    scope: "project" | "bucket" | "repository" | "service" | "resource" | "any";
     /** Target ids (names or full ids) the entry is limited to; absent = any target of that scope. */
     targets?: string[];
 }
@@ -52,14 +52,14 @@ export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
         properties: {
             runnerAllowedGrants: {
                 type: "array",
-                description: "Extra grants runner identities may hold: {role, scope: project|bucket|repository|resource|any, targets?: [ids]}.",
+                description: "Extra grants runner identities may hold: {role, scope: project|bucket|repository|service|resource|any, targets?: [ids or names]}.",
                 items: {
                     type: "object",
                     required: ["role", "scope"],
                     additionalProperties: false,
                     properties: {
                         role: { type: "string" },
-                        scope: { type: "string", enum: ["project", "bucket", "repository", "resource", "any"] },
+                        scope: { type: "string", enum: ["project", "bucket", "repository", "service", "resource", "any"] },
                         targets: { type: "array", items: { type: "string" } },
                     },
                 },
@@ -218,6 +218,8 @@ function scopeOk(gr: Grant, scope: AllowedGrant["scope"]): boolean {
             return gr.scope === "bucket";
         case "repository":
             return gr.scope === "resource" && (gr.target?.type === T.arRepository || /repositor/i.test(gr.res.type));
+        case "service":
+            return gr.scope === "runService";
         case "resource":
             return gr.scope === "resource";
     }
