@@ -30,7 +30,7 @@ const NAMED: [RegExp, IamType][] = [
 ];
 
 /** Properties of a generic IAM resource that hold members, role or policy, never the target. */
-const NOT_TARGET = new Set(["member", "members", "role", "policyData", "condition", "etag", "project", "location", "region", "zone"]);
+const NOT_TARGET = new Set(["member", "members", "role", "policyData", "condition", "etag", "project", "location", "region", "zone", "id", "urn"]);
 
 /** How a resource type grants (undefined: it does not). */
 export function iamTypeOf(type: string): (IamType & { form: GrantForm }) | undefined {
@@ -114,15 +114,16 @@ export class GrantIndex extends ComputeIndex {
             case "org":
                 return { targetId: str(tv) ?? "?", targetUnknown: false };
             default: {
-                // Any other IAM-bearing resource: the target is whatever the grant depends on or names.
-                for (const [k, v] of Object.entries(props)) {
-                    if (NOT_TARGET.has(k)) {
-                        continue;
-                    }
+                // Any other IAM-bearing resource: the target is whatever the grant depends on, else what it names.
+                const keys = Object.keys(props).filter((k) => !NOT_TARGET.has(k));
+                for (const k of keys) {
                     const dep = (r.propertyDependencies?.[k] ?? []).find((d) => d && !d.type.startsWith("pulumi:"));
                     if (dep) {
                         return { target: dep, targetUnknown: false };
                     }
+                }
+                for (const k of keys) {
+                    const v = props[k];
                     if (typeof v === "string" && !unknown(v)) {
                         const found = [...this.findRepositories(v, project), ...this.findBuckets(v)];
                         return found.length > 0 ? { target: found[0], targetUnknown: false } : { targetId: `${k} ${v}`, targetUnknown: false };
