@@ -314,6 +314,10 @@ export const VARIANTS: Variant[] = [
         mutate: add((h) => {
             new gcp.storage.HmacKey("cp-hmac", { project: WORKER_PROJECT, serviceAccountEmail: h.controlPlaneSa.email });
         }) },
+    { name: "HMAC key for the signer's service account (writes provenance as the signer)", invariant: "I9", policy: "single-signer", offender: "signer-hmac", preview: true,
+        mutate: add((h) => {
+            new gcp.storage.HmacKey("signer-hmac", { project: SIGNER_PROJECT, serviceAccountEmail: h.signer.sa.email });
+        }) },
     // ------------------------------------------------ the signer service: only the generator invokes it (I10)
     { name: "the broker may invoke the signer too (two invokers)", invariant: "I10", policy: "signer-invoked-by-generator-only", offender: ["broker-invokes-signer", "signer-invokers"], preview: true,
         mutate: add((h) => {
