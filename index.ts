@@ -11,3 +11,6 @@ export const signerKeyVersion = fleet.signerKeyVersionName;
 export const signerServiceUrl = fleet.signerServiceUrl;
 export const provenanceBucket = fleet.provenanceBucketName;
 export const controlPlaneServiceAccount = fleet.controlPlaneServiceAccountEmail;
+export const webhookUrl = fleet.webhookUrl;
+export const brokerUrl = fleet.brokerUrl;
+export const signerKeyring = fleet.signerKeyring;

@@ -14,6 +14,7 @@ import { performance } from "perf_hooks";
 import type { Policy } from "@pulumi/policy";
 import { evaluatePolicies, longestDependencyChain, runProgram, STACK_TYPE } from "../plan/engine";
 import { packageRoot } from "../plan/packageInfo";
+import type { FleetConfigInput } from "../components/config";
 import { generateFleetConfig } from "./fleetConfig";
 
 export interface SizeResult {
@@ -64,11 +65,11 @@ export async function measureSize(pools: number, repeat: number): Promise<SizeRe
     const gcp = require("@pulumi/gcp");
     const policies = loadPolicies();
     const stackConfig = { "gcp:project": "bench-workers", "gcp:region": "europe-west1" };
-    const fleetProgram = (raw: Record<string, unknown>) => () => {
+    const fleetProgram = (raw: FleetConfigInput) => () => {
         new HardenedBuildFleet("bench", { config: raw });
     };
 
-    const planOnce = async (raw: Record<string, unknown>) => {
+    const planOnce = async (raw: FleetConfigInput) => {
         const [run, registerMs, registerCpu] = await timed(() => runProgram(fleetProgram(raw), { config: stackConfig, stack: "bench" }));
         const [evaluation, evaluateMs, evaluateCpu] = await timed(() => evaluatePolicies(run, policies));
         return { run, evaluation, registerMs, evaluateMs, cpuMs: registerCpu + evaluateCpu };

@@ -11,7 +11,7 @@
  * - signer subnet:           10.8.0.0/26
  * - egress allow-list:       203.0.113.0/28 (TEST-NET-3, a documentation range)
  */
-import type { RunnerBackend } from "../components/config";
+import type { FleetConfigInput, PoolInput, RunnerBackend } from "../components/config";
 
 /** The address plan's capacity (pod ranges: 2048 x /20 in 10.128.0.0/9). */
 export const MAX_GENERATED_POOLS = 2048;
@@ -55,17 +55,17 @@ function block(base: string, prefix: number, index: number): string {
 
 const GITHUB_FQDNS = ["github.com", "api.github.com", "codeload.github.com", "results-receiver.actions.githubusercontent.com"];
 
-function pool(index: number, backends: GeneratedBackends): Record<string, unknown> {
+function pool(index: number, backends: GeneratedBackends): PoolInput {
     const backend = generatedBackend(index, backends);
     const common = {
         name: generatedPoolName(index, backends),
-        backend,
         cidr: block("10.16.0.0", 24, index),
         egressAllowList: { fqdns: [...GITHUB_FQDNS], cidrs: ["203.0.113.0/28"] },
     };
     if (backend === "gke") {
         return {
             ...common,
+            backend,
             machineType: "n2-standard-8",
             minRunners: 0,
             maxRunners: 16,
@@ -80,6 +80,7 @@ function pool(index: number, backends: GeneratedBackends): Record<string, unknow
     const spot = backends === "mixed" ? index % 3 === 1 : index % 2 === 1;
     return {
         ...common,
+        backend,
         machineType: spot ? "e2-standard-4" : "n2d-standard-8",
         spot,
         // Confidential VM on the non-spot pools (n2d supports AMD SEV).
@@ -96,7 +97,7 @@ function pool(index: number, backends: GeneratedBackends): Record<string, unknow
  * mixed gce/gke by default, pairwise-disjoint CIDRs and the signer in its own project. Deterministic:
  * the same arguments always give the same config.
  */
-export function generateFleetConfig(pools: number, options: GenerateFleetConfigOptions = {}): Record<string, unknown> {
+export function generateFleetConfig(pools: number, options: GenerateFleetConfigOptions = {}): FleetConfigInput {
     if (!Number.isInteger(pools) || pools < 1 || pools > MAX_GENERATED_POOLS) {
         throw new RangeError(`generateFleetConfig: pools must be an integer between 1 and ${MAX_GENERATED_POOLS}, got ${pools}`);
     }
@@ -106,16 +107,18 @@ export function generateFleetConfig(pools: number, options: GenerateFleetConfigO
         workerProject: options.workerProject ?? "bench-build-workers",
         signerProject: options.signerProject ?? "bench-build-signer",
         github: { configUrl: "https://github.com/acme", scaleSetSecretName: "arc-github-app" },
-        registrationBrokerUrl: "https://runner-broker.build.acme.example",
         pools: Array.from({ length: pools }, (_, i) => pool(i, backends)),
         signer: {
             keyAlgorithm: "EC_SIGN_P256_SHA256",
             protectionLevel: "HSM",
-            serviceImage: "europe-west1-docker.pkg.dev/bench-build-signer/signer/provenance-signer@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
             cidr: "10.8.0.0/26",
             verifiers: ["group:release-verifiers@acme.example"],
             provenanceRetentionDays: 730,
         },
-        controlPlane: { intakeRetentionDays: 7 },
+        controlPlane: {
+            intakeRetentionDays: 7,
+            githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/bench-build-signer/secrets/github-app-key" },
+            webhookSecret: "projects/bench-build-signer/secrets/github-webhook-secret",
+        },
     };
 }

@@ -1,11 +1,18 @@
 /**
- * The validated stack config model (CONFIG.md): one typed FleetConfig for the whole fleet, read
+ * The validated stack config model: one typed FleetConfig for the whole fleet, read
  * from `hardened-build-fleet:*` stack config or passed as raw args. Every problem is reported at
  * once in a FleetConfigError, before any resource is registered.
  */
 export type {
     ConfigIssue, EgressAllowList, FleetConfig, FleetConfigValidation, PoolConfig, RunnerBackend, SignerConfig,
 } from "./config/model";
+export type {
+    ControlPlaneInput, DurationInput, EgressAllowListInput, FleetConfigInput, FleetConfigSource, GcePoolInput, GithubAppInput, GithubInput, KeyVersionInput,
+    GkePoolInput, GuardrailsInput, PerimeterInput, PoolInput, RawFleetConfig, SignerInput,
+} from "./config/input";
+export { rawFleetConfig } from "./config/input";
+export { parsePoolConfig, validatePoolConfig } from "./config/poolInput";
+export type { PoolConfigValidation } from "./config/poolInput";
 export { FleetConfigError, formatIssue } from "./config/issues";
 export { parseFleetConfig, validateFleetConfig } from "./config/validate";
 export { readFleetConfig, readRawFleetConfig } from "./config/read";

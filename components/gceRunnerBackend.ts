@@ -24,14 +24,15 @@ export interface GceBackendOptions {
     /**
      * Cloud Monitoring metric (GAUGE, resource type `global`, label `pool`) that the control plane writes
      * with the pool's runner demand: queued plus running jobs. The autoscaler keeps one VM per unit.
-     * Default "custom.googleapis.com/build_fleet/runner_demand".
+     * Default "custom.googleapis.com/hardened_build_fleet/runner_demand" (what the webhook receiver writes).
      */
     demandMetric?: string;
     /** Autoscaler cool-down (VM boot plus registration) in seconds. Default 120. */
     cooldownPeriodSeconds?: number;
 }
 
-export const DEFAULT_DEMAND_METRIC = "custom.googleapis.com/build_fleet/runner_demand";
+/** The metric the control plane's webhook receiver writes (services/controlPlane, DEMAND_METRIC). */
+export const DEFAULT_DEMAND_METRIC = "custom.googleapis.com/hardened_build_fleet/runner_demand";
 
 /** Instance metadata of every runner VM (I3): no project SSH keys, no serial console, OS Login only. */
 export const RUNNER_VM_METADATA: Readonly<Record<string, string>> = {
@@ -61,8 +62,8 @@ export interface GceBackendArgs {
     subnetwork: pulumi.Input<string>;
     /** Email of the pool's own service account. */
     serviceAccountEmail: pulumi.Input<string>;
-    /** https URL of the registration broker (identity-token audience). */
-    registrationBrokerUrl: string;
+    /** https URL of the registration broker (identity-token audience); an Output when it is the deployed broker's URL. */
+    registrationBrokerUrl: pulumi.Input<string>;
     options?: GceBackendOptions;
 }
 
@@ -71,18 +72,19 @@ export interface GceBackend {
     instanceGroupManager: gcp.compute.RegionInstanceGroupManager;
     autoscaler: gcp.compute.RegionAutoscaler;
     /** The rendered startup script (also in the template's `metadataStartupScript`). */
-    startupScript: string;
+    startupScript: pulumi.Output<string>;
 }
 
 /** Every problem with the GCE-specific arguments (empty when valid). */
-export function gceBackendProblems(pool: PoolConfig, registrationBrokerUrl: string | undefined, options: GceBackendOptions = {}): string[] {
+export function gceBackendProblems(pool: PoolConfig, registrationBrokerUrl: pulumi.Input<string> | undefined, options: GceBackendOptions = {}): string[] {
     const problems: string[] = [];
     if (registrationBrokerUrl === undefined || registrationBrokerUrl === "") {
-        problems.push(`registrationBrokerUrl: missing for gce pool "${pool.name}"; set hardened-build-fleet:registrationBrokerUrl to the https URL of the JIT registration broker.`);
+        problems.push(`registrationBrokerUrl: missing for gce pool "${pool.name}"; pass the broker's URL (ControlPlane.brokerUrl, or hardened-build-fleet:registrationBrokerUrl).`);
     } else {
+        // An Output (the deployed broker's URL) is checked when it resolves; a literal is checked now.
         problems.push(...startupScriptProblems({
             pool: pool.name,
-            registrationBrokerUrl,
+            registrationBrokerUrl: typeof registrationBrokerUrl === "string" ? registrationBrokerUrl : "https://broker.invalid",
             runnerDir: options.runnerDir,
             runnerUser: options.runnerUser,
             brokerPath: options.brokerPath,
@@ -120,13 +122,13 @@ export function createGceBackend(name: string, args: GceBackendArgs, parent: pul
     const labels = roleLabels("runner", pool.name);
     const confidentialType = pool.confidentialCompute ? confidentialInstanceType(pool.machineType) : undefined;
 
-    const startupScript = renderStartupScript({
+    const startupScript = pulumi.output(args.registrationBrokerUrl).apply((registrationBrokerUrl) => renderStartupScript({
         pool: pool.name,
-        registrationBrokerUrl: args.registrationBrokerUrl,
+        registrationBrokerUrl,
         runnerDir: options.runnerDir,
         runnerUser: options.runnerUser,
         brokerPath: options.brokerPath,
-    });
+    }));
 
     // Spot and Confidential VMs cannot live-migrate; I1: a VM never restarts on its old disk.
     const terminateOnMaintenance = pool.spot || confidentialType !== undefined;
@@ -191,8 +193,11 @@ export function createGceBackend(name: string, args: GceBackendArgs, parent: pul
         waitForInstances: false,
     }, { parent });
 
-    // Scale to zero needs a per-group metric (per-instance metrics keep at least one VM): the control
-    // plane publishes the pool's runner demand and each VM takes one unit.
+    // Scale to zero needs a per-group metric (per-instance metrics keep at least one VM): the webhook
+    // receiver publishes the pool's runner demand and each VM takes one unit. The autoscaler reads the
+    // time series of the MIG's own project, where only the webhook receiver's identity may write metrics
+    // (runners hold no metricWriter). Scale-out only: the autoscaler never deletes a VM (it would pick
+    // one without knowing whether it runs a job); the control plane deletes a VM once its job finished.
     const demandMetric = options.demandMetric ?? DEFAULT_DEMAND_METRIC;
     const autoscaler = new gcp.compute.RegionAutoscaler(`${name}-autoscaler`, {
         project,
@@ -203,7 +208,7 @@ export function createGceBackend(name: string, args: GceBackendArgs, parent: pul
             minReplicas: pool.minRunners,
             maxReplicas: pool.maxRunners,
             cooldownPeriod: options.cooldownPeriodSeconds ?? 120,
-            mode: "ON",
+            mode: "ONLY_SCALE_OUT",
             metrics: [{
                 name: demandMetric,
                 filter: `resource.type = "global" AND metric.labels.pool = "${pool.name}"`,

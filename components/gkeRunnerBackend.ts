@@ -80,8 +80,10 @@ export interface GkeBackendArgs {
     subnetwork: pulumi.Input<string>;
     /** Secondary range names in the pool's subnet, when podCidr/serviceCidr are configured. */
     secondaryRangeNames?: { pods: string; services: string };
-    /** Pool SA: node SA and, through Workload Identity, the runner pods' identity. */
+    /** Pool SA: through Workload Identity, the runner pods' identity. Never the nodes'. */
     serviceAccountEmail: pulumi.Input<string>;
+    /** The nodes' own SA (logs and metrics of the node agents); pods never see it (GKE_METADATA). */
+    nodeServiceAccountEmail: pulumi.Input<string>;
     /** Full resource name of the pool SA (`projects/p/serviceAccounts/email`). */
     serviceAccountName: pulumi.Input<string>;
     github: { configUrl: pulumi.Input<string>; scaleSetSecretName: pulumi.Input<string> };
@@ -265,9 +267,10 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
     const apiEndpoint = o.apiEndpoint ?? "dns";
     const child = { parent };
 
-    // I6: shielded nodes with GKE_METADATA (the node SA is hidden from pods) on every node pool.
+    // I6: shielded nodes with GKE_METADATA (the node SA is hidden from pods) on every node pool. I7: the
+    // nodes run as their own SA, never as the build's Workload Identity SA.
     const hardenedNodeConfig = {
-        serviceAccount: args.serviceAccountEmail,
+        serviceAccount: args.nodeServiceAccountEmail,
         oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
         imageType: "COS_CONTAINERD",
         shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },

@@ -1,12 +1,29 @@
 /**
- * The library's public entry: components and config model. Importing it never creates
- * resources; the stack program lives only in index.ts.
+ * The library's public entry (`hardened-build-fleet`): the components with their Args, the config
+ * entry points and the role labels. Importing it never creates resources; the stack program lives
+ * only in index.ts. Everything else in components/ is internal: not reachable through the package's
+ * `exports`, and free to change.
  */
-export * from "./labels";
+export { HardenedBuildFleet } from "./fleet";
+export type { HardenedBuildFleetArgs } from "./fleet";
+export { RunnerPool } from "./runnerPool";
+export type { RunnerPoolArgs } from "./runnerPool";
+export type { GceBackendOptions } from "./gceRunnerBackend";
+export type { GkeBackendOptions } from "./gkeRunnerBackend";
+export { IsolatedNetwork } from "./isolatedNetwork";
+export type { IsolatedNetworkArgs } from "./isolatedNetwork";
+export { SignerEnclave } from "./signerEnclave";
+export type { SignerEnclaveArgs } from "./signerEnclave";
+export { ControlPlane } from "./controlPlane";
+export type { ControlPlaneArgs, ControlPlanePoolArgs } from "./controlPlane";
 export * from "./config";
-export * from "./isolatedNetwork";
-export * from "./signerEnclave";
-export { SIGNING_ALGORITHMS, DEFAULT_SIGNING_ALGORITHM, SIGNING_ROLE } from "./signerKey";
-export * from "./runnerPool";
-export * from "./controlPlane";
-export * from "./fleet";
+export { FleetPerimeter } from "./servicePerimeter";
+export type { FleetPerimeterArgs } from "./servicePerimeter";
+export { OrgGuardrails, GUARDRAILS } from "./orgGuardrails";
+export type { OrgGuardrailsArgs } from "./orgGuardrails";
+export { ServiceImage } from "./serviceImage";
+export type { ServiceImageArgs } from "./serviceImage";
+export { CONTROL_PLANE_SERVICES, SERVICE_ENV, WEBHOOK_PATH } from "./controlPlaneServices";
+export { FLEET_ROLES, POOL_LABEL, ROLE_LABEL, roleLabels } from "./labels";
+export type { FleetRole } from "./labels";
+export { DEFAULT_SIGNING_ALGORITHM, SIGNING_ALGORITHMS, SIGNING_ROLE } from "./signerKey";

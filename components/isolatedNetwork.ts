@@ -222,14 +222,16 @@ export class IsolatedNetwork extends pulumi.ComponentResource {
         // I5: a VPC of its own. Default routes deleted so that nothing but the routes below leaves the VPC even
         // if a firewall rule is added by mistake; the firewall policy is evaluated first so FQDN allows can win
         // over the classic deny-all egress rule.
-        this.network = new gcp.compute.Network(`${name}-net`, {
+        // Named after the component (pools and the enclave already call theirs `<x>-net`, so a `-net`
+        // suffix here gave `…-net-net-…`). The alias keeps live networks: same resource, old physical name.
+        this.network = new gcp.compute.Network(name, {
             project,
             autoCreateSubnetworks: false,
             routingMode: "REGIONAL",
             deleteDefaultRoutesOnCreate: true,
             networkFirewallPolicyEnforcementOrder: "BEFORE_CLASSIC_FIREWALL",
             description: `hardened-build-fleet ${args.role} network${args.pool ? ` of pool ${args.pool}` : ""} (isolated, no peering)`,
-        }, child);
+        }, { ...child, aliases: [{ name: `${name}-net` }] });
 
         // I4/I12: Private Google Access for the restricted VIP, flow logs on every connection.
         this.subnet = new gcp.compute.Subnetwork(`${name}-subnet`, {

@@ -15,6 +15,8 @@ export interface ProvenanceBucketArgs {
     project: pulumi.Input<string>;
     location: pulumi.Input<string>;
     retentionDays: number;
+    /** Lock the retention policy: irreversible, the period can then only grow and the bucket outlives it. */
+    locked: boolean;
     /** The only member granted `roles/storage.objectCreator`. */
     writerMember: pulumi.Input<string>;
     /** Members granted `roles/storage.objectViewer`; no binding when empty. */
@@ -37,7 +39,7 @@ export function createProvenanceBucket(name: string, args: ProvenanceBucketArgs,
         publicAccessPrevention: "enforced",
         // Provenance is evidence: keep every version, forbid deletion or overwrite for the retention period.
         versioning: { enabled: true },
-        retentionPolicy: { retentionPeriod: String(args.retentionDays * 86400) },
+        retentionPolicy: { retentionPeriod: String(args.retentionDays * 86400), isLocked: args.locked },
         forceDestroy: false,
         labels: roleLabels("signer"),
     }, { parent });

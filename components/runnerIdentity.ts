@@ -1,24 +1,28 @@
 /**
- * A runner pool's identity (I5, I7): its own service account, project roles limited to writing
- * logs and metrics, and never a key. Object creation on the pool's own intake bucket is granted
- * by ControlPlane (I11), not here.
+ * A runner pool's identities (I5, I7): the build's own service account (the GCE VM's SA, or the GKE
+ * pods' Workload Identity SA) with nothing but writing logs, and, for GKE pools, a separate node SA
+ * for the node agents. Never a key. Runners hold no grant on the intake buckets either: a job uploads
+ * with a policy the broker signed for its own location (I11).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * The only project role every runner SA holds: write its logs. No metrics: a build could write demand
- * points labelled with another pool and skew its autoscaler (the control plane publishes demand).
+ * The only project role a build identity holds: writing its logs. No `monitoring.metricWriter`: with it
+ * a build could write the `runner_demand` metric of any pool and move the autoscalers; the demand is
+ * written only by the webhook receiver's identity.
  */
 export const RUNNER_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter"];
 
 /**
- * Extra project role for a GKE pool, whose SA is also the node SA: GKE's node agents write
- * monitored-resource metadata with it. Write-only. `roles/monitoring.viewer` (which Google's node-SA
- * guide also lists) is deliberately not granted: through Workload Identity the build could read the
- * whole project's monitoring data, including other pools' (I5).
+ * Project roles of a GKE pool's node SA, which pods never see (GKE_METADATA hides it; the build runs
+ * as the Workload Identity SA): the node agents' logs, system metrics and monitored-resource metadata.
+ * Write-only. `roles/monitoring.viewer` (which Google's node-SA guide also lists) is deliberately not
+ * granted. Residual risk: after a gVisor escape a build could write metrics as the node, including the
+ * demand metric; the GCE autoscalers are scale-out only and bounded by maxRunners, so that buys cost,
+ * never the deletion of a busy runner.
  */
-export const GKE_NODE_EXTRA_ROLES: readonly string[] = ["roles/stackdriver.resourceMetadata.writer"];
+export const GKE_NODE_ROLES: readonly string[] = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/stackdriver.resourceMetadata.writer"];
 
 export interface RunnerIdentityArgs {
     /** Project holding the pool. */
@@ -27,8 +31,10 @@ export interface RunnerIdentityArgs {
     pool: string;
     /** Service-account id. */
     accountId: string;
-    /** Project roles to grant (RUNNER_PROJECT_ROLES plus any backend extras). */
+    /** Project roles to grant (RUNNER_PROJECT_ROLES plus any extras, or GKE_NODE_ROLES). */
     roles: readonly string[];
+    /** What the identity is for (display name and description). Default "build". */
+    purpose?: "build" | "node";
 }
 
 export interface RunnerIdentity {
@@ -50,8 +56,10 @@ export function createRunnerIdentity(name: string, args: RunnerIdentityArgs, par
     const serviceAccount = new gcp.serviceaccount.Account(`${name}-sa`, {
         project: args.project,
         accountId: args.accountId,
-        displayName: `Runner pool ${args.pool}`,
-        description: `hardened-build-fleet runner identity of pool ${args.pool}: logs and metrics only, no keys (I7)`,
+        displayName: args.purpose === "node" ? `Runner pool ${args.pool} nodes` : `Runner pool ${args.pool}`,
+        description: args.purpose === "node"
+            ? `hardened-build-fleet GKE node identity of pool ${args.pool}: node logs and metrics only, never the build's identity (I7)`
+            : `hardened-build-fleet runner identity of pool ${args.pool}: logs only, no keys (I7)`,
     }, { parent });
     const member = pulumi.interpolate`serviceAccount:${serviceAccount.email}`;
     const projectRoles = args.roles.map((role) => new gcp.projects.IAMMember(`${name}-${roleShortName(role)}`, {

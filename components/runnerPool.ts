@@ -9,21 +9,27 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { PoolConfig, RunnerBackend } from "./config";
+import type { PoolConfig, PoolInput, RunnerBackend } from "./config";
 import { createGceBackend, gceBackendProblems, GceBackend, GceBackendOptions } from "./gceRunnerBackend";
 import { createGkeBackend, gkeBackendProblems, GKE_RESTRICTED_GOOGLE_DOMAINS, GkeBackend, GkeBackendOptions } from "./gkeRunnerBackend";
 import { throwIfProblems } from "./config/issues";
 import { componentNameProblems, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
+import { resolvePoolArg } from "./config/poolInput";
 import { DEFAULTS, MAX_BUILD_DURATION_SECONDS } from "./config/schema";
 import { IsolatedNetwork, IsolatedNetworkArgs, MAX_NETWORK_NAME_LENGTH, validateIsolatedNetworkArgs } from "./isolatedNetwork";
-import { createRunnerIdentity, GKE_NODE_EXTRA_ROLES, RUNNER_PROJECT_ROLES } from "./runnerIdentity";
+import { createRunnerIdentity, GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "./runnerIdentity";
 
 /** Longest RunnerPool name: the network child `${name}-net` must fit IsolatedNetwork's name limit. */
 export const MAX_RUNNER_POOL_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH - "-net".length;
 
 export interface RunnerPoolArgs {
-    /** The pool's normalised config (components/config.ts). Required. */
-    pool: PoolConfig;
+    /**
+     * The pool. Either as written in stack config (`PoolInput`: `maxBuildDuration: "2h"`, optional fields
+     * defaulted, `podCidr`/`serviceCidr`/`masterCidr` for gke pools only), validated in full by
+     * `validatePoolConfig` before anything is registered; or an already normalised `PoolConfig` (e.g. one of
+     * `readFleetConfig().pools`). Required.
+     */
+    pool: PoolInput | PoolConfig;
     /** GCP project holding the pool. Required. */
     project: pulumi.Input<string>;
     /** GCP region of the pool's subnet, MIG or cluster. Required. */
@@ -34,10 +40,11 @@ export interface RunnerPoolArgs {
      */
     github?: { configUrl: pulumi.Input<string>; scaleSetSecretName?: pulumi.Input<string> };
     /**
-     * gce only, required there: https URL of the registration broker. A plain string because it is
-     * validated and rendered into the startup script at construction; it is public, not a secret.
+     * gce only, required there: https URL of the registration broker (and the identity-token audience), e.g.
+     * `ControlPlane.brokerUrl`. A literal is validated at construction, an Output when it resolves; it is
+     * public, not a secret.
      */
-    registrationBrokerUrl?: string;
+    registrationBrokerUrl?: pulumi.Input<string>;
     /** Service-account id of the pool identity. Default derived from the component name (`<name>-rn`). */
     serviceAccountId?: string;
     /**
@@ -59,18 +66,45 @@ export interface RunnerPoolArgs {
     gke?: GkeBackendOptions;
 }
 
-/** Every problem with the RunnerPool arguments, each naming the field, value and fix (empty when valid). */
-export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): string[] {
-    const problems = componentNameProblems(name, MAX_RUNNER_POOL_NAME_LENGTH);
-    const pool = args?.pool;
-    if (pool === undefined || pool === null) {
-        return [...problems, "pool: missing; pass the pool's normalised PoolConfig (components/config.ts)."];
-    }
+/** The checks that do not depend on the pool, so they are reported even when the pool itself is invalid. */
+function poolIndependentProblems(name: string, args: RunnerPoolArgs): string[] {
+    const problems: string[] = [];
     if (args.project === undefined || args.project === "") {
         problems.push("project: missing; pass the GCP project id of the pool.");
     }
     if (args.region === undefined || args.region === "") {
         problems.push("region: missing; pass a GCP region such as \"europe-west1\".");
+    }
+    const accountId = args.serviceAccountId ?? serviceAccountIdFor(name, "rn");
+    if (!isValidServiceAccountId(accountId)) {
+        problems.push(`serviceAccountId: "${accountId}" is not a valid service-account id; use 6-30 lower-case letters, digits and hyphens.`);
+    }
+    for (const role of args.additionalRoles ?? []) {
+        if (!/^(roles|projects\/[^/]+\/roles|organizations\/[^/]+\/roles)\/[A-Za-z0-9_.]+$/.test(role)) {
+            problems.push(`additionalRoles: ${JSON.stringify(role)} is not a role name; write e.g. "roles/artifactregistry.reader".`);
+        }
+    }
+    return problems;
+}
+
+/** RunnerPoolArgs with the pool normalised. */
+type ResolvedRunnerPoolArgs = Omit<RunnerPoolArgs, "pool"> & { pool: PoolConfig };
+
+/** Every problem with the RunnerPool arguments, each naming the field, value and fix (empty when valid). */
+export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): string[] {
+    const problems = componentNameProblems(name, MAX_RUNNER_POOL_NAME_LENGTH);
+    const resolved = resolvePoolArg(args?.pool);
+    problems.push(...resolved.problems);
+    if (resolved.pool === undefined && resolved.problems.length === 0) {
+        problems.push("pool: missing; describe the pool as in stack config, e.g. { name: \"linux\", backend: \"gce\", cidr: \"10.10.0.0/24\", image: ... }.");
+    }
+    if (args === undefined || args === null) {
+        return problems;
+    }
+    problems.push(...poolIndependentProblems(name, args));
+    const pool = resolved.pool;
+    if (pool === undefined || resolved.problems.length > 0) {
+        return problems;
     }
     if (pool.backend !== "gce" && pool.backend !== "gke") {
         problems.push(`pool.backend: ${JSON.stringify(pool.backend)} is not a backend; use "gce" or "gke".`);
@@ -93,15 +127,6 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
     if (typeof pool.machineType !== "string" || pool.machineType === "") {
         problems.push(`pool.machineType: missing for pool "${pool.name}"; e.g. "e2-standard-4".`);
     }
-    const accountId = args.serviceAccountId ?? serviceAccountIdFor(name, "rn");
-    if (!isValidServiceAccountId(accountId)) {
-        problems.push(`serviceAccountId: "${accountId}" is not a valid service-account id; use 6-30 lower-case letters, digits and hyphens.`);
-    }
-    for (const role of args.additionalRoles ?? []) {
-        if (!/^(roles|projects\/[^/]+\/roles|organizations\/[^/]+\/roles)\/[A-Za-z0-9_.]+$/.test(role)) {
-            problems.push(`additionalRoles: ${JSON.stringify(role)} is not a role name; write e.g. "roles/artifactregistry.reader".`);
-        }
-    }
     if (pool.backend === "gce") {
         problems.push(...gceBackendProblems(pool, args.registrationBrokerUrl, args.gce));
     }
@@ -111,7 +136,7 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
         }
         problems.push(...gkeBackendProblems(pool, args.gke));
     }
-    problems.push(...validateIsolatedNetworkArgs(`${name}-net`, networkArgs(args)).map((p) => `network (from pool "${pool.name}"): ${p}`));
+    problems.push(...validateIsolatedNetworkArgs(`${name}-net`, networkArgs({ ...args, pool })).map((p) => `network (from pool "${pool.name}"): ${p}`));
     return problems;
 }
 
@@ -122,9 +147,12 @@ function secondaryRangeNames(pool: PoolConfig): { pods: string; services: string
         : undefined;
 }
 
-function defaultRestrictedDomains(args: RunnerPoolArgs): string[] {
+function defaultRestrictedDomains(args: ResolvedRunnerPoolArgs): string[] {
     if (args.pool.backend === "gke") {
         return [...GKE_RESTRICTED_GOOGLE_DOMAINS];
+    }
+    if (args.registrationBrokerUrl !== undefined && typeof args.registrationBrokerUrl !== "string") {
+        return ["run.app"]; // the deployed broker: a Cloud Run URL
     }
     try {
         return new URL(args.registrationBrokerUrl ?? "").hostname.endsWith(".run.app") ? ["run.app"] : [];
@@ -133,7 +161,7 @@ function defaultRestrictedDomains(args: RunnerPoolArgs): string[] {
     }
 }
 
-function networkArgs(args: RunnerPoolArgs): IsolatedNetworkArgs {
+function networkArgs(args: ResolvedRunnerPoolArgs): IsolatedNetworkArgs {
     const pool = args.pool;
     const ranges = secondaryRangeNames(pool);
     return {
@@ -157,21 +185,24 @@ export class RunnerPool extends pulumi.ComponentResource {
     readonly backend: RunnerBackend;
     /** I5: the pool's own VPC + subnet. */
     readonly network: IsolatedNetwork;
-    /** I5/I7: the pool's own service account (never a key). */
+    /** I5/I7: the pool's own service account (never a key): the GCE VMs' SA, or the GKE build pods' Workload Identity SA. */
     readonly serviceAccount: gcp.serviceaccount.Account;
     readonly serviceAccountEmail: pulumi.Output<string>;
     /** `serviceAccount:<email>`, for ControlPlane's intake grant. */
     readonly serviceAccountMember: pulumi.Output<string>;
     /** Project role grants of the pool SA. */
     readonly projectRoles: gcp.projects.IAMMember[];
+    /** gke only: the node SA, separate from the build's Workload Identity SA (`serviceAccount`). */
+    readonly nodeServiceAccount?: gcp.serviceaccount.Account;
     /** Present for gce pools. */
     readonly gce?: GceBackend;
     /** Present for gke pools. */
     readonly gke?: GkeBackend;
 
-    constructor(name: string, args: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, poolArgs: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before super(): an invalid pool registers nothing.
-        throwIfProblems("RunnerPool", name, validateRunnerPoolArgs(name, args));
+        throwIfProblems("RunnerPool", name, validateRunnerPoolArgs(name, poolArgs));
+        const args: ResolvedRunnerPoolArgs = { ...poolArgs, pool: resolvePoolArg(poolArgs.pool).pool as PoolConfig };
         super("hardened-build-fleet:index:RunnerPool", name, {}, opts);
 
         const pool = args.pool;
@@ -184,8 +215,15 @@ export class RunnerPool extends pulumi.ComponentResource {
             project: args.project,
             pool: pool.name,
             accountId: args.serviceAccountId ?? serviceAccountIdFor(name, "rn"),
-            roles: [...RUNNER_PROJECT_ROLES, ...(pool.backend === "gke" ? GKE_NODE_EXTRA_ROLES : []), ...(args.additionalRoles ?? [])],
+            roles: [...RUNNER_PROJECT_ROLES, ...(args.additionalRoles ?? [])],
         }, this);
+        // GKE: the nodes get an identity of their own, separate from the build's Workload Identity SA.
+        const nodeIdentity = pool.backend === "gke"
+            ? createRunnerIdentity(`${name}-node`, {
+                project: args.project, pool: pool.name, accountId: serviceAccountIdFor(name, "node"), roles: GKE_NODE_ROLES, purpose: "node",
+            }, this)
+            : undefined;
+        this.nodeServiceAccount = nodeIdentity?.serviceAccount;
         this.serviceAccount = identity.serviceAccount;
         this.serviceAccountEmail = identity.email;
         this.serviceAccountMember = identity.member;
@@ -214,7 +252,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 region: args.region,
                 subnetwork: this.network.subnetSelfLink,
                 serviceAccountEmail: identity.email,
-                registrationBrokerUrl: args.registrationBrokerUrl as string,
+                registrationBrokerUrl: args.registrationBrokerUrl as pulumi.Input<string>,
                 options: args.gce,
             }, this);
             outputs.instanceTemplate = this.gce.instanceTemplate.selfLink;
@@ -229,6 +267,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 secondaryRangeNames: secondaryRangeNames(pool),
                 serviceAccountEmail: identity.email,
                 serviceAccountName: identity.serviceAccount.name,
+                nodeServiceAccountEmail: (nodeIdentity as NonNullable<typeof nodeIdentity>).email,
                 github: {
                     configUrl: args.github?.configUrl as pulumi.Input<string>,
                     scaleSetSecretName: args.github?.scaleSetSecretName ?? DEFAULTS.scaleSetSecretName,

@@ -6,6 +6,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ASYMMETRIC_SIGN_ALGORITHMS } from "./config/kms";
+import { KeyVersionConfig } from "./config/keyVersions";
 import { roleLabels } from "./labels";
 
 /** Cloud KMS `ASYMMETRIC_SIGN` algorithms a signer key may use: the config validator's list, one source. */
@@ -28,6 +29,16 @@ export interface SignerKeyArgs {
     signerMember: pulumi.Input<string>;
     /** Members granted `roles/cloudkms.publicKeyViewer`; no binding when empty. */
     verifiers: pulumi.Input<string>[];
+    /** Declared key versions (validated: exactly one active); the first is the version KMS creates with the key. */
+    versions: readonly KeyVersionConfig[];
+}
+
+/** One declared version, resolved to its KMS resource name. */
+export interface SignerKeyVersion extends KeyVersionConfig {
+    /** `projects/.../cryptoKeys/<key>/cryptoKeyVersions/<n>`. */
+    name: pulumi.Output<string>;
+    /** The `gcp.kms.CryptoKeyVersion` of every version after the first (KMS creates the first with the key). */
+    resource?: gcp.kms.CryptoKeyVersion;
 }
 
 export interface SignerKey {
@@ -36,6 +47,7 @@ export interface SignerKey {
     key: gcp.kms.CryptoKey;
     signerBinding: gcp.kms.CryptoKeyIAMBinding;
     verifierBinding?: gcp.kms.CryptoKeyIAMBinding;
+    versions: SignerKeyVersion[];
 }
 
 /** Creates the key ring, key and key IAM as children of `parent`, names derived from `name`. */
@@ -81,5 +93,22 @@ export function createSignerKey(name: string, args: SignerKeyArgs, parent: pulum
         }, { parent })
         : undefined;
 
-    return { ringSuffix, keyRing, key, signerBinding, verifierBinding };
+    // Rotation: every declared version after the first is a KMS version of its own, created once and
+    // protected (removing an entry from the config would schedule its destruction; verifiers of old
+    // provenance need it). A version is ENABLED until the operator marks it retired *and* disabled (runbook
+    // step 4, once the new signer revision serves): then KMS itself refuses to sign with it. Cloud KMS answers
+    // GetPublicKey only for ENABLED versions, so the signer keeps serving a disabled version's PEM from the
+    // keyring documents it published while the version was enabled.
+    const versions: SignerKeyVersion[] = args.versions.map((v, i) => {
+        if (i === 0) {
+            return { ...v, name: pulumi.interpolate`${key.id}/cryptoKeyVersions/1` };
+        }
+        const resource = new gcp.kms.CryptoKeyVersion(`${name}-key-version-${v.id}`, {
+            cryptoKey: key.id,
+            state: v.disabled === true ? "DISABLED" : "ENABLED",
+        }, { parent, protect: true });
+        return { ...v, name: resource.name, resource };
+    });
+
+    return { ringSuffix, keyRing, key, signerBinding, verifierBinding, versions };
 }

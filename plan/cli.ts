@@ -6,17 +6,29 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import * as pulumi from "@pulumi/pulumi";
-import type { Policy } from "@pulumi/policy";
-import { evaluatePolicies, Evaluation, PolicyConfigError, ProgramError, ProgramRun, resolvePolicyConfig, runProgram, StackConfigError, loadStackConfig } from "./engine";
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
+import type { Evaluation, ProgramRun } from "./engine";
+import { projectProgram, readProject, resolveProgramEntry, stackConfigFiles, tsconfigFor } from "./engine/project";
+import { StackConfigError, loadStackConfig } from "./engine/stackConfig";
+import { CompileSetupError, registerTypeScript, TypeCheckError } from "./engine/typescript";
 import { packageRoot } from "./packageInfo";
 import { Progress, ProgressStream } from "./progress";
-import { renderDot } from "./report/dot";
-import { renderJson } from "./report/json";
-import { renderMermaid } from "./report/mermaid";
-import { buildPlanResult, isBlocking } from "./report/result";
-import { renderSarif } from "./report/sarif";
-import { renderTable } from "./report/table";
+
+/*
+ * The engine (the Pulumi runtime, the analyzer) and the reports load on first use: `--help` and
+ * bad-option errors answer without paying for them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const engine = (): typeof import("./engine") => require("./engine");
+const reports = () => ({
+    ...(require("./report/dot") as typeof import("./report/dot")),
+    ...(require("./report/json") as typeof import("./report/json")),
+    ...(require("./report/mermaid") as typeof import("./report/mermaid")),
+    ...(require("./report/result") as typeof import("./report/result")),
+    ...(require("./report/sarif") as typeof import("./report/sarif")),
+    ...(require("./report/table") as typeof import("./report/table")),
+});
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const COMMAND = "hardened-build-fleet-plan";
 export const FORMATS = ["table", "json", "sarif"] as const;
@@ -25,24 +37,36 @@ export const EXIT = { ok: 0, violations: 1, badInput: 2 } as const;
 
 const GRAPH_FORMATS: Record<string, "dot" | "mermaid"> = { ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid" };
 
+/** Report formats by output file extension, when --format is not given. */
+const OUTPUT_FORMATS: Record<string, Format> = { ".json": "json", ".sarif": "sarif", ".txt": "table" };
+/** Image formats people ask for; the command writes graph source, which Graphviz or Mermaid renders. */
+const IMAGE_EXTENSIONS = [".png", ".svg", ".pdf", ".jpg", ".jpeg", ".gif"];
+
 export const USAGE = `Usage: ${COMMAND} [options]
 
 Runs a Pulumi program offline (no cloud credentials, no Pulumi CLI), evaluates the
 hardened-build-fleet policy pack (SLSA Build L3 invariants I1-I12) and prints the plan.
-With no options it plans the package's example fleet.
+Run it in a Pulumi project directory: it plans the project's program with its stack config.
 
 Options:
-  --program <path>          Pulumi program, .ts or .js (default: the package's index.ts)
-  --config <file>           stack config, Pulumi.<stack>.yaml (default: the package's Pulumi.example.yaml)
+  --program <path>          Pulumi program: a .ts/.js file or a directory, compiled with its
+                            project's tsconfig (default: \`main\` of ./Pulumi.yaml, else its directory)
+  --config <file>           stack config, Pulumi.<stack>.yaml (default: the only Pulumi.<stack>.yaml
+                            in the current directory)
   --policy-config <file>    policy pack config JSON, as for pulumi --policy-pack-config (default: none)
+  --policies <module>       evaluate the \`policies\` array this module exports (a file or a package,
+                            e.g. a re-levelled or extended pack) instead of this package's pack
+  --no-typecheck            skip type-checking a TypeScript program (pulumi up type-checks; so
+                            does the plan by default, and exits 2 on type errors)
   --preview                 evaluate as a first preview would: computed outputs unknown
-  --format <table|json|sarif>  report format (default: table)
+  --format <table|json|sarif>  report format (default: from the --output extension
+                            .json/.sarif, else table)
   --output <file>           write the report to a file (default: stdout)
   --graph <file.dot|file.mmd>  also draw the topology as Graphviz DOT or Mermaid
   -h, --help                show this help
 
 Exit codes: 0 no mandatory violations, 1 mandatory violations, 2 bad input
-(unknown option, missing or unreadable file, invalid config, program crash).
+(unknown option, missing or unreadable file, invalid config, type errors, program crash).
 `;
 
 /** Where the command writes; tests pass their own. */
@@ -57,7 +81,7 @@ export interface CliIO {
 
 export interface MainOptions {
     io?: Partial<CliIO>;
-    /** The policies to evaluate; default: the pack's `policies` from policies/rules. */
+    /** The policies to evaluate (`--policies` wins); default: this package's pack. */
     policies?: Policy[];
 }
 
@@ -76,6 +100,8 @@ interface Options {
     program: string;
     config: string;
     policyConfig?: string;
+    policies?: string;
+    typeCheck: boolean;
     preview: boolean;
     format: Format;
     output?: string;
@@ -94,6 +120,8 @@ function parse(argv: string[], cwd: string): Options {
                 program: { type: "string" },
                 config: { type: "string" },
                 "policy-config": { type: "string" },
+                policies: { type: "string" },
+                "no-typecheck": { type: "boolean" },
                 preview: { type: "boolean" },
                 format: { type: "string" },
                 output: { type: "string" },
@@ -104,33 +132,83 @@ function parse(argv: string[], cwd: string): Options {
     } catch (err) {
         throw new CliError(`${(err as Error).message.replace(/\.$/, "")}. Run ${COMMAND} --help for the options.`);
     }
-    const format = (values.format as string | undefined) ?? "table";
+    const help = values.help === true;
+    const output = values.output as string | undefined;
+    const format = (values.format as string | undefined) ?? (output !== undefined ? OUTPUT_FORMATS[path.extname(output).toLowerCase()] : undefined) ?? "table";
     if (!(FORMATS as readonly string[]).includes(format)) {
         throw new CliError(`--format ${JSON.stringify(format)} is not a report format; use one of ${FORMATS.join(", ")} (default table).`);
+    }
+    if (output !== undefined && values.format === undefined && !OUTPUT_FORMATS[path.extname(output).toLowerCase()]) {
+        throw new CliError(`--output ${JSON.stringify(output)}: cannot tell the report format from the extension; name the file *.json, *.sarif or *.txt, or pass --format ${FORMATS.join("|")}.`);
     }
     let graph: Options["graph"];
     if (values.graph !== undefined) {
         const file = values.graph as string;
-        const kind = GRAPH_FORMATS[path.extname(file).toLowerCase()];
+        const ext = path.extname(file).toLowerCase();
+        const kind = GRAPH_FORMATS[ext];
         if (!kind) {
-            throw new CliError(`--graph ${JSON.stringify(file)} has no graph extension; name the file *.dot (Graphviz) or *.mmd (Mermaid).`);
+            const base = file.slice(0, file.length - ext.length);
+            throw new CliError(IMAGE_EXTENSIONS.includes(ext)
+                ? `--graph ${JSON.stringify(file)}: the command writes graph source, not images; name the file *.dot (Graphviz) or *.mmd (Mermaid) and render it, e.g. --graph ${base}.dot, then dot -T${ext.slice(1)} ${base}.dot -o ${file}.`
+                : `--graph ${JSON.stringify(file)} has no graph extension; name the file *.dot (Graphviz) or *.mmd (Mermaid).`);
         }
         graph = { file: path.resolve(cwd, file), kind };
     }
-    const root = packageRoot();
-    const defaultProgram = fs.existsSync(path.join(root, "index.ts")) || !fs.existsSync(path.join(root, "dist", "index.js"))
-        ? path.join(root, "index.ts")
-        : path.join(root, "dist", "index.js");
-    return {
-        program: values.program !== undefined ? path.resolve(cwd, values.program as string) : defaultProgram,
-        config: values.config !== undefined ? path.resolve(cwd, values.config as string) : path.join(root, "Pulumi.example.yaml"),
+    // `pulumi up` skips its type check when PULUMI_NODEJS_TRANSPILE_ONLY=true; so does the plan.
+    const typeCheck = values["no-typecheck"] !== true && process.env.PULUMI_NODEJS_TRANSPILE_ONLY !== "true";
+    const common = {
         policyConfig: values["policy-config"] !== undefined ? path.resolve(cwd, values["policy-config"] as string) : undefined,
+        policies: values.policies as string | undefined,
+        typeCheck,
         preview: values.preview === true,
         format: format as Format,
-        output: values.output !== undefined ? path.resolve(cwd, values.output as string) : undefined,
+        output: output !== undefined ? path.resolve(cwd, output) : undefined,
         graph,
-        help: values.help === true,
+        help,
     };
+    if (help) {
+        return { ...common, program: "", config: "" };
+    }
+    return {
+        ...common,
+        program: values.program !== undefined ? path.resolve(cwd, values.program as string) : defaultProgram(cwd),
+        config: values.config !== undefined ? path.resolve(cwd, values.config as string) : defaultConfig(cwd),
+    };
+}
+
+/** The program of the Pulumi project in `cwd`, as `pulumi up` there would run it. */
+function defaultProgram(cwd: string): string {
+    const project = readProjectOrFail(cwd);
+    if (!project) {
+        throw new CliError(`no Pulumi.yaml in ${cwd}: run ${COMMAND} in your Pulumi project's directory, or pass --program <file or directory> and --config <Pulumi.<stack>.yaml>.`);
+    }
+    return projectProgram(project);
+}
+
+function readProjectOrFail(cwd: string): ReturnType<typeof readProject> {
+    try {
+        return readProject(cwd);
+    } catch (err) {
+        throw new CliError(`${(err as Error).message}. Fix the YAML or pass --program.`);
+    }
+}
+
+/**
+ * The stack config: the only `Pulumi.<stack>.yaml` in `cwd`. In this package's own checkout (cwd is
+ * the package root) the example stack is the default, so `npm run plan` plans the example fleet.
+ */
+function defaultConfig(cwd: string): string {
+    const files = stackConfigFiles(cwd);
+    const example = path.join(cwd, "Pulumi.example.yaml");
+    if (path.resolve(cwd) === packageRoot() && fs.existsSync(example)) {
+        return example;
+    }
+    if (files.length === 1) {
+        return files[0];
+    }
+    throw new CliError(files.length === 0
+        ? `no stack config: there is no Pulumi.<stack>.yaml in ${cwd}; pass --config <Pulumi.<stack>.yaml>.`
+        : `${files.length} stack configs in ${cwd} (${files.map((f) => path.basename(f)).join(", ")}); pass --config <file> to choose the stack to plan.`);
 }
 
 function display(file: string, cwd: string): string {
@@ -146,6 +224,10 @@ function readPolicyConfig(file: string, shown: string): Record<string, unknown> 
         throw new CliError(err.code === "ENOENT"
             ? `policy config file ${shown} not found; pass --policy-config <file.json> with the JSON you would give pulumi --policy-pack-config.`
             : `cannot read policy config ${shown}: ${err.message}.`);
+    }
+    if (text.trim() === "") {
+        // The Pulumi CLI accepts an empty config file: no settings.
+        return {};
     }
     let parsed: unknown;
     try {
@@ -173,6 +255,49 @@ function loadPackPolicies(): Policy[] {
     }
 }
 
+/**
+ * The `policies` array a module exports (a team's own pack: re-levelled, extended or new). A path
+ * (file or directory, .ts compiled with its project's tsconfig) or a package specifier resolved from `cwd`.
+ */
+function loadPoliciesModule(spec: string, cwd: string): Policy[] {
+    const local = resolveProgramEntry(path.resolve(cwd, spec));
+    let entry = local;
+    if (!entry) {
+        try {
+            entry = require.resolve(spec, { paths: [cwd] });
+        } catch {
+            throw new CliError(`--policies ${spec}: no such file or package from ${cwd}; pass a module that exports \`policies\` (an array of CrossGuard policies), e.g. --policies ./policies/index.ts.`);
+        }
+    }
+    let mod: any;
+    try {
+        if (local) {
+            registerTypeScript(entry, tsconfigFor(entry));
+        }
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        mod = require(entry);
+    } catch (err) {
+        throw new CliError(`--policies ${spec}: cannot load ${entry}: ${describeProgramFailure(err).split("\n")[0]}`);
+    }
+    const policies = mod?.policies ?? mod?.default?.policies;
+    if (!Array.isArray(policies)) {
+        const keys = mod && typeof mod === "object" ? Object.keys(mod) : [];
+        throw new CliError(`--policies ${spec}: the module exports no \`policies\` array (it exports ${keys.length > 0 ? keys.join(", ") : "nothing"}); add \`export const policies: Policy[] = [...]\` (a module that only calls new PolicyPack(...) cannot be evaluated offline).`);
+    }
+    const bad = policies.map((p: any, i: number) => (p && typeof p.name === "string" && (typeof p.validateResource === "function" || Array.isArray(p.validateResource) || typeof p.validateStack === "function") ? undefined : `policies[${i}]`)).filter((x: string | undefined): x is string => x !== undefined);
+    if (bad.length > 0) {
+        throw new CliError(`--policies ${spec}: ${bad.join(", ")} ${bad.length === 1 ? "is not a policy" : "are not policies"}; each needs a \`name\` and a \`validateResource\` or \`validateStack\` function.`);
+    }
+    const names = new Set<string>();
+    for (const p of policies as Policy[]) {
+        if (names.has(p.name)) {
+            throw new CliError(`--policies ${spec}: two policies are named ${JSON.stringify(p.name)}; policy names must be unique within a pack.`);
+        }
+        names.add(p.name);
+    }
+    return policies as Policy[];
+}
+
 /** The first stack frame in the user's code (not node_modules, not this engine), for a crash message. */
 function userFrame(stack: string | undefined): string | undefined {
     const engineDir = path.join(__dirname, "engine");
@@ -187,7 +312,9 @@ function userFrame(stack: string | undefined): string | undefined {
 
 /** RunErrors (FleetConfigError among them) are meant to be shown as they are, without a stack. */
 function isRunError(err: Error): boolean {
-    return pulumi.RunError.isInstance(err as unknown) || err.name === "FleetConfigError";
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RunError } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    return RunError.isInstance(err as unknown) || err.name === "FleetConfigError";
 }
 
 /** The cause of a program failure as a readable message: config errors in full, crashes with their location. */
@@ -212,7 +339,7 @@ async function withLocation(cause: unknown, opts: Options): Promise<unknown> {
         return cause;
     }
     try {
-        const again = await runProgram(opts.program, { configFile: opts.config, preview: opts.preview, allowError: true, stackTraces: true });
+        const again = await engine().runProgram(opts.program, { configFile: opts.config, preview: opts.preview, allowError: true, stackTraces: true, typeCheck: false });
         const traced = again.error;
         return traced instanceof Error && traced.message === cause.message ? traced : cause;
     } catch {
@@ -231,8 +358,8 @@ async function writeFile(file: string, text: string, what: string): Promise<void
 
 async function plan(opts: Options, io: CliIO, injected: Policy[] | undefined): Promise<number> {
     const shown = (f: string) => display(f, io.cwd);
-    if (!fs.existsSync(opts.program)) {
-        throw new CliError(`program ${shown(opts.program)} not found; pass --program <path to a Pulumi program, .ts or .js>.`);
+    if (!resolveProgramEntry(opts.program)) {
+        throw new CliError(`program ${shown(opts.program)} not found; pass --program <a Pulumi program: a .ts or .js file, or a directory with index.ts or a package.json main>.`);
     }
     if (!fs.existsSync(opts.config)) {
         throw new CliError(`stack config ${shown(opts.config)} not found; pass --config <Pulumi.<stack>.yaml>.`);
@@ -246,11 +373,13 @@ async function plan(opts: Options, io: CliIO, injected: Policy[] | undefined): P
         throw err;
     }
     const policyConfig = opts.policyConfig ? readPolicyConfig(opts.policyConfig, shown(opts.policyConfig)) : undefined;
-    const policies = injected ?? loadPackPolicies();
+    const policies = opts.policies !== undefined ? loadPoliciesModule(opts.policies, io.cwd) : injected ?? loadPackPolicies();
+    const warnAll = (warnings: string[]) => warnings.forEach((w) => io.stderr.write(`warning: policy config${opts.policyConfig ? ` ${shown(opts.policyConfig)}` : ""}: ${w}\n`));
     try {
-        resolvePolicyConfig(policies, { policyConfig });
+        warnAll(engine().resolvePolicyConfigs(policies, { policyConfig }).warnings);
     } catch (err) {
-        if (err instanceof PolicyConfigError) {
+        if (err instanceof engine().PolicyConfigError) {
+            warnAll(err.warnings);
             throw new CliError(`${opts.policyConfig ? `policy config ${shown(opts.policyConfig)}: ` : ""}${err.message}`);
         }
         throw err;
@@ -259,14 +388,21 @@ async function plan(opts: Options, io: CliIO, injected: Policy[] | undefined): P
     const progress = new Progress(io.stderr);
     let run: ProgramRun;
     try {
-        run = await runProgram(opts.program, {
+        run = await engine().runProgram(opts.program, {
             configFile: opts.config,
             preview: opts.preview,
+            typeCheck: opts.typeCheck,
             onRegister: (n) => progress.update(`registering resources: ${n}`),
         });
     } catch (err) {
         progress.done();
-        if (err instanceof ProgramError) {
+        if (err instanceof TypeCheckError) {
+            throw new CliError(`the program ${shown(opts.program)} does not type-check (${err.count} ${err.count === 1 ? "error" : "errors"}; pulumi up would stop here too). Fix ${err.count === 1 ? "it" : "them"}, or pass --no-typecheck to plan anyway:\n${err.diagnostics}`);
+        }
+        if (err instanceof CompileSetupError) {
+            throw new CliError(err.message);
+        }
+        if (err instanceof engine().ProgramError) {
             const cause = await withLocation(err.cause, opts);
             throw new CliError(`the program ${shown(opts.program)} failed with stack config ${shown(opts.config)}:\n${describeProgramFailure(cause)}`);
         }
@@ -277,7 +413,7 @@ async function plan(opts: Options, io: CliIO, injected: Policy[] | undefined): P
     }
     let evaluation: Evaluation;
     try {
-        evaluation = await evaluatePolicies(run, policies, {
+        evaluation = await engine().evaluatePolicies(run, policies, {
             policyConfig,
             onProgress: (done, total) => progress.update(`evaluating ${policies.length} policies: ${done}/${total} resources`, done === total),
         });
@@ -288,7 +424,12 @@ async function plan(opts: Options, io: CliIO, injected: Policy[] | undefined): P
         progress.done();
     }
 
+    const { buildPlanResult, isBlocking, renderDot, renderJson, renderMermaid, renderSarif, renderTable } = reports();
     const result = buildPlanResult(run, evaluation, policies, { policyConfig, programFile: opts.program, configFile: opts.config });
+    // Warnings go to stderr whatever the format (the JSON and SARIF reports carry them too).
+    for (const w of run.logs.filter((l) => l.severity === "warning")) {
+        io.stderr.write(`warning: ${w.message.replace(/\n/g, "\n  ")}\n`);
+    }
     const report = opts.format === "json" ? renderJson(result) : opts.format === "sarif" ? renderSarif(result) : renderTable(result);
     const blocking = result.violations.filter(isBlocking).length;
     if (opts.output) {

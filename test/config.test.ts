@@ -37,7 +37,11 @@ function validRaw(): Raw {
             },
             { name: "containers", backend: "gke", cidr: "10.12.0.0/22", image: "ghcr.io/actions/actions-runner:2.321.0" },
         ],
-        signer: { serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/26" },
+        signer: { serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26" },
+        controlPlane: {
+            githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/acme-build-signer/secrets/github-app-key" },
+            webhookSecret: "projects/acme-build-signer/secrets/github-webhook-secret",
+        },
     };
 }
 
@@ -116,10 +120,19 @@ describe("config: normalisation", () => {
             ],
             signer: {
                 keyAlgorithm: "EC_SIGN_P256_SHA256", protectionLevel: "HSM", allowSoftwareKeyForDevelopment: false,
-                serviceImage: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.0.0", cidr: "10.200.0.0/26",
-                verifiers: [], provenanceRetentionDays: 365,
+                serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26",
+                verifiers: [], provenanceRetentionDays: 365, lockProvenanceRetention: true, auditLogRetentionDays: 400, lockAuditLog: true,
+                keyVersions: [{ id: "1", state: "active", validFrom: "1970-01-01T00:00:00Z" }],
             },
-            controlPlane: { intakeRetentionDays: 7 },
+            controlPlane: {
+                intakeRetentionDays: 7,
+                project: "acme-build-signer",
+                githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/acme-build-signer/secrets/github-app-key" },
+                webhookSecret: "projects/acme-build-signer/secrets/github-webhook-secret",
+                runnerGroupId: 1,
+                brokerIngress: "all",
+            },
+            guardrails: { enabled: true, constraints: {}, allowedPolicyMemberDomains: [], resourceLocations: [] },
         });
     });
 
@@ -288,7 +301,7 @@ describe("config: unknown keys", () => {
         ["signer", (r) => (r.signer.protectionLvl = "HSM"), "signer.protectionLvl", "HSM", /did you mean `protectionLevel`\?/],
         ["egressAllowList", (r) => (r.pools[0].egressAllowList.fqdn = ["a.example"]), "pools[0].egressAllowList.fqdn", ["a.example"], /did you mean `fqdns`\?/],
         ["github", (r) => (r.github.configURL = "https://github.com/x"), "github.configURL", "https://github.com/x", /did you mean `configUrl`\?/],
-        ["controlPlane", (r) => (r.controlPlane = { intakeRetentionDay: 3 }), "controlPlane.intakeRetentionDay", 3, /did you mean `intakeRetentionDays`\?/],
+        ["controlPlane", (r) => (r.controlPlane = { ...r.controlPlane, intakeRetentionDay: 3 }), "controlPlane.intakeRetentionDay", 3, /did you mean `intakeRetentionDays`\?/],
     ];
     for (const [where, mutate, field, value, fix] of cases) {
         it(`rejects an unknown key in ${where} with a suggestion`, () => {
@@ -524,10 +537,10 @@ describe("config: required fields and types", () => {
 });
 
 describe("config: URLs", () => {
-    it("requires registrationBrokerUrl when a gce pool exists", () => {
-        assertRejected((r) => delete r.registrationBrokerUrl, "registrationBrokerUrl", {
-            value: undefined, message: /required when any pool uses the gce backend/, fix: /pulumi config set hardened-build-fleet:registrationBrokerUrl https:/,
-        });
+    it("needs no registrationBrokerUrl with gce pools: the deployed broker's URL is the default", () => {
+        const raw = validRaw();
+        delete raw.registrationBrokerUrl;
+        assert.strictEqual(valid(raw).registrationBrokerUrl, undefined);
     });
 
     it("rejects a registrationBrokerUrl that is not https", () => {
@@ -665,7 +678,9 @@ describe("config: example stack and project schema", () => {
         assert.notStrictEqual(config.signerProject, config.workerProject);
         assert.deepStrictEqual(config.pools.map((p) => [p.backend, p.spot]), [["gce", false], ["gce", true], ["gke", false]]);
         assert.ok(config.pools.every((p) => p.egressAllowList.fqdns.length > 0 && p.egressAllowList.cidrs.length > 0));
-        assert.ok(config.signer.verifiers.length > 0 && config.registrationBrokerUrl !== undefined);
+        assert.ok(config.signer.verifiers.length > 0 && config.registrationBrokerUrl === undefined);
+        assert.strictEqual(config.controlPlane.project, config.signerProject);
+        assert.strictEqual(config.signer.serviceImage, undefined);
     });
 
     it("Pulumi.example.yaml loads through readFleetConfig", async () => {
@@ -689,15 +704,18 @@ describe("config: example stack and project schema", () => {
             const decl = declared[key];
             const kind = FLEET_CONFIG_SCHEMA[key];
             assert.ok(typeof decl.description === "string" && decl.description.length > 20, `${key} needs a description`);
-            // Pulumi project config can type only simple values; structured keys stay untyped.
-            assert.strictEqual(decl.type, kind === "string" || kind === "boolean" ? kind : undefined, key);
+            // Structured keys are typed too (the CLI checks `object` and arrays of objects since 3.187).
+            assert.strictEqual(decl.type, kind, key);
+            if (kind === "array") {
+                assert.deepStrictEqual((decl as { items?: unknown }).items, { type: "object" }, `${key} items`);
+            }
         }
     });
 
     it("Pulumi.yaml requires exactly the keys the validator requires, and its defaults validate", async () => {
         const declared: Record<string, { default?: unknown }> = project.config;
         const withoutDefault = FLEET_CONFIG_KEYS.filter((k) => !("default" in declared[k])).sort();
-        assert.deepStrictEqual(withoutDefault, ["github", "pools", "signer", "signerProject"]);
+        assert.deepStrictEqual(withoutDefault, ["controlPlane", "github", "pools", "signer", "signerProject"]);
         for (const key of withoutDefault) {
             assertRejected((r) => delete r[key], key, { value: undefined, message: /required field is missing/, fix: /pulumi config set|Pulumi\.<stack>\.yaml/ });
         }
@@ -710,7 +728,89 @@ describe("config: example stack and project schema", () => {
         }
         const run = await runProgram(() => readFleetConfig(), { config });
         assert.strictEqual(run.error, undefined);
-        assert.deepStrictEqual(run.outputs.controlPlane, { intakeRetentionDays: 7 });
+        assert.deepStrictEqual(run.outputs.controlPlane, { ...raw.controlPlane, intakeRetentionDays: 7, project: "acme-build-signer", runnerGroupId: 1, brokerIngress: "all" });
         assert.strictEqual(run.outputs.allowSharedSignerProject, false);
+    });
+});
+
+describe("config: control plane, service images and key versions", () => {
+    it("rejects a control plane in the worker project (signing oracle), naming the field and the fix", () => {
+        assertRejected((r) => (r.controlPlane.project = "acme-build-workers"), "controlPlane.project", {
+            value: "acme-build-workers", message: /worker project.*signing oracle/, fix: /project of its own/,
+        });
+    });
+
+    it("accepts a dedicated control-plane project", () => {
+        const raw = validRaw();
+        raw.controlPlane.project = "acme-build-control";
+        assert.strictEqual(valid(raw).controlPlane.project, "acme-build-control");
+    });
+
+    it("requires the GitHub App and webhook secret references", () => {
+        assertRejected((r) => delete r.controlPlane.githubApp, "controlPlane.githubApp", { value: undefined, message: /required field is missing/, fix: /privateKeySecret/ });
+        assertRejected((r) => delete r.controlPlane.webhookSecret, "controlPlane.webhookSecret", { value: undefined, message: /required field is missing/, fix: /secrets\// });
+    });
+
+    it("rejects a secret value where a secret id belongs, without echoing it", () => {
+        const pem = "-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEA";
+        assertRejected((r) => (r.controlPlane.githubApp.privateKeySecret = pem), "controlPlane.githubApp.privateKeySecret", {
+            value: "(redacted)", message: /looks like the secret value itself/, fix: /create the secret out of band/,
+        });
+        assertRejected((r) => (r.controlPlane.webhookSecret = "projects/p-123456/secrets/hook/versions/3"), "controlPlane.webhookSecret", {
+            value: "projects/p-123456/secrets/hook/versions/3", message: /names a secret version/, fix: /projects\/acme-build-signer\/secrets/,
+        });
+    });
+
+    it("rejects service images that are not pinned by digest (signer and control plane)", () => {
+        assertRejected((r) => (r.signer.serviceImage = "europe-docker.pkg.dev/p/r/signer:1.0.0"), "signer.serviceImage", {
+            value: "europe-docker.pkg.dev/p/r/signer:1.0.0", message: /not pinned by digest/, fix: /@sha256:<64 hex digits>/,
+        });
+        assertRejected((r) => (r.controlPlane.serviceImage = "europe-docker.pkg.dev/p/r/services@sha256:abc"), "controlPlane.serviceImage", {
+            value: "europe-docker.pkg.dev/p/r/services@sha256:abc", message: /malformed digest/, fix: /@sha256:<64 hex digits>/,
+        });
+    });
+
+    it("accepts digest-pinned images and defaults the signer's to the built one", () => {
+        const raw = validRaw();
+        delete raw.signer.serviceImage;
+        raw.controlPlane.serviceImage = `europe-docker.pkg.dev/p/r/services:v1@sha256:${"b".repeat(64)}`;
+        const config = valid(raw);
+        assert.strictEqual(config.signer.serviceImage, undefined);
+        assert.strictEqual(config.controlPlane.serviceImage, raw.controlPlane.serviceImage);
+    });
+
+    it("accepts an https builder id and rejects anything else", () => {
+        const raw = validRaw();
+        raw.signer.builderId = "https://build.acme.example/fleet/v1";
+        assert.strictEqual(valid(raw).signer.builderId, "https://build.acme.example/fleet/v1");
+        assertRejected((r) => (r.signer.builderId = "urn:acme:fleet"), "signer.builderId", {
+            value: "urn:acme:fleet", message: /not a plain https URI/, fix: /https:\/\/github\.com\/acme\/hardened-build-fleet\/fleet/,
+        });
+    });
+
+    it("accepts a rotation in progress: one retired, one active, one published", () => {
+        const raw = validRaw();
+        raw.signer.keyVersions = [
+            { id: "1", state: "retired", validFrom: "2026-01-01T00:00:00Z", validUntil: "2026-07-01T00:00:00Z" },
+            { id: "2", state: "active", validFrom: "2026-06-01T00:00:00Z" },
+            { id: "3", state: "published", validFrom: "2027-01-01T00:00:00Z" },
+        ];
+        assert.deepStrictEqual(valid(raw).signer.keyVersions.map((v) => v.state), ["retired", "active", "published"]);
+    });
+
+    it("rejects key versions without exactly one active version, duplicate ids, bad instants and a retired version without validUntil", () => {
+        const none = [{ id: "1", state: "published", validFrom: "2026-01-01T00:00:00Z" }];
+        assertRejected((r) => (r.signer.keyVersions = none), "signer.keyVersions", { value: [], message: /has 0 active versions/, fix: /state: active/ });
+        const two = [{ id: "1", state: "active", validFrom: "2026-01-01T00:00:00Z" }, { id: "2", state: "active", validFrom: "2026-02-01T00:00:00Z" }];
+        assertRejected((r) => (r.signer.keyVersions = two), "signer.keyVersions", { value: ["1", "2"], message: /has 2 active versions/, fix: /retired/ });
+        assertRejected((r) => (r.signer.keyVersions = [
+            { id: "1", state: "active", validFrom: "2026-01-01T00:00:00Z" }, { id: "1", state: "published", validFrom: "2026-02-01T00:00:00Z" },
+        ]), "signer.keyVersions[1].id", { value: "1", message: /used by another key version/, fix: /never reuse/ });
+        assertRejected((r) => (r.signer.keyVersions = [{ id: "1", state: "active", validFrom: "yesterday" }]), "signer.keyVersions[0].validFrom", {
+            value: "yesterday", message: /not an RFC 3339 instant/, fix: /2026-06-01T00:00:00Z/,
+        });
+        assertRejected((r) => (r.signer.keyVersions = [
+            { id: "1", state: "retired", validFrom: "2026-01-01T00:00:00Z" }, { id: "2", state: "active", validFrom: "2026-06-01T00:00:00Z" },
+        ]), "signer.keyVersions[0].validUntil", { value: undefined, message: /required for a retired version/, fix: /next version became active/ });
     });
 });

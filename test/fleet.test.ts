@@ -16,6 +16,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { HardenedBuildFleet } from "../components/fleet";
+import { loadBrokerConfig } from "../services/controlPlane/broker/config";
+import { loadGeneratorConfig } from "../services/controlPlane/generator/config";
+import { loadWebhookConfig } from "../services/controlPlane/webhook/config";
+import { loadSignerConfig } from "../services/signer/config";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
 import { CapturedResource, ProgramRun, runProgram, RunOptions, UNKNOWN } from "../plan/engine";
 import { generateFleetConfig } from "../bench/fleetConfig";
@@ -48,6 +52,7 @@ const T = {
     keyRing: "gcp:kms/keyRing:KeyRing",
     cryptoKey: "gcp:kms/cryptoKey:CryptoKey",
     runService: "gcp:cloudrunv2/service:Service",
+    serviceImage: "hardened-build-fleet:index:ServiceImage",
     release: "kubernetes:helm.sh/v3:Release",
 };
 
@@ -74,7 +79,10 @@ interface PoolFacts {
     resources: CapturedResource[];
     network: CapturedResource;
     subnet: CapturedResource;
+    /** The build's identity: the GCE VMs' SA, or the GKE pods' Workload Identity SA. */
     account: CapturedResource;
+    /** gke: the nodes' own SA, never the build's. */
+    nodeAccount?: CapturedResource;
     /** The intake bucket ControlPlane created for the pool (labelled with it). */
     bucket: CapturedResource;
 }
@@ -104,7 +112,9 @@ function poolsOf(run: ProgramRun): PoolFacts[] {
             resources: [pool, ...below],
             network: only(below.filter((r) => r.type === T.network), `network of pool ${name}`),
             subnet: only(below.filter((r) => r.type === T.subnet), `subnet of pool ${name}`),
-            account: only(below.filter((r) => r.type === T.account), `service account of pool ${name}`),
+            // The build's identity; GKE pools also have a separate node SA (`-node-sa`).
+            account: only(below.filter((r) => r.type === T.account && !r.name.endsWith("-node-sa")), `service account of pool ${name}`),
+            nodeAccount: below.find((r) => r.type === T.account && r.name.endsWith("-node-sa")),
             bucket: only(intakeBuckets.filter((b) => b.inputs.labels?.[POOL_LABEL] === name), `intake bucket labelled ${POOL_LABEL}=${name}`),
         };
     });
@@ -119,7 +129,7 @@ function zoneOf(run: ProgramRun, res: CapturedResource): string {
     if (res.type === T.signer || ancestorOfType(run, res, T.signer)) {
         return "signer";
     }
-    if (res.type === T.controlPlane || ancestorOfType(run, res, T.controlPlane)) {
+    if (res.type === T.controlPlane || ancestorOfType(run, res, T.controlPlane) || res.type === T.serviceImage || ancestorOfType(run, res, T.serviceImage)) {
         return "control-plane";
     }
     return res.type === T.fleet ? "fleet" : "stack";
@@ -154,9 +164,9 @@ interface RunnerIdentities {
     members: Set<string>;
 }
 
-/** Runner identities, classified through the graph: the SAs the pools' templates and node pools run as. */
+/** Runner identities, classified through the graph: the SAs the pools' templates and node pools run as, and the builds' identities. */
 function runnerIdentities(run: ProgramRun): RunnerIdentities {
-    const accounts = poolsOf(run).map((p) => p.account);
+    const accounts = poolsOf(run).flatMap((p) => [p.account, ...(p.nodeAccount ? [p.nodeAccount] : [])]);
     // Cross-check the classification: every SA a runner template, cluster or node pool runs as is one of these.
     for (const r of run.resources.filter((x) => [T.template, T.instance, T.cluster, T.nodePool].includes(x.type))) {
         for (const key of ["serviceAccount", "nodeConfig"]) {
@@ -317,7 +327,10 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             );
             assert.strictEqual(children.filter((c) => c.type === T.controlPlane).length, 1, `${mode}: control planes`);
             assert.strictEqual(children.filter((c) => c.type === T.signer).length, 1, `${mode}: signer enclaves`);
-            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer].includes(c.type)).map((c) => c.name), [], `${mode}: unexpected direct children of the fleet`);
+            // The organization-level hardening: guardrails per fleet project and the perimeters (test/orgGuardrails.test.ts, test/servicePerimeter.test.ts).
+            const hardening = ["hardened-build-fleet:index:OrgGuardrails", "hardened-build-fleet:index:FleetPerimeter"];
+            assert.deepStrictEqual(children.filter((c) => hardening.includes(c.type)).map((c) => c.name), ["fleet-guardrails-workers", "fleet-guardrails-signer", "fleet-perimeter"], `${mode}: hardening`);
+            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-images"], `${mode}: unexpected direct children of the fleet`);
         }
         // URNs never depend on computed values: a preview plans exactly the resources `up` creates.
         assert.deepStrictEqual(preview.resources.map((r) => r.urn).sort(), up.resources.map((r) => r.urn).sort());
@@ -345,29 +358,58 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         }
     });
 
-    it("lets each pool's runner SA create objects in its own intake bucket only (I5, I11)", () => {
+    it("gives no runner identity any grant on any intake bucket: the broker creates (job-scoped tokens), the generator reads (I5, I11)", () => {
         for (const [mode, run] of both()) {
             const pools = poolsOf(run);
+            const runners = runnerIdentities(run);
+            const cp = only(byType(run, T.controlPlane), "ControlPlane");
+            const cpAccounts = descendantsOf(run, cp).filter((r) => r.type === T.account);
+            const broker = only(cpAccounts.filter((a) => a.name.endsWith("-broker-sa")), "broker SA");
+            const generator = only(cpAccounts.filter((a) => a.name === `${cp.name}-sa`), "generator SA");
             const bucketGrants = run.resources.filter((r) => isIamGrant(r) && r.type.startsWith("gcp:storage/"));
             for (const pool of pools) {
                 const onBucket = bucketGrants.filter((g) => (g.propertyDependencies.bucket ?? []).includes(pool.bucket.urn));
-                const runnerGrants = onBucket.filter((g) => grantMemberDependencies(g).includes(pool.account.urn));
-                assert.strictEqual(runnerGrants.length, 1, `${mode}: expected one grant of ${pool.name}'s SA on its intake bucket, found ${runnerGrants.length}`);
-                assert.strictEqual(runnerGrants[0].inputs.role, "roles/storage.objectCreator", `${mode}: runner role on ${pool.name}'s intake bucket`);
-                if (mode === "up") {
-                    assert.deepStrictEqual(grantMembers(runnerGrants[0]), [`serviceAccount:${pool.account.outputs.email}`]);
+                assert.deepStrictEqual(onBucket.map((g) => [g.inputs.role, grantMemberDependencies(g).map((u) => run.byUrn.get(u)!.name)]).sort(), [
+                    ["roles/storage.objectCreator", [broker.name]],
+                    ["roles/storage.objectViewer", [generator.name]],
+                ], `${mode}: grants on ${pool.name}'s intake bucket`);
+                for (const g of onBucket) {
+                    assert.deepStrictEqual(grantMemberDependencies(g).filter((u) => runners.urns.has(u)), [], `${mode}: ${g.name} names a runner identity`);
+                    assert.deepStrictEqual(runnerMembersIn(grantMembers(g), runners), [], `${mode}: ${g.name} names a runner identity`);
                 }
-                // No other pool's runner SA appears on this bucket, by dependency or by literal member.
-                for (const other of pools.filter((p) => p !== pool)) {
-                    for (const g of onBucket) {
-                        assert.ok(!grantMemberDependencies(g).includes(other.account.urn), `${mode}: ${g.name} grants ${other.name}'s SA on ${pool.name}'s bucket`);
-                        if (mode === "up") {
-                            assert.ok(!grantMembers(g).includes(`serviceAccount:${other.account.outputs.email}`), `${g.name} names ${other.name}'s SA on ${pool.name}'s bucket`);
-                        }
-                    }
+                // The bucket lives in the control-plane project, never the worker project.
+                if (mode === "up") {
+                    assert.notStrictEqual(pool.bucket.inputs.project, exampleConfig["gcp:project"], `${pool.name}'s intake bucket is in the worker project`);
                 }
             }
+            // Nor on the upload topic or subscription that feed the generator.
+            for (const g of run.resources.filter((r) => isIamGrant(r) && r.type.startsWith("gcp:pubsub/"))) {
+                assert.deepStrictEqual(grantMemberDependencies(g).filter((u) => runners.urns.has(u)), [], `${mode}: ${g.name} names a runner identity`);
+            }
         }
+    });
+
+    it("names the right identities in the literals the services check: pool SAs for the broker, the generator for the signer", () => {
+        const cp = one(up, T.controlPlane);
+        const services = descendantsOf(up, cp).filter((r) => r.type === T.runService);
+        const envOf = (svc: CapturedResource) => Object.fromEntries((svc.inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+        const broker = envOf(services.find((x) => x.name.endsWith("-broker"))!);
+        const pools = poolsOf(up).filter((p) => p.backend === "gce");
+        assert.deepStrictEqual(JSON.parse(broker.BROKER_POOLS).map((p: any) => [p.name, p.serviceAccount]), pools.map((p) => [p.name, p.account.outputs.email]));
+        const signerSvc = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.runService), "signer service");
+        const generator = only(descendantsOf(up, cp).filter((r) => r.type === T.account && r.name === `${cp.name}-sa`), "generator SA");
+        assert.strictEqual(envOf(signerSvc).SIGNER_ALLOWED_CALLERS, generator.outputs.email);
+        // One builder id: what the generator writes is what the signer requires.
+        const generatorEnv = envOf(services.find((x) => x.name.endsWith("-generator"))!);
+        assert.strictEqual(generatorEnv.BUILDER_ID, `${exampleConfig[`${NS}:github`].configUrl}/hardened-build-fleet/${FLEET_NAME}`);
+        assert.strictEqual(envOf(signerSvc).SIGNER_BUILDER_ID, generatorEnv.BUILDER_ID);
+        assert.strictEqual(generatorEnv.SIGNER_URL, envOf(signerSvc).SIGNER_AUDIENCE, "the generator's token audience is the signer's");
+        // Every service of the example fleet starts with the environment it is given (its own config loader).
+        const of = (suffix: string) => envOf(services.find((x) => x.name.endsWith(suffix))!);
+        assert.strictEqual(loadBrokerConfig(of("-broker")).pools.length, pools.length);
+        assert.strictEqual(loadWebhookConfig(of("-webhook")).metricProject, exampleConfig["gcp:project"]);
+        assert.strictEqual(loadGeneratorConfig(generatorEnv).signerUrl, generatorEnv.SIGNER_URL);
+        assert.strictEqual(loadSignerConfig(envOf(signerSvc)).builderId, generatorEnv.BUILDER_ID);
     });
 
     it("attaches each pool's templates, instances, clusters and node pools to its own network, running as its own SA (I5)", () => {
@@ -396,18 +438,22 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
                 for (const cluster of clusters) {
                     assertPropertyDependsOn(cluster, "network", pool.network, zone);
                     assertPropertyDependsOn(cluster, "subnetwork", pool.subnet, zone);
-                    assertPropertyDependsOn(cluster, "nodeConfig", pool.account, zone);
+                    // GKE nodes run as the pool's node SA, never as the build's Workload Identity SA.
+                    const nodeAccount = pool.nodeAccount!;
+                    assertPropertyDependsOn(cluster, "nodeConfig", nodeAccount, zone);
+                    assert.ok(!(cluster.propertyDependencies.nodeConfig ?? []).includes(pool.account.urn), `${cluster.name}'s nodes run as the build's identity`);
                     if (mode === "up") {
                         assert.ok(identifiers(pool.network).includes(cluster.inputs.network), `${cluster.name} is not in ${pool.name}'s network`);
                         assert.ok(identifiers(pool.subnet).includes(cluster.inputs.subnetwork), `${cluster.name} is not in ${pool.name}'s subnet`);
-                        assert.strictEqual(cluster.inputs.nodeConfig.serviceAccount, pool.account.outputs.email);
+                        assert.strictEqual(cluster.inputs.nodeConfig.serviceAccount, nodeAccount.outputs.email);
+                        assert.notStrictEqual(nodeAccount.outputs.email, pool.account.outputs.email);
                     }
                 }
                 for (const nodePool of nodePools) {
                     assert.ok(clusters.some((c) => (nodePool.propertyDependencies.cluster ?? []).includes(c.urn)), `${nodePool.name} is not in ${pool.name}'s cluster`);
-                    assertPropertyDependsOn(nodePool, "nodeConfig", pool.account, zone);
+                    assertPropertyDependsOn(nodePool, "nodeConfig", pool.nodeAccount!, zone);
                     if (mode === "up") {
-                        assert.strictEqual(nodePool.inputs.nodeConfig.serviceAccount, pool.account.outputs.email, `${nodePool.name} runs as another SA`);
+                        assert.strictEqual(nodePool.inputs.nodeConfig.serviceAccount, pool.nodeAccount!.outputs.email, `${nodePool.name} runs as another SA`);
                     }
                 }
             }
@@ -437,7 +483,8 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
     it("grants nothing on the signing key, key ring, signer SA, signer service or provenance bucket to a runner SA (I9, I10)", () => {
         for (const [mode, run] of both()) {
             const runners = runnerIdentities(run);
-            assert.strictEqual(runners.urns.size, EXAMPLE_POOL_NAMES.length);
+            // One build identity per pool, plus the node SA of each gke pool.
+            assert.strictEqual(runners.urns.size, EXAMPLE_POOL_NAMES.length + examplePools.filter((p) => p.backend === "gke").length);
             const { targets, signerProject } = enclaveTargets(run);
             const grants = grantsOnEnclave(run, targets, signerProject);
             // Not vacuous: the signer binding and verifiers on the key, the invokers, the provenance writer, ...
@@ -449,7 +496,9 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
 
             // And the positive side: the key's signer is the signer SA alone, the service's invoker the control plane alone.
             const signerSa = targets[2];
-            const cpSa = only(descendantsOf(run, one(run, T.controlPlane)).filter((r) => r.type === T.account), "control-plane SA");
+            // The provenance generator's identity (the control plane's `-sa`) is the signer's only invoker.
+            const cp = one(run, T.controlPlane);
+            const cpSa = only(descendantsOf(run, cp).filter((r) => r.type === T.account && r.name === `${cp.name}-sa`), "generator SA");
             const signerBinding = grants.find((g) => g.grant.inputs.role === "roles/cloudkms.signer")!.grant;
             const invokers = grants.find((g) => g.grant.inputs.role === "roles/run.invoker")!.grant;
             assert.deepStrictEqual(grantMemberDependencies(signerBinding), [signerSa.urn], `${mode}: the key's signers`);
@@ -512,6 +561,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         for (const [mode, run] of both()) {
             const problems: string[] = [];
             let checked = 0;
+            const intakeBucketUrns = new Set(poolsOf(run).map((p) => p.bucket.urn));
             for (const res of run.resources.filter((r) => r.custom)) {
                 const zone = zoneOf(run, res);
                 const required = requiredLabelMaps(res);
@@ -521,7 +571,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
                 }
                 // The general contract: any label map a resource carries names the zone it is in.
                 for (const [where, labels] of allLabelMaps(res)) {
-                    problems.push(...labelProblems(res, where, labels, zone, zone === "control-plane" && res.type === T.bucket));
+                    problems.push(...labelProblems(res, where, labels, zone, intakeBucketUrns.has(res.urn)));
                 }
             }
             assert.deepStrictEqual([...new Set(problems)], [], `${mode}: role labels`);
@@ -544,7 +594,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
                 assert.strictEqual(chain[chain.length - 1], stack.urn, `${mode}: ${res.name}'s ancestor chain does not end at the stack`);
                 // Names derive from the parent component's name, which derives from the fleet's.
                 const parent = run.byUrn.get(res.parent!)!;
-                assert.ok(res.name.startsWith(`${parent.name}-`), `${mode}: ${res.name} does not derive from its parent ${parent.name}`);
+                assert.ok(res.name === parent.name || res.name.startsWith(`${parent.name}-`), `${mode}: ${res.name} does not derive from its parent ${parent.name}`);
             }
         }
     });
@@ -576,8 +626,11 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         const key = one(up, T.cryptoKey);
         assert.strictEqual(key.inputs.versionTemplate.algorithm, "EC_SIGN_P256_SHA256");
         assert.strictEqual(out.signerKeyVersion, `${key.id}/cryptoKeyVersions/1`);
+        assert.deepStrictEqual(out.signerKeyring.map((k: any) => [k.id, k.state, k.name, k.publicKeyPem]), [["1", "active", out.signerKeyVersion, out.signerPublicKeyPem]]);
+        const webhook = descendantsOf(up, one(up, T.controlPlane)).find((r) => r.type === T.runService && r.name.endsWith("-webhook"))!;
+        assert.strictEqual(out.webhookUrl, `${webhook.outputs.uri}/v1/github/webhook`);
 
-        const service = one(up, T.runService);
+        const service = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.runService), "signer service");
         const url = new URL(out.signerServiceUrl);
         assert.strictEqual(url.protocol, "https:");
         assert.match(url.hostname, /\.run\.app$/);
@@ -585,7 +638,8 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
 
         const provenance = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.bucket), "provenance bucket");
         assert.strictEqual(out.provenanceBucket, provenance.outputs.name);
-        assert.match(out.controlPlaneServiceAccount, new RegExp(`@${exampleConfig["gcp:project"]}\\.iam\\.gserviceaccount\\.com$`));
+        // The control plane (its generator identity) lives outside the worker project: by default in the signer's.
+        assert.match(out.controlPlaneServiceAccount, new RegExp(`@${exampleConfig[`${NS}:signerProject`]}\\.iam\\.gserviceaccount\\.com$`));
     });
 
     it("exports the same keys in a preview, computed values unknown as in `pulumi preview`", () => {
@@ -594,7 +648,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         assert.deepStrictEqual(Object.keys(out).sort(), Object.keys(up.outputs).sort());
         assert.deepStrictEqual(out.poolNames, EXAMPLE_POOL_NAMES);
         assert.deepStrictEqual(out.intakeBuckets, up.outputs.intakeBuckets, "bucket auto-names are known at preview");
-        for (const key of ["signerPublicKeyPem", "signerServiceUrl", "signerKeyVersion", "controlPlaneServiceAccount"]) {
+        for (const key of ["signerPublicKeyPem", "signerServiceUrl", "signerKeyVersion", "controlPlaneServiceAccount", "webhookUrl", "brokerUrl"]) {
             assert.strictEqual(out[key], UNKNOWN, `${key} should be unknown in a preview`);
         }
     });
@@ -627,9 +681,38 @@ describe("HardenedBuildFleet: invalid or unusual config in the stack program", f
         }
     });
 
+    it("puts the control plane in a dedicated project on request: the signer pulls the image through its own Cloud Run agent, no egress into the enclave", async () => {
+        const cp = { ...exampleConfig[`${NS}:controlPlane`], project: "acme-build-control" };
+        const run = await runExample({ config: { [`${NS}:controlPlane`]: cp } });
+        const control = one(run, T.controlPlane);
+        const below = descendantsOf(run, control);
+        for (const r of below.filter((x) => x.custom && typeof x.inputs.project === "string" && x.inputs.project !== exampleConfig["gcp:project"])) {
+            assert.strictEqual(r.inputs.project, "acme-build-control", `${r.name} is not in the control-plane project`);
+        }
+        const generator = below.find((r) => r.type === T.runService && r.name.endsWith("-generator"))!;
+        assert.strictEqual(generator.inputs.template.vpcAccess, undefined, "a generator in another project must not attach to the enclave network");
+        const repo = one(run, "gcp:artifactregistry/repository:Repository");
+        assert.strictEqual(repo.inputs.project, "acme-build-control");
+        const reader = one(run, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
+        assert.match(reader.inputs.member, /^serviceAccount:service-\d+@serverless-robot-prod\.iam\.gserviceaccount\.com$/);
+        assert.strictEqual(reader.inputs.role, "roles/artifactregistry.reader");
+    });
+
+    it("deploys given digest-pinned images without building one", async () => {
+        const image = `europe-west1-docker.pkg.dev/acme-build-signer/fleet/services@sha256:${"d".repeat(64)}`;
+        const run = await runExample({
+            config: {
+                [`${NS}:signer`]: { ...exampleConfig[`${NS}:signer`], serviceImage: image },
+                [`${NS}:controlPlane`]: { ...exampleConfig[`${NS}:controlPlane`], serviceImage: image },
+            },
+        });
+        assert.strictEqual(byType(run, "docker-build:index:Image").length, 0);
+        assert.deepStrictEqual([...new Set(byType(run, T.runService).map((r) => r.inputs.template.containers[0].image))], [image]);
+    });
+
     it("warns when the signer shares the worker project with allowSharedSignerProject, and refuses it without", async () => {
         const workerProject = exampleConfig["gcp:project"];
-        const shared = await runExample({ config: { [`${NS}:signerProject`]: workerProject, [`${NS}:allowSharedSignerProject`]: true } });
+        const shared = await runExample({ config: { [`${NS}:signerProject`]: workerProject, [`${NS}:allowSharedSignerProject`]: true, [`${NS}:perimeter`]: {} } });
         const warnings = shared.logs.filter((l) => l.severity === "warning");
         assert.ok(
             warnings.some((w) => w.message.includes(`${NS}:signerProject`) && w.message.includes("allowSharedSignerProject") && w.message.includes("I10")),

@@ -157,7 +157,7 @@ describe("IsolatedNetwork", function () {
             for (const r of others) {
                 assert.strictEqual(r.parent, comp.urn, `${r.name} parent`);
                 assert.ok(ancestorsOf(run, r).includes(comp.urn));
-                assert.ok(r.name.startsWith("pool-a-net-"), `${r.name} derives from the component name`);
+                assert.ok(r.name === "pool-a-net" || r.name.startsWith("pool-a-net-"), `${r.name} derives from the component name`);
             }
             assert.strictEqual(descendantsOf(run, comp).length, others.length);
         });
@@ -224,7 +224,15 @@ describe("IsolatedNetwork", function () {
         it("parents every child on the component", () => {
             const comp = component(run, T.component, "pool-a-net");
             const customs = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
-            assert.ok(customs.every((r) => r.parent === comp.urn && r.name.startsWith("pool-a-net-")));
+            assert.ok(customs.every((r) => r.parent === comp.urn && (r.name === "pool-a-net" || r.name.startsWith("pool-a-net-"))));
+        });
+
+        it("names the VPC after the component (no `-net-net-`), aliased to its old name so live networks stay", () => {
+            const comp = component(run, T.component, "pool-a-net");
+            const vpc = run.resources.find((r) => r.type === "gcp:compute/network:Network")!;
+            assert.strictEqual(vpc.name, "pool-a-net");
+            assert.deepStrictEqual(vpc.aliases, [comp.urn.replace(/hardened-build-fleet:index:IsolatedNetwork::pool-a-net$/, "hardened-build-fleet:index:IsolatedNetwork$gcp:compute/network:Network::pool-a-net-net")]);
+            assert.match(vpc.outputs.name, /^pool-a-net-[0-9a-f]{7}$/);
         });
     });
 

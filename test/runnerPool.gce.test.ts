@@ -5,6 +5,10 @@
  * plus the pure startup-script renderer.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { CapturedResource, ProgramRun, runProgram, UNKNOWN } from "../plan/engine";
 import type { PoolConfig } from "../components/config";
 import { confidentialInstanceType, DEFAULT_DEMAND_METRIC, RUNNER_VM_METADATA } from "../components/gceRunnerBackend";
@@ -187,7 +191,8 @@ describe("RunnerPool (gce)", function () {
             const policy = autoscaler.inputs.autoscalingPolicy;
             assert.strictEqual(policy.minReplicas, 0);
             assert.strictEqual(policy.maxReplicas, 10);
-            assert.strictEqual(policy.mode, "ON");
+            // Scale-out only: the autoscaler never picks a VM to delete (it cannot know whether it runs a job).
+            assert.strictEqual(policy.mode, "ONLY_SCALE_OUT");
             assert.deepStrictEqual(policy.metrics, [{
                 name: DEFAULT_DEMAND_METRIC,
                 filter: 'resource.type = "global" AND metric.labels.pool = "pool-a"',
@@ -342,13 +347,89 @@ describe("renderStartupScript", () => {
         assert.match(script, /--data-urlencode "audience=\$BROKER_AUDIENCE" --data-urlencode 'format=full'/);
     });
 
-    it("POSTs the token to the broker for a one-time JIT config and runs exactly one job with --jitconfig as the runner user", () => {
+    it("POSTs the token to the broker (header file, not argv) and runs exactly one job as the runner user, without --jitconfig", () => {
         assert.match(script, /readonly BROKER_ENDPOINT='https:\/\/jit-broker-abc123-ew\.a\.run\.app\/v1\/jit-config'/);
         assert.match(script, /-X POST/);
-        assert.match(script, /-H "Authorization: Bearer \$TOKEN"/);
-        assert.match(script, /runuser -u "\$RUNNER_USER" -- \.\/run\.sh --jitconfig "\$JIT_CONFIG"/);
+        assert.match(script, /-H @"\$BOOT_DIR\/auth-header"/);
+        assert.doesNotMatch(script, /Authorization: Bearer \$/, "the token never appears on a command line");
+        assert.match(script, /runuser -u "\$RUNNER_USER" -- env -i HOME=.* \.\/run\.sh$/m);
         assert.match(script, /readonly RUNNER_USER='runner'/);
-        assert.strictEqual((script.match(/run\.sh/g) ?? []).length, 1, "the runner starts once");
+        assert.strictEqual((script.match(/\.\/run\.sh/g) ?? []).length, 1, "the runner starts once");
+    });
+
+    it("never puts the JIT config on a command line or in the job's environment: it is unpacked into the runner's own files", () => {
+        for (const line of script.split("\n").filter((l) => !/^\s*#/.test(l))) {
+            assert.doesNotMatch(line, /--jitconfig|JIT_CONFIG=|ACTIONS_RUNNER_INPUT_JITCONFIG/, line);
+        }
+        // The registration answer is read from a root-only file by the unpacker, written as 0600 runner-owned dot-files.
+        assert.match(script, /python3 - "\$BOOT_DIR\/registration\.json" "\$RUNNER_DIR" "\$RUNNER_USER" "\$JOB_DIR" <<'PY'/);
+        assert.match(script, /registration\.get\("jitConfig"\)/);
+        assert.match(script, /re\.fullmatch\(r"\\\.\[A-Za-z0-9_\]\+", name\)/);
+        assert.match(script, /0o600/);
+        assert.match(script, /^umask 077$/m);
+        // The only thing handed to the job: the upload credential, by path in the runner's .env.
+        assert.match(script, /BUILD_FLEET_UPLOAD_CREDENTIALS=/);
+    });
+
+    it("passes shellcheck (skipped where shellcheck is not installed)", function () {
+        const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
+        if (r.error !== undefined) {
+            this.skip();
+        }
+        assert.strictEqual(r.status, 0, r.stdout);
+    });
+
+    it("unpacks a broker answer into the runner's config files (0600) and the upload credential (0400, named in .env); refuses path tricks", function () {
+        const python = spawnSync("python3", ["--version"]);
+        if (python.status !== 0) {
+            this.skip();
+        }
+        const unpacker = script.slice(script.indexOf("<<'PY'\n") + "<<'PY'\n".length, script.indexOf("\nPY\n"));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jit-"));
+        try {
+            const [runnerDir, jobDir] = [path.join(dir, "runner"), path.join(dir, "job")];
+            fs.mkdirSync(runnerDir);
+            fs.mkdirSync(jobDir);
+            const b64 = (t: string) => Buffer.from(t).toString("base64");
+            const files = { ".runner": "{\"agentName\":\"r1\"}", ".credentials": "{\"scheme\":\"OAuth\"}", ".credentials_rsaparams": "{\"d\":\"x\"}" };
+            const jit = b64(JSON.stringify(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, b64(v)]))));
+            const upload = { url: "https://storage.googleapis.com/intake/", fields: { policy: "p" }, bucket: "intake", prefix: "pool-a/123/", expiresAt: "2026-01-01T00:00:00Z", maxBytes: 10 };
+            const answer = path.join(dir, "registration.json");
+            fs.writeFileSync(answer, JSON.stringify({ jitConfig: jit, runner: { id: 1, name: "r1" }, upload }));
+            const user = os.userInfo().username;
+            const r = spawnSync("python3", ["-", answer, runnerDir, user, jobDir], { input: unpacker, encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            for (const [name, content] of Object.entries(files)) {
+                assert.strictEqual(fs.readFileSync(path.join(runnerDir, name), "utf8"), content);
+                assert.strictEqual(fs.statSync(path.join(runnerDir, name)).mode & 0o777, 0o600, name);
+            }
+            const credential = path.join(jobDir, "upload.json");
+            assert.deepStrictEqual(JSON.parse(fs.readFileSync(credential, "utf8")), upload);
+            assert.strictEqual(fs.statSync(credential).mode & 0o777, 0o400);
+            assert.strictEqual(fs.readFileSync(path.join(runnerDir, ".env"), "utf8"), `BUILD_FLEET_UPLOAD_CREDENTIALS=${credential}\n`);
+            // A JIT config naming a path outside the runner directory is refused, and nothing is written there.
+            fs.writeFileSync(answer, JSON.stringify({ jitConfig: b64(JSON.stringify({ "../escape": b64("x") })), upload }));
+            const bad = spawnSync("python3", ["-", answer, runnerDir, user, jobDir], { input: unpacker, encoding: "utf8" });
+            assert.notStrictEqual(bad.status, 0);
+            assert.match(bad.stderr, /unexpected JIT config entry/);
+            assert.ok(!fs.existsSync(path.join(dir, "escape")));
+            // An answer without a JIT config or upload credential is refused.
+            fs.writeFileSync(answer, JSON.stringify({ upload }));
+            assert.match(spawnSync("python3", ["-", answer, runnerDir, user, jobDir], { input: unpacker, encoding: "utf8" }).stderr, /lacks jitConfig or upload/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("blocks the metadata server for every non-root user (owner match) and for containers before fetching anything, and checks it", () => {
+        const rule = "iptables -w -I OUTPUT 1 -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT";
+        assert.ok(script.includes(rule));
+        assert.ok(script.includes("iptables -w -I FORWARD 1 -d 169.254.169.254/32 -j DROP"));
+        assert.ok(script.includes("ip6tables -w -I OUTPUT 1 -d fd20:ce::254/128 -m owner ! --uid-owner 0 -j REJECT"), "the IPv6 metadata address too");
+        assert.ok(script.indexOf(rule) < script.indexOf(IDENTITY_ENDPOINT), "the block precedes the token fetch");
+        assert.match(script, /runuser -u "\$RUNNER_USER" -- curl -s -m 3 .*169\.254\.169\.254.*; then\n\s+log "the runner user can still reach the metadata server/);
+        assert.match(script, /grep -qxE 'sudo\|wheel\|docker\|adm\|root/);
+        assert.match(script, /sudo -n -l -U "\$RUNNER_USER"/);
     });
 
     it("always powers off at the end (trap on EXIT) so the MIG recreates a fresh VM", () => {
@@ -359,13 +440,15 @@ describe("renderStartupScript", () => {
 
     it("refuses to reuse a disk that already started a job, and stops any SSH server", () => {
         assert.match(script, /if \[ -e "\$USED_MARKER" \]; then/);
-        assert.ok(script.indexOf('touch "$USED_MARKER"') < script.indexOf("run.sh --jitconfig"));
+        assert.ok(script.indexOf('touch "$USED_MARKER"') < script.indexOf("./run.sh"));
         assert.match(script, /systemctl disable --now ssh\.service sshd\.service/);
     });
 
-    it("carries no secret: the only credential is fetched at boot and discarded", () => {
+    it("carries no secret: the only credential is fetched at boot into a root-only tmpfs directory, deleted before the job", () => {
         assert.doesNotMatch(script, /ghp_|ghs_|github_pat_|PRIVATE KEY/);
-        assert.match(script, /unset TOKEN/);
+        assert.match(script, /mkdir -m 700 "\$BOOT_DIR"/);
+        assert.match(script, /rm -f "\$BOOT_DIR\/token" "\$BOOT_DIR\/auth-header"/);
+        assert.ok(script.lastIndexOf('rm -rf "$BOOT_DIR"') < script.indexOf("./run.sh"));
     });
 
     it("honours options and quotes values", () => {

@@ -11,7 +11,7 @@ import {
     ARC_CONTROLLER_CHART, ARC_SCALE_SET_CHART, DEFAULT_ARC_CHART_VERSION, gkeKubeconfig, NON_PUBLIC_RANGES,
 } from "../components/gkeRunnerBackend";
 import { POOL_LABEL, ROLE_LABEL } from "../components/labels";
-import { GKE_NODE_EXTRA_ROLES, RUNNER_PROJECT_ROLES } from "../components/runnerIdentity";
+import { GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "../components/runnerIdentity";
 import { NODE_CLASS_LABEL, runnerPodTemplate } from "../components/runnerPodTemplate";
 import { RunnerPool, RunnerPoolArgs } from "../components/runnerPool";
 import { ancestorsOf, byType, component, dependsOn, one, stackOf, walk } from "./helpers/graph";
@@ -81,10 +81,12 @@ describe("RunnerPool (gke)", function () {
     let run: ProgramRun;
     let cluster: CapturedResource;
     let sa: CapturedResource;
+    let nodeSa: CapturedResource;
     before(async () => {
         run = await buildGke();
         cluster = one(run, T.cluster);
-        sa = one(run, T.account);
+        sa = one(run, T.account, "pool-k-sa");
+        nodeSa = one(run, T.account, "pool-k-node-sa");
     });
 
     it("keeps every resource below the RunnerPool component, with names derived from it", () => {
@@ -140,20 +142,20 @@ describe("RunnerPool (gke)", function () {
             assert.deepStrictEqual(cluster.inputs.resourceLabels, { [ROLE_LABEL]: "runner", [POOL_LABEL]: "pool-k" });
             assert.strictEqual(cluster.inputs.name, "pool-k");
             // Even the short-lived default pool runs as the pool SA with GKE_METADATA.
-            assert.strictEqual(cluster.inputs.nodeConfig.serviceAccount, sa.outputs.email);
+            assert.strictEqual(cluster.inputs.nodeConfig.serviceAccount, nodeSa.outputs.email);
             assert.deepStrictEqual(cluster.inputs.nodeConfig.workloadMetadataConfig, { mode: "GKE_METADATA" });
         });
     });
 
     describe("node pools", () => {
-        it("I6: the runner pool is gVisor, GKE_METADATA, shielded, runs as the pool SA, spot, tainted, autoscaled 0..maxRunners", () => {
+        it("I6: the runner pool is gVisor, GKE_METADATA, shielded, runs as the node SA, spot, tainted, autoscaled 0..maxRunners", () => {
             const np = named(run, T.nodePool, "pool-k-runners");
             const nc = np.inputs.nodeConfig;
             assert.deepStrictEqual(nc.sandboxConfig, { type: "GVISOR" });
             assert.deepStrictEqual(nc.workloadMetadataConfig, { mode: "GKE_METADATA" });
             assert.deepStrictEqual(nc.shieldedInstanceConfig, { enableSecureBoot: true, enableIntegrityMonitoring: true });
-            assert.strictEqual(nc.serviceAccount, sa.outputs.email);
-            assert.ok(np.propertyDependencies.nodeConfig.includes(sa.urn));
+            assert.strictEqual(nc.serviceAccount, nodeSa.outputs.email);
+            assert.ok(np.propertyDependencies.nodeConfig.includes(nodeSa.urn));
             assert.strictEqual(nc.spot, true);
             assert.strictEqual(nc.machineType, "n2-standard-8");
             assert.strictEqual(nc.imageType, "COS_CONTAINERD");
@@ -173,7 +175,7 @@ describe("RunnerPool (gke)", function () {
             assert.strictEqual(nc.sandboxConfig, undefined);
             assert.deepStrictEqual(nc.workloadMetadataConfig, { mode: "GKE_METADATA" });
             assert.deepStrictEqual(nc.shieldedInstanceConfig, { enableSecureBoot: true, enableIntegrityMonitoring: true });
-            assert.strictEqual(nc.serviceAccount, sa.outputs.email);
+            assert.strictEqual(nc.serviceAccount, nodeSa.outputs.email);
             assert.deepStrictEqual(nc.taints, [{ key: "components.gke.io/gke-managed-components", value: "true", effect: "NO_SCHEDULE" }]);
             assert.strictEqual(nc.labels[NODE_CLASS_LABEL], "system");
             assert.strictEqual(nc.resourceLabels[ROLE_LABEL], "runner");
@@ -204,11 +206,16 @@ describe("RunnerPool (gke)", function () {
     });
 
     describe("identity", () => {
-        it("I7: pool SA with log/metric writer plus the write-only GKE node metadata role, and no key", () => {
-            const roles = byType(run, T.projectMember).map((g) => g.inputs.role).sort();
-            assert.deepStrictEqual(roles, [...RUNNER_PROJECT_ROLES, ...GKE_NODE_EXTRA_ROLES].sort());
-            for (const g of byType(run, T.projectMember)) {
-                assert.strictEqual(g.inputs.member, `serviceAccount:${sa.outputs.email}`);
+        it("I7: the build's Workload Identity SA writes logs only; the nodes run as a separate SA with node-agent roles; no key", () => {
+            assert.notStrictEqual(nodeSa.outputs.email, sa.outputs.email);
+            const grants = (email: string) => byType(run, T.projectMember).filter((g) => g.inputs.member === `serviceAccount:${email}`).map((g) => g.inputs.role).sort();
+            assert.deepStrictEqual(grants(sa.outputs.email), [...RUNNER_PROJECT_ROLES].sort());
+            assert.deepStrictEqual(RUNNER_PROJECT_ROLES, ["roles/logging.logWriter"]);
+            assert.deepStrictEqual(grants(nodeSa.outputs.email), [...GKE_NODE_ROLES].sort());
+            assert.strictEqual(byType(run, T.projectMember).length, RUNNER_PROJECT_ROLES.length + GKE_NODE_ROLES.length);
+            // No node pool, and not the cluster, runs as the build's identity.
+            for (const np of byType(run, T.nodePool)) {
+                assert.notStrictEqual(np.inputs.nodeConfig.serviceAccount, sa.outputs.email);
             }
             assert.deepStrictEqual(byType(run, T.key), []);
         });
@@ -343,6 +350,15 @@ describe("RunnerPool (gke)", function () {
             assert.strictEqual(v.podSecurityContext.runAsUser, 65532);
             assert.deepStrictEqual(v.nodeSelector, { [NODE_CLASS_LABEL]: "system" });
             assert.strictEqual(v.flags.watchSingleNamespace, "runners-pool-k");
+        });
+
+        it("I7: the runner KSA has no token and no RBAC anywhere; the controller namespace admits no ingress", () => {
+            const ksa = named(run, T.ksa, "pool-k-ksa");
+            assert.strictEqual(ksa.inputs.automountServiceAccountToken, false);
+            const rbac = run.resources.filter((r) => /rbac\.authorization\.k8s\.io/.test(r.type));
+            assert.deepStrictEqual(rbac.map((r) => r.name), [], "no Role or binding in the pool (the runner KSA gets none)");
+            const ctl = named(run, T.networkPolicy, "pool-k-controller-deny-ingress");
+            assert.deepStrictEqual([ctl.inputs.metadata.namespace, ctl.inputs.spec.policyTypes], ["arc-system", ["Ingress"]]);
         });
 
         it("I1/I2/I6: the scale-set release is pinned, names the secret only, has no dind and the hardened pod template", () => {

@@ -5,7 +5,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, runProgram, UNKNOWN } from "../plan/engine";
-import { defaultSignerAccountId, SignerEnclave, SignerEnclaveArgs } from "../components/signerEnclave";
+import { defaultSignerAccountId, SignerEnclave, SignerEnclaveArgs, validateSignerEnclaveArgs } from "../components/signerEnclave";
+import { loadSignerConfig } from "../services/signer/config";
 import { ancestorsOf, byType, component, dependsOn, findKey, one, stackOf, walk } from "./helpers/graph";
 
 const T = {
@@ -25,6 +26,8 @@ const T = {
     bucketBinding: "gcp:storage/bucketIAMBinding:BucketIAMBinding",
     audit: "gcp:projects/iAMAuditConfig:IAMAuditConfig",
     nat: "gcp:compute/routerNat:RouterNat",
+    logBucket: "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+    logSink: "gcp:logging/projectSink:ProjectSink",
 };
 const KMS_VERSION_INVOKE = "gcp:kms/getKMSCryptoKeyVersion:getKMSCryptoKeyVersion";
 
@@ -35,6 +38,7 @@ const base: SignerEnclaveArgs = {
     cidr: "10.90.0.0/24",
     serviceImage: "europe-docker.pkg.dev/signer-proj/signer/signer@sha256:" + "a".repeat(64),
     invokers: [CP],
+    builderId: "https://github.com/acme/hardened-build-fleet/enc",
 };
 const SIGNER_EMAIL = "signer-signer@signer-proj.iam.gserviceaccount.com";
 const SIGNER = `serviceAccount:${SIGNER_EMAIL}`;
@@ -47,6 +51,13 @@ async function build(args: Partial<SignerEnclaveArgs> = {}, preview = false, nam
             signerServiceAccountEmail: e.signerServiceAccountEmail, signerMember: e.signerMember, provenanceBucketName: e.provenanceBucketName,
         };
     }, { preview });
+}
+
+function validateAndThrow(a: SignerEnclaveArgs): void {
+    const problems = validateSignerEnclaveArgs("enc", a);
+    if (problems.length > 0) {
+        throw new Error(problems.join("\n"));
+    }
 }
 
 describe("SignerEnclave", function () {
@@ -130,16 +141,22 @@ describe("SignerEnclave", function () {
             assert.strictEqual(svc.inputs.template.containers[0].image, base.serviceImage);
         });
 
-        it("passes the key version and bucket as plain env vars, and no secrets", () => {
+        it("passes the key, its versions, bucket, builder id, allowed callers and audience as plain env vars, and no secrets", () => {
             const svc = one(run, T.service);
             const key = one(run, T.key);
             const bucket = one(run, T.bucket);
-            const envs = svc.inputs.template.containers[0].envs;
-            assert.deepStrictEqual(envs, [
-                { name: "SIGNER_KMS_KEY_VERSION", value: `${key.id}/cryptoKeyVersions/1` },
-                { name: "SIGNER_KEY_ALGORITHM", value: "EC_SIGN_P256_SHA256" },
-                { name: "PROVENANCE_BUCKET", value: bucket.outputs.name },
+            const envs = Object.fromEntries((svc.inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+            assert.deepStrictEqual(Object.keys(envs).sort(), [
+                "SERVICE", "SIGNER_ALLOWED_CALLERS", "SIGNER_AUDIENCE", "SIGNER_BUILDER_ID", "SIGNER_KEY_VERSIONS", "SIGNER_KMS_KEY", "SIGNER_PROVENANCE_BUCKET",
             ]);
+            assert.strictEqual(envs.SERVICE, "signer");
+            assert.strictEqual(envs.SIGNER_KMS_KEY, key.id);
+            assert.deepStrictEqual(JSON.parse(envs.SIGNER_KEY_VERSIONS), [{ name: `${key.id}/cryptoKeyVersions/1`, state: "active", validFrom: "1970-01-01T00:00:00Z" }]);
+            assert.strictEqual(envs.SIGNER_PROVENANCE_BUCKET, bucket.outputs.name);
+            // The verified caller identity, checked in the service: exactly the invokers' service accounts.
+            assert.strictEqual(envs.SIGNER_ALLOWED_CALLERS, CP.replace(/^serviceAccount:/, ""));
+            assert.match(envs.SIGNER_AUDIENCE, /^https:\/\/signer-signer-\d+\.europe-west1\.run\.app$/);
+            assert.match(svc.inputs.template.containers[0].image, /@sha256:[a-f0-9]{64}$/);
             assert.deepStrictEqual(findKey(run, "valueSource"), []);
             assert.deepStrictEqual(byType(run, "gcp:secretmanager/secret:Secret"), []);
         });
@@ -168,7 +185,7 @@ describe("SignerEnclave", function () {
             assert.strictEqual(b.inputs.uniformBucketLevelAccess, true);
             assert.strictEqual(b.inputs.publicAccessPrevention, "enforced");
             assert.deepStrictEqual(b.inputs.versioning, { enabled: true });
-            assert.deepStrictEqual(b.inputs.retentionPolicy, { retentionPeriod: String(365 * 86400) });
+            assert.deepStrictEqual(b.inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: true });
             assert.strictEqual(b.inputs.forceDestroy, false);
             assert.strictEqual(b.inputs.location, "europe-west1");
             assert.strictEqual(b.inputs.project, "signer-proj");
@@ -201,7 +218,9 @@ describe("SignerEnclave", function () {
             assert.strictEqual(net.parent, enclave.urn);
             assert.strictEqual(one(run, T.subnet).inputs.ipCidrRange, "10.90.0.0/24");
             assert.strictEqual(one(run, T.subnet).inputs.privateIpGoogleAccess, true);
-            assert.deepStrictEqual(one(run, "gcp:dns/managedZone:ManagedZone").inputs.labels, { "build-fleet-role": "signer" });
+            for (const zone of byType(run, "gcp:dns/managedZone:ManagedZone")) {
+                assert.deepStrictEqual(zone.inputs.labels, { "build-fleet-role": "signer" });
+            }
             assert.deepStrictEqual(byType(run, T.nat), []);
             assert.deepStrictEqual(run.resources.filter((r) => /peering/i.test(r.type)), []);
             assert.deepStrictEqual(findKey(run, "accessConfigs"), []);
@@ -244,7 +263,7 @@ describe("SignerEnclave", function () {
                 assert.ok(r.name.startsWith("signer-"), `${r.name} derives from the enclave name`);
             }
             const direct = others.filter((r) => r.parent === enclave.urn).map((r) => r.type).sort();
-            assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding].sort());
+            assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding, T.logBucket, T.logSink].sort());
         });
     });
 
@@ -258,18 +277,96 @@ describe("SignerEnclave", function () {
         const run = await runProgram(() => {
             const cp = pulumi.output("serviceAccount:cp@cp-proj.iam.gserviceaccount.com");
             new SignerEnclave("enc", {
-                ...base, keyAlgorithm: "EC_SIGN_P384_SHA384", provenanceRetentionDays: 30, keyVersion: 2,
+                ...base, keyAlgorithm: "EC_SIGN_P384_SHA384", provenanceRetentionDays: 30,
                 signerAccountId: "prov-signer", invokers: [cp, "group:cp-admins@example.com"], serviceDeletionProtection: false,
             });
         });
         assert.deepStrictEqual(one(run, T.key).inputs.versionTemplate, { algorithm: "EC_SIGN_P384_SHA384", protectionLevel: "HSM" });
-        assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(30 * 86400) });
+        assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(30 * 86400), isLocked: true });
         assert.strictEqual(one(run, T.sa).inputs.accountId, "prov-signer");
         assert.deepStrictEqual(one(run, T.keyBinding).inputs.members, ["serviceAccount:prov-signer@signer-proj.iam.gserviceaccount.com"]);
         assert.deepStrictEqual(one(run, T.invoker).inputs.members, ["serviceAccount:cp@cp-proj.iam.gserviceaccount.com", "group:cp-admins@example.com"]);
         assert.strictEqual(one(run, T.service).inputs.deletionProtection, false);
-        assert.strictEqual(one(run, T.service).inputs.template.containers[0].envs[0].value, `${one(run, T.key).id}/cryptoKeyVersions/2`);
-        assert.strictEqual(run.invokes.find((i) => i.token === KMS_VERSION_INVOKE)?.args.version, 2);
+        assert.strictEqual(run.invokes.find((i) => i.token === KMS_VERSION_INVOKE)?.args.version, 1);
+    });
+
+    describe("key rotation: each transition's KMS versions, signer env and published keyring", () => {
+        const V1 = { id: "1", validFrom: "2026-01-01T00:00:00Z" };
+        const V2 = { id: "2", validFrom: "2026-06-01T00:00:00Z" };
+        async function stage(keyVersions: SignerEnclaveArgs["keyVersions"]) {
+            const run = await runProgram(() => {
+                const e = new SignerEnclave("enc", { ...base, keyVersions });
+                return { keyVersionName: e.keyVersionName, keyring: e.keyring };
+            });
+            const env = (one(run, T.service).inputs.template.containers[0].envs as { name: string; value: string }[]).find((e) => e.name === "SIGNER_KEY_VERSIONS")!;
+            return { run, versions: byType(run, "gcp:kms/cryptoKeyVersion:CryptoKeyVersion"), env: JSON.parse(env.value) as any[] };
+        }
+
+        it("1. one active version: no extra KMS version, the initial one signs", async () => {
+            const { run, versions, env } = await stage([{ ...V1, state: "active" }]);
+            assert.strictEqual(versions.length, 0);
+            assert.deepStrictEqual(env.map((v) => [v.name.split("/").pop(), v.state]), [["1", "active"]]);
+            assert.strictEqual(run.outputs.keyVersionName, `${one(run, T.key).id}/cryptoKeyVersions/1`);
+        });
+
+        it("2. a new version published: a protected, ENABLED KMS version, in the keyring, not signing", async () => {
+            const { run, versions, env } = await stage([{ ...V1, state: "active" }, { ...V2, state: "published" }]);
+            assert.strictEqual(versions.length, 1);
+            assert.strictEqual(versions[0].name, "enc-key-version-2");
+            assert.strictEqual(versions[0].inputs.state, "ENABLED");
+            assert.strictEqual(versions[0].inputs.cryptoKey, one(run, T.key).id);
+            assert.strictEqual(versions[0].protect, true);
+            assert.deepStrictEqual(env.map((v) => v.state), ["active", "published"]);
+            assert.strictEqual(env[1].name, versions[0].outputs.name);
+            assert.strictEqual(run.outputs.keyVersionName, `${one(run, T.key).id}/cryptoKeyVersions/1`);
+            assert.deepStrictEqual(run.outputs.keyring.map((k: any) => [k.id, k.state, k.publicKeyPem.startsWith("-----BEGIN PUBLIC KEY-----")]), [["1", "active", true], ["2", "published", true]]);
+        });
+
+        it("3. the new version active, the old one retired: same KMS resources, the signer signs with version 2 only", async () => {
+            const { run, versions, env } = await stage([{ ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z" }, { ...V2, state: "active" }]);
+            assert.deepStrictEqual(versions.map((v) => [v.name, v.inputs.state]), [["enc-key-version-2", "ENABLED"]]);
+            assert.deepStrictEqual(env.map((v) => [v.state, v.validUntil]), [["retired", "2026-07-01T00:00:00Z"], ["active", undefined]]);
+            assert.strictEqual(run.outputs.keyVersionName, versions[0].outputs.name);
+            assert.deepStrictEqual(env.filter((v) => v.state === "active").map((v) => v.name), [versions[0].outputs.name]);
+        });
+
+        it("4. the retired version disabled in KMS: KMS refuses to sign with it, it stays in the signer's keyring", async () => {
+            const V3 = { id: "3", validFrom: "2026-12-01T00:00:00Z" };
+            const { run, versions, env } = await stage([
+                { ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z" },
+                { ...V2, state: "retired", validUntil: "2026-12-02T00:00:00Z", disabled: true },
+                { ...V3, state: "active" },
+            ]);
+            assert.deepStrictEqual(versions.map((v) => [v.name, v.inputs.state, v.protect]), [["enc-key-version-2", "DISABLED", true], ["enc-key-version-3", "ENABLED", true]]);
+            assert.deepStrictEqual(env.map((v) => v.state), ["retired", "retired", "active"]);
+            assert.ok(env.every((v) => !("disabled" in v)), "the signer's SIGNER_KEY_VERSIONS schema has no disabled field");
+            // No public-key lookup for the disabled version (KMS answers GetPublicKey for ENABLED versions only).
+            const looked = run.invokes.filter((i) => i.token === KMS_VERSION_INVOKE).map((i) => i.args.version);
+            assert.strictEqual(looked.length, 2);
+            assert.strictEqual(run.outputs.keyring[1].publicKeyPem, "");
+        });
+
+        it("the signer service accepts the environment the component gives it (its own config loader)", async () => {
+            const { run } = await stage([{ ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z" }, { ...V2, state: "active" }]);
+            const env = Object.fromEntries((one(run, T.service).inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+            const config = loadSignerConfig(env, new Date("2026-08-01T00:00:00Z"));
+            assert.strictEqual(config.kmsKey, one(run, T.key).id);
+            assert.strictEqual(config.activeVersion.name, byType(run, "gcp:kms/cryptoKeyVersion:CryptoKeyVersion")[0].outputs.name);
+            assert.deepStrictEqual(config.allowedCallers, [CP.replace(/^serviceAccount:/, "")]);
+            assert.strictEqual(config.builderId, "https://github.com/acme/hardened-build-fleet/enc");
+        });
+
+        it("rejects disabling a version that is not retired, or the unmanaged initial version, naming the field", () => {
+            assert.throws(() => validateAndThrow({ ...base, keyVersions: [{ ...V1, state: "active" }, { ...V2, state: "published", disabled: true }] }),
+                /keyVersions\[1\]\.disabled: true disables a published version in KMS/);
+            assert.throws(() => validateAndThrow({ ...base, keyVersions: [{ ...V1, state: "retired", validUntil: "2026-07-01T00:00:00Z", disabled: true }, { ...V2, state: "active" }] }),
+                /keyVersions\[0\]\.disabled: true is set on the key's initial version.*gcloud kms keys versions disable 1/);
+        });
+
+        it("rejects two active versions or a retired version without validUntil, naming the field", async () => {
+            assert.throws(() => validateAndThrow({ ...base, keyVersions: [{ ...V1, state: "active" }, { ...V2, state: "active" }] }), /keyVersions: \["1","2"\] has 2 active versions/);
+            assert.throws(() => validateAndThrow({ ...base, keyVersions: [{ ...V1, state: "retired" }, { ...V2, state: "active" }] }), /keyVersions\[0\]\.validUntil: .*required for a retired version/);
+        });
     });
 
     it("shortens the default account id of a long enclave name to 30 characters, without collisions", async () => {

@@ -1,7 +1,10 @@
 /**
- * The normalised fleet config model (CONFIG.md). Every field is filled in: defaults are applied
+ * The normalised fleet config model. Every field is filled in: defaults are applied
  * by the validator, so components never re-derive them.
  */
+
+import type { KeyVersionConfig } from "./keyVersions";
+import type { GuardrailsConfig, PerimeterConfig } from "./perimeter";
 
 /** Where a pool's runners execute. */
 export type RunnerBackend = "gce" | "gke";
@@ -42,11 +45,39 @@ export interface SignerConfig {
     keyAlgorithm: string;
     protectionLevel: string;
     allowSoftwareKeyForDevelopment: boolean;
-    serviceImage: string;
+    /** Digest-pinned signer image; undefined: the fleet builds this package's own image and pins its digest. */
+    serviceImage?: string;
     cidr: string;
     /** IAM members granted roles/cloudkms.publicKeyViewer. */
     verifiers: string[];
     provenanceRetentionDays: number;
+    /** Explicit key versions (rotation); exactly one active. */
+    keyVersions: KeyVersionConfig[];
+    /** SLSA builder.id (https URI); undefined: `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
+    builderId?: string;
+    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no bucket deletion before expiry). */
+    lockProvenanceRetention: boolean;
+    /** Days the locked log bucket in the signer project keeps the Cloud KMS audit logs. */
+    auditLogRetentionDays: number;
+    /** Lock that log bucket (irreversible: retention cannot be shortened, the bucket cannot be deleted). */
+    lockAuditLog: boolean;
+}
+
+/** The control plane (broker, webhook receiver, provenance generator), out of the worker project. */
+export interface ControlPlaneConfig {
+    intakeRetentionDays: number;
+    /** Project of the control plane; defaults to the signer project (separate identities). */
+    project: string;
+    /** Digest-pinned image of the control-plane services; undefined: built from this package. */
+    serviceImage?: string;
+    /** The GitHub App the broker registers runners with; its private key is a Secret Manager secret id. */
+    githubApp: { appId: number; installationId: number; privateKeySecret: string };
+    /** Secret Manager secret id of the `workflow_job` webhook secret. */
+    webhookSecret: string;
+    /** GitHub runner group the JIT runners join. */
+    runnerGroupId: number;
+    /** Broker ingress: "all" (IAM-gated to the pool identities) or "internal" (needs a shared VPC-SC perimeter). */
+    brokerIngress: "all" | "internal";
 }
 
 /** The whole fleet, as read from `hardened-build-fleet:*` stack config. */
@@ -56,11 +87,15 @@ export interface FleetConfig {
     signerProject: string;
     allowSharedSignerProject: boolean;
     github: { configUrl: string; scaleSetSecretName: string };
-    /** Required when any pool uses the gce backend. */
+    /** Broker URL override (e.g. a custom domain in front of it); default: the deployed broker's run.app URL. */
     registrationBrokerUrl?: string;
     pools: PoolConfig[];
     signer: SignerConfig;
-    controlPlane: { intakeRetentionDays: number };
+    controlPlane: ControlPlaneConfig;
+    /** VPC Service Controls perimeters; undefined: none created (the pack then asks for one). */
+    perimeter?: PerimeterConfig;
+    /** Organization-policy guardrails on the fleet's projects. */
+    guardrails: GuardrailsConfig;
 }
 
 /** One problem found in the raw config. */

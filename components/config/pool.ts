@@ -28,8 +28,8 @@ export interface PoolParse {
 
 const MACHINE_TYPE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 
-export function validatePool(issues: IssueCollector, raw: unknown, index: number): PoolParse {
-    const path = indexPath("pools", index);
+/** Validates pool `index` of the fleet config, or a pool on its own when `path` is given (e.g. "pool"). */
+export function validatePool(issues: IssueCollector, raw: unknown, index: number, path = indexPath("pools", index)): PoolParse {
     const result: PoolParse = { path, ranges: [], egress: [] };
     if (!isRawObject(raw)) {
         issues.add(path, raw, `expected a pool object, got ${typeName(raw)}`, "write each pool as an object with at least name, backend, cidr and image");

@@ -1,6 +1,7 @@
 /** Reading the fleet config from Pulumi stack config. */
 import * as pulumi from "@pulumi/pulumi";
 import { allConfig } from "@pulumi/pulumi/runtime";
+import { rawFleetConfig, RawFleetConfig } from "./input";
 import { FleetConfigError } from "./issues";
 import { FleetConfig } from "./model";
 import { CONFIG_NAMESPACE, ConfigKeyKind, FLEET_CONFIG_SCHEMA, FleetConfigKey } from "./schema";
@@ -41,7 +42,7 @@ function readKey(config: pulumi.Config, key: string, kind: ConfigKeyKind): unkno
  * The raw `hardened-build-fleet:*` keys (namespace stripped), with `gcp:region` / `gcp:project`
  * standing in for region / workerProject. Unknown keys are included so the validator reports them.
  */
-export function readRawFleetConfig(): Record<string, unknown> {
+export function readRawFleetConfig(): RawFleetConfig {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
     const raw: Record<string, unknown> = {};
     for (const [key, kind] of Object.entries(FLEET_CONFIG_SCHEMA) as [FleetConfigKey, ConfigKeyKind][]) {
@@ -64,7 +65,7 @@ export function readRawFleetConfig(): Record<string, unknown> {
             raw[key] = value;
         }
     }
-    return raw;
+    return rawFleetConfig(raw);
 }
 
 /**

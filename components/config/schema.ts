@@ -20,13 +20,19 @@ export const FLEET_CONFIG_SCHEMA = {
     pools: "array",
     signer: "object",
     controlPlane: "object",
+    perimeter: "object",
+    guardrails: "object",
 } as const satisfies Record<string, ConfigKeyKind>;
 
 export type FleetConfigKey = keyof typeof FLEET_CONFIG_SCHEMA;
 export const FLEET_CONFIG_KEYS = Object.keys(FLEET_CONFIG_SCHEMA) as FleetConfigKey[];
 
 export const GITHUB_KEYS = ["configUrl", "scaleSetSecretName"] as const;
-export const CONTROL_PLANE_KEYS = ["intakeRetentionDays"] as const;
+export const CONTROL_PLANE_KEYS = [
+    "intakeRetentionDays", "project", "serviceImage", "githubApp", "webhookSecret", "runnerGroupId", "brokerIngress",
+] as const;
+export const GITHUB_APP_KEYS = ["appId", "installationId", "privateKeySecret"] as const;
+export const KEY_VERSION_KEYS = ["id", "state", "validFrom", "validUntil", "disabled"] as const;
 export const EGRESS_KEYS = ["cidrs", "fqdns"] as const;
 
 /** Pool fields valid for either backend. */
@@ -42,12 +48,12 @@ export const POOL_KEYS = [...POOL_COMMON_KEYS, ...POOL_GCE_ONLY_KEYS, ...POOL_GK
 
 export const SIGNER_KEYS = [
     "keyAlgorithm", "protectionLevel", "allowSoftwareKeyForDevelopment", "serviceImage", "cidr",
-    "verifiers", "provenanceRetentionDays",
+    "verifiers", "provenanceRetentionDays", "keyVersions", "builderId", "lockProvenanceRetention", "auditLogRetentionDays", "lockAuditLog",
 ] as const;
 
 export const RUNNER_BACKENDS = ["gce", "gke"] as const;
 
-/** Defaults applied by the validator (CONFIG.md). */
+/** Defaults applied by the validator (documented in Pulumi.yaml). */
 export const DEFAULTS = {
     scaleSetSecretName: "arc-github-app",
     intakeRetentionDays: 7,
@@ -59,6 +65,7 @@ export const DEFAULTS = {
     keyAlgorithm: "EC_SIGN_P256_SHA256",
     protectionLevel: "HSM",
     provenanceRetentionDays: 365,
+    auditLogRetentionDays: 400,
 } as const;
 
 /** I2: no build environment may live longer than a day. */

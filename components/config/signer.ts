@@ -1,6 +1,8 @@
 /** Validation and normalisation of the `signer` block (I8 HSM key, I10 enclave isolation). */
 import { FieldReader, RawObject } from "./fields";
 import { IssueCollector } from "./issues";
+import { imageReferenceProblem } from "./image";
+import { validateKeyVersions } from "./keyVersions";
 import { ASYMMETRIC_SIGN_ALGORITHMS, PROTECTION_LEVELS } from "./kms";
 import { SignerConfig } from "./model";
 import { iamMemberProblem, suggestion } from "./names";
@@ -49,7 +51,26 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
         }
     }
 
-    const serviceImage = f.string("serviceImage", { required: true, example: "europe-docker.pkg.dev/acme-build-signer/signer/signer:1.4.2" });
+    // Optional: by default the fleet builds this package's own image and pins it by digest.
+    const serviceImage = f.string("serviceImage", { example: "europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:<64 hex>" });
+    const imageProblem = serviceImage === undefined ? undefined : imageReferenceProblem(serviceImage);
+    if (imageProblem !== undefined) {
+        issues.add(f.pathOf("serviceImage"), serviceImage, imageProblem, "pass <registry>/<path>@sha256:<64 hex digits>, or remove it to deploy this package's own image pinned by digest");
+    }
+    const keyVersions = validateKeyVersions(issues, f.value("keyVersions"), f.pathOf("keyVersions"));
+    const builderId = f.string("builderId", { example: "https://github.com/acme/hardened-build-fleet/fleet" });
+    if (builderId !== undefined) {
+        let ok = false;
+        try {
+            const url = new URL(builderId);
+            ok = url.protocol === "https:" && url.search === "" && url.hash === "" && !/\s/.test(builderId);
+        } catch {
+            ok = false;
+        }
+        if (!ok) {
+            issues.add(f.pathOf("builderId"), builderId, "is not a plain https URI (it becomes runDetails.builder.id and verifiers match it exactly)", "use e.g. https://github.com/acme/hardened-build-fleet/fleet");
+        }
+    }
 
     const cidr = readCidr(f, "cidr", { required: true, example: "10.200.0.0/26" });
     if (cidr !== undefined && checkSubnetSize(issues, f.pathOf("cidr"), cidr, 26, "the signer subnet (Cloud Run Direct VPC egress)")) {
@@ -71,11 +92,16 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
 
     const provenanceRetentionDays = f.integer("provenanceRetentionDays", { min: 1, max: MAX_RETENTION_DAYS, example: String(DEFAULTS.provenanceRetentionDays) })
         ?? DEFAULTS.provenanceRetentionDays;
+    const lockProvenanceRetention = f.boolean("lockProvenanceRetention", true);
+    const auditLogRetentionDays = f.integer("auditLogRetentionDays", { min: 1, max: 3650, example: String(DEFAULTS.auditLogRetentionDays) })
+        ?? DEFAULTS.auditLogRetentionDays;
+    const lockAuditLog = f.boolean("lockAuditLog", true);
 
-    if (issues.issues.length === issuesBefore && serviceImage !== undefined && cidr !== undefined) {
+    if (issues.issues.length === issuesBefore && cidr !== undefined && keyVersions !== undefined) {
         result.config = {
-            keyAlgorithm, protectionLevel, allowSoftwareKeyForDevelopment: allowSoftwareKey, serviceImage, cidr: cidr.cidr,
-            verifiers, provenanceRetentionDays,
+            keyAlgorithm, protectionLevel, allowSoftwareKeyForDevelopment: allowSoftwareKey, ...(serviceImage !== undefined ? { serviceImage } : {}),
+            cidr: cidr.cidr, verifiers, provenanceRetentionDays, keyVersions, ...(builderId !== undefined ? { builderId } : {}),
+            lockProvenanceRetention, auditLogRetentionDays, lockAuditLog,
         };
     }
     return result;

@@ -1,18 +1,22 @@
 /** The fleet-level validator: walks the raw config, applies defaults, runs the cross-field checks. */
 import { FieldReader, isRawObject, typeName } from "./fields";
+import type { FleetConfigSource } from "./input";
 import { FleetConfigError, IssueCollector } from "./issues";
 import { FleetConfig, FleetConfigValidation, PoolConfig } from "./model";
 import { httpsUrlProblem, isValidProjectId, isValidRegion, isValidSecretName } from "./names";
+import { validateGuardrails, validatePerimeter } from "./perimeter";
 import { PoolParse, validatePool } from "./pool";
 import { NamedRange, reportEgressIntoFleet, reportMasterOverlaps, reportOverlaps } from "./ranges";
 import { SignerParse, validateSigner } from "./signer";
-import { CONFIG_NAMESPACE, CONTROL_PLANE_KEYS, DEFAULTS, FLEET_CONFIG_KEYS, GITHUB_KEYS } from "./schema";
+import { readControlPlane } from "./controlPlane";
+import { CONFIG_NAMESPACE, DEFAULTS, FLEET_CONFIG_KEYS, GITHUB_KEYS } from "./schema";
 
 /**
  * Pure: validates a raw config object (keys without the `hardened-build-fleet:` namespace) and
  * returns the normalised config, or every issue found. Never throws on bad input.
  */
-export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigValidation {
+export function validateFleetConfig(source: FleetConfigSource | Record<string, unknown>): FleetConfigValidation {
+    const raw: unknown = source;
     const issues = new IssueCollector();
     if (!isRawObject(raw)) {
         issues.add("", raw, `expected an object of ${CONFIG_NAMESPACE}:* keys, got ${typeName(raw)}`, "pass the stack config keys as an object");
@@ -47,24 +51,22 @@ export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigVa
     }
     const pools = (poolItems ?? []).map((item, i) => validatePool(issues, item, i));
     reportDuplicateNames(issues, pools);
-    if (pools.some((p) => p.backend === "gce") && !f.has("registrationBrokerUrl")) {
-        issues.add(
-            "registrationBrokerUrl",
-            undefined,
-            "is required when any pool uses the gce backend (GCE runners fetch their one-time JIT runner config from it)",
-            `run \`pulumi config set ${CONFIG_NAMESPACE}:registrationBrokerUrl https://broker.build.example.com\``,
-        );
-    }
 
     const signerRaw = f.object("signer", { required: true, example: "{serviceImage: ..., cidr: 10.200.0.0/26}" });
     const signer: SignerParse = signerRaw === undefined ? {} : validateSigner(issues, signerRaw, "signer");
 
-    const controlPlane = readControlPlane(f);
+    const controlPlane = readControlPlane(f, signerProject, workerProject, allowSharedSignerProject);
+    const perimeter = validatePerimeter(issues, f);
+    const guardrails = validateGuardrails(issues, f);
+    if (perimeter !== undefined && workerProject !== undefined && workerProject === signerProject) {
+        issues.add("perimeter", f.value("perimeter"), "needs the signer in its own project: a project can be in only one regular perimeter, and the workers must stay outside the enclave's",
+            "give the signer its own signerProject (and drop allowSharedSignerProject), or remove the perimeter block");
+    }
 
     checkAddressSpace(issues, pools, signer.range);
 
     if (issues.issues.length > 0 || region === undefined || workerProject === undefined || signerProject === undefined
-        || github === undefined || signer.config === undefined || controlPlane === undefined) {
+        || github === undefined || signer.config === undefined || controlPlane === undefined || guardrails === undefined) {
         return { issues: issues.issues, warnings: issues.warnings };
     }
     const config: FleetConfig = {
@@ -77,12 +79,14 @@ export function validateFleetConfig(raw: Record<string, unknown>): FleetConfigVa
         pools: pools.map((p) => p.config).filter((p): p is PoolConfig => p !== undefined),
         signer: signer.config,
         controlPlane,
+        ...(perimeter !== undefined ? { perimeter } : {}),
+        guardrails,
     };
     return { config, issues: [], warnings: issues.warnings };
 }
 
 /** Same as validateFleetConfig but throws FleetConfigError listing every issue. */
-export function parseFleetConfig(raw: Record<string, unknown>): FleetConfig {
+export function parseFleetConfig(raw: FleetConfigSource | Record<string, unknown>): FleetConfig {
     const result = validateFleetConfig(raw);
     if (result.config === undefined) {
         throw new FleetConfigError(result.issues);
@@ -150,21 +154,6 @@ function readGithub(top: FieldReader): FleetConfig["github"] | undefined {
         return undefined;
     }
     return configUrl === undefined ? undefined : { configUrl, scaleSetSecretName };
-}
-
-function readControlPlane(top: FieldReader): FleetConfig["controlPlane"] | undefined {
-    const fallback = { intakeRetentionDays: DEFAULTS.intakeRetentionDays };
-    const raw = top.object("controlPlane", { example: "{intakeRetentionDays: 7}" });
-    if (raw === undefined) {
-        return top.has("controlPlane") ? undefined : fallback;
-    }
-    const f = new FieldReader(top.issues, raw, "controlPlane");
-    f.checkKeys(CONTROL_PLANE_KEYS);
-    const days = f.integer("intakeRetentionDays", { min: 1, max: 3650, example: String(DEFAULTS.intakeRetentionDays) });
-    if (days === undefined) {
-        return f.has("intakeRetentionDays") ? undefined : fallback;
-    }
-    return { intakeRetentionDays: days };
 }
 
 function reportDuplicateNames(issues: IssueCollector, pools: readonly PoolParse[]): void {

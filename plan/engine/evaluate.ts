@@ -10,7 +10,7 @@
  */
 import Ajv, { ValidateFunction } from "ajv";
 import { get as levenshtein } from "fast-levenshtein";
-import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
@@ -31,6 +31,8 @@ export interface EvaluateOptions {
 }
 
 export class PolicyConfigError extends Error {
+    /** The warnings found alongside the problems (see resolvePolicyConfigs). */
+    warnings: string[] = [];
     constructor(readonly problems: string[]) {
         super(`invalid policy pack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     }
@@ -69,10 +71,29 @@ function compiledSchema(configSchema: object): ValidateFunction {
     return validate;
 }
 
-/** Resolves each policy's enforcement level and config properties as the Pulumi CLI does. */
-export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = {}): Map<string, ResolvedPolicyConfig> {
+/**
+ * Top-level keys of a policy config file that are not policy names: `all`, and `environments`
+ * (Pulumi ESC environments the CLI opens to merge their `policyConfig`).
+ */
+const RESERVED_KEYS = ["all", "environments"];
+
+export interface ResolvedPolicyConfigs {
+    byPolicy: Map<string, ResolvedPolicyConfig>;
+    /** What the Pulumi CLI accepts but is probably a mistake: unknown policy names and properties. */
+    warnings: string[];
+}
+
+/**
+ * Resolves each policy's enforcement level and config properties as the Pulumi CLI does: schema
+ * defaults, then the file's values, validated against each policy's schema. Like the CLI it keeps
+ * going past unknown policy names (warnings, not errors); unknown properties of a policy are
+ * warnings too, since a misspelled property would otherwise fall back to its default unnoticed.
+ * Invalid levels and values that fail a policy's schema throw PolicyConfigError, listing all of them.
+ */
+export function resolvePolicyConfigs(policies: Policy[], opts: EvaluateOptions = {}): ResolvedPolicyConfigs {
     const raw = opts.policyConfig ?? {};
     const problems: string[] = [];
+    const warnings: string[] = [];
     const names = policies.map((p) => p.name);
 
     const levelOf = (key: string, value: unknown): EnforcementLevel | undefined => {
@@ -88,14 +109,18 @@ export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = 
     };
 
     for (const key of Object.keys(raw)) {
-        if (key !== "all" && !names.includes(key)) {
+        if (!RESERVED_KEYS.includes(key) && !names.includes(key)) {
             const hint = closest(key, names);
-            problems.push(`${key}: no policy of that name in the pack${hint ? ` (did you mean "${hint}"?)` : ""}`);
+            warnings.push(`${key}: no policy of that name in the pack${hint ? ` (did you mean "${hint}"?)` : ""}; its settings are ignored`);
         }
+    }
+    if (raw.environments !== undefined) {
+        const envs = Array.isArray(raw.environments) ? raw.environments.map(String) : [String(raw.environments)];
+        warnings.push(`environments: ${envs.join(", ")}: Pulumi ESC environments cannot be opened offline; their policyConfig values are not applied`);
     }
     const allLevel = levelOf("all", raw.all);
 
-    const resolved = new Map<string, ResolvedPolicyConfig>();
+    const byPolicy = new Map<string, ResolvedPolicyConfig>();
     for (const p of policies) {
         const entry = raw[p.name];
         const level = levelOf(p.name, entry) ?? allLevel ?? p.enforcementLevel ?? opts.packEnforcementLevel ?? "advisory";
@@ -107,6 +132,13 @@ export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = 
                 }
             }
         }
+        const known = Object.keys(p.configSchema?.properties ?? {});
+        for (const k of Object.keys(properties)) {
+            if (!known.includes(k)) {
+                const hint = closest(k, known);
+                warnings.push(`${p.name}.${k}: not a property of this policy${known.length > 0 ? ` (${hint ? `did you mean "${hint}"? ` : ""}it takes ${known.join(", ")})` : " (it takes no configuration)"}; ignored`);
+            }
+        }
         if (p.configSchema) {
             const validate = compiledSchema(p.configSchema);
             if (!validate(properties)) {
@@ -114,15 +146,20 @@ export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = 
                     problems.push(`${p.name}${e.instancePath.replace(/\//g, ".")}: ${e.message}${e.params && (e.params as any).additionalProperty ? ` (${(e.params as any).additionalProperty})` : ""}`);
                 }
             }
-        } else if (Object.keys(properties).length > 0) {
-            problems.push(`${p.name}: takes no configuration, got ${Object.keys(properties).join(", ")}`);
         }
-        resolved.set(p.name, { enforcementLevel: level, properties });
+        byPolicy.set(p.name, { enforcementLevel: level, properties });
     }
     if (problems.length > 0) {
-        throw new PolicyConfigError(problems);
+        const error = new PolicyConfigError(problems);
+        error.warnings = warnings;
+        throw error;
     }
-    return resolved;
+    return { byPolicy, warnings };
+}
+
+/** Each policy's resolved level and properties (see resolvePolicyConfigs for the warnings). */
+export function resolvePolicyConfig(policies: Policy[], opts: EvaluateOptions = {}): Map<string, ResolvedPolicyConfig> {
+    return resolvePolicyConfigs(policies, opts).byPolicy;
 }
 
 function freezeTags(tags: Record<string, string>): ReadonlyMap<string, string> {
@@ -249,7 +286,7 @@ function collect(resp: any, defaultUrn: string | undefined, out: Evaluation): vo
 
 /** Evaluates `policies` over `run` and returns violations as the CrossGuard analyzer reports them. */
 export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts: EvaluateOptions = {}): Promise<Evaluation> {
-    const config = resolvePolicyConfig(policies, opts);
+    const { byPolicy: config, warnings } = resolvePolicyConfigs(policies, opts);
     const tags = freezeTags(opts.stackTags ?? {});
     const bound = policies.map((p) => bindPolicy(p, config.get(p.name)!, tags));
     const packName = opts.packName ?? "hardened-build-fleet";
@@ -258,7 +295,7 @@ export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts
     const analyze = server.makeAnalyzeRpcFun(packName, packVersion, packLevel, bound);
     const analyzeStack = server.makeAnalyzeStackRpcFun(packName, packVersion, packLevel, bound);
 
-    const result: Evaluation = { violations: [], notApplicable: [] };
+    const result: Evaluation = { violations: [], notApplicable: [], warnings };
     // The engine analyzes every resource it registers except the root stack.
     const analyzed = run.resources.filter((r) => r.type !== STACK_TYPE);
     const total = analyzed.length + 1;

@@ -4,6 +4,7 @@
  */
 export * from "./types";
 export { runProgram, RunOptions, Program, ProgramError } from "./run";
+export { TypeCheckError, CompileSetupError } from "./typescript";
 export { loadStackConfig, StackConfig, StackConfigError, SECRET_PLACEHOLDER } from "./stackConfig";
-export { evaluatePolicies, EvaluateOptions, PolicyConfigError, resolvePolicyConfig } from "./evaluate";
+export { evaluatePolicies, EvaluateOptions, PolicyConfigError, resolvePolicyConfig, resolvePolicyConfigs, ResolvedPolicyConfigs } from "./evaluate";
 export { longestDependencyChain, GraphResource, Chain } from "./graph";

@@ -3,6 +3,7 @@
  * their arguments so a program keeps running; the call is still recorded in the run.
  */
 import { generateKeyPairSync } from "crypto";
+import { k8sInvoke } from "./k8sExpand";
 import { hex } from "./providerModel";
 import { CapturedResource } from "./types";
 
@@ -74,6 +75,11 @@ const INVOKES: Record<string, InvokeModel> = {
         const projectId = ctx.args.projectId ?? ctx.project;
         return { id: `projects/${projectId}`, projectId, number: projectNumber(projectId), name: projectId, labels: {} };
     },
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": (ctx) => {
+        const project = ctx.args.project ?? ctx.project;
+        const email = `service-${projectNumber(project)}@gs-project-accounts.iam.gserviceaccount.com`;
+        return { id: email, project, emailAddress: email, member: `serviceAccount:${email}` };
+    },
     "gcp:organizations/getClientConfig:getClientConfig": (ctx) => ({
         id: `projects/${ctx.project}/regions/${ctx.region}`,
         project: ctx.project,
@@ -96,6 +102,10 @@ const INVOKES: Record<string, InvokeModel> = {
 };
 
 export function modelInvoke(ctx: InvokeContext): Record<string, any> {
+    const k8s = k8sInvoke(ctx.token, ctx.args);
+    if (k8s !== undefined) {
+        return k8s;
+    }
     const model = INVOKES[ctx.token];
     return model ? model(ctx) : { ...ctx.args };
 }

@@ -8,6 +8,7 @@
  */
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { modelInvoke } from "./invokeModel";
+import { expandRemoteComponent, V2_MANIFEST_TYPES } from "./k8sExpand";
 import { modelResource } from "./providerModel";
 import { CapturedInvoke, CapturedResource, providerUrnOf, STACK_TYPE, UNKNOWN } from "./types";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
@@ -50,6 +51,31 @@ export class GraphMonitor extends MockMonitor {
         const parentQualified = parent ? this.qualifiedTypes.get(parent) : undefined;
         const qualified = parentQualified && parentQualified !== STACK_TYPE ? `${parentQualified}$${type}` : type;
         return { urn: `urn:pulumi:${this.opts.stack}::${this.opts.project}::${qualified}::${name}`, qualified };
+    }
+
+    /**
+     * Alias URNs as the engine resolves them: plain URNs, and alias specs (sent when the monitor supports
+     * them), whose unset fields mean "as the resource": name, type, stack, project, parent.
+     */
+    private aliasUrns(req: any, parent: string, type: string, name: string): string[] {
+        const urns: string[] = [...(req.getAliasurnsList?.() ?? [])];
+        for (const alias of req.getAliasesList?.() ?? []) {
+            if (alias.getUrn?.()) {
+                urns.push(alias.getUrn());
+                continue;
+            }
+            const spec = alias.getSpec?.();
+            if (!spec) {
+                continue;
+            }
+            const aliasParent: string = spec.getNoparent?.() ? "" : spec.getParenturn?.() || parent;
+            // The qualified type of a parent URN is its third `::` field.
+            const parentQualified = aliasParent ? aliasParent.split("::")[2] : undefined;
+            const aliasType: string = spec.getType?.() || type;
+            const qualified = parentQualified && parentQualified !== STACK_TYPE ? `${parentQualified}$${aliasType}` : aliasType;
+            urns.push(`urn:pulumi:${spec.getStack?.() || this.opts.stack}::${spec.getProject?.() || this.opts.project}::${qualified}::${spec.getName?.() || name}`);
+        }
+        return urns;
     }
 
     /** Provider defaults: an explicit provider's inputs, then stack config, then mock values. */
@@ -114,7 +140,7 @@ export class GraphMonitor extends MockMonitor {
             deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
             ignoreChanges: req.getIgnorechangesList?.() ?? [],
             additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
-            aliases: req.getAliasurnsList?.() ?? [],
+            aliases: this.aliasUrns(req, parent, type, name),
         };
         this.captured.push(res);
         this.byUrn.set(urn, res);
@@ -128,6 +154,9 @@ export class GraphMonitor extends MockMonitor {
     async registerResource(req: any, callback: Callback): Promise<void> {
         try {
             const res = this.record(req, req.getCustom(), req.getImportid?.() ?? "");
+            if (!res.custom && V2_MANIFEST_TYPES.includes(res.type)) {
+                this.expandManifests(res, req.getProvider?.() || req.getProvidersMap?.()?.get("kubernetes") || "");
+            }
             const resp = new resproto.RegisterResourceResponse();
             resp.setUrn(res.urn);
             // An empty id tells the runtime the id is unknown (preview).
@@ -137,6 +166,23 @@ export class GraphMonitor extends MockMonitor {
         } catch (err) {
             callback(err);
         }
+    }
+
+    /**
+     * Registers the objects a provider-side manifest component (yaml/v2, helm v4) would register, as its
+     * children; what cannot be expanded goes to the component's `unexpanded` output (k8sExpand.ts).
+     */
+    private expandManifests(component: CapturedResource, providerRef: string): void {
+        const { children, gaps } = expandRemoteComponent(component.type, component.name, component.inputs, process.cwd());
+        const urns = children.map((c) => this.record({
+            getType: () => c.type,
+            getName: () => c.name,
+            getParent: () => component.urn,
+            getObject: () => ({ toJavaScript: () => c.inputs }),
+            getProvider: () => providerRef,
+        }, true, "").urn);
+        component.outputs = { ...component.outputs, resources: urns, unexpanded: gaps };
+        component.wireOutputs = { ...component.wireOutputs, resources: urns, unexpanded: gaps };
     }
 
     async readResource(req: any, callback: Callback): Promise<void> {
@@ -201,4 +247,3 @@ function wireOutputsFor(wireInputs: Record<string, any>, outputs: Record<string,
     }
     return out;
 }
-

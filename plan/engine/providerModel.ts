@@ -258,6 +258,45 @@ const MODELS: Record<string, Model> = {
         const id = `organizations/${ctx.inputs.orgId}/roles/${ctx.inputs.roleId}`;
         return { id, defaults: {}, computed: { name: id, deleted: false } };
     },
+    "gcp:kms/cryptoKeyVersion:CryptoKeyVersion": (ctx) => {
+        // KMS numbers versions itself (1 is created with the key); a plausible later number, stable per URN.
+        const name = `${ctx.inputs.cryptoKey}/cryptoKeyVersions/${2 + (parseInt(hex(ctx.urn, 4), 16) % 998)}`;
+        return {
+            id: name,
+            defaults: { state: ctx.inputs.state ?? "ENABLED" },
+            computed: { name, algorithm: "EC_SIGN_P256_SHA256", protectionLevel: "HSM", generateTime: "2026-01-01T00:00:00.000000Z" },
+        };
+    },
+    "gcp:artifactregistry/repository:Repository": (ctx) => {
+        const project = ctx.inputs.project ?? ctx.project;
+        const location = ctx.inputs.location ?? ctx.region;
+        const id = `projects/${project}/locations/${location}/repositories/${ctx.inputs.repositoryId}`;
+        return { id, defaults: { project, location }, computed: { name: ctx.inputs.repositoryId, createTime: "2026-01-01T00:00:00Z" } };
+    },
+    // The build itself never runs offline: the digest is derived from the tags (which carry the source hash).
+    "docker-build:index:Image": (ctx) => {
+        const digest = `sha256:${hex(`${ctx.urn}|${JSON.stringify(ctx.inputs.tags ?? [])}`, 64)}`;
+        const tag = Array.isArray(ctx.inputs.tags) && typeof ctx.inputs.tags[0] === "string" ? ctx.inputs.tags[0] : ctx.name;
+        return { id: digest, defaults: {}, computed: { digest, ref: `${tag}@${digest}`, contextHash: hex(`${ctx.urn}|ctx`, 64) } };
+    },
+    "gcp:pubsub/topic:Topic": (ctx) => {
+        const project = ctx.inputs.project ?? ctx.project;
+        const name = ctx.inputs.name ?? autoName(ctx);
+        return { id: `projects/${project}/topics/${name}`, defaults: { name, project }, computed: {} };
+    },
+    "gcp:pubsub/subscription:Subscription": (ctx) => {
+        const project = ctx.inputs.project ?? ctx.project;
+        const name = ctx.inputs.name ?? autoName(ctx);
+        return { id: `projects/${project}/subscriptions/${name}`, defaults: { name, project }, computed: {} };
+    },
+    "gcp:storage/notification:Notification": (ctx) => {
+        const n = String(1 + (parseInt(hex(ctx.urn, 4), 16) % 999));
+        return {
+            id: `${ctx.inputs.bucket}/notificationConfigs/${n}`,
+            defaults: {},
+            computed: { notificationId: n, selfLink: `https://www.googleapis.com/storage/v1/b/${ctx.inputs.bucket}/notificationConfigs/${n}` },
+        };
+    },
     "random:index/randomId:RandomId": (ctx) => {
         const bytes = Number(ctx.inputs.byteLength ?? 8);
         const h = hex(ctx.urn, bytes * 2);

@@ -8,7 +8,9 @@ import * as path from "path";
 import * as pulumiRuntime from "@pulumi/pulumi/runtime";
 import { runtimeSettings, runtimeState } from "./sdk";
 import { GraphMonitor } from "./monitor";
-import { loadStackConfig, normaliseConfig } from "./stackConfig";
+import { findProject, resolveProgramEntry, tsconfigFor } from "./project";
+import { registerTypeScript, typeCheckProgram } from "./typescript";
+import { loadStackConfig, normaliseConfig, projectNameNear } from "./stackConfig";
 import { CapturedLog, ProgramRun, STACK_TYPE } from "./types";
 
 export interface RunOptions {
@@ -32,6 +34,14 @@ export interface RunOptions {
      * CPU. Errors still carry their message. Also enabled by HBF_STACK_TRACES=1.
      */
     stackTraces?: boolean;
+    /**
+     * Type-check a TypeScript program (a path) with its tsconfig before running it, as `pulumi up`
+     * does; type errors reject with a TypeCheckError carrying the compiler's messages. Default false
+     * here (the `plan` command turns it on).
+     */
+    typeCheck?: boolean;
+    /** The tsconfig to compile a .ts program with; default: the project's, as the Pulumi language host picks it. */
+    tsconfig?: string;
 }
 
 export type Program = string | (() => unknown);
@@ -50,16 +60,21 @@ const state = runtimeState;
 let queue: Promise<unknown> = Promise.resolve();
 const loadedPrograms = new Set<string>();
 
-/** Runs `program` (a function, or a path to a .ts/.js Pulumi program) and returns its graph. */
+/**
+ * Runs `program` (a function, or a path to a .ts/.js Pulumi program or a directory holding one) and
+ * returns its graph.
+ */
 export function runProgram(program: Program, opts: RunOptions = {}): Promise<ProgramRun> {
     const next = queue.then(() => runExclusive(program, opts));
     queue = next.catch(() => undefined);
     return next;
 }
 
-function resolveConfig(opts: RunOptions): { project: string; stack: string; values: Record<string, string>; secretKeys: string[] } {
-    const fromFile = opts.configFile ? loadStackConfig(opts.configFile, opts.project) : undefined;
-    const project = opts.project ?? fromFile?.project ?? "hardened-build-fleet";
+function resolveConfig(opts: RunOptions, programProject: string | undefined): { project: string; stack: string; values: Record<string, string>; secretKeys: string[] } {
+    // The project is the one beside the stack config, else the program's (config in another directory).
+    const projectName = opts.project ?? (opts.configFile ? projectNameNear(opts.configFile) : undefined) ?? programProject;
+    const fromFile = opts.configFile ? loadStackConfig(opts.configFile, projectName) : undefined;
+    const project = projectName ?? fromFile?.project ?? "hardened-build-fleet";
     const stack = opts.stack ?? fromFile?.stack ?? "test";
     const extra = normaliseConfig(project, opts.config ?? {});
     return {
@@ -70,18 +85,22 @@ function resolveConfig(opts: RunOptions): { project: string; stack: string; valu
     };
 }
 
-function ensureTypeScript(file: string): void {
-    if (!/\.tsx?$/.test(file) || (process as any)[Symbol.for("ts-node.register.instance")]) {
-        return;
+/** The entry file of a program path (a file or a directory), its tsconfig, and a type check if asked. */
+function prepareProgram(program: string, opts: RunOptions): string {
+    const entry = resolveProgramEntry(program);
+    if (!entry) {
+        throw new Error(`program ${program} not found: no such file, and no index.ts/index.js or package.json main in it`);
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+    const tsconfig = opts.tsconfig ?? tsconfigFor(entry, findProject(path.dirname(entry)));
+    if (opts.typeCheck) {
+        typeCheckProgram(entry, tsconfig);
+    }
+    registerTypeScript(entry, tsconfig);
+    return entry;
 }
 
 /** Loads a program module the way the Pulumi Node.js host does: call an exported function, else use the exports. */
-async function loadProgram(file: string): Promise<unknown> {
-    const resolved = require.resolve(path.resolve(file));
-    ensureTypeScript(resolved);
+async function loadProgram(resolved: string): Promise<unknown> {
     // A module caches its side effects: forget earlier loads so each run registers afresh.
     for (const p of loadedPrograms) {
         delete require.cache[p];
@@ -107,7 +126,9 @@ async function loadProgram(file: string): Promise<unknown> {
 const LOG_PREFIX = /^(debug|info|warning|error): \[runtime\] ([\s\S]*)$/;
 
 async function runExclusive(program: Program, opts: RunOptions): Promise<ProgramRun> {
-    const cfg = resolveConfig(opts);
+    // Compile problems (missing file, type errors) reject before anything runs or registers.
+    const entry = typeof program === "string" ? prepareProgram(program, opts) : undefined;
+    const cfg = resolveConfig(opts, entry ? findProject(path.dirname(entry))?.name : undefined);
     const preview = opts.preview ?? false;
     const monitor = new GraphMonitor({ project: cfg.project, stack: cfg.stack, preview, config: cfg.values, onRegister: opts.onRegister });
 
@@ -149,7 +170,7 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     let outputs: Record<string, any> = {};
     let error: unknown;
     try {
-        const init = typeof program === "function" ? program : () => loadProgram(program);
+        const init = typeof program === "function" ? program : () => loadProgram(entry!);
         await pulumiRuntime.runInPulumiStack(async () => (await init()) as any);
     } catch (err) {
         error = err;

@@ -99,4 +99,6 @@ export interface NotApplicable {
 export interface Evaluation {
     violations: Violation[];
     notApplicable: NotApplicable[];
+    /** Policy-config warnings (unknown policy names or properties, ESC environments not opened offline). */
+    warnings?: string[];
 }

@@ -5,7 +5,8 @@
 import { STACK_TYPE } from "../engine";
 import { isBlocking, PlanResult } from "./result";
 
-export const JSON_SCHEMA_VERSION = 1;
+/** 2: `summary.managedResources`, `summary.components`, `unzoned` and `warnings` added. */
+export const JSON_SCHEMA_VERSION = 2;
 
 export interface JsonReport {
     schemaVersion: typeof JSON_SCHEMA_VERSION;
@@ -15,6 +16,10 @@ export interface JsonReport {
     summary: {
         /** Registered resources, excluding the stack (components, custom resources, providers). */
         resources: number;
+        /** Provider-managed resources, providers excluded: what `pulumi up` creates. */
+        managedResources: number;
+        /** Component resources (groupings that create nothing themselves). */
+        components: number;
         violations: number;
         /** Violations that block a deployment (enforcement mandatory or remediate). */
         mandatory: number;
@@ -24,6 +29,10 @@ export interface JsonReport {
     };
     resources: { urn: string; type: string; name: string; parent: string | null }[];
     violations: { policy: string; enforcementLevel: "advisory" | "mandatory" | "remediate"; message: string; urn: string | null }[];
+    /** URNs of managed resources in no isolation zone (no role label, no fleet component, no zoned workload using them). */
+    unzoned: string[];
+    /** Program warnings (pulumi.log.warn) and policy-config warnings. */
+    warnings: { source: "program" | "policy-config"; message: string }[];
 }
 
 export function buildJsonReport(result: PlanResult): JsonReport {
@@ -40,6 +49,8 @@ export function buildJsonReport(result: PlanResult): JsonReport {
         preview: result.run.preview,
         summary: {
             resources: result.summary.resources,
+            managedResources: result.summary.customResources,
+            components: result.summary.components,
             violations: result.violations.length,
             mandatory,
             advisory: result.violations.length - mandatory,
@@ -49,6 +60,8 @@ export function buildJsonReport(result: PlanResult): JsonReport {
             .filter((r) => r.type !== STACK_TYPE)
             .map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent ?? null })),
         violations: result.violations.map((v) => ({ policy: v.policy, enforcementLevel: v.enforcementLevel, message: v.message, urn: v.urn ?? null })),
+        unzoned: result.summary.unzonedUrns,
+        warnings: result.warnings.map((w) => ({ source: w.source, message: w.message })),
     };
 }
 

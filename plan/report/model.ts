@@ -3,7 +3,7 @@
  * (policies/rules/stack/model): a captured run is presented to it the way the analyzer presents a
  * stack (outputs as props, property dependencies and providers as resources), once per run.
  */
-import type { PolicyResource } from "@pulumi/policy";
+import type { PolicyResource } from "@pulumi/policy/policy";
 import { CapturedResource, ProgramRun, providerUrnOf } from "../engine";
 import { FleetGraph } from "../../policies/rules/stack/model";
 

@@ -1,14 +1,15 @@
 /**
  * What the reports say about a policy: its description, invariants, SLSA clause and fix. Works for
- * any CrossGuard policy; one without the pack's `meta` gets "—" for what it does not declare.
+ * any CrossGuard policy: the pack's `meta` first, else the SDK's own fields (`remediationSteps`,
+ * `framework.specification`, invariant ids among `tags`); "—" for what a policy declares in neither.
  */
-import type { Policy } from "@pulumi/policy";
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
 import { InvariantId, PolicyMeta, slsaClause } from "../../policies/rules/meta";
 
 /** Placeholder for metadata a policy does not declare. */
 export const NONE = "—";
 
-/** Short names of the invariants (DESIGN.md), so a report line reads "I3 no inbound". */
+/** Short names of the invariants, so a report line reads "I3 no inbound". */
 export const INVARIANT_TITLES: Record<InvariantId, string> = {
     I1: "ephemeral",
     I2: "bounded lifetime",
@@ -45,15 +46,17 @@ function metaOf(p: Policy): PolicyMeta | undefined {
 /** Report metadata for one policy. */
 export function describePolicy(p: Policy): PolicyInfo {
     const meta = metaOf(p);
-    const invariants = meta ? meta.invariants.map(String) : [];
-    const known = meta ? meta.invariants.filter((i) => i in INVARIANT_TITLES) : [];
+    const invariants = meta ? meta.invariants.map(String) : (p.tags ?? []).filter((t) => /^I\d+$/.test(t));
+    const known = invariants.filter((i): i is InvariantId => i in INVARIANT_TITLES);
+    const fix = (meta?.fix ?? p.remediationSteps ?? "").trim();
+    const clause = meta && known.length > 0 ? slsaClause({ invariants: known, fix }) : p.framework?.specification?.trim();
     return {
         name: p.name,
         description: p.description ?? NONE,
         invariants,
         invariantText: invariants.length > 0 ? invariants.map((i) => (i in INVARIANT_TITLES ? `${i} ${INVARIANT_TITLES[i as InvariantId]}` : i)).join("; ") : NONE,
-        slsaClause: known.length > 0 ? slsaClause({ invariants: known, fix: meta!.fix }) : NONE,
-        fix: meta?.fix?.trim() ? meta.fix.trim() : NONE,
+        slsaClause: clause ? clause : NONE,
+        fix: fix !== "" ? fix : NONE,
     };
 }
 

@@ -2,11 +2,17 @@
  * Everything a report renders, computed once per plan: the run, the violations, the policies with
  * their resolved enforcement levels, the summary and the topology.
  */
-import type { Policy } from "@pulumi/policy";
-import { EnforcementLevel, Evaluation, ProgramRun, resolvePolicyConfig, Violation } from "../engine";
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
+import { EnforcementLevel, Evaluation, ProgramRun, resolvePolicyConfigs, Violation } from "../engine";
 import { PlanSummary, summarize } from "./summary";
 import { buildTopology, Topology } from "./topology";
 import { zoneResources } from "./zones";
+
+/** A warning of the plan: from the program (`pulumi.log.warn`) or from the policy config. */
+export interface PlanWarning {
+    source: "program" | "policy-config";
+    message: string;
+}
 
 export interface PlanResult {
     run: ProgramRun;
@@ -16,6 +22,8 @@ export interface PlanResult {
     levels: Map<string, EnforcementLevel>;
     summary: PlanSummary;
     topology: Topology;
+    /** Program warnings, then policy-config warnings. */
+    warnings: PlanWarning[];
     /** The program and stack config files, for SARIF locations. */
     programFile?: string;
     configFile?: string;
@@ -36,7 +44,7 @@ export function isBlocking(v: Violation): boolean {
 }
 
 export function buildPlanResult(run: ProgramRun, evaluation: Evaluation, policies: Policy[], opts: PlanResultOptions = {}): PlanResult {
-    const resolved = resolvePolicyConfig(policies, { policyConfig: opts.policyConfig });
+    const { byPolicy: resolved, warnings: configWarnings } = resolvePolicyConfigs(policies, { policyConfig: opts.policyConfig });
     const levels = new Map([...resolved].map(([name, cfg]) => [name, cfg.enforcementLevel] as [string, EnforcementLevel]));
     const zoning = zoneResources(run);
     return {
@@ -46,6 +54,10 @@ export function buildPlanResult(run: ProgramRun, evaluation: Evaluation, policie
         levels,
         summary: summarize(run, zoning),
         topology: buildTopology(run, evaluation.violations, zoning),
+        warnings: [
+            ...run.logs.filter((l) => l.severity === "warning").map((l): PlanWarning => ({ source: "program", message: l.message })),
+            ...(evaluation.warnings ?? configWarnings).map((message): PlanWarning => ({ source: "policy-config", message })),
+        ],
         programFile: opts.programFile,
         configFile: opts.configFile,
     };

@@ -120,7 +120,15 @@ export function buildSarif(result: PlanResult, opts: SarifOptions = {}): sarif.L
                 },
             },
             automationDetails: { id: `${TOOL_NAME}/${result.run.project}/${result.run.stack}/` },
-            invocations: [{ executionSuccessful: true }],
+            // Warnings (program and policy config) as notifications: code scanning shows them on the run.
+            invocations: [{
+                executionSuccessful: true,
+                toolExecutionNotifications: result.warnings.map((w): sarif.Notification => ({
+                    level: "warning",
+                    message: { text: w.message },
+                    descriptor: { id: w.source === "program" ? "program-warning" : "policy-config-warning" },
+                })),
+            }],
             results,
             properties: { project: result.run.project, stack: result.run.stack, preview: result.run.preview },
         }],

@@ -49,6 +49,8 @@ export interface PlanSummary {
     zones: ZoneSummary[];
     /** Custom resources outside every zone. */
     unzoned: number;
+    /** Those resources' URNs, in registration order. */
+    unzonedUrns: string[];
 }
 
 
@@ -72,7 +74,7 @@ export function summarize(run: ProgramRun, zoning: Zoning = zoneResources(run)):
     }
     const perZone = new Map<string, number>();
     let managed = 0;
-    let unzoned = 0;
+    const unzonedUrns: string[] = [];
     for (const r of run.resources) {
         if (!isManaged(r)) {
             continue;
@@ -87,7 +89,7 @@ export function summarize(run: ProgramRun, zoning: Zoning = zoneResources(run)):
         if (z) {
             perZone.set(z.id, (perZone.get(z.id) ?? 0) + 1);
         } else {
-            unzoned++;
+            unzonedUrns.push(r.urn);
         }
     }
 
@@ -142,6 +144,7 @@ export function summarize(run: ProgramRun, zoning: Zoning = zoneResources(run)):
         byComponent,
         byPool: zones.filter((z) => z.kind === "pool").map((z) => ({ pool: z.pool ?? z.label, resources: z.resources })),
         zones,
-        unzoned,
+        unzoned: unzonedUrns.length,
+        unzonedUrns,
     };
 }

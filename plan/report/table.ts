@@ -39,7 +39,7 @@ export function renderTable(result: PlanResult): string {
     const out: string[] = [];
     const mode = s.preview ? "offline preview: computed outputs unknown" : "offline: provider outputs modelled";
     out.push(`Plan of ${s.project}/${s.stack} (${mode})`, "");
-    out.push(`Resources: ${s.resources} registered, ${s.customResources} managed by providers, ${plural(s.components, "component")}`);
+    out.push(`Resources: ${s.resources} registered = ${s.customResources} managed (what pulumi up creates) + ${plural(s.components, "component")} (groupings, nothing created) + ${plural(s.resources - s.customResources - s.components, "provider")}`);
 
     if (s.byComponent.length > 0) {
         out.push("", "Per component");
@@ -63,13 +63,19 @@ export function renderTable(result: PlanResult): string {
         out.push(`    identities: ${z.identities.length > 0 ? z.identities.join(", ") : "—"}`);
     }
     if (s.unzoned > 0) {
-        out.push(`  outside every zone: ${plural(s.unzoned, "resource")}`);
+        out.push(`  outside every zone: ${plural(s.unzoned, "resource")} (no role label, no fleet component, no zoned workload using them)`);
+        for (const urn of s.unzonedUrns) {
+            const r = run.byUrn.get(urn);
+            out.push(`    ${r ? `${r.name} (${r.type})` : urn}`);
+        }
     }
 
-    const warnings = run.logs.filter((l) => l.severity === "warning");
-    if (warnings.length > 0) {
-        out.push("", "Program warnings");
-        warnings.forEach((w) => out.push(indent(w.message, "  ")));
+    for (const [source, title] of [["program", "Program warnings"], ["policy-config", "Policy config warnings"]] as const) {
+        const warnings = result.warnings.filter((w) => w.source === source);
+        if (warnings.length > 0) {
+            out.push("", title);
+            warnings.forEach((w) => out.push(indent(w.message, "  ")));
+        }
     }
 
     const blocking = result.violations.filter(isBlocking).length;

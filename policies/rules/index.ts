@@ -1,14 +1,15 @@
 /**
  * The pack's rules, side-effect free so other packs can import and reuse them:
- * `import { policies } from "hardened-build-fleet/policies/rules"`.
+ * `import { policies } from "hardened-build-fleet/policies"`.
  */
-import { FleetPolicy } from "./meta";
+import { kubernetesStackPolicies } from "./kubernetes";
+import { FleetPolicy, withSdkMetadata } from "./meta";
 import { resourcePolicies } from "./resource";
 import { stackPolicies } from "./stack";
 
-export { resourcePolicies, stackPolicies };
+export { kubernetesStackPolicies, resourcePolicies, stackPolicies };
 export * from "./meta";
 export * from "./labels";
 
 /** Every rule of the pack: per-resource rules first, then stack rules. */
-export const policies: FleetPolicy[] = [...resourcePolicies, ...stackPolicies];
+export const policies: FleetPolicy[] = [...resourcePolicies, ...stackPolicies, ...kubernetesStackPolicies].map(withSdkMetadata);

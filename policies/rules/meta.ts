@@ -1,12 +1,17 @@
 /**
  * Metadata every rule in this pack carries, so reports (table, JSON, SARIF, README) can name
- * the invariant, the SLSA Build L3 clause and the fix without a second catalogue.
+ * the invariant, the SLSA Build L3 clause and the fix without a second catalogue. `withSdkMetadata`
+ * copies it into the @pulumi/policy fields (`remediationSteps`, `framework`, `tags`, `severity`)
+ * that the analyzer announces, so any tool reading the pack sees it too.
  */
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+// Types from @pulumi/policy/policy, not the package index: 1.21's index.d.ts re-exports names its
+// proxy.d.ts lacks, an error in every consumer whose tsconfig does not set skipLibCheck (the
+// `pulumi new typescript` template does not).
+import type { PolicyComplianceFramework, ResourceValidationPolicy, Severity, StackValidationPolicy } from "@pulumi/policy/policy";
 
 export type InvariantId = "I1" | "I2" | "I3" | "I4" | "I5" | "I6" | "I7" | "I8" | "I9" | "I10" | "I11" | "I12";
 
-/** The SLSA v1.0/v1.1 Build L3 clause behind each invariant (DESIGN.md table). */
+/** The SLSA v1.0/v1.1 Build L3 clause behind each invariant. */
 export const SLSA_CLAUSES: Record<InvariantId, string> = {
     I1: "Build L3 Isolated: ephemeral environment, no persistence between builds",
     I2: "Build L3 Isolated: bounded lifetime of a build environment",
@@ -27,6 +32,8 @@ export interface PolicyMeta {
     invariants: InvariantId[];
     /** How to fix a violation, one or two sentences. */
     fix: string;
+    /** Default: from the invariants (see `severityOf`). */
+    severity?: Severity;
 }
 
 export type FleetResourcePolicy = ResourceValidationPolicy & { meta: PolicyMeta };
@@ -36,4 +43,44 @@ export type FleetPolicy = FleetResourcePolicy | FleetStackPolicy;
 /** The SLSA clause text for a rule (joined when it proves several invariants). */
 export function slsaClause(meta: PolicyMeta): string {
     return [...new Set(meta.invariants.map((i) => SLSA_CLAUSES[i]))].join("; ");
+}
+
+/** The SLSA specification every rule's `framework` names. */
+export const SLSA_FRAMEWORK = { name: "SLSA", version: "1.1", reference: "https://slsa.dev/spec/v1.1/requirements" } as const;
+
+/** Tag every rule of this pack carries, besides its invariant ids. */
+export const PACK_TAG = "slsa-build-l3";
+
+const SEVERITY_ORDER: Severity[] = ["low", "medium", "high", "critical"];
+
+/**
+ * A rule's severity unless it sets one: critical when it guards the signing key or provenance
+ * (I8-I11: a breach forges provenance), medium for the audit trail (I12), high otherwise (isolation).
+ */
+export function severityOf(meta: PolicyMeta): Severity {
+    if (meta.severity) {
+        return meta.severity;
+    }
+    const of = (i: InvariantId): Severity => (["I8", "I9", "I10", "I11"].includes(i) ? "critical" : i === "I12" ? "medium" : "high");
+    return meta.invariants.map(of).reduce((a, b) => (SEVERITY_ORDER.indexOf(b) > SEVERITY_ORDER.indexOf(a) ? b : a), "low");
+}
+
+/** The @pulumi/policy metadata fields for a rule's `meta`. */
+export function sdkMetadata(meta: PolicyMeta): { remediationSteps: string; framework: PolicyComplianceFramework; tags: string[]; severity: Severity } {
+    return {
+        remediationSteps: meta.fix,
+        framework: { ...SLSA_FRAMEWORK, specification: slsaClause(meta) },
+        tags: [PACK_TAG, ...meta.invariants],
+        severity: severityOf(meta),
+    };
+}
+
+/** Sets the SDK metadata fields a rule does not set itself, from its `meta`; returns the same rule. */
+export function withSdkMetadata<P extends FleetPolicy>(policy: P): P {
+    const fields = sdkMetadata(policy.meta);
+    policy.remediationSteps ??= fields.remediationSteps;
+    policy.framework ??= fields.framework;
+    policy.tags ??= fields.tags;
+    policy.severity ??= fields.severity;
+    return policy;
 }

@@ -72,7 +72,7 @@ export function list(props: unknown, ...path: (string | number)[]): any[] | type
 export const UNDECIDED_PREFIX = "cannot decide during preview:";
 
 /**
- * Reports an advisory finding (DESIGN.md: a policy that cannot decide says so, never passes
+ * Reports an advisory finding (a policy that cannot decide says so, never passes
  * silently). The analyzer's reportViolation (@pulumi/policy server.js, makeReportViolationFun)
  * accepts a violation object whose `enforcementLevel` overrides the policy's level for that one
  * finding; its typings declare only the string form, hence the cast.

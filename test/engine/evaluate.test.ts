@@ -90,15 +90,21 @@ describe("engine: evaluatePolicies (CrossGuard analyzer semantics)", () => {
         assert.deepStrictEqual(ev.violations.map((v) => v.policy), ["max-disks"]);
     });
 
-    it("validates pack config against each policy's schema and names unknown policies", async () => {
+    it("validates pack config against each policy's schema; unknown policies are warnings, as in the Pulumi CLI", async () => {
         const run = await runProgram(program);
         await assert.rejects(evaluatePolicies(run, [maxDisks], { policyConfig: { "max-disks": { max: 0 }, "max-disk": "mandatory", all: "loud" } }), (e: unknown) => {
             assert.ok(e instanceof PolicyConfigError);
             assert.match(e.message, /max-disks\.max: must be >= 1/);
-            assert.match(e.message, /max-disk: no policy of that name in the pack \(did you mean "max-disks"\?\)/);
             assert.match(e.message, /all: enforcement level "loud"/);
+            assert.doesNotMatch(e.message, /max-disk:/);
+            assert.deepStrictEqual(e.warnings, ['max-disk: no policy of that name in the pack (did you mean "max-disks"?); its settings are ignored']);
             return true;
         });
+        const ev = await evaluatePolicies(run, [maxDisks], { policyConfig: { "max-disk": "mandatory", "max-disks": { mx: 3 } } });
+        assert.deepStrictEqual(ev.warnings, [
+            'max-disk: no policy of that name in the pack (did you mean "max-disks"?); its settings are ignored',
+            'max-disks.mx: not a property of this policy (did you mean "max"? it takes max); ignored',
+        ]);
     });
 
     it("gives stack policies outputs linked by parent and property dependencies", async () => {

@@ -143,7 +143,16 @@ export const VARIANTS: Variant[] = [
             const { records } = controlPlaneInputs();
             new gcp.storage.BucketIAMMember("runner-reads-records", { bucket: records.name, role: "roles/storage.objectViewer", member: h.vm.sa.member });
         }) },
-    { name: "runner SA invokes the registration broker (control-plane Cloud Run)", invariant: "I10", policy: LPV, offender: "runner-invokes-broker", preview: true,
+    { name: "runner SA invokes the provenance generator (a control-plane service that can invoke the signer)", invariant: "I10", policy: LPV, offender: "runner-invokes-generator", preview: true,
+        mutate: add((h) => {
+            const generator = new gcp.cloudrunv2.Service("generator-service", {
+                project: WORKER_PROJECT, location: REGION, name: "provenance-generator", ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY", labels: CP, deletionProtection: false,
+                template: { serviceAccount: h.controlPlaneSa.email, containers: [{ image: `${REGION}-docker.pkg.dev/${WORKER_PROJECT}/fleet/generator${DIGEST}` }] },
+            });
+            new gcp.cloudrunv2.ServiceIamMember("runner-invokes-generator", { project: WORKER_PROJECT, location: REGION, name: generator.name, role: "roles/run.invoker", member: h.vm.sa.member });
+        }) },
+    { name: "runner SA invokes the registration broker once pack config turns that off", invariant: "I10", policy: LPV, offender: "runner-invokes-broker", preview: true,
+        policyConfig: { "runner-least-privilege": { runnerInvokesRegistration: false } },
         mutate: add((h) => {
             const b = broker(h);
             new gcp.cloudrunv2.ServiceIamMember("runner-invokes-broker", { project: WORKER_PROJECT, location: REGION, name: b.service.name, role: "roles/run.invoker", member: h.vm.sa.member });
@@ -688,8 +697,13 @@ export const SECURE: SecureVariant[] = [
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("generator-invoker-again", { project: SIGNER_PROJECT, location: REGION, name: h.service.name, role: "roles/run.invoker", member: h.controlPlaneSa.member });
         }) },
+    { name: "runners invoke the registration broker (a control-plane service that cannot reach the signer)",
+        mutate: add((h) => {
+            const b = broker(h);
+            new gcp.cloudrunv2.ServiceIamMember("runners-call-broker", { project: WORKER_PROJECT, location: REGION, name: b.service.name, role: "roles/run.invoker", member: h.vm.sa.member });
+        }) },
     { name: "runners may invoke the registration broker when pack config says so (service scope, by name)",
-        policyConfig: { "runner-least-privilege": { runnerAllowedGrants: [{ role: "roles/run.invoker", scope: "service", targets: ["jit-broker"] }] } },
+        policyConfig: { "runner-least-privilege": { runnerInvokesRegistration: false, runnerAllowedGrants: [{ role: "roles/run.invoker", scope: "service", targets: ["jit-broker"] }] } },
         mutate: add((h) => {
             const b = broker(h);
             new gcp.cloudrunv2.ServiceIamMember("runners-register", { project: WORKER_PROJECT, location: REGION, name: b.service.name, role: "roles/run.invoker", member: h.vm.sa.member });
@@ -705,12 +719,12 @@ export const SECURE: SecureVariant[] = [
                 member: `principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/${WORKER_PROJECT}.svc.id.goog/subject/ns/runners/sa/runner`,
             });
         }) },
-    { name: "the signer key names its ring by the short id {project}/{location}/{ring}",
-        mutate: (m) => {
-            m.args.signerKey = (a) => {
-                a.keyRing = `${SIGNER_PROJECT}/${REGION}/provenance`;
-            };
-        } },
+    { name: "an extra organization-wide audit config logging every service's data access",
+        mutate: add(() => {
+            new gcp.organizations.IamAuditConfig("org-audit-all", {
+                orgId: "1234567890", service: "allServices", auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
+            });
+        }) },
     { name: "a flow-log filter that keeps every flow (\"true\")",
         mutate: add((h) => {
             new gcp.compute.Subnetwork("vm-subnet-true", {

@@ -21,6 +21,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { addPerimeterAndGuardrails } from "../helpers/perimeterFixture";
 
 export const WORKER_PROJECT = "acme-workers";
 export const SIGNER_PROJECT = "acme-signer";
@@ -92,6 +93,8 @@ export interface Handles extends Core {
     k8sNodePool: gcp.container.NodePool;
     k8sNamespace: k8s.core.v1.Namespace;
     k8sPod: k8s.core.v1.Pod;
+    /** The runner cluster's Kubernetes provider (objects of that cluster must use it). */
+    k8sProvider: k8s.Provider;
     intake: { vm: gcp.storage.Bucket; k8s: gcp.storage.Bucket };
     ring: gcp.kms.KeyRing;
     key: gcp.kms.CryptoKey;
@@ -106,7 +109,7 @@ export type Editable =
     | "signerRing" | "signerKey" | "signerService";
 
 /** Parts of the baseline a variant may leave out. */
-export type Omittable = "kmsAudit" | "vmEgressDeny" | "vmFlowLogs";
+export type Omittable = "kmsAudit" | "vmEgressDeny" | "vmFlowLogs" | "k8sDefaultDeny";
 
 /**
  * One variant's changes to the baseline. `args` edits receive the plain argument object (nested
@@ -294,6 +297,13 @@ export function buildBaseline(m: Mutations = noMutations()): Handles {
         metadata: { name: "runner", namespace: k8sNamespace.metadata.name, labels: k8sLabels, annotations: { "iam.gke.io/gcp-service-account": core.k8s.sa.email } },
         automountServiceAccountToken: false,
     }, { provider });
+    // I4/I5: runner pods accept and open no connection the namespace does not allow.
+    if (!m.omit.has("k8sDefaultDeny")) {
+        new k8s.networking.v1.NetworkPolicy("k8s-runner-default-deny", {
+            metadata: { name: "default-deny", namespace: k8sNamespace.metadata.name, labels: k8sLabels },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        }, { provider });
+    }
     // Workload Identity: the runner KSA acts as the pool's own SA (and nothing else).
     new gcp.serviceaccount.IAMMember("k8s-runner-workload-identity", {
         serviceAccountId: core.k8s.sa.name,
@@ -442,8 +452,10 @@ export function buildBaseline(m: Mutations = noMutations()): Handles {
         });
     }
 
+    addPerimeterAndGuardrails({ workerProject: WORKER_PROJECT, signerProject: SIGNER_PROJECT, controlPlaneMember: controlPlaneSa.member });
+
     const handles: Handles = {
-        ...core, vmTemplate, vmMig, k8sCluster, k8sNodePool, k8sNamespace, k8sPod, intake, ring, key, keyBinding, service, provenance,
+        ...core, vmTemplate, vmMig, k8sCluster, k8sNodePool, k8sNamespace, k8sPod, k8sProvider: provider, intake, ring, key, keyBinding, service, provenance,
     };
     for (const f of m.after) {
         f(handles);

@@ -22,7 +22,7 @@ export interface AlsoFires {
 
 export interface InsecureCase {
     name: string;
-    /** The invariant the variant breaks (DESIGN.md I1-I12). */
+    /** The invariant the variant breaks (I1-I12, README "SLSA Build L3 mapping"). */
     invariant: InvariantId;
     /** The rule that must catch it (exact name). */
     expectedPolicy: string;

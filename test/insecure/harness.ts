@@ -5,7 +5,8 @@
 import * as assert from "assert";
 import { evaluatePolicies, Evaluation, ProgramRun, runProgram, Violation } from "../../plan/engine";
 import { policies } from "../../policies/rules";
-import { buildBaseline, Mutations, noMutations, STACK_CONFIG } from "./baseline";
+import { perimeterPackConfig } from "../helpers/perimeterFixture";
+import { buildBaseline, Mutations, noMutations, SIGNER_PROJECT, STACK_CONFIG, WORKER_PROJECT } from "./baseline";
 
 export interface Result {
     run: ProgramRun;
@@ -19,7 +20,8 @@ export async function evaluateVariant(mutate: ((m: Mutations) => void) | undefin
     const run = await runProgram(() => {
         buildBaseline(m);
     }, { config: STACK_CONFIG, preview });
-    const ev = await evaluatePolicies(run, policies, { policyConfig });
+    // The baseline's projects sit in the perimeters the perimeter rules expect (test/helpers/perimeterFixture.ts).
+    const ev = await evaluatePolicies(run, policies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), ...policyConfig } });
     return { run, ev };
 }
 

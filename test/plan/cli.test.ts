@@ -93,12 +93,12 @@ describe("plan command", () => {
             const validate = ajv.compile(schema);
             const valid: boolean = validate(report);
             assert.ok(valid, JSON.stringify(validate.errors, null, 2));
-            assert.strictEqual(report.schemaVersion, 1);
+            assert.strictEqual(report.schemaVersion, 2);
             assert.strictEqual(report.project, "plan-fixture");
             assert.strictEqual(report.stack, "bad");
             assert.strictEqual(report.preview, false);
             assert.deepStrictEqual(report.summary, {
-                resources: 16, violations: 2, mandatory: 1, advisory: 1,
+                resources: 16, managedResources: 16, components: 0, violations: 2, mandatory: 1, advisory: 1,
                 byPolicy: { "fixture-intake-grant-review": 1, "fixture-no-external-ip": 1 },
             });
             assert.strictEqual(report.resources.length, 16);
@@ -208,7 +208,19 @@ describe("plan command", () => {
         it("bad --graph extension", async () => {
             const r = await plan([...base("good"), "--graph", "topology.png"]);
             assert.strictEqual(r.code, 2);
-            assertCleanError(r.stderr, /--graph "topology\.png" .* \*\.dot \(Graphviz\) or \*\.mmd \(Mermaid\)/);
+            assertCleanError(r.stderr, /--graph "topology\.png": the command writes graph source, not images; name the file \*\.dot \(Graphviz\) or \*\.mmd \(Mermaid\) and render it, e\.g\. --graph topology\.dot, then dot -Tpng topology\.dot -o topology\.png\./);
+        });
+
+        it("--graph without any extension", async () => {
+            const r = await plan([...base("good"), "--graph", "topology"]);
+            assert.strictEqual(r.code, 2);
+            assertCleanError(r.stderr, /--graph "topology" has no graph extension; name the file \*\.dot \(Graphviz\) or \*\.mmd \(Mermaid\)/);
+        });
+
+        it("--output whose extension names no format, without --format", async () => {
+            const r = await plan([...base("good"), "--output", path.join(tmp.dir, "plan.csv")]);
+            assert.strictEqual(r.code, 2);
+            assertCleanError(r.stderr, /--output ".*plan\.csv": cannot tell the report format from the extension; name the file \*\.json, \*\.sarif or \*\.txt, or pass --format table\|json\|sarif/);
         });
 
         it("missing program file", async () => {
@@ -243,13 +255,13 @@ describe("plan command", () => {
             assertCleanError(r.stderr, /^error: cannot parse policy config .*broken\.json as JSON: /);
         });
 
-        it("invalid policy config (unknown policy, bad level, bad property): every problem listed", async () => {
+        it("invalid policy config (bad level, bad property value): every problem listed", async () => {
             const file = path.join(tmp.dir, "invalid.json");
             fs.writeFileSync(file, JSON.stringify({ "fixture-no-externl-ip": "mandatory", all: "strict", "fixture-stack-check": { maxResources: 0 } }));
             const r = await plan([...base("good"), "--policy-config", file]);
             assert.strictEqual(r.code, 2);
-            assertCleanError(r.stderr, /^error: policy config .*invalid\.json: invalid policy pack config:/);
-            assert.match(r.stderr, /fixture-no-externl-ip: no policy of that name in the pack \(did you mean "fixture-no-external-ip"\?\)/);
+            assert.match(r.stderr, /^warning: policy config .*invalid\.json: fixture-no-externl-ip: no policy of that name in the pack \(did you mean "fixture-no-external-ip"\?\); its settings are ignored\n/);
+            assertCleanError(r.stderr.slice(r.stderr.indexOf("error: ")), /^error: policy config .*invalid\.json: invalid policy pack config:/);
             assert.match(r.stderr, /all: enforcement level "strict" is not one of/);
             assert.match(r.stderr, /fixture-stack-check\.maxResources: must be >= 1/);
         });
@@ -258,10 +270,10 @@ describe("plan command", () => {
             const r = await plan(base("invalid"));
             assert.strictEqual(r.code, 2);
             assertCleanError(r.stderr, /^error: the program .*fleet\.ts failed with stack config .*Pulumi\.invalid\.yaml:\nInvalid hardened-build-fleet stack config \(\d+ problems\):\n/);
-            // Every issue, one per line, each naming the field: the pool name, its range, the missing signer image.
+            // Every issue, one per line, each naming the field: the pool name, its range, the missing control-plane block.
             assert.match(r.stderr, /^hardened-build-fleet:pools\[0\]\.name = "Bad_Name": .*Fix: /m);
             assert.match(r.stderr, /^hardened-build-fleet:pools\[0\]\.cidr = "10\.0\.0\.1\/24": .*Fix: /m);
-            assert.match(r.stderr, /^hardened-build-fleet:signer\.serviceImage is not set: .*Fix: /m);
+            assert.match(r.stderr, /^hardened-build-fleet:controlPlane is not set: .*Fix: .*githubApp/m);
             assert.doesNotMatch(r.stderr, /\(at /, "a config error needs no location");
         });
 

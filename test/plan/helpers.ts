@@ -16,11 +16,14 @@ export interface CliRun {
     stderr: string;
 }
 
-/** `main(argv)` with the fixture policies, stdout/stderr captured, relative paths from `cwd`. */
-export async function plan(argv: string[], opts: { policies?: Policy[]; cwd?: string; tty?: boolean } = {}): Promise<CliRun> {
+/**
+ * `main(argv)` with the fixture policies, stdout/stderr captured, relative paths from `cwd`.
+ * Type-checking is off unless `typecheck` (the type check has its own tests; it costs seconds per run).
+ */
+export async function plan(argv: string[], opts: { policies?: Policy[]; cwd?: string; tty?: boolean; typecheck?: boolean } = {}): Promise<CliRun> {
     let stdout = "";
     let stderr = "";
-    const code = await main(argv, {
+    const code = await main(opts.typecheck ? argv : [...argv, "--no-typecheck"], {
         policies: opts.policies ?? fixturePolicies,
         io: {
             stdout: (t) => {

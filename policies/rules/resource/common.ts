@@ -2,7 +2,7 @@
  * Shared plumbing for the per-resource rules: type filtering, raw (unproxied) props, role
  * classification, literal parsing and the preview wording. No rule logic lives here.
  */
-import { PolicyConfigSchema, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
+import { PolicyConfigSchema, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy/policy";
 import { roleOf } from "../labels";
 import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, unwrap } from "../props";
 

@@ -9,7 +9,7 @@
  * `InstanceFromTemplate` inherits every field it does not set from its source template (checked
  * on its own when it is in the stack), so for it only the fields it overrides are checked.
  */
-import { ReportViolation } from "@pulumi/policy";
+import { ReportViolation } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, isExplicitlyNonRunner, mapAt, maxBuildDurationSchema, numberish, undecided } from "./common";

@@ -4,7 +4,7 @@
  * 0) are violations, as is a VPC ingress allow rule with no source at all (GCP then uses 0.0.0.0/0).
  */
 import * as ipaddr from "ipaddr.js";
-import { ReportViolation } from "@pulumi/policy";
+import { ReportViolation } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { allOf, boolish, forTypes, undecided } from "./common";

@@ -8,7 +8,7 @@
  * The one non-sandboxed system pool GKE Sandbox requires is recognised narrowly (see
  * isTaintedSystemPool) and still held to every other check.
  */
-import { ReportViolation } from "@pulumi/policy";
+import { ReportViolation } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { ROLE_LABEL } from "../labels";
 import { get, list, unknown } from "../props";

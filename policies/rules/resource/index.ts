@@ -9,8 +9,10 @@ import { firewallPolicies } from "./firewall";
 import { gkePolicies } from "./gke";
 import { kmsPolicies } from "./kms";
 import { kubernetesNamespacePolicies } from "./kubernetesNamespace";
+import { kubernetesPlacementPolicies } from "./kubernetesPlacement";
 import { kubernetesWorkloadPolicies } from "./kubernetesWorkload";
 import { migPolicies } from "./mig";
+import { orgPolicyPolicies } from "./orgPolicy";
 import { publicIamPolicies } from "./publicIam";
 import { serviceAccountKeyPolicies } from "./serviceAccountKey";
 import { signerServicePolicies } from "./signerService";
@@ -22,8 +24,10 @@ export * from "./firewall";
 export * from "./gke";
 export * from "./kms";
 export * from "./kubernetesNamespace";
+export * from "./kubernetesPlacement";
 export * from "./kubernetesWorkload";
 export * from "./mig";
+export * from "./orgPolicy";
 export * from "./publicIam";
 export * from "./serviceAccountKey";
 export * from "./signerService";
@@ -35,10 +39,12 @@ export const resourcePolicies: FleetResourcePolicy[] = [
     ...gkePolicies,
     ...kubernetesNamespacePolicies,
     ...kubernetesWorkloadPolicies,
+    ...kubernetesPlacementPolicies,
     ...serviceAccountKeyPolicies,
     ...kmsPolicies,
     ...signerServicePolicies,
     ...publicIamPolicies,
     ...firewallPolicies,
     ...auditPolicies,
+    ...orgPolicyPolicies,
 ];

@@ -10,7 +10,7 @@
  * `deletionPolicy: "PREVENT"` / `"ABANDON"`, or `retainOnDelete` where the evaluator exposes it
  * (the Pulumi CLI's analyzer protocol does not send retainOnDelete, so prefer `protect`).
  */
-import { ResourceValidationArgs } from "@pulumi/policy";
+import { ResourceValidationArgs } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { roleOf } from "../labels";
 import { get, unknown } from "../props";

@@ -7,15 +7,16 @@
  * Jobs, CronJobs, PodTemplates, ARC AutoscalingRunnerSets and Helm releases (runner pod templates
  * in `values.template.spec`); see podTemplates.ts for how runner pods are recognised.
  */
-import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
+import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, maxBuildDurationSchema, numberish, undecided } from "./common";
-import { credentialIn, hasValue, isSecretName } from "./credentials";
+import { hasValue, isSecretName } from "./credentials";
+import { credentialInText as credentialIn } from "./kubernetesCredentials";
 import { containersOf, isPodHoldingType, LONG_RUNNING_KINDS, PodTemplateSite, podTemplateSites } from "./podTemplates";
 
 /** Runs `check` on every runner pod spec of the resource and reports its findings, one violation per pod spec. */
-function forRunnerPods(check: (site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs) => string[]) {
+export function forRunnerPods(check: (site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs) => string[]) {
     return forTypes(isPodHoldingType, (props, args, report: ReportViolation) => {
         for (const site of podTemplateSites(args.type, props)) {
             if (!site.runner) {
@@ -40,13 +41,16 @@ function effective<T>(containerValue: T | "unknown" | undefined, podValue: T | "
     return containerValue !== undefined ? containerValue : podValue;
 }
 
-function podSecurityFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+export function podSecurityFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
     const spec = site.spec;
     const out: string[] = [];
     if (site.gha && site.gha.containerMode === "dind") {
         out.push(`values.containerMode.type "dind" makes the chart add a privileged docker:dind sidecar`);
     } else if (site.gha && unknown(site.gha.containerMode)) {
         undecidable("values.containerMode.type is unknown (\"dind\" adds a privileged container).");
+    }
+    if (site.legacy) {
+        out.push(...legacyDockerFindings(site.legacy, undecidable));
     }
     const psc = get(spec, "securityContext");
     if (unknown(psc)) {
@@ -121,6 +125,26 @@ function podSecurityFindings(site: PodTemplateSite, undecidable: (what: string) 
     return out;
 }
 
+/**
+ * Legacy ARC (actions.summerwind.dev) adds a privileged `docker` sidecar unless `dockerEnabled: false`,
+ * and `dockerdWithinRunnerContainer: true` makes the runner container itself privileged.
+ */
+function legacyDockerFindings(legacy: { config: any; path: string }, undecidable: (what: string) => void): string[] {
+    const out: string[] = [];
+    const docker = boolish(get(legacy.config, "dockerEnabled"));
+    const within = boolish(get(legacy.config, "dockerdWithinRunnerContainer"));
+    if (docker === "unknown" || within === "unknown") {
+        undecidable(`${legacy.path}.dockerEnabled / dockerdWithinRunnerContainer is unknown (legacy ARC runs a privileged Docker daemon by default).`);
+        return out;
+    }
+    if (within === true) {
+        out.push(`${legacy.path}.dockerdWithinRunnerContainer is true: the runner container runs privileged with its own Docker daemon`);
+    } else if (docker !== false) {
+        out.push(`${legacy.path}.dockerEnabled is ${docker === undefined ? "not set (defaults to true)" : "true"}: legacy ARC adds a privileged docker sidecar`);
+    }
+    return out;
+}
+
 export const k8sRunnerPodSecurity: FleetResourcePolicy = {
     name: "k8s-runner-pod-security",
     description: "[I6] Runner pods meet Pod Security restricted: not privileged, no privilege escalation, non-root, drop ALL capabilities, seccomp RuntimeDefault/Localhost.",
@@ -132,7 +156,7 @@ export const k8sRunnerPodSecurity: FleetResourcePolicy = {
     validateResource: forRunnerPods(podSecurityFindings),
 };
 
-function hostAccessFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+export function hostAccessFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
     const spec = site.spec;
     const out: string[] = [];
     for (const field of ["hostNetwork", "hostPID", "hostIPC"]) {
@@ -198,7 +222,7 @@ function nameOf(volume: unknown): string {
     return typeof n === "string" ? ` "${n}"` : "";
 }
 
-function persistentVolumeFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+export function persistentVolumeFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
     const out: string[] = [];
     if (site.gha && site.gha.containerMode === "kubernetes") {
         out.push(`values.containerMode.type "kubernetes" makes the chart mount a work volume claim (kubernetesModeWorkVolumeClaim)`);
@@ -240,35 +264,68 @@ export const k8sRunnerNoPersistentVolumes: FleetResourcePolicy = {
     validateResource: forRunnerPods(persistentVolumeFindings),
 };
 
-function saTokenFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+export function saTokenFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+    const out: string[] = [];
     const v = boolish(get(site.spec, "automountServiceAccountToken"));
     if (v === "unknown") {
         undecidable("automountServiceAccountToken is unknown.");
-        return [];
+    } else if (v !== false) {
+        out.push(`automountServiceAccountToken is ${v === undefined ? "not set (defaults to true)" : "true"}; the build could use the pod's service-account token`);
     }
-    return v === false ? [] : [`automountServiceAccountToken is ${v === undefined ? "not set (defaults to true)" : "true"}; the build could use the pod's service-account token`];
+    if (site.gha && (site.gha.containerMode === "kubernetes" || site.gha.containerMode === "kubernetes-novolume")) {
+        out.push(`values.containerMode.type ${JSON.stringify(site.gha.containerMode)} gives the runner's service account a Role over pods, pods/exec and secrets and needs its token in the pod`);
+    }
+    // A projected serviceAccountToken source mounts a token whatever automountServiceAccountToken says.
+    const volumes = list(site.spec, "volumes");
+    if (unknown(volumes)) {
+        undecidable("volumes is unknown, so a projected service-account token cannot be ruled out.");
+        return out;
+    }
+    volumes.forEach((vol, i) => {
+        const sources = list(vol, "projected", "sources");
+        if (unknown(sources)) {
+            undecidable(`volumes[${i}]${nameOf(vol)}.projected.sources is unknown.`);
+            return;
+        }
+        sources.forEach((src, j) => {
+            const token = get(src, "serviceAccountToken");
+            if (token !== undefined && token !== null) {
+                const aud = get(token, "audience");
+                out.push(`volumes[${i}]${nameOf(vol)}.projected.sources[${j}] mounts a service-account token${typeof aud === "string" ? ` for audience ${JSON.stringify(aud)}` : ""}`);
+            }
+        });
+    });
+    return out;
 }
 
 export const k8sRunnerNoSaToken: FleetResourcePolicy = {
     name: "k8s-runner-no-sa-token",
-    description: "[I7] Runner pods do not mount a service-account token (automountServiceAccountToken false at pod level).",
+    description: "[I7] Runner pods do not mount a service-account token (automountServiceAccountToken false at pod level, no projected serviceAccountToken volume).",
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I7"],
-        fix: "Set `automountServiceAccountToken: false` in the runner pod spec.",
+        fix: "Set `automountServiceAccountToken: false` in the runner pod spec and remove projected `serviceAccountToken` volume sources.",
     },
     validateResource: forRunnerPods(saTokenFindings),
 };
 
 /** The default for `maxBuildDurationSeconds`, as for runner VMs (runner-vm-bounded-lifetime). */
 
-function lifetimeFindings(site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs): string[] {
+export function lifetimeFindings(site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs): string[] {
     const bound = args.getConfig<{ maxBuildDurationSeconds?: number }>().maxBuildDurationSeconds ?? DEFAULT_MAX_BUILD_SECONDS;
     if (LONG_RUNNING_KINDS.has(site.kind)) {
         // The API server rejects activeDeadlineSeconds in these pod templates ("activeDeadlineSeconds in
         // ReplicaSet is not Supported"), and the controller restarts or replaces the pod forever.
         return [`a ${site.kind} keeps its pods running and replaces them forever, and the API server rejects activeDeadlineSeconds in its pod template, ` +
             `so a runner pod's lifetime cannot be bounded; run runners as ARC ephemeral runners, Jobs or Pods with activeDeadlineSeconds <= ${bound}`];
+    }
+    if (site.legacy) {
+        const ephemeral = boolish(get(site.legacy.config, "ephemeral"));
+        if (ephemeral === "unknown") {
+            undecidable(`${site.legacy.path}.ephemeral is unknown.`);
+        } else if (ephemeral === false) {
+            return [`${site.legacy.path}.ephemeral is false: the runner takes job after job in the same pod`];
+        }
     }
     // The pod's own deadline, and for Jobs the Job's deadline (the Job controller then terminates its running pods).
     const deadlines: { path: string; value: unknown }[] = [{ path: "activeDeadlineSeconds", value: get(site.spec, "activeDeadlineSeconds") }];
@@ -347,7 +404,7 @@ function secretVolumeFindings(volumes: any[]): string[] {
     return out;
 }
 
-function secretsFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+export function secretsFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
     const out: string[] = [];
     const { containers, unknownLists } = containersOf(site.spec);
     for (const l of unknownLists) {
@@ -413,6 +470,28 @@ function secretsFindings(site: PodTemplateSite, undecidable: (what: string) => v
         undecidable("volumes is unknown, so secret volumes cannot be ruled out.");
     } else {
         out.push(...secretVolumeFindings(volumes));
+    }
+    const pullSecrets = list(site.spec, "imagePullSecrets");
+    if (unknown(pullSecrets)) {
+        undecidable("imagePullSecrets is unknown.");
+    } else if (pullSecrets.length > 0) {
+        out.push(`imagePullSecrets names ${pullSecrets.map((p) => JSON.stringify(get(p, "name") ?? "?")).join(", ")}: registry credentials kept in the runner namespace (GKE nodes pull with their own identity)`);
+    }
+    if (site.gha) {
+        const cs = site.gha.configSecret;
+        if (unknown(cs)) {
+            undecidable("values.githubConfigSecret is unknown (inline credentials make the chart create a Secret in the runner namespace).");
+        } else if (cs !== null && typeof cs === "object") {
+            out.push(`values.githubConfigSecret holds inline GitHub credentials (${Object.keys(cs).join(", ")}): the chart writes them into a Secret in the runner namespace`);
+        }
+        for (const scheme of ["http", "https"]) {
+            const ref = get(site.gha.proxy, scheme, "credentialSecretRef");
+            if (unknown(ref)) {
+                undecidable(`values.proxy.${scheme}.credentialSecretRef is unknown.`);
+            } else if (typeof ref === "string" && ref !== "") {
+                out.push(`values.proxy.${scheme}.credentialSecretRef ${JSON.stringify(ref)}: ARC puts the proxy credentials into every runner's environment`);
+            }
+        }
     }
     return out;
 }

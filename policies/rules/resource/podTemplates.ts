@@ -3,9 +3,12 @@
  * decides which of them are runner pods. Used by the runner workload rules (kubernetesWorkload.ts).
  *
  * A pod template is a runner's when the workload or the template is labelled
- * `build-fleet-role=runner`, when it asks for the gVisor runtime class, or when it belongs to a Helm
- * release of the `gha-runner-scale-set` chart (always a runner, fail closed). An explicit `signer` /
- * `control-plane` label exempts the others.
+ * `build-fleet-role=runner`, when it asks for the gVisor runtime class, when it belongs to an ARC
+ * runner kind (AutoscalingRunnerSet, EphemeralRunnerSet, EphemeralRunner, legacy RunnerDeployment,
+ * RunnerReplicaSet, RunnerSet, Runner: always runners, whatever their labels say) or to a Helm release
+ * of the `gha-runner-scale-set` chart (always a runner, fail closed). An explicit `signer` /
+ * `control-plane` label exempts the built-in workload kinds only; the stack rules in
+ * ../kubernetes/ still judge them as runners when they sit in a runner namespace.
  */
 import { POOL_LABEL, ROLE_LABEL } from "../labels";
 import { get, unknown } from "../props";
@@ -34,12 +37,21 @@ export interface PodTemplateSite {
     jobDeadline?: { path: string; value: unknown };
     /** StatefulSet `spec.volumeClaimTemplates` (raw), when the resource has it. */
     volumeClaimTemplates?: any;
+    /**
+     * Set for legacy ARC (actions.summerwind.dev) runners: the RunnerSpec / RunnerSet spec that holds
+     * `dockerEnabled`, `dockerdWithinRunnerContainer` and `ephemeral` (raw).
+     */
+    legacy?: { config: any; path: string };
     /** Set for Helm releases of the ARC `gha-runner-scale-set` chart. */
     gha?: {
         /** `values.containerMode.type` (raw): "dind" adds a privileged sidecar, "kubernetes" a work volume claim. */
         containerMode: unknown;
         /** True when `values.template.spec` is absent and the chart's default runner pod is assumed. */
         chartDefaultPod: boolean;
+        /** `values.githubConfigSecret` (raw): a name (pre-defined Secret) or inline credentials the chart turns into a Secret. */
+        configSecret: unknown;
+        /** `values.proxy` (raw): ARC puts `credentialSecretRef` proxy credentials into the runner's environment. */
+        proxy: unknown;
     };
 }
 
@@ -67,7 +79,40 @@ const WORKLOAD_GROUPS = new Set(["core", "apps", "batch", "extensions"]);
 
 export const ARC_RUNNER_SET_KIND = "AutoscalingRunnerSet";
 export const ARC_GROUP = "actions.github.com";
+export const LEGACY_ARC_GROUP = "actions.summerwind.dev";
 export const HELM_TYPES: readonly string[] = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"];
+
+/**
+ * Runner kinds: custom resources that only ever run runner pods (fail closed: unlabelled, they are
+ * runners). Where the pod spec sits, where its labels sit, and (legacy ARC) where the RunnerSpec
+ * fields (`dockerEnabled`, `ephemeral`) sit. HorizontalRunnerAutoscaler holds no pod spec: it is a
+ * runner kind for namespace classification only.
+ */
+const ARC_PATHS: Record<string, Record<string, { spec: PodSpecPath; labels: PodSpecPath[]; legacyConfig?: PodSpecPath }>> = {
+    [ARC_GROUP]: {
+        AutoscalingRunnerSet: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] },
+        EphemeralRunnerSet: { spec: ["spec", "ephemeralRunnerSpec", "spec"], labels: [["spec", "ephemeralRunnerSpec", "metadata", "labels"]] },
+        EphemeralRunner: { spec: ["spec", "spec"], labels: [["spec", "metadata", "labels"]] },
+    },
+    [LEGACY_ARC_GROUP]: {
+        RunnerDeployment: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]], legacyConfig: ["spec", "template", "spec"] },
+        RunnerReplicaSet: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]], legacyConfig: ["spec", "template", "spec"] },
+        RunnerSet: { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]], legacyConfig: ["spec"] },
+        Runner: { spec: ["spec"], labels: [], legacyConfig: ["spec"] },
+    },
+};
+
+/** Runner kinds without a pod spec (still runner objects). */
+const ARC_PODLESS_KINDS: Record<string, ReadonlySet<string>> = {
+    [LEGACY_ARC_GROUP]: new Set(["HorizontalRunnerAutoscaler"]),
+    [ARC_GROUP]: new Set<string>(),
+};
+
+/** True for an ARC runner kind (current or legacy), with or without a pod spec. */
+export function isArcRunnerType(type: string): boolean {
+    const gk = groupKind(type);
+    return gk !== undefined && (ARC_PATHS[gk[0]]?.[gk[1]] !== undefined || ARC_PODLESS_KINDS[gk[0]]?.has(gk[1]) === true);
+}
 
 /**
  * True when a Helm chart reference names ARC's `gha-runner-scale-set` chart: `gha-runner-scale-set`,
@@ -82,7 +127,7 @@ export function isGhaRunnerScaleSetChart(chart: unknown): boolean {
 }
 
 /** `[group, kind]` of a Kubernetes type token (`kubernetes:apps/v1:Deployment` -> `["apps","Deployment"]`). */
-function groupKind(type: string): [string, string] | undefined {
+export function groupKind(type: string): [string, string] | undefined {
     const m = /^kubernetes:([^:]+):([^:]+)$/.exec(type);
     if (!m) {
         return undefined;
@@ -102,7 +147,7 @@ export function isPodHoldingType(type: string): boolean {
         return false;
     }
     const [group, kind] = gk;
-    return (WORKLOAD_GROUPS.has(group) && kind in WORKLOAD_PATHS) || (group === ARC_GROUP && kind === ARC_RUNNER_SET_KIND);
+    return (WORKLOAD_GROUPS.has(group) && kind in WORKLOAD_PATHS) || ARC_PATHS[group]?.[kind] !== undefined;
 }
 
 /** The role named by a labels map, if it is a literal. */
@@ -150,13 +195,14 @@ function wantsGvisor(spec: unknown): boolean {
  * only ever run runner pods (ARC scale sets): unlabelled, they are runners (fail closed).
  */
 function classify(roles: (string | undefined)[], spec: unknown, runnerKind = false): boolean {
-    if (roles.includes("runner")) {
+    // A runner kind runs builds whatever its label says: a label never overrides what the kind proves.
+    if (runnerKind || roles.includes("runner")) {
         return true;
     }
     if (roles.some((r) => r === "signer" || r === "control-plane")) {
         return false;
     }
-    return runnerKind || wantsGvisor(spec);
+    return wantsGvisor(spec);
 }
 
 /** The default runner pod of the gha-runner-scale-set chart when no `template.spec` is given. */
@@ -177,7 +223,7 @@ export function podTemplateSites(type: string, props: Record<string, any>): PodT
                 spec: chartDefaultPod ? CHART_DEFAULT_POD : spec,
                 runner: true,
                 pool,
-                gha: { containerMode: get(props, "values", "containerMode", "type"), chartDefaultPod },
+                gha: { containerMode: get(props, "values", "containerMode", "type"), chartDefaultPod, configSecret: get(props, "values", "githubConfigSecret"), proxy: get(props, "values", "proxy") },
             }];
         }
         if (spec === undefined || spec === null) {
@@ -189,11 +235,15 @@ export function podTemplateSites(type: string, props: Record<string, any>): PodT
     if (!gk || !isPodHoldingType(type)) {
         return [];
     }
-    const kind = gk[1];
-    const paths = kind === ARC_RUNNER_SET_KIND ? { spec: ["spec", "template", "spec"], labels: [["spec", "template", "metadata", "labels"]] } : WORKLOAD_PATHS[kind];
+    const [group, kind] = gk;
+    const arc = ARC_PATHS[group]?.[kind];
+    const paths = arc ?? WORKLOAD_PATHS[kind];
     const spec = get(props, ...paths.spec);
     const labelMaps = [get(props, "metadata", "labels"), ...paths.labels.map((p) => get(props, ...p))];
-    const site: PodTemplateSite = { kind, path: paths.spec.join("."), spec, runner: classify(labelMaps.map(roleIn), spec, kind === ARC_RUNNER_SET_KIND), pool: poolIn(...labelMaps) };
+    const site: PodTemplateSite = { kind, path: paths.spec.join("."), spec, runner: classify(labelMaps.map(roleIn), spec, arc !== undefined), pool: poolIn(...labelMaps) };
+    if (arc?.legacyConfig) {
+        site.legacy = { config: get(props, ...arc.legacyConfig), path: arc.legacyConfig.join(".") };
+    }
     if (kind === "StatefulSet") {
         site.volumeClaimTemplates = get(props, "spec", "volumeClaimTemplates");
     }

@@ -100,36 +100,4 @@ export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
 /** An image reference that cannot change under the fleet: `<repo>@sha256:<64 hex>`. */
 export const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
 
-export const signerServicePinnedImage: FleetResourcePolicy = {
-    name: "signer-service-pinned-image",
-    description: "[I10] Every container of the signer's Cloud Run service runs an image pinned by digest (`@sha256:`), never a tag.",
-    enforcementLevel: "mandatory",
-    meta: {
-        invariants: ["I10"],
-        fix: "Deploy the signer from this package's digest-pinned image, or pass your own image as `<repository>@sha256:<digest>`.",
-    },
-    validateResource: forTypes([CLOUD_RUN_V2_SERVICE, CLOUD_RUN_V1_SERVICE], (props, args, report) => {
-        if (roleOf(args.type, props) !== "signer") {
-            return;
-        }
-        const containers = args.type === CLOUD_RUN_V2_SERVICE ? get(props, "template", "containers") : get(props, "template", "spec", "containers");
-        if (unknown(containers)) {
-            undecided(report, "the signer service's containers are unknown.");
-            return;
-        }
-        const list = Array.isArray(containers) ? containers : [];
-        if (list.length === 0) {
-            report("the signer service declares no container image.");
-        }
-        for (const c of list) {
-            const image = get(c, "image");
-            if (unknown(image)) {
-                undecided(report, "the signer service's image is unknown.");
-            } else if (typeof image !== "string" || !DIGEST_PINNED.test(image)) {
-                report(`signer image ${JSON.stringify(image)} is not pinned by digest; a tag can change under the fleet.`);
-            }
-        }
-    }),
-};
-
-export const signerServicePolicies: FleetResourcePolicy[] = [signerServiceInternalIngress, signerServiceNoPublicInvoker, signerServicePinnedImage];
+export const signerServicePolicies: FleetResourcePolicy[] = [signerServiceInternalIngress, signerServiceNoPublicInvoker];

@@ -5,6 +5,8 @@
 import { FleetStackPolicy } from "../meta";
 import { kmsAuditLogging } from "./kmsAuditLogging";
 import { platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled } from "./platformAccess";
+import { perimeterPolicies } from "./perimeter";
+import { orgGuardrails } from "./perimeterGuardrails";
 import { poolIntakeSeparation } from "./poolIntakeSeparation";
 import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
@@ -16,6 +18,7 @@ import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
 import { runnerNetworkNoIngress } from "./runnerNetworkNoIngress";
 import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
 import { signerKeyRingDeletionProtected } from "./signerKeyRingProtected";
+import { signerServicePinnedImage } from "./signerServiceImage";
 import { singleSigner } from "./singleSigner";
 
 export {
@@ -34,15 +37,19 @@ export {
     signerInvokedByGeneratorOnly,
     signerKeyRingDeletionProtected,
     signerKeyVersionsControlled,
+    signerServicePinnedImage,
     singleSigner,
 };
 export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
+export { orgGuardrails, perimeterPolicies };
+export { perimeterWellFormed, runnerPerimeter, signerPerimeter } from "./perimeter";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,
     signerKeyRingDeletionProtected,
     signerKeyVersionsControlled,
     signerInvokedByGeneratorOnly,
+    signerServicePinnedImage,
     platformIdentityImpersonation,
     runnerLeastPrivilege,
     runnersCannotReachEnclave,
@@ -55,4 +62,5 @@ export const stackPolicies: FleetStackPolicy[] = [
     runnerEgressDefaultDeny,
     kmsAuditLogging,
     roleLabelsRequired,
+    ...perimeterPolicies, orgGuardrails,
 ];

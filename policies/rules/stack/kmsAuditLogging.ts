@@ -6,7 +6,7 @@
  * log exclusion or sink exclusion over the signer project (or a folder, org or billing account)
  * whose filter may drop Cloud KMS data-access entries.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { FleetGraph, T, UNDECIDED } from "./model";

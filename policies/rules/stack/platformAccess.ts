@@ -13,7 +13,7 @@
  *   declared rotation path (CryptoKeyVersion resources in the stack): no import jobs on the signer
  *   key ring, no cryptoKeyVersions.create / import permissions except `signerKeyAdmins`.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { FleetStackPolicy } from "../meta";
 import { get, unknown } from "../props";

@@ -3,7 +3,7 @@
  * projects, no VPN, Interconnect, router appliance or NCC spoke on a fleet network, and no firewall rule that opens a path between pool ranges or between a pool and the
  * signer range. Ranges are subnet primary/secondary ranges compared by CIDR overlap.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { Cidr } from "./cidr";

@@ -3,7 +3,7 @@
  * rule cannot decide during preview reported as advisory, and no throw ever escapes (a rule that
  * fails reports it at the policy's own level: fail closed).
  */
-import { ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy";
+import { ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { reportAdvisory } from "../props";
 import { fleetGraph, FleetGraph, UNDECIDED } from "./model";

@@ -4,7 +4,7 @@
  * `build-fleet-pool`), and no resource labelled non-runner is a runner by the graph (runs as a
  * runner identity, attaches to a runner network, or runs in a runner namespace): label laundering.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { labelsOf, POOL_LABEL, roleOf, poolOf, ROLE_LABEL } from "../labels";
 import { get, unknown, unwrap } from "../props";
 import { FleetStackPolicy } from "../meta";

@@ -6,7 +6,7 @@
  * restricted VIP 199.36.153.4/30, and has a private googleapis.com DNS zone resolving to it.
  * Runners attached to networks this stack does not define cannot be proven and are reported.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { contains, coveredFamily, isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP } from "./cidr";

@@ -11,8 +11,11 @@
  * Default allow-list: roles/logging.logWriter on a project that is not the signer's; roles/artifactregistry.reader on declared runner image repositories (labelled runner, or
  * named in `runnerImageRepositories`); roles/storage.objectCreator on the runner's own pool's intake
  * bucket (while the deployment still grants it: `runnerIntakeCreate`); GKE_NODE_ROLES on such a project
- * for the SA a runner node pool runs as (GKE's node agents need it); and acting as a runner SA of
- * exactly the same pool (a pool's KSA bound to the pool's SA). `runnerAllowedGrants` extends it.
+ * for the SA a runner node pool runs as while no build can act as it (GKE's node agents need them);
+ * roles/run.invoker on a control-plane Cloud Run service whose identity cannot invoke the signer (the
+ * registration broker; `runnerInvokesRegistration`); and acting as an SA of the same pool that itself
+ * holds only allow-listed grants and runs no platform workload (a GKE pool's Workload Identity SA).
+ * `runnerAllowedGrants` extends it.
  */
 import { FleetStackPolicy } from "../meta";
 import { roleOf } from "../labels";
@@ -31,6 +34,7 @@ export interface AllowedGrant {
 
 interface Config {
     runnerAllowedGrants?: AllowedGrant[];
+    runnerInvokesRegistration?: boolean;
     runnerImageRepositories?: string[];
     runnerIntakeCreate?: boolean;
 }
@@ -38,8 +42,12 @@ interface Config {
 export const RUNNER_LOG_ROLE = "roles/logging.logWriter";
 export const RUNNER_IMAGE_ROLE = "roles/artifactregistry.reader";
 export const RUNNER_INTAKE_ROLE = "roles/storage.objectCreator";
-/** What GKE's node agents write with the node SA (write-only); allowed to runner node identities only. */
-export const GKE_NODE_ROLES: readonly string[] = ["roles/stackdriver.resourceMetadata.writer"];
+/**
+ * What GKE's node agents write with the node SA (write-only): allowed to the SA of a runner node pool
+ * only while it is a node identity alone, one no build acts as (not a Workload Identity target, not
+ * the identity of another runner workload).
+ */
+export const GKE_NODE_ROLES: readonly string[] = ["roles/stackdriver.resourceMetadata.writer", "roles/monitoring.metricWriter"];
 
 export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
     name: "runner-least-privilege",
@@ -70,6 +78,11 @@ export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
                 items: { type: "string" },
                 default: [],
                 description: "Artifact Registry repositories runners pull images from (ids or names) besides those labelled runner.",
+            },
+            runnerInvokesRegistration: {
+                type: "boolean",
+                default: true,
+                description: "Allow runners roles/run.invoker on control-plane Cloud Run services whose identity cannot invoke the signer (the registration broker).",
             },
             runnerIntakeCreate: {
                 type: "boolean",
@@ -140,7 +153,7 @@ function runnerOf(g: FleetGraph, p: Principal): RunnerIdentity | undefined {
         : undefined;
 }
 
-function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) => boolean | "unknown" {
+function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity, depth?: number) => boolean | "unknown" {
     const platformProjects = new Set(g.signerProjects);
     const declaredRepos = new Set<string>();
     for (const r of g.of(T.arRepository)) {
@@ -157,6 +170,17 @@ function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) 
             n.identities.forEach((p) => nodeIdentities.add(p.id));
         }
     }
+    for (const n of g.compute) {
+        if (n.isRunner && n.kind !== "nodePool" && n.kind !== "cluster") {
+            n.identities.forEach((p) => nodeIdentities.delete(p.id));
+        }
+    }
+    for (const gr of g.grants) {
+        // A node SA that a build can act as (Workload Identity, token creator...) is a build identity.
+        if (gr.members.some((m) => g.isRunner(m)) && g.can(gr, "impersonate") !== "no") {
+            g.impersonationTargets(gr).forEach((sa) => nodeIdentities.delete(g.principalOfSa(sa).id));
+        }
+    }
     const repoRefs = new Set((cfg.runnerImageRepositories ?? []).map((x) => normRef(x)));
     const extra = cfg.runnerAllowedGrants ?? [];
     const targetMatches = (gr: Grant, targets: string[] | undefined): boolean => {
@@ -166,7 +190,21 @@ function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) 
         const ids = [gr.targetId, gr.target ? str(get(gr.target.props, "name")) : undefined, gr.target?.name].filter((x): x is string => x !== undefined);
         return targets.some((t) => ids.some((id) => normRef(id) === normRef(t) || normRef(id).endsWith(`/${normRef(t)}`)));
     };
-    return (gr, ri) => {
+    const platformSas = new Set<string>();
+    for (const n of g.compute) {
+        if (!n.isRunner) {
+            n.identities.forEach((p) => platformSas.add(p.id));
+        }
+    }
+    const signerInvokers = new Set<string>();
+    for (const n of g.signerNodes) {
+        for (const gr of g.grantsByTarget.get(n.res.urn) ?? []) {
+            if (g.can(gr, "invokeOrAdmin") !== "no") {
+                gr.members.forEach((p) => signerInvokers.add(p.id));
+            }
+        }
+    }
+    const check = (gr: Grant, ri: RunnerIdentity, depth = 0): boolean | "unknown" => {
         if (gr.scope === "acl") {
             return false; // no ACL entry is on the allow-list, whatever its role
         }
@@ -191,10 +229,20 @@ function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) 
                 return true;
             }
         }
-        if (gr.scope === "serviceAccount" && gr.target && !gr.conditional) {
-            // Acting as a runner SA of the same pool (Workload Identity of the pool's KSA) adds nothing a runner is not already.
+        if (gr.scope === "serviceAccount" && gr.target && !gr.conditional && !depth) {
+            // Acting as an SA of the same pool(s) that itself holds only allow-listed grants and runs no
+            // platform workload (e.g. a GKE pool's Workload Identity SA) adds nothing a runner is not already.
             const t = g.runnerIdentities.get(g.principalOfSa(gr.target).id);
-            if (t?.direct && t.pools.size > 0 && [...t.pools].every((x) => ri.pools.has(x)) && ri.pools.size === t.pools.size) {
+            if (t && t.pools.size > 0 && [...t.pools].every((x) => ri.pools.has(x)) && ri.pools.size === t.pools.size && !platformSas.has(t.principal.id)
+                && g.grants.every((other) => !other.members.includes(t.principal) || check(other, t, 1) === true)
+                && (g.credentials.get(t.principal.id) ?? []).length === 0) {
+                return true;
+            }
+        }
+        if (role === "roles/run.invoker" && gr.scope === "runService" && gr.target && cfg.runnerInvokesRegistration !== false) {
+            // The registration endpoint: a control-plane service whose identity cannot invoke the signer.
+            const node = g.computeByUrn.get(gr.target.urn);
+            if (node && !node.isRunner && node.role === "control-plane" && node.identities.every((p) => !signerInvokers.has(p.id))) {
                 return true;
             }
         }
@@ -206,6 +254,7 @@ function allowList(g: FleetGraph, cfg: Config): (gr: Grant, ri: RunnerIdentity) 
         }
         return extra.some((e) => e.role === role && scopeOk(gr, e.scope) && targetMatches(gr, e.targets));
     };
+    return check;
 }
 
 function scopeOk(gr: Grant, scope: AllowedGrant["scope"]): boolean {

@@ -5,7 +5,7 @@
  * project SSH keys back on, add startup/shutdown scripts a runner does not override, carry
  * credential-named keys, or relabel runner VMs.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { ROLE_LABEL } from "../labels";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";

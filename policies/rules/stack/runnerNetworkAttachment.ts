@@ -3,7 +3,7 @@
  * its own pool's network: runners of different pools never share a network or subnetwork, and no
  * runner attaches to the signer network.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { UNDECIDED } from "./model";
 import { stackRule } from "./report";

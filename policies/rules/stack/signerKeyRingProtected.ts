@@ -3,7 +3,7 @@
  * a signer project, is protected from deletion. A key ring holding no signer key elsewhere (a CMEK
  * ring) need not be: destroying it cannot take the signer key with it.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { T } from "./model";

@@ -7,7 +7,7 @@
  * workload identity user, key admin, SA admin, owner/editor) on the SA, its project, folder or org;
  * and service-account keys for it. IAM conditions do not shrink the set (fail closed).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { Grant, Principal, T, UNDECIDED } from "./model";
 import { listText, stackRule } from "./report";

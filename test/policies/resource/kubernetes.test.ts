@@ -18,6 +18,7 @@ const SECRETS = "k8s-runner-no-secrets-in-env";
 /** A runner pod spec that passes every rule. */
 function goodSpec(): PodSpec {
     return {
+        runtimeClassName: "gvisor",
         automountServiceAccountToken: false,
         activeDeadlineSeconds: 3600,
         securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: "RuntimeDefault" } },
@@ -310,7 +311,7 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
 
     it("ARC AutoscalingRunnerSet custom resources", () => {
         assertFired(c, "ars-good", []);
-        assertFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "ars-bad", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security", "k8s-runner-sandboxed"]);
     });
 
     it("k8s-runner-bounded-lifetime: pod deadline, Job deadline, CronJob deadline", () => {
@@ -363,7 +364,7 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
 
     it("Helm releases of gha-runner-scale-set are runner workloads (fail closed)", () => {
         assertFired(c, "helm-good", []);
-        assertFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security"]);
+        assertFired(c, "helm-default-pod", [LIFETIME, "k8s-runner-no-sa-token", "k8s-runner-pod-security", "k8s-runner-sandboxed"]);
         assertFired(c, "helm-no-deadline", [LIFETIME]);
         assertMessage(c, "helm-no-deadline", LIFETIME, "runner pod at values.template.spec: activeDeadlineSeconds is not set");
         // ARC's listener is not a runner pod; the runner template is.
@@ -372,7 +373,8 @@ describe("resource rules: Kubernetes runner namespaces and workloads", function 
         assertMessage(c, "helm-default-pod", "k8s-runner-pod-security", "chart's default runner pod");
         assertFired(c, "helm-dind", ["k8s-runner-pod-security"]);
         assertMessage(c, "helm-dind", "k8s-runner-pod-security", "dind");
-        assertFired(c, "helm-k8s-mode", ["k8s-runner-no-persistent-volumes"]);
+        assertFired(c, "helm-k8s-mode", ["k8s-runner-no-persistent-volumes", "k8s-runner-no-sa-token"]);
+        assertMessage(c, "helm-k8s-mode", "k8s-runner-no-sa-token", "pods/exec and secrets");
         assertFired(c, "helm-host-path", ["k8s-runner-no-host-access"]);
         assertFired(c, "helm-controller", []);
         assertFired(c, "helm-other-runner", ["k8s-runner-no-host-access"]);

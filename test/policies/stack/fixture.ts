@@ -12,6 +12,7 @@ import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import { evaluatePolicies, Evaluation, runProgram, Violation } from "../../../plan/engine";
 import { stackPolicies } from "../../../policies/rules/stack";
+import { addPerimeterAndGuardrails, HardeningOptions, perimeterPackConfig } from "../../helpers/perimeterFixture";
 
 export const WORKER_PROJECT = "worker-proj";
 export const SIGNER_PROJECT = "signer-proj";
@@ -52,6 +53,8 @@ export interface FleetOptions {
         dnsZone?: string[];
         templateLabels?: string[];
         signerBinding?: boolean;
+        /** Parts of the perimeter and guardrails (test/helpers/perimeterFixture.ts). */
+        hardening?: HardeningOptions["omit"];
     };
 }
 
@@ -158,6 +161,7 @@ export function secureFleet(opts: FleetOptions = {}): FleetHandles {
             auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
         });
     }
+    addPerimeterAndGuardrails({ workerProject: WORKER_PROJECT, signerProject: SIGNER_PROJECT, controlPlaneMember: controlPlaneSa.member, omit: opts.omit?.hardening });
 
     return { pools, controlPlaneSa, signer: { network: net, subnet, ring, key, sa, keyBinding, service, provenance } };
 }
@@ -175,7 +179,7 @@ export async function evaluateFleet(variant: (f: FleetHandles) => void = () => u
         config: { "gcp:project": WORKER_PROJECT, "gcp:region": REGION },
         preview: opts.preview ?? false,
     });
-    return evaluatePolicies(run, stackPolicies, { policyConfig: opts.policyConfig });
+    return evaluatePolicies(run, stackPolicies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), ...opts.policyConfig } });
 }
 
 /** Violations as one readable string, for assertion messages. */

@@ -8,6 +8,7 @@ import { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { fleetGraph } from "../../../policies/rules/stack/graph";
 import { stackPolicies } from "../../../policies/rules/stack";
 import { overlaps, parseCidr } from "../../../policies/rules/stack/cidr";
+import { FIXTURE_GUARDRAILS } from "../../helpers/perimeterFixture";
 
 const COMPUTE = "https://www.googleapis.com/compute/v1/";
 
@@ -57,11 +58,23 @@ function syntheticFleet(pools: number): PolicyResource[] {
     out.push(res("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", "key-signer", { cryptoKeyId: `${ringId}/cryptoKeys/key`, role: "roles/cloudkms.signer", members: [`serviceAccount:${signer}`] }));
     out.push(res("gcp:cloudrunv2/service:Service", "signer-svc", {
         name: "signer-svc", project: sp, location: "r1", labels: { "build-fleet-role": "signer" },
-        template: { serviceAccount: signer, vpcAccess: { networkInterfaces: [{ network: "signer-net", subnetwork: "signer-sub" }] } },
+        template: { serviceAccount: signer, vpcAccess: { networkInterfaces: [{ network: "signer-net", subnetwork: "signer-sub" }] }, containers: [{ image: `eu-docker.pkg.dev/${sp}/s/signer@sha256:${"0".repeat(64)}` }] },
     }));
     out.push(res("gcp:storage/bucket:Bucket", "prov", { name: "prov", project: sp, labels: { "build-fleet-role": "signer" } }));
     out.push(res("gcp:storage/bucketIAMBinding:BucketIAMBinding", "prov-writer", { bucket: "prov", role: "roles/storage.objectCreator", members: [`serviceAccount:${signer}`] }));
     out.push(res("gcp:projects/iAMAuditConfig:IAMAuditConfig", "audit", { project: sp, service: "cloudkms.googleapis.com", auditLogConfigs: [{ logType: "DATA_READ" }, { logType: "DATA_WRITE" }] }));
+    // Organization-level hardening: the signer project (by number) in an enforced KMS perimeter, and the guardrails.
+    out.push(res("gcp:organizations/project:Project", "signer-project", { projectId: sp, number: "222000222" }));
+    out.push(res("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "enclave", { name: "accessPolicies/1/servicePerimeters/enclave", status: { resources: ["projects/222000222"], restrictedServices: ["cloudkms.googleapis.com"] } }));
+    out.push(res("gcp:organizations/project:Project", "worker-project", { projectId: wp, number: "333000333" }));
+    out.push(res("gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "workers", { name: "accessPolicies/1/servicePerimeters/workers", status: {
+        resources: ["projects/333000333"], restrictedServices: ["storage.googleapis.com"], vpcAccessibleServices: { enableRestriction: true, allowedServices: ["RESTRICTED-SERVICES"] },
+    } }));
+    for (const [constraint, g] of Object.entries(FIXTURE_GUARDRAILS)) {
+        for (const p of g.zone === "all" ? [wp, sp] : [g.zone === "runner" ? wp : sp]) {
+            out.push(res("gcp:orgpolicy/policy:Policy", `${p}-${constraint}`, { parent: `projects/${p}`, name: `projects/${p}/policies/${constraint}`, spec: g.spec }));
+        }
+    }
     return out;
 }
 

@@ -7,7 +7,7 @@
  * runner pods, groups with a membership of a runner identity in the stack, and whatever any of
  * those can impersonate. (Public principals contain every runner too: runnerLeastPrivilege.ts.)
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { poolOf, roleOf } from "../../labels";
 import { get, unknown, UNKNOWN_VALUE } from "../../props";
 import { GrantReader } from "./describe";

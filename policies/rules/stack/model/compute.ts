@@ -3,7 +3,7 @@
  * Unlabelled compute is a runner (fail closed); what the model cannot see (a template or machine
  * image outside the stack) is marked opaque so rules can refuse it.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { poolOf, roleOf } from "../../labels";
 import { get, unknown, UNKNOWN_VALUE } from "../../props";
 import { CORE_KINDS, KindSpec, MANAGED_KINDS, valuesAt } from "./computeKinds";

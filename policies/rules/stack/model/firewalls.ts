@@ -3,7 +3,7 @@
  * policies, with separate or inline rules, and hierarchical organization/folder policies),
  * normalised to one shape and attached to the networks they apply to (I4, I5). Built once per graph.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, list, unknown } from "../../props";
 import { Cidr, parseCidr } from "../cidr";
 import { depsOf } from "./lookup";

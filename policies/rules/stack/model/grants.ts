@@ -3,7 +3,7 @@
  * service (policyData included), storage ACLs and access controls, and credentials (service-account
  * keys, HMAC keys). Each is resolved to principals and to a target node whatever the spelling.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown, UNKNOWN_VALUE } from "../../props";
 import { isIamGrantType } from "../../resource/iamMembers";
 import { Capability, isCustomRoleName, permissionsHave, predefinedHas } from "../roles";

@@ -12,7 +12,7 @@
  * explicit (unresolved principals, unknown targets, opaque grants and compute) so rules say so.
  * Cost: every step is linear in resources + grant members.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { UNDECIDED_PREFIX } from "../../props";
 import { Classified } from "./classify";
 import { sharedModel } from "./share";

@@ -4,7 +4,7 @@
  * appliances (BGP peers on an appliance VM), Network Connectivity Center spokes, and Private Service
  * Connect endpoints to all Google APIs (rather than the restricted `vpc-sc` bundle).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../../props";
 import { resolveRef, str } from "./lookup";
 import type { FleetGraph } from "./index";

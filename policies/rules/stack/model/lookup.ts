@@ -4,7 +4,7 @@
  * siblings), `projects/<number>` for `projects/<id>`, `gs://` and `b/` bucket forms, and bare
  * names (disambiguated by the referring resource's project) all find the same resource.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { unknown } from "../../props";
 
 export const str = (v: unknown): string | undefined => (typeof v === "string" && !unknown(v) && v !== "" ? v : undefined);

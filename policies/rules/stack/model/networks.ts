@@ -2,7 +2,7 @@
  * Networks of the model: which subnetworks belong to which VPC, their address ranges, and network
  * references resolved through every spelling.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get } from "../../props";
 import { Cidr, parseCidr } from "../cidr";
 import { push, Resolved, resolveRef, str } from "./lookup";

@@ -3,7 +3,7 @@
  * member spelling), literal members, Workload Identity principals of Kubernetes workloads, and
  * members unknown during a preview resolved from `propertyDependencies`.
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../../props";
 import { depsOf, str, uniq } from "./lookup";
 import { NetworkIndex } from "./networks";

@@ -1,7 +1,7 @@
 /**
  * Pass 1 of the model: every resource by URN, type and every spelling of its id (see lookup.ts).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown, UNKNOWN_VALUE, unwrap } from "../../props";
 import { Lookup, normRef, push, resolveRef, str } from "./lookup";
 import { T } from "./types";

@@ -2,7 +2,7 @@
  * The stack model's vocabulary: resource type tokens, the IAM resource families it resolves and the
  * shapes every module and rule shares (principals, grants, compute nodes, runner identities).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetRole } from "../../labels";
 import { UNKNOWN_VALUE } from "../../props";
 import { HELM_TYPES, isPodHoldingType } from "../../resource/podTemplates";

@@ -3,7 +3,7 @@
  * Identity principals stand for them (a runner namespace's KSAs, a runner cluster, a whole
  * project's workload pool).
  */
-import { PolicyResource } from "@pulumi/policy";
+import { PolicyResource } from "@pulumi/policy/policy";
 import { poolOf, roleOf } from "../../labels";
 import { get, unknown } from "../../props";
 import { isPodHoldingType, podNamespaceOf, podNamespaceProp, podTemplateSites } from "../../resource/podTemplates";

@@ -1,0 +1,219 @@
+/**
+ * Typed input interfaces for the fleet config, shaped like stack config: the keys of the
+ * `hardened-build-fleet:` namespace, durations as written in YAML ("2h"), optional fields defaulted by
+ * the validator. They give completion and compile-time checks to programs that build the config in
+ * code; the validator still checks every value (CIDRs, names, overlaps) before anything is registered.
+ * `test/config.typed.test.ts` keeps these keys in step with the validator's key lists.
+ */
+import type { GuardrailConstraint } from "./perimeter";
+
+/**
+ * A duration as the validator reads it: "90m", "2h", "1h30m", "3600s", or a whole number of seconds.
+ * The template types catch a missing unit at compile time; the validator checks the range (0, 24h].
+ */
+export type DurationInput =
+    | number
+    | `${number}`
+    | `${number}${"h" | "m" | "s"}`
+    | `${number}h${number}${"m" | "s"}`
+    | `${number}m${number}s`
+    | `${number}h${number}m${number}s`;
+
+/** Destinations a pool may reach besides the restricted Google APIs VIP (I4). */
+export interface EgressAllowListInput {
+    /** IPv4 network ranges, e.g. a package mirror ("203.0.113.0/24"). Default none. */
+    cidrs?: string[];
+    /** Exact host names, e.g. "github.com" (no wildcards: firewall FQDN objects cannot match them). Default none. */
+    fqdns?: string[];
+}
+
+/** Pool fields valid for either backend. */
+interface PoolInputCommon {
+    /** Pool name: lower-case letters, digits and hyphens, at most 20 characters (child names derive from it). Required. */
+    name: string;
+    /** Machine type of the runner VMs or GKE nodes. Default "e2-standard-4". */
+    machineType?: string;
+    /** Fewest runners kept warm. Default 0 (scale to zero). */
+    minRunners?: number;
+    /** Most runners at once. Default 10. */
+    maxRunners?: number;
+    /** Spot VMs / Spot nodes. Default false. */
+    spot?: boolean;
+    /** The pool subnet's primary IPv4 range, /29 or larger, disjoint from every other fleet range (I5). Required. */
+    cidr: string;
+    /** Egress allow-list. Default empty: only Google APIs through the restricted VIP. */
+    egressAllowList?: EgressAllowListInput;
+    /** Longest life of one build environment (I2), e.g. "2h". Default "3h"; at most "24h". */
+    maxBuildDuration?: DurationInput;
+    /** Compute image (gce) or runner container image (gke). Required. */
+    image: string;
+}
+
+/** A Compute Engine pool: one Shielded VM per job. */
+export interface GcePoolInput extends PoolInputCommon {
+    backend: "gce";
+    /** Confidential VM (AMD SEV; needs an n2d/c2d machine type). Default false. */
+    confidentialCompute?: boolean;
+    podCidr?: never;
+    serviceCidr?: never;
+    masterCidr?: never;
+}
+
+/** A GKE pool: one gVisor pod per job on a private cluster of its own. */
+export interface GkePoolInput extends PoolInputCommon {
+    backend: "gke";
+    /** Secondary range for pods. Default: GKE allocates one. */
+    podCidr?: string;
+    /** Secondary range for services. Default: GKE allocates one. */
+    serviceCidr?: string;
+    /** Private control-plane range, an RFC 1918 /28. Default "172.16.0.0/28". */
+    masterCidr?: string;
+    confidentialCompute?: never;
+}
+
+/** One runner pool as written in stack config (`hardened-build-fleet:pools[i]`). */
+export type PoolInput = GcePoolInput | GkePoolInput;
+
+/** The GitHub registration target (`hardened-build-fleet:github`). */
+export interface GithubInput {
+    /** https URL of the GitHub organization, repository or enterprise the runners register with. Required. */
+    configUrl: string;
+    /** Name of the out-of-band Kubernetes Secret holding the GitHub App credentials (gke pools). Default "arc-github-app". */
+    scaleSetSecretName?: string;
+}
+
+/** The signer enclave (`hardened-build-fleet:signer`, I8-I10). */
+export interface SignerInput {
+    /** Cloud KMS ASYMMETRIC_SIGN algorithm. Default "EC_SIGN_P256_SHA256". */
+    keyAlgorithm?: string;
+    /** "HSM" (default); "SOFTWARE" only with allowSoftwareKeyForDevelopment (I8). */
+    protectionLevel?: "HSM" | "SOFTWARE";
+    /** Allow a SOFTWARE key on a development stack (warns; not SLSA Build L3). Default false. */
+    allowSoftwareKeyForDevelopment?: boolean;
+    /** Container image of the signer service, pinned by digest (`...@sha256:<64 hex>`). Default: this package's image, built and pinned. */
+    serviceImage?: string;
+    /** IPv4 range of the enclave's own network, /26 or larger (Cloud Run Direct VPC egress). Required. */
+    cidr: string;
+    /** IAM members granted roles/cloudkms.publicKeyViewer, e.g. "group:release-verifiers@example.com". Default none. */
+    verifiers?: string[];
+    /** Days provenance objects are retained (bucket retention policy). Default 365. */
+    provenanceRetentionDays?: number;
+    /** Explicit key versions (rotation), first = the key's initial version; exactly one active. Default one active initial version. */
+    keyVersions?: KeyVersionInput[];
+    /** SLSA builder.id, an https URI. Default `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
+    builderId?: string;
+    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
+}
+
+/** VPC Service Controls perimeters around the signer and the workers (`hardened-build-fleet:perimeter`). */
+export interface PerimeterInput {
+    /** Existing access policy, "accessPolicies/<number>" or the number. Required. */
+    accessPolicy: string;
+    /** "dryRun" (logs only) or "enforced". Default "dryRun". */
+    mode?: "dryRun" | "enforced";
+    /** Projects holding runner images (Artifact Registry) the runners may pull from. Default none. */
+    imageProjects?: string[];
+    /** Project numbers by project id; the rest are looked up. Default none. */
+    projectNumbers?: Record<string, string>;
+}
+
+/** Organization-policy guardrails on the fleet's projects (`hardened-build-fleet:guardrails`). */
+export interface GuardrailsInput {
+    /** Create the guardrails. Default true. */
+    enabled?: boolean;
+    /** Per-constraint switches, e.g. { "compute.requireOsLogin": true }. Default: every guardrail on. */
+    constraints?: Partial<Record<GuardrailConstraint, boolean>>;
+    /** Customer ids for iam.allowedPolicyMemberDomains. Default: not set. */
+    allowedPolicyMemberDomains?: string[];
+    /** gcp.resourceLocations values, e.g. "in:europe-west1-locations". Default: not set. */
+    resourceLocations?: string[];
+}
+
+/** One signer key version (`signer.keyVersions[]`); see the README's key rotation runbook. */
+export interface KeyVersionInput {
+    /** Stable logical id, never reused. Required. */
+    id: string;
+    /** published (in the keyring, not signing), active (the one signing version) or retired. Required. */
+    state: "published" | "active" | "retired";
+    /** RFC 3339 instant from which its signatures are valid. Required. */
+    validFrom: string;
+    /** RFC 3339 instant after which it signs nothing; required once retired. */
+    validUntil?: string;
+    /** retired only: disable it in KMS (runbook step 3). Default false. */
+    disabled?: boolean;
+}
+
+/** The GitHub App the broker registers runners with (`controlPlane.githubApp`). */
+export interface GithubAppInput {
+    /** The App's id. Required. */
+    appId: number;
+    /** The App installation id of the organization. Required. */
+    installationId: number;
+    /** Secret Manager secret id of the App's private key, created out of band: "projects/<p>/secrets/<s>". Required. */
+    privateKeySecret: string;
+}
+
+/** The control plane (`hardened-build-fleet:controlPlane`). */
+export interface ControlPlaneInput {
+    /** Days after which intake objects are deleted. Default 7. */
+    intakeRetentionDays?: number;
+    /** Project of the control plane; never the worker project. Default the signer project (separate identities). */
+    project?: string;
+    /** Image of the control-plane services, pinned by digest. Default: this package's image, built and pinned. */
+    serviceImage?: string;
+    /** The GitHub App (ids and the Secret Manager id of its private key). Required. */
+    githubApp: GithubAppInput;
+    /** Secret Manager secret id of the workflow_job webhook secret, created out of band. Required. */
+    webhookSecret: string;
+    /** GitHub runner group of the JIT runners. Default 1. */
+    runnerGroupId?: number;
+    /** Broker ingress: "all" (IAM-gated to the pool identities) or "internal" (needs a shared VPC-SC perimeter). Default "all". */
+    brokerIngress?: "all" | "internal";
+}
+
+/** The whole fleet config: the keys of the `hardened-build-fleet:` namespace without the prefix. */
+export interface FleetConfigInput {
+    /** GCP region of every regional resource, e.g. "europe-west1". Required. */
+    region: string;
+    /** Project of the runner pools (never the control plane's). Required. */
+    workerProject: string;
+    /** Project of the signer enclave; a project of its own (I10). Required. */
+    signerProject: string;
+    /** Let the signer share the worker project (development only; warns). Default false. */
+    allowSharedSignerProject?: boolean;
+    /** GitHub registration target. Required. */
+    github: GithubInput;
+    /** Override of the registration broker's URL (e.g. a custom domain). Default the deployed broker's Cloud Run URL. */
+    registrationBrokerUrl?: string;
+    /** The runner pools, at least one. Required. */
+    pools: PoolInput[];
+    /** The signer enclave. Required. */
+    signer: SignerInput;
+    /** The control plane: GitHub App and webhook secret references (required), project, images. Required. */
+    controlPlane: ControlPlaneInput;
+    /** VPC Service Controls perimeters. Default: none. */
+    perimeter?: PerimeterInput;
+    /** Organization-policy guardrails. Default: every guardrail on. */
+    guardrails?: GuardrailsInput;
+}
+
+declare const RAW_FLEET_CONFIG: unique symbol;
+
+/**
+ * Fleet config read from stack config (`readRawFleetConfig()`), not yet checked by the compiler. The brand
+ * keeps object literals on the typed `FleetConfigInput` path; the validator checks both alike.
+ */
+export type RawFleetConfig = Record<string, unknown> & { readonly [RAW_FLEET_CONFIG]: true };
+
+/** What `HardenedBuildFleet` and `validateFleetConfig` accept: typed input, or raw stack config. */
+export type FleetConfigSource = FleetConfigInput | RawFleetConfig;
+
+/** Marks an untyped object (e.g. parsed from a stack file) as raw fleet config, to be validated in full. */
+export function rawFleetConfig(raw: Record<string, unknown>): RawFleetConfig {
+    return raw as RawFleetConfig;
+}

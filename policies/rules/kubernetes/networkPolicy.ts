@@ -1,0 +1,207 @@
+/**
+ * NetworkPolicies of runner namespaces (I4, I5): every runner namespace isolates its pods in both
+ * directions (a policy selecting every pod with policyTypes Ingress and Egress), and no policy there
+ * opens an allow-all: ingress from anywhere or from other builds, egress to anywhere, to every
+ * namespace, to other builds, or to a /0 block that keeps the cluster's private ranges.
+ *
+ * The ARC controller's namespace, when it holds no runner workload, needs ingress isolation only:
+ * the controller and listener must reach the API server and GitHub, and the VPC bounds that egress.
+ */
+import { get, list, unknown } from "../props";
+import { FleetStackPolicy } from "../meta";
+import { K8sObject, nsKey, nsName, UNKNOWN_NAME } from "./model";
+import { k8sStackRule } from "./rule";
+
+/** Private ranges a /0 egress block must except, or it also reaches pods, nodes and services. */
+const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+function emptySelector(sel: unknown): boolean {
+    if (sel === undefined || sel === null) {
+        return false;
+    }
+    const labels = get(sel, "matchLabels");
+    const exprs = get(sel, "matchExpressions");
+    const emptyMap = labels === undefined || labels === null || (typeof labels === "object" && Object.keys(labels).length === 0);
+    const emptyList = exprs === undefined || exprs === null || (Array.isArray(exprs) && exprs.length === 0);
+    return emptyMap && emptyList;
+}
+
+function isWorldCidr(c: unknown): boolean {
+    return c === "0.0.0.0/0" || c === "::/0";
+}
+
+/** Why one peer opens everything (or other builds), or undefined. */
+function openPeer(peer: unknown, direction: "ingress" | "egress"): string | undefined {
+    const ip = get(peer, "ipBlock");
+    if (ip !== undefined && ip !== null) {
+        const cidr = get(ip, "cidr");
+        if (!isWorldCidr(cidr)) {
+            return undefined;
+        }
+        if (direction === "ingress") {
+            return `ipBlock ${cidr} (the whole network)`;
+        }
+        const except = list(ip, "except");
+        const kept = unknown(except) ? PRIVATE : PRIVATE.filter((p) => !except.includes(p));
+        return kept.length > 0 ? `ipBlock ${cidr} without excepting ${kept.join(", ")} (pods, nodes and services of the cluster)` : undefined;
+    }
+    const ns = get(peer, "namespaceSelector");
+    const pods = get(peer, "podSelector");
+    if (ns !== undefined && ns !== null) {
+        return emptySelector(ns) && (pods === undefined || pods === null || emptySelector(pods)) ? "namespaceSelector {} (every pod of every namespace)" : undefined;
+    }
+    if (pods !== undefined && pods !== null && emptySelector(pods)) {
+        return "podSelector {} (every pod of the runner namespace: the other builds)";
+    }
+    return undefined;
+}
+
+/** True when every port of a rule is DNS (53), the one any-destination egress rule that is allowed. */
+function dnsOnly(rule: unknown): boolean {
+    const ports = list(rule, "ports");
+    return !unknown(ports) && ports.length > 0 && ports.every((p) => Number(get(p, "port")) === 53);
+}
+
+/** Ingress rules of a runner namespace's policy: runner pods serve nothing, so any ingress allow is a finding. */
+function ingressFindings(spec: unknown): string[] {
+    const rules = list(spec, "ingress");
+    if (unknown(rules)) {
+        return [];
+    }
+    return rules.map((_r, i) => `spec.ingress[${i}] allows connections into runner pods, which serve nothing`);
+}
+
+/** Allow-all findings of one NetworkPolicy spec. */
+export function allowAllFindings(spec: unknown): string[] {
+    const out: string[] = [];
+    for (const direction of ["ingress", "egress"] as const) {
+        const rules = list(spec, direction);
+        if (unknown(rules)) {
+            out.push(`spec.${direction} is unknown`);
+            continue;
+        }
+        rules.forEach((rule, i) => {
+            const peers = list(rule, direction === "ingress" ? "from" : "to");
+            if (unknown(peers)) {
+                out.push(`spec.${direction}[${i}] peers are unknown`);
+                return;
+            }
+            if (peers.length === 0) {
+                if (!(direction === "egress" && dnsOnly(rule))) {
+                    out.push(`spec.${direction}[${i}] has no ${direction === "ingress" ? "from" : "to"}: it allows ${direction} ${direction === "ingress" ? "from" : "to"} everything`);
+                }
+                return;
+            }
+            peers.forEach((peer, j) => {
+                const why = openPeer(peer, direction);
+                if (why) {
+                    out.push(`spec.${direction}[${i}].${direction === "ingress" ? "from" : "to"}[${j}] is ${why}`);
+                }
+            });
+        });
+    }
+    return out;
+}
+
+/** The directions a policy isolates for every pod of its namespace. */
+function isolates(spec: unknown): Set<string> {
+    const out = new Set<string>();
+    if (!emptySelector(get(spec, "podSelector") ?? {})) {
+        return out;
+    }
+    const types = list(spec, "policyTypes");
+    if (unknown(types)) {
+        return out;
+    }
+    const effective = types.length > 0 ? types : ["Ingress", ...(get(spec, "egress") !== undefined ? ["Egress"] : [])];
+    for (const t of effective) {
+        out.add(String(t));
+    }
+    return out;
+}
+
+export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
+    name: "k8s-runner-network-policy",
+    description:
+        "[I3, I4, I5] Every runner namespace has a default-deny NetworkPolicy in both directions; no NetworkPolicy (or NetworkPolicyPatch) there " +
+        "allows ingress, all egress, traffic to every namespace or between builds, or egress to a /0 block that keeps the private ranges; " +
+        "no LoadBalancer, NodePort or externalIPs Service exposes it.",
+    enforcementLevel: "mandatory",
+    meta: {
+        invariants: ["I3", "I4", "I5"],
+        fix:
+            "Add `{ podSelector: {}, policyTypes: [\"Ingress\", \"Egress\"] }` to every runner namespace and allow only DNS, the metadata " +
+            "server, the restricted VIP and the allow-listed CIDRs (a /0 block must except 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16).",
+    },
+    check: (m, report) => {
+        const byNs = new Map<string, K8sObject[]>();
+        for (const o of m.objects) {
+            if (o.kind !== "NetworkPolicy" || o.namespace === undefined) {
+                continue;
+            }
+            if (o.namespace === UNKNOWN_NAME) {
+                report.advisory("cannot decide during preview: the namespace of this NetworkPolicy is unknown, so it may open a runner namespace.", o.urn);
+                continue;
+            }
+            const key = nsKey(o.cluster, o.namespace);
+            byNs.set(key, [...(byNs.get(key) ?? []), o]);
+        }
+        for (const o of m.objects) {
+            if (o.kind !== "Service" || o.group !== "core" || o.patch) {
+                continue;
+            }
+            const key = o.namespace !== undefined && o.namespace !== UNKNOWN_NAME ? nsKey(o.cluster, o.namespace) : undefined;
+            if (key === undefined || !m.runnerNamespaces.has(key) || (m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key))) {
+                continue;
+            }
+            const type = get(o.props, "spec", "type");
+            const external = list(o.props, "spec", "externalIPs");
+            if (type === "LoadBalancer" || type === "NodePort" || (!unknown(external) && external.length > 0)) {
+                report.violation(`Service ${o.name} exposes runner namespace "${nsName(key)}" (${type === "LoadBalancer" || type === "NodePort" ? `type ${type}` : "externalIPs"}): runner pods serve nothing.`, o.urn);
+            } else if (unknown(type) || unknown(external)) {
+                report.advisory(`cannot decide during preview: the type of Service ${o.name} in runner namespace "${nsName(key)}" is unknown.`, o.urn);
+            }
+        }
+        for (const [key, why] of m.runnerNamespaces) {
+            const policies = byNs.get(key) ?? [];
+            const nsObj = m.objects.find((o) => o.kind === "Namespace" && !o.patch && nsKey(o.cluster, o.name) === key);
+            const subject = nsObj?.urn ?? m.objects.find((o) => o.namespace !== undefined && nsKey(o.cluster, o.namespace) === key)?.urn;
+            const covered = new Set<string>();
+            for (const p of policies) {
+                const spec = get(p.props, "spec");
+                if (p.patch) {
+                    const open = allowAllFindings(spec);
+                    if (open.length > 0) {
+                        report.violation(`NetworkPolicyPatch in runner namespace "${nsName(key)}" opens it: ${open.join("; ")}.`, p.urn);
+                    } else {
+                        report.advisory(`cannot decide: NetworkPolicyPatch ${p.name} changes a policy of runner namespace "${nsName(key)}" that the stack does not fully define; the merged policy cannot be judged.`, p.urn);
+                    }
+                    continue;
+                }
+                if (unknown(spec)) {
+                    report.advisory(`cannot decide during preview: the spec of NetworkPolicy ${p.name} in runner namespace "${nsName(key)}" is unknown.`, p.urn);
+                    continue;
+                }
+                for (const d of isolates(spec)) {
+                    covered.add(d);
+                }
+                const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);
+                const open = allowAllFindings(spec);
+                const inbound = controllerOnly || open.some((f) => f.startsWith("spec.ingress")) ? [] : ingressFindings(spec);
+                if (open.length + inbound.length > 0) {
+                    report.violation(`NetworkPolicy ${p.name} in runner namespace "${nsName(key)}" (${why}) opens it: ${[...open, ...inbound].join("; ")}.`, p.urn);
+                }
+            }
+            const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);
+            const needed = controllerOnly ? ["Ingress"] : ["Ingress", "Egress"];
+            const missing = needed.filter((d) => !covered.has(d));
+            if (missing.length > 0) {
+                report.violation(
+                    `runner namespace "${nsName(key)}" (${why}) has no default-deny NetworkPolicy for ${missing.join(" and ")} ` +
+                    `(a policy with podSelector {} and policyTypes ${JSON.stringify(needed)}): its pods accept or open any connection not otherwise denied.`,
+                    subject,
+                );
+            }
+        }
+    },
+});

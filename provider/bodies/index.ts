@@ -1,0 +1,106 @@
+/**
+ * The facades' implementation: each validates with the TypeScript component's own validator and registers
+ * the TypeScript component, under the facade's name, as the facade's child. Loaded lazily (implementation.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { FleetConfigError, FleetConfigInput, PoolInput, rawFleetConfig, RawFleetConfig, validateFleetConfig } from "../../components/config";
+import { throwIfProblems } from "../../components/config/issues";
+import { ControlPlane, validateControlPlaneArgs } from "../../components/controlPlane";
+import { HardenedBuildFleet, HardenedBuildFleetArgs } from "../../components/fleet";
+import { IsolatedNetwork, validateIsolatedNetworkArgs } from "../../components/isolatedNetwork";
+import { RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "../../components/runnerPool";
+import { SignerEnclave, validateSignerEnclaveArgs } from "../../components/signerEnclave";
+import type { HardenedBuildFleetArgs as FleetFacadeArgs } from "../fleet";
+import type { Implementation } from "../implementation";
+import type { RunnerPoolArgs as PoolFacadeArgs } from "../runnerPool";
+import type { FleetConfig } from "../types";
+
+/**
+ * The facade's config as HardenedBuildFleet's. The schema cannot express the backend-discriminated pool
+ * union or a duration in seconds, so the facade's pools are the flat stack-config shape: raw config, which
+ * the fleet validates in full exactly as it validates stack config.
+ */
+function fleetArgs(args: FleetFacadeArgs): HardenedBuildFleetArgs {
+    const config: FleetConfigInput | RawFleetConfig = rawFleetConfig({ ...(args?.config ?? ({} as FleetConfig)) });
+    return { config, gce: args?.gce, gke: args?.gke };
+}
+
+/** The facade's pool as RunnerPool's: the YAML shape, validated in full by `validatePoolConfig`. */
+function poolArgs(args: PoolFacadeArgs): RunnerPoolArgs {
+    return { ...args, pool: args?.pool as unknown as PoolInput };
+}
+
+export const implementation: Implementation = {
+    HardenedBuildFleet: {
+        validate(_name, args) {
+            const result = validateFleetConfig(fleetArgs(args).config);
+            if (result.config === undefined) {
+                throw new FleetConfigError(result.issues);
+            }
+        },
+        create(parent, name, args) {
+            const fleet = new HardenedBuildFleet(name, fleetArgs(args), { parent });
+            return {
+                poolNames: pulumi.output(fleet.poolNames),
+                intakeBuckets: pulumi.output(fleet.intakeBuckets),
+                runnerServiceAccountEmails: pulumi.output(Object.fromEntries(fleet.poolNames.map((p) => [p, fleet.pools[p].serviceAccountEmail]))),
+                signerPublicKeyPem: fleet.signerPublicKeyPem,
+                signerKeyVersionName: fleet.signerKeyVersionName,
+                signerServiceUrl: fleet.signerServiceUrl,
+                provenanceBucketName: fleet.provenanceBucketName,
+                controlPlaneServiceAccountEmail: fleet.controlPlaneServiceAccountEmail,
+                webhookUrl: fleet.webhookUrl,
+            };
+        },
+    },
+    RunnerPool: {
+        validate: (name, args) => throwIfProblems("RunnerPool", name, validateRunnerPoolArgs(name, poolArgs(args))),
+        create(parent, name, args) {
+            const pool = new RunnerPool(name, poolArgs(args), { parent });
+            return {
+                poolName: pulumi.output(pool.poolName),
+                backend: pulumi.output<string>(pool.backend),
+                networkSelfLink: pool.network.networkSelfLink,
+                subnetSelfLink: pool.network.subnetSelfLink,
+                serviceAccountEmail: pool.serviceAccountEmail,
+                serviceAccountMember: pool.serviceAccountMember,
+                ...(pool.gce !== undefined
+                    ? { instanceTemplate: pool.gce.instanceTemplate.selfLink, instanceGroupManager: pool.gce.instanceGroupManager.selfLink }
+                    : {}),
+                ...(pool.gke !== undefined ? { cluster: pool.gke.cluster.name, runnerNamespace: pulumi.output(pool.gke.runnerNamespace) } : {}),
+            };
+        },
+    },
+    SignerEnclave: {
+        validate: (name, args) => throwIfProblems("SignerEnclave", name, validateSignerEnclaveArgs(name, args)),
+        create(parent, name, args) {
+            const enclave = new SignerEnclave(name, args, { parent });
+            return {
+                keyId: enclave.keyId,
+                keyVersionName: enclave.keyVersionName,
+                publicKeyPem: enclave.publicKeyPem,
+                serviceUrl: enclave.serviceUrl,
+                signerServiceAccountEmail: enclave.signerServiceAccountEmail,
+                signerMember: enclave.signerMember,
+                provenanceBucketName: enclave.provenanceBucketName,
+            };
+        },
+    },
+    ControlPlane: {
+        validate: (name, args) => throwIfProblems("ControlPlane", name, validateControlPlaneArgs(name, args)),
+        create(parent, name, args) {
+            const controlPlane = new ControlPlane(name, args, { parent });
+            return {
+                serviceAccountEmail: controlPlane.serviceAccountEmail, member: controlPlane.member, intakeBuckets: pulumi.output(controlPlane.intakeBuckets),
+                brokerUrl: controlPlane.brokerUrl, webhookUrl: controlPlane.webhookUrl,
+            };
+        },
+    },
+    IsolatedNetwork: {
+        validate: (name, args) => throwIfProblems("IsolatedNetwork", name, validateIsolatedNetworkArgs(name, args)),
+        create(parent, name, args) {
+            const network = new IsolatedNetwork(name, args, { parent });
+            return { networkId: network.networkId, networkSelfLink: network.networkSelfLink, subnetId: network.subnetId, subnetSelfLink: network.subnetSelfLink };
+        },
+    },
+};

@@ -1,0 +1,72 @@
+/** Provider facade of `ControlPlane` (components/controlPlane.ts) for the component schema. */
+import * as pulumi from "@pulumi/pulumi";
+import { implementationOf, ControlPlaneOutputs } from "./implementation";
+import { BrokerIngress } from "./enums";
+import { ControlPlanePool, GeneratorVpc, GithubApp } from "./types";
+
+export interface ControlPlaneArgs {
+    /** Project holding the control plane (never the worker project). Required. */
+    project: pulumi.Input<string>;
+    /** Project of the runner pools (demand metric, MIG membership and scale-in grants). Required. */
+    workerProject: pulumi.Input<string>;
+    /** Region of the services and buckets. Required. */
+    region: string;
+    /** One entry per pool; each gets its own intake bucket (I5). Required, at least one. */
+    pools: ControlPlanePool[];
+    /** Image of the services, pinned by digest. Required. */
+    image: pulumi.Input<string>;
+    /** URL of the signer service (the generator's target and token audience). Required. */
+    signerUrl: pulumi.Input<string>;
+    /** SLSA builder.id the generator writes (must equal the signer's). Required. */
+    builderId: string;
+    /** GitHub organization (or organization/repository) URL the runners register to. Required. */
+    githubConfigUrl: string;
+    /** The GitHub App of the broker. Required. */
+    githubApp: GithubApp;
+    /** Secret Manager secret id of the webhook secret. Required. */
+    webhookSecret: string;
+    /** GitHub runner group of the JIT runners. Default 1. */
+    runnerGroupId?: number;
+    /** Broker ingress: "all" (default) or "internal". */
+    brokerIngress?: BrokerIngress;
+    /** An extra audience the broker accepts (a custom domain in front of it). Default none. */
+    brokerAudience?: string;
+    /** Direct VPC egress of the generator. Default none. */
+    generatorVpc?: GeneratorVpc;
+    /** Days after which intake objects are deleted. Default 7. */
+    intakeRetentionDays?: number;
+    /** Service-account id of the provenance generator. Default derived from the component name (`<name>-cp`). */
+    serviceAccountId?: string;
+    /** Cloud Run deletion protection of the services. Default true. */
+    serviceDeletionProtection?: boolean;
+    /** Accept project equal to workerProject (development stacks only). Default false. */
+    allowWorkerProjectForDevelopment?: boolean;
+}
+
+/**
+ * The control-plane identity, one intake bucket per pool, and the grants that make provenance the control
+ * plane's work (I11): a runner may only create objects in its own pool's bucket. Registers a `ControlPlane`
+ * of the same name as its child.
+ */
+export class ControlPlane extends pulumi.ComponentResource implements ControlPlaneOutputs {
+    /** Email of the control-plane service account. */
+    public readonly serviceAccountEmail!: pulumi.Output<string>;
+    /** `serviceAccount:<email>` of the control plane: pass it to SignerEnclave as its invoker. */
+    public readonly member!: pulumi.Output<string>;
+    /** Intake bucket name per pool name. */
+    public readonly intakeBuckets!: pulumi.Output<Record<string, string>>;
+    /** URL of the registration broker. */
+    public readonly brokerUrl!: pulumi.Output<string>;
+    /** Where GitHub delivers workflow_job events (configure it on the GitHub App). */
+    public readonly webhookUrl!: pulumi.Output<string>;
+
+    constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+        const body = implementationOf("ControlPlane");
+        // Validate before super(): invalid arguments register nothing, not even this facade.
+        body.validate(name, args);
+        super("hardened-build-fleet:index:ControlPlane", name, {}, opts);
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
+    }
+}

@@ -1,0 +1,52 @@
+/** Provider facade of `HardenedBuildFleet` (components/fleet.ts) for the component schema. */
+import * as pulumi from "@pulumi/pulumi";
+import { implementationOf, HardenedBuildFleetOutputs } from "./implementation";
+import { FleetConfig, GceOptions, GkeOptions } from "./types";
+
+export interface HardenedBuildFleetArgs {
+    /**
+     * The fleet config in stack-config shape (the keys of the `hardened-build-fleet:` namespace, durations such as
+     * "2h"). Required. Validated in full, with every problem reported at once, before any resource is registered.
+     */
+    config: FleetConfig;
+    /** GCE backend tunables applied to every gce pool. Default: RunnerPool's defaults. */
+    gce?: GceOptions;
+    /** GKE backend tunables applied to every gke pool. Default: RunnerPool's defaults. */
+    gke?: GkeOptions;
+}
+
+/**
+ * The whole SLSA Build Level 3 fleet from one validated config: one RunnerPool per pool, the ControlPlane with
+ * one intake bucket per pool, and the SignerEnclave in the signer project, invocable only by the control plane.
+ * Registers a `HardenedBuildFleet` of the same name as its child.
+ */
+export class HardenedBuildFleet extends pulumi.ComponentResource implements HardenedBuildFleetOutputs {
+    /** The pool names, in config order. */
+    public readonly poolNames!: pulumi.Output<string[]>;
+    /** Intake bucket name per pool name. */
+    public readonly intakeBuckets!: pulumi.Output<Record<string, string>>;
+    /** Runner service-account email per pool name. */
+    public readonly runnerServiceAccountEmails!: pulumi.Output<Record<string, string>>;
+    /** PEM public key of the signing key version, for verifiers. */
+    public readonly signerPublicKeyPem!: pulumi.Output<string>;
+    /** Full name of the key version the signer uses. */
+    public readonly signerKeyVersionName!: pulumi.Output<string>;
+    /** URL of the internal-only signer service. */
+    public readonly signerServiceUrl!: pulumi.Output<string>;
+    /** Name of the provenance bucket. */
+    public readonly provenanceBucketName!: pulumi.Output<string>;
+    /** Email of the control-plane service account (the provenance generator). */
+    public readonly controlPlaneServiceAccountEmail!: pulumi.Output<string>;
+    /** Where GitHub delivers workflow_job events (configure it on the GitHub App). */
+    public readonly webhookUrl!: pulumi.Output<string>;
+
+    constructor(name: string, args: HardenedBuildFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+        const body = implementationOf("HardenedBuildFleet");
+        // Validate before super(): invalid arguments register nothing, not even this facade.
+        body.validate(name, args);
+        super("hardened-build-fleet:index:HardenedBuildFleet", name, {}, opts);
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
+    }
+}

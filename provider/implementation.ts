@@ -1,0 +1,87 @@
+/**
+ * What each facade delegates to: the TypeScript component's validator and constructor. The implementation
+ * (bodies/) is loaded with `require` when a facade is first constructed, not imported: the schema analyzer
+ * builds a TypeScript program from this directory's files and imports, and the components' own imports
+ * (@pulumi/gcp and @pulumi/kubernetes, about 50 MB of declarations) would make every `getSchema()` parse
+ * them. bodies/ is type-checked against these interfaces with the rest of the repository.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ControlPlaneArgs } from "./controlPlane";
+import type { HardenedBuildFleetArgs } from "./fleet";
+import type { IsolatedNetworkArgs } from "./isolatedNetwork";
+import type { RunnerPoolArgs } from "./runnerPool";
+import type { SignerEnclaveArgs } from "./signerEnclave";
+
+/** One facade's implementation. */
+export interface Body<A, O> {
+    /** Throws the component's own error naming every problem; registers nothing. Called before the facade registers. */
+    validate(name: string, args: A): void;
+    /** Registers the TypeScript component named `name` as a child of `parent`; returns the facade's outputs. */
+    create(parent: pulumi.ComponentResource, name: string, args: A): O;
+}
+
+export interface HardenedBuildFleetOutputs {
+    poolNames: pulumi.Output<string[]>;
+    intakeBuckets: pulumi.Output<Record<string, string>>;
+    runnerServiceAccountEmails: pulumi.Output<Record<string, string>>;
+    signerPublicKeyPem: pulumi.Output<string>;
+    signerKeyVersionName: pulumi.Output<string>;
+    signerServiceUrl: pulumi.Output<string>;
+    provenanceBucketName: pulumi.Output<string>;
+    controlPlaneServiceAccountEmail: pulumi.Output<string>;
+    webhookUrl: pulumi.Output<string>;
+}
+
+export interface RunnerPoolOutputs {
+    poolName: pulumi.Output<string>;
+    backend: pulumi.Output<string>;
+    networkSelfLink: pulumi.Output<string>;
+    subnetSelfLink: pulumi.Output<string>;
+    serviceAccountEmail: pulumi.Output<string>;
+    serviceAccountMember: pulumi.Output<string>;
+    instanceTemplate?: pulumi.Output<string>;
+    instanceGroupManager?: pulumi.Output<string>;
+    cluster?: pulumi.Output<string>;
+    runnerNamespace?: pulumi.Output<string>;
+}
+
+export interface SignerEnclaveOutputs {
+    keyId: pulumi.Output<string>;
+    keyVersionName: pulumi.Output<string>;
+    publicKeyPem: pulumi.Output<string>;
+    serviceUrl: pulumi.Output<string>;
+    signerServiceAccountEmail: pulumi.Output<string>;
+    signerMember: pulumi.Output<string>;
+    provenanceBucketName: pulumi.Output<string>;
+}
+
+export interface ControlPlaneOutputs {
+    serviceAccountEmail: pulumi.Output<string>;
+    member: pulumi.Output<string>;
+    intakeBuckets: pulumi.Output<Record<string, string>>;
+    brokerUrl: pulumi.Output<string>;
+    webhookUrl: pulumi.Output<string>;
+}
+
+export interface IsolatedNetworkOutputs {
+    networkId: pulumi.Output<string>;
+    networkSelfLink: pulumi.Output<string>;
+    subnetId: pulumi.Output<string>;
+    subnetSelfLink: pulumi.Output<string>;
+}
+
+/** Every facade's implementation, by component name. */
+export interface Implementation {
+    HardenedBuildFleet: Body<HardenedBuildFleetArgs, HardenedBuildFleetOutputs>;
+    RunnerPool: Body<RunnerPoolArgs, RunnerPoolOutputs>;
+    SignerEnclave: Body<SignerEnclaveArgs, SignerEnclaveOutputs>;
+    ControlPlane: Body<ControlPlaneArgs, ControlPlaneOutputs>;
+    IsolatedNetwork: Body<IsolatedNetworkArgs, IsolatedNetworkOutputs>;
+}
+
+/** The implementation of `component`, loaded on first use. */
+export function implementationOf<K extends keyof Implementation>(component: K): Implementation[K] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { implementation } = require("./bodies") as { implementation: Implementation };
+    return implementation[component];
+}

@@ -1,0 +1,66 @@
+/** Provider facade of `RunnerPool` (components/runnerPool.ts) for the component schema. */
+import * as pulumi from "@pulumi/pulumi";
+import { implementationOf, RunnerPoolOutputs } from "./implementation";
+import { GceOptions, GkeOptions, Pool, PoolGithub } from "./types";
+
+export interface RunnerPoolArgs {
+    /** The pool, as written in stack config ("2h" durations, optional fields defaulted, gke-only ranges). Required. */
+    pool: Pool;
+    /** GCP project holding the pool. Required. */
+    project: pulumi.Input<string>;
+    /** GCP region of the pool's subnet, instance group or cluster. Required. */
+    region: pulumi.Input<string>;
+    /** GitHub registration target (gke pools; gce pools register through the broker). Required for gke pools. */
+    github?: PoolGithub;
+    /** gce only, required there: https URL of the JIT registration broker. */
+    registrationBrokerUrl?: string;
+    /** Service-account id of the pool identity. Default derived from the component name (`<name>-rn`). */
+    serviceAccountId?: string;
+    /** Extra project roles for the pool service account; every one is reachable from build code (I7). Default none. */
+    additionalRoles?: string[];
+    /** Google domains resolved to the restricted VIP in the pool network. Default: gke ["gcr.io", "pkg.dev"]; gce ["run.app"] for a Cloud Run broker. */
+    restrictedGoogleDomains?: string[];
+    /** Flow-log sampling of the pool subnet (I12). Default 0.5. */
+    flowLogSampling?: number;
+    /** GCE backend tunables. Default all defaults. */
+    gce?: GceOptions;
+    /** GKE backend tunables. Default all defaults. */
+    gke?: GkeOptions;
+}
+
+/**
+ * One pool of ephemeral build environments with its own network, identity and backend: gce (one Shielded VM per
+ * job) or gke (one gVisor pod per job) (I1-I7). Registers a `RunnerPool` of the same name as its child.
+ */
+export class RunnerPool extends pulumi.ComponentResource implements RunnerPoolOutputs {
+    /** The pool name. */
+    public readonly poolName!: pulumi.Output<string>;
+    /** The pool's backend, "gce" or "gke". */
+    public readonly backend!: pulumi.Output<string>;
+    /** Self link of the pool's own VPC (I5). */
+    public readonly networkSelfLink!: pulumi.Output<string>;
+    /** Self link of the pool's subnet. */
+    public readonly subnetSelfLink!: pulumi.Output<string>;
+    /** Email of the pool's own service account (never a key, I7). */
+    public readonly serviceAccountEmail!: pulumi.Output<string>;
+    /** `serviceAccount:<email>` of the pool, for the ControlPlane intake grant. */
+    public readonly serviceAccountMember!: pulumi.Output<string>;
+    /** gce pools: self link of the instance template. */
+    public readonly instanceTemplate?: pulumi.Output<string>;
+    /** gce pools: self link of the regional managed instance group. */
+    public readonly instanceGroupManager?: pulumi.Output<string>;
+    /** gke pools: name of the pool's private cluster. */
+    public readonly cluster?: pulumi.Output<string>;
+    /** gke pools: namespace of the runner pods. */
+    public readonly runnerNamespace?: pulumi.Output<string>;
+
+    constructor(name: string, args: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        const body = implementationOf("RunnerPool");
+        // Validate before super(): invalid arguments register nothing, not even this facade.
+        body.validate(name, args);
+        super("hardened-build-fleet:index:RunnerPool", name, {}, opts);
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
+    }
+}

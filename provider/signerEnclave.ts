@@ -1,0 +1,80 @@
+/** Provider facade of `SignerEnclave` (components/signerEnclave.ts) for the component schema. */
+import * as pulumi from "@pulumi/pulumi";
+import { implementationOf, SignerEnclaveOutputs } from "./implementation";
+import { ProtectionLevel } from "./enums";
+import { KeyVersion } from "./types";
+
+export interface SignerEnclaveArgs {
+    /** Project of the enclave (key, identity, service, bucket, network); a project of its own is recommended (I10). Required. */
+    project: pulumi.Input<string>;
+    /** Region of the key ring, service, bucket and subnet. Required. */
+    region: pulumi.Input<string>;
+    /** IPv4 range of the enclave's own network, /26 or larger (Cloud Run Direct VPC egress). Required. */
+    cidr: string;
+    /** Container image of the signer service, pinned by digest (`<registry>/<path>@sha256:<64 hex>`). Required. */
+    serviceImage: pulumi.Input<string>;
+    /** SLSA builder.id the signer requires in every statement (an https URI). Required. */
+    builderId: string;
+    /** IAM members allowed to invoke the signer (the provenance generator's identity); authoritative. Required, non-empty. */
+    invokers: pulumi.Input<string>[];
+    /** Emails whose verified identity token the signer accepts. Default: the serviceAccount members of invokers. */
+    allowedCallers?: pulumi.Input<string>[];
+    /** IAM members granted roles/cloudkms.publicKeyViewer on the key. Default none (the PEM is also an output). */
+    verifiers?: pulumi.Input<string>[];
+    /** IAM members granted roles/storage.objectViewer on the provenance bucket. Default none. */
+    provenanceReaders?: pulumi.Input<string>[];
+    /** ASYMMETRIC_SIGN algorithm of the key. Default "EC_SIGN_P256_SHA256". */
+    keyAlgorithm?: string;
+    /** Protection level of the key. Default "HSM"; "SOFTWARE" only with allowSoftwareKeyForDevelopment (I8). */
+    protectionLevel?: ProtectionLevel;
+    /** Allow a SOFTWARE key (development stacks only; warns). Default false. */
+    allowSoftwareKeyForDevelopment?: boolean;
+    /** Explicit key versions (rotation), first = the key's initial version; exactly one active. Default one active initial version. */
+    keyVersions?: KeyVersion[];
+    /** Days provenance objects cannot be deleted or overwritten. Default 365. */
+    provenanceRetentionDays?: number;
+    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
+    /** Account id of the signer service account (6-30 characters). Default `<name>-signer`, shortened to fit. */
+    signerAccountId?: string;
+    /** Cloud Run deletion protection of the signer service. Default true. */
+    serviceDeletionProtection?: boolean;
+    /** Flow-log sampling of the enclave subnet, 0 to 1. Default 0.5 (I12). */
+    flowLogSampling?: number;
+}
+
+/**
+ * The provenance signer: an HSM key only the signer identity can use, the internal-only Cloud Run service that
+ * runs as it, the provenance bucket only it writes, and KMS audit logs (I8, I9, I10, I12). Registers a
+ * `SignerEnclave` of the same name as its child.
+ */
+export class SignerEnclave extends pulumi.ComponentResource implements SignerEnclaveOutputs {
+    /** Id of the signing key. */
+    public readonly keyId!: pulumi.Output<string>;
+    /** Full name of the key version the service signs with. */
+    public readonly keyVersionName!: pulumi.Output<string>;
+    /** PEM public key of that version, for verifiers. */
+    public readonly publicKeyPem!: pulumi.Output<string>;
+    /** URL of the internal-only signer service. */
+    public readonly serviceUrl!: pulumi.Output<string>;
+    /** Email of the signer service account. */
+    public readonly signerServiceAccountEmail!: pulumi.Output<string>;
+    /** `serviceAccount:<email>` of the signer. */
+    public readonly signerMember!: pulumi.Output<string>;
+    /** Name of the provenance bucket. */
+    public readonly provenanceBucketName!: pulumi.Output<string>;
+
+    constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
+        const body = implementationOf("SignerEnclave");
+        // Validate before super(): invalid arguments register nothing, not even this facade.
+        body.validate(name, args);
+        super("hardened-build-fleet:index:SignerEnclave", name, {}, opts);
+        const outputs = body.create(this, name, args);
+        Object.assign(this, outputs);
+        this.registerOutputs(outputs);
+    }
+}

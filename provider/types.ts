@@ -1,0 +1,276 @@
+/**
+ * Schema-friendly input types of the provider facade: plain interfaces, `Input<T>` only where the component
+ * accepts an Output, string enums as `as const` objects, no unions. They mirror the TypeScript API
+ * (components/config/input.ts, the component Args); the facade converts them and the components validate
+ * them exactly as they validate TypeScript callers.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ApiEndpoint, BrokerIngress, KeyVersionState, PerimeterMode, ProtectionLevel, ReleaseChannel, RunnerBackend } from "./enums";
+
+/** Destinations a pool may reach besides the restricted Google APIs VIP (I4). */
+export interface EgressAllowList {
+    /** IPv4 network ranges, e.g. a package mirror ("203.0.113.0/24"). Default none. */
+    cidrs?: string[];
+    /** Exact host names such as "github.com" (no wildcards: firewall FQDN objects cannot match them). Default none. */
+    fqdns?: string[];
+}
+
+/** One runner pool, as written in stack config (`hardened-build-fleet:pools[i]`). */
+export interface Pool {
+    /** Pool name: lower-case letters, digits and hyphens, at most 20 characters (child names derive from it). Required. */
+    name: string;
+    /** Where the runners execute: "gce" (one VM per job) or "gke" (one gVisor pod per job). Required. */
+    backend: RunnerBackend;
+    /** Machine type of the runner VMs or GKE nodes. Default "e2-standard-4". */
+    machineType?: string;
+    /** Fewest runners kept warm. Default 0 (scale to zero). */
+    minRunners?: number;
+    /** Most runners at once. Default 10. */
+    maxRunners?: number;
+    /** Spot VMs or Spot nodes. Default false. */
+    spot?: boolean;
+    /** Primary IPv4 range of the pool subnet, /29 or larger, disjoint from every other fleet range (I5). Required. */
+    cidr: string;
+    /** Egress allow-list. Default empty: only Google APIs through the restricted VIP. */
+    egressAllowList?: EgressAllowList;
+    /** Longest life of one build environment (I2): "90m", "2h", "1h30m" or "3600s". Default "3h"; at most "24h". */
+    maxBuildDuration?: string;
+    /** Compute image (gce) or runner container image (gke). Required. */
+    image: string;
+    /** gce only: Confidential VM (AMD SEV; needs an n2d/c2d machine type). Default false. */
+    confidentialCompute?: boolean;
+    /** gke only: secondary range for pods. Default: GKE allocates one. */
+    podCidr?: string;
+    /** gke only: secondary range for services. Default: GKE allocates one. */
+    serviceCidr?: string;
+    /** gke only: private control-plane range, an RFC 1918 /28. Default "172.16.0.0/28". */
+    masterCidr?: string;
+}
+
+/** The GitHub registration target of the fleet. */
+export interface Github {
+    /** https URL of the GitHub organization, repository or enterprise the runners register with. Required. */
+    configUrl: string;
+    /** Name of the out-of-band Kubernetes Secret holding the GitHub App credentials (gke pools). Default "arc-github-app". */
+    scaleSetSecretName?: string;
+}
+
+/** The signer enclave of the fleet (I8-I10). */
+export interface Signer {
+    /** Cloud KMS ASYMMETRIC_SIGN algorithm. Default "EC_SIGN_P256_SHA256". */
+    keyAlgorithm?: string;
+    /** Protection level of the key. Default "HSM"; "SOFTWARE" only with allowSoftwareKeyForDevelopment (I8). */
+    protectionLevel?: ProtectionLevel;
+    /** Allow a SOFTWARE key on a development stack (warns; not SLSA Build L3). Default false. */
+    allowSoftwareKeyForDevelopment?: boolean;
+    /** Container image of the signer service, pinned by digest (`...@sha256:<64 hex>`). Default: this package's image, built and pinned. */
+    serviceImage?: string;
+    /** IPv4 range of the enclave's own network, /26 or larger (Cloud Run Direct VPC egress). Required. */
+    cidr: string;
+    /** IAM members granted roles/cloudkms.publicKeyViewer, e.g. "group:release-verifiers@example.com". Default none. */
+    verifiers?: string[];
+    /** Days provenance objects are retained (bucket retention policy). Default 365. */
+    provenanceRetentionDays?: number;
+    /** Explicit key versions (rotation), first = the key's initial version; exactly one active. Default one active initial version. */
+    keyVersions?: KeyVersion[];
+    /** SLSA builder.id, an https URI. Default `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
+    builderId?: string;
+    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    lockProvenanceRetention?: boolean;
+    /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
+    auditLogRetentionDays?: number;
+    /** Lock that log bucket (irreversible). Default true. */
+    lockAuditLog?: boolean;
+}
+
+/** VPC Service Controls perimeters around the signer and the workers. */
+export interface Perimeter {
+    /** Existing access policy, "accessPolicies/<number>" or the number. Required. */
+    accessPolicy: string;
+    /** Dry run (logs only) or enforced. Default dryRun. */
+    mode?: PerimeterMode;
+    /** Projects holding runner images (Artifact Registry) the runners may pull from. Default none. */
+    imageProjects?: string[];
+    /** Project numbers by project id; the rest are looked up. Default none. */
+    projectNumbers?: { [projectId: string]: string };
+}
+
+/** Organization-policy guardrails on the fleet's projects. */
+export interface Guardrails {
+    /** Create the guardrails. Default true. */
+    enabled?: boolean;
+    /** Per-constraint switches, e.g. { "compute.requireOsLogin": true }. Default: every guardrail on. */
+    constraints?: { [constraint: string]: boolean };
+    /** Customer ids for iam.allowedPolicyMemberDomains. Default: not set. */
+    allowedPolicyMemberDomains?: string[];
+    /** gcp.resourceLocations values, e.g. "in:europe-west1-locations". Default: not set. */
+    resourceLocations?: string[];
+}
+
+/** One signer key version; see the README's key rotation runbook. */
+export interface KeyVersion {
+    /** Stable logical id, never reused. Required. */
+    id: string;
+    /** published (in the keyring, not signing), active (the one signing version) or retired. Required. */
+    state: KeyVersionState;
+    /** RFC 3339 instant from which its signatures are valid. Required. */
+    validFrom: string;
+    /** RFC 3339 instant after which it signs nothing; required once retired. */
+    validUntil?: string;
+    /** retired only: disable it in KMS. Default false. */
+    disabled?: boolean;
+}
+
+/** The GitHub App the broker (and the webhook receiver's reconcile) use. */
+export interface GithubApp {
+    /** The App's id. Required. */
+    appId: number;
+    /** The App installation id of the organization. Required. */
+    installationId: number;
+    /** Secret Manager secret id of the App's private key, created out of band ("projects/<p>/secrets/<s>"). Required. */
+    privateKeySecret: string;
+}
+
+/** Control-plane settings of the fleet. */
+export interface ControlPlaneSettings {
+    /** Days after which intake objects are deleted. Default 7. */
+    intakeRetentionDays?: number;
+    /** Project of the control plane; never the worker project. Default the signer project (separate identities). */
+    project?: string;
+    /** Image of the control-plane services, pinned by digest. Default: this package's image, built and pinned. */
+    serviceImage?: string;
+    /** The GitHub App (ids and the Secret Manager id of its private key). Required. */
+    githubApp: GithubApp;
+    /** Secret Manager secret id of the workflow_job webhook secret, created out of band. Required. */
+    webhookSecret: string;
+    /** GitHub runner group of the JIT runners. Default 1. */
+    runnerGroupId?: number;
+    /** Broker ingress: "all" (IAM-gated to the pool identities) or "internal" (needs a shared VPC-SC perimeter). Default "all". */
+    brokerIngress?: BrokerIngress;
+}
+
+/** The whole fleet config: the keys of the `hardened-build-fleet:` stack-config namespace without the prefix. */
+export interface FleetConfig {
+    /** GCP region of every regional resource, e.g. "europe-west1". Required. */
+    region: string;
+    /** Project of the runner pools and the control plane. Required. */
+    workerProject: string;
+    /** Project of the signer enclave: a project of its own (I10). Required. */
+    signerProject: string;
+    /** Let the signer share the worker project (development only; warns). Default false. */
+    allowSharedSignerProject?: boolean;
+    /** GitHub registration target. Required. */
+    github: Github;
+    /** https URL of the JIT registration broker. Required when any pool uses the gce backend. */
+    registrationBrokerUrl?: string;
+    /** The runner pools, at least one. Required. */
+    pools: Pool[];
+    /** The signer enclave. Required. */
+    signer: Signer;
+    /** The control plane: GitHub App and webhook secret references (required), project, images. Required. */
+    controlPlane: ControlPlaneSettings;
+    /** VPC Service Controls perimeters. Default: none. */
+    perimeter?: Perimeter;
+    /** Organization-policy guardrails. Default: every guardrail on. */
+    guardrails?: Guardrails;
+}
+
+/** Tunables of the GCE backend. */
+export interface GceOptions {
+    /** Boot disk size in GB. Default 50. */
+    bootDiskSizeGb?: number;
+    /** Boot disk type. Default "pd-balanced". */
+    bootDiskType?: string;
+    /** Directory of the pre-installed runner in the pool image. Default "/opt/actions-runner". */
+    runnerDir?: string;
+    /** Unprivileged user the runner runs as. Default "runner". */
+    runnerUser?: string;
+    /** Path on the registration broker that issues JIT configs. Default "/v1/jit-config". */
+    brokerPath?: string;
+    /** Cloud Monitoring metric with the pool's runner demand. Default "custom.googleapis.com/build_fleet/runner_demand". */
+    demandMetric?: string;
+    /** Autoscaler cool-down (VM boot plus registration) in seconds. Default 120. */
+    cooldownPeriodSeconds?: number;
+}
+
+/** Per-runner compute budget of a GKE pool. */
+export interface RunnerResources {
+    /** CPU in millicores. */
+    cpuMillicores: number;
+    /** Memory in MiB. */
+    memoryMiB: number;
+    /** Ephemeral storage (writable layer plus emptyDirs) in GiB. */
+    ephemeralStorageGiB: number;
+}
+
+/** Tunables of the GKE backend. */
+export interface GkeOptions {
+    /** ARC chart version, exact. Default "0.12.1". */
+    chartVersion?: string;
+    /** Namespace of the runner pods and the scale set. Default `runners-<pool>`. */
+    runnerNamespace?: string;
+    /** Namespace of the ARC controller and listener. Default "arc-system". */
+    controllerNamespace?: string;
+    /** Install the ARC controller chart in the cluster. Default true (the scale set needs it). */
+    installController?: boolean;
+    /** GKE release channel. Default "REGULAR". */
+    releaseChannel?: ReleaseChannel;
+    /** GKE deletion protection. Default true. */
+    deletionProtection?: boolean;
+    /** How Pulumi reaches the private control plane. Default "dns" (the IAM-gated DNS endpoint). */
+    apiEndpoint?: ApiEndpoint;
+    /** Machine type of the small system node pool. Default "e2-standard-2". */
+    systemMachineType?: string;
+    /** Per-runner compute budget. Default 2 CPU, 4096 MiB, 20 GiB ephemeral storage. */
+    runnerResources?: RunnerResources;
+    /** Read-only root filesystem for runner containers. Default false. */
+    readOnlyRootFilesystem?: boolean;
+    /** GitHub runner scale set name (the `runs-on` label). Default the pool name. */
+    scaleSetName?: string;
+}
+
+/** GitHub registration of a single RunnerPool. */
+export interface PoolGithub {
+    /** https URL of the GitHub organization, repository or enterprise (gke pools). Required for gke pools. */
+    configUrl: pulumi.Input<string>;
+    /** Name of the Kubernetes Secret holding the GitHub App credentials. Default "arc-github-app". */
+    scaleSetSecretName?: pulumi.Input<string>;
+}
+
+/** One pool served by a ControlPlane. */
+export interface ControlPlanePool {
+    /** Pool name: bucket label and child-name suffix. Required. */
+    name: string;
+    /** "gce" pools register through the broker; "gke" pools (ARC) only get their intake bucket. Default "gce". */
+    backend?: RunnerBackend;
+    /** IAM member of the pool's runner identity, e.g. a RunnerPool's serviceAccountMember. Required. */
+    runnerMember: pulumi.Input<string>;
+    /** The runner SA's email as a literal, for the services' pool lists. Default: derived from runnerMember. */
+    serviceAccountEmail?: string;
+    /** gce: name of the pool's regional managed instance group. Required for gce pools. */
+    instanceGroupManager?: pulumi.Input<string>;
+    /** gce: base name of the pool's runner VMs. Default `<name>-runner`. */
+    baseInstanceName?: string;
+    /** Runner labels jobs target. Default ["self-hosted", name]. */
+    labels?: string[];
+    /** The pool's boot image, recorded in provenance. Required. */
+    image: string;
+    /** The pool's maximum build duration in seconds: the upload credential's lifetime bound. Required. */
+    maxRunDurationSeconds: number;
+}
+
+/** A network the provenance generator egresses into (Direct VPC egress). */
+export interface GeneratorVpc {
+    /** Network id. Required. */
+    network: pulumi.Input<string>;
+    /** Subnetwork id. Required. */
+    subnetwork: pulumi.Input<string>;
+}
+
+/** A secondary range of an IsolatedNetwork subnet. */
+export interface SecondaryRange {
+    /** Range name. Required. */
+    rangeName: string;
+    /** IPv4 range. Required. */
+    ipCidrRange: string;
+}

@@ -1,0 +1,29 @@
+/** The broker's environment (every variable is documented in the README). */
+import { EnvReader, GithubSettings, readGithub, readRecordsBucket } from "../config";
+import { PoolSpec, readPools } from "../pools";
+
+export interface BrokerConfig {
+    port: number;
+    /** The broker's URL: the identity tokens' required audience. */
+    url: string;
+    pools: PoolSpec[];
+    recordsBucket: string;
+    github: GithubSettings;
+    uploadEndpoint: string;
+    uploadMaxBytes: number;
+}
+
+export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
+    const r = new EnvReader(env);
+    const config: BrokerConfig = {
+        port: r.port(),
+        url: r.url("BROKER_URL", "set the broker's own https URL; runners request identity tokens with it as audience"),
+        pools: readPools(r, "BROKER_POOLS", ["name", "labels", "runnerGroupId", "project", "region", "mig", "serviceAccount", "intakeBucket", "image", "maxRunDurationSeconds"]),
+        recordsBucket: readRecordsBucket(r),
+        github: readGithub(r),
+        uploadEndpoint: r.url("BROKER_UPLOAD_ENDPOINT", "set the Cloud Storage upload endpoint (default https://storage.googleapis.com)", r.optional("BROKER_UPLOAD_ENDPOINT") ?? "https://storage.googleapis.com"),
+        uploadMaxBytes: r.integer("BROKER_UPLOAD_MAX_BYTES", 10 * 1024 ** 3, 1, 5 * 1024 ** 4),
+    };
+    r.throwIfProblems("broker");
+    return config;
+}

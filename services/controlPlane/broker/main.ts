@@ -1,0 +1,23 @@
+/** Cloud Run entry of the registration broker: cloud implementations of every dependency. */
+import { IdTokenVerifier } from "../../lib/idToken";
+import { ComputeMigMembership, githubAppClient } from "../cloud";
+import { Records } from "../records";
+import { gcsBucket, serve } from "../storage";
+import { googleAuthSigner } from "../uploadPolicy";
+import { buildBrokerApp } from "./app";
+import { loadBrokerConfig } from "./config";
+
+export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+    const config = loadBrokerConfig(env);
+    const app = buildBrokerApp({
+        pools: config.pools,
+        verifier: new IdTokenVerifier({ audience: config.url }),
+        membership: new ComputeMigMembership(),
+        github: githubAppClient(config.github),
+        records: new Records(gcsBucket(config.recordsBucket)),
+        uploadSigner: googleAuthSigner(),
+        uploadEndpoint: config.uploadEndpoint,
+        uploadMaxBytes: config.uploadMaxBytes,
+    });
+    await serve(app, config.port, "broker");
+}

@@ -1,0 +1,147 @@
+/**
+ * The Google Cloud implementations of the services' injected dependencies. Each is a thin call to
+ * an official client (google-auth-library's authenticated request for the Compute REST API,
+ * @google-cloud/monitoring, @google-cloud/secret-manager); the services' logic never sees them,
+ * so the same logic runs against the local stand-ins in services/sim.
+ */
+import { GoogleAuth } from "google-auth-library";
+import type { GithubSettings } from "./config";
+import { GithubRestClient } from "./github";
+import type { PoolSpec } from "./pools";
+
+/** Where a VM lives, as the verified identity token names it. */
+export interface InstanceRef {
+    project: string;
+    zone: string;
+    instanceName: string;
+    instanceId: string;
+}
+
+/** Is this VM a current member of the pool's managed instance group? */
+export interface MigMembership {
+    isMember(pool: PoolSpec, instance: InstanceRef): Promise<boolean>;
+}
+
+/** Removes a VM from the pool's managed instance group (and so lowers its target size). */
+export interface MigScaler {
+    deleteInstance(pool: PoolSpec, instance: InstanceRef): Promise<void>;
+}
+
+export interface DemandPoint {
+    pool: string;
+    value: number;
+    at: Date;
+}
+
+/** Publishes runner_demand points (one per pool). */
+export interface DemandPublisher {
+    publish(points: DemandPoint[]): Promise<void>;
+}
+
+/** The demand metric the pools' autoscalers follow (label `pool`). */
+export const DEMAND_METRIC = "custom.googleapis.com/hardened_build_fleet/runner_demand";
+
+/** The slice of google-auth-library's GoogleAuth the Compute calls use (an authorized request). */
+export interface AuthorizedRequester {
+    request<T = any>(opts: { url: string; method: string; params?: Record<string, unknown>; data?: unknown }): Promise<{ data: T }>;
+}
+
+const COMPUTE = "https://compute.googleapis.com/compute/v1";
+const SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
+
+function migPath(pool: PoolSpec): string {
+    return `${COMPUTE}/projects/${pool.project}/regions/${pool.region}/instanceGroupManagers/${pool.mig}`;
+}
+
+/** Membership through regionInstanceGroupManagers.listManagedInstances (paged). */
+export class ComputeMigMembership implements MigMembership {
+    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
+
+    async isMember(pool: PoolSpec, instance: InstanceRef): Promise<boolean> {
+        const suffix = `/projects/${instance.project}/zones/${instance.zone}/instances/${instance.instanceName}`;
+        let pageToken: string | undefined;
+        for (let page = 0; page < 50; page++) {
+            const res = await this.auth.request<any>({
+                url: `${migPath(pool)}/listManagedInstances`,
+                method: "POST",
+                params: { maxResults: 500, ...(pageToken ? { pageToken } : {}) },
+            });
+            for (const mi of res.data?.managedInstances ?? []) {
+                if (typeof mi.instance === "string" && mi.instance.endsWith(suffix) && String(mi.id) === instance.instanceId) {
+                    return true;
+                }
+            }
+            pageToken = res.data?.nextPageToken;
+            if (!pageToken) {
+                return false;
+            }
+        }
+        return false;
+    }
+}
+
+/** Scale-in through regionInstanceGroupManagers.deleteInstances: the MIG's target size drops with it. */
+export class ComputeMigScaler implements MigScaler {
+    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
+
+    async deleteInstance(pool: PoolSpec, instance: InstanceRef): Promise<void> {
+        await this.auth.request({
+            url: `${migPath(pool)}/deleteInstances`,
+            method: "POST",
+            data: { instances: [`zones/${instance.zone}/instances/${instance.instanceName}`], skipInstancesOnValidationError: true },
+        });
+    }
+}
+
+/** runner_demand through Cloud Monitoring createTimeSeries, one GAUGE point per pool. */
+export class MonitoringDemandPublisher implements DemandPublisher {
+    /** `client`: a MetricServiceClient (created lazily when not given). */
+    constructor(
+        private readonly project: string,
+        private client?: { createTimeSeries(request: unknown): Promise<unknown> },
+    ) {}
+
+    async publish(points: DemandPoint[]): Promise<void> {
+        if (points.length === 0) {
+            return;
+        }
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        this.client ??= new (require("@google-cloud/monitoring").MetricServiceClient)();
+        await this.client!.createTimeSeries({
+            name: `projects/${this.project}`,
+            timeSeries: points.map((p) => ({
+                metric: { type: DEMAND_METRIC, labels: { pool: p.pool } },
+                resource: { type: "global", labels: { project_id: this.project } },
+                metricKind: "GAUGE",
+                valueType: "INT64",
+                points: [{ interval: { endTime: { seconds: Math.floor(p.at.getTime() / 1000) } }, value: { int64Value: p.value } }],
+            })),
+        });
+    }
+}
+
+/** Reads one Secret Manager secret version (the App private key, the webhook secret). */
+export async function readSecret(versionName: string): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SecretManagerServiceClient } = require("@google-cloud/secret-manager");
+    const client = new SecretManagerServiceClient();
+    const [version] = await client.accessSecretVersion({ name: versionName });
+    const data = version?.payload?.data;
+    if (data === undefined || data === null) {
+        throw new Error(`secret ${versionName} has no payload`);
+    }
+    return Buffer.from(data).toString("utf8");
+}
+
+/** The GitHub App client of the broker and the webhook receiver; the private key comes from Secret Manager. */
+export function githubAppClient(settings: GithubSettings): GithubRestClient {
+    return new GithubRestClient({
+        baseUrl: settings.apiUrl,
+        appId: settings.appId,
+        installationId: settings.installationId,
+        // Read once, kept in memory only; never logged.
+        privateKey: () => readSecret(settings.privateKeySecret),
+        org: settings.org,
+        ...(settings.repository !== undefined ? { repository: settings.repository } : {}),
+    });
+}

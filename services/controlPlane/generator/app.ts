@@ -1,0 +1,198 @@
+/**
+ * The provenance generator. For each finalized intake object it:
+ * 1. attributes it to a job from its location only: `<pool>/<instanceId>/<path>` in the pool's own
+ *    intake bucket -> the broker's registration record of that instance -> its runner -> the one job
+ *    the webhook saw that runner pick up (object metadata is never read);
+ * 2. requires that job's HMAC-verified `completed` facts, with conclusion `success`;
+ * 3. reads the bytes and computes sha256 itself;
+ * 4. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it;
+ * 5. records the result create-only (a second notification of the same object is a no-op).
+ *
+ * POST /v1/finalize is the Pub/Sub push endpoint of the intake buckets' OBJECT_FINALIZE
+ * notifications. The push's OIDC token is verified (audience = this service's URL, email = the push
+ * subscription's service account). Answers: 201 signed, 200 already done, 409 deferred (the job has
+ * not completed yet: Pub/Sub redelivers, and the reconcile loop retries), 422 refused (outside a
+ * registered location, no record, not our pool), 4xx for bad input. Refusals are logged, never signed.
+ */
+import { createHash } from "crypto";
+import type { FastifyInstance } from "fastify";
+import { checkObjectName, ObjectStore } from "../../lib/objectStore";
+import { bearerToken, IdTokenError } from "../../lib/idToken";
+import type { TokenVerifier } from "../broker/app";
+import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
+import type { PoolSpec } from "../pools";
+import { isInstanceId, Records } from "../records";
+import { SignerClient, SignerError } from "../signerClient";
+import { buildStatement, invocationIdOf } from "./provenance";
+
+export const FINALIZE_PATH = "/v1/finalize";
+
+export interface GeneratorDeps {
+    pools: PoolSpec[];
+    /** The intake bucket of each pool, by pool name. */
+    intake: Record<string, ObjectStore>;
+    records: Records;
+    signer: Pick<SignerClient, "sign">;
+    /** Verifies the Pub/Sub push OIDC token (audience = this service's URL). */
+    pushVerifier: TokenVerifier;
+    /** The push subscription's service account: the only accepted caller of /v1/finalize. */
+    pushServiceAccount: string;
+    builderId: string;
+    /** Default https://github.com. */
+    githubServer?: string;
+    /** Largest object the generator reads, bytes. */
+    maxObjectBytes: number;
+    audit?: AuditLog;
+    clock?: Clock;
+}
+
+export interface GenerateResult {
+    status: 201 | 200;
+    object: string;
+    sha256: string;
+    invocationId: string;
+    envelope: unknown;
+}
+
+export interface GeneratorService {
+    app: FastifyInstance;
+    /** Generates provenance for one object of one pool's intake bucket (throws HttpError on refusal). */
+    generate(bucket: string, object: string): Promise<GenerateResult>;
+    /** Lists every intake bucket and generates what is due; returns the outcome per object. */
+    reconcile(): Promise<Record<string, string>>;
+}
+
+export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
+    const audit = deps.audit ?? stderrAudit;
+    const clock = deps.clock ?? systemClock;
+    const githubServer = deps.githubServer ?? "https://github.com";
+    const poolOfBucket = new Map(deps.pools.map((p) => [p.intakeBucket, p]));
+    const app = serviceApp({ bodyLimit: 64 * 1024 });
+
+    const refuse = (status: number, code: string, message: string, extra: Record<string, unknown>): never => {
+        audit({ service: "generator", event: "object", outcome: status === 409 ? "deferred" : "refused", reason: code, ...extra });
+        throw new HttpError(status, code, message);
+    };
+
+    const generate = async (bucket: string, object: string): Promise<GenerateResult> => {
+        const at = { bucket, object };
+        const pool = poolOfBucket.get(bucket);
+        if (pool === undefined) {
+            refuse(422, "unknown-bucket", `bucket ${JSON.stringify(bucket)} is not an intake bucket of this fleet`, at);
+        }
+        const segments = object.split("/");
+        if (checkObjectName(object) !== undefined || segments.length < 3 || segments[0] !== pool!.name || !isInstanceId(segments[1])) {
+            refuse(422, "outside-registered-location", `object ${JSON.stringify(object)} is not under <pool>/<instanceId>/ of pool "${pool!.name}"`, at);
+        }
+        const instanceId = segments[1];
+        const reg = await deps.records.registration(instanceId);
+        if (reg === undefined || reg.pool !== pool!.name || reg.intakeBucket !== bucket) {
+            refuse(422, "no-registration", `no VM of pool "${pool!.name}" registered as instance ${instanceId}: nothing the control plane observed owns this location`, at);
+        }
+        const done = await deps.records.generated(object);
+        if (done !== undefined) {
+            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope };
+        }
+        const runner = await deps.records.runner(reg!.runnerName);
+        if (runner === undefined || runner.instanceId !== instanceId) {
+            refuse(422, "no-runner", `the broker recorded no runner for instance ${instanceId}`, at);
+        }
+        const jobs = await deps.records.jobsOfRunner(reg!.runnerName);
+        if (jobs.length === 0) {
+            refuse(409, "no-job-facts", `no workflow_job webhook has shown runner ${reg!.runnerName} running a job yet`, at);
+        }
+        if (jobs.length > 1) {
+            refuse(422, "several-jobs", `runner ${reg!.runnerName} is linked to ${jobs.length} jobs; an ephemeral runner runs one`, at);
+        }
+        const job = await deps.records.jobFacts(jobs[0], "completed");
+        if (job === undefined) {
+            refuse(409, "job-not-completed", `job ${jobs[0]} has not completed; provenance is generated after the job ends`, at);
+        }
+        if (job!.conclusion !== "success") {
+            refuse(422, "job-not-successful", `job ${job!.jobId} concluded ${JSON.stringify(job!.conclusion)}; provenance is issued only for successful jobs`, at);
+        }
+        if (job!.pool !== pool!.name || job!.runnerName !== reg!.runnerName) {
+            refuse(422, "job-mismatch", `job ${job!.jobId} ran on ${job!.runnerName} in pool ${job!.pool}, not on ${reg!.runnerName}`, at);
+        }
+        const bytes = await deps.intake[pool!.name].read(object);
+        if (bytes === undefined) {
+            refuse(404, "no-object", `object ${object} does not exist in bucket ${bucket}`, at);
+        }
+        if (bytes!.length > deps.maxObjectBytes) {
+            refuse(422, "object-too-large", `object is ${bytes!.length} bytes, above the generator's limit of ${deps.maxObjectBytes}`, at);
+        }
+        const sha256 = createHash("sha256").update(bytes!).digest("hex");
+        const statement = buildStatement({
+            subjectName: segments.slice(2).join("/"),
+            sha256,
+            registration: reg!,
+            runnerId: runner!.runnerId,
+            job: job!,
+            builderId: deps.builderId,
+            githubServer,
+        });
+        const invocationId = invocationIdOf(job!, githubServer);
+        let outcome;
+        try {
+            outcome = await deps.signer.sign(statement);
+        } catch (err) {
+            if (err instanceof SignerError) {
+                refuse(502, "signer-refused", err.message, at);
+            }
+            throw err;
+        }
+        const envelope = outcome.status === "signed" ? outcome.envelope : null;
+        await deps.records.putGenerated({ pool: pool!.name, instanceId, object, sha256, jobId: job!.jobId, invocationId, envelope, generatedAt: clock().toISOString() });
+        audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId: job!.jobId, signer: outcome.status });
+        return { status: outcome.status === "signed" ? 201 : 200, object, sha256, invocationId, envelope };
+    };
+
+    app.post(FINALIZE_PATH, async (request, reply) => {
+        const token = bearerToken(request.headers.authorization);
+        if (token === undefined) {
+            refuse(401, "missing-token", "Authorization: the Pub/Sub push subscription must send an OIDC token", {});
+        }
+        try {
+            const identity = await deps.pushVerifier.verify(token!);
+            if (!identity.emailVerified || identity.email?.toLowerCase() !== deps.pushServiceAccount.toLowerCase()) {
+                refuse(403, "wrong-caller", `caller ${identity.email ?? identity.sub} is not the push subscription's service account`, {});
+            }
+        } catch (err) {
+            if (err instanceof IdTokenError && err.reason === "certs-unavailable") {
+                // Not the caller's fault: retryable, and not a refusal of the token.
+                throw new HttpError(503, "identity-unavailable", "the token issuer's certificates could not be fetched; retry");
+            }
+            if (err instanceof IdTokenError) {
+                refuse(401, "invalid-token", err.message, {});
+            }
+            throw err;
+        }
+        const body: any = request.body;
+        const attrs = body?.message?.attributes;
+        if (attrs === null || typeof attrs !== "object" || typeof attrs.bucketId !== "string" || typeof attrs.objectId !== "string") {
+            throw new HttpError(400, "bad-push", "message.attributes.bucketId and objectId are required (a Cloud Storage Pub/Sub notification)");
+        }
+        if (attrs.eventType !== "OBJECT_FINALIZE") {
+            return reply.code(200).send({ ignored: `eventType ${String(attrs.eventType)}` });
+        }
+        const result = await generate(attrs.bucketId, attrs.objectId);
+        return reply.code(result.status).send(result);
+    });
+
+    const reconcile = async (): Promise<Record<string, string>> => {
+        const outcomes: Record<string, string> = {};
+        for (const pool of deps.pools) {
+            for (const object of await deps.intake[pool.name].list("")) {
+                try {
+                    const r = await generate(pool.intakeBucket, object);
+                    outcomes[object] = r.status === 201 ? "signed" : "already-done";
+                } catch (err) {
+                    outcomes[object] = err instanceof HttpError ? err.code : `error: ${(err as Error).message}`;
+                }
+            }
+        }
+        return outcomes;
+    };
+
+    return { app, generate, reconcile };
+}

@@ -1,0 +1,40 @@
+/** The provenance generator's environment (every variable is documented in the README). */
+import { EnvReader, readRecordsBucket } from "../config";
+import { PoolSpec, readPools } from "../pools";
+
+export interface GeneratorConfig {
+    port: number;
+    /** The generator's URL: the audience of the Pub/Sub push OIDC token. */
+    url: string;
+    pools: PoolSpec[];
+    recordsBucket: string;
+    pushServiceAccount: string;
+    signerUrl: string;
+    builderId: string;
+    githubServer: string;
+    maxObjectBytes: number;
+    reconcileSeconds: number;
+}
+
+export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
+    const r = new EnvReader(env);
+    const pushServiceAccount = r.required("GENERATOR_PUSH_SERVICE_ACCOUNT", "set the email of the service account the intake notifications' push subscription authenticates as");
+    if (pushServiceAccount !== "" && !/^[^@\s]+@[^@\s]+$/.test(pushServiceAccount)) {
+        r.problems.push(`GENERATOR_PUSH_SERVICE_ACCOUNT: ${JSON.stringify(pushServiceAccount)} is not an email`);
+    }
+    const builderId = r.url("BUILDER_ID", "set the fleet's builder id URI (the signer checks the same value)");
+    const config: GeneratorConfig = {
+        port: r.port(),
+        url: r.url("GENERATOR_URL", "set the generator's own https URL; the push subscription's OIDC audience"),
+        pools: readPools(r, "GENERATOR_POOLS", ["name", "intakeBucket"]),
+        recordsBucket: readRecordsBucket(r),
+        pushServiceAccount,
+        signerUrl: r.url("SIGNER_URL", "set the signer service's URL"),
+        builderId,
+        githubServer: r.url("GITHUB_SERVER_URL", "set the GitHub server URL (default https://github.com)", r.optional("GITHUB_SERVER_URL") ?? "https://github.com"),
+        maxObjectBytes: r.integer("GENERATOR_MAX_OBJECT_BYTES", 1024 ** 3, 1, 64 * 1024 ** 3),
+        reconcileSeconds: r.integer("GENERATOR_RECONCILE_SECONDS", 300, 10, 86400),
+    };
+    r.throwIfProblems("generator");
+    return config;
+}

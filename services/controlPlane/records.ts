@@ -1,0 +1,185 @@
+/**
+ * The control plane's own records, written create-only to one records bucket (an `ObjectStore`):
+ * what it observed itself, never what a runner said. The generator joins them:
+ *
+ *   registrations/<instanceId>.json      broker: the VM's one registration (its claim; created before
+ *                                        GitHub is asked, so a second request loses the race)
+ *   runners/<runnerName>.json            broker: the JIT runner GitHub registered for that VM
+ *   deliveries/<deliveryId>.json         webhook: a delivery id seen once (replay protection)
+ *   jobs/<jobId>/<status>.json           webhook: the job's facts at each status, one object per event
+ *   runner-jobs/<runnerName>.json        webhook: the one job the runner picked up (create-only)
+ *   runner-conflicts/<runnerName>.json   webhook: the runner was seen with a second job (never signed)
+ *   scale-in/<instanceId>.json           webhook: the VM was deleted after its job (idempotent)
+ *   generated/<pool>/<instanceId>/<path>.json  generator: the object was signed (idempotent)
+ */
+import type { ObjectStore } from "../lib/objectStore";
+
+export interface RegistrationRecord {
+    pool: string;
+    project: string;
+    zone: string;
+    instanceId: string;
+    instanceName: string;
+    instanceCreationTimestamp: number;
+    serviceAccount: string;
+    /** The JIT runner's name, fixed before GitHub is asked (`<pool>-<instanceId>`). */
+    runnerName: string;
+    /** The only intake location this VM's job may write: `<pool>/<instanceId>/`. */
+    uploadPrefix: string;
+    intakeBucket: string;
+    image: string;
+    registeredAt: string;
+}
+
+export interface RunnerRecord {
+    runnerName: string;
+    runnerId: number;
+    instanceId: string;
+    pool: string;
+    createdAt: string;
+}
+
+/** Facts of one `workflow_job` event, as GitHub sent them (HMAC-verified) or as its API listed them. */
+export interface JobFacts {
+    jobId: number;
+    runId: number;
+    runAttempt: number;
+    /** owner/name */
+    repository: string;
+    headSha: string;
+    headBranch: string | null;
+    workflowName: string | null;
+    /** `.github/workflows/x.yml`, from the workflow run (GET /repos/{repo}/actions/runs/{run}). */
+    workflowPath: string | null;
+    /** The ref the run was for (`refs/heads/<branch>` or `refs/tags/<tag>`), from the workflow run. */
+    ref: string | null;
+    runnerName: string | null;
+    labels: string[];
+    status: string;
+    conclusion: string | null;
+    startedAt: string | null;
+    completedAt: string | null;
+    pool: string;
+    deliveryId: string;
+    receivedAt: string;
+}
+
+export interface RunnerJobLink {
+    runnerName: string;
+    jobId: number;
+    repository: string;
+}
+
+export interface GeneratedRecord {
+    pool: string;
+    instanceId: string;
+    object: string;
+    sha256: string;
+    jobId: number;
+    invocationId: string;
+    envelope: unknown;
+    generatedAt: string;
+}
+
+const NUM = /^\d{1,20}$/;
+
+/** Instance ids are decimal numbers (GCE): the only form accepted in any record name. */
+export function isInstanceId(value: unknown): value is string {
+    return typeof value === "string" && NUM.test(value);
+}
+
+export function runnerNameFor(pool: string, instanceId: string): string {
+    return `${pool}-${instanceId}`;
+}
+
+export function uploadPrefixFor(pool: string, instanceId: string): string {
+    return `${pool}/${instanceId}/`;
+}
+
+export class Records {
+    constructor(readonly store: ObjectStore) {}
+
+    private async put(name: string, value: unknown): Promise<boolean> {
+        const { created } = await this.store.create(name, Buffer.from(`${JSON.stringify(value, null, 1)}\n`), "application/json");
+        return created;
+    }
+
+    private async get<T>(name: string): Promise<T | undefined> {
+        const bytes = await this.store.read(name);
+        return bytes === undefined ? undefined : (JSON.parse(bytes.toString("utf8")) as T);
+    }
+
+    /** The VM's claim: true when this call created it, false when the VM had registered before. */
+    claimRegistration(r: RegistrationRecord): Promise<boolean> {
+        return this.put(`registrations/${r.instanceId}.json`, r);
+    }
+    registration(instanceId: string): Promise<RegistrationRecord | undefined> {
+        return isInstanceId(instanceId) ? this.get(`registrations/${instanceId}.json`) : Promise.resolve(undefined);
+    }
+    async registrations(): Promise<RegistrationRecord[]> {
+        const names = await this.store.list("registrations/");
+        return (await Promise.all(names.map((n) => this.get<RegistrationRecord>(n)))).filter((r): r is RegistrationRecord => r !== undefined);
+    }
+
+    putRunner(r: RunnerRecord): Promise<boolean> {
+        return this.put(`runners/${r.runnerName}.json`, r);
+    }
+    runner(runnerName: string): Promise<RunnerRecord | undefined> {
+        return this.get(`runners/${runnerName}.json`);
+    }
+
+    /** True the first time a delivery id is seen. */
+    claimDelivery(deliveryId: string, event: string, receivedAt: string): Promise<boolean> {
+        return this.put(`deliveries/${deliveryId}.json`, { deliveryId, event, receivedAt });
+    }
+
+    /** Stores the job's facts at one status; false when that status was already recorded. */
+    putJobFacts(f: JobFacts): Promise<boolean> {
+        return this.put(`jobs/${f.jobId}/${f.status}.json`, f);
+    }
+    jobFacts(jobId: number, status: string): Promise<JobFacts | undefined> {
+        return this.get(`jobs/${jobId}/${status}.json`);
+    }
+
+    /**
+     * Links the runner to its job. An ephemeral JIT runner runs one job: the first link wins, and a
+     * link to a different job marks the runner as conflicting (its uploads are never signed).
+     */
+    async linkRunnerJob(l: RunnerJobLink): Promise<"linked" | "same" | "conflict"> {
+        if (await this.put(`runner-jobs/${l.runnerName}.json`, l)) {
+            return "linked";
+        }
+        const first = await this.get<RunnerJobLink>(`runner-jobs/${l.runnerName}.json`);
+        if (first?.jobId === l.jobId) {
+            return "same";
+        }
+        await this.put(`runner-conflicts/${l.runnerName}.json`, { first, second: l });
+        return "conflict";
+    }
+    runnerJob(runnerName: string): Promise<RunnerJobLink | undefined> {
+        return this.get(`runner-jobs/${runnerName}.json`);
+    }
+    /** Ids of the jobs a runner picked up: none, its one job, or two when it was seen with a second. */
+    async jobsOfRunner(runnerName: string): Promise<number[]> {
+        const link = await this.runnerJob(runnerName);
+        if (link === undefined) {
+            return [];
+        }
+        const conflict = await this.get<{ second: RunnerJobLink }>(`runner-conflicts/${runnerName}.json`);
+        return conflict === undefined ? [link.jobId] : [link.jobId, conflict.second.jobId];
+    }
+
+    recordScaleIn(instanceId: string, value: Record<string, unknown>): Promise<boolean> {
+        return this.put(`scale-in/${instanceId}.json`, value);
+    }
+    async scaledIn(instanceId: string): Promise<boolean> {
+        return (await this.store.read(`scale-in/${instanceId}.json`)) !== undefined;
+    }
+
+    putGenerated(r: GeneratedRecord): Promise<boolean> {
+        return this.put(`generated/${r.object}.json`, r);
+    }
+    generated(object: string): Promise<GeneratedRecord | undefined> {
+        return this.get(`generated/${object}.json`);
+    }
+}

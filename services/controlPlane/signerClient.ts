@@ -1,0 +1,78 @@
+/**
+ * The generator's client for the signer service: `POST /v1/sign` with the in-toto Statement, as the
+ * generator's own identity (a Google ID token whose audience is the signer's URL). It speaks HTTP
+ * only; the signer validates the statement, signs, and stores the envelope create-only itself.
+ */
+
+export interface DsseEnvelope {
+    payloadType: string;
+    payload: string;
+    signatures: { keyid: string; sig: string }[];
+}
+
+export type SignOutcome = { status: "signed"; envelope: DsseEnvelope } | { status: "exists" };
+
+export class SignerError extends Error {
+    constructor(
+        readonly status: number,
+        readonly code: string,
+        message: string,
+    ) {
+        super(message);
+        this.name = "SignerError";
+    }
+}
+
+/** Mints an ID token for `audience` as this service's identity. */
+export type IdTokenSource = (audience: string) => Promise<string>;
+
+export interface SignerClientOptions {
+    /** The signer service's URL. */
+    url: string;
+    /** The ID token audience the signer expects. Default: `url` (a Cloud Run service's own URL). */
+    audience?: string;
+    idToken: IdTokenSource;
+    fetch?: typeof fetch;
+}
+
+export class SignerClient {
+    constructor(private readonly opts: SignerClientOptions) {}
+
+    async sign(statement: unknown): Promise<SignOutcome> {
+        const token = await this.opts.idToken(this.opts.audience ?? this.opts.url);
+        const res = await (this.opts.fetch ?? fetch)(`${this.opts.url}/v1/sign`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: JSON.stringify(statement),
+        });
+        const text = await res.text();
+        let body: any;
+        try {
+            body = text === "" ? undefined : JSON.parse(text);
+        } catch {
+            body = undefined;
+        }
+        if (res.status === 409) {
+            return { status: "exists" };
+        }
+        if (res.status === 200 || res.status === 201) {
+            const env = body?.envelope ?? body;
+            if (typeof env?.payload !== "string" || !Array.isArray(env?.signatures) || env.signatures.length === 0) {
+                throw new SignerError(502, "bad-signer-response", "the signer answered without a DSSE envelope");
+            }
+            return { status: "signed", envelope: env };
+        }
+        throw new SignerError(res.status, body?.error?.code ?? "signer-error", `signer refused (${res.status}): ${body?.error?.message ?? text.slice(0, 200)}`);
+    }
+}
+
+/** The cloud token source: google-auth-library's ID token client for the service's own identity. */
+export function googleIdTokenSource(): IdTokenSource {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { GoogleAuth } = require("google-auth-library");
+    const auth = new GoogleAuth();
+    return async (audience) => {
+        const client = await auth.getIdTokenClient(audience);
+        return client.idTokenProvider.fetchIdToken(audience);
+    };
+}

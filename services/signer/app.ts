@@ -1,0 +1,291 @@
+/**
+ * The signer service (fastify): `POST /v1/sign`, `GET /v1/keys`, `GET /healthz`.
+ *
+ * Order of a sign request, each step refusing before the next runs:
+ * 1. caller identity (cloud mode): a verified Google ID token for this service's audience whose
+ *    verified email is on the allow-list (the provenance generator), checked before the body is read;
+ * 2. body limit (413, from Content-Length and while reading, before parsing) and content type (415);
+ * 3. JSON parse (400, prototype-poisoning keys refused) and statement validation (400): schema,
+ *    subjects, builder id equal to the fleet's, times;
+ * 4. the statement's finish time inside the active key version's window (422);
+ * 5. no envelope exists yet for this invocation and subject (409);
+ * 6. sign with the active version (never a key id from the request), check the signature verifies
+ *    under that version's public key, store create-only (409 if a racing request got there first).
+ *
+ * The payload signed is the re-serialisation of the validated object, not the request bytes, so
+ * what verifiers parse is exactly what was validated (no duplicate keys, no parser differentials).
+ * Nothing from the payload is logged; errors have one shape: `{error: {code, message}}`.
+ */
+import * as crypto from "crypto";
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
+import { DsseEnvelope, envelopeLine, INTOTO_PAYLOAD_TYPE, pae } from "../lib/dsse";
+import { bearerToken, IdTokenError, IdTokenVerifier } from "../lib/idToken";
+import { activeVersion, KEYRING_MEDIA_TYPE, KeyringDocument, KeyVersion, validAt } from "../lib/keyring";
+import type { ObjectStore } from "../lib/objectStore";
+import { Problem, Statement, statementProblems, statementTime } from "../lib/statement";
+import { PublicKeyInfo, SigningKey, SigningKeyError } from "./signingKey";
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+const ACCEPTED_CONTENT_TYPES = ["application/json", INTOTO_PAYLOAD_TYPE];
+
+export type CallerCheck =
+    | { mode: "local" }
+    | { mode: "cloud"; verifier: IdTokenVerifier; allowedCallers: string[] };
+
+export interface SignerAppOptions {
+    /** The fleet's builder id; every statement must carry exactly this `runDetails.builder.id`. */
+    builderId: string;
+    /** Every key version (published, active, retired); exactly one active. */
+    versions: KeyVersion[];
+    /** The backend of the active version; its name must be the active version's. */
+    signingKey: SigningKey;
+    /** The public key of any listed version (KMS getPublicKey with CRC32C, or the file key). */
+    publicKeyOf(name: string): Promise<PublicKeyInfo>;
+    /** The provenance bucket (create-only). */
+    store: ObjectStore;
+    caller: CallerCheck;
+    /** fastify logger option; default off. Request bodies are never logged either way. */
+    logger?: FastifyServerOptions["logger"];
+    /** Default DEFAULT_MAX_BODY_BYTES. */
+    maxBodyBytes?: number;
+    /** Default statement.ts DEFAULT_MAX_SUBJECTS. */
+    maxSubjects?: number;
+    /** How far a statement's finishedOn may lie in the future (clock skew). Default 300 s. */
+    futureSkewSeconds?: number;
+    /** Clock, for tests. */
+    now?: () => Date;
+}
+
+/** A refusal with its status and the one error shape every response uses. */
+class HttpError extends Error {
+    constructor(
+        readonly status: number,
+        readonly code: string,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+    return reply.code(status).type("application/json").send({ error: { code, message } });
+}
+
+/**
+ * Object name of the envelope for one subject:
+ * `sha256/<subject sha256>/<sha256 of the invocation id>.intoto.jsonl`. A verifier lists
+ * `sha256/<artifact digest>/` to find every envelope of an artifact; one invocation can produce
+ * one envelope per subject, never two.
+ */
+export function envelopeObjectName(subjectSha256: string, invocationId: string): string {
+    const invocation = crypto.createHash("sha256").update(invocationId, "utf8").digest("hex");
+    return `sha256/${subjectSha256}/${invocation}.intoto.jsonl`;
+}
+
+/**
+ * Writes the keyring document to the provenance bucket as `keyring/sha256-<hex>.json`
+ * (content-addressed, create-only: a second start with the same versions writes nothing), so
+ * verifiers who cannot reach the internal-only service read the keys next to the envelopes.
+ */
+export async function publishKeyring(app: FastifyInstance, store: ObjectStore): Promise<string> {
+    const res = await app.inject({ method: "GET", url: "/v1/keys" });
+    if (res.statusCode !== 200) {
+        throw new Error(`the keyring document is unavailable (${res.statusCode}): ${res.body}`);
+    }
+    const bytes = Buffer.from(`${JSON.stringify(JSON.parse(res.body), null, 2)}\n`, "utf8");
+    const name = `keyring/sha256-${crypto.createHash("sha256").update(bytes).digest("hex")}.json`;
+    await store.create(name, bytes, "application/json");
+    return name;
+}
+
+function describeProblems(problems: Problem[]): { code: string; message: string } {
+    const onlyBuilder = problems.every((p) => p.code === "builder_id_mismatch");
+    return {
+        code: onlyBuilder ? "builder_id_mismatch" : "invalid_statement",
+        message: problems.map((p) => p.message).join("; "),
+    };
+}
+
+export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
+    const active = activeVersion(opts.versions);
+    if (opts.signingKey.name !== active.name) {
+        throw new Error(`the signing key ${opts.signingKey.name} is not the active version ${active.name}`);
+    }
+    const now = opts.now ?? (() => new Date());
+    const futureSkewMs = (opts.futureSkewSeconds ?? 300) * 1000;
+    const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const allowedCallers = new Set(opts.caller.mode === "cloud" ? opts.caller.allowedCallers.map((e) => e.toLowerCase()) : []);
+
+    const app = Fastify({
+        logger: opts.logger ?? false,
+        bodyLimit: maxBodyBytes,
+        // Caller identity comes from the token, never from forwarded headers.
+        trustProxy: false,
+        return503OnClosing: true,
+    });
+
+    // Only JSON, parsed by fastify's own parser with __proto__/constructor keys refused.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(ACCEPTED_CONTENT_TYPES, { parseAs: "string", bodyLimit: maxBodyBytes }, app.getDefaultJsonParser("error", "error"));
+
+    app.setErrorHandler((err: any, _req, reply) => {
+        if (err instanceof HttpError) {
+            return sendError(reply, err.status, err.code, err.message);
+        }
+        switch (err.code) {
+            case "FST_ERR_CTP_BODY_TOO_LARGE":
+                return sendError(reply, 413, "body_too_large", `the body is larger than ${maxBodyBytes} bytes`);
+            case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+                return sendError(reply, 415, "unsupported_media_type", `Content-Type must be one of ${ACCEPTED_CONTENT_TYPES.join(", ")}`);
+            case "FST_ERR_CTP_EMPTY_JSON_BODY":
+                return sendError(reply, 400, "invalid_json", "the body is empty: send an in-toto Statement");
+            case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+                return sendError(reply, 400, "invalid_request", "Content-Length does not match the body");
+        }
+        if (err instanceof SyntaxError || err.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
+            // The parser's message quotes part of the body: never echo or log it.
+            return sendError(reply, 400, "invalid_json", "the body is not valid JSON (or uses __proto__/constructor keys)");
+        }
+        if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+            return sendError(reply, err.statusCode, "invalid_request", "the request was refused");
+        }
+        reply.log.error({ err: { message: err.message, name: err.name } }, "signer internal error");
+        return sendError(reply, 500, "internal", "internal error; nothing was signed");
+    });
+    app.setNotFoundHandler((_req, reply) => sendError(reply, 404, "not_found", "no such endpoint: POST /v1/sign, GET /v1/keys, GET /healthz"));
+
+    app.get("/healthz", async () => ({ status: "ok" }));
+
+    let keyringCache: Promise<KeyringDocument> | undefined;
+    const keyring = (): Promise<KeyringDocument> => {
+        keyringCache ??= (async () => {
+            // Wait for every version, so no fetch is still in flight when a retry starts.
+            const settled = await Promise.allSettled(opts.versions.map((v) => opts.publicKeyOf(v.name)));
+            const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+            if (failed !== undefined) {
+                throw failed.reason;
+            }
+            return {
+                mediaType: KEYRING_MEDIA_TYPE,
+                builderId: opts.builderId,
+                keys: opts.versions.map((v, i) => {
+                    const key = (settled[i] as PromiseFulfilledResult<PublicKeyInfo>).value;
+                    return { ...v, algorithm: key.algorithm, publicKeyPem: key.pem };
+                }),
+            };
+        })();
+        // A failed fetch is retried on the next request rather than cached.
+        keyringCache.catch(() => (keyringCache = undefined));
+        return keyringCache;
+    };
+    let activeKey: Promise<crypto.KeyObject> | undefined;
+    const activePublicKey = (): Promise<crypto.KeyObject> => {
+        activeKey ??= opts.signingKey.publicKey().then((k) => crypto.createPublicKey(k.pem));
+        activeKey.catch(() => (activeKey = undefined));
+        return activeKey;
+    };
+
+    app.get("/v1/keys", async (_req, reply) => {
+        try {
+            const doc = await keyring();
+            return reply.header("cache-control", "public, max-age=300").send(doc);
+        } catch (err) {
+            const message = err instanceof SigningKeyError ? err.message : "the key backend is unavailable";
+            return sendError(reply, 502, "key_backend_unavailable", message);
+        }
+    });
+
+    // Caller identity before the body is read: an unknown caller cannot make the signer parse anything.
+    const checkCaller = async (req: FastifyRequest, reply: FastifyReply) => {
+        if (opts.caller.mode === "local") {
+            return;
+        }
+        const token = bearerToken(req.headers.authorization);
+        if (token === undefined) {
+            return sendError(reply, 401, "unauthenticated", "send the caller's Google ID token as Authorization: Bearer <token>");
+        }
+        let email: string | undefined;
+        try {
+            const id = await opts.caller.verifier.verify(token);
+            if (!id.emailVerified || id.email === undefined) {
+                return sendError(reply, 403, "forbidden", "the token's email is not verified");
+            }
+            email = id.email;
+        } catch (err) {
+            if (err instanceof IdTokenError) {
+                if (err.reason === "certs-unavailable") {
+                    return sendError(reply, 503, "identity_unavailable", "the identity certificates could not be fetched; retry");
+                }
+                return sendError(reply, 401, "unauthenticated", err.message);
+            }
+            throw err;
+        }
+        if (!allowedCallers.has(email.toLowerCase())) {
+            req.log.warn({ caller: email }, "signer: refused a caller not on the allow-list");
+            return sendError(reply, 403, "forbidden", `${email} may not call the signer`);
+        }
+        return undefined;
+    };
+
+    app.post("/v1/sign", { onRequest: checkCaller }, async (req, reply) => {
+        if (req.body === undefined || req.body === null) {
+            throw new HttpError(415, "unsupported_media_type", `send the statement as ${ACCEPTED_CONTENT_TYPES.join(" or ")}`);
+        }
+        const problems = statementProblems(req.body, { builderId: opts.builderId, maxSubjects: opts.maxSubjects });
+        if (problems.length > 0) {
+            const { code, message } = describeProblems(problems);
+            throw new HttpError(400, code, message);
+        }
+        const statement = req.body as Statement;
+        const finished = statementTime(statement);
+        if (finished.getTime() > now().getTime() + futureSkewMs) {
+            throw new HttpError(422, "statement_time", `finishedOn ${statement.predicate.runDetails.metadata.finishedOn} is in the future`);
+        }
+        if (!validAt(active, finished)) {
+            throw new HttpError(422, "statement_time", `finishedOn ${statement.predicate.runDetails.metadata.finishedOn} is outside the active key version's window (from ${active.validFrom}): verifiers would reject the envelope`);
+        }
+
+        const invocationId = statement.predicate.runDetails.metadata.invocationId;
+        const names = [...new Set(statement.subject.map((s) => s.digest.sha256))].map((d) => envelopeObjectName(d, invocationId));
+        for (const name of names) {
+            if ((await opts.store.read(name)) !== undefined) {
+                throw new HttpError(409, "already_signed", `provenance for this invocation and subject already exists (${name}); nothing was replaced`);
+            }
+        }
+
+        const payload = Buffer.from(JSON.stringify(statement), "utf8");
+        const signedBytes = pae(INTOTO_PAYLOAD_TYPE, payload);
+        let sig: Buffer;
+        try {
+            sig = await opts.signingKey.sign(signedBytes);
+        } catch (err) {
+            if (err instanceof SigningKeyError) {
+                req.log.error({ err: { message: err.message } }, "signer: key backend refused");
+                throw new HttpError(502, "signing_failed", `${err.message}; nothing was signed`);
+            }
+            throw err;
+        }
+        // A signature that does not verify under the active version's published key is never returned.
+        const verifies = crypto.verify("sha256", signedBytes, { key: await activePublicKey(), dsaEncoding: "der" }, sig);
+        if (!verifies) {
+            req.log.error("signer: the backend's signature does not verify under the active version's public key");
+            throw new HttpError(502, "signing_failed", "the signature does not verify under the active key version's public key; nothing was returned");
+        }
+        const envelope: DsseEnvelope = {
+            payloadType: INTOTO_PAYLOAD_TYPE,
+            payload: payload.toString("base64"),
+            signatures: [{ keyid: opts.signingKey.name, sig: sig.toString("base64") }],
+        };
+        const line = Buffer.from(envelopeLine(envelope), "utf8");
+        for (const name of names) {
+            const { created } = await opts.store.create(name, line, "application/jsonl");
+            if (!created) {
+                throw new HttpError(409, "already_signed", `provenance ${name} was stored by a concurrent request; nothing was replaced`);
+            }
+        }
+        req.log.info({ subjects: statement.subject.length, objects: names.length, keyid: opts.signingKey.name }, "signer: signed and stored");
+        return reply.code(201).header("x-provenance-objects", names.join(",")).send(envelope);
+    });
+
+    return app;
+}

@@ -1,0 +1,118 @@
+/**
+ * Cloud-mode configuration of the signer, from environment variables set by the SignerEnclave
+ * component. Every variable is checked in one pass; each problem names the variable, the value
+ * and the fix, and the service does not start until all are fixed.
+ */
+import { activeVersion, KeyVersion, keyVersionProblems } from "../lib/keyring";
+
+export interface SignerConfig {
+    /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
+    kmsKey: string;
+    versions: KeyVersion[];
+    /** The active version: the only one the signer signs with. */
+    activeVersion: KeyVersion;
+    provenanceBucket: string;
+    builderId: string;
+    /** Lower-cased service account emails allowed to call POST /v1/sign. */
+    allowedCallers: string[];
+    /** Expected ID token audience: the service's URL. */
+    audience: string;
+    port: number;
+}
+
+export class SignerConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`signer configuration is not valid:\n  - ${problems.join("\n  - ")}`);
+        this.name = "SignerConfigError";
+    }
+}
+
+const KMS_KEY = /^projects\/[a-z0-9-]+\/locations\/[a-z0-9-]+\/keyRings\/[A-Za-z0-9_-]+\/cryptoKeys\/[A-Za-z0-9_-]+$/;
+const BUCKET = /^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/;
+const SERVICE_ACCOUNT = /^[a-z0-9][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
+
+const q = (v: string | undefined) => (v === undefined ? "(unset)" : JSON.stringify(v));
+
+/** An absolute URI without whitespace (what runDetails.builder.id must be). */
+export function builderIdProblem(value: string): string | undefined {
+    try {
+        const url = new URL(value);
+        if (/\s/.test(value) || url.protocol.length < 2) {
+            return "must be an absolute URI without whitespace";
+        }
+        return undefined;
+    } catch {
+        return "must be an absolute URI (e.g. https://github.com/org/fleet/builder@v1)";
+    }
+}
+
+export function loadSignerConfig(env: NodeJS.ProcessEnv, now: Date = new Date()): SignerConfig {
+    const problems: string[] = [];
+
+    const kmsKey = env.SIGNER_KMS_KEY ?? "";
+    if (!KMS_KEY.test(kmsKey)) {
+        problems.push(`SIGNER_KMS_KEY ${q(env.SIGNER_KMS_KEY)} must be the full key name projects/P/locations/L/keyRings/R/cryptoKeys/K (without /cryptoKeyVersions/N)`);
+    }
+
+    let versions: KeyVersion[] = [];
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(env.SIGNER_KEY_VERSIONS ?? "");
+    } catch {
+        problems.push(`SIGNER_KEY_VERSIONS ${q(env.SIGNER_KEY_VERSIONS)} must be a JSON array such as [{"name":"projects/.../cryptoKeyVersions/1","state":"active","validFrom":"2026-01-01T00:00:00Z"}]`);
+    }
+    if (parsed !== undefined) {
+        const vp = keyVersionProblems(parsed, { cryptoKey: KMS_KEY.test(kmsKey) ? kmsKey : undefined, source: "SIGNER_KEY_VERSIONS" });
+        problems.push(...vp);
+        if (vp.length === 0) {
+            versions = parsed as KeyVersion[];
+            const active = activeVersion(versions);
+            if (Date.parse(active.validFrom) > now.getTime()) {
+                problems.push(`SIGNER_KEY_VERSIONS: the active version ${active.name} is valid only from ${active.validFrom}, after now (${now.toISOString()}): envelopes signed now would not verify; keep the previous version active until then`);
+            }
+        }
+    }
+
+    const bucket = env.SIGNER_PROVENANCE_BUCKET ?? "";
+    if (!BUCKET.test(bucket) || bucket.includes("..")) {
+        problems.push(`SIGNER_PROVENANCE_BUCKET ${q(env.SIGNER_PROVENANCE_BUCKET)} must be a bucket name (3-63 of a-z 0-9 . _ -), without gs://`);
+    }
+
+    const builderId = env.SIGNER_BUILDER_ID ?? "";
+    const builderProblem = builderIdProblem(builderId);
+    if (builderProblem !== undefined) {
+        problems.push(`SIGNER_BUILDER_ID ${q(env.SIGNER_BUILDER_ID)} ${builderProblem}`);
+    }
+
+    const allowedCallers = (env.SIGNER_ALLOWED_CALLERS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0);
+    if (allowedCallers.length === 0) {
+        problems.push(`SIGNER_ALLOWED_CALLERS ${q(env.SIGNER_ALLOWED_CALLERS)} must list the provenance generator's service account email (comma-separated)`);
+    }
+    for (const email of allowedCallers) {
+        if (!SERVICE_ACCOUNT.test(email)) {
+            problems.push(`SIGNER_ALLOWED_CALLERS entry ${JSON.stringify(email)} must be a service account email (name@project.iam.gserviceaccount.com): only the generator's identity may sign, never a user`);
+        }
+    }
+
+    const audience = env.SIGNER_AUDIENCE ?? "";
+    let audienceOk = false;
+    try {
+        audienceOk = new URL(audience).protocol === "https:";
+    } catch {
+        audienceOk = false;
+    }
+    if (!audienceOk) {
+        problems.push(`SIGNER_AUDIENCE ${q(env.SIGNER_AUDIENCE)} must be the service's https URL (the audience the generator's ID token is minted for)`);
+    }
+
+    const portText = env.PORT ?? "8080";
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+        problems.push(`PORT ${q(env.PORT)} must be an integer 1-65535 (Cloud Run sets it; default 8080)`);
+    }
+
+    if (problems.length > 0) {
+        throw new SignerConfigError(problems);
+    }
+    return { kmsKey, versions, activeVersion: activeVersion(versions), provenanceBucket: bucket, builderId, allowedCallers, audience, port };
+}

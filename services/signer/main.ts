@@ -1,0 +1,96 @@
+/**
+ * Cloud-mode entry of the signer (Cloud Run, in the SignerEnclave): `main(process.env)`.
+ * Configuration comes from the SIGNER_* variables (config.ts); the key is a Cloud KMS HSM key,
+ * the store the provenance bucket, and every sign request must carry the provenance generator's
+ * verified Google ID token.
+ */
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import type { CertSource } from "../lib/idToken";
+import { IdTokenVerifier } from "../lib/idToken";
+import { GcsStore, ObjectStore } from "../lib/objectStore";
+import { buildSignerApp, publishKeyring } from "./app";
+import { loadSignerConfig, SignerConfig } from "./config";
+import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo, SIGNING_ALGORITHM, SigningKeyError } from "./signingKey";
+
+/** The PEM of `name` in the keyring documents already in the bucket; undefined if none; throws if they disagree. */
+export async function publishedPublicKey(store: ObjectStore, name: string): Promise<string | undefined> {
+    const pems = new Set<string>();
+    for (const object of await store.list("keyring/")) {
+        try {
+            const doc = JSON.parse((await store.read(object))?.toString("utf8") ?? "null");
+            for (const key of Array.isArray(doc?.keys) ? doc.keys : []) {
+                if (key?.name === name && typeof key.publicKeyPem === "string") {
+                    pems.add(key.publicKeyPem);
+                }
+            }
+        } catch {
+            // Not a keyring document: ignore it.
+        }
+    }
+    if (pems.size > 1) {
+        throw new SigningKeyError(`the published keyring documents disagree on the public key of ${name}`);
+    }
+    return [...pems][0];
+}
+
+export interface CloudSignerDeps {
+    kms: KmsClientLike;
+    store: ObjectStore;
+    /** Certificates of the ID token issuer; default Google's. */
+    certs?: CertSource;
+    logger?: FastifyServerOptions["logger"];
+}
+
+/** The cloud-mode app from a checked config and its clients (tests pass a fake KMS client and a local issuer). */
+export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): FastifyInstance {
+    const publicKeys = new Map<string, Promise<PublicKeyInfo>>();
+    const publicKeyOf = (name: string): Promise<PublicKeyInfo> => {
+        const version = config.versions.find((v) => v.name === name);
+        if (version === undefined) {
+            return Promise.reject(new Error(`${name} is not a configured key version`));
+        }
+        let key = publicKeys.get(name);
+        if (key === undefined) {
+            key = kmsPublicKey(deps.kms, name).catch(async (err) => {
+                // A retired version is disabled in KMS, which may then refuse getPublicKey: serve
+                // the PEM this signer published (CRC32C-checked) while the version was enabled.
+                const pem = version.state === "retired" ? await publishedPublicKey(deps.store, name) : undefined;
+                if (pem === undefined) {
+                    throw err;
+                }
+                return { pem, algorithm: SIGNING_ALGORITHM };
+            });
+            publicKeys.set(name, key);
+            key.catch(() => publicKeys.delete(name));
+        }
+        return key;
+    };
+    return buildSignerApp({
+        builderId: config.builderId,
+        versions: config.versions,
+        signingKey: new KmsSigningKey(deps.kms, config.activeVersion.name),
+        publicKeyOf,
+        store: deps.store,
+        caller: {
+            mode: "cloud",
+            verifier: new IdTokenVerifier({ audience: config.audience, certs: deps.certs }),
+            allowedCallers: config.allowedCallers,
+        },
+        logger: deps.logger,
+    });
+}
+
+export async function main(env: NodeJS.ProcessEnv): Promise<void> {
+    const config = loadSignerConfig(env);
+    const { KeyManagementServiceClient } = await import("@google-cloud/kms");
+    const { Storage } = await import("@google-cloud/storage");
+    const kms = new KeyManagementServiceClient() as unknown as KmsClientLike;
+    const store = new GcsStore(new Storage().bucket(config.provenanceBucket));
+    const app = createCloudSigner(config, { kms, store, logger: { level: "info", messageKey: "message" } });
+    // Fails the start, not the first request, if a version is missing, not P-256, not HSM or corrupted.
+    const keyringObject = await publishKeyring(app, store);
+    process.once("SIGTERM", () => void app.close());
+    // Cloud Run delivers requests to the container's port on all interfaces.
+    await app.listen({ port: config.port, host: "0.0.0.0" });
+    app.log.info({ activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId, keyringObject }, "signer: cloud mode, caller identity checks on");
+}

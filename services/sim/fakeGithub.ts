@@ -1,0 +1,414 @@
+/**
+ * A fake GitHub API on loopback, for tests and `npm run simulate`. It implements the slice of the
+ * REST API the control plane calls (the real GithubRestClient talks to it) and plays GitHub's part
+ * in the job flow:
+ * - App authentication: an RS256 App JWT (verified against the App public key generated at test
+ *   time: signature, iss, iat/exp, at most 10 minutes) -> an installation token; every other call
+ *   needs that token.
+ * - `generate-jitconfig` (org or repo level) registers an ephemeral runner; its JIT config is usable
+ *   once, by one runner, for one job.
+ * - Jobs are queued with labels; a runner that connects with its JIT config picks up the oldest
+ *   queued job whose labels it has (GitHub's rule); completing the job removes the ephemeral runner.
+ * - Each job status change is delivered as a `workflow_job` webhook signed with the webhook secret
+ *   (X-Hub-Signature-256), like GitHub's; deliveries can be dropped to exercise reconciliation.
+ */
+import { createHmac, createPublicKey, KeyObject, randomBytes, randomUUID, verify } from "crypto";
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+
+export interface FakeGithubOptions {
+    appId: string;
+    installationId: string;
+    /** The App's public key (PEM); its private key is generated at test time and given to the broker. */
+    appPublicKey: string;
+    org: string;
+    repositories: string[];
+    /** Where webhooks go and the secret that signs them. */
+    webhookUrl?: string;
+    webhookSecret: string;
+    now?: () => Date;
+}
+
+export interface FakeJob {
+    id: number;
+    run_id: number;
+    run_attempt: number;
+    status: "queued" | "in_progress" | "completed";
+    conclusion: string | null;
+    head_sha: string;
+    head_branch: string | null;
+    workflow_name: string;
+    runner_name: string | null;
+    runner_id: number | null;
+    labels: string[];
+    started_at: string | null;
+    completed_at: string | null;
+    created_at: string;
+    repository: string;
+}
+
+interface FakeRun {
+    id: number;
+    repository: string;
+    path: string;
+    head_branch: string | null;
+    head_sha: string;
+    event: string;
+    run_attempt: number;
+    status: string;
+    name: string;
+}
+
+interface FakeRunner {
+    id: number;
+    name: string;
+    labels: string[];
+    busy: boolean;
+    status: "offline" | "online";
+    jitSecret: string;
+    jitUsed: boolean;
+    runnerGroupId: number;
+}
+
+export interface Delivery {
+    id: string;
+    event: string;
+    body: Buffer;
+    signature: string;
+    status: number;
+    /** The receiver's answer body. */
+    response?: string;
+}
+
+function json(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+    return reply.code(status).type("application/json").send(body);
+}
+
+export class FakeGithub {
+    readonly app: FastifyInstance;
+    private readonly appKey: KeyObject;
+    private readonly tokens = new Map<string, number>();
+    private readonly runners = new Map<number, FakeRunner>();
+    private readonly runs = new Map<number, FakeRun>();
+    readonly jobs = new Map<number, FakeJob>();
+    readonly deliveries: Delivery[] = [];
+    /** While true, status changes are not delivered (a lost webhook). */
+    dropWebhooks = false;
+    private nextId = 1000;
+    private readonly now: () => Date;
+    url = "";
+
+    constructor(readonly opts: FakeGithubOptions) {
+        this.appKey = createPublicKey(opts.appPublicKey);
+        this.now = opts.now ?? (() => new Date());
+        this.app = Fastify({ logger: false });
+        this.routes();
+    }
+
+    async listen(): Promise<string> {
+        const address = await this.app.listen({ host: "127.0.0.1", port: 0 });
+        this.url = address;
+        return address;
+    }
+
+    close(): Promise<void> {
+        return this.app.close();
+    }
+
+    private id(): number {
+        return this.nextId++;
+    }
+
+    /** Verifies an App JWT; returns an error message or undefined. */
+    private checkAppJwt(jwt: string): string | undefined {
+        const parts = jwt.split(".");
+        if (parts.length !== 3) {
+            return "A JSON web token could not be decoded";
+        }
+        let header: any;
+        let payload: any;
+        try {
+            header = JSON.parse(Buffer.from(parts[0], "base64url").toString());
+            payload = JSON.parse(Buffer.from(parts[1], "base64url").toString());
+        } catch {
+            return "A JSON web token could not be decoded";
+        }
+        if (header.alg !== "RS256") {
+            return "JWT alg must be RS256";
+        }
+        if (!verify("sha256", Buffer.from(`${parts[0]}.${parts[1]}`), this.appKey, Buffer.from(parts[2], "base64url"))) {
+            return "A JSON web token could not be decoded (signature)";
+        }
+        const now = Math.floor(this.now().getTime() / 1000);
+        if (String(payload.iss) !== this.opts.appId) {
+            return "'Issuer' claim ('iss') must be the App id";
+        }
+        if (typeof payload.exp !== "number" || payload.exp <= now) {
+            return "'Expiration time' claim ('exp') must be a numeric value representing the future time";
+        }
+        if (typeof payload.iat !== "number" || payload.iat > now + 60 || payload.exp - payload.iat > 600) {
+            return "'Issued at' claim ('iat') must be in the past and the JWT valid for at most 10 minutes";
+        }
+        return undefined;
+    }
+
+    private authed(request: FastifyRequest, reply: FastifyReply): boolean {
+        const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
+        const expires = m ? this.tokens.get(m[1]) : undefined;
+        if (expires === undefined || expires < this.now().getTime()) {
+            json(reply, 401, { message: "Bad credentials" });
+            return false;
+        }
+        return true;
+    }
+
+    private routes(): void {
+        const app = this.app;
+        app.post("/app/installations/:id/access_tokens", async (request, reply) => {
+            const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
+            const problem = m ? this.checkAppJwt(m[1]) : "missing App JWT";
+            if (problem !== undefined) {
+                return json(reply, 401, { message: problem });
+            }
+            if ((request.params as any).id !== this.opts.installationId) {
+                return json(reply, 404, { message: "Not Found" });
+            }
+            const token = `ghs_${randomBytes(18).toString("hex")}`;
+            const expires = this.now().getTime() + 3600_000;
+            this.tokens.set(token, expires);
+            return json(reply, 201, { token, expires_at: new Date(expires).toISOString() });
+        });
+
+        const jit = async (request: FastifyRequest, reply: FastifyReply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const body: any = request.body;
+            if (typeof body?.name !== "string" || !Number.isInteger(body?.runner_group_id) || !Array.isArray(body?.labels) || body.labels.length === 0) {
+                return json(reply, 422, { message: "Invalid request: name, runner_group_id and labels are required" });
+            }
+            if ([...this.runners.values()].some((r) => r.name === body.name)) {
+                return json(reply, 409, { message: "Already exists - A runner with the same name already exists" });
+            }
+            const runner: FakeRunner = {
+                id: this.id(),
+                name: body.name,
+                labels: body.labels,
+                busy: false,
+                status: "offline",
+                jitSecret: randomBytes(16).toString("hex"),
+                jitUsed: false,
+                runnerGroupId: body.runner_group_id,
+            };
+            this.runners.set(runner.id, runner);
+            const encoded = Buffer.from(JSON.stringify({ runnerId: runner.id, name: runner.name, secret: runner.jitSecret })).toString("base64");
+            return json(reply, 201, { runner: this.runnerView(runner), encoded_jit_config: encoded });
+        };
+        app.post("/orgs/:org/actions/runners/generate-jitconfig", jit);
+        app.post("/repos/:owner/:repo/actions/runners/generate-jitconfig", jit);
+
+        const listRunners = async (request: FastifyRequest, reply: FastifyReply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const all = [...this.runners.values()].map((r) => this.runnerView(r));
+            return json(reply, 200, { total_count: all.length, runners: this.page(request, all) });
+        };
+        app.get("/orgs/:org/actions/runners", listRunners);
+        app.get("/repos/:owner/:repo/actions/runners", listRunners);
+
+        app.get("/installation/repositories", async (request, reply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const repos = this.opts.repositories.map((full_name) => ({ full_name }));
+            return json(reply, 200, { total_count: repos.length, repositories: this.page(request, repos) });
+        });
+        app.get("/repos/:owner/:repo/actions/runs", async (request, reply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const { owner, repo } = request.params as any;
+            const status = (request.query as any).status;
+            const runs = [...this.runs.values()].filter((r) => r.repository === `${owner}/${repo}` && (status === undefined || r.status === status));
+            return json(reply, 200, { total_count: runs.length, workflow_runs: this.page(request, runs) });
+        });
+        // One run or one job of a repository.
+        const one = (items: Map<number, { repository: string }>, param: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const params = request.params as Record<string, string>;
+            const found = items.get(Number(params[param]));
+            return found && found.repository === `${params.owner}/${params.repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
+        };
+        app.get("/repos/:owner/:repo/actions/runs/:run", one(this.runs, "run"));
+        app.get("/repos/:owner/:repo/actions/jobs/:job", one(this.jobs, "job"));
+        app.get("/repos/:owner/:repo/actions/runs/:run/jobs", async (request, reply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const { run } = request.params as any;
+            const jobs = [...this.jobs.values()].filter((j) => j.run_id === Number(run));
+            return json(reply, 200, { total_count: jobs.length, jobs: this.page(request, jobs) });
+        });
+    }
+
+    private page<T>(request: FastifyRequest, items: T[]): T[] {
+        const q = request.query as any;
+        const per = Math.min(Number(q.per_page ?? 30), 100);
+        const page = Math.max(Number(q.page ?? 1), 1);
+        return items.slice((page - 1) * per, page * per);
+    }
+
+    private runnerView(r: FakeRunner) {
+        return { id: r.id, name: r.name, os: "linux", status: r.status, busy: r.busy, labels: r.labels.map((name) => ({ name, type: "custom" })) };
+    }
+
+    /** Queues a job (a workflow run with one job) and delivers `workflow_job` queued. */
+    async queueJob(opts: { repository: string; labels: string[]; workflowPath?: string; headSha?: string; branch?: string }): Promise<FakeJob> {
+        const now = this.now().toISOString();
+        const run: FakeRun = {
+            id: this.id(),
+            repository: opts.repository,
+            path: opts.workflowPath ?? ".github/workflows/build.yml",
+            head_branch: opts.branch ?? "main",
+            head_sha: opts.headSha ?? randomBytes(20).toString("hex"),
+            event: "push",
+            run_attempt: 1,
+            status: "queued",
+            name: "build",
+        };
+        this.runs.set(run.id, run);
+        const job: FakeJob = {
+            id: this.id(),
+            run_id: run.id,
+            run_attempt: 1,
+            status: "queued",
+            conclusion: null,
+            head_sha: run.head_sha,
+            head_branch: run.head_branch,
+            workflow_name: run.name,
+            runner_name: null,
+            runner_id: null,
+            labels: opts.labels,
+            started_at: null,
+            completed_at: null,
+            created_at: now,
+            repository: opts.repository,
+        };
+        this.jobs.set(job.id, job);
+        await this.notify("queued", job);
+        return job;
+    }
+
+    /**
+     * A runner connects with its JIT config: single use. It picks up the oldest queued job whose
+     * labels it has (case-insensitive), which moves to in_progress.
+     */
+    async connectRunner(encodedJitConfig: string): Promise<FakeJob | undefined> {
+        let parsed: any;
+        try {
+            parsed = JSON.parse(Buffer.from(encodedJitConfig, "base64").toString());
+        } catch {
+            throw new Error("invalid JIT config");
+        }
+        const runner = this.runners.get(parsed.runnerId);
+        if (runner === undefined || runner.jitSecret !== parsed.secret) {
+            throw new Error("JIT config does not match a registered runner");
+        }
+        if (runner.jitUsed) {
+            throw new Error(`JIT config of runner ${runner.name} was already used`);
+        }
+        runner.jitUsed = true;
+        runner.status = "online";
+        const has = new Set(runner.labels.map((l) => l.toLowerCase()));
+        const job = [...this.jobs.values()]
+            .filter((j) => j.status === "queued" && j.labels.every((l) => has.has(l.toLowerCase())))
+            .sort((a, b) => a.id - b.id)[0];
+        if (job === undefined) {
+            return undefined;
+        }
+        runner.busy = true;
+        job.status = "in_progress";
+        job.runner_name = runner.name;
+        job.runner_id = runner.id;
+        job.started_at = this.now().toISOString();
+        const run = this.runs.get(job.run_id)!;
+        run.status = "in_progress";
+        await this.notify("in_progress", job);
+        return job;
+    }
+
+    /** Completes a job; the ephemeral runner that ran it is removed. */
+    async completeJob(jobId: number, conclusion = "success"): Promise<void> {
+        const job = this.jobs.get(jobId);
+        if (job === undefined || job.status !== "in_progress") {
+            throw new Error(`job ${jobId} is not in progress`);
+        }
+        job.status = "completed";
+        job.conclusion = conclusion;
+        job.completed_at = this.now().toISOString();
+        this.runs.get(job.run_id)!.status = "completed";
+        if (job.runner_id !== null) {
+            this.runners.delete(job.runner_id);
+        }
+        await this.notify("completed", job);
+    }
+
+    runnerNamed(name: string): { busy: boolean; status: string } | undefined {
+        return [...this.runners.values()].find((r) => r.name === name);
+    }
+
+    private payload(action: string, job: FakeJob): Record<string, unknown> {
+        const { repository, runner_id, created_at, ...rest } = job;
+        return {
+            action,
+            workflow_job: { ...rest, runner_id, created_at },
+            repository: { full_name: repository, name: repository.split("/")[1], owner: { login: repository.split("/")[0] } },
+            organization: { login: this.opts.org },
+            installation: { id: Number(this.opts.installationId) },
+        };
+    }
+
+    private async notify(action: string, job: FakeJob): Promise<void> {
+        if (this.dropWebhooks || this.opts.webhookUrl === undefined) {
+            return;
+        }
+        await this.deliver("workflow_job", this.payload(action, job));
+    }
+
+    /** Signs and POSTs one delivery (with `secret` to forge one signed with another secret). */
+    async deliver(event: string, payload: unknown, opts: { secret?: string; deliveryId?: string } = {}): Promise<Delivery> {
+        const body = Buffer.from(JSON.stringify(payload));
+        const signature = `sha256=${createHmac("sha256", opts.secret ?? this.opts.webhookSecret).update(body).digest("hex")}`;
+        const id = opts.deliveryId ?? randomUUID();
+        return this.post({ id, event, body, signature, status: 0 });
+    }
+
+    /** Sends the exact bytes and signature of an earlier delivery again (a replay). */
+    redeliver(delivery: Delivery): Promise<Delivery> {
+        return this.post({ ...delivery, status: 0 });
+    }
+
+    /** The payload GitHub would send for a job's current state (for forged or replayed events). */
+    payloadOf(jobId: number, action: string): Record<string, unknown> {
+        return this.payload(action, this.jobs.get(jobId)!);
+    }
+
+    private async post(d: Delivery): Promise<Delivery> {
+        const res = await fetch(this.opts.webhookUrl!, {
+            method: "POST",
+            headers: {
+                "content-type": "application/json",
+                "x-github-event": d.event,
+                "x-github-delivery": d.id,
+                "x-hub-signature-256": d.signature,
+                "user-agent": "GitHub-Hookshot/fake",
+            },
+            body: d.body,
+        });
+        const done = { ...d, status: res.status, response: await res.text() };
+        this.deliveries.push(done);
+        return done;
+    }
+}

@@ -1,0 +1,222 @@
+/**
+ * The whole control plane on loopback, with the real service code and local stand-ins: the fake
+ * GitHub API, the identity issuer (Google's ID tokens and the VMs' metadata servers), simulated
+ * MIGs, the fake GCS upload endpoint, directory-backed buckets, and the signer app with its file
+ * key (generated at run time) and caller checks ON against the issuer: only the generator's
+ * identity may sign. Used by `npm run simulate`, the tests and the benchmark.
+ */
+import { generateKeyPairSync } from "crypto";
+import { mkdirSync } from "fs";
+import type { AddressInfo } from "net";
+import * as path from "path";
+import type { FastifyInstance } from "fastify";
+import { buildBrokerApp } from "../controlPlane/broker/app";
+import type { DemandPoint } from "../controlPlane/cloud";
+import { buildGeneratorService, FINALIZE_PATH, GeneratorService } from "../controlPlane/generator/app";
+import { GithubRestClient } from "../controlPlane/github";
+import type { AuditEntry } from "../controlPlane/http";
+import type { PoolSpec } from "../controlPlane/pools";
+import { Records } from "../controlPlane/records";
+import { SignerClient } from "../controlPlane/signerClient";
+import { keySigner } from "../controlPlane/uploadPolicy";
+import { buildWebhookService, WEBHOOK_PATH, WebhookService } from "../controlPlane/webhook/app";
+import { IdTokenVerifier } from "../lib/idToken";
+import { DirectoryStore, ObjectStore } from "../lib/objectStore";
+import { buildSignerApp } from "../signer/app";
+import { FileSigningKey } from "../signer/signingKey";
+import { FakeGcs } from "./fakeGcs";
+import { FakeGithub } from "./fakeGithub";
+import { FakeMig } from "./fakeMig";
+import { simPool } from "./fixtures";
+import { IdentityIssuer } from "./identityIssuer";
+
+/** Audiences as the services would have them in the cloud (their URLs); fixed so verifiers exist before listening. */
+export const SIM_AUDIENCE = {
+    broker: "https://broker.sim.hardened-build-fleet.invalid",
+    generator: "https://generator.sim.hardened-build-fleet.invalid",
+    signer: "https://signer.sim.hardened-build-fleet.invalid",
+} as const;
+export const SIM_IDENTITIES = {
+    broker: "broker@sim-control.iam.gserviceaccount.com",
+    generator: "generator@sim-control.iam.gserviceaccount.com",
+    push: "intake-push@sim-control.iam.gserviceaccount.com",
+} as const;
+export const SIM_BUILDER_ID = "https://github.com/hardened-build-fleet/builders/sim@v1";
+export const SIM_ORG = "acme";
+export const SIM_REPOSITORIES = ["acme/app", "acme/lib"];
+
+export interface SimFleet {
+    pools: PoolSpec[];
+    issuer: IdentityIssuer;
+    github: FakeGithub;
+    gcs: FakeGcs;
+    mig: FakeMig;
+    records: Records;
+    intake: Record<string, ObjectStore>;
+    provenance: ObjectStore;
+    broker: { app: FastifyInstance; url: string };
+    webhook: WebhookService & { url: string };
+    generator: GeneratorService & { url: string };
+    signer: { app: FastifyInstance; url: string };
+    demandPoints: DemandPoint[];
+    audit: AuditEntry[];
+    /** Generator notifications the fake GCS pushed (as Pub/Sub would), with the generator's answer. */
+    notifications: Promise<{ object: string; status: number }>[];
+    /** A push token of the notification subscription's identity. */
+    pushToken(): string;
+    close(): Promise<void>;
+}
+
+function poolNames(n: number): string[] {
+    return Array.from({ length: n }, (_, i) => (n <= 26 ? `pool-${String.fromCharCode(97 + i)}` : `pool-${i}`));
+}
+
+async function listen(app: FastifyInstance): Promise<string> {
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
+export async function startSimFleet(opts: { pools: number; dir: string; quiet?: boolean }): Promise<SimFleet> {
+    const pools = poolNames(opts.pools).map((n) => simPool(n));
+    const dir = (...p: string[]) => {
+        const d = path.join(opts.dir, ...p);
+        mkdirSync(d, { recursive: true });
+        return d;
+    };
+    // Throwaway keys, generated now: the GitHub App's, the broker's upload-policy signer's, the signer's P-256 key.
+    const appKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const uploadKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" });
+
+    const issuer = await IdentityIssuer.start();
+    const certs = issuer.certSource();
+    const audit: AuditEntry[] = [];
+    const log = (e: AuditEntry) => void audit.push(e);
+    const records = new Records(new DirectoryStore(dir("records")));
+    const intake: Record<string, ObjectStore> = {};
+    const buckets: Record<string, ObjectStore> = {};
+    for (const p of pools) {
+        intake[p.name] = buckets[p.intakeBucket] = new DirectoryStore(dir("intake", p.intakeBucket));
+    }
+    const provenance = new DirectoryStore(dir("provenance"));
+
+    const github = new FakeGithub({
+        appId: "1001",
+        installationId: "2002",
+        appPublicKey: appKey.publicKey.export({ type: "spki", format: "pem" }).toString(),
+        org: SIM_ORG,
+        repositories: SIM_REPOSITORIES,
+        webhookSecret: `sim-${Math.random().toString(36).slice(2)}`,
+    });
+    const githubUrl = await github.listen();
+    const githubClient = () => new GithubRestClient({
+        baseUrl: githubUrl,
+        appId: "1001",
+        installationId: "2002",
+        privateKey: async () => appKey.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        org: SIM_ORG,
+    });
+
+    const mig = new FakeMig(issuer);
+    const demandPoints: DemandPoint[] = [];
+    const webhook = buildWebhookService({
+        pools,
+        secret: github.opts.webhookSecret,
+        records,
+        github: githubClient(),
+        demandPublisher: { publish: async (points) => void demandPoints.push(...points) },
+        scaler: mig,
+        audit: log,
+    });
+    const webhookUrl = await listen(webhook.app);
+    github.opts.webhookUrl = `${webhookUrl}${WEBHOOK_PATH}`;
+
+    const key = new FileSigningKey(signingKey.privateKey);
+    const signerApp = buildSignerApp({
+        builderId: SIM_BUILDER_ID,
+        versions: [{ name: key.name, state: "active", validFrom: "1970-01-01T00:00:00Z" }],
+        signingKey: key,
+        publicKeyOf: async () => key.publicKey(),
+        store: provenance,
+        // Caller checks ON, as in the cloud: only the generator's identity may sign.
+        caller: { mode: "cloud", verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.signer, certs }), allowedCallers: [SIM_IDENTITIES.generator] },
+    });
+    const signerUrl = await listen(signerApp);
+
+    const generator = buildGeneratorService({
+        pools,
+        intake,
+        records,
+        signer: new SignerClient({ url: signerUrl, audience: SIM_AUDIENCE.signer, idToken: async (aud) => issuer.mint({ audience: aud, email: SIM_IDENTITIES.generator }) }),
+        pushVerifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.generator, certs }),
+        pushServiceAccount: SIM_IDENTITIES.push,
+        builderId: SIM_BUILDER_ID,
+        maxObjectBytes: 64 * 1024 * 1024,
+        audit: log,
+    });
+    const generatorUrl = await listen(generator.app);
+    const pushToken = () => issuer.mint({ audience: SIM_AUDIENCE.generator, email: SIM_IDENTITIES.push });
+
+    const notifications: Promise<{ object: string; status: number }>[] = [];
+    const gcs = new FakeGcs({
+        buckets,
+        signers: { [SIM_IDENTITIES.broker]: uploadKey.publicKey },
+        // OBJECT_FINALIZE -> Pub/Sub push to the generator, authenticated as the push identity.
+        onFinalize: (bucket, object) => {
+            notifications.push(pushFinalize(generatorUrl, pushToken(), bucket, object).then((status) => ({ object, status })));
+        },
+    });
+    const gcsUrl = await gcs.listen();
+
+    const broker = buildBrokerApp({
+        pools,
+        verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.broker, certs }),
+        membership: mig,
+        github: githubClient(),
+        records,
+        uploadSigner: keySigner(SIM_IDENTITIES.broker, uploadKey.privateKey),
+        uploadEndpoint: gcsUrl,
+        uploadMaxBytes: 16 * 1024 * 1024,
+        audit: log,
+    });
+    const brokerUrl = await listen(broker);
+
+    return {
+        pools,
+        issuer,
+        github,
+        gcs,
+        mig,
+        records,
+        intake,
+        provenance,
+        broker: { app: broker, url: brokerUrl },
+        webhook: { ...webhook, url: webhookUrl },
+        generator: { ...generator, url: generatorUrl },
+        signer: { app: signerApp, url: signerUrl },
+        demandPoints,
+        audit,
+        notifications,
+        pushToken,
+        close: async () => {
+            await Promise.allSettled(notifications);
+            await Promise.all([broker.close(), webhook.app.close(), generator.app.close(), signerApp.close(), gcs.close(), github.close()]);
+            await mig.close();
+            await issuer.close();
+        },
+    };
+}
+
+/** A Pub/Sub push of a Cloud Storage OBJECT_FINALIZE notification to the generator. */
+export async function pushFinalize(generatorUrl: string, token: string, bucket: string, object: string): Promise<number> {
+    const res = await fetch(`${generatorUrl}${FINALIZE_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+            message: { attributes: { bucketId: bucket, objectId: object, eventType: "OBJECT_FINALIZE", payloadFormat: "JSON_API_V1" }, messageId: String(Date.now()) },
+            subscription: "projects/sim-control/subscriptions/intake-finalize",
+        }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+}

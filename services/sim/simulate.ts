@@ -1,0 +1,341 @@
+/**
+ * `npm run simulate -- [--jobs N] [--pools P] [--concurrency C] --out <dir>`: the whole job flow on
+ * loopback with the real service code (fleet.ts), then the attacks, each of which must be refused.
+ *
+ * Per job: GitHub queues it and sends the signed webhook (demand rises) -> the "autoscaler" creates a
+ * VM in the pool's MIG -> the VM's startup logic takes an identity token from its metadata server
+ * and registers with the broker (one JIT config + its upload grant) -> the runner connects with the
+ * JIT config and GitHub hands it the job -> the job writes an artifact and uploads it to its own
+ * location -> GitHub completes the job (webhook; the control plane deletes the VM) -> the intake
+ * notification reaches the generator -> it builds provenance and the signer signs it -> the envelope
+ * is verified over the DSSE PAE against the signer's published key.
+ *
+ * Output: <dir>/summary.json, <dir>/keys.json, <dir>/jobs/<jobId>/<artifact> and
+ * <artifact>.intoto.jsonl. Exit 0 only if every job has a verified envelope and every attack was refused.
+ */
+import { createHash, randomBytes } from "crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as path from "path";
+import { performance } from "perf_hooks";
+import { parseArgs } from "util";
+import { JIT_CONFIG_PATH, JitConfigResponse } from "../controlPlane/broker/app";
+import type { PoolSpec } from "../controlPlane/pools";
+import { FINALIZE_PATH } from "../controlPlane/generator/app";
+import { WEBHOOK_PATH } from "../controlPlane/webhook/app";
+import { envelopeLine, type DsseEnvelope } from "../lib/dsse";
+import { parseTrustedKeys, verifyProvenance } from "../verify/verify";
+import { uploadWithGrant } from "./fakeGcs";
+import type { SimVm } from "./fakeMig";
+import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SIM_REPOSITORIES, SimFleet, startSimFleet } from "./fleet";
+
+export interface JobResult {
+    jobId: number;
+    pool: string;
+    repository: string;
+    instanceId: string;
+    runnerName: string;
+    artifact: string;
+    sha256: string;
+    envelope?: string;
+    verified: boolean;
+    problem?: string;
+    /** Wall time from queueing to a verified envelope, ms (the job's own work is a write of a few bytes). */
+    controlPlaneMs: number;
+    demandSeen: number;
+}
+
+export interface AttackResult {
+    name: string;
+    description: string;
+    refused: boolean;
+    status: number;
+    /** The refusing service's error code and message, when it sent one. */
+    code?: string;
+    message?: string;
+}
+
+export interface SimSummary {
+    ok: boolean;
+    jobs: JobResult[];
+    envelopes: number;
+    verified: number;
+    attacks: AttackResult[];
+    demandPeak: Record<string, number>;
+    vmsDeleted: number;
+    controlPlaneMs: { p50: number; p95: number };
+}
+
+async function brokerRegister(fleet: SimFleet, token: string, pool: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${fleet.broker.url}${JIT_CONFIG_PATH}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ pool }),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+/**
+ * Checks an envelope as a consumer would, with the verification library of
+ * `hardened-build-fleet-verify`: the signature over the DSSE PAE against the published keyring, the
+ * key's validity window, the subject digest of the artifact, the predicate type, the builder id and
+ * the source repository. Returns why it fails, or undefined.
+ */
+export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, keyring: string, repository: string): string | undefined {
+    const result = verifyProvenance({ envelopes: [envelope], artifact, keys: parseTrustedKeys(keyring), builderId: SIM_BUILDER_ID, sourceUri: `https://github.com/${repository}` });
+    return result.verified ? undefined : result.reason;
+}
+
+/** One VM, one job: register, run, upload, complete, generate. */
+async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, out: string, keyring: string): Promise<JobResult> {
+    const t0 = performance.now();
+    const queued = await fleet.github.queueJob({ repository, labels: pool.labels });
+    const demandSeen = fleet.webhook.demand.count(pool.name);
+    const vm = await fleet.mig.createVm(pool);
+    const token = await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker);
+    const reg = await brokerRegister(fleet, token, pool.name);
+    const base = { pool: pool.name, repository, instanceId: vm.ref.instanceId, runnerName: "", artifact: "", sha256: "", verified: false, demandSeen };
+    if (reg.status !== 201) {
+        return { ...base, jobId: queued.id, controlPlaneMs: performance.now() - t0, problem: `registration ${reg.status} ${JSON.stringify(reg.body)}` };
+    }
+    const grant: JitConfigResponse = reg.body;
+    const job = await fleet.github.connectRunner(grant.jitConfig);
+    if (job === undefined) {
+        return { ...base, jobId: queued.id, runnerName: grant.runner.name, controlPlaneMs: performance.now() - t0, problem: "the runner got no job" };
+    }
+    // The job's work: an artifact. Only its bytes reach the provenance.
+    const name = `app-${job.id}.tar`;
+    const bytes = Buffer.concat([Buffer.from(`artifact of ${job.repository} job ${job.id}\n`), randomBytes(32)]);
+    const key = `${grant.upload.prefix}dist/${name}`;
+    const up = await uploadWithGrant(grant.upload, key, bytes);
+    await fleet.github.completeJob(job.id);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    // The runner gets the oldest queued job of its labels, which may be another worker's job.
+    const result: JobResult = { ...base, jobId: job.id, repository: job.repository, runnerName: grant.runner.name, artifact: `jobs/${job.id}/${name}`, sha256, controlPlaneMs: 0 };
+    if (up.status !== 204) {
+        return { ...result, controlPlaneMs: performance.now() - t0, problem: `upload ${up.status} ${up.body}` };
+    }
+    // Pub/Sub redelivers the notification the generator deferred while the job was running.
+    const status = await pushFinalize(fleet.generator.url, fleet.pushToken(), pool.intakeBucket, key);
+    const generated = await fleet.records.generated(key);
+    const t1 = performance.now();
+    mkdirSync(path.join(out, "jobs", String(job.id)), { recursive: true });
+    writeFileSync(path.join(out, result.artifact), bytes);
+    if ((status !== 201 && status !== 200) || !generated?.envelope) {
+        return { ...result, controlPlaneMs: t1 - t0, problem: `generator answered ${status}` };
+    }
+    const envelope = generated.envelope as DsseEnvelope;
+    writeFileSync(path.join(out, `${result.artifact}.intoto.jsonl`), envelopeLine(envelope));
+    const problem = verifyEnvelope(envelope, bytes, keyring, job.repository);
+    return { ...result, envelope: `${result.artifact}.intoto.jsonl`, verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
+}
+
+async function attempt(name: string, description: string, fn: () => Promise<{ status: number; body?: any }>, refusedIf: (status: number) => boolean): Promise<AttackResult> {
+    const { status, body } = await fn();
+    let parsed = body;
+    if (typeof body === "string") {
+        try {
+            parsed = JSON.parse(body);
+        } catch {
+            parsed = undefined;
+        }
+    }
+    const code = parsed?.error?.code;
+    const message = parsed?.error?.message;
+    return { name, description, refused: refusedIf(status), status, ...(code !== undefined ? { code: String(code) } : {}), ...(message ? { message } : {}) };
+}
+
+/** The attacks from the design's threat list; each must be refused. */
+async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
+    const [poolA] = fleet.pools;
+    const poolB = fleet.pools[1];
+    const attacks: AttackResult[] = [];
+    const is4xx = (s: number) => s >= 400 && s < 500;
+
+    // An attacker's job runs on a registered VM of pool A; a victim job runs on another VM.
+    const attacker = await fleet.mig.createVm(poolA);
+    const victim = await fleet.mig.createVm(poolA);
+    const a = await brokerRegister(fleet, await fleet.mig.identityToken(attacker, SIM_AUDIENCE.broker), poolA.name);
+    const v = await brokerRegister(fleet, await fleet.mig.identityToken(victim, SIM_AUDIENCE.broker), poolA.name);
+    if (a.status !== 201 || v.status !== 201) {
+        throw new Error(`attack setup: registration failed (${a.status} ${JSON.stringify(a.body)}, ${v.status} ${JSON.stringify(v.body)})`);
+    }
+
+    attacks.push(await attempt("second-jit-config", "the job asks its VM's metadata server for a fresh broker token and requests a second JIT config",
+        async () => brokerRegister(fleet, await fleet.mig.identityToken(attacker, SIM_AUDIENCE.broker), poolA.name), (s) => s === 409));
+
+    let other: SimVm;
+    let otherPool: string;
+    if (poolB !== undefined) {
+        other = await fleet.mig.createVm(poolB);
+        otherPool = poolA.name;
+    } else {
+        other = await fleet.mig.createVm({ ...poolA, name: "foreign", serviceAccount: "foreign@elsewhere.iam.gserviceaccount.com", mig: "foreign-mig" });
+        otherPool = poolA.name;
+    }
+    attacks.push(await attempt("token-from-other-pool", "a VM of another pool (another service account) asks for a JIT config of this pool",
+        async () => brokerRegister(fleet, await fleet.mig.identityToken(other, SIM_AUDIENCE.broker), otherPool), (s) => s === 403));
+
+    const victimKey = `${v.body.upload.prefix}dist/app.tar`;
+    attacks.push(await attempt("upload-into-other-job", "the attacker's job uses its upload grant to pre-create an object in the victim job's location",
+        async () => uploadWithGrant(a.body.upload, victimKey, Buffer.from("malicious")), (s) => s === 403));
+    attacks.push(await attempt("overwrite-own-upload", "the job tries to replace an object it already uploaded",
+        async () => {
+            const k = `${a.body.upload.prefix}dist/first.tar`;
+            await uploadWithGrant(a.body.upload, k, Buffer.from("first"));
+            return uploadWithGrant(a.body.upload, k, Buffer.from("second"));
+        }, (s) => s === 403));
+
+    const anyJob = [...fleet.github.jobs.values()][0];
+    const payload = anyJob !== undefined ? fleet.github.payloadOf(anyJob.id, "completed") : { action: "completed" };
+    attacks.push(await attempt("forged-webhook", "a workflow_job webhook signed with a secret other than the fleet's",
+        async () => {
+            const d = await fleet.github.deliver("workflow_job", payload, { secret: "attacker-guess" });
+            return { status: d.status, body: d.response };
+        }, (s) => s === 401));
+    const realDelivery = fleet.github.deliveries.find((d) => d.status === 200);
+    if (realDelivery !== undefined) {
+        attacks.push(await attempt("replayed-webhook", "a captured, correctly signed delivery sent again",
+            async () => {
+                const d = await fleet.github.redeliver(realDelivery);
+                return { status: d.status, body: d.response };
+            }, (s) => s === 409));
+    }
+
+    const statement = {
+        _type: "https://in-toto.io/Statement/v1",
+        subject: [{ name: "evil.tar", digest: { sha256: "0".repeat(64) } }],
+        predicateType: "https://slsa.dev/provenance/v1",
+        predicate: {
+            buildDefinition: { buildType: "https://example.com/evil", externalParameters: {} },
+            runDetails: { builder: { id: SIM_BUILDER_ID }, metadata: { invocationId: "evil", startedOn: new Date().toISOString(), finishedOn: new Date().toISOString() } },
+        },
+    };
+    attacks.push(await attempt("runner-calls-signer", "the job mints a token for the signer's audience from its metadata server and asks the signer to sign a forged statement",
+        async () => {
+            const token = await fleet.mig.identityToken(attacker, SIM_AUDIENCE.signer);
+            const res = await fetch(`${fleet.signer.url}/v1/sign`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(statement) });
+            return { status: res.status, body: await res.json().catch(() => undefined) };
+        }, is4xx));
+    attacks.push(await attempt("runner-calls-generator", "the job posts a forged finalize notification to the generator with its own identity",
+        async () => {
+            const token = await fleet.mig.identityToken(attacker, SIM_AUDIENCE.generator);
+            const res = await fetch(`${fleet.generator.url}${FINALIZE_PATH}`, {
+                method: "POST",
+                headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+                body: JSON.stringify({ message: { attributes: { bucketId: poolA.intakeBucket, objectId: victimKey, eventType: "OBJECT_FINALIZE" } } }),
+            });
+            return { status: res.status, body: await res.text() };
+        }, is4xx));
+    attacks.push(await attempt("runner-calls-webhook", "the job posts an unsigned workflow_job event to the webhook receiver",
+        async () => {
+            const res = await fetch(`${fleet.webhook.url}${WEBHOOK_PATH}`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "workflow_job", "x-github-delivery": "forged-1" }, body: JSON.stringify(payload) });
+            return { status: res.status, body: await res.json().catch(() => undefined) };
+        }, (s) => s === 401));
+    return attacks;
+}
+
+function percentile(xs: number[], p: number): number {
+    if (xs.length === 0) {
+        return 0;
+    }
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+export interface SimulateOptions {
+    jobs: number;
+    pools: number;
+    out: string;
+    concurrency?: number;
+    attacks?: boolean;
+}
+
+export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
+    mkdirSync(opts.out, { recursive: true });
+    const state = mkdtempSync(path.join(opts.out, ".state-"));
+    const fleet = await startSimFleet({ pools: opts.pools, dir: state });
+    try {
+        const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
+        const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
+        writeFileSync(path.join(opts.out, "keys.json"), keyring);
+
+        const jobs: JobResult[] = [];
+        let next = 0;
+        const worker = async () => {
+            while (next < opts.jobs) {
+                const i = next++;
+                const pool = fleet.pools[i % fleet.pools.length];
+                jobs.push(await runOneJob(fleet, pool, SIM_REPOSITORIES[i % SIM_REPOSITORIES.length], opts.out, keyring));
+            }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, opts.jobs)) }, worker));
+        jobs.sort((x, y) => x.jobId - y.jobId);
+        await Promise.allSettled(fleet.notifications);
+        // Webhooks get lost: the reconcile pass must agree that nothing is left running.
+        await fleet.webhook.reconcile();
+
+        const attacks = opts.attacks === false ? [] : await runAttacks(fleet);
+        const demandPeak: Record<string, number> = {};
+        for (const p of fleet.demandPoints) {
+            demandPeak[p.pool] = Math.max(demandPeak[p.pool] ?? 0, p.value);
+        }
+        const times = jobs.map((j) => j.controlPlaneMs);
+        const summary: SimSummary = {
+            ok: jobs.length === opts.jobs && jobs.every((j) => j.verified) && attacks.every((a) => a.refused),
+            jobs,
+            envelopes: jobs.filter((j) => j.envelope !== undefined).length,
+            verified: jobs.filter((j) => j.verified).length,
+            attacks,
+            demandPeak,
+            vmsDeleted: fleet.mig.deletions.length,
+            controlPlaneMs: { p50: percentile(times, 50), p95: percentile(times, 95) },
+        };
+        writeFileSync(path.join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+        return summary;
+    } finally {
+        await fleet.close();
+        rmSync(state, { recursive: true, force: true });
+    }
+}
+
+const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--pools P (default 2)] [--concurrency C (default 4)] --out <dir>";
+
+/** The `simulate` command: prints one line per job and attack; exit 0 ok, 1 not ok, 2 bad input. */
+export async function cli(argv: string[]): Promise<number> {
+    let values: Record<string, string | undefined>;
+    try {
+        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, pools: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" } } }).values as Record<string, string | undefined>;
+    } catch (err) {
+        process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    const problems: string[] = [];
+    const int = (name: string, dflt: number, max: number) => {
+        const raw = values[name];
+        const n = raw === undefined ? dflt : Number(raw);
+        if (!Number.isInteger(n) || n < 1 || n > max) {
+            problems.push(`--${name} ${JSON.stringify(raw)} must be an integer between 1 and ${max}`);
+        }
+        return n;
+    };
+    const jobs = int("jobs", 5, 1000);
+    const pools = int("pools", 2, 50);
+    const concurrency = int("concurrency", 4, 64);
+    if (values.out === undefined || values.out === "") {
+        problems.push("--out is required: the directory for summary.json, keys.json and the per-job artifacts and envelopes");
+    }
+    if (problems.length > 0) {
+        process.stderr.write(`error: ${problems.join("; ")}\n${USAGE}\n`);
+        return 2;
+    }
+    const summary = await simulate({ jobs, pools, concurrency, out: values.out! });
+    for (const j of summary.jobs) {
+        console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
+    }
+    for (const a of summary.attacks) {
+        console.log(`${a.refused ? "refused " : "ALLOWED "} ${a.name}: HTTP ${a.status}${a.code ? ` ${a.code}` : ""}: ${a.description}${a.message ? `; answer: ${a.message}` : ""}`);
+    }
+    console.log(`${summary.verified}/${summary.jobs.length} envelopes verified; ${summary.attacks.filter((a) => a.refused).length}/${summary.attacks.length} attacks refused; ${summary.vmsDeleted} VMs deleted after their job; control-plane time per job p50 ${summary.controlPlaneMs.p50.toFixed(1)} ms, p95 ${summary.controlPlaneMs.p95.toFixed(1)} ms`);
+    console.log(`summary: ${path.join(values.out!, "summary.json")}`);
+    return summary.ok ? 0 : 1;
+}

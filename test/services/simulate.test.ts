@@ -1,0 +1,83 @@
+import * as assert from "assert";
+import { createHash } from "crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { cli, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
+
+describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
+    this.timeout(120_000);
+    let out: string;
+    let summary: SimSummary;
+
+    before(async () => {
+        out = mkdtempSync(path.join(tmpdir(), "hbf-sim-"));
+        summary = await simulate({ jobs: 3, pools: 2, out, concurrency: 2 });
+    });
+    after(() => rmSync(out, { recursive: true, force: true }));
+
+    it("produces a verifiable envelope per job and writes summary.json and keys.json", () => {
+        assert.strictEqual(summary.ok, true, JSON.stringify(summary, null, 1));
+        assert.strictEqual(summary.jobs.length, 3);
+        assert.deepStrictEqual(new Set(summary.jobs.map((j) => j.pool)), new Set(["pool-a", "pool-b"]));
+        const keys = readFileSync(path.join(out, "keys.json"), "utf8");
+        for (const job of summary.jobs) {
+            const artifact = readFileSync(path.join(out, job.artifact));
+            assert.strictEqual(createHash("sha256").update(artifact).digest("hex"), job.sha256);
+            const envelope = JSON.parse(readFileSync(path.join(out, job.envelope!), "utf8"));
+            assert.strictEqual(verifyEnvelope(envelope, artifact, keys, job.repository), undefined);
+            const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString());
+            assert.match(statement.predicate.runDetails.metadata.invocationId, new RegExp(`/actions/runs/\\d+/attempts/1/jobs/${job.jobId}$`));
+            assert.strictEqual(statement.predicate.buildDefinition.internalParameters.runner.name, job.runnerName);
+            // Independent checks fail on tampering.
+            assert.match(verifyEnvelope(envelope, Buffer.concat([artifact, Buffer.from("x")]), keys, job.repository)!, /sha256/);
+            assert.match(verifyEnvelope(envelope, artifact, keys, "acme/other")!, /source repository/);
+            const tampered = { ...envelope, payload: Buffer.from(JSON.stringify({ ...statement, subject: [] })).toString("base64") };
+            assert.match(verifyEnvelope(tampered, artifact, keys, job.repository)!, /signature/);
+        }
+        assert.deepStrictEqual(JSON.parse(readFileSync(path.join(out, "summary.json"), "utf8")).ok, true);
+    });
+
+    it("raises demand per pool and deletes every job's VM after its job", () => {
+        assert.ok(summary.demandPeak["pool-a"] >= 1 && summary.demandPeak["pool-b"] >= 1, JSON.stringify(summary.demandPeak));
+        assert.strictEqual(summary.vmsDeleted, 3);
+    });
+
+    it("refuses every attack, each by the check meant to stop it", () => {
+        const byName = Object.fromEntries(summary.attacks.map((a) => [a.name, a]));
+        const expected: Record<string, [number, string]> = {
+            "second-jit-config": [409, "already-registered"],
+            "token-from-other-pool": [403, "other-pool"],
+            "upload-into-other-job": [403, "AccessDenied"],
+            "overwrite-own-upload": [403, "AccessDenied"],
+            "forged-webhook": [401, "bad-signature"],
+            "replayed-webhook": [409, "replayed-delivery"],
+            "runner-calls-signer": [403, "forbidden"],
+            "runner-calls-generator": [403, "wrong-caller"],
+            "runner-calls-webhook": [401, "bad-signature"],
+        };
+        assert.deepStrictEqual(Object.keys(byName).sort(), Object.keys(expected).sort());
+        for (const [name, [status, code]] of Object.entries(expected)) {
+            assert.strictEqual(byName[name].refused, true, name);
+            assert.strictEqual(byName[name].status, status, name);
+            assert.strictEqual(byName[name].code, code, name);
+        }
+    });
+
+    it("the command answers bad arguments with exit 2 and writes nothing", async () => {
+        const dir = path.join(out, "never");
+        const errors: string[] = [];
+        const write = process.stderr.write;
+        process.stderr.write = ((s: string) => (errors.push(s), true)) as typeof process.stderr.write;
+        try {
+            assert.strictEqual(await cli(["--jobs", "0", "--out", dir]), 2);
+            assert.strictEqual(await cli(["--jobs", "2"]), 2);
+            assert.strictEqual(await cli(["--bogus"]), 2);
+        } finally {
+            process.stderr.write = write;
+        }
+        assert.match(errors.join(""), /--jobs "0" must be an integer between 1 and 1000/);
+        assert.match(errors.join(""), /--out is required/);
+        assert.strictEqual(existsSync(dir), false);
+    });
+});

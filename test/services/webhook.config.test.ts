@@ -1,0 +1,99 @@
+import * as assert from "assert";
+import { loadBrokerConfig } from "../../services/controlPlane/broker/config";
+import { ServiceConfigError } from "../../services/controlPlane/config";
+import { loadGeneratorConfig } from "../../services/controlPlane/generator/config";
+import { poolForLabels } from "../../services/controlPlane/pools";
+import { loadWebhookConfig } from "../../services/controlPlane/webhook/config";
+import { simPool } from "../../services/sim/fixtures";
+
+const github = {
+    GITHUB_APP_ID: "123",
+    GITHUB_APP_INSTALLATION_ID: "456",
+    GITHUB_APP_PRIVATE_KEY_SECRET: "projects/cp/secrets/gh-app-key/versions/latest",
+    GITHUB_ORG: "acme",
+};
+const pools = JSON.stringify([simPool("pool-a"), simPool("pool-b")]);
+
+function problems(fn: () => unknown): string[] {
+    try {
+        fn();
+    } catch (err) {
+        assert.ok(err instanceof ServiceConfigError, String(err));
+        return err.problems;
+    }
+    assert.fail("expected a ServiceConfigError");
+}
+
+describe("control-plane service configuration (env)", () => {
+    it("loads a complete broker, webhook and generator environment", () => {
+        const broker = loadBrokerConfig({ ...github, BROKER_URL: "https://broker.example.run.app", BROKER_POOLS: pools, RECORDS_BUCKET: "cp-records" });
+        assert.strictEqual(broker.port, 8080);
+        assert.strictEqual(broker.pools.length, 2);
+        assert.strictEqual(broker.uploadEndpoint, "https://storage.googleapis.com");
+        assert.strictEqual(broker.github.apiUrl, "https://api.github.com");
+        const webhook = loadWebhookConfig({ ...github, WEBHOOK_POOLS: pools, RECORDS_BUCKET: "cp-records", WEBHOOK_SECRET_VERSION: "projects/cp/secrets/hook/versions/2", WEBHOOK_METRIC_PROJECT: "workers-proj", PORT: "9000" });
+        assert.strictEqual(webhook.port, 9000);
+        assert.strictEqual(webhook.reconcileSeconds, 60);
+        const generator = loadGeneratorConfig({
+            GENERATOR_URL: "https://gen.example.run.app", GENERATOR_POOLS: JSON.stringify([{ name: "pool-a", intakeBucket: "intake-a" }]),
+            RECORDS_BUCKET: "cp-records", GENERATOR_PUSH_SERVICE_ACCOUNT: "push@cp.iam.gserviceaccount.com",
+            SIGNER_URL: "https://signer.example.run.app", BUILDER_ID: "https://example.com/builders/fleet@v1",
+        });
+        assert.strictEqual(generator.githubServer, "https://github.com");
+        assert.strictEqual(generator.pools[0].intakeBucket, "intake-a");
+    });
+
+    it("reports every broker problem at once, naming the variable, the value and the fix", () => {
+        const p = problems(() => loadBrokerConfig({
+            BROKER_URL: "http://broker.example.com/x?y=1",
+            BROKER_POOLS: JSON.stringify([{ ...simPool("pool-a"), serviceAccount: "nope", maxRunDurationSeconds: 10 }, simPool("pool-a")]),
+            GITHUB_APP_ID: "abc",
+            GITHUB_APP_PRIVATE_KEY_SECRET: "my-key",
+            GITHUB_ORG: "acme",
+            BROKER_UPLOAD_MAX_BYTES: "lots",
+        }));
+        const expected = [
+            /^BROKER_URL: .* must use https/,
+            /^BROKER_URL: .* must not carry credentials, a query/,
+            /^BROKER_POOLS\[0\]\.serviceAccount: "nope" is not valid/,
+            /^BROKER_POOLS\[0\]\.maxRunDurationSeconds: 10 is not valid; set an integer number of seconds/,
+            /^RECORDS_BUCKET: missing/,
+            /^GITHUB_APP_ID: "abc" is neither/,
+            /^GITHUB_APP_INSTALLATION_ID: missing/,
+            /^GITHUB_APP_PRIVATE_KEY_SECRET: "my-key" is not a secret version name/,
+            /^BROKER_UPLOAD_MAX_BYTES: "lots" must be an integer/,
+        ];
+        for (const re of expected) {
+            assert.ok(p.some((m) => re.test(m)), `missing ${re} in:\n${p.join("\n")}`);
+        }
+        assert.strictEqual(p.length, expected.length, p.join("\n"));
+    });
+
+    it("refuses pools with duplicate names or label sets, and a pools value that is not an array", () => {
+        const dup = problems(() => loadWebhookConfig({ ...github, RECORDS_BUCKET: "r1", WEBHOOK_SECRET_VERSION: "projects/p/secrets/s/versions/1", WEBHOOK_METRIC_PROJECT: "workers-proj",
+            WEBHOOK_POOLS: JSON.stringify([simPool("pool-a"), simPool("pool-a"), simPool("pool-c", { labels: ["POOL-A", "linux", "self-hosted"] })]) }));
+        assert.ok(dup.some((m) => /WEBHOOK_POOLS\[1\]\.name: "pool-a" appears twice/.test(m)), dup.join("\n"));
+        assert.ok(dup.some((m) => /WEBHOOK_POOLS\[2\]\.labels: the label set of "pool-c" equals that of "pool-a"/.test(m)), dup.join("\n"));
+        const notArray = problems(() => loadGeneratorConfig({ GENERATOR_POOLS: "{}" }));
+        assert.ok(notArray.some((m) => /^GENERATOR_POOLS: .* must be a non-empty JSON array/.test(m)));
+        const notJson = problems(() => loadGeneratorConfig({ GENERATOR_POOLS: "[" }));
+        assert.ok(notJson.some((m) => /^GENERATOR_POOLS: not valid JSON/.test(m)));
+        assert.ok(notJson.some((m) => /^SIGNER_URL: missing/.test(m)));
+        assert.ok(notJson.some((m) => /^BUILDER_ID: missing/.test(m)));
+    });
+
+    it("each service's main refuses to start on a bad environment, before listening", async () => {
+        for (const entry of ["broker", "webhook", "generator"]) {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { main } = require(`../../services/controlPlane/${entry}/main`);
+            await assert.rejects(main({ PORT: "0" }), (err: unknown) => err instanceof ServiceConfigError && err.service === entry && /PORT: "0" must be an integer between 1 and 65535/.test(err.message));
+        }
+    });
+
+    it("maps job labels to exactly one pool", () => {
+        const ps = [simPool("pool-a"), simPool("pool-b")];
+        assert.strictEqual(poolForLabels(ps, ["pool-b", "LINUX", "self-hosted", "linux"])?.name, "pool-b");
+        assert.strictEqual(poolForLabels(ps, ["pool-b", "self-hosted"]), undefined);
+        assert.strictEqual(poolForLabels(ps, []), undefined);
+    });
+});
