@@ -109,7 +109,7 @@ describe("ControlPlane", function () {
         }
         assert.strictEqual(byType(run, "gcp:serviceaccount/key:Key").length, 0);
         // Renamed live children keep their identity: the generator's log grant was the control-plane SA's.
-        assert.deepStrictEqual(one(run, T.projectMember, "fleet-cp-generator-logging-logwriter").aliases, [`spec:name=fleet-cp-logging-logwriter;parent=${component(run, T.component, "fleet-cp").urn}`]);
+        assert.deepStrictEqual(one(run, T.projectMember, "fleet-cp-generator-logging-logwriter").aliases, [`urn:pulumi:test::hardened-build-fleet::hardened-build-fleet:index:ControlPlane$gcp:projects/iAMMember:IAMMember::fleet-cp-logging-logwriter`]);
     });
 
     it("runs each service as its own identity, from the digest-pinned image, with the right ingress", () => {

@@ -203,7 +203,7 @@ describe("component provider: schema", function () {
             },
             SignerEnclave: {
                 inputs: [
-                    "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: number plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersion?: number", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "project: string", "protectionLevel?: ProtectionLevel plain",
+                    "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: number plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "project: string", "protectionLevel?: ProtectionLevel plain",
                     "provenanceReaders?: string[] plain", "provenanceRetentionDays?: number plain", "region: string", "serviceDeletionProtection?: boolean plain",
                     "serviceImage: string", "signerAccountId?: string plain", "verifiers?: string[] plain",
                 ],
