@@ -8,7 +8,8 @@
  *   org; and HMAC keys. Only `platformAdmins` (pack config) may; the signer itself is single-signer's.
  * - signer-invoked-by-generator-only: the principals holding run.routes.invoke or any setIamPolicy
  *   over the signer service (service, project, folder, org IAM, custom roles included) are one
- *   platform service account of the stack (the generator), or exactly `signerInvokers`.
+ *   service account that is no runner (the generator, of this stack or the control plane's), or
+ *   exactly `signerInvokers`.
  * - signer-key-versions-controlled: nobody can add or import signer key versions outside the
  *   declared rotation path (CryptoKeyVersion resources in the stack): no import jobs on the signer
  *   key ring, no cryptoKeyVersions.create / import permissions except `signerKeyAdmins`.
@@ -145,7 +146,8 @@ export const signerInvokedByGeneratorOnly: FleetStackPolicy = stackRule({
                 if ((cfg.signerInvokers ?? []).length > 0) {
                     return listed(g, p, cfg.signerInvokers);
                 }
-                return p.sa !== undefined && !g.isRunner(p) && !isPublicMember(p.id) && !isFederatedPrincipal(p.id);
+                // A service account (of this stack, or of the control plane's own stack) that is no runner.
+                return (p.sa !== undefined || /^serviceAccount:/i.test(p.id)) && !g.isRunner(p) && !isPublicMember(p.id) && !isFederatedPrincipal(p.id);
             };
             holders(g, report, grantsOver(g, s.res, g.projectOf(s.res)), "invokeOrAdmin", `invoke or administer signer service ${s.res.name}`, allowed,
                 (p, gr) => {
