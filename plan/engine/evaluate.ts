@@ -14,8 +14,8 @@ import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulum
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const server = require("@pulumi/policy/server");
+import { beginStackEvaluation } from "../../policies/rules/stack/model/share";
+import { policyServer as server } from "./sdk";
 
 export interface EvaluateOptions {
     /** The parsed `--policy-pack-config` JSON: `{ all?: level | {...}, "<policy>": level | { enforcementLevel?, ...props } }`. */
@@ -306,7 +306,13 @@ export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts
     }
 
     const stackReq = { getResourcesList: () => run.resources.map((r) => stackResource(r, run)) };
-    collect(await call(analyzeStack, stackReq), undefined, result);
+    // Every stack policy of this one call sees the same stack: the pack may share its model among them.
+    const stackEvaluation = beginStackEvaluation();
+    try {
+        collect(await call(analyzeStack, stackReq), undefined, result);
+    } finally {
+        stackEvaluation.end();
+    }
     opts.onProgress?.(++done, total);
     return result;
 }

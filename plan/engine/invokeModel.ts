@@ -55,7 +55,20 @@ function kmsVersion(ctx: InvokeContext): Record<string, any> {
     };
 }
 
+/** An IAM policy document as the provider renders it (bindings sorted by role, members sorted), so IAMPolicy resources can be judged. */
+function iamPolicyDocument(ctx: InvokeContext): Record<string, any> {
+    const bindings = (Array.isArray(ctx.args.bindings) ? ctx.args.bindings : []).map((b: any) => ({
+        role: b?.role,
+        members: Array.isArray(b?.members) ? [...b.members].sort() : [],
+        ...(b?.condition ? { condition: b.condition } : {}),
+    })).sort((a: any, b: any) => String(a.role).localeCompare(String(b.role)));
+    const auditConfigs = Array.isArray(ctx.args.auditConfigs) ? ctx.args.auditConfigs : undefined;
+    const policyData = JSON.stringify({ bindings, ...(auditConfigs ? { auditConfigs } : {}) });
+    return { ...ctx.args, id: hex(policyData, 16), policyData };
+}
+
 const INVOKES: Record<string, InvokeModel> = {
+    "gcp:organizations/getIAMPolicy:getIAMPolicy": iamPolicyDocument,
     "gcp:kms/getKMSCryptoKeyVersion:getKMSCryptoKeyVersion": kmsVersion,
     "gcp:kms/getCryptoKeyLatestVersion:getCryptoKeyLatestVersion": kmsVersion,
     "gcp:organizations/getProject:getProject": (ctx) => {

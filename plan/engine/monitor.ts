@@ -6,7 +6,6 @@
  * registration request, builds URNs the way the engine does (full parent type chain, stack type
  * omitted) and answers with provider-aware outputs from the provider model.
  */
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { modelInvoke } from "./invokeModel";
 import { expandRemoteComponent, V2_MANIFEST_TYPES } from "./k8sExpand";
@@ -14,10 +13,7 @@ import { modelResource } from "./providerModel";
 import { CapturedInvoke, CapturedResource, providerUrnOf, STACK_TYPE, UNKNOWN } from "./types";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const provproto = require("@pulumi/pulumi/proto/provider_pb");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const resproto = require("@pulumi/pulumi/proto/resource_pb");
+import { MockMonitor, providerProto as provproto, resourceProto as resproto } from "./sdk";
 
 
 export interface GraphMonitorOptions {

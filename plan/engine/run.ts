@@ -6,6 +6,7 @@
  */
 import * as path from "path";
 import * as pulumiRuntime from "@pulumi/pulumi/runtime";
+import { runtimeSettings, runtimeState } from "./sdk";
 import { GraphMonitor } from "./monitor";
 import { findProject, resolveProgramEntry, tsconfigFor } from "./project";
 import { registerTypeScript, typeCheckProgram } from "./typescript";
@@ -52,11 +53,9 @@ export class ProgramError extends Error {
     }
 }
 
-// Internal runtime modules (their typings omit the @internal functions used here).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const state = require("@pulumi/pulumi/runtime/state");
+// Internal runtime modules (their typings omit the @internal functions used here): see sdk.ts.
+const settings = runtimeSettings;
+const state = runtimeState;
 
 let queue: Promise<unknown> = Promise.resolve();
 const loadedPrograms = new Set<string>();

@@ -2,14 +2,15 @@
  * The fleet's topology for the graph renderers: isolation zones, the nodes inside them (identities,
  * networks, buckets, the signing key, services) and the edges that say who can reach or grant what.
  *
- * Grant edges come from IAM resources whose member is a fleet identity, resolved by literal
- * `serviceAccount:<email>` against service-account outputs or by the property dependencies of
- * `member`/`members` (so they resolve in a preview too). An edge whose IAM resource has a violation
- * is marked `violated`. Project-level grants are drawn only when they violate a policy.
+ * Grant and workload edges come from the policy pack's own stack model (report/model.ts): every IAM
+ * form and reference spelling it resolves, members resolved through property dependencies in a
+ * preview too. An edge whose IAM resource has a violation is marked `violated`. Project-level grants
+ * are drawn only when they violate a policy.
  */
 import * as crypto from "crypto";
 import { CapturedResource, ProgramRun, Violation } from "../engine";
-import { forEachString, isIamGrant, known, Zone, Zoning, zoneResources } from "./zones";
+import { modelOf } from "./model";
+import { forEachString, known, Zone, Zoning, zoneResources } from "./zones";
 
 export type NodeKind = "identity" | "network" | "bucket" | "key" | "service" | "project";
 
@@ -55,9 +56,6 @@ const NODE_TYPES: Record<string, NodeKind> = {
     "gcp:cloudrun/service:Service": "service",
 };
 const ID_PREFIX: Record<NodeKind, string> = { identity: "sa", network: "net", bucket: "bucket", key: "key", service: "svc", project: "project" };
-/** Input properties naming the target of an IAM grant, most specific first. */
-const TARGET_KEYS = ["bucket", "cryptoKeyId", "keyRingId", "serviceAccountId", "name", "service"];
-const IGNORED_KEYS = new Set(["role", "member", "members", "policyData", "condition", "etag", "location", "region", "project"]);
 
 function sanitize(s: string): string {
     return s.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "x";
@@ -191,71 +189,42 @@ export function buildTopology(run: ProgramRun, violations: readonly Violation[],
         return n;
     };
 
+    // Grants and workloads as the policy pack's stack model resolves them (every IAM form and spelling).
+    const g = modelOf(run);
+    for (const gr of g.grants) {
+        const members = gr.members.map((m) => (m.sa ? nodeByUrn.get(m.sa.urn) : undefined)).filter((n): n is TopologyNode => n?.kind === "identity");
+        if (members.length === 0) {
+            continue; // no fleet identity among the members
+        }
+        let target = gr.target ? nodeByUrn.get(gr.target.urn) : undefined;
+        if (!target && gr.scope === "project" && violatedBy.has(gr.res.urn)) {
+            target = projectNode(gr.targetId ?? "(unknown project)");
+        }
+        if (target) {
+            const captured = run.byUrn.get(gr.res.urn);
+            const label = captured?.inputs.policyData !== undefined ? "IAM policy" : roleLabel(gr.role);
+            members.forEach((m) => addEdge(m, target!, "grant", label, gr.res.urn));
+        }
+    }
     for (const r of run.resources) {
-        if (!r.custom) {
-            continue;
-        }
-        if (isIamGrant(r.type)) {
-            const members = ["member", "members", "policyData"].flatMap((k) => nodesIn(r, k, ["identity"]));
-            if (members.length === 0) {
-                continue; // no fleet identity among the members
-            }
-            const keys = [...TARGET_KEYS, ...Object.keys(r.inputs).filter((k) => !TARGET_KEYS.includes(k) && !IGNORED_KEYS.has(k))];
-            let target: TopologyNode | undefined;
-            for (const k of keys) {
-                target = nodesIn(r, k)[0];
-                if (target) {
-                    break;
-                }
-            }
-            if (!target && r.type.startsWith("gcp:projects/") && violatedBy.has(r.urn)) {
-                target = projectNode(known(r.inputs.project) ?? "(unknown project)");
-            }
-            if (target) {
-                for (const m of members) {
-                    addEdge(m, target, "grant", r.inputs.policyData !== undefined ? "IAM policy" : roleLabel(r.inputs.role), r.urn);
-                }
-            }
-            continue;
-        }
-        if (r.type === "gcp:compute/networkPeering:NetworkPeering") {
+        if (r.custom && r.type === "gcp:compute/networkPeering:NetworkPeering") {
             const [a] = nodesIn(r, "network", ["network"]);
             const [b] = nodesIn(r, "peerNetwork", ["network"]);
             if (a && b) {
                 addEdge(a, b, "peering", "peering", r.urn);
             }
-            continue;
         }
-        // Workloads: a service runs as its identity; an identity's workloads run in their network.
-        const self = nodeByUrn.get(r.urn);
-        if (self && self.kind !== "service") {
-            continue;
-        }
-        const refs = new Set<TopologyNode>();
-        for (const key of new Set([...Object.keys(r.propertyDependencies), ...Object.keys(r.inputs)])) {
-            nodesIn(r, key).forEach((n) => refs.add(n));
-        }
-        const identities = [...refs].filter((n) => n.kind === "identity");
-        if (identities.length === 0) {
-            continue;
-        }
-        const networks = new Set([...refs].filter((n) => n.kind === "network"));
-        // One hop through a non-node dependency (a node pool's cluster, an instance's subnet) to its network.
-        for (const urns of Object.values(r.propertyDependencies)) {
-            for (const u of urns) {
-                const dep = run.byUrn.get(u);
-                if (dep && !nodeByUrn.has(u)) {
-                    for (const k of Object.keys(dep.propertyDependencies)) {
-                        nodesIn(dep, k, ["network"]).forEach((n) => networks.add(n));
-                    }
-                }
-            }
-        }
+    }
+    // Workloads: a service runs as its identity; an identity's workloads run in their network.
+    for (const n of g.compute) {
+        const self = nodeByUrn.get(n.res.urn);
+        const identities = n.identities.map((p) => (p.sa ? nodeByUrn.get(p.sa.urn) : undefined)).filter((x): x is TopologyNode => x !== undefined);
+        const networks = n.networks.map((x) => nodeByUrn.get(x.urn)).filter((x): x is TopologyNode => x !== undefined);
         for (const id of identities) {
-            if (self) {
+            if (self?.kind === "service") {
                 addEdge(self, id, "runs-as", "runs as");
             }
-            networks.forEach((n) => addEdge(id, n, "runs-in", "runs in"));
+            networks.forEach((net) => addEdge(id, net, "runs-in", "runs in"));
         }
     }
     return { zones: zoning.zones, nodes, edges };

@@ -2,11 +2,13 @@
  * Which isolation zone each resource belongs to: a runner pool, the signer enclave or the control
  * plane. Decided, in order, by the role-label contract (`build-fleet-role`, `build-fleet-pool`), by
  * the nearest fleet component above the resource (RunnerPool, SignerEnclave, ControlPlane), and for
- * unlabelled identities and networks by the workload that runs as or in them. Never by resource name.
+ * unlabelled identities and networks by the stack model the policy pack uses (report/model.ts): the
+ * zone of the compute that runs as or in them. Never by resource name.
  */
 import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
 import { poolOf, roleOf } from "../../policies/rules/labels";
 import { isIamGrantType } from "../../policies/rules/resource/iamMembers";
+import { modelOf } from "./model";
 
 export type ZoneKind = "pool" | "signer" | "control-plane";
 
@@ -28,8 +30,6 @@ export interface Zoning {
 }
 
 const COMPONENT_KINDS: Record<string, ZoneKind> = { RunnerPool: "pool", SignerEnclave: "signer", ControlPlane: "control-plane" };
-const IDENTITY_TYPE = "gcp:serviceaccount/account:Account";
-const NETWORK_TYPES = new Set(["gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"]);
 
 /** The last segment of a type token: `hardened-build-fleet:index:RunnerPool` -> `RunnerPool`. */
 export function typeName(type: string): string {
@@ -129,29 +129,27 @@ export function zoneResources(run: ProgramRun): Zoning {
         byUrn.set(r.urn, resolve(r.urn));
     }
 
-    // Unlabelled identities and networks outside any fleet component: the zone of the workload using them.
-    const emails = new Map<string, CapturedResource>();
-    for (const r of run.resources) {
-        const email = r.type === IDENTITY_TYPE ? known(r.outputs.email) : undefined;
-        if (email) {
-            emails.set(email, r);
-        }
-    }
-    for (const w of run.resources) {
-        const zone = byUrn.get(w.urn);
-        if (!zone || !w.custom || isIamGrant(w.type) || w.type === IDENTITY_TYPE) {
+    // Unlabelled identities and networks: the zone of the compute the stack model says runs as or in them
+    // (the pack's own classification: unlabelled compute and compute running tenant code are runners).
+    const g = modelOf(run);
+    for (const n of g.compute) {
+        const own = byUrn.get(n.res.urn);
+        const zone = n.isRunner
+            ? (own?.kind === "pool" ? own : zoneFor("pool", n.pool))
+            : own ?? (n.role === "signer" || n.role === "control-plane" ? zoneFor(n.role) : undefined);
+        if (!zone) {
             continue;
         }
-        const adopt = (target: CapturedResource | undefined) => {
-            if (target && byUrn.get(target.urn) === undefined && (target.type === IDENTITY_TYPE || NETWORK_TYPES.has(target.type))) {
-                byUrn.set(target.urn, zone);
+        const adopt = (urn: string) => {
+            if (byUrn.get(urn) === undefined) {
+                byUrn.set(urn, zone);
             }
         };
-        for (const urns of Object.values(w.propertyDependencies)) {
-            urns.forEach((u) => adopt(run.byUrn.get(u)));
-        }
-        if (emails.size > 0) {
-            forEachString(w.inputs, (s) => adopt(emails.get(s.replace(/^serviceAccount:/, ""))));
+        n.identities.forEach((p) => p.sa && adopt(p.sa.urn));
+        n.networks.forEach((net) => adopt(net.urn));
+        n.subnets.forEach((sub) => adopt(sub.urn));
+        if (n.isRunner && own !== undefined && own.kind !== "pool") {
+            byUrn.set(n.res.urn, zone); // a label never overrides what the graph proves
         }
     }
 

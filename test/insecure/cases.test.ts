@@ -8,56 +8,12 @@
  * naming the offending resource's URN, and that the rule claims the invariant the variant breaks.
  */
 import * as assert from "assert";
-import { evaluatePolicies, Evaluation, ProgramRun, runProgram, Violation } from "../../plan/engine";
 import { policies } from "../../policies/rules";
-import { perimeterPackConfig } from "../helpers/perimeterFixture";
-import { buildBaseline, noMutations, SIGNER_PROJECT, STACK_CONFIG, WORKER_PROJECT } from "./baseline";
 import { CASES, InsecureCase } from "./cases";
-
-interface Result {
-    run: ProgramRun;
-    ev: Evaluation;
-}
+import { assertMandatory, assertOnly, describeFinding, evaluateVariant, listFindings, Result } from "./harness";
 
 async function evaluate(c?: InsecureCase, preview = false): Promise<Result> {
-    const m = noMutations();
-    c?.mutate(m);
-    const run = await runProgram(() => {
-        buildBaseline(m);
-    }, { config: STACK_CONFIG, preview: c?.preview ?? preview });
-    const ev = await evaluatePolicies(run, policies, { policyConfig: { ...perimeterPackConfig(SIGNER_PROJECT, WORKER_PROJECT), ...c?.policyConfig } });
-    return { run, ev };
-}
-
-function describeFinding(v: Violation): string {
-    return `  [${v.policy}/${v.enforcementLevel}] ${v.urn ?? "(no resource)"}\n    ${v.message.replace(/\n/g, "\n    ")}`;
-}
-
-function listFindings(ev: Evaluation): string {
-    return ev.violations.map(describeFinding).join("\n") || "  (none)";
-}
-
-function urnOf(run: ProgramRun, name: string): string {
-    const found = run.resources.filter((r) => r.name === name && r.type !== "pulumi:pulumi:Stack");
-    assert.strictEqual(found.length, 1, `expected exactly one resource named ${name}, found ${found.length}`);
-    return found[0].urn;
-}
-
-/**
- * Asserts `policy` reported a mandatory finding naming `offender`'s URN (one of them, for a list) and,
- * when given, mentioning `mentions` in its message.
- */
-function assertMandatory(r: Result, policy: string, offender: string | string[] | undefined, mentions?: string): void {
-    const urns = offender === undefined ? undefined : (Array.isArray(offender) ? offender : [offender]).map((n) => urnOf(r.run, n));
-    const hits = r.ev.violations.filter((v) => v.policy === policy);
-    assert.ok(hits.length > 0, `expected ${policy} to fire; got:\n${listFindings(r.ev)}`);
-    const onOffender = urns === undefined ? hits : hits.filter((v) => v.urn !== undefined && urns.includes(v.urn));
-    assert.ok(onOffender.length > 0, `expected ${policy} to name ${urns?.join(" or ")}; its findings:\n${hits.map(describeFinding).join("\n")}`);
-    const decided = onOffender.filter((v) => v.enforcementLevel === "mandatory" && (mentions === undefined || v.message.includes(mentions)));
-    assert.ok(
-        decided.length > 0,
-        `expected a mandatory ${policy} finding on ${urns?.join(" or ")}${mentions ? ` mentioning ${mentions}` : ""}, got only:\n${onOffender.map(describeFinding).join("\n")}`,
-    );
+    return evaluateVariant(c?.mutate, c?.preview ?? preview, c?.policyConfig);
 }
 
 describe("raw insecure programs (raw @pulumi/gcp and @pulumi/kubernetes, no components)", function () {
@@ -109,9 +65,7 @@ describe("raw insecure programs (raw @pulumi/gcp and @pulumi/kubernetes, no comp
                     assertMandatory(r, a.policy, a.offender);
                 }
                 // Exactly these rules fire: the variant breaks one invariant, and nothing else is flagged.
-                const allowed = new Set([c.expectedPolicy, ...(c.also ?? []).map((a) => a.policy)]);
-                const stray = r.ev.violations.filter((v) => !allowed.has(v.policy));
-                assert.deepStrictEqual(stray.map((v) => v.policy), [], `rules other than ${[...allowed].join(", ")} fired:\n${stray.map(describeFinding).join("\n")}`);
+                assertOnly(r, new Set([c.expectedPolicy, ...(c.also ?? []).map((a) => a.policy)]));
                 if (c.preview) {
                     // Decided from property dependencies, not left undecided.
                     const undecided = r.ev.violations.filter((v) => v.enforcementLevel !== "mandatory");

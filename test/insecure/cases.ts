@@ -110,6 +110,13 @@ function worldEgressPolicyWithRules(m: Mutations): void {
     })(m);
 }
 
+/** The same change also grants a runner identity something outside the runner allow-list (I7). */
+const allowList = (offender: string): AlsoFires => ({
+    policy: "runner-least-privilege",
+    offender,
+    why: "a runner identity now holds a grant or credential outside the runner allow-list",
+});
+
 /** The Workload Identity principal runner pods act as (the runner namespace's Kubernetes SA). */
 const KSA = `serviceAccount:${WORKER_PROJECT}.svc.id.goog[runners/runner]`;
 
@@ -176,7 +183,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I3",
         expectedPolicy: "firewall-no-world-ingress",
         offender: "vm-allow-ssh-world",
-        also: [{ ...WORLD_SPREADS, offender: "vm-allow-ssh-world" }],
+        also: [{ ...WORLD_SPREADS, offender: "vm-allow-ssh-world" }, { policy: "runner-network-no-ingress", offender: "vm-allow-ssh-world", why: "any ingress allow into a runner network breaks I3" }],
         mutate: add((h) => {
             new gcp.compute.Firewall("vm-allow-ssh-world", {
                 project: WORKER_PROJECT, network: h.vm.network.id, direction: "INGRESS", priority: 1000,
@@ -470,6 +477,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I7",
         expectedPolicy: "no-service-account-keys",
         offender: "vm-runner-key",
+        also: [allowList("vm-runner-key")],
         mutate: add((h) => {
             new gcp.serviceaccount.Key("vm-runner-key", { serviceAccountId: h.vm.sa.name });
         }),
@@ -611,7 +619,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "vm-runner-project-signer",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-project-signer", why: "a runner identity holds a role over the signer project (I10)" }],
+        also: [allowList("vm-runner-project-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-project-signer", why: "a runner identity holds a role over the signer project (I10)" }],
         mutate: add((h) => {
             new gcp.projects.IAMMember("vm-runner-project-signer", { project: SIGNER_PROJECT, role: "roles/cloudkms.signer", member: h.vm.sa.member });
         }),
@@ -621,7 +629,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "k8s-runner-key-signer",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "k8s-runner-key-signer", why: "a runner identity holds a role on the signer key (I10)" }],
+        also: [allowList("k8s-runner-key-signer"), { policy: "runners-cannot-reach-enclave", offender: "k8s-runner-key-signer", why: "a runner identity holds a role on the signer key (I10)" }],
         mutate: add((h) => {
             new gcp.kms.CryptoKeyIAMMember("k8s-runner-key-signer", { cryptoKeyId: h.key.id, role: "roles/cloudkms.signer", member: h.k8s.sa.member });
         }),
@@ -631,7 +639,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "vm-runner-impersonates-signer",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-impersonates-signer", why: "a runner identity holds a role on the signer SA (I10)" }],
+        also: [allowList("vm-runner-impersonates-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-impersonates-signer", why: "a runner identity holds a role on the signer SA (I10)" }],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("vm-runner-impersonates-signer", {
                 serviceAccountId: h.signer.sa.name, role: "roles/iam.serviceAccountTokenCreator", member: h.vm.sa.member,
@@ -666,7 +674,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "vm-runner-project-binding",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-project-binding", why: "a runner identity holds a role over the signer project (I10)" }],
+        also: [allowList("vm-runner-project-binding"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-project-binding", why: "a runner identity holds a role over the signer project (I10)" }],
         mutate: add((h) => {
             new gcp.projects.IAMBinding("vm-runner-project-binding", { project: SIGNER_PROJECT, role: "roles/cloudkms.signerVerifier", members: [h.vm.sa.member] });
         }),
@@ -676,7 +684,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "vm-runner-folder-signer",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-folder-signer", why: "a folder grant covers the signer project (I10)" }],
+        also: [allowList("vm-runner-folder-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-folder-signer", why: "a folder grant covers the signer project (I10)" }],
         mutate: add((h) => {
             new gcp.folder.IAMMember("vm-runner-folder-signer", { folder: "folders/123456789012", role: "roles/cloudkms.signer", member: h.vm.sa.member });
         }),
@@ -686,7 +694,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "vm-runner-acts-as-signer",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-acts-as-signer", why: "a runner identity holds a role over the signer project (I10)" }],
+        also: [allowList("vm-runner-acts-as-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-acts-as-signer", why: "a runner identity holds a role over the signer project (I10)" }],
         mutate: add((h) => {
             new gcp.projects.IAMMember("vm-runner-acts-as-signer", { project: SIGNER_PROJECT, role: "roles/iam.serviceAccountUser", member: h.vm.sa.member });
         }),
@@ -696,6 +704,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "control-plane-key-admin",
+        also: [{ policy: "signer-key-versions-controlled", offender: "control-plane-key-admin", why: "cloudkms.admin can also create signer key versions outside the rotation path" }],
         mutate: add((h) => {
             new gcp.kms.CryptoKeyIAMMember("control-plane-key-admin", { cryptoKeyId: h.key.id, role: "roles/cloudkms.admin", member: h.controlPlaneSa.member });
         }),
@@ -715,7 +724,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "runner-ksa-acts-as-signer",
-        also: [{
+        also: [allowList("runner-ksa-acts-as-signer"), {
             policy: "runners-cannot-reach-enclave",
             offender: "runner-ksa-acts-as-signer",
             why: "the principal is the runner pods' Workload Identity, a runner identity, and it holds a role on the signer SA (I10); the signer SA it can act as becomes a runner identity too",
@@ -729,7 +738,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "runner-namespace-signs",
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "runner-namespace-signs", why: "every pod of runner namespace runners, a runner identity, holds a role on the signer key (I10)" }],
+        also: [allowList("runner-namespace-signs"), { policy: "runners-cannot-reach-enclave", offender: "runner-namespace-signs", why: "every pod of runner namespace runners, a runner identity, holds a role on the signer key (I10)" }],
         mutate: add((h) => {
             new gcp.kms.CryptoKeyIAMMember("runner-namespace-signs", {
                 cryptoKeyId: h.key.id, role: "roles/cloudkms.signer",
@@ -753,6 +762,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "cloud-run-no-public-invoker",
         offender: "signer-public-invoker",
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "signer-public-invoker", why: "the grantee can now invoke the signer besides the generator" }, allowList("signer-public-invoker")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("signer-public-invoker", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: "allUsers",
@@ -773,6 +783,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "vm-runner-invokes-signer",
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "vm-runner-invokes-signer", why: "the grantee can now invoke the signer besides the generator" }, allowList("vm-runner-invokes-signer")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("vm-runner-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: h.vm.sa.member,
@@ -785,6 +796,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "no-public-iam",
         offender: "provenance-public-reader",
+        also: [allowList("provenance-public-reader")],
         mutate: add((h) => {
             new gcp.storage.BucketIAMMember("provenance-public-reader", { bucket: h.provenance.name, role: "roles/storage.objectViewer", member: "allAuthenticatedUsers" });
         }),
@@ -794,6 +806,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "no-public-iam",
         offender: "provenance-public-acl",
+        also: [allowList("provenance-public-acl")],
         mutate: add((h) => {
             new gcp.storage.BucketAccessControl("provenance-public-acl", { bucket: h.provenance.name, role: "READER", entity: "allUsers" });
         }),
@@ -804,7 +817,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         // The rule reports the control plane's grants (now a runner identity's), not the impersonation grant.
         offender: R.signerInvokers,
-        also: [
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "signer-invokers", why: "the grantee can now invoke the signer besides the generator" }, { policy: "platform-identity-impersonation", offender: "vm-runner-impersonates-control-plane", why: "the runner can act as the platform identity that invokes the signer" }, allowList("vm-runner-impersonates-control-plane"), 
             { policy: "provenance-by-control-plane", offender: "vm-intake-reader", why: "the control plane, now a runner identity, reads the intake bucket (I11)" },
             { policy: "pool-intake-separation", offender: "k8s-intake-reader", why: "the control plane, now a runner identity of pool linux-vm, reads the other pool's intake bucket (I5)" },
         ],
@@ -819,7 +832,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I10",
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: R.signerSa,
-        also: [{ policy: "role-labels-required", offender: R.signerService, why: "the signer-labelled service now runs as a runner identity (label laundering)" }],
+        also: [allowList("provenance-writer"), { policy: "role-labels-required", offender: R.signerService, why: "the signer-labelled service now runs as a runner identity (label laundering)" }],
         mutate: edit("k8sNodePool", (a, core) => {
             a.nodeConfig.serviceAccount = core.signer.sa.email;
         }),
@@ -832,6 +845,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "runner-ksa-invokes-signer",
         mentions: "runner identity serviceAccount:acme-workers.svc.id.goog[runners/runner] (pool containers) holds roles/run.invoker",
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "runner-ksa-invokes-signer", why: "the grantee can now invoke the signer besides the generator" }, allowList("runner-ksa-invokes-signer")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("runner-ksa-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: KSA,
@@ -887,6 +901,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I5",
         expectedPolicy: "pool-intake-separation",
         offender: "vm-runner-on-k8s-intake",
+        also: [allowList("vm-runner-on-k8s-intake")],
         mutate: add((h) => {
             new gcp.storage.BucketIAMMember("vm-runner-on-k8s-intake", { bucket: h.intake.k8s.name, role: "roles/storage.objectCreator", member: h.vm.sa.member });
         }),
@@ -919,6 +934,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "pool-intake-separation",
         // The rule reports the SA that now serves two pools (and its intake grant), not the grant itself.
         offender: R.k8sSa,
+        also: [allowList("k8s-runner-workload-identity")],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("vm-runner-acts-as-k8s-runner", { serviceAccountId: h.k8s.sa.name, role: "roles/iam.serviceAccountUser", member: h.vm.sa.member });
         }),
@@ -930,6 +946,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I11",
         expectedPolicy: "provenance-by-control-plane",
         offender: "vm-runner-reads-intake",
+        also: [allowList("vm-runner-reads-intake")],
         mutate: add((h) => {
             new gcp.storage.BucketIAMMember("vm-runner-reads-intake", { bucket: h.intake.vm.name, role: "roles/storage.objectViewer", member: h.vm.sa.member });
         }),
@@ -949,7 +966,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I11",
         expectedPolicy: "provenance-by-control-plane",
         offender: "vm-runner-storage-admin",
-        also: [{ policy: "pool-intake-separation", offender: "vm-runner-storage-admin", why: "the project grant also covers the other pool's intake bucket (I5)" }],
+        also: [allowList("vm-runner-storage-admin"), { policy: "pool-intake-separation", offender: "vm-runner-storage-admin", why: "the project grant also covers the other pool's intake bucket (I5)" }],
         mutate: add((h) => {
             new gcp.projects.IAMMember("vm-runner-storage-admin", { project: WORKER_PROJECT, role: "roles/storage.objectAdmin", member: h.vm.sa.member });
         }),
@@ -1106,7 +1123,7 @@ export const CASES: InsecureCase[] = [
         invariant: "I5",
         expectedPolicy: "role-labels-required",
         offender: R.vmTemplate,
-        also: [{
+        also: [allowList("vm-intake-creator"), {
             policy: "pool-intake-separation",
             offender: R.vmIntakeCreator,
             why: "without a pool label the template's SA is a runner of no known pool, so its grant on the pool's intake bucket cannot be proven its own",
@@ -1134,7 +1151,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "single-signer",
         offender: "vm-runner-key-signer",
         preview: true,
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-key-signer", why: "a runner identity holds a role on the signer key (I10)" }],
+        also: [allowList("vm-runner-key-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-key-signer", why: "a runner identity holds a role on the signer key (I10)" }],
         mutate: add((h) => {
             new gcp.kms.CryptoKeyIAMMember("vm-runner-key-signer", { cryptoKeyId: h.key.id, role: "roles/cloudkms.signer", member: h.vm.sa.member });
         }),
@@ -1145,7 +1162,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "single-signer",
         offender: "vm-runner-project-signer",
         preview: true,
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-project-signer", why: "a runner identity holds a role over the signer project (I10)" }],
+        also: [allowList("vm-runner-project-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-project-signer", why: "a runner identity holds a role over the signer project (I10)" }],
         mutate: add((h) => {
             new gcp.projects.IAMMember("vm-runner-project-signer", {
                 project: SIGNER_PROJECT, role: "roles/cloudkms.signer", member: pulumi.interpolate`serviceAccount:${h.vm.sa.email}`,
@@ -1158,7 +1175,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "single-signer",
         offender: "vm-runner-impersonates-signer",
         preview: true,
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-impersonates-signer", why: "a runner identity holds a role on the signer SA (I10)" }],
+        also: [allowList("provenance-writer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-impersonates-signer", why: "a runner identity holds a role on the signer SA (I10)" }],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("vm-runner-impersonates-signer", {
                 serviceAccountId: h.signer.sa.name, role: "roles/iam.serviceAccountTokenCreator", member: h.vm.sa.member,
@@ -1171,6 +1188,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "pool-intake-separation",
         offender: "vm-runner-on-k8s-intake",
         preview: true,
+        also: [allowList("vm-runner-on-k8s-intake")],
         mutate: add((h) => {
             new gcp.storage.BucketIAMMember("vm-runner-on-k8s-intake", { bucket: h.intake.k8s.name, role: "roles/storage.objectCreator", member: h.vm.sa.member });
         }),
@@ -1181,6 +1199,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "provenance-by-control-plane",
         offender: "vm-runner-reads-intake",
         preview: true,
+        also: [allowList("vm-runner-reads-intake")],
         mutate: add((h) => {
             new gcp.storage.BucketIAMMember("vm-runner-reads-intake", { bucket: h.intake.vm.name, role: "roles/storage.objectViewer", member: h.vm.sa.member });
         }),
@@ -1191,6 +1210,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: "vm-runner-invokes-signer",
         preview: true,
+        also: [{ policy: "signer-invoked-by-generator-only", offender: "vm-runner-invokes-signer", why: "the grantee can now invoke the signer besides the generator" }, allowList("vm-runner-invokes-signer")],
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("vm-runner-invokes-signer", {
                 project: SIGNER_PROJECT, location: "europe-west1", name: h.service.name, role: "roles/run.invoker", member: h.vm.sa.member,
@@ -1227,7 +1247,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "single-signer",
         offender: "vm-runner-folder-signer",
         preview: true,
-        also: [{ policy: "runners-cannot-reach-enclave", offender: "vm-runner-folder-signer", why: "a folder grant covers the signer project (I10)" }],
+        also: [allowList("vm-runner-folder-signer"), { policy: "runners-cannot-reach-enclave", offender: "vm-runner-folder-signer", why: "a folder grant covers the signer project (I10)" }],
         mutate: add((h) => {
             new gcp.folder.IAMMember("vm-runner-folder-signer", { folder: "folders/123456789012", role: "roles/cloudkms.signer", member: h.vm.sa.member });
         }),
@@ -1249,7 +1269,7 @@ export const CASES: InsecureCase[] = [
         expectedPolicy: "runners-cannot-reach-enclave",
         offender: R.signerSa,
         preview: true,
-        also: [{ policy: "role-labels-required", offender: R.signerService, why: "the signer-labelled service now runs as a runner identity (label laundering)" }],
+        also: [allowList("provenance-writer"), { policy: "role-labels-required", offender: R.signerService, why: "the signer-labelled service now runs as a runner identity (label laundering)" }],
         mutate: edit("k8sNodePool", (a, core) => {
             a.nodeConfig.serviceAccount = core.signer.sa.email;
         }),

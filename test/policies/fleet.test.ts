@@ -77,14 +77,15 @@ describe("whole fleet: Pulumi.example.yaml under the full pack", function () {
             }, { configFile: CONFIG_FILE, preview });
             const ev = await evaluatePolicies(r, policies);
             const rogue = urnOf(r, "rogue-runner-signer");
-            for (const policy of ["single-signer", "runners-cannot-reach-enclave"]) {
+            const expected = ["single-signer", "runners-cannot-reach-enclave", "runner-least-privilege"];
+            for (const policy of expected) {
                 const hit = ev.violations.find((v) => v.policy === policy && v.urn === rogue);
                 assert.ok(hit, `expected ${policy} to name ${rogue}; got:\n${listFindings(ev)}`);
                 assert.strictEqual(hit.enforcementLevel, "mandatory", `${policy} must be mandatory (decided from property dependencies in preview): ${hit.message}`);
             }
             const dryRun = (v: { policy: string; enforcementLevel: string }) => ["signer-perimeter", "runner-perimeter"].includes(v.policy) && v.enforcementLevel === "advisory";
-            const others = ev.violations.filter((v) => !["single-signer", "runners-cannot-reach-enclave"].includes(v.policy) && !dryRun(v));
-            assert.deepStrictEqual(others.map((v) => v.policy), [], `only the I9 rules may fire:\n${listFindings(ev)}`);
+            const others = ev.violations.filter((v) => !expected.includes(v.policy) && !dryRun(v));
+            assert.deepStrictEqual(others.map((v) => v.policy), [], `only the I9 rules and the runner allow-list may fire:\n${listFindings(ev)}`);
         });
     }
 });

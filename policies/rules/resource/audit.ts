@@ -38,6 +38,12 @@ export const subnetFlowLogs: FleetResourcePolicy = {
             if (sampling === 0) {
                 report("logConfig.flowSampling is 0, so no flows are logged.");
             }
+            const filter = get(logConfig, "filterExpr");
+            if (unknown(filter)) {
+                undecided(report, "logConfig.filterExpr is unknown.");
+            } else if (typeof filter === "string" && filter.trim() !== "" && filter.trim() !== "true") {
+                report(`logConfig.filterExpr ${JSON.stringify(filter)} drops flows from the log; the audit trail needs every flow (leave it unset or "true").`);
+            }
         }
     }),
 };

@@ -24,7 +24,7 @@ export const gkeClusterHardened: FleetResourcePolicy = {
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I6"],
-        fix: "Set privateClusterConfig.enablePrivateNodes, workloadIdentityConfig.workloadPool, keep enableShieldedNodes, use datapathProvider \"ADVANCED_DATAPATH\" (or networkPolicy.enabled), and leave enableLegacyAbac and issueClientCertificate off.",
+        fix: "Set privateClusterConfig.enablePrivateNodes and enablePrivateEndpoint, workloadIdentityConfig.workloadPool, keep enableShieldedNodes, use datapathProvider \"ADVANCED_DATAPATH\" (or networkPolicy.enabled), and leave enableLegacyAbac and issueClientCertificate off.",
     },
     validateResource: forTypes([CLUSTER], (props, _args, report) => {
         const autopilot = boolish(get(props, "enableAutopilot")) === true;
@@ -52,6 +52,17 @@ export const gkeClusterHardened: FleetResourcePolicy = {
                 } else {
                     missing.push("network policy enforcement (networkPolicy.enabled or datapathProvider \"ADVANCED_DATAPATH\")");
                 }
+            }
+        }
+        // No public control-plane endpoint: private endpoint on, or the public IP endpoint turned off.
+        const privateEndpoint = get(props, "privateClusterConfig", "enablePrivateEndpoint");
+        const publicIp = get(props, "controlPlaneEndpointsConfig", "ipEndpointsConfig", "enablePublicEndpoint");
+        const ipEndpoints = get(props, "controlPlaneEndpointsConfig", "ipEndpointsConfig", "enabled");
+        if (boolish(privateEndpoint) !== true && boolish(publicIp) !== false && boolish(ipEndpoints) !== false) {
+            if (unknown(privateEndpoint) || unknown(publicIp) || unknown(ipEndpoints)) {
+                undecided(report, "whether the control plane has a public endpoint is unknown.");
+            } else {
+                missing.push("no public control-plane endpoint (privateClusterConfig.enablePrivateEndpoint or controlPlaneEndpointsConfig.ipEndpointsConfig.enablePublicEndpoint: false)");
             }
         }
         check(get(props, "enableLegacyAbac"), (v) => boolish(v) !== true, "no legacy ABAC (enableLegacyAbac is true)");

@@ -130,25 +130,9 @@ export const signerKeyDeletionProtected: FleetResourcePolicy = {
     }),
 };
 
-export const signerKeyRingDeletionProtected: FleetResourcePolicy = {
-    name: "signer-key-ring-deletion-protected",
-    description: "[I8] Key rings are protected from deletion (protect: true); key rings take no labels, so every key ring in the stack is held to this.",
-    enforcementLevel: "mandatory",
-    meta: {
-        invariants: ["I8"],
-        fix: "Give the key ring the resource option `protect: true`.",
-    },
-    validateResource: forTypes([KEY_RING], (props, args, report) => {
-        if (!deletionProtected(args, props)) {
-            report("key ring is not protected from deletion (set `protect: true`): destroying or replacing it also destroys the signer key it holds, and a Cloud KMS key ring name cannot be reused.");
-        }
-    }),
-};
-
 export const kmsPolicies: FleetResourcePolicy[] = [
     signerKeyAsymmetricSign,
     signerKeyAlgorithm,
     signerKeyHsm,
     signerKeyDeletionProtected,
-    signerKeyRingDeletionProtected,
 ];

@@ -87,4 +87,7 @@ export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
     ),
 };
 
+/** An image reference that cannot change under the fleet: `<repo>@sha256:<64 hex>`. */
+export const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
+
 export const signerServicePolicies: FleetResourcePolicy[] = [signerServiceInternalIngress, signerServiceNoPublicInvoker];

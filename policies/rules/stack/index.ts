@@ -4,6 +4,7 @@
  */
 import { FleetStackPolicy } from "../meta";
 import { kmsAuditLogging } from "./kmsAuditLogging";
+import { platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled } from "./platformAccess";
 import { perimeterPolicies } from "./perimeter";
 import { orgGuardrails } from "./perimeterGuardrails";
 import { cloudRunNoPublicInvoker } from "./publicInvoker";
@@ -12,8 +13,13 @@ import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
 import { roleLabelsRequired } from "./roleLabelsRequired";
 import { runnerEgressDefaultDeny } from "./runnerEgressDefaultDeny";
+import { runnerLeastPrivilege } from "./runnerLeastPrivilege";
+import { runnerMetadataOverrides } from "./runnerMetadataOverrides";
 import { runnerNetworkAttachment } from "./runnerNetworkAttachment";
+import { runnerNetworkNoIngress } from "./runnerNetworkNoIngress";
 import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
+import { signerKeyRingDeletionProtected } from "./signerKeyRingProtected";
+import { signerServicePinnedImage } from "./signerServiceImage";
 import { singleSigner } from "./singleSigner";
 
 export {
@@ -22,20 +28,36 @@ export {
     poolNetworkSeparation,
     provenanceByControlPlane,
     roleLabelsRequired,
+    platformIdentityImpersonation,
     runnerEgressDefaultDeny,
+    runnerLeastPrivilege,
+    runnerMetadataOverrides,
     runnerNetworkAttachment,
+    runnerNetworkNoIngress,
     runnersCannotReachEnclave,
+    signerInvokedByGeneratorOnly,
+    signerKeyRingDeletionProtected,
+    signerKeyVersionsControlled,
+    signerServicePinnedImage,
     singleSigner,
 };
-export { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
+export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
 export { cloudRunNoPublicInvoker, orgGuardrails, perimeterPolicies };
 export { perimeterWellFormed, runnerPerimeter, signerPerimeter } from "./perimeter";
 
 export const stackPolicies: FleetStackPolicy[] = [
     singleSigner,
+    signerKeyRingDeletionProtected,
+    signerKeyVersionsControlled,
+    signerInvokedByGeneratorOnly,
+    signerServicePinnedImage,
+    platformIdentityImpersonation,
+    runnerLeastPrivilege,
     runnersCannotReachEnclave,
     poolNetworkSeparation,
     runnerNetworkAttachment,
+    runnerNetworkNoIngress,
+    runnerMetadataOverrides,
     poolIntakeSeparation,
     provenanceByControlPlane,
     runnerEgressDefaultDeny,

@@ -1,12 +1,15 @@
 /**
  * kms-audit-logging (I12): when the stack has a signer key, data-access audit logs (DATA_READ and
  * DATA_WRITE) for cloudkms.googleapis.com (or allServices) are on for the key's project, through a
- * project, folder or organization audit config (or the auditConfigs of a project IAMPolicy).
+ * project, folder or organization audit config (or the auditConfigs of a project IAMPolicy); and
+ * nothing breaks that trail: no audit config exempting members from KMS (or all-services) logs, no
+ * log exclusion or sink exclusion over the signer project (or a folder, org or billing account)
+ * whose filter may drop Cloud KMS data-access entries.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { FleetGraph, T, UNDECIDED } from "./graph";
+import { FleetGraph, T, UNDECIDED } from "./model";
 import { stackRule } from "./report";
 
 const SERVICES = new Set(["cloudkms.googleapis.com", "allServices"]);
@@ -21,7 +24,7 @@ export const kmsAuditLogging: FleetStackPolicy = stackRule({
     name: "kms-audit-logging",
     description:
         "[I12] Every signer key's project has DATA_READ and DATA_WRITE audit logs for cloudkms.googleapis.com (or allServices), " +
-        "from a project, folder or organization audit config.",
+        "from a project, folder or organization audit config, with no exempted members and no log or sink exclusion that may drop them.",
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I12"],
@@ -33,6 +36,7 @@ export const kmsAuditLogging: FleetStackPolicy = stackRule({
         if (g.signerKeys.length === 0) {
             return;
         }
+        trailBreakers(g, report);
         const { byProject, anywhere, unknownProject } = coverage(g);
         for (const key of g.signerKeys) {
             const project = g.keyProject(key);
@@ -66,6 +70,71 @@ export const kmsAuditLogging: FleetStackPolicy = stackRule({
         }
     },
 });
+
+const EXCLUSIONS = [
+    "gcp:logging/projectExclusion:ProjectExclusion", "gcp:logging/folderExclusion:FolderExclusion",
+    "gcp:logging/organizationExclusion:OrganizationExclusion", "gcp:logging/billingAccountExclusion:BillingAccountExclusion",
+];
+const SINKS = ["gcp:logging/projectSink:ProjectSink", "gcp:logging/folderSink:FolderSink", "gcp:logging/organizationSink:OrganizationSink"];
+
+/**
+ * A filter that may match Cloud KMS data-access entries: it names KMS, data access or audit logs, or
+ * narrows by neither log name nor resource type (so it may match anything).
+ */
+function mayDropKms(filter: unknown): boolean | "unknown" {
+    if (unknown(filter)) {
+        return "unknown";
+    }
+    if (typeof filter !== "string") {
+        return false;
+    }
+    return /cloudkms|data_access|cloudaudit|activity/i.test(filter) || !/logName|resource\.type|log_id\(/i.test(filter);
+}
+
+/** Audit configs exempting members, and exclusions that may drop KMS data-access logs. */
+function trailBreakers(g: FleetGraph, report: (m: string, urn?: string) => void): void {
+    const inScope = (r: PolicyResource): boolean => {
+        if (!r.type.startsWith("gcp:logging/project")) {
+            return true; // folder, organization, billing account: the hierarchy is not visible
+        }
+        const p = g.projectOf(r);
+        return typeof p !== "string" || g.signerProjects.has(p);
+    };
+    for (const type of [T.projectAuditConfig, T.folderAuditConfig, T.orgAuditConfig]) {
+        for (const r of g.of(type)) {
+            const service = get(r.props, "service");
+            if (typeof service === "string" && !SERVICES.has(service)) {
+                continue;
+            }
+            const configs = get(r.props, "auditLogConfigs");
+            for (const lc of Array.isArray(configs) ? configs : []) {
+                const ex = get(lc, "exemptedMembers");
+                if (unknown(ex) || (Array.isArray(ex) && ex.length > 0)) {
+                    report(`${unknown(ex) ? `${UNDECIDED} ` : ""}audit config ${r.name} exempts ${unknown(ex) ? "members unknown until apply" : ex.join(", ")} from ${get(lc, "logType")} logs of ${service}: their uses of the signing key would leave no trail`, r.urn);
+                }
+            }
+        }
+    }
+    for (const type of EXCLUSIONS) {
+        for (const r of g.of(type)) {
+            const drop = mayDropKms(get(r.props, "filter"));
+            if (get(r.props, "disabled") !== true && drop !== false && inScope(r)) {
+                report(`${drop === "unknown" ? `${UNDECIDED} ` : ""}log exclusion ${r.name} (filter ${JSON.stringify(get(r.props, "filter"))}) may drop Cloud KMS data-access logs of the signer`, r.urn);
+            }
+        }
+    }
+    for (const type of SINKS) {
+        for (const r of g.of(type)) {
+            const exclusions = get(r.props, "exclusions");
+            for (const e of Array.isArray(exclusions) ? exclusions : []) {
+                const drop = mayDropKms(get(e, "filter"));
+                if (get(e, "disabled") !== true && drop !== false && inScope(r)) {
+                    report(`${drop === "unknown" ? `${UNDECIDED} ` : ""}log sink ${r.name} excludes ${JSON.stringify(get(e, "filter"))}, which may drop Cloud KMS data-access logs of the signer`, r.urn);
+                }
+            }
+        }
+    }
+}
 
 function coverage(g: FleetGraph): { byProject: Map<string, Coverage>; anywhere: Coverage; unknownProject: Coverage } {
     const byProject = new Map<string, Coverage>();

@@ -5,7 +5,7 @@
  */
 import { get } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { Grant, UNDECIDED } from "./graph";
+import { Grant, UNDECIDED } from "./model";
 import { listText, stackRule } from "./report";
 
 export const poolIntakeSeparation: FleetStackPolicy = stackRule({

@@ -1,14 +1,15 @@
 /**
  * pool-network-separation (I5): no VPC peering between fleet networks, no shared VPC among fleet
- * projects, and no firewall rule that opens a path between pool ranges or between a pool and the
+ * projects, no VPN, Interconnect, router appliance or NCC spoke on a fleet network, and no firewall rule that opens a path between pool ranges or between a pool and the
  * signer range. Ranges are subnet primary/secondary ranges compared by CIDR overlap.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { Cidr } from "./cidr";
-import { FleetGraph, T, UNDECIDED } from "./graph";
-import { firewallRules, insideAny, RangeIndex, ruleLabel } from "./firewalls";
+import { FleetGraph, T, UNDECIDED } from "./model";
+import { firewallRules, insideAny, RangeIndex, ruleLabel } from "./model/firewalls";
+import { networkJoins } from "./model/joins";
 import { stackRule } from "./report";
 
 /** Who owns an address range: a pool's runner network, or the signer. */
@@ -22,7 +23,8 @@ interface Owner {
 export const poolNetworkSeparation: FleetStackPolicy = stackRule({
     name: "pool-network-separation",
     description:
-        "[I5] No VPC peering or shared VPC between fleet networks (pools, signer, control plane), and no firewall rule " +
+        "[I5] No VPC peering or shared VPC between fleet networks (pools, signer, control plane), no VPN, Interconnect, router " +
+        "appliance or Network Connectivity Center spoke on one, and no firewall rule " +
         "allowing traffic between different pools' ranges or between a pool and the signer range.",
     enforcementLevel: "mandatory",
     meta: {
@@ -92,6 +94,20 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
             }
         }
 
+        // VPN, Interconnect, router appliances, NCC spokes: each joins a fleet network to networks outside it.
+        for (const j of networkJoins(g)) {
+            if (j.egress) {
+                continue;
+            }
+            const hit = j.networks.filter((n) => fleet.has(n.urn));
+            for (const n of hit) {
+                report(`${j.what} ${j.res.name} joins ${fleet.get(n.urn)!.zone} ${g.networkLabel(n)} to networks outside it; fleet networks reach each other and the world only through Google APIs`, j.res.urn);
+            }
+            if (hit.length === 0 && j.unknown) {
+                report(`${UNDECIDED} ${j.what} ${j.res.name} attaches to a network unknown until apply; it may join a fleet network`, j.res.urn);
+            }
+        }
+
         // Firewall paths between pools or to/from the signer.
         const own = ownership(g);
         if (own.index === undefined) {
@@ -104,7 +120,8 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
             }
             for (const n of rule.networks) {
                 const mine = own.byNetwork.get(n.urn);
-                if (!mine) {
+                // On a runner network, an allow aimed only at non-runner instances is not a runner path.
+                if (!mine || (g.runnerNetworks.has(n.urn) && !mine.signer && rule.reachesRunners === false)) {
                     continue;
                 }
                 if (rule.ranges === "unknown") {

@@ -5,7 +5,7 @@
  */
 import { get } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { Grant, UNDECIDED } from "./graph";
+import { Grant, UNDECIDED } from "./model";
 import { stackRule } from "./report";
 import { INTAKE_RUNNER_ROLE } from "./roles";
 

@@ -6,7 +6,7 @@
 import { ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { reportAdvisory } from "../props";
-import { fleetGraph, FleetGraph, UNDECIDED } from "./graph";
+import { fleetGraph, FleetGraph, UNDECIDED } from "./model";
 
 export type Report = (message: string, urn?: string) => void;
 export type StackCheck = (g: FleetGraph, report: Report, args: StackValidationArgs) => void;

@@ -8,13 +8,17 @@ import { PolicyResource } from "@pulumi/policy/policy";
 import { labelsOf, POOL_LABEL, roleOf, poolOf, ROLE_LABEL } from "../labels";
 import { get, unknown, unwrap } from "../props";
 import { FleetStackPolicy } from "../meta";
-import { depsOf, FleetGraph, isK8sWorkload, T, UNDECIDED } from "./graph";
+import { CORE_KINDS, depsOf, FleetGraph, isK8sWorkload, MANAGED_KINDS, T, UNDECIDED } from "./model";
 import { Report, stackRule } from "./report";
 
-/** Compute that must say which zone it is in: VMs, templates, GKE, and Cloud Run services (a signer or a control-plane service). */
-const GCP_TYPES: ReadonlySet<string> = new Set([
-    T.instance, T.instanceFromTemplate, T.instanceTemplate, T.regionInstanceTemplate, T.nodePool, T.cluster, T.runService, T.runServiceV1,
+/** Compute kinds that take no labels: they stay runners (fail closed) and need none. */
+const UNLABELLABLE: ReadonlySet<string> = new Set([
+    "gcp:cloudbuild/trigger:Trigger", "gcp:cloudbuild/workerPool:WorkerPool",
+    "gcp:appengine/standardAppVersion:StandardAppVersion", "gcp:appengine/flexibleAppVersion:FlexibleAppVersion",
 ]);
+
+/** Compute that must say which zone it is in: every kind the model classifies (model/computeKinds.ts) that takes labels. */
+const GCP_TYPES: ReadonlySet<string> = new Set([...Object.keys(CORE_KINDS), ...Object.keys(MANAGED_KINDS)].filter((t) => !UNLABELLABLE.has(t)));
 
 interface Config {
     requireRoleLabels?: boolean;
@@ -65,6 +69,15 @@ export const roleLabelsRequired: FleetStackPolicy = stackRule({
             }
         }
 
+        // What the model cannot see, and labels the graph overrides.
+        for (const n of g.compute) {
+            if (n.opaque) {
+                report(`${n.res.type.split(":").pop()} ${n.res.name}: ${n.opaque}; it cannot be classified (fail closed): declare it in the stack or set its service account and network explicitly`, n.res.urn);
+            }
+            if (n.overridden) {
+                report(`${n.res.name} is ${n.overridden}: it runs tenant code, so it is a runner (label it runner)`, n.res.urn);
+            }
+        }
         // Label laundering: the graph says runner, the label says otherwise.
         for (const n of g.compute) {
             if (n.isRunner || n.role === undefined || n.role === "runner") {

@@ -15,7 +15,11 @@ export type Capability =
     /** Can act as a service account: access/ID tokens, signBlob/signJwt, actAs, keys, or change its IAM. */
     | "impersonate"
     /** Can create, overwrite or delete objects in a bucket, or change the bucket's IAM (I11). */
-    | "storageWrite";
+    | "storageWrite"
+    /** Can call a Cloud Run service (run.routes.invoke) or change who can (any setIamPolicy) (I10). */
+    | "invokeOrAdmin"
+    /** Can add or import key versions (cryptoKeyVersions.create, import jobs) (I9). */
+    | "keyVersions";
 
 export const SIGN_PERMISSION = "cloudkms.cryptoKeyVersions.useToSign";
 
@@ -30,6 +34,7 @@ const PERMISSIONS: Record<Capability, readonly string[]> = {
     ],
     impersonate: [
         "iam.serviceAccounts.getAccessToken",
+        "iam.serviceAccounts.getOpenIdToken",
         "iam.serviceAccounts.signBlob",
         "iam.serviceAccounts.signJwt",
         "iam.serviceAccounts.implicitDelegation",
@@ -44,6 +49,11 @@ const PERMISSIONS: Record<Capability, readonly string[]> = {
         "storage.buckets.setIamPolicy",
         "storage.objects.setIamPolicy",
     ],
+    invokeOrAdmin: ["run.routes.invoke", "run.services.setIamPolicy", "resourcemanager.projects.setIamPolicy",
+        "resourcemanager.folders.setIamPolicy", "resourcemanager.organizations.setIamPolicy"],
+    keyVersions: ["cloudkms.cryptoKeyVersions.create", "cloudkms.importJobs.create", "cloudkms.importJobs.useToImport",
+        "cloudkms.cryptoKeys.update", "cloudkms.cryptoKeys.setIamPolicy", "cloudkms.keyRings.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy", "resourcemanager.folders.setIamPolicy", "resourcemanager.organizations.setIamPolicy"],
 };
 
 const BASIC_ALL = ["roles/owner"];
@@ -70,6 +80,7 @@ const PREDEFINED: Record<Capability, readonly string[]> = {
         ...BASIC_ALL,
         "roles/editor",
         "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountOpenIdTokenCreator",
         "roles/iam.serviceAccountUser",
         "roles/iam.workloadIdentityUser",
         "roles/iam.serviceAccountKeyAdmin",
@@ -87,6 +98,31 @@ const PREDEFINED: Record<Capability, readonly string[]> = {
         "roles/storage.legacyBucketOwner",
         "roles/storage.legacyObjectOwner",
     ],
+    invokeOrAdmin: [
+        ...BASIC_ALL,
+        "roles/editor",
+        "roles/run.invoker",
+        "roles/run.servicesInvoker",
+        "roles/run.developer",
+        "roles/run.sourceDeveloper",
+        "roles/run.admin",
+        "roles/iam.securityAdmin",
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/resourcemanager.folderAdmin",
+        "roles/resourcemanager.folderIamAdmin",
+        "roles/resourcemanager.organizationAdmin",
+    ],
+    keyVersions: [
+        ...BASIC_ALL,
+        "roles/editor",
+        "roles/cloudkms.admin",
+        "roles/cloudkms.importer",
+        "roles/iam.securityAdmin",
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/resourcemanager.folderAdmin",
+        "roles/resourcemanager.folderIamAdmin",
+        "roles/resourcemanager.organizationAdmin",
+    ],
 };
 
 const PREDEFINED_SETS: Record<Capability, ReadonlySet<string>> = {
@@ -94,17 +130,24 @@ const PREDEFINED_SETS: Record<Capability, ReadonlySet<string>> = {
     grantSign: new Set(PREDEFINED.grantSign),
     impersonate: new Set(PREDEFINED.impersonate),
     storageWrite: new Set(PREDEFINED.storageWrite),
+    invokeOrAdmin: new Set(PREDEFINED.invokeOrAdmin),
+    keyVersions: new Set(PREDEFINED.keyVersions),
 };
 
 /** True when a predefined (`roles/...`) role grants `cap`. */
 export function predefinedHas(role: string, cap: Capability): boolean {
+    // Fail closed on Cloud Run roles this list does not know yet: only the viewer cannot invoke.
+    if (cap === "invokeOrAdmin" && role.startsWith("roles/run.") && role !== "roles/run.viewer") {
+        return true;
+    }
     return PREDEFINED_SETS[cap].has(role);
 }
 
 /** True when a custom role's permission list grants `cap`. */
 export function permissionsHave(permissions: readonly unknown[], cap: Capability): boolean {
     const wanted = PERMISSIONS[cap];
-    return permissions.some((p) => typeof p === "string" && wanted.includes(p));
+    // Whoever can set any IAM policy can grant itself invoke.
+    return permissions.some((p) => typeof p === "string" && (wanted.includes(p) || (cap === "invokeOrAdmin" && p.endsWith(".setIamPolicy"))));
 }
 
 /** True for role names of custom roles (`projects/<p>/roles/<id>`, `organizations/<o>/roles/<id>`). */

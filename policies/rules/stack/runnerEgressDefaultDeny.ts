@@ -10,8 +10,9 @@ import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../props";
 import { FleetStackPolicy } from "../meta";
 import { contains, coveredFamily, isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP } from "./cidr";
-import { depsOf, FleetGraph, T, UNDECIDED } from "./graph";
-import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "./firewalls";
+import { depsOf, FleetGraph, T, UNDECIDED } from "./model";
+import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "./model/firewalls";
+import { networkJoins } from "./model/joins";
 import { stackRule } from "./report";
 
 const GOOGLEAPIS = "googleapis.com.";
@@ -61,6 +62,9 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
                         denyAll = true;
                     }
                 } else if (r.action === "allow") {
+                    if (r.reachesRunners === false) {
+                        continue; // aimed only at non-runner instances (e.g. a proxy's SA or tag)
+                    }
                     if (r.ranges === "unknown") {
                         report(`${UNDECIDED} egress allow rule ${ruleLabel(r)} in ${label} has destination ranges unknown until apply`, r.res.urn);
                         continue;
@@ -104,6 +108,14 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
             const z = zonesByNet.zones.get(urn);
             if (!z || z.length === 0) {
                 report(`${label} has no private DNS zone for ${GOOGLEAPIS} bound to it: Google APIs must resolve to the restricted VIP ${RESTRICTED_VIP.text}`, net.urn);
+            }
+        }
+        for (const j of networkJoins(g)) {
+            if (!j.egress) {
+                continue;
+            }
+            for (const n of j.networks.filter((x) => g.runnerNetworks.has(x.urn))) {
+                report(`${j.what} ${j.res.name} on runner network ${g.networkLabel(n)} reaches every Google API (and the data of every project); use the restricted "vpc-sc" bundle`, j.res.urn);
             }
         }
         for (const bad of zonesByNet.badRecords) {

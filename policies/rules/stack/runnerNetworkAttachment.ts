@@ -5,7 +5,7 @@
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
-import { UNDECIDED } from "./graph";
+import { UNDECIDED } from "./model";
 import { stackRule } from "./report";
 
 export const runnerNetworkAttachment: FleetStackPolicy = stackRule({

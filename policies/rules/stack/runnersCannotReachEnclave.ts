@@ -7,7 +7,7 @@
  * impersonate.
  */
 import { FleetStackPolicy } from "../meta";
-import { Grant, UNDECIDED } from "./graph";
+import { Grant, UNDECIDED } from "./model";
 import { listText, stackRule } from "./report";
 
 export const runnersCannotReachEnclave: FleetStackPolicy = stackRule({

@@ -9,7 +9,7 @@
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
-import { Grant, Principal, UNDECIDED } from "./graph";
+import { Grant, Principal, T, UNDECIDED } from "./model";
 import { listText, stackRule } from "./report";
 import { SIGN_PERMISSION } from "./roles";
 
@@ -158,8 +158,10 @@ export const singleSigner: FleetStackPolicy = stackRule({
                         imp(gr, true);
                     }
                 }
-                for (const k of g.saKeys.get(sa.urn) ?? []) {
-                    add({ id: `key:${k.urn}`, label: `whoever holds service-account key ${k.name}` }, `a key for the signer ${s.label} [Key ${k.name}]`, k.urn);
+                // Service-account keys sign as the signer; HMAC keys write its provenance bucket as it.
+                for (const k of g.credentials.get(sa.urn) ?? []) {
+                    const kind = k.type === T.hmacKey ? "HMAC key" : "service-account key";
+                    add({ id: `key:${k.urn}`, label: `whoever holds ${kind} ${k.name}` }, `a standing credential for the signer ${s.label} [${k.type.split(":").pop()} ${k.name}]`, k.urn);
                 }
             }
             for (const k of g.saKeysUnknown) {

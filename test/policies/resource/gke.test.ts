@@ -46,7 +46,8 @@ function program() {
         enableShieldedNodes: false,
         masterAuth: { clientCertificateConfig: { issueClientCertificate: true } },
     });
-    new gcp.container.Cluster("c-autopilot", { location: "europe-west1", enableAutopilot: true, privateClusterConfig: { enablePrivateNodes: true }, deletionProtection: false });
+    new gcp.container.Cluster("c-autopilot", { location: "europe-west1", enableAutopilot: true, privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true }, deletionProtection: false });
+    new gcp.container.Cluster("c-public-endpoint", { ...good, privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false } });
 
     const ncfg = goodNodeConfig(sa.email);
     new gcp.container.NodePool("np-good", { cluster: cluster.id, nodeConfig: ncfg });
@@ -90,6 +91,8 @@ describe("resource rules: GKE", function () {
         it("each missing control fires, named in the message", () => {
             assertFired(c, "c-public-nodes", ["gke-cluster-hardened"]);
             assertMessage(c, "c-public-nodes", "gke-cluster-hardened", "private nodes");
+            assertFired(c, "c-public-endpoint", ["gke-cluster-hardened"]);
+            assertMessage(c, "c-public-endpoint", "gke-cluster-hardened", "no public control-plane endpoint");
             assertFired(c, "c-no-wi", ["gke-cluster-hardened"]);
             assertMessage(c, "c-no-wi", "gke-cluster-hardened", "Workload Identity");
             assertFired(c, "c-no-netpol", ["gke-cluster-hardened"]);

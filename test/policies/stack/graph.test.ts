@@ -50,13 +50,15 @@ function syntheticFleet(pools: number): PolicyResource[] {
     const signer = `signer@${sp}.iam.gserviceaccount.com`;
     out.push(res("gcp:compute/network:Network", "signer-net", { name: "signer-net", project: sp }));
     out.push(res("gcp:compute/subnetwork:Subnetwork", "signer-sub", { name: "signer-sub", project: sp, region: "r1", network: `projects/${sp}/global/networks/signer-net`, ipCidrRange: "172.16.0.0/26" }));
-    out.push(res("gcp:kms/keyRing:KeyRing", "ring", { name: "ring", project: sp, location: "r1" }));
+    const ring = res("gcp:kms/keyRing:KeyRing", "ring", { name: "ring", project: sp, location: "r1" });
+    (ring.opts as { protect: boolean }).protect = true;
+    out.push(ring);
     out.push(res("gcp:kms/cryptoKey:CryptoKey", "key", { name: "key", keyRing: ringId, purpose: "ASYMMETRIC_SIGN" }));
     out.push(res("gcp:serviceaccount/account:Account", "signer-sa", { accountId: "signer", project: sp, email: signer }));
     out.push(res("gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding", "key-signer", { cryptoKeyId: `${ringId}/cryptoKeys/key`, role: "roles/cloudkms.signer", members: [`serviceAccount:${signer}`] }));
     out.push(res("gcp:cloudrunv2/service:Service", "signer-svc", {
         name: "signer-svc", project: sp, location: "r1", labels: { "build-fleet-role": "signer" },
-        template: { serviceAccount: signer, vpcAccess: { networkInterfaces: [{ network: "signer-net", subnetwork: "signer-sub" }] } },
+        template: { serviceAccount: signer, vpcAccess: { networkInterfaces: [{ network: "signer-net", subnetwork: "signer-sub" }] }, containers: [{ image: `eu-docker.pkg.dev/${sp}/s/signer@sha256:${"0".repeat(64)}` }] },
     }));
     out.push(res("gcp:storage/bucket:Bucket", "prov", { name: "prov", project: sp, labels: { "build-fleet-role": "signer" } }));
     out.push(res("gcp:storage/bucketIAMBinding:BucketIAMBinding", "prov-writer", { bucket: "prov", role: "roles/storage.objectCreator", members: [`serviceAccount:${signer}`] }));

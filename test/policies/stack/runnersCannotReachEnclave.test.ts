@@ -32,7 +32,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 project: SIGNER_PROJECT, location: f.signer.service.location, name: f.signer.service.name, role: "roles/run.invoker", member: f.pools.b.sa.member,
             });
         });
-        assertFinding(ev, P, /runner-b@.* holds roles\/run\.invoker on signer service signer-service/);
+        assertFinding(ev, P, /runner-b@.* holds roles\/run\.invoker on signer service signer-service/, { alsoAllowed: ["signer-invoked-by-generator-only"] });
     });
 
     it("flags a runner reader on the provenance bucket", async () => {
@@ -57,7 +57,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
         });
         assertFinding(ev, P, /runner identity serviceAccount:fleet-control@worker-proj\.iam\.gserviceaccount\.com .*holds roles\/run\.invoker on signer service/, {
             // The control plane, now a runner identity, also reads intake buckets of both pools.
-            alsoAllowed: ["pool-intake-separation", "provenance-by-control-plane"],
+            alsoAllowed: ["pool-intake-separation", "provenance-by-control-plane", "signer-invoked-by-generator-only", "platform-identity-impersonation"],
         });
     });
 
@@ -112,7 +112,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 runnerNamespace("runners-a");
                 invoker("ksa-invoker", f.signer.service, `serviceAccount:${WORKER_PROJECT}.svc.id.goog[runners-a/runner]`);
             });
-            assertFinding(ev, P, /runner identity serviceAccount:worker-proj\.svc\.id\.goog\[runners-a\/runner\] \(pool a\) holds roles\/run\.invoker on signer service signer-service \[ksa-invoker\]/);
+            assertFinding(ev, P, /runner identity serviceAccount:worker-proj\.svc\.id\.goog\[runners-a\/runner\] \(pool a\) holds roles\/run\.invoker on signer service signer-service \[ksa-invoker\]/, { alsoAllowed: ["signer-invoked-by-generator-only"] });
         });
 
         it("flags the principal:// subject form on the provenance bucket", async () => {
@@ -150,18 +150,20 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                     });
                     invoker("pool-invoker", f.signer.service, member);
                 });
-                assertFinding(ev, P, /holds roles\/run\.invoker on signer service signer-service \[pool-invoker\]/);
+                assertFinding(ev, P, /holds roles\/run\.invoker on signer service signer-service \[pool-invoker\]/, { alsoAllowed: ["signer-invoked-by-generator-only"] });
             }
         });
 
-        it("does not flag the principal of a namespace that is not a runner's", async () => {
+        it("does not count the principal of a namespace that is not a runner's as a runner (only the invoker rule fires)", async () => {
             const ev = await evaluateFleet((f) => {
                 runnerNamespace("runners-a");
                 new k8s.core.v1.Namespace("ns-tools", { metadata: { name: "tools", labels: { "build-fleet-role": "control-plane" } } });
                 invoker("tools-invoker", f.signer.service, `serviceAccount:${WORKER_PROJECT}.svc.id.goog[tools/publisher]`);
                 invoker("tools-set-invoker", f.signer.service, `${WI_POOL}/namespace/tools`);
             });
-            assert.deepStrictEqual(ev.violations, [], findings(ev));
+            // Not runners; but federated principals are not the generator, so the signer-invoker rule (and only it) names both.
+            assert.deepStrictEqual([...new Set(ev.violations.map((v) => v.policy))], ["signer-invoked-by-generator-only"], findings(ev));
+            assert.strictEqual(ev.violations.length, 2, findings(ev));
         });
 
         it("preview: a member unknown until apply that depends on a KSA in a runner namespace is that namespace's principal", async () => {
@@ -171,7 +173,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 // The KSA's id is unknown in a first preview, so the member is too; it depends on the KSA only.
                 invoker("ksa-invoker", f.signer.service, ksa.id.apply((id) => `serviceAccount:${WORKER_PROJECT}.svc.id.goog[${id}]`));
             }, { preview: true });
-            assertFinding(ev, P, /runner identity the Workload Identity principal of Kubernetes service account runners-a\/runner \(pool a\) holds roles\/run\.invoker/);
+            assertFinding(ev, P, /runner identity the Workload Identity principal of Kubernetes service account runners-a\/runner \(pool a\) holds roles\/run\.invoker/, { alsoAllowed: ["signer-invoked-by-generator-only"] });
         });
     });
 });

@@ -4,9 +4,11 @@
  * normalised to one shape and attached to the networks they apply to (I4, I5). Built once per graph.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { get, unknown } from "../props";
-import { Cidr, contains, overlaps, parseCidr } from "./cidr";
-import { depsOf, FleetGraph, T } from "./graph";
+import { get, list, unknown } from "../../props";
+import { Cidr, parseCidr } from "../cidr";
+import { depsOf } from "./lookup";
+import type { FleetGraph } from "./index";
+import { T } from "./types";
 
 export interface FwRule {
     res: PolicyResource;
@@ -25,6 +27,8 @@ export interface FwRule {
     allProtocols: boolean;
     /** Applies only to some instances (target tags / service accounts / secure tags). */
     targeted: boolean;
+    /** Whether the rule can apply to runners: targeted only at non-runner SAs or at tags no runner carries means no. */
+    reachesRunners: boolean | "unknown";
     disabled: boolean;
 }
 
@@ -41,6 +45,39 @@ function cidrs(v: unknown): Cidr[] | "unknown" | undefined {
         return "unknown";
     }
     return v.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+}
+
+const WORLDISH: Record<"INGRESS" | "EGRESS", string[]> = {
+    INGRESS: ["srcAddressGroups", "srcRegionCodes", "srcThreatIntelligences"],
+    EGRESS: ["destAddressGroups", "destRegionCodes", "destThreatIntelligences"],
+};
+
+/** Whether a rule targeted by SAs (any spelling) or tags can apply to a runner. */
+function reachesRunners(g: FleetGraph, r: PolicyResource, prop: string, sas: unknown, tags: unknown): boolean | "unknown" {
+    const bySa = nonEmpty(sas);
+    const byTag = nonEmpty(tags);
+    if (!bySa && !byTag) {
+        return true;
+    }
+    const sasList = Array.isArray(sas) ? sas : [];
+    if (unknown(sas) || unknown(tags) || sasList.some((e) => unknown(e))) {
+        // Unknown during a preview: the service accounts it depends on decide.
+        const deps = depsOf(r, prop, [T.serviceAccount]);
+        if (deps.length > 0 && !unknown(tags)) {
+            return deps.some((sa) => g.isRunner(g.principalOfSa(sa))) || sasList.some((e) => typeof e === "string" && !unknown(e) && g.isRunner(g.principalOfMember(`serviceAccount:${e}`)));
+        }
+        return "unknown";
+    }
+    if (bySa && sasList.some((e) => typeof e !== "string" || g.isRunner(g.principalOfMember(`serviceAccount:${e}`)))) {
+        return true;
+    }
+    if (byTag) {
+        const wanted = new Set((tags as unknown[]).filter((t): t is string => typeof t === "string"));
+        return g.compute.some((n) => n.isRunner && (list(n.res.props, "tags") as unknown[] | symbol) instanceof Array
+            && (list(n.res.props, "tags") as unknown[]).some((t) => typeof t === "string" && wanted.has(t)))
+            || g.compute.some((n) => n.isRunner && unknown(get(n.res.props, "tags")));
+    }
+    return false;
 }
 
 function nonEmpty(v: unknown): boolean {
@@ -82,6 +119,7 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             selectorOnly: selectors && Array.isArray(ranges) && ranges.length === 0,
             allProtocols: Array.isArray(entries) && entries.some((e) => get(e, "protocol") === "all"),
             targeted: nonEmpty(get(p, "targetTags")) || nonEmpty(get(p, "targetServiceAccounts")),
+            reachesRunners: reachesRunners(g, fw, "targetServiceAccounts", get(p, "targetServiceAccounts"), get(p, "targetTags")),
             disabled: get(p, "disabled") === true,
         });
     }
@@ -138,7 +176,11 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             const v = get(match, k);
             return typeof v === "string" ? v !== "" : nonEmpty(v);
         });
-        if (ranges === undefined || (Array.isArray(ranges) && ranges.length === 0)) {
+        // Internet scope, address groups, region codes and threat-intelligence lists can each mean the whole internet.
+        const worldish = !unknown(match) && (WORLDISH[direction].some((k) => nonEmpty(get(match, k))) || get(match, direction === "INGRESS" ? "srcNetworkScope" : "destNetworkScope") === "INTERNET");
+        if (worldish) {
+            ranges = Array.isArray(ranges) ? [...ranges, ANY_V4] : ranges === undefined ? [ANY_V4] : ranges;
+        } else if (ranges === undefined || (Array.isArray(ranges) && ranges.length === 0)) {
             ranges = selectors ? [] : [ANY_V4];
         }
         const l4 = get(match, "layer4Configs");
@@ -165,11 +207,14 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             networks: [...new Set(nets)],
             networkUnknown: netUnknown,
             direction,
-            action: action === "allow" ? "allow" : action === "deny" ? "deny" : "other",
+            // apply_security_profile_group lets traffic through after inspection: an allow.
+            action: action === "allow" || action === "apply_security_profile_group" ? "allow" : action === "deny" ? "deny" : "other",
             ranges,
             selectorOnly: selectors && Array.isArray(ranges) && ranges.length === 0,
             allProtocols: Array.isArray(l4) && l4.some((c) => get(c, "ipProtocol") === "all"),
             targeted: nonEmpty(get(rule, "targetServiceAccounts")) || nonEmpty(get(rule, "targetSecureTags")),
+            // Secure tags are not modelled: a rule aimed at them may reach runners (fail closed).
+            reachesRunners: nonEmpty(get(rule, "targetSecureTags")) ? true : reachesRunners(g, res, index === undefined ? "targetServiceAccounts" : "rules", get(rule, "targetServiceAccounts"), undefined),
             disabled: get(rule, "disabled") === true,
         });
     };
@@ -211,74 +256,4 @@ export function ruleLabel(r: FwRule): string {
     return r.index === undefined ? r.res.name : `${r.res.name} rule #${r.index}`;
 }
 
-/**
- * Interval index over owned ranges: answers "which owner's range overlaps this one" in
- * O(log n + hits), so rules stay linear overall.
- */
-export class RangeIndex<O> {
-    private v4: { start: number; end: number; owner: O; cidr: Cidr }[] = [];
-    private v6: { owner: O; cidr: Cidr }[] = [];
-    private maxEnd: number[] = [];
-    private sorted = true;
-
-    add(cidr: Cidr, owner: O): void {
-        if (cidr.kind === "ipv4") {
-            const [start, end] = v4Interval(cidr);
-            this.v4.push({ start, end, owner, cidr });
-            this.sorted = false;
-        } else {
-            this.v6.push({ owner, cidr });
-        }
-    }
-
-    private sort(): void {
-        if (this.sorted) {
-            return;
-        }
-        this.v4.sort((a, b) => a.start - b.start);
-        let m = -1;
-        this.maxEnd = this.v4.map((e) => (m = Math.max(m, e.end)));
-        this.sorted = true;
-    }
-
-    /** The first entry overlapping `q` for which `accept(owner)` holds. */
-    findOverlap(q: Cidr, accept: (owner: O, cidr: Cidr) => boolean): { owner: O; cidr: Cidr } | undefined {
-        if (q.kind === "ipv6") {
-            return this.v6.find((e) => overlaps(e.cidr, q) && accept(e.owner, e.cidr));
-        }
-        this.sort();
-        const [qs, qe] = v4Interval(q);
-        // Last index with start <= qe.
-        let lo = 0;
-        let hi = this.v4.length - 1;
-        let idx = -1;
-        while (lo <= hi) {
-            const mid = (lo + hi) >> 1;
-            if (this.v4[mid].start <= qe) {
-                idx = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        for (let i = idx; i >= 0 && this.maxEnd[i] >= qs; i--) {
-            const e = this.v4[i];
-            if (e.end >= qs && accept(e.owner, e.cidr)) {
-                return { owner: e.owner, cidr: e.cidr };
-            }
-        }
-        return undefined;
-    }
-}
-
-function v4Interval(c: Cidr): [number, number] {
-    const bytes = c.net.toByteArray();
-    const start = ((bytes[0] << 24) >>> 0) + (bytes[1] << 16) + (bytes[2] << 8) + bytes[3];
-    const size = 2 ** (32 - c.prefix);
-    return [start, start + size - 1];
-}
-
-/** True when `c` lies entirely inside one of `own`. */
-export function insideAny(c: Cidr, own: Cidr[]): boolean {
-    return own.some((o) => contains(o, c));
-}
+export { insideAny, RangeIndex } from "./ranges";

@@ -1,0 +1,37 @@
+/**
+ * Every use of Pulumi SDK internals (modules and functions outside the packages' public typings),
+ * in one place. The offline engine needs them to run a program under mocks with the real runtime
+ * and to call the real CrossGuard analyzer; the pack needs the analyzer's unknown-value proxy
+ * protocol (policies/rules/props.ts, which must not depend on this engine, names the same two
+ * properties). `test/engine/sdk.test.ts` pins the SDK versions these were checked against and
+ * checks each internal still has the shape used here, so an upgrade fails loudly, not silently.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+
+/** The SDK versions the internals below were read from. */
+export const SDK_VERSIONS = { "@pulumi/pulumi": "3.276.0", "@pulumi/policy": "1.21.0" } as const;
+
+/** @pulumi/policy's analyzer server: `makeAnalyzeRpcFun` / `makeAnalyzeStackRpcFun` (the gRPC handlers the CLI calls). */
+export const policyServer: {
+    makeAnalyzeRpcFun: (...args: unknown[]) => (call: unknown, callback: (err: unknown, resp: unknown) => void) => unknown;
+    makeAnalyzeStackRpcFun: (...args: unknown[]) => (call: unknown, callback: (err: unknown, resp: unknown) => void) => unknown;
+} = require("@pulumi/policy/server");
+
+/** The runtime's mock monitor base class (public module, extended to record the graph). */
+export { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+
+/** Protobuf message classes for monitor responses. */
+export const providerProto = require("@pulumi/pulumi/proto/provider_pb");
+export const resourceProto = require("@pulumi/pulumi/proto/resource_pb");
+
+/** @internal runtime settings: `setMockOptions(monitor, project, stack, preview)`, `waitForRPCs()`. */
+export const runtimeSettings: {
+    setMockOptions: (monitor: unknown, project: string, stack: string, preview: boolean) => void;
+    waitForRPCs: () => Promise<void>;
+} = require("@pulumi/pulumi/runtime/settings");
+
+/** @internal runtime state: `getStore()` holds the monitor feature flags set for a run. */
+export const runtimeState: { getStore: () => Record<string, any> } = require("@pulumi/pulumi/runtime/state");
+
+/** The analyzer proxy's own property names (@pulumi/policy proxy.js) that answer "is proxied" and "the raw target". */
+export const POLICY_PROXY = { isSpecialProxy: "__isSpecialProxy", getSpecialProxyTarget: "__getSpecialProxyTarget" } as const;

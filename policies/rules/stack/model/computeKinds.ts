@@ -1,0 +1,90 @@
+/**
+ * Every compute kind of @pulumi/gcp that runs code under an identity, and where each keeps its
+ * service account and its network. The model treats them alike (compute.ts); one row per kind keeps
+ * the list reviewable. Kinds with no row here run no user code (or run it under an identity the
+ * model reaches through another row, e.g. a MIG through its template).
+ */
+import { ComputeKind, T } from "./types";
+
+export interface KindSpec {
+    kind: ComputeKind;
+    /** Paths to a service-account email (or `projects/-/serviceAccounts/<email>`); the first prop is the dependency key. */
+    identities: string[][];
+    /** Paths to network references. */
+    networks: string[][];
+    /** Paths to subnetwork references. */
+    subnets: string[][];
+    /** Paths to Serverless VPC Access connector references. */
+    connectors?: string[][];
+    /** True when an absent identity means the platform's default service account (never "none"). */
+    defaultIdentity?: boolean;
+}
+
+const managed = (identities: string[][], networks: string[][] = [], subnets: string[][] = [], connectors: string[][] = []): KindSpec =>
+    ({ kind: "managed", identities, networks, subnets, connectors, defaultIdentity: true });
+
+/** Compute kinds with their own table row (VMs, templates, GKE and Cloud Run are read by compute.ts). */
+export const MANAGED_KINDS: Record<string, KindSpec> = {
+    "gcp:cloudrunv2/job:Job": {
+        kind: "runService", identities: [["template", "template", "serviceAccount"]],
+        networks: [["template", "template", "vpcAccess", "networkInterfaces", "*", "network"]],
+        subnets: [["template", "template", "vpcAccess", "networkInterfaces", "*", "subnetwork"]],
+        connectors: [["template", "template", "vpcAccess", "connector"]], defaultIdentity: true,
+    },
+    "gcp:cloudrunv2/workerPool:WorkerPool": {
+        kind: "runService", identities: [["template", "serviceAccount"]],
+        networks: [["template", "vpcAccess", "networkInterfaces", "*", "network"]],
+        subnets: [["template", "vpcAccess", "networkInterfaces", "*", "subnetwork"]], defaultIdentity: true,
+    },
+    "gcp:cloudbuild/trigger:Trigger": managed([["serviceAccount"]]),
+    "gcp:cloudbuild/workerPool:WorkerPool": { kind: "managed", identities: [], networks: [["networkConfig", "peeredNetwork"]], subnets: [] },
+    "gcp:cloudfunctions/function:Function": managed([["serviceAccountEmail"]], [], [], [["vpcConnector"]]),
+    "gcp:cloudfunctionsv2/function:Function": managed([["serviceConfig", "serviceAccountEmail"], ["buildConfig", "serviceAccount"]], [], [], [["serviceConfig", "vpcConnector"]]),
+    "gcp:composer/environment:Environment": managed([["config", "nodeConfig", "serviceAccount"]], [["config", "nodeConfig", "network"]], [["config", "nodeConfig", "subnetwork"]]),
+    "gcp:dataflow/job:Job": managed([["serviceAccountEmail"]], [["network"]], [["subnetwork"]]),
+    "gcp:dataflow/flexTemplateJob:FlexTemplateJob": managed([["serviceAccountEmail"]], [["network"]], [["subnetwork"]]),
+    "gcp:notebooks/instance:Instance": managed([["serviceAccount"]], [["network"]], [["subnet"]]),
+    "gcp:workbench/instance:Instance": managed([["gceSetup", "serviceAccounts", "*", "email"]], [["gceSetup", "networkInterfaces", "*", "network"]], [["gceSetup", "networkInterfaces", "*", "subnet"]]),
+    "gcp:appengine/standardAppVersion:StandardAppVersion": managed([["serviceAccount"]], [], [], [["vpcAccessConnector", "name"]]),
+    "gcp:appengine/flexibleAppVersion:FlexibleAppVersion": managed([["serviceAccount"]], [["network", "name"]], [["network", "subnetwork"]]),
+    "gcp:dataproc/cluster:Cluster": managed([["clusterConfig", "gceClusterConfig", "serviceAccount"]], [["clusterConfig", "gceClusterConfig", "network"]], [["clusterConfig", "gceClusterConfig", "subnetwork"]]),
+    "gcp:workstations/workstationConfig:WorkstationConfig": managed([["host", "gceInstance", "serviceAccount"]]),
+};
+
+/** Types the model reads as Compute Engine VMs or templates, GKE or Cloud Run (compute.ts). */
+export const CORE_KINDS: Record<string, ComputeKind> = {
+    [T.instance]: "instance",
+    [T.instanceFromTemplate]: "instance",
+    [T.instanceFromMachineImage]: "instance",
+    [T.instanceTemplate]: "template",
+    [T.regionInstanceTemplate]: "template",
+    [T.nodePool]: "nodePool",
+    [T.cluster]: "cluster",
+    [T.runService]: "runService",
+    [T.runServiceV1]: "runService",
+};
+
+/** Every value at a path, `*` stepping into each array element. */
+export function valuesAt(v: unknown, path: string[]): unknown[] {
+    let cur: unknown[] = [v];
+    for (const key of path) {
+        const next: unknown[] = [];
+        for (const c of cur) {
+            if (c === null || c === undefined || typeof c !== "object") {
+                if (typeof c === "string") {
+                    next.push(c);
+                }
+                continue;
+            }
+            if (key === "*") {
+                if (Array.isArray(c)) {
+                    next.push(...c);
+                }
+            } else {
+                next.push((c as Record<string, unknown>)[key]);
+            }
+        }
+        cur = next;
+    }
+    return cur.filter((x) => x !== undefined && x !== null);
+}

@@ -1,0 +1,201 @@
+/**
+ * Who can act as, invoke or re-key the platform (I9, I10).
+ *
+ * - platform-identity-impersonation: every way to act as a platform identity (the SAs signer and
+ *   control-plane compute run as, and the signer's invokers): token creator (OpenID too), SA user,
+ *   workload identity user from any pool or provider (GitHub OIDC principal sets included), key and
+ *   SA admins, owner/editor, custom roles with those permissions, on the SA, its project, folder or
+ *   org; and HMAC keys. Only `platformAdmins` (pack config) may; the signer itself is single-signer's.
+ * - signer-invoked-by-generator-only: the principals holding run.routes.invoke or any setIamPolicy
+ *   over the signer service (service, project, folder, org IAM, custom roles included) are one
+ *   service account that is no runner (the generator, of this stack or the control plane's), or
+ *   exactly `signerInvokers`.
+ * - signer-key-versions-controlled: nobody can add or import signer key versions outside the
+ *   declared rotation path (CryptoKeyVersion resources in the stack): no import jobs on the signer
+ *   key ring, no cryptoKeyVersions.create / import permissions except `signerKeyAdmins`.
+ */
+import { PolicyResource } from "@pulumi/policy/policy";
+import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { FleetStackPolicy } from "../meta";
+import { get, unknown } from "../props";
+import { Capability } from "./roles";
+import { FleetGraph, Grant, isFederatedPrincipal, isPublicMember, normRef, Principal, T, UNDECIDED } from "./model";
+import { listText, Report, stackRule } from "./report";
+
+interface Config {
+    platformAdmins?: string[];
+    signerInvokers?: string[];
+    signerKeyAdmins?: string[];
+}
+
+const memberList = (description: string): PolicyConfigJSONSchema => ({ type: "array", items: { type: "string" }, default: [], description });
+
+/** True when `p` is named in a config list of members (`serviceAccount:x`, `user:y`, or a bare email). */
+function listed(g: FleetGraph, p: Principal, list: string[] | undefined): boolean {
+    return (list ?? []).some((m) => {
+        const q = g.principalOfMember(m.includes(":") ? m : `serviceAccount:${m}`);
+        return q.id === p.id || normRef(m).toLowerCase() === p.label.toLowerCase();
+    });
+}
+
+/** The grants that reach a target resource: on it, and on its project, folder or org; `maybe` when the project is unknown. */
+function grantsOver(g: FleetGraph, target: PolicyResource, project: string | undefined | symbol, extra: Grant[] = []): { grant: Grant; maybe: boolean }[] {
+    const out = (g.grantsByTarget.get(target.urn) ?? []).concat(extra).map((grant) => ({ grant, maybe: false }));
+    const scope = g.grantsInProject(typeof project === "string" ? project : (project as never) ?? "");
+    scope.grants.forEach((grant) => out.push({ grant, maybe: false }));
+    scope.maybe.forEach((grant) => out.push({ grant, maybe: true }));
+    return out;
+}
+
+/** Reports each member of `over` that holds `cap` and is not `allowed`. */
+function holders(g: FleetGraph, report: Report, over: { grant: Grant; maybe: boolean }[], cap: Capability, what: string,
+    allowed: (p: Principal) => boolean, onHolder?: (p: Principal, gr: Grant) => void): void {
+    for (const { grant: gr, maybe } of over) {
+        const can = g.can(gr, cap);
+        if (can === "no") {
+            continue;
+        }
+        for (const p of gr.members) {
+            if (p.unresolved) {
+                report(`${UNDECIDED} ${p.label} is unknown until apply and depends on no service account; it may ${what} via ${g.roleText(gr)} ${g.whereText(gr)}`, gr.res.urn);
+            } else if (allowed(p)) {
+                onHolder?.(p, gr);
+            } else if (can === "unknown" || maybe) {
+                report(`${UNDECIDED} ${g.pathText(p, gr)} may let it ${what}`, gr.res.urn);
+            } else {
+                const why = can === "unchecked" ? " (custom role not defined in this stack: its permissions cannot be checked, fail closed)" : "";
+                report(`${g.pathText(p, gr)} can ${what}${why}`, gr.res.urn);
+            }
+        }
+    }
+}
+
+/** Platform identities other than the signer: SAs of signer/control-plane compute, and whoever may invoke the signer. */
+export function platformIdentities(g: FleetGraph): Map<string, { p: Principal; why: string }> {
+    const out = new Map<string, { p: Principal; why: string }>();
+    for (const n of g.compute) {
+        if (!n.isRunner && n.role !== undefined) {
+            n.identities.filter((p) => p.sa && !g.signerIdentities.has(p.id)).forEach((p) => out.set(p.id, { p, why: `${n.res.name} (${n.role}) runs as it` }));
+        }
+    }
+    for (const s of signerServices(g)) {
+        for (const gr of g.grantsByTarget.get(s.res.urn) ?? []) {
+            if (g.can(gr, "invokeOrAdmin") === "yes") {
+                gr.members.filter((p) => p.sa && !g.signerIdentities.has(p.id) && !g.runnerIdentities.get(p.id)?.direct).forEach((p) => out.set(p.id, { p, why: `it invokes signer service ${s.res.name}` }));
+            }
+        }
+    }
+    return out;
+}
+
+/** Signer-labelled Cloud Run services that run as a signer identity. */
+function signerServices(g: FleetGraph) {
+    return g.signerNodes.filter((n) => n.kind === "runService" && n.identities.some((p) => g.signerIdentities.has(p.id)));
+}
+
+export const platformIdentityImpersonation: FleetStackPolicy = stackRule({
+    name: "platform-identity-impersonation",
+    description:
+        "[I10] Nobody but the configured platform admins can act as a platform identity (control-plane services, the signer's invoker): " +
+        "token creator (OpenID too), SA user, workload identity user from any pool or provider, key/SA admin, owner/editor or custom roles, " +
+        "on the SA, its project, folder or org; and no HMAC key exists for one.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { platformAdmins: memberList("Members allowed to act as platform identities (break-glass admins).") } },
+    meta: {
+        invariants: ["I10"],
+        fix: "Remove the grant: platform service accounts are used only by the services that run as them. List break-glass admins in platformAdmins.",
+    },
+    check: (g, report, args) => {
+        const cfg = args.getConfig<Config>();
+        for (const { p: target, why } of platformIdentities(g).values()) {
+            const sa = target.sa!;
+            const project = g.projectOf(sa);
+            const extra = g.unknownTargetGrants.filter((gr) => gr.scope === "serviceAccount");
+            const over = grantsOver(g, sa, project).concat(extra.map((grant) => ({ grant, maybe: true })));
+            holders(g, report, over, "impersonate", `act as platform identity ${target.label} (${why})`,
+                (p) => p.id === target.id || listed(g, p, cfg.platformAdmins));
+            for (const k of g.credentials.get(target.id) ?? []) {
+                report(`${k.type === T.hmacKey ? "HMAC key" : "service-account key"} ${k.name} is a standing credential for platform identity ${target.label}`, k.urn);
+            }
+        }
+    },
+});
+
+export const signerInvokedByGeneratorOnly: FleetStackPolicy = stackRule({
+    name: "signer-invoked-by-generator-only",
+    description:
+        "[I10] Exactly one platform service account (the provenance generator) can invoke or administer the signer service: every role " +
+        "holding run.routes.invoke or a setIamPolicy permission on the service, its project, folder or org counts, custom roles included.",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { signerInvokers: memberList("The members allowed to invoke the signer (default: the one platform SA that does).") } },
+    meta: {
+        invariants: ["I10"],
+        fix:
+            "Grant roles/run.invoker on the signer service to the generator's service account only; remove run.* roles, owner/editor and IAM " +
+            "admin roles over the signer project from everyone else (or list them in signerInvokers).",
+    },
+    check: (g, report, args) => {
+        const cfg = args.getConfig<Config>();
+        for (const s of signerServices(g)) {
+            const invokers = new Map<string, Principal>();
+            const invokerGrant = new Map<string, Grant>();
+            const allowed = (p: Principal): boolean => {
+                if (g.signerIdentities.has(p.id) && s.identities.includes(p)) {
+                    return true;
+                }
+                if ((cfg.signerInvokers ?? []).length > 0) {
+                    return listed(g, p, cfg.signerInvokers);
+                }
+                // A service account (of this stack, or of the control plane's own stack) that is no runner.
+                return (p.sa !== undefined || /^serviceAccount:/i.test(p.id)) && !g.isRunner(p) && !isPublicMember(p.id) && !isFederatedPrincipal(p.id);
+            };
+            holders(g, report, grantsOver(g, s.res, g.projectOf(s.res)), "invokeOrAdmin", `invoke or administer signer service ${s.res.name}`, allowed,
+                (p, gr) => {
+                    if (!s.identities.includes(p)) {
+                        invokers.set(p.id, p);
+                        invokerGrant.set(p.id, gr);
+                    }
+                });
+            if ((cfg.signerInvokers ?? []).length === 0 && invokers.size > 1) {
+                const [, ...rest] = [...invokers.values()];
+                report(`more than one identity can invoke signer service ${s.res.name}: ${listText([...invokers.values()].map((p) => p.label))}; ` +
+                    "only the provenance generator may (name it in signerInvokers to choose)", invokerGrant.get(rest[0].id)?.res.urn);
+            }
+        }
+    },
+});
+
+export const signerKeyVersionsControlled: FleetStackPolicy = stackRule({
+    name: "signer-key-versions-controlled",
+    description:
+        "[I9] Nobody can add or import signer key versions outside the declared rotation path: no import job on the signer key ring, and no " +
+        "role holding cloudkms.cryptoKeyVersions.create, importJobs or key/IAM admin on the key, ring, project, folder or org (except signerKeyAdmins).",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { signerKeyAdmins: memberList("Members allowed to create signer key versions outside Pulumi (break-glass).") } },
+    meta: {
+        invariants: ["I9"],
+        fix: "Declare key versions as gcp.kms.CryptoKeyVersion resources in the stack (the rotation runbook); remove import jobs and cloudkms.admin/importer, owner/editor grants over the signer key.",
+    },
+    check: (g, report, args) => {
+        const cfg = args.getConfig<Config>();
+        const rings = new Set<string>();
+        for (const key of g.signerKeys) {
+            const { ring } = g.ringOfKey(key);
+            if (ring) {
+                rings.add(ring.urn);
+            }
+            const over = grantsOver(g, key, g.keyProject(key), ring ? g.grantsByTarget.get(ring.urn) ?? [] : []);
+            holders(g, report, over, "keyVersions", `create or import versions of signer key ${key.name}`, (p) => listed(g, p, cfg.signerKeyAdmins));
+        }
+        for (const j of g.of(T.importJob)) {
+            const lit = get(j.props, "keyRing");
+            const found = typeof lit === "string" && !unknown(lit) ? g.findRings(lit) : [];
+            const deps = (j.propertyDependencies?.keyRing ?? []).filter((d) => rings.has(d.urn));
+            if (found.some((r) => rings.has(r.urn)) || deps.length > 0) {
+                report(`import job ${j.name} on the signer key ring lets whoever holds it import key material outside the declared rotation path`, j.urn);
+            }
+        }
+    },
+});
+
+export const platformAccessPolicies: FleetStackPolicy[] = [platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled];

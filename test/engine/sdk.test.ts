@@ -1,0 +1,62 @@
+/**
+ * The SDK internals the engine and the pack rely on (plan/engine/sdk.ts) are pinned to the SDK
+ * versions they were read from: an upgrade makes this test fail, and each internal is checked for
+ * the shape the engine uses, so a changed internal is found here rather than as a silent pass.
+ */
+import * as assert from "assert";
+import * as sdk from "../../plan/engine/sdk";
+import { isUnknown, unwrap } from "../../policies/rules/props";
+
+function installed(pkg: string): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(`${pkg}/package.json`).version.replace(/^v/, "");
+}
+
+describe("SDK internals (plan/engine/sdk.ts), pinned to the SDK version", () => {
+    for (const [pkg, version] of Object.entries(sdk.SDK_VERSIONS)) {
+        it(`${pkg} is the version the internals were read from (${version})`, () => {
+            assert.strictEqual(installed(pkg), version, `${pkg} ${installed(pkg)} is installed; re-check every internal in plan/engine/sdk.ts, then update SDK_VERSIONS`);
+        });
+    }
+
+    it("the analyzer server exposes the two RPC handler factories", () => {
+        assert.strictEqual(typeof sdk.policyServer.makeAnalyzeRpcFun, "function");
+        assert.strictEqual(typeof sdk.policyServer.makeAnalyzeStackRpcFun, "function");
+    });
+
+    it("the runtime exposes setMockOptions, waitForRPCs and the state store", () => {
+        assert.strictEqual(typeof sdk.runtimeSettings.setMockOptions, "function");
+        assert.strictEqual(typeof sdk.runtimeSettings.waitForRPCs, "function");
+        const store = sdk.runtimeState.getStore();
+        assert.ok(store && typeof store === "object");
+        assert.ok("supportsSecrets" in store, "the state store no longer carries the monitor feature flags");
+    });
+
+    it("the protobuf response classes the mock monitor builds exist", () => {
+        const setters: [unknown, string[]][] = [
+            [sdk.resourceProto.RegisterResourceResponse, ["setUrn", "setId", "setObject"]],
+            [sdk.resourceProto.ReadResourceResponse, ["setUrn", "setProperties"]],
+            [sdk.providerProto.InvokeResponse, ["setReturn"]],
+        ];
+        for (const [cls, methods] of setters) {
+            assert.strictEqual(typeof cls, "function");
+            const msg = new (cls as new () => Record<string, unknown>)();
+            for (const m of methods) {
+                assert.strictEqual(typeof msg[m], "function", `${m} is gone`);
+            }
+        }
+        assert.strictEqual(typeof sdk.MockMonitor, "function");
+    });
+
+    it("the analyzer's unknown-value proxy answers the property names the pack reads", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const proxy = require("@pulumi/policy/proxy");
+        const target = { a: "04da6b54-80e4-46f7-96ec-b56ff0331ba9", b: { c: 1 } };
+        const wrapped = proxy.unknownCheckingProxy(target);
+        assert.strictEqual(wrapped[sdk.POLICY_PROXY.isSpecialProxy], true);
+        assert.strictEqual(wrapped[sdk.POLICY_PROXY.getSpecialProxyTarget], target);
+        assert.strictEqual(unwrap(wrapped), target, "policies/rules/props.ts must unwrap the proxy with the same names");
+        assert.ok(isUnknown(unwrap(wrapped).a));
+        assert.throws(() => wrapped.a, "reading an unknown through the proxy throws (the analyzer's preview advisory)");
+    });
+});
