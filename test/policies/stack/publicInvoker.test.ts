@@ -11,10 +11,13 @@ const CONTROL = { "build-fleet-role": "control-plane" };
 const PINNED = "europe-docker.pkg.dev/cp-proj/images/services@sha256:" + "b".repeat(64);
 
 /** A control-plane Cloud Run service, by default the webhook receiver, and its public invoker. */
-function webhook(f: FleetHandles, overrides: Partial<gcp.cloudrunv2.ServiceArgs> = {}, container: Record<string, unknown> = {}, member = "allUsers", role = "roles/run.invoker"): void {
+function webhook(_f: FleetHandles, overrides: Partial<gcp.cloudrunv2.ServiceArgs> = {}, container: Record<string, unknown> = {}, member = "allUsers", role = "roles/run.invoker"): void {
+    // Its own identity, as the control plane's services have: an unlabelled variant must not turn the
+    // generator's identity into a runner's.
+    const sa = new gcp.serviceaccount.Account("cp-webhook-sa", { project: WORKER_PROJECT, accountId: "cp-webhook" });
     const svc = new gcp.cloudrunv2.Service("cp-webhook", {
         project: WORKER_PROJECT, location: REGION, name: "cp-webhook", labels: CONTROL, ingress: "INGRESS_TRAFFIC_ALL", deletionProtection: false,
-        template: { serviceAccount: f.controlPlaneSa.email, labels: CONTROL, containers: [{ image: PINNED, envs: [{ name: "SERVICE", value: "webhook" }], ...container }] },
+        template: { serviceAccount: sa.email, labels: CONTROL, containers: [{ image: PINNED, envs: [{ name: "SERVICE", value: "webhook" }], ...container }] },
         ...overrides,
     });
     new gcp.cloudrunv2.ServiceIamBinding("cp-webhook-invokers", { project: WORKER_PROJECT, location: REGION, name: svc.name, role, members: [member] });
