@@ -29,7 +29,7 @@ export const MAX_SERVICE_IMAGE_NAME_LENGTH = 50;
  * What the image is built from (exactly what services/Dockerfile copies), relative to the package root; hashed
  * into the tag, so a changed service is a new image and a changed component is not.
  */
-export const SERVICE_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.services.json", "services", ".dockerignore"];
+export const SERVICE_SOURCES = ["package.json", "services/image-lock.json", "services", ".dockerignore"];
 
 export interface ServiceImageArgs {
     /** Project of the Artifact Registry repository (the control-plane project). Required. */

@@ -94,15 +94,15 @@ describe("services/Dockerfile and services/main.ts", () => {
             assert.match(image, /@sha256:[a-f0-9]{64}$/, image);
         }
         assert.match(froms[1], /^gcr\.io\/distroless\/nodejs24-debian12@/);
-        assert.match(dockerfile, /^RUN npm ci /m);
-        assert.match(dockerfile, /^RUN npx tsc -p tsconfig\.services\.json$/m);
+        assert.match(dockerfile, /^RUN mv image-lock\.json package-lock\.json && npm ci /m);
+        assert.match(dockerfile, /^RUN npx tsc -p services\/tsconfig\.json$/m);
         assert.match(dockerfile, /^RUN npm prune --omit=dev/m);
         assert.match(dockerfile, /^USER nonroot$/m);
         assert.match(dockerfile, /^ENTRYPOINT \["\/nodejs\/bin\/node", "dist\/services\/main\.js"\]$/m);
         // Everything the Dockerfile copies from the context is let through by .dockerignore, and is what the tag hashes.
         const ignore = fs.readFileSync(path.join(ROOT, ".dockerignore"), "utf8");
         const copied = dockerfile.split("\n").filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.split(/\s+/).slice(1, -1));
-        assert.deepStrictEqual(copied, ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "tsconfig.services.json", "services"]);
+        assert.deepStrictEqual(copied, ["package.json", "services/image-lock.json", "services"]);
         for (const c of copied) {
             assert.ok(ignore.includes(`!${c}`), c);
             assert.ok(SERVICE_SOURCES.includes(c), `${c} is copied but not hashed into the tag`);
