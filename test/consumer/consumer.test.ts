@@ -76,7 +76,8 @@ const adhoc = new RunnerPool("adhoc", {
     pool: adhocPool,
     project: config.workerProject,
     region: config.region,
-    registrationBrokerUrl: config.registrationBrokerUrl,
+    // The fleet's own registration broker (deployed by its control plane).
+    registrationBrokerUrl: fleet.brokerUrl,
 });
 
 export const poolNames: string[] = fleet.poolNames;
