@@ -1,5 +1,5 @@
 /**
- * One model of a stack that every stack rule and report reads (DESIGN.md, "Policies"): built once
+ * One model of a stack that every stack rule and report reads: built once
  * per resources array, then frozen.
  *
  * Layers, each its own module: refs (one node per resource whatever the spelling), networks,
