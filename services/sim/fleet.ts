@@ -5,6 +5,7 @@
  * key (generated at run time) and caller checks ON against the issuer: only the generator's
  * identity may sign. Used by `npm run simulate`, the tests and the benchmark.
  */
+import { randomBytes } from "crypto";
 import { generateKeyPairSync } from "crypto";
 import { mkdirSync } from "fs";
 import type { AddressInfo } from "net";
@@ -106,7 +107,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
         appPublicKey: appKey.publicKey.export({ type: "spki", format: "pem" }).toString(),
         org: SIM_ORG,
         repositories: SIM_REPOSITORIES,
-        webhookSecret: `sim-${Math.random().toString(36).slice(2)}`,
+        webhookSecret: `sim-${randomBytes(24).toString("hex")}`,
     });
     const githubUrl = await github.listen();
     const githubClient = () => new GithubRestClient({

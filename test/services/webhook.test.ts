@@ -122,6 +122,13 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
     });
     afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+    it("refuses to start with an empty or short webhook secret (every HMAC would be forgeable)", () => {
+        for (const secret of ["", "short-secret"]) {
+            assert.throws(() => buildWebhookService({ pools, secret, records, github, demandPublisher: { publish: async () => undefined }, scaler: { deleteInstance: async () => undefined } }),
+                new RegExp(`webhook secret has ${Buffer.byteLength(secret)} bytes; it must have at least 16`));
+        }
+    });
+
     it("verifies the HMAC over the raw bytes in constant time", () => {
         const body = Buffer.from("{}");
         assert.strictEqual(verifySignature(SECRET, body, sign(body)), true);

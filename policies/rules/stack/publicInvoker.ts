@@ -12,38 +12,16 @@
 import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { roleOf } from "../labels";
-import { get, unknown } from "../props";
-import { publicGrants } from "../resource/iamMembers";
-import { CLOUD_RUN_SERVICE_IAM_TYPES, CLOUD_RUN_V2_SERVICE } from "../resource/signerService";
-import { rawStackCheck, Report, UNDECIDED } from "./perimeterScope";
+import { get, unknown, UNKNOWN_VALUE } from "../props";
+import { CLOUD_RUN_V2_SERVICE } from "../resource/signerService";
+import { FleetGraph, isPublicMember, UNDECIDED } from "./model";
+import { Report, stackRule } from "./report";
 
 /** The entry of the services image that serves GitHub's webhook deliveries. */
 export const WEBHOOK_ENTRY = "webhook";
 const INVOKER_ROLE = "roles/run.invoker";
 const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
 const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
-
-/** The service an IAM resource targets: through its property dependencies, else by name, project and location. */
-function targetOf(iam: PolicyResource, services: PolicyResource[]): PolicyResource | "unknown" | undefined {
-    const byDependency = services.find((s) => (iam.propertyDependencies?.name ?? iam.propertyDependencies?.service ?? []).some((d) => d.urn === s.urn));
-    if (byDependency !== undefined) {
-        return byDependency;
-    }
-    const raw = get(iam.props, "name") ?? get(iam.props, "service");
-    if (unknown(raw)) {
-        return "unknown";
-    }
-    if (typeof raw !== "string") {
-        return undefined;
-    }
-    // `projects/p/locations/l/services/n`, `p/l/n` or a bare `n` with project/location fields.
-    const full = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)$/.exec(raw);
-    const short = /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(raw);
-    const [project, location, name] = full ? full.slice(1) : short ? short.slice(1) : [get(iam.props, "project"), get(iam.props, "location"), raw];
-    return services.find((s) => get(s.props, "name") === name
-        && (project === undefined || get(s.props, "project") === undefined || get(s.props, "project") === project)
-        && (location === undefined || get(s.props, "location") === undefined || get(s.props, "location") === location));
-}
 
 /** Why `service` is not the provable webhook receiver; undefined when it is; "unknown" while a preview hides it. */
 export function notWebhookReceiver(service: PolicyResource): string | "unknown" | undefined {
@@ -91,37 +69,36 @@ export function notWebhookReceiver(service: PolicyResource): string | "unknown" 
     return undefined;
 }
 
-function check(resources: PolicyResource[], report: Report): void {
-    const services = resources.filter((r) => r.type === CLOUD_RUN_V2_SERVICE || r.type === "gcp:cloudrun/service:Service");
-    for (const iam of resources.filter((r) => CLOUD_RUN_SERVICE_IAM_TYPES.includes(r.type))) {
-        const { found, undecidable } = publicGrants(iam.type, iam.props);
-        if (undecidable) {
-            report(`${UNDECIDED} ${undecidable}`, iam.urn);
-        }
-        if (found.length === 0) {
+/** Public grants on Cloud Run, as the model resolved them: target, role and members, whatever the IAM form. */
+function check(g: FleetGraph, report: Report): void {
+    for (const gr of g.grants.filter((x) => x.scope === "runService")) {
+        const publicMembers = gr.members.filter((m) => isPublicMember(m.id) && !/^domain:/i.test(m.id));
+        if (publicMembers.length === 0) {
             continue;
         }
-        const grants = found.join(", ");
-        const target = targetOf(iam, services);
-        if (target === "unknown") {
-            report(`${UNDECIDED} ${grants} on a Cloud Run service whose name is unknown until apply`, iam.urn);
+        const grants = publicMembers.map((m) => `${m.id} -> ${gr.role === UNKNOWN_VALUE ? "(unknown role)" : gr.role}`).join(", ");
+        if (gr.targetUnknown) {
+            report(`${UNDECIDED} ${grants} on a Cloud Run service whose name is unknown until apply`, gr.res.urn);
             continue;
         }
-        if (target === undefined) {
-            report(`Cloud Run service IAM grants ${grants} on a service this stack does not define: anyone could invoke it, and nothing proves it authenticates its callers.`, iam.urn);
+        if (gr.target === undefined) {
+            report(`Cloud Run service IAM grants ${grants} on a service this stack does not define (${gr.targetId ?? "?"}): anyone could invoke it, and nothing proves it authenticates its callers.`, gr.res.urn);
             continue;
         }
-        const otherRoles = found.filter((g) => !g.endsWith(` -> ${INVOKER_ROLE}`));
-        const why = otherRoles.length > 0 ? `the public grant includes ${otherRoles.join(", ")}, more than ${INVOKER_ROLE}` : notWebhookReceiver(target);
+        if (gr.role === UNKNOWN_VALUE) {
+            report(`${UNDECIDED} ${grants} on ${gr.target.name}: the role is unknown until apply`, gr.res.urn);
+            continue;
+        }
+        const why = gr.role !== INVOKER_ROLE ? `the public grant is ${gr.role}, more than ${INVOKER_ROLE}` : notWebhookReceiver(gr.target);
         if (why === "unknown") {
-            report(`${UNDECIDED} ${grants} on ${target.name}, whose container is unknown until apply`, iam.urn);
+            report(`${UNDECIDED} ${grants} on ${gr.target.name}, whose container is unknown until apply`, gr.res.urn);
         } else if (why !== undefined) {
-            report(`Cloud Run service IAM grants ${grants} on ${target.name}: anyone could invoke it, and ${why}. Only the control plane's HMAC-authenticated webhook receiver may be public.`, iam.urn);
+            report(`Cloud Run service IAM grants ${grants} on ${gr.target.name}: anyone could invoke it, and ${why}. Only the control plane's HMAC-authenticated webhook receiver may be public.`, gr.res.urn);
         }
     }
 }
 
-export const cloudRunNoPublicInvoker: FleetStackPolicy = {
+export const cloudRunNoPublicInvoker: FleetStackPolicy = stackRule({
     name: "cloud-run-no-public-invoker",
     description:
         "[I10] No Cloud Run service is invokable by allUsers/allAuthenticatedUsers, except the control plane's webhook receiver " +
@@ -133,5 +110,5 @@ export const cloudRunNoPublicInvoker: FleetStackPolicy = {
             "Grant roles/run.invoker to named identities only (the signer: the provenance generator). A public service must be the " +
             "control plane's webhook receiver: label it build-fleet-role=control-plane, run the digest-pinned services image with SERVICE=webhook.",
     },
-    validateStack: rawStackCheck(check),
-};
+    check,
+});

@@ -132,7 +132,14 @@ function jobFacts(job: any, repository: string, pool: string, run: { path: strin
     };
 }
 
+/** Shortest webhook secret accepted: an empty or short secret makes every HMAC forgeable or guessable. */
+export const MIN_WEBHOOK_SECRET_BYTES = 16;
+
 export function buildWebhookService(deps: WebhookDeps): WebhookService {
+    if (typeof deps.secret !== "string" || Buffer.byteLength(deps.secret) < MIN_WEBHOOK_SECRET_BYTES) {
+        throw new Error(`the webhook secret has ${typeof deps.secret === "string" ? Buffer.byteLength(deps.secret) : 0} bytes; ` +
+            `it must have at least ${MIN_WEBHOOK_SECRET_BYTES} (an empty secret lets anyone sign deliveries): set a random secret in Secret Manager and in the GitHub webhook`);
+    }
     const audit = deps.audit ?? stderrAudit;
     const clock = deps.clock ?? systemClock;
     const demand = new Demand(deps.pools.map((p) => p.name));
