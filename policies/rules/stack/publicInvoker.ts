@@ -4,27 +4,26 @@
  * webhook receiver. GitHub cannot present a Google identity, so that service must be public; it
  * authenticates every delivery by its HMAC signature instead. The exception holds only when the public
  * grant's target is, in this stack, a control-plane Cloud Run v2 service with one container whose image
- * is pinned by digest and which runs the `webhook` entry of the services image (`SERVICE=webhook`, no
- * command or other args), and the grant is `roles/run.invoker` alone. Anything else public, a grant
+ * is pinned by digest, built by this stack (or named in pack config `webhookImages`), and which runs the
+ * `webhook` entry of the services image (`SERVICE=webhook`, no command or other args), and the grant is `roles/run.invoker` alone. Anything else public, a grant
  * whose target the pack cannot find, or a target it cannot read is a violation (an advisory only while
  * a preview leaves the deciding value unknown).
  */
-import { PolicyResource } from "@pulumi/policy/policy";
+import { PolicyResource, StackValidationArgs } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { roleOf } from "../labels";
 import { get, unknown, UNKNOWN_VALUE } from "../props";
-import { CLOUD_RUN_V2_SERVICE } from "../resource/signerService";
+import { CLOUD_RUN_V2_SERVICE, DIGEST_PINNED } from "../resource/signerService";
 import { FleetGraph, isPublicMember, UNDECIDED } from "./model";
 import { Report, stackRule } from "./report";
 
 /** The entry of the services image that serves GitHub's webhook deliveries. */
 export const WEBHOOK_ENTRY = "webhook";
 const INVOKER_ROLE = "roles/run.invoker";
-const DIGEST_PINNED = /@sha256:[0-9a-f]{64}$/;
 const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
 
 /** Why `service` is not the provable webhook receiver; undefined when it is; "unknown" while a preview hides it. */
-export function notWebhookReceiver(service: PolicyResource): string | "unknown" | undefined {
+export function notWebhookReceiver(service: PolicyResource, trustedImages: readonly string[] = []): string | "unknown" | undefined {
     if (service.type !== CLOUD_RUN_V2_SERVICE) {
         return `it is a ${service.type}, not a Cloud Run v2 service of the control plane`;
     }
@@ -44,14 +43,17 @@ export function notWebhookReceiver(service: PolicyResource): string | "unknown" 
     if (unknown(envs) || unknown(get(c, "args")) || unknown(get(c, "commands"))) {
         return "unknown";
     }
+    // The env var alone proves nothing: the image must be the services image this stack builds (deployed by
+    // the digest its build reports) or one the pack config names, so no other public container can claim the exemption.
+    const built = (service.propertyDependencies?.template ?? []).some((d) => d.type === DOCKER_BUILD_IMAGE);
     if (unknown(image)) {
-        // A preview before the build: an image this stack builds is deployed by the digest the build reports.
-        const built = (service.propertyDependencies?.template ?? []).some((d) => d.type === DOCKER_BUILD_IMAGE);
         if (!built) {
             return "unknown";
         }
     } else if (typeof image !== "string" || !DIGEST_PINNED.test(image)) {
         return `its image ${JSON.stringify(image)} is not pinned by digest (@sha256:<64 hex>)`;
+    } else if (!built && !trustedImages.includes(image)) {
+        return `its image ${image} is neither built by this stack (a docker-build Image) nor listed in the pack config's webhookImages`;
     }
     const serviceEnv = Array.isArray(envs) ? envs.filter((e) => get(e, "name") === "SERVICE") : [];
     if (serviceEnv.some((e) => unknown(get(e, "value")))) {
@@ -70,7 +72,8 @@ export function notWebhookReceiver(service: PolicyResource): string | "unknown" 
 }
 
 /** Public grants on Cloud Run, as the model resolved them: target, role and members, whatever the IAM form. */
-function check(g: FleetGraph, report: Report): void {
+function check(g: FleetGraph, report: Report, args: StackValidationArgs): void {
+    const trusted = args.getConfig<{ webhookImages?: string[] }>().webhookImages ?? [];
     for (const gr of g.grants.filter((x) => x.scope === "runService")) {
         const publicMembers = gr.members.filter((m) => isPublicMember(m.id) && !/^domain:/i.test(m.id));
         if (publicMembers.length === 0) {
@@ -89,7 +92,7 @@ function check(g: FleetGraph, report: Report): void {
             report(`${UNDECIDED} ${grants} on ${gr.target.name}: the role is unknown until apply`, gr.res.urn);
             continue;
         }
-        const why = gr.role !== INVOKER_ROLE ? `the public grant is ${gr.role}, more than ${INVOKER_ROLE}` : notWebhookReceiver(gr.target);
+        const why = gr.role !== INVOKER_ROLE ? `the public grant is ${gr.role}, more than ${INVOKER_ROLE}` : notWebhookReceiver(gr.target, trusted);
         if (why === "unknown") {
             report(`${UNDECIDED} ${grants} on ${gr.target.name}, whose container is unknown until apply`, gr.res.urn);
         } else if (why !== undefined) {
@@ -104,6 +107,16 @@ export const cloudRunNoPublicInvoker: FleetStackPolicy = stackRule({
         "[I10] No Cloud Run service is invokable by allUsers/allAuthenticatedUsers, except the control plane's webhook receiver " +
         "(a control-plane service running the digest-pinned services image's webhook entry, which authenticates GitHub by HMAC).",
     enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            webhookImages: {
+                type: "array",
+                items: { type: "string", pattern: "@sha256:[0-9a-f]{64}$" },
+                default: [],
+                description: "Digest-pinned services images built outside this stack that may run the public webhook receiver.",
+            },
+        },
+    },
     meta: {
         invariants: ["I10"],
         fix:

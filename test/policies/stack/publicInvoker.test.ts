@@ -9,6 +9,8 @@ import { evaluateFleet, assertFinding, findings, FleetHandles, REGION, WORKER_PR
 const P = "cloud-run-no-public-invoker";
 const CONTROL = { "build-fleet-role": "control-plane" };
 const PINNED = "europe-docker.pkg.dev/cp-proj/images/services@sha256:" + "b".repeat(64);
+/** The services image built outside this stack, declared to the pack. */
+const TRUSTED = { policyConfig: { [P]: { webhookImages: [PINNED] } } };
 
 /** A control-plane Cloud Run service, by default the webhook receiver, and its public invoker. */
 function webhook(_f: FleetHandles, overrides: Partial<gcp.cloudrunv2.ServiceArgs> = {}, container: Record<string, unknown> = {}, member = "allUsers", role = "roles/run.invoker"): void {
@@ -28,7 +30,7 @@ describe("stack rule cloud-run-no-public-invoker (I10)", function () {
 
     for (const preview of [false, true]) {
         it(`lets the control plane's webhook receiver be public (${preview ? "preview" : "normal"} mode)`, async () => {
-            const ev = await evaluateFleet((f) => webhook(f), { preview });
+            const ev = await evaluateFleet((f) => webhook(f), { preview, ...TRUSTED });
             assert.deepStrictEqual(ev.violations.filter((v) => v.policy === P), [], findings(ev));
         });
     }
@@ -42,6 +44,8 @@ describe("stack rule cloud-run-no-public-invoker (I10)", function () {
     });
 
     const refusals: [string, (f: FleetHandles) => void, RegExp, string[]?][] = [
+        ["a webhook receiver on an image neither built by the stack nor declared",
+            (f) => webhook(f, {}, { image: "europe-docker.pkg.dev/elsewhere/images/anything@sha256:" + "c".repeat(64) }), /neither built by this stack .* nor listed in the pack config's webhookImages/],
         ["a public service running another entry", (f) => webhook(f, {}, { envs: [{ name: "SERVICE", value: "broker" }] }), /does not run the services image's "webhook" entry/],
         ["a webhook receiver on a mutable tag", (f) => webhook(f, {}, { image: "europe-docker.pkg.dev/cp-proj/images/services:latest" }), /is not pinned by digest/],
         ["a webhook receiver whose arguments pick another entry", (f) => webhook(f, {}, { args: ["broker"] }), /overrides the command or arguments/],
@@ -50,11 +54,24 @@ describe("stack rule cloud-run-no-public-invoker (I10)", function () {
     ];
     for (const [what, variant, why, also] of refusals) {
         it(`flags ${what}`, async () => {
-            const ev = await evaluateFleet(variant);
+            const ev = await evaluateFleet(variant, TRUSTED);
             assertFinding(ev, P, why, { alsoAllowed: ["no-public-iam", ...(also ?? [])] });
             assert.ok(ev.violations.some((v) => v.policy === P && v.urn?.endsWith("::cp-webhook-invokers")), findings(ev));
         });
     }
+
+    it("judges every IAM form: a v1 IamMember and a v2 IAM policy document granting allUsers on the signer", async () => {
+        const ev = await evaluateFleet((f) => {
+            new gcp.cloudrun.IamMember("signer-public-v1", { project: f.signer.service.project, location: REGION, service: f.signer.service.name, role: "roles/run.invoker", member: "allUsers" });
+            new gcp.cloudrunv2.ServiceIamPolicy("signer-public-policy", {
+                project: f.signer.service.project, location: REGION, name: f.signer.service.name,
+                policyData: JSON.stringify({ bindings: [{ role: "roles/run.invoker", members: ["allUsers"] }] }),
+            });
+        });
+        for (const res of ["signer-public-v1", "signer-public-policy"]) {
+            assert.ok(ev.violations.some((v) => v.policy === P && v.enforcementLevel === "mandatory" && v.urn?.endsWith(`::${res}`)), `${res}:\n${findings(ev)}`);
+        }
+    });
 
     it("flags a public grant on a service the stack does not define (fail closed)", async () => {
         const ev = await evaluateFleet(() => {
