@@ -59,8 +59,13 @@ describe("Kubernetes variants of the raw baseline (the API server's view)", func
                     const au = urnsOf(run, a.offender);
                     assert.ok(ev.violations.some((v) => v.policy === a.policy && v.urn !== undefined && au.includes(v.urn)), `expected ${a.policy} too; got:\n${all}`);
                 }
+                const expectedAdvisory = (v: (typeof ev.violations)[number]) => (c.alsoAdvisory ?? []).some((a) =>
+                    v.policy === a.policy && v.enforcementLevel === "advisory" && v.urn !== undefined && urnsOf(run, a.offender).includes(v.urn) && v.message.includes(a.mentions));
+                for (const a of c.alsoAdvisory ?? []) {
+                    assert.ok(ev.violations.some(expectedAdvisory), `expected a ${a.policy} advisory on ${a.offender} mentioning "${a.mentions}"; got:\n${all}`);
+                }
                 const allowed = new Set([c.policy, ...(c.also ?? []).map((a) => a.policy)]);
-                const stray = ev.violations.filter((v) => !allowed.has(v.policy) || (level === "mandatory" && v.enforcementLevel !== "mandatory"));
+                const stray = ev.violations.filter((v) => !expectedAdvisory(v) && (!allowed.has(v.policy) || (level === "mandatory" && v.enforcementLevel !== "mandatory")));
                 assert.deepStrictEqual(stray.map((v) => `${v.policy}/${v.enforcementLevel}`), [], `other findings:\n${stray.map(describe1).join("\n")}`);
             });
         }

@@ -19,6 +19,8 @@ export interface K8sCase {
     mentions?: string;
     /** Other rules the same change necessarily breaks (with the resource they must name). */
     also?: { policy: string; offender: string | string[] }[];
+    /** Advisories the change must also draw (what the pack cannot see), with the resource they must name. */
+    alsoAdvisory?: { policy: string; offender: string; mentions: string }[];
     mutate: (m: Mutations) => void;
     preview?: boolean;
 }
@@ -252,6 +254,7 @@ export const K8S_CASES: K8sCase[] = [
         policy: "k8s-runner-patches",
         offender: "deploy-patch",
         mentions: "hostNetwork",
+        alsoAdvisory: [{ policy: "k8s-runner-patches", offender: "deploy-patch", mentions: "the rest of the pod is unproven" }],
         mutate: add((_h, o) => {
             new k8s.apps.v1.DeploymentPatch("deploy-patch", { metadata: { name: "runner-helper", namespace: RUNNERS }, spec: { template: { spec: { hostNetwork: true } } } }, o);
         }),

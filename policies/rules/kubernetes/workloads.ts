@@ -221,6 +221,10 @@ function checkPatches(m: K8sModel, report: K8sReport, args: ResourceValidationAr
                     report.violation(`${p.kind}Patch ${p.name} weakens a runner pod${target ? "" : " (overlaid on the hardened reference template: the stack does not define the patched object)"}: ${findings.join("; ")}.`, p.urn);
                 }
             });
+            if (target === undefined) {
+                // The reference template only judges what the patch sets; the patched object's own fields are unseen.
+                report.advisory(`cannot decide: ${p.kind}Patch ${p.name} patches a runner pod this stack does not define; only the fields it sets were checked, the rest of the pod is unproven.`, p.urn);
+            }
             continue;
         }
         if (["NetworkPolicy", "RoleBinding", "ClusterRoleBinding", "Role", "ClusterRole", "Secret", "ConfigMap"].includes(p.kind)) {
