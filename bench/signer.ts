@@ -14,6 +14,7 @@ import { performance } from "perf_hooks";
 import { INTOTO_PAYLOAD_TYPE, pae } from "../services/lib/dsse";
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from "../services/lib/statement";
 import { startLocalSigner } from "../services/signer/dev";
+import { percentile } from "../services/lib/percentile";
 
 const BUILDER_ID = "https://localhost/hardened-build-fleet/builder/bench";
 const REQUESTS = 1000;
@@ -36,7 +37,6 @@ function statement(i: number): unknown {
     };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 export async function main(): Promise<number> {
     const dir = mkdtempSync(path.join(tmpdir(), "hbf-bench-signer-"));

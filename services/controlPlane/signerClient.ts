@@ -3,12 +3,7 @@
  * generator's own identity (a Google ID token whose audience is the signer's URL). It speaks HTTP
  * only; the signer validates the statement, signs, and stores the envelope create-only itself.
  */
-
-export interface DsseEnvelope {
-    payloadType: string;
-    payload: string;
-    signatures: { keyid: string; sig: string }[];
-}
+import { checkEnvelope, DsseEnvelope } from "../lib/dsse";
 
 export type SignOutcome = { status: "signed"; envelope: DsseEnvelope } | { status: "exists" };
 
@@ -56,11 +51,11 @@ export class SignerClient {
             return { status: "exists" };
         }
         if (res.status === 200 || res.status === 201) {
-            const env = body?.envelope ?? body;
-            if (typeof env?.payload !== "string" || !Array.isArray(env?.signatures) || env.signatures.length === 0) {
+            try {
+                return { status: "signed", envelope: checkEnvelope(body) };
+            } catch {
                 throw new SignerError(502, "bad-signer-response", "the signer answered without a DSSE envelope");
             }
-            return { status: "signed", envelope: env };
         }
         throw new SignerError(res.status, body?.error?.code ?? "signer-error", `signer refused (${res.status}): ${body?.error?.message ?? text.slice(0, 200)}`);
     }

@@ -27,6 +27,7 @@ import { parseTrustedKeys, verifyProvenance } from "../verify/verify";
 import { uploadWithGrant } from "./fakeGcs";
 import type { SimVm } from "./fakeMig";
 import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SIM_REPOSITORIES, SimFleet, startSimFleet } from "./fleet";
+import { percentile } from "../lib/percentile";
 
 export interface JobResult {
     jobId: number;
@@ -234,13 +235,6 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
     return attacks;
 }
 
-function percentile(xs: number[], p: number): number {
-    if (xs.length === 0) {
-        return 0;
-    }
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-}
 
 export interface SimulateOptions {
     jobs: number;

@@ -17,7 +17,6 @@ import { get, unknown } from "../props";
 import { boolish, forTypes, undecided } from "./common";
 
 export const CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey";
-export const KEY_RING = "gcp:kms/keyRing:KeyRing";
 export const DEFAULT_ALLOWED_ALGORITHMS = ["EC_SIGN_P256_SHA256"];
 /** HSM-backed protection levels (multi-tenant Cloud HSM and single-tenant HSM). */
 const HSM_LEVELS = new Set(["HSM", "HSM_SINGLE_TENANT"]);

@@ -77,7 +77,6 @@ const WORKLOAD_PATHS: Record<string, { spec: PodSpecPath; labels: PodSpecPath[] 
 /** API groups whose kinds above are the built-in workloads (`core` is the provider's name for ""). */
 const WORKLOAD_GROUPS = new Set(["core", "apps", "batch", "extensions"]);
 
-export const ARC_RUNNER_SET_KIND = "AutoscalingRunnerSet";
 export const ARC_GROUP = "actions.github.com";
 export const LEGACY_ARC_GROUP = "actions.summerwind.dev";
 export const HELM_TYPES: readonly string[] = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"];

@@ -198,4 +198,3 @@ export const signerKeyVersionsControlled: FleetStackPolicy = stackRule({
     },
 });
 
-export const platformAccessPolicies: FleetStackPolicy[] = [platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled];
