@@ -188,7 +188,7 @@ export class RunnerPool extends pulumi.ComponentResource {
     /** I5/I7: the pool's own service account (never a key): the GCE VMs' SA, or the GKE build pods' Workload Identity SA. */
     readonly serviceAccount: gcp.serviceaccount.Account;
     readonly serviceAccountEmail: pulumi.Output<string>;
-    /** `serviceAccount:<email>`, for ControlPlane's intake grant. */
+    /** `serviceAccount:<email>`: the ControlPlane lets it invoke the registration broker (it holds no bucket grant). */
     readonly serviceAccountMember: pulumi.Output<string>;
     /** Project role grants of the pool SA. */
     readonly projectRoles: gcp.projects.IAMMember[];

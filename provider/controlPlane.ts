@@ -44,9 +44,10 @@ export interface ControlPlaneArgs {
 }
 
 /**
- * The control-plane identity, one intake bucket per pool, and the grants that make provenance the control
- * plane's work (I11): a runner may only create objects in its own pool's bucket. Registers a `ControlPlane`
- * of the same name as its child.
+ * The control-plane services (registration broker, webhook receiver, provenance generator) with their own
+ * identities, the intake and records buckets, and the grants that make provenance the control plane's work
+ * (I11): runners hold no bucket grant; a job uploads only under its own prefix with a policy the broker signs.
+ * Registers a `ControlPlane` of the same name as its child.
  */
 export class ControlPlane extends pulumi.ComponentResource implements ControlPlaneOutputs {
     /** Email of the control-plane service account. */

@@ -43,7 +43,7 @@ export class RunnerPool extends pulumi.ComponentResource implements RunnerPoolOu
     public readonly subnetSelfLink!: pulumi.Output<string>;
     /** Email of the pool's own service account (never a key, I7). */
     public readonly serviceAccountEmail!: pulumi.Output<string>;
-    /** `serviceAccount:<email>` of the pool, for the ControlPlane intake grant. */
+    /** `serviceAccount:<email>` of the pool: the ControlPlane lets it invoke the registration broker (it holds no bucket grant). */
     public readonly serviceAccountMember!: pulumi.Output<string>;
     /** gce pools: self link of the instance template. */
     public readonly instanceTemplate?: pulumi.Output<string>;

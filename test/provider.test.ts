@@ -268,8 +268,11 @@ const FLEET_LEVEL_RULES = ["signer-perimeter", "runner-perimeter", "org-guardrai
  * Asserts that the full pack reports nothing on `run` but the dry-run advisories of a fleet whose perimeters are in
  * dry run. A single component is checked without the fleet-level rules: its perimeters and guardrails belong to the fleet.
  */
-async function assertNoFindings(run: ProgramRun, scope: "fleet in dry run" | "component" = "component"): Promise<void> {
-    const policyConfig = scope === "component" ? Object.fromEntries(FLEET_LEVEL_RULES.map((r) => [r, "disabled"])) : undefined;
+/** The digest-pinned services image the standalone ControlPlane is given. */
+const CP_IMAGE = "europe-docker.pkg.dev/acme-build-control/fleet/services@sha256:" + "b".repeat(64);
+
+async function assertNoFindings(run: ProgramRun, scope: "fleet in dry run" | "component" = "component", extraConfig: Record<string, unknown> = {}): Promise<void> {
+    const policyConfig = { ...(scope === "component" ? Object.fromEntries(FLEET_LEVEL_RULES.map((r) => [r, "disabled"])) : {}), ...extraConfig };
     const ev = await evaluatePolicies(run, policies, { policyConfig });
     const expected = scope === "component" ? [] : ["runner-perimeter/advisory", "signer-perimeter/advisory"];
     assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`).sort(), expected, listFindings(ev));
@@ -461,7 +464,7 @@ describe("component provider: construct() under the offline engine", function ()
                 name: "linux", runnerMember: "serviceAccount:linux@acme-build-workers.iam.gserviceaccount.com", instanceGroupManager: "linux-mig",
                 image: "projects/acme-build-images/global/images/family/gha-runner", maxRunDurationSeconds: 7200,
             }],
-            image: "europe-docker.pkg.dev/acme-build-control/fleet/services@sha256:" + "b".repeat(64),
+            image: CP_IMAGE,
             signerUrl: "https://signer-signer-123.europe-west1.run.app",
             builderId: "https://github.com/acme/hardened-build-fleet/fleet",
             githubConfigUrl: "https://github.com/acme",
@@ -471,7 +474,8 @@ describe("component provider: construct() under the offline engine", function ()
         assert.match(cp.outputs.webhookUrl as string, /^https:\/\/.*\/v1\/github\/webhook$/);
         assert.deepStrictEqual(Object.keys(cp.outputs.intakeBuckets as object), ["linux"]);
         assert.match(cp.outputs.member as string, /^serviceAccount:/);
-        await assertNoFindings(cp);
+        // A ControlPlane given an image built elsewhere: the pack is told which image its public webhook may run.
+        await assertNoFindings(cp, "component", { "cloud-run-no-public-invoker": { webhookImages: [CP_IMAGE] } });
 
         const net = await construct("IsolatedNetwork", "net", { ...WORKER, cidr: "10.20.0.0/24", role: "control-plane" });
         assert.match(net.outputs.subnetSelfLink as string, /subnetworks/);
