@@ -44,8 +44,9 @@ describe("stack rule role-labels-required (classification)", () => {
     it("flags an unlabelled instance template (and still treats it as a runner)", async () => {
         const ev = await evaluateFleet(undefined, { omit: { templateLabels: ["a"] } });
         // Fail closed: the unlabelled template is a runner of no pool, so its SA's intake grant is unproven.
-        assertFinding(ev, LABELS, /InstanceTemplate pool-a-template has no build-fleet-role label/, { alsoAllowed: ["pool-intake-separation"] });
-        assertFinding(ev, "pool-intake-separation", /runner-a@.* \(with no pool label\) holds roles\/storage\.objectCreator on intake bucket .* of pool a/, { alsoAllowed: [LABELS] });
+        assertFinding(ev, LABELS, /InstanceTemplate pool-a-template has no build-fleet-role label/, { alsoAllowed: ["pool-intake-separation", "runner-least-privilege"] });
+        // ... and that intake grant is not a runner of this pool writing its own bucket, so it is off the allow-list too.
+        assertFinding(ev, "pool-intake-separation", /runner-a@.* \(with no pool label\) holds roles\/storage\.objectCreator on intake bucket .* of pool a/, { alsoAllowed: [LABELS, "runner-least-privilege"] });
     });
 
     it("is configurable: requireRoleLabels false drops the missing-label finding", async () => {

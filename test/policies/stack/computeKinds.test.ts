@@ -26,7 +26,7 @@ describe("stack rules: classification of less common compute kinds", () => {
                 serviceAccount: { email: f.signer.sa.email, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
             });
         });
-        assertFinding(ev, ATTACH, /vm-from-template.*signer network/, { alsoAllowed: [REACH, "single-signer", "pool-network-separation", LABELS] });
+        assertFinding(ev, ATTACH, /vm-from-template.*signer network/, { alsoAllowed: [REACH, "single-signer", "pool-network-separation", LABELS, "runner-least-privilege"] }); // the signer SA becomes a runner identity
         assert.ok(ev.violations.some((v) => v.policy === REACH && /vm-from-template runs as it/.test(v.message)), findings(ev));
     });
 

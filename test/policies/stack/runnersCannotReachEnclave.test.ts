@@ -57,7 +57,7 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
         });
         assertFinding(ev, P, /runner identity serviceAccount:fleet-control@worker-proj\.iam\.gserviceaccount\.com .*holds roles\/run\.invoker on signer service/, {
             // The control plane, now a runner identity, also reads intake buckets of both pools.
-            alsoAllowed: ["pool-intake-separation", "provenance-by-control-plane", "signer-invoked-by-generator-only", "platform-identity-impersonation"],
+            alsoAllowed: ["pool-intake-separation", "provenance-by-control-plane", "signer-invoked-by-generator-only", "platform-identity-impersonation", "runner-least-privilege"],
         });
     });
 
@@ -67,8 +67,9 @@ describe("stack rule runners-cannot-reach-enclave (I9, I10, I11)", () => {
                 serviceAccountId: f.signer.sa.name, role: "roles/iam.serviceAccountTokenCreator", member: f.pools.b.sa.member,
             });
         });
-        assertFinding(ev, P, /runner-b@.* holds roles\/iam\.serviceAccountTokenCreator on signer service account/, { alsoAllowed: ["single-signer", "pool-intake-separation"] });
-        assertFinding(ev, "single-signer", /runner-b@.* can sign with signer key signer-key.*impersonates the signer/, { alsoAllowed: [P, "pool-intake-separation"] });
+        // The signer SA becomes a runner identity, so its own grants are off the runner allow-list too.
+        assertFinding(ev, P, /runner-b@.* holds roles\/iam\.serviceAccountTokenCreator on signer service account/, { alsoAllowed: ["single-signer", "pool-intake-separation", "runner-least-privilege"] });
+        assertFinding(ev, "single-signer", /runner-b@.* can sign with signer key signer-key.*impersonates the signer/, { alsoAllowed: [P, "pool-intake-separation", "runner-least-privilege"] });
     });
 
     it("preview: a grant whose member email is unknown is attributed to the runner SA it depends on", async () => {
