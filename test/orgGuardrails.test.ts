@@ -6,7 +6,7 @@
  */
 import * as assert from "assert";
 import { evaluatePolicies, ProgramRun, runProgram } from "../plan/engine";
-import { GUARDRAIL_CONSTRAINTS, GUARDRAILS, OrgGuardrails, OrgGuardrailsArgs } from "../components/orgGuardrails";
+import { GUARDRAIL_CONSTRAINTS, OrgGuardrails, OrgGuardrailsArgs } from "../components/orgGuardrails";
 import { HardenedBuildFleet } from "../components/fleet";
 import { rawFleetConfig, validateFleetConfig } from "../components/config";
 import { orgPolicyNotWeakened } from "../policies/rules/resource/orgPolicy";
@@ -37,7 +37,24 @@ describe("OrgGuardrails", function () {
         const run = await build();
         const c = component(run, T.component, "guardrails");
         const policies = byType(run, T.policy);
-        assert.strictEqual(policies.length, GUARDRAIL_CONSTRAINTS.length);
+        // Written out, not derived from the catalogue: dropping or weakening a guardrail there must fail here.
+        const ENFORCE = { rules: [{ enforce: "TRUE" }] };
+        const DENY_ALL = { rules: [{ denyAll: "TRUE" }] };
+        const EXPECTED_SPECS: Record<string, unknown> = {
+            "iam.disableServiceAccountKeyCreation": ENFORCE,
+            "iam.disableServiceAccountKeyUpload": ENFORCE,
+            "iam.automaticIamGrantsForDefaultServiceAccounts": ENFORCE,
+            "compute.requireShieldedVm": ENFORCE,
+            "compute.requireOsLogin": ENFORCE,
+            "compute.vmExternalIpAccess": DENY_ALL,
+            "compute.disableSerialPortAccess": ENFORCE,
+            "compute.skipDefaultNetworkCreation": ENFORCE,
+            "compute.vmCanIpForward": DENY_ALL,
+            "compute.restrictVpcPeering": DENY_ALL,
+            "storage.uniformBucketLevelAccess": ENFORCE,
+            "storage.publicAccessPrevention": ENFORCE,
+        };
+        assert.strictEqual(policies.length, 12);
         for (const p of policies) {
             const constraint = p.inputs.name.split("/policies/")[1];
             assert.strictEqual(p.inputs.parent, "projects/acme-signer");
@@ -45,8 +62,7 @@ describe("OrgGuardrails", function () {
             assert.strictEqual(p.name, `guardrails-${constraint}`);
             assert.strictEqual(p.parent, c.urn);
         }
-        const expected = Object.fromEntries(GUARDRAIL_CONSTRAINTS.map((c) => [c, { rules: [GUARDRAILS[c].kind === "enforce" ? { enforce: "TRUE" } : { denyAll: "TRUE" }] }]));
-        assert.deepStrictEqual(specs(run), expected);
+        assert.deepStrictEqual(specs(run), EXPECTED_SPECS);
         // The guardrails the issue names, with the right shape.
         assert.deepStrictEqual(specs(run)["iam.disableServiceAccountKeyCreation"], { rules: [{ enforce: "TRUE" }] });
         assert.deepStrictEqual(specs(run)["iam.disableServiceAccountKeyUpload"], { rules: [{ enforce: "TRUE" }] });
