@@ -36,7 +36,8 @@ import {
 } from "./controlPlaneServices";
 import { roleLabels } from "./labels";
 import { roleShortName } from "./runnerIdentity";
-import { builderIdProblem, INVOKER_ROLE } from "./signerEnclave";
+import { builderIdProblem } from "./config/names";
+import { INVOKER_ROLE } from "./signerEnclave";
 
 /** The broker's role on every intake bucket: the ceiling of the job-scoped upload policies it signs (create only). */
 export const INTAKE_BROKER_ROLE = "roles/storage.objectCreator";

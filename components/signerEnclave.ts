@@ -12,7 +12,7 @@ import { imageReferenceProblem } from "./config/image";
 import { IssueCollector, throwIfProblems } from "./config/issues";
 import { DEFAULT_KEY_VERSIONS, KeyVersionConfig, validateKeyVersions } from "./config/keyVersions";
 import { PROTECTION_LEVELS } from "./config/kms";
-import { componentNameProblems, iamMemberProblem, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
+import { builderIdProblem, componentNameProblems, iamMemberProblem, isValidServiceAccountId, serviceAccountIdFor } from "./config/names";
 import { IsolatedNetwork, isolatedNetworkArgsProblems } from "./isolatedNetwork";
 import { roleLabels } from "./labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
@@ -41,19 +41,6 @@ export interface SignerKeyVersionEnv {
     state: KeyVersionConfig["state"];
     validFrom: string;
     validUntil?: string;
-}
-
-/** Why `value` is not an https builder id (the signer and the generator both check it), or undefined. */
-export function builderIdProblem(value: unknown): string | undefined {
-    if (typeof value !== "string" || value === "") {
-        return "is missing";
-    }
-    try {
-        const url = new URL(value);
-        return url.protocol === "https:" && !/\s/.test(value) && url.search === "" && url.hash === "" ? undefined : "is not a plain https URI";
-    } catch {
-        return "is not a URI";
-    }
 }
 
 /** The signer service's name for an enclave named `name` (explicit: Cloud Run names are at most 49 characters). */

@@ -166,3 +166,16 @@ export function serviceAccountIdFor(name: string, suffix: string): string {
 export function isValidServiceAccountId(id: string): boolean {
     return ACCOUNT_ID.test(id);
 }
+
+/** Why `value` is not an https builder id (the signer and the generator both check it), or undefined. */
+export function builderIdProblem(value: unknown): string | undefined {
+    if (typeof value !== "string" || value === "") {
+        return "is missing";
+    }
+    try {
+        const url = new URL(value);
+        return url.protocol === "https:" && !/\s/.test(value) && url.search === "" && url.hash === "" ? undefined : "is not a plain https URI";
+    } catch {
+        return "is not a URI";
+    }
+}

@@ -5,7 +5,7 @@ import { imageReferenceProblem } from "./image";
 import { validateKeyVersions } from "./keyVersions";
 import { ASYMMETRIC_SIGN_ALGORITHMS, PROTECTION_LEVELS } from "./kms";
 import { SignerConfig } from "./model";
-import { iamMemberProblem, suggestion } from "./names";
+import { builderIdProblem, iamMemberProblem, suggestion } from "./names";
 import { checkSubnetSize, NamedRange, readCidr } from "./ranges";
 import { DEFAULTS, SIGNER_KEYS } from "./schema";
 
@@ -59,17 +59,8 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
     }
     const keyVersions = validateKeyVersions(issues, f.value("keyVersions"), f.pathOf("keyVersions"));
     const builderId = f.string("builderId", { example: "https://github.com/acme/hardened-build-fleet/fleet" });
-    if (builderId !== undefined) {
-        let ok = false;
-        try {
-            const url = new URL(builderId);
-            ok = url.protocol === "https:" && url.search === "" && url.hash === "" && !/\s/.test(builderId);
-        } catch {
-            ok = false;
-        }
-        if (!ok) {
-            issues.add(f.pathOf("builderId"), builderId, "is not a plain https URI (it becomes runDetails.builder.id and verifiers match it exactly)", "use e.g. https://github.com/acme/hardened-build-fleet/fleet");
-        }
+    if (builderId !== undefined && builderIdProblem(builderId) !== undefined) {
+        issues.add(f.pathOf("builderId"), builderId, "is not a plain https URI (it becomes runDetails.builder.id and verifiers match it exactly)", "use e.g. https://github.com/acme/hardened-build-fleet/fleet");
     }
 
     const cidr = readCidr(f, "cidr", { required: true, example: "10.200.0.0/26" });
