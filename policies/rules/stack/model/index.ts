@@ -28,9 +28,9 @@ export class FleetGraph extends Classified {
             this.indexGrantsOf(r);
         }
         this.classify();
-        // Rules read the model; none may change it.
+        // Rules read the model; none may change it. The resources array is the host's, not ours.
         for (const v of Object.values(this)) {
-            if (Array.isArray(v)) {
+            if (Array.isArray(v) && v !== resources) {
                 Object.freeze(v);
             }
         }
