@@ -10,12 +10,14 @@
  */
 import Ajv, { ValidateFunction } from "ajv";
 import { get as levenshtein } from "fast-levenshtein";
-import type { Policy, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
+import type { Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
+import { appliesTo } from "../../policies/rules/appliesTo";
 import { beginStackEvaluation } from "../../policies/rules/stack/model/share";
 import { policyServer as server } from "./sdk";
+import { SharingScope, withSharedProps } from "./sharedProps";
 
 export interface EvaluateOptions {
     /** The parsed `--policy-pack-config` JSON: `{ all?: level | {...}, "<policy>": level | { enforcementLevel?, ...props } }`. */
@@ -26,6 +28,14 @@ export interface EvaluateOptions {
     stackTags?: Record<string, string>;
     packName?: string;
     packVersion?: string;
+    /**
+     * Default true: every policy reads one copy of each resource's properties and one linked stack
+     * array (a pack that writes to them is evaluated again with private copies), and a validation
+     * that declares the types it applies to (policies/rules/appliesTo.ts) is not called for others.
+     * The result is the same, for a fraction of the work. False: the analyzer's own per-policy work
+     * throughout, exactly as under the Pulumi CLI.
+     */
+    shortcuts?: boolean;
     /** Called after each policy phase with counts (progress reporting). */
     onProgress?: (done: number, total: number) => void;
 }
@@ -166,10 +176,21 @@ function freezeTags(tags: Record<string, string>): ReadonlyMap<string, string> {
     return Object.freeze(new Map(Object.entries(tags)));
 }
 
-/** A copy of the policy whose level is resolved and whose validations see our config and tags. */
-function bindPolicy(p: Policy, cfg: ResolvedPolicyConfig, stackTags: ReadonlyMap<string, string>): Policy {
+/** The linked resources array every stack policy of one shared pass reads (sharedProps.ts). */
+interface StackShare {
+    resources?: PolicyResource[];
+}
+
+/**
+ * A copy of the policy whose level is resolved and whose validations see our config and tags, and
+ * in a shared pass the shared resources array instead of the one the analyzer built for it.
+ */
+function bindPolicy(p: Policy, cfg: ResolvedPolicyConfig, stackTags: ReadonlyMap<string, string>, share: StackShare): Policy {
     const bind = <A extends ResourceValidationArgs | StackValidationArgs>(fn: (args: A, report: any) => any) => {
-        const wrapped = (args: A, report: any) => fn({ ...args, getConfig: () => ({ ...cfg.properties }), stackTags } as A, report);
+        const wrapped = (args: A, report: any) => {
+            const resources = "resources" in args ? { resources: share.resources ?? args.resources } : {};
+            return fn({ ...args, ...resources, getConfig: () => ({ ...cfg.properties }), stackTags } as A, report);
+        };
         // Keep the type marker the analyzer uses for its not-applicable fast path.
         (wrapped as any).__pulumiType = (fn as any).__pulumiType;
         return wrapped;
@@ -288,30 +309,142 @@ function collect(resp: any, defaultUrn: string | undefined, out: Evaluation): vo
 export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts: EvaluateOptions = {}): Promise<Evaluation> {
     const { byPolicy: config, warnings } = resolvePolicyConfigs(policies, opts);
     const tags = freezeTags(opts.stackTags ?? {});
-    const bound = policies.map((p) => bindPolicy(p, config.get(p.name)!, tags));
-    const packName = opts.packName ?? "hardened-build-fleet";
-    const packVersion = opts.packVersion ?? "0.0.0";
+    const share: StackShare = {};
+    const bound = policies.map((p) => bindPolicy(p, config.get(p.name)!, tags, share));
+    const pack = { name: opts.packName ?? "hardened-build-fleet", version: opts.packVersion ?? "0.0.0" };
     const packLevel = opts.packEnforcementLevel ?? "advisory";
-    const analyze = server.makeAnalyzeRpcFun(packName, packVersion, packLevel, bound);
-    const analyzeStack = server.makeAnalyzeStackRpcFun(packName, packVersion, packLevel, bound);
+    const shortcuts = opts.shortcuts !== false;
+    const ctx: Pass = {
+        run,
+        pack,
+        share,
+        warnings,
+        opts,
+        analyzeFor: analyzeHandlers(policies, bound, shortcuts, (subset) => server.makeAnalyzeRpcFun(pack.name, pack.version, packLevel, subset)),
+        analyzeStack: server.makeAnalyzeStackRpcFun(pack.name, pack.version, packLevel, bound),
+    };
+    if (!shortcuts) {
+        return { ...(await analyzeAll(ctx)), shortcuts: "off" };
+    }
+    let written = false;
+    try {
+        const shared = await withSharedProps(async (scope) => {
+            try {
+                return await analyzeAll(ctx, scope);
+            } finally {
+                written = scope.written();
+            }
+        });
+        if (!written) {
+            return { ...shared, shortcuts: "shared" };
+        }
+    } catch (err) {
+        if (!written) {
+            throw err;
+        }
+    }
+    // A policy wrote to what it was given: each must read its own copy, as under the CLI.
+    return { ...(await analyzeAll(ctx)), shortcuts: "repeated" };
+}
 
-    const result: Evaluation = { violations: [], notApplicable: [], warnings };
-    // The engine analyzes every resource it registers except the root stack.
+type Handler = (call: unknown, callback: (err: unknown, resp: unknown) => void) => unknown;
+
+interface Pass {
+    run: ProgramRun;
+    pack: { name: string; version: string };
+    share: StackShare;
+    warnings: string[];
+    opts: EvaluateOptions;
+    /** The `analyze` handler for resources of one type. */
+    analyzeFor: (type: string) => Handler;
+    analyzeStack: Handler;
+}
+
+/**
+ * One analyzer `analyze` handler per resource type, over the policies that can report on that type:
+ * a validation that declares the types it applies to (policies/rules/appliesTo.ts) and does not
+ * name one type for the analyzer's own fast path is left out for the others, where calling it
+ * would report nothing. Every other policy stays, in pack order.
+ */
+function analyzeHandlers(policies: Policy[], bound: Policy[], skip: boolean, make: (subset: Policy[]) => Handler): (type: string) => Handler {
+    const declared = policies.map((p) => {
+        const v = skip && "validateResource" in p ? p.validateResource : undefined;
+        return v && !Array.isArray(v) && (v as { __pulumiType?: string }).__pulumiType === undefined ? appliesTo(v) : undefined;
+    });
+    const byType = new Map<string, Handler>();
+    const bySubset = new Map<string, Handler>();
+    return (type) => {
+        let handler = byType.get(type);
+        if (!handler) {
+            const keep = bound.map((_, i) => declared[i] === undefined || declared[i]!(type));
+            const key = keep.map((k) => (k ? "1" : "0")).join("");
+            handler = bySubset.get(key);
+            if (!handler) {
+                handler = make(bound.filter((_, i) => keep[i]));
+                bySubset.set(key, handler);
+            }
+            byType.set(type, handler);
+        }
+        return handler;
+    };
+}
+
+/**
+ * The request list of a shared stack pass: the analyzer's not-applicable check by type (`some`)
+ * sees every resource, its per-policy array building (`for...of`) none, since the bound policies
+ * read the shared array instead. test/engine/sdk.test.ts pins that the handler reads it so.
+ */
+class TypesOnly extends Array<{ getType(): string }> {
+    [Symbol.iterator]() {
+        return ([] as { getType(): string }[])[Symbol.iterator]();
+    }
+}
+
+/** The analyzer's own linked resources array for `request` (built by a one-policy pass). */
+async function linkedResources(ctx: Pass, request: unknown): Promise<PolicyResource[] | undefined> {
+    let linked: PolicyResource[] | undefined;
+    const capture = { name: "engine-linked-resources", description: "", enforcementLevel: "mandatory", validateStack: (args: StackValidationArgs) => void (linked = args.resources) };
+    try {
+        await call(server.makeAnalyzeStackRpcFun(ctx.pack.name, ctx.pack.version, "mandatory", [capture]), request);
+    } catch {
+        // The per-policy pass reports the same failure in the analyzer's words.
+        return undefined;
+    }
+    return linked;
+}
+
+/** The engine's calls: `analyze` for every resource but the root stack, then one `analyzeStack`. */
+async function analyzeAll(ctx: Pass, sharing?: SharingScope): Promise<Evaluation> {
+    const { run, opts } = ctx;
+    const result: Evaluation = { violations: [], notApplicable: [], warnings: [...ctx.warnings] };
     const analyzed = run.resources.filter((r) => r.type !== STACK_TYPE);
     const total = analyzed.length + 1;
     let done = 0;
     for (const r of analyzed) {
-        collect(await call(analyze, analyzeRequest(r, run)), r.urn, result);
+        collect(await call(ctx.analyzeFor(r.type), analyzeRequest(r, run)), r.urn, result);
         opts.onProgress?.(++done, total);
     }
 
-    const stackReq = { getResourcesList: () => run.resources.map((r) => stackResource(r, run)) };
+    let stackReq: { getResourcesList(): unknown[] } = { getResourcesList: () => run.resources.map((r) => stackResource(r, run)) };
+    if (sharing) {
+        const linked = await linkedResources(ctx, stackReq);
+        if (linked && !sharing.unshareable) {
+            ctx.share.resources = linked;
+            sharing.record(linked);
+            const types = new TypesOnly();
+            for (const r of run.resources) {
+                types.push({ getType: () => r.type });
+            }
+            stackReq = { getResourcesList: () => types };
+        }
+    }
     // Every stack policy of this one call sees the same stack: the pack may share its model among them.
     const stackEvaluation = beginStackEvaluation();
     try {
-        collect(await call(analyzeStack, stackReq), undefined, result);
+        collect(await call(ctx.analyzeStack, stackReq), undefined, result);
     } finally {
         stackEvaluation.end();
+        ctx.share.resources = undefined;
     }
     opts.onProgress?.(++done, total);
     return result;

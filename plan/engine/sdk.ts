@@ -35,3 +35,13 @@ export const runtimeState: { getStore: () => Record<string, any> } = require("@p
 
 /** The analyzer proxy's own property names (@pulumi/policy proxy.js) that answer "is proxied" and "the raw target". */
 export const POLICY_PROXY = { isSpecialProxy: "__isSpecialProxy", getSpecialProxyTarget: "__getSpecialProxyTarget" } as const;
+
+/**
+ * @pulumi/policy's deserializer. The analyzer handlers call `deserializeProperties` through this
+ * module's exports object at call time, once per policy (and per validation) for every resource;
+ * plan/engine/sharedProps.ts hooks that export to hand every policy one shared, write-guarded copy.
+ */
+export const policyDeserialize: {
+    deserializeProperties: (struct: { toJavaScript(): Record<string, unknown> }, proxySecrets: boolean) => Record<string, unknown>;
+} = require("@pulumi/policy/deserialize");
+

@@ -101,4 +101,10 @@ export interface Evaluation {
     notApplicable: NotApplicable[];
     /** Policy-config warnings (unknown policy names or properties, ESC environments not opened offline). */
     warnings?: string[];
+    /**
+     * How the engine ran the analyzer (see EvaluateOptions.shortcuts): "shared" (one read-only copy
+     * of each resource's properties and one stack array for every policy), "repeated" (a policy
+     * wrote to them, so the evaluation was repeated with private copies) or "off".
+     */
+    shortcuts?: "shared" | "repeated" | "off";
 }

@@ -59,4 +59,15 @@ describe("SDK internals (plan/engine/sdk.ts), pinned to the SDK version", () => 
         assert.ok(isUnknown(unwrap(wrapped).a));
         assert.throws(() => wrapped.a, "reading an unknown through the proxy throws (the analyzer's preview advisory)");
     });
+
+    it("the analyzer reads properties through its deserializer module's export, which the engine's sharing replaces", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const server = require("fs").readFileSync(require.resolve("@pulumi/policy/server"), "utf8") as string;
+        assert.match(server, /deserialize_1\.deserializeProperties\(/, "the handlers no longer call the deserializer through its module");
+        assert.strictEqual(typeof sdk.policyDeserialize.deserializeProperties, "function");
+        // The shared stack pass hands the stack handler a list whose for-of is empty and whose some() sees every type.
+        assert.match(server, /const hasResourcesOfType = resources\.some\(/);
+        assert.match(server, /for \(const r of resources\) \{/);
+    });
+
 });

@@ -3,6 +3,7 @@
  * classification, literal parsing and the preview wording. No rule logic lives here.
  */
 import { PolicyConfigSchema, ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy/policy";
+import { appliesTo, declareAppliesTo } from "../appliesTo";
 import { roleOf } from "../labels";
 import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, unwrap } from "../props";
 
@@ -39,7 +40,8 @@ export function forTypes(types: readonly string[] | ((type: string) => boolean),
         // without deserializing their properties for this policy.
         (validation as { __pulumiType?: string }).__pulumiType = types[0];
     }
-    return validation;
+    // For every other type the validation returns before reading anything (appliesTo.ts).
+    return declareAppliesTo(validation, matches);
 }
 
 /**
@@ -47,11 +49,16 @@ export function forTypes(types: readonly string[] | ((type: string) => boolean),
  * validation function, so a rule covering several resource kinds runs them in a single pass.
  */
 export function allOf(...validations: ResourceValidation[]): ResourceValidation {
-    return async (args, report) => {
+    const all: ResourceValidation = async (args, report) => {
         for (const validation of validations) {
             await validation(args, report);
         }
     };
+    const predicates = validations.map(appliesTo);
+    if (predicates.every((p) => p !== undefined)) {
+        declareAppliesTo(all, (type) => predicates.some((p) => p!(type)));
+    }
+    return all;
 }
 
 /** True when the resource is explicitly labelled signer or control-plane (exempt from runner-only rules). */
