@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import * as pulumiRuntime from "@pulumi/pulumi/runtime";
-import { runtimeSettings, runtimeState } from "./sdk";
+import { resourceClass, runtimeDebuggable, runtimeSettings, runtimeState } from "./sdk";
 import { GraphMonitor } from "./monitor";
 import { findProject, resolveProgramEntry, tsconfigFor } from "./project";
 import { registerTypeScript, typeCheckProgram } from "./typescript";
@@ -31,7 +31,9 @@ export interface RunOptions {
     /**
      * Keep full stack traces while the program runs. Default false: the Pulumi runtime captures a stack
      * for every output, and source-mapping them under ts-node costs about three quarters of a run's
-     * CPU. Errors still carry their message. Also enabled by HBF_STACK_TRACES=1.
+     * CPU; it also captures an unbounded one per resource for a source position the offline monitor
+     * never reads, and tags every output promise for a leak report only `pulumi up` makes. Errors
+     * still carry their message. Also enabled by HBF_STACK_TRACES=1.
      */
     stackTraces?: boolean;
     /**
@@ -157,10 +159,19 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     console.warn = capture(original.warn);
     console.error = capture(original.error);
     const errorClass = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
-    const savedTraces = { prepare: errorClass.prepareStackTrace, limit: errorClass.stackTraceLimit };
+    const savedTraces = {
+        prepare: errorClass.prepareStackTrace,
+        limit: errorClass.stackTraceLimit,
+        callsites: resourceClass.callsites,
+        debuggable: runtimeDebuggable.debuggablePromise,
+    };
     if (!(opts.stackTraces ?? process.env.HBF_STACK_TRACES === "1")) {
         errorClass.prepareStackTrace = undefined;
         errorClass.stackTraceLimit = 0;
+        // Source positions of resources: a full stack each, sent to a monitor that ignores them.
+        resourceClass.callsites = () => [];
+        // Leak bookkeeping for `pulumi up`'s exit report: no engine here, and no such exit.
+        runtimeDebuggable.debuggablePromise = (p) => p;
     }
     // Registration failures surface as rejected output promises nobody awaits.
     const stray: unknown[] = [];
@@ -186,6 +197,8 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
         Object.assign(console, original);
         errorClass.prepareStackTrace = savedTraces.prepare;
         errorClass.stackTraceLimit = savedTraces.limit;
+        resourceClass.callsites = savedTraces.callsites;
+        runtimeDebuggable.debuggablePromise = savedTraces.debuggable;
     }
     // Stack outputs as the engine records them: the stack resource's registered outputs, where
     // values unknown in a preview stay UNKNOWN instead of hiding the whole object.

@@ -6,6 +6,7 @@
 import * as assert from "assert";
 import * as sdk from "../../plan/engine/sdk";
 import { isUnknown, unwrap } from "../../policies/rules/props";
+import { runProgram } from "../../plan/engine";
 
 function installed(pkg: string): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -70,4 +71,21 @@ describe("SDK internals (plan/engine/sdk.ts), pinned to the SDK version", () => 
         assert.match(server, /for \(const r of resources\) \{/);
     });
 
+    it("the runtime's per-resource callsites and per-promise bookkeeping are replaceable, and a run restores them", async () => {
+        assert.strictEqual(typeof sdk.resourceClass.callsites, "function");
+        assert.strictEqual(typeof sdk.runtimeDebuggable.debuggablePromise, "function");
+        const before = { callsites: sdk.resourceClass.callsites, debuggable: sdk.runtimeDebuggable.debuggablePromise };
+        let during: unknown[] = [];
+        await runProgram(() => {
+            during = [sdk.resourceClass.callsites, sdk.runtimeDebuggable.debuggablePromise];
+        });
+        assert.notStrictEqual(during[0], before.callsites, "source positions are still captured during a run");
+        assert.notStrictEqual(during[1], before.debuggable, "promises are still tagged during a run");
+        assert.strictEqual(sdk.resourceClass.callsites, before.callsites);
+        assert.strictEqual(sdk.runtimeDebuggable.debuggablePromise, before.debuggable);
+        await runProgram(() => {
+            during = [sdk.resourceClass.callsites];
+        }, { stackTraces: true });
+        assert.strictEqual(during[0], before.callsites, "with stack traces on, the runtime keeps its own");
+    });
 });
