@@ -5,7 +5,10 @@
  * with a floor: the same number of raw @pulumi/gcp resources with no components and no policies.
  *
  * Each pool count runs in its own child process (plan and floor in the same child), so the peak
- * RSS of one size never includes another's. Not a test: it prints a table and PASS/FAIL targets.
+ * RSS of one size never includes another's. Every timed phase (registration, evaluation, floor)
+ * starts after a full garbage collection: phases alternate in one heap, and without it each paid for
+ * the garbage the previous one left (the floor for the evaluation's, the plan for the floor's).
+ * Not a test: it prints a table and PASS/FAIL targets.
  */
 import { fork } from "child_process";
 import * as path from "path";
@@ -43,7 +46,13 @@ function median(xs: number[]): number {
     return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** A full collection (the child runs with --expose-gc), so no phase pays for the previous one's garbage. */
+function collectGarbage(): void {
+    (globalThis as { gc?: () => void }).gc?.();
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
+    collectGarbage();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const value = await fn();
@@ -138,6 +147,8 @@ function inChild(pools: number, repeat: number): Promise<SizeResult> {
     return new Promise((resolve, reject) => {
         const child = fork(path.join(packageRoot(), "bench", "run.js"), ["--child", String(pools), "--repeat", String(repeat)], {
             stdio: ["ignore", "inherit", "inherit", "ipc"],
+            // Each timed phase starts from a collected heap (see collectGarbage).
+            execArgv: [...process.execArgv, "--expose-gc"],
         });
         let result: SizeResult | undefined;
         child.on("message", (m) => {
