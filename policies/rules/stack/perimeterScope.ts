@@ -2,12 +2,12 @@
  * The small, self-contained view of a stack the perimeter and guardrail rules need: which projects
  * hold the signer and the runners, how project ids map to the numbers perimeters use, and each
  * service perimeter's enforced and dry-run configuration (wherever its members and rules are
- * declared). Built from raw resource properties only; classification by role labels and resource
- * kinds, never by names.
+ * declared). Which resource is a runner, the signer or the control plane, and which project it is
+ * in, comes from the shared stack model; perimeters are read from raw properties.
  */
 import { PolicyResource, ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy/policy";
-import { roleOf } from "../labels";
-import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, unwrap } from "../props";
+import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, UNKNOWN_VALUE, unwrap } from "../props";
+import { fleetGraph } from "./model";
 
 export const PT = {
     perimeter: "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter",
@@ -25,16 +25,6 @@ export const PT = {
     runService: "gcp:cloudrunv2/service:Service",
     runServiceV1: "gcp:cloudrun/service:Service",
 } as const;
-
-/** Kinds that run builds: unlabelled ones count as runners (fail closed), as in the rest of the pack. */
-const COMPUTE_TYPES = new Set([
-    "gcp:compute/instance:Instance",
-    "gcp:compute/instanceFromTemplate:InstanceFromTemplate",
-    "gcp:compute/instanceTemplate:InstanceTemplate",
-    "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
-    "gcp:container/nodePool:NodePool",
-    "gcp:container/cluster:Cluster",
-]);
 
 export const UNDECIDED = UNDECIDED_PREFIX;
 /** Reports a finding; `advisory` forces the advisory level (dry run, declared external). */
@@ -65,39 +55,24 @@ function str(v: unknown): string | undefined {
     return typeof v === "string" && v !== "" && !unknown(v) ? v : undefined;
 }
 
-/** A resource's project: its `project` input, else its provider's; UNKNOWN when unknown. */
-export function projectOf(r: PolicyResource): string | "unknown" | undefined {
-    const p = get(r.props, "project");
-    if (unknown(p)) {
-        return "unknown";
-    }
-    return str(p) ?? str(r.provider ? get(r.provider.props, "project") : undefined);
-}
+const scopes = new WeakMap<object, Scope>();
 
-/** The project of a crypto key: from its key ring id (`projects/<p>/locations/...`) or the ring resource. */
-function keyProject(key: PolicyResource, rings: PolicyResource[]): string | "unknown" | undefined {
-    const ring = get(key.props, "keyRing");
-    const literal = str(ring);
-    const m = literal ? /(?:^|\/)projects\/([^/]+)\//.exec(literal) : null;
-    if (m) {
-        return m[1];
-    }
-    const dep = (key.propertyDependencies?.keyRing ?? []).find((d) => d.type === PT.keyRing)
-        ?? rings.find((r) => literal !== undefined && (str(get(r.props, "id")) === literal || str(get(r.props, "name")) === literal));
-    if (dep) {
-        return projectOf(dep);
-    }
-    return unknown(ring) ? "unknown" : projectOf(key);
-}
-
-/** The signer and runner projects of the stack. */
+/**
+ * The signer, runner and control-plane projects of the stack, from the shared model: its signer
+ * keys and signer services, every compute kind it classifies as a runner (labels never override
+ * what the graph proves), and the control plane's non-runner compute.
+ */
 export function fleetScope(resources: PolicyResource[]): Scope {
+    const g = fleetGraph(resources);
+    const cached = scopes.get(g);
+    if (cached) {
+        return cached;
+    }
     const projects = new Map<string, ScopedProject>();
     const undecided: PolicyResource[] = [];
     const projectless: PolicyResource[] = [];
-    const signerKeys: PolicyResource[] = [];
-    const add = (p: string | "unknown" | undefined, zone: FleetZone, r: PolicyResource) => {
-        if (p === "unknown") {
+    const add = (p: string | typeof UNKNOWN_VALUE | undefined, zone: FleetZone, r: PolicyResource) => {
+        if (p === UNKNOWN_VALUE) {
             undecided.push(r);
         } else if (p === undefined) {
             projectless.push(r);
@@ -112,23 +87,24 @@ export function fleetScope(resources: PolicyResource[]): Scope {
             projects.set(p, sp);
         }
     };
-    const rings = resources.filter((r) => r.type === PT.keyRing);
-    for (const r of resources) {
-        const props = unwrap(r.props) ?? {};
-        const role = roleOf(r.type, props);
-        if (r.type === PT.cryptoKey && (get(props, "purpose") === "ASYMMETRIC_SIGN" || role === "signer")) {
-            signerKeys.push(r);
-            add(keyProject(r, rings), "signer", r);
-        } else if ((r.type === PT.runService || r.type === PT.runServiceV1) && role === "signer") {
-            add(projectOf(r), "signer", r);
-        } else if (COMPUTE_TYPES.has(r.type) && role !== "signer" && role !== "control-plane") {
-            add(projectOf(r), "runner", r);
-        } else if ((r.type === PT.runService || r.type === PT.runServiceV1) && role === "control-plane") {
-            // The control plane's services: their identities can ask the signer to sign (guardrails: no keys there).
-            add(projectOf(r), "control-plane", r);
+    for (const k of g.signerKeys) {
+        // A ring the model cannot place is unknown only while its reference is; else the key's own project, if any.
+        const p = g.keyProject(k);
+        add(p !== UNKNOWN_VALUE ? p : unknown(get(k.props, "keyRing")) ? UNKNOWN_VALUE : g.projectOf(k), "signer", k);
+    }
+    for (const n of g.compute) {
+        if (n.isRunner) {
+            add(g.projectOf(n.res), "runner", n.res);
+        } else if (n.role === "signer") {
+            add(g.projectOf(n.res), "signer", n.res);
+        } else if (n.role === "control-plane") {
+            // Control-plane identities can ask the signer to sign (guardrails: no keys there).
+            add(g.projectOf(n.res), "control-plane", n.res);
         }
     }
-    return { projects, undecided, projectless, signerKeys };
+    const scope = { projects, undecided, projectless, signerKeys: [...g.signerKeys] };
+    scopes.set(g, scope);
+    return scope;
 }
 
 /** Project id -> the numbers it is known by (stack Project resources, then pack config). */

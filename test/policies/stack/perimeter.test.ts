@@ -186,6 +186,22 @@ describe("stack rules signer-perimeter, runner-perimeter and perimeter-well-form
             assertOnly(r, RUNNER, "pool-a-template", "mandatory", /runner project worker-proj is in no enforced perimeter restricting storage\.googleapis\.com: builds can reach any project's buckets/);
         });
 
+        it("a project running builds through a kind beyond VMs and GKE (an unlabelled Cloud Run job) is a runner project too", async () => {
+            const r = await evaluate(() => {
+                new gcp.cloudrunv2.Job("batch-builds", {
+                    project: "jobs-proj", location: "europe-west1",
+                    template: { template: { containers: [{ image: "ghcr.io/acme/builder@sha256:" + "a".repeat(64) }] } },
+                });
+            });
+            // The worker perimeter cannot be proven to hold it, and its project lacks the runner guardrails.
+            const perimeter = r.ev.violations.filter((v) => v.policy === RUNNER);
+            assert.deepStrictEqual(perimeter.map((v) => [v.urn, v.enforcementLevel]), [[urnOf(r.run, "worker-perimeter"), "advisory"]], list(r.ev));
+            assert.match(perimeter[0].message, /cannot match runner project jobs-proj to the projects\/<number> members of enforced perimeter worker-perimeter/);
+            const guardrails = r.ev.violations.filter((v) => v.policy === "org-guardrails");
+            assert.deepStrictEqual(guardrails.map((v) => [v.urn, v.enforcementLevel]), [[urnOf(r.run, "batch-builds"), "mandatory"]], list(r.ev));
+            assert.match(guardrails[0].message, /runner project jobs-proj lacks the organization-policy guardrails/);
+        });
+
         it("a worker perimeter in dry run only: an advisory on it", async () => {
             const r = await evaluate(() => {
                 workers("dry-workers", { ...restricted, ...vpc(true, ["RESTRICTED-SERVICES"]) }, true);
