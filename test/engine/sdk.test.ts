@@ -49,6 +49,18 @@ describe("SDK internals (plan/engine/sdk.ts), pinned to the SDK version", () => 
         assert.strictEqual(typeof sdk.MockMonitor, "function");
     });
 
+    it("the runtime reads a register response through the getters the monitor's plain response answers", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const source = require("fs").readFileSync(require.resolve("@pulumi/pulumi/runtime/resource"), "utf8") as string;
+        const register = source.slice(source.indexOf("function registerResource("), source.indexOf("exports.registerResource = registerResource"));
+        const read = [...new Set(register.match(/resp\.get[A-Za-z]+/g))].sort();
+        assert.deepStrictEqual(read, ["resp.getId", "resp.getObject", "resp.getPropertydependenciesMap", "resp.getResult", "resp.getUnknown", "resp.getUrn"]);
+        // ...and reads the outputs object only through toJavaScript().
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const rpc = require("fs").readFileSync(require.resolve("@pulumi/pulumi/runtime/rpc"), "utf8") as string;
+        assert.match(rpc, /function deserializeProperties\(outputsStruct, keepUnknowns\) \{\s+const props = \{\};\s+const outputs = outputsStruct\.toJavaScript\(\);/);
+    });
+
     it("the analyzer's unknown-value proxy answers the property names the pack reads", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const proxy = require("@pulumi/policy/proxy");
