@@ -9,6 +9,7 @@
  * `SECURE` lists sound but unusual designs that must draw no finding at all.
  */
 import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InvariantId } from "../../policies/rules/meta";
 import { Handles, Mutations, POOLS, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./baseline";
@@ -318,6 +319,16 @@ export const VARIANTS: Variant[] = [
     { name: "a GKE workload pool principal of a non-runner namespace may act as the control plane", invariant: "I10", policy: "platform-identity-impersonation", offender: "tools-ksa-cp",
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("tools-ksa-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.workloadIdentityUser", member: `serviceAccount:${WORKER_PROJECT}.svc.id.goog[tools/deployer]` });
+        }) },
+    { name: "a NamespacePatch labels a namespace runner, and a KSA there holds a storage role (its Workload Identity principal is a runner identity)", invariant: "I7", policy: LPV, offender: "tools-ksa-storage",
+        also: [
+            { policy: "pool-intake-separation", offender: "tools-ksa-storage" },
+            { policy: "provenance-by-control-plane", offender: "tools-ksa-storage" },
+            { policy: "k8s-runner-network-policy", offender: "tools-runner-label" },
+        ],
+        mutate: add((h) => {
+            new k8s.core.v1.NamespacePatch("tools-runner-label", { metadata: { name: "tools", labels: { "build-fleet-role": "runner", "build-fleet-pool": POOLS.k8s.pool } } }, { provider: h.k8sProvider });
+            new gcp.projects.IAMMember("tools-ksa-storage", { project: WORKER_PROJECT, role: "roles/storage.objectViewer", member: `serviceAccount:${WORKER_PROJECT}.svc.id.goog[tools/deployer]` });
         }) },
     { name: "HMAC key for the control plane's service account", invariant: "I10", policy: "platform-identity-impersonation", offender: "cp-hmac", preview: true,
         mutate: add((h) => {

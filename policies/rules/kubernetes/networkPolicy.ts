@@ -165,7 +165,9 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
         for (const [key, why] of m.runnerNamespaces) {
             const policies = byNs.get(key) ?? [];
             const nsObj = m.objects.find((o) => o.kind === "Namespace" && !o.patch && nsKey(o.cluster, o.name) === key);
-            const subject = nsObj?.urn ?? m.objects.find((o) => o.namespace !== undefined && nsKey(o.cluster, o.namespace) === key)?.urn;
+            // The Namespace, else anything in it, else the NamespacePatch that labelled it: a finding always names a resource.
+            const subject = nsObj?.urn ?? m.objects.find((o) => o.namespace !== undefined && nsKey(o.cluster, o.namespace) === key)?.urn
+                ?? m.objects.find((o) => o.kind === "Namespace" && o.patch && nsKey(o.cluster, o.name) === key)?.urn;
             const covered = new Set<string>();
             for (const p of policies) {
                 const spec = get(p.props, "spec");

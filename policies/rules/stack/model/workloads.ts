@@ -6,6 +6,7 @@
 import { PolicyResource } from "@pulumi/policy/policy";
 import { poolOf, roleOf } from "../../labels";
 import { get, unknown } from "../../props";
+import { k8sModel, nsName } from "../../kubernetes/model";
 import { isPodHoldingType, podNamespaceOf, podNamespaceProp, podTemplateSites } from "../../resource/podTemplates";
 import { depsOf, str } from "./lookup";
 import { PrincipalIndex, workloadIdentityScope } from "./principals";
@@ -49,6 +50,15 @@ export class WorkloadIndex extends PrincipalIndex {
                 continue;
             }
             this.indexPodHolder(r);
+        }
+        // And every namespace the Kubernetes model calls a runner namespace (NamespacePatch labels,
+        // ARC runner kinds, scale-set releases, Helm namespace overrides): one classification for
+        // the Kubernetes rules and for the Workload Identity principals of the IAM rules.
+        for (const [key, why] of k8sModel(this.resources).runnerNamespaces) {
+            const name = nsName(key);
+            if (!this.runnerNamespaces.has(name)) {
+                this.addRunnerNamespace(name, undefined, `namespace ${name}: ${why}`);
+            }
         }
     }
 
