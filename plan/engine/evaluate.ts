@@ -318,6 +318,7 @@ export async function evaluatePolicies(run: ProgramRun, policies: Policy[], opts
         run,
         pack,
         share,
+        stackPolicies: bound.filter((p) => "validateStack" in p && p.validateStack && p.enforcementLevel !== "disabled").length,
         warnings,
         opts,
         analyzeFor: analyzeHandlers(policies, bound, shortcuts, (subset) => server.makeAnalyzeRpcFun(pack.name, pack.version, packLevel, subset)),
@@ -353,6 +354,8 @@ interface Pass {
     run: ProgramRun;
     pack: { name: string; version: string };
     share: StackShare;
+    /** Stack policies the analyzer will run (not disabled). */
+    stackPolicies: number;
     warnings: string[];
     opts: EvaluateOptions;
     /** The `analyze` handler for resources of one type. */
@@ -426,7 +429,8 @@ async function analyzeAll(ctx: Pass, sharing?: SharingScope): Promise<Evaluation
     }
 
     let stackReq: { getResourcesList(): unknown[] } = { getResourcesList: () => run.resources.map((r) => stackResource(r, run)) };
-    if (sharing) {
+    // One array for several stack policies; a single one gets the analyzer's own, nothing to share.
+    if (sharing && ctx.stackPolicies > 1) {
         const linked = await linkedResources(ctx, stackReq);
         if (linked && !sharing.unshareable) {
             ctx.share.resources = linked;
