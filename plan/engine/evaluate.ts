@@ -359,8 +359,18 @@ interface Pass {
     warnings: string[];
     opts: EvaluateOptions;
     /** The `analyze` handler for resources of one type. */
-    analyzeFor: (type: string) => Handler;
+    analyzeFor: (type: string) => TypeHandler;
     analyzeStack: Handler;
+}
+
+/** The analyzer's `analyze` handler for one resource type, and whether it runs no validation at all there. */
+interface TypeHandler {
+    handler: Handler;
+    /**
+     * Every policy it holds is disabled, not a resource policy, or tied to another single type (the
+     * analyzer's fast path): its answer is the same not-applicable list for every resource of the type.
+     */
+    inert: boolean;
 }
 
 /**
@@ -369,26 +379,36 @@ interface Pass {
  * name one type for the analyzer's own fast path is left out for the others, where calling it
  * would report nothing. Every other policy stays, in pack order.
  */
-function analyzeHandlers(policies: Policy[], bound: Policy[], skip: boolean, make: (subset: Policy[]) => Handler): (type: string) => Handler {
+function analyzeHandlers(policies: Policy[], bound: Policy[], skip: boolean, make: (subset: Policy[]) => Handler): (type: string) => TypeHandler {
     const declared = policies.map((p) => {
         const v = skip && "validateResource" in p ? p.validateResource : undefined;
         return v && !Array.isArray(v) && (v as { __pulumiType?: string }).__pulumiType === undefined ? appliesTo(v) : undefined;
     });
-    const byType = new Map<string, Handler>();
+    const runsOn = (p: Policy, type: string): boolean => {
+        const v = (p as { validateResource?: unknown }).validateResource;
+        if (p.enforcementLevel === "disabled" || (v === undefined && !("remediateResource" in p))) {
+            return false;
+        }
+        const only = typeof v === "function" ? (v as { __pulumiType?: unknown }).__pulumiType : undefined;
+        return !(typeof only === "string" && only !== "" && only !== type);
+    };
+    const byType = new Map<string, TypeHandler>();
     const bySubset = new Map<string, Handler>();
     return (type) => {
-        let handler = byType.get(type);
-        if (!handler) {
+        let th = byType.get(type);
+        if (!th) {
             const keep = bound.map((_, i) => declared[i] === undefined || declared[i]!(type));
             const key = keep.map((k) => (k ? "1" : "0")).join("");
-            handler = bySubset.get(key);
+            let handler = bySubset.get(key);
+            const subset = bound.filter((_, i) => keep[i]);
             if (!handler) {
-                handler = make(bound.filter((_, i) => keep[i]));
+                handler = make(subset);
                 bySubset.set(key, handler);
             }
-            byType.set(type, handler);
+            th = { handler, inert: skip && !subset.some((p) => runsOn(p, type)) };
+            byType.set(type, th);
         }
-        return handler;
+        return th;
     };
 }
 
@@ -423,8 +443,24 @@ async function analyzeAll(ctx: Pass, sharing?: SharingScope): Promise<Evaluation
     const analyzed = run.resources.filter((r) => r.type !== STACK_TYPE);
     const total = analyzed.length + 1;
     let done = 0;
+    // The analyzer's own answer for the first resource of an inert type, reused for the others.
+    const inertAnswers = new Map<string, NotApplicable[]>();
     for (const r of analyzed) {
-        collect(await call(ctx.analyzeFor(r.type), analyzeRequest(r, run)), r.urn, result);
+        const { handler, inert } = ctx.analyzeFor(r.type);
+        const known = inert ? inertAnswers.get(r.type) : undefined;
+        if (known) {
+            for (const na of known) {
+                result.notApplicable.push({ ...na, urn: r.urn });
+            }
+        } else {
+            const answer: Evaluation = { violations: [], notApplicable: [] };
+            collect(await call(handler, analyzeRequest(r, run)), r.urn, answer);
+            if (inert && answer.violations.length === 0) {
+                inertAnswers.set(r.type, answer.notApplicable.map(({ policy, reason }) => ({ policy, reason })));
+            }
+            result.violations.push(...answer.violations);
+            result.notApplicable.push(...answer.notApplicable);
+        }
         opts.onProgress?.(++done, total);
     }
 
