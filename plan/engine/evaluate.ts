@@ -272,7 +272,8 @@ function analyzeRequest(r: CapturedResource, run: ProgramRun, useOutputs = false
 
 /** An `AnalyzerResource` of an `AnalyzeStackRequest`: outputs plus the graph links. */
 function stackResource(r: CapturedResource, run: ProgramRun): any {
-    const deps = new Map(Object.entries(r.propertyDependencies).map(([k, urns]) => [k, { getUrnsList: () => urns }]));
+    // As the engine sends them (analyzer_plugin.go, AnalyzeStack): "Skip properties that have no dependencies."
+    const deps = new Map(Object.entries(r.propertyDependencies).filter(([, urns]) => urns.length > 0).map(([k, urns]) => [k, { getUrnsList: () => urns }]));
     return {
         ...analyzeRequest(r, run, true),
         getParent: () => r.parent ?? "",

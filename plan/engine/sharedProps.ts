@@ -101,7 +101,7 @@ function sameAsWire(copy: unknown, wire: unknown): boolean {
  * compare later. A `props` value is the analyzer's proxy over a shared copy, which is checked
  * against its wire form instead.
  */
-class Snapshot {
+export class Snapshot {
     private readonly objects: object[] = [];
     private readonly extensible: boolean[] = [];
     /** Per object: its key count, then key, value pairs (flat, in own-key order); per array: its length, then its elements. */

@@ -113,6 +113,26 @@ describe("engine: evaluatePolicies (CrossGuard analyzer semantics)", () => {
         assert.deepStrictEqual(ev.violations, []);
     });
 
+    it("gives stack policies only the property dependencies that name resources, as the Pulumi engine sends them", async () => {
+        const run = await runProgram(program);
+        const grant = run.resources.find((r) => r.name === "grant")!;
+        assert.deepStrictEqual(Object.keys(grant.propertyDependencies).sort(), ["member", "project", "role"], "the runtime records every input");
+        const seen: Record<string, string[]> = {};
+        const keys: StackValidationPolicy = {
+            name: "keys",
+            description: "Records property-dependency keys.",
+            enforcementLevel: "advisory",
+            validateStack: (args) => {
+                for (const r of args.resources) {
+                    seen[r.name] = Object.keys(r.propertyDependencies);
+                }
+            },
+        };
+        await evaluatePolicies(run, [keys, tagged]);
+        assert.deepStrictEqual(seen.grant, ["member"]);
+        assert.deepStrictEqual(seen.sa, []);
+    });
+
     it("turns a read of an unknown value during preview into an advisory, as the analyzer does", async () => {
         const run = await runProgram(program, { preview: true });
         const ev = await evaluatePolicies(run, [memberIsKnown]);
