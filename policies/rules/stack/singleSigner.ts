@@ -5,11 +5,14 @@
  * cloudkms.cryptoKeyVersions.useToSign (predefined or custom); roles that can change the key's IAM
  * (the holder can grant itself sign); impersonation of the signer SA (token creator, SA user,
  * workload identity user, key admin, SA admin, owner/editor) on the SA, its project, folder or org;
- * and service-account keys for it. IAM conditions do not shrink the set (fail closed).
+ * service-account keys for it; token delegations minting its tokens (model/delegations.ts); and
+ * any non-runner compute but the signer service running as it. IAM conditions do not shrink the
+ * set (fail closed).
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { FleetStackPolicy } from "../meta";
 import { Grant, Principal, T, UNDECIDED } from "./model";
+import { endpointText, tokenDelegations } from "./model/delegations";
 import { listText, stackRule } from "./report";
 import { SIGN_PERMISSION } from "./roles";
 
@@ -24,14 +27,15 @@ export const singleSigner: FleetStackPolicy = stackRule({
     description:
         "[I9] Exactly the signer service account can sign with each signer key: key, key ring, project, folder and " +
         "organization IAM, custom roles holding cloudkms.cryptoKeyVersions.useToSign, IAM admin roles on the key, " +
-        "impersonation of the signer SA and keys for it are all counted.",
+        "impersonation of the signer SA, keys for it, delegations minting its tokens and any compute but the signer service running as it are all counted.",
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I9"],
         fix:
             "Remove every grant that lets another principal sign (roles/cloudkms.signer/signerVerifier/cryptoOperator, owner/editor, " +
-            "custom roles with useToSign, cloudkms.admin or IAM admin roles) or impersonate the signer SA; grant roles/cloudkms.signer " +
-            "on the key to the signer SA only, with an authoritative CryptoKeyIAMBinding.",
+            "custom roles with useToSign, cloudkms.admin or IAM admin roles) or impersonate the signer SA, and every delegation or " +
+            "workload other than the signer service that uses it; grant roles/cloudkms.signer on the key to the signer SA only, with an " +
+            "authoritative CryptoKeyIAMBinding.",
     },
     check: (g, report) => {
         if (g.signerKeys.length === 0) {
@@ -43,6 +47,17 @@ export const singleSigner: FleetStackPolicy = stackRule({
                 `more than one signer identity: ${listText([...signers.values()].map((p) => p.label))}; ` +
                     "the signer-labelled service(s) must all run as the one signer service account",
             );
+        }
+        // Only the signer service may run as the signer identity: any other compute holding it (a
+        // workflow, a function, a control-plane service...) can sign whatever it is given. Runner
+        // compute running as it is runners-cannot-reach-enclave's.
+        for (const n of g.compute) {
+            if (n.isRunner || (n.kind === "runService" && n.role === "signer")) {
+                continue;
+            }
+            for (const p of n.identities.filter((x) => signers.has(x.id))) {
+                report(`${n.res.type.split(":").pop()} ${n.res.name} (labelled ${n.role}) runs as the signer identity ${p.label}: only the signer service may; anything else holding it signs whatever it is given`, n.res.urn);
+            }
         }
         for (const key of g.signerKeys) {
             checkKey(key);
@@ -162,6 +177,12 @@ export const singleSigner: FleetStackPolicy = stackRule({
                 for (const k of g.credentials.get(sa.urn) ?? []) {
                     const kind = k.type === T.hmacKey ? "HMAC key" : "service-account key";
                     add({ id: `key:${k.urn}`, label: `whoever holds ${kind} ${k.name}` }, `a standing credential for the signer ${s.label} [${k.type.split(":").pop()} ${k.name}]`, k.urn);
+                }
+            }
+            // Google minting the signer's tokens for an endpoint the stack names: whoever serves it signs.
+            for (const d of tokenDelegations(g)) {
+                for (const p of d.identities.filter((x) => signers.has(x.id))) {
+                    add({ id: `delegation:${d.res.urn}`, label: `whoever serves ${endpointText(d)}` }, `${d.res.type.split(":").pop()} ${d.res.name} makes Google mint tokens for the signer ${p.label} and send them there`, d.res.urn);
                 }
             }
             for (const k of g.saKeysUnknown) {

@@ -49,6 +49,13 @@ export const MANAGED_KINDS: Record<string, KindSpec> = {
     "gcp:appengine/flexibleAppVersion:FlexibleAppVersion": managed([["serviceAccount"]], [["network", "name"]], [["network", "subnetwork"]]),
     "gcp:dataproc/cluster:Cluster": managed([["clusterConfig", "gceClusterConfig", "serviceAccount"]], [["clusterConfig", "gceClusterConfig", "network"]], [["clusterConfig", "gceClusterConfig", "subnetwork"]]),
     "gcp:workstations/workstationConfig:WorkstationConfig": managed([["host", "gceInstance", "serviceAccount"]]),
+    // Code under an identity without a VM of one's own: workflow steps (HTTP and connector calls with
+    // the workflow's token), serverless Spark, Cloud Deploy render/deploy jobs, Dataform and scheduled SQL.
+    "gcp:workflows/workflow:Workflow": managed([["serviceAccount"]]),
+    "gcp:dataproc/batch:Batch": managed([["environmentConfig", "executionConfig", "serviceAccount"]], [["environmentConfig", "executionConfig", "networkUri"]], [["environmentConfig", "executionConfig", "subnetworkUri"]]),
+    "gcp:clouddeploy/target:Target": managed([["executionConfigs", "*", "serviceAccount"]]),
+    "gcp:dataform/repository:Repository": managed([["serviceAccount"]]),
+    "gcp:bigquery/dataTransferConfig:DataTransferConfig": managed([["serviceAccountName"]]),
 };
 
 /** Types the model reads as Compute Engine VMs or templates, GKE or Cloud Run (compute.ts). */
