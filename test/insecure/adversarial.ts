@@ -336,6 +336,14 @@ export const VARIANTS: Variant[] = [
                 httpTarget: { uri: "https://collector.example/cron", oidcToken: { serviceAccountEmail: h.controlPlaneSa.email, audience: "https://signer.example" } },
             });
         }) },
+    { name: "an Eventarc trigger delivers events to an outside HTTP endpoint with the control plane's identity", invariant: "I10", policy: "platform-identity-impersonation", offender: "events-as-cp", preview: true,
+        mutate: add((h) => {
+            new gcp.eventarc.Trigger("events-as-cp", {
+                project: WORKER_PROJECT, location: REGION, serviceAccount: h.controlPlaneSa.email, labels: CP,
+                matchingCriterias: [{ attribute: "type", value: "google.cloud.pubsub.topic.v1.messagePublished" }],
+                destination: { httpEndpoint: { uri: "https://collector.example/events" } },
+            });
+        }) },
     { name: "a Cloud Tasks queue mints OAuth tokens of the signer's service account for its HTTP target", invariant: "I9", policy: "single-signer", offender: "tasks-as-signer", preview: true,
         mutate: add((h) => {
             new gcp.cloudtasks.Queue("tasks-as-signer", {
