@@ -17,6 +17,13 @@ import { perimeterPackConfig } from "../helpers/perimeterFixture";
 
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
+/** An advisory resource policy whose description is `description`. */
+const onResource = (name: string, description: string, validateResource: ResourceValidationPolicy["validateResource"]): ResourceValidationPolicy =>
+    ({ name, description, enforcementLevel: "advisory", validateResource });
+/** An advisory stack policy whose description is `description`. */
+const onStack = (name: string, description: string, validateStack: StackValidationPolicy["validateStack"]): StackValidationPolicy =>
+    ({ name, description, enforcementLevel: "advisory", validateStack });
+
 const program = () => {
     const sa = new gcp.serviceaccount.Account("sa", { accountId: "runner" });
     new gcp.projects.IAMMember("grant", { project: "p", role: "roles/viewer", member: sa.member });
@@ -35,16 +42,11 @@ async function both(run: ProgramRun, policies: Policy[], opts: Parameters<typeof
 }
 
 /** A resource policy that reads `description` and reports it; run after a writer, it shows whether the write leaked. */
-const readsDescription: ResourceValidationPolicy = {
-    name: "reads-description",
-    description: "Reports the network description it sees.",
-    enforcementLevel: "advisory",
-    validateResource: (args, report) => {
-        if (args.type === "gcp:compute/network:Network") {
-            report(`description=${String(args.props.description)}`);
-        }
-    },
-};
+const readsDescription = onResource("reads-description", "Reports the network description it sees.", (args, report) => {
+    if (args.type === "gcp:compute/network:Network") {
+        report(`description=${String(args.props.description)}`);
+    }
+});
 
 function writer(name: string, write: (props: any) => void): ResourceValidationPolicy {
     return {
@@ -89,25 +91,15 @@ describe("engine: evaluation shortcuts give the analyzer's own result", () => {
 
     it("a nested write to a subnetwork's secondary ranges is caught too", async () => {
         const run = await runProgram(program);
-        const nested: ResourceValidationPolicy = {
-            name: "nested",
-            description: "Renames a secondary range.",
-            enforcementLevel: "advisory",
-            validateResource: (args) => {
-                if (args.type === "gcp:compute/subnetwork:Subnetwork") {
-                    args.props.secondaryIpRanges[0].rangeName = "renamed";
-                }
-            },
-        };
-        const reader: StackValidationPolicy = {
-            name: "reader",
-            description: "Reports the range name.",
-            enforcementLevel: "advisory",
-            validateStack: (args, report) => {
-                const sub = args.resources.find((r) => r.type === "gcp:compute/subnetwork:Subnetwork")!;
-                report(`range=${sub.props.secondaryIpRanges[0].rangeName}`);
-            },
-        };
+        const nested = onResource("nested", "Renames a secondary range.", (args) => {
+            if (args.type === "gcp:compute/subnetwork:Subnetwork") {
+                args.props.secondaryIpRanges[0].rangeName = "renamed";
+            }
+        });
+        const reader = onStack("reader", "Reports the range name.", (args, report) => {
+            const sub = args.resources.find((r) => r.type === "gcp:compute/subnetwork:Subnetwork")!;
+            report(`range=${sub.props.secondaryIpRanges[0].rangeName}`);
+        });
         const { fast } = await both(run, [nested, reader]);
         assert.strictEqual(fast.shortcuts, "repeated");
         assert.match(fast.violations[0].message, /range=pods$/);
@@ -115,18 +107,8 @@ describe("engine: evaluation shortcuts give the analyzer's own result", () => {
 
     it("a stack policy that sorts the resources array in place does not reorder what the next one sees", async () => {
         const run = await runProgram(program);
-        const sorter: StackValidationPolicy = {
-            name: "sorter",
-            description: "Sorts in place.",
-            enforcementLevel: "advisory",
-            validateStack: (args) => void args.resources.reverse(),
-        };
-        const first: StackValidationPolicy = {
-            name: "first",
-            description: "Names the first resource.",
-            enforcementLevel: "advisory",
-            validateStack: (args, report) => report(`first=${args.resources[0].type}`),
-        };
+        const sorter = onStack("sorter", "Sorts in place.", (args) => void args.resources.reverse());
+        const first = onStack("first", "Names the first resource.", (args, report) => report(`first=${args.resources[0].type}`));
         const { fast } = await both(run, [sorter, first]);
         assert.strictEqual(fast.shortcuts, "repeated");
         assert.match(fast.violations[0].message, /first=pulumi:pulumi:Stack$/);
@@ -134,12 +116,7 @@ describe("engine: evaluation shortcuts give the analyzer's own result", () => {
 
     it("a stack policy that only reads shares the array, and a typed stack policy keeps the analyzer's not-applicable answer", async () => {
         const run = await runProgram(program);
-        const count: StackValidationPolicy = {
-            name: "count",
-            description: "Counts resources.",
-            enforcementLevel: "advisory",
-            validateStack: (args, report) => report(`n=${args.resources.length} deps=${args.resources.filter((r) => r.dependencies.length > 0).length}`),
-        };
+        const count = onStack("count", "Counts resources.", (args, report) => report(`n=${args.resources.length} deps=${args.resources.filter((r) => r.dependencies.length > 0).length}`));
         const typed = (type: string): StackValidationPolicy => ({
             name: `typed-${type.split(":").pop()}`,
             description: "Typed.",
@@ -188,18 +165,8 @@ describe("engine: validations that declare the types they apply to", () => {
     it("the engine skips a declared validation for other types and still calls an undeclared one for every resource", async () => {
         const run = await runProgram(program);
         const seen = { declared: [] as string[], undeclared: [] as string[] };
-        const declared: ResourceValidationPolicy = {
-            name: "declared",
-            description: "Declared.",
-            enforcementLevel: "advisory",
-            validateResource: forTypes(["gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"], (_props, args) => void seen.declared.push(args.type)),
-        };
-        const undeclared: ResourceValidationPolicy = {
-            name: "undeclared",
-            description: "Undeclared.",
-            enforcementLevel: "advisory",
-            validateResource: (args) => void seen.undeclared.push(args.type),
-        };
+        const declared = onResource("declared", "Declared.", forTypes(["gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"], (_props, args) => void seen.declared.push(args.type)));
+        const undeclared = onResource("undeclared", "Undeclared.", (args) => void seen.undeclared.push(args.type));
         await evaluatePolicies(run, [declared, undeclared]);
         const analyzed = run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
         assert.deepStrictEqual(seen.declared.sort(), ["gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"]);
