@@ -223,13 +223,21 @@ function properties(v: Record<string, any>): { toJavaScript(): Record<string, an
     return { toJavaScript: () => plain };
 }
 
+/**
+ * A request's resource options. Like a protobuf message's repeated fields, each list is one array
+ * per request, which every policy of that call reads (the analyzer passes it on as is); a new
+ * request (the next evaluation) gets new arrays, so no policy changes the captured run.
+ */
 function options(r: CapturedResource): any {
+    const ignoreChanges = [...r.ignoreChanges];
+    const aliases = [...r.aliases];
+    const additionalSecretOutputs = [...r.additionalSecretOutputs];
     return {
         getProtect: () => r.protect,
-        getIgnorechangesList: () => r.ignoreChanges,
-        getAliasesList: () => r.aliases,
+        getIgnorechangesList: () => ignoreChanges,
+        getAliasesList: () => aliases,
         getCustomtimeouts: () => undefined,
-        getAdditionalsecretoutputsList: () => r.additionalSecretOutputs,
+        getAdditionalsecretoutputsList: () => additionalSecretOutputs,
         getDeletebeforereplace: () => r.deleteBeforeReplace,
         getDeletebeforereplacedefined: () => r.deleteBeforeReplace,
         getParent: () => r.parent ?? "",

@@ -129,6 +129,16 @@ describe("engine: evaluation shortcuts give the analyzer's own result", () => {
         assert.ok(fast.notApplicable.some((n) => n.policy === "typed-Bucket" && /only applies to resources of type 'gcp:storage\/bucket:Bucket'/.test(n.reason)));
     });
 
+    it("a policy that writes to its resource options changes neither the captured run nor the next evaluation", async () => {
+        const run = await runProgram(program);
+        const before = run.resources.map((r) => [...r.aliases]);
+        const pusher = onResource("pusher", "Adds an alias.", (args) => void args.opts.aliases.push("urn:pulumi:x::y::z::w"));
+        const { fast, exact } = await both(run, [pusher]);
+        assert.strictEqual(fast.shortcuts, "shared", "the option lists are the request's, shared by the policies of one call as under the CLI");
+        assert.deepStrictEqual(exact.violations, []);
+        assert.deepStrictEqual(run.resources.map((r) => r.aliases), before, "the captured run was changed");
+    });
+
     it("properties holding assets are copied per policy, as the analyzer does, so a write to them needs no second pass", async () => {
         const run = await runProgram(() => {
             new gcp.storage.BucketObject("obj", { bucket: "b", source: new pulumi.asset.StringAsset("hello") });
