@@ -694,8 +694,8 @@ export const VARIANTS: Variant[] = [
 
 /** Sound designs that look unusual: none may draw a finding (normal and preview). */
 export const SECURE: SecureVariant[] = [
-    { name: "a push subscription and a scheduler job that mint tokens for their own dedicated identity (no platform identity)",
-        mutate: add(() => {
+    { name: "a push subscription and a scheduler job minting tokens for their own dedicated identity, and an archive subscription writing as the control plane (it hands out no token)",
+        mutate: add((h) => {
             const sa = new gcp.serviceaccount.Account("notifier-sa", { project: WORKER_PROJECT, accountId: "notifier" });
             const topic = new gcp.pubsub.Topic("notify-topic", { project: WORKER_PROJECT, labels: CP });
             new gcp.pubsub.Subscription("notify-push", {
@@ -703,6 +703,10 @@ export const SECURE: SecureVariant[] = [
                 pushConfig: { pushEndpoint: "https://hooks.example/notify", oidcToken: { serviceAccountEmail: sa.email } },
             });
             new gcp.pubsub.Subscription("notify-pull", { project: WORKER_PROJECT, topic: topic.name, labels: CP });
+            new gcp.pubsub.Subscription("notify-archive", {
+                project: WORKER_PROJECT, topic: topic.name, labels: CP,
+                cloudStorageConfig: { bucket: "acme-notify-archive", serviceAccountEmail: h.controlPlaneSa.email },
+            });
             new gcp.cloudscheduler.Job("nightly-ping", { project: WORKER_PROJECT, region: REGION, schedule: "0 3 * * *", httpTarget: { uri: "https://hooks.example/nightly" } });
         }) },
     { name: "a second signer-labelled service that cannot sign (publishes the keyring)",

@@ -1,9 +1,10 @@
 /**
  * Token delegations: resources that make Google mint tokens for a service account and send them to
  * an endpoint the resource names (Pub/Sub push, Cloud Scheduler and Cloud Tasks HTTP targets,
- * Eventarc triggers), or write data as it (Pub/Sub BigQuery and Cloud Storage subscriptions).
- * Whoever serves the endpoint holds the identity's token for the audience the resource chooses, so
- * each is one more way to act as that identity. Read once per model.
+ * Eventarc triggers). Whoever serves the endpoint holds the identity's token for the audience the
+ * resource chooses, so each is one more way to act as that identity. (Pub/Sub BigQuery and Cloud
+ * Storage subscriptions write as an identity into a table or bucket they name, but hand out no
+ * token; they are not counted.) Read once per model.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { unknown } from "../../props";
@@ -15,14 +16,14 @@ import type { FleetGraph } from "./index";
 interface DelegationSpec {
     /** Paths to the service-account email tokens are minted for (the first key is the dependency key). */
     identities: string[][];
-    /** Paths to where the tokens (or the data) go; none: data written as the identity where the resource says. */
+    /** Paths to where the tokens go. */
     endpoints: string[][];
 }
 
 /** One row per kind, reviewable; a kind with no identity set mints nothing and is no delegation. */
 export const DELEGATION_KINDS: Record<string, DelegationSpec> = {
     "gcp:pubsub/subscription:Subscription": {
-        identities: [["pushConfig", "oidcToken", "serviceAccountEmail"], ["bigqueryConfig", "serviceAccountEmail"], ["cloudStorageConfig", "serviceAccountEmail"]],
+        identities: [["pushConfig", "oidcToken", "serviceAccountEmail"]],
         endpoints: [["pushConfig", "pushEndpoint"]],
     },
     "gcp:cloudscheduler/job:Job": {
@@ -103,6 +104,6 @@ export function sendsOnlyTo(g: FleetGraph, d: Delegation, services: PolicyResour
 /** A readable form of where a delegation sends its tokens. */
 export function endpointText(d: Delegation): string {
     const literal = d.endpoints.filter((e) => e !== "unknown");
-    return literal.length > 0 ? literal.join(", ") : d.endpoints.length > 0 ? "an endpoint unknown until apply" : "the destination it writes to";
+    return literal.length > 0 ? literal.join(", ") : d.endpoints.length > 0 ? "an endpoint unknown until apply" : "the destination it names";
 }
 
