@@ -320,6 +320,19 @@ export const VARIANTS: Variant[] = [
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("tools-ksa-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.workloadIdentityUser", member: `serviceAccount:${WORKER_PROJECT}.svc.id.goog[tools/deployer]` });
         }) },
+    { name: "a Private Service Connect endpoint in a runner network consumes a service attachment published from the signer network", invariant: "I5", policy: "pool-network-separation", offender: ["runner-psc-to-signer", "signer-attachment"], preview: true,
+        mutate: add((h) => {
+            const natSubnet = new gcp.compute.Subnetwork("signer-psc-nat", { project: SIGNER_PROJECT, region: REGION, network: h.signer.network.id, ipCidrRange: "10.201.0.0/28", purpose: "PRIVATE_SERVICE_CONNECT" });
+            const ilb = new gcp.compute.ForwardingRule("signer-ilb", {
+                project: SIGNER_PROJECT, region: REGION, network: h.signer.network.id, subnetwork: h.signer.subnet.id, loadBalancingScheme: "INTERNAL", allPorts: true,
+                backendService: `projects/${SIGNER_PROJECT}/regions/${REGION}/backendServices/signer-backend`,
+            });
+            const attachment = new gcp.compute.ServiceAttachment("signer-attachment", {
+                project: SIGNER_PROJECT, region: REGION, connectionPreference: "ACCEPT_AUTOMATIC", natSubnets: [natSubnet.id], targetService: ilb.id, enableProxyProtocol: false,
+            });
+            const address = new gcp.compute.Address("runner-psc-address", { project: WORKER_PROJECT, region: REGION, subnetwork: h.vm.subnet.id, addressType: "INTERNAL" });
+            new gcp.compute.ForwardingRule("runner-psc-to-signer", { project: WORKER_PROJECT, region: REGION, network: h.vm.network.id, ipAddress: address.id, target: attachment.id, loadBalancingScheme: "" });
+        }) },
     // ------------------------------------------------ token delegations and code under platform identities (I9, I10)
     { name: "a Pub/Sub push subscription makes Google mint the control plane's OIDC tokens for an outside endpoint", invariant: "I10", policy: "platform-identity-impersonation", offender: "push-as-cp", preview: true,
         mutate: add((h) => {

@@ -24,7 +24,7 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
     name: "pool-network-separation",
     description:
         "[I5] No VPC peering or shared VPC between fleet networks (pools, signer, control plane), no VPN, Interconnect, router " +
-        "appliance or Network Connectivity Center spoke on one, and no firewall rule " +
+        "appliance, Network Connectivity Center spoke or Private Service Connect to a published service on one, and no firewall rule " +
         "allowing traffic between different pools' ranges or between a pool and the signer range.",
     enforcementLevel: "mandatory",
     meta: {
