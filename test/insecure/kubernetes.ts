@@ -104,7 +104,44 @@ spec:
       securityContext: { privileged: true, allowPrivilegeEscalation: false, capabilities: { drop: [ALL] } }
 `;
 
+/** An admission webhook configuration with one webhook on pod creation, served as `clientConfig` says. */
+function podWebhook(kind: "Mutating" | "Validating", name: string, clientConfig: Record<string, unknown>, opts: pulumi.CustomResourceOptions): void {
+    const args = {
+        metadata: { name },
+        webhooks: [{
+            name: `${name}.acme.example`, admissionReviewVersions: ["v1"], sideEffects: "None", clientConfig,
+            rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }],
+        }],
+    };
+    if (kind === "Mutating") {
+        new k8s.admissionregistration.v1.MutatingWebhookConfiguration(name, args, opts);
+    } else {
+        new k8s.admissionregistration.v1.ValidatingWebhookConfiguration(name, args, opts);
+    }
+}
+
 export const K8S_CASES: K8sCase[] = [
+    // ------------------------------------------------------------ admission webhooks (I5)
+    {
+        name: "a mutating admission webhook served from the runner namespace (a build rewrites every new pod)",
+        policy: "k8s-admission-webhooks",
+        offender: "pod-injector",
+        mentions: 'served from runner namespace "runners"',
+        mutate: add((_h, o) => podWebhook("Mutating", "pod-injector", { service: { name: "injector", namespace: RUNNERS, path: "/mutate" } }, o)),
+    },
+    {
+        name: "a validating admission webhook served from the runner namespace (a build sees every new pod)",
+        policy: "k8s-admission-webhooks",
+        offender: "pod-watcher",
+        mutate: add((_h, o) => podWebhook("Validating", "pod-watcher", { service: { name: "watcher", namespace: RUNNERS, path: "/validate" } }, o)),
+    },
+    {
+        name: "a mutating admission webhook that calls a URL outside the cluster",
+        policy: "k8s-admission-webhooks",
+        offender: "url-injector",
+        mentions: "https://hooks.example/mutate",
+        mutate: add((_h, o) => podWebhook("Mutating", "url-injector", { url: "https://hooks.example/mutate" }, o)),
+    },
     // ------------------------------------------------------------ ARC runner kinds (current and legacy)
     {
         name: "EphemeralRunnerSet with a privileged runner container (unlabelled)",
@@ -628,6 +665,10 @@ export const K8S_CASES: K8sCase[] = [
 ];
 
 export const K8S_SECURE_CASES: SecureCase[] = [
+    {
+        name: "a mutating admission webhook served from a platform namespace",
+        mutate: add((_h, o) => podWebhook("Mutating", "platform-defaults", { service: { name: "defaults", namespace: "policy-system", path: "/mutate" } }, o)),
+    },
     {
         name: "default deny split over two policies, egress to the internet that excepts the private ranges, DNS anywhere",
         mutate: (m) => {
