@@ -13,7 +13,8 @@ import { ReportViolation } from "@pulumi/policy/policy";
 import { FleetResourcePolicy } from "../meta";
 import { get, list, unknown } from "../props";
 import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, isExplicitlyNonRunner, mapAt, maxBuildDurationSchema, numberish, undecided } from "./common";
-import { credentialIn, hasValue, isSecretName } from "./credentials";
+import { hasValue, isSecretName } from "./credentials";
+import { credentialInText } from "./kubernetesCredentials";
 
 export const INSTANCE = "gcp:compute/instance:Instance";
 export const INSTANCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate";
@@ -329,7 +330,8 @@ export const runnerVmNoSecretsInMetadata: FleetResourcePolicy = {
     name: "runner-vm-no-secrets-in-metadata",
     description:
         "[I7] VM metadata (including the startup script) holds no credentials: no key named like a token, secret, password, " +
-        "credential, private key, API key or JIT config, and no value shaped like a GitHub, Google, AWS or Slack token or a PEM private key.",
+        "credential, private key, API key or JIT config, no value shaped like a GitHub, Google, AWS or Slack token or a PEM private key, " +
+        "and no credential file a script writes (.npmrc token, Docker auths, git credential URL, .pypirc password).",
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I7"],
@@ -368,7 +370,8 @@ function checkMetadataValue(where: string, key: string | undefined, value: unkno
         undecided(report, `${where} is unknown, so a credential in it cannot be ruled out.`);
         return;
     }
-    const kind = credentialIn(value);
+    // Token shapes, and credential files a script writes (.npmrc tokens, Docker auths, git credential URLs).
+    const kind = credentialInText(value);
     if (kind !== undefined) {
         report(`${where} contains ${kind}; metadata is readable by every process on the VM (the build included), so no secret may be stored there.`);
     }

@@ -2,6 +2,7 @@
  * Compute Engine VM and template rules (I1, I2, I3, I6, I7) over raw @pulumi/gcp resources.
  */
 import * as assert from "assert";
+import { randomBytes } from "crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { renderStartupScript } from "../../../components/startupScript";
@@ -77,6 +78,18 @@ const TEMPLATE_CASES: Case[] = [
     },
     { name: "startup-script-aws", expect: [SECRETS], args: (g) => ({ ...g, metadataStartupScript: `#!/bin/bash\nexport AWS_ACCESS_KEY_ID=${throwaway.awsAccessKeyId()}\n` }) },
     { name: "startup-script-google-key", expect: [SECRETS], args: (g) => ({ ...g, metadataStartupScript: `curl "https://example.com/?key=${throwaway.googleApiKey()}"` }) },
+    // Credential files a startup script writes: a literal .npmrc token or Docker auth, not an environment reference.
+    {
+        name: "startup-script-npmrc",
+        expect: [SECRETS],
+        args: (g) => ({ ...g, metadataStartupScript: `#!/bin/bash\necho "//registry.npmjs.org/:_authToken=${randomBytes(18).toString("hex")}" > /home/runner/.npmrc\n` }),
+    },
+    {
+        name: "startup-script-docker-auth",
+        expect: [SECRETS],
+        args: (g) => ({ ...g, metadataStartupScript: `#!/bin/bash\necho '{"auths":{"ghcr.io":{"auth":"${randomBytes(24).toString("base64")}"}}}' > /home/runner/.docker/config.json\n` }),
+    },
+    { name: "startup-script-npmrc-env-ref", expect: [], args: (g) => ({ ...g, metadataStartupScript: "#!/bin/bash\necho '//registry.npmjs.org/:_authToken=${NPM_TOKEN}' > /home/runner/.npmrc\n" }) },
     // Every VM is checked, whatever its role: metadata is readable by all code on the VM.
     { name: "signer-vm-secret", expect: [SECRETS], args: (g) => ({ ...g, labels: { "build-fleet-role": "signer" }, metadata: { ...GOOD_METADATA, "slack-webhook": throwaway.slackToken() } }) },
 ];
