@@ -27,9 +27,6 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export interface SharingScope {
     /** Set when some properties held assets or archives: they were copied per policy, as the analyzer does. */
     unshareable: boolean;
-    /** Deserializations answered from the cache, and made. */
-    hits: number;
-    misses: number;
     /** Records `root` (and every object under it, the analyzer's props proxies excepted) for `written()`. */
     record(root: object): void;
     /** True when a policy changed a shared copy or a recorded object. */
@@ -173,8 +170,6 @@ export class Snapshot {
 function newScope(): Scope {
     const scope: Scope = {
         unshareable: false,
-        hits: 0,
-        misses: 0,
         copies: new Map(),
         snapshots: [],
         record: (root) => void scope.snapshots.push(new Snapshot(root)),
@@ -201,10 +196,8 @@ function deserializeShared(struct: Struct, proxySecrets: boolean): Record<string
     const plain = struct.toJavaScript();
     const cached = scope.copies.get(plain);
     if (cached !== undefined) {
-        scope.hits++;
         return cached ?? original({ toJavaScript: () => plain }, false);
     }
-    scope.misses++;
     const fresh = original({ toJavaScript: () => plain }, false);
     const shareable = isPlainTree(fresh);
     scope.copies.set(plain, shareable ? fresh : null);

@@ -7,7 +7,8 @@
  */
 import { PolicyResource, ReportViolation, StackValidation, StackValidationArgs } from "@pulumi/policy/policy";
 import { get, reportAdvisory, UNDECIDED_PREFIX, unknown, UNKNOWN_VALUE, unwrap } from "../props";
-import { fleetGraph } from "./model";
+import { fleetGraph, str } from "./model";
+export { listText } from "./report";
 
 export const PT = {
     perimeter: "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter",
@@ -21,9 +22,6 @@ export const PT = {
     orgPolicy: "gcp:orgpolicy/policy:Policy",
     project: "gcp:organizations/project:Project",
     cryptoKey: "gcp:kms/cryptoKey:CryptoKey",
-    keyRing: "gcp:kms/keyRing:KeyRing",
-    runService: "gcp:cloudrunv2/service:Service",
-    runServiceV1: "gcp:cloudrun/service:Service",
 } as const;
 
 export const UNDECIDED = UNDECIDED_PREFIX;
@@ -49,10 +47,6 @@ export interface Scope {
     projectless: PolicyResource[];
     /** Signer keys found (the signer-perimeter rule applies only when there are some). */
     signerKeys: PolicyResource[];
-}
-
-function str(v: unknown): string | undefined {
-    return typeof v === "string" && v !== "" && !unknown(v) ? v : undefined;
 }
 
 const scopes = new WeakMap<object, Scope>();
@@ -125,11 +119,6 @@ export function projectNumbers(resources: PolicyResource[], declared: Record<str
         note(id, n);
     }
     return numbers;
-}
-
-/** "a, b and c" (kept here so these rules depend on nothing but raw resources and the props helpers). */
-export function listText(items: string[]): string {
-    return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
 /** Pack-config schema of `projectNumbers` (id -> number), shared by the rules that match projects by number. */
