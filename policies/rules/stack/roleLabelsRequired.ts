@@ -48,23 +48,11 @@ export const roleLabelsRequired: FleetStackPolicy = stackRule({
     },
     check: (g, report, args) => {
         const require = args.getConfig<Config>().requireRoleLabels !== false;
-        const runnerNamespaces = new Set<string>();
+        // The model's runner namespaces: labelled ones, and those the graph proves (patches, runner pods, ARC kinds).
+        const runnerNamespaces = g.runnerNamespaces;
 
         for (const r of g.resources) {
-            const isGcp = GCP_TYPES.has(r.type);
-            const isNs = r.type === T.k8sNamespace;
-            if (!isGcp && !isNs && !isK8sWorkload(r.type)) {
-                continue;
-            }
-            if (isNs) {
-                const name = get(r.props, "metadata", "name");
-                if (typeof name === "string" && !unknown(name)) {
-                    if (roleOf(r.type, g.props(r)) === "runner") {
-                        runnerNamespaces.add(name);
-                    }
-                }
-            }
-            if (require) {
+            if (require && (GCP_TYPES.has(r.type) || r.type === T.k8sNamespace || isK8sWorkload(r.type))) {
                 checkLabels(g, r, report);
             }
         }

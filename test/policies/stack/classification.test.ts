@@ -101,4 +101,15 @@ describe("stack rule role-labels-required (classification)", () => {
         assertFinding(ev, LABELS, /Job unlabelled-job has no build-fleet-role label/);
         assertFinding(ev, LABELS, /sneaky is labelled build-fleet-role=control-plane but runs in runner namespace runners-a/);
     });
+
+    it("flags a control-plane workload in a namespace made a runner namespace by a NamespacePatch (one classification)", async () => {
+        const ev = await evaluateFleet(() => {
+            new k8s.core.v1.NamespacePatch("runners-b-label", { metadata: { name: "runners-b", labels: { "build-fleet-role": "runner", "build-fleet-pool": "b" } } });
+            new k8s.apps.v1.Deployment("patched-sneaky", {
+                metadata: { namespace: "runners-b", labels: { "build-fleet-role": "control-plane" } },
+                spec: { selector: { matchLabels: { app: "x" } }, template: { metadata: { labels: { app: "x" } }, spec: { containers: [{ name: "x", image: "busybox" }] } } },
+            });
+        });
+        assertFinding(ev, LABELS, /patched-sneaky is labelled build-fleet-role=control-plane but runs in runner namespace runners-b/);
+    });
 });
