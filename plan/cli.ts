@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/meta.ts
 import type { Evaluation, ProgramRun } from "./engine";
 import { projectProgram, readProject, resolveProgramEntry, stackConfigFiles, tsconfigFor } from "./engine/project";
 import { StackConfigError, loadStackConfig } from "./engine/stackConfig";

@@ -1,4 +1,4 @@
-/** Provider facade of `ControlPlane` (components/controlPlane.ts) for the component schema. */
+/** Provider facade of `ControlPlane` (components/controlPlane/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, ControlPlaneOutputs } from "./implementation";
 import { BrokerIngress } from "./enums";
@@ -62,7 +62,7 @@ export class ControlPlane extends pulumi.ComponentResource implements ControlPla
     public readonly webhookUrl!: pulumi.Output<string>;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        const body = implementationOf("ControlPlane");
+        const body = implementationOf<ControlPlaneArgs, ControlPlaneOutputs>("ControlPlane");
         // Validate before super(): invalid arguments register nothing, not even this facade.
         body.validate(name, args);
         super("hardened-build-fleet:index:ControlPlane", name, {}, opts);

@@ -1,4 +1,4 @@
-/** Provider facade of `HardenedBuildFleet` (components/fleet.ts) for the component schema. */
+/** Provider facade of `HardenedBuildFleet` (components/fleet/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, HardenedBuildFleetOutputs } from "./implementation";
 import { FleetConfig, GceOptions, GkeOptions } from "./types";
@@ -41,7 +41,7 @@ export class HardenedBuildFleet extends pulumi.ComponentResource implements Hard
     public readonly webhookUrl!: pulumi.Output<string>;
 
     constructor(name: string, args: HardenedBuildFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-        const body = implementationOf("HardenedBuildFleet");
+        const body = implementationOf<HardenedBuildFleetArgs, HardenedBuildFleetOutputs>("HardenedBuildFleet");
         // Validate before super(): invalid arguments register nothing, not even this facade.
         body.validate(name, args);
         super("hardened-build-fleet:index:HardenedBuildFleet", name, {}, opts);

@@ -4,13 +4,11 @@
  * builds a TypeScript program from this directory's files and imports, and the components' own imports
  * (@pulumi/gcp and @pulumi/kubernetes, about 50 MB of declarations) would make every `getSchema()` parse
  * them. bodies/ is type-checked against these interfaces with the rest of the repository.
+ *
+ * Imports run one way: facades → this module; bodies/ → facades and this module. This module names no
+ * facade: each facade states its own argument and output types when it asks for its body.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ControlPlaneArgs } from "./controlPlane";
-import type { HardenedBuildFleetArgs } from "./fleet";
-import type { IsolatedNetworkArgs } from "./isolatedNetwork";
-import type { RunnerPoolArgs } from "./runnerPool";
-import type { SignerEnclaveArgs } from "./signerEnclave";
 
 /** One facade's implementation. */
 export interface Body<A, O> {
@@ -70,18 +68,13 @@ export interface IsolatedNetworkOutputs {
     subnetSelfLink: pulumi.Output<string>;
 }
 
-/** Every facade's implementation, by component name. */
-export interface Implementation {
-    HardenedBuildFleet: Body<HardenedBuildFleetArgs, HardenedBuildFleetOutputs>;
-    RunnerPool: Body<RunnerPoolArgs, RunnerPoolOutputs>;
-    SignerEnclave: Body<SignerEnclaveArgs, SignerEnclaveOutputs>;
-    ControlPlane: Body<ControlPlaneArgs, ControlPlaneOutputs>;
-    IsolatedNetwork: Body<IsolatedNetworkArgs, IsolatedNetworkOutputs>;
-}
+/** The components that have a facade. */
+export type ComponentName = "HardenedBuildFleet" | "RunnerPool" | "SignerEnclave" | "ControlPlane" | "IsolatedNetwork";
 
 /** The implementation of `component`, loaded on first use. */
-export function implementationOf<K extends keyof Implementation>(component: K): Implementation[K] {
+export function implementationOf<A, O>(component: ComponentName): Body<A, O> {
+    // A lazy require, not an import: see the header (the schema analyzer must not parse the components).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { implementation } = require("./bodies") as { implementation: Implementation };
-    return implementation[component];
+    const { implementation } = require("./bodies") as { implementation: Record<ComponentName, Body<unknown, unknown>> };
+    return implementation[component] as Body<A, O>;
 }

@@ -1,4 +1,4 @@
-/** Provider facade of `IsolatedNetwork` (components/isolatedNetwork.ts) for the component schema. */
+/** Provider facade of `IsolatedNetwork` (components/isolatedNetwork/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, IsolatedNetworkOutputs } from "./implementation";
 import { FleetRole } from "./enums";
@@ -40,7 +40,7 @@ export class IsolatedNetwork extends pulumi.ComponentResource implements Isolate
     public readonly subnetSelfLink!: pulumi.Output<string>;
 
     constructor(name: string, args: IsolatedNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        const body = implementationOf("IsolatedNetwork");
+        const body = implementationOf<IsolatedNetworkArgs, IsolatedNetworkOutputs>("IsolatedNetwork");
         // Validate before super(): invalid arguments register nothing, not even this facade.
         body.validate(name, args);
         super("hardened-build-fleet:index:IsolatedNetwork", name, {}, opts);

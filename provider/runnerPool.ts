@@ -1,4 +1,4 @@
-/** Provider facade of `RunnerPool` (components/runnerPool.ts) for the component schema. */
+/** Provider facade of `RunnerPool` (components/runnerPool/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, RunnerPoolOutputs } from "./implementation";
 import { GceOptions, GkeOptions, Pool, PoolGithub } from "./types";
@@ -55,7 +55,7 @@ export class RunnerPool extends pulumi.ComponentResource implements RunnerPoolOu
     public readonly runnerNamespace?: pulumi.Output<string>;
 
     constructor(name: string, args: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-        const body = implementationOf("RunnerPool");
+        const body = implementationOf<RunnerPoolArgs, RunnerPoolOutputs>("RunnerPool");
         // Validate before super(): invalid arguments register nothing, not even this facade.
         body.validate(name, args);
         super("hardened-build-fleet:index:RunnerPool", name, {}, opts);

@@ -1,4 +1,4 @@
-/** Provider facade of `SignerEnclave` (components/signerEnclave.ts) for the component schema. */
+/** Provider facade of `SignerEnclave` (components/signerEnclave/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, SignerEnclaveOutputs } from "./implementation";
 import { ProtectionLevel } from "./enums";
@@ -69,7 +69,7 @@ export class SignerEnclave extends pulumi.ComponentResource implements SignerEnc
     public readonly provenanceBucketName!: pulumi.Output<string>;
 
     constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
-        const body = implementationOf("SignerEnclave");
+        const body = implementationOf<SignerEnclaveArgs, SignerEnclaveOutputs>("SignerEnclave");
         // Validate before super(): invalid arguments register nothing, not even this facade.
         body.validate(name, args);
         super("hardened-build-fleet:index:SignerEnclave", name, {}, opts);

@@ -3,7 +3,7 @@
  * `hardened-build-fleet:` namespace, durations as written in YAML ("2h"), optional fields defaulted by
  * the validator. They give completion and compile-time checks to programs that build the config in
  * code; the validator still checks every value (CIDRs, names, overlaps) before anything is registered.
- * `test/config.typed.test.ts` keeps these keys in step with the validator's key lists.
+ * `test/components/config/typed.test.ts` keeps these keys in step with the validator's key lists.
  */
 import type { GuardrailConstraint } from "./perimeter";
 

@@ -1,7 +1,18 @@
 /** Collecting config problems and reporting them all at once. */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigIssue } from "./model";
 import { CONFIG_NAMESPACE } from "./schema";
+
+/** One problem found in the raw config. */
+export interface ConfigIssue {
+    /** Field path without the namespace, e.g. `pools[1].cidr`. */
+    path: string;
+    /** The offending value as given (undefined when the field is missing). */
+    value: unknown;
+    /** What is wrong, without a trailing period. */
+    message: string;
+    /** How to fix it, without a trailing period. */
+    fix: string;
+}
 
 const MAX_RENDERED_VALUE = 120;
 

@@ -3,8 +3,11 @@
  * by the validator, so components never re-derive them.
  */
 
+import type { ConfigIssue } from "./issues";
 import type { KeyVersionConfig } from "./keyVersions";
 import type { GuardrailsConfig, PerimeterConfig } from "./perimeter";
+
+export type { ConfigIssue } from "./issues";
 
 /** Where a pool's runners execute. */
 export type RunnerBackend = "gce" | "gke";
@@ -98,17 +101,6 @@ export interface FleetConfig {
     guardrails: GuardrailsConfig;
 }
 
-/** One problem found in the raw config. */
-export interface ConfigIssue {
-    /** Field path without the namespace, e.g. `pools[1].cidr`. */
-    path: string;
-    /** The offending value as given (undefined when the field is missing). */
-    value: unknown;
-    /** What is wrong, without a trailing period. */
-    message: string;
-    /** How to fix it, without a trailing period. */
-    fix: string;
-}
 
 /** The result of validating a raw config: the normalised config only when there are no issues. */
 export interface FleetConfigValidation {

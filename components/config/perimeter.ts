@@ -11,7 +11,7 @@ import { isValidProjectId, suggestion } from "./names";
 export const PERIMETER_MODES = ["dryRun", "enforced"] as const;
 export type PerimeterMode = (typeof PERIMETER_MODES)[number];
 
-/** The VPC Service Controls perimeters around the fleet (see components/servicePerimeter.ts). */
+/** The VPC Service Controls perimeters around the fleet (see components/fleetPerimeter/index.ts). */
 export interface PerimeterConfig {
     /** `accessPolicies/<number>`: an existing access policy (creating one is an organization-admin act). */
     accessPolicy: string;
@@ -22,7 +22,7 @@ export interface PerimeterConfig {
     projectNumbers: Record<string, string>;
 }
 
-/** Organization-policy constraints the fleet sets as guardrails (components/orgGuardrails.ts). */
+/** Organization-policy constraints the fleet sets as guardrails (components/orgGuardrails/index.ts). */
 export const GUARDRAIL_CONSTRAINTS = [
     "iam.disableServiceAccountKeyCreation",
     "iam.disableServiceAccountKeyUpload",

@@ -191,7 +191,7 @@ function checkAddressSpace(issues: IssueCollector, pools: readonly PoolParse[], 
     }
 }
 
-/** What the guardrails cannot pin for this topology (fleetGuardrails in components/fleetHardening.ts leaves it out). */
+/** What the guardrails cannot pin for this topology (fleetGuardrails in components/fleet/hardening.ts leaves it out). */
 function warnHardeningGaps(issues: IssueCollector, config: FleetConfig): void {
     const cpProject = config.controlPlane.project;
     if (!config.guardrails.enabled) {

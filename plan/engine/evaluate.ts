@@ -10,12 +10,12 @@
  */
 import Ajv, { ValidateFunction } from "ajv";
 import { get as levenshtein } from "fast-levenshtein";
-import type { Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
+import type { Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy/policy"; // not the index: see policies/meta.ts
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
-import { appliesTo } from "../../policies/rules/appliesTo";
-import { beginStackEvaluation } from "../../policies/rules/stack/model/share";
+import { appliesTo } from "../../policies/contract/appliesTo";
+import { beginStackEvaluation } from "../../policies/contract/share";
 import { policyServer as server } from "./sdk";
 import { SharingScope, withSharedProps } from "./sharedProps";
 
@@ -31,7 +31,7 @@ export interface EvaluateOptions {
     /**
      * Default true: every policy reads one copy of each resource's properties and one linked stack
      * array (a pack that writes to them is evaluated again with private copies), and a validation
-     * that declares the types it applies to (policies/rules/appliesTo.ts) is not called for others.
+     * that declares the types it applies to (policies/contract/appliesTo.ts) is not called for others.
      * The result is the same, for a fraction of the work. False: the analyzer's own per-policy work
      * throughout, exactly as under the Pulumi CLI.
      */
@@ -384,7 +384,7 @@ interface TypeHandler {
 
 /**
  * One analyzer `analyze` handler per resource type, over the policies that can report on that type:
- * a validation that declares the types it applies to (policies/rules/appliesTo.ts) and does not
+ * a validation that declares the types it applies to (policies/contract/appliesTo.ts) and does not
  * name one type for the analyzer's own fast path is left out for the others, where calling it
  * would report nothing. Every other policy stays, in pack order.
  */
@@ -424,7 +424,7 @@ function analyzeHandlers(policies: Policy[], bound: Policy[], skip: boolean, mak
 /**
  * The request list of a shared stack pass: the analyzer's not-applicable check by type (`some`)
  * sees every resource, its per-policy array building (`for...of`) none, since the bound policies
- * read the shared array instead. test/engine/sdk.test.ts pins that the handler reads it so.
+ * read the shared array instead. test/plan/engine/sdk.test.ts pins that the handler reads it so.
  */
 class TypesOnly extends Array<{ getType(): string }> {
     [Symbol.iterator]() {

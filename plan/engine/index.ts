@@ -7,4 +7,4 @@ export { runProgram, RunOptions, Program, ProgramError } from "./run";
 export { TypeCheckError, CompileSetupError } from "./typescript";
 export { loadStackConfig, StackConfig, StackConfigError, SECRET_PLACEHOLDER } from "./stackConfig";
 export { evaluatePolicies, EvaluateOptions, PolicyConfigError, resolvePolicyConfig, resolvePolicyConfigs, ResolvedPolicyConfigs } from "./evaluate";
-export { longestDependencyChain, GraphResource, Chain } from "./graph";
+export { longestDependencyChain, GraphResource, Chain } from "./dependencyChain";

@@ -2,8 +2,8 @@
  * Every use of Pulumi SDK internals (modules and functions outside the packages' public typings),
  * in one place. The offline engine needs them to run a program under mocks with the real runtime
  * and to call the real CrossGuard analyzer; the pack needs the analyzer's unknown-value proxy
- * protocol (policies/rules/props.ts, which must not depend on this engine, names the same two
- * properties). `test/engine/sdk.test.ts` pins the SDK versions these were checked against and
+ * protocol (policies/model/props.ts, which must not depend on this engine, names the same two
+ * properties). `test/plan/engine/sdk.test.ts` pins the SDK versions these were checked against and
  * checks each internal still has the shape used here, so an upgrade fails loudly, not silently.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */

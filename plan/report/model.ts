@@ -1,11 +1,11 @@
 /**
  * The reports read the same stack model the policy pack proves its rules over
- * (policies/rules/stack/model): a captured run is presented to it the way the analyzer presents a
+ * (policies/model): a captured run is presented to it the way the analyzer presents a
  * stack (outputs as props, property dependencies and providers as resources), once per run.
  */
 import type { PolicyResource } from "@pulumi/policy/policy";
 import { CapturedResource, ProgramRun, providerUrnOf } from "../engine";
-import { FleetGraph } from "../../policies/rules/stack/model";
+import { FleetGraph } from "../../policies/model";
 
 const cache = new WeakMap<ProgramRun, FleetGraph>();
 

@@ -3,8 +3,8 @@
  * any CrossGuard policy: the pack's `meta` first, else the SDK's own fields (`remediationSteps`,
  * `framework.specification`, invariant ids among `tags`); "—" for what a policy declares in neither.
  */
-import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
-import { InvariantId, PolicyMeta, slsaClause } from "../../policies/rules/meta";
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/meta.ts
+import { InvariantId, PolicyMeta, slsaClause } from "../../policies/meta";
 
 /** Placeholder for metadata a policy does not declare. */
 export const NONE = "—";

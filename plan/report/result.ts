@@ -2,7 +2,7 @@
  * Everything a report renders, computed once per plan: the run, the violations, the policies with
  * their resolved enforcement levels, the summary and the topology.
  */
-import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/rules/meta.ts
+import type { Policy } from "@pulumi/policy/policy"; // not the index: see policies/meta.ts
 import { EnforcementLevel, Evaluation, ProgramRun, resolvePolicyConfigs, Violation } from "../engine";
 import { PlanSummary, summarize } from "./summary";
 import { buildTopology, Topology } from "./topology";

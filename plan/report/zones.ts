@@ -6,7 +6,7 @@
  * zone of the compute that runs as or in them. Never by resource name.
  */
 import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
-import { poolOf, roleOf } from "../../policies/rules/labels";
+import { poolOf, roleOf } from "../../policies/model/labels";
 import { isIamGrantType } from "../../policies/rules/resource/iamMembers";
 import { modelOf } from "./model";
 

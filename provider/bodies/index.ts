@@ -11,7 +11,10 @@ import { IsolatedNetwork, validateIsolatedNetworkArgs } from "../../components/i
 import { RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "../../components/runnerPool";
 import { SignerEnclave, validateSignerEnclaveArgs } from "../../components/signerEnclave";
 import type { HardenedBuildFleetArgs as FleetFacadeArgs } from "../fleet";
-import type { Implementation } from "../implementation";
+import type { Body, ControlPlaneOutputs, HardenedBuildFleetOutputs, IsolatedNetworkOutputs, RunnerPoolOutputs, SignerEnclaveOutputs } from "../implementation";
+import type { ControlPlaneArgs as ControlPlaneFacadeArgs } from "../controlPlane";
+import type { IsolatedNetworkArgs as NetworkFacadeArgs } from "../isolatedNetwork";
+import type { SignerEnclaveArgs as EnclaveFacadeArgs } from "../signerEnclave";
 import type { RunnerPoolArgs as PoolFacadeArgs } from "../runnerPool";
 import type { FleetConfig } from "../types";
 
@@ -28,6 +31,15 @@ function fleetArgs(args: FleetFacadeArgs): HardenedBuildFleetArgs {
 /** The facade's pool as RunnerPool's: the YAML shape, validated in full by `validatePoolConfig`. */
 function poolArgs(args: PoolFacadeArgs): RunnerPoolArgs {
     return { ...args, pool: args?.pool as unknown as PoolInput };
+}
+
+/** Every facade's implementation, by component name. */
+export interface Implementation {
+    HardenedBuildFleet: Body<FleetFacadeArgs, HardenedBuildFleetOutputs>;
+    RunnerPool: Body<PoolFacadeArgs, RunnerPoolOutputs>;
+    SignerEnclave: Body<EnclaveFacadeArgs, SignerEnclaveOutputs>;
+    ControlPlane: Body<ControlPlaneFacadeArgs, ControlPlaneOutputs>;
+    IsolatedNetwork: Body<NetworkFacadeArgs, IsolatedNetworkOutputs>;
 }
 
 export const implementation: Implementation = {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
-import { config, FIXTURES, plan, PROGRAM, tempDir } from "./helpers";
+import { config, FIXTURES, plan, PROGRAM, tempDir } from "../helpers/plan";
 
 const base = (stack: string) => ["--program", PROGRAM, "--config", config(stack)];
 

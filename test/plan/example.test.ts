@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { tempDir } from "./helpers";
+import { tempDir } from "../helpers/plan";
 
 const ROOT = path.join(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "hardened-build-fleet-plan.js");
@@ -13,7 +13,7 @@ describe("plan command: the example fleet (package bin, no arguments)", function
     this.timeout(180000);
 
     it("plans index.ts with Pulumi.example.yaml from any directory: no mandatory violation (the dry-run advisories), exit 0, every zone drawn", function () {
-        if (!fs.existsSync(path.join(ROOT, "index.ts")) || !fs.existsSync(path.join(ROOT, "components", "fleet.ts"))) {
+        if (!fs.existsSync(path.join(ROOT, "index.ts")) || !fs.existsSync(path.join(ROOT, "components", "fleet", "index.ts"))) {
             this.skip();
         }
         const tmp = tempDir();

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { config, FIXTURES, plan, PROGRAM, tempDir } from "./helpers";
+import { config, FIXTURES, plan, PROGRAM, tempDir } from "../helpers/plan";
 
 const NODENEXT = path.join(FIXTURES, "nodenext");
 const base = (stack: string) => ["--program", PROGRAM, "--config", config(stack)];

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import type { Policy } from "@pulumi/policy";
 import { policies } from "../../policies/rules";
-import { FleetPolicy, PACK_TAG, sdkMetadata, severityOf, slsaClause, SLSA_FRAMEWORK } from "../../policies/rules/meta";
+import { FleetPolicy, PACK_TAG, sdkMetadata, severityOf, slsaClause, SLSA_FRAMEWORK } from "../../policies/meta";
 import { describePolicy } from "../../plan/report/policyInfo";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

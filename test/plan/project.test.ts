@@ -6,7 +6,7 @@ import * as path from "path";
 import { projectProgram, readProject, resolveProgramEntry, stackConfigFiles, tsconfigFor } from "../../plan/engine/project";
 import { loadStackConfig, StackConfigError } from "../../plan/engine/stackConfig";
 import { CompileSetupError, TypeCheckError, typeCheckProgram } from "../../plan/engine/typescript";
-import { FIXTURES, tempDir } from "./helpers";
+import { FIXTURES, tempDir } from "../helpers/plan";
 
 const YAML_GOOD = [
     "config:",

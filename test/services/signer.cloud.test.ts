@@ -14,7 +14,7 @@ import { loadSignerConfig, SignerConfig } from "../../services/signer/config";
 import { createCloudSigner } from "../../services/signer/main";
 import { IdentityIssuer } from "../../services/sim/identityIssuer";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, FakeKms, p256, statement } from "./signerFixtures";
+import { ARTIFACT, BUILDER_ID, FakeKms, p256, statement } from "../helpers/signer";
 
 const KEY = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance";
 const V = (n: number) => `${KEY}/cryptoKeyVersions/${n}`;

@@ -15,7 +15,7 @@ import { DirectoryStore } from "../../services/lib/objectStore";
 import { envelopeObjectName } from "../../services/signer/app";
 import { LOCAL_MODE_WARNING, LocalSigner, startLocalSigner } from "../../services/signer/dev";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, p256, sha256hex, statement, TestKey } from "./signerFixtures";
+import { ARTIFACT, BUILDER_ID, p256, sha256hex, statement, TestKey } from "../helpers/signer";
 
 /** PAE from the DSSE v1 spec, written independently of services/lib/dsse.ts. */
 function specPae(type: string, body: Buffer): Buffer {

@@ -7,7 +7,7 @@ import * as path from "path";
 import { pae } from "../../services/lib/dsse";
 import { KEYRING_MEDIA_TYPE } from "../../services/lib/keyring";
 import { main, normalizeRepository } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, p256, statement, TestKey } from "./signerFixtures";
+import { ARTIFACT, BUILDER_ID, p256, statement, TestKey } from "../helpers/signer";
 
 const ROOT = path.join(__dirname, "..", "..");
 const TYPE = "application/vnd.in-toto+json";

@@ -5,10 +5,10 @@
  * webhook may call a URL outside the cluster (whoever serves that URL rewrites runner pods).
  * Configuration patches count as what they would make the configuration.
  */
-import { get, list, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { nsKey } from "./model";
-import { k8sStackRule } from "./rule";
+import { get, list, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { nsKey } from "../../model/kubernetes";
+import { k8sStackRule } from "../../framework/kubernetesRule";
 
 const KINDS = new Set(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]);
 

@@ -5,11 +5,11 @@
  * belongs in the controller's namespace), long-lived service-account token Secrets, or ConfigMaps
  * whose data carries a credential (`.npmrc` tokens, Docker auths, git credential URLs, token shapes).
  */
-import { get, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { CREDENTIAL_FILE_NAME, credentialInText, decodeSecretValue } from "../resource/kubernetesCredentials";
-import { nsKey, runnerNamespaceOf, UNKNOWN_NAME } from "./model";
-import { k8sStackRule } from "./rule";
+import { get, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { CREDENTIAL_FILE_NAME, credentialInText, decodeSecretValue } from "../../recognisers/kubernetesCredentials";
+import { nsKey, runnerNamespaceOf, UNKNOWN_NAME } from "../../model/kubernetes";
+import { k8sStackRule } from "../../framework/kubernetesRule";
 
 /** Keys of the ARC / actions-runner-controller GitHub credential Secret. */
 const GITHUB_KEYS = /^(github_app_private_key|github_app_id|github_app_installation_id|github_token)$/;

@@ -3,7 +3,7 @@
  * no single object shows (runner namespaces, NetworkPolicies, RBAC, admission webhooks, patches,
  * credentials, manifests).
  */
-import { FleetStackPolicy } from "../meta";
+import { FleetStackPolicy } from "../../meta";
 import { k8sAdmissionWebhooks } from "./admission";
 import { k8sRunnerCredentials } from "./credentials";
 import { k8sManifestsVisible } from "./manifests";
@@ -12,7 +12,7 @@ import { k8sRunnerRbac } from "./rbac";
 import { k8sRunnerNamespaceWorkloads, k8sRunnerPatches } from "./workloads";
 
 export { k8sAdmissionWebhooks, k8sManifestsVisible, k8sRunnerCredentials, k8sRunnerNamespaceWorkloads, k8sRunnerNetworkPolicy, k8sRunnerPatches, k8sRunnerRbac };
-export { k8sModel, K8sModel, K8sObject } from "./model";
+export { k8sModel, K8sModel, K8sObject } from "../../model/kubernetes";
 
 export const kubernetesStackPolicies: FleetStackPolicy[] = [
     k8sRunnerNamespaceWorkloads,

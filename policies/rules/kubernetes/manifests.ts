@@ -5,9 +5,9 @@
  * inline YAML, objects and local files itself, and marks what it cannot expand (remote URLs, globs
  * that match nothing, charts it cannot render) in the component's `unexpanded` output.
  */
-import { FleetStackPolicy } from "../meta";
-import { unwrap } from "../props";
-import { k8sStackRule } from "./rule";
+import { FleetStackPolicy } from "../../meta";
+import { unwrap } from "../../model/props";
+import { k8sStackRule } from "../../framework/kubernetesRule";
 
 export const MANIFEST_TYPES: readonly string[] = [
     "kubernetes:yaml:ConfigGroup", "kubernetes:yaml:ConfigFile",

@@ -7,10 +7,10 @@
  * The ARC controller's namespace, when it holds no runner workload, needs ingress isolation only:
  * the controller and listener must reach the API server and GitHub, and the VPC bounds that egress.
  */
-import { get, list, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { K8sObject, nsKey, nsName, UNKNOWN_NAME } from "./model";
-import { k8sStackRule } from "./rule";
+import { get, list, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { K8sObject, nsKey, nsName, UNKNOWN_NAME } from "../../model/kubernetes";
+import { k8sStackRule } from "../../framework/kubernetesRule";
 
 /** Private ranges a /0 egress block must except, or it also reaches pods, nodes and services. */
 const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];

@@ -8,10 +8,10 @@
  * escalate, bind and impersonate verbs. Aggregated ClusterRoles count the rules of every ClusterRole
  * they aggregate (including ClusterRoles that aggregate into the built-in admin/edit/view roles).
  */
-import { get, list, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { K8sModel, K8sObject, nsKey, UNKNOWN_NAME } from "./model";
-import { k8sStackRule } from "./rule";
+import { get, list, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { K8sModel, K8sObject, nsKey, UNKNOWN_NAME } from "../../model/kubernetes";
+import { k8sStackRule } from "../../framework/kubernetesRule";
 
 const BROAD_GROUPS = new Set(["system:authenticated", "system:unauthenticated", "system:serviceaccounts"]);
 const DANGEROUS_RESOURCES = new Set(["secrets", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "nodes", "nodes/proxy", "serviceaccounts/token", "*"]);

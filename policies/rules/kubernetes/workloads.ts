@@ -11,18 +11,18 @@
  *   namespace; any other patch in a runner namespace that no rule can judge is an advisory.
  */
 import { ResourceValidationArgs } from "@pulumi/policy/policy";
-import { runnerPodTemplate } from "../../../components/runnerPodTemplate";
-import { ROLE_LABEL } from "../labels";
-import { FleetStackPolicy } from "../meta";
-import { get, unknown } from "../props";
+import { runnerPodTemplate } from "../../../components/runnerPool/podTemplate";
+import { ROLE_LABEL } from "../../model/labels";
+import { FleetStackPolicy } from "../../meta";
+import { get, unknown } from "../../model/props";
 import { PSS_ENFORCE_LABEL } from "../resource/kubernetesNamespace";
 import { placementFindings } from "../resource/kubernetesPlacement";
 import {
     hostAccessFindings, lifetimeFindings, persistentVolumeFindings, podSecurityFindings, saTokenFindings, secretsFindings,
 } from "../resource/kubernetesWorkload";
-import { isArcRunnerType, isGhaRunnerScaleSetChart, isPodHoldingType, PodTemplateSite, podTemplateSites } from "../resource/podTemplates";
-import { ARC_CONTROLLER_CHART_RE, K8sModel, K8sObject, nsKey, nsName, runnerNamespaceOf, UNKNOWN_NAME } from "./model";
-import { K8sReport, k8sStackRule } from "./rule";
+import { isArcRunnerType, isGhaRunnerScaleSetChart, isPodHoldingType, PodTemplateSite, podTemplateSites } from "../../recognisers/podTemplates";
+import { ARC_CONTROLLER_CHART_RE, K8sModel, K8sObject, nsKey, nsName, runnerNamespaceOf, UNKNOWN_NAME } from "../../model/kubernetes";
+import { K8sReport, k8sStackRule } from "../../framework/kubernetesRule";
 
 /** Built-in API groups (and ARC's) whose objects create no pods beyond the pod-holding kinds judged here. */
 const KNOWN_GROUPS = new Set([

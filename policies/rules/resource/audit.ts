@@ -2,9 +2,9 @@
  * Network audit trail (I12): VPC flow logs on every private subnet, and Cloud NAT logging, so the
  * traffic of every build can be traced afterwards.
  */
-import { FleetResourcePolicy } from "../meta";
-import { get, unknown } from "../props";
-import { boolish, forTypes, numberish, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { get, unknown } from "../../model/props";
+import { boolish, forTypes, numberish, undecided } from "../../recognisers/common";
 
 export const SUBNETWORK = "gcp:compute/subnetwork:Subnetwork";
 export const ROUTER_NAT = "gcp:compute/routerNat:RouterNat";

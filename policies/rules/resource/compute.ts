@@ -10,11 +10,11 @@
  * on its own when it is in the stack), so for it only the fields it overrides are checked.
  */
 import { ReportViolation } from "@pulumi/policy/policy";
-import { FleetResourcePolicy } from "../meta";
-import { get, list, unknown } from "../props";
-import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, isExplicitlyNonRunner, mapAt, maxBuildDurationSchema, numberish, undecided } from "./common";
-import { hasValue, isSecretName } from "./credentials";
-import { credentialInText } from "./kubernetesCredentials";
+import { FleetResourcePolicy } from "../../meta";
+import { get, list, unknown } from "../../model/props";
+import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, isExplicitlyNonRunner, mapAt, maxBuildDurationSchema, numberish, undecided } from "../../recognisers/common";
+import { hasValue, isSecretName } from "../../recognisers/credentials";
+import { credentialInText } from "../../recognisers/kubernetesCredentials";
 
 export const INSTANCE = "gcp:compute/instance:Instance";
 export const INSTANCE_TEMPLATE = "gcp:compute/instanceTemplate:InstanceTemplate";

@@ -5,9 +5,9 @@
  */
 import * as ipaddr from "ipaddr.js";
 import { ReportViolation } from "@pulumi/policy/policy";
-import { FleetResourcePolicy } from "../meta";
-import { get, list, unknown } from "../props";
-import { allOf, boolish, forTypes, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { get, list, unknown } from "../../model/props";
+import { allOf, boolish, forTypes, undecided } from "../../recognisers/common";
 
 export const FIREWALL = "gcp:compute/firewall:Firewall";
 /** Firewall policy rules, one rule per resource. */

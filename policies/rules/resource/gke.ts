@@ -9,11 +9,11 @@
  * isTaintedSystemPool) and still held to every other check.
  */
 import { ReportViolation } from "@pulumi/policy/policy";
-import { FleetResourcePolicy } from "../meta";
-import { ROLE_LABEL } from "../labels";
-import { get, list, unknown } from "../props";
+import { FleetResourcePolicy } from "../../meta";
+import { ROLE_LABEL } from "../../model/labels";
+import { get, list, unknown } from "../../model/props";
 import { isDefaultComputeSa } from "./compute";
-import { allOf, boolish, forTypes, isExplicitlyNonRunner, undecided } from "./common";
+import { allOf, boolish, forTypes, isExplicitlyNonRunner, undecided } from "../../recognisers/common";
 
 export const CLUSTER = "gcp:container/cluster:Cluster";
 export const NODE_POOL = "gcp:container/nodePool:NodePool";
@@ -78,7 +78,7 @@ export const gkeClusterHardened: FleetResourcePolicy = {
 };
 
 /**
- * Node label marking a pool's node class (components/runnerPodTemplate.ts NODE_CLASS_LABEL); the
+ * Node label marking a pool's node class (components/runnerPool/podTemplate.ts NODE_CLASS_LABEL); the
  * value "system" marks the non-sandboxed pool GKE Sandbox requires for system pods.
  */
 export const NODE_CLASS_LABEL = "build-fleet-node-class";

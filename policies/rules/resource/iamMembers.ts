@@ -2,8 +2,8 @@
  * Reading the principals an IAM resource grants (`member`, `members`, or the bindings of
  * `policyData`) and spotting public principals. Used by publicIam.ts and signerService.ts.
  */
-import { kindOf } from "./common";
-import { get, list, unknown } from "../props";
+import { kindOf } from "../../recognisers/common";
+import { get, list, unknown } from "../../model/props";
 
 /** IAM Member / Binding / Policy resources of any GCP service (both the `Iam` and `IAM` spellings). */
 const IAM_TYPE = /^gcp:[^:]+:\w*(IamMember|IAMMember|IamBinding|IAMBinding|IamPolicy|IAMPolicy)$/;

@@ -2,7 +2,7 @@
  * The pack's per-resource rules (ResourceValidationPolicy), one concern per module.
  * Names are a contract used by reports and tests.
  */
-import { FleetResourcePolicy } from "../meta";
+import { FleetResourcePolicy } from "../../meta";
 import { auditPolicies } from "./audit";
 import { computePolicies } from "./compute";
 import { firewallPolicies } from "./firewall";
@@ -19,7 +19,7 @@ import { signerServicePolicies } from "./signerService";
 
 export * from "./audit";
 export * from "./compute";
-export * from "./credentials";
+export * from "../../recognisers/credentials";
 export * from "./firewall";
 export * from "./gke";
 export * from "./kms";
@@ -31,7 +31,7 @@ export * from "./orgPolicy";
 export * from "./publicIam";
 export * from "./serviceAccountKey";
 export * from "./signerService";
-export { PREVIEW_PREFIX } from "./common";
+export { PREVIEW_PREFIX } from "../../recognisers/common";
 
 export const resourcePolicies: FleetResourcePolicy[] = [
     ...computePolicies,

@@ -11,10 +11,10 @@
  * (the Pulumi CLI's analyzer protocol does not send retainOnDelete, so prefer `protect`).
  */
 import { ResourceValidationArgs } from "@pulumi/policy/policy";
-import { FleetResourcePolicy } from "../meta";
-import { roleOf } from "../labels";
-import { get, unknown } from "../props";
-import { boolish, forTypes, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { roleOf } from "../../model/labels";
+import { get, unknown } from "../../model/props";
+import { boolish, forTypes, undecided } from "../../recognisers/common";
 
 export const CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey";
 export const DEFAULT_ALLOWED_ALGORITHMS = ["EC_SIGN_P256_SHA256"];

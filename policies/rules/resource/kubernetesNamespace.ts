@@ -2,10 +2,10 @@
  * Kubernetes runner namespaces enforce Pod Security `restricted` (I6), so the API server itself
  * rejects a runner pod that escapes the restricted profile, whoever creates it.
  */
-import { FleetResourcePolicy } from "../meta";
-import { roleOf } from "../labels";
-import { get, unknown } from "../props";
-import { forTypes, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { roleOf } from "../../model/labels";
+import { get, unknown } from "../../model/props";
+import { forTypes, undecided } from "../../recognisers/common";
 
 export const NAMESPACE = "kubernetes:core/v1:Namespace";
 export const PSS_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";

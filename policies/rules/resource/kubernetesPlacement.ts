@@ -3,12 +3,12 @@
  * node selector, node affinity or node name lets the scheduler place a runner pod on other nodes
  * (the system pool, a node pool of another role, a node without the sandbox).
  */
-import { NODE_CLASS_LABEL, RUNNER_TAINT } from "../../../components/runnerPodTemplate";
-import { ROLE_LABEL } from "../labels";
-import { FleetResourcePolicy } from "../meta";
-import { get, list, unknown } from "../props";
+import { NODE_CLASS_LABEL, RUNNER_TAINT } from "../../../components/runnerPool/podTemplate";
+import { ROLE_LABEL } from "../../model/labels";
+import { FleetResourcePolicy } from "../../meta";
+import { get, list, unknown } from "../../model/props";
 import { forRunnerPods } from "./kubernetesWorkload";
-import { PodTemplateSite } from "./podTemplates";
+import { PodTemplateSite } from "../../recognisers/podTemplates";
 
 /** GKE Sandbox's node label and taint key; the gvisor RuntimeClass selects and tolerates it. */
 export const GKE_SANDBOX_KEY = "sandbox.gke.io/runtime";

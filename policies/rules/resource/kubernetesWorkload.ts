@@ -8,12 +8,12 @@
  * in `values.template.spec`); see podTemplates.ts for how runner pods are recognised.
  */
 import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy/policy";
-import { FleetResourcePolicy } from "../meta";
-import { get, list, unknown } from "../props";
-import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, maxBuildDurationSchema, numberish, undecided } from "./common";
-import { hasValue, isSecretName } from "./credentials";
-import { credentialInText as credentialIn } from "./kubernetesCredentials";
-import { containersOf, isPodHoldingType, LONG_RUNNING_KINDS, PodTemplateSite, podTemplateSites } from "./podTemplates";
+import { FleetResourcePolicy } from "../../meta";
+import { get, list, unknown } from "../../model/props";
+import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, maxBuildDurationSchema, numberish, undecided } from "../../recognisers/common";
+import { hasValue, isSecretName } from "../../recognisers/credentials";
+import { credentialInText as credentialIn } from "../../recognisers/kubernetesCredentials";
+import { containersOf, isPodHoldingType, LONG_RUNNING_KINDS, PodTemplateSite, podTemplateSites } from "../../recognisers/podTemplates";
 
 /** Runs `check` on every runner pod spec of the resource and reports its findings, one violation per pod spec. */
 export function forRunnerPods(check: (site: PodTemplateSite, undecidable: (what: string) => void, args: ResourceValidationArgs) => string[]) {

@@ -5,10 +5,10 @@
  * MIGs take no labels, so every MIG is held to this unless its `allInstancesConfig.labels` mark it
  * signer / control-plane. Per-instance configs exist only to preserve state, so each one is flagged.
  */
-import { FleetResourcePolicy } from "../meta";
-import { ROLE_LABEL } from "../labels";
-import { get, list, unknown } from "../props";
-import { allOf, forTypes, kindOf, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { ROLE_LABEL } from "../../model/labels";
+import { get, list, unknown } from "../../model/props";
+import { allOf, forTypes, kindOf, undecided } from "../../recognisers/common";
 
 export const INSTANCE_GROUP_MANAGER = "gcp:compute/instanceGroupManager:InstanceGroupManager";
 export const REGION_INSTANCE_GROUP_MANAGER = "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager";

@@ -3,9 +3,9 @@
  * `org-policy-not-weakened`: no policy in the stack, at any level, switches a guardrail off, resets it
  * to Google's default, allows all values, or enforces it only under a condition.
  */
-import { FleetResourcePolicy } from "../meta";
-import { get, unknown } from "../props";
-import { forTypes, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { get, unknown } from "../../model/props";
+import { forTypes, undecided } from "../../recognisers/common";
 
 export const ORG_POLICY = "gcp:orgpolicy/policy:Policy";
 

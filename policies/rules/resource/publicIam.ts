@@ -3,9 +3,9 @@
  * Cloud Storage ACL, grants `allUsers` or `allAuthenticatedUsers`. Grants on Cloud Run services are
  * left to `signer-service-no-public-invoker`, so each finding fires one policy.
  */
-import { FleetResourcePolicy } from "../meta";
-import { get, list, unknown } from "../props";
-import { allOf, forTypes, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { get, list, unknown } from "../../model/props";
+import { allOf, forTypes, undecided } from "../../recognisers/common";
 import { isIamGrantType, isPublicPrincipal, publicGrants } from "./iamMembers";
 import { CLOUD_RUN_SERVICE_IAM_TYPES } from "./signerService";
 

@@ -3,8 +3,8 @@
  * that any holder can use from anywhere; fleet identities authenticate through attached service
  * accounts and Workload Identity only.
  */
-import { FleetResourcePolicy } from "../meta";
-import { forTypes } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { forTypes } from "../../recognisers/common";
 
 export const SERVICE_ACCOUNT_KEY = "gcp:serviceaccount/key:Key";
 

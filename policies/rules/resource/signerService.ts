@@ -5,10 +5,10 @@
  * IAM check off is public whatever it runs, so it is reported here; public IAM grants on Cloud Run need
  * the stack (which service they target) and are judged by the stack rule `cloud-run-no-public-invoker`.
  */
-import { FleetResourcePolicy } from "../meta";
-import { roleOf } from "../labels";
-import { get, unknown } from "../props";
-import { allOf, boolish, forTypes, undecided } from "./common";
+import { FleetResourcePolicy } from "../../meta";
+import { roleOf } from "../../model/labels";
+import { get, unknown } from "../../model/props";
+import { allOf, boolish, forTypes, undecided } from "../../recognisers/common";
 
 export const CLOUD_RUN_V2_SERVICE = "gcp:cloudrunv2/service:Service";
 export const CLOUD_RUN_V1_SERVICE = "gcp:cloudrun/service:Service";

@@ -2,7 +2,7 @@
  * The stack-level CrossGuard rules: they see the whole resource graph (one shared index, see
  * graph.ts) and prove the separation invariants that no single resource shows.
  */
-import { FleetStackPolicy } from "../meta";
+import { FleetStackPolicy } from "../../meta";
 import { kmsAuditLogging } from "./kmsAuditLogging";
 import { platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled } from "./platformAccess";
 import { perimeterPolicies } from "./perimeter";
@@ -41,7 +41,7 @@ export {
     signerServicePinnedImage,
     singleSigner,
 };
-export { fleetGraph, FleetGraph, UNDECIDED } from "./model";
+export { fleetGraph, FleetGraph, UNDECIDED } from "../../model";
 export { cloudRunNoPublicInvoker, orgGuardrails, perimeterPolicies };
 export { perimeterWellFormed, runnerPerimeter, signerPerimeter } from "./perimeter";
 

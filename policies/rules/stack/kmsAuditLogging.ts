@@ -7,10 +7,10 @@
  * whose filter may drop Cloud KMS data-access entries.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { get, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { FleetGraph, T, UNDECIDED } from "./model";
-import { stackRule } from "./report";
+import { get, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { FleetGraph, T, UNDECIDED } from "../../model";
+import { stackRule } from "../../framework/stackRule";
 
 const SERVICES = new Set(["cloudkms.googleapis.com", "allServices"]);
 const NEEDED = ["DATA_READ", "DATA_WRITE"];

@@ -11,12 +11,12 @@
  *   inline and by separate resources, which rewrite each other on every update.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { FleetStackPolicy } from "../meta";
-import { get, unknown as unknownValue } from "../props";
+import { FleetStackPolicy } from "../../meta";
+import { get, unknown as unknownValue } from "../../model/props";
 import {
     fleetScope, listText, memberNames, Perimeter, PerimeterConfig, perimeters, projectNumbers, projectNumbersSchema, rawStackCheck, Report, Scope,
     ScopedProject, UNDECIDED,
-} from "./perimeterScope";
+} from "../../model/perimeterScope";
 
 const KMS = "cloudkms.googleapis.com";
 const ANY_IDENTITY = new Set(["ANY_IDENTITY", "ANY_USER_ACCOUNT", "ANY_SERVICE_ACCOUNT"]);

@@ -8,10 +8,10 @@
  * organization by the foundation) are an advisory: this stack cannot prove them.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { FleetStackPolicy } from "../meta";
-import { get, unknown } from "../props";
+import { FleetStackPolicy } from "../../meta";
+import { get, unknown } from "../../model/props";
 import { constraintOf, GUARDRAIL_REQUIREMENTS, judgeSpec, Verdict } from "../resource/orgPolicy";
-import { fleetScope, FleetZone, memberNames, projectNumbers, projectNumbersSchema, PT, rawStackCheck, ScopedProject, UNDECIDED } from "./perimeterScope";
+import { fleetScope, FleetZone, memberNames, projectNumbers, projectNumbersSchema, PT, rawStackCheck, ScopedProject, UNDECIDED } from "../../model/perimeterScope";
 
 const EVERY_PROJECT = [
     "iam.disableServiceAccountKeyCreation",

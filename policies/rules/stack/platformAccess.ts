@@ -17,12 +17,12 @@
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { FleetStackPolicy } from "../meta";
-import { get, unknown } from "../props";
-import { Capability } from "./roles";
-import { FleetGraph, Grant, isFederatedPrincipal, isPublicMember, normRef, Principal, T, UNDECIDED } from "./model";
-import { endpointText, sendsOnlyTo, tokenDelegations } from "./model/delegations";
-import { listText, Report, stackRule } from "./report";
+import { FleetStackPolicy } from "../../meta";
+import { get, unknown } from "../../model/props";
+import { Capability } from "../../model/roles";
+import { FleetGraph, Grant, isFederatedPrincipal, isPublicMember, normRef, Principal, T, UNDECIDED } from "../../model";
+import { endpointText, sendsOnlyTo, tokenDelegations } from "../../model/delegations";
+import { listText, Report, stackRule } from "../../framework/stackRule";
 
 interface Config {
     platformAdmins?: string[];

@@ -3,10 +3,10 @@
  * bucket, never on another pool's (bucket or project-level storage grants), and no service
  * account serves runners of two pools.
  */
-import { get } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { Grant, UNDECIDED } from "./model";
-import { listText, stackRule } from "./report";
+import { get } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { Grant, UNDECIDED } from "../../model";
+import { listText, stackRule } from "../../framework/stackRule";
 
 export const poolIntakeSeparation: FleetStackPolicy = stackRule({
     name: "pool-intake-separation",

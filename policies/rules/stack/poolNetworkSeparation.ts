@@ -4,13 +4,13 @@
  * signer range. Ranges are subnet primary/secondary ranges compared by CIDR overlap.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { get, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { Cidr } from "./cidr";
-import { FleetGraph, T, UNDECIDED } from "./model";
-import { firewallRules, insideAny, RangeIndex, ruleLabel } from "./model/firewalls";
-import { networkJoins } from "./model/joins";
-import { stackRule } from "./report";
+import { get, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { Cidr } from "../../model/cidr";
+import { FleetGraph, T, UNDECIDED } from "../../model";
+import { firewallRules, insideAny, RangeIndex, ruleLabel } from "../../model/firewalls";
+import { networkJoins } from "../../model/joins";
+import { stackRule } from "../../framework/stackRule";
 
 /** Who owns an address range: a pool's runner network, or the signer. */
 interface Owner {

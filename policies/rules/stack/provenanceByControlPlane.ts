@@ -3,11 +3,11 @@
  * roles/storage.objectCreator (create, never read, overwrite or delete); and only the signer
  * identity can write the provenance bucket (bucket IAM, or storage write roles over its project).
  */
-import { get } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { Grant, UNDECIDED } from "./model";
-import { stackRule } from "./report";
-import { INTAKE_RUNNER_ROLE } from "./roles";
+import { get } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { Grant, UNDECIDED } from "../../model";
+import { stackRule } from "../../framework/stackRule";
+import { INTAKE_RUNNER_ROLE } from "../../model/roles";
 
 export const provenanceByControlPlane: FleetStackPolicy = stackRule({
     name: "provenance-by-control-plane",

@@ -10,12 +10,12 @@
  * a preview leaves the deciding value unknown).
  */
 import { PolicyResource, StackValidationArgs } from "@pulumi/policy/policy";
-import { FleetStackPolicy } from "../meta";
-import { roleOf } from "../labels";
-import { get, unknown, UNKNOWN_VALUE } from "../props";
+import { FleetStackPolicy } from "../../meta";
+import { roleOf } from "../../model/labels";
+import { get, unknown, UNKNOWN_VALUE } from "../../model/props";
 import { CLOUD_RUN_V2_SERVICE, DIGEST_PINNED } from "../resource/signerService";
-import { FleetGraph, isPublicMember, UNDECIDED } from "./model";
-import { Report, stackRule } from "./report";
+import { FleetGraph, isPublicMember, UNDECIDED } from "../../model";
+import { Report, stackRule } from "../../framework/stackRule";
 
 /** The entry of the services image that serves GitHub's webhook deliveries. */
 export const WEBHOOK_ENTRY = "webhook";

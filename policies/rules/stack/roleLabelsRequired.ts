@@ -5,11 +5,11 @@
  * runner identity, attaches to a runner network, or runs in a runner namespace): label laundering.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { labelsOf, POOL_LABEL, roleOf, poolOf, ROLE_LABEL } from "../labels";
-import { get, unknown, unwrap } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { CORE_KINDS, depsOf, FleetGraph, isK8sWorkload, MANAGED_KINDS, T, UNDECIDED } from "./model";
-import { Report, stackRule } from "./report";
+import { labelsOf, POOL_LABEL, roleOf, poolOf, ROLE_LABEL } from "../../model/labels";
+import { get, unknown, unwrap } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { CORE_KINDS, depsOf, FleetGraph, isK8sWorkload, MANAGED_KINDS, T, UNDECIDED } from "../../model";
+import { Report, stackRule } from "../../framework/stackRule";
 
 /** Compute kinds that take no labels: they stay runners (fail closed) and need none. */
 const UNLABELLABLE: ReadonlySet<string> = new Set([

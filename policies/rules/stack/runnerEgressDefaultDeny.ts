@@ -7,13 +7,13 @@
  * Runners attached to networks this stack does not define cannot be proven and are reported.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { get, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { contains, coveredFamily, isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP } from "./cidr";
-import { depsOf, FleetGraph, T, UNDECIDED } from "./model";
-import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "./model/firewalls";
-import { networkJoins } from "./model/joins";
-import { stackRule } from "./report";
+import { get, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { contains, coveredFamily, isAnywhere, overlaps, parseCidr, PRIVATE_VIP, RESTRICTED_VIP } from "../../model/cidr";
+import { depsOf, FleetGraph, T, UNDECIDED } from "../../model";
+import { firewallRules, firewallRulesByNetwork, FwRule, ruleLabel } from "../../model/firewalls";
+import { networkJoins } from "../../model/joins";
+import { stackRule } from "../../framework/stackRule";
 
 const GOOGLEAPIS = "googleapis.com.";
 

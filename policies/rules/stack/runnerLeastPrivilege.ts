@@ -17,11 +17,11 @@
  * holds only allow-listed grants and runs no platform workload (a GKE pool's Workload Identity SA).
  * `runnerAllowedGrants` extends it.
  */
-import { FleetStackPolicy } from "../meta";
-import { roleOf } from "../labels";
-import { get, UNKNOWN_VALUE } from "../props";
-import { FleetGraph, Grant, isPublicMember, normRef, Principal, RunnerIdentity, str, T, UNDECIDED } from "./model";
-import { listText, stackRule } from "./report";
+import { FleetStackPolicy } from "../../meta";
+import { roleOf } from "../../model/labels";
+import { get, UNKNOWN_VALUE } from "../../model/props";
+import { FleetGraph, Grant, isPublicMember, normRef, Principal, RunnerIdentity, str, T, UNDECIDED } from "../../model";
+import { listText, stackRule } from "../../framework/stackRule";
 
 /** One allow-list entry: a role and where it may be held. */
 export interface AllowedGrant {

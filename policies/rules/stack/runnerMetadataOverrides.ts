@@ -6,11 +6,11 @@
  * credential-named keys, or relabel runner VMs.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { ROLE_LABEL } from "../labels";
-import { get, unknown } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { FleetGraph, resolveRef, str, T, UNDECIDED } from "./model";
-import { Report, stackRule } from "./report";
+import { ROLE_LABEL } from "../../model/labels";
+import { get, unknown } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { FleetGraph, resolveRef, str, T, UNDECIDED } from "../../model";
+import { Report, stackRule } from "../../framework/stackRule";
 
 const SCRIPT = /^(startup-script|shutdown-script|windows-startup-script|windows-shutdown-script|sysprep-specialize-script)/i;
 const SECRET = /token|secret|password|passwd|credential|private[-_]?key|api[-_]?key|jit[-_]?config/i;

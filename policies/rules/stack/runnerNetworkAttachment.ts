@@ -4,9 +4,9 @@
  * runner attaches to the signer network.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { FleetStackPolicy } from "../meta";
-import { UNDECIDED } from "./model";
-import { stackRule } from "./report";
+import { FleetStackPolicy } from "../../meta";
+import { UNDECIDED } from "../../model";
+import { stackRule } from "../../framework/stackRule";
 
 export const runnerNetworkAttachment: FleetStackPolicy = stackRule({
     name: "runner-network-attachment",

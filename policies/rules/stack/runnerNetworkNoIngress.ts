@@ -4,10 +4,10 @@
  * aimed only at non-runner instances (target service accounts that are not runner identities, tags
  * no runner carries) does not reach runners and is not counted.
  */
-import { FleetStackPolicy } from "../meta";
-import { UNDECIDED } from "./model";
-import { firewallRules, ruleLabel } from "./model/firewalls";
-import { stackRule } from "./report";
+import { FleetStackPolicy } from "../../meta";
+import { UNDECIDED } from "../../model";
+import { firewallRules, ruleLabel } from "../../model/firewalls";
+import { stackRule } from "../../framework/stackRule";
 
 export const runnerNetworkNoIngress: FleetStackPolicy = stackRule({
     name: "runner-network-no-ingress",

@@ -6,9 +6,9 @@
  * runner pods (graph.ts: a runner namespace's KSAs and principal sets), plus whatever those can
  * impersonate.
  */
-import { FleetStackPolicy } from "../meta";
-import { Grant, UNDECIDED } from "./model";
-import { listText, stackRule } from "./report";
+import { FleetStackPolicy } from "../../meta";
+import { Grant, UNDECIDED } from "../../model";
+import { listText, stackRule } from "../../framework/stackRule";
 
 export const runnersCannotReachEnclave: FleetStackPolicy = stackRule({
     name: "runners-cannot-reach-enclave",

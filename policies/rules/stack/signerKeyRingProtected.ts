@@ -4,10 +4,10 @@
  * ring) need not be: destroying it cannot take the signer key with it.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { get } from "../props";
-import { FleetStackPolicy } from "../meta";
-import { T } from "./model";
-import { stackRule } from "./report";
+import { get } from "../../model/props";
+import { FleetStackPolicy } from "../../meta";
+import { T } from "../../model";
+import { stackRule } from "../../framework/stackRule";
 
 function protectedRing(r: PolicyResource): boolean {
     const opts = r.opts as { protect?: boolean; retainOnDelete?: boolean } | undefined;

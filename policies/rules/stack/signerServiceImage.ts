@@ -4,11 +4,11 @@
  * an image computed from a `docker-build` Image of the stack (whose outputs reference the pushed
  * digest) is decided from that dependency; any other unknown image is an advisory.
  */
-import { FleetStackPolicy } from "../meta";
-import { get, unknown } from "../props";
+import { FleetStackPolicy } from "../../meta";
+import { get, unknown } from "../../model/props";
 import { DIGEST_PINNED } from "../resource/signerService";
-import { depsOf, T, UNDECIDED } from "./model";
-import { stackRule } from "./report";
+import { depsOf, T, UNDECIDED } from "../../model";
+import { stackRule } from "../../framework/stackRule";
 
 const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
 

@@ -10,11 +10,11 @@
  * set (fail closed).
  */
 import { PolicyResource } from "@pulumi/policy/policy";
-import { FleetStackPolicy } from "../meta";
-import { Grant, Principal, T, UNDECIDED } from "./model";
-import { endpointText, tokenDelegations } from "./model/delegations";
-import { listText, stackRule } from "./report";
-import { SIGN_PERMISSION } from "./roles";
+import { FleetStackPolicy } from "../../meta";
+import { Grant, Principal, T, UNDECIDED } from "../../model";
+import { endpointText, tokenDelegations } from "../../model/delegations";
+import { listText, stackRule } from "../../framework/stackRule";
+import { SIGN_PERMISSION } from "../../model/roles";
 
 interface Holder {
     principal: Principal;

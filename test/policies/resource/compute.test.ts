@@ -5,9 +5,9 @@ import * as assert from "assert";
 import { randomBytes } from "crypto";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { renderStartupScript } from "../../../components/startupScript";
-import { Checked, check, evaluate, assertFired, assertMessage } from "./harness";
-import { throwaway } from "./throwaway";
+import { renderStartupScript } from "../../../components/runnerPool/startupScript";
+import { Checked, check, evaluate, assertFired, assertMessage } from "../../helpers/resourcePolicy";
+import { throwaway } from "../../helpers/throwaway";
 
 const RUNNER = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
 const IMAGE = "projects/cos-cloud/global/images/family/cos-stable";

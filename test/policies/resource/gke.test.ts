@@ -3,7 +3,7 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, assertFired, assertMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "../../helpers/resourcePolicy";
 
 const RUNNER = { "build-fleet-role": "runner", "build-fleet-pool": "a" };
 

@@ -3,7 +3,7 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, evaluate, assertFired, assertMessage } from "./harness";
+import { Checked, check, evaluate, assertFired, assertMessage } from "../../helpers/resourcePolicy";
 
 const SIGNER = { "build-fleet-role": "signer" };
 
@@ -63,7 +63,7 @@ describe("resource rules: signer keys and service-account keys", function () {
     });
     it("signer-key-deletion-protected; key ring protection is a stack rule (a CMEK ring need not be protected)", () => {
         assertFired(c, "key-unprotected", ["signer-key-deletion-protected"]);
-        // signer-key-ring-deletion-protected needs the keys of the ring: test/insecure (stack) covers it.
+        // signer-key-ring-deletion-protected needs the keys of the ring: test/policies/insecure/ (stack) covers it.
         assertFired(c, "ring-unprotected", []);
     });
     it("any ASYMMETRIC_SIGN key is a signer key", () => {

@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
-import { Checked, check, evaluate, assertFired, assertMessage } from "./harness";
-import { throwaway } from "./throwaway";
+import { Checked, check, evaluate, assertFired, assertMessage } from "../../helpers/resourcePolicy";
+import { throwaway } from "../../helpers/throwaway";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 const RUNNER_LABELS = { "build-fleet-role": "runner", "build-fleet-pool": "a" };

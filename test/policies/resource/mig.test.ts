@@ -2,7 +2,7 @@
  * runner-mig-stateless (I1) over raw managed instance groups and per-instance configs.
  */
 import * as gcp from "@pulumi/gcp";
-import { Checked, check, assertFired, assertMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "../../helpers/resourcePolicy";
 
 function program() {
     const tmpl = "projects/fleet-proj/global/instanceTemplates/runner";

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { assertFired, assertMessage, Checked, check } from "./harness";
+import { assertFired, assertMessage, Checked, check } from "../../helpers/resourcePolicy";
 
 const RULE = "org-policy-not-weakened";
 

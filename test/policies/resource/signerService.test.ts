@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { Checked, check, assertFired, assertMessage } from "./harness";
+import { Checked, check, assertFired, assertMessage } from "../../helpers/resourcePolicy";
 
 const SIGNER = { "build-fleet-role": "signer" };
 const IMAGE = "europe-docker.pkg.dev/signer-proj/signer/signer@sha256:" + "a".repeat(64);

@@ -1,5 +1,5 @@
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, assertFinding, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/stackPolicy";
 
 const INTAKE = "pool-intake-separation";
 const PROV = "provenance-by-control-plane";

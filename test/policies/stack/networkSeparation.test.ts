@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, assertFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/stackPolicy";
 
 const INGRESS = "runner-network-no-ingress";
 const SEP = "pool-network-separation";

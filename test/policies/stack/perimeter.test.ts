@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { evaluatePolicies, runProgram } from "../../../plan/engine";
 import { stackPolicies } from "../../../policies/rules/stack";
 import { ACCESS_POLICY, fixtureProjectNumber, perimeterPackConfig } from "../../helpers/perimeterFixture";
-import { SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
-import { assertOnly, evaluateVariant as evaluate, list, urnOf } from "./perimeterHarness";
+import { SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/stackPolicy";
+import { assertOnly, evaluateVariant as evaluate, list, urnOf } from "../../helpers/perimeterHarness";
 
 const SIGNER_PERIMETER = "signer-perimeter";
 const WELL_FORMED = "perimeter-well-formed";

@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import { fixtureProjectNumber, perimeterPackConfig } from "../../helpers/perimeterFixture";
-import { SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
-import { assertOnly as assertOnlyFinding, evaluateVariant, list, Result, urnOf, VariantOptions } from "./perimeterHarness";
+import { SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/stackPolicy";
+import { assertOnly as assertOnlyFinding, evaluateVariant, list, Result, urnOf, VariantOptions } from "../../helpers/perimeterHarness";
 
 const POLICY = "org-guardrails";
 

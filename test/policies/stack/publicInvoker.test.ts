@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, assertFinding, findings, FleetHandles, REGION, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, FleetHandles, REGION, WORKER_PROJECT } from "../../helpers/stackPolicy";
 
 const P = "cloud-run-no-public-invoker";
 const CONTROL = { "build-fleet-role": "control-plane" };

@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
-import { workloadIdentityScope } from "../../../policies/rules/stack/graph";
-import { evaluateFleet, assertFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { workloadIdentityScope } from "../../../policies/model";
+import { evaluateFleet, assertFinding, findings, REGION, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/stackPolicy";
 
 const P = "runners-cannot-reach-enclave";
 const RUNNER_A = { "build-fleet-role": "runner", "build-fleet-pool": "a" };

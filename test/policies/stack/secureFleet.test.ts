@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { evaluateFleet, findings } from "./fixture";
+import { evaluateFleet, findings } from "../../helpers/stackPolicy";
 
 describe("stack rules: the secure fleet fixture", () => {
     for (const preview of [false, true]) {

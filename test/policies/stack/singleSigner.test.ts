@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import { evaluateFleet, assertFinding, findings, SIGNER_PROJECT, WORKER_PROJECT } from "./fixture";
+import { evaluateFleet, assertFinding, findings, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/stackPolicy";
 
 const P = "single-signer";
 

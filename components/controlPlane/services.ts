@@ -1,0 +1,136 @@
+/**
+ * The Cloud Run services of the control plane (broker, webhook receiver, provenance generator): one
+ * hardened service definition, each service running as its own identity, and the environment each
+ * service reads. Used by `ControlPlane` (controlPlane.ts).
+ */
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { roleLabels } from "../labels";
+
+export const CONTROL_PLANE_SERVICES = ["broker", "webhook", "generator"] as const;
+export type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
+
+/** Cloud Run ingress values the services use. */
+export const INGRESS = { internal: "INGRESS_TRAFFIC_INTERNAL_ONLY", all: "INGRESS_TRAFFIC_ALL" } as const;
+
+/**
+ * Environment variable names the services read (services/controlPlane/<service>/config.ts); the values are resource
+ * names, URLs and secret *version names*, never secret values.
+ */
+export const SERVICE_ENV = {
+    service: "SERVICE",
+    shared: {
+        recordsBucket: "RECORDS_BUCKET",
+        githubApiUrl: "GITHUB_API_URL",
+        githubServerUrl: "GITHUB_SERVER_URL",
+        githubOrg: "GITHUB_ORG",
+        githubRepository: "GITHUB_REPOSITORY",
+        appId: "GITHUB_APP_ID",
+        installationId: "GITHUB_APP_INSTALLATION_ID",
+        privateKeySecret: "GITHUB_APP_PRIVATE_KEY_SECRET",
+    },
+    broker: { pools: "BROKER_POOLS", url: "BROKER_URL" },
+    webhook: { pools: "WEBHOOK_POOLS", secret: "WEBHOOK_SECRET_VERSION", metricProject: "WEBHOOK_METRIC_PROJECT" },
+    generator: {
+        pools: "GENERATOR_POOLS",
+        url: "GENERATOR_URL",
+        signerUrl: "SIGNER_URL",
+        builderId: "BUILDER_ID",
+        pushServiceAccount: "GENERATOR_PUSH_SERVICE_ACCOUNT",
+    },
+} as const;
+
+/** The broker's registration path (what the runners' startup script POSTs to). */
+export const BROKER_PATH = "/v1/jit-config";
+/** The webhook receiver's path for GitHub `workflow_job` deliveries (the stack's `webhookUrl`). */
+export const WEBHOOK_PATH = "/v1/github/webhook";
+/** The generator's path for Pub/Sub push deliveries of GCS finalize notifications. */
+export const NOTIFICATION_PATH = "/v1/finalize";
+
+/** What the services need to know about the GitHub target, derived from the runners' `configUrl`. */
+export interface GithubTarget {
+    serverUrl: string;
+    apiUrl: string;
+    org: string;
+    repository?: string;
+}
+
+/**
+ * `https://github.com/acme` -> org acme; `https://github.com/acme/app` -> org acme, repository acme/app;
+ * a GitHub Enterprise Server origin gets its `/api/v3` API. Undefined for URLs that name no organization
+ * (e.g. an enterprise: the services register organization or repository runners).
+ */
+export function githubTargetOf(configUrl: string): GithubTarget | undefined {
+    let url: URL;
+    try {
+        url = new URL(configUrl);
+    } catch {
+        return undefined;
+    }
+    const [org, repo, ...rest] = url.pathname.split("/").filter((x) => x !== "");
+    if (org === undefined || org === "enterprises" || rest.length > 0 || !/^[A-Za-z0-9-]{1,39}$/.test(org)) {
+        return undefined;
+    }
+    const serverUrl = url.origin;
+    return {
+        serverUrl,
+        apiUrl: url.hostname === "github.com" ? "https://api.github.com" : `${serverUrl}/api/v3`,
+        org,
+        ...(repo !== undefined ? { repository: `${org}/${repo}` } : {}),
+    };
+}
+
+export interface ServiceEnv {
+    name: string;
+    value: pulumi.Input<string>;
+}
+
+export interface ControlPlaneServiceArgs {
+    project: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    /** Explicit service name (the deterministic URL derives from it). */
+    serviceName: string;
+    /** Which service the shared image runs (`SERVICE`). */
+    service: ControlPlaneService;
+    serviceAccountEmail: pulumi.Input<string>;
+    image: pulumi.Input<string>;
+    ingress: (typeof INGRESS)[keyof typeof INGRESS];
+    envs: ServiceEnv[];
+    /** Extra audiences Cloud Run accepts in identity tokens (e.g. a custom broker domain). */
+    customAudiences?: pulumi.Input<string>[];
+    /** Direct VPC egress (all traffic) into this subnet, e.g. the signer's network for the generator. */
+    vpc?: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> };
+    deletionProtection: boolean;
+}
+
+/** One control-plane Cloud Run service, named `${name}-${service}`, labelled control-plane. */
+export function createControlPlaneService(name: string, args: ControlPlaneServiceArgs, opts: pulumi.CustomResourceOptions): gcp.cloudrunv2.Service {
+    const labels = roleLabels("control-plane");
+    return new gcp.cloudrunv2.Service(`${name}-${args.service}`, {
+        project: args.project,
+        location: args.region,
+        name: args.serviceName,
+        ingress: args.ingress,
+        invokerIamDisabled: false,
+        deletionProtection: args.deletionProtection,
+        customAudiences: args.customAudiences,
+        labels,
+        template: {
+            serviceAccount: args.serviceAccountEmail,
+            labels,
+            ...(args.vpc !== undefined
+                ? { vpcAccess: { networkInterfaces: [{ network: args.vpc.network, subnetwork: args.vpc.subnetwork }], egress: "ALL_TRAFFIC" } }
+                : {}),
+            containers: [{
+                // Digest-pinned (checked by ControlPlane): the code cannot change under the fleet.
+                image: args.image,
+                envs: [{ name: SERVICE_ENV.service, value: args.service }, ...args.envs],
+            }],
+        },
+    }, opts);
+}
+
+/** `projects/p/secrets/s` -> `projects/p/secrets/s/versions/latest`: what the services read through Secret Manager. */
+export function latestVersionOf(secretId: string): string {
+    return `${secretId}/versions/latest`;
+}
