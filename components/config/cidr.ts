@@ -60,10 +60,7 @@ export function constantRange(cidr: string): Ipv4Range {
     return parsed.range;
 }
 
-/** The restricted Google APIs VIP (restricted.googleapis.com): only VPC-SC-supported APIs. */
-export const RESTRICTED_VIP_CIDR = "199.36.153.4/30";
-/** The private Google APIs VIP (private.googleapis.com): reaches APIs outside VPC Service Controls. */
-export const PRIVATE_VIP_CIDR = "199.36.153.8/30";
+export { RESTRICTED_VIP_CIDR, PRIVATE_VIP_CIDR } from "../networks";
 
 export function overlaps(a: Ipv4Range, b: Ipv4Range): boolean {
     return a.first <= b.last && b.first <= a.last;

@@ -60,10 +60,7 @@ export function isValidProjectId(id: string): boolean {
     return PROJECT_ID.test(id);
 }
 
-const REGION = /^[a-z]+(-[a-z]+)*[0-9]+$/;
-export function isValidRegion(region: string): boolean {
-    return REGION.test(region);
-}
+export { isValidRegion } from "../networks";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/i;
 

@@ -29,14 +29,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { deterministicRunUrl, MAX_CLOUD_RUN_SERVICE_NAME } from "./cloudRunUrl";
 import { imageReferenceProblem } from "../config/image";
 import { throwIfProblems } from "../config/issues";
-import { componentNameProblems, isGcpName, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";
+import { builderIdProblem, componentNameProblems, isGcpName, isValidRegion, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";
 import { secretIdProblem } from "../config/controlPlane";
 import {
     createControlPlaneService, ControlPlaneService, githubTargetOf, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
 } from "./services";
 import { roleLabels } from "../labels";
 import { roleShortName } from "../runnerPool/identity";
-import { builderIdProblem } from "../config/names";
 import { INVOKER_ROLE } from "../signerEnclave";
 
 /** The broker's role on every intake bucket: the ceiling of the job-scoped upload policies it signs (create only). */
@@ -163,7 +162,7 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
     if (typeof args.project === "string" && args.project !== "" && args.project === args.workerProject && args.allowWorkerProjectForDevelopment !== true) {
         problems.push(`project: "${args.project}" is the worker project; anyone there with actAs on a control-plane identity would hold a signing oracle. Use the signer's or a dedicated project.`);
     }
-    if (typeof args.region !== "string" || !/^[a-z]+(-[a-z]+)*[0-9]+$/.test(args.region)) {
+    if (typeof args.region !== "string" || !isValidRegion(args.region)) {
         problems.push(`region: ${JSON.stringify(args.region)} is not a region; pass e.g. "europe-west1".`);
     }
     if (args.image === undefined || args.image === "") {

@@ -7,11 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { constantRange, Ipv4Range, overlaps, parseIpv4Cidr, PRIVATE_VIP_CIDR, RESTRICTED_VIP_CIDR } from "../config/cidr";
 import { throwIfProblems } from "../config/issues";
 import { componentNameProblems, fqdnProblem as hostNameProblem } from "../config/names";
+import { RESTRICTED_VIP_ADDRESSES } from "../networks";
 import { FleetRole, FLEET_ROLES, roleLabels } from "../labels";
 
 export { RESTRICTED_VIP_CIDR };
-/** The four addresses of the restricted VIP, as DNS A records. */
-export const RESTRICTED_VIP_ADDRESSES = ["199.36.153.4", "199.36.153.5", "199.36.153.6", "199.36.153.7"];
+export { RESTRICTED_VIP_ADDRESSES };
 /** Priority of the deny-all rules: the lowest usable one, so every explicit allow wins. */
 export const DENY_ALL_PRIORITY = 65534;
 /** Priority of the allow rules (GCP default). */

@@ -16,7 +16,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { throwIfProblems } from "../config/issues";
-import { componentNameProblems, iamMemberProblem } from "../config/names";
+import { componentNameProblems, iamMemberProblem, isValidRegion } from "../config/names";
 import { roleLabels } from "../labels";
 
 /** Role that lets a Cloud Run service agent pull the image: read only. */
@@ -94,7 +94,7 @@ export function validateServiceImageArgs(name: string, args: ServiceImageArgs): 
     if (args.project === undefined || args.project === "") {
         problems.push("project: missing; pass the control-plane project id.");
     }
-    if (typeof args.region !== "string" || !/^[a-z]+(-[a-z]+)*[0-9]+$/.test(args.region)) {
+    if (typeof args.region !== "string" || !isValidRegion(args.region)) {
         problems.push(`region: ${JSON.stringify(args.region)} is not a region; pass e.g. "europe-west1".`);
     }
     (args.readers ?? []).forEach((m, i) => {

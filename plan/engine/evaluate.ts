@@ -14,8 +14,7 @@ import type { Policy, PolicyResource, ResourceValidationArgs, StackValidationArg
 import { CapturedResource, EnforcementLevel, Evaluation, NotApplicable, ProgramRun, Violation, providerUrnOf, STACK_TYPE } from "./types";
 import { stripUndefined } from "./wire";
 
-import { appliesTo } from "../../policies/contract/appliesTo";
-import { beginStackEvaluation } from "../../policies/contract/share";
+import { appliesTo, beginStackEvaluation } from "../../policies/contract";
 import { policyServer as server } from "./sdk";
 import { SharingScope, withSharedProps } from "./sharedProps";
 

@@ -7,7 +7,7 @@
  */
 import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
 import { poolOf, roleOf } from "../../policies/model/labels";
-import { isIamGrantType } from "../../policies/rules/resource/iamMembers";
+import { isIamGrantType } from "../../policies/recognisers/iamMembers";
 import { modelOf } from "./model";
 
 export type ZoneKind = "pool" | "signer" | "control-plane";

@@ -3,6 +3,7 @@
  * never by string equality, so `10.0.0.0/8` and `10.1.2.0/24` are seen to meet.
  */
 import * as ipaddr from "ipaddr.js";
+import { PRIVATE_VIP_CIDR, RESTRICTED_VIP_CIDR } from "../../components/networks";
 
 export interface Cidr {
     text: string;
@@ -53,9 +54,9 @@ export function isAnywhere(c: Cidr): boolean {
 }
 
 /** The restricted Google APIs VIP (restricted.googleapis.com). */
-export const RESTRICTED_VIP = parseCidr("199.36.153.4/30")!;
+export const RESTRICTED_VIP = parseCidr(RESTRICTED_VIP_CIDR)!;
 /** The private Google APIs VIP (private.googleapis.com): reaches APIs outside VPC Service Controls. */
-export const PRIVATE_VIP = parseCidr("199.36.153.8/30")!;
+export const PRIVATE_VIP = parseCidr(PRIVATE_VIP_CIDR)!;
 
 /** The first and last address of a range, as integers. */
 function bounds(c: Cidr): [bigint, bigint] {

@@ -5,7 +5,7 @@
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown, UNKNOWN_VALUE } from "./props";
-import { isIamGrantType } from "../rules/resource/iamMembers";
+import { isIamGrantType } from "../recognisers/iamMembers";
 import { Capability, isCustomRoleName, permissionsHave, predefinedHas } from "./roles";
 import { ComputeIndex } from "./compute";
 import { depsOf, push, resolveRef, str } from "./lookup";

@@ -3,7 +3,7 @@
  */
 import * as assert from "assert";
 import { providerUrnOf as providerRefUrn } from "../../plan/engine/types";
-import { isIamGrantType } from "../../policies/rules/resource/iamMembers";
+import { isIamGrantType } from "../../policies/recognisers/iamMembers";
 import { CapturedResource, ProgramRun } from "../../plan/engine";
 
 /** Every resource of `type` (a full Pulumi type token), in registration order. */

@@ -6,7 +6,7 @@
 import { FleetResourcePolicy } from "../../meta";
 import { get, list, unknown } from "../../model/props";
 import { allOf, forTypes, undecided } from "../../recognisers/common";
-import { isIamGrantType, isPublicPrincipal, publicGrants } from "./iamMembers";
+import { isIamGrantType, isPublicPrincipal, publicGrants } from "../../recognisers/iamMembers";
 import { CLOUD_RUN_SERVICE_IAM_TYPES } from "./signerService";
 
 /** Storage ACL resources with a single `entity`. */

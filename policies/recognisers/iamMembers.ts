@@ -1,9 +1,9 @@
 /**
  * Reading the principals an IAM resource grants (`member`, `members`, or the bindings of
- * `policyData`) and spotting public principals. Used by publicIam.ts and signerService.ts.
+ * `policyData`) and spotting public principals. Used by the publicIam and signerService rules and the stack model.
  */
-import { kindOf } from "../../recognisers/common";
-import { get, list, unknown } from "../../model/props";
+import { kindOf } from "./common";
+import { get, list, unknown } from "../model/props";
 
 /** IAM Member / Binding / Policy resources of any GCP service (both the `Iam` and `IAM` spellings). */
 const IAM_TYPE = /^gcp:[^:]+:\w*(IamMember|IAMMember|IamBinding|IAMBinding|IamPolicy|IAMPolicy)$/;
