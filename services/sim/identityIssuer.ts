@@ -64,7 +64,9 @@ const utcTime = (d: Date) => der(0x17, Buffer.from(d.toISOString().replace(/[-:T
 function selfSignedCertificate(key: crypto.KeyObject, pub: crypto.KeyObject, cn: string): string {
     const now = Date.now();
     const serial = crypto.randomBytes(8);
-    serial[0] &= 0x7f; // positive INTEGER
+    // A positive INTEGER with a non-zero first byte: DER forbids a leading 0x00 before a byte < 0x80, so
+    // clearing only the sign bit made one issuer in 256 serve a certificate no parser accepts.
+    serial[0] = 0x40 | (serial[0] & 0x3f);
     const tbs = seq(
         der(0x02, serial),
         SHA256_WITH_RSA,
