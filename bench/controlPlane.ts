@@ -17,6 +17,7 @@ import { parseArgs } from "util";
 import { JIT_CONFIG_PATH } from "../services/controlPlane/broker/app";
 import { simulate } from "../services/sim/simulate";
 import { SIM_AUDIENCE, startSimFleet } from "../services/sim/fleet";
+import { simBootImage } from "../services/sim/fakeMig";
 
 async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
     const out: T[] = new Array(n);
@@ -73,13 +74,14 @@ export async function benchGenerator(jobs: number, perJob: number, concurrency: 
             const runnerName = `${p.name}-${instanceId}`;
             await fleet.records.claimRegistration({
                 pool: p.name, project: p.project, zone: `${p.region}-b`, instanceId, instanceName: `vm-${j}`, instanceCreationTimestamp: 1,
-                serviceAccount: p.serviceAccount, runnerName, uploadPrefix: `${p.name}/${instanceId}/`, intakeBucket: p.intakeBucket, image: p.image, registeredAt: now,
+                serviceAccount: p.serviceAccount, runnerName, uploadPrefix: `${p.name}/${instanceId}/`, intakeBucket: p.intakeBucket, image: p.image, bootImage: simBootImage(p), registeredAt: now,
             });
             await fleet.records.putRunner({ runnerName, runnerId: j + 1, instanceId, pool: p.name, createdAt: now });
             await fleet.records.linkRunnerJob({ runnerName, jobId: 10_000 + j, repository: "acme/app" });
             await fleet.records.putJobFacts({
                 jobId: 10_000 + j, runId: 20_000 + j, runAttempt: 1, repository: "acme/app", headSha: "d".repeat(40), headBranch: "main", workflowName: "build",
-                workflowPath: ".github/workflows/build.yml", ref: "main", runnerName, labels: p.labels, status: "completed", conclusion: "success",
+                workflowPath: ".github/workflows/build.yml", ref: "refs/heads/main", event: "push", repositoryId: 1, repositoryOwnerId: 2,
+                runnerName, runnerId: j + 1, runnerGroupId: p.runnerGroupId, labels: p.labels, status: "completed", conclusion: "success",
                 startedAt: now, completedAt: now, pool: p.name, deliveryId: `bench-${j}`, receivedAt: now,
             });
             for (let k = 0; k < perJob; k++) {

@@ -51,8 +51,12 @@ export const CONTROL_PLANE_PROJECT_ROLES: readonly string[] = ["roles/logging.lo
 export const DEMAND_WRITER_ROLE = "roles/monitoring.metricWriter";
 /** Lets the broker sign upload policies with its own identity (IAM signBlob), granted on the broker SA only. */
 export const SELF_SIGN_ROLE = "roles/iam.serviceAccountTokenCreator";
-/** Permission of the membership custom role (worker project, conditioned on the pools' MIGs): list a MIG's instances. */
-export const MEMBERSHIP_PERMISSIONS: readonly string[] = ["compute.instanceGroupManagers.get"];
+/**
+ * Permissions of the membership custom role (worker project, conditioned on the pools' MIGs, runner VMs
+ * and their boot disks): list a MIG's instances, and read a registering VM's boot disk for the image
+ * it booted (self link and numeric id, recorded in provenance).
+ */
+export const MEMBERSHIP_PERMISSIONS: readonly string[] = ["compute.instanceGroupManagers.get", "compute.instances.get", "compute.disks.get"];
 export const SECRET_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor";
 export const PUBLISHER_ROLE = "roles/pubsub.publisher";
 /**
@@ -482,13 +486,17 @@ export class ControlPlane extends pulumi.ComponentResource {
         }, { ...child, dependsOn: [this.invokerBindings.generator] });
 
         // In the worker project, conditioned on the fleet's runner MIGs (and, for scale-in, their VMs) only:
-        // - membership (broker): list a MIG's instances, to check that a registering VM belongs to its pool;
+        // - membership (broker): list a MIG's instances, to check that a registering VM belongs to its pool,
+        //   and read that VM and its boot disk, for the image it booted;
         // - scale-in (webhook receiver): the autoscalers only scale out; it deletes a finished runner's VM.
         if (gcePools.length > 0) {
             const migNames = pulumi.all(gcePools.map((p) => pulumi.all([args.workerProject, p.instanceGroupManager as pulumi.Input<string>])
                 .apply(([wp, mig]) => `resource.name == "projects/${wp}/regions/${region}/instanceGroupManagers/${mig}"`)));
             const vms = gcePools.map((p) =>
                 `(resource.type == "compute.googleapis.com/Instance" && resource.name.extract("/instances/{name}").startsWith("${p.baseInstanceName ?? `${p.name}-runner`}-"))`);
+            // A MIG's boot disks carry their instance's name.
+            const disks = gcePools.map((p) =>
+                `(resource.type == "compute.googleapis.com/Disk" && resource.name.extract("/disks/{name}").startsWith("${p.baseInstanceName ?? `${p.name}-runner`}-"))`);
             const workerRole = (suffix: string, title: string, description: string, permissions: readonly string[], role: ControlPlaneService, expression: pulumi.Input<string>) => {
                 const custom = new gcp.projects.IAMCustomRole(`${name}-${suffix}`, {
                     project: args.workerProject, roleId: workerRoleId(name, suffix), title: `${title} (${name})`, description, permissions: [...permissions], stage: "GA",
@@ -499,8 +507,8 @@ export class ControlPlane extends pulumi.ComponentResource {
                 }, child);
                 return { role: custom, grant };
             };
-            this.membership = workerRole("membership", "Build fleet MIG membership", "List the instances of the fleet's runner MIGs; nothing else.",
-                MEMBERSHIP_PERMISSIONS, "broker", migNames.apply((m) => m.join(" || ")));
+            this.membership = workerRole("membership", "Build fleet MIG membership", "List the instances of the fleet's runner MIGs and read their boot image; nothing else.",
+                MEMBERSHIP_PERMISSIONS, "broker", migNames.apply((m) => [...m, ...vms, ...disks].join(" || ")));
             this.scaleIn = workerRole("scale-in", "Build fleet scale-in", "Delete a finished runner VM from its pool's managed instance group; nothing else.",
                 SCALE_IN_PERMISSIONS, "webhook", migNames.apply((m) => [...m, ...vms].join(" || ")));
         }

@@ -8,6 +8,7 @@ import { GoogleAuth } from "google-auth-library";
 import type { GithubSettings } from "./config";
 import { GithubRestClient } from "./github";
 import type { PoolSpec } from "./pools";
+import type { BootImage } from "./records";
 
 /** Where a VM lives, as the verified identity token names it. */
 export interface InstanceRef {
@@ -20,6 +21,11 @@ export interface InstanceRef {
 /** Is this VM a current member of the pool's managed instance group? */
 export interface MigMembership {
     isMember(pool: PoolSpec, instance: InstanceRef): Promise<boolean>;
+}
+
+/** The boot image a VM actually runs, by immutable identity (self link + numeric id), as Compute reports it. */
+export interface BootImageReader {
+    bootImage(pool: PoolSpec, instance: InstanceRef): Promise<BootImage>;
 }
 
 /** Removes a VM from the pool's managed instance group (and so lowers its target size). */
@@ -77,6 +83,27 @@ export class ComputeMigMembership implements MigMembership {
             }
         }
         return false;
+    }
+}
+
+/**
+ * The boot disk's source image through instances.get and disks.get: `sourceImage` (a self link) and
+ * `sourceImageId` (the image's numeric id, which a re-created image of the same name does not share).
+ */
+export class ComputeBootImageReader implements BootImageReader {
+    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
+
+    async bootImage(_pool: PoolSpec, instance: InstanceRef): Promise<BootImage> {
+        const vm = await this.auth.request<any>({ url: `${COMPUTE}/projects/${instance.project}/zones/${instance.zone}/instances/${instance.instanceName}`, method: "GET" });
+        if (String(vm.data?.id) !== instance.instanceId) {
+            throw new Error(`instance ${instance.instanceName} has id ${vm.data?.id}, not ${instance.instanceId}`);
+        }
+        const boot = (vm.data?.disks ?? []).find((d: any) => d.boot === true);
+        if (typeof boot?.source !== "string" || !boot.source.startsWith(`${COMPUTE}/`)) {
+            throw new Error(`instance ${instance.instanceName} has no boot disk`);
+        }
+        const disk = await this.auth.request<any>({ url: boot.source, method: "GET" });
+        return { uri: String(disk.data?.sourceImage ?? ""), id: String(disk.data?.sourceImageId ?? "") };
     }
 }
 

@@ -50,6 +50,9 @@ export interface GithubJob {
     head_branch: string | null;
     workflow_name: string | null;
     runner_name: string | null;
+    /** The runner's id and runner group: what links the job to the broker's runner, never the name alone. */
+    runner_id?: number | null;
+    runner_group_id?: number | null;
     labels: string[];
     started_at: string | null;
     completed_at: string | null;
@@ -62,6 +65,16 @@ export interface GithubRun {
     head_sha: string;
     event: string;
     run_attempt: number;
+    /** The run's repository: its numeric id and its owner's survive renames. */
+    repository?: { id?: number; full_name?: string; owner?: { id?: number; login?: string } };
+    /** Pull requests of the run (empty for a fork's pull request: GitHub lists only same-repository ones). */
+    pull_requests?: { number: number; base?: { ref?: string } }[];
+}
+
+/** A git reference as GET /repos/{repo}/git/ref/{ref} returns it. */
+export interface GithubRef {
+    ref: string;
+    object: { sha: string; type: string };
 }
 
 /** What the services need from GitHub (an interface so unit tests can stand in for it). */
@@ -72,6 +85,8 @@ export interface GithubClient {
     listActiveJobs(): Promise<{ repository: string; job: GithubJob }[]>;
     getRun(repository: string, runId: number): Promise<GithubRun>;
     getJob(repository: string, jobId: number): Promise<GithubJob>;
+    /** The ref (`heads/main`, `tags/v1`) or undefined when it does not exist. */
+    getRef(repository: string, ref: string): Promise<GithubRef | undefined>;
 }
 
 export class GithubApiError extends Error {
@@ -229,5 +244,18 @@ export class GithubRestClient implements GithubClient {
 
     async getJob(repository: string, jobId: number): Promise<GithubJob> {
         return this.call("GET", `/repos/${repository}/actions/jobs/${jobId}`);
+    }
+
+    async getRef(repository: string, ref: string): Promise<GithubRef | undefined> {
+        try {
+            const body = await this.call("GET", `/repos/${repository}/git/ref/${ref.split("/").map(encodeURIComponent).join("/")}`);
+            // A prefix match answers with an array of refs: not this exact ref.
+            return body !== null && typeof body === "object" && !Array.isArray(body) && body.ref === `refs/${ref}` ? body : undefined;
+        } catch (err) {
+            if (err instanceof GithubApiError && err.status === 404) {
+                return undefined;
+            }
+            throw err;
+        }
     }
 }

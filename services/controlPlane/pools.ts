@@ -31,9 +31,19 @@ export interface PoolSpec {
     image: string;
     /** The pool's scheduling.maxRunDuration: the upload credential expires with it. */
     maxRunDurationSeconds: number;
+    /**
+     * Most objects one job may have signed (one KMS signature each). Default
+     * DEFAULT_MAX_OBJECTS_PER_JOB; objects over it are refused and recorded, never signed.
+     */
+    maxObjectsPerJob?: number;
 }
 
-export type PoolField = keyof PoolSpec;
+/** Default per-job budget of signed objects: the signing quota is shared by every job of the fleet. */
+export const DEFAULT_MAX_OBJECTS_PER_JOB = 32;
+/** Largest per-job budget a pool may set. */
+export const MAX_OBJECTS_PER_JOB_LIMIT = 1000;
+
+export type PoolField = Exclude<keyof PoolSpec, "maxObjectsPerJob">;
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const LABEL = /^[A-Za-z0-9._-]{1,100}$/;
@@ -84,6 +94,11 @@ export function readPools(reader: EnvReader, envName: string, fields: readonly P
                 reader.problems.push(`${envName}[${i}].${field}: ${JSON.stringify(pool[field])} is not valid; set ${what}`);
                 ok = false;
             }
+        }
+        const budget = pool.maxObjectsPerJob;
+        if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1 && budget <= MAX_OBJECTS_PER_JOB_LIMIT)) {
+            reader.problems.push(`${envName}[${i}].maxObjectsPerJob: ${JSON.stringify(budget)} is not valid; set an integer between 1 and ${MAX_OBJECTS_PER_JOB_LIMIT}, or leave it out for the default ${DEFAULT_MAX_OBJECTS_PER_JOB}`);
+            ok = false;
         }
         if (!ok) {
             return;

@@ -10,8 +10,14 @@
  *   runner-jobs/<runnerName>.json        webhook: the one job the runner picked up (create-only)
  *   runner-conflicts/<runnerName>.json   webhook: the runner was seen with a second job (never signed)
  *   scale-in/<instanceId>.json           webhook: the VM was deleted after its job (idempotent)
- *   generated/<pool>/<instanceId>/<path>.json  generator: the object was signed (idempotent)
+ *   generated/<sha256 of bucket/object>.json   generator: the object was signed (idempotent)
+ *   budget/<jobId>/<slot>.json           generator: one of the job's signing slots, taken by one object
+ *   refused/<sha256 of bucket/object>.json     generator: the object was refused for good (first reason)
+ *
+ * Names of per-object records are hashes: an object name may be 1,024 characters, and a record name
+ * built from it would exceed the store's own limit (a poison message answered 500 on every redelivery).
  */
+import { createHash } from "crypto";
 import type { ObjectStore } from "../lib/objectStore";
 
 export interface RegistrationRecord {
@@ -27,8 +33,18 @@ export interface RegistrationRecord {
     /** The only intake location this VM's job may write: `<pool>/<instanceId>/`. */
     uploadPrefix: string;
     intakeBucket: string;
+    /** The pool's configured image reference (may name a family). */
     image: string;
+    /** The boot image as the control plane observed it on the instance: self link and numeric id. */
+    bootImage: BootImage;
     registeredAt: string;
+}
+
+/** A runner's boot image by immutable identity: a self link plus its numeric id, or a digest. */
+export interface BootImage {
+    uri: string;
+    id?: string;
+    digest?: { sha256: string };
 }
 
 export interface RunnerRecord {
@@ -51,9 +67,22 @@ export interface JobFacts {
     workflowName: string | null;
     /** `.github/workflows/x.yml`, from the workflow run (GET /repos/{repo}/actions/runs/{run}). */
     workflowPath: string | null;
-    /** The ref the run was for (`refs/heads/<branch>` or `refs/tags/<tag>`), from the workflow run. */
+    /**
+     * The fully qualified ref the run was for (`refs/heads/<b>`, `refs/tags/<t>`, `refs/pull/<n>/merge`),
+     * resolved from the workflow run (webhook/sourceRef.ts); null when it could not be told.
+     */
     ref: string | null;
+    /** Why `ref` is null. */
+    refUnresolved?: string | null;
+    /** The event that triggered the run (`push`, `pull_request`, ...), from the workflow run. */
+    event?: string | null;
+    /** Numeric ids of the repository and its owner (stable across renames), from the workflow run. */
+    repositoryId?: number | null;
+    repositoryOwnerId?: number | null;
     runnerName: string | null;
+    /** The runner's id and group as GitHub reported them with the job. */
+    runnerId?: number | null;
+    runnerGroupId?: number | null;
     labels: string[];
     status: string;
     conclusion: string | null;
@@ -77,8 +106,25 @@ export interface GeneratedRecord {
     sha256: string;
     jobId: number;
     invocationId: string;
+    /** The DSSE envelope the signer returned. */
     envelope: unknown;
+    /** Where the signer stored it in the provenance bucket. */
+    envelopeObject: string;
     generatedAt: string;
+}
+
+export interface RefusedRecord {
+    bucket: string;
+    object: string;
+    code: string;
+    message: string;
+    jobId?: number;
+    refusedAt: string;
+}
+
+/** The record name of one intake object: a fixed-length hash, whatever the object's name. */
+export function objectKey(bucket: string, object: string): string {
+    return createHash("sha256").update(`${bucket}/${object}`, "utf8").digest("hex");
 }
 
 const NUM = /^\d{1,20}$/;
@@ -172,14 +218,51 @@ export class Records {
     recordScaleIn(instanceId: string, value: Record<string, unknown>): Promise<boolean> {
         return this.put(`scale-in/${instanceId}.json`, value);
     }
+    scaleInRecord(instanceId: string): Promise<{ at?: string } | undefined> {
+        return isInstanceId(instanceId) ? this.get(`scale-in/${instanceId}.json`) : Promise.resolve(undefined);
+    }
     async scaledIn(instanceId: string): Promise<boolean> {
         return (await this.store.read(`scale-in/${instanceId}.json`)) !== undefined;
     }
 
-    putGenerated(r: GeneratedRecord): Promise<boolean> {
-        return this.put(`generated/${r.object}.json`, r);
+    putGenerated(bucket: string, r: GeneratedRecord): Promise<boolean> {
+        return this.put(`generated/${objectKey(bucket, r.object)}.json`, r);
     }
-    generated(object: string): Promise<GeneratedRecord | undefined> {
-        return this.get(`generated/${object}.json`);
+    generated(bucket: string, object: string): Promise<GeneratedRecord | undefined> {
+        return this.get(`generated/${objectKey(bucket, object)}.json`);
+    }
+
+    /** Records a final refusal once (the first reason stays). */
+    putRefused(r: RefusedRecord): Promise<boolean> {
+        return this.put(`refused/${objectKey(r.bucket, r.object)}.json`, r);
+    }
+    refused(bucket: string, object: string): Promise<RefusedRecord | undefined> {
+        return this.get(`refused/${objectKey(bucket, object)}.json`);
+    }
+
+    /**
+     * Takes one of the job's `limit` signing slots for this object, create-only, so concurrent
+     * notifications can never take more than `limit`: true when the object holds a slot (now or
+     * before), false when every slot is held by other objects.
+     */
+    async takeBudgetSlot(jobId: number, key: string, limit: number): Promise<boolean> {
+        const prefix = `budget/${jobId}/`;
+        for (let attempt = 0; attempt <= limit; attempt++) {
+            const names = await this.store.list(prefix);
+            const held = await Promise.all(names.map((n) => this.get<{ key: string }>(n)));
+            if (held.some((h) => h?.key === key)) {
+                return true;
+            }
+            const taken = new Set(names.map((n) => n.slice(prefix.length)));
+            const free = Array.from({ length: limit }, (_, i) => `${i}.json`).find((n) => !taken.has(n));
+            if (free === undefined) {
+                return false;
+            }
+            if (await this.put(`${prefix}${free}`, { key })) {
+                return true;
+            }
+            // Another object took that slot first: look again.
+        }
+        return false;
     }
 }

@@ -111,3 +111,14 @@ export function verifySignature(payloadType: string, payload: Buffer, sig: Buffe
 export function envelopeLine(envelope: DsseEnvelope): string {
     return `${JSON.stringify(envelope)}\n`;
 }
+
+/**
+ * Object name of the envelope for one subject in the provenance bucket:
+ * `sha256/<subject sha256>/<sha256 of the invocation id>.intoto.jsonl`. A verifier lists
+ * `sha256/<artifact digest>/` to find every envelope of an artifact; one invocation can produce
+ * one envelope per subject, never two.
+ */
+export function envelopeObjectName(subjectSha256: string, invocationId: string): string {
+    const invocation = crypto.createHash("sha256").update(invocationId, "utf8").digest("hex");
+    return `sha256/${subjectSha256}/${invocation}.intoto.jsonl`;
+}

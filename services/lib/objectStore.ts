@@ -19,6 +19,14 @@ export interface ObjectStore {
     read(name: string): Promise<Buffer | undefined>;
     /** Names of the objects under `prefix`, sorted. */
     list(prefix: string): Promise<string[]>;
+    /** The object's creation time as the store recorded it (never a time the writer chose), or undefined. */
+    stat(name: string): Promise<ObjectInfo | undefined>;
+}
+
+export interface ObjectInfo {
+    /** When the store created the object (GCS `timeCreated`). */
+    created: Date;
+    size: number;
 }
 
 /** Object names are `/`-separated segments of safe characters: no empty, `.` or `..` segment. */
@@ -43,9 +51,15 @@ function assertObjectName(name: string): void {
     }
 }
 
-/** A local stand-in for a bucket: one file per object under `root`, created with O_EXCL. */
+/**
+ * A local stand-in for a bucket: one file per object under `root`, created with O_EXCL. The creation
+ * time is the file's mtime, set from `now` when the object is created (a clock the tests can move).
+ */
 export class DirectoryStore implements ObjectStore {
-    constructor(readonly root: string) {}
+    constructor(
+        readonly root: string,
+        private readonly now: () => Date = () => new Date(),
+    ) {}
 
     private pathOf(name: string): string {
         assertObjectName(name);
@@ -59,6 +73,8 @@ export class DirectoryStore implements ObjectStore {
         // concurrent reader never sees a half-written object and a second writer never replaces it.
         const tmp = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
         await fs.writeFile(tmp, bytes, { flag: "wx" });
+        const at = this.now();
+        await fs.utimes(tmp, at, at);
         try {
             await fs.link(tmp, file);
             return { created: true };
@@ -75,6 +91,18 @@ export class DirectoryStore implements ObjectStore {
     async read(name: string): Promise<Buffer | undefined> {
         try {
             return await fs.readFile(this.pathOf(name));
+        } catch (err: any) {
+            if (err.code === "ENOENT") {
+                return undefined;
+            }
+            throw err;
+        }
+    }
+
+    async stat(name: string): Promise<ObjectInfo | undefined> {
+        try {
+            const st = await fs.stat(this.pathOf(name));
+            return { created: st.mtime, size: st.size };
         } catch (err: any) {
             if (err.code === "ENOENT") {
                 return undefined;
@@ -135,6 +163,19 @@ export class GcsStore implements ObjectStore {
         try {
             const [bytes] = await this.bucket.file(name).download();
             return bytes;
+        } catch (err: any) {
+            if (err.code === 404) {
+                return undefined;
+            }
+            throw err;
+        }
+    }
+
+    async stat(name: string): Promise<ObjectInfo | undefined> {
+        assertObjectName(name);
+        try {
+            const [meta] = await this.bucket.file(name).getMetadata();
+            return { created: new Date(String(meta.timeCreated)), size: Number(meta.size) };
         } catch (err: any) {
             if (err.code === 404) {
                 return undefined;

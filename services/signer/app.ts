@@ -8,7 +8,8 @@
  * 3. JSON parse (400, prototype-poisoning keys refused) and statement validation (400): schema,
  *    subjects, builder id equal to the fleet's, times;
  * 4. the statement's finish time inside the active key version's window (422);
- * 5. no envelope exists yet for this invocation and subject (409);
+ * 5. no envelope exists yet for this invocation and subject (409), unless the stored one carries this
+ *    very statement: then it is returned (200), so a redelivered request keeps its envelope;
  * 6. sign with the active version (never a key id from the request), check the signature verifies
  *    under that version's public key, store create-only (409 if a racing request got there first).
  *
@@ -18,7 +19,9 @@
  */
 import * as crypto from "crypto";
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
-import { DsseEnvelope, envelopeLine, INTOTO_PAYLOAD_TYPE, pae } from "../lib/dsse";
+import { DsseEnvelope, envelopeLine, envelopeObjectName, INTOTO_PAYLOAD_TYPE, pae, parseEnvelopes } from "../lib/dsse";
+
+export { envelopeObjectName };
 import { bearerToken, IdTokenError, IdTokenVerifier } from "../lib/idToken";
 import { activeVersion, KEYRING_MEDIA_TYPE, KeyringDocument, KeyVersion, validAt } from "../lib/keyring";
 import type { ObjectStore } from "../lib/objectStore";
@@ -72,17 +75,6 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 }
 
 /**
- * Object name of the envelope for one subject:
- * `sha256/<subject sha256>/<sha256 of the invocation id>.intoto.jsonl`. A verifier lists
- * `sha256/<artifact digest>/` to find every envelope of an artifact; one invocation can produce
- * one envelope per subject, never two.
- */
-export function envelopeObjectName(subjectSha256: string, invocationId: string): string {
-    const invocation = crypto.createHash("sha256").update(invocationId, "utf8").digest("hex");
-    return `sha256/${subjectSha256}/${invocation}.intoto.jsonl`;
-}
-
-/**
  * Writes the keyring document to the provenance bucket as `keyring/sha256-<hex>.json`
  * (content-addressed, create-only: a second start with the same versions writes nothing), so
  * verifiers who cannot reach the internal-only service read the keys next to the envelopes.
@@ -96,6 +88,25 @@ export async function publishKeyring(app: FastifyInstance, store: ObjectStore): 
     const name = `keyring/sha256-${crypto.createHash("sha256").update(bytes).digest("hex")}.json`;
     await store.create(name, bytes, "application/json");
     return name;
+}
+
+/** The envelope stored under every one of `names`, when each carries exactly `payloadBase64`. */
+async function storedEnvelope(store: ObjectStore, names: string[], payloadBase64: string): Promise<DsseEnvelope | undefined> {
+    let first: DsseEnvelope | undefined;
+    for (const name of names) {
+        const bytes = await store.read(name);
+        let envelope: DsseEnvelope | undefined;
+        try {
+            envelope = bytes === undefined ? undefined : parseEnvelopes(bytes.toString("utf8"))[0];
+        } catch {
+            envelope = undefined;
+        }
+        if (envelope === undefined || envelope.payload !== payloadBase64) {
+            return undefined;
+        }
+        first ??= envelope;
+    }
+    return first;
 }
 
 function describeProblems(problems: Problem[]): { code: string; message: string } {
@@ -247,13 +258,22 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
 
         const invocationId = statement.predicate.runDetails.metadata.invocationId;
         const names = [...new Set(statement.subject.map((s) => s.digest.sha256))].map((d) => envelopeObjectName(d, invocationId));
+        const payload = Buffer.from(JSON.stringify(statement), "utf8");
+        // The same statement again (a redelivered or concurrent request) gets the stored envelope back,
+        // so every caller keeps a reference to it; a different statement for the same invocation never does.
+        const stored = async (reason: string): Promise<FastifyReply> => {
+            const same = await storedEnvelope(opts.store, names, payload.toString("base64"));
+            if (same === undefined) {
+                throw new HttpError(409, "already_signed", `provenance for this invocation and subject already exists with another statement (${reason}); nothing was replaced`);
+            }
+            return reply.code(200).header("x-provenance-objects", names.join(",")).send(same);
+        };
         for (const name of names) {
             if ((await opts.store.read(name)) !== undefined) {
-                throw new HttpError(409, "already_signed", `provenance for this invocation and subject already exists (${name}); nothing was replaced`);
+                return stored(name);
             }
         }
 
-        const payload = Buffer.from(JSON.stringify(statement), "utf8");
         const signedBytes = pae(INTOTO_PAYLOAD_TYPE, payload);
         let sig: Buffer;
         try {
@@ -280,7 +300,7 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
         for (const name of names) {
             const { created } = await opts.store.create(name, line, "application/jsonl");
             if (!created) {
-                throw new HttpError(409, "already_signed", `provenance ${name} was stored by a concurrent request; nothing was replaced`);
+                return stored(`${name}, stored by a concurrent request`);
             }
         }
         req.log.info({ subjects: statement.subject.length, objects: names.length, keyid: opts.signingKey.name }, "signer: signed and stored");

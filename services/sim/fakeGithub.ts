@@ -39,6 +39,7 @@ export interface FakeJob {
     workflow_name: string;
     runner_name: string | null;
     runner_id: number | null;
+    runner_group_id: number | null;
     labels: string[];
     started_at: string | null;
     completed_at: string | null;
@@ -56,6 +57,7 @@ interface FakeRun {
     run_attempt: number;
     status: string;
     name: string;
+    pull_requests: { number: number; base: { ref: string } }[];
 }
 
 interface FakeRunner {
@@ -67,6 +69,8 @@ interface FakeRunner {
     jitSecret: string;
     jitUsed: boolean;
     runnerGroupId: number;
+    /** "org", or the repository a repository-level runner belongs to: names are unique per scope only. */
+    scope: string;
 }
 
 export interface Delivery {
@@ -89,6 +93,8 @@ export class FakeGithub {
     private readonly tokens = new Map<string, number>();
     private readonly runners = new Map<number, FakeRunner>();
     private readonly runs = new Map<number, FakeRun>();
+    /** repository -> ref -> commit */
+    private readonly refs = new Map<string, Map<string, string>>();
     readonly jobs = new Map<number, FakeJob>();
     readonly deliveries: Delivery[] = [];
     /** While true, status changes are not delivered (a lost webhook). */
@@ -186,7 +192,9 @@ export class FakeGithub {
             if (typeof body?.name !== "string" || !Number.isInteger(body?.runner_group_id) || !Array.isArray(body?.labels) || body.labels.length === 0) {
                 return json(reply, 422, { message: "Invalid request: name, runner_group_id and labels are required" });
             }
-            if ([...this.runners.values()].some((r) => r.name === body.name)) {
+            const params = request.params as Record<string, string>;
+            const scope = params.owner !== undefined ? `${params.owner}/${params.repo}` : "org";
+            if ([...this.runners.values()].some((r) => r.name === body.name && r.scope === scope)) {
                 return json(reply, 409, { message: "Already exists - A runner with the same name already exists" });
             }
             const runner: FakeRunner = {
@@ -198,6 +206,7 @@ export class FakeGithub {
                 jitSecret: randomBytes(16).toString("hex"),
                 jitUsed: false,
                 runnerGroupId: body.runner_group_id,
+                scope,
             };
             this.runners.set(runner.id, runner);
             const encoded = Buffer.from(JSON.stringify({ runnerId: runner.id, name: runner.name, secret: runner.jitSecret })).toString("base64");
@@ -241,7 +250,23 @@ export class FakeGithub {
             const found = items.get(Number(params[param]));
             return found && found.repository === `${params.owner}/${params.repo}` ? json(reply, 200, found) : json(reply, 404, { message: "Not Found" });
         };
-        app.get("/repos/:owner/:repo/actions/runs/:run", one(this.runs, "run"));
+        app.get("/repos/:owner/:repo/actions/runs/:run", async (request, reply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const params = request.params as Record<string, string>;
+            const run = this.runs.get(Number(params.run));
+            return run && run.repository === `${params.owner}/${params.repo}` ? json(reply, 200, this.runView(run)) : json(reply, 404, { message: "Not Found" });
+        });
+        app.get("/repos/:owner/:repo/git/ref/*", async (request, reply) => {
+            if (!this.authed(request, reply)) {
+                return reply;
+            }
+            const params = request.params as Record<string, string>;
+            const ref = `refs/${params["*"]}`;
+            const sha = this.refs.get(`${params.owner}/${params.repo}`)?.get(ref);
+            return sha !== undefined ? json(reply, 200, { ref, object: { sha, type: "commit" } }) : json(reply, 404, { message: "Not Found" });
+        });
         app.get("/repos/:owner/:repo/actions/jobs/:job", one(this.jobs, "job"));
         app.get("/repos/:owner/:repo/actions/runs/:run/jobs", async (request, reply) => {
             if (!this.authed(request, reply)) {
@@ -260,23 +285,55 @@ export class FakeGithub {
         return items.slice((page - 1) * per, page * per);
     }
 
+    /** Stable numeric ids of a repository and its owner, as GitHub keeps them across renames. */
+    repositoryIds(fullName: string): { id: number; ownerId: number } {
+        const n = (v: string) => (parseInt(createHmac("sha256", "ids").update(v).digest("hex").slice(0, 8), 16) % 900_000_000) + 100_000_000;
+        return { id: n(fullName), ownerId: n(fullName.split("/")[0]) };
+    }
+
+    private runView(run: FakeRun) {
+        const ids = this.repositoryIds(run.repository);
+        const [owner] = run.repository.split("/");
+        return { ...run, repository: { id: ids.id, full_name: run.repository, owner: { id: ids.ownerId, login: owner } } };
+    }
+
+    /** Sets a git ref of a repository (`refs/heads/x`, `refs/tags/y`) to a commit. */
+    setRef(repository: string, ref: string, sha: string): void {
+        const refs = this.refs.get(repository) ?? new Map<string, string>();
+        refs.set(ref, sha);
+        this.refs.set(repository, refs);
+    }
+
     private runnerView(r: FakeRunner) {
         return { id: r.id, name: r.name, os: "linux", status: r.status, busy: r.busy, labels: r.labels.map((name) => ({ name, type: "custom" })) };
     }
 
-    /** Queues a job (a workflow run with one job) and delivers `workflow_job` queued. */
-    async queueJob(opts: { repository: string; labels: string[]; workflowPath?: string; headSha?: string; branch?: string }): Promise<FakeJob> {
+    /**
+     * Queues a job (a workflow run with one job) and delivers `workflow_job` queued. `ref` is what
+     * triggered the run (default `refs/heads/main`, pushed): a push sets that branch or tag to the
+     * commit; a pull request (`refs/pull/<n>/merge`, event pull_request) runs on `headBranch` and is
+     * listed on the run only when it is not from a fork, as GitHub does.
+     */
+    async queueJob(opts: { repository: string; labels: string[]; workflowPath?: string; headSha?: string; ref?: string; event?: string; headBranch?: string; fork?: boolean }): Promise<FakeJob> {
         const now = this.now().toISOString();
+        const ref = opts.ref ?? "refs/heads/main";
+        const sha = opts.headSha ?? randomBytes(20).toString("hex");
+        const pr = /^refs\/pull\/(\d+)\/merge$/.exec(ref);
+        const name = pr ? opts.headBranch ?? "feature" : ref.replace(/^refs\/(heads|tags)\//, "");
+        if (!pr) {
+            this.setRef(opts.repository, ref, sha);
+        }
         const run: FakeRun = {
             id: this.id(),
             repository: opts.repository,
             path: opts.workflowPath ?? ".github/workflows/build.yml",
-            head_branch: opts.branch ?? "main",
-            head_sha: opts.headSha ?? randomBytes(20).toString("hex"),
-            event: "push",
+            head_branch: name,
+            head_sha: sha,
+            event: opts.event ?? (pr ? "pull_request" : "push"),
             run_attempt: 1,
             status: "queued",
             name: "build",
+            pull_requests: pr && !opts.fork ? [{ number: Number(pr[1]), base: { ref: "main" } }] : [],
         };
         this.runs.set(run.id, run);
         const job: FakeJob = {
@@ -290,6 +347,7 @@ export class FakeGithub {
             workflow_name: run.name,
             runner_name: null,
             runner_id: null,
+            runner_group_id: null,
             labels: opts.labels,
             started_at: null,
             completed_at: null,
@@ -332,6 +390,7 @@ export class FakeGithub {
         job.status = "in_progress";
         job.runner_name = runner.name;
         job.runner_id = runner.id;
+        job.runner_group_id = runner.runnerGroupId;
         job.started_at = this.now().toISOString();
         const run = this.runs.get(job.run_id)!;
         run.status = "in_progress";
@@ -361,10 +420,11 @@ export class FakeGithub {
 
     private payload(action: string, job: FakeJob): Record<string, unknown> {
         const { repository, runner_id, created_at, ...rest } = job;
+        const ids = this.repositoryIds(repository);
         return {
             action,
             workflow_job: { ...rest, runner_id, created_at },
-            repository: { full_name: repository, name: repository.split("/")[1], owner: { login: repository.split("/")[0] } },
+            repository: { id: ids.id, full_name: repository, name: repository.split("/")[1], owner: { id: ids.ownerId, login: repository.split("/")[0] } },
             organization: { login: this.opts.org },
             installation: { id: Number(this.opts.installationId) },
         };

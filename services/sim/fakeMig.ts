@@ -2,11 +2,12 @@
  * Simulated managed instance groups: VMs with GCE-shaped identities (a random decimal instance id,
  * a name, a zone in the pool's region, a creation timestamp) and a metadata server per VM (the
  * identity issuer's), which mints `format=full` identity tokens of the pool's service account. It
- * also stands in for the Compute API: membership (listManagedInstances) and scale-in
- * (deleteInstances).
+ * also stands in for the Compute API: membership (listManagedInstances), the boot image
+ * (instances.get + disks.get) and scale-in (deleteInstances).
  */
-import { randomBytes } from "crypto";
-import type { InstanceRef, MigMembership, MigScaler } from "../controlPlane/cloud";
+import { createHash, randomBytes } from "crypto";
+import type { BootImageReader, InstanceRef, MigMembership, MigScaler } from "../controlPlane/cloud";
+import type { BootImage } from "../controlPlane/records";
 import type { PoolSpec } from "../controlPlane/pools";
 import type { IdentityIssuer, MetadataServer } from "./identityIssuer";
 
@@ -18,7 +19,13 @@ export interface SimVm {
     deleted: boolean;
 }
 
-export class FakeMig implements MigMembership, MigScaler {
+/** The image a pool's VMs boot from, by self link and a numeric id derived from it. */
+export function simBootImage(pool: PoolSpec): BootImage {
+    const id = BigInt(`0x${createHash("sha256").update(pool.image).digest("hex").slice(0, 15)}`).toString();
+    return { uri: `https://compute.googleapis.com/compute/v1/${pool.image}`, id };
+}
+
+export class FakeMig implements MigMembership, MigScaler, BootImageReader {
     readonly vms = new Map<string, SimVm>();
     readonly deletions: { pool: string; instanceId: string }[] = [];
 
@@ -65,6 +72,14 @@ export class FakeMig implements MigMembership, MigScaler {
         const vm = this.vms.get(instance.instanceId);
         return vm !== undefined && !vm.deleted && vm.pool.name === pool.name && vm.pool.mig === pool.mig &&
             vm.ref.zone === instance.zone && vm.ref.instanceName === instance.instanceName && vm.ref.project === instance.project;
+    }
+
+    async bootImage(_pool: PoolSpec, instance: InstanceRef): Promise<BootImage> {
+        const vm = this.vms.get(instance.instanceId);
+        if (vm === undefined || vm.deleted) {
+            throw new Error(`instance ${instance.instanceId} does not exist`);
+        }
+        return simBootImage(vm.pool);
     }
 
     async deleteInstance(pool: PoolSpec, instance: InstanceRef): Promise<void> {

@@ -173,6 +173,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
         pools,
         verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.broker, certs }),
         membership: mig,
+        images: mig,
         github: githubClient(),
         records,
         uploadSigner: keySigner(SIM_IDENTITIES.broker, uploadKey.privateKey),

@@ -117,7 +117,7 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     }
     // Pub/Sub redelivers the notification the generator deferred while the job was running.
     const status = await pushFinalize(fleet.generator.url, fleet.pushToken(), pool.intakeBucket, key);
-    const generated = await fleet.records.generated(key);
+    const generated = await fleet.records.generated(pool.intakeBucket, key);
     const t1 = performance.now();
     mkdirSync(path.join(out, "jobs", String(job.id)), { recursive: true });
     writeFileSync(path.join(out, result.artifact), bytes);

@@ -8,7 +8,7 @@ import { buildBrokerApp, JIT_CONFIG_PATH } from "../../services/controlPlane/bro
 import type { InstanceRef } from "../../services/controlPlane/cloud";
 import { GithubApiError, GithubClient } from "../../services/controlPlane/github";
 import type { AuditEntry } from "../../services/controlPlane/http";
-import { Records } from "../../services/controlPlane/records";
+import { BootImage, Records } from "../../services/controlPlane/records";
 import { keySigner } from "../../services/controlPlane/uploadPolicy";
 import { IdTokenVerifier } from "../../services/lib/idToken";
 import { DirectoryStore } from "../../services/lib/objectStore";
@@ -29,6 +29,7 @@ describe("registration broker (one JIT config per VM)", () => {
     let jitRequests: { name: string; labels: string[]; runnerGroupId: number }[];
     let members: Set<string>;
     let githubFails: boolean;
+    let image: BootImage | Error;
 
     const vm = (over: Partial<Record<string, unknown>> = {}) => ({
         projectId: "sim-workers",
@@ -88,11 +89,14 @@ describe("registration broker (one JIT config per VM)", () => {
             listActiveJobs: async () => [],
             getRun: async () => { throw new Error("unused"); },
             getJob: async () => { throw new Error("unused"); },
+            getRef: async () => { throw new Error("unused"); },
         };
+        image = { uri: "https://compute.googleapis.com/compute/v1/projects/sim-workers/global/images/runner-20260101", id: "4417293847562938471" };
         app = buildBrokerApp({
             pools,
             verifier: new IdTokenVerifier({ audience: AUDIENCE, certs: issuer.certSource() }),
             membership: { isMember: async (pool, i: InstanceRef) => members.has(`${pool.name}/${i.instanceId}`) },
+            images: { bootImage: async () => { if (image instanceof Error) { throw image; } return image; } },
             github,
             records,
             uploadSigner: keySigner("broker@cp.iam.gserviceaccount.com", uploadKey.privateKey),
@@ -119,6 +123,7 @@ describe("registration broker (one JIT config per VM)", () => {
         const reg = await records.registration("1234567890123456789");
         assert.strictEqual(reg?.pool, "pool-a");
         assert.strictEqual(reg?.zone, "europe-west1-b");
+        assert.deepStrictEqual(reg?.bootImage, { uri: "https://compute.googleapis.com/compute/v1/projects/sim-workers/global/images/runner-20260101", id: "4417293847562938471" });
         assert.strictEqual((await records.runner("pool-a-1234567890123456789"))?.runnerId, 77);
         assert.ok(!JSON.stringify(audit).includes("ZW5jb2RlZC1qaXQ="), "the JIT config is never logged");
     });
@@ -171,6 +176,17 @@ describe("registration broker (one JIT config per VM)", () => {
         await refusal(await register(token(), { pool: "pool-a", pad: "x".repeat(5000) }), 413, "body-too-large");
         const wrongRoute = await app.inject({ method: "GET", url: JIT_CONFIG_PATH });
         assert.strictEqual(wrongRoute.statusCode, 404);
+    });
+
+    it("records the boot image by self link and numeric id, and refuses a VM whose image it cannot pin", async () => {
+        image = { uri: "projects/sim-workers/global/images/family/runner", id: "" };
+        await refusal(await register(token()), 403, "image-not-immutable");
+        image = { uri: "https://compute.googleapis.com/compute/v1/projects/sim-workers/global/images/runner-20260101", id: "latest" };
+        await refusal(await register(token()), 403, "image-not-immutable");
+        image = new Error("compute 503");
+        await refusal(await register(token()), 503, "image-unavailable");
+        assert.strictEqual(await records.registration("1234567890123456789"), undefined);
+        assert.strictEqual(jitRequests.length, 0);
     });
 
     it("answers 502 when GitHub fails, keeping the claim so the VM cannot retry into a second config", async () => {

@@ -30,15 +30,19 @@ describe("provenance generator", () => {
     let signerAnswer: () => Promise<SignOutcome>;
     let audit: AuditEntry[];
     let gen: GeneratorService;
+    let storageNow: Date;
 
     const registration = (pool = "pool-a", instanceId = ID): RegistrationRecord => ({
         pool, project: "sim-workers", zone: "europe-west1-b", instanceId, instanceName: `${pool}-vm`, instanceCreationTimestamp: 1,
         serviceAccount: `${pool}-runner@x`, runnerName: `${pool}-${instanceId}`, uploadPrefix: `${pool}/${instanceId}/`,
-        intakeBucket: `sim-intake-${pool}`, image: `projects/sim-workers/global/images/${pool}-runner-image`, registeredAt: "2026-01-01T09:00:00Z",
+        intakeBucket: `sim-intake-${pool}`, image: `projects/sim-workers/global/images/${pool}-runner-image`,
+        bootImage: { uri: `https://compute.googleapis.com/compute/v1/projects/sim-workers/global/images/${pool}-runner-20260101`, id: "7265198349217465123" },
+        registeredAt: "2026-01-01T09:59:00Z",
     });
     const facts = (status: string, extra: Partial<JobFacts> = {}): JobFacts => ({
         jobId: 500, runId: 400, runAttempt: 2, repository: "acme/app", headSha: SHA, headBranch: "main", workflowName: "release",
-        workflowPath: ".github/workflows/release.yml", ref: "main", runnerName: `pool-a-${ID}`, labels: pools[0].labels, status,
+        workflowPath: ".github/workflows/release.yml", ref: "refs/heads/main", event: "push", repositoryId: 41, repositoryOwnerId: 42,
+        runnerName: `pool-a-${ID}`, runnerId: 9, runnerGroupId: 1, labels: pools[0].labels, status,
         conclusion: status === "completed" ? "success" : null, startedAt: "2026-01-01T10:00:00Z",
         completedAt: status === "completed" ? "2026-01-01T10:07:00Z" : null, pool: "pool-a", deliveryId: `d-${status}`, receivedAt: "2026-01-01T10:07:01Z",
         ...extra,
@@ -73,8 +77,10 @@ describe("provenance generator", () => {
     beforeEach(() => {
         root = mkdtempSync(path.join(tmpdir(), "hbf-gen-"));
         records = new Records(new DirectoryStore(path.join(root, "records")));
-        intakeA = new DirectoryStore(path.join(root, "a"));
-        intakeB = new DirectoryStore(path.join(root, "b"));
+        // Objects are created "during the job" unless a test moves the storage clock.
+        storageNow = new Date("2026-01-01T10:05:00Z");
+        intakeA = new DirectoryStore(path.join(root, "a"), () => storageNow);
+        intakeB = new DirectoryStore(path.join(root, "b"), () => storageNow);
         signed = [];
         audit = [];
         signerAnswer = async () => ({ status: "signed", envelope: { payloadType: "application/vnd.in-toto+json", payload: "e30=", signatures: [{ keyid: "k", sig: "c2ln" }] } });
@@ -102,18 +108,28 @@ describe("provenance generator", () => {
         assert.strictEqual(st.predicateType, "https://slsa.dev/provenance/v1");
         assert.deepStrictEqual(st.subject, [{ name: "dist/app.tgz", digest: { sha256: createHash("sha256").update("artifact bytes").digest("hex") } }]);
         const bd = st.predicate.buildDefinition;
+        assert.strictEqual(bd.buildType, "https://actions.github.io/buildtypes/workflow/v1");
         assert.strictEqual(bd.buildType, BUILD_TYPE);
-        assert.deepStrictEqual(bd.externalParameters, { repository: "https://github.com/acme/app", ref: "main", workflow: { path: ".github/workflows/release.yml", name: "release" }, commit: SHA });
-        assert.deepStrictEqual(bd.internalParameters.pool, "pool-a");
-        assert.deepStrictEqual(bd.internalParameters.image, "projects/sim-workers/global/images/pool-a-runner-image");
-        assert.deepStrictEqual(bd.internalParameters.runner, { name: `pool-a-${ID}`, id: 9, labels: pools[0].labels });
-        assert.deepStrictEqual(bd.resolvedDependencies, [{ uri: "git+https://github.com/acme/app@main", digest: { gitCommit: SHA } }]);
+        assert.deepStrictEqual(bd.externalParameters, { workflow: { ref: "refs/heads/main", repository: "https://github.com/acme/app", path: ".github/workflows/release.yml" } });
+        assert.deepStrictEqual(bd.internalParameters.github, {
+            event_name: "push", repository_id: "41", repository_owner_id: "42", runner_environment: "self-hosted",
+            workflow_ref: "acme/app/.github/workflows/release.yml@refs/heads/main",
+        });
+        assert.deepStrictEqual(bd.internalParameters.fleet, {
+            pool: "pool-a",
+            job: { id: 500, runId: 400, runAttempt: 2, workflowName: "release" },
+            runner: { id: 9, name: `pool-a-${ID}`, groupId: 1, labels: pools[0].labels },
+            location: { kind: "gce-instance", project: "sim-workers", zone: "europe-west1-b", instanceId: ID, instanceName: "pool-a-vm" },
+            image: { uri: "https://compute.googleapis.com/compute/v1/projects/sim-workers/global/images/pool-a-runner-20260101", id: "7265198349217465123" },
+        });
+        assert.deepStrictEqual(bd.resolvedDependencies, [{ uri: "git+https://github.com/acme/app@refs/heads/main", digest: { gitCommit: SHA } }]);
         assert.deepStrictEqual(st.predicate.runDetails, {
             builder: { id: BUILDER },
             metadata: { invocationId: "https://github.com/acme/app/actions/runs/400/attempts/2/jobs/500", startedOn: "2026-01-01T10:00:00Z", finishedOn: "2026-01-01T10:07:00Z" },
         });
-        const rec = await records.generated(object);
+        const rec = await records.generated("sim-intake-pool-a", object);
         assert.strictEqual(rec?.jobId, 500);
+        assert.match(rec!.envelopeObject, /^sha256\/[0-9a-f]{64}\/[0-9a-f]{64}\.intoto\.jsonl$/);
     });
 
     it("is idempotent: a second notification of the same object signs nothing", async () => {
@@ -125,12 +141,24 @@ describe("provenance generator", () => {
         assert.deepStrictEqual(await gen.reconcile(), { [object]: "already-done" });
     });
 
-    it("treats the signer's 409 (already signed) as done", async () => {
+    it("never records a null envelope: a signer holding another statement for the object is a refusal", async () => {
         const object = await scenario();
         signerAnswer = async () => ({ status: "exists" });
-        const r = await gen.generate("sim-intake-pool-a", object);
-        assert.strictEqual(r.status, 200);
-        assert.strictEqual((await records.generated(object))?.envelope, null);
+        await assert.rejects(gen.generate("sim-intake-pool-a", object), (err: any) => err.status === 422 && err.code === "signed-differently");
+        assert.strictEqual(await records.generated("sim-intake-pool-a", object), undefined);
+    });
+
+    it("keeps the envelope when duplicate notifications race (the signer hands the stored envelope back)", async () => {
+        const object = await scenario();
+        let calls = 0;
+        signerAnswer = async () => ({ status: "signed", envelope: { payloadType: "application/vnd.in-toto+json", payload: "e30=", signatures: [{ keyid: "k", sig: `c2ln${++calls}` }] } });
+        const results = await Promise.all(Array.from({ length: 6 }, () => gen.generate("sim-intake-pool-a", object)));
+        const stored = await records.generated("sim-intake-pool-a", object);
+        assert.ok(stored?.envelope, "the stored record keeps an envelope");
+        for (const r of results) {
+            assert.deepStrictEqual(r.envelope, stored!.envelope, "every answer names the one stored envelope");
+            assert.strictEqual(r.envelopeObject, stored!.envelopeObject);
+        }
     });
 
     const refused = async (bucket: string, object: string, status: number, code: string) => {
@@ -140,7 +168,7 @@ describe("provenance generator", () => {
             return true;
         });
         assert.strictEqual(signed.length, 0, "nothing may be signed");
-        assert.strictEqual(await records.generated(object), undefined);
+        assert.strictEqual(await records.generated(bucket, object), undefined);
         assert.ok(audit.some((a) => a.reason === code && a.object === object), `refusal ${code} must be logged`);
     };
 
@@ -209,7 +237,7 @@ describe("provenance generator", () => {
         const object = await scenario();
         signerAnswer = async () => { throw new SignerError(400, "builder_id_mismatch", "signer refused (400): builder id"); };
         await assert.rejects(gen.generate("sim-intake-pool-a", object), (err: any) => err.status === 502 && err.code === "signer-refused");
-        assert.strictEqual(await records.generated(object), undefined);
+        assert.strictEqual(await records.generated("sim-intake-pool-a", object), undefined);
     });
 
     it("accepts pushes only from the push subscription's identity, and answers bad pushes with 4xx", async () => {
@@ -242,6 +270,95 @@ describe("provenance generator", () => {
             "stray/file": "outside-registered-location",
             "pool-b/8888/y": "no-registration",
         });
+        assert.strictEqual(signed.length, 1);
+    });
+
+    describe("uploads after the job ended", () => {
+        it("refuses an object the store created after the job's completion, and records the refusal", async () => {
+            storageNow = new Date("2026-01-01T10:07:02Z"); // completed_at 10:07:00
+            const object = await scenario();
+            await refused("sim-intake-pool-a", object, 422, "uploaded-after-completion");
+            assert.strictEqual((await records.refused("sim-intake-pool-a", object))?.code, "uploaded-after-completion");
+            // Redelivery gets the same answer from the record.
+            await refused("sim-intake-pool-a", object, 422, "uploaded-after-completion");
+        });
+
+        it("accepts an upload in the job's last second (completed_at has whole seconds)", async () => {
+            storageNow = new Date("2026-01-01T10:07:00.900Z");
+            const object = await scenario();
+            assert.strictEqual((await gen.generate("sim-intake-pool-a", object)).status, 201);
+        });
+
+        it("refuses an object created after the VM was deleted, or after its maximum lifetime", async () => {
+            await records.recordScaleIn(ID, { instanceId: ID, pool: "pool-a", why: "test", at: "2026-01-01T10:04:00Z" });
+            const object = await scenario(); // created 10:05, before completion but after the deletion
+            await refused("sim-intake-pool-a", object, 422, "uploaded-after-scale-in");
+
+            rmSync(root, { recursive: true, force: true });
+            // maxRunDuration 3600 s from registration at 09:59: the VM cannot exist after 10:59.
+            await records.putJobFacts(facts("completed", { completedAt: "2026-01-01T11:30:00Z" }));
+            storageNow = new Date("2026-01-01T11:10:00Z");
+            const late = await scenario({ object: `pool-a/${ID}/late.bin` });
+            await refused("sim-intake-pool-a", late, 422, "uploaded-after-vm-lifetime");
+        });
+
+        it("refuses when the completion time is unknown", async () => {
+            await records.putJobFacts(facts("completed", { completedAt: null }));
+            const object = await scenario();
+            await refused("sim-intake-pool-a", object, 422, "completion-time-unknown");
+        });
+    });
+
+    it("refuses a job whose source ref, event or ids could not be established", async () => {
+        await records.putJobFacts(facts("completed", { ref: null, refUnresolved: "pull_request run lists no single pull request (a fork's pull request)" }));
+        const object = await scenario();
+        await refused("sim-intake-pool-a", object, 422, "source-unresolved");
+        assert.match((await records.refused("sim-intake-pool-a", object))!.message, /fork's pull request/);
+    });
+
+    it("refuses a job whose facts name another runner id than the broker's", async () => {
+        await records.putJobFacts(facts("completed", { runnerId: 999 }));
+        const object = await scenario();
+        await refused("sim-intake-pool-a", object, 422, "job-mismatch");
+    });
+
+    it("signs at most the pool's maxObjectsPerJob objects of one job, even when notified concurrently", async () => {
+        gen = buildGeneratorService({
+            pools: [simPool("pool-a", { maxObjectsPerJob: 3 }), pools[1]],
+            intake: { "pool-a": intakeA, "pool-b": intakeB },
+            records,
+            signer: { sign: async (st) => (signed.push(st), signerAnswer()) },
+            pushVerifier: new IdTokenVerifier({ audience: GEN_AUDIENCE, certs: issuer.certSource() }),
+            pushServiceAccount: PUSH_SA,
+            builderId: BUILDER,
+            maxObjectBytes: 1024,
+            audit: (e) => audit.push(e),
+        });
+        await scenario();
+        const names = Array.from({ length: 8 }, (_, i) => `pool-a/${ID}/dist/f${i}.bin`);
+        for (const n of names) {
+            await intakeA.create(n, Buffer.from(n), "application/octet-stream");
+        }
+        const outcomes = await Promise.allSettled(names.map((n) => gen.generate("sim-intake-pool-a", n)));
+        assert.strictEqual(outcomes.filter((o) => o.status === "fulfilled").length, 3);
+        const over = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+        assert.strictEqual(over.length, 5);
+        assert.ok(over.every((o) => o.reason.status === 422 && o.reason.code === "over-budget"), JSON.stringify(over.map((o) => o.reason.code)));
+        assert.strictEqual(signed.length, 3);
+        assert.strictEqual((await records.store.list("refused/")).length, 5, "every over-budget object is recorded");
+        assert.strictEqual((await records.store.list("budget/500/")).length, 3);
+    });
+
+    it("answers a valid 1,020-character object name without a 500: record names are hashes", async () => {
+        const prefix = `pool-a/${ID}/`;
+        const segments = Array.from({ length: 9 }, (_, i) => `${i}`.repeat(99)).join("/");
+        const object = `${prefix}${segments}/${"x".repeat(1020 - prefix.length - segments.length - 1)}`;
+        assert.strictEqual(object.length, 1020);
+        await scenario({ object });
+        const res = await push(pushToken(), { bucketId: "sim-intake-pool-a", objectId: object, eventType: "OBJECT_FINALIZE" });
+        assert.strictEqual(res.statusCode, 201, res.body);
+        const again = await push(pushToken(), { bucketId: "sim-intake-pool-a", objectId: object, eventType: "OBJECT_FINALIZE" });
+        assert.strictEqual(again.statusCode, 200, again.body);
         assert.strictEqual(signed.length, 1);
     });
 });

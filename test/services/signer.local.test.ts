@@ -168,13 +168,18 @@ describe("signer in local mode (HTTP on loopback)", () => {
         assert.strictEqual(((await nf.json()) as any).error.code, "not_found");
     });
 
-    it("refuses to sign the same invocation and subject twice (409), keeping the first envelope", async () => {
+    it("never signs the same invocation and subject twice: the same statement gets the stored envelope (200), another one 409", async () => {
         const s = statement();
         const first = await post(`${signer.url}/v1/sign`, s);
         assert.strictEqual(first.status, 201);
         const name = envelopeObjectName(sha256hex(ARTIFACT), s.predicate.runDetails.metadata.invocationId);
         const before = readFileSync(path.join(dir, "store", name), "utf8");
-        const again = await post(`${signer.url}/v1/sign`, s);
+        const same = await post(`${signer.url}/v1/sign`, s);
+        assert.strictEqual(same.status, 200);
+        assert.deepStrictEqual(same.json, first.json, "the stored envelope, not a new signature");
+        const changed = structuredClone(s);
+        changed.predicate.buildDefinition.externalParameters.ref = "refs/heads/other";
+        const again = await post(`${signer.url}/v1/sign`, changed);
         assert.strictEqual(again.status, 409);
         assert.deepStrictEqual(Object.keys(again.json), ["error"]);
         assert.strictEqual(again.json.error.code, "already_signed");

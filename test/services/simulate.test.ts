@@ -28,7 +28,12 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
             assert.strictEqual(verifyEnvelope(envelope, artifact, keys, job.repository), undefined);
             const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString());
             assert.match(statement.predicate.runDetails.metadata.invocationId, new RegExp(`/actions/runs/\\d+/attempts/1/jobs/${job.jobId}$`));
-            assert.strictEqual(statement.predicate.buildDefinition.internalParameters.runner.name, job.runnerName);
+            const bd = statement.predicate.buildDefinition;
+            assert.strictEqual(bd.internalParameters.fleet.runner.name, job.runnerName);
+            assert.deepStrictEqual(bd.externalParameters.workflow, { ref: "refs/heads/main", repository: `https://github.com/${job.repository}`, path: ".github/workflows/build.yml" });
+            assert.strictEqual(bd.internalParameters.github.event_name, "push");
+            assert.match(bd.internalParameters.github.repository_id, /^\d+$/);
+            assert.match(bd.internalParameters.fleet.image.id, /^\d+$/);
             // Independent checks fail on tampering.
             assert.match(verifyEnvelope(envelope, Buffer.concat([artifact, Buffer.from("x")]), keys, job.repository)!, /sha256/);
             assert.match(verifyEnvelope(envelope, artifact, keys, "acme/other")!, /source repository/);

@@ -35,7 +35,12 @@ class StubGithub implements GithubClient {
         if (this.runFails) {
             throw new Error("GitHub GET run: 503");
         }
-        return { id: runId, path: ".github/workflows/release.yml", head_branch: "main", head_sha: SHA, event: "push", run_attempt: 1 };
+        return { id: runId, path: ".github/workflows/release.yml", head_branch: "main", head_sha: SHA, event: "push", run_attempt: 1, repository: { id: 41, owner: { id: 42 } } };
+    }
+    refs = new Map<string, string>([["heads/main", SHA]]);
+    async getRef(_repository: string, ref: string) {
+        const sha = this.refs.get(ref);
+        return sha === undefined ? undefined : { ref: `refs/${ref}`, object: { sha, type: "commit" } };
     }
     async getJob(_repository: string, jobId: number) {
         return this.jobs.get(jobId)!;
@@ -53,6 +58,8 @@ function job(id: number, status: string, labels: string[], runner: string | null
         head_branch: "main",
         workflow_name: "build",
         runner_name: runner,
+        runner_id: runner === null ? null : 7,
+        runner_group_id: runner === null ? null : 1,
         labels,
         started_at: status === "queued" ? null : "2026-01-01T10:00:00Z",
         completed_at: status === "completed" ? "2026-01-01T10:05:00Z" : null,
@@ -96,7 +103,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         const reg: RegistrationRecord = {
             pool, project: "sim-workers", zone: "europe-west1-b", instanceId, instanceName: `vm-${instanceId}`,
             instanceCreationTimestamp: 1, serviceAccount: "x", runnerName: `${pool}-${instanceId}`,
-            uploadPrefix: `${pool}/${instanceId}/`, intakeBucket: `intake-${pool}`, image: "img", registeredAt: "2026-01-01T09:59:00Z",
+            uploadPrefix: `${pool}/${instanceId}/`, intakeBucket: `intake-${pool}`, image: "img", bootImage: { uri: "https://compute.googleapis.com/compute/v1/projects/p/global/images/img", id: "5" }, registeredAt: "2026-01-01T09:59:00Z",
         };
         await records.claimRegistration(reg);
         await records.putRunner({ runnerName: reg.runnerName, runnerId: 7, instanceId, pool, createdAt: reg.registeredAt });
@@ -231,6 +238,12 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.deepStrictEqual(await records.jobsOfRunner("pool-b-111"), []);
         assert.strictEqual(audit.filter((a) => a.reason === "runner-not-registered-in-pool").length, 2);
         await register("pool-a", "222");
+        // A repository-level runner carrying the fleet runner's name (names show in job logs), or a
+        // runner of another runner group, is not the broker's runner: its job is never linked.
+        await post(event("in_progress", { ...job(13, "in_progress", pools[0].labels, "pool-a-222"), runner_id: 99 }));
+        await post(event("in_progress", { ...job(14, "in_progress", pools[0].labels, "pool-a-222"), runner_group_id: 2 }));
+        assert.deepStrictEqual(await records.jobsOfRunner("pool-a-222"), []);
+        assert.strictEqual(audit.filter((a) => a.reason === "runner-not-registered-in-pool").length, 4);
         await post(event("in_progress", job(9, "in_progress", pools[0].labels, "pool-a-222")));
         assert.deepStrictEqual(await records.jobsOfRunner("pool-a-222"), [9]);
         // The same job's completion keeps the one link; a second job on the same runner is a conflict.
@@ -251,7 +264,9 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(res.statusCode, 200, res.body);
         const facts = await records.jobFacts(10, "completed");
         assert.strictEqual(facts?.workflowPath, ".github/workflows/release.yml");
-        assert.strictEqual(facts?.ref, "main");
+        assert.strictEqual(facts?.ref, "refs/heads/main");
+        assert.strictEqual(facts?.event, "push");
+        assert.deepStrictEqual([facts?.repositoryId, facts?.repositoryOwnerId, facts?.runnerId, facts?.runnerGroupId], [41, 42, 7, 1]);
         assert.strictEqual(facts?.completedAt, "2026-01-01T10:05:00Z");
         assert.strictEqual(service.demand.count("pool-a"), 0);
         assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["333"]);

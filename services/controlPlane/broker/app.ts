@@ -7,6 +7,7 @@
  *    google.compute_engine claims of a `format=full` metadata token: only a VM has them.
  * 2. Its service account must be the pool's runner SA (verified email); its project the pool's
  *    project; its zone in the pool's region; and the instance a current member of the pool's MIG.
+ *    Its boot image is read from Compute (self link + numeric id) for provenance.
  * 3. The VM's registration record is created create-only, keyed by the instance id, before GitHub is
  *    asked: a replayed token, a second request or a concurrent one finds the record and is refused
  *    (409). A failed GitHub call leaves the claim in place: that VM never registers, the startup
@@ -17,7 +18,7 @@
  * Every refusal is a 4xx JSON error and an audit entry; the token and the JIT config are never logged.
  */
 import type { FastifyInstance } from "fastify";
-import type { MigMembership } from "../cloud";
+import type { BootImageReader, MigMembership } from "../cloud";
 import { GithubApiError, type GithubClient } from "../github";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
 import type { PoolSpec } from "../pools";
@@ -36,6 +37,8 @@ export interface BrokerDeps {
     /** Verifies Google ID tokens for the broker's audience (its URL). */
     verifier: TokenVerifier;
     membership: MigMembership;
+    /** Reads the VM's boot image (self link + numeric id) for provenance. */
+    images: BootImageReader;
     github: GithubClient;
     records: Records;
     uploadSigner: PolicySigner;
@@ -118,6 +121,17 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
             refuse(403, "not-in-pool-mig", `instance ${ce!.instanceName} (${ce!.instanceId}) is not a member of the managed instance group ${pool.mig}`, who);
         }
 
+        // The runner image by immutable id, as the control plane observes it (a family name is not enough).
+        let bootImage;
+        try {
+            bootImage = await deps.images.bootImage(pool, instance);
+        } catch (err) {
+            audit({ service: "broker", event: "jit-config", outcome: "refused", reason: "image-unavailable", ...who, error: (err as Error).message });
+            throw new HttpError(503, "image-unavailable", "the instance's boot image could not be read from Compute; retry");
+        }
+        if (!/^https:\/\/\S+\/projects\/[^/]+\/global\/images\/[^/]+$/.test(bootImage.uri) || !/^\d{1,20}$/.test(bootImage.id ?? "")) {
+            refuse(403, "image-not-immutable", `the instance's boot image ${JSON.stringify(bootImage.uri)} (id ${JSON.stringify(bootImage.id)}) is not an image self link with a numeric id`, who);
+        }
         const now = clock();
         const record: RegistrationRecord = {
             pool: pool.name,
@@ -131,6 +145,7 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
             uploadPrefix: uploadPrefixFor(pool.name, instance.instanceId),
             intakeBucket: pool.intakeBucket,
             image: pool.image,
+            bootImage: { uri: bootImage.uri, id: bootImage.id },
             registeredAt: now.toISOString(),
         };
         if (!(await deps.records.claimRegistration(record))) {

@@ -1,6 +1,6 @@
 /** Cloud Run entry of the registration broker: cloud implementations of every dependency. */
 import { IdTokenVerifier } from "../../lib/idToken";
-import { ComputeMigMembership, githubAppClient } from "../cloud";
+import { ComputeBootImageReader, ComputeMigMembership, githubAppClient } from "../cloud";
 import { Records } from "../records";
 import { gcsBucket, serve } from "../storage";
 import { googleAuthSigner } from "../uploadPolicy";
@@ -13,6 +13,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         pools: config.pools,
         verifier: new IdTokenVerifier({ audience: config.url }),
         membership: new ComputeMigMembership(),
+        images: new ComputeBootImageReader(),
         github: githubAppClient(config.github),
         records: new Records(gcsBucket(config.recordsBucket)),
         uploadSigner: googleAuthSigner(),

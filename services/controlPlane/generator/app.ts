@@ -3,10 +3,17 @@
  * 1. attributes it to a job from its location only: `<pool>/<instanceId>/<path>` in the pool's own
  *    intake bucket -> the broker's registration record of that instance -> its runner -> the one job
  *    the webhook saw that runner pick up (object metadata is never read);
+ *    the job must name the broker's runner by id, not only by name;
  * 2. requires that job's HMAC-verified `completed` facts, with conclusion `success`;
- * 3. reads the bytes and computes sha256 itself;
- * 4. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it;
- * 5. records the result create-only (a second notification of the same object is a no-op).
+ * 3. refuses an object the store created after the job completed, after the VM was deleted, or
+ *    after the VM's maximum lifetime (lateUpload.ts): an upload grant outlives its job, its
+ *    uploads never get provenance;
+ * 4. requires the source facts the build type needs (fully qualified ref, event, ids);
+ * 5. takes one of the job's signing slots (the pool's maxObjectsPerJob): over budget is refused;
+ * 6. reads the bytes and computes sha256 itself;
+ * 7. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it;
+ * 8. records the result create-only under a hashed name (a second notification of the same object
+ *    is a no-op; refusals that cannot change are recorded too, and answered the same way again).
  *
  * POST /v1/finalize is the Pub/Sub push endpoint of the intake buckets' OBJECT_FINALIZE
  * notifications. The push's OIDC token is verified (audience = this service's URL, email = the push
@@ -20,10 +27,12 @@ import { checkObjectName, ObjectStore } from "../../lib/objectStore";
 import { bearerToken, IdTokenError } from "../../lib/idToken";
 import type { TokenVerifier } from "../broker/app";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
-import type { PoolSpec } from "../pools";
-import { isInstanceId, Records } from "../records";
+import { envelopeObjectName } from "../../lib/dsse";
+import { DEFAULT_MAX_OBJECTS_PER_JOB, PoolSpec } from "../pools";
+import { isInstanceId, objectKey, Records } from "../records";
 import { SignerClient, SignerError } from "../signerClient";
-import { buildStatement, invocationIdOf } from "./provenance";
+import { lateUpload } from "./lateUpload";
+import { buildStatement, invocationIdOf, missingSourceFacts } from "./provenance";
 
 export const FINALIZE_PATH = "/v1/finalize";
 
@@ -52,6 +61,8 @@ export interface GenerateResult {
     sha256: string;
     invocationId: string;
     envelope: unknown;
+    /** The envelope's object in the provenance bucket. */
+    envelopeObject: string;
 }
 
 export interface GeneratorService {
@@ -73,6 +84,11 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         audit({ service: "generator", event: "object", outcome: status === 409 ? "deferred" : "refused", reason: code, ...extra });
         throw new HttpError(status, code, message);
     };
+    /** A refusal that no later event can change: recorded once, so the answer stays the same. */
+    const refuseForGood = async (code: string, message: string, at: { bucket: string; object: string }, jobId?: number): Promise<never> => {
+        await deps.records.putRefused({ ...at, code, message, ...(jobId !== undefined ? { jobId } : {}), refusedAt: clock().toISOString() });
+        return refuse(422, code, message, { ...at, ...(jobId !== undefined ? { jobId } : {}) });
+    };
 
     const generate = async (bucket: string, object: string): Promise<GenerateResult> => {
         const at = { bucket, object };
@@ -82,16 +98,20 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         }
         const segments = object.split("/");
         if (checkObjectName(object) !== undefined || segments.length < 3 || segments[0] !== pool!.name || !isInstanceId(segments[1])) {
-            refuse(422, "outside-registered-location", `object ${JSON.stringify(object)} is not under <pool>/<instanceId>/ of pool "${pool!.name}"`, at);
+            refuse(422, "outside-registered-location", `object ${JSON.stringify(object).slice(0, 200)} is not under <pool>/<instanceId>/ of pool "${pool!.name}"`, at);
         }
         const instanceId = segments[1];
         const reg = await deps.records.registration(instanceId);
         if (reg === undefined || reg.pool !== pool!.name || reg.intakeBucket !== bucket) {
             refuse(422, "no-registration", `no VM of pool "${pool!.name}" registered as instance ${instanceId}: nothing the control plane observed owns this location`, at);
         }
-        const done = await deps.records.generated(object);
+        const done = await deps.records.generated(bucket, object);
         if (done !== undefined) {
-            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope };
+            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope, envelopeObject: done.envelopeObject };
+        }
+        const before = await deps.records.refused(bucket, object);
+        if (before !== undefined) {
+            refuse(422, before.code, before.message, at);
         }
         const runner = await deps.records.runner(reg!.runnerName);
         if (runner === undefined || runner.instanceId !== instanceId) {
@@ -99,27 +119,47 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         }
         const jobs = await deps.records.jobsOfRunner(reg!.runnerName);
         if (jobs.length === 0) {
-            refuse(409, "no-job-facts", `no workflow_job webhook has shown runner ${reg!.runnerName} running a job yet`, at);
+            refuse(409, "no-job-facts", `no workflow_job webhook has shown runner ${reg!.runnerName} (id ${runner!.runnerId}) running a job yet`, at);
         }
         if (jobs.length > 1) {
-            refuse(422, "several-jobs", `runner ${reg!.runnerName} is linked to ${jobs.length} jobs; an ephemeral runner runs one`, at);
+            await refuseForGood("several-jobs", `runner ${reg!.runnerName} is linked to ${jobs.length} jobs; an ephemeral runner runs one`, at);
         }
         const job = await deps.records.jobFacts(jobs[0], "completed");
         if (job === undefined) {
             refuse(409, "job-not-completed", `job ${jobs[0]} has not completed; provenance is generated after the job ends`, at);
         }
+        const jobId = job!.jobId;
         if (job!.conclusion !== "success") {
-            refuse(422, "job-not-successful", `job ${job!.jobId} concluded ${JSON.stringify(job!.conclusion)}; provenance is issued only for successful jobs`, at);
+            await refuseForGood("job-not-successful", `job ${jobId} concluded ${JSON.stringify(job!.conclusion)}; provenance is issued only for successful jobs`, at, jobId);
         }
-        if (job!.pool !== pool!.name || job!.runnerName !== reg!.runnerName) {
-            refuse(422, "job-mismatch", `job ${job!.jobId} ran on ${job!.runnerName} in pool ${job!.pool}, not on ${reg!.runnerName}`, at);
+        if (job!.pool !== pool!.name || job!.runnerName !== reg!.runnerName || (job!.runnerId != null && job!.runnerId !== runner!.runnerId)) {
+            await refuseForGood("job-mismatch", `job ${jobId} ran on ${job!.runnerName} (id ${job!.runnerId}) in pool ${job!.pool}, not on ${reg!.runnerName} (id ${runner!.runnerId})`, at, jobId);
+        }
+        const info = await deps.intake[pool!.name].stat(object);
+        if (info === undefined) {
+            refuse(404, "no-object", `object ${object} does not exist in bucket ${bucket}`, at);
+        }
+        const late = lateUpload(info!.created, job!, reg!, pool!, await deps.records.scaleInRecord(instanceId));
+        if (late !== undefined) {
+            await refuseForGood(late.code, late.message, at, jobId);
+        }
+        if (info!.size > deps.maxObjectBytes) {
+            await refuseForGood("object-too-large", `object is ${info!.size} bytes, above the generator's limit of ${deps.maxObjectBytes}`, at, jobId);
+        }
+        const missing = missingSourceFacts(job!);
+        if (missing.length > 0) {
+            await refuseForGood("source-unresolved", `job ${jobId}: the control plane could not establish ${missing.join(", ")}; provenance would be ambiguous`, at, jobId);
+        }
+        const budget = pool!.maxObjectsPerJob ?? DEFAULT_MAX_OBJECTS_PER_JOB;
+        if (!(await deps.records.takeBudgetSlot(jobId, objectKey(bucket, object), budget))) {
+            await refuseForGood("over-budget", `job ${jobId} already has ${budget} objects signed or being signed, the per-job budget of pool "${pool!.name}" (maxObjectsPerJob); put the files in fewer objects, or raise the pool's budget`, at, jobId);
         }
         const bytes = await deps.intake[pool!.name].read(object);
         if (bytes === undefined) {
             refuse(404, "no-object", `object ${object} does not exist in bucket ${bucket}`, at);
         }
         if (bytes!.length > deps.maxObjectBytes) {
-            refuse(422, "object-too-large", `object is ${bytes!.length} bytes, above the generator's limit of ${deps.maxObjectBytes}`, at);
+            await refuseForGood("object-too-large", `object is ${bytes!.length} bytes, above the generator's limit of ${deps.maxObjectBytes}`, at, jobId);
         }
         const sha256 = createHash("sha256").update(bytes!).digest("hex");
         const statement = buildStatement({
@@ -127,6 +167,7 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             sha256,
             registration: reg!,
             runnerId: runner!.runnerId,
+            runnerGroupId: pool!.runnerGroupId,
             job: job!,
             builderId: deps.builderId,
             githubServer,
@@ -141,10 +182,17 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             }
             throw err;
         }
-        const envelope = outcome.status === "signed" ? outcome.envelope : null;
-        await deps.records.putGenerated({ pool: pool!.name, instanceId, object, sha256, jobId: job!.jobId, invocationId, envelope, generatedAt: clock().toISOString() });
-        audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId: job!.jobId, signer: outcome.status });
-        return { status: outcome.status === "signed" ? 201 : 200, object, sha256, invocationId, envelope };
+        if (outcome.status !== "signed") {
+            // The signer holds another statement for this invocation and subject: never record a null envelope.
+            await refuseForGood("signed-differently", `the signer already holds a different statement for invocation ${invocationId} and this digest`, at, jobId);
+        }
+        const envelope = (outcome as { envelope: unknown }).envelope;
+        const envelopeObject = envelopeObjectName(sha256, invocationId);
+        await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, envelopeObject, generatedAt: clock().toISOString() });
+        // A concurrent notification of the same object may have stored first: answer with what is stored.
+        const stored = (await deps.records.generated(bucket, object))!;
+        audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId, envelopeObject });
+        return { status: 201, object, sha256, invocationId, envelope: stored.envelope, envelopeObject };
     };
 
     app.post(FINALIZE_PATH, async (request, reply) => {

@@ -1,16 +1,29 @@
 /**
- * The SLSA v1 provenance the generator builds. Every field comes from what the control plane
- * observed itself: the digest it computed over the object's bytes, the object's location (which only
- * the registered VM could write), the broker's registration record and the HMAC-verified
- * workflow_job facts (plus the workflow run the webhook receiver fetched from the GitHub API).
- * Nothing the runner wrote enters it except the artifact bytes, and the name under its own prefix.
+ * The SLSA v1 provenance the generator builds, in GitHub's build type for Actions workflows
+ * (`https://actions.github.io/buildtypes/workflow/v1`, the one `actions/attest-build-provenance`
+ * emits), so policy engines and verifiers that read GitHub's attestations read these too:
+ *
+ * - `externalParameters.workflow` {ref, repository, path}: the fully qualified ref, never a bare name;
+ * - `internalParameters.github` {event_name, repository_id, repository_owner_id, runner_environment,
+ *   workflow_ref}: the ids as decimal strings, as GitHub writes them;
+ * - `resolvedDependencies[0]`: `git+<repository>@<ref>` with the commit;
+ * - `internalParameters.fleet`: this fleet's own facts (pool, job, runner by id and group, where it
+ *   ran, and the runner image by immutable id);
+ * - `runDetails.builder.id`: the fleet's builder id (the signer accepts no other).
+ *
+ * Every field comes from what the control plane observed itself: the digest it computed, the
+ * object's location (which only the registered runner could write), the broker's registration record
+ * and the HMAC-verified workflow_job facts plus the workflow run read from the GitHub API. Nothing the
+ * runner wrote enters it except the artifact bytes, and the name under its own prefix.
  */
 import type { JobFacts, RegistrationRecord } from "../records";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
-/** The build type of a GitHub Actions job run on this fleet (documents the parameters below). */
-export const BUILD_TYPE = "https://github.com/hardened-build-fleet/buildtypes/github-actions-job/v1";
+/** GitHub's build type for an Actions workflow run. */
+export const BUILD_TYPE = "https://actions.github.io/buildtypes/workflow/v1";
+/** Value of `internalParameters.github.runner_environment` for every job of this fleet. */
+export const RUNNER_ENVIRONMENT = "self-hosted";
 
 export interface ProvenanceInput {
     /** Subject name: the object's path inside the job's upload location. */
@@ -18,15 +31,35 @@ export interface ProvenanceInput {
     sha256: string;
     registration: RegistrationRecord;
     runnerId: number;
+    runnerGroupId: number;
     job: JobFacts;
     builderId: string;
     githubServer: string;
+}
+
+/** Facts the build type requires; the generator refuses a job that lacks any of them. */
+export function missingSourceFacts(job: JobFacts): string[] {
+    const missing: string[] = [];
+    if (job.ref === null) {
+        missing.push(`ref (${job.refUnresolved ?? "not recorded"})`);
+    }
+    if (!job.workflowPath) {
+        missing.push("workflow path");
+    }
+    if (!job.event) {
+        missing.push("event name");
+    }
+    if (!job.repositoryId || !job.repositoryOwnerId) {
+        missing.push("repository and owner ids");
+    }
+    return missing;
 }
 
 export function invocationIdOf(job: JobFacts, githubServer: string): string {
     return `${githubServer}/${job.repository}/actions/runs/${job.runId}/attempts/${job.runAttempt}/jobs/${job.jobId}`;
 }
 
+/** The statement; call only for a job whose `missingSourceFacts` is empty. */
 export function buildStatement(input: ProvenanceInput): Record<string, unknown> {
     const { job, registration: reg } = input;
     const repoUri = `${input.githubServer}/${job.repository}`;
@@ -38,20 +71,25 @@ export function buildStatement(input: ProvenanceInput): Record<string, unknown> 
             buildDefinition: {
                 buildType: BUILD_TYPE,
                 externalParameters: {
-                    repository: repoUri,
-                    ref: job.ref,
-                    workflow: { path: job.workflowPath, name: job.workflowName },
-                    commit: job.headSha,
+                    workflow: { ref: job.ref, repository: repoUri, path: job.workflowPath },
                 },
                 internalParameters: {
-                    pool: reg.pool,
-                    image: reg.image,
-                    runner: { name: reg.runnerName, id: input.runnerId, labels: job.labels },
-                    instance: { id: reg.instanceId, name: reg.instanceName, zone: reg.zone, project: reg.project },
+                    github: {
+                        event_name: job.event,
+                        repository_id: String(job.repositoryId),
+                        repository_owner_id: String(job.repositoryOwnerId),
+                        runner_environment: RUNNER_ENVIRONMENT,
+                        workflow_ref: `${job.repository}/${job.workflowPath}@${job.ref}`,
+                    },
+                    fleet: {
+                        pool: reg.pool,
+                        job: { id: job.jobId, runId: job.runId, runAttempt: job.runAttempt, workflowName: job.workflowName },
+                        runner: { id: input.runnerId, name: reg.runnerName, groupId: input.runnerGroupId, labels: job.labels },
+                        location: { kind: "gce-instance", project: reg.project, zone: reg.zone, instanceId: reg.instanceId, instanceName: reg.instanceName },
+                        image: reg.bootImage,
+                    },
                 },
-                resolvedDependencies: [
-                    { uri: `git+${repoUri}${job.ref ? `@${job.ref}` : ""}`, digest: { gitCommit: job.headSha } },
-                ],
+                resolvedDependencies: [{ uri: `git+${repoUri}@${job.ref}`, digest: { gitCommit: job.headSha } }],
             },
             runDetails: {
                 builder: { id: input.builderId },
@@ -64,4 +102,3 @@ export function buildStatement(input: ProvenanceInput): Record<string, unknown> 
         },
     };
 }
-

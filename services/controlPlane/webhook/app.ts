@@ -22,8 +22,9 @@ import type { DemandPublisher, MigScaler } from "../cloud";
 import type { GithubClient } from "../github";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
 import { PoolSpec, poolForLabels } from "../pools";
-import { JobFacts, Records, RegistrationRecord } from "../records";
+import { JobFacts, Records, RegistrationRecord, RunnerRecord } from "../records";
 import { Demand } from "./demand";
+import { ResolvedRef, resolveRunRef } from "./sourceRef";
 
 export const WEBHOOK_PATH = "/v1/github/webhook";
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
@@ -105,11 +106,37 @@ function parseJob(payload: any): { action: string; repository: string; job: any 
     if (job.runner_name !== null && job.runner_name !== undefined && !(str(job.runner_name) && /^[A-Za-z0-9._-]{1,100}$/.test(job.runner_name))) {
         throw bad("workflow_job.runner_name", "must be null or a runner name");
     }
+    for (const field of ["runner_id", "runner_group_id"]) {
+        if (job[field] !== null && job[field] !== undefined && !id(job[field])) {
+            throw bad(`workflow_job.${field}`, "must be null or a positive integer");
+        }
+    }
     return { action: payload.action, repository: payload.repository.full_name, job };
 }
 
-/** The facts of a job as GitHub reported it (webhook payload or jobs API), plus its run's path and ref. */
-function jobFacts(job: any, repository: string, pool: string, run: { path: string; head_branch: string | null } | undefined, deliveryId: string, receivedAt: string): JobFacts {
+/** What the control plane learns from the workflow run (GitHub API) when a job completes. */
+export interface RunFacts {
+    path: string | null;
+    event: string | null;
+    ref: ResolvedRef;
+    repositoryId: number | null;
+    repositoryOwnerId: number | null;
+}
+
+/** Reads the job's workflow run and resolves its fully qualified ref. */
+export async function runFacts(github: Pick<GithubClient, "getRun" | "getRef">, repository: string, runId: number): Promise<RunFacts> {
+    const run = await github.getRun(repository, runId);
+    return {
+        path: str(run.path) ? run.path : null,
+        event: str(run.event) ? run.event : null,
+        ref: await resolveRunRef(github, repository, run),
+        repositoryId: id(run.repository?.id) ? run.repository!.id! : null,
+        repositoryOwnerId: id(run.repository?.owner?.id) ? run.repository!.owner!.id! : null,
+    };
+}
+
+/** The facts of a job as GitHub reported it (webhook payload or jobs API), plus what its run says. */
+function jobFacts(job: any, repository: string, pool: string, run: RunFacts | undefined, deliveryId: string, receivedAt: string): JobFacts {
     return {
         jobId: job.id,
         runId: job.run_id,
@@ -118,9 +145,15 @@ function jobFacts(job: any, repository: string, pool: string, run: { path: strin
         headSha: job.head_sha,
         headBranch: optStr(job.head_branch),
         workflowName: optStr(job.workflow_name),
-        workflowPath: run !== undefined && str(run.path) ? run.path : null,
-        ref: run !== undefined && str(run.head_branch) ? run.head_branch : null,
+        workflowPath: run?.path ?? null,
+        ref: run?.ref.ref ?? null,
+        refUnresolved: run === undefined ? null : run.ref.unresolved ?? null,
+        event: run?.event ?? null,
+        repositoryId: run?.repositoryId ?? null,
+        repositoryOwnerId: run?.repositoryOwnerId ?? null,
         runnerName: optStr(job.runner_name),
+        runnerId: id(job.runner_id) ? job.runner_id : null,
+        runnerGroupId: id(job.runner_group_id) ? job.runner_group_id : null,
         labels: job.labels,
         status: job.status,
         conclusion: optStr(job.conclusion),
@@ -130,6 +163,15 @@ function jobFacts(job: any, repository: string, pool: string, run: { path: strin
         deliveryId,
         receivedAt,
     };
+}
+
+/**
+ * The job ran on the runner the broker registered for this pool: same name, same runner id, and the
+ * pool's runner group. A name alone is not enough: names show in job logs, and a repository-level
+ * runner can carry the same name.
+ */
+export function isFleetRunner(runner: RunnerRecord | undefined, facts: Pick<JobFacts, "runnerId" | "runnerGroupId">, pool: PoolSpec): runner is RunnerRecord {
+    return runner !== undefined && runner.pool === pool.name && facts.runnerId === runner.runnerId && facts.runnerGroupId === pool.runnerGroupId;
 }
 
 /** Shortest webhook secret accepted: an empty or short secret makes every HMAC forgeable or guessable. */
@@ -211,12 +253,12 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "unknown-pool", labels: job.labels, jobId: job.id, delivery });
             return reply.code(202).send({ ignored: `labels ${JSON.stringify(job.labels)} match no pool` });
         }
-        let run: { path: string; head_branch: string | null } | undefined;
+        let run: RunFacts | undefined;
         if (job.status === "completed") {
             // Fetched before the delivery is claimed: if GitHub fails, a redelivery can still succeed
             // (and the reconcile pass recovers the completion from the jobs API meanwhile).
             try {
-                run = await deps.github.getRun(repository, job.run_id);
+                run = await runFacts(deps.github, repository, job.run_id);
             } catch (err) {
                 audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "github-failed", jobId: job.id, error: (err as Error).message });
                 throw new HttpError(502, "github-failed", `the workflow run ${job.run_id} could not be read from GitHub; redeliver later`);
@@ -232,14 +274,14 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         let linked = false;
         if (facts.runnerName !== null && facts.status !== "queued") {
             const runner = await deps.records.runner(facts.runnerName);
-            if (runner !== undefined && runner.pool === pool.name) {
+            if (isFleetRunner(runner, facts, pool)) {
                 const link = await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository });
                 if (link === "conflict") {
                     audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "runner-ran-second-job", runnerName: facts.runnerName, jobId: facts.jobId });
                 }
                 linked = true;
             } else {
-                audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, pool: pool.name, jobId: facts.jobId });
+                audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, runnerId: facts.runnerId, runnerGroupId: facts.runnerGroupId, pool: pool.name, jobId: facts.jobId });
             }
         }
         if (demand.apply(pool.name, facts.jobId, facts.status)) {
@@ -279,8 +321,9 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
                 continue;
             }
             const runner = await deps.records.runner(job.runner_name);
-            if (runner?.pool === pool.name && (await deps.records.jobsOfRunner(job.runner_name)).length === 0) {
-                await deps.records.putJobFacts(jobFacts(job, repository, pool.name, undefined, "reconcile", now));
+            const seen = jobFacts(job, repository, pool.name, undefined, "reconcile", now);
+            if (isFleetRunner(runner, seen, pool) && (await deps.records.jobsOfRunner(job.runner_name)).length === 0) {
+                await deps.records.putJobFacts(seen);
                 await deps.records.linkRunnerJob({ runnerName: job.runner_name, jobId: job.id, repository });
                 audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "linked-from-api", runnerName: job.runner_name, jobId: job.id });
             }
@@ -302,7 +345,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             if (link !== undefined && (await deps.records.jobFacts(link.jobId, "completed")) === undefined) {
                 const job = await deps.github.getJob(link.repository, link.jobId);
                 if (job.status === "completed") {
-                    const run = await deps.github.getRun(link.repository, job.run_id);
+                    const run = await runFacts(deps.github, link.repository, job.run_id);
                     await deps.records.putJobFacts(jobFacts(job, link.repository, reg.pool, run, "reconcile", now));
                     audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "completed-from-api", runnerName: reg.runnerName, jobId: job.id });
                 }

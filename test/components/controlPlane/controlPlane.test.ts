@@ -258,9 +258,10 @@ describe("ControlPlane", function () {
         });
         const mig = "resource.name == \"projects/worker-proj/regions/europe-west1/instanceGroupManagers/pool-a-mig\"";
         const vms = "(resource.type == \"compute.googleapis.com/Instance\" && resource.name.extract(\"/instances/{name}\").startsWith(\"pool-a-runner-\"))";
+        const disks = "(resource.type == \"compute.googleapis.com/Disk\" && resource.name.extract(\"/disks/{name}\").startsWith(\"pool-a-runner-\"))";
         for (const [suffix, permissions, who, expression] of [
             ["scale-in", SCALE_IN_PERMISSIONS, "webhook", `${mig} || ${vms}`],
-            ["membership", MEMBERSHIP_PERMISSIONS, "broker", mig],
+            ["membership", MEMBERSHIP_PERMISSIONS, "broker", `${mig} || ${vms} || ${disks}`],
         ] as const) {
             const role = one(run, T.customRole, `fleet-cp-${suffix}`);
             assert.strictEqual(role.inputs.project, "worker-proj");

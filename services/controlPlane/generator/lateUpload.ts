@@ -1,0 +1,42 @@
+/**
+ * Uploads made after the job ended are never signed. The upload grant is a signed POST policy that
+ * cannot be revoked, so a grant copied out of a job stays usable until it expires; what keeps a late
+ * upload out of provenance is this check, against times the tenant cannot choose:
+ * - the object's creation time, as the storage service recorded it;
+ * - the job's completion time, from the HMAC-verified webhook or the GitHub API;
+ * - when the control plane deleted the runner's VM (the scale-in record);
+ * - the end of the VM's maximum lifetime (registration + the pool's maxRunDuration).
+ */
+import type { PoolSpec } from "../pools";
+import type { JobFacts, RegistrationRecord } from "../records";
+
+/**
+ * GitHub reports `completed_at` in whole seconds: an upload in the job's last second may carry a
+ * creation time up to one second past it.
+ */
+export const COMPLETION_PRECISION_MS = 1000;
+
+export interface LateUpload {
+    code: "uploaded-after-completion" | "uploaded-after-scale-in" | "uploaded-after-vm-lifetime" | "completion-time-unknown";
+    message: string;
+}
+
+export function lateUpload(created: Date, job: Pick<JobFacts, "jobId" | "completedAt">, reg: Pick<RegistrationRecord, "instanceId" | "registeredAt">, pool: Pick<PoolSpec, "maxRunDurationSeconds">, scaleIn: { at?: string } | undefined): LateUpload | undefined {
+    const completed = job.completedAt === null ? NaN : Date.parse(job.completedAt);
+    if (!Number.isFinite(completed)) {
+        return { code: "completion-time-unknown", message: `job ${job.jobId} has no completion time; an upload cannot be shown to precede it` };
+    }
+    const t = created.getTime();
+    if (t > completed + COMPLETION_PRECISION_MS) {
+        return { code: "uploaded-after-completion", message: `the object was created at ${created.toISOString()}, after job ${job.jobId} completed at ${job.completedAt}; uploads after the job are never signed` };
+    }
+    const deleted = scaleIn?.at === undefined ? NaN : Date.parse(scaleIn.at);
+    if (Number.isFinite(deleted) && t > deleted) {
+        return { code: "uploaded-after-scale-in", message: `the object was created at ${created.toISOString()}, after instance ${reg.instanceId} was deleted at ${scaleIn!.at}` };
+    }
+    const lifetimeEnd = Date.parse(reg.registeredAt) + pool.maxRunDurationSeconds * 1000;
+    if (t > lifetimeEnd) {
+        return { code: "uploaded-after-vm-lifetime", message: `the object was created at ${created.toISOString()}, after instance ${reg.instanceId}'s maximum lifetime ended at ${new Date(lifetimeEnd).toISOString()}` };
+    }
+    return undefined;
+}

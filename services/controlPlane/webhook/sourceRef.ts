@@ -1,0 +1,72 @@
+/**
+ * The fully qualified ref a workflow run was for (`github.ref` inside the job), derived from what the
+ * GitHub API says about the run. The REST run object carries only `head_branch`, which is a branch
+ * name for a push to a branch, a tag name for a push of a tag or a release, and the head branch for
+ * a pull request (a fork's branch named `main` included): on its own it is ambiguous, so it is never
+ * recorded bare. When the API cannot settle the ref, the answer is null and the generator refuses to
+ * sign (fail closed) rather than guess.
+ */
+import type { GithubClient, GithubRun } from "../github";
+
+/** Events whose `github.ref` is the branch or tag named by `head_branch`; any other event stays unresolved. */
+const BRANCH_OR_TAG_EVENTS = new Set(["push", "create", "release", "workflow_dispatch", "schedule", "repository_dispatch", "workflow_run"]);
+
+/** A branch or tag name as git allows it (no `..`, no control characters, no leading `-` or `/`). */
+function safeName(name: string): boolean {
+    // eslint-disable-next-line no-control-regex
+    return name.length > 0 && name.length <= 255 && !/[\u0000-\u0020~^:?*[\\\u007f]|\.\.|@\{|^[-/]|\/$|\.lock$|\/\//.test(name);
+}
+
+export interface ResolvedRef {
+    /** `refs/heads/<b>`, `refs/tags/<t>`, `refs/pull/<n>/merge`, or null when it cannot be told. */
+    ref: string | null;
+    /** Why the ref is null (recorded with the facts and named in the generator's refusal). */
+    unresolved?: string;
+}
+
+/**
+ * `refs/pull/<n>/merge` for `pull_request` (from the run's pull request number; a fork's pull request
+ * has none in the API, so it stays unresolved), the base branch for `pull_request_target`, the queue
+ * branch for `merge_group`, and for the branch-or-tag events whichever of `refs/heads/<name>` and
+ * `refs/tags/<name>` exists (when both do, the one that points at the run's commit; else unresolved).
+ */
+export async function resolveRunRef(github: Pick<GithubClient, "getRef">, repository: string, run: GithubRun): Promise<ResolvedRef> {
+    const name = run.head_branch;
+    if (run.event === "pull_request") {
+        const n = run.pull_requests?.[0]?.number;
+        return Number.isSafeInteger(n) && (n as number) > 0 && run.pull_requests!.length === 1
+            ? { ref: `refs/pull/${n}/merge` }
+            : { ref: null, unresolved: "pull_request run lists no single pull request (a fork's pull request); its merge ref cannot be told" };
+    }
+    if (run.event === "pull_request_target") {
+        const base = run.pull_requests?.[0]?.base?.ref;
+        return typeof base === "string" && safeName(base) && run.pull_requests!.length === 1
+            ? { ref: `refs/heads/${base}` }
+            : { ref: null, unresolved: "pull_request_target run lists no single pull request with a base branch" };
+    }
+    if (typeof name !== "string" || !safeName(name)) {
+        return { ref: null, unresolved: `the run's head_branch ${JSON.stringify(name)} is not a branch or tag name` };
+    }
+    if (run.event === "merge_group") {
+        return { ref: `refs/heads/${name}` };
+    }
+    if (!BRANCH_OR_TAG_EVENTS.has(run.event)) {
+        return { ref: null, unresolved: `event ${JSON.stringify(run.event)}: no rule gives its ref` };
+    }
+    const [branch, tag] = await Promise.all([github.getRef(repository, `heads/${name}`), github.getRef(repository, `tags/${name}`)]);
+    if (branch !== undefined && tag === undefined) {
+        return { ref: `refs/heads/${name}` };
+    }
+    if (tag !== undefined && branch === undefined) {
+        return { ref: `refs/tags/${name}` };
+    }
+    if (branch !== undefined && tag !== undefined) {
+        const onBranch = branch.object.sha === run.head_sha;
+        const onTag = tag.object.type === "commit" && tag.object.sha === run.head_sha;
+        if (onBranch !== onTag) {
+            return { ref: onBranch ? `refs/heads/${name}` : `refs/tags/${name}` };
+        }
+        return { ref: null, unresolved: `both refs/heads/${name} and refs/tags/${name} exist and the run's commit does not tell them apart` };
+    }
+    return { ref: null, unresolved: `neither refs/heads/${name} nor refs/tags/${name} exists any more` };
+}
