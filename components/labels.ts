@@ -1,5 +1,5 @@
 /**
- * The role-label contract between components and policies (README, "Using the components in your own program").
+ * The role-label contract between components and policies (docs/getting-started.md, "Using the components in your own program").
  *
  * Every labelled resource carries `build-fleet-role`; pool-owned resources also carry
  * `build-fleet-pool`. Kubernetes objects carry the same keys as Kubernetes labels.

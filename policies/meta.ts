@@ -32,6 +32,8 @@ export interface PolicyMeta {
     invariants: InvariantId[];
     /** How to fix a violation, one or two sentences. */
     fix: string;
+    /** What the rule checks, in full (Markdown): the policy reference in the docs is generated from it. */
+    checks: string;
     /** Default: from the invariants (see `severityOf`). */
     severity?: Severity;
 }
@@ -41,7 +43,7 @@ export type FleetStackPolicy = StackValidationPolicy & { meta: PolicyMeta };
 export type FleetPolicy = FleetResourcePolicy | FleetStackPolicy;
 
 /** The SLSA clause text for a rule (joined when it proves several invariants). */
-export function slsaClause(meta: PolicyMeta): string {
+export function slsaClause(meta: Omit<PolicyMeta, "checks">): string {
     return [...new Set(meta.invariants.map((i) => SLSA_CLAUSES[i]))].join("; ");
 }
 
@@ -57,7 +59,7 @@ const SEVERITY_ORDER: Severity[] = ["low", "medium", "high", "critical"];
  * A rule's severity unless it sets one: critical when it guards the signing key or provenance
  * (I8-I11: a breach forges provenance), medium for the audit trail (I12), high otherwise (isolation).
  */
-export function severityOf(meta: PolicyMeta): Severity {
+export function severityOf(meta: Omit<PolicyMeta, "checks">): Severity {
     if (meta.severity) {
         return meta.severity;
     }
@@ -66,7 +68,7 @@ export function severityOf(meta: PolicyMeta): Severity {
 }
 
 /** The @pulumi/policy metadata fields for a rule's `meta`. */
-export function sdkMetadata(meta: PolicyMeta): { remediationSteps: string; framework: PolicyComplianceFramework; tags: string[]; severity: Severity } {
+export function sdkMetadata(meta: Omit<PolicyMeta, "checks">): { remediationSteps: string; framework: PolicyComplianceFramework; tags: string[]; severity: Severity } {
     return {
         remediationSteps: meta.fix,
         framework: { ...SLSA_FRAMEWORK, specification: slsaClause(meta) },

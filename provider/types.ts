@@ -107,7 +107,7 @@ export interface Guardrails {
     resourceLocations?: string[];
 }
 
-/** One signer key version; see the README's key rotation runbook. */
+/** One signer key version; see the key rotation runbook in docs/runbooks.md. */
 export interface KeyVersion {
     /** Stable logical id, never reused. Required. */
     id: string;

@@ -51,6 +51,7 @@ interface PoolInputCommon {
 
 /** A Compute Engine pool: one Shielded VM per job. */
 export interface GcePoolInput extends PoolInputCommon {
+    /** Compute Engine backend: one Shielded VM per job. Required. */
     backend: "gce";
     /** Confidential VM (AMD SEV; needs an n2d/c2d machine type). Default false. */
     confidentialCompute?: boolean;
@@ -61,6 +62,7 @@ export interface GcePoolInput extends PoolInputCommon {
 
 /** A GKE pool: one gVisor pod per job on a private cluster of its own. */
 export interface GkePoolInput extends PoolInputCommon {
+    /** GKE backend: one gVisor pod per job. Required. */
     backend: "gke";
     /** Secondary range for pods. Default: GKE allocates one. */
     podCidr?: string;
@@ -134,7 +136,7 @@ export interface GuardrailsInput {
     resourceLocations?: string[];
 }
 
-/** One signer key version (`signer.keyVersions[]`); see the README's key rotation runbook. */
+/** One signer key version (`signer.keyVersions[]`); see the key rotation runbook in docs/runbooks.md. */
 export interface KeyVersionInput {
     /** Stable logical id, never reused. Required. */
     id: string;

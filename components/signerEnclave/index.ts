@@ -86,7 +86,7 @@ export interface SignerEnclaveArgs {
      * Explicit key versions, in creation order: the first is the version KMS creates with the key, each later one
      * a `gcp.kms.CryptoKeyVersion`. States: published (in the keyring, not signing), active (the one signing
      * version), retired (in the keyring with validUntil, never signing). Default one active initial version.
-     * Cloud KMS never rotates an asymmetric key: see the README's key rotation runbook.
+     * Cloud KMS never rotates an asymmetric key: see the key rotation runbook in docs/runbooks.md.
      */
     keyVersions?: KeyVersionConfig[];
     /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */

@@ -486,19 +486,19 @@ describe("component provider: construct() under the offline engine", function ()
     });
 });
 
-/** The fenced block of `language` that follows the README line starting with `lead`. */
+/** The fenced block of `language` that follows the line starting with `lead` in docs/other-languages.md. */
 function readmeBlock(lead: string, language: string): string {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(ROOT, "docs", "other-languages.md"), "utf8");
     const at = readme.indexOf(`\n${lead}`);
-    assert.ok(at >= 0, `README has no paragraph starting "${lead}"`);
+    assert.ok(at >= 0, `docs/other-languages.md has no paragraph starting "${lead}"`);
     const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(at));
-    assert.ok(match, `README has no ${language} block after "${lead}"`);
+    assert.ok(match, `docs/other-languages.md has no ${language} block after "${lead}"`);
     return match[1];
 }
 
 const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-describe("component provider: the README's Python and YAML programs", function () {
+describe("component provider: the Python and YAML programs of docs/other-languages.md", function () {
     this.timeout(180_000);
 
     before(async () => {

@@ -19,6 +19,7 @@ export const k8sAdmissionWebhooks: FleetStackPolicy = k8sStackRule({
         "mutating webhook calls a URL outside the cluster: either lets a build, or an outside server, see or rewrite other builds' pods.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no `MutatingWebhookConfiguration` or `ValidatingWebhookConfiguration` (or patch) is served from a runner namespace (a build would see, or rewrite, every pod the webhook matches, other builds' included), and no mutating webhook calls a `url` outside the cluster; webhooks whose service or URL is unknown until apply are advisories",
         invariants: ["I5"],
         fix: "Serve admission webhooks through an in-cluster Service in a platform namespace; never from a runner namespace, and never a mutating webhook by URL.",
     },

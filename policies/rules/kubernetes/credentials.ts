@@ -26,6 +26,7 @@ export const k8sRunnerCredentials: FleetStackPolicy = k8sStackRule({
         "no Secret or ConfigMap (or patch) whose data is a credential file (.npmrc, Docker auths, git credentials) or a token.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runner namespaces hold no `.dockerconfigjson`/`.dockercfg` or service-account-token Secret, no GitHub App or PAT Secret (`github_app_private_key`, `github_token`, ...; allowed only in the ARC controller's own namespace when it holds no runners), and no Secret or ConfigMap (or patch) whose data is a credential file (`.npmrc` token, Docker auths, git credential URL, `.pypirc`) or a token shape",
         invariants: ["I7"],
         fix:
             "Keep registry and GitHub credentials out of runner namespaces (the ARC GitHub secret in the controller's namespace, images pulled " +

@@ -23,6 +23,7 @@ export const k8sManifestsVisible: FleetStackPolicy = k8sStackRule({
         "a manifest whose objects cannot be seen (remote URL, unmatched glob, unrenderable chart) is reported, never passed.",
     enforcementLevel: "advisory",
     meta: {
+        checks: "every `yaml`/`yaml/v2` ConfigGroup or ConfigFile, Helm Chart and Kustomize Directory has its objects in the stack; what the offline engine cannot expand (remote URLs, unmatched globs, missing files, charts other than `gha-runner-scale-set`, unknown inputs in a preview) is reported as an advisory naming the component",
         invariants: ["I6"],
         fix: "Vendor remote manifests into the repository (a local file or inline YAML), or render the chart into objects the stack declares.",
     },

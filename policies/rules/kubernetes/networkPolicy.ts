@@ -128,6 +128,7 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
         "no LoadBalancer, NodePort or externalIPs Service exposes it.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "each runner namespace has a default deny for Ingress and Egress (a policy with `podSelector: {}`; the ARC controller's namespace with no runners needs Ingress only); no LoadBalancer, NodePort or `externalIPs` Service exposes it; no NetworkPolicy or NetworkPolicyPatch there allows any ingress (runner pods serve nothing), all egress, traffic from or to `namespaceSelector: {}` or `podSelector: {}` (other builds), ingress from a /0, or egress to a /0 that does not except 10/8, 172.16/12 and 192.168/16; a NetworkPolicyPatch that opens nothing is still an advisory (the merged policy is unseen)",
         invariants: ["I3", "I4", "I5"],
         fix:
             "Add `{ podSelector: {}, policyTypes: [\"Ingress\", \"Egress\"] }` to every runner namespace and allow only DNS, the metadata " +

@@ -152,6 +152,7 @@ export const k8sRunnerRbac: FleetStackPolicy = k8sStackRule({
         "serviceaccounts/token, any `*`, or escalate/bind/impersonate, directly or through aggregated ClusterRoles.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no RoleBinding or ClusterRoleBinding (or patch) gives runner KSAs (every service account of a runner namespace), `system:serviceaccounts[:<runner ns>]`, `system:authenticated`, `system:unauthenticated` or `system:anonymous` secrets, `pods/exec`, `pods/attach`, `pods/portforward`, pod creation, `nodes`, `nodes/proxy`, `serviceaccounts/token`, any `*`, or `escalate`/`bind`/`impersonate`; built-in `cluster-admin`/`admin`/`edit` count as dangerous; aggregated ClusterRoles (and roles aggregated into `admin`/`edit`/`view`) carry the rules they aggregate; a role the stack does not define is an advisory",
         invariants: ["I7"],
         fix: "Bind no role to runner service accounts or broad groups; give platform components their own service accounts outside runner namespaces.",
     },

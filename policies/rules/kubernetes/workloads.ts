@@ -133,6 +133,7 @@ export const k8sRunnerNamespaceWorkloads: FleetStackPolicy = k8sStackRule({
         "the pack cannot render in a runner namespace are reported.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "every pod template in a runner namespace is checked as a runner pod (all runner pod checks), even when labelled control-plane or unlabelled without gVisor; a namespace that holds runners enforces Pod Security `restricted` even when it is not labelled runner; the ARC controller never shares a namespace with runner pods; a Helm chart the pack cannot render, or a custom resource of an unknown API group (its controller may create pods), in a runner namespace is an advisory",
         invariants: ["I6", "I7"],
         fix:
             "Harden the workload like a runner pod (restricted security context, gVisor, no token, no secrets, a deadline) or move it out of the " +
@@ -243,6 +244,7 @@ export const k8sRunnerPatches: FleetStackPolicy = k8sStackRule({
         "Pod Security or the role label of runner namespaces; other patches in runner namespaces are reported for review.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`*Patch` resources: a patch of a runner pod template (runner namespace, runner labels or a runner target) is overlaid on the patched object, or on the hardened reference template when the stack does not define it (then also an advisory: the rest of that pod is unproven), and checked like a pod; a `NamespacePatch` may not lower Pod Security or relabel a namespace that holds runners; any other patch in a runner namespace that no rule judges is an advisory",
         invariants: ["I6"],
         fix: "Remove the patch or make it keep the runner pod hardened; never patch the Pod Security label of a runner namespace.",
     },

@@ -16,6 +16,7 @@ export const subnetFlowLogs: FleetResourcePolicy = {
     description: "[I12] Private subnets have VPC flow logs enabled (logConfig set, sampling above 0).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "private subnets have `logConfig` with sampling > 0 and no `filterExpr` other than `true`",
         invariants: ["I12"],
         fix: "Set `logConfig: { aggregationInterval: \"INTERVAL_5_SEC\", flowSampling: 1, metadata: \"INCLUDE_ALL_METADATA\" }` on the subnet.",
     },
@@ -53,6 +54,7 @@ export const natLogging: FleetResourcePolicy = {
     description: "[I12] Cloud NAT gateways log (logConfig.enable true).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`RouterNat.logConfig.enable` true",
         invariants: ["I12"],
         fix: "Set `logConfig: { enable: true, filter: \"ALL\" }` on the RouterNat.",
     },

@@ -40,6 +40,7 @@ export const runnerVmNoExternalIp: FleetResourcePolicy = {
     description: "[I3] Runner VMs have no external IP: no IPv4 accessConfigs or IPv6 ipv6AccessConfigs on any network interface.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no `accessConfigs`/`ipv6AccessConfigs` on VM/template NICs",
         invariants: ["I3"],
         fix: "Remove `accessConfigs` and `ipv6AccessConfigs` from every network interface; runners reach the allow-listed egress through Cloud NAT.",
     },
@@ -71,6 +72,7 @@ export const runnerVmShielded: FleetResourcePolicy = {
     description: "[I6] VMs run as Shielded VMs: secure boot, vTPM and integrity monitoring all on.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "secure boot, vTPM, integrity monitoring all on (missing block = off)",
         invariants: ["I6"],
         fix: "Set `shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true }` on a Shielded-VM-capable image.",
     },
@@ -110,6 +112,7 @@ export const runnerVmEphemeralDisks: FleetResourcePolicy = {
     description: "[I1] Runner VMs have exactly one boot disk, created fresh and auto-deleted, and no extra, attached or scratch disks.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runner has exactly one fresh boot disk, auto-deleted; no attached, scratch or existing-source disks",
         invariants: ["I1"],
         fix: "Give the runner exactly one boot disk created from an image with `autoDelete: true` (the default), and no other disks, so nothing persists between builds.",
     },
@@ -184,6 +187,7 @@ export const runnerVmBoundedLifetime: FleetResourcePolicy = {
     enforcementLevel: "mandatory",
     configSchema: maxBuildDurationSchema("scheduling.maxRunDuration.seconds of runner VMs"),
     meta: {
+        checks: "`maxRunDuration` > 0 and ≤ `maxBuildDurationSeconds` (pack config, default 86400); termination action `DELETE`",
         invariants: ["I2"],
         fix: "Set `scheduling: { maxRunDuration: { seconds: <= maxBuildDurationSeconds }, instanceTerminationAction: \"DELETE\" }` so a runner is deleted when its time is up.",
     },
@@ -225,6 +229,7 @@ export const runnerVmNoSsh: FleetResourcePolicy = {
     description: "[I3] VMs block project-wide SSH keys and carry no ssh-keys/sshKeys metadata.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`block-project-ssh-keys` true; no `ssh-keys`/`sshKeys`",
         invariants: ["I3"],
         fix: "Set metadata `block-project-ssh-keys: \"TRUE\"` and remove any `ssh-keys` / `sshKeys` metadata.",
     },
@@ -257,6 +262,7 @@ export const runnerVmSerialPortOff: FleetResourcePolicy = {
     description: "[I3] VMs keep the interactive serial console off (metadata serial-port-enable absent or false).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`serial-port-enable` absent or false",
         invariants: ["I3"],
         fix: "Remove metadata `serial-port-enable` or set it to \"FALSE\".",
     },
@@ -283,6 +289,7 @@ export const runnerVmNotDefaultSa: FleetResourcePolicy = {
     description: "[I7] VMs do not run as the default Compute Engine service account.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "SA email not `default`/`*-compute@developer.gserviceaccount.com`",
         invariants: ["I7"],
         fix: "Set `serviceAccount.email` to the pool's dedicated, least-privilege service account (never `default` or `<number>-compute@developer.gserviceaccount.com`).",
     },
@@ -313,6 +320,7 @@ export const runnerVmNoIpForwarding: FleetResourcePolicy = {
     description: "[I3] VMs do not forward IP packets (canIpForward not true).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`canIpForward` not true",
         invariants: ["I3"],
         fix: "Remove `canIpForward` or set it to false.",
     },
@@ -334,6 +342,7 @@ export const runnerVmNoSecretsInMetadata: FleetResourcePolicy = {
         "and no credential file a script writes (.npmrc token, Docker auths, git credential URL, .pypirc password).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "every VM/template: no metadata key named like a token, secret, password, credential, private key, API key or JIT config; no metadata value or startup script (`metadataStartupScript` too) holding a GitHub token (`ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/`github_pat_`), PEM private key, Google API key (`AIza`), AWS key id (`AKIA`) or Slack token (`xox[abp]-`), or a credential file a script writes (a literal `.npmrc` `_authToken`, Docker `auths`, a git credential URL, a `.pypirc` password). CrossGuard unwraps Pulumi secrets before policies see them, so secret-ness is invisible: the key name and the value's shape decide",
         invariants: ["I7"],
         fix:
             "Remove the credential from metadata and the startup script: every process on the VM (the build included) and anyone who can " +

@@ -73,6 +73,7 @@ export const firewallNoWorldIngress: FleetResourcePolicy = {
     description: "[I3] No firewall rule or firewall policy rule allows ingress from 0.0.0.0/0 or ::/0.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no ingress allow from 0.0.0.0/0 or ::/0 (firewalls and policy rules; a source-less allow counts)",
         invariants: ["I3"],
         fix: "Remove the world-open ingress rule (runners accept no inbound connections); if a health check or IAP needs access, allow only Google's documented source ranges to specific ports.",
     },

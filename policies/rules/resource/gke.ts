@@ -23,6 +23,7 @@ export const gkeClusterHardened: FleetResourcePolicy = {
     description: "[I6] GKE clusters have private nodes, Workload Identity, shielded nodes, network policy or Dataplane V2, no legacy ABAC and no client certificate.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "private nodes, no public control-plane endpoint, Workload Identity, shielded nodes, Dataplane V2 or network policy, no legacy ABAC, no client certificate",
         invariants: ["I6"],
         fix: "Set privateClusterConfig.enablePrivateNodes and enablePrivateEndpoint, workloadIdentityConfig.workloadPool, keep enableShieldedNodes, use datapathProvider \"ADVANCED_DATAPATH\" (or networkPolicy.enabled), and leave enableLegacyAbac and issueClientCertificate off.",
     },
@@ -146,6 +147,7 @@ export const gkeRunnerNodePoolHardened: FleetResourcePolicy = {
     description: "[I6] GKE runner node pools run gVisor, the GKE metadata server, shielded nodes and a non-default service account.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "gVisor, `GKE_METADATA`, secure boot and integrity monitoring, non-default SA (standalone and inline pools)",
         invariants: ["I6", "I7"],
         fix: "In nodeConfig set sandboxConfig.type \"GVISOR\", workloadMetadataConfig.mode \"GKE_METADATA\", shieldedInstanceConfig { enableSecureBoot: true, enableIntegrityMonitoring: true } and serviceAccount to the pool's own service account.",
     },

@@ -41,6 +41,7 @@ export const signerKeyAsymmetricSign: FleetResourcePolicy = {
     description: "[I8] The signer key's purpose is ASYMMETRIC_SIGN.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "signer key purpose `ASYMMETRIC_SIGN`",
         invariants: ["I8"],
         fix: "Create the signer key with `purpose: \"ASYMMETRIC_SIGN\"` (a new key: purpose cannot change).",
     },
@@ -73,6 +74,7 @@ export const signerKeyAlgorithm: FleetResourcePolicy = {
         },
     },
     meta: {
+        checks: "algorithm in `allowedAlgorithms` (pack config, default `[\"EC_SIGN_P256_SHA256\"]`)",
         invariants: ["I8"],
         fix: "Set `versionTemplate.algorithm` to an allowed algorithm (EC_SIGN_P256_SHA256 by default, the SLSA/DSSE recommended suite).",
     },
@@ -95,6 +97,7 @@ export const signerKeyHsm: FleetResourcePolicy = {
     description: "[I8] The signer key is generated and held in an HSM (versionTemplate.protectionLevel HSM, not import-only).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "protection level `HSM`, not import-only",
         invariants: ["I8"],
         fix: "Set `versionTemplate.protectionLevel: \"HSM\"` and do not use `importOnly` (key material must be generated inside the HSM).",
     },
@@ -119,6 +122,7 @@ export const signerKeyDeletionProtected: FleetResourcePolicy = {
     description: "[I8] The signer key is protected from deletion (protect: true, or deletionPolicy PREVENT/ABANDON).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`protect: true` or `deletionPolicy` PREVENT/ABANDON",
         invariants: ["I8"],
         fix: "Give the signer key the resource option `protect: true` (or `deletionPolicy: \"PREVENT\"`).",
     },

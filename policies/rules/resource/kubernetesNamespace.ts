@@ -15,6 +15,7 @@ export const k8sRunnerNamespaceRestricted: FleetResourcePolicy = {
     description: "[I6] Namespaces labelled build-fleet-role=runner enforce Pod Security restricted (pod-security.kubernetes.io/enforce=restricted).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runner namespaces have `pod-security.kubernetes.io/enforce=restricted`",
         invariants: ["I6"],
         fix: "Label the runner namespace `pod-security.kubernetes.io/enforce: restricted`.",
     },

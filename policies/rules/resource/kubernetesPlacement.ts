@@ -128,6 +128,7 @@ export const k8sRunnerSandboxed: FleetResourcePolicy = {
         "no node selector, node affinity or nodeName that points away from the runner nodes.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runner pods stay in the gVisor pool: `runtimeClassName: gvisor`; no toleration beyond `build-fleet-role=runner`, `sandbox.gke.io/runtime` and the `node.kubernetes.io/*` conditions (never `operator: Exists` without a key); no `nodeSelector`, required node affinity (`In`/`NotIn`/`DoesNotExist` on `build-fleet-role`, `build-fleet-node-class`, `sandbox.gke.io/runtime`) or `nodeName` pointing elsewhere",
         invariants: ["I6"],
         fix:
             "Set `runtimeClassName: gvisor`, tolerate only `build-fleet-role=runner:NoSchedule`, and select runner nodes only " +

@@ -150,6 +150,7 @@ export const k8sRunnerPodSecurity: FleetResourcePolicy = {
     description: "[I6] Runner pods meet Pod Security restricted: not privileged, no privilege escalation, non-root, drop ALL capabilities, seccomp RuntimeDefault/Localhost.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "restricted profile at pod and container level: not privileged, no escalation, non-root, drop ALL, seccomp RuntimeDefault/Localhost; no ARC dind; legacy ARC (`actions.summerwind.dev`) without `dockerEnabled: false` or with `dockerdWithinRunnerContainer`",
         invariants: ["I6"],
         fix: "Set pod securityContext { runAsNonRoot: true, seccompProfile: { type: \"RuntimeDefault\" } } and on every container { allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: [\"ALL\"] } }; do not use ARC dind mode.",
     },
@@ -211,6 +212,7 @@ export const k8sRunnerNoHostAccess: FleetResourcePolicy = {
     description: "[I6] Runner pods have no host access: no hostNetwork, hostPID, hostIPC, hostPath volumes or hostPort.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no hostNetwork/PID/IPC, hostPath, hostPort",
         invariants: ["I6"],
         fix: "Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort from the runner pod; use emptyDir for scratch space.",
     },
@@ -258,6 +260,7 @@ export const k8sRunnerNoPersistentVolumes: FleetResourcePolicy = {
     description: "[I1] Runner pods mount no persistent volumes: no PVC volumes, no ephemeral volume claims, no StatefulSet volumeClaimTemplates.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no PVC or ephemeral claims, no StatefulSet volumeClaimTemplates, no ARC kubernetes mode",
         invariants: ["I1"],
         fix: "Use emptyDir volumes for the runner's work directory; remove persistentVolumeClaim / ephemeral claim volumes and StatefulSet volumeClaimTemplates.",
     },
@@ -303,6 +306,7 @@ export const k8sRunnerNoSaToken: FleetResourcePolicy = {
     description: "[I7] Runner pods do not mount a service-account token (automountServiceAccountToken false at pod level, no projected serviceAccountToken volume).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "`automountServiceAccountToken: false` on the pod, no projected `serviceAccountToken` volume source (which mounts a token whatever automount says), no ARC `kubernetes`/`kubernetes-novolume` container mode (its Role gives the runner's own service account pods, pods/exec and secrets)",
         invariants: ["I7"],
         fix: "Set `automountServiceAccountToken: false` in the runner pod spec and remove projected `serviceAccountToken` volume sources.",
     },
@@ -368,6 +372,7 @@ export const k8sRunnerBoundedLifetime: FleetResourcePolicy = {
     enforcementLevel: "mandatory",
     configSchema: maxBuildDurationSchema("activeDeadlineSeconds of runner pods (the same meaning as runner-vm-bounded-lifetime's)"),
     meta: {
+        checks: "runner pods have `activeDeadlineSeconds` > 0 and ≤ `maxBuildDurationSeconds` (pack config, default 86400; for Jobs/CronJobs the pod's or the Job's deadline); Deployments, StatefulSets, DaemonSets and ReplicaSets cannot bound it (the API server rejects it there); legacy ARC runners with `ephemeral: false` take job after job",
         invariants: ["I2"],
         fix:
             "Set `activeDeadlineSeconds` (<= maxBuildDurationSeconds) in the runner pod template (ARC: `template.spec`); run runners as " +
@@ -503,6 +508,7 @@ export const k8sRunnerNoSecretsInEnv: FleetResourcePolicy = {
         "secrets-store volumes, and no credential-named or credential-shaped literal in env, command or args.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runner pods get no Kubernetes Secret (`env[].valueFrom.secretKeyRef`, `envFrom[].secretRef`, `secret`, projected-secret or secrets-store CSI volumes) and no literal credential in env (by name or shape, as above), command or args (also `.npmrc` `_authToken`s, Docker `auths`, git credential URLs and `.pypirc` passwords a startup script writes); no `imagePullSecrets`; no inline `githubConfigSecret` credentials and no `proxy.*.credentialSecretRef` (ARC puts it in every runner's environment) in a `gha-runner-scale-set` release; ARC's listener is not a runner pod. Pulumi secrets arrive unwrapped, so secret-ness is invisible",
         invariants: ["I7"],
         fix:
             "Remove the Secret reference, secret volume or literal credential from the runner pod template: every step of the build can read " +

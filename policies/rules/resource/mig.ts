@@ -24,6 +24,7 @@ export const runnerMigStateless: FleetResourcePolicy = {
     description: "[I1] Managed instance groups have no stateful disks or IPs, and no per-instance configs preserve state.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no stateful disks/IPs on MIGs; no PerInstanceConfig",
         invariants: ["I1"],
         fix: "Remove `statefulDisks`, `statefulInternalIps`, `statefulExternalIps` from the instance group manager and delete any PerInstanceConfig / RegionPerInstanceConfig.",
     },

@@ -116,6 +116,7 @@ export const orgPolicyNotWeakened: FleetResourcePolicy = {
         "resets it, allows all values or enforces it only under a condition.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no `gcp.orgpolicy.Policy` (project, folder or organization) on a guardrail constraint sets `enforce: FALSE`, `reset`, `allowAll`, extra allowed values (anything but internal Cloud Run ingress; any value for deny-all constraints), `inheritFromParent` on `run.allowedIngress`, or enforces only under a condition",
         invariants: ["I3", "I6", "I7", "I10"],
         fix: "Remove the override, or set the constraint as OrgGuardrails does (enforce: TRUE, denyAll: TRUE, or only the internal Cloud Run ingress values).",
     },

@@ -29,6 +29,7 @@ export const noPublicIam: FleetResourcePolicy = {
     description: "[I7] No IAM binding or storage ACL anywhere in the stack grants allUsers or allAuthenticatedUsers.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no public principal in any other IAM Member/Binding/Policy or storage ACL",
         invariants: ["I7", "I10"],
         fix: "Remove allUsers / allAuthenticatedUsers (and public predefined ACLs); grant roles to the specific service accounts that need them.",
     },

@@ -13,6 +13,7 @@ export const noServiceAccountKeys: FleetResourcePolicy = {
     description: "[I7] No service-account keys (gcp:serviceaccount/key:Key) anywhere in the stack.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no `gcp:serviceaccount/key:Key` anywhere",
         invariants: ["I7"],
         fix: "Delete the service-account key; use the VM's attached service account, GKE Workload Identity or Workload Identity Federation instead.",
     },

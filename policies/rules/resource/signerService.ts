@@ -30,6 +30,7 @@ export const signerServiceInternalIngress: FleetResourcePolicy = {
     description: "[I10] The signer's Cloud Run service accepts internal traffic only (INGRESS_TRAFFIC_INTERNAL_ONLY).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "signer Cloud Run ingress internal only",
         invariants: ["I10"],
         fix: "Set `ingress: \"INGRESS_TRAFFIC_INTERNAL_ONLY\"` (Cloud Run v2) or the annotation `run.googleapis.com/ingress: internal` (v1).",
     },
@@ -64,6 +65,7 @@ export const signerServiceNoPublicInvoker: FleetResourcePolicy = {
     description: "[I10] No Cloud Run service (in particular the signer) turns the invoker IAM check off (public grants: cloud-run-no-public-invoker).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no Cloud Run service turns the invoker IAM check off (public IAM grants: `cloud-run-no-public-invoker`)",
         invariants: ["I10"],
         fix: "Keep the invoker IAM check on (invokerIamDisabled false, no run.googleapis.com/invoker-iam-disabled annotation) and grant roles/run.invoker to named identities.",
     },

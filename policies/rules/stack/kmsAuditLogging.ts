@@ -27,6 +27,7 @@ export const kmsAuditLogging: FleetStackPolicy = stackRule({
         "from a project, folder or organization audit config, with no exempted members and no log or sink exclusion that may drop them.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "each signer key's project has `DATA_READ` and `DATA_WRITE` audit logs for `cloudkms.googleapis.com` (or `allServices`) at project, folder or org level; no audit config with `exemptedMembers` for them; no log exclusion or sink exclusion (signer project, folder, org, billing account) whose filter may drop KMS data-access entries",
         invariants: ["I12"],
         fix:
             "Add a gcp.projects.IAMAuditConfig for the key's project with service cloudkms.googleapis.com and auditLogConfigs " +

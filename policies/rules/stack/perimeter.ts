@@ -222,6 +222,7 @@ export const signerPerimeter: FleetStackPolicy = {
     enforcementLevel: "mandatory",
     configSchema: perimeterConfigSchema("signer"),
     meta: {
+        checks: "every signer key's project is a member (`projects/<number>`, inline, by `ServicePerimeterResource`, or a `Project` resource's number) of an **enforced** regular perimeter restricting `cloudkms.googleapis.com`, with no ingress rule for `ANY_IDENTITY`/`ANY_USER_ACCOUNT`/`ANY_SERVICE_ACCOUNT` to Cloud KMS, nor (when the perimeter restricts Cloud Run) to the signer project's Cloud Run: the signer's internal ingress admits what its perimeter admits, so such a rule belongs on a control-plane project of its own. Dry run only: advisory. Pack config `externalPerimeter` (perimeter managed elsewhere: passes) and `projectNumbers` (id → number; without it an enforced perimeter with numbered members is an advisory, never a pass)",
         invariants: ["I10"],
         fix:
             "Add FleetPerimeter (HardenedBuildFleet does with a perimeter config block) and switch it to mode: enforced once the dry run is clean; " +
@@ -290,6 +291,7 @@ export const runnerPerimeter: FleetStackPolicy = {
     enforcementLevel: "mandatory",
     configSchema: perimeterConfigSchema("runner"),
     meta: {
+        checks: "every runner project is a member of an **enforced** regular perimeter restricting `storage.googleapis.com`, whose `vpcAccessibleServices` restriction is on with only restricted services (or `RESTRICTED-SERVICES`) allowed, and with no egress rule for any identity to Cloud Storage: the restricted VIP then reaches only the fleet's own buckets, images and logs. Dry run only: advisory. Pack config `externalPerimeter`, `projectNumbers` as for `signer-perimeter`",
         invariants: ["I4"],
         fix:
             "Add FleetPerimeter (its worker perimeter restricts storage, images and logs and limits vpcAccessibleServices to them) and switch it " +
@@ -360,6 +362,7 @@ export const perimeterWellFormed: FleetStackPolicy = {
         "in one place only (inline, or by ServicePerimeterResource with the inline list ignored).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "perimeter members are `projects/<number>` or VPC networks (not project ids); ingress and egress rule titles unique per perimeter; members and rules declared in one place (inline, or by separate resources with the inline list in `ignoreChanges`)",
         invariants: ["I10"],
         fix: "Use projects/<number> (organizations.getProject), give each rule its own title, and keep members in the perimeter's own status/spec (as FleetPerimeter does).",
     },

@@ -86,6 +86,7 @@ export const orgGuardrails: FleetStackPolicy = {
         },
     },
     meta: {
+        checks: "every runner, signer and control-plane project (one holding a Cloud Run service labelled `control-plane`: a key for its identities would be a signing oracle) carries, by a project `gcp.orgpolicy.Policy` in the stack (parent by id, or by number from pack config `projectNumbers`), `iam.disableServiceAccountKeyCreation`, `iam.disableServiceAccountKeyUpload`, `iam.automaticIamGrantsForDefaultServiceAccounts`; runner projects also `compute.requireShieldedVm`, `compute.vmExternalIpAccess` (deny all), `compute.requireOsLogin`; signer projects `run.allowedIngress` internal. A weakened, dry-run-only or folder-only guardrail does not count. Pack config `externalGuardrails`: missing ones become an advisory",
         invariants: ["I3", "I6", "I7", "I10"],
         fix:
             "Add the guardrails with OrgGuardrails (HardenedBuildFleet does, guardrails.enabled), or a gcp.orgpolicy.Policy per constraint on the project; " +

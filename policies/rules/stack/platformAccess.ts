@@ -105,6 +105,7 @@ export const platformIdentityImpersonation: FleetStackPolicy = stackRule({
     enforcementLevel: "mandatory",
     configSchema: { properties: { platformAdmins: memberList("Members allowed to act as platform identities (break-glass admins).") } },
     meta: {
+        checks: "nobody but pack config `platformAdmins` can act as a platform identity (the SAs of signer/control-plane compute other than the signer, and the signer's invoker): token creator (OpenID too), SA user, workload identity user from any pool or provider (GitHub OIDC `principalSet://` included), key/SA admin, owner/editor, custom roles with those permissions, on the SA, its project, folder or org; no SA or HMAC key for one; no token delegation (Pub/Sub push, Cloud Scheduler or Cloud Tasks HTTP target, Eventarc trigger) minting a platform identity's tokens for an endpoint that is not a platform service",
         invariants: ["I10"],
         fix: "Remove the grant or delegation: platform service accounts are used only by the services that run as them (a push subscription or scheduler job gets its own identity). List break-glass admins in platformAdmins.",
     },
@@ -153,6 +154,7 @@ export const signerInvokedByGeneratorOnly: FleetStackPolicy = stackRule({
     enforcementLevel: "mandatory",
     configSchema: { properties: { signerInvokers: memberList("The members allowed to invoke the signer (default: the one platform SA that does).") } },
     meta: {
+        checks: "the principals holding `run.routes.invoke` or any `setIamPolicy` over each signer service (service, project, folder, org IAM; custom roles; unknown `roles/run.*` counted) are one non-runner service account of the stack (the generator), or exactly pack config `signerInvokers`",
         invariants: ["I10"],
         fix:
             "Grant roles/run.invoker on the signer service to the generator's service account only; remove run.* roles, owner/editor and IAM " +
@@ -197,6 +199,7 @@ export const signerKeyVersionsControlled: FleetStackPolicy = stackRule({
     enforcementLevel: "mandatory",
     configSchema: { properties: { signerKeyAdmins: memberList("Members allowed to create signer key versions outside Pulumi (break-glass).") } },
     meta: {
+        checks: "nobody holds `cloudkms.cryptoKeyVersions.create`, import-job or key/IAM-admin permissions over a signer key (key, ring, project, folder, org; custom roles) except pack config `signerKeyAdmins`; no `KeyRingImportJob` on the signer ring. Versions come from `CryptoKeyVersion` resources in the stack (the rotation runbook)",
         invariants: ["I9"],
         fix: "Declare key versions as gcp.kms.CryptoKeyVersion resources in the stack (the rotation runbook); remove import jobs and cloudkms.admin/importer, owner/editor grants over the signer key.",
     },

@@ -15,6 +15,7 @@ export const poolIntakeSeparation: FleetStackPolicy = stackRule({
         "bucket's project), and every pool has its own runner service account.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no runner SA holds a role on another pool's intake bucket (bucket IAM or project-level storage roles); one SA per pool",
         invariants: ["I5", "I11"],
         fix: "Grant each pool's runner SA roles/storage.objectCreator on its own pool's intake bucket only, and give every pool its own runner SA.",
     },

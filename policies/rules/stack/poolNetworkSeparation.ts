@@ -28,6 +28,7 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
         "allowing traffic between different pools' ranges or between a pool and the signer range.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no peering, shared VPC, VPN gateway, Interconnect attachment, router appliance peer, NCC spoke or Private Service Connect to a published service (endpoint or service attachment) on fleet networks; no allow rule (classic, network firewall policy or hierarchical policy) between different pools' ranges or between a pool and the signer range",
         invariants: ["I5"],
         fix:
             "Delete the peering / shared VPC attachment and the firewall rule; pools and the signer talk only through " +

@@ -16,6 +16,7 @@ export const provenanceByControlPlane: FleetStackPolicy = stackRule({
         "the signer identity can write the provenance bucket.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runners hold only `roles/storage.objectCreator` on intake buckets; only the signer identity can write the provenance bucket",
         invariants: ["I11"],
         fix:
             "Grant runners roles/storage.objectCreator on their own intake bucket and nothing else there; grant write roles on the " +

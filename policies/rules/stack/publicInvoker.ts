@@ -118,6 +118,7 @@ export const cloudRunNoPublicInvoker: FleetStackPolicy = stackRule({
         },
     },
     meta: {
+        checks: "no Cloud Run service is invokable by allUsers/allAuthenticatedUsers, except the control plane's webhook receiver proven from the stack: the grant's target service is labelled control-plane, runs one container of a digest-pinned image that this stack builds (a `docker-build` Image) or that pack config `webhookImages` names, with `SERVICE=webhook` and no command/argument override, and the public role is `roles/run.invoker` alone. A grant on a service the stack does not define fails closed",
         invariants: ["I10"],
         fix:
             "Grant roles/run.invoker to named identities only (the signer: the provenance generator). A public service must be the " +

@@ -41,6 +41,7 @@ export const roleLabelsRequired: FleetStackPolicy = stackRule({
         },
     },
     meta: {
+        checks: "every compute kind the model classifies that takes labels (VMs including `InstanceFromTemplate`/`InstanceFromMachineImage`, templates, node pools, clusters, Cloud Run services/jobs/worker pools (v1 labels in `metadata.labels`), Functions, Composer, Dataflow, Notebooks/Workbench, Dataproc, Workstations) and Kubernetes workloads/namespaces carry `build-fleet-role`; compute the model cannot see (a template or machine image outside the stack) is reported; a cluster labelled otherwise that hosts a runner node pool is a runner (runners also `build-fleet-pool`); nothing labelled signer or control-plane runs as a runner SA, on a runner network or in a runner namespace. Pack config `requireRoleLabels` (default true)",
         invariants: ["I5", "I9", "I11"],
         fix:
             `Label the resource ${ROLE_LABEL}=runner|signer|control-plane (and ${POOL_LABEL}=<pool> for runners) with roleLabels(); a ` +

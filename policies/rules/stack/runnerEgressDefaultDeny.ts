@@ -24,6 +24,7 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
         "through the restricted VIP 199.36.153.4/30, and a private googleapis.com DNS zone bound to it.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "each runner network has an EGRESS deny-all for 0.0.0.0/0 (a deny narrowed by target SAs or tags does not count), no egress allow reaching runners to 0.0.0.0/0 (or to ranges that together cover it; `destNetworkScope: INTERNET`, address groups, region codes and threat-intelligence lists count as the internet; `apply_security_profile_group` allows), no Private Service Connect endpoint to `all-apis` in a VPC rule or in any firewall policy that reaches it (global or regional network policies with separate or inline rules, hierarchical folder/org policies), Google APIs only via 199.36.153.4/30, and a private `googleapis.com` zone",
         invariants: ["I4"],
         fix:
             "Use IsolatedNetwork for every pool: it adds the deny-all egress rule, the HTTPS allow to 199.36.153.4/30 and a private " +

@@ -92,6 +92,7 @@ export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
         },
     },
     meta: {
+        checks: "runner identities (and `allUsers`/`allAuthenticatedUsers`, which contain them) hold only allow-listed grants: `roles/logging.logWriter` on a project that is not the signer's, `roles/artifactregistry.reader` on declared runner image repositories (labelled runner, or pack config `runnerImageRepositories`), `roles/storage.objectCreator` on their own pool's intake bucket (`runnerIntakeCreate`, default true), `roles/stackdriver.resourceMetadata.writer` and `roles/monitoring.metricWriter` for the SA of a runner GKE node pool that no build can act as (not a Workload Identity target), `roles/run.invoker` on a control-plane Cloud Run service whose identity cannot invoke the signer (the registration broker; `runnerInvokesRegistration`, default true), and acting as an SA of the same pool that itself holds only allow-listed grants and runs no platform workload (a GKE pool's Workload Identity SA). Any other role at any scope, in any IAM form (policyData too), ACL, and every SA or HMAC key is a violation; an IAM policy whose bindings cannot be read is an advisory. `runnerAllowedGrants` extends the list",
         invariants: ["I7", "I9", "I10", "I11"],
         fix:
             "Remove the grant or credential: runner identities write logs, read their declared image repositories and (at most) create objects in " +

@@ -44,6 +44,7 @@ export const runnerMetadataOverrides: FleetStackPolicy = stackRule({
         "credential-named keys or role labels to runner VMs.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "project-wide metadata (`ProjectMetadata`, `ProjectMetadataItem`) of a project with runner VMs and a runner MIG's `allInstancesConfig` add no `ssh-keys`, serial port, `block-project-ssh-keys: false`, startup/shutdown scripts a runner template does not override, credential-named keys, or a non-runner role label",
         invariants: ["I3", "I5", "I7"],
         fix: "Remove the entry: runner VMs take their metadata from their hardened template only.",
     },

@@ -15,6 +15,7 @@ export const runnerNetworkAttachment: FleetStackPolicy = stackRule({
         "different pools share no network or subnetwork, and no runner attaches to the signer network.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "runners of different pools share no network or subnetwork; no runner sits on the signer network",
         invariants: ["I5"],
         fix: "Give every pool its own IsolatedNetwork and attach the pool's runners to that network's subnet only; never to the signer's.",
     },

@@ -16,6 +16,7 @@ export const runnerNetworkNoIngress: FleetStackPolicy = stackRule({
         "(ranges, tags, service accounts, address groups, region codes or network scopes); target service accounts and tags narrow it.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no ingress allow reaches runners on a runner network, whatever its source (classic rules, network/regional/hierarchical policies; `apply_security_profile_group` allows too); target SAs that are not runner identities and tags no runner carries narrow it",
         invariants: ["I3"],
         fix: "Delete the ingress allow: runners accept no inbound connections (they register outbound); aim a rule at a non-runner proxy's SA if one needs inbound traffic.",
     },

@@ -17,6 +17,7 @@ export const runnersCannotReachEnclave: FleetStackPolicy = stackRule({
         "service or provenance bucket, or any project/folder/organization role over the signer project.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "no runner identity holds any role on the key, key ring, signer SA, signer service or provenance bucket, or any project/folder/org role over the signer project; runner identities include the Workload Identity principals runner pods act as (`serviceAccount:<p>.svc.id.goog[<ns>/<ksa>]`, `principal://…/subject/ns/<ns>/sa/<ksa>`, `principalSet://…/namespace/<ns>` of a runner namespace; the `kubernetes.cluster/` set of a runner cluster; the project's whole pool)",
         invariants: ["I9", "I10", "I11"],
         fix:
             "Remove the grant to the runner service account; runners reach the fleet only through their own intake bucket " +

@@ -20,6 +20,7 @@ export const signerKeyRingDeletionProtected: FleetStackPolicy = stackRule({
     description: "[I8] The key ring of every signer key (and every key ring in a signer project) is protected from deletion (protect: true).",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "the key ring of every signer key, and every key ring in a signer project, has `protect: true` (or `deletionPolicy` PREVENT/ABANDON); a CMEK ring holding no signer key need not",
         invariants: ["I8"],
         fix: "Give the key ring the resource option `protect: true`.",
     },

@@ -17,6 +17,7 @@ export const signerServicePinnedImage: FleetStackPolicy = stackRule({
     description: "[I10] Every container of the signer's Cloud Run service runs an image pinned by digest (`@sha256:`), never a tag.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "every container of a signer-labelled Cloud Run service (v1 or v2) runs `<repository>@sha256:<digest>`, never a tag; during a preview an image computed from a `docker-build` Image of the stack is decided from that dependency",
         invariants: ["I10"],
         fix: "Deploy the signer from this package's digest-pinned image, or pass your own image as `<repository>@sha256:<digest>`.",
     },

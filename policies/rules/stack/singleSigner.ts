@@ -30,6 +30,7 @@ export const singleSigner: FleetStackPolicy = stackRule({
         "impersonation of the signer SA, keys for it, delegations minting its tokens and any compute but the signer service running as it are all counted.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "the principals able to sign with each signer key are exactly the signer SA: key, key-ring, project, folder and org IAM (`Member`, `Binding`, `Policy`); custom roles holding `cloudkms.cryptoKeyVersions.useToSign`; roles that can set the key's IAM; impersonation of the signer SA (token creator, SA user, workload identity user, key admin); SA keys and HMAC keys for it; token delegations minting its tokens (Pub/Sub push, Cloud Scheduler, Cloud Tasks, Eventarc); any compute but the signer service running as it (a workflow, a function, a control-plane service). IAM conditions still count",
         invariants: ["I9"],
         fix:
             "Remove every grant that lets another principal sign (roles/cloudkms.signer/signerVerifier/cryptoOperator, owner/editor, " +

@@ -1,4 +1,4 @@
-/** The broker's environment (every variable is documented in the README). */
+/** The broker's environment (every variable is documented in docs/services.md). */
 import { EnvReader, GithubSettings, readGithub, readRecordsBucket } from "../config";
 import { PoolSpec, readPools } from "../pools";
 

@@ -1,4 +1,4 @@
-/** The provenance generator's environment (every variable is documented in the README). */
+/** The provenance generator's environment (every variable is documented in docs/services.md). */
 import { EnvReader, readRecordsBucket } from "../config";
 import { PoolSpec, readPools } from "../pools";
 

@@ -1,4 +1,4 @@
-/** The webhook receiver's environment (every variable is documented in the README). */
+/** The webhook receiver's environment (every variable is documented in docs/services.md). */
 import { EnvReader, GithubSettings, readGithub, readRecordsBucket, secretVersion } from "../config";
 import { PoolSpec, readPools } from "../pools";
 
