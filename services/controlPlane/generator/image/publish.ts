@@ -1,0 +1,115 @@
+/**
+ * The generator's image path: an uploaded OCI image layout is validated (lib/oci/layout.ts), named by
+ * the repository rule (repository.ts), pushed by digest to the release registry as the control plane's
+ * publishing identity, and, once the provenance is signed, its attestations are attached next to it
+ * in cosign's tag scheme (lib/oci/cosignAttestations.ts).
+ */
+import { LayoutError, readImageLayout, type ImageLayout } from "../../../lib/oci/layout";
+import { attachAttestations, type Attestation } from "../../../lib/oci/cosignAttestations";
+import { pushImage, RegistryWriteError, type Credentials, type RegistryTarget } from "../../../lib/oci/registry";
+import { publishedRepository, repositoryFor, type RepositoryRule } from "./repository";
+
+export interface ImagePublisherOptions {
+    /** `host[:port]/path` of the release registry, e.g. `europe-docker.pkg.dev/my-project/releases`. */
+    releaseRegistry: string;
+    /** The publishing identity's registry credentials; undefined for an open registry (tests). */
+    credentials?: () => Promise<Credentials>;
+    /** Largest layer, bytes. */
+    maxLayerBytes: number;
+    /** The repository rule; default the documented one. Replaced only by tests that show what it prevents. */
+    rule?: RepositoryRule;
+}
+
+/** An image that passed validation: where it goes and what is pushed. */
+export interface PreparedImage {
+    /** `<host>/<path>`: the subject name of its attestations. */
+    repository: string;
+    /** `sha256:<hex>` of the root manifest (or index), computed here. */
+    digest: string;
+    layout: ImageLayout;
+}
+
+export interface PublishedImage {
+    repository: string;
+    digest: string;
+    /** Where the attestations are: the `.att` tag and the digest of the manifest behind it. */
+    attestation: { tag: string; digest: string };
+}
+
+/** A refusal for the job's input (422), or a registry failure (502, retryable). */
+export class ImageRefusal extends Error {
+    constructor(
+        readonly status: 422 | 502,
+        readonly code: string,
+        message: string,
+    ) {
+        super(message);
+        this.name = "ImageRefusal";
+    }
+}
+
+const REGISTRY = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\d+\.\d+\.\d+\.\d+)(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+/** Problems of a release registry setting, for the generator's config. */
+export function releaseRegistryProblem(value: string): string | undefined {
+    return REGISTRY.test(value) ? undefined : `${JSON.stringify(value)} is not host[:port][/path] (e.g. europe-docker.pkg.dev/my-project/releases)`;
+}
+
+export class ImagePublisher {
+    private readonly host: string;
+    private readonly rule: RepositoryRule;
+
+    constructor(private readonly opts: ImagePublisherOptions) {
+        const problem = releaseRegistryProblem(opts.releaseRegistry);
+        if (problem !== undefined) {
+            throw new Error(`release registry: ${problem}`);
+        }
+        this.host = opts.releaseRegistry.split("/")[0];
+        this.rule = opts.rule ?? repositoryFor;
+    }
+
+    private target(repository: string): RegistryTarget {
+        return { registry: this.host, repository: repository.slice(this.host.length + 1), credentials: this.opts.credentials };
+    }
+
+    /** Names and validates an upload; throws ImageRefusal (422) with every problem found. */
+    async prepare(sourceRepository: string, uploadPath: string, bytes: Buffer): Promise<PreparedImage> {
+        const named = this.rule(sourceRepository, uploadPath);
+        if ("problem" in named) {
+            throw new ImageRefusal(422, "image-repository", named.problem);
+        }
+        const full = publishedRepository(this.opts.releaseRegistry, named.repository);
+        if ("problem" in full) {
+            throw new ImageRefusal(422, "image-repository", full.problem);
+        }
+        try {
+            const layout = await readImageLayout(bytes, { maxLayerBytes: this.opts.maxLayerBytes });
+            return { repository: full.repository, digest: layout.root.digest, layout };
+        } catch (err) {
+            if (err instanceof LayoutError) {
+                throw new ImageRefusal(422, "invalid-image-layout", err.message);
+            }
+            throw err;
+        }
+    }
+
+    /** Pushes every blob and manifest by digest. Idempotent: blobs and manifests are content-addressed. */
+    async push(image: PreparedImage): Promise<void> {
+        try {
+            await pushImage(this.target(image.repository), image.layout);
+        } catch (err) {
+            throw new ImageRefusal(502, "registry-push-failed", `pushing ${image.repository}@${image.digest}: ${(err as Error).message}`);
+        }
+    }
+
+    /** Attaches the signed attestations next to the image (cosign's `sha256-<hex>.att` tag). */
+    async attach(image: PreparedImage, attestations: Attestation[]): Promise<PublishedImage> {
+        try {
+            const attestation = await attachAttestations(this.target(image.repository), image.digest, attestations);
+            return { repository: image.repository, digest: image.digest, attestation };
+        } catch (err) {
+            const why = err instanceof RegistryWriteError ? err.message : String((err as Error).message);
+            throw new ImageRefusal(502, "registry-attach-failed", `attaching attestations to ${image.repository}@${image.digest}: ${why}`);
+        }
+    }
+}
