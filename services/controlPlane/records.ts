@@ -20,6 +20,8 @@
 import { createHash } from "crypto";
 import type { ObjectStore } from "../lib/objectStore";
 
+import type { PublishedImage } from "./generator/image/publish";
+
 export interface RegistrationRecord {
     pool: string;
     project: string;
@@ -108,6 +110,8 @@ export interface GeneratedRecord {
     invocationId: string;
     /** The DSSE envelope the signer returned. */
     envelope: unknown;
+    /** For an image upload: the published image and where its attestations are attached. */
+    image?: PublishedImage;
     /** Where the signer stored it in the provenance bucket. */
     envelopeObject: string;
     generatedAt: string;

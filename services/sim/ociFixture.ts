@@ -24,7 +24,7 @@ const hex = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 function tarOf(files: [string, Buffer][]): Promise<Buffer> {
     const pack = tar.pack();
     const chunks: Buffer[] = [];
-    pack.on("data", (c: Buffer) => chunks.push(c));
+    pack.on("data", (c) => void chunks.push(c as Buffer));
     const done = new Promise<Buffer>((resolve, reject) => {
         pack.on("end", () => resolve(Buffer.concat(chunks)));
         pack.on("error", reject);

@@ -23,7 +23,7 @@ async function problemsOf(bytes: Buffer, limits = LIMITS): Promise<string[]> {
 function tarOf(entries: { name: string; body?: string; type?: "file" | "symlink"; linkname?: string }[]): Promise<Buffer> {
     const pack = tar.pack();
     const chunks: Buffer[] = [];
-    pack.on("data", (c: Buffer) => chunks.push(c));
+    pack.on("data", (c) => void chunks.push(c as Buffer));
     const done = new Promise<Buffer>((r) => pack.on("end", () => r(Buffer.concat(chunks))));
     for (const e of entries) {
         if (e.type === "symlink") {

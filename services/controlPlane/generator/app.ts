@@ -11,7 +11,10 @@
  * 4. requires the source facts the build type needs (fully qualified ref, event, ids);
  * 5. takes one of the job's signing slots (the pool's maxObjectsPerJob): over budget is refused;
  * 6. reads the bytes and computes sha256 itself;
- * 7. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it;
+ * 7. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it; for an OCI image
+ *    layout (`image.oci.tar`, `images/<name>.oci.tar`; image/) it first validates the layout, pushes
+ *    it to the release registry and names the image by its manifest digest, and afterwards attaches
+ *    the signed attestation next to the image;
  * 8. records the result create-only under a hashed name (a second notification of the same object
  *    is a no-op; refusals that cannot change are recorded too, and answered the same way again).
  *
@@ -27,12 +30,14 @@ import { checkObjectName, ObjectStore } from "../../lib/objectStore";
 import { bearerToken, IdTokenError } from "../../lib/idToken";
 import type { TokenVerifier } from "../broker/app";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
-import { envelopeObjectName } from "../../lib/dsse";
+import { type DsseEnvelope, envelopeObjectName } from "../../lib/dsse";
 import { DEFAULT_MAX_OBJECTS_PER_JOB, PoolSpec } from "../pools";
 import { isInstanceId, objectKey, Records } from "../records";
 import { SignerClient, SignerError } from "../signerClient";
 import { lateUpload } from "./lateUpload";
-import { buildStatement, invocationIdOf, missingSourceFacts } from "./provenance";
+import { ImagePublisher, ImageRefusal, PreparedImage, PublishedImage } from "./image/publish";
+import { isImageUpload } from "./image/repository";
+import { buildStatement, invocationIdOf, missingSourceFacts, SLSA_PROVENANCE_V1 } from "./provenance";
 
 export const FINALIZE_PATH = "/v1/finalize";
 
@@ -51,6 +56,8 @@ export interface GeneratorDeps {
     githubServer?: string;
     /** Largest object the generator reads, bytes. */
     maxObjectBytes: number;
+    /** Publishes image uploads to the release registry; without it an image upload is refused. */
+    images?: ImagePublisher;
     audit?: AuditLog;
     clock?: Clock;
 }
@@ -63,6 +70,8 @@ export interface GenerateResult {
     envelope: unknown;
     /** The envelope's object in the provenance bucket. */
     envelopeObject: string;
+    /** For an image upload: where the image and its attestations are. */
+    image?: PublishedImage;
 }
 
 export interface GeneratorService {
@@ -107,7 +116,7 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         }
         const done = await deps.records.generated(bucket, object);
         if (done !== undefined) {
-            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope, envelopeObject: done.envelopeObject };
+            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope, envelopeObject: done.envelopeObject, ...(done.image ? { image: done.image } : {}) };
         }
         const before = await deps.records.refused(bucket, object);
         if (before !== undefined) {
@@ -162,9 +171,31 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             await refuseForGood("object-too-large", `object is ${bytes!.length} bytes, above the generator's limit of ${deps.maxObjectBytes}`, at, jobId);
         }
         const sha256 = createHash("sha256").update(bytes!).digest("hex");
+        const uploadPath = segments.slice(2).join("/");
+        /** Image steps: the job's input refused for good (422), the registry's failure retried (502). */
+        const imageStep = async <T>(step: () => Promise<T>): Promise<T> => {
+            try {
+                return await step();
+            } catch (err) {
+                if (err instanceof ImageRefusal) {
+                    return err.status === 422 ? refuseForGood(err.code, err.message, at, jobId) : refuse(502, err.code, err.message, at);
+                }
+                throw err;
+            }
+        };
+        let image: PreparedImage | undefined;
+        if (isImageUpload(uploadPath)) {
+            if (deps.images === undefined) {
+                await refuseForGood("images-not-enabled", `${uploadPath} is an OCI image layout, but this fleet has no release registry (set RELEASE_REGISTRY)`, at, jobId);
+            }
+            image = await imageStep(() => deps.images!.prepare(job!.repository, uploadPath, bytes!));
+            await imageStep(() => deps.images!.push(image!));
+        }
+        // An image's provenance names what a consumer pulls: the repository and the manifest digest.
+        const subjectSha256 = image !== undefined ? image.digest.slice("sha256:".length) : sha256;
         const statement = buildStatement({
-            subjectName: segments.slice(2).join("/"),
-            sha256,
+            subjectName: image !== undefined ? image.repository : uploadPath,
+            sha256: subjectSha256,
             registration: reg!,
             runnerId: runner!.runnerId,
             runnerGroupId: pool!.runnerGroupId,
@@ -186,13 +217,14 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             // The signer holds another statement for this invocation and subject: never record a null envelope.
             await refuseForGood("signed-differently", `the signer already holds a different statement for invocation ${invocationId} and this digest`, at, jobId);
         }
-        const envelope = (outcome as { envelope: unknown }).envelope;
-        const envelopeObject = envelopeObjectName(sha256, invocationId);
-        await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, envelopeObject, generatedAt: clock().toISOString() });
+        const envelope = (outcome as { envelope: DsseEnvelope }).envelope;
+        const envelopeObject = envelopeObjectName(subjectSha256, invocationId);
+        const published = image === undefined ? undefined : await imageStep(() => deps.images!.attach(image, [{ envelope, predicateType: SLSA_PROVENANCE_V1 }]));
+        await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, envelopeObject, ...(published ? { image: published } : {}), generatedAt: clock().toISOString() });
         // A concurrent notification of the same object may have stored first: answer with what is stored.
         const stored = (await deps.records.generated(bucket, object))!;
-        audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId, envelopeObject });
-        return { status: 201, object, sha256, invocationId, envelope: stored.envelope, envelopeObject };
+        audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId, envelopeObject, ...(published ? { image: `${published.repository}@${published.digest}` } : {}) });
+        return { status: 201, object, sha256, invocationId, envelope: stored.envelope, envelopeObject, ...(stored.image ? { image: stored.image } : {}) };
     };
 
     app.post(FINALIZE_PATH, async (request, reply) => {

@@ -1,6 +1,7 @@
 /** The provenance generator's environment (every variable is documented in docs/services.md). */
 import { EnvReader, readRecordsBucket } from "../config";
 import { PoolSpec, readPools } from "../pools";
+import { releaseRegistryProblem } from "./image/publish";
 
 export interface GeneratorConfig {
     port: number;
@@ -14,6 +15,10 @@ export interface GeneratorConfig {
     githubServer: string;
     maxObjectBytes: number;
     reconcileSeconds: number;
+    /** `host/path` of the release registry images are pushed to; unset: image uploads are refused. */
+    releaseRegistry?: string;
+    /** Largest image layer the generator pushes, bytes. */
+    maxLayerBytes: number;
 }
 
 export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
@@ -21,6 +26,11 @@ export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
     const pushServiceAccount = r.required("GENERATOR_PUSH_SERVICE_ACCOUNT", "set the email of the service account the intake notifications' push subscription authenticates as");
     if (pushServiceAccount !== "" && !/^[^@\s]+@[^@\s]+$/.test(pushServiceAccount)) {
         r.problems.push(`GENERATOR_PUSH_SERVICE_ACCOUNT: ${JSON.stringify(pushServiceAccount)} is not an email`);
+    }
+    const releaseRegistry = r.optional("RELEASE_REGISTRY");
+    const registryProblem = releaseRegistry === undefined ? undefined : releaseRegistryProblem(releaseRegistry);
+    if (registryProblem !== undefined) {
+        r.problems.push(`RELEASE_REGISTRY: ${registryProblem}; set the Artifact Registry repository images are published to`);
     }
     const builderId = r.url("BUILDER_ID", "set the fleet's builder id URI (the signer checks the same value)");
     const config: GeneratorConfig = {
@@ -34,6 +44,8 @@ export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
         githubServer: r.url("GITHUB_SERVER_URL", "set the GitHub server URL (default https://github.com)", r.optional("GITHUB_SERVER_URL") ?? "https://github.com"),
         maxObjectBytes: r.integer("GENERATOR_MAX_OBJECT_BYTES", 1024 ** 3, 1, 64 * 1024 ** 3),
         reconcileSeconds: r.integer("GENERATOR_RECONCILE_SECONDS", 300, 10, 86400),
+        ...(releaseRegistry !== undefined ? { releaseRegistry } : {}),
+        maxLayerBytes: r.integer("GENERATOR_MAX_LAYER_BYTES", 512 * 1024 ** 2, 1, 16 * 1024 ** 3),
     };
     r.throwIfProblems("generator");
     return config;

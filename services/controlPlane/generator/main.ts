@@ -5,6 +5,8 @@ import { googleIdTokenSource, SignerClient } from "../signerClient";
 import { every, gcsBucket, serve } from "../storage";
 import { buildGeneratorService } from "./app";
 import { loadGeneratorConfig } from "./config";
+import { ImagePublisher } from "./image/publish";
+import { googleRegistryCredentials } from "./image/credentials";
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const config = loadGeneratorConfig(env);
@@ -18,6 +20,9 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         builderId: config.builderId,
         githubServer: config.githubServer,
         maxObjectBytes: config.maxObjectBytes,
+        ...(config.releaseRegistry !== undefined
+            ? { images: new ImagePublisher({ releaseRegistry: config.releaseRegistry, maxLayerBytes: config.maxLayerBytes, credentials: googleRegistryCredentials() }) }
+            : {}),
     });
     const timer = every(config.reconcileSeconds, "generator reconcile", () => service.reconcile());
     await serve(service.app, config.port, "generator", [timer]);

@@ -31,7 +31,7 @@ type Client = InstanceType<typeof RegistryClient>;
 
 /** A signed-in client for one repository. */
 export async function registryClient(target: RegistryTarget): Promise<Client> {
-    const client = new RegistryClient(target.registry, target.repository, { retry: { retries: 2, factor: 2, minTimeout: 100, maxTimeout: 1000 } });
+    const client = new RegistryClient(target.registry, target.repository, { retry: { retries: 2, factor: 2, minTimeout: 100, maxTimeout: 1000 }, timeout: 60_000, proxy: undefined, noProxy: undefined });
     if (target.credentials !== undefined) {
         await client.signIn(await target.credentials());
     }

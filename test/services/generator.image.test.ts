@@ -1,0 +1,205 @@
+import * as assert from "assert";
+import * as crypto from "crypto";
+import { mkdtempSync, rmSync } from "fs";
+import type { AddressInfo } from "net";
+import { tmpdir } from "os";
+import * as path from "path";
+import type { FastifyInstance } from "fastify";
+import { buildGeneratorService, GeneratorService } from "../../services/controlPlane/generator/app";
+import { ImagePublisher } from "../../services/controlPlane/generator/image/publish";
+import { HttpError } from "../../services/controlPlane/http";
+import { Records } from "../../services/controlPlane/records";
+import { SignerClient } from "../../services/controlPlane/signerClient";
+import { IdTokenVerifier } from "../../services/lib/idToken";
+import { DirectoryStore } from "../../services/lib/objectStore";
+import { buildSignerApp } from "../../services/signer/app";
+import { FileSigningKey } from "../../services/signer/signingKey";
+import { simPool } from "../../services/sim/fixtures";
+import { IdentityIssuer } from "../../services/sim/identityIssuer";
+import { LocalRegistry, startLocalRegistry } from "../../services/sim/localRegistry";
+import { buildImageLayout, FixtureOptions } from "../../services/sim/ociFixture";
+import { finishedJob } from "../helpers/jobScenario";
+import { catalog, fetchBlob, listTags, opensslVerifyEnvelope, sha256, skopeoRaw } from "../helpers/registry";
+
+const BUILDER = "https://example.com/builders/fleet@v1";
+
+describe("generator: images pushed by the control plane, provenance attached where cosign finds it", function () {
+    const pool = simPool("pool-a");
+    let registry: LocalRegistry;
+    let issuer: IdentityIssuer;
+    let signer: FastifyInstance;
+    let signerUrl: string;
+    let publicKeyPem: string;
+    let root: string;
+    let records: Records;
+    let intake: DirectoryStore;
+    let signed: any[];
+
+    before(async () => {
+        [registry, issuer] = await Promise.all([startLocalRegistry(), IdentityIssuer.start()]);
+        const key = new FileSigningKey(crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey);
+        publicKeyPem = (await key.publicKey()).pem;
+        signer = buildSignerApp({
+            builderId: BUILDER,
+            versions: [{ name: key.name, state: "active", validFrom: "1970-01-01T00:00:00Z" }],
+            signingKey: key,
+            publicKeyOf: async () => key.publicKey(),
+            store: new DirectoryStore(mkdtempSync(path.join(tmpdir(), "hbf-prov-"))),
+            caller: { mode: "local" },
+        });
+        await signer.listen({ host: "127.0.0.1", port: 0 });
+        signerUrl = `http://127.0.0.1:${(signer.server.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+        await Promise.all([registry?.stop(), signer?.close(), issuer?.close()]);
+    });
+    beforeEach(() => {
+        root = mkdtempSync(path.join(tmpdir(), "hbf-genimg-"));
+        records = new Records(new DirectoryStore(path.join(root, "records")));
+        intake = new DirectoryStore(path.join(root, "intake"), () => new Date("2026-01-01T10:05:00Z"));
+        signed = [];
+    });
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    const generator = (images?: ImagePublisher): GeneratorService => {
+        const client = new SignerClient({ url: signerUrl, idToken: async () => "local" });
+        return buildGeneratorService({
+            pools: [pool],
+            intake: { [pool.name]: intake },
+            records,
+            signer: { sign: async (s) => (signed.push(s), client.sign(s)) },
+            pushVerifier: new IdTokenVerifier({ audience: "https://gen.example", certs: issuer.certSource() }),
+            pushServiceAccount: "push@x.iam.gserviceaccount.com",
+            builderId: BUILDER,
+            maxObjectBytes: 4 * 1024 * 1024,
+            images,
+            audit: () => undefined,
+        });
+    };
+    const publisher = (opts: Partial<ConstructorParameters<typeof ImagePublisher>[0]> = {}) =>
+        new ImagePublisher({ releaseRegistry: `${registry.host}/releases`, maxLayerBytes: 64 * 1024, ...opts });
+    const upload = async (uploadPath: string, fx: FixtureOptions = {}, repository = "acme/app") => {
+        const image = await buildImageLayout({ content: `${uploadPath} ${Math.random()}`, ...fx });
+        return { image, object: await finishedJob(records, intake, pool, uploadPath, image.tar, repository) };
+    };
+    const refusal = async (p: Promise<unknown>): Promise<HttpError> => {
+        try {
+            await p;
+        } catch (err) {
+            assert.ok(err instanceof HttpError, String(err));
+            return err;
+        }
+        assert.fail("the upload was accepted");
+    };
+
+    it("pushes image.oci.tar to <registry>/<owner>/<repo>, signs provenance for the manifest digest, attaches it as sha256-<hex>.att", async () => {
+        const { image, object } = await upload("image.oci.tar");
+        const result = await generator(publisher()).generate(pool.intakeBucket, object);
+        const repository = `${registry.host}/releases/acme/app`;
+        assert.strictEqual(result.status, 201);
+        assert.deepStrictEqual(result.image, { repository, digest: image.digest, attestation: { tag: `sha256-${image.digest.slice(7)}.att`, digest: result.image!.attestation.digest } });
+
+        // The registry serves the manifest under the digest the generator computed (read by skopeo).
+        assert.strictEqual(sha256(skopeoRaw(`${repository}@${image.digest}`)), image.digest);
+        // The provenance names what a consumer pulls.
+        assert.deepStrictEqual(signed[0].subject, [{ name: repository, digest: { sha256: image.digest.slice(7) } }]);
+
+        // What cosign verify-attestation --type slsaprovenance1 reads: the .att tag's DSSE layers.
+        const att = JSON.parse(skopeoRaw(`${repository}:${result.image!.attestation.tag}`).toString());
+        assert.strictEqual(sha256(JSON.stringify(att)), result.image!.attestation.digest);
+        assert.strictEqual(att.layers.length, 1);
+        assert.strictEqual(att.layers[0].mediaType, "application/vnd.dsse.envelope.v1+json");
+        assert.strictEqual(att.layers[0].annotations.predicateType, "https://slsa.dev/provenance/v1");
+        const envelope = JSON.parse((await fetchBlob(registry.url, "releases/acme/app", att.layers[0].digest)).toString());
+        assert.strictEqual(envelope.payloadType, "application/vnd.in-toto+json");
+        const payload = opensslVerifyEnvelope(envelope, publicKeyPem);
+        assert.ok(payload, "the attached envelope verifies under the signer's public key (openssl)");
+        const statement = JSON.parse(payload.toString());
+        assert.deepStrictEqual(statement.subject, [{ name: repository, digest: { sha256: image.digest.slice(7) } }]);
+        assert.strictEqual(statement.predicate.buildDefinition.externalParameters.workflow.repository, "https://github.com/acme/app");
+
+        // Recorded, and a second notification is answered from the record.
+        const again = await generator(publisher()).generate(pool.intakeBucket, object);
+        assert.strictEqual(again.status, 200);
+        assert.deepStrictEqual(again.image, result.image);
+        assert.strictEqual(signed.length, 1);
+    });
+
+    it("publishes images/<name>.oci.tar under the job's own repository: <owner>/<repo>/<name>", async () => {
+        const { image, object } = await upload("images/web.oci.tar");
+        const result = await generator(publisher()).generate(pool.intakeBucket, object);
+        assert.strictEqual(result.image!.repository, `${registry.host}/releases/acme/app/web`);
+        assert.strictEqual(sha256(skopeoRaw(`${registry.host}/releases/acme/app/web@${image.digest}`)), image.digest);
+    });
+
+    it("attack: a job of acme/app cannot publish under another tenant's repository name (acme/lib)", async () => {
+        const { object } = await upload("images/acme/lib.oci.tar");
+        const err = await refusal(generator(publisher()).generate(pool.intakeBucket, object));
+        assert.strictEqual(err.status, 422);
+        assert.strictEqual(err.code, "image-repository");
+        assert.match(err.message, /is not image\.oci\.tar or images\/<name>\.oci\.tar/);
+        assert.deepStrictEqual(await listTags(registry.url, "releases/acme/lib"), []);
+        assert.ok(!(await catalog(registry.url)).includes("releases/acme/lib"));
+        assert.strictEqual(signed.length, 0);
+
+        // With a rule that trusts the upload's path (the protection off), the same upload lands in acme/lib.
+        rmSync(root, { recursive: true, force: true });
+        records = new Records(new DirectoryStore(path.join(root, "records")));
+        intake = new DirectoryStore(path.join(root, "intake"), () => new Date("2026-01-01T10:05:00Z"));
+        const naive = publisher({ rule: (_source, p) => ({ repository: p.replace(/^images\//, "").replace(/\.oci\.tar$/, "") }) });
+        const again = await upload("images/acme/lib.oci.tar");
+        const published = await generator(naive).generate(pool.intakeBucket, again.object);
+        assert.strictEqual(published.image!.repository, `${registry.host}/releases/acme/lib`);
+        assert.ok((await catalog(registry.url)).includes("releases/acme/lib"));
+    });
+
+    for (const [name, fx, expected] of [
+        ["an index that points at a blob not in the layout", { dropManifestBlob: true }, /is not in the layout/],
+        ["a blob whose bytes do not match its digest", { tamperLayer: true }, /holds bytes whose digest is sha256:[a-f0-9]{64}, not sha256:/],
+        ["a layer above the size limit", { layerPadding: 100 * 1024 }, /bytes, above the limit of 65536 bytes/],
+    ] as const) {
+        it(`attack: ${name} is refused for good before anything is pushed or signed`, async () => {
+            const { image, object } = await upload(`images/bad-${Object.keys(fx)[0].toLowerCase()}.oci.tar`, fx);
+            const gen = generator(publisher());
+            const err = await refusal(gen.generate(pool.intakeBucket, object));
+            assert.strictEqual(err.status, 422);
+            assert.strictEqual(err.code, "invalid-image-layout");
+            assert.match(err.message, expected);
+            assert.strictEqual(signed.length, 0);
+            assert.ok(!(await catalog(registry.url)).some((r) => r.includes("bad-")), "nothing was pushed");
+            assert.ok(await fetch(`${registry.url}/v2/releases/acme/app/manifests/${image.digest}`).then((r) => r.status === 404));
+            // The refusal is recorded: a redelivery gets the same answer without reading the upload again.
+            const second = await refusal(gen.generate(pool.intakeBucket, object));
+            assert.strictEqual(second.code, "invalid-image-layout");
+        });
+    }
+
+    it("the layer limit is what refuses an oversized layer: under a larger limit the same upload is published", async () => {
+        const { image, object } = await upload("images/big.oci.tar", { layerPadding: 100 * 1024 });
+        const result = await generator(publisher({ maxLayerBytes: 1024 * 1024 })).generate(pool.intakeBucket, object);
+        assert.strictEqual(result.image!.digest, image.digest);
+    });
+
+    it("refuses an image upload when the fleet has no release registry, saying how to enable one", async () => {
+        const { object } = await upload("image.oci.tar");
+        const err = await refusal(generator(undefined).generate(pool.intakeBucket, object));
+        assert.strictEqual(err.code, "images-not-enabled");
+        assert.match(err.message, /set RELEASE_REGISTRY/);
+    });
+
+    it("refuses a source repository whose name is not a valid OCI path rather than rewriting it", async () => {
+        const { object } = await upload("image.oci.tar", {}, "acme/App_");
+        const err = await refusal(generator(publisher()).generate(pool.intakeBucket, object));
+        assert.strictEqual(err.code, "image-repository");
+        assert.match(err.message, /source repository "acme\/App_" is not a valid OCI repository path/);
+    });
+
+    it("answers 502 and records nothing when the registry is unreachable; a redelivery publishes", async () => {
+        const { object } = await upload("image.oci.tar");
+        const err = await refusal(generator(new ImagePublisher({ releaseRegistry: "127.0.0.1:9/releases", maxLayerBytes: 65536 })).generate(pool.intakeBucket, object));
+        assert.strictEqual(err.status, 502);
+        assert.strictEqual(err.code, "registry-push-failed");
+        assert.strictEqual(await records.refused(pool.intakeBucket, object), undefined);
+        assert.strictEqual((await generator(publisher()).generate(pool.intakeBucket, object)).status, 201);
+    });
+});
