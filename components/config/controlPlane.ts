@@ -1,7 +1,7 @@
 /** Validation and normalisation of the `controlPlane` block (issue: the control plane leaves the worker project). */
 import { FieldReader } from "./fields";
 import { imageReferenceProblem } from "./image";
-import { ControlPlaneConfig } from "./model";
+import { ControlPlaneConfig } from "./types";
 import { isValidProjectId } from "./names";
 import { CONFIG_NAMESPACE, CONTROL_PLANE_KEYS, DEFAULTS, GITHUB_APP_KEYS } from "./schema";
 export const BROKER_INGRESS = ["all", "internal"] as const;

@@ -5,7 +5,7 @@
  */
 export type {
     ConfigIssue, EgressAllowList, FleetConfig, FleetConfigValidation, PoolConfig, RunnerBackend, SignerConfig,
-} from "./model";
+} from "./types";
 export type {
     ControlPlaneInput, DurationInput, EgressAllowListInput, FleetConfigInput, FleetConfigSource, GcePoolInput, GithubAppInput, GithubInput, KeyVersionInput,
     GkePoolInput, GuardrailsInput, PerimeterInput, PoolInput, RawFleetConfig, SignerInput,

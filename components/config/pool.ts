@@ -3,7 +3,7 @@ import { isRfc1918 } from "./cidr";
 import { formatDuration, parseDuration } from "./duration";
 import { FieldReader, isRawObject, typeName } from "./fields";
 import { indexPath, IssueCollector } from "./issues";
-import { EgressAllowList, PoolConfig, RunnerBackend } from "./model";
+import { EgressAllowList, PoolConfig, RunnerBackend } from "./types";
 import { fqdnProblem, isValidPoolName, sanitizePoolName, suggestion } from "./names";
 import { checkCidr, checkSubnetSize, NamedRange, readCidr } from "./ranges";
 import {

@@ -3,11 +3,13 @@
  * pool the way it writes it in YAML (`maxBuildDuration: "2h"`, optional fields defaulted, `masterCidr`
  * only for gke) instead of building the 12-field `PoolConfig` by hand.
  */
+import { formatDuration } from "./duration";
 import type { PoolInput } from "./input";
 import { FleetConfigError, IssueCollector, renderValue } from "./issues";
-import { ConfigIssue, PoolConfig } from "./model";
+import { ConfigIssue, PoolConfig } from "./types";
 import { validatePool } from "./pool";
 import { reportMasterOverlaps, reportOverlaps } from "./ranges";
+import { POOL_GCE_ONLY_KEYS, POOL_GKE_ONLY_KEYS } from "./schema";
 
 /** The result of validating one pool: the normalised config only when there are no issues. */
 export interface PoolConfigValidation {
@@ -55,12 +57,36 @@ export function isNormalisedPool(pool: unknown): pool is PoolConfig {
 }
 
 /**
- * A pool argument as a PoolConfig: a normalised one is returned as is (the component checks it), a
- * stack-config-shaped one is validated and normalised. `problems` lists every issue, one line each.
+ * A normalised PoolConfig written back in the stack-config shape (duration as text, the other backend's
+ * defaulted fields dropped), so it goes through the same validator as a pool written in YAML.
+ */
+export function poolInputOf(pool: PoolConfig): Record<string, unknown> {
+    const { maxBuildDurationSeconds, ...rest } = pool as PoolConfig & Record<string, unknown>;
+    const input: Record<string, unknown> = {
+        ...rest,
+        maxBuildDuration: Number.isInteger(maxBuildDurationSeconds) && maxBuildDurationSeconds > 0 ? formatDuration(maxBuildDurationSeconds) : maxBuildDurationSeconds,
+    };
+    const foreign: readonly string[] = pool.backend === "gce" ? POOL_GKE_ONLY_KEYS : pool.backend === "gke" ? POOL_GCE_ONLY_KEYS : [];
+    for (const key of Object.keys(input)) {
+        if (input[key] === undefined || foreign.includes(key)) {
+            delete input[key];
+        }
+    }
+    return input;
+}
+
+/**
+ * A pool argument as a PoolConfig. Both shapes go through the one pool validator: a stack-config-shaped
+ * pool is validated and normalised; a normalised one is validated in its stack-config form and, when
+ * valid, used as given. `problems` lists every issue, one line each.
  */
 export function resolvePoolArg(pool: PoolInput | PoolConfig | undefined): { pool?: PoolConfig; problems: string[] } {
-    if (pool === undefined || pool === null || isNormalisedPool(pool)) {
-        return { pool: pool ?? undefined, problems: [] };
+    if (pool === undefined || pool === null) {
+        return { problems: [] };
+    }
+    if (isNormalisedPool(pool)) {
+        const check = validatePoolConfig(poolInputOf(pool));
+        return { pool, problems: check.issues.map(formatArgIssue) };
     }
     const result = validatePoolConfig(pool);
     return { pool: result.config, problems: result.issues.map(formatArgIssue) };

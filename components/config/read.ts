@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { allConfig } from "@pulumi/pulumi/runtime";
 import { rawFleetConfig, RawFleetConfig } from "./input";
 import { FleetConfigError } from "./issues";
-import { FleetConfig } from "./model";
+import { FleetConfig } from "./types";
 import { CONFIG_NAMESPACE, ConfigKeyKind, FLEET_CONFIG_SCHEMA, FleetConfigKey } from "./schema";
 import { validateFleetConfig } from "./validate";
 

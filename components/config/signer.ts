@@ -4,7 +4,7 @@ import { IssueCollector } from "./issues";
 import { imageReferenceProblem } from "./image";
 import { validateKeyVersions } from "./keyVersions";
 import { ASYMMETRIC_SIGN_ALGORITHMS, PROTECTION_LEVELS } from "./kms";
-import { SignerConfig } from "./model";
+import { SignerConfig } from "./types";
 import { builderIdProblem, iamMemberProblem, suggestion } from "./names";
 import { checkSubnetSize, NamedRange, readCidr } from "./ranges";
 import { DEFAULTS, SIGNER_KEYS } from "./schema";

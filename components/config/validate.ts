@@ -2,7 +2,7 @@
 import { FieldReader, isRawObject, typeName } from "./fields";
 import type { FleetConfigSource } from "./input";
 import { FleetConfigError, IssueCollector } from "./issues";
-import { FleetConfig, FleetConfigValidation, PoolConfig } from "./model";
+import { FleetConfig, FleetConfigValidation, PoolConfig } from "./types";
 import { httpsUrlProblem, isValidProjectId, isValidRegion, isValidSecretName } from "./names";
 import { validateGuardrails, validatePerimeter } from "./perimeter";
 import { PoolParse, validatePool } from "./pool";

@@ -239,12 +239,28 @@ function workerRoleId(name: string, suffix: string): string {
     return base.length <= 64 ? base : `${base.slice(0, 55)}_${crypto.createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
 }
 
+/** The grants on one pool's intake bucket. */
+export interface IntakeGrants {
+    /** The broker's: it signs each job's upload policy for that job's own location. */
+    broker: gcp.storage.BucketIAMBinding;
+    /** The generator's: it reads what jobs uploaded. */
+    generator: gcp.storage.BucketIAMBinding;
+    /** @deprecated The identity is the generator's: use `generator`. */
+    controlPlane: gcp.storage.BucketIAMBinding;
+}
+
 export class ControlPlane extends pulumi.ComponentResource {
-    /** The provenance generator's identity (the former single control-plane SA): the signer's only invoker. */
-    readonly serviceAccount: gcp.serviceaccount.Account;
-    readonly serviceAccountEmail: pulumi.Output<string>;
+    /** The provenance generator's identity: the signer's only invoker. */
+    readonly generatorServiceAccount: gcp.serviceaccount.Account;
+    readonly generatorServiceAccountEmail: pulumi.Output<string>;
     /** `serviceAccount:<generator email>`: pass to SignerEnclave as its invoker. */
-    readonly member: pulumi.Output<string>;
+    readonly generatorMember: pulumi.Output<string>;
+    /** @deprecated "Control plane" names the zone; the identity is the generator's: use `generatorServiceAccount`. */
+    get serviceAccount(): gcp.serviceaccount.Account { return this.generatorServiceAccount; }
+    /** @deprecated Use `generatorServiceAccountEmail`. */
+    get serviceAccountEmail(): pulumi.Output<string> { return this.generatorServiceAccountEmail; }
+    /** @deprecated Use `generatorMember`. */
+    get member(): pulumi.Output<string> { return this.generatorMember; }
     /** One identity per service, plus the Pub/Sub push identity. */
     readonly serviceAccounts: Record<ControlPlaneService | "push", gcp.serviceaccount.Account>;
     readonly services: Record<ControlPlaneService, gcp.cloudrunv2.Service>;
@@ -255,7 +271,7 @@ export class ControlPlane extends pulumi.ComponentResource {
     /** Intake bucket name per pool name. */
     readonly intakeBuckets: Record<string, pulumi.Output<string>>;
     /** Per pool: the broker's create grant (token source) and the generator's read grant, both authoritative. */
-    readonly intakeGrants: Record<string, { broker: gcp.storage.BucketIAMBinding; controlPlane: gcp.storage.BucketIAMBinding }>;
+    readonly intakeGrants: Record<string, IntakeGrants>;
     readonly recordsBucket: gcp.storage.Bucket;
     readonly uploadsTopic: gcp.pubsub.Topic;
     readonly uploadsSubscription: gcp.pubsub.Subscription;
@@ -301,9 +317,9 @@ export class ControlPlane extends pulumi.ComponentResource {
             push: account("push", "hardened-build-fleet Pub/Sub push identity: delivers upload notifications to the generator"),
         };
         const memberOf = (role: ControlPlaneService | "push") => pulumi.interpolate`serviceAccount:${this.serviceAccounts[role].email}`;
-        this.serviceAccount = this.serviceAccounts.generator;
-        this.serviceAccountEmail = this.serviceAccount.email;
-        this.member = memberOf("generator");
+        this.generatorServiceAccount = this.serviceAccounts.generator;
+        this.generatorServiceAccountEmail = this.generatorServiceAccount.email;
+        this.generatorMember = memberOf("generator");
 
         this.projectRoles = [];
         for (const role of ["broker", "webhook", "generator"] as const) {
@@ -339,12 +355,12 @@ export class ControlPlane extends pulumi.ComponentResource {
             const broker = new gcp.storage.BucketIAMBinding(`${name}-intake-${pool.name}-creators`, {
                 bucket: bucket.name, role: INTAKE_BROKER_ROLE, members: [memberOf("broker")],
             }, child);
-            const controlPlane = new gcp.storage.BucketIAMBinding(`${name}-intake-${pool.name}-readers`, {
+            const generator = new gcp.storage.BucketIAMBinding(`${name}-intake-${pool.name}-readers`, {
                 bucket: bucket.name, role: INTAKE_CONTROL_PLANE_ROLE, members: [memberOf("generator")],
             }, child);
             this.buckets[pool.name] = bucket;
             this.intakeBuckets[pool.name] = bucket.name;
-            this.intakeGrants[pool.name] = { broker, controlPlane };
+            this.intakeGrants[pool.name] = { broker, generator, controlPlane: generator };
         }
 
         // Facts the control plane observed itself: registrations (broker) and workflow_job events (webhook).
@@ -516,8 +532,8 @@ export class ControlPlane extends pulumi.ComponentResource {
         this.brokerUrl = this.services.broker.uri;
         this.webhookUrl = pulumi.interpolate`${this.services.webhook.uri}${WEBHOOK_PATH}`;
         this.registerOutputs({
-            serviceAccountEmail: this.serviceAccountEmail,
-            member: this.member,
+            generatorServiceAccountEmail: this.generatorServiceAccountEmail,
+            generatorMember: this.generatorMember,
             intakeBuckets: this.intakeBuckets,
             brokerUrl: this.brokerUrl,
             webhookUrl: this.webhookUrl,

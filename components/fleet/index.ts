@@ -222,7 +222,10 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
     readonly signerKeyVersionName: pulumi.Output<string>;
     readonly signerServiceUrl: pulumi.Output<string>;
     readonly provenanceBucketName: pulumi.Output<string>;
-    readonly controlPlaneServiceAccountEmail: pulumi.Output<string>;
+    /** The provenance generator's identity: the signer's only invoker. */
+    readonly generatorServiceAccountEmail: pulumi.Output<string>;
+    /** @deprecated Use `generatorServiceAccountEmail`. */
+    get controlPlaneServiceAccountEmail(): pulumi.Output<string> { return this.generatorServiceAccountEmail; }
     /** Where GitHub delivers `workflow_job` events (set it on the GitHub App's webhook). */
     readonly webhookUrl: pulumi.Output<string>;
     readonly brokerUrl: pulumi.Output<string>;
@@ -269,7 +272,7 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
             // Same project: the generator's calls leave through the signer's network, so they are internal.
             generatorVpc: cpProject === config.signerProject ? { network: this.signer.network.networkId, subnetwork: this.signer.network.subnetId } : undefined,
         }), { parent: this });
-        resolveGeneratorMember(this.controlPlane.member);
+        resolveGeneratorMember(this.controlPlane.generatorMember);
         this.guardrails = fleetGuardrails(name, config).map((g) => new OrgGuardrails(g.name, g.args, { parent: this }));
         const cpMember = (role: "broker" | "webhook") => pulumi.interpolate`serviceAccount:${this.controlPlane.serviceAccounts[role].email}`;
         const perimeter = fleetPerimeterArgs(config, { broker: cpMember("broker"), webhook: cpMember("webhook") }, config.pools.map((p) => this.pools[p.name].serviceAccountMember));
@@ -281,7 +284,7 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
         this.signerKeyVersionName = this.signer.keyVersionName;
         this.signerServiceUrl = this.signer.serviceUrl;
         this.provenanceBucketName = this.signer.provenanceBucketName;
-        this.controlPlaneServiceAccountEmail = this.controlPlane.serviceAccountEmail;
+        this.generatorServiceAccountEmail = this.controlPlane.generatorServiceAccountEmail;
         this.webhookUrl = this.controlPlane.webhookUrl;
         this.brokerUrl = this.controlPlane.brokerUrl;
         this.signerKeyring = this.signer.keyring;
@@ -293,7 +296,7 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
             signerKeyVersionName: this.signerKeyVersionName,
             signerServiceUrl: this.signerServiceUrl,
             provenanceBucketName: this.provenanceBucketName,
-            controlPlaneServiceAccountEmail: this.controlPlaneServiceAccountEmail,
+            generatorServiceAccountEmail: this.generatorServiceAccountEmail,
             webhookUrl: this.webhookUrl,
             brokerUrl: this.brokerUrl,
             signerKeyring: this.signerKeyring,

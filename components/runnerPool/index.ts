@@ -15,7 +15,7 @@ import { createGkeBackend, gkeBackendProblems, GKE_RESTRICTED_GOOGLE_DOMAINS, Gk
 import { throwIfProblems } from "../config/issues";
 import { componentNameProblems, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";
 import { resolvePoolArg } from "../config/poolInput";
-import { DEFAULTS, MAX_BUILD_DURATION_SECONDS } from "../config/schema";
+import { DEFAULTS } from "../config/schema";
 import { IsolatedNetwork, IsolatedNetworkArgs, MAX_NETWORK_NAME_LENGTH, validateIsolatedNetworkArgs } from "../isolatedNetwork";
 import { createRunnerIdentity, GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "./identity";
 
@@ -103,30 +103,11 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
     }
     problems.push(...poolIndependentProblems(name, args));
     const pool = resolved.pool;
-    if (pool === undefined || resolved.problems.length > 0) {
+    if (pool === undefined) {
         return problems;
     }
-    if (pool.backend !== "gce" && pool.backend !== "gke") {
-        problems.push(`pool.backend: ${JSON.stringify(pool.backend)} is not a backend; use "gce" or "gke".`);
-    }
-    if (!Number.isInteger(pool.minRunners) || pool.minRunners < 0) {
-        problems.push(`pool.minRunners: ${JSON.stringify(pool.minRunners)} must be an integer >= 0 (0 scales to zero).`);
-    }
-    if (!Number.isInteger(pool.maxRunners) || pool.maxRunners < 1) {
-        problems.push(`pool.maxRunners: ${JSON.stringify(pool.maxRunners)} must be an integer >= 1.`);
-    } else if (Number.isInteger(pool.minRunners) && pool.minRunners > pool.maxRunners) {
-        problems.push(`pool.minRunners: ${pool.minRunners} exceeds maxRunners ${pool.maxRunners}; lower minRunners or raise maxRunners.`);
-    }
-    const lifetime = pool.maxBuildDurationSeconds;
-    if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_BUILD_DURATION_SECONDS) {
-        problems.push(`pool.maxBuildDurationSeconds: ${JSON.stringify(lifetime)} must be an integer in 1..${MAX_BUILD_DURATION_SECONDS} (I2).`);
-    }
-    if (typeof pool.image !== "string" || pool.image === "") {
-        problems.push(`pool.image: missing for pool "${pool.name}"; pass a Compute image (gce) or a runner container image (gke).`);
-    }
-    if (typeof pool.machineType !== "string" || pool.machineType === "") {
-        problems.push(`pool.machineType: missing for pool "${pool.name}"; e.g. "e2-standard-4".`);
-    }
+    // The pool's own fields (backend, runner counts, lifetime, image, machine type, ranges) were checked by
+    // the config's pool validator in resolvePoolArg; what follows needs the component's other arguments.
     if (pool.backend === "gce") {
         problems.push(...gceBackendProblems(pool, args.registrationBrokerUrl, args.gce));
     }
@@ -136,7 +117,10 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
         }
         problems.push(...gkeBackendProblems(pool, args.gke));
     }
-    problems.push(...validateIsolatedNetworkArgs(`${name}-net`, networkArgs({ ...args, pool })).map((p) => `network (from pool "${pool.name}"): ${p}`));
+    if (resolved.problems.length === 0) {
+        // Only a valid pool: the pool validator already named any bad range or allow-list entry.
+        problems.push(...validateIsolatedNetworkArgs(`${name}-net`, networkArgs({ ...args, pool })).map((p) => `network (from pool "${pool.name}"): ${p}`));
+    }
     return problems;
 }
 

@@ -7,9 +7,9 @@
  * omitted) and answers with provider-aware outputs from the provider model.
  */
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
-import { modelInvoke } from "./invokeModel";
+import { modelInvoke } from "./dataSources";
 import { expandRemoteComponent, V2_MANIFEST_TYPES } from "./k8sExpand";
-import { modelResource } from "./providerModel";
+import { modelResource } from "./computedOutputs";
 import { CapturedInvoke, CapturedResource, providerUrnOf, STACK_TYPE, UNKNOWN } from "./types";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
 

@@ -142,7 +142,7 @@ export function summarize(run: ProgramRun, zoning: Zoning = zoneResources(run)):
         customResources: managed,
         components: components.length,
         byComponent,
-        byPool: zones.filter((z) => z.kind === "pool").map((z) => ({ pool: z.pool ?? z.label, resources: z.resources })),
+        byPool: zones.filter((z) => z.kind === "runner").map((z) => ({ pool: z.pool ?? z.label, resources: z.resources })),
         zones,
         unzoned: unzonedUrns.length,
         unzonedUrns,

@@ -9,7 +9,7 @@
  */
 import * as crypto from "crypto";
 import { CapturedResource, ProgramRun, Violation } from "../engine";
-import { modelOf } from "./model";
+import { modelOf } from "./stackModel";
 import { forEachString, known, Zone, Zoning, zoneResources } from "./zones";
 
 export type NodeKind = "identity" | "network" | "bucket" | "key" | "service" | "project";

@@ -5,18 +5,20 @@
  * unlabelled identities and networks by the stack model the policy pack uses (report/model.ts): the
  * zone of the compute that runs as or in them. Never by resource name.
  */
+import type { FleetRole } from "../../components/labels";
 import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
 import { poolOf, roleOf } from "../../policies/model/labels";
 import { isIamGrantType } from "../../policies/recognisers/iamMembers";
-import { modelOf } from "./model";
+import { modelOf } from "./stackModel";
 
-export type ZoneKind = "pool" | "signer" | "control-plane";
+/** A zone is one of the fleet roles: each runner pool is its own zone, the signer and control plane one each. */
+export type ZoneKind = FleetRole;
 
 export interface Zone {
     /** "pool:<name>", "signer" or "control-plane". */
     id: string;
     kind: ZoneKind;
-    /** The pool name, for kind "pool". */
+    /** The pool name, for kind "runner". */
     pool?: string;
     /** "pool linux-release", "signer enclave", "control plane". */
     label: string;
@@ -29,7 +31,7 @@ export interface Zoning {
     zoneOf(urn: string): Zone | undefined;
 }
 
-const COMPONENT_KINDS: Record<string, ZoneKind> = { RunnerPool: "pool", SignerEnclave: "signer", ControlPlane: "control-plane" };
+const COMPONENT_KINDS: Record<string, ZoneKind> = { RunnerPool: "runner", SignerEnclave: "signer", ControlPlane: "control-plane" };
 
 /** The last segment of a type token: `hardened-build-fleet:index:RunnerPool` -> `RunnerPool`. */
 export function typeName(type: string): string {
@@ -54,7 +56,7 @@ function labelZone(r: CapturedResource): { kind?: ZoneKind; pool?: string } {
         return { kind: role };
     }
     if (role === "runner" || pool !== undefined) {
-        return { kind: "pool", pool };
+        return { kind: "runner", pool };
     }
     return {};
 }
@@ -64,11 +66,11 @@ export function zoneResources(run: ProgramRun): Zoning {
     const zones = new Map<string, Zone>();
     const byUrn = new Map<string, Zone | undefined>();
     const zoneFor = (kind: ZoneKind, pool?: string): Zone => {
-        const id = kind === "pool" ? `pool:${pool ?? "(unnamed)"}` : kind;
+        const id = kind === "runner" ? `pool:${pool ?? "(unnamed)"}` : kind;
         let z = zones.get(id);
         if (!z) {
-            const label = kind === "pool" ? `pool ${pool ?? "(unnamed)"}` : kind === "signer" ? "signer enclave" : "control plane";
-            z = kind === "pool" ? { id, kind, pool: pool ?? "(unnamed)", label } : { id, kind, label };
+            const label = kind === "runner" ? `pool ${pool ?? "(unnamed)"}` : kind === "signer" ? "signer enclave" : "control plane";
+            z = kind === "runner" ? { id, kind, pool: pool ?? "(unnamed)", label } : { id, kind, label };
             zones.set(id, z);
         }
         return z;
@@ -83,7 +85,7 @@ export function zoneResources(run: ProgramRun): Zoning {
         }
         for (let p = r.parent; p !== undefined; p = run.byUrn.get(p)?.parent) {
             const parent = run.byUrn.get(p);
-            if (parent && !parent.custom && COMPONENT_KINDS[typeName(parent.type)] === "pool") {
+            if (parent && !parent.custom && COMPONENT_KINDS[typeName(parent.type)] === "runner") {
                 if (!poolNameOf.has(p)) {
                     poolNameOf.set(p, pool);
                 }
@@ -106,12 +108,12 @@ export function zoneResources(run: ProgramRun): Zoning {
         if (r) {
             const own = labelZone(r);
             const componentKind = r.custom ? undefined : COMPONENT_KINDS[typeName(r.type)];
-            if (own.kind === "pool") {
-                zone = zoneFor("pool", own.pool ?? poolOfAncestor(r.parent));
+            if (own.kind === "runner") {
+                zone = zoneFor("runner", own.pool ?? poolOfAncestor(r.parent));
             } else if (own.kind) {
                 zone = zoneFor(own.kind);
-            } else if (componentKind === "pool") {
-                zone = zoneFor("pool", poolNameOf.get(r.urn) ?? r.name);
+            } else if (componentKind === "runner") {
+                zone = zoneFor("runner", poolNameOf.get(r.urn) ?? r.name);
             } else if (componentKind) {
                 zone = zoneFor(componentKind);
             } else {
@@ -123,7 +125,7 @@ export function zoneResources(run: ProgramRun): Zoning {
     };
     const poolOfAncestor = (urn: string | undefined): string | undefined => {
         const z = resolve(urn);
-        return z?.kind === "pool" ? z.pool : undefined;
+        return z?.kind === "runner" ? z.pool : undefined;
     };
     for (const r of run.resources) {
         byUrn.set(r.urn, resolve(r.urn));
@@ -135,7 +137,7 @@ export function zoneResources(run: ProgramRun): Zoning {
     for (const n of g.compute) {
         const own = byUrn.get(n.res.urn);
         const zone = n.isRunner
-            ? (own?.kind === "pool" ? own : zoneFor("pool", n.pool))
+            ? (own?.kind === "runner" ? own : zoneFor("runner", n.pool))
             : own ?? (n.role === "signer" || n.role === "control-plane" ? zoneFor(n.role) : undefined);
         if (!zone) {
             continue;
@@ -148,7 +150,7 @@ export function zoneResources(run: ProgramRun): Zoning {
         n.identities.forEach((p) => p.sa && adopt(p.sa.urn));
         n.networks.forEach((net) => adopt(net.urn));
         n.subnets.forEach((sub) => adopt(sub.urn));
-        if (n.isRunner && own !== undefined && own.kind !== "pool") {
+        if (n.isRunner && own !== undefined && own.kind !== "runner") {
             byUrn.set(n.res.urn, zone); // a label never overrides what the graph proves
         }
     }
@@ -162,7 +164,7 @@ export function zoneResources(run: ProgramRun): Zoning {
             order.push(z);
         }
     }
-    const rank = (z: Zone) => (z.kind === "pool" ? 0 : z.kind === "signer" ? 1 : 2);
+    const rank = (z: Zone) => (z.kind === "runner" ? 0 : z.kind === "signer" ? 1 : 2);
     const ordered = order.map((z, i) => ({ z, i })).sort((a, b) => rank(a.z) - rank(b.z) || a.i - b.i).map((x) => x.z);
     return { zones: ordered, zoneOf: (urn) => byUrn.get(urn) };
 }

@@ -1,5 +1,5 @@
 /**
- * The no-false-positives test (issue 4, "Whole fleet"): the example fleet from Pulumi.example.yaml
+ * The no-false-positives test: the example fleet from Pulumi.example.yaml
  * evaluates to zero findings under the full pack, in normal and in preview mode. And the same fleet
  * with one deliberate insecure addition, made in the same program after the fleet is built, is
  * caught by the exact policy, naming the added resource.

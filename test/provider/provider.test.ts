@@ -265,13 +265,13 @@ describe("component provider: schema", function () {
 /** The rules about the fleet's organization-level hardening (its perimeters and guardrails), which no single component carries. */
 const FLEET_LEVEL_RULES = ["signer-perimeter", "runner-perimeter", "org-guardrails"];
 
+/** The digest-pinned services image the standalone ControlPlane is given. */
+const CP_IMAGE = "europe-docker.pkg.dev/acme-build-control/fleet/services@sha256:" + "b".repeat(64);
+
 /**
  * Asserts that the full pack reports nothing on `run` but the dry-run advisories of a fleet whose perimeters are in
  * dry run. A single component is checked without the fleet-level rules: its perimeters and guardrails belong to the fleet.
  */
-/** The digest-pinned services image the standalone ControlPlane is given. */
-const CP_IMAGE = "europe-docker.pkg.dev/acme-build-control/fleet/services@sha256:" + "b".repeat(64);
-
 async function assertNoFindings(run: ProgramRun, scope: "fleet in dry run" | "component" = "component", extraConfig: Record<string, unknown> = {}): Promise<void> {
     const policyConfig = { ...(scope === "component" ? Object.fromEntries(FLEET_LEVEL_RULES.map((r) => [r, "disabled"])) : {}), ...extraConfig };
     const ev = await evaluatePolicies(run, policies, { policyConfig });

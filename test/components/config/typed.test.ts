@@ -1,5 +1,5 @@
 /**
- * Typed fleet config (issue 8, item 5): `FleetConfigInput` and `PoolInput` are shaped like stack config and
+ * Typed fleet config: `FleetConfigInput` and `PoolInput` are shaped like stack config and
  * checked by the compiler; `HardenedBuildFleet` takes them; `RunnerPool` takes a pool written as in YAML, and
  * the exported pool validator normalises it exactly as the fleet validator does.
  */

@@ -70,7 +70,7 @@ function args(extra: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs {
 async function build(a: ControlPlaneArgs = args()): Promise<ProgramRun> {
     return runProgram(() => {
         const cp = new ControlPlane("fleet-cp", a);
-        return { email: cp.serviceAccountEmail, member: cp.member, intakeBuckets: cp.intakeBuckets, webhookUrl: cp.webhookUrl, brokerUrl: cp.brokerUrl };
+        return { email: cp.generatorServiceAccountEmail, member: cp.generatorMember, intakeBuckets: cp.intakeBuckets, webhookUrl: cp.webhookUrl, brokerUrl: cp.brokerUrl };
     });
 }
 
@@ -89,6 +89,21 @@ describe("ControlPlane", function () {
             broker: email(run, "fleet-cp-broker-sa"), webhook: email(run, "fleet-cp-webhook-sa"),
             generator: email(run, "fleet-cp-sa"), push: email(run, "fleet-cp-push-sa"),
         };
+    });
+
+    it("names the generator's identity generator*; the deprecated control-plane names still return the same values", async () => {
+        const run = await runProgram(() => {
+            const cp = new ControlPlane("fleet-cp", args());
+            return {
+                email: cp.generatorServiceAccountEmail, member: cp.generatorMember, grant: cp.intakeGrants["pool-a"].generator.id,
+                legacyEmail: cp.serviceAccountEmail, legacyMember: cp.member, legacyGrant: cp.intakeGrants["pool-a"].controlPlane.id,
+            };
+        });
+        assert.strictEqual(run.outputs.email, email(run, "fleet-cp-sa"));
+        assert.strictEqual(run.outputs.member, `serviceAccount:${run.outputs.email}`);
+        assert.strictEqual(run.outputs.legacyEmail, run.outputs.email);
+        assert.strictEqual(run.outputs.legacyMember, run.outputs.member);
+        assert.strictEqual(run.outputs.legacyGrant, run.outputs.grant);
     });
 
     it("puts every control-plane resource in the control-plane project; only the demand writer and scale-in grant touch the worker project", () => {

@@ -640,8 +640,8 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         const provenance = only(descendantsOf(up, one(up, T.signer)).filter((r) => r.type === T.bucket), "provenance bucket");
         assert.strictEqual(out.provenanceBucket, provenance.outputs.name);
         // The control plane (its generator identity) lives outside the worker project: the example gives it its own.
-        assert.match(out.controlPlaneServiceAccount, new RegExp(`@${exampleConfig[`${NS}:controlPlane`].project}\\.iam\\.gserviceaccount\\.com$`));
-        assert.ok(!out.controlPlaneServiceAccount.endsWith(`@${exampleConfig[`${NS}:signerProject`]}.iam.gserviceaccount.com`));
+        assert.match(out.generatorServiceAccount, new RegExp(`@${exampleConfig[`${NS}:controlPlane`].project}\\.iam\\.gserviceaccount\\.com$`));
+        assert.ok(!out.generatorServiceAccount.endsWith(`@${exampleConfig[`${NS}:signerProject`]}.iam.gserviceaccount.com`));
     });
 
     it("exports the same keys in a preview, computed values unknown as in `pulumi preview`", () => {
@@ -650,7 +650,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         assert.deepStrictEqual(Object.keys(out).sort(), Object.keys(up.outputs).sort());
         assert.deepStrictEqual(out.poolNames, EXAMPLE_POOL_NAMES);
         assert.deepStrictEqual(out.intakeBuckets, up.outputs.intakeBuckets, "bucket auto-names are known at preview");
-        for (const key of ["signerPublicKeyPem", "signerServiceUrl", "signerKeyVersion", "controlPlaneServiceAccount", "webhookUrl", "brokerUrl"]) {
+        for (const key of ["signerPublicKeyPem", "signerServiceUrl", "signerKeyVersion", "generatorServiceAccount", "webhookUrl", "brokerUrl"]) {
             assert.strictEqual(out[key], UNKNOWN, `${key} should be unknown in a preview`);
         }
     });

@@ -294,8 +294,9 @@ describe("RunnerPool (gce)", function () {
             assert.match(message, /registrationBrokerUrl .* must use https/);
             assert.match(message, /must not carry credentials, a query or a fragment/);
             assert.match(message, /"e2-standard-4" does not support Confidential VM/);
-            assert.match(message, /minRunners: 5 exceeds maxRunners 2/);
-            assert.match(message, /maxBuildDurationSeconds: 0/);
+            // A normalised pool goes through the config's pool validator, with its messages.
+            assert.match(message, /pool\.minRunners = 5: is greater than maxRunners \(2\)\. Fix: /);
+            assert.match(message, /pool\.maxBuildDuration = 0: must be greater than zero/);
             assert.deepStrictEqual(run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
         });
 
@@ -312,7 +313,9 @@ describe("RunnerPool (gce)", function () {
             }, { allowError: true });
             const message = String((run.error as Error).message);
             assert.match(message, /name: "Pool_A"/);
-            assert.match(message, /network \(from pool "pool-a"\): cidr: "10.10.0.5\/24" is not a network address \(host bits are set\)/);
+            assert.match(message, /pool\.cidr = "10.10.0.5\/24": is not a network address \(host bits are set\)\. Fix: use 10.10.0.0\/24/);
+            // ...once: the network's own check of the same range is not repeated.
+            assert.doesNotMatch(message, /network \(from pool "pool-a"\)/);
             assert.match(message, /whole internet/);
         });
 

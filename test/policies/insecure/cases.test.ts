@@ -1,5 +1,5 @@
 /**
- * Raw insecure programs (issue 4, "Raw insecure programs"): the pack must catch an insecure stack
+ * Raw insecure programs: the pack must catch an insecure stack
  * that anyone wrote, not only one built from this package's components.
  *
  * First the raw baseline (baseline.ts) must evaluate to zero findings under the full pack, in normal

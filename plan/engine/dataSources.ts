@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync } from "crypto";
 import { k8sInvoke } from "./k8sExpand";
-import { hex } from "./providerModel";
+import { hex } from "./computedOutputs";
 import { CapturedResource } from "./types";
 
 export interface InvokeContext {
