@@ -76,7 +76,7 @@ describe("plan command", () => {
 
         it("shows progress on stderr only when stderr is a terminal", async () => {
             const r = await plan(base("good"), { tty: true });
-            assert.strictEqual(r.code, 0);
+            assert.strictEqual(r.code, 0, r.stderr);
             assert.match(r.stderr, /registering resources: \d+/);
             assert.match(r.stderr, /evaluating 3 policies: \d+\/\d+ resources/);
             assert.ok(r.stderr.endsWith("\r\x1b[2K"), "progress line is cleared");
@@ -153,7 +153,7 @@ describe("plan command", () => {
         it("--graph writes DOT with zone clusters and the violating grant in red", async () => {
             const file = path.join(tmp.dir, "topology.dot");
             const r = await plan([...base("good"), "--graph", file]);
-            assert.strictEqual(r.code, 0);
+            assert.strictEqual(r.code, 0, r.stderr);
             const dot = fs.readFileSync(file, "utf8");
             assert.match(dot, /^digraph fleet \{/);
             for (const cluster of ["cluster_pool_alpha", "cluster_signer", "cluster_control_plane"]) {
@@ -171,7 +171,7 @@ describe("plan command", () => {
         it("--graph writes Mermaid with zone subgraphs and a red linkStyle for the violating grant", async () => {
             const file = path.join(tmp.dir, "topology.mmd");
             const r = await plan([...base("good"), "--graph", file]);
-            assert.strictEqual(r.code, 0);
+            assert.strictEqual(r.code, 0, r.stderr);
             const mmd = fs.readFileSync(file, "utf8");
             assert.match(mmd, /^flowchart LR\n/);
             assert.match(mmd, /subgraph zone_pool_alpha\["pool alpha"\]\n(.*\n)*? {4}sa_alpha_sa\(\["alpha-runner@/);
