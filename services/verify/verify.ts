@@ -204,7 +204,7 @@ function readInput(file: string | undefined, flag: string): Buffer {
 /** The command: 0 verified, 1 not verified (one line why), 2 bad input. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
     try {
-        let values: Record<string, string | undefined>;
+        let values: Record<string, string | boolean | undefined>;
         try {
             ({ values } = parseArgs({
                 args: argv,
@@ -214,22 +214,29 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                     keys: { type: "string" },
                     "builder-id": { type: "string" },
                     "source-uri": { type: "string" },
+                    help: { type: "boolean", short: "h" },
                 },
                 strict: true,
             }));
         } catch (err) {
             throw new BadInputError((err as Error).message);
         }
-        const envelopeText = readInput(values.envelope, "--envelope").toString("utf8");
-        const artifact = readInput(values.artifact, "--artifact");
-        const keys = parseTrustedKeys(readInput(values.keys, "--keys").toString("utf8"));
+        if (values.help) {
+            io.stdout(USAGE);
+            io.stdout("exit codes: 0 verified, 1 not verified (one line saying why), 2 bad input");
+            return 0;
+        }
+        const option = (name: string) => values[name] as string | undefined;
+        const envelopeText = readInput(option("envelope"), "--envelope").toString("utf8");
+        const artifact = readInput(option("artifact"), "--artifact");
+        const keys = parseTrustedKeys(readInput(option("keys"), "--keys").toString("utf8"));
         let envelopes: DsseEnvelope[];
         try {
             envelopes = parseEnvelopes(envelopeText);
         } catch (err) {
-            throw new BadInputError(`--envelope ${values.envelope} is not a DSSE envelope: ${(err as Error).message}`);
+            throw new BadInputError(`--envelope ${option("envelope")} is not a DSSE envelope: ${(err as Error).message}`);
         }
-        const result = verifyProvenance({ envelopes, artifact, keys, builderId: values["builder-id"], sourceUri: values["source-uri"] });
+        const result = verifyProvenance({ envelopes, artifact, keys, builderId: option("builder-id"), sourceUri: option("source-uri") });
         if (!result.verified) {
             io.stderr(`not verified: ${result.reason}`);
             return 1;

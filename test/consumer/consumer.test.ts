@@ -12,6 +12,9 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as crypto from "crypto";
+import { pae } from "../../services/lib/dsse";
+import { ARTIFACT, BUILDER_ID, p256, SOURCE, statement } from "../helpers/signer";
 
 const ROOT = path.join(__dirname, "..", "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -276,4 +279,71 @@ describe("consumer: the packed package installed into fresh projects", function 
             });
         });
     }
+
+    describe("every bin of the installed package runs its compiled dist/", () => {
+        const dir = () => path.join(tmp, LAYOUTS[1].name);
+        const installed = () => path.join(dir(), "node_modules", "hardened-build-fleet");
+        const bin = (name: string) => path.join(dir(), "node_modules", ".bin", name);
+
+        before(() => {
+            // What npm install does to times, made certain: every shipped TypeScript source newer than dist/.
+            // A loader that compared times would now try ts-node with a tsconfig.json the package does not ship (TS5083).
+            const later = new Date(Date.now() + 3_600_000);
+            const touch = (d: string) => {
+                for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+                    const p = path.join(d, e.name);
+                    if (e.isDirectory()) {
+                        touch(p);
+                    } else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) {
+                        fs.utimesSync(p, later, later);
+                    }
+                }
+            };
+            touch(path.join(installed(), "services"));
+        });
+
+        it("the package ships no development-checkout marker, and every bin it declares", () => {
+            for (const marker of ["tsconfig.json", "package-lock.json"]) {
+                assert.ok(!fs.existsSync(path.join(installed(), marker)), `${marker} is installed`);
+            }
+            assert.deepStrictEqual(Object.keys(pkg.bin).sort(), ["hardened-build-fleet-plan", "hardened-build-fleet-verify"],
+                "a new bin (the signer, if shipped) needs its runs here");
+            for (const name of Object.keys(pkg.bin)) {
+                assert.ok(fs.existsSync(bin(name)), `${name} is not linked into node_modules/.bin`);
+            }
+        });
+
+        it("hardened-build-fleet-plan --help", async () => {
+            const r = ok(await run(bin("hardened-build-fleet-plan"), ["--help"], dir()), "plan --help");
+            assert.match(r.stdout, /^Usage: hardened-build-fleet-plan/);
+        });
+
+        it("hardened-build-fleet-verify: --help (0), a good envelope (0), a tampered one (1), a missing file (2)", async () => {
+            const key = p256();
+            const stmt = statement();
+            const payload = Buffer.from(JSON.stringify(stmt));
+            const type = "application/vnd.in-toto+json";
+            const sign = (body: Buffer) => crypto.sign("sha256", pae(type, body), { key: key.privateKey, dsaEncoding: "der" }).toString("base64");
+            const envelope = { payloadType: type, payload: payload.toString("base64"), signatures: [{ keyid: "local", sig: sign(payload) }] };
+            const tampered = { ...envelope, payload: Buffer.from(JSON.stringify({ ...stmt, subject: [{ name: "evil", digest: stmt.subject[0].digest }] })).toString("base64") };
+            const file = (name: string, content: string | Buffer) => {
+                fs.writeFileSync(path.join(dir(), name), content);
+                return name;
+            };
+            const common = ["--artifact", file("app.tgz", ARTIFACT), "--keys", file("signer.pub", key.publicPem), "--builder-id", BUILDER_ID];
+            const verify = bin("hardened-build-fleet-verify");
+
+            const help = ok(await run(verify, ["--help"], dir()), "verify --help");
+            assert.match(help.stdout, /^usage: hardened-build-fleet-verify /);
+            const good = await run(verify, ["--envelope", file("good.intoto.jsonl", `${JSON.stringify(envelope)}\n`), ...common, "--source-uri", SOURCE], dir());
+            assert.strictEqual(good.code, 0, good.stderr);
+            assert.match(good.stdout, /^verified: dist\/app\.tgz sha256:[0-9a-f]{64} built by /);
+            const bad = await run(verify, ["--envelope", file("bad.intoto.jsonl", JSON.stringify(tampered)), ...common], dir());
+            assert.strictEqual(bad.code, 1, bad.stderr);
+            assert.match(bad.stderr, /^not verified: no signature verifies under the given keys/);
+            const missing = await run(verify, ["--envelope", "nope.jsonl", ...common], dir());
+            assert.strictEqual(missing.code, 2, missing.stderr);
+            assert.match(missing.stderr, /^error: --envelope nope\.jsonl cannot be read: ENOENT/);
+        });
+    });
 });

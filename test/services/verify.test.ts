@@ -71,6 +71,19 @@ describe("hardened-build-fleet-verify", () => {
         assert.deepStrictEqual(r.out, []);
     }
 
+    it("--help prints the usage and the exit codes on stdout and exits 0; an unknown option is bad input (2)", async () => {
+        for (const flag of ["--help", "-h"]) {
+            const r = await run([flag]);
+            assert.strictEqual(r.code, 0, JSON.stringify(r));
+            assert.match(r.out[0], /^usage: hardened-build-fleet-verify --envelope <file> --artifact <file> --keys /);
+            assert.match(r.out[1], /^exit codes: 0 verified, 1 not verified/);
+            assert.deepStrictEqual(r.err, []);
+        }
+        const unknown = await run(["--nope"]);
+        assert.strictEqual(unknown.code, 2);
+        assert.match(unknown.err[0], /^error: Unknown option '--nope'/);
+    });
+
     it("verifies an .intoto.jsonl envelope against the artifact, the keyring, its builder id and the source", async () => {
         const env = file("ok.intoto.jsonl", `${JSON.stringify(envelope(statement(), active))}\n`);
         const r = await run(["--envelope", env, "--artifact", artifactFile, "--keys", keysFile, "--source-uri", "github.com/example-org/app"]);
