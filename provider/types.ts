@@ -39,6 +39,12 @@ export interface Pool {
     image: string;
     /** gce only: Confidential VM (AMD SEV; needs an n2d/c2d machine type). Default false. */
     confidentialCompute?: boolean;
+    /** gce only: extra runner labels, e.g. ["gpu"]; every runner also carries self-hosted, linux, x64 (or arm64) and the pool name. Default none. */
+    labels?: string[];
+    /** gce only: GitHub runner group id of the JIT runners. Default controlPlane.runnerGroupId. */
+    runnerGroupId?: number;
+    /** gke only: GitHub runner group name of the ARC scale set. Default ARC's default group. */
+    runnerGroupName?: string;
     /** gke only: secondary range for pods. Default: GKE allocates one. */
     podCidr?: string;
     /** gke only: secondary range for services. Default: GKE allocates one. */
@@ -251,8 +257,10 @@ export interface ControlPlanePool {
     instanceGroupManager?: pulumi.Input<string>;
     /** gce: base name of the pool's runner VMs. Default `<name>-runner`. */
     baseInstanceName?: string;
-    /** Runner labels jobs target. Default ["self-hosted", name]. */
+    /** gce: the full runner label set; contains the pool name and no other pool's. Default ["self-hosted", "linux", "x64", name]. */
     labels?: string[];
+    /** gce: GitHub runner group id of the pool's JIT runners. Default the component's runnerGroupId. */
+    runnerGroupId?: number;
     /** The pool's boot image, recorded in provenance. Required. */
     image: string;
     /** The pool's maximum build duration in seconds: the upload credential's lifetime bound. Required. */

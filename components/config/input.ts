@@ -55,6 +55,14 @@ export interface GcePoolInput extends PoolInputCommon {
     backend: "gce";
     /** Confidential VM (AMD SEV; needs an n2d/c2d machine type). Default false. */
     confidentialCompute?: boolean;
+    /**
+     * Extra runner labels, e.g. ["gpu"]. Every runner also carries `self-hosted`, `linux`, `x64` (or `arm64`) and the pool
+     * name; a job targets this pool by naming the pool in `runs-on` (docs/workflow-authors.md). Default none.
+     */
+    labels?: string[];
+    /** GitHub runner group id the JIT runners join (restrict the group to the repositories and workflows that may use the pool). Default `controlPlane.runnerGroupId`. */
+    runnerGroupId?: number;
+    runnerGroupName?: never;
     podCidr?: never;
     serviceCidr?: never;
     masterCidr?: never;
@@ -70,7 +78,12 @@ export interface GkePoolInput extends PoolInputCommon {
     serviceCidr?: string;
     /** Private control-plane range, an RFC 1918 /28. Default "172.16.0.0/28". */
     masterCidr?: string;
+    /** GitHub runner group name the ARC scale set joins (restrict the group to the repositories and workflows that may use the pool). Default ARC's default group. */
+    runnerGroupName?: string;
+    runnerGroupId?: never;
     confidentialCompute?: never;
+    /** ARC scale sets are targeted by their name (`runs-on: <pool>`), not by labels. */
+    labels?: never;
 }
 
 /** One runner pool as written in stack config (`hardened-build-fleet:pools[i]`). */

@@ -6,6 +6,7 @@ import { indexPath, IssueCollector } from "./issues";
 import { EgressAllowList, PoolConfig, RunnerBackend } from "./types";
 import { fqdnProblem, isValidPoolName, sanitizePoolName, suggestion } from "./names";
 import { checkCidr, checkSubnetSize, NamedRange, readCidr } from "./ranges";
+import { MAX_RUNNER_LABELS, poolLabel, poolLabelProblem, poolLabelWarning, RUNNER_LABEL, runnerLabels } from "../../services/controlPlane/runsOn";
 import {
     DEFAULTS, EGRESS_KEYS, MAX_BUILD_DURATION_SECONDS, MAX_POOL_NAME_LENGTH, POOL_GCE_ONLY_KEYS, POOL_GKE_ONLY_KEYS,
     POOL_KEYS, RUNNER_BACKENDS,
@@ -24,6 +25,8 @@ export interface PoolParse {
     master?: NamedRange;
     /** Egress allow-list CIDRs (must not cover other zones). */
     egress: NamedRange[];
+    /** The pool's runner label set (fleet-wide: no two pools' sets may nest). */
+    labels?: string[];
 }
 
 const MACHINE_TYPE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
@@ -47,8 +50,13 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
             `is not a valid pool name: lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most ${MAX_POOL_NAME_LENGTH} characters (child resource names derive from it)`,
             `use e.g. "${sanitizePoolName(name)}"`,
         );
+    } else if (name !== undefined && poolLabelProblem(name) !== undefined) {
+        issues.add(f.pathOf("name"), name, `${poolLabelProblem(name)} (every runner carries its pool's name as the label that targets the pool)`, `use a name of its own, e.g. "${name}-builds"`);
     } else {
         result.name = name;
+        if (name !== undefined && poolLabelWarning(name) !== undefined) {
+            issues.warn(f.pathOf("name"), name, `${poolLabelWarning(name)}; prefer a name of its own, e.g. "${name}-builds"`);
+        }
     }
     const owner = `pool ${JSON.stringify(name ?? `#${index}`)}`;
 
@@ -99,6 +107,12 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
     });
 
     const confidentialCompute = backend === "gce" ? f.boolean("confidentialCompute", false) : false;
+    const extraLabels = backend === "gce" ? readLabels(f, name) : [];
+    const runnerGroup = readRunnerGroup(f, backend);
+    if (name !== undefined && extraLabels !== undefined) {
+        // An ARC scale set is targeted by its name alone; a gce runner also carries GitHub's default labels.
+        result.labels = backend === "gke" ? [poolLabel(name)] : runnerLabels(name, extraLabels, machineType);
+    }
 
     let podCidr: string | undefined;
     let serviceCidr: string | undefined;
@@ -126,11 +140,13 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
         }
     }
 
-    if (issues.issues.length === issuesBefore && name !== undefined && backend !== undefined && cidr !== undefined && image !== undefined
+    if (issues.issues.length === issuesBefore && name !== undefined && extraLabels !== undefined && backend !== undefined && cidr !== undefined && image !== undefined
         && minRunners !== undefined && maxRunners !== undefined && maxBuildDurationSeconds !== undefined) {
         result.config = {
             name, backend, machineType, minRunners, maxRunners, spot, cidr: cidr.cidr, egressAllowList,
             maxBuildDurationSeconds, image, confidentialCompute, masterCidr,
+            labels: result.labels ?? [],
+            ...runnerGroup,
             ...(podCidr !== undefined ? { podCidr } : {}),
             ...(serviceCidr !== undefined ? { serviceCidr } : {}),
         };
@@ -197,4 +213,45 @@ function readMaxBuildDuration(f: FieldReader): number | undefined {
         return undefined;
     }
     return parsed.seconds;
+}
+
+/** `labels` (gce): extra runner labels; the pool name and GitHub's defaults are always there. */
+function readLabels(f: FieldReader, pool: string | undefined): string[] | undefined {
+    if (!f.has("labels")) {
+        return [];
+    }
+    const path = f.pathOf("labels");
+    const raw = f.value("labels");
+    if (!Array.isArray(raw) || raw.length > MAX_RUNNER_LABELS - 4) {
+        f.issues.add(path, raw, `expected a list of at most ${MAX_RUNNER_LABELS - 4} runner labels, got ${typeName(raw)}${Array.isArray(raw) ? ` of ${raw.length}` : ""}`, "write extra labels as a list, e.g. [gpu, large]");
+        return undefined;
+    }
+    let ok = true;
+    raw.forEach((label, i) => {
+        if (typeof label !== "string" || !RUNNER_LABEL.test(label)) {
+            f.issues.add(`${path}[${i}]`, label, "is not a runner label (1-100 letters, digits, '.', '_' or '-')", "use e.g. gpu");
+            ok = false;
+        } else if (pool !== undefined && label.toLowerCase() === pool.toLowerCase()) {
+            f.issues.add(`${path}[${i}]`, label, "is the pool's own name, which every runner of the pool carries already", "remove it");
+            ok = false;
+        }
+    });
+    return ok ? (raw as string[]) : undefined;
+}
+
+/** The GitHub runner group: by id for gce (the broker's JIT configs), by name for gke (ARC). */
+function readRunnerGroup(f: FieldReader, backend: RunnerBackend | undefined): { runnerGroupId?: number; runnerGroupName?: string } {
+    if (backend === "gce") {
+        const id = f.integer("runnerGroupId", { min: 1, example: "3" });
+        return id !== undefined ? { runnerGroupId: id } : {};
+    }
+    if (backend === "gke" && f.has("runnerGroupName")) {
+        const name = f.string("runnerGroupName", { example: "release-builders" });
+        if (name !== undefined && !/^[^\s/](?:[^/]{0,98}[^\s/])?$/.test(name)) {
+            f.issues.add(f.pathOf("runnerGroupName"), name, "is not a runner group name (1-100 characters, no slash, no surrounding spaces)", "write the group's name as GitHub shows it, e.g. release-builders");
+            return {};
+        }
+        return name === undefined ? {} : { runnerGroupName: name };
+    }
+    return {};
 }

@@ -40,10 +40,10 @@ export const POOL_COMMON_KEYS = [
     "name", "backend", "machineType", "minRunners", "maxRunners", "spot", "cidr",
     "egressAllowList", "maxBuildDuration", "image",
 ] as const;
-/** Pool fields that only make sense for a Compute Engine pool. */
-export const POOL_GCE_ONLY_KEYS = ["confidentialCompute"] as const;
+/** Pool fields that only make sense for a Compute Engine pool (gke pools are ARC scale sets, targeted by their name). */
+export const POOL_GCE_ONLY_KEYS = ["confidentialCompute", "labels", "runnerGroupId"] as const;
 /** Pool fields that only make sense for a GKE pool. */
-export const POOL_GKE_ONLY_KEYS = ["podCidr", "serviceCidr", "masterCidr"] as const;
+export const POOL_GKE_ONLY_KEYS = ["podCidr", "serviceCidr", "masterCidr", "runnerGroupName"] as const;
 export const POOL_KEYS = [...POOL_COMMON_KEYS, ...POOL_GCE_ONLY_KEYS, ...POOL_GKE_ONLY_KEYS] as const;
 
 export const SIGNER_KEYS = [

@@ -35,6 +35,16 @@ export interface PoolConfig {
     image: string;
     /** gce only; always false for gke pools. */
     confidentialCompute: boolean;
+    /**
+     * The pool's full runner label set (`runsOn.runnerLabels`): GitHub's defaults, the pool name (the pool label that
+     * jobs name in `runs-on`), then the configured extra labels. gke pools: the defaults and the pool name (ARC scale set).
+     * Always set by the validator; a hand-built PoolConfig may leave it out (then `runnerLabels(name, [], machineType)`).
+     */
+    labels?: string[];
+    /** gce: GitHub runner group id of the JIT runners; undefined: `controlPlane.runnerGroupId`. */
+    runnerGroupId?: number;
+    /** gke: GitHub runner group name of the ARC scale set; undefined: ARC's default group. */
+    runnerGroupName?: string;
     /** gke only: secondary range for pods; undefined lets GKE allocate it. */
     podCidr?: string;
     /** gke only: secondary range for services; undefined lets GKE allocate it. */

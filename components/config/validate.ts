@@ -10,6 +10,7 @@ import { NamedRange, reportEgressIntoFleet, reportMasterOverlaps, reportOverlaps
 import { SignerParse, validateSigner } from "./signer";
 import { readControlPlane } from "./controlPlane";
 import { CONFIG_NAMESPACE, DEFAULTS, FLEET_CONFIG_KEYS, GITHUB_KEYS } from "./schema";
+import { labelSetProblems } from "../../services/controlPlane/runsOn";
 
 /**
  * Pure: validates a raw config object (keys without the `hardened-build-fleet:` namespace) and
@@ -51,6 +52,7 @@ export function validateFleetConfig(source: FleetConfigSource | Record<string, u
     }
     const pools = (poolItems ?? []).map((item, i) => validatePool(issues, item, i));
     reportDuplicateNames(issues, pools);
+    reportLabelSets(issues, pools);
 
     const signerRaw = f.object("signer", { required: true, example: "{serviceImage: ..., cidr: 10.200.0.0/26}" });
     const signer: SignerParse = signerRaw === undefined ? {} : validateSigner(issues, signerRaw, "signer");
@@ -174,6 +176,17 @@ function reportDuplicateNames(issues: IssueCollector, pools: readonly PoolParse[
             n++;
         }
         issues.add(`${pool.path}.name`, pool.name, `duplicates ${first.path}.name; each pool gets its own network, identity and bucket (I5)`, `give each pool a unique name, e.g. "${pool.name}-${n}"`);
+    }
+}
+
+/** Pools whose runner label sets nest (the runs-on rule in services/controlPlane/runsOn.ts). */
+function reportLabelSets(issues: IssueCollector, pools: readonly PoolParse[]): void {
+    const labelled = pools.filter((p): p is PoolParse & { name: string; labels: string[] } => p.name !== undefined && p.labels !== undefined);
+    const names = new Set<string>();
+    const unique = labelled.filter((p) => !names.has(p.name) && names.add(p.name));
+    for (const [i, message] of labelSetProblems(unique)) {
+        const pool = unique[i];
+        issues.add(`${pool.path}.labels`, pool.labels, message, "keep each pool's name out of every other pool's labels; jobs target a pool by naming it in runs-on");
     }
 }
 

@@ -35,6 +35,7 @@ import {
     createControlPlaneService, ControlPlaneService, githubTargetOf, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
 } from "./services";
 import { roleLabels } from "../labels";
+import { labelSetProblems, RUNNER_LABEL, runnerLabels } from "../../services/controlPlane/runsOn";
 import { roleShortName } from "../runnerPool/identity";
 import { INVOKER_ROLE } from "../signerEnclave";
 
@@ -94,8 +95,14 @@ export interface ControlPlanePoolArgs {
     instanceGroupManager?: pulumi.Input<string>;
     /** gce: base name of the pool's runner VMs (scale-in condition). Default `${name}-runner`. */
     baseInstanceName?: string;
-    /** Runner labels jobs target (`runs-on`). Default ["self-hosted", name]. */
+    /**
+     * gce: the full label set the pool's runners register with; it must contain the pool name (the label jobs name in
+     * `runs-on`) and no other pool's name, and no two pools' sets may nest. Default
+     * ["self-hosted", "linux", "x64", name] (`runnerLabels(name)`).
+     */
     labels?: string[];
+    /** gce: GitHub runner group id of the pool's JIT runners. Default the component's `runnerGroupId`. */
+    runnerGroupId?: number;
     /** The pool's boot image, recorded in provenance. */
     image: string;
     /** The pool's maximum build duration: the upload credential's lifetime bound. */
@@ -123,7 +130,7 @@ export interface ControlPlaneArgs {
     githubApp: { appId: number; installationId: number; privateKeySecret: string };
     /** Secret Manager secret id of the webhook secret (created out of band). Required. */
     webhookSecret: string;
-    /** GitHub runner group of the JIT runners. Default 1 (Default group). */
+    /** GitHub runner group of the JIT runners of pools that name none. Default 1 (Default group). */
     runnerGroupId?: number;
     /**
      * Broker ingress. "all" (default): reachable through the runners' restricted-VIP route to run.app, invocable only by
@@ -217,6 +224,21 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
             problems.push(`pools[${i}].instanceGroupManager: missing for gce pool "${pool.name}"; pass RunnerPool.gce.instanceGroupManager.name.`);
         }
     });
+    const labelled = (args.pools ?? []).filter((p) => isGcpName(p?.name) && (p.backend ?? "gce") === "gce");
+    const badGroup = (field: string, value: unknown) => value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 1)
+        ? [`${field}: ${JSON.stringify(value)} must be a positive integer runner group id (the Default group is 1).`] : [];
+    problems.push(...badGroup("runnerGroupId", args.runnerGroupId));
+    labelled.forEach((pool) => {
+        const at = `pools[${args.pools.indexOf(pool)}]`;
+        if (pool.labels !== undefined && !(Array.isArray(pool.labels) && pool.labels.every((l) => typeof l === "string" && RUNNER_LABEL.test(l)))) {
+            problems.push(`${at}.labels: ${JSON.stringify(pool.labels)} must be runner labels (1-100 letters, digits, '.', '_' or '-'), e.g. runnerLabels("${pool.name}", ["gpu"]).`);
+        }
+        problems.push(...badGroup(`${at}.runnerGroupId`, pool.runnerGroupId));
+    });
+    const labelSets = labelled.map((p) => ({ name: p.name, labels: Array.isArray(p.labels) ? p.labels : runnerLabels(p.name) }));
+    for (const [i, message] of labelSetProblems(labelSets)) {
+        problems.push(`pools[${args.pools.indexOf(labelled[i])}].labels: ${message}.`);
+    }
     const days = args.intakeRetentionDays;
     if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) {
         problems.push(`intakeRetentionDays: ${JSON.stringify(days)} must be an integer between 1 and 3650 (default 7).`);
@@ -395,8 +417,8 @@ export class ControlPlane extends pulumi.ComponentResource {
         const poolSpecs = pulumi.all(gcePools.map((p) => pulumi.all([p.instanceGroupManager as pulumi.Input<string>, this.intakeBuckets[p.name], p.serviceAccountEmail !== undefined ? `serviceAccount:${p.serviceAccountEmail}` : pulumi.output(p.runnerMember), args.workerProject])
             .apply(([mig, bucket, member, workerProject]) => ({
                 name: p.name,
-                labels: p.labels ?? ["self-hosted", p.name],
-                runnerGroupId: args.runnerGroupId ?? 1,
+                labels: p.labels ?? runnerLabels(p.name),
+                runnerGroupId: p.runnerGroupId ?? args.runnerGroupId ?? 1,
                 project: workerProject,
                 region,
                 mig,

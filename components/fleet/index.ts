@@ -26,6 +26,7 @@ import { GceBackendOptions } from "../runnerPool/gce";
 import { GkeBackendOptions } from "../runnerPool/gke";
 import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "../runnerPool";
 import { ServiceImage } from "../serviceImage";
+import { runnerLabels } from "../../services/controlPlane/runsOn";
 import { SignerEnclave, SignerEnclaveArgs, signerServiceName, validateSignerEnclaveArgs } from "../signerEnclave";
 
 /** Validation stand-in for the image the fleet builds (a syntactically pinned reference). */
@@ -105,6 +106,8 @@ function controlPlaneArgs(name: string, config: FleetConfig, inputs: ControlPlan
             instanceGroupManager: inputs.migs[i],
             image: p.image,
             maxRunDurationSeconds: p.maxBuildDurationSeconds,
+            labels: p.labels ?? runnerLabels(p.name, [], p.machineType),
+            ...(p.runnerGroupId !== undefined ? { runnerGroupId: p.runnerGroupId } : {}),
         })),
         image: inputs.image,
         signerUrl: inputs.signerUrl,

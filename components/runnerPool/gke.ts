@@ -487,6 +487,8 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
             // The NAME of a Secret created out of band; no credential passes through Pulumi (I7).
             githubConfigSecret: args.github.scaleSetSecretName,
             runnerScaleSetName: scaleSetName,
+            // A runner group restricted to the repositories and workflows allowed to use this pool.
+            ...(pool.runnerGroupName !== undefined ? { runnerGroup: pool.runnerGroupName } : {}),
             minRunners: pool.minRunners,
             maxRunners: pool.maxRunners,
             controllerServiceAccount: { namespace: controllerNamespaceName, name: ARC_CONTROLLER_SERVICE_ACCOUNT },

@@ -3,12 +3,12 @@
  * (`BROKER_POOLS`, `WEBHOOK_POOLS`, `GENERATOR_POOLS`): an array of pool objects. Each service names
  * the fields it needs; the rest may be present and are ignored.
  *
- * Label rule (webhook -> pool): a job belongs to the pool whose label set equals the job's
- * `runs-on` label set exactly, compared case-insensitively (GitHub compares labels that way). No
- * pool may have the same label set as another, so the mapping is a function. A job whose set matches
- * no pool is not ours: it is ignored and logged.
+ * Label rule (webhook -> pool, generator attribution): runsOn.ts. Every pool's labels contain its
+ * pool name and no other pool's, and no two pools' label sets nest; a pool list that breaks this is
+ * refused at start-up.
  */
 import { EnvReader } from "./config";
+import { labelSetProblems, MAX_RUNNER_LABELS, placeJob, RUNNER_LABEL } from "./runsOn";
 
 export interface PoolSpec {
     /** Pool name (RunnerPool name): the first segment of every upload location, `<pool>/<instanceId>/`. */
@@ -46,13 +46,12 @@ export const MAX_OBJECTS_PER_JOB_LIMIT = 1000;
 export type PoolField = Exclude<keyof PoolSpec, "maxObjectsPerJob">;
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const LABEL = /^[A-Za-z0-9._-]{1,100}$/;
 const EMAIL = /^[a-z0-9][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$|^[^@\s]+@[^@\s]+$/;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
 
 const CHECKS: Record<PoolField, [(v: any) => boolean, string]> = {
     name: [(v) => typeof v === "string" && NAME.test(v), "a pool name: lower-case letters, digits and hyphens"],
-    labels: [(v) => Array.isArray(v) && v.length > 0 && v.length <= 100 && v.every((l) => typeof l === "string" && LABEL.test(l)), "a non-empty array of runner labels ([A-Za-z0-9._-])"],
+    labels: [(v) => Array.isArray(v) && v.length > 0 && v.length <= MAX_RUNNER_LABELS && v.every((l) => typeof l === "string" && RUNNER_LABEL.test(l)), "a non-empty array of runner labels ([A-Za-z0-9._-]) that contains the pool name"],
     runnerGroupId: [(v) => Number.isInteger(v) && v >= 1, "a positive integer runner group id (1 is the Default group)"],
     project: [(v) => typeof v === "string" && /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(v), "a GCP project id"],
     region: [(v) => typeof v === "string" && /^[a-z]+-[a-z]+\d+$/.test(v), "a GCP region such as europe-west1"],
@@ -63,14 +62,9 @@ const CHECKS: Record<PoolField, [(v: any) => boolean, string]> = {
     maxRunDurationSeconds: [(v) => Number.isInteger(v) && v >= 60 && v <= 7 * 24 * 3600, "an integer number of seconds between 60 and 604800 (7 days)"],
 };
 
-/** The canonical form of a label set: lower-cased, de-duplicated, sorted, joined. */
-export function labelKey(labels: readonly string[]): string {
-    return [...new Set(labels.map((l) => l.toLowerCase()))].sort().join(",");
-}
-
 /** Reads the pools variable `envName`, requiring `fields`; problems go to the reader. */
 export function readPools(reader: EnvReader, envName: string, fields: readonly PoolField[]): PoolSpec[] {
-    const example = `[{"name":"pool-a","labels":["self-hosted","pool-a"],...}]`;
+    const example = `[{"name":"pool-a","labels":["self-hosted","linux","x64","pool-a"],...}]`;
     const value = reader.json(envName, `set a JSON array of pools, e.g. ${example}`);
     if (value === undefined) {
         return [];
@@ -81,7 +75,6 @@ export function readPools(reader: EnvReader, envName: string, fields: readonly P
     }
     const pools: PoolSpec[] = [];
     const names = new Set<string>();
-    const labelSets = new Map<string, string>();
     value.forEach((pool: any, i) => {
         if (pool === null || typeof pool !== "object" || Array.isArray(pool)) {
             reader.problems.push(`${envName}[${i}]: ${JSON.stringify(pool)} must be an object`);
@@ -107,21 +100,19 @@ export function readPools(reader: EnvReader, envName: string, fields: readonly P
             reader.problems.push(`${envName}[${i}].name: "${pool.name}" appears twice; pool names are unique`);
         }
         names.add(pool.name);
-        if (fields.includes("labels")) {
-            const key = labelKey(pool.labels);
-            const other = labelSets.get(key);
-            if (other !== undefined) {
-                reader.problems.push(`${envName}[${i}].labels: the label set of "${pool.name}" equals that of "${other}"; give every pool a distinct label set (e.g. add the pool name as a label)`);
-            }
-            labelSets.set(key, pool.name);
-        }
         pools.push(pool as PoolSpec);
     });
+    if (fields.includes("labels")) {
+        const distinct = pools.filter((p, i) => pools.findIndex((q) => q.name === p.name) === i);
+        for (const [i, message] of labelSetProblems(distinct)) {
+            reader.problems.push(`${envName}[${value.indexOf(distinct[i])}].labels: pool "${distinct[i].name}" ${message}`);
+        }
+    }
     return pools;
 }
 
-/** Maps a job's labels to its pool by the exact-set rule, or undefined. */
+/** The pool a job with these `runs-on` labels belongs to by the rule in runsOn.ts, or undefined. */
 export function poolForLabels(pools: readonly PoolSpec[], labels: readonly string[]): PoolSpec | undefined {
-    const key = labelKey(labels);
-    return pools.find((p) => labelKey(p.labels) === key);
+    const placement = placeJob(pools, labels);
+    return placement.kind === "pool" ? pools.find((p) => p.name === placement.pool) : undefined;
 }

@@ -1,5 +1,6 @@
 /** Pool definitions for the simulation and the tests: the same schema the services read from their env. */
 import type { PoolSpec } from "../controlPlane/pools";
+import { runnerLabels } from "../controlPlane/runsOn";
 
 export const SIM_PROJECT = "sim-workers";
 export const SIM_REGION = "europe-west1";
@@ -7,7 +8,7 @@ export const SIM_REGION = "europe-west1";
 export function simPool(name: string, extra: Partial<PoolSpec> = {}): PoolSpec {
     return {
         name,
-        labels: ["self-hosted", "linux", name],
+        labels: runnerLabels(name),
         runnerGroupId: 1,
         project: SIM_PROJECT,
         region: SIM_REGION,

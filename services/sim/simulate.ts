@@ -145,6 +145,38 @@ async function attempt(name: string, description: string, fn: () => Promise<{ st
     return { name, description, refused: refusedIf(status), status, ...(code !== undefined ? { code: String(code) } : {}), ...(message ? { message } : {}) };
 }
 
+/**
+ * A job that names no pool (`runs-on: [self-hosted]`) is queued; GitHub gives it to the next fleet runner
+ * of `pool` because the runner carries all its labels. It uploads an artifact and completes; the generator
+ * must refuse its provenance (422 job-not-for-pool). With `labels` naming the pool, the same steps are signed
+ * (201): the variant that shows the placement check, not some other one, is what refuses.
+ */
+export async function jobOnUnnamedPool(fleet: SimFleet, pool: PoolSpec, labels: string[] = ["self-hosted"]): Promise<{ status: number; body?: any }> {
+    const repository = SIM_REPOSITORIES[0];
+    const queued = await fleet.github.queueJob({ repository, labels });
+    const vm = await fleet.mig.createVm(pool);
+    const reg = await brokerRegister(fleet, await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker), pool.name);
+    if (reg.status !== 201) {
+        throw new Error(`attack setup: registration failed (${reg.status} ${JSON.stringify(reg.body)})`);
+    }
+    const job = await fleet.github.connectRunner((reg.body as JitConfigResponse).jitConfig);
+    if (job?.id !== queued.id) {
+        throw new Error(`attack setup: the runner picked up ${job?.id ?? "no job"}, not job ${queued.id}`);
+    }
+    const key = `${reg.body.upload.prefix}dist/app.tar`;
+    const up = await uploadWithGrant(reg.body.upload, key, Buffer.from("built by a job that asked for no pool"));
+    if (up.status !== 204) {
+        throw new Error(`attack setup: upload ${up.status} ${up.body}`);
+    }
+    await fleet.github.completeJob(job.id);
+    const res = await fetch(`${fleet.generator.url}${FINALIZE_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${fleet.pushToken()}` },
+        body: JSON.stringify({ message: { attributes: { bucketId: pool.intakeBucket, objectId: key, eventType: "OBJECT_FINALIZE" }, messageId: "unnamed-pool" } }),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
 /** The attacks from the design's threat list; each must be refused. */
 async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
     const [poolA] = fleet.pools;
@@ -227,6 +259,8 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
             });
             return { status: res.status, body: await res.text() };
         }, is4xx));
+    attacks.push(await attempt("job-on-unnamed-pool", "a job with runs-on: [self-hosted] takes a fleet VM started for the pool, uploads and completes, and asks for provenance",
+        () => jobOnUnnamedPool(fleet, poolA), (s) => s === 422));
     attacks.push(await attempt("runner-calls-webhook", "the job posts an unsigned workflow_job event to the webhook receiver",
         async () => {
             const res = await fetch(`${fleet.webhook.url}${WEBHOOK_PATH}`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "workflow_job", "x-github-delivery": "forged-1" }, body: JSON.stringify(payload) });

@@ -162,6 +162,7 @@ describe("component provider: schema", function () {
             "confidentialCompute?: boolean plain",
             "egressAllowList?: EgressAllowList plain",
             "image: string plain",
+            "labels?: string[] plain",
             "machineType?: string plain",
             "masterCidr?: string plain",
             "maxBuildDuration?: string plain",
@@ -169,6 +170,8 @@ describe("component provider: schema", function () {
             "minRunners?: number plain",
             "name: string plain",
             "podCidr?: string plain",
+            "runnerGroupId?: number plain",
+            "runnerGroupName?: string plain",
             "serviceCidr?: string plain",
             "spot?: boolean plain",
         ]);
@@ -241,7 +244,7 @@ describe("component provider: schema", function () {
         const cpPool = schema.types[token("ControlPlanePool")];
         assert.deepStrictEqual(describeProperties(cpPool.properties ?? {}, cpPool.required), [
             "backend?: RunnerBackend plain", "baseInstanceName?: string plain", "image: string plain", "instanceGroupManager?: string",
-            "labels?: string[] plain", "maxRunDurationSeconds: number plain", "name: string plain", "runnerMember: string", "serviceAccountEmail?: string plain",
+            "labels?: string[] plain", "maxRunDurationSeconds: number plain", "name: string plain", "runnerGroupId?: number plain", "runnerMember: string", "serviceAccountEmail?: string plain",
         ]);
     });
 

@@ -48,14 +48,15 @@ describe("provenance generator", () => {
         ...extra,
     });
     /** A VM registered, its runner ran job 500 (in progress or completed), and it uploaded `object`. */
-    const scenario = async (opts: { completed?: boolean; object?: string; bytes?: string } = {}) => {
+    const scenario = async (opts: { completed?: boolean; object?: string; bytes?: string; labels?: string[] } = {}) => {
         const reg = registration();
         await records.claimRegistration(reg);
         await records.putRunner({ runnerName: reg.runnerName, runnerId: 9, instanceId: ID, pool: "pool-a", createdAt: reg.registeredAt });
         await records.linkRunnerJob({ runnerName: reg.runnerName, jobId: 500, repository: "acme/app" });
-        await records.putJobFacts(facts("in_progress"));
+        const labels = opts.labels ?? pools[0].labels;
+        await records.putJobFacts(facts("in_progress", { labels }));
         if (opts.completed !== false) {
-            await records.putJobFacts(facts("completed"));
+            await records.putJobFacts(facts("completed", { labels }));
         }
         const object = opts.object ?? `pool-a/${ID}/dist/app.tgz`;
         await intakeA.create(object, Buffer.from(opts.bytes ?? "artifact bytes"), "application/octet-stream");
@@ -215,6 +216,22 @@ describe("provenance generator", () => {
         await records.putJobFacts(facts("completed", { jobId: 600, runnerName: "pool-a-7777" }));
         await intakeA.create("pool-a/6666/x.tgz", Buffer.from("x"), "application/octet-stream");
         await refused("sim-intake-pool-a", "pool-a/6666/x.tgz", 422, "job-mismatch");
+    });
+
+    it("refuses the uploads of a job that ran on this pool's runner without naming the pool, even before it completes", async () => {
+        // GitHub gives `runs-on: [self-hosted]` to any runner: it fits pool-a's, but asked for no pool.
+        const unnamed = await scenario({ labels: ["self-hosted"], completed: false });
+        await refused("sim-intake-pool-a", unnamed, 422, "job-not-for-pool");
+        await records.putJobFacts(facts("completed", { labels: ["self-hosted"] }));
+        await refused("sim-intake-pool-a", unnamed, 422, "job-not-for-pool");
+        assert.deepStrictEqual(audit.find((a) => a.reason === "job-not-for-pool")!.labels, ["self-hosted"]);
+        await assert.rejects(gen.generate("sim-intake-pool-a", unnamed), /without asking for that pool: runs-on \["self-hosted"\] names no pool/);
+        // A job that named the other pool gets nothing here either.
+        rmSync(root, { recursive: true, force: true });
+        await refused("sim-intake-pool-a", await scenario({ labels: ["self-hosted", "pool-b"] }), 422, "job-not-for-pool");
+        // The variant that names the pool it ran on, all else equal, is signed: the labels alone decide.
+        rmSync(root, { recursive: true, force: true });
+        assert.strictEqual((await gen.generate("sim-intake-pool-a", await scenario({ labels: ["self-hosted", "pool-a"] }))).status, 201);
     });
 
     it("refuses the uploads of a job that did not succeed", async () => {

@@ -3,7 +3,8 @@ import { createHash } from "crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { cli, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
+import { startSimFleet, SimFleet } from "../../services/sim/fleet";
+import { cli, jobOnUnnamedPool, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
 
 describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
     this.timeout(120_000);
@@ -45,7 +46,8 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
 
     it("raises demand per pool and deletes every job's VM after its job", () => {
         assert.ok(summary.demandPeak["pool-a"] >= 1 && summary.demandPeak["pool-b"] >= 1, JSON.stringify(summary.demandPeak));
-        assert.strictEqual(summary.vmsDeleted, 3);
+        // The 3 jobs' VMs, and the VM the job-on-unnamed-pool attack's job ran on (scaled in after it too).
+        assert.strictEqual(summary.vmsDeleted, 4);
     });
 
     it("refuses every attack, each by the check meant to stop it", () => {
@@ -60,6 +62,7 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
             "runner-calls-signer": [403, "forbidden"],
             "runner-calls-generator": [403, "wrong-caller"],
             "runner-calls-webhook": [401, "bad-signature"],
+            "job-on-unnamed-pool": [422, "job-not-for-pool"],
         };
         assert.deepStrictEqual(Object.keys(byName).sort(), Object.keys(expected).sort());
         for (const [name, [status, code]] of Object.entries(expected)) {
@@ -84,5 +87,31 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
         assert.match(errors.join(""), /--jobs "0" must be an integer between 1 and 1000/);
         assert.match(errors.join(""), /--out is required/);
         assert.strictEqual(existsSync(dir), false);
+    });
+});
+
+describe("simulation attack: a job that names no pool lands on a fleet runner", function () {
+    this.timeout(60_000);
+    let fleet: SimFleet;
+    let dir: string;
+    beforeEach(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "hbf-sim-placement-"));
+        fleet = await startSimFleet({ pools: 2, dir, quiet: true });
+    });
+    afterEach(async () => {
+        await fleet.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("is refused by the placement check, while the same steps naming the pool are signed", async () => {
+        const [poolA] = fleet.pools;
+        const attack = await jobOnUnnamedPool(fleet, poolA, ["self-hosted"]);
+        assert.strictEqual(attack.status, 422, JSON.stringify(attack.body));
+        assert.strictEqual(attack.body.error.code, "job-not-for-pool");
+        assert.ok(fleet.audit.some((a) => a.service === "webhook" && a.reason === "pool-not-requested"), "the webhook recorded the misplaced job");
+        assert.strictEqual(fleet.webhook.demand.count(poolA.name), 0, "never counted as demand");
+        // The variant: the only change is that runs-on names the pool. Same VM flow, same upload: signed.
+        const legit = await jobOnUnnamedPool(fleet, poolA, ["self-hosted", poolA.name]);
+        assert.strictEqual(legit.status, 201, JSON.stringify(legit.body));
     });
 });

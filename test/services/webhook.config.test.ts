@@ -35,7 +35,7 @@ describe("control-plane service configuration (env)", () => {
         assert.strictEqual(webhook.port, 9000);
         assert.strictEqual(webhook.reconcileSeconds, 60);
         const generator = loadGeneratorConfig({
-            GENERATOR_URL: "https://gen.example.run.app", GENERATOR_POOLS: JSON.stringify([{ name: "pool-a", intakeBucket: "intake-a" }]),
+            GENERATOR_URL: "https://gen.example.run.app", GENERATOR_POOLS: JSON.stringify([{ name: "pool-a", labels: ["self-hosted", "pool-a"], intakeBucket: "intake-a" }]),
             RECORDS_BUCKET: "cp-records", GENERATOR_PUSH_SERVICE_ACCOUNT: "push@cp.iam.gserviceaccount.com",
             SIGNER_URL: "https://signer.example.run.app", BUILDER_ID: "https://example.com/builders/fleet@v1",
         });
@@ -69,11 +69,17 @@ describe("control-plane service configuration (env)", () => {
         assert.strictEqual(p.length, expected.length, p.join("\n"));
     });
 
-    it("refuses pools with duplicate names or label sets, and a pools value that is not an array", () => {
-        const dup = problems(() => loadWebhookConfig({ ...github, RECORDS_BUCKET: "r1", WEBHOOK_SECRET_VERSION: "projects/p/secrets/s/versions/1", WEBHOOK_METRIC_PROJECT: "workers-proj",
+    it("refuses pools with duplicate names, nesting label sets or foreign pool labels, and a pools value that is not an array", () => {
+        const env = { ...github, RECORDS_BUCKET: "r1", WEBHOOK_SECRET_VERSION: "projects/p/secrets/s/versions/1", WEBHOOK_METRIC_PROJECT: "workers-proj" };
+        const dup = problems(() => loadWebhookConfig({ ...env,
             WEBHOOK_POOLS: JSON.stringify([simPool("pool-a"), simPool("pool-a"), simPool("pool-c", { labels: ["POOL-A", "linux", "self-hosted"] })]) }));
         assert.ok(dup.some((m) => /WEBHOOK_POOLS\[1\]\.name: "pool-a" appears twice/.test(m)), dup.join("\n"));
-        assert.ok(dup.some((m) => /WEBHOOK_POOLS\[2\]\.labels: the label set of "pool-c" equals that of "pool-a"/.test(m)), dup.join("\n"));
+        assert.ok(dup.some((m) => /WEBHOOK_POOLS\[2\]\.labels: pool "pool-c" lacks its pool label "pool-c"/.test(m)), dup.join("\n"));
+        assert.ok(dup.some((m) => /WEBHOOK_POOLS\[2\]\.labels: pool "pool-c" carries "pool-a", the pool label of pool "pool-a"/.test(m)), dup.join("\n"));
+        // Nesting without a foreign pool label: pool-b's runners carry everything pool-a's do.
+        const nested = problems(() => loadWebhookConfig({ ...env,
+            WEBHOOK_POOLS: JSON.stringify([simPool("pool-a", { labels: ["self-hosted", "pool-a"] }), simPool("pool-b", { labels: ["self-hosted", "pool-b", "pool-a", "gpu"] })]) }));
+        assert.ok(nested.some((m) => /WEBHOOK_POOLS\[0\]\.labels: pool "pool-a" label set nests with that of pool "pool-b" \("pool-a" within "pool-b"\)/.test(m)), nested.join("\n"));
         const notArray = problems(() => loadGeneratorConfig({ GENERATOR_POOLS: "{}" }));
         assert.ok(notArray.some((m) => /^GENERATOR_POOLS: .* must be a non-empty JSON array/.test(m)));
         const notJson = problems(() => loadGeneratorConfig({ GENERATOR_POOLS: "[" }));
@@ -90,10 +96,14 @@ describe("control-plane service configuration (env)", () => {
         }
     });
 
-    it("maps job labels to exactly one pool", () => {
+    it("maps job labels to the one pool they name, and only when that pool's runners carry them all", () => {
         const ps = [simPool("pool-a"), simPool("pool-b")];
         assert.strictEqual(poolForLabels(ps, ["pool-b", "LINUX", "self-hosted", "linux"])?.name, "pool-b");
-        assert.strictEqual(poolForLabels(ps, ["pool-b", "self-hosted"]), undefined);
+        assert.strictEqual(poolForLabels(ps, ["pool-b", "self-hosted"])?.name, "pool-b");
+        assert.strictEqual(poolForLabels(ps, ["pool-b"])?.name, "pool-b");
+        assert.strictEqual(poolForLabels(ps, ["self-hosted"]), undefined, "names no pool");
+        assert.strictEqual(poolForLabels(ps, ["pool-b", "gpu"]), undefined, "pool-b's runners carry no gpu label");
+        assert.strictEqual(poolForLabels(ps, ["pool-a", "pool-b"]), undefined, "no runner carries both");
         assert.strictEqual(poolForLabels(ps, []), undefined);
     });
 });

@@ -155,17 +155,42 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(facts?.pool, "pool-a");
     });
 
-    it("maps labels to a pool by exact set, case-insensitively, and ignores (and logs) other jobs", async () => {
+    it("counts a job for the one pool it names when that pool's runners carry all its labels, case-insensitively, and ignores (and logs) other jobs", async () => {
         const mixedCase = await post(event("queued", job(2, "queued", ["Linux", "POOL-B", "self-hosted"])));
         assert.strictEqual(JSON.parse(mixedCase.body).pool, "pool-b");
-        for (const labels of [["self-hosted", "pool-a"], ["self-hosted", "linux", "pool-a", "gpu"], ["ubuntu-latest"]]) {
+        const subset = await post(event("queued", job(6, "queued", ["self-hosted", "pool-a"])));
+        assert.strictEqual(JSON.parse(subset.body).pool, "pool-a", "a subset naming the pool is that pool's demand");
+        const cases: [string[], RegExp][] = [
+            [["self-hosted"], /names no pool, so GitHub may give it to a runner of any of "pool-a", "pool-b"; .* add the pool label, e\.g\. runs-on: \[self-hosted, pool-a\]/],
+            [["self-hosted", "linux", "pool-a", "gpu"], /asks for "gpu", which the runners of pool "pool-a" do not carry/],
+            [["pool-a", "pool-b"], /names pools "pool-a" and "pool-b"; no runner carries both/],
+            [["ubuntu-latest"], /fits no fleet runner/],
+        ];
+        for (const [labels, why] of cases) {
             const res = await post(event("queued", job(3, "queued", labels)));
             assert.strictEqual(res.statusCode, 202, JSON.stringify(labels));
-            assert.match(JSON.parse(res.body).ignored, /match no pool/);
+            assert.match(JSON.parse(res.body).ignored, why);
         }
         assert.strictEqual(await records.jobFacts(3, "queued"), undefined);
-        assert.strictEqual(audit.filter((a) => a.reason === "unknown-pool").length, 3);
-        assert.deepStrictEqual(service.demand.snapshot(), { "pool-a": 0, "pool-b": 1 });
+        assert.strictEqual(audit.filter((a) => a.reason === "no-pool").length, 4);
+        assert.deepStrictEqual(service.demand.snapshot(), { "pool-a": 1, "pool-b": 1 });
+    });
+
+    it("records a job that landed on a fleet runner without naming its pool: linked for refusal, never counted, scaled in after it", async () => {
+        const reg = await register("pool-a", "777");
+        await post(event("queued", job(30, "queued", ["self-hosted"])));
+        const running = await post(event("in_progress", job(30, "in_progress", ["self-hosted"], reg.runnerName)));
+        assert.strictEqual(running.statusCode, 200, running.body);
+        assert.match(JSON.parse(running.body).notRequested, /names no pool/);
+        assert.deepStrictEqual(await records.jobsOfRunner(reg.runnerName), [30]);
+        assert.strictEqual((await records.jobFacts(30, "in_progress"))?.pool, "pool-a");
+        assert.deepStrictEqual(service.demand.snapshot(), { "pool-a": 0, "pool-b": 0 }, "never demand of any pool");
+        assert.ok(audit.some((a) => a.reason === "pool-not-requested" && a.jobId === 30 && a.pool === "pool-a"));
+        await post(event("completed", job(30, "completed", ["self-hosted"], reg.runnerName)));
+        assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["777"]);
+        // Not on a fleet runner: nothing is stored.
+        await post(event("in_progress", job(31, "in_progress", ["self-hosted"], "someone-elses-runner")));
+        assert.strictEqual(await records.jobFacts(31, "in_progress"), undefined);
     });
 
     it("refuses a forged, unsigned or tampered delivery with 401 and stores nothing", async () => {

@@ -3,7 +3,9 @@
  * 1. attributes it to a job from its location only: `<pool>/<instanceId>/<path>` in the pool's own
  *    intake bucket -> the broker's registration record of that instance -> its runner -> the one job
  *    the webhook saw that runner pick up (object metadata is never read);
- *    the job must name the broker's runner by id, not only by name;
+ *    the job must name the broker's runner by id, not only by name, and must have asked for this
+ *    pool by the runs-on rule (runsOn.ts): a job GitHub put on this pool's runner because its labels
+ *    fit, without naming the pool, gets nothing;
  * 2. requires that job's HMAC-verified `completed` facts, with conclusion `success`;
  * 3. refuses an object the store created after the job completed, after the VM was deleted, or
  *    after the VM's maximum lifetime (lateUpload.ts): an upload grant outlives its job, its
@@ -32,7 +34,8 @@ import type { TokenVerifier } from "../broker/app";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
 import { type DsseEnvelope, envelopeObjectName } from "../../lib/dsse";
 import { DEFAULT_MAX_OBJECTS_PER_JOB, PoolSpec } from "../pools";
-import { isInstanceId, objectKey, Records } from "../records";
+import { isInstanceId, JobFacts, objectKey, Records } from "../records";
+import { placeJob, placementAdvice } from "../runsOn";
 import { SignerClient, SignerError } from "../signerClient";
 import { lateUpload } from "./lateUpload";
 import { ImagePublisher, ImageRefusal, PreparedImage, PublishedImage } from "./image/publish";
@@ -134,6 +137,8 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             await refuseForGood("several-jobs", `runner ${reg!.runnerName} is linked to ${jobs.length} jobs; an ephemeral runner runs one`, at);
         }
         const job = await deps.records.jobFacts(jobs[0], "completed");
+        // Refused as soon as any facts show it, rather than deferred until the job completes.
+        await checkPlacement(job ?? (await deps.records.jobFacts(jobs[0], "in_progress")), pool!, reg!.runnerName, at);
         if (job === undefined) {
             refuse(409, "job-not-completed", `job ${jobs[0]} has not completed; provenance is generated after the job ends`, at);
         }
@@ -225,6 +230,18 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         const stored = (await deps.records.generated(bucket, object))!;
         audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId, envelopeObject, ...(published ? { image: `${published.repository}@${published.digest}` } : {}) });
         return { status: 201, object, sha256, invocationId, envelope: stored.envelope, envelopeObject, ...(stored.image ? { image: stored.image } : {}) };
+    };
+
+    /** Refuses, for good and with a record, a job that did not ask for `pool` (GitHub gave it this pool's runner because its labels fit). */
+    const checkPlacement = async (job: JobFacts | undefined, pool: PoolSpec, runnerName: string, at: { bucket: string; object: string }): Promise<void> => {
+        if (job === undefined) {
+            return;
+        }
+        const placement = placeJob(deps.pools, job.labels);
+        if (placement.kind !== "pool" || placement.pool !== pool.name) {
+            await refuseForGood("job-not-for-pool", `job ${job.jobId} ran on runner ${runnerName} of pool "${pool.name}" without asking for that pool: ` +
+                `${placementAdvice(placement, job.labels)}; provenance is issued only for a job that named the pool it ran on`, at, job.jobId);
+        }
     };
 
     app.post(FINALIZE_PATH, async (request, reply) => {

@@ -36,7 +36,7 @@ export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
     const config: GeneratorConfig = {
         port: r.port(),
         url: r.url("GENERATOR_URL", "set the generator's own https URL; the push subscription's OIDC audience"),
-        pools: readPools(r, "GENERATOR_POOLS", ["name", "intakeBucket"]),
+        pools: readPools(r, "GENERATOR_POOLS", ["name", "labels", "intakeBucket"]),
         recordsBucket: readRecordsBucket(r),
         pushServiceAccount,
         signerUrl: r.url("SIGNER_URL", "set the signer service's URL"),

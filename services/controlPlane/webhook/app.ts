@@ -6,8 +6,11 @@
  * - X-Hub-Signature-256 is an HMAC-SHA256 of the raw body with the webhook secret, compared with
  *   crypto.timingSafeEqual before anything is parsed or stored; a forged or unsigned delivery is 401.
  * - X-GitHub-Delivery is claimed create-only after the signature verified: a replayed delivery is 409.
- * - The job's `runs-on` labels map to a pool by the exact-set rule (pools.ts); other jobs are
- *   ignored (202) and logged.
+ * - The job's `runs-on` labels map to a pool by the runs-on rule (runsOn.ts): only a job that names a
+ *   pool counts as its demand. Other jobs are ignored (202) and logged with the runs-on to write,
+ *   unless GitHub gave one to a fleet runner anyway (its labels fit): then its facts are recorded
+ *   under the runner's pool, without demand, so the runner is linked, scaled in after the job, and the
+ *   generator refuses its uploads with a record instead of waiting for facts that never come.
  * - Facts are stored create-only per job and status; a completed job's facts add the workflow path
  *   and ref from the workflow run (GitHub API), which the webhook itself does not carry.
  * - A runner name is linked to the job only when the broker registered that runner in that pool.
@@ -23,6 +26,7 @@ import type { GithubClient } from "../github";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
 import { PoolSpec, poolForLabels } from "../pools";
 import { JobFacts, Records, RegistrationRecord, RunnerRecord } from "../records";
+import { placeJob, placementAdvice } from "../runsOn";
 import { Demand } from "./demand";
 import { ResolvedRef, resolveRunRef } from "./sourceRef";
 
@@ -220,6 +224,15 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         return true;
     };
 
+    /** The pool of the fleet runner (by the broker's name and id) a job is running on, or undefined. */
+    const poolOfFleetRunner = async (job: any): Promise<PoolSpec | undefined> => {
+        if (!str(job.runner_name) || job.status === "queued") {
+            return undefined;
+        }
+        const runner = await deps.records.runner(job.runner_name);
+        return runner === undefined || runner.runnerId !== job.runner_id ? undefined : poolsByName.get(runner.pool);
+    };
+
     app.post(WEBHOOK_PATH, async (request, reply) => {
         const body = request.body;
         if (!Buffer.isBuffer(body)) {
@@ -248,10 +261,16 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             throw new HttpError(400, "bad-payload", "body: not valid JSON");
         }
         const { action, repository, job } = parseJob(payload);
-        const pool = poolForLabels(deps.pools, job.labels);
+        let pool = poolForLabels(deps.pools, job.labels);
+        let notRequested: string | undefined;
         if (pool === undefined) {
-            audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "unknown-pool", labels: job.labels, jobId: job.id, delivery });
-            return reply.code(202).send({ ignored: `labels ${JSON.stringify(job.labels)} match no pool` });
+            notRequested = placementAdvice(placeJob(deps.pools, job.labels), job.labels);
+            pool = await poolOfFleetRunner(job);
+            if (pool === undefined) {
+                audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "no-pool", labels: job.labels, jobId: job.id, delivery, advice: notRequested });
+                return reply.code(202).send({ ignored: notRequested });
+            }
+            audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "pool-not-requested", pool: pool.name, runnerName: job.runner_name, jobId: job.id, delivery, advice: notRequested });
         }
         let run: RunFacts | undefined;
         if (job.status === "completed") {
@@ -284,7 +303,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
                 audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, runnerId: facts.runnerId, runnerGroupId: facts.runnerGroupId, pool: pool.name, jobId: facts.jobId });
             }
         }
-        if (demand.apply(pool.name, facts.jobId, facts.status)) {
+        if (notRequested === undefined && demand.apply(pool.name, facts.jobId, facts.status)) {
             await publish([pool.name]);
         }
         audit({ service: "webhook", event: "workflow_job", outcome: "done", action, status: facts.status, jobId: facts.jobId, pool: pool.name, delivery });
@@ -295,7 +314,9 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
                 await scaleIn(reg, `job ${facts.jobId} completed`);
             }
         }
-        return reply.code(200).send({ pool: pool.name, jobId: facts.jobId, status: facts.status, demand: demand.count(pool.name) });
+        return reply.code(200).send({
+            pool: pool.name, jobId: facts.jobId, status: facts.status, demand: demand.count(pool.name), ...(notRequested !== undefined ? { notRequested } : {}),
+        });
     });
 
     const reconcile = async (): Promise<ReconcileResult> => {
@@ -316,8 +337,9 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         // a running job on one of our runners that no webhook linked...
         const now = clock().toISOString();
         for (const { repository, job } of active) {
-            const pool = poolForLabels(deps.pools, job.labels ?? []);
-            if (pool === undefined || job.status !== "in_progress" || !str(job.runner_name)) {
+            // Also a job that did not ask for the pool: linked, so the generator refuses it rather than waits.
+            const pool = job.status === "in_progress" ? poolForLabels(deps.pools, job.labels ?? []) ?? (await poolOfFleetRunner(job)) : undefined;
+            if (pool === undefined || !str(job.runner_name)) {
                 continue;
             }
             const runner = await deps.records.runner(job.runner_name);

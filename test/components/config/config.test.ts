@@ -30,7 +30,7 @@ function validRaw(): Raw {
         registrationBrokerUrl: "https://broker.build.acme.example",
         pools: [
             {
-                name: "linux",
+                name: "builds",
                 backend: "gce",
                 cidr: "10.10.0.0/24",
                 image: "projects/acme-images/global/images/family/runner",
@@ -107,16 +107,16 @@ describe("config: normalisation", () => {
             registrationBrokerUrl: "https://broker.build.acme.example",
             pools: [
                 {
-                    name: "linux", backend: "gce", machineType: "e2-standard-4", minRunners: 0, maxRunners: 10, spot: false,
+                    name: "builds", backend: "gce", machineType: "e2-standard-4", minRunners: 0, maxRunners: 10, spot: false,
                     cidr: "10.10.0.0/24",
                     egressAllowList: { cidrs: ["203.0.113.0/28"], fqdns: ["github.com", "results-receiver.actions.githubusercontent.com"] },
                     maxBuildDurationSeconds: 3 * 3600, image: "projects/acme-images/global/images/family/runner",
-                    confidentialCompute: false, masterCidr: "172.16.0.0/28",
+                    confidentialCompute: false, masterCidr: "172.16.0.0/28", labels: ["self-hosted", "linux", "x64", "builds"],
                 },
                 {
                     name: "containers", backend: "gke", machineType: "e2-standard-4", minRunners: 0, maxRunners: 10, spot: false,
                     cidr: "10.12.0.0/22", egressAllowList: { cidrs: [], fqdns: [] }, maxBuildDurationSeconds: 3 * 3600,
-                    image: "ghcr.io/actions/actions-runner:2.321.0", confidentialCompute: false, masterCidr: "172.16.0.0/28",
+                    image: "ghcr.io/actions/actions-runner:2.321.0", confidentialCompute: false, masterCidr: "172.16.0.0/28", labels: ["containers"],
                 },
             ],
             signer: {
@@ -187,8 +187,8 @@ describe("config: pool names", () => {
     });
 
     it("rejects duplicate pool names at the second occurrence", () => {
-        assertRejected((r) => (r.pools[1].name = "linux"), "pools[1].name", {
-            value: "linux", message: /duplicates pools\[0\]\.name/, fix: /unique name, e\.g\. "linux-2"/,
+        assertRejected((r) => (r.pools[1].name = "builds"), "pools[1].name", {
+            value: "builds", message: /duplicates pools\[0\]\.name/, fix: /unique name, e\.g\. "builds-2"/,
         });
     });
 });
@@ -196,7 +196,7 @@ describe("config: pool names", () => {
 describe("config: overlapping CIDRs", () => {
     it("rejects pool-pool overlap and names a free range", () => {
         assertRejected((r) => (r.pools[1].cidr = "10.10.0.0/22"), "pools[1].cidr", {
-            value: "10.10.0.0/22", message: /overlaps pools\[0\]\.cidr = 10\.10\.0\.0\/24 \(pool "linux"\)/, fix: /e\.g\. 10\.10\.4\.0\/22/,
+            value: "10.10.0.0/22", message: /overlaps pools\[0\]\.cidr = 10\.10\.0\.0\/24 \(pool "builds"\)/, fix: /e\.g\. 10\.10\.4\.0\/22/,
         });
     });
 

@@ -45,6 +45,7 @@ const gcePoolConfig: PoolConfig = {
     image: "projects/acme-build-images/global/images/family/gha-runner",
     confidentialCompute: false,
     masterCidr: "172.16.0.0/28",
+    labels: ["self-hosted", "linux", "x64"],
 };
 
 describe("typed fleet config: the input types follow the validator's keys", () => {

@@ -167,7 +167,7 @@ describe("ControlPlane", function () {
         const pools = JSON.parse(broker.BROKER_POOLS);
         assert.deepStrictEqual({ ...broker, BROKER_URL: "", BROKER_POOLS: "" }, { SERVICE: "broker", BROKER_URL: "", BROKER_POOLS: "", RECORDS_BUCKET: records, ...github });
         assert.deepStrictEqual(pools, [{
-            name: "pool-a", labels: ["self-hosted", "pool-a"], runnerGroupId: 1, project: "worker-proj", region: "europe-west1", mig: "pool-a-mig",
+            name: "pool-a", labels: ["self-hosted", "linux", "x64", "pool-a"], runnerGroupId: 1, project: "worker-proj", region: "europe-west1", mig: "pool-a-mig",
             serviceAccount: "pool-a-rn@worker-proj.iam.gserviceaccount.com", intakeBucket: one(run, T.bucket, "fleet-cp-intake-pool-a").outputs.name,
             image: "projects/img/global/images/runner", maxRunDurationSeconds: 3600,
         }]);
