@@ -224,8 +224,11 @@ describe("provenance generator", () => {
         await refused("sim-intake-pool-a", unnamed, 422, "job-not-for-pool");
         await records.putJobFacts(facts("completed", { labels: ["self-hosted"] }));
         await refused("sim-intake-pool-a", unnamed, 422, "job-not-for-pool");
-        assert.deepStrictEqual(audit.find((a) => a.reason === "job-not-for-pool")!.labels, ["self-hosted"]);
-        await assert.rejects(gen.generate("sim-intake-pool-a", unnamed), /without asking for that pool: runs-on \["self-hosted"\] names no pool/);
+        // Refused with a record that says why and what to write instead, and answered the same way again.
+        const record = await records.refused("sim-intake-pool-a", unnamed);
+        assert.strictEqual(record?.code, "job-not-for-pool");
+        assert.match(record!.message, /job 500 ran on runner pool-a-\d+ of pool "pool-a" without asking for that pool: runs-on \["self-hosted"\] names no pool.*runs-on: \[self-hosted, pool-a\]/);
+        await assert.rejects(gen.generate("sim-intake-pool-a", unnamed), /without asking for that pool/);
         // A job that named the other pool gets nothing here either.
         rmSync(root, { recursive: true, force: true });
         await refused("sim-intake-pool-a", await scenario({ labels: ["self-hosted", "pool-b"] }), 422, "job-not-for-pool");
