@@ -10,6 +10,7 @@ import { ConfigIssue, PoolConfig } from "./types";
 import { validatePool } from "./pool";
 import { reportMasterOverlaps, reportOverlaps } from "./ranges";
 import { POOL_GCE_ONLY_KEYS, POOL_GKE_ONLY_KEYS } from "./schema";
+import { runnerLabels } from "../../services/controlPlane/runsOn";
 
 /** The result of validating one pool: the normalised config only when there are no issues. */
 export interface PoolConfigValidation {
@@ -66,6 +67,12 @@ export function poolInputOf(pool: PoolConfig): Record<string, unknown> {
         ...rest,
         maxBuildDuration: Number.isInteger(maxBuildDurationSeconds) && maxBuildDurationSeconds > 0 ? formatDuration(maxBuildDurationSeconds) : maxBuildDurationSeconds,
     };
+    if (Array.isArray(pool.labels) && pool.backend === "gce") {
+        // The normalised set holds GitHub's defaults and the pool label; the YAML shape lists only the extras.
+        const implied = new Set(runnerLabels(pool.name, [], pool.machineType).map((l) => l.toLowerCase()));
+        const extra = pool.labels.filter((l) => typeof l !== "string" || !implied.has(l.toLowerCase()));
+        input.labels = extra.length > 0 ? extra : undefined;
+    }
     const foreign: readonly string[] = pool.backend === "gce" ? POOL_GKE_ONLY_KEYS : pool.backend === "gke" ? POOL_GCE_ONLY_KEYS : [];
     for (const key of Object.keys(input)) {
         if (input[key] === undefined || foreign.includes(key)) {
