@@ -85,7 +85,7 @@ export function validatePerimeter(issues: IssueCollector, top: FieldReader): Per
     const accessPolicy = policyText === undefined ? undefined : normaliseAccessPolicy(policyText);
     if (policyText !== undefined && accessPolicy === undefined) {
         issues.add(f.pathOf("accessPolicy"), policyText, "is not an access policy name (accessPolicies/<number>)",
-            "use the existing organization access policy, e.g. accessPolicies/123456789012 (`gcloud access-context-manager policies list --organization <org>`); creating one is an organization-admin act outside this stack");
+            "use the existing organization access policy, e.g. accessPolicies/123456789012 (`gcloud access-context-manager policies list --organization <organization id>`); creating one is an organization-admin act outside this stack");
     }
     const modeText = f.string("mode", { example: "dryRun" }) ?? "dryRun";
     if (!(PERIMETER_MODES as readonly string[]).includes(modeText)) {
