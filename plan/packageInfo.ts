@@ -6,6 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 
 export const PACKAGE_NAME = "hardened-build-fleet";
+/** The package's source repository (package.json `repository`; a test keeps the two equal). */
+export const REPOSITORY_URL = "https://github.com/hardened-build-fleet/hardened-build-fleet";
 
 let cached: { root: string; version: string } | undefined;
 
@@ -39,6 +41,11 @@ export function packageRoot(): string {
 
 export function packageVersion(): string {
     return find().version;
+}
+
+/** The policy reference's entry for one of this package's rules, at the docs of the running version. */
+export function policyReferenceUrl(policy: string): string {
+    return `${REPOSITORY_URL}/blob/v${packageVersion()}/docs/policy-reference.md#${policy}`;
 }
 
 /** The repository root above `from` (the nearest directory with `.git`), else `from` itself. */

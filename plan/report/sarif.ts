@@ -1,6 +1,6 @@
 /**
  * The SARIF 2.1.0 report for GitHub code scanning: one rule per policy (help = fix, invariant and
- * SLSA clause), one result per violation, level from the enforcement level, the resource URN as a
+ * SLSA clause; helpUri = the rule's entry in docs/policy-reference.md for this package's rules), one result per violation, level from the enforcement level, the resource URN as a
  * logical location, and a physical location in the repository (the program or the stack config
  * file) because code scanning rejects results without one.
  */
@@ -8,7 +8,8 @@ import * as crypto from "crypto";
 import * as path from "path";
 import type * as sarif from "sarif";
 import { EnforcementLevel, Violation } from "../engine";
-import { packageVersion, repoRoot } from "../packageInfo";
+import { policies as packPolicies } from "../../policies/rules";
+import { packageVersion, policyReferenceUrl, repoRoot } from "../packageInfo";
 import { describePolicy, policyIndex, violationDetail } from "./policyInfo";
 import { PlanResult } from "./result";
 
@@ -58,6 +59,8 @@ export function buildSarif(result: PlanResult, opts: SarifOptions = {}): sarif.L
 
     const ruleIndex = new Map<string, number>();
     const rules: sarif.ReportingDescriptor[] = [];
+    // This package's own rules link to their entry in the policy reference; another pack's rules have none.
+    const documented = new Set(packPolicies.map((p) => p.name));
     const addRule = (name: string, level: EnforcementLevel) => {
         const p = info(name);
         const helpText = [`Fix: ${p.fix}`, `Invariant: ${p.invariantText}`, `SLSA: ${p.slsaClause}`].join("\n");
@@ -69,6 +72,7 @@ export function buildSarif(result: PlanResult, opts: SarifOptions = {}): sarif.L
             shortDescription: { text: p.description },
             fullDescription: { text: p.description },
             help: { text: helpText, markdown: helpMarkdown },
+            ...(documented.has(name) ? { helpUri: policyReferenceUrl(name) } : {}),
             defaultConfiguration: { level: sarifLevel(level), enabled: level !== "disabled" },
             properties: {
                 tags: ["security", "slsa", ...p.invariants],
