@@ -114,6 +114,8 @@ export interface GeneratedRecord {
     image?: PublishedImage;
     /** Where the signer stored it in the provenance bucket. */
     envelopeObject: string;
+    /** The Sigstore bundle (the envelope with its timestamp); absent in records older than bundles. */
+    bundle?: unknown;
     generatedAt: string;
 }
 

@@ -1,11 +1,17 @@
 /**
  * The generator's client for the signer service: `POST /v1/sign` with the in-toto Statement, as the
- * generator's own identity (a Google ID token whose audience is the signer's URL). It speaks HTTP
- * only; the signer validates the statement, signs, and stores the envelope create-only itself.
+ * generator's own identity (a Google ID token whose audience is the signer's URL), asking for the
+ * Sigstore bundle. It speaks HTTP only; the signer validates the statement, signs, timestamps, and
+ * stores the envelope and the bundle create-only itself.
  */
+import { BUNDLE_V03_MEDIA_TYPE, type SerializedBundle } from "@sigstore/bundle";
 import { checkEnvelope, DsseEnvelope } from "../lib/dsse";
 
-export type SignOutcome = { status: "signed"; envelope: DsseEnvelope } | { status: "exists" };
+/** The media type of a Sigstore bundle v0.3, which the client asks the signer for. */
+const BUNDLE_MEDIA_TYPE = BUNDLE_V03_MEDIA_TYPE;
+
+/** A signed statement: the DSSE envelope and the Sigstore bundle (timestamp, log entry) around it. */
+export type SignOutcome = { status: "signed"; envelope: DsseEnvelope; bundle: SerializedBundle } | { status: "exists" };
 
 export class SignerError extends Error {
     constructor(
@@ -37,7 +43,7 @@ export class SignerClient {
         const token = await this.opts.idToken(this.opts.audience ?? this.opts.url);
         const res = await (this.opts.fetch ?? fetch)(`${this.opts.url}/v1/sign`, {
             method: "POST",
-            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: BUNDLE_MEDIA_TYPE },
             body: JSON.stringify(statement),
         });
         const text = await res.text();
@@ -52,9 +58,12 @@ export class SignerClient {
         }
         if (res.status === 200 || res.status === 201) {
             try {
-                return { status: "signed", envelope: checkEnvelope(body) };
+                if (body?.mediaType !== BUNDLE_MEDIA_TYPE) {
+                    throw new Error("not a bundle");
+                }
+                return { status: "signed", envelope: checkEnvelope(body.dsseEnvelope), bundle: body as SerializedBundle };
             } catch {
-                throw new SignerError(502, "bad-signer-response", "the signer answered without a DSSE envelope");
+                throw new SignerError(502, "bad-signer-response", `the signer answered without a Sigstore bundle (${BUNDLE_MEDIA_TYPE}) holding a DSSE envelope`);
             }
         }
         throw new SignerError(res.status, body?.error?.code ?? "signer-error", `signer refused (${res.status}): ${body?.error?.message ?? text.slice(0, 200)}`);

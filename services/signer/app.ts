@@ -1,5 +1,5 @@
 /**
- * The signer service (fastify): `POST /v1/sign`, `GET /v1/keys`, `GET /healthz`.
+ * The signer service (fastify): `POST /v1/sign`, `GET /v1/keys`, `GET /v1/trusted-root`, `GET /healthz`.
  *
  * Order of a sign request, each step refusing before the next runs:
  * 1. caller identity (cloud mode): a verified Google ID token for this service's audience whose
@@ -10,8 +10,10 @@
  * 4. the statement's finish time inside the active key version's window (422);
  * 5. no envelope exists yet for this invocation and subject (409), unless the stored one carries this
  *    very statement: then it is returned (200), so a redelivered request keeps its envelope;
- * 6. sign with the active version (never a key id from the request), check the signature verifies
- *    under that version's public key, store create-only (409 if a racing request got there first).
+ * 6. sign with the active version (never a key id from the request) into a Sigstore bundle with an
+ *    RFC 3161 timestamp (and a log entry when a log is configured), check the bundle verifies against
+ *    the fleet's trusted root and that version's key and window (attest.ts), store the envelope
+ *    and the bundle beside it create-only (a racing request's stored result is returned instead).
  *
  * The payload signed is the re-serialisation of the validated object, not the request bytes, so
  * what verifiers parse is exactly what was validated (no duplicate keys, no parser differentials).
@@ -19,13 +21,17 @@
  */
 import * as crypto from "crypto";
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
-import { DsseEnvelope, envelopeLine, envelopeObjectName, INTOTO_PAYLOAD_TYPE, pae, parseEnvelopes } from "../lib/dsse";
+import { TrustedRoot } from "@sigstore/protobuf-specs";
+import type { Witness } from "@sigstore/sign";
+import { DsseEnvelope, envelopeLine, envelopeObjectName, INTOTO_PAYLOAD_TYPE, parseEnvelopes } from "../lib/dsse";
 
 export { envelopeObjectName };
 import { bearerToken, IdTokenError, IdTokenVerifier } from "../lib/idToken";
 import { activeVersion, KEYRING_MEDIA_TYPE, KeyringDocument, KeyVersion, validAt } from "../lib/keyring";
 import type { ObjectStore } from "../lib/objectStore";
 import { Problem, Statement, statementProblems, statementTime } from "../lib/statement";
+import { trustedRootJson } from "../lib/trustedRoot";
+import { attest, Attestation, AttestationError, BUNDLE_MEDIA_TYPE } from "./attest";
 import { PublicKeyInfo, SigningKey, SigningKeyError } from "./signingKey";
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -46,6 +52,8 @@ export interface SignerAppOptions {
     publicKeyOf(name: string): Promise<PublicKeyInfo>;
     /** The provenance bucket (create-only). */
     store: ObjectStore;
+    /** The timestamp authority (and optional log) every bundle is witnessed by, and the trusted root listing them. */
+    attestation: { witnesses: Witness[]; trustedRoot: TrustedRoot };
     caller: CallerCheck;
     /** fastify logger option; default off. Request bodies are never logged either way. */
     logger?: FastifyServerOptions["logger"];
@@ -91,6 +99,26 @@ export async function publishKeyring(app: FastifyInstance, store: ObjectStore): 
 }
 
 /** The envelope stored under every one of `names`, when each carries exactly `payloadBase64`. */
+/** The bundle stored beside an envelope: `<...>.intoto.jsonl` -> `<...>.sigstore.json`. */
+export function bundleObjectName(envelopeObject: string): string {
+    return envelopeObject.replace(/\.intoto\.jsonl$/, ".sigstore.json");
+}
+
+function wantsBundle(accept: string | undefined): boolean {
+    return (accept ?? "").split(",").some((t) => t.split(";")[0].trim().toLowerCase() === BUNDLE_MEDIA_TYPE);
+}
+
+/**
+ * Writes the trusted root (TSA and log) to the provenance bucket as
+ * `trusted-root/sha256-<hex>.json`, content-addressed and create-only like the keyring.
+ */
+export async function publishTrustedRoot(store: ObjectStore, root: TrustedRoot): Promise<string> {
+    const bytes = Buffer.from(trustedRootJson(root), "utf8");
+    const name = `trusted-root/sha256-${crypto.createHash("sha256").update(bytes).digest("hex")}.json`;
+    await store.create(name, bytes, "application/json");
+    return name;
+}
+
 async function storedEnvelope(store: ObjectStore, names: string[], payloadBase64: string): Promise<DsseEnvelope | undefined> {
     let first: DsseEnvelope | undefined;
     for (const name of names) {
@@ -163,7 +191,7 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
         reply.log.error({ err: { message: err.message, name: err.name } }, "signer internal error");
         return sendError(reply, 500, "internal", "internal error; nothing was signed");
     });
-    app.setNotFoundHandler((_req, reply) => sendError(reply, 404, "not_found", "no such endpoint: POST /v1/sign, GET /v1/keys, GET /healthz"));
+    app.setNotFoundHandler((_req, reply) => sendError(reply, 404, "not_found", "no such endpoint: POST /v1/sign, GET /v1/keys, GET /v1/trusted-root, GET /healthz"));
 
     app.get("/healthz", async () => ({ status: "ok" }));
 
@@ -189,9 +217,9 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
         keyringCache.catch(() => (keyringCache = undefined));
         return keyringCache;
     };
-    let activeKey: Promise<crypto.KeyObject> | undefined;
-    const activePublicKey = (): Promise<crypto.KeyObject> => {
-        activeKey ??= opts.signingKey.publicKey().then((k) => crypto.createPublicKey(k.pem));
+    let activeKey: Promise<PublicKeyInfo> | undefined;
+    const activePublicKey = (): Promise<PublicKeyInfo> => {
+        activeKey ??= opts.signingKey.publicKey();
         activeKey.catch(() => (activeKey = undefined));
         return activeKey;
     };
@@ -205,6 +233,9 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             return sendError(reply, 502, "key_backend_unavailable", message);
         }
     });
+
+    app.get("/v1/trusted-root", async (_req, reply) =>
+        reply.header("cache-control", "public, max-age=300").type("application/json").send(TrustedRoot.toJSON(opts.attestation.trustedRoot)));
 
     // Caller identity before the body is read: an unknown caller cannot make the signer parse anything.
     const checkCaller = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -266,7 +297,15 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             if (same === undefined) {
                 throw new HttpError(409, "already_signed", `provenance for this invocation and subject already exists with another statement (${reason}); nothing was replaced`);
             }
-            return reply.code(200).header("x-provenance-objects", names.join(",")).send(same);
+            reply.code(200).header("x-provenance-objects", names.join(","));
+            if (!wantsBundle(req.headers.accept)) {
+                return reply.send(same);
+            }
+            const bundle = await opts.store.read(bundleObjectName(names[0]));
+            if (bundle === undefined) {
+                throw new HttpError(409, "already_signed", `provenance for this invocation exists without a Sigstore bundle (${reason}); nothing was replaced`);
+            }
+            return reply.type(BUNDLE_MEDIA_TYPE).send(JSON.parse(bundle.toString("utf8")));
         };
         for (const name of names) {
             if ((await opts.store.read(name)) !== undefined) {
@@ -274,37 +313,40 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             }
         }
 
-        const signedBytes = pae(INTOTO_PAYLOAD_TYPE, payload);
-        let sig: Buffer;
+        let attestation: Attestation;
         try {
-            sig = await opts.signingKey.sign(signedBytes);
+            attestation = await attest(payload, {
+                key: opts.signingKey,
+                version: active,
+                publicKeyPem: async () => (await activePublicKey()).pem,
+                witnesses: opts.attestation.witnesses,
+                trustedRoot: opts.attestation.trustedRoot,
+            });
         } catch (err) {
             if (err instanceof SigningKeyError) {
                 req.log.error({ err: { message: err.message } }, "signer: key backend refused");
                 throw new HttpError(502, "signing_failed", `${err.message}; nothing was signed`);
             }
+            if (err instanceof AttestationError) {
+                req.log.error({ err: { message: err.message } }, "signer: no verifiable bundle");
+                throw new HttpError(502, "attestation_failed", `${err.message}; nothing was returned or stored`);
+            }
             throw err;
         }
-        // A signature that does not verify under the active version's published key is never returned.
-        const verifies = crypto.verify("sha256", signedBytes, { key: await activePublicKey(), dsaEncoding: "der" }, sig);
-        if (!verifies) {
-            req.log.error("signer: the backend's signature does not verify under the active version's public key");
-            throw new HttpError(502, "signing_failed", "the signature does not verify under the active key version's public key; nothing was returned");
-        }
-        const envelope: DsseEnvelope = {
-            payloadType: INTOTO_PAYLOAD_TYPE,
-            payload: payload.toString("base64"),
-            signatures: [{ keyid: opts.signingKey.name, sig: sig.toString("base64") }],
-        };
-        const line = Buffer.from(envelopeLine(envelope), "utf8");
+        const line = Buffer.from(envelopeLine(attestation.envelope), "utf8");
+        const bundleBytes = Buffer.from(`${JSON.stringify(attestation.bundle)}\n`, "utf8");
         for (const name of names) {
-            const { created } = await opts.store.create(name, line, "application/jsonl");
+            // The bundle first: a stored envelope always has its bundle beside it (the envelope's name is the existence check).
+            const bundleStored = await opts.store.create(bundleObjectName(name), bundleBytes, BUNDLE_MEDIA_TYPE);
+            const { created } = bundleStored.created ? await opts.store.create(name, line, "application/jsonl") : bundleStored;
             if (!created) {
                 return stored(`${name}, stored by a concurrent request`);
             }
         }
         req.log.info({ subjects: statement.subject.length, objects: names.length, keyid: opts.signingKey.name }, "signer: signed and stored");
-        return reply.code(201).header("x-provenance-objects", names.join(",")).send(envelope);
+        reply.code(201).header("x-provenance-objects", names.join(","));
+        // A client that asks for the bundle gets it (the envelope is inside); others the bare envelope.
+        return wantsBundle(req.headers.accept) ? reply.type(BUNDLE_MEDIA_TYPE).send(attestation.bundle) : reply.send(attestation.envelope);
     });
 
     return app;

@@ -3,7 +3,10 @@
  * component. Every variable is checked in one pass; each problem names the variable, the value
  * and the fix, and the service does not start until all are fixed.
  */
+import { createPublicKey, X509Certificate } from "crypto";
 import { activeVersion, KeyVersion, keyVersionProblems } from "../lib/keyring";
+import { pemCertificates, TrustedRootInput } from "../lib/trustedRoot";
+import type { WitnessConfig } from "./attest";
 
 export interface SignerConfig {
     /** projects/P/locations/L/keyRings/R/cryptoKeys/K */
@@ -18,6 +21,10 @@ export interface SignerConfig {
     /** Expected ID token audience: the service's URL. */
     audience: string;
     port: number;
+    /** The fleet's timestamp authority (required: every bundle carries a timestamp) and optional log. */
+    witnesses: WitnessConfig;
+    /** What the published trusted root lists. */
+    trustedRoot: TrustedRootInput;
 }
 
 export class SignerConfigError extends Error {
@@ -111,8 +118,58 @@ export function loadSignerConfig(env: NodeJS.ProcessEnv, now: Date = new Date())
         problems.push(`PORT ${q(env.PORT)} must be an integer 1-65535 (Cloud Run sets it; default 8080)`);
     }
 
+    const attestation = readAttestation(env, problems);
+
     if (problems.length > 0) {
         throw new SignerConfigError(problems);
     }
-    return { kmsKey, versions, activeVersion: activeVersion(versions), provenanceBucket: bucket, builderId, allowedCallers, audience, port };
+    return { kmsKey, versions, activeVersion: activeVersion(versions), provenanceBucket: bucket, builderId, allowedCallers, audience, port, ...attestation };
+}
+
+function httpsUrl(value: string | undefined): boolean {
+    try {
+        return new URL(value ?? "").protocol === "https:";
+    } catch {
+        return false;
+    }
+}
+
+/** The TSA (SIGNER_TSA_*) and the optional log (SIGNER_TLOG_*), with their trusted-root entries. */
+function readAttestation(env: NodeJS.ProcessEnv, problems: string[]): { witnesses: WitnessConfig; trustedRoot: TrustedRootInput } {
+    const tsaUrl = env.SIGNER_TSA_URL ?? "";
+    if (!httpsUrl(tsaUrl)) {
+        problems.push(`SIGNER_TSA_URL ${q(env.SIGNER_TSA_URL)} must be the https URL of the fleet's timestamp authority: every bundle carries an RFC 3161 timestamp`);
+    }
+    let validFrom = env.SIGNER_TSA_VALID_FROM;
+    try {
+        const chain = pemCertificates(env.SIGNER_TSA_CERT_CHAIN ?? "", "SIGNER_TSA_CERT_CHAIN");
+        validFrom ??= new Date(new X509Certificate(chain[0]).validFrom).toISOString();
+    } catch (err) {
+        problems.push(`${(err as Error).message}: set it to the timestamp authority's certificate chain (signing certificate first, root last), the one its --certificate-chain-path file holds`);
+    }
+    if (validFrom !== undefined && Number.isNaN(Date.parse(validFrom))) {
+        problems.push(`SIGNER_TSA_VALID_FROM ${q(validFrom)} must be an ISO 8601 instant (default: the TSA certificate's notBefore)`);
+    }
+    const tlogUrl = env.SIGNER_TLOG_URL === undefined || env.SIGNER_TLOG_URL === "" ? undefined : env.SIGNER_TLOG_URL;
+    const tlogKey = env.SIGNER_TLOG_PUBLIC_KEY ?? "";
+    if (tlogUrl !== undefined) {
+        if (!httpsUrl(tlogUrl)) {
+            problems.push(`SIGNER_TLOG_URL ${q(tlogUrl)} must be the https URL of a Rekor-compatible log (https://rekor.sigstore.dev, or the fleet's private log), or unset for no log`);
+        }
+        try {
+            createPublicKey(tlogKey);
+        } catch {
+            problems.push(`SIGNER_TLOG_PUBLIC_KEY ${q(env.SIGNER_TLOG_PUBLIC_KEY)} must be the log's PEM public key when SIGNER_TLOG_URL is set (verifiers check inclusion proofs with it)`);
+        }
+    } else if (tlogKey !== "") {
+        problems.push("SIGNER_TLOG_PUBLIC_KEY is set but SIGNER_TLOG_URL is not: set both for a log, or neither");
+    }
+    const since = validFrom ?? new Date(0).toISOString();
+    return {
+        witnesses: { tsaUrl, ...(tlogUrl !== undefined ? { tlogUrl } : {}) },
+        trustedRoot: {
+            timestampAuthorities: [{ uri: tsaUrl, certChainPem: env.SIGNER_TSA_CERT_CHAIN ?? "", validFrom: since }],
+            transparencyLogs: tlogUrl !== undefined ? [{ baseUrl: tlogUrl, publicKeyPem: tlogKey, validFrom: since }] : [],
+        },
+    };
 }

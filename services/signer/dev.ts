@@ -9,7 +9,10 @@ import type { AddressInfo } from "net";
 import { parseArgs } from "util";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { DirectoryStore } from "../lib/objectStore";
-import { buildSignerApp, publishKeyring } from "./app";
+import { buildTrustedRoot, TimestampAuthorityInput } from "../lib/trustedRoot";
+import { startLocalTsa } from "../sim/localTsa";
+import { buildSignerApp, publishKeyring, publishTrustedRoot } from "./app";
+import { witnessesFor } from "./attest";
 import { builderIdProblem } from "./config";
 import { FileSigningKey, loadP256PrivateKey } from "./signingKey";
 
@@ -24,6 +27,8 @@ export interface LocalSignerOptions {
     keySource?: string;
     storeDir: string;
     builderId?: string;
+    /** The timestamp authority; default a local one started here (@sigstore/mock, development only). */
+    tsa?: TimestampAuthorityInput;
     /** Where the startup lines go; default stderr. */
     log?: (line: string) => void;
     logger?: FastifyServerOptions["logger"];
@@ -35,6 +40,8 @@ export interface LocalSigner {
     keyid: string;
     /** Where the keyring document was written in the store. */
     keyringObject: string;
+    /** Where the trusted root (the TSA) was written in the store. */
+    trustedRootObject: string;
     close(): Promise<void>;
 }
 
@@ -47,6 +54,9 @@ export async function startLocalSigner(opts: LocalSignerOptions): Promise<LocalS
         throw new Error(`--builder-id ${JSON.stringify(builderId)} ${problem}`);
     }
     const store = new DirectoryStore(opts.storeDir);
+    const localTsa = opts.tsa === undefined ? await startLocalTsa() : undefined;
+    const tsa = opts.tsa ?? localTsa!.authority;
+    const trustedRoot = buildTrustedRoot({ timestampAuthorities: [tsa] });
     const app = buildSignerApp({
         builderId,
         // The file key has no rotation history: one active version, valid for any time.
@@ -59,16 +69,19 @@ export async function startLocalSigner(opts: LocalSignerOptions): Promise<LocalS
             return key.publicKey();
         },
         store,
+        attestation: { witnesses: witnessesFor({ tsaUrl: tsa.uri }), trustedRoot },
         caller: { mode: "local" },
         logger: opts.logger,
     });
+    app.addHook("onClose", async () => localTsa?.close());
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     log(LOCAL_MODE_WARNING);
     const keyringObject = await publishKeyring(app, store);
+    const trustedRootObject = await publishTrustedRoot(store, trustedRoot);
     await app.listen({ port: opts.port, host: "127.0.0.1" });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    log(`signer (local mode) listening on ${url}: builder id ${builderId}, key ${key.name}, store ${opts.storeDir}, keyring ${keyringObject}`);
-    return { app, url, keyid: key.name, keyringObject, close: () => app.close() };
+    log(`signer (local mode) listening on ${url}: builder id ${builderId}, key ${key.name}, store ${opts.storeDir}, keyring ${keyringObject}, timestamp authority ${tsa.uri}`);
+    return { app, url, keyid: key.name, keyringObject, trustedRootObject, close: () => app.close() };
 }
 
 const USAGE = "usage: npm run signer:dev -- --port <n> --key <pkcs8 or SEC1 P-256 PEM file> --store <dir> [--builder-id <uri>]";

@@ -8,7 +8,10 @@ import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { CertSource } from "../lib/idToken";
 import { IdTokenVerifier } from "../lib/idToken";
 import { GcsStore, ObjectStore } from "../lib/objectStore";
-import { buildSignerApp, publishKeyring } from "./app";
+import type { Witness } from "@sigstore/sign";
+import { buildTrustedRoot } from "../lib/trustedRoot";
+import { buildSignerApp, publishKeyring, publishTrustedRoot } from "./app";
+import { witnessesFor } from "./attest";
 import { loadSignerConfig, SignerConfig } from "./config";
 import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo, SIGNING_ALGORITHM, SigningKeyError } from "./signingKey";
 
@@ -38,6 +41,8 @@ export interface CloudSignerDeps {
     store: ObjectStore;
     /** Certificates of the ID token issuer; default Google's. */
     certs?: CertSource;
+    /** The TSA/log clients; default @sigstore/sign's over the configured URLs (tests pass a loopback TSA's). */
+    witnesses?: Witness[];
     logger?: FastifyServerOptions["logger"];
 }
 
@@ -71,6 +76,7 @@ export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): 
         signingKey: new KmsSigningKey(deps.kms, config.activeVersion.name),
         publicKeyOf,
         store: deps.store,
+        attestation: { witnesses: deps.witnesses ?? witnessesFor(config.witnesses), trustedRoot: buildTrustedRoot(config.trustedRoot) },
         caller: {
             mode: "cloud",
             verifier: new IdTokenVerifier({ audience: config.audience, certs: deps.certs }),
@@ -89,8 +95,9 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const app = createCloudSigner(config, { kms, store, logger: { level: "info", messageKey: "message" } });
     // Fails the start, not the first request, if a version is missing, not P-256, not HSM or corrupted.
     const keyringObject = await publishKeyring(app, store);
+    const trustedRootObject = await publishTrustedRoot(store, buildTrustedRoot(config.trustedRoot));
     process.once("SIGTERM", () => void app.close());
     // Cloud Run delivers requests to the container's port on all interfaces.
     await app.listen({ port: config.port, host: "0.0.0.0" });
-    app.log.info({ activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId, keyringObject }, "signer: cloud mode, caller identity checks on");
+    app.log.info({ activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId, keyringObject, trustedRootObject, tsa: config.witnesses.tsaUrl, tlog: config.witnesses.tlogUrl ?? "none" }, "signer: cloud mode, caller identity checks on");
 }

@@ -23,13 +23,17 @@ import { keySigner } from "../controlPlane/uploadPolicy";
 import { buildWebhookService, WEBHOOK_PATH, WebhookService } from "../controlPlane/webhook/app";
 import { IdTokenVerifier } from "../lib/idToken";
 import { DirectoryStore, ObjectStore } from "../lib/objectStore";
+import type { TrustedRoot } from "@sigstore/protobuf-specs";
+import { buildTrustedRoot } from "../lib/trustedRoot";
 import { buildSignerApp } from "../signer/app";
+import { witnessesFor } from "../signer/attest";
 import { FileSigningKey } from "../signer/signingKey";
 import { FakeGcs } from "./fakeGcs";
 import { FakeGithub } from "./fakeGithub";
 import { FakeMig } from "./fakeMig";
 import { simPool } from "./fixtures";
 import { IdentityIssuer } from "./identityIssuer";
+import { LocalTsa, startLocalTsa } from "./localTsa";
 
 /** Audiences as the services would have them in the cloud (their URLs); fixed so verifiers exist before listening. */
 export const SIM_AUDIENCE = {
@@ -59,6 +63,10 @@ export interface SimFleet {
     webhook: WebhookService & { url: string };
     generator: GeneratorService & { url: string };
     signer: { app: FastifyInstance; url: string };
+    /** The local timestamp authority the signer stamps every bundle with. */
+    tsa: LocalTsa;
+    /** The fleet's trusted root (that TSA), as published beside the keyring. */
+    trustedRoot: TrustedRoot;
     demandPoints: DemandPoint[];
     audit: AuditEntry[];
     /** Generator notifications the fake GCS pushed (as Pub/Sub would), with the generator's answer. */
@@ -133,12 +141,15 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
     github.opts.webhookUrl = `${webhookUrl}${WEBHOOK_PATH}`;
 
     const key = new FileSigningKey(signingKey.privateKey);
+    const tsa = await startLocalTsa();
+    const trustedRoot = buildTrustedRoot({ timestampAuthorities: [tsa.authority] });
     const signerApp = buildSignerApp({
         builderId: SIM_BUILDER_ID,
         versions: [{ name: key.name, state: "active", validFrom: "1970-01-01T00:00:00Z" }],
         signingKey: key,
         publicKeyOf: async () => key.publicKey(),
         store: provenance,
+        attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url }), trustedRoot },
         // Caller checks ON, as in the cloud: only the generator's identity may sign.
         caller: { mode: "cloud", verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.signer, certs }), allowedCallers: [SIM_IDENTITIES.generator] },
     });
@@ -196,6 +207,8 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
         webhook: { ...webhook, url: webhookUrl },
         generator: { ...generator, url: generatorUrl },
         signer: { app: signerApp, url: signerUrl },
+        tsa,
+        trustedRoot,
         demandPoints,
         audit,
         notifications,
@@ -204,6 +217,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
             await Promise.allSettled(notifications);
             await Promise.all([broker.close(), webhook.app.close(), generator.app.close(), signerApp.close(), gcs.close(), github.close()]);
             await mig.close();
+            await tsa.close();
             await issuer.close();
         },
     };

@@ -10,8 +10,9 @@
  * notification reaches the generator -> it builds provenance and the signer signs it -> the envelope
  * is verified over the DSSE PAE against the signer's published key.
  *
- * Output: <dir>/summary.json, <dir>/keys.json, <dir>/jobs/<jobId>/<artifact> and
- * <artifact>.intoto.jsonl. Exit 0 only if every job has a verified envelope and every attack was refused.
+ * Output: <dir>/summary.json, <dir>/keys.json, <dir>/trusted_root.json (the local TSA),
+ * <dir>/jobs/<jobId>/<artifact>, <artifact>.intoto.jsonl and <artifact>.sigstore.json. Exit 0 only
+ * if every job has a verified envelope and a bundle, and every attack was refused.
  */
 import { createHash, randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
@@ -23,6 +24,7 @@ import type { PoolSpec } from "../controlPlane/pools";
 import { FINALIZE_PATH } from "../controlPlane/generator/app";
 import { WEBHOOK_PATH } from "../controlPlane/webhook/app";
 import { envelopeLine, type DsseEnvelope } from "../lib/dsse";
+import { trustedRootJson } from "../lib/trustedRoot";
 import { parseTrustedKeys, verifyProvenance } from "../verify/verify";
 import { uploadWithGrant } from "./fakeGcs";
 import type { SimVm } from "./fakeMig";
@@ -38,6 +40,8 @@ export interface JobResult {
     artifact: string;
     sha256: string;
     envelope?: string;
+    /** `<artifact>.sigstore.json`, relative to the output directory. */
+    bundle?: string;
     verified: boolean;
     problem?: string;
     /** Wall time from queueing to a verified envelope, ms (the job's own work is a write of a few bytes). */
@@ -126,8 +130,12 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     }
     const envelope = generated.envelope as DsseEnvelope;
     writeFileSync(path.join(out, `${result.artifact}.intoto.jsonl`), envelopeLine(envelope));
-    const problem = verifyEnvelope(envelope, bytes, keyring, job.repository);
-    return { ...result, envelope: `${result.artifact}.intoto.jsonl`, verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
+    const bundle = generated.bundle === undefined || generated.bundle === null ? undefined : `${result.artifact}.sigstore.json`;
+    if (bundle !== undefined) {
+        writeFileSync(path.join(out, bundle), `${JSON.stringify(generated.bundle, null, 2)}\n`);
+    }
+    const problem = bundle === undefined ? "the generator recorded no Sigstore bundle" : verifyEnvelope(envelope, bytes, keyring, job.repository);
+    return { ...result, envelope: `${result.artifact}.intoto.jsonl`, ...(bundle ? { bundle } : {}), verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
 }
 
 async function attempt(name: string, description: string, fn: () => Promise<{ status: number; body?: any }>, refusedIf: (status: number) => boolean): Promise<AttackResult> {
@@ -286,6 +294,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
         const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
         writeFileSync(path.join(opts.out, "keys.json"), keyring);
+        writeFileSync(path.join(opts.out, "trusted_root.json"), trustedRootJson(fleet.trustedRoot));
 
         const jobs: JobResult[] = [];
         let next = 0;

@@ -19,6 +19,9 @@ import { IdentityIssuer } from "../../services/sim/identityIssuer";
 import { LocalRegistry, startLocalRegistry } from "../../services/sim/localRegistry";
 import { buildImageLayout, FixtureOptions } from "../../services/sim/ociFixture";
 import { finishedJob } from "../helpers/jobScenario";
+import { buildTrustedRoot } from "../../services/lib/trustedRoot";
+import { witnessesFor } from "../../services/signer/attest";
+import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
 import { catalog, fetchBlob, listTags, opensslVerifyEnvelope, sha256, skopeoRaw } from "../helpers/registry";
 
 const BUILDER = "https://example.com/builders/fleet@v1";
@@ -28,6 +31,7 @@ describe("generator: images pushed by the control plane, provenance attached whe
     let registry: LocalRegistry;
     let issuer: IdentityIssuer;
     let signer: FastifyInstance;
+    let tsa: LocalTsa;
     let signerUrl: string;
     let publicKeyPem: string;
     let root: string;
@@ -36,7 +40,7 @@ describe("generator: images pushed by the control plane, provenance attached whe
     let signed: any[];
 
     before(async () => {
-        [registry, issuer] = await Promise.all([startLocalRegistry(), IdentityIssuer.start()]);
+        [registry, issuer, tsa] = await Promise.all([startLocalRegistry(), IdentityIssuer.start(), startLocalTsa()]);
         const key = new FileSigningKey(crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey);
         publicKeyPem = (await key.publicKey()).pem;
         signer = buildSignerApp({
@@ -45,13 +49,14 @@ describe("generator: images pushed by the control plane, provenance attached whe
             signingKey: key,
             publicKeyOf: async () => key.publicKey(),
             store: new DirectoryStore(mkdtempSync(path.join(tmpdir(), "hbf-prov-"))),
+            attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url }), trustedRoot: buildTrustedRoot({ timestampAuthorities: [tsa.authority] }) },
             caller: { mode: "local" },
         });
         await signer.listen({ host: "127.0.0.1", port: 0 });
         signerUrl = `http://127.0.0.1:${(signer.server.address() as AddressInfo).port}`;
     });
     after(async () => {
-        await Promise.all([registry?.stop(), signer?.close(), issuer?.close()]);
+        await Promise.all([registry?.stop(), signer?.close(), issuer?.close(), tsa?.close()]);
     });
     beforeEach(() => {
         root = mkdtempSync(path.join(tmpdir(), "hbf-genimg-"));

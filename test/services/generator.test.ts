@@ -84,7 +84,10 @@ describe("provenance generator", () => {
         intakeB = new DirectoryStore(path.join(root, "b"), () => storageNow);
         signed = [];
         audit = [];
-        signerAnswer = async () => ({ status: "signed", envelope: { payloadType: "application/vnd.in-toto+json", payload: "e30=", signatures: [{ keyid: "k", sig: "c2ln" }] } });
+        signerAnswer = async () => {
+            const envelope = { payloadType: "application/vnd.in-toto+json", payload: "e30=", signatures: [{ keyid: "k", sig: "c2ln" }] };
+            return { status: "signed", envelope, bundle: { mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", dsseEnvelope: envelope } as any };
+        };
         gen = buildGeneratorService({
             pools,
             intake: { "pool-a": intakeA, "pool-b": intakeB },
@@ -152,7 +155,10 @@ describe("provenance generator", () => {
     it("keeps the envelope when duplicate notifications race (the signer hands the stored envelope back)", async () => {
         const object = await scenario();
         let calls = 0;
-        signerAnswer = async () => ({ status: "signed", envelope: { payloadType: "application/vnd.in-toto+json", payload: "e30=", signatures: [{ keyid: "k", sig: `c2ln${++calls}` }] } });
+        signerAnswer = async () => {
+            const envelope = { payloadType: "application/vnd.in-toto+json", payload: "e30=", signatures: [{ keyid: "k", sig: `c2ln${++calls}` }] };
+            return { status: "signed", envelope, bundle: { mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", dsseEnvelope: envelope } as any };
+        };
         const results = await Promise.all(Array.from({ length: 6 }, () => gen.generate("sim-intake-pool-a", object)));
         const stored = await records.generated("sim-intake-pool-a", object);
         assert.ok(stored?.envelope, "the stored record keeps an envelope");

@@ -12,7 +12,10 @@ import { DirectoryStore } from "../../services/lib/objectStore";
 import { publishKeyring } from "../../services/signer/app";
 import { loadSignerConfig, SignerConfig } from "../../services/signer/config";
 import { createCloudSigner } from "../../services/signer/main";
+import { TSAWitness, type Witness } from "@sigstore/sign";
+import { BUNDLE_MEDIA_TYPE, witnessesFor } from "../../services/signer/attest";
 import { IdentityIssuer } from "../../services/sim/identityIssuer";
+import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
 import { ARTIFACT, BUILDER_ID, FakeKms, p256, statement } from "../helpers/signer";
 
@@ -31,13 +34,21 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
     let config: SignerConfig;
     const activeFrom = new Date(Date.now() - 10 * day);
 
+    let tsa: LocalTsa;
+    let otherTsa: LocalTsa;
+    let witnesses: Witness[];
+
     before(async () => {
         issuer = await IdentityIssuer.start();
         stranger = await IdentityIssuer.start();
+        tsa = await startLocalTsa();
+        otherTsa = await startLocalTsa();
     });
     after(async () => {
         await issuer.close();
         await stranger.close();
+        await tsa.close();
+        await otherTsa.close();
     });
     beforeEach(async () => {
         kms = new FakeKms();
@@ -54,8 +65,12 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
             SIGNER_BUILDER_ID: BUILDER_ID,
             SIGNER_ALLOWED_CALLERS: GENERATOR,
             SIGNER_AUDIENCE: AUDIENCE,
+            SIGNER_TSA_URL: "https://tsa-abc-ew.a.run.app",
+            SIGNER_TSA_CERT_CHAIN: tsa.certChainPem,
         });
-        app = createCloudSigner(config, { kms, store: new DirectoryStore(dir), certs: issuer.certSource() });
+        // The configured TSA's transport points at the loopback stand-in.
+        witnesses = witnessesFor({ tsaUrl: tsa.url });
+        app = createCloudSigner(config, { kms, store: new DirectoryStore(dir), certs: issuer.certSource(), witnesses });
         await app.ready();
     });
     afterEach(async () => {
@@ -132,7 +147,42 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
         kms.faults = { signWith: p256().privateKey };
         const res = await sign(statement(), generatorToken());
         assert.strictEqual(res.statusCode, 502);
-        assert.match(res.json().error.message, /does not verify under the active key version's public key/);
+        assert.strictEqual(res.json().error.code, "attestation_failed");
+        assert.match(res.json().error.message, /does not verify against the fleet's trusted root and the active key version: signature verification failed/);
+        assert.deepStrictEqual(stored(), []);
+    });
+
+    it("answers the bundle when asked: the key version as hint, one RFC 3161 timestamp, stored beside the envelope", async () => {
+        const res = await app.inject({ method: "POST", url: "/v1/sign", headers: { "content-type": "application/json", accept: BUNDLE_MEDIA_TYPE, authorization: `Bearer ${generatorToken()}` }, payload: JSON.stringify(statement()) });
+        assert.strictEqual(res.statusCode, 201, res.body);
+        const bundle = res.json();
+        assert.strictEqual(bundle.mediaType, "application/vnd.dev.sigstore.bundle.v0.3+json");
+        assert.deepStrictEqual(bundle.verificationMaterial.publicKey, { hint: V(2) });
+        assert.strictEqual(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
+        assert.strictEqual(bundle.verificationMaterial.tlogEntries, undefined, "no log configured, no log entry");
+        const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.startsWith("sha256")).sort();
+        assert.strictEqual(files.filter((f) => f.endsWith(".sigstore.json")).length, 1);
+        assert.strictEqual(files.filter((f) => f.endsWith(".intoto.jsonl")).length, 1);
+        const trustedRoot = await app.inject({ method: "GET", url: "/v1/trusted-root" });
+        assert.strictEqual(trustedRoot.json().timestampAuthorities[0].uri, "https://tsa-abc-ew.a.run.app");
+    });
+
+    it("fails closed (502, nothing stored) when the timestamp comes from a TSA the trusted root does not list", async () => {
+        await app.close();
+        app = createCloudSigner(config, { kms, store: new DirectoryStore(dir), certs: issuer.certSource(), witnesses: witnessesFor({ tsaUrl: otherTsa.url }) });
+        const res = await sign(statement(), generatorToken());
+        assert.strictEqual(res.statusCode, 502, res.body);
+        assert.strictEqual(res.json().error.code, "attestation_failed");
+        assert.match(res.json().error.message, /timestamp could not be verified/);
+        assert.deepStrictEqual(stored(), []);
+    });
+
+    it("fails closed (502) when the timestamp authority is down, and signs nothing into the bucket", async () => {
+        await app.close();
+        app = createCloudSigner(config, { kms, store: new DirectoryStore(dir), certs: issuer.certSource(), witnesses: [new TSAWitness({ tsaBaseURL: "http://127.0.0.1:1", timeout: 500, retry: { retries: 0 } })] });
+        const res = await sign(statement(), generatorToken());
+        assert.strictEqual(res.statusCode, 502, res.body);
+        assert.match(res.json().error.message, /timestamp authority or log unavailable/);
         assert.deepStrictEqual(stored(), []);
     });
 

@@ -1,5 +1,7 @@
 import * as assert from "assert";
+import { generateKeyPairSync } from "crypto";
 import { loadSignerConfig, SignerConfigError } from "../../services/signer/config";
+import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
 
 const KEY = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance";
 const good = {
@@ -14,6 +16,9 @@ const good = {
     SIGNER_ALLOWED_CALLERS: "provenance-generator@ctl-prj.iam.gserviceaccount.com, Other-Gen@ctl-prj.iam.gserviceaccount.com",
     SIGNER_AUDIENCE: "https://signer-abc-ew.a.run.app",
     PORT: "8080",
+    SIGNER_TSA_URL: "https://tsa-abc-ew.a.run.app",
+    // A real chain, generated in before().
+    SIGNER_TSA_CERT_CHAIN: "",
 };
 const NOW = new Date("2026-11-30T00:00:00Z");
 
@@ -28,6 +33,13 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 }
 
 describe("signer config (cloud mode env vars)", () => {
+    let tsa: LocalTsa;
+    before(async () => {
+        tsa = await startLocalTsa();
+        good.SIGNER_TSA_CERT_CHAIN = tsa.certChainPem;
+    });
+    after(() => tsa.close());
+
     it("loads a valid environment", () => {
         const c = loadSignerConfig(good, NOW);
         assert.strictEqual(c.activeVersion.name, `${KEY}/cryptoKeyVersions/2`);
@@ -35,6 +47,17 @@ describe("signer config (cloud mode env vars)", () => {
         assert.deepStrictEqual(c.allowedCallers, ["provenance-generator@ctl-prj.iam.gserviceaccount.com", "other-gen@ctl-prj.iam.gserviceaccount.com"]);
         assert.strictEqual(c.port, 8080);
         assert.strictEqual(loadSignerConfig({ ...good, PORT: undefined }, NOW).port, 8080);
+        assert.deepStrictEqual(c.witnesses, { tsaUrl: "https://tsa-abc-ew.a.run.app" });
+        assert.strictEqual(c.trustedRoot.timestampAuthorities[0].certChainPem, tsa.certChainPem);
+        assert.deepStrictEqual(c.trustedRoot.transparencyLogs, [], "no log unless SIGNER_TLOG_URL is set");
+    });
+
+    it("adds the log to the witnesses and the trusted root only when SIGNER_TLOG_URL and its key are set", () => {
+        const logKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }) as string;
+        const c = loadSignerConfig({ ...good, SIGNER_TLOG_URL: "https://rekor.sigstore.dev", SIGNER_TLOG_PUBLIC_KEY: logKey }, NOW);
+        assert.strictEqual(c.witnesses.tlogUrl, "https://rekor.sigstore.dev");
+        assert.strictEqual(c.trustedRoot.transparencyLogs?.[0].baseUrl, "https://rekor.sigstore.dev");
+        assert.match(problemsOf({ ...good, SIGNER_TLOG_PUBLIC_KEY: logKey }).join("\n"), /SIGNER_TLOG_PUBLIC_KEY is set but SIGNER_TLOG_URL is not/);
     });
 
     it("reports every bad variable in one pass, naming the variable, the value and the fix", () => {
@@ -46,6 +69,10 @@ describe("signer config (cloud mode env vars)", () => {
             SIGNER_ALLOWED_CALLERS: "alice@example.com",
             SIGNER_AUDIENCE: "http://signer",
             PORT: "http",
+            SIGNER_TSA_URL: "tsa.internal",
+            SIGNER_TSA_CERT_CHAIN: "not a pem",
+            SIGNER_TLOG_URL: "https://rekor.example",
+            SIGNER_TLOG_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----junk",
         });
         const expected = [
             /^SIGNER_KMS_KEY ".*cryptoKeyVersions\/1" must be the full key name .*without \/cryptoKeyVersions\/N/,
@@ -55,6 +82,9 @@ describe("signer config (cloud mode env vars)", () => {
             /^SIGNER_ALLOWED_CALLERS entry "alice@example.com" must be a service account email/,
             /^SIGNER_AUDIENCE "http:\/\/signer" must be the service's https URL/,
             /^PORT "http" must be an integer 1-65535/,
+            /^SIGNER_TSA_URL "tsa.internal" must be the https URL of the fleet's timestamp authority/,
+            /^SIGNER_TSA_CERT_CHAIN holds no PEM certificate .*: set it to the timestamp authority's certificate chain/,
+            /^SIGNER_TLOG_PUBLIC_KEY "-----BEGIN PUBLIC KEY-----junk" must be the log's PEM public key when SIGNER_TLOG_URL is set/,
         ];
         assert.strictEqual(p.length, expected.length, p.join("\n"));
         expected.forEach((re, i) => assert.match(p[i], re));

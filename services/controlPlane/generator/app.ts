@@ -73,6 +73,8 @@ export interface GenerateResult {
     envelope: unknown;
     /** The envelope's object in the provenance bucket. */
     envelopeObject: string;
+    /** The Sigstore bundle around the envelope (`<envelope object>.sigstore.json` beside it); null in records older than bundles. */
+    bundle: unknown;
     /** For an image upload: where the image and its attestations are. */
     image?: PublishedImage;
 }
@@ -119,7 +121,7 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         }
         const done = await deps.records.generated(bucket, object);
         if (done !== undefined) {
-            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope, envelopeObject: done.envelopeObject, ...(done.image ? { image: done.image } : {}) };
+            return { status: 200, object, sha256: done.sha256, invocationId: done.invocationId, envelope: done.envelope, bundle: done.bundle ?? null, envelopeObject: done.envelopeObject, ...(done.image ? { image: done.image } : {}) };
         }
         const before = await deps.records.refused(bucket, object);
         if (before !== undefined) {
@@ -222,14 +224,14 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             // The signer holds another statement for this invocation and subject: never record a null envelope.
             await refuseForGood("signed-differently", `the signer already holds a different statement for invocation ${invocationId} and this digest`, at, jobId);
         }
-        const envelope = (outcome as { envelope: DsseEnvelope }).envelope;
+        const { envelope, bundle } = outcome as { envelope: DsseEnvelope; bundle: unknown };
         const envelopeObject = envelopeObjectName(subjectSha256, invocationId);
         const published = image === undefined ? undefined : await imageStep(() => deps.images!.attach(image, [{ envelope, predicateType: SLSA_PROVENANCE_V1 }]));
-        await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, envelopeObject, ...(published ? { image: published } : {}), generatedAt: clock().toISOString() });
+        await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, bundle, envelopeObject, ...(published ? { image: published } : {}), generatedAt: clock().toISOString() });
         // A concurrent notification of the same object may have stored first: answer with what is stored.
         const stored = (await deps.records.generated(bucket, object))!;
         audit({ service: "generator", event: "object", outcome: "done", ...at, sha256, jobId, envelopeObject, ...(published ? { image: `${published.repository}@${published.digest}` } : {}) });
-        return { status: 201, object, sha256, invocationId, envelope: stored.envelope, envelopeObject, ...(stored.image ? { image: stored.image } : {}) };
+        return { status: 201, object, sha256, invocationId, envelope: stored.envelope, bundle: stored.bundle ?? null, envelopeObject, ...(stored.image ? { image: stored.image } : {}) };
     };
 
     /** Refuses, for good and with a record, a job that did not ask for `pool` (GitHub gave it this pool's runner because its labels fit). */
