@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, SignerEnclaveOutputs } from "./implementation";
 import { ProtectionLevel } from "./enums";
-import { KeyVersion } from "./types";
+import { KeyVersion, TimestampAuthority, TransparencyLog } from "./types";
 
 export interface SignerEnclaveArgs {
     /** Project of the enclave (key, identity, service, bucket, network); a project of its own is recommended (I10). Required. */
@@ -45,6 +45,10 @@ export interface SignerEnclaveArgs {
     serviceDeletionProtection?: boolean;
     /** Flow-log sampling of the enclave subnet, 0 to 1. Default 0.5 (I12). */
     flowLogSampling?: number;
+    /** The enclave's RFC 3161 timestamp authority. Default: its HSM key only; the signer refuses to start until it runs. */
+    timestampAuthority?: TimestampAuthority;
+    /** A transparency log for every bundle. Default none. */
+    transparencyLog?: TransparencyLog;
 }
 
 /**

@@ -127,6 +127,22 @@ export interface KeyVersion {
     disabled?: boolean;
 }
 
+/** The enclave's RFC 3161 timestamp authority (sigstore timestamp-authority). */
+export interface TimestampAuthority {
+    /** timestamp-server image pinned by digest (`<registry>/<path>@sha256:<64 hex>`). Required. */
+    image: pulumi.Input<string>;
+    /** PEM chain certifying the TSA key (from fetch-tsa-certs); until set, the TSA service is not deployed. */
+    certificateChainPem?: pulumi.Input<string>;
+}
+
+/** A Rekor-compatible transparency log the signer writes every bundle to. */
+export interface TransparencyLog {
+    /** The log's https base URL. Required. */
+    url: string;
+    /** The log's PEM public key. Required. */
+    publicKeyPem: pulumi.Input<string>;
+}
+
 /** The GitHub App the broker (and the webhook receiver's reconcile) use. */
 export interface GithubApp {
     /** The App's id. Required. */

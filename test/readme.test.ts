@@ -53,7 +53,7 @@ function anchorsOf(text: string): Set<string> {
 /** Paths into the repository a page names in code: `components/x.ts`, `test/`, `Pulumi.example.yaml`, ... */
 const REPO_PATH = /^(?:(?:components|policies|plan|services|test|bench|bin|provider|docs|tools|images|\.ci)\/[\w./-]*|[\w.-]+\.(?:yaml|json|md|ts)|LICENSE)$/;
 /** Names that look like repository files but are not (examples of files a user writes). */
-const NOT_REPO_FILES = new Set(["policy-config.json", "keyring.json", "plan.sarif", "plan.json", "Pulumi.prod.yaml", "app.cdx.json", "Pulumi.yaml", "package.json", "tsconfig.json"]);
+const NOT_REPO_FILES = new Set(["policy-config.json", "keyring.json", "trusted_root.json", "keys.json", "app.tgz.sigstore.json", "app.tgz.vsa.json", "plan.sarif", "plan.json", "Pulumi.prod.yaml", "app.cdx.json", "Pulumi.yaml", "package.json", "tsconfig.json"]);
 
 /** Base names of the repository's files: a bare `startupScript.ts` next to its component's path names one of them. */
 function baseNames(dir = ROOT, into = new Set<string>()): Set<string> {

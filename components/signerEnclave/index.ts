@@ -17,6 +17,7 @@ import { IsolatedNetwork, isolatedNetworkArgsProblems } from "../isolatedNetwork
 import { roleLabels } from "../labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
 import { createSignerAuditLog, MAX_LOG_RETENTION_DAYS } from "./auditLog";
+import { createTimestampAuthority, TimestampAuthority, TimestampAuthorityArgs } from "./timestampAuthority";
 import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SignerKeyVersion, SIGNING_ALGORITHMS } from "./key";
 
 export const INVOKER_ROLE = "roles/run.invoker";
@@ -33,7 +34,19 @@ export const SIGNER_ENV = {
     builderId: "SIGNER_BUILDER_ID",
     allowedCallers: "SIGNER_ALLOWED_CALLERS",
     audience: "SIGNER_AUDIENCE",
+    tsaUrl: "SIGNER_TSA_URL",
+    tsaCertChain: "SIGNER_TSA_CERT_CHAIN",
+    tlogUrl: "SIGNER_TLOG_URL",
+    tlogPublicKey: "SIGNER_TLOG_PUBLIC_KEY",
 } as const;
+
+/** A Rekor-compatible transparency log the signer writes every bundle to (optional). */
+export interface TransparencyLogArgs {
+    /** The log's https base URL: https://rekor.sigstore.dev (public-good), or a private Rekor v2 / rekor-tiles. */
+    url: string;
+    /** The log's PEM public key (ECDSA P-256 or Ed25519): listed in the trusted root for offline inclusion checks. */
+    publicKeyPem: pulumi.Input<string>;
+}
 
 /** One entry of the signer's SIGNER_KEY_VERSIONS (and of the enclave's `keyring` output without the PEM). */
 export interface SignerKeyVersionEnv {
@@ -103,6 +116,14 @@ export interface SignerEnclaveArgs {
     serviceDeletionProtection?: boolean;
     /** Flow-log sampling of the enclave subnet, 0..1. Default 0.5 (I12). */
     flowLogSampling?: number;
+    /**
+     * The enclave's RFC 3161 timestamp authority (sigstore timestamp-authority, digest-pinned, own HSM key and
+     * identity). The TSA key is always created; the service once `certificateChainPem` is set. Default: key only,
+     * and the signer refuses to start until the TSA runs (every bundle carries a timestamp).
+     */
+    timestampAuthority?: TimestampAuthorityArgs;
+    /** A transparency log for every bundle (repository names become public on a public log). Default none. */
+    transparencyLog?: TransparencyLogArgs;
 }
 
 /** The default signer account id for an enclave named `name`: `${name}-signer`, hash-shortened to 30 characters. */
@@ -165,6 +186,31 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
         problems.push("serviceImage: missing; pass the signer container image pinned by digest, e.g. ServiceImage.imageRef or \"europe-docker.pkg.dev/proj/fleet/services@sha256:<64 hex>\".");
     } else if (typeof args.serviceImage === "string" && imageReferenceProblem(args.serviceImage) !== undefined) {
         problems.push(`serviceImage: "${args.serviceImage}" ${imageReferenceProblem(args.serviceImage)}; pass <registry>/<path>@sha256:<64 hex digits>, e.g. ServiceImage.imageRef.`);
+    }
+    const tsaImage = args.timestampAuthority?.image;
+    if (args.timestampAuthority !== undefined && (tsaImage === undefined || tsaImage === "")) {
+        problems.push("timestampAuthority.image: missing; pass sigstore's timestamp-server image pinned by digest, e.g. \"europe-docker.pkg.dev/proj/ghcr/sigstore/timestamp-server@sha256:<64 hex>\".");
+    } else if (typeof tsaImage === "string" && imageReferenceProblem(tsaImage) !== undefined) {
+        problems.push(`timestampAuthority.image: "${tsaImage}" ${imageReferenceProblem(tsaImage)}; pass <registry>/<path>@sha256:<64 hex digits> (a tag can change the code that timestamps).`);
+    }
+    const chain = args.timestampAuthority?.certificateChainPem;
+    if (typeof chain === "string" && !chain.includes("-----BEGIN CERTIFICATE-----")) {
+        problems.push("timestampAuthority.certificateChainPem: is not a PEM certificate chain; pass the output of fetch-tsa-certs (timestamping certificate first, root last).");
+    }
+    if (args.transparencyLog !== undefined) {
+        let https = false;
+        try {
+            https = new URL(args.transparencyLog.url).protocol === "https:";
+        } catch {
+            https = false;
+        }
+        if (!https) {
+            problems.push(`transparencyLog.url: ${JSON.stringify(args.transparencyLog.url)} must be the https URL of a Rekor-compatible log, e.g. "https://rekor.sigstore.dev".`);
+        }
+        const pem = args.transparencyLog.publicKeyPem;
+        if (typeof pem === "string" && !pem.includes("-----BEGIN PUBLIC KEY-----")) {
+            problems.push("transparencyLog.publicKeyPem: is not a PEM public key; pass the log's public key (for rekor.sigstore.dev, from its trusted root).");
+        }
     }
     if (args.keyVersions !== undefined) {
         const issues = new IssueCollector();
@@ -229,6 +275,12 @@ export class SignerEnclave extends pulumi.ComponentResource {
     /** `serviceAccount:<signer email>`. */
     readonly signerMember: pulumi.Output<string>;
     readonly provenanceBucketName: pulumi.Output<string>;
+    /** The timestamp authority: its HSM key, identity and (once its chain is set) service. */
+    readonly timestampAuthority: TimestampAuthority;
+    /** The TSA key version fetch-tsa-certs certifies (`gcpkms://` + this). */
+    readonly tsaKeyVersionName: pulumi.Output<string>;
+    /** The TSA service's URL (the signer's SIGNER_TSA_URL). */
+    readonly tsaUrl: pulumi.Output<string>;
 
     constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before super(): an invalid enclave registers nothing.
@@ -302,6 +354,20 @@ export class SignerEnclave extends pulumi.ComponentResource {
         this.bucketReaderBinding = provenance.readerBinding;
         this.provenanceBucketName = this.bucket.name;
 
+        this.timestampAuthority = createTimestampAuthority(name, {
+            project, region, keyRingId: this.keyRing.id, protectionLevel, network: this.network, signerMember: this.signerMember,
+            deletionProtection: args.serviceDeletionProtection ?? true, args: args.timestampAuthority,
+        }, this);
+        this.tsaKeyVersionName = this.timestampAuthority.keyVersionName;
+        this.tsaUrl = this.timestampAuthority.url;
+        const attestationEnv = [
+            { name: SIGNER_ENV.tsaUrl, value: this.tsaUrl },
+            ...(args.timestampAuthority?.certificateChainPem !== undefined ? [{ name: SIGNER_ENV.tsaCertChain, value: args.timestampAuthority.certificateChainPem }] : []),
+            ...(args.transparencyLog !== undefined
+                ? [{ name: SIGNER_ENV.tlogUrl, value: args.transparencyLog.url }, { name: SIGNER_ENV.tlogPublicKey, value: args.transparencyLog.publicKeyPem }]
+                : []),
+        ];
+
         // I10: internal ingress only, runs as the signer SA, all egress into the enclave network.
         this.service = new gcp.cloudrunv2.Service(`${name}-signer`, {
             project,
@@ -330,6 +396,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
                         // Checked on the verified caller identity in the service, not only by Cloud Run IAM.
                         { name: SIGNER_ENV.allowedCallers, value: pulumi.all(allowedCallers).apply((emails) => emails.join(",")) },
                         { name: SIGNER_ENV.audience, value: deterministicRunUrl(project, region, serviceName, { parent: this }) },
+                        ...attestationEnv,
                     ],
                 }],
             },
@@ -367,6 +434,8 @@ export class SignerEnclave extends pulumi.ComponentResource {
             signerServiceAccountEmail: this.signerServiceAccountEmail,
             signerMember: this.signerMember,
             provenanceBucketName: this.provenanceBucketName,
+            tsaKeyVersionName: this.tsaKeyVersionName,
+            tsaUrl: this.tsaUrl,
         });
     }
 }

@@ -7,7 +7,6 @@
 import * as crypto from "crypto";
 import { HashAlgorithm, PublicKeyDetails, TrustedRoot } from "@sigstore/protobuf-specs";
 import { VerificationError, type KeyFinderFunc } from "@sigstore/verify";
-import type { KeyVersion } from "./keyring";
 
 /** The media type every Sigstore client accepts (sigstore-go, sigstore-js, cosign). */
 export const TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
@@ -122,8 +121,11 @@ export function parseTrustedRoot(text: string, source = "trusted root"): Trusted
 }
 
 export interface VersionKey {
-    version: KeyVersion;
-    publicKeyPem: string;
+    /** The key version's name: the bundle's `publicKey.hint`. */
+    name: string;
+    publicKey: crypto.KeyObject | string;
+    /** The version's window; absent = valid at any time (a bare PEM key). */
+    window?: { validFrom: string; validUntil?: string };
 }
 
 /**
@@ -133,14 +135,14 @@ export interface VersionKey {
  */
 export function keyFinder(keys: VersionKey[]): KeyFinderFunc {
     return (hint: string) => {
-        const found = keys.find((k) => k.version.name === hint);
+        const found = keys.find((k) => k.name === hint);
         if (found === undefined) {
             throw new VerificationError({ code: "PUBLIC_KEY_ERROR", message: `no key version named ${JSON.stringify(hint)} in the keyring` });
         }
-        const from = Date.parse(found.version.validFrom);
-        const until = found.version.validUntil === undefined ? Infinity : Date.parse(found.version.validUntil);
+        const from = found.window === undefined ? -Infinity : Date.parse(found.window.validFrom);
+        const until = found.window?.validUntil === undefined ? Infinity : Date.parse(found.window.validUntil);
         return {
-            publicKey: crypto.createPublicKey(found.publicKeyPem),
+            publicKey: typeof found.publicKey === "string" ? crypto.createPublicKey(found.publicKey) : found.publicKey,
             validFor: (date: Date) => date.getTime() >= from && date.getTime() < until,
         };
     };

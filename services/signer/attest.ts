@@ -108,7 +108,7 @@ export async function attest(payload: Buffer, opts: AttestorOptions): Promise<At
         }
         throw new AttestationError(`the bundle could not be built (timestamp authority or log unavailable?): ${(err as Error).message}`);
     }
-    const trust = toTrustMaterial(opts.trustedRoot, keyFinder([{ version: { ...opts.version, name: opts.key.name }, publicKeyPem: await opts.publicKeyPem() }]));
+    const trust = toTrustMaterial(opts.trustedRoot, keyFinder([{ name: opts.key.name, publicKey: await opts.publicKeyPem(), window: opts.version }]));
     try {
         new Verifier(trust, { timestampThreshold: 1, tlogThreshold: opts.trustedRoot.tlogs.length > 0 ? 1 : 0, ctlogThreshold: 0 }).verify(toSignedEntity(bundle));
     } catch (err) {

@@ -140,13 +140,16 @@ function readAttestation(env: NodeJS.ProcessEnv, problems: string[]): { witnesse
     if (!httpsUrl(tsaUrl)) {
         problems.push(`SIGNER_TSA_URL ${q(env.SIGNER_TSA_URL)} must be the https URL of the fleet's timestamp authority: every bundle carries an RFC 3161 timestamp`);
     }
-    let validFrom = env.SIGNER_TSA_VALID_FROM;
-    try {
-        const chain = pemCertificates(env.SIGNER_TSA_CERT_CHAIN ?? "", "SIGNER_TSA_CERT_CHAIN");
-        validFrom ??= new Date(new X509Certificate(chain[0]).validFrom).toISOString();
-    } catch (err) {
-        problems.push(`${(err as Error).message}: set it to the timestamp authority's certificate chain (signing certificate first, root last), the one its --certificate-chain-path file holds`);
+    // Unset: the signer reads the chain from the TSA itself at start (GET /api/v1/timestamp/certchain).
+    const chainPem = env.SIGNER_TSA_CERT_CHAIN ?? "";
+    if (chainPem !== "") {
+        try {
+            pemCertificates(chainPem, "SIGNER_TSA_CERT_CHAIN");
+        } catch (err) {
+            problems.push(`${(err as Error).message}: set it to the timestamp authority's certificate chain (signing certificate first, root last), the one its --certificate-chain-path file holds, or unset it to read it from the TSA`);
+        }
     }
+    const validFrom = env.SIGNER_TSA_VALID_FROM;
     if (validFrom !== undefined && Number.isNaN(Date.parse(validFrom))) {
         problems.push(`SIGNER_TSA_VALID_FROM ${q(validFrom)} must be an ISO 8601 instant (default: the TSA certificate's notBefore)`);
     }
@@ -164,12 +167,25 @@ function readAttestation(env: NodeJS.ProcessEnv, problems: string[]): { witnesse
     } else if (tlogKey !== "") {
         problems.push("SIGNER_TLOG_PUBLIC_KEY is set but SIGNER_TLOG_URL is not: set both for a log, or neither");
     }
-    const since = validFrom ?? new Date(0).toISOString();
     return {
         witnesses: { tsaUrl, ...(tlogUrl !== undefined ? { tlogUrl } : {}) },
         trustedRoot: {
-            timestampAuthorities: [{ uri: tsaUrl, certChainPem: env.SIGNER_TSA_CERT_CHAIN ?? "", validFrom: since }],
-            transparencyLogs: tlogUrl !== undefined ? [{ baseUrl: tlogUrl, publicKeyPem: tlogKey, validFrom: since }] : [],
+            timestampAuthorities: [{ uri: tsaUrl, certChainPem: chainPem, validFrom: validFrom ?? "" }],
+            transparencyLogs: tlogUrl !== undefined ? [{ baseUrl: tlogUrl, publicKeyPem: tlogKey, validFrom: validFrom ?? "" }] : [],
         },
+    };
+}
+
+/**
+ * The trusted root's input once the TSA chain is known: `chainPem` fills an unset SIGNER_TSA_CERT_CHAIN,
+ * and an unset SIGNER_TSA_VALID_FROM becomes the TSA certificate's notBefore.
+ */
+export function completeTrustedRoot(input: TrustedRootInput, chainPem?: string): TrustedRootInput {
+    const tsa = input.timestampAuthorities[0];
+    const certChainPem = tsa.certChainPem !== "" ? tsa.certChainPem : chainPem ?? "";
+    const validFrom = tsa.validFrom !== "" ? tsa.validFrom : new Date(new X509Certificate(pemCertificates(certChainPem, "the TSA certificate chain")[0]).validFrom).toISOString();
+    return {
+        timestampAuthorities: [{ ...tsa, certChainPem, validFrom }],
+        transparencyLogs: (input.transparencyLogs ?? []).map((l) => ({ ...l, validFrom: l.validFrom !== "" ? l.validFrom : validFrom })),
     };
 }

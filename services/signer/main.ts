@@ -12,7 +12,8 @@ import type { Witness } from "@sigstore/sign";
 import { buildTrustedRoot } from "../lib/trustedRoot";
 import { buildSignerApp, publishKeyring, publishTrustedRoot } from "./app";
 import { witnessesFor } from "./attest";
-import { loadSignerConfig, SignerConfig } from "./config";
+import { completeTrustedRoot, loadSignerConfig, SignerConfig } from "./config";
+import { fetchTsaCertChain, IdentityTsaWitness } from "./tsaClient";
 import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo, SIGNING_ALGORITHM, SigningKeyError } from "./signingKey";
 
 /** The PEM of `name` in the keyring documents already in the bucket; undefined if none; throws if they disagree. */
@@ -41,8 +42,10 @@ export interface CloudSignerDeps {
     store: ObjectStore;
     /** Certificates of the ID token issuer; default Google's. */
     certs?: CertSource;
-    /** The TSA/log clients; default @sigstore/sign's over the configured URLs (tests pass a loopback TSA's). */
+    /** The TSA and log clients; default the TSA with the signer's ID token, and @sigstore/sign's log client. */
     witnesses?: Witness[];
+    /** The TSA's chain when SIGNER_TSA_CERT_CHAIN is unset (main reads it from the TSA). */
+    tsaCertChainPem?: string;
     logger?: FastifyServerOptions["logger"];
 }
 
@@ -76,7 +79,7 @@ export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): 
         signingKey: new KmsSigningKey(deps.kms, config.activeVersion.name),
         publicKeyOf,
         store: deps.store,
-        attestation: { witnesses: deps.witnesses ?? witnessesFor(config.witnesses), trustedRoot: buildTrustedRoot(config.trustedRoot) },
+        attestation: { witnesses: deps.witnesses ?? witnessesFor(config.witnesses), trustedRoot: buildTrustedRoot(completeTrustedRoot(config.trustedRoot, deps.tsaCertChainPem)) },
         caller: {
             mode: "cloud",
             verifier: new IdTokenVerifier({ audience: config.audience, certs: deps.certs }),
@@ -92,10 +95,16 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const { Storage } = await import("@google-cloud/storage");
     const kms = new KeyManagementServiceClient() as unknown as KmsClientLike;
     const store = new GcsStore(new Storage().bucket(config.provenanceBucket));
-    const app = createCloudSigner(config, { kms, store, logger: { level: "info", messageKey: "message" } });
+    // The TSA runs behind Cloud Run IAM (invoker: this signer only): every call carries the signer's ID token.
+    const { GoogleAuth } = await import("google-auth-library");
+    const auth = new GoogleAuth();
+    const tsa = { url: config.witnesses.tsaUrl, idToken: async (aud: string) => (await auth.getIdTokenClient(aud)).idTokenProvider.fetchIdToken(aud) };
+    const tsaCertChainPem = config.trustedRoot.timestampAuthorities[0].certChainPem === "" ? await fetchTsaCertChain(tsa) : undefined;
+    const witnesses = [new IdentityTsaWitness(tsa), ...witnessesFor(config.witnesses).slice(1)];
+    const app = createCloudSigner(config, { kms, store, witnesses, tsaCertChainPem, logger: { level: "info", messageKey: "message" } });
     // Fails the start, not the first request, if a version is missing, not P-256, not HSM or corrupted.
     const keyringObject = await publishKeyring(app, store);
-    const trustedRootObject = await publishTrustedRoot(store, buildTrustedRoot(config.trustedRoot));
+    const trustedRootObject = await publishTrustedRoot(store, buildTrustedRoot(completeTrustedRoot(config.trustedRoot, tsaCertChainPem)));
     process.once("SIGTERM", () => void app.close());
     // Cloud Run delivers requests to the container's port on all interfaces.
     await app.listen({ port: config.port, host: "0.0.0.0" });

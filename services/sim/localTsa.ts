@@ -1,7 +1,8 @@
 /**
  * A local RFC 3161 timestamp authority on loopback for `npm run simulate`, `signer:dev` and the
  * tests: @sigstore/mock's TSA (a P-256 key generated now, a root and a timestamping certificate
- * for it) behind the same `POST /api/v1/timestamp` endpoint sigstore's timestamp-authority serves,
+ * for it) behind the same `POST /api/v1/timestamp` and `GET /api/v1/timestamp/certchain` endpoints
+ * sigstore's timestamp-authority serves,
  * so the signer's TSA client talks HTTP to it exactly as it does to the server in the enclave.
  * @sigstore/mock is a development dependency: this module loads it only when a TSA is started.
  */
@@ -17,6 +18,8 @@ export interface LocalTsa {
     certChainPem: string;
     /** Its entry in a trusted root. */
     authority: TimestampAuthorityInput;
+    /** Every request's method, path and Authorization header (tests check the caller's identity token). */
+    requests: { method: string; path: string; authorization?: string }[];
     close(): Promise<void>;
 }
 
@@ -38,12 +41,19 @@ export async function startLocalTsa(opts: LocalTsaOptions = {}): Promise<LocalTs
     const clock = opts.clock;
     (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => new Date(Math.floor((clock ?? new Date()).getTime() / 1000) * 1000);
     const handler = mock.tsaHandler(tsa);
+    const certChainPem = `${toPem(tsa.intCertificate)}${toPem(tsa.rootCertificate)}`;
+    const requests: LocalTsa["requests"] = [];
     const server: Server = createServer((req, res) => {
         const chunks: Buffer[] = [];
+        requests.push({ method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization });
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
+            if (req.method === "GET" && req.url === `${handler.path}/certchain`) {
+                res.writeHead(200, { "content-type": "application/pem-certificate-chain" }).end(certChainPem);
+                return;
+            }
             if (req.method !== "POST" || req.url !== handler.path) {
-                res.writeHead(404, { "content-type": "text/plain" }).end(`POST ${handler.path} only`);
+                res.writeHead(404, { "content-type": "text/plain" }).end(`POST ${handler.path} or GET ${handler.path}/certchain only`);
                 return;
             }
             handler.fn(Buffer.concat(chunks).toString("utf8")).then(
@@ -54,10 +64,10 @@ export async function startLocalTsa(opts: LocalTsaOptions = {}): Promise<LocalTs
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const certChainPem = `${toPem(tsa.intCertificate)}${toPem(tsa.rootCertificate)}`;
     return {
         url,
         certChainPem,
+        requests,
         authority: { uri: url, certChainPem, validFrom: opts.validFrom ?? new Date(Date.now() - 60_000).toISOString() },
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };

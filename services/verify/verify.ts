@@ -1,8 +1,14 @@
 /**
- * Offline verification of a fleet provenance envelope against an artifact:
- *   npx hardened-build-fleet-verify --envelope <file> --artifact <file> --keys <keyring.json or PEM>
- *                                  [--builder-id <uri>] [--source-uri <repo>]
+ * Offline verification of fleet provenance against an artifact:
+ *   npx hardened-build-fleet-verify --bundle <artifact>.sigstore.json --trusted-root trusted_root.json
+ *                                  --artifact <file> --keys <keyring.json or PEM> [--builder-id <uri>]
+ *                                  [--source-uri <repo>] [--vsa <out.json> --vsa-key <P-256 PEM>]
+ *   npx hardened-build-fleet-verify --envelope <file.intoto.jsonl> --artifact <file> --keys <...> (no timestamp)
  * Exit 0: verified; 1: not verified, with one line saying why; 2: bad input.
+ *
+ * A bundle is first verified with @sigstore/verify (bundle.ts: the fleet's TSA timestamp required,
+ * a log entry when the trusted root lists a log, the key version valid at the timestamp); then its
+ * envelope goes through the checks below under the one key version the bundle was verified with.
  *
  * Order of checks (the payload is trusted only after its signature verifies):
  * payloadType -> DSSE signature under a published key (the envelope's keyid is only a hint) ->
@@ -10,10 +16,14 @@
  * the statement's finish time -> the artifact's sha256 is a subject -> builder id -> source repository.
  */
 import * as crypto from "crypto";
-import { readFileSync } from "fs";
+import { readFileSync, writeFileSync } from "fs";
+import * as path from "path";
 import { parseArgs } from "util";
 import { decodeBase64, DsseEnvelope, EnvelopeFormatError, INTOTO_PAYLOAD_TYPE, parseEnvelopes, verifySignature } from "../lib/dsse";
 import { KeyringError, parseKeyringDocument, validAt, KeyVersion } from "../lib/keyring";
+import { parseTrustedRoot } from "../lib/trustedRoot";
+import { verifyBundle } from "./bundle";
+import { signVsa, VERIFIER_VERSION, VSA_PREDICATE_TYPE, vsaStatement } from "./vsa";
 import { SLSA_PROVENANCE_V1, sourceRepository, Statement, STATEMENT_TYPE, statementProblems, statementTime } from "../lib/statement";
 
 /** Input that cannot be verified at all (unreadable file, not an envelope, not a key): exit 2. */
@@ -179,7 +189,8 @@ export function verifyProvenance(opts: VerifyOptions): VerifyResult {
 }
 
 const USAGE =
-    "usage: hardened-build-fleet-verify --envelope <file> --artifact <file> --keys <keyring.json or PEM> [--builder-id <uri>] [--source-uri <repo>]";
+    "usage: hardened-build-fleet-verify (--bundle <file.sigstore.json> --trusted-root <trusted_root.json> | --envelope <file>) --artifact <file> " +
+    "--keys <keyring.json or PEM> [--builder-id <uri>] [--source-uri <repo>] [--vsa <out.json> --vsa-key <P-256 private key PEM> [--resource-uri <uri>]]";
 
 export interface Io {
     stdout(line: string): void;
@@ -201,6 +212,46 @@ function readInput(file: string | undefined, flag: string): Buffer {
     }
 }
 
+type Provenance = { envelopes: DsseEnvelope[]; keys: TrustedKeys; bytes: Buffer; timestamped?: string } | { reason: string };
+
+/**
+ * The envelopes to check and the keys to check them with: from a bundle, once @sigstore/verify has
+ * verified it (only the key version it was verified with); else from an `.intoto.jsonl` file.
+ */
+function readProvenance(option: (name: string) => string | undefined, keys: TrustedKeys): Provenance {
+    if (option("bundle") !== undefined && option("envelope") !== undefined) {
+        throw new BadInputError("pass --bundle or --envelope, not both");
+    }
+    if (option("bundle") === undefined) {
+        const bytes = readInput(option("envelope"), "--envelope (or --bundle)");
+        try {
+            return { envelopes: parseEnvelopes(bytes.toString("utf8")), keys, bytes };
+        } catch (err) {
+            throw new BadInputError(`--envelope ${option("envelope")} is not a DSSE envelope: ${(err as Error).message}`);
+        }
+    }
+    const bytes = readInput(option("bundle"), "--bundle");
+    const rootText = readInput(option("trusted-root"), "--trusted-root (the fleet's trusted_root.json, published beside the keyring)").toString("utf8");
+    let root;
+    try {
+        root = parseTrustedRoot(rootText, `--trusted-root ${option("trusted-root")}`);
+    } catch (err) {
+        throw new BadInputError((err as Error).message);
+    }
+    let json: unknown;
+    try {
+        json = JSON.parse(bytes.toString("utf8"));
+    } catch {
+        throw new BadInputError(`--bundle ${option("bundle")} is not JSON`);
+    }
+    const checked = verifyBundle(json, root, keys.keys);
+    if (!checked.verified) {
+        return { reason: checked.reason };
+    }
+    const key = keys.keys.filter((k) => k.name === checked.keyName || k.name === "pem");
+    return { envelopes: [checked.envelope], keys: { ...keys, keys: key }, bytes, timestamped: checked.timestamps.map((t) => t.toISOString()).join(", ") };
+}
+
 /** The command: 0 verified, 1 not verified (one line why), 2 bad input. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
     try {
@@ -215,6 +266,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                     "builder-id": { type: "string" },
                     "source-uri": { type: "string" },
                     help: { type: "boolean", short: "h" },
+                    bundle: { type: "string" },
+                    "trusted-root": { type: "string" },
+                    vsa: { type: "string" },
+                    "vsa-key": { type: "string" },
+                    "resource-uri": { type: "string" },
                 },
                 strict: true,
             }));
@@ -227,16 +283,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             return 0;
         }
         const option = (name: string) => values[name] as string | undefined;
-        const envelopeText = readInput(option("envelope"), "--envelope").toString("utf8");
         const artifact = readInput(option("artifact"), "--artifact");
         const keys = parseTrustedKeys(readInput(option("keys"), "--keys").toString("utf8"));
-        let envelopes: DsseEnvelope[];
-        try {
-            envelopes = parseEnvelopes(envelopeText);
-        } catch (err) {
-            throw new BadInputError(`--envelope ${option("envelope")} is not a DSSE envelope: ${(err as Error).message}`);
+        const vsaKey = option("vsa") === undefined ? undefined : readInput(option("vsa-key"), "--vsa-key (the P-256 private key that signs the VSA)").toString("utf8");
+        const source = readProvenance(option, keys);
+        if ("reason" in source) {
+            io.stderr(`not verified: ${source.reason}`);
+            return 1;
         }
-        const result = verifyProvenance({ envelopes, artifact, keys, builderId: option("builder-id"), sourceUri: option("source-uri") });
+        const result = verifyProvenance({ envelopes: source.envelopes, artifact, keys: source.keys, builderId: option("builder-id"), sourceUri: option("source-uri") });
         if (!result.verified) {
             io.stderr(`not verified: ${result.reason}`);
             return 1;
@@ -244,8 +299,25 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const s = result.statement;
         io.stdout(
             `verified: ${result.subjectName} sha256:${result.artifactSha256} built by ${s.predicate.runDetails.builder.id}` +
-                `${sourceRepository(s) ? ` from ${sourceRepository(s)}` : ""} (invocation ${s.predicate.runDetails.metadata.invocationId}), signed by ${result.keyid}`,
+                `${sourceRepository(s) ? ` from ${sourceRepository(s)}` : ""} (invocation ${s.predicate.runDetails.metadata.invocationId}), signed by ${result.keyid}` +
+                `${source.timestamped ? `, timestamped ${source.timestamped}` : ""}`,
         );
+        if (option("vsa") !== undefined) {
+            const statement = vsaStatement({
+                subjectName: result.subjectName,
+                artifactSha256: result.artifactSha256,
+                resourceUri: option("resource-uri") ?? `file:${path.basename(option("artifact")!)}`,
+                policy: { builderId: option("builder-id") ?? keys.builderId, sourceUri: option("source-uri"), timestampRequired: option("bundle") !== undefined },
+                inputAttestation: { uri: `file:${path.basename(option("bundle") ?? option("envelope")!)}`, bytes: source.bytes },
+                timeVerified: new Date(),
+                verifierVersion: VERIFIER_VERSION,
+            });
+            const bundle = await signVsa(statement, vsaKey!, `--vsa-key ${option("vsa-key")}`).catch((err: Error) => {
+                throw new BadInputError(err.message);
+            });
+            writeFileSync(option("vsa")!, `${JSON.stringify(bundle, null, 2)}\n`);
+            io.stdout(`verification summary (${VSA_PREDICATE_TYPE}, SLSA_BUILD_LEVEL_3) written to ${option("vsa")!}`);
+        }
         return 0;
     } catch (err) {
         if (err instanceof BadInputError || err instanceof EnvelopeFormatError) {

@@ -209,7 +209,8 @@ describe("component provider: schema", function () {
                 inputs: [
                     "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: number plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "project: string", "protectionLevel?: ProtectionLevel plain",
                     "provenanceReaders?: string[] plain", "provenanceRetentionDays?: number plain", "region: string", "serviceDeletionProtection?: boolean plain",
-                    "serviceImage: string", "signerAccountId?: string plain", "verifiers?: string[] plain",
+                    "serviceImage: string", "signerAccountId?: string plain", "timestampAuthority?: TimestampAuthority plain", "transparencyLog?: TransparencyLog plain",
+                    "verifiers?: string[] plain",
                 ],
                 outputs: [
                     "keyId: string", "keyVersionName: string", "provenanceBucketName: string", "publicKeyPem: string", "serviceUrl: string",

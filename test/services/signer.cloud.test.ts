@@ -13,7 +13,11 @@ import { publishKeyring } from "../../services/signer/app";
 import { loadSignerConfig, SignerConfig } from "../../services/signer/config";
 import { createCloudSigner } from "../../services/signer/main";
 import { TSAWitness, type Witness } from "@sigstore/sign";
-import { BUNDLE_MEDIA_TYPE, witnessesFor } from "../../services/signer/attest";
+import { buildTrustedRoot } from "../../services/lib/trustedRoot";
+import { attest, BUNDLE_MEDIA_TYPE, witnessesFor } from "../../services/signer/attest";
+import { completeTrustedRoot } from "../../services/signer/config";
+import { KmsSigningKey } from "../../services/signer/signingKey";
+import { fetchTsaCertChain, IdentityTsaWitness } from "../../services/signer/tsaClient";
 import { IdentityIssuer } from "../../services/sim/identityIssuer";
 import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
@@ -229,5 +233,33 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
         kms.faults = {};
         const recovered = await app.inject({ method: "GET", url: "/v1/keys" });
         assert.strictEqual(recovered.statusCode, 200, recovered.body);
+    });
+});
+
+describe("signer's identity-carrying TSA client (timestamp-authority behind Cloud Run IAM)", () => {
+    it("sends the signer's ID token for the TSA's audience, and the timestamp it gets verifies in a bundle", async () => {
+        const tsa = await startLocalTsa();
+        try {
+            const audiences: string[] = [];
+            const opts = { url: tsa.url, idToken: async (aud: string) => (audiences.push(aud), "signer-id-token") };
+            const chain = await fetchTsaCertChain(opts);
+            assert.strictEqual(chain, tsa.certChainPem);
+            const kms = new FakeKms();
+            const name = `${KEY}/cryptoKeyVersions/1`;
+            const key = kms.addVersion(name);
+            const version = { name, state: "active" as const, validFrom: new Date(Date.now() - day).toISOString() };
+            const trustedRoot = buildTrustedRoot(completeTrustedRoot({ timestampAuthorities: [{ uri: tsa.url, certChainPem: "", validFrom: "" }] }, chain));
+            const { bundle } = await attest(Buffer.from(JSON.stringify(statement())), {
+                key: new KmsSigningKey(kms, name), version, publicKeyPem: async () => key.publicPem, witnesses: [new IdentityTsaWitness(opts)], trustedRoot,
+            });
+            assert.strictEqual(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length, 1);
+            assert.deepStrictEqual(tsa.requests.map((r) => [r.method, r.path, r.authorization]), [
+                ["GET", "/api/v1/timestamp/certchain", "Bearer signer-id-token"],
+                ["POST", "/api/v1/timestamp", "Bearer signer-id-token"],
+            ]);
+            assert.deepStrictEqual(audiences, [tsa.url, tsa.url]);
+        } finally {
+            await tsa.close();
+        }
     });
 });

@@ -75,7 +75,7 @@ describe("hardened-build-fleet-verify", () => {
         for (const flag of ["--help", "-h"]) {
             const r = await run([flag]);
             assert.strictEqual(r.code, 0, JSON.stringify(r));
-            assert.match(r.out[0], /^usage: hardened-build-fleet-verify --envelope <file> --artifact <file> --keys /);
+            assert.match(r.out[0], /^usage: hardened-build-fleet-verify \(--bundle <file\.sigstore\.json> --trusted-root <trusted_root\.json> \| --envelope <file>\) --artifact <file> --keys /);
             assert.match(r.out[1], /^exit codes: 0 verified, 1 not verified/);
             assert.deepStrictEqual(r.err, []);
         }

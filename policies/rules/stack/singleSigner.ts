@@ -1,5 +1,8 @@
 /**
- * single-signer (I9): the principals able to sign with each signer key are exactly the signer SA.
+ * single-signer (I9): the principals able to sign with each signer key are exactly that key's one
+ * signer: the signer SA for the provenance key, the timestamp authority's SA for the TSA key (the
+ * identity the key's authoritative signing binding names, when it is a signer service's identity or a
+ * dedicated account nothing else runs as).
  *
  * Counted: key, key ring, project, folder and organization IAM whose role holds
  * cloudkms.cryptoKeyVersions.useToSign (predefined or custom); roles that can change the key's IAM
@@ -25,7 +28,7 @@ interface Holder {
 export const singleSigner: FleetStackPolicy = stackRule({
     name: "single-signer",
     description:
-        "[I9] Exactly the signer service account can sign with each signer key: key, key ring, project, folder and " +
+        "[I9] Exactly one identity can sign with each signer key (the signer's for the provenance key, the timestamp authority's for its key): key, key ring, project, folder and " +
         "organization IAM, custom roles holding cloudkms.cryptoKeyVersions.useToSign, IAM admin roles on the key, " +
         "impersonation of the signer SA, keys for it, delegations minting its tokens and any compute but the signer service running as it are all counted.",
     enforcementLevel: "mandatory",
@@ -42,21 +45,49 @@ export const singleSigner: FleetStackPolicy = stackRule({
         if (g.signerKeys.length === 0) {
             return;
         }
-        const signers = g.signerIdentities;
-        if (signers.size > 1) {
-            report(
-                `more than one signer identity: ${listText([...signers.values()].map((p) => p.label))}; ` +
-                    "the signer-labelled service(s) must all run as the one signer service account",
-            );
+        // Compute that may run as a key's signer: the signer-labelled Cloud Run services (the signer, the TSA).
+        const signerService = (n: (typeof g.compute)[number]) => n.kind === "runService" && n.role === "signer";
+        const runElsewhere = (p: Principal) => g.compute.some((n) => !signerService(n) && n.identities.some((x) => x.id === p.id));
+        /**
+         * Each signer key has its own signer: the principals its authoritative signing binding names that are
+         * a signer service's identity, or a dedicated service account nothing else runs as (the TSA key's, before
+         * the TSA service exists). The provenance key's is the signer SA, the TSA key's the TSA's SA. A key
+         * whose binding names none falls back to every signer identity.
+         */
+        const keySigners = (key: PolicyResource): Map<string, Principal> => {
+            const named = new Map<string, Principal>();
+            for (const gr of g.grantsByTarget.get(key.urn) ?? []) {
+                if (/IAMMember$/.test(gr.res.type) || g.can(gr, "sign") !== "yes") {
+                    continue;
+                }
+                for (const p of gr.members) {
+                    if (!p.unresolved && (g.signerIdentities.has(p.id) || (p.sa !== undefined && !g.isRunner(p) && !runElsewhere(p)))) {
+                        named.set(p.id, p);
+                    }
+                }
+            }
+            return named.size > 0 ? named : g.signerIdentities;
+        };
+        const signersByKey = new Map(g.signerKeys.map((k) => [k.urn, keySigners(k)]));
+        const allSigners = new Map([...signersByKey.values()].flatMap((m) => [...m.entries()]));
+        for (const key of g.signerKeys) {
+            const own = signersByKey.get(key.urn)!;
+            if (own.size > 1) {
+                report(
+                    `more than one signer identity for signer key ${key.name}: ${listText([...own.values()].map((p) => p.label))}; ` +
+                        "the signer-labelled service(s) must all run as the one service account its binding names",
+                    key.urn,
+                );
+            }
         }
-        // Only the signer service may run as the signer identity: any other compute holding it (a
+        // Only a signer service may run as a signer identity: any other compute holding it (a
         // workflow, a function, a control-plane service...) can sign whatever it is given. Runner
         // compute running as it is runners-cannot-reach-enclave's.
         for (const n of g.compute) {
-            if (n.isRunner || (n.kind === "runService" && n.role === "signer")) {
+            if (n.isRunner || signerService(n)) {
                 continue;
             }
-            for (const p of n.identities.filter((x) => signers.has(x.id))) {
+            for (const p of n.identities.filter((x) => allSigners.has(x.id))) {
                 report(`${n.res.type.split(":").pop()} ${n.res.name} (labelled ${n.role}) runs as the signer identity ${p.label}: only the signer service may; anything else holding it signs whatever it is given`, n.res.urn);
             }
         }
@@ -66,6 +97,7 @@ export const singleSigner: FleetStackPolicy = stackRule({
 
         function checkKey(key: PolicyResource): void {
             const keyName = key.name;
+            const signers = signersByKey.get(key.urn)!;
             const holders = new Map<string, Holder>();
             const directSigners = new Set<string>();
             const signerUndecided = new Set<string>();

@@ -193,14 +193,19 @@ function runnerMembersIn(members: string[], runners: RunnerIdentities): string[]
 function enclaveTargets(run: ProgramRun): { targets: CapturedResource[]; signerProject: string } {
     const signer = only(byType(run, T.signer), "SignerEnclave");
     const below = descendantsOf(run, signer);
+    const keys = below.filter((r) => r.type === T.cryptoKey);
+    const accounts = below.filter((r) => r.type === T.account);
+    // The provenance key and the timestamp authority's, each with its own identity.
+    assert.deepStrictEqual(keys.map((k) => k.name.replace(signer.name, "")).sort(), ["-key", "-tsa-key"]);
+    assert.deepStrictEqual(accounts.map((k) => k.name.replace(signer.name, "")).sort(), ["-sa", "-tsa-sa"]);
     const targets = [
-        only(below.filter((r) => r.type === T.cryptoKey), "signing key"),
+        ...keys,
         only(below.filter((r) => r.type === T.keyRing), "key ring"),
-        only(below.filter((r) => r.type === T.account), "signer service account"),
+        ...accounts,
         only(below.filter((r) => r.type === T.runService), "signer service"),
         only(below.filter((r) => r.type === T.bucket), "provenance bucket"),
     ];
-    return { targets, signerProject: targets[2].inputs.project };
+    return { targets, signerProject: accounts[0].inputs.project };
 }
 
 interface EnclaveGrant {
@@ -496,7 +501,10 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             assert.deepStrictEqual(runnerGrantsOnEnclave(grants, runners), [], `${mode}: runner grants on the enclave`);
 
             // And the positive side: the key's signer is the signer SA alone, the service's invoker the control plane alone.
-            const signerSa = targets[2];
+            const signerSa = only(targets.filter((t) => t.type === T.account && t.name.endsWith("-signer-sa")), "signer SA");
+            const tsaSa = only(targets.filter((t) => t.type === T.account && t.name.endsWith("-tsa-sa")), "TSA SA");
+            const tsaBinding = only(grants.filter((g) => g.grant.inputs.role === "roles/cloudkms.signerVerifier").map((g) => g.grant), "TSA key binding");
+            assert.deepStrictEqual(grantMemberDependencies(tsaBinding), [tsaSa.urn], `${mode}: the TSA key's signer is the TSA identity alone`);
             // The provenance generator's identity (the control plane's `-sa`) is the signer's only invoker.
             const cp = one(run, T.controlPlane);
             const cpSa = only(descendantsOf(run, cp).filter((r) => r.type === T.account && r.name === `${cp.name}-sa`), "generator SA");
@@ -624,7 +632,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
         const publicKey = crypto.createPublicKey(out.signerPublicKeyPem);
         assert.strictEqual(publicKey.asymmetricKeyType, "ec");
         assert.strictEqual(publicKey.asymmetricKeyDetails?.namedCurve, "prime256v1");
-        const key = one(up, T.cryptoKey);
+        const key = only(byType(up, T.cryptoKey).filter((k) => !k.name.endsWith("-tsa-key")), "provenance key");
         assert.strictEqual(key.inputs.versionTemplate.algorithm, "EC_SIGN_P256_SHA256");
         assert.strictEqual(out.signerKeyVersion, `${key.id}/cryptoKeyVersions/1`);
         assert.deepStrictEqual(out.signerKeyring.map((k: any) => [k.id, k.state, k.name, k.publicKeyPem]), [["1", "active", out.signerKeyVersion, out.signerPublicKeyPem]]);

@@ -7,7 +7,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ProgramRun, runProgram, UNKNOWN } from "../../../plan/engine";
 import { defaultSignerAccountId, SignerEnclave, SignerEnclaveArgs, validateSignerEnclaveArgs } from "../../../components/signerEnclave";
 import { loadSignerConfig } from "../../../services/signer/config";
-import { ancestorsOf, byType, component, dependsOn, findKey, one, stackOf, walk } from "../../helpers/graph";
+import { LocalTsa, startLocalTsa } from "../../../services/sim/localTsa";
+import { ancestorsOf, byType, component, dependsOn, findKey, stackOf, walk } from "../../helpers/graph";
+import type { CapturedResource } from "../../../plan/engine/types";
+
+/** The enclave's own resource of `type`, leaving out the timestamp authority's (timestampAuthority.test.ts covers those). */
+function one(run: ProgramRun, type: string, name?: string): CapturedResource {
+    const own = run.resources.filter((r) => r.type === type && !/-tsa(-|$)/.test(r.name) && (name === undefined || r.name === name));
+    assert.strictEqual(own.length, 1, `expected exactly one ${type}${name ? ` named ${name}` : ""} outside the TSA, found ${own.length}`);
+    return own[0];
+}
 
 const T = {
     enclave: "hardened-build-fleet:index:SignerEnclave",
@@ -110,7 +119,9 @@ describe("SignerEnclave", function () {
             assert.deepStrictEqual(signer[0].propertyDependencies.members, [one(run, T.sa).urn]);
             // No other grant anywhere can use the key to sign.
             const signingRoles = /cloudkms\.(signer|signerVerifier|admin|cryptoKeyEncrypterDecrypter)|roles\/(owner|editor)/;
-            const grants = run.resources.filter((r) => typeof r.inputs.role === "string" && signingRoles.test(r.inputs.role));
+            // (The TSA key has its own single signer: timestampAuthority.test.ts.)
+            const tsaKey = byType(run, T.key).find((k) => k.name === "signer-tsa-key")!;
+            const grants = run.resources.filter((r) => typeof r.inputs.role === "string" && signingRoles.test(r.inputs.role) && r.inputs.cryptoKeyId !== tsaKey.id);
             assert.deepStrictEqual(grants.map((g) => g.urn), [signer[0].urn]);
         });
 
@@ -147,7 +158,7 @@ describe("SignerEnclave", function () {
             const bucket = one(run, T.bucket);
             const envs = Object.fromEntries((svc.inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
             assert.deepStrictEqual(Object.keys(envs).sort(), [
-                "SERVICE", "SIGNER_ALLOWED_CALLERS", "SIGNER_AUDIENCE", "SIGNER_BUILDER_ID", "SIGNER_KEY_VERSIONS", "SIGNER_KMS_KEY", "SIGNER_PROVENANCE_BUCKET",
+                "SERVICE", "SIGNER_ALLOWED_CALLERS", "SIGNER_AUDIENCE", "SIGNER_BUILDER_ID", "SIGNER_KEY_VERSIONS", "SIGNER_KMS_KEY", "SIGNER_PROVENANCE_BUCKET", "SIGNER_TSA_URL",
             ]);
             assert.strictEqual(envs.SERVICE, "signer");
             assert.strictEqual(envs.SIGNER_KMS_KEY, key.id);
@@ -262,14 +273,14 @@ describe("SignerEnclave", function () {
                 assert.ok(ancestorsOf(run, r).includes(enclave.urn), `${r.name} below the enclave`);
                 assert.ok(r.name.startsWith("signer-"), `${r.name} derives from the enclave name`);
             }
-            const direct = others.filter((r) => r.parent === enclave.urn).map((r) => r.type).sort();
+            const direct = others.filter((r) => r.parent === enclave.urn && !/-tsa(-|$)/.test(r.name)).map((r) => r.type).sort();
             assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding, T.logBucket, T.logSink].sort());
         });
     });
 
     it("omits the verifier and reader bindings when none are given", async () => {
         const run = await build();
-        assert.deepStrictEqual(byType(run, T.keyBinding).map((b) => b.inputs.role), ["roles/cloudkms.signer"]);
+        assert.deepStrictEqual(byType(run, T.keyBinding).filter((b) => !b.name.includes("-tsa-")).map((b) => b.inputs.role), ["roles/cloudkms.signer"]);
         assert.deepStrictEqual(byType(run, T.bucketBinding).map((b) => b.inputs.role), ["roles/storage.objectCreator"]);
     });
 
@@ -293,9 +304,13 @@ describe("SignerEnclave", function () {
     describe("key rotation: each transition's KMS versions, signer env and published keyring", () => {
         const V1 = { id: "1", validFrom: "2026-01-01T00:00:00Z" };
         const V2 = { id: "2", validFrom: "2026-06-01T00:00:00Z" };
+        let tsa: LocalTsa;
+        before(async () => (tsa = await startLocalTsa()));
+        after(() => tsa.close());
         async function stage(keyVersions: SignerEnclaveArgs["keyVersions"]) {
             const run = await runProgram(() => {
-                const e = new SignerEnclave("enc", { ...base, keyVersions });
+                const timestampAuthority = { image: `europe-docker.pkg.dev/signer-proj/ghcr/sigstore/timestamp-server@sha256:${"b".repeat(64)}`, certificateChainPem: tsa.certChainPem };
+                const e = new SignerEnclave("enc", { ...base, keyVersions, timestampAuthority });
                 return { keyVersionName: e.keyVersionName, keyring: e.keyring };
             });
             const env = (one(run, T.service).inputs.template.containers[0].envs as { name: string; value: string }[]).find((e) => e.name === "SIGNER_KEY_VERSIONS")!;
