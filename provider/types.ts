@@ -55,7 +55,7 @@ export interface Pool {
 
 /** The GitHub registration target of the fleet. */
 export interface Github {
-    /** https URL of the GitHub organization, repository or enterprise the runners register with. Required. */
+    /** https URL of the GitHub organization or repository the runners register with (github.com, a GHE.com subdomain or a GitHub Enterprise Server; an enterprise URL is refused: the runners register as a GitHub App). Required. */
     configUrl: string;
     /** Name of the out-of-band Kubernetes Secret holding the GitHub App credentials (gke pools). Default "arc-github-app". */
     scaleSetSecretName?: string;

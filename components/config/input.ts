@@ -91,7 +91,7 @@ export type PoolInput = GcePoolInput | GkePoolInput;
 
 /** The GitHub registration target (`hardened-build-fleet:github`). */
 export interface GithubInput {
-    /** https URL of the GitHub organization, repository or enterprise the runners register with. Required. */
+    /** https URL of the GitHub organization or repository the runners register with (github.com, a GHE.com subdomain or a GitHub Enterprise Server; an enterprise URL is refused: the runners register as a GitHub App). Required. */
     configUrl: string;
     /** Name of the out-of-band Kubernetes Secret holding the GitHub App credentials (gke pools). Default "arc-github-app". */
     scaleSetSecretName?: string;

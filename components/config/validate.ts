@@ -9,6 +9,7 @@ import { PoolParse, validatePool } from "./pool";
 import { NamedRange, reportEgressIntoFleet, reportMasterOverlaps, reportOverlaps } from "./ranges";
 import { SignerParse, validateSigner } from "./signer";
 import { readControlPlane } from "./controlPlane";
+import { readGithubConfigUrl } from "./githubUrl";
 import { CONFIG_NAMESPACE, DEFAULTS, FLEET_CONFIG_KEYS, GITHUB_KEYS } from "./schema";
 import { labelSetProblems } from "../../services/controlPlane/runsOn";
 
@@ -127,14 +128,28 @@ function readProject(f: FieldReader, key: string, fallback: string | undefined, 
     return project;
 }
 
-function readHttpsUrl(f: FieldReader, key: string, example: string, requirePath = false): string | undefined {
+function readHttpsUrl(f: FieldReader, key: string, example: string): string | undefined {
     const value = f.string(key, { example });
     if (value === undefined) {
         return undefined;
     }
-    const problem = httpsUrlProblem(value) ?? (requirePath && new URL(value).pathname.replace(/\/+$/, "") === "" ? "names no organization, repository or enterprise" : undefined);
+    const problem = httpsUrlProblem(value);
     if (problem !== undefined) {
         f.issues.add(f.pathOf(key), value, `${problem}`, `use an https URL, e.g. ${example}`);
+        return undefined;
+    }
+    return value;
+}
+
+/** `github.configUrl`: read exactly as the ControlPlane component reads it (githubUrl.ts). */
+function readConfigUrl(f: FieldReader): string | undefined {
+    const value = f.string("configUrl", { example: "https://github.com/acme" });
+    if (value === undefined) {
+        return undefined;
+    }
+    const reading = readGithubConfigUrl(value);
+    if ("problem" in reading) {
+        f.issues.add(f.pathOf("configUrl"), value, reading.problem, reading.fix);
         return undefined;
     }
     return value;
@@ -150,7 +165,7 @@ function readGithub(top: FieldReader): FleetConfig["github"] | undefined {
     if (!f.has("configUrl")) {
         f.missing("configUrl", "https://github.com/acme");
     }
-    const configUrl = readHttpsUrl(f, "configUrl", "https://github.com/acme", true);
+    const configUrl = readConfigUrl(f);
     const scaleSetSecretName = f.string("scaleSetSecretName", { example: DEFAULTS.scaleSetSecretName }) ?? DEFAULTS.scaleSetSecretName;
     if (!isValidSecretName(scaleSetSecretName)) {
         f.issues.add(f.pathOf("scaleSetSecretName"), scaleSetSecretName, "is not a Kubernetes Secret name (DNS-1123 subdomain)", `use e.g. ${DEFAULTS.scaleSetSecretName}`);

@@ -31,6 +31,7 @@ import { imageReferenceProblem } from "../config/image";
 import { throwIfProblems } from "../config/issues";
 import { builderIdProblem, componentNameProblems, isGcpName, isValidRegion, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";
 import { secretIdProblem } from "../config/controlPlane";
+import { readGithubConfigUrl } from "../config/githubUrl";
 import {
     createControlPlaneService, ControlPlaneService, githubTargetOf, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
 } from "./services";
@@ -194,8 +195,9 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
             problems.push(`${field}: ${problem}; write the id of a secret created out of band, e.g. "projects/acme-build-signer/secrets/github-app-key".`);
         }
     }
-    if (typeof args.githubConfigUrl === "string" && args.githubConfigUrl !== "" && githubTargetOf(args.githubConfigUrl) === undefined) {
-        problems.push(`githubConfigUrl: "${args.githubConfigUrl}" names no organization (or organization/repository); the broker registers organization or repository runners, e.g. "https://github.com/acme".`);
+    const github = typeof args.githubConfigUrl === "string" && args.githubConfigUrl !== "" ? readGithubConfigUrl(args.githubConfigUrl) : undefined;
+    if (github !== undefined && "problem" in github) {
+        problems.push(`githubConfigUrl: "${args.githubConfigUrl}" ${github.problem}; ${github.fix}.`);
     }
     if (args.brokerIngress !== undefined && !["all", "internal"].includes(args.brokerIngress)) {
         problems.push(`brokerIngress: ${JSON.stringify(args.brokerIngress)} must be "all" or "internal".`);

@@ -5,6 +5,7 @@
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { GithubTarget, readGithubConfigUrl } from "../config/githubUrl";
 import { roleLabels } from "../labels";
 
 export const CONTROL_PLANE_SERVICES = ["broker", "webhook", "generator"] as const;
@@ -47,37 +48,16 @@ export const WEBHOOK_PATH = "/v1/github/webhook";
 /** The generator's path for Pub/Sub push deliveries of GCS finalize notifications. */
 export const NOTIFICATION_PATH = "/v1/finalize";
 
-/** What the services need to know about the GitHub target, derived from the runners' `configUrl`. */
-export interface GithubTarget {
-    serverUrl: string;
-    apiUrl: string;
-    org: string;
-    repository?: string;
-}
+export type { GithubTarget };
 
 /**
- * `https://github.com/acme` -> org acme; `https://github.com/acme/app` -> org acme, repository acme/app;
- * a GitHub Enterprise Server origin gets its `/api/v3` API. Undefined for URLs that name no organization
- * (e.g. an enterprise: the services register organization or repository runners).
+ * `https://github.com/acme` -> org acme; `https://github.com/acme/app` -> org acme, repository acme/app; the
+ * API of github.com, a GHE.com subdomain or a GitHub Enterprise Server. Undefined for a URL the config
+ * validator refuses too (readGithubConfigUrl says why).
  */
 export function githubTargetOf(configUrl: string): GithubTarget | undefined {
-    let url: URL;
-    try {
-        url = new URL(configUrl);
-    } catch {
-        return undefined;
-    }
-    const [org, repo, ...rest] = url.pathname.split("/").filter((x) => x !== "");
-    if (org === undefined || org === "enterprises" || rest.length > 0 || !/^[A-Za-z0-9-]{1,39}$/.test(org)) {
-        return undefined;
-    }
-    const serverUrl = url.origin;
-    return {
-        serverUrl,
-        apiUrl: url.hostname === "github.com" ? "https://api.github.com" : `${serverUrl}/api/v3`,
-        org,
-        ...(repo !== undefined ? { repository: `${org}/${repo}` } : {}),
-    };
+    const reading = readGithubConfigUrl(configUrl);
+    return "target" in reading ? reading.target : undefined;
 }
 
 export interface ServiceEnv {

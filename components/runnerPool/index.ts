@@ -13,6 +13,7 @@ import type { PoolConfig, PoolInput, RunnerBackend } from "../config";
 import { createGceBackend, gceBackendProblems, GceBackend, GceBackendOptions } from "./gce";
 import { createGkeBackend, gkeBackendProblems, GKE_RESTRICTED_GOOGLE_DOMAINS, GkeBackend, GkeBackendOptions } from "./gke";
 import { throwIfProblems } from "../config/issues";
+import { readGithubConfigUrl } from "../config/githubUrl";
 import { componentNameProblems, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";
 import { resolvePoolArg } from "../config/poolInput";
 import { DEFAULTS } from "../config/schema";
@@ -113,7 +114,12 @@ export function validateRunnerPoolArgs(name: string, args: RunnerPoolArgs): stri
     }
     if (pool.backend === "gke") {
         if (args.github === undefined || args.github.configUrl === undefined || args.github.configUrl === "") {
-            problems.push(`github.configUrl: missing for gke pool "${pool.name}"; pass the https URL of the GitHub org, repo or enterprise.`);
+            problems.push(`github.configUrl: missing for gke pool "${pool.name}"; pass the https URL of the GitHub organization or repository, e.g. "https://github.com/acme".`);
+        } else if (typeof args.github.configUrl === "string") {
+            const reading = readGithubConfigUrl(args.github.configUrl);
+            if ("problem" in reading) {
+                problems.push(`github.configUrl: "${args.github.configUrl}" ${reading.problem}; ${reading.fix}.`);
+            }
         }
         problems.push(...gkeBackendProblems(pool, args.gke));
     }
