@@ -64,9 +64,12 @@ function parseTsconfig(ts: typeof TS, tsconfig: string): TS.ParsedCommandLine {
     return parsed;
 }
 
+/** TypeScript in an ES module package: the plan compiles TypeScript to CommonJS, while compiled ES modules load fine. */
 function checkModuleFormat(entry: string): void {
-    if (/\.(ts|js)$/.test(entry) && packageType(entry) === "module") {
-        throw new CompileSetupError(`${entry} is in an ES module package ("type": "module" in its package.json); the offline plan loads CommonJS programs only. Remove "type": "module" (the \`pulumi new typescript\` layout) or point --program at a compiled CommonJS entry.`);
+    if (/\.tsx?$/.test(entry) && packageType(entry) === "module") {
+        throw new CompileSetupError(`${entry} is TypeScript in an ES module package ("type": "module" in its package.json), and the offline plan compiles TypeScript ` +
+            `to CommonJS only. Compile the program first (e.g. \`npx tsc\`) and point --program at the compiled entry: compiled ES module JavaScript (.js or .mjs) ` +
+            `works. Or remove "type": "module" (the \`pulumi new typescript\` layout).`);
     }
 }
 

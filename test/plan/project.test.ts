@@ -6,6 +6,7 @@ import * as path from "path";
 import { projectProgram, readProject, resolveProgramEntry, stackConfigFiles, tsconfigFor } from "../../plan/engine/project";
 import { loadStackConfig, StackConfigError } from "../../plan/engine/stackConfig";
 import { CompileSetupError, TypeCheckError, typeCheckProgram } from "../../plan/engine/typescript";
+import { runProgram } from "../../plan/engine/run";
 import { FIXTURES, tempDir } from "../helpers/plan";
 
 const YAML_GOOD = [
@@ -117,7 +118,17 @@ describe("plan: consumer projects", () => {
             fs.writeFileSync(path.join(dir, "tsconfig.json"), "{ \"compilerOptions\": { \"module\": \"nope\" } }");
             assert.throws(() => typeCheckProgram(entry, path.join(dir, "tsconfig.json")), (e: unknown) => e instanceof CompileSetupError && /cannot use .*tsconfig\.json: .*module/.test(e.message));
             fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
-            assert.throws(() => typeCheckProgram(entry, undefined), (e: unknown) => e instanceof CompileSetupError && /ES module package \("type": "module"/.test(e.message));
+            assert.throws(() => typeCheckProgram(entry, undefined), (e: unknown) => e instanceof CompileSetupError && /ES module package \("type": "module"/.test(e.message)
+                && /point --program at the compiled entry: compiled ES module JavaScript \(\.js or \.mjs\) works/.test(e.message));
+        });
+
+        it("runs a compiled ES module entry, as the refusal of ES module TypeScript says", async () => {
+            fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+            const entry = path.join(dir, "index.js");
+            fs.writeFileSync(entry, "export default async function () { return { answer: 42, format: typeof require }; }\n");
+            const run = await runProgram(entry);
+            assert.strictEqual(run.error, undefined, String(run.error));
+            assert.deepStrictEqual(run.outputs, { answer: 42, format: "undefined" }, "loaded as an ES module");
         });
     });
 });
