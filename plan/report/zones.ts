@@ -3,7 +3,9 @@
  * plane. Decided, in order, by the role-label contract (`build-fleet-role`, `build-fleet-pool`), by
  * the nearest fleet component above the resource (RunnerPool, SignerEnclave, ControlPlane), and for
  * unlabelled identities and networks by the stack model the policy pack uses (report/model.ts): the
- * zone of the compute that runs as or in them. Never by resource name.
+ * zone of the compute that runs as or in them. Organization-policy guardrails, which pin one project,
+ * belong to the zone that project holds (the worker project, shared by every pool, is a zone of its
+ * own). Never by resource name.
  */
 import type { FleetRole } from "../../components/labels";
 import { CapturedResource, ProgramRun, UNKNOWN } from "../engine";
@@ -11,16 +13,16 @@ import { poolOf, roleOf } from "../../policies/model/labels";
 import { isIamGrantType } from "../../policies/recognisers/iamMembers";
 import { modelOf } from "./stackModel";
 
-/** A zone is one of the fleet roles: each runner pool is its own zone, the signer and control plane one each. */
-export type ZoneKind = FleetRole;
+/** A zone is a fleet role, and the worker project shared by the pools: each runner pool is its own zone, the signer and control plane one each. */
+export type ZoneKind = FleetRole | "workers";
 
 export interface Zone {
-    /** "pool:<name>", "signer" or "control-plane". */
+    /** "pool:<name>", "workers", "signer" or "control-plane". */
     id: string;
     kind: ZoneKind;
     /** The pool name, for kind "runner". */
     pool?: string;
-    /** "pool linux-release", "signer enclave", "control plane". */
+    /** "pool linux-release", "worker project (every pool)", "signer enclave", "control plane". */
     label: string;
 }
 
@@ -69,7 +71,7 @@ export function zoneResources(run: ProgramRun): Zoning {
         const id = kind === "runner" ? `pool:${pool ?? "(unnamed)"}` : kind;
         let z = zones.get(id);
         if (!z) {
-            const label = kind === "runner" ? `pool ${pool ?? "(unnamed)"}` : kind === "signer" ? "signer enclave" : "control plane";
+            const label = kind === "runner" ? `pool ${pool ?? "(unnamed)"}` : kind === "signer" ? "signer enclave" : kind === "workers" ? "worker project (every pool)" : "control plane";
             z = kind === "runner" ? { id, kind, pool: pool ?? "(unnamed)", label } : { id, kind, label };
             zones.set(id, z);
         }
@@ -155,6 +157,8 @@ export function zoneResources(run: ProgramRun): Zoning {
         }
     }
 
+    zoneGuardrails(run, byUrn, zoneFor);
+
     const order: Zone[] = [];
     const seen = new Set<string>();
     for (const r of run.resources) {
@@ -164,9 +168,44 @@ export function zoneResources(run: ProgramRun): Zoning {
             order.push(z);
         }
     }
-    const rank = (z: Zone) => (z.kind === "runner" ? 0 : z.kind === "signer" ? 1 : 2);
+    const rank = (z: Zone) => ({ runner: 0, workers: 1, signer: 2, "control-plane": 3 })[z.kind];
     const ordered = order.map((z, i) => ({ z, i })).sort((a, b) => rank(a.z) - rank(b.z) || a.i - b.i).map((x) => x.z);
     return { zones: ordered, zoneOf: (urn) => byUrn.get(urn) };
+}
+
+/** Resource types that pin an organization policy on the project named by their `parent` input. */
+const GUARDRAIL_TYPES = new Set(["gcp:orgpolicy/policy:Policy"]);
+
+/**
+ * Puts each unzoned guardrail (an org policy on `projects/<id>`) in the zone of the project it pins: the
+ * zone kind most of that project's resources belong to (a grant of one zone may live in another's
+ * project), and for pools the one pool, or the worker project's zone when several pools share it.
+ */
+function zoneGuardrails(run: ProgramRun, byUrn: Map<string, Zone | undefined>, zoneFor: (kind: ZoneKind, pool?: string) => Zone): void {
+    const zonesOfProject = new Map<string, Map<Zone, number>>();
+    for (const r of run.resources) {
+        const zone = byUrn.get(r.urn);
+        const project = known(r.inputs.project);
+        if (zone !== undefined && project !== undefined) {
+            const counts = zonesOfProject.get(project) ?? new Map<Zone, number>();
+            zonesOfProject.set(project, counts.set(zone, (counts.get(zone) ?? 0) + 1));
+        }
+    }
+    for (const r of run.resources) {
+        if (!GUARDRAIL_TYPES.has(r.type) || byUrn.get(r.urn) !== undefined) {
+            continue;
+        }
+        const project = /^projects\/([^/]+)$/.exec(known(r.inputs.parent) ?? "")?.[1];
+        const counts = [...(project !== undefined ? zonesOfProject.get(project) ?? [] : [])];
+        const byKind = new Map<ZoneKind, number>();
+        counts.forEach(([z, n]) => byKind.set(z.kind, (byKind.get(z.kind) ?? 0) + n));
+        const kind = [...byKind].sort((a, b) => b[1] - a[1])[0]?.[0];
+        const pools = counts.filter(([z]) => z.kind === "runner").map(([z]) => z);
+        const zone = kind === undefined ? undefined : kind !== "runner" ? zoneFor(kind) : pools.length === 1 ? pools[0] : zoneFor("workers");
+        if (zone !== undefined) {
+            byUrn.set(r.urn, zone);
+        }
+    }
 }
 
 /** Calls `fn` for every string inside a plain value. */

@@ -32,9 +32,11 @@ describe("plan command: the example fleet (package bin, no arguments)", function
             }
             assert.strictEqual(r.stdout.match(/perimeters fleet-perimeter-enclave and fleet-perimeter-workers restrict \S+ in dry run only/g)?.length, 2, r.stdout);
             assert.match(r.stdout, /Result: PASS, no mandatory violations \(2 advisory findings\)\n$/);
-            for (const zone of ["pool linux-release", "pool linux-spot", "pool containers", "signer enclave", "control plane"]) {
+            for (const zone of ["pool linux-release", "pool linux-spot", "pool containers", "worker project (every pool)", "signer enclave", "control plane"]) {
                 assert.ok(r.stdout.includes(`  ${zone} (`), `zone ${zone} missing:\n${r.stdout}`);
             }
+            const outside = r.stdout.indexOf("  outside every zone:");
+            assert.doesNotMatch(outside < 0 ? "" : r.stdout.slice(outside), /gcp:orgpolicy\/policy:Policy/, "every guardrail is listed in its zone");
             const mmd = fs.readFileSync(graph, "utf8");
             assert.match(mmd, /-->\|"run\.invoker"\| svc_/);
             assert.match(mmd, /-->\|"cloudkms\.signer"\| key_/);

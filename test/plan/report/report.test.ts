@@ -114,6 +114,32 @@ describe("plan reports: zones and topology", () => {
     });
 });
 
+describe("plan reports: organization-policy guardrails in the zone of the project they pin", () => {
+    it("the signer's, one pool's, or the worker project's shared by the pools; never outside every zone", async () => {
+        const run = await runProgram(() => {
+            const signer = new Fake("SignerEnclave", "fleet-signer");
+            new gcp.kms.KeyRing("ring", { project: "acme-signer", location: "europe-west1" }, { parent: signer });
+            for (const pool of ["a", "b"]) {
+                const p = new Fake("RunnerPool", `fleet-pool-${pool}`);
+                new gcp.compute.Network(`${pool}-net`, { project: "acme-workers", autoCreateSubnetworks: false }, { parent: p });
+            }
+            const solo = new Fake("RunnerPool", "fleet-pool-solo");
+            new gcp.compute.Network("solo-net", { project: "acme-solo", autoCreateSubnetworks: false }, { parent: solo });
+            for (const project of ["acme-signer", "acme-workers", "acme-solo", "acme-unknown"]) {
+                const guardrails = new Fake("OrgGuardrails", `guardrails-${project}`);
+                new gcp.orgpolicy.Policy(`${project}-sa-keys`, { name: `projects/${project}/policies/iam.disableServiceAccountKeyCreation`, parent: `projects/${project}`, spec: { rules: [{ enforce: "TRUE" }] } }, { parent: guardrails });
+            }
+        });
+        const zoning = zoneResources(run);
+        const zoneOf = (name: string) => zoning.zoneOf(run.resources.find((r) => r.name === name)!.urn);
+        assert.strictEqual(zoneOf("acme-signer-sa-keys")?.id, "signer");
+        assert.strictEqual(zoneOf("acme-workers-sa-keys")?.label, "worker project (every pool)");
+        assert.strictEqual(zoneOf("acme-solo-sa-keys")?.id, "pool:fleet-pool-solo");
+        assert.strictEqual(zoneOf("acme-unknown-sa-keys"), undefined, "a project no zone holds stays outside");
+        assert.deepStrictEqual(zoning.zones.map((z) => z.id), ["pool:fleet-pool-a", "pool:fleet-pool-b", "pool:fleet-pool-solo", "workers", "signer"]);
+    });
+});
+
 describe("plan reports: helpers", () => {
     it("maps enforcement levels to SARIF levels", () => {
         assert.deepStrictEqual(["mandatory", "advisory", "remediate", "disabled"].map((l) => sarifLevel(l as any)), ["error", "warning", "error", "none"]);
