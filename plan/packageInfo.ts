@@ -48,6 +48,16 @@ export function policyReferenceUrl(policy: string): string {
     return `${REPOSITORY_URL}/blob/v${packageVersion()}/docs/policy-reference.md#${policy}`;
 }
 
+/** The version range this package asks for `dependency` (peer, then runtime dependency), or undefined. */
+export function dependencyRange(dependency: string): string | undefined {
+    try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8"));
+        return pkg.peerDependencies?.[dependency] ?? pkg.dependencies?.[dependency];
+    } catch {
+        return undefined;
+    }
+}
+
 /** The repository root above `from` (the nearest directory with `.git`), else `from` itself. */
 export function repoRoot(from: string): string {
     let dir = path.resolve(from);

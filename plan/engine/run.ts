@@ -9,7 +9,9 @@ import * as pulumiRuntime from "@pulumi/pulumi/runtime";
 import { resourceClass, runtimeDebuggable, runtimeSettings, runtimeState } from "./sdk";
 import { GraphMonitor } from "./monitor";
 import { findProject, resolveProgramEntry, tsconfigFor } from "./project";
-import { registerTypeScript, typeCheckProgram } from "./typescript";
+import { CompileSetupError, registerTypeScript, typeCheckProgram } from "./typescript";
+import { secondPulumiCopyProblem } from "./pulumiCopies";
+import { dependencyRange } from "../packageInfo";
 import { loadStackConfig, normaliseConfig, projectNameNear } from "./stackConfig";
 import { CapturedLog, ProgramRun, STACK_TYPE } from "./types";
 
@@ -92,6 +94,10 @@ function prepareProgram(program: string, opts: RunOptions): string {
     const entry = resolveProgramEntry(program);
     if (!entry) {
         throw new Error(`program ${program} not found: no such file, and no index.ts/index.js or package.json main in it`);
+    }
+    const second = secondPulumiCopyProblem(path.dirname(entry), dependencyRange("@pulumi/pulumi") ?? "^3");
+    if (second !== undefined) {
+        throw new CompileSetupError(`${entry}: ${second}`);
     }
     const tsconfig = opts.tsconfig ?? tsconfigFor(entry, findProject(path.dirname(entry)));
     if (opts.typeCheck) {
