@@ -8,6 +8,7 @@ export * from "./types";
 
 import * as path from "path";
 import { ComponentProvider, ComponentResourceConstructor } from "@pulumi/pulumi/provider/experimental";
+import { RefinedComponentProvider } from "./refine";
 import { ControlPlane } from "./controlPlane";
 import { HardenedBuildFleet } from "./fleet";
 import { IsolatedNetwork } from "./isolatedNetwork";
@@ -29,7 +30,7 @@ export const PROVIDER_COMPONENTS: ComponentResourceConstructor[] = [HardenedBuil
 /** The provider options: this directory holds the package.json and tsconfig.json the schema analyzer reads. */
 export const PROVIDER_OPTIONS = { name: PROVIDER_NAME, dirname: path.resolve(__dirname), components: PROVIDER_COMPONENTS };
 
-/** A ComponentProvider over the facade (getSchema, construct), for the schema script and tests. */
+/** A ComponentProvider over the facade (getSchema, construct) serving the refined schema (refine.ts): the plugin, the schema script and tests. */
 export function createComponentProvider(): ComponentProvider {
-    return new ComponentProvider({ ...PROVIDER_OPTIONS });
+    return new RefinedComponentProvider({ ...PROVIDER_OPTIONS });
 }

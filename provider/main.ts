@@ -1,11 +1,12 @@
 /**
  * The plugin entry the Pulumi Node.js language host runs (PulumiPlugin.yaml): serves the facade
- * components over the provider protocol. Exports nothing, so the host does not look for components itself.
+ * components over the provider protocol, with the refined schema (refine.ts). Exports nothing, so the host
+ * does not look for components itself.
  */
-import { componentProviderHost } from "@pulumi/pulumi/provider/experimental";
-import { PROVIDER_OPTIONS } from "./index";
+import { main } from "@pulumi/pulumi/provider";
+import { createComponentProvider } from "./index";
 
-componentProviderHost({ ...PROVIDER_OPTIONS }).catch((err: unknown) => {
+main(createComponentProvider(), process.argv.slice(2)).catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
 });

@@ -166,11 +166,11 @@ describe("component provider: schema", function () {
             "machineType?: string plain",
             "masterCidr?: string plain",
             "maxBuildDuration?: string plain",
-            "maxRunners?: number plain",
-            "minRunners?: number plain",
+            "maxRunners?: integer plain",
+            "minRunners?: integer plain",
             "name: string plain",
             "podCidr?: string plain",
-            "runnerGroupId?: number plain",
+            "runnerGroupId?: integer plain",
             "runnerGroupName?: string plain",
             "serviceCidr?: string plain",
             "spot?: boolean plain",
@@ -207,8 +207,8 @@ describe("component provider: schema", function () {
             },
             SignerEnclave: {
                 inputs: [
-                    "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: number plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "project: string", "protectionLevel?: ProtectionLevel plain",
-                    "provenanceReaders?: string[] plain", "provenanceRetentionDays?: number plain", "region: string", "serviceDeletionProtection?: boolean plain",
+                    "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: integer plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "project: string", "protectionLevel?: ProtectionLevel plain",
+                    "provenanceReaders?: string[] plain", "provenanceRetentionDays?: integer plain", "region: string", "serviceDeletionProtection?: boolean plain",
                     "serviceImage: string", "signerAccountId?: string plain", "timestampAuthority?: TimestampAuthority plain", "transparencyLog?: TransparencyLog plain",
                     "verifiers?: string[] plain",
                 ],
@@ -221,8 +221,8 @@ describe("component provider: schema", function () {
                 inputs: [
                     "allowWorkerProjectForDevelopment?: boolean plain", "brokerAudience?: string plain", "brokerIngress?: BrokerIngress plain",
                     "builderId: string plain", "generatorVpc?: GeneratorVpc plain", "githubApp: GithubApp plain", "githubConfigUrl: string plain",
-                    "image: string", "intakeRetentionDays?: number plain", "pools: ControlPlanePool[] plain", "project: string", "region: string plain",
-                    "runnerGroupId?: number plain", "serviceAccountId?: string plain", "serviceDeletionProtection?: boolean plain", "signerUrl: string",
+                    "image: string", "intakeRetentionDays?: integer plain", "pools: ControlPlanePool[] plain", "project: string", "region: string plain",
+                    "runnerGroupId?: integer plain", "serviceAccountId?: string plain", "serviceDeletionProtection?: boolean plain", "signerUrl: string",
                     "webhookSecret: string plain", "workerProject: string",
                 ],
                 outputs: ["brokerUrl: string", "intakeBuckets: map<string>", "member: string", "serviceAccountEmail: string", "webhookUrl: string"],
@@ -245,7 +245,7 @@ describe("component provider: schema", function () {
         const cpPool = schema.types[token("ControlPlanePool")];
         assert.deepStrictEqual(describeProperties(cpPool.properties ?? {}, cpPool.required), [
             "backend?: RunnerBackend plain", "baseInstanceName?: string plain", "image: string plain", "instanceGroupManager?: string",
-            "labels?: string[] plain", "maxRunDurationSeconds: number plain", "name: string plain", "runnerGroupId?: number plain", "runnerMember: string", "serviceAccountEmail?: string plain",
+            "labels?: string[] plain", "maxRunDurationSeconds: integer plain", "name: string plain", "runnerGroupId?: integer plain", "runnerMember: string", "serviceAccountEmail?: string plain",
         ]);
     });
 
