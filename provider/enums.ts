@@ -80,3 +80,12 @@ export const BrokerIngress = {
     Internal: "internal",
 } as const;
 export type BrokerIngress = (typeof BrokerIngress)[keyof typeof BrokerIngress];
+
+/** The value OrgGuardrails pins `run.allowedIngress` to. */
+export const RunIngress = {
+    /** Only traffic from inside the project's VPC networks, VPC-SC perimeters and Google services (the signer project). */
+    Internal: "internal",
+    /** As internal, plus Google Cloud load balancers. */
+    InternalAndCloudLoadBalancing: "internal-and-cloud-load-balancing",
+} as const;
+export type RunIngress = (typeof RunIngress)[keyof typeof RunIngress];

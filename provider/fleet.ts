@@ -39,6 +39,14 @@ export class HardenedBuildFleet extends pulumi.ComponentResource implements Hard
     public readonly controlPlaneServiceAccountEmail!: pulumi.Output<string>;
     /** Where GitHub delivers workflow_job events (configure it on the GitHub App). */
     public readonly webhookUrl!: pulumi.Output<string>;
+    /** URL of the registration broker the gce runners call (a custom domain in front of it goes to registrationBrokerUrl). */
+    public readonly brokerUrl!: pulumi.Output<string>;
+    /** Id of the signer's Cloud KMS key ring (`projects/<p>/locations/<l>/keyRings/<r>`): where verifiers find the keys. */
+    public readonly signerKeyRingId!: pulumi.Output<string>;
+    /** Id of the signing key (`<keyRingId>/cryptoKeys/<k>`). */
+    public readonly signerKeyId!: pulumi.Output<string>;
+    /** Email of the signer service account. */
+    public readonly signerServiceAccountEmail!: pulumi.Output<string>;
 
     constructor(name: string, args: HardenedBuildFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<HardenedBuildFleetArgs, HardenedBuildFleetOutputs>("HardenedBuildFleet");

@@ -28,6 +28,10 @@ export interface HardenedBuildFleetOutputs {
     provenanceBucketName: pulumi.Output<string>;
     controlPlaneServiceAccountEmail: pulumi.Output<string>;
     webhookUrl: pulumi.Output<string>;
+    brokerUrl: pulumi.Output<string>;
+    signerKeyRingId: pulumi.Output<string>;
+    signerKeyId: pulumi.Output<string>;
+    signerServiceAccountEmail: pulumi.Output<string>;
 }
 
 export interface RunnerPoolOutputs {
@@ -51,6 +55,7 @@ export interface SignerEnclaveOutputs {
     signerServiceAccountEmail: pulumi.Output<string>;
     signerMember: pulumi.Output<string>;
     provenanceBucketName: pulumi.Output<string>;
+    keyRingId: pulumi.Output<string>;
 }
 
 export interface ControlPlaneOutputs {
@@ -68,8 +73,25 @@ export interface IsolatedNetworkOutputs {
     subnetSelfLink: pulumi.Output<string>;
 }
 
+export interface FleetPerimeterOutputs {
+    enclaveName: pulumi.Output<string>;
+    workersName: pulumi.Output<string>;
+    mode: pulumi.Output<string>;
+}
+
+export interface OrgGuardrailsOutputs {
+    constraintNames: pulumi.Output<string[]>;
+    policyNames: pulumi.Output<Record<string, string>>;
+}
+
+export interface ServiceImageOutputs {
+    imageName: pulumi.Output<string>;
+    imageRef: pulumi.Output<string>;
+    repositoryId: pulumi.Output<string>;
+}
+
 /** The components that have a facade. */
-export type ComponentName = "HardenedBuildFleet" | "RunnerPool" | "SignerEnclave" | "ControlPlane" | "IsolatedNetwork";
+export type ComponentName = "HardenedBuildFleet" | "RunnerPool" | "SignerEnclave" | "ControlPlane" | "IsolatedNetwork" | "FleetPerimeter" | "OrgGuardrails" | "ServiceImage";
 
 /** The implementation of `component`, loaded on first use. */
 export function implementationOf<A, O>(component: ComponentName): Body<A, O> {

@@ -71,6 +71,8 @@ export class SignerEnclave extends pulumi.ComponentResource implements SignerEnc
     public readonly signerMember!: pulumi.Output<string>;
     /** Name of the provenance bucket. */
     public readonly provenanceBucketName!: pulumi.Output<string>;
+    /** Id of the Cloud KMS key ring (`projects/<p>/locations/<l>/keyRings/<r>`): where verifiers find the keys. */
+    public readonly keyRingId!: pulumi.Output<string>;
 
     constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<SignerEnclaveArgs, SignerEnclaveOutputs>("SignerEnclave");

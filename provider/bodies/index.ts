@@ -11,7 +11,16 @@ import { IsolatedNetwork, validateIsolatedNetworkArgs } from "../../components/i
 import { RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "../../components/runnerPool";
 import { SignerEnclave, validateSignerEnclaveArgs } from "../../components/signerEnclave";
 import type { HardenedBuildFleetArgs as FleetFacadeArgs } from "../fleet";
-import type { Body, ControlPlaneOutputs, HardenedBuildFleetOutputs, IsolatedNetworkOutputs, RunnerPoolOutputs, SignerEnclaveOutputs } from "../implementation";
+import { FleetPerimeter, validateFleetPerimeterArgs } from "../../components/fleetPerimeter";
+import { OrgGuardrails, OrgGuardrailsArgs, validateOrgGuardrailsArgs } from "../../components/orgGuardrails";
+import { ServiceImage, validateServiceImageArgs } from "../../components/serviceImage";
+import type {
+    Body, ControlPlaneOutputs, FleetPerimeterOutputs, HardenedBuildFleetOutputs, IsolatedNetworkOutputs, OrgGuardrailsOutputs, RunnerPoolOutputs,
+    ServiceImageOutputs, SignerEnclaveOutputs,
+} from "../implementation";
+import type { FleetPerimeterArgs as PerimeterFacadeArgs } from "../fleetPerimeter";
+import type { OrgGuardrailsArgs as GuardrailsFacadeArgs } from "../orgGuardrails";
+import type { ServiceImageArgs as ImageFacadeArgs } from "../serviceImage";
 import type { ControlPlaneArgs as ControlPlaneFacadeArgs } from "../controlPlane";
 import type { IsolatedNetworkArgs as NetworkFacadeArgs } from "../isolatedNetwork";
 import type { SignerEnclaveArgs as EnclaveFacadeArgs } from "../signerEnclave";
@@ -40,6 +49,9 @@ export interface Implementation {
     SignerEnclave: Body<EnclaveFacadeArgs, SignerEnclaveOutputs>;
     ControlPlane: Body<ControlPlaneFacadeArgs, ControlPlaneOutputs>;
     IsolatedNetwork: Body<NetworkFacadeArgs, IsolatedNetworkOutputs>;
+    FleetPerimeter: Body<PerimeterFacadeArgs, FleetPerimeterOutputs>;
+    OrgGuardrails: Body<GuardrailsFacadeArgs, OrgGuardrailsOutputs>;
+    ServiceImage: Body<ImageFacadeArgs, ServiceImageOutputs>;
 }
 
 export const implementation: Implementation = {
@@ -62,6 +74,10 @@ export const implementation: Implementation = {
                 provenanceBucketName: fleet.provenanceBucketName,
                 controlPlaneServiceAccountEmail: fleet.controlPlaneServiceAccountEmail,
                 webhookUrl: fleet.webhookUrl,
+                brokerUrl: fleet.controlPlane.brokerUrl,
+                signerKeyRingId: fleet.signer.keyRing.id,
+                signerKeyId: fleet.signer.keyId,
+                signerServiceAccountEmail: fleet.signer.signerServiceAccountEmail,
             };
         },
     },
@@ -95,6 +111,7 @@ export const implementation: Implementation = {
                 signerServiceAccountEmail: enclave.signerServiceAccountEmail,
                 signerMember: enclave.signerMember,
                 provenanceBucketName: enclave.provenanceBucketName,
+                keyRingId: enclave.keyRing.id,
             };
         },
     },
@@ -113,6 +130,30 @@ export const implementation: Implementation = {
         create(parent, name, args) {
             const network = new IsolatedNetwork(name, args, { parent });
             return { networkId: network.networkId, networkSelfLink: network.networkSelfLink, subnetId: network.subnetId, subnetSelfLink: network.subnetSelfLink };
+        },
+    },    FleetPerimeter: {
+        validate: (name, args) => throwIfProblems("FleetPerimeter", name, validateFleetPerimeterArgs(name, args)),
+        create(parent, name, args) {
+            const perimeter = new FleetPerimeter(name, args, { parent });
+            return { enclaveName: perimeter.enclaveName, workersName: perimeter.workersName, mode: pulumi.output(perimeter.mode) };
+        },
+    },
+    OrgGuardrails: {
+        // The facade's constraint switches are a string map; the component checks every key against its guardrails.
+        validate: (name, args) => throwIfProblems("OrgGuardrails", name, validateOrgGuardrailsArgs(name, args as OrgGuardrailsArgs)),
+        create(parent, name, args) {
+            const guardrails = new OrgGuardrails(name, args as OrgGuardrailsArgs, { parent });
+            return {
+                constraintNames: pulumi.output(guardrails.constraintNames),
+                policyNames: pulumi.all(Object.fromEntries(Object.entries(guardrails.policies).map(([c, p]) => [c, p.name]))),
+            };
+        },
+    },
+    ServiceImage: {
+        validate: (name, args) => throwIfProblems("ServiceImage", name, validateServiceImageArgs(name, args)),
+        create(parent, name, args) {
+            const image = new ServiceImage(name, args, { parent });
+            return { imageName: image.imageName, imageRef: image.imageRef, repositoryId: image.repository.id };
         },
     },
 };

@@ -94,10 +94,12 @@ describe("component provider: schema", function () {
         schema = JSON.parse(await provider.getSchema()) as PackageSchema;
     });
 
-    it("names the package and serves exactly the five components, as components", () => {
+    it("names the package and serves exactly the eight components, as components", () => {
         assert.strictEqual(schema.name, "hardened-build-fleet");
         assert.strictEqual(schema.version, PACKAGE_VERSION, "provider/package.json version must follow the package's");
-        assert.deepStrictEqual(Object.keys(schema.resources).sort(), ["ControlPlane", "HardenedBuildFleet", "IsolatedNetwork", "RunnerPool", "SignerEnclave"].map(token));
+        assert.deepStrictEqual(Object.keys(schema.resources).sort(), [
+            "ControlPlane", "FleetPerimeter", "HardenedBuildFleet", "IsolatedNetwork", "OrgGuardrails", "RunnerPool", "ServiceImage", "SignerEnclave",
+        ].map(token));
         assert.deepStrictEqual(PROVIDER_COMPONENTS.map((c) => token(c.name)).sort(), Object.keys(schema.resources).sort());
         for (const [name, r] of Object.entries(schema.resources)) {
             assert.strictEqual(r.isComponent, true, name);
@@ -131,13 +133,17 @@ describe("component provider: schema", function () {
             "gke?: GkeOptions plain",
         ]);
         assert.deepStrictEqual(describeProperties(fleet.properties, fleet.required), [
+            "brokerUrl: string",
             "controlPlaneServiceAccountEmail: string",
             "intakeBuckets: map<string>",
             "poolNames: string[]",
             "provenanceBucketName: string",
             "runnerServiceAccountEmails: map<string>",
+            "signerKeyId: string",
+            "signerKeyRingId: string",
             "signerKeyVersionName: string",
             "signerPublicKeyPem: string",
+            "signerServiceAccountEmail: string",
             "signerServiceUrl: string",
             "webhookUrl: string",
         ]);
@@ -213,7 +219,7 @@ describe("component provider: schema", function () {
                     "verifiers?: string[] plain",
                 ],
                 outputs: [
-                    "keyId: string", "keyVersionName: string", "provenanceBucketName: string", "publicKeyPem: string", "serviceUrl: string",
+                    "keyId: string", "keyRingId: string", "keyVersionName: string", "provenanceBucketName: string", "publicKeyPem: string", "serviceUrl: string",
                     "signerMember: string", "signerServiceAccountEmail: string",
                 ],
             },
@@ -233,6 +239,26 @@ describe("component provider: schema", function () {
                     "region: string", "restrictedGoogleDomains?: string[] plain", "role: FleetRole plain", "secondaryRanges?: SecondaryRange[] plain",
                 ],
                 outputs: ["networkId: string", "networkSelfLink: string", "subnetId: string", "subnetSelfLink: string"],
+            },
+            FleetPerimeter: {
+                inputs: [
+                    "accessPolicy: string plain", "brokerMember: string", "controlPlaneProject?: string plain", "enclaveRestrictedServices?: string[] plain",
+                    "imageProjects?: string[] plain", "mode?: PerimeterMode plain", "projectNumbers?: map<string> plain", "runnerMembers?: string[] plain",
+                    "runnersInvokeBroker?: boolean plain", "signerProject: string plain", "webhookMember: string", "workerProject: string plain",
+                    "workerRestrictedServices?: string[] plain", "workerVpcAccessibleServices?: string[] plain",
+                ],
+                outputs: ["enclaveName: string", "mode: string", "workersName: string"],
+            },
+            OrgGuardrails: {
+                inputs: [
+                    "allowedPolicyMemberDomains?: string[] plain", "constraints?: map<boolean> plain", "project: string plain", "resourceLocations?: string[] plain",
+                    "runAllowedIngress?: RunIngress plain",
+                ],
+                outputs: ["constraintNames: string[]", "policyNames: map<string>"],
+            },
+            ServiceImage: {
+                inputs: ["project: string", "readers?: string[] plain", "region: string plain", "sourceRoot?: string plain"],
+                outputs: ["imageName: string", "imageRef: string", "repositoryId: string"],
             },
         };
         for (const [component, want] of Object.entries(expected)) {
@@ -263,6 +289,9 @@ describe("component provider: schema", function () {
         sameKeys<facade.SignerEnclaveArgs, components.SignerEnclaveArgs>(true);
         sameKeys<facade.ControlPlaneArgs, components.ControlPlaneArgs>(true);
         sameKeys<facade.IsolatedNetworkArgs, components.IsolatedNetworkArgs>(true);
+        sameKeys<facade.FleetPerimeterArgs, components.FleetPerimeterArgs>(true);
+        sameKeys<facade.OrgGuardrailsArgs, components.OrgGuardrailsArgs>(true);
+        sameKeys<facade.ServiceImageArgs, components.ServiceImageArgs>(true);
     });
 });
 
@@ -487,6 +516,33 @@ describe("component provider: construct() under the offline engine", function ()
         const subnet = net.resources.find((r) => r.type === "gcp:compute/subnetwork:Subnetwork");
         assert.strictEqual(subnet?.inputs.ipCidrRange, "10.20.0.0/24");
         await assertNoFindings(net);
+    });
+
+    it("FleetPerimeter, OrgGuardrails and ServiceImage construct through the provider with their outputs", async () => {
+        const perimeter = await construct("FleetPerimeter", "perimeter", {
+            accessPolicy: "accessPolicies/123456", mode: "dryRun", signerProject: "acme-build-signer", workerProject: "acme-build-workers",
+            controlPlaneProject: "acme-build-control", brokerMember: "serviceAccount:cp-brk@acme-build-control.iam.gserviceaccount.com",
+            webhookMember: "serviceAccount:cp-whk@acme-build-control.iam.gserviceaccount.com",
+            projectNumbers: { "acme-build-signer": "111111111111", "acme-build-workers": "222222222222", "acme-build-control": "333333333333" },
+        });
+        assert.strictEqual(perimeter.error, undefined, String(perimeter.error));
+        assert.strictEqual(perimeter.outputs.mode, "dryRun");
+        assert.match(perimeter.outputs.enclaveName as string, /^accessPolicies\/123456\/servicePerimeters\//);
+        assert.strictEqual(perimeter.resources.filter((r) => r.type === "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter").length, 2);
+
+        const guardrails = await construct("OrgGuardrails", "guardrails", { project: "acme-build-signer", runAllowedIngress: "internal", constraints: { "compute.requireOsLogin": false } });
+        assert.strictEqual(guardrails.error, undefined, String(guardrails.error));
+        const constraints = guardrails.outputs.constraintNames as string[];
+        assert.ok(constraints.includes("run.allowedIngress") && !constraints.includes("compute.requireOsLogin"), JSON.stringify(constraints));
+        assert.strictEqual((guardrails.outputs.policyNames as Record<string, string>)["run.allowedIngress"], "projects/acme-build-signer/policies/run.allowedIngress");
+
+        const image = await construct("ServiceImage", "services", { project: "acme-build-control", region: "europe-west1" });
+        assert.strictEqual(image.error, undefined, String(image.error));
+        assert.match(image.outputs.imageRef as string, /^europe-west1-docker\.pkg\.dev\/acme-build-control\/.*@sha256:[0-9a-f]{64}$/);
+
+        // A bad argument is refused through the provider before anything is registered.
+        await assert.rejects(provider.construct("guardrails", token("OrgGuardrails"), { project: "acme-build-signer", constraints: { "no.such.constraint": true } }, {}),
+            /no\.such\.constraint/);
     });
 });
 
