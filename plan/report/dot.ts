@@ -9,7 +9,7 @@ const SHAPES: Record<NodeKind, string> = {
     service: "component",
     project: "folder",
 };
-const ZONE_COLORS: Record<string, string> = { runner: "#2b6cb0", signer: "#9b2c2c", "control-plane": "#276749" };
+const ZONE_COLORS: Record<string, string> = { runner: "#2b6cb0", workers: "#2c5282", signer: "#9b2c2c", "control-plane": "#276749" };
 const EDGE_STYLES: Record<EdgeKind, string> = { grant: "solid", "runs-as": "dashed", "runs-in": "dotted", peering: "bold" };
 
 /** A DOT double-quoted string. */

@@ -47,17 +47,16 @@ describe("component provider plugin (provider/ under the Node.js language host's
         child?.kill();
     });
 
-    it("serves the package schema with the five components", async () => {
+    it("serves the refined package schema with the eight components", async () => {
         const resp = await unary(client, "getSchema", new providerproto.GetSchemaRequest());
-        const schema = JSON.parse(resp.getSchema()) as { name: string; resources: Record<string, { isComponent: boolean }> };
+        const schema = JSON.parse(resp.getSchema()) as { name: string; resources: Record<string, { isComponent: boolean }>; types: Record<string, any> };
         assert.strictEqual(schema.name, "hardened-build-fleet");
         assert.deepStrictEqual(Object.keys(schema.resources).sort(), [
-            "hardened-build-fleet:index:ControlPlane",
-            "hardened-build-fleet:index:HardenedBuildFleet",
-            "hardened-build-fleet:index:IsolatedNetwork",
-            "hardened-build-fleet:index:RunnerPool",
-            "hardened-build-fleet:index:SignerEnclave",
-        ]);
+            "ControlPlane", "FleetPerimeter", "HardenedBuildFleet", "IsolatedNetwork", "OrgGuardrails", "RunnerPool", "ServiceImage", "SignerEnclave",
+        ].map((c) => `hardened-build-fleet:index:${c}`));
         assert.ok(Object.values(schema.resources).every((r) => r.isComponent));
+        // The plugin serves what refine.ts makes of the analyzer's schema, as getSchema() does in-process.
+        assert.strictEqual(schema.types["hardened-build-fleet:index:Pool"].properties.maxRunners.type, "integer");
+        assert.match(schema.types["hardened-build-fleet:index:Pool"].description, /One runner pool/);
     });
 });
