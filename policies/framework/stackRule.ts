@@ -33,7 +33,7 @@ export function stackCheck(check: StackCheck): StackValidation {
                 return;
             }
             seen.add(key);
-            if (message.startsWith(UNDECIDED)) {
+            if (message.startsWith(UNDECIDED) || message.startsWith(UNPROVEN)) {
                 reportAdvisory(reportViolation, message, urn);
             } else {
                 reportViolation(message, urn);
@@ -50,6 +50,9 @@ export function stackCheck(check: StackCheck): StackValidation {
         }
     };
 }
+
+/** Prefix of an advisory a rule reports in any mode: something the model cannot see, never a pass. */
+export const UNPROVEN = "cannot prove:";
 
 /** "a, b and c" */
 export function listText(items: string[]): string {

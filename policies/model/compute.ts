@@ -6,7 +6,7 @@
 import { PolicyResource } from "@pulumi/policy/policy";
 import { poolOf, roleOf } from "./labels";
 import { get, unknown, UNKNOWN_VALUE } from "./props";
-import { CORE_KINDS, KindSpec, MANAGED_KINDS, valuesAt } from "./computeKinds";
+import { computeSpecOf, KindSpec, valuesAt } from "./computeKinds";
 import { depsOf, resolveRef, str, uniq } from "./lookup";
 import { ComputeKind, ComputeNode, T } from "./types";
 import { WorkloadIndex } from "./workloads";
@@ -16,14 +16,12 @@ export class ComputeIndex extends WorkloadIndex {
     readonly computeByUrn = new Map<string, ComputeNode>();
 
     protected indexCompute(r: PolicyResource): void {
-        const core = CORE_KINDS[r.type];
-        if (core) {
-            this.computeNode(r, core);
-            return;
-        }
-        const spec = MANAGED_KINDS[r.type];
-        if (spec) {
-            this.computeNode(r, spec.kind, spec);
+        // Every `runs` row of the classification table is compute (computeKinds.ts).
+        const how = computeSpecOf(r.type, this.props(r));
+        if (how && "core" in how) {
+            this.computeNode(r, how.core);
+        } else if (how) {
+            this.computeNode(r, how.spec.kind, how.spec);
         }
     }
 

@@ -5,6 +5,8 @@
  * model reaches through another row, e.g. a MIG through its template).
  */
 import { ComputeKind, T } from "./types";
+import { classOf } from "./typeTable";
+import { unknown } from "./props";
 
 export interface KindSpec {
     kind: ComputeKind;
@@ -70,6 +72,88 @@ export const CORE_KINDS: Record<string, ComputeKind> = {
     [T.runService]: "runService",
     [T.runServiceV1]: "runService",
 };
+
+/**
+ * `runs` rows the model reaches through another row: a managed instance group or per-instance config
+ * runs what its template says (the template is a compute node of its own).
+ */
+export const REACHED_VIA_TEMPLATE: ReadonlySet<string> = new Set([
+    "gcp:compute/instanceGroupManager:InstanceGroupManager", "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager",
+    "gcp:compute/perInstanceConfig:PerInstanceConfig", "gcp:compute/regionPerInstanceConfig:RegionPerInstanceConfig",
+]);
+
+const IDENTITY_KEY = /^(serviceAccount|serviceAccountEmail|serviceAccountName|executionServiceAccount|runAsServiceAccount|computeServiceAccount|serviceAccountId)$/;
+const NETWORK_KEY = /^(network|networkUri|networkName|peeredNetwork|vpcNetwork)$/;
+const SUBNET_KEY = /^(subnetwork|subnet|subnetworkUri|subnetUri)$/;
+
+/**
+ * The spec of a `runs` row without a reviewed KindSpec (typeClasses.ts): every field of its inputs
+ * that names a service account (or an `email` inside a `serviceAccount(s)` block), a network or a
+ * subnetwork, at any depth. Fail closed: an absent identity is the platform's default account.
+ */
+export function genericSpec(props: Record<string, unknown>): KindSpec {
+    const spec: KindSpec = { kind: "managed", identities: [], networks: [], subnets: [], defaultIdentity: true };
+    const walk = (v: unknown, path: string[], depth: number): void => {
+        if (depth > 7 || v === null || typeof v !== "object") {
+            return;
+        }
+        const arr = Array.isArray(v);
+        for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+            const step = arr ? "*" : k;
+            const p = [...path, step];
+            const parent = path[path.length - 1] ?? "";
+            if (!arr && (IDENTITY_KEY.test(k) || (k === "email" && /serviceAccount/i.test(parent === "*" ? path[path.length - 2] ?? "" : parent)))) {
+                if (typeof child === "string") {
+                    spec.identities.push(p);
+                    continue;
+                }
+            }
+            if (!arr && NETWORK_KEY.test(k) && typeof child === "string") {
+                spec.networks.push(p);
+                continue;
+            }
+            if (!arr && SUBNET_KEY.test(k) && typeof child === "string") {
+                spec.subnets.push(p);
+                continue;
+            }
+            walk(child, p, depth + 1);
+        }
+    };
+    walk(props, [], 0);
+    if (spec.identities.length === 0) {
+        // A block unknown during a preview may hold the identity: read it from its dependencies.
+        for (const [k, v] of Object.entries(props)) {
+            if (typeof v === "string" && unknown(v)) {
+                spec.identities.push([k]);
+            }
+        }
+    }
+    // Paths with `*` repeat per element: keep one of each.
+    const dedupe = (xs: string[][]) => [...new Map(xs.map((x) => [x.join("."), x])).values()];
+    spec.identities = dedupe(spec.identities);
+    spec.networks = dedupe(spec.networks);
+    spec.subnets = dedupe(spec.subnets);
+    return spec;
+}
+
+/**
+ * How the model reads a GCP type as compute: a core kind, a reviewed KindSpec, the generic reader for
+ * every other `runs` row, or undefined (not compute, or reached through its template).
+ */
+export function computeSpecOf(type: string, props: Record<string, unknown>): { core: ComputeKind } | { spec: KindSpec } | undefined {
+    const core = CORE_KINDS[type];
+    if (core) {
+        return { core };
+    }
+    const spec = MANAGED_KINDS[type];
+    if (spec) {
+        return { spec };
+    }
+    if (type.startsWith("gcp:") && classOf(type) === "runs" && !REACHED_VIA_TEMPLATE.has(type)) {
+        return { spec: genericSpec(props) };
+    }
+    return undefined;
+}
 
 /** Every value at a path, `*` stepping into each array element. */
 export function valuesAt(v: unknown, path: string[]): unknown[] {

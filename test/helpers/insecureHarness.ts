@@ -61,3 +61,36 @@ export function assertOnly(r: Result, allowed: Set<string>): void {
     const stray = r.ev.violations.filter((v) => !allowed.has(v.policy));
     assert.deepStrictEqual(stray.map((v) => v.policy), [], `rules other than ${[...allowed].join(", ")} fired:\n${stray.map(describeFinding).join("\n")}`);
 }
+
+/** A one-change variant that must be caught (adversarial.ts, classes.ts). */
+export interface CaughtVariant {
+    policy: string;
+    offender: string | string[];
+    also?: { policy: string; offender?: string }[];
+    mutate: (m: Mutations) => void;
+    policyConfig?: Record<string, unknown>;
+    /** Text the finding must contain. */
+    mentions?: string;
+}
+
+/** Runs a variant and asserts it is caught by exactly its rule (and the rules it necessarily breaks too). */
+export async function checkCaught(v: CaughtVariant, preview: boolean): Promise<void> {
+    const r = await evaluateVariant(v.mutate, preview, v.policyConfig);
+    assertMandatory(r, v.policy, v.offender, v.mentions);
+    for (const a of v.also ?? []) {
+        if (a.offender !== undefined) {
+            assertMandatory(r, a.policy, a.offender);
+        }
+    }
+    assertOnly(r, new Set([v.policy, ...(v.also ?? []).map((a) => a.policy)]));
+}
+
+/** Runs a sound variant and asserts no finding (in preview, only advisories when `previewAdvisory` says why). */
+export async function checkClean(mutate: (m: Mutations) => void, preview: boolean, previewAdvisory?: string, policyConfig?: Record<string, unknown>): Promise<void> {
+    const r = await evaluateVariant(mutate, preview, policyConfig);
+    const findings = r.ev.violations.filter((v) => !(preview && previewAdvisory && v.enforcementLevel === "advisory"));
+    assert.deepStrictEqual(findings.map((v) => `${v.policy}/${v.enforcementLevel}`), [], `false positives:\n${listFindings(r.ev)}`);
+    if (preview && previewAdvisory) {
+        assert.ok(r.ev.violations.length > 0, `expected an advisory (${previewAdvisory}), got none: a preview must not pass silently`);
+    }
+}

@@ -21,6 +21,7 @@ import { runnersCannotReachEnclave } from "./runnersCannotReachEnclave";
 import { signerKeyRingDeletionProtected } from "./signerKeyRingProtected";
 import { signerServicePinnedImage } from "./signerServiceImage";
 import { singleSigner } from "./singleSigner";
+import { unclassifiedResourceTypes } from "./unclassifiedTypes";
 
 export {
     kmsAuditLogging,
@@ -40,6 +41,7 @@ export {
     signerKeyVersionsControlled,
     signerServicePinnedImage,
     singleSigner,
+    unclassifiedResourceTypes,
 };
 export { fleetGraph, FleetGraph, UNDECIDED } from "../../model";
 export { cloudRunNoPublicInvoker, orgGuardrails, perimeterPolicies };
@@ -63,5 +65,6 @@ export const stackPolicies: FleetStackPolicy[] = [
     runnerEgressDefaultDeny,
     kmsAuditLogging,
     roleLabelsRequired,
+    unclassifiedResourceTypes,
     ...perimeterPolicies, orgGuardrails, cloudRunNoPublicInvoker,
 ];

@@ -1,0 +1,44 @@
+/**
+ * The classification table's vocabulary and lookups. Fail closed is a property of the whole type
+ * universe: every resource type the installed providers export has one reviewed row in
+ * typeClasses.ts (a completeness test fails when a provider upgrade adds a type without one), and
+ * the model reads its compute kinds and grant types from it. A type with no row (a newer provider,
+ * a CRD, a dynamic provider) is unclassified: the pack refuses it where it touches the platform
+ * (rules/stack/unclassifiedTypes.ts).
+ */
+import { TYPE_CLASSES } from "./typeClasses";
+
+/**
+ * What a resource of a type does, for the separation invariants:
+ * - `runs`: runs code under an identity (VMs, clusters, serverless, managed platforms, pods);
+ * - `grants`: grants or delegates access (IAM in any form, ACLs, credentials, custom roles,
+ *   memberships, entitlements, federation, subscriptions that write as an identity, RBAC);
+ * - `network`: joins networks or routes traffic (networks, peerings, attachments, firewalls, proxies, DNS, NAT);
+ * - `logs`: stores, routes or retains logs and audit trails;
+ * - `supply`: supplies images or code (registries, source repositories, build connections, images, GitOps sources);
+ * - `hostConfig`: configures what runs on hosts (metadata, OS policies, disks, runtime and priority classes, admission);
+ * - `secrets`: holds keys or secret material (KMS, Secret Manager, CAs, Kubernetes Secrets);
+ * - `data`: stores data (buckets, databases, topics, volumes);
+ * - `hierarchy`: projects, folders, organizations, org policies, perimeters, namespaces;
+ * - `inert`: none of these (monitoring, metadata, catalog entries, list kinds, providers).
+ */
+export type TypeClass = "runs" | "grants" | "network" | "logs" | "supply" | "hostConfig" | "secrets" | "data" | "hierarchy" | "inert";
+
+export const TYPE_CLASS_NAMES: readonly TypeClass[] = ["runs", "grants", "network", "logs", "supply", "hostConfig", "secrets", "data", "hierarchy", "inert"];
+
+/** Types the pack itself and the Pulumi engine register: never unclassified. */
+const OWN = /^(pulumi:|hardened-build-fleet:)/;
+
+/** The row of a type, or undefined when the table has none (unclassified). */
+export function classOf(type: string): TypeClass | undefined {
+    const row = TYPE_CLASSES[type];
+    if (row !== undefined) {
+        return row;
+    }
+    return OWN.test(type) ? "inert" : undefined;
+}
+
+/** Every type with a row of class `cls`. */
+export function typesOfClass(cls: TypeClass): string[] {
+    return Object.keys(TYPE_CLASSES).filter((t) => TYPE_CLASSES[t] === cls);
+}
