@@ -59,6 +59,10 @@ Options:
   --no-typecheck            skip type-checking a TypeScript program (pulumi up type-checks; so
                             does the plan by default, and exits 2 on type errors)
   --preview                 evaluate as a first preview would: computed outputs unknown
+  --stack-reference <name>=<outputs.json>  outputs of a stack the program references with
+                            new pulumi.StackReference(<name>), e.g. from
+                            pulumi stack output --json -s <name>; repeatable (default: unknown,
+                            as in a first preview)
   --format <table|json|sarif>  report format (default: from the --output extension
                             .json/.sarif, else table)
   --output <file>           write the report to a file (default: stdout)
@@ -106,11 +110,12 @@ interface Options {
     format: Format;
     output?: string;
     graph?: { file: string; kind: "dot" | "mermaid" };
+    stackReferences: Record<string, Record<string, unknown>>;
     help: boolean;
 }
 
 function parse(argv: string[], cwd: string): Options {
-    let values: Record<string, string | boolean | undefined>;
+    let values: Record<string, string | boolean | string[] | undefined>;
     try {
         ({ values } = parseArgs({
             args: argv,
@@ -126,6 +131,7 @@ function parse(argv: string[], cwd: string): Options {
                 format: { type: "string" },
                 output: { type: "string" },
                 graph: { type: "string" },
+                "stack-reference": { type: "string", multiple: true },
                 help: { type: "boolean", short: "h" },
             },
         }));
@@ -164,6 +170,7 @@ function parse(argv: string[], cwd: string): Options {
         format: format as Format,
         output: output !== undefined ? path.resolve(cwd, output) : undefined,
         graph,
+        stackReferences: readStackReferences((values["stack-reference"] as string[] | undefined) ?? [], cwd),
         help,
     };
     if (help) {
@@ -174,6 +181,37 @@ function parse(argv: string[], cwd: string): Options {
         program: values.program !== undefined ? path.resolve(cwd, values.program as string) : defaultProgram(cwd),
         config: values.config !== undefined ? path.resolve(cwd, values.config as string) : defaultConfig(cwd),
     };
+}
+
+/** `--stack-reference <name>=<outputs.json>` values: every problem in one message. */
+function readStackReferences(specs: string[], cwd: string): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    const problems: string[] = [];
+    for (const spec of specs) {
+        const eq = spec.indexOf("=");
+        if (eq <= 0 || eq === spec.length - 1) {
+            problems.push(`--stack-reference ${JSON.stringify(spec)} is not <stack name>=<outputs.json>; write e.g. --stack-reference acme/network/prod=network-outputs.json`);
+            continue;
+        }
+        const name = spec.slice(0, eq);
+        const file = path.resolve(cwd, spec.slice(eq + 1));
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch (err) {
+            problems.push(`--stack-reference ${name}: cannot read ${display(file, cwd)} as JSON (${(err as Error).message}); write the file with pulumi stack output --json -s ${name} > ${display(file, cwd)}`);
+            continue;
+        }
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+            problems.push(`--stack-reference ${name}: ${display(file, cwd)} holds ${Array.isArray(parsed) ? "an array" : JSON.stringify(parsed)}, not an object of stack outputs; write it with pulumi stack output --json -s ${name}`);
+            continue;
+        }
+        out[name] = parsed as Record<string, unknown>;
+    }
+    if (problems.length > 0) {
+        throw new CliError(problems.join("\n"));
+    }
+    return out;
 }
 
 /** The program of the Pulumi project in `cwd`, as `pulumi up` there would run it. */
@@ -339,7 +377,7 @@ async function withLocation(cause: unknown, opts: Options): Promise<unknown> {
         return cause;
     }
     try {
-        const again = await engine().runProgram(opts.program, { configFile: opts.config, preview: opts.preview, allowError: true, stackTraces: true, typeCheck: false });
+        const again = await engine().runProgram(opts.program, { configFile: opts.config, preview: opts.preview, allowError: true, stackTraces: true, typeCheck: false, stackReferences: opts.stackReferences });
         const traced = again.error;
         return traced instanceof Error && traced.message === cause.message ? traced : cause;
     } catch {
@@ -392,6 +430,7 @@ async function plan(opts: Options, io: CliIO, injected: Policy[] | undefined): P
             configFile: opts.config,
             preview: opts.preview,
             typeCheck: opts.typeCheck,
+            stackReferences: opts.stackReferences,
             onRegister: (n) => progress.update(`registering resources: ${n}`),
         });
     } catch (err) {

@@ -11,7 +11,10 @@ import { modelInvoke } from "./dataSources";
 import { expandRemoteComponent, V2_MANIFEST_TYPES } from "./k8sExpand";
 import { modelResource } from "./computedOutputs";
 import { CapturedInvoke, CapturedResource, providerUrnOf, STACK_TYPE, UNKNOWN } from "./types";
+
+const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 import { stripUndefined, toAnalyzerWire, toPlain } from "./wire";
+import { OfflineCallbacks } from "./transforms";
 
 import { MockMonitor, providerProto as provproto, resourceProto as resproto } from "./sdk";
 
@@ -24,6 +27,10 @@ export interface GraphMonitorOptions {
     config: Record<string, string>;
     /** Called after each registration (progress reporting). */
     onRegister?: (count: number) => void;
+    /** The program's transform callbacks (transforms.ts); absent: resources are recorded as sent. */
+    callbacks?: OfflineCallbacks;
+    /** Outputs of referenced stacks by stack name; a reference not listed has unknown outputs, as in a first preview. */
+    stackReferences?: Record<string, Record<string, unknown>>;
 }
 
 type Callback = (err: any, resp?: any) => void;
@@ -151,9 +158,33 @@ export class GraphMonitor extends MockMonitor {
         return res;
     }
 
-    async registerResource(req: any, callback: Callback): Promise<void> {
+    /** The request as the engine would register it: with the transforms that reach it applied. */
+    private async transformed(req: any): Promise<{ req: any; own: string[] }> {
+        const cbs = this.opts.callbacks;
+        const own: string[] = (req.getTransformsList?.() ?? []).map((cb: any) => cb.getToken());
+        if (!cbs) {
+            return { req, own };
+        }
+        const reg = await cbs.apply({
+            type: req.getType(), name: req.getName(), custom: req.getCustom(), parent: req.getParent(),
+            props: (req.getObject?.() ?? req.getProperties?.())?.toJavaScript() ?? {},
+            protect: req.getProtect?.(), retainOnDelete: req.getRetainondelete?.(), ignoreChanges: req.getIgnorechangesList?.(), provider: req.getProvider?.(),
+        }, own);
+        // A view of the request with the transformed fields; every other getter reads the original.
+        const view = Object.create(req);
+        view.getObject = () => ({ toJavaScript: () => reg.props });
+        view.getProtect = () => reg.protect === true;
+        view.getRetainondelete = () => reg.retainOnDelete === true;
+        view.getIgnorechangesList = () => reg.ignoreChanges ?? [];
+        view.getProvider = () => reg.provider ?? "";
+        return { req: view, own };
+    }
+
+    async registerResource(request: any, callback: Callback): Promise<void> {
         try {
+            const { req, own } = await this.transformed(request);
             const res = this.record(req, req.getCustom(), req.getImportid?.() ?? "");
+            this.opts.callbacks?.recordResource(res.urn, req.getParent(), own);
             if (!res.custom && V2_MANIFEST_TYPES.includes(res.type)) {
                 this.expandManifests(res, req.getProvider?.() || req.getProvidersMap?.()?.get("kubernetes") || "");
             }
@@ -183,6 +214,9 @@ export class GraphMonitor extends MockMonitor {
     async readResource(req: any, callback: Callback): Promise<void> {
         try {
             const res = this.record(req, true, req.getId?.() ?? "");
+            if (res.type === STACK_REFERENCE_TYPE) {
+                this.answerStackReference(res);
+            }
             const resp = new resproto.ReadResourceResponse();
             resp.setUrn(res.urn);
             resp.setProperties(structproto.Struct.fromJavaScript(stripUndefined(res.wireOutputs)));
@@ -190,6 +224,18 @@ export class GraphMonitor extends MockMonitor {
         } catch (err) {
             callback(err);
         }
+    }
+
+    /**
+     * A StackReference reads the referenced stack's outputs: from what the user passed
+     * (`--stack-reference <name>=<outputs.json>`), else unknown, as in a first preview.
+     */
+    private answerStackReference(res: CapturedResource): void {
+        const name = res.id;
+        const given = this.opts.stackReferences?.[name];
+        const state = { name, outputs: given ?? UNKNOWN, secretOutputNames: [] as string[] };
+        res.outputs = state;
+        res.wireOutputs = toAnalyzerWire(state);
     }
 
     registerResourceOutputs(req: any, callback: Callback): void {
@@ -211,6 +257,7 @@ export class GraphMonitor extends MockMonitor {
             const token: string = req.getTok();
             const args = toPlain(req.getArgs()?.toJavaScript() ?? {});
             let result: Record<string, any>;
+            const transformedArgs = this.opts.callbacks ? await this.opts.callbacks.applyInvoke(token, args) : args;
             if (token === "pulumi:pulumi:getResource") {
                 const res = this.byUrn.get(args.urn);
                 if (!res) {
@@ -218,9 +265,9 @@ export class GraphMonitor extends MockMonitor {
                 }
                 result = { urn: res.urn, id: res.id, state: res.wireOutputs };
             } else {
-                this.invokes.push({ token, args });
+                this.invokes.push({ token, args: transformedArgs });
                 const defaults = this.providerDefaults(token, req.getProvider?.() ?? "");
-                result = modelInvoke({ token, args, byId: this.byId, ...defaults });
+                result = modelInvoke({ token, args: transformedArgs, byId: this.byId, ...defaults });
             }
             const resp = new provproto.InvokeResponse();
             resp.setReturn(structproto.Struct.fromJavaScript(stripUndefined(result)));

@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumiRuntime from "@pulumi/pulumi/runtime";
 import { resourceClass, runtimeDebuggable, runtimeSettings, runtimeState } from "./sdk";
 import { GraphMonitor } from "./monitor";
+import { OfflineCallbacks } from "./transforms";
 import { findProject, resolveProgramEntry, tsconfigFor } from "./project";
 import { CompileSetupError, registerTypeScript, typeCheckProgram } from "./typescript";
 import { secondPulumiCopyProblem } from "./pulumiCopies";
@@ -46,6 +47,11 @@ export interface RunOptions {
     typeCheck?: boolean;
     /** The tsconfig to compile a .ts program with; default: the project's, as the Pulumi language host picks it. */
     tsconfig?: string;
+    /**
+     * Outputs of the stacks the program references (`new pulumi.StackReference(name)`), by stack name.
+     * A reference not listed has unknown outputs, as in a first preview.
+     */
+    stackReferences?: Record<string, Record<string, unknown>>;
 }
 
 export type Program = string | (() => unknown);
@@ -138,7 +144,9 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     const entry = typeof program === "string" ? prepareProgram(program, opts) : undefined;
     const cfg = resolveConfig(opts, entry ? findProject(path.dirname(entry))?.name : undefined);
     const preview = opts.preview ?? false;
-    const monitor = new GraphMonitor({ project: cfg.project, stack: cfg.stack, preview, config: cfg.values, onRegister: opts.onRegister });
+    // The program's transforms run in process, as the engine's callback server would run them.
+    const callbacks = new OfflineCallbacks();
+    const monitor = new GraphMonitor({ project: cfg.project, stack: cfg.stack, preview, config: cfg.values, onRegister: opts.onRegister, callbacks, stackReferences: opts.stackReferences });
 
     settings.setMockOptions(monitor as any, cfg.project, cfg.stack, preview);
     const store = state.getStore();
@@ -148,6 +156,9 @@ async function runExclusive(program: Program, opts: RunOptions): Promise<Program
     store.supportsOutputValues = false;
     store.supportsDeletedWith = true;
     store.supportsAliasSpecs = true;
+    store.supportsTransforms = true;
+    store.supportsInvokeTransforms = true;
+    store.callbacks = callbacks;
     pulumiRuntime.setAllConfig(cfg.values, cfg.secretKeys);
 
     // Without an engine, pulumi.log writes "<severity>: [runtime] msg" to the console: capture it.

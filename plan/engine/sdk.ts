@@ -57,3 +57,12 @@ export const resourceClass: { callsites: () => unknown[] } = require("@pulumi/pu
  * about 40% of a program run here, and meaningless without the engine.
  */
 export const runtimeDebuggable: { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> } = require("@pulumi/pulumi/runtime/debuggable");
+
+/** Callback protobuf (`Callback`: token + target), what a resource request lists its transforms as. */
+export const callbackProto: { Callback: new () => { setToken(t: string): void; setTarget(t: string): void; getToken(): string } } = require("@pulumi/pulumi/proto/callback_pb");
+
+/** The runtime's property (de)serialisation, as the engine's transform callbacks use it. */
+export const runtimeRpc: {
+    serializeProperties: (label: string, props: unknown, opts?: unknown) => Promise<Record<string, unknown>>;
+    deserializeProperties: (struct: unknown, keepUnknowns?: boolean) => Record<string, unknown>;
+} = require("@pulumi/pulumi/runtime/rpc");

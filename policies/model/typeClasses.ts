@@ -1,5 +1,6 @@
 /**
- * One row per resource type the installed providers export (@pulumi/gcp 9.37.0, @pulumi/kubernetes 4.34.2),
+ * One row per resource type the installed providers export (@pulumi/gcp 9.37.0, @pulumi/kubernetes 4.34.2,
+ * @pulumi/random, @pulumi/docker-build),
  * and the component types the Kubernetes SDK registers: what a resource of the type does, for the
  * separation invariants (classes: typeTable.ts). The skeleton comes from the installed packages
  * (test/helpers/typeSkeleton.ts proposes a class from the service and kind); every row was then
@@ -9,6 +10,8 @@
 import { TypeClass } from "./typeTable";
 
 export const TYPE_CLASSES: Readonly<Record<string, TypeClass>> = {
+    "docker-build:index:Image": "supply",
+    "docker-build:index:Index": "supply",
     "gcp:accesscontextmanager/accessLevel:AccessLevel": "hierarchy",
     "gcp:accesscontextmanager/accessLevelCondition:AccessLevelCondition": "hierarchy",
     "gcp:accesscontextmanager/accessLevels:AccessLevels": "hierarchy",
@@ -344,12 +347,12 @@ export const TYPE_CLASSES: Readonly<Record<string, TypeClass>> = {
     "gcp:cloudrunv2/workerPoolIamBinding:WorkerPoolIamBinding": "grants",
     "gcp:cloudrunv2/workerPoolIamMember:WorkerPoolIamMember": "grants",
     "gcp:cloudrunv2/workerPoolIamPolicy:WorkerPoolIamPolicy": "grants",
-    "gcp:cloudscheduler/job:Job": "runs",
+    "gcp:cloudscheduler/job:Job": "grants",
     "gcp:cloudsecuritycompliance/cloudControl:CloudControl": "inert",
     "gcp:cloudsecuritycompliance/framework:Framework": "inert",
     "gcp:cloudsecuritycompliance/frameworkDeployment:FrameworkDeployment": "inert",
     "gcp:cloudsupport/supportEventSubscription:SupportEventSubscription": "inert",
-    "gcp:cloudtasks/queue:Queue": "runs",
+    "gcp:cloudtasks/queue:Queue": "grants",
     "gcp:cloudtasks/queueIamBinding:QueueIamBinding": "grants",
     "gcp:cloudtasks/queueIamMember:QueueIamMember": "grants",
     "gcp:cloudtasks/queueIamPolicy:QueueIamPolicy": "grants",
@@ -787,7 +790,7 @@ export const TYPE_CLASSES: Readonly<Record<string, TypeClass>> = {
     "gcp:eventarc/googleChannelConfig:GoogleChannelConfig": "inert",
     "gcp:eventarc/messageBus:MessageBus": "inert",
     "gcp:eventarc/pipeline:Pipeline": "inert",
-    "gcp:eventarc/trigger:Trigger": "runs",
+    "gcp:eventarc/trigger:Trigger": "grants",
     "gcp:filestore/backup:Backup": "data",
     "gcp:filestore/instance:Instance": "data",
     "gcp:filestore/snapshot:Snapshot": "supply",
@@ -2045,6 +2048,18 @@ export const TYPE_CLASSES: Readonly<Record<string, TypeClass>> = {
     "kubernetes:yaml/v2:ConfigGroup": "runs",
     "kubernetes:yaml:ConfigFile": "runs",
     "kubernetes:yaml:ConfigGroup": "runs",
+    "pulumi:providers:docker-build": "inert",
     "pulumi:providers:gcp": "inert",
     "pulumi:providers:kubernetes": "inert",
+    "pulumi:providers:random": "inert",
+    "random:index/randomBytes:RandomBytes": "inert",
+    "random:index/randomId:RandomId": "inert",
+    "random:index/randomInteger:RandomInteger": "inert",
+    "random:index/randomPassword:RandomPassword": "secrets",
+    "random:index/randomPet:RandomPet": "inert",
+    "random:index/randomShuffle:RandomShuffle": "inert",
+    "random:index/randomString:RandomString": "inert",
+    "random:index/randomUuid4:RandomUuid4": "inert",
+    "random:index/randomUuid7:RandomUuid7": "inert",
+    "random:index/randomUuid:RandomUuid": "inert",
 };

@@ -1,6 +1,6 @@
 /**
- * The resource type universe of the installed providers: every `__pulumiType` token @pulumi/gcp and
- * @pulumi/kubernetes export, their provider resources, and the component types the Kubernetes SDK
+ * The resource type universe of the installed providers: every `__pulumiType` token @pulumi/gcp,
+ * @pulumi/kubernetes, @pulumi/random and @pulumi/docker-build export, their provider resources, and the component types the Kubernetes SDK
  * registers itself (yaml, kustomize, helm v3 charts). Read from the packages' files (one grep-like
  * pass, no module loading), so the completeness test stays fast.
  */
@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "./paths";
 
-const PACKAGES = ["gcp", "kubernetes"];
+/** The provider packages this package depends on (package.json). */
+const PACKAGES = ["gcp", "kubernetes", "random", "docker-build"];
 
 /** Component types the Kubernetes SDK registers from client-side code (not `__pulumiType` constants). */
 const SDK_COMPONENTS = ["kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v2:Chart"];

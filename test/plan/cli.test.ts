@@ -290,3 +290,25 @@ describe("plan command", () => {
         assert.strictEqual(JSON.parse(r.stdout).stack, "good");
     });
 });
+
+describe("plan command: --stack-reference", () => {
+    it("rejects malformed values, all in one message naming each value and the fix (exit 2)", async () => {
+        const r = await plan(["--program", PROGRAM, "--config", config("good"), "--stack-reference", "no-equals", "--stack-reference", "acme/net/prod=/nonexistent/outputs.json"]);
+        assert.strictEqual(r.code, 2);
+        assert.match(r.stderr, /--stack-reference "no-equals" is not <stack name>=<outputs\.json>/);
+        assert.match(r.stderr, /--stack-reference acme\/net\/prod: cannot read .*outputs\.json as JSON .*pulumi stack output --json -s acme\/net\/prod/);
+        assert.doesNotMatch(r.stderr, /TypeError/);
+    });
+
+    it("plans with the referenced stack's outputs passed as a file", async () => {
+        const tmp = tempDir();
+        try {
+            const file = path.join(tmp.dir, "net.json");
+            fs.writeFileSync(file, JSON.stringify({ region: "europe-west4" }));
+            const r = await plan([...base("good"), "--stack-reference", `acme/net/prod=${file}`]);
+            assert.strictEqual(r.code, 0, r.stderr);
+        } finally {
+            tmp.cleanup();
+        }
+    });
+});

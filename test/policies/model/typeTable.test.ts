@@ -8,6 +8,7 @@ import { TYPE_CLASSES } from "../../../policies/model/typeClasses";
 import { classOf, TYPE_CLASS_NAMES } from "../../../policies/model/typeTable";
 import { computeSpecOf, CORE_KINDS, MANAGED_KINDS, REACHED_VIA_TEMPLATE } from "../../../policies/model/computeKinds";
 import { iamTypeOf } from "../../../policies/model/grants";
+import { DELEGATION_KINDS } from "../../../policies/model/delegations";
 import { installedTypes, providerVersion } from "../../helpers/typeUniverse";
 
 describe("type classification table (fail closed over the providers' type universe)", () => {
@@ -43,6 +44,12 @@ describe("type classification table (fail closed over the providers' type univer
         const unread = Object.keys(TYPE_CLASSES).filter((t) => t.startsWith("gcp:") && TYPE_CLASSES[t] === "runs" && !REACHED_VIA_TEMPLATE.has(t) && computeSpecOf(t, {}) === undefined);
         assert.deepStrictEqual(unread, []);
         assert.strictEqual(computeSpecOf("gcp:monitoring/dashboard:Dashboard", {}), undefined);
+    });
+
+    it("every token delegation the model reads is a grants row", () => {
+        for (const t of Object.keys(DELEGATION_KINDS)) {
+            assert.strictEqual(TYPE_CLASSES[t], "grants", t);
+        }
     });
 
     it("every IAM type the model reads as a grant is a grants row", () => {
