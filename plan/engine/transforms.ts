@@ -12,6 +12,7 @@
 import { randomUUID } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { callbackProto, runtimeRpc } from "./sdk";
+import { UNKNOWN } from "./types";
 
 type Transform = (args: pulumi.ResourceTransformArgs) => Promise<pulumi.ResourceTransformResult | undefined> | pulumi.ResourceTransformResult | undefined;
 type InvokeTransform = (args: { token: string; args: Record<string, unknown>; opts: Record<string, unknown> }) => Promise<{ args: Record<string, unknown>; opts: unknown } | undefined> | { args: Record<string, unknown>; opts: unknown } | undefined;
@@ -28,6 +29,11 @@ export interface Registration {
     retainOnDelete?: boolean;
     ignoreChanges?: string[];
     provider?: string;
+}
+
+/** The value of a provider's urn or id (resolved by the time a transform returns it). */
+function valueOf(o: pulumi.Output<string>): Promise<string> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
 export class OfflineCallbacks {
@@ -127,7 +133,7 @@ export class OfflineCallbacks {
                 protect: o.protect ?? cur.protect,
                 retainOnDelete: o.retainOnDelete ?? cur.retainOnDelete,
                 ignoreChanges: o.ignoreChanges ?? cur.ignoreChanges,
-                provider: o.provider ? `${await o.provider.urn.promise()}::${(await o.provider.id.promise()) || "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}` : cur.provider,
+                provider: o.provider ? `${await valueOf(o.provider.urn)}::${(await valueOf(o.provider.id)) || UNKNOWN}` : cur.provider,
             };
         }
         return cur;

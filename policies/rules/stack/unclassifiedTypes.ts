@@ -149,6 +149,7 @@ export const unclassifiedResourceTypes: FleetStackPolicy = stackRule({
         "platform bucket cannot be proven safe, and a custom resource embedding a pod spec in a runner namespace cannot be read as a pod.",
     enforcementLevel: "mandatory",
     meta: {
+        checks: "every resource's type has a row in the classification table; a resource of a type with none is refused when its inputs (by value or property dependency) reference a platform identity, the signer key or key ring, a platform project or network, or a platform bucket, and a custom resource embedding a pod spec in a runner namespace is refused; any other draws an advisory",
         invariants: ["I7", "I9", "I10", "I11"],
         fix:
             "Classify the type in policies/model/typeClasses.ts (and teach the model to read it), or keep the resource away from the " +

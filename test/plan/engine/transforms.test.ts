@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { byName } from "../../helpers/graph";
 import { runProgram, UNKNOWN } from "../../../plan/engine";
 import { checkCaught, evaluateVariant } from "../../helpers/insecureHarness";
+import { Mutations } from "../../helpers/insecureBaseline";
 
 const OPEN_INGRESS: pulumi.ResourceTransform = (a) =>
     a.type === "gcp:cloudrunv2/service:Service" ? { props: { ...a.props, ingress: "INGRESS_TRAFFIC_ALL" }, opts: a.opts } : undefined;
@@ -46,7 +47,7 @@ describe("engine: runtime transforms offline", () => {
     });
 
     it("a transform that opens the signer's ingress is caught (and would pass if recorded untransformed)", async () => {
-        const viaTransform = (m: Parameters<typeof evaluateVariant>[0] & object) => {
+        const viaTransform = (m: Mutations) => {
             m.opts.signerService = (o) => {
                 o.transforms = [OPEN_INGRESS];
             };

@@ -20,6 +20,13 @@ const add = (f: (h: Handles) => void) => (m: Mutations): void => {
     m.after.push(f);
 };
 
+/** A resource of any type token: a newer provider's, a dynamic provider's, another package's. */
+class Foreign extends pulumi.CustomResource {
+    constructor(type: string, name: string, props: pulumi.Inputs) {
+        super(type, name, props);
+    }
+}
+
 const UNCLASSIFIED = "unclassified-resource-types";
 const ENCLAVE = "runners-cannot-reach-enclave";
 const LPV = "runner-least-privilege";
@@ -49,19 +56,19 @@ export const CLASS_VARIANTS: ClassVariant[] = [
         }) },
     { name: "a type from a newer provider takes the signer key", cls: "unclassified types", policy: UNCLASSIFIED, offender: "future-key-user", mentions: "signer key signer-key",
         mutate: add((h) => {
-            new pulumi.CustomResource("gcp:futurekms/keyUser:KeyUser", "future-key-user", { cryptoKey: h.key.id, member: h.vm.sa.member });
+            new Foreign("gcp:futurekms/keyUser:KeyUser", "future-key-user", { cryptoKey: h.key.id, member: h.vm.sa.member });
         }) },
     { name: "a dynamic-provider resource names the signer SA", cls: "unclassified types", policy: UNCLASSIFIED, offender: "dyn-token", mentions: "signer identity",
         mutate: add((h) => {
-            new pulumi.CustomResource("pulumi-nodejs:dynamic:Resource", "dyn-token", { target: h.signer.sa.email, lifetime: "3600s" });
+            new Foreign("pulumi-nodejs:dynamic:Resource", "dyn-token", { target: h.signer.sa.email, lifetime: "3600s" });
         }) },
     { name: "a type from a newer provider writes into the provenance bucket", cls: "unclassified types", policy: UNCLASSIFIED, offender: "future-export", mentions: "provenance bucket",
         mutate: add((h) => {
-            new pulumi.CustomResource("gcp:futureexport/sink:Sink", "future-export", { destination: pulumi.interpolate`gs://${h.provenance.name}/x` });
+            new Foreign("gcp:futureexport/sink:Sink", "future-export", { destination: pulumi.interpolate`gs://${h.provenance.name}/x` });
         }) },
     { name: "a type from a newer provider attaches to the signer network", cls: "unclassified types", policy: UNCLASSIFIED, offender: "future-attach", mentions: "signer network",
         mutate: add((h) => {
-            new pulumi.CustomResource("gcp:futurenet/attachment:Attachment", "future-attach", { network: h.signer.network.selfLink, peer: h.vm.network.selfLink });
+            new Foreign("gcp:futurenet/attachment:Attachment", "future-attach", { network: h.signer.network.selfLink, peer: h.vm.network.selfLink });
         }) },
     { name: "a KEDA ScaledJob embeds a pod template in the runner namespace", cls: "custom resources with pod templates", policy: UNCLASSIFIED, offender: "scaled-job",
         also: [{ policy: "k8s-runner-namespace-workloads" }],
@@ -79,7 +86,7 @@ export const CLASS_VARIANTS: ClassVariant[] = [
 export const CLASS_ADVISORIES: { name: string; offender: string; mutate: (m: Mutations) => void }[] = [
     { name: "a widget of an unknown provider with no platform reference", offender: "widget",
         mutate: add(() => {
-            new pulumi.CustomResource("acme:thing/widget:Widget", "widget", { size: 3 });
+            new Foreign("acme:thing/widget:Widget", "widget", { size: 3 });
         }) },
     { name: "a ScaledJob outside every runner namespace", offender: "tools-scaled-job",
         mutate: add((h) => {
