@@ -51,10 +51,10 @@ export const subnetFlowLogs: FleetResourcePolicy = {
 
 export const natLogging: FleetResourcePolicy = {
     name: "nat-logging",
-    description: "[I12] Cloud NAT gateways log (logConfig.enable true).",
+    description: "[I12] Cloud NAT gateways log every translation and error (logConfig.enable true, filter ALL).",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "`RouterNat.logConfig.enable` true",
+        checks: "`RouterNat.logConfig.enable` true and `logConfig.filter` `ALL` (not `ERRORS_ONLY` or `TRANSLATIONS_ONLY`)",
         invariants: ["I12"],
         fix: "Set `logConfig: { enable: true, filter: \"ALL\" }` on the RouterNat.",
     },
@@ -64,6 +64,14 @@ export const natLogging: FleetResourcePolicy = {
             undecided(report, "logConfig.enable is unknown.");
         } else if (enable !== true) {
             report(`NAT logging is off (logConfig${get(props, "logConfig") === undefined ? " absent" : ".enable not true"}); egress of builds through this NAT would leave no trail.`);
+        } else {
+            // ERRORS_ONLY and TRANSLATIONS_ONLY each drop one half of the trail.
+            const filter = get(props, "logConfig", "filter");
+            if (unknown(filter)) {
+                undecided(report, "logConfig.filter is unknown.");
+            } else if (filter !== "ALL") {
+                report(`NAT logging filter is ${JSON.stringify(filter ?? null)}, not "ALL": ${filter === "ERRORS_ONLY" ? "successful translations (every connection a build made)" : "dropped connections"} leave no trail.`);
+            }
         }
     }),
 };

@@ -20,7 +20,8 @@
 import { FleetStackPolicy } from "../../meta";
 import { roleOf } from "../../model/labels";
 import { get, UNKNOWN_VALUE } from "../../model/props";
-import { FleetGraph, Grant, isPublicMember, normRef, Principal, RunnerIdentity, str, T, UNDECIDED } from "../../model";
+import { depsOf, FleetGraph, Grant, isPublicMember, normRef, Principal, RunnerIdentity, str, T, UNDECIDED } from "../../model";
+import { unresolvableForm } from "../../model/principalForms";
 import { listText, stackRule } from "../../framework/stackRule";
 
 /** One allow-list entry: a role and where it may be held. */
@@ -105,18 +106,29 @@ export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
         }
         const cfg = args.getConfig<Config>();
         const allowed = allowList(g, cfg);
+        const zones = platformZones(g);
         const seenUnresolved = new Set<string>();
         for (const gr of g.grants) {
             for (const p of gr.members) {
                 if (p.unresolved) {
                     if (!seenUnresolved.has(gr.res.urn)) {
                         seenUnresolved.add(gr.res.urn);
-                        report(`${UNDECIDED} ${p.label} is unknown until apply and depends on no service account; it may be a runner identity holding ${g.roleText(gr)} ${g.whereText(gr)}`, gr.res.urn);
+                        const near = nearPlatform(gr, zones);
+                        // Near the enclave a first preview cannot prove the grant safe: fail closed, not an advisory.
+                        report(near?.enclave
+                            ? `${p.label} is unknown until apply and depends on no service account, and the grant is ${near.what}: ${g.roleText(gr)} ${g.whereText(gr)} cannot be proven safe before apply (fail closed)`
+                            : `${UNDECIDED} ${p.label} is unknown until apply and depends on no service account; it may be a runner identity holding ${g.roleText(gr)} ${g.whereText(gr)}`, gr.res.urn);
                     }
                     continue;
                 }
                 const ri = runnerOf(g, p);
                 if (!ri) {
+                    const form = unresolvableForm(p);
+                    const cap = form ? platformCapability(g, gr, zones) : undefined;
+                    if (form && cap) {
+                        report(`${p.label} may contain every runner (${form}), and it holds ${g.roleText(gr)} ${g.whereText(gr)} [${gr.res.name}], which carries ${cap}; ` +
+                            "a principal whose membership the pack cannot resolve holds no platform capability (fail closed)", gr.res.urn);
+                    }
                     continue;
                 }
                 const verdict = allowed(gr, ri);
@@ -126,7 +138,7 @@ export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
                 const pools = ri.pools.size > 0 ? ` (pool ${listText([...ri.pools].sort())})` : "";
                 const why = ri.direct ? "" : `; it is a runner identity because ${ri.via}`;
                 report(`${verdict === "unknown" ? `${UNDECIDED} ` : ""}runner identity ${p.label}${pools} holds ${g.roleText(gr)} ${g.whereText(gr)}` +
-                    `${gr.conditional ? " (conditional, still counted)" : ""} [${gr.res.name}]${why}; it is not on the runner allow-list`, gr.res.urn);
+                    `${gr.conditional ? " (conditional, still counted)" : ""} [${gr.res.name}]${why}; it is not on the runner allow-list${imageProjectHint(gr)}`, gr.res.urn);
             }
         }
         for (const ri of g.runnerIdentities.values()) {
@@ -142,6 +154,98 @@ export const runnerLeastPrivilege: FleetStackPolicy = stackRule({
         }
     },
 });
+
+/** What of the platform the grants may touch: the enclave (key, rings, signer SA and service, provenance, signer project) and the control plane. */
+interface Zones {
+    enclave: Set<string>;
+    platform: Set<string>;
+    enclaveProjects: Set<string>;
+    platformProjects: Set<string>;
+}
+
+function platformZones(g: FleetGraph): Zones {
+    const enclave = new Set<string>();
+    const platform = new Set<string>();
+    for (const k of g.signerKeys) {
+        enclave.add(k.urn);
+        depsOf(k, "keyRing", [T.keyRing]).forEach((r) => enclave.add(r.urn));
+    }
+    g.signerIdentities.forEach((p) => p.sa && enclave.add(p.sa.urn));
+    g.signerNodes.forEach((n) => enclave.add(n.res.urn));
+    g.provenanceBuckets.forEach((b) => enclave.add(b.urn));
+    const platformProjects = new Set(g.signerProjects);
+    for (const n of g.compute) {
+        if (!n.isRunner) {
+            platform.add(n.res.urn);
+            n.identities.forEach((p) => p.sa && platform.add(p.sa.urn));
+            const project = str(g.projectOf(n.res));
+            if (project) {
+                platformProjects.add(project);
+            }
+        }
+    }
+    g.intakeBuckets.forEach((_pool, urn) => platform.add(urn));
+    // Identities that hold a grant on the enclave (the signer's invokers) are platform identities too.
+    for (const gr of g.grants) {
+        if (gr.target && enclave.has(gr.target.urn)) {
+            gr.members.forEach((p) => p.sa && platform.add(p.sa.urn));
+        }
+    }
+    enclave.forEach((u) => platform.add(u));
+    return { enclave, platform, enclaveProjects: new Set(g.signerProjects), platformProjects };
+}
+
+/** Whether a grant applies to the enclave or the platform, and how to say so. */
+function nearPlatform(gr: Grant, z: Zones): { enclave: boolean; what: string } | undefined {
+    if (gr.target) {
+        if (z.enclave.has(gr.target.urn)) {
+            return { enclave: true, what: `on the enclave (${gr.target.name})` };
+        }
+        return z.platform.has(gr.target.urn) ? { enclave: false, what: `on the platform (${gr.target.name})` } : undefined;
+    }
+    if (gr.scope === "folder" || gr.scope === "org") {
+        return { enclave: true, what: `at ${gr.scope} scope, over the signer project` };
+    }
+    if (gr.scope === "project") {
+        if (gr.targetId === undefined) {
+            return { enclave: true, what: "on a project unknown until apply (the signer's, perhaps)" };
+        }
+        if (z.enclaveProjects.has(gr.targetId)) {
+            return { enclave: true, what: `on the signer project ${gr.targetId}` };
+        }
+        return z.platformProjects.has(gr.targetId) ? { enclave: false, what: `on platform project ${gr.targetId}` } : undefined;
+    }
+    return gr.targetUnknown && ["key", "keyRing", "serviceAccount", "runService", "bucket"].includes(gr.scope)
+        ? { enclave: true, what: `on a ${gr.scope} unknown until apply` } : undefined;
+}
+
+/** The platform capability a grant carries where it applies (undefined: none, or not near the platform). */
+function platformCapability(g: FleetGraph, gr: Grant, z: Zones): string | undefined {
+    if (!nearPlatform(gr, z)) {
+        return undefined;
+    }
+    const caps = ["sign", "grantSign", "keyVersions", "impersonate", "storageWrite", "invokeOrAdmin"] as const;
+    for (const cap of caps) {
+        const c = g.can(gr, cap);
+        if (c !== "no") {
+            return c === "yes" ? `the ${cap} capability` : `possibly the ${cap} capability (its role cannot be read)`;
+        }
+    }
+    return undefined;
+}
+
+/**
+ * Project-wide image reads stay refused by default (they cover every repository of the project, the
+ * control plane's and the signer's images among them); the message gives the one-line fix for an
+ * images project that holds runner images only.
+ */
+function imageProjectHint(gr: Grant): string {
+    if (gr.role !== RUNNER_IMAGE_ROLE || gr.scope !== "project" || gr.targetId === undefined) {
+        return "";
+    }
+    return `. It reads every repository of project ${gr.targetId}; if that project holds runner images only, allow it with ` +
+        `runnerAllowedGrants: [{ "role": "${RUNNER_IMAGE_ROLE}", "scope": "project", "targets": ["${gr.targetId}"] }]`;
+}
 
 /** The runner identity a principal is, or stands for (public principals contain every runner). */
 function runnerOf(g: FleetGraph, p: Principal): RunnerIdentity | undefined {

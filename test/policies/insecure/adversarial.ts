@@ -291,7 +291,7 @@ export const VARIANTS: Variant[] = [
         mutate: () => undefined },
 
     // ------------------------------------------------ platform identities: acting as them (I10)
-    { name: "GitHub OIDC principalSet may act as the control plane (workloadIdentityUser)", invariant: "I10", policy: "platform-identity-impersonation", offender: "github-acts-as-cp",
+    { name: "GitHub OIDC principalSet may act as the control plane (workloadIdentityUser)", invariant: "I10", policy: "platform-identity-impersonation", offender: "github-acts-as-cp", also: [{ policy: "runner-least-privilege", offender: "github-acts-as-cp" }],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("github-acts-as-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.workloadIdentityUser", member: GITHUB_SET });
         }) },
@@ -299,7 +299,7 @@ export const VARIANTS: Variant[] = [
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("user-tokens-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.serviceAccountTokenCreator", member: "user:dev@acme.example" });
         }) },
-    { name: "a group may mint OpenID tokens for the control plane", invariant: "I10", policy: "platform-identity-impersonation", offender: "group-oidc-cp",
+    { name: "a group may mint OpenID tokens for the control plane", invariant: "I10", policy: "platform-identity-impersonation", offender: "group-oidc-cp", also: [{ policy: "runner-least-privilege", offender: "group-oidc-cp" }],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("group-oidc-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.serviceAccountOpenIdTokenCreator", member: "group:devs@acme.example" });
         }) },
@@ -312,7 +312,7 @@ export const VARIANTS: Variant[] = [
             const role = new gcp.projects.IAMCustomRole("token-getter", { project: WORKER_PROJECT, roleId: "tokenGetter", title: "tokens", permissions: ["iam.serviceAccounts.getAccessToken"] });
             new gcp.serviceaccount.IAMMember("custom-token-cp", { serviceAccountId: h.controlPlaneSa.name, role: role.name, member: "user:dev@acme.example" });
         }) },
-    { name: "a custom role defined outside the stack on the control plane (fail closed)", invariant: "I10", policy: "platform-identity-impersonation", offender: "foreign-role-cp",
+    { name: "a custom role defined outside the stack on the control plane (fail closed)", invariant: "I10", policy: "platform-identity-impersonation", offender: "foreign-role-cp", also: [{ policy: "runner-least-privilege", offender: "foreign-role-cp" }],
         mutate: add((h) => {
             new gcp.serviceaccount.IAMMember("foreign-role-cp", { serviceAccountId: h.controlPlaneSa.name, role: "organizations/1234567890/roles/helper", member: "group:devs@acme.example" });
         }) },
@@ -403,7 +403,7 @@ export const VARIANTS: Variant[] = [
         mutate: add((h) => {
             new gcp.cloudrunv2.ServiceIamMember("signer-service-admin", { project: SIGNER_PROJECT, location: REGION, name: h.service.name, role: "roles/run.admin", member: "user:ops@acme.example" });
         }) },
-    { name: "in-stack custom role holding run.routes.invoke on the signer service", invariant: "I10", policy: "signer-invoked-by-generator-only", offender: "custom-invoker",
+    { name: "in-stack custom role holding run.routes.invoke on the signer service", invariant: "I10", policy: "signer-invoked-by-generator-only", offender: "custom-invoker", also: [{ policy: "runner-least-privilege", offender: "custom-invoker" }],
         mutate: add((h) => {
             const role = new gcp.projects.IAMCustomRole("router", { project: SIGNER_PROJECT, roleId: "router", title: "router", permissions: ["run.routes.invoke"] });
             new gcp.cloudrunv2.ServiceIamMember("custom-invoker", { project: SIGNER_PROJECT, location: REGION, name: h.service.name, role: role.name, member: "group:devs@acme.example" });
@@ -421,7 +421,7 @@ export const VARIANTS: Variant[] = [
         mutate: add((h) => {
             new gcp.kms.KeyRingIAMMember("ring-importer", { keyRingId: h.ring.id, role: "roles/cloudkms.importer", member: "user:ops@acme.example" });
         }) },
-    { name: "in-stack custom role with cryptoKeyVersions.create on the signer key", invariant: "I9", policy: "signer-key-versions-controlled", offender: "custom-version-creator",
+    { name: "in-stack custom role with cryptoKeyVersions.create on the signer key", invariant: "I9", policy: "signer-key-versions-controlled", offender: "custom-version-creator", also: [{ policy: "runner-least-privilege", offender: "custom-version-creator" }],
         mutate: add((h) => {
             const role = new gcp.projects.IAMCustomRole("versioner", { project: SIGNER_PROJECT, roleId: "versioner", title: "versions", permissions: ["cloudkms.cryptoKeyVersions.create"] });
             new gcp.kms.CryptoKeyIAMMember("custom-version-creator", { cryptoKeyId: h.key.id, role: role.name, member: "group:devs@acme.example" });

@@ -664,6 +664,8 @@ export const CASES: InsecureCase[] = [
         invariant: "I9",
         expectedPolicy: "single-signer",
         offender: "release-team-ring-signer",
+        // A group's membership is outside the stack: it may contain every runner.
+        also: [{ policy: "runner-least-privilege", offender: "release-team-ring-signer", why: "the group may contain every runner, and the grant carries the sign capability" }],
         mutate: add((h) => {
             new gcp.kms.KeyRingIAMMember("release-team-ring-signer", { keyRingId: h.ring.id, role: "roles/cloudkms.signerVerifier", member: "group:release-team@acme.example" });
         }),

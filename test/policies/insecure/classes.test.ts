@@ -4,15 +4,21 @@
  * the platform draw exactly one advisory.
  */
 import * as assert from "assert";
-import { CLASS_ADVISORIES, CLASS_VARIANTS } from "./classes";
-import { checkCaught, evaluateVariant, listFindings, urnOf } from "../../helpers/insecureHarness";
+import { CLASS_ADVISORIES, CLASS_SECURE, CLASS_VARIANTS } from "./classes";
+import { checkCaught, checkClean, evaluateVariant, listFindings, urnOf } from "../../helpers/insecureHarness";
 
 describe("classes of attack no list names (classification table, unclassified types)", function () {
     this.timeout(60_000);
 
     for (const v of CLASS_VARIANTS) {
-        for (const preview of [false, true]) {
+        for (const preview of (v.modes ?? ["normal", "preview"]).map((m) => m === "preview")) {
             it(`${preview ? "preview: " : ""}${v.name} -> ${v.policy} [${v.cls}]`, () => checkCaught(v, preview));
+        }
+    }
+
+    for (const c of CLASS_SECURE) {
+        for (const preview of [false, true]) {
+            it(`${preview ? "preview: " : ""}sound: ${c.name}`, () => checkClean(c.mutate, preview));
         }
     }
 

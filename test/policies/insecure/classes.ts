@@ -7,13 +7,16 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Handles, Mutations, WORKER_PROJECT } from "../../helpers/insecureBaseline";
+import * as random from "@pulumi/random";
+import { Handles, Mutations, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/insecureBaseline";
 import { CaughtVariant } from "../../helpers/insecureHarness";
 
 export interface ClassVariant extends CaughtVariant {
     name: string;
     /** The class of attack, as docs/policies.md names it. */
     cls: string;
+    /** Modes to run in (default both: normal and first preview). */
+    modes?: ("normal" | "preview")[];
 }
 
 const add = (f: (h: Handles) => void) => (m: Mutations): void => {
@@ -80,6 +83,71 @@ export const CLASS_VARIANTS: ClassVariant[] = [
         mutate: add((h) => {
             podCr(h, "task-run", "tekton.dev/v1", "TaskRun", { taskSpec: { steps: [{ name: "build", image: "busybox", script: "make" }] } });
         }) },
+    // ------------------------------------------------ principals the pack cannot resolve contain every runner
+    { name: "a GKE principal set of every Kubernetes service account signs with the key", cls: "principal forms", policy: LPV, offender: "any-ksa-signs",
+        also: [{ policy: "single-signer" }], mentions: "may contain every runner",
+        mutate: add((h) => {
+            new gcp.kms.CryptoKeyIAMMember("any-ksa-signs", { cryptoKeyId: h.key.id, role: "roles/cloudkms.signer",
+                member: `principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/${WORKER_PROJECT}.svc.id.goog/type/ServiceAccount` });
+        }) },
+    { name: "a domain may act as the control-plane SA", cls: "principal forms", policy: LPV, offender: "domain-acts-as-cp",
+        also: [{ policy: "platform-identity-impersonation" }], mentions: "may contain every runner",
+        mutate: add((h) => {
+            new gcp.serviceaccount.IAMMember("domain-acts-as-cp", { serviceAccountId: h.controlPlaneSa.name, role: "roles/iam.serviceAccountTokenCreator", member: "domain:acme.example" });
+        }) },
+    { name: "a group outside the stack writes the provenance bucket", cls: "principal forms", policy: LPV, offender: "group-writes-provenance",
+        also: [{ policy: "provenance-by-control-plane" }, { policy: "runners-cannot-reach-enclave" }], mentions: "may contain every runner",
+        mutate: add((h) => {
+            new gcp.storage.BucketIAMMember("group-writes-provenance", { bucket: h.provenance.name, role: "roles/storage.objectCreator", member: "group:release-bots@acme.example" });
+        }) },
+    { name: "a new principal:// form invokes the signer", cls: "principal forms", policy: LPV, offender: "new-form-invokes",
+        also: [{ policy: "signer-invoked-by-generator-only" }], mentions: "may contain every runner",
+        mutate: add((h) => {
+            new gcp.cloudrunv2.ServiceIamMember("new-form-invokes", { project: h.service.project, location: h.service.location, name: h.service.name, role: "roles/run.invoker",
+                member: "principal://agents.global.org-123.system.id.goog/resources/aiplatform/projects/456/locations/us-central1/reasoningEngines/789" });
+        }) },
+    { name: "a wildcard GitHub principal set may act as the signer SA", cls: "principal forms", policy: LPV, offender: "github-any-acts-as-signer",
+        also: [{ policy: "single-signer" }, { policy: "platform-identity-impersonation" }, { policy: "runners-cannot-reach-enclave" }], mentions: "may contain every runner",
+        mutate: add((h) => {
+            new gcp.serviceaccount.IAMMember("github-any-acts-as-signer", { serviceAccountId: h.signer.sa.name, role: "roles/iam.workloadIdentityUser",
+                member: "principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/github/*" });
+        }) },
+    { name: "a key grant whose member comes from another resource's output, unknown during the first preview", cls: "preview near the enclave", policy: LPV, offender: "late-member-signs",
+        modes: ["preview"], mentions: "cannot be proven safe before apply", also: [{ policy: ENCLAVE }],
+        mutate: add((h) => {
+            const suffix = new random.RandomId("late-member", { byteLength: 4 });
+            new gcp.kms.CryptoKeyIAMMember("late-member-signs", { cryptoKeyId: h.key.id, role: "roles/cloudkms.viewer", member: pulumi.interpolate`serviceAccount:auditor-${suffix.hex}@${WORKER_PROJECT}.iam.gserviceaccount.com` });
+        }) },
+    { name: "a signer project IAM policy whose document is unknown during the first preview", cls: "preview near the enclave", policy: LPV, offender: "late-policy",
+        modes: ["preview"], mentions: "cannot be proven safe before apply", also: [{ policy: "single-signer" }, { policy: "signer-key-versions-controlled" }, { policy: "platform-identity-impersonation" }, { policy: "signer-invoked-by-generator-only" }, { policy: "runners-cannot-reach-enclave" }],
+        mutate: add(() => {
+            const suffix = new random.RandomId("late-policy-suffix", { byteLength: 4 });
+            new gcp.projects.IAMMember("late-policy", { project: SIGNER_PROJECT, role: "roles/viewer", member: pulumi.interpolate`user:auditor-${suffix.hex}@acme.example` });
+        }) },
+    { name: "a signer-labelled Cloud Run job runs a tagged image", cls: "image supply of platform workloads", policy: "signer-service-pinned-image", offender: "signer-batch",
+        mutate: add((h) => {
+            new gcp.cloudrunv2.Job("signer-batch", { project: SIGNER_PROJECT, location: "europe-west1", deletionProtection: false, labels: { "build-fleet-role": "signer" },
+                template: { template: { serviceAccount: h.signer.sa.email, containers: [{ image: "europe-west1-docker.pkg.dev/acme-signer/fleet/rotate:latest" }] } } });
+        }) },
+    { name: "a control-plane worker pool (the generator) runs a tagged image", cls: "image supply of platform workloads", policy: "signer-service-pinned-image", offender: "generator-pool",
+        mutate: add((h) => {
+            new gcp.cloudrunv2.WorkerPool("generator-pool", { project: WORKER_PROJECT, location: "europe-west1", deletionProtection: false, labels: { "build-fleet-role": "control-plane" },
+                template: { serviceAccount: h.controlPlaneSa.email, containers: [{ image: "europe-west1-docker.pkg.dev/acme-workers/fleet/generator:v1" }] } });
+        }) },
+];
+
+/** Sound designs with principals the pack cannot resolve: no platform capability, so no finding. */
+export const CLASS_SECURE: { name: string; mutate: (m: Mutations) => void }[] = [
+    { name: "a verifier group reads the signer's public key", mutate: add((h) => {
+        new gcp.kms.CryptoKeyIAMMember("verifiers-read-key", { cryptoKeyId: h.key.id, role: "roles/cloudkms.publicKeyViewer", member: "group:release-verifiers@acme.example" });
+    }) },
+    { name: "a domain reads worker logs", mutate: add(() => {
+        new gcp.projects.IAMMember("domain-reads-logs", { project: WORKER_PROJECT, role: "roles/logging.viewer", member: "domain:acme.example" });
+    }) },
+    { name: "a signer-labelled Cloud Run job runs a digest-pinned image", mutate: add((h) => {
+        new gcp.cloudrunv2.Job("signer-batch-pinned", { project: SIGNER_PROJECT, location: "europe-west1", deletionProtection: false, labels: { "build-fleet-role": "signer" },
+            template: { template: { serviceAccount: h.signer.sa.email, containers: [{ image: `europe-west1-docker.pkg.dev/acme-signer/fleet/rotate@sha256:${"a".repeat(64)}` }] } } });
+    }) },
 ];
 
 /** Unclassified resources that touch nothing of the platform: an advisory only, never a pass and never a violation. */

@@ -44,6 +44,7 @@ function program(preview: boolean) {
         new gcp.compute.RouterNat("nat-good", { ...nat, logConfig: { enable: true, filter: "ALL" } });
         new gcp.compute.RouterNat("nat-no-log", nat);
         new gcp.compute.RouterNat("nat-log-off", { ...nat, logConfig: { enable: false, filter: "ALL" } });
+        new gcp.compute.RouterNat("nat-errors-only", { ...nat, logConfig: { enable: true, filter: "ERRORS_ONLY" } });
         if (preview) {
             // A computed range (another resource's output) is not the literal world range.
             const sub = new gcp.compute.Subnetwork("sub-other", { network: net.id, region: "europe-west1", ipCidrRange: "10.14.0.0/24" });
@@ -86,6 +87,7 @@ describe("resource rules: firewall, flow logs, NAT logging", function () {
         assertFired(c, "nat-good", []);
         assertFired(c, "nat-no-log", ["nat-logging"]);
         assertFired(c, "nat-log-off", ["nat-logging"]);
+        assertFired(c, "nat-errors-only", ["nat-logging"]);
     });
     it("preview: unknown network ids and computed ranges produce no findings", () => {
         assertFired(p, "fw-computed-range", []);

@@ -47,7 +47,8 @@ describe("stack rule cloud-run-no-public-invoker (I10)", function () {
         ["a webhook receiver on an image neither built by the stack nor declared",
             (f) => webhook(f, {}, { image: "europe-docker.pkg.dev/elsewhere/images/anything@sha256:" + "c".repeat(64) }), /neither built by this stack .* nor listed in the pack config's webhookImages/],
         ["a public service running another entry", (f) => webhook(f, {}, { envs: [{ name: "SERVICE", value: "broker" }] }), /does not run the services image's "webhook" entry/],
-        ["a webhook receiver on a mutable tag", (f) => webhook(f, {}, { image: "europe-docker.pkg.dev/cp-proj/images/services:latest" }), /is not pinned by digest/],
+        // Every control-plane workload's image is digest-pinned: signer-service-pinned-image says so too.
+        ["a webhook receiver on a mutable tag", (f) => webhook(f, {}, { image: "europe-docker.pkg.dev/cp-proj/images/services:latest" }), /is not pinned by digest/, ["signer-service-pinned-image"]],
         ["a webhook receiver whose arguments pick another entry", (f) => webhook(f, {}, { args: ["broker"] }), /overrides the command or arguments/],
         ["a webhook receiver without the control-plane label", (f) => webhook(f, { labels: {} }), /not labelled build-fleet-role=control-plane/, ["role-labels-required"]],
         ["allAuthenticatedUsers as run.admin on the webhook receiver", (f) => webhook(f, {}, {}, "allAuthenticatedUsers", "roles/run.admin"), /more than roles\/run\.invoker/],
