@@ -29,6 +29,11 @@ export interface FwRule {
     targeted: boolean;
     /** Whether the rule can apply to runners: targeted only at non-runner SAs or at tags no runner carries means no. */
     reachesRunners: boolean | "unknown";
+    /**
+     * Whether the rule can apply to any workload of the stack: a rule aimed only at service accounts
+     * no compute of the stack runs as (and at no tag) opens nothing of the fleet, on any network.
+     */
+    reachesFleet: boolean | "unknown";
     disabled: boolean;
 }
 
@@ -51,6 +56,26 @@ const WORLDISH: Record<"INGRESS" | "EGRESS", string[]> = {
     INGRESS: ["srcAddressGroups", "srcRegionCodes", "srcThreatIntelligences"],
     EGRESS: ["destAddressGroups", "destRegionCodes", "destThreatIntelligences"],
 };
+
+/** Whether a rule targeted only by service accounts can apply to any compute of the stack (runner or platform). */
+function reachesFleet(g: FleetGraph, r: PolicyResource, prop: string, sas: unknown, tags: unknown): boolean | "unknown" {
+    if (!nonEmpty(sas) || nonEmpty(tags)) {
+        return true;
+    }
+    const fleet = new Set<string>();
+    g.compute.forEach((n) => n.identities.forEach((p) => fleet.add(p.id)));
+    const isFleet = (id: string) => fleet.has(id) || g.runnerIdentities.has(id);
+    const named = Array.isArray(sas) ? sas : [];
+    if (unknown(sas) || named.some((e) => unknown(e))) {
+        // Unknown during a preview: the accounts it depends on decide, when it names only those.
+        const deps = depsOf(r, prop, [T.serviceAccount]);
+        if (deps.length === 0) {
+            return "unknown";
+        }
+        return deps.some((sa) => isFleet(g.principalOfSa(sa).id)) || named.some((e) => typeof e === "string" && !unknown(e) && isFleet(g.principalOfMember(`serviceAccount:${e}`).id));
+    }
+    return named.some((e) => typeof e !== "string" || isFleet(g.principalOfMember(`serviceAccount:${e}`).id));
+}
 
 /** Whether a rule targeted by SAs (any spelling) or tags can apply to a runner. */
 function reachesRunners(g: FleetGraph, r: PolicyResource, prop: string, sas: unknown, tags: unknown): boolean | "unknown" {
@@ -120,6 +145,7 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             allProtocols: Array.isArray(entries) && entries.some((e) => get(e, "protocol") === "all"),
             targeted: nonEmpty(get(p, "targetTags")) || nonEmpty(get(p, "targetServiceAccounts")),
             reachesRunners: reachesRunners(g, fw, "targetServiceAccounts", get(p, "targetServiceAccounts"), get(p, "targetTags")),
+            reachesFleet: reachesFleet(g, fw, "targetServiceAccounts", get(p, "targetServiceAccounts"), get(p, "targetTags")),
             disabled: get(p, "disabled") === true,
         });
     }
@@ -215,6 +241,7 @@ export function firewallRules(g: FleetGraph): FwRule[] {
             targeted: nonEmpty(get(rule, "targetServiceAccounts")) || nonEmpty(get(rule, "targetSecureTags")),
             // Secure tags are not modelled: a rule aimed at them may reach runners (fail closed).
             reachesRunners: nonEmpty(get(rule, "targetSecureTags")) ? true : reachesRunners(g, res, index === undefined ? "targetServiceAccounts" : "rules", get(rule, "targetServiceAccounts"), undefined),
+            reachesFleet: nonEmpty(get(rule, "targetSecureTags")) ? true : reachesFleet(g, res, index === undefined ? "targetServiceAccounts" : "rules", get(rule, "targetServiceAccounts"), undefined),
             disabled: get(rule, "disabled") === true,
         });
     };

@@ -42,3 +42,28 @@ export function classOf(type: string): TypeClass | undefined {
 export function typesOfClass(cls: TypeClass): string[] {
     return Object.keys(TYPE_CLASSES).filter((t) => TYPE_CLASSES[t] === cls);
 }
+
+/**
+ * Rows the table classifies as granting, delegating or configuring hosts that no rule of the pack
+ * reads yet. They are judged like unclassified types (rules/stack/unclassifiedTypes.ts): refused
+ * where they reference the platform (or, for host configuration, runner compute), advised elsewhere.
+ * Deny and principal-access-boundary policies only take access away and are not listed.
+ */
+export const UNREAD_TYPES: ReadonlySet<string> = new Set([
+    // Grants and delegations in shapes of their own.
+    "gcp:privilegedaccessmanager/entitlement:entitlement", "gcp:privilegedaccessmanager/settings:Settings",
+    "gcp:oslogin/sshPublicKey:SshPublicKey",
+    "gcp:iam/workforcePool:WorkforcePool", "gcp:iam/workforcePoolProvider:WorkforcePoolProvider", "gcp:iam/workforcePoolProviderKey:WorkforcePoolProviderKey",
+    "gcp:iam/workforcePoolProviderScimTenant:WorkforcePoolProviderScimTenant", "gcp:iam/workforcePoolProviderScimToken:WorkforcePoolProviderScimToken",
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+    "gcp:iam/workloadIdentityPoolManagedIdentity:WorkloadIdentityPoolManagedIdentity", "gcp:iam/workloadIdentityPoolNamespace:WorkloadIdentityPoolNamespace",
+    "gcp:iam/oauthClient:OauthClient", "gcp:iam/oauthClientCredential:OauthClientCredential",
+    "gcp:gkehub/membershipRbacRoleBinding:MembershipRbacRoleBinding", "gcp:gkehub/scopeRbacRoleBinding:ScopeRbacRoleBinding",
+    // Host configuration: scripts, disks and zonal metadata on VMs.
+    "gcp:osconfig/osPolicyAssignment:OsPolicyAssignment", "gcp:osconfig/patchDeployment:PatchDeployment", "gcp:osconfig/guestPolicies:GuestPolicies",
+    "gcp:osconfig/v2PolicyOrchestrator:V2PolicyOrchestrator", "gcp:osconfig/v2PolicyOrchestratorForFolder:V2PolicyOrchestratorForFolder",
+    "gcp:osconfig/v2PolicyOrchestratorForOrganization:V2PolicyOrchestratorForOrganization",
+    "gcp:compute/attachedDisk:AttachedDisk", "gcp:compute/instanceSettings:InstanceSettings",
+    // GitOps sources of clusters (Config Sync).
+    "gcp:gkehub/feature:Feature", "gcp:gkehub/featureMembership:FeatureMembership",
+]);

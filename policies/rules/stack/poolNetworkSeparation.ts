@@ -122,7 +122,8 @@ export const poolNetworkSeparation: FleetStackPolicy = stackRule({
             for (const n of rule.networks) {
                 const mine = own.byNetwork.get(n.urn);
                 // On a runner network, an allow aimed only at non-runner instances is not a runner path.
-                if (!mine || (g.runnerNetworks.has(n.urn) && !mine.signer && rule.reachesRunners === false)) {
+                // An allow aimed only at accounts no compute of the stack runs as opens no path at all.
+                if (!mine || rule.reachesFleet === false || (g.runnerNetworks.has(n.urn) && !mine.signer && rule.reachesRunners === false)) {
                     continue;
                 }
                 if (rule.ranges === "unknown") {

