@@ -5,41 +5,41 @@ import { BrokerIngress } from "./enums";
 import { ControlPlanePool, GeneratorVpc, GithubApp } from "./types";
 
 export interface ControlPlaneArgs {
-    /** Project holding the control plane (never the worker project). Required. */
+    /** Project holding the control plane: its identities, services, buckets and topic. Never the worker project. Required. */
     project: pulumi.Input<string>;
-    /** Project of the runner pools (demand metric, MIG membership and scale-in grants). Required. */
+    /** Project of the runner pools: the demand metric and the scale-in grant live there. Required. */
     workerProject: pulumi.Input<string>;
     /** Region of the services and buckets. Required. */
     region: string;
-    /** One entry per pool; each gets its own intake bucket (I5). Required, at least one. */
+    /** One entry per pool, each gets its own intake bucket (I5). Required, at least one. */
     pools: ControlPlanePool[];
-    /** Image of the services, pinned by digest. Required. */
+    /** Image of the services, pinned by digest (e.g. ServiceImage.imageRef). Required; a literal that is not digest-pinned is rejected. */
     image: pulumi.Input<string>;
-    /** URL of the signer service (the generator's target and token audience). Required. */
+    /** URL of the signer service (the generator's target and token audience), e.g. the enclave's deterministic URL. Required. */
     signerUrl: pulumi.Input<string>;
     /** SLSA builder.id the generator writes (must equal the signer's). Required. */
     builderId: string;
-    /** GitHub organization (or organization/repository) URL the runners register to. Required. */
+    /** GitHub organization (or organization/repository) URL the runners register to, e.g. "https://github.com/acme". Required. */
     githubConfigUrl: string;
-    /** The GitHub App of the broker. Required. */
+    /** The GitHub App of the broker: ids and the Secret Manager secret id of its private key (created out of band). Required. */
     githubApp: GithubApp;
-    /** Secret Manager secret id of the webhook secret. Required. */
+    /** Secret Manager secret id of the webhook secret (created out of band). Required. */
     webhookSecret: string;
-    /** GitHub runner group of the JIT runners. Default 1. */
+    /** GitHub runner group of the JIT runners. Default 1 (Default group). */
     runnerGroupId?: number;
-    /** Broker ingress: "all" (default) or "internal". */
+    /** Broker ingress. "all" (default): reachable through the runners' restricted-VIP route to run.app, invocable only by the pools' runner identities (authoritative IAM) and verified again by the broker. "internal": only when the worker project shares a VPC-SC perimeter with the control-plane project. */
     brokerIngress?: BrokerIngress;
     /** An extra audience the broker accepts (a custom domain in front of it). Default none. */
     brokerAudience?: string;
-    /** Direct VPC egress of the generator. Default none. */
+    /** Direct VPC egress of the generator (the signer's network when both share a project, so its calls are internal). Default none. */
     generatorVpc?: GeneratorVpc;
-    /** Days after which intake objects are deleted. Default 7. */
+    /** Days after which intake objects are deleted (lifecycle). Default 7. */
     intakeRetentionDays?: number;
-    /** Service-account id of the provenance generator. Default derived from the component name (`<name>-cp`). */
+    /** Service-account id of the provenance generator. Default `<name>-cp` (the id the control-plane SA always had). */
     serviceAccountId?: string;
     /** Cloud Run deletion protection of the services. Default true. */
     serviceDeletionProtection?: boolean;
-    /** Accept project equal to workerProject (development stacks only). Default false. */
+    /** Accept `project` equal to `workerProject` (development stacks with allowSharedSignerProject only). Default false. */
     allowWorkerProjectForDevelopment?: boolean;
 }
 

@@ -4,10 +4,7 @@ import { implementationOf, HardenedBuildFleetOutputs } from "./implementation";
 import { FleetConfig, GceOptions, GkeOptions } from "./types";
 
 export interface HardenedBuildFleetArgs {
-    /**
-     * The fleet config in stack-config shape (the keys of the `hardened-build-fleet:` namespace, durations such as
-     * "2h"). Required. Validated in full, with every problem reported at once, before any resource is registered.
-     */
+    /** The fleet config in stack-config shape: a typed `FleetConfigInput` (the keys of the `hardened-build-fleet:` namespace without the prefix, durations such as "2h", as in Pulumi.example.yaml), or the stack's own config from `readRawFleetConfig()`. Required. Validated in full, with every problem reported at once, before any resource is registered. */
     config: FleetConfig;
     /** GCE backend tunables applied to every gce pool. Default: RunnerPool's defaults. */
     gce?: GceOptions;

@@ -7,21 +7,21 @@ import { EgressAllowList, SecondaryRange } from "./types";
 export interface IsolatedNetworkArgs {
     /** GCP project of the network. Required. */
     project: pulumi.Input<string>;
-    /** Region of the subnet (and of the Cloud Router and NAT when egress is allowed). Required. */
+    /** Region of the subnet (and of the Cloud Router/NAT when egress is allowed). Required. */
     region: pulumi.Input<string>;
-    /** Primary subnet IPv4 range, a canonical CIDR with prefix /8 to /29, e.g. "10.10.0.0/24". Required. */
+    /** Primary subnet IPv4 range, a canonical literal CIDR with prefix /8../29 (e.g. "10.10.0.0/24"). Required. */
     cidr: string;
-    /** Isolation zone, written to the role labels: "runner", "signer" or "control-plane". Required. */
+    /** Isolation zone, written to role labels where supported (firewall policies/routers take none). Required. */
     role: FleetRole;
-    /** Pool name when the network belongs to a runner pool (adds the build-fleet-pool label). Default none. */
+    /** Pool name when the network belongs to a runner pool; adds the `build-fleet-pool` label. Default: none. */
     pool?: string;
-    /** Egress allow-list (tcp:443 only, through a logged Cloud NAT). Default empty: no internet egress at all. */
+    /** Egress allow-list. Default empty = no Router, no NAT, no default route: no internet egress at all. When non-empty: Cloud Router + Cloud NAT (logging ALL), a VPC firewall rule allowing tcp:443 to the CIDRs and a network firewall policy rule allowing tcp:443 to the FQDNs. */
     egressAllowList?: EgressAllowList;
-    /** Secondary ranges (GKE pods and services). Default none. */
+    /** Optional secondary ranges (GKE pods/services). Default: none. */
     secondaryRanges?: SecondaryRange[];
     /** Flow-log sampling rate in [0, 1] (I12). Default 0.5. */
     flowLogSampling?: number;
-    /** Extra Google domains (e.g. "pkg.dev") resolved to the restricted VIP. Default none (only googleapis.com). */
+    /** Extra Google domains (e.g. "pkg.dev", "gcr.io") to resolve to the restricted VIP, each through its own private zone (apex A records to the VIP, `*` CNAME to the apex). Needed when nodes pull images from Artifact Registry/Container Registry without internet egress. Default: none (only googleapis.com). */
     restrictedGoogleDomains?: string[];
 }
 

@@ -4,27 +4,27 @@ import { implementationOf, RunnerPoolOutputs } from "./implementation";
 import { GceOptions, GkeOptions, Pool, PoolGithub } from "./types";
 
 export interface RunnerPoolArgs {
-    /** The pool, as written in stack config ("2h" durations, optional fields defaulted, gke-only ranges). Required. */
+    /** The pool. Either as written in stack config (`PoolInput`: `maxBuildDuration: "2h"`, optional fields defaulted, `podCidr`/`serviceCidr`/`masterCidr` for gke pools only), validated in full by `validatePoolConfig` before anything is registered; or an already normalised `PoolConfig` (e.g. one of `readFleetConfig().pools`). Required. */
     pool: Pool;
     /** GCP project holding the pool. Required. */
     project: pulumi.Input<string>;
-    /** GCP region of the pool's subnet, instance group or cluster. Required. */
+    /** GCP region of the pool's subnet, MIG or cluster. Required. */
     region: pulumi.Input<string>;
-    /** GitHub registration target (gke pools; gce pools register through the broker). Required for gke pools. */
+    /** GitHub registration target. gke: `configUrl` and the NAME of the out-of-band Kubernetes Secret holding the GitHub App credentials (default "arc-github-app"). gce: unused (the broker holds the App). */
     github?: PoolGithub;
-    /** gce only, required there: https URL of the JIT registration broker. */
+    /** gce only, required there: https URL of the registration broker (and the identity-token audience), e.g. `ControlPlane.brokerUrl`. A literal is validated at construction, an Output when it resolves; it is public, not a secret. */
     registrationBrokerUrl?: string;
     /** Service-account id of the pool identity. Default derived from the component name (`<name>-rn`). */
     serviceAccountId?: string;
-    /** Extra project roles for the pool service account; every one is reachable from build code (I7). Default none. */
+    /** Extra project roles for the pool SA, e.g. "roles/artifactregistry.reader" when images come from this project's Artifact Registry (better: grant it on the repository). Default none. Every extra role is reachable from build code (I7): keep it empty when possible. */
     additionalRoles?: string[];
-    /** Google domains resolved to the restricted VIP in the pool network. Default: gke ["gcr.io", "pkg.dev"]; gce ["run.app"] for a Cloud Run broker. */
+    /** Google domains resolved to the restricted VIP inside the pool network. Default: gke ["gcr.io", "pkg.dev"] (node and system images); gce ["run.app"] when the broker is a Cloud Run URL, else none. */
     restrictedGoogleDomains?: string[];
     /** Flow-log sampling of the pool subnet (I12). Default 0.5. */
     flowLogSampling?: number;
-    /** GCE backend tunables. Default all defaults. */
+    /** GCE backend tunables (see GceBackendOptions). Default all defaults. */
     gce?: GceOptions;
-    /** GKE backend tunables. Default all defaults. */
+    /** GKE backend tunables (see GkeBackendOptions). Default all defaults. */
     gke?: GkeOptions;
 }
 

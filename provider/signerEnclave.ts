@@ -5,45 +5,45 @@ import { ProtectionLevel } from "./enums";
 import { KeyVersion, TimestampAuthority, TransparencyLog } from "./types";
 
 export interface SignerEnclaveArgs {
-    /** Project of the enclave (key, identity, service, bucket, network); a project of its own is recommended (I10). Required. */
+    /** Project of the enclave (key, identity, service, bucket, network). A project of its own is recommended (I10). Required. */
     project: pulumi.Input<string>;
     /** Region of the key ring, service, bucket and subnet. Required. */
     region: pulumi.Input<string>;
-    /** IPv4 range of the enclave's own network, /26 or larger (Cloud Run Direct VPC egress). Required. */
+    /** IPv4 range of the enclave's own `IsolatedNetwork` (role "signer"), /26 or larger for Direct VPC egress. Required. */
     cidr: string;
-    /** Container image of the signer service, pinned by digest (`<registry>/<path>@sha256:<64 hex>`). Required. */
+    /** Container image of the signer service, pinned by digest (`<registry>/<path>@sha256:<64 hex>`), e.g. `ServiceImage.imageRef`. Required. A literal that is not digest-pinned is rejected. */
     serviceImage: pulumi.Input<string>;
-    /** SLSA builder.id the signer requires in every statement (an https URI). Required. */
+    /** SLSA `builder.id` the signer requires in every statement: an https URI (the generator writes the same). Required. */
     builderId: string;
-    /** IAM members allowed to invoke the signer (the provenance generator's identity); authoritative. Required, non-empty. */
+    /** IAM members allowed to invoke the signer service (the control-plane identity, e.g. "serviceAccount:cp@p.iam.gserviceaccount.com"). Authoritative: nobody else gets `roles/run.invoker`. Required, non-empty. */
     invokers: pulumi.Input<string>[];
-    /** Emails whose verified identity token the signer accepts. Default: the serviceAccount members of invokers. */
+    /** Emails whose verified identity token the signer accepts (checked in the service, on top of Cloud Run IAM). Default: the `serviceAccount:` members of `invokers`. */
     allowedCallers?: pulumi.Input<string>[];
-    /** IAM members granted roles/cloudkms.publicKeyViewer on the key. Default none (the PEM is also an output). */
+    /** IAM members granted `roles/cloudkms.publicKeyViewer` on the key. Default: none (the PEM is also an output). */
     verifiers?: pulumi.Input<string>[];
-    /** IAM members granted roles/storage.objectViewer on the provenance bucket. Default none. */
+    /** IAM members granted `roles/storage.objectViewer` on the provenance bucket. Default: none. */
     provenanceReaders?: pulumi.Input<string>[];
-    /** ASYMMETRIC_SIGN algorithm of the key. Default "EC_SIGN_P256_SHA256". */
+    /** `ASYMMETRIC_SIGN` algorithm of the key (one of `SIGNING_ALGORITHMS`). Default "EC_SIGN_P256_SHA256". */
     keyAlgorithm?: string;
-    /** Protection level of the key. Default "HSM"; "SOFTWARE" only with allowSoftwareKeyForDevelopment (I8). */
+    /** Protection level of the key. Default "HSM"; "SOFTWARE" only with `allowSoftwareKeyForDevelopment` (I8). */
     protectionLevel?: ProtectionLevel;
     /** Allow a SOFTWARE key (development stacks only; warns). Default false. */
     allowSoftwareKeyForDevelopment?: boolean;
-    /** Explicit key versions (rotation), first = the key's initial version; exactly one active. Default one active initial version. */
+    /** Explicit key versions, in creation order: the first is the version KMS creates with the key, each later one a `gcp.kms.CryptoKeyVersion`. States: published (in the keyring, not signing), active (the one signing version), retired (in the keyring with validUntil, never signing). Default one active initial version. Cloud KMS never rotates an asymmetric key: see the key rotation runbook in docs/runbooks.md. */
     keyVersions?: KeyVersion[];
-    /** Days provenance objects cannot be deleted or overwritten. Default 365. */
+    /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
     provenanceRetentionDays?: number;
-    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no deletion before expiry). Default true. */
     lockProvenanceRetention?: boolean;
     /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
     auditLogRetentionDays?: number;
     /** Lock that log bucket (irreversible). Default true. */
     lockAuditLog?: boolean;
-    /** Account id of the signer service account (6-30 characters). Default `<name>-signer`, shortened to fit. */
+    /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
     signerAccountId?: string;
-    /** Cloud Run deletion protection of the signer service. Default true. */
+    /** Cloud Run deletion protection of the signer service. Default true (the provider's default, made explicit). */
     serviceDeletionProtection?: boolean;
-    /** Flow-log sampling of the enclave subnet, 0 to 1. Default 0.5 (I12). */
+    /** Flow-log sampling of the enclave subnet, 0..1. Default 0.5 (I12). */
     flowLogSampling?: number;
     /** The enclave's RFC 3161 timestamp authority. Default: its HSM key only; the signer refuses to start until it runs. */
     timestampAuthority?: TimestampAuthority;

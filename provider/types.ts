@@ -11,7 +11,7 @@ import { ApiEndpoint, BrokerIngress, KeyVersionState, PerimeterMode, ProtectionL
 export interface EgressAllowList {
     /** IPv4 network ranges, e.g. a package mirror ("203.0.113.0/24"). Default none. */
     cidrs?: string[];
-    /** Exact host names such as "github.com" (no wildcards: firewall FQDN objects cannot match them). Default none. */
+    /** Exact host names, e.g. "github.com" (no wildcards: firewall FQDN objects cannot match them). Default none. */
     fqdns?: string[];
 }
 
@@ -65,7 +65,7 @@ export interface Github {
 export interface Signer {
     /** Cloud KMS ASYMMETRIC_SIGN algorithm. Default "EC_SIGN_P256_SHA256". */
     keyAlgorithm?: string;
-    /** Protection level of the key. Default "HSM"; "SOFTWARE" only with allowSoftwareKeyForDevelopment (I8). */
+    /** "HSM" (default); "SOFTWARE" only with allowSoftwareKeyForDevelopment (I8). */
     protectionLevel?: ProtectionLevel;
     /** Allow a SOFTWARE key on a development stack (warns; not SLSA Build L3). Default false. */
     allowSoftwareKeyForDevelopment?: boolean;
@@ -175,15 +175,15 @@ export interface ControlPlaneSettings {
 export interface FleetConfig {
     /** GCP region of every regional resource, e.g. "europe-west1". Required. */
     region: string;
-    /** Project of the runner pools and the control plane. Required. */
+    /** Project of the runner pools (never the control plane's). Required. */
     workerProject: string;
-    /** Project of the signer enclave: a project of its own (I10). Required. */
+    /** Project of the signer enclave; a project of its own (I10). Required. */
     signerProject: string;
     /** Let the signer share the worker project (development only; warns). Default false. */
     allowSharedSignerProject?: boolean;
     /** GitHub registration target. Required. */
     github: Github;
-    /** https URL of the JIT registration broker. Required when any pool uses the gce backend. */
+    /** Override of the registration broker's URL (e.g. a custom domain). Default the deployed broker's Cloud Run URL. */
     registrationBrokerUrl?: string;
     /** The runner pools, at least one. Required. */
     pools: Pool[];
@@ -209,7 +209,7 @@ export interface GceOptions {
     runnerUser?: string;
     /** Path on the registration broker that issues JIT configs. Default "/v1/jit-config". */
     brokerPath?: string;
-    /** Cloud Monitoring metric with the pool's runner demand. Default "custom.googleapis.com/build_fleet/runner_demand". */
+    /** Cloud Monitoring metric (GAUGE, resource type `global`, label `pool`) that the control plane writes with the pool's runner demand: queued plus running jobs. The autoscaler keeps one VM per unit. Default "custom.googleapis.com/hardened_build_fleet/runner_demand" (what the webhook receiver writes). */
     demandMetric?: string;
     /** Autoscaler cool-down (VM boot plus registration) in seconds. Default 120. */
     cooldownPeriodSeconds?: number;
@@ -227,9 +227,9 @@ export interface RunnerResources {
 
 /** Tunables of the GKE backend. */
 export interface GkeOptions {
-    /** ARC chart version, exact. Default "0.12.1". */
+    /** ARC chart version, exact. Default DEFAULT_ARC_CHART_VERSION ("0.12.1"). */
     chartVersion?: string;
-    /** Namespace of the runner pods and the scale set. Default `runners-<pool>`. */
+    /** Namespace of the runner pods and the scale set. Default `runners-${pool.name}`. */
     runnerNamespace?: string;
     /** Namespace of the ARC controller and listener. Default "arc-system". */
     controllerNamespace?: string;
@@ -237,15 +237,15 @@ export interface GkeOptions {
     installController?: boolean;
     /** GKE release channel. Default "REGULAR". */
     releaseChannel?: ReleaseChannel;
-    /** GKE deletion protection. Default true. */
+    /** GKE deletion protection. Default true: destroying a pool's cluster takes a deliberate update first. */
     deletionProtection?: boolean;
-    /** How Pulumi reaches the private control plane. Default "dns" (the IAM-gated DNS endpoint). */
+    /** How Pulumi reaches the private control plane. "dns" (default): the IAM-gated DNS endpoint, reachable without any public IP endpoint or network path into the pool's VPC. "private-ip": the private IP endpoint (Pulumi must then run inside the pool's VPC). */
     apiEndpoint?: ApiEndpoint;
-    /** Machine type of the small system node pool. Default "e2-standard-2". */
+    /** Machine type of the small system node pool (kube-dns, ARC controller and listener). Default "e2-standard-2". */
     systemMachineType?: string;
     /** Per-runner compute budget. Default 2 CPU, 4096 MiB, 20 GiB ephemeral storage. */
     runnerResources?: RunnerResources;
-    /** Read-only root filesystem for runner containers. Default false. */
+    /** Read-only root filesystem for runner containers. Default false (see runnerPodTemplate.ts). */
     readOnlyRootFilesystem?: boolean;
     /** GitHub runner scale set name (the `runs-on` label). Default the pool name. */
     scaleSetName?: string;
