@@ -8,18 +8,18 @@ const load = require("../bin/load-entry");
 const argv = process.argv.slice(2);
 const controlPlaneOnly = argv[0] === "control-plane";
 
+// Every part runs even when an earlier one missed a target; the exit code is non-zero when any did.
 async function run() {
-    if (!controlPlaneOnly) {
-        const code = await load("bench/bench").main(argv);
-        if (code !== 0 || argv.includes("--child")) {
-            return code;
-        }
-        const signer = await load("bench/signer").main();
-        if (signer !== 0) {
-            return signer;
-        }
+    if (controlPlaneOnly) {
+        return load("bench/controlPlane").main(argv.slice(1));
     }
-    return load("bench/controlPlane").main(controlPlaneOnly ? argv.slice(1) : []);
+    const plan = await load("bench/bench").main(argv);
+    if (argv.includes("--child") || argv.includes("--floor-only")) {
+        return plan;
+    }
+    const signer = await load("bench/signer").main();
+    const controlPlane = await load("bench/controlPlane").main([]);
+    return [plan, signer, controlPlane].find((code) => code !== 0) ?? 0;
 }
 
 run().then(

@@ -38,6 +38,9 @@ function statement(i: number): unknown {
 }
 
 
+
+/** Signatures per second the local signer must sustain over loopback HTTP on a 2-core machine. */
+export const SIGNER_TARGET_PER_SECOND = 2000;
 export async function main(): Promise<number> {
     const dir = mkdtempSync(path.join(tmpdir(), "hbf-bench-signer-"));
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -95,7 +98,11 @@ export async function main(): Promise<number> {
         console.log(`| latency p50 / p99 | ${percentile(latencies, 50).toFixed(1)} ms / ${percentile(latencies, 99).toFixed(1)} ms |`);
         console.log(`| CPU (client and server in one process) | ${((cpu.user + cpu.system) / 1000 / REQUESTS).toFixed(2)} ms per signature |`);
         console.log(`| in-process sign + verify of the same PAE (no HTTP, no store) | ${inProcess.toFixed(0)} per second |`);
-        return 0;
+        const perSecond = REQUESTS / (wall / 1000);
+        const pass = perSecond >= SIGNER_TARGET_PER_SECOND;
+        console.log("");
+        console.log(`${pass ? "PASS" : "FAIL"}  signer >= ${SIGNER_TARGET_PER_SECOND} signatures/s over loopback HTTP: ${perSecond.toFixed(0)}/s`);
+        return pass ? 0 : 1;
     } finally {
         await signer.close();
         rmSync(dir, { recursive: true, force: true });

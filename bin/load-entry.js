@@ -8,7 +8,7 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.join(__dirname, "..");
-const SOURCE_DIRS = ["plan", "policies", "components", "services"];
+const SOURCE_DIRS = ["plan", "policies", "components", "services", "bench", "provider"];
 
 /**
  * A development checkout has the repository's tsconfig.json and package-lock.json, which `npm pack`
