@@ -25,7 +25,7 @@ export interface ControlPlaneArgs {
     githubApp: GithubApp;
     /** Secret Manager secret id of the webhook secret (created out of band). Required. */
     webhookSecret: string;
-    /** GitHub runner group of the JIT runners. Default 1 (Default group). */
+    /** GitHub runner group of the JIT runners of pools that name none. Default 1 (Default group). */
     runnerGroupId?: number;
     /** Broker ingress. "all" (default): reachable through the runners' restricted-VIP route to run.app, invocable only by the pools' runner identities (authoritative IAM) and verified again by the broker. "internal": only when the worker project shares a VPC-SC perimeter with the control-plane project. */
     brokerIngress?: BrokerIngress;

@@ -23,6 +23,7 @@ describe("provider facade: descriptions come from the component Args", () => {
                 fs.mkdirSync(path.dirname(path.join(tmp, file)), { recursive: true });
                 fs.copyFileSync(path.join(REPO_ROOT, file), path.join(tmp, file));
             }
+            syncFacadeDocs(tmp); // the copy starts in sync whatever the tree's state (the first test judges the tree)
             const file = path.join(tmp, "provider", "isolatedNetwork.ts");
             const source = fs.readFileSync(file, "utf8");
             const edited = source.replace(/\/\*\*[^*]*\*\/(\s*)region:/, "/** Somewhere. */$1region:");
