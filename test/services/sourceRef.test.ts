@@ -22,6 +22,20 @@ describe("the fully qualified ref of a workflow run", () => {
         assert.strictEqual((await resolveRunRef(refs({}), "acme/app", run({}))).ref, null);
     });
 
+    it("names a ref only when it points at the run's commit: a branch named like a tag, deleted before the job ends, does not make the tag's provenance", async () => {
+        // The attack: the tag v1.0.0 is at OTHER; a branch v1.0.0 was pushed at SHA, built, then deleted.
+        const attack = await resolveRunRef(refs({ "tags/v1.0.0": OTHER }), "acme/app", run({ head_branch: "v1.0.0" }));
+        assert.strictEqual(attack.ref, null);
+        assert.match(attack.unresolved!, /no ref named v1\.0\.0 points at the run's commit/);
+        // The same with the roles swapped: a tag named like the default branch.
+        assert.strictEqual((await resolveRunRef(refs({ "heads/main": OTHER }), "acme/app", run({}))).ref, null);
+        // An annotated tag's ref shows its tag object, not its commit: not named either.
+        const annotated = { getRef: async (_r: string, ref: string) => (ref === "tags/v2" ? { ref: "refs/tags/v2", object: { sha: SHA, type: "tag" } } : undefined) };
+        assert.strictEqual((await resolveRunRef(annotated, "acme/app", run({ head_branch: "v2" }))).ref, null);
+        // workflow_run: the job runs on the default branch, head_branch is the triggering run's.
+        assert.strictEqual((await resolveRunRef(refs({ "heads/feature": SHA }), "acme/app", run({ head_branch: "feature", event: "workflow_run" }))).ref, null);
+    });
+
     it("gives a pull request its merge ref, never the head branch's name", async () => {
         // A fork's branch named main: GitHub's run carries head_branch "main" too.
         const pr = run({ event: "pull_request", head_branch: "main", pull_requests: [{ number: 42, base: { ref: "main" } }] });

@@ -8,8 +8,12 @@
  */
 import type { GithubClient, GithubRun } from "../github";
 
-/** Events whose `github.ref` is the branch or tag named by `head_branch`; any other event stays unresolved. */
-const BRANCH_OR_TAG_EVENTS = new Set(["push", "create", "release", "workflow_dispatch", "schedule", "repository_dispatch", "workflow_run"]);
+/**
+ * Events whose `github.ref` is the branch or tag named by `head_branch`; any other event stays unresolved.
+ * Not `workflow_run`: its job runs on the default branch while the run's head_branch is the triggering
+ * run's (possibly a fork's) branch.
+ */
+const BRANCH_OR_TAG_EVENTS = new Set(["push", "create", "release", "workflow_dispatch", "schedule", "repository_dispatch"]);
 
 /** A branch or tag name as git allows it (no `..`, no control characters, no leading `-` or `/`). */
 function safeName(name: string): boolean {
@@ -27,8 +31,13 @@ export interface ResolvedRef {
 /**
  * `refs/pull/<n>/merge` for `pull_request` (from the run's pull request number; a fork's pull request
  * has none in the API, so it stays unresolved), the base branch for `pull_request_target`, the queue
- * branch for `merge_group`, and for the branch-or-tag events whichever of `refs/heads/<name>` and
- * `refs/tags/<name>` exists (when both do, the one that points at the run's commit; else unresolved).
+ * branch for `merge_group`, and for the branch-or-tag events the one of `refs/heads/<name>` and
+ * `refs/tags/<name>` that points at the run's commit.
+ *
+ * Existence alone proves nothing: a writer who may push branches but not tags pushes a branch named
+ * like a release tag, deletes it before the job completes, and only the tag is left. So a ref is named
+ * only when it points at the run's own commit. A branch that moved on since, or an annotated tag (whose
+ * commit the ref does not show), stays unresolved, and the generator refuses to sign (fail closed).
  */
 export async function resolveRunRef(github: Pick<GithubClient, "getRef">, repository: string, run: GithubRun): Promise<ResolvedRef> {
     const name = run.head_branch;
@@ -54,19 +63,17 @@ export async function resolveRunRef(github: Pick<GithubClient, "getRef">, reposi
         return { ref: null, unresolved: `event ${JSON.stringify(run.event)}: no rule gives its ref` };
     }
     const [branch, tag] = await Promise.all([github.getRef(repository, `heads/${name}`), github.getRef(repository, `tags/${name}`)]);
-    if (branch !== undefined && tag === undefined) {
-        return { ref: `refs/heads/${name}` };
+    if (branch === undefined && tag === undefined) {
+        return { ref: null, unresolved: `neither refs/heads/${name} nor refs/tags/${name} exists any more` };
     }
-    if (tag !== undefined && branch === undefined) {
-        return { ref: `refs/tags/${name}` };
+    const onBranch = branch !== undefined && branch.object.sha === run.head_sha;
+    const onTag = tag !== undefined && tag.object.type === "commit" && tag.object.sha === run.head_sha;
+    if (onBranch !== onTag) {
+        return { ref: onBranch ? `refs/heads/${name}` : `refs/tags/${name}` };
     }
-    if (branch !== undefined && tag !== undefined) {
-        const onBranch = branch.object.sha === run.head_sha;
-        const onTag = tag.object.type === "commit" && tag.object.sha === run.head_sha;
-        if (onBranch !== onTag) {
-            return { ref: onBranch ? `refs/heads/${name}` : `refs/tags/${name}` };
-        }
-        return { ref: null, unresolved: `both refs/heads/${name} and refs/tags/${name} exist and the run's commit does not tell them apart` };
+    if (onBranch && onTag) {
+        return { ref: null, unresolved: `both refs/heads/${name} and refs/tags/${name} point at the run's commit: the run's ref cannot be told` };
     }
-    return { ref: null, unresolved: `neither refs/heads/${name} nor refs/tags/${name} exists any more` };
+    const seen = [branch && `refs/heads/${name} at ${branch.object.sha}`, tag && `refs/tags/${name} at ${tag.object.type === "commit" ? tag.object.sha : `an annotated tag object ${tag.object.sha}`}`].filter(Boolean).join(" and ");
+    return { ref: null, unresolved: `no ref named ${name} points at the run's commit ${run.head_sha} (${seen})` };
 }
