@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: prints the benchmark table (bench/bench.ts), the local signer's figures
-// (bench/signer.ts), then the control-plane figures (bench/controlPlane.ts);
-// `npm run bench -- control-plane [options]` prints only the last.
+// (bench/signer.ts), the control-plane figures (bench/controlPlane.ts), then its cost at organization
+// scale (bench/scale.ts); `npm run bench -- control-plane [options]` or `-- scale [options]` prints only one.
 "use strict";
 const load = require("../bin/load-entry");
 
@@ -13,13 +13,17 @@ async function run() {
     if (controlPlaneOnly) {
         return load("bench/controlPlane").main(argv.slice(1));
     }
+    if (argv[0] === "scale") {
+        return load("bench/scale").main(argv.slice(1));
+    }
     const plan = await load("bench/bench").main(argv);
     if (argv.includes("--child") || argv.includes("--floor-only")) {
         return plan;
     }
     const signer = await load("bench/signer").main();
     const controlPlane = await load("bench/controlPlane").main([]);
-    return [plan, signer, controlPlane].find((code) => code !== 0) ?? 0;
+    const scale = await load("bench/scale").main([]);
+    return [plan, signer, controlPlane, scale].find((code) => code !== 0) ?? 0;
 }
 
 run().then(

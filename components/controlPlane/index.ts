@@ -47,6 +47,8 @@ export const INTAKE_CONTROL_PLANE_ROLE = "roles/storage.objectViewer";
 /** Roles on the records bucket (registrations, job facts): broker and webhook create and read; the generator reads. */
 export const RECORDS_WRITER_ROLE = "roles/storage.objectCreator";
 export const RECORDS_READER_ROLE = "roles/storage.objectViewer";
+/** Pending markers (under `pending/` only, by IAM condition): the webhook and the generator create and delete them. */
+export const RECORDS_PENDING_ROLE = "roles/storage.objectUser";
 /** Project roles of every control-plane service identity, in the control-plane project. */
 export const CONTROL_PLANE_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter"];
 /** The webhook receiver's role in the worker project: write the demand metric the autoscalers read. */
@@ -402,6 +404,16 @@ export class ControlPlane extends pulumi.ComponentResource {
         }, child);
         new gcp.storage.BucketIAMBinding(`${name}-records-readers`, {
             bucket: this.recordsBucket.name, role: RECORDS_READER_ROLE, members: [memberOf("broker"), memberOf("webhook"), memberOf("generator")],
+        }, child);
+        // Pending markers index the work still to do and are deleted once it is done, so passes read only
+        // that (services/controlPlane/records.ts). Deletion is granted under `pending/` only: the facts stay create-only.
+        new gcp.storage.BucketIAMBinding(`${name}-records-pending`, {
+            bucket: this.recordsBucket.name, role: RECORDS_PENDING_ROLE, members: [memberOf("webhook"), memberOf("generator")],
+            condition: {
+                title: "pending-markers-only",
+                description: "Create and delete pending markers, nothing else",
+                expression: pulumi.interpolate`resource.name.startsWith("projects/_/buckets/${this.recordsBucket.name}/objects/pending/")`,
+            },
         }, child);
 
         // Secrets by reference: created out of band, only their ids pass through Pulumi. The App key: the broker

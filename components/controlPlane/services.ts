@@ -11,6 +11,28 @@ import { roleLabels } from "../labels";
 export const CONTROL_PLANE_SERVICES = ["broker", "webhook", "generator"] as const;
 export type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
 
+/**
+ * Cloud Run instances and concurrency per service, chosen, not defaulted:
+ * - webhook: at least 1 instance with CPU always allocated (its reconcile timer runs between
+ *   deliveries), at most 4. Demand is derived from the records, so any number of instances publishes
+ *   the same; the cap bounds the reconcile passes (one per instance per period) and so the GitHub
+ *   budget. 40 deliveries in flight per instance: each is a few records and at most one GitHub call,
+ *   I/O-bound, well within GitHub's 10-second delivery timeout.
+ * - broker: scales to zero between bursts, at most 5 instances x 20 registrations in flight. Each
+ *   registration is one content-creating GitHub call, paced per process, so the cap bounds the
+ *   fleet's write rate to GitHub (secondary rate limits) while a burst of hundreds of VMs still
+ *   registers in seconds.
+ * - generator: at least 1 instance with CPU always allocated (its deferred-object pass), at most 10
+ *   x 10 notifications in flight. Each reads an object (up to its size limit) into memory and waits
+ *   on the signer: the product bounds memory per instance and the signing rate the signer and its
+ *   KMS quota see, so a burst of uploads queues in Pub/Sub instead of failing at the signer.
+ */
+export const SERVICE_SCALING: Record<ControlPlaneService, { min: number; max: number; concurrency: number; cpuAlwaysAllocated: boolean }> = {
+    webhook: { min: 1, max: 4, concurrency: 40, cpuAlwaysAllocated: true },
+    broker: { min: 0, max: 5, concurrency: 20, cpuAlwaysAllocated: false },
+    generator: { min: 1, max: 10, concurrency: 10, cpuAlwaysAllocated: true },
+};
+
 /** Cloud Run ingress values the services use. */
 export const INGRESS = { internal: "INGRESS_TRAFFIC_INTERNAL_ONLY", all: "INGRESS_TRAFFIC_ALL" } as const;
 
@@ -86,6 +108,7 @@ export interface ControlPlaneServiceArgs {
 /** One control-plane Cloud Run service, named `${name}-${service}`, labelled control-plane. */
 export function createControlPlaneService(name: string, args: ControlPlaneServiceArgs, opts: pulumi.CustomResourceOptions): gcp.cloudrunv2.Service {
     const labels = roleLabels("control-plane");
+    const scaling = SERVICE_SCALING[args.service];
     return new gcp.cloudrunv2.Service(`${name}-${args.service}`, {
         project: args.project,
         location: args.region,
@@ -101,10 +124,13 @@ export function createControlPlaneService(name: string, args: ControlPlaneServic
             ...(args.vpc !== undefined
                 ? { vpcAccess: { networkInterfaces: [{ network: args.vpc.network, subnetwork: args.vpc.subnetwork }], egress: "ALL_TRAFFIC" } }
                 : {}),
+            scaling: { minInstanceCount: scaling.min, maxInstanceCount: scaling.max },
+            maxInstanceRequestConcurrency: scaling.concurrency,
             containers: [{
                 // Digest-pinned (checked by ControlPlane): the code cannot change under the fleet.
                 image: args.image,
                 envs: [{ name: SERVICE_ENV.service, value: args.service }, ...args.envs],
+                resources: { cpuIdle: !scaling.cpuAlwaysAllocated },
             }],
         },
     }, opts);

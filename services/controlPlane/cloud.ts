@@ -169,6 +169,7 @@ export function githubAppClient(settings: GithubSettings): GithubRestClient {
         // Read once, kept in memory only; never logged.
         privateKey: () => readSecret(settings.privateKeySecret),
         org: settings.org,
+        budgetShare: settings.budgetPercent / 100,
         ...(settings.repository !== undefined ? { repository: settings.repository } : {}),
     });
 }

@@ -116,6 +116,8 @@ export interface GithubSettings {
     privateKeySecret: string;
     org: string;
     repository?: string;
+    /** Share of the installation's hourly rate limit the fleet may use, percent (GITHUB_BUDGET_PERCENT, default 50). */
+    budgetPercent: number;
 }
 
 export function readGithub(reader: EnvReader): GithubSettings {
@@ -137,7 +139,8 @@ export function readGithub(reader: EnvReader): GithubSettings {
     if (repository !== undefined && !/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/.test(repository)) {
         reader.problems.push(`GITHUB_REPOSITORY: ${JSON.stringify(repository)} must be owner/name (or unset for organization runners)`);
     }
-    return { apiUrl, appId, installationId, privateKeySecret, org, ...(repository !== undefined ? { repository } : {}) };
+    const budgetPercent = reader.integer("GITHUB_BUDGET_PERCENT", 50, 1, 100);
+    return { apiUrl, appId, installationId, privateKeySecret, org, budgetPercent, ...(repository !== undefined ? { repository } : {}) };
 }
 
 /** The records bucket shared by the control-plane services. */

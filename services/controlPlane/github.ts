@@ -1,11 +1,22 @@
 /**
- * The control plane's GitHub REST client. It authenticates as a GitHub App: an RS256 JWT signed with
- * the App's private key (read from Secret Manager by the caller; it never leaves this process and is
- * never logged) is exchanged for an installation access token, cached until shortly before expiry.
+ * The control plane's GitHub client: Octokit (`@octokit/core`) authenticated as a GitHub App
+ * (`@octokit/auth-app`: App JWT -> installation token, cached and refreshed by the library), with
+ * `@octokit/plugin-retry` (5xx and network errors, backoff) and `@octokit/plugin-throttling`
+ * (GitHub's primary and secondary rate-limit answers: wait `retry-after`/`x-ratelimit-reset`, then
+ * retry once if the wait is short). Two fleet rules are added as a plugin (githubBudget.ts):
+ * - conditional requests: the GETs the reconcile pass repeats send `If-None-Match` with the ETag of
+ *   the last answer; GitHub answers 304 without counting it against the rate limit;
+ * - a budget: the fleet never uses more than `budgetShare` of the installation's hourly limit, read
+ *   from GitHub's `x-ratelimit-*` headers; past it, requests fail fast until the window resets.
  * `baseUrl` is https://api.github.com in the cloud and the fake GitHub API on loopback in tests and
- * the simulation, so both exercise this same code.
+ * the simulation, so both exercise this same code. The private key never leaves this process.
  */
-import { createPrivateKey, KeyObject, sign } from "crypto";
+import { createAppAuth } from "@octokit/auth-app";
+import { Octokit } from "@octokit/core";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
+import Bottleneck from "bottleneck";
+import { fleetRules, RateBudget } from "./githubBudget";
 
 export interface GithubAppOptions {
     /** REST API base, e.g. https://api.github.com. */
@@ -20,9 +31,16 @@ export interface GithubAppOptions {
     org: string;
     /** When set ("owner/name"), runners are registered on this repository instead of the organization. */
     repository?: string;
-    /** Injected for tests. Default: global fetch. */
+    /** Share of the installation's rate limit the fleet may use, (0, 1]. Default 0.5. */
+    budgetShare?: number;
+    /** Content-creating requests (JIT registrations) per second, per process. Default 10. */
+    writesPerSecond?: number;
+    /** Longest rate-limit wait (s) the client sleeps through before failing the call. Default 60. */
+    maxRateLimitWaitSeconds?: number;
+    /** Base of the retry backoff, ms (retries after 1, 4, 9 x base). Default 1000. */
+    retryBaseMs?: number;
+    /** Injected for tests and the simulation. Default: global fetch. */
     fetch?: typeof fetch;
-    now?: () => Date;
 }
 
 export interface JitRunner {
@@ -56,6 +74,7 @@ export interface GithubJob {
     labels: string[];
     started_at: string | null;
     completed_at: string | null;
+    created_at?: string;
 }
 
 export interface GithubRun {
@@ -77,16 +96,32 @@ export interface GithubRef {
     object: { sha: string; type: string };
 }
 
+/** One attempt to deliver an event to the App's webhook, as GET /app/hook/deliveries lists it. */
+export interface HookDelivery {
+    id: number;
+    /** The X-GitHub-Delivery of the event (shared by its redeliveries). */
+    guid: string;
+    deliveredAt: string;
+    redelivery: boolean;
+    /** The receiver's HTTP status; 0 when it could not be reached. */
+    statusCode: number;
+    event: string;
+    action: string | null;
+}
+
 /** What the services need from GitHub (an interface so unit tests can stand in for it). */
 export interface GithubClient {
     generateJitConfig(req: { name: string; labels: string[]; runnerGroupId: number }): Promise<JitRunner>;
+    /** The organization's (or repository's) self-hosted runners: one listing, whatever the number of repositories. */
     listRunners(): Promise<GithubRunner[]>;
-    /** Every queued or in-progress job of the repositories the App can see, with its repository. */
-    listActiveJobs(): Promise<{ repository: string; job: GithubJob }[]>;
     getRun(repository: string, runId: number): Promise<GithubRun>;
     getJob(repository: string, jobId: number): Promise<GithubJob>;
     /** The ref (`heads/main`, `tags/v1`) or undefined when it does not exist. */
     getRef(repository: string, ref: string): Promise<GithubRef | undefined>;
+    /** The App webhook's deliveries, newest first, page by page until `enough` says stop (at most `maxPages`). */
+    listHookDeliveries(enough: (page: HookDelivery[]) => boolean, maxPages?: number): Promise<HookDelivery[]>;
+    /** Asks GitHub to deliver an earlier event again (same X-GitHub-Delivery). */
+    redeliver(deliveryId: number): Promise<void>;
 }
 
 export class GithubApiError extends Error {
@@ -99,163 +134,188 @@ export class GithubApiError extends Error {
     }
 }
 
-function b64url(value: object): string {
-    return Buffer.from(JSON.stringify(value)).toString("base64url");
+const FleetOctokit = Octokit.plugin(retry, throttling, fleetRules);
+type FleetOctokitInstance = InstanceType<typeof FleetOctokit>;
+
+/** Routes the reconcile pass repeats: sent conditionally, so an unchanged answer is a free 304. */
+const CONDITIONAL = [/\/actions\/runners$/, /\/actions\/jobs\/\d+$/, /^\/app\/hook\/deliveries$/];
+
+interface PendingRef {
+    resolve(value: GithubRef | undefined): void;
+    reject(err: unknown): void;
 }
 
-/** The App JWT (RS256): iat 60 s in the past against clock drift, 9 minutes of validity (GitHub allows 10). */
-export function appJwt(appId: string, key: KeyObject, now: Date): string {
-    const iat = Math.floor(now.getTime() / 1000) - 60;
-    const input = `${b64url({ alg: "RS256", typ: "JWT" })}.${b64url({ iat, exp: iat + 600 - 60, iss: appId })}`;
-    return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
+/** GraphQL's name for a ref's target type -> the REST `object.type` (commit, tag, tree, blob). */
+function objectType(typename: unknown): string {
+    return typeof typename === "string" ? typename.toLowerCase() : "unknown";
 }
 
 export class GithubRestClient implements GithubClient {
-    private key: KeyObject | undefined;
-    private token: { value: string; expiresAt: number } | undefined;
-    private pending: Promise<string> | undefined;
-    private readonly fetch: typeof fetch;
-    private readonly now: () => Date;
+    readonly budget: RateBudget;
+    private octokit: Promise<FleetOctokitInstance> | undefined;
+    /** Ref look-ups of one repository asked in the same tick, answered by one GraphQL query. */
+    private readonly refBatches = new Map<string, Map<string, PendingRef[]>>();
 
     constructor(private readonly opts: GithubAppOptions) {
-        this.fetch = opts.fetch ?? fetch;
-        this.now = opts.now ?? (() => new Date());
-    }
-
-    private async appKey(): Promise<KeyObject> {
-        if (this.key === undefined) {
-            this.key = createPrivateKey(await this.opts.privateKey());
+        const share = opts.budgetShare ?? 0.5;
+        if (!(share > 0 && share <= 1)) {
+            throw new Error(`budgetShare: ${share} must be in (0, 1]; it is the share of the installation's rate limit the fleet may use`);
         }
-        return this.key;
+        this.budget = new RateBudget(share);
     }
 
-    private async installationToken(): Promise<string> {
-        const now = this.now().getTime();
-        if (this.token !== undefined && this.token.expiresAt - now > 5 * 60_000) {
-            return this.token.value;
-        }
-        // Concurrent callers share one exchange.
-        this.pending ??= this.exchange(now).finally(() => (this.pending = undefined));
-        return this.pending;
-    }
-
-    private async exchange(now: number): Promise<string> {
-        const jwt = appJwt(this.opts.appId, await this.appKey(), this.now());
-        const body = await this.call("POST", `/app/installations/${encodeURIComponent(this.opts.installationId)}/access_tokens`, undefined, jwt);
-        if (typeof body?.token !== "string") {
-            throw new GithubApiError(502, "installation token response has no token");
-        }
-        this.token = { value: body.token, expiresAt: Date.parse(body.expires_at) || now + 30 * 60_000 };
-        return body.token;
-    }
-
-    private async call(method: string, path: string, body?: unknown, bearer?: string): Promise<any> {
-        const auth = bearer ?? (await this.installationToken());
-        const res = await this.fetch(`${this.opts.baseUrl}${path}`, {
-            method,
-            headers: {
-                accept: "application/vnd.github+json",
-                "x-github-api-version": "2022-11-28",
-                authorization: `Bearer ${auth}`,
-                ...(body !== undefined ? { "content-type": "application/json" } : {}),
-            },
-            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    private client(): Promise<FleetOctokitInstance> {
+        this.octokit ??= this.opts.privateKey().then((privateKey) => {
+            const maxWait = this.opts.maxRateLimitWaitSeconds ?? 60;
+            const onLimit = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < 1 && retryAfter <= maxWait;
+            return new FleetOctokit({
+                baseUrl: this.opts.baseUrl,
+                userAgent: "hardened-build-fleet",
+                authStrategy: createAppAuth,
+                auth: { appId: this.opts.appId, privateKey, installationId: this.opts.installationId },
+                request: this.opts.fetch !== undefined ? { fetch: this.opts.fetch } : {},
+                retry: { retries: 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retryAfterBaseValue: this.opts.retryBaseMs ?? 1000 },
+                throttle: {
+                    id: `hbf-${this.opts.installationId}-${Math.random().toString(36).slice(2)}`,
+                    onRateLimit: onLimit,
+                    onSecondaryRateLimit: onLimit,
+                    // GitHub asks integrators to pace content-creating requests; JIT registrations are paced per process.
+                    write: new Bottleneck.Group({ maxConcurrent: 4, minTime: Math.floor(1000 / (this.opts.writesPerSecond ?? 10)) }),
+                },
+                fleet: { budget: this.budget, conditional: CONDITIONAL },
+                log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+            });
         });
-        const text = await res.text();
-        if (!res.ok) {
-            // GitHub's error bodies carry a message, never our credentials; keep it short.
-            let message = text.slice(0, 200);
-            try {
-                message = JSON.parse(text).message ?? message;
-            } catch {
-                // not JSON
-            }
-            throw new GithubApiError(res.status, `GitHub ${method} ${path.split("?")[0]}: ${res.status} ${message}`);
-        }
-        return text === "" ? undefined : JSON.parse(text);
+        return this.octokit;
     }
 
-    private get scope(): string {
-        return this.opts.repository !== undefined ? `/repos/${this.opts.repository}` : `/orgs/${encodeURIComponent(this.opts.org)}`;
+    private async call<T = any>(route: string, params: Record<string, unknown> = {}): Promise<{ data: T; headers: Record<string, string | number | undefined> }> {
+        const octokit = await this.client();
+        try {
+            const res = await octokit.request(route, { headers: { "x-github-api-version": "2022-11-28" }, ...params });
+            return { data: res.data as T, headers: res.headers as Record<string, string | number | undefined> };
+        } catch (err: any) {
+            if (err instanceof GithubApiError) {
+                throw err;
+            }
+            const status = typeof err?.status === "number" ? err.status : 502;
+            // GitHub's error bodies carry a message, never our credentials; keep it short.
+            const message = String(err?.response?.data?.message ?? err?.message ?? "request failed").slice(0, 200);
+            throw new GithubApiError(status, `GitHub ${route.split("?")[0]}: ${status} ${message}`);
+        }
+    }
+
+    private scope(): { path: string; params: Record<string, string> } {
+        if (this.opts.repository !== undefined) {
+            const [owner, repo] = this.opts.repository.split("/");
+            return { path: "/repos/{owner}/{repo}", params: { owner, repo } };
+        }
+        return { path: "/orgs/{org}", params: { org: this.opts.org } };
     }
 
     async generateJitConfig(req: { name: string; labels: string[]; runnerGroupId: number }): Promise<JitRunner> {
-        const body = await this.call("POST", `${this.scope}/actions/runners/generate-jitconfig`, {
+        const scope = this.scope();
+        const { data } = await this.call(`POST ${scope.path}/actions/runners/generate-jitconfig`, {
+            ...scope.params,
             name: req.name,
             runner_group_id: req.runnerGroupId,
             labels: req.labels,
             work_folder: "_work",
         });
-        if (typeof body?.encoded_jit_config !== "string" || typeof body?.runner?.id !== "number") {
+        if (typeof data?.encoded_jit_config !== "string" || typeof data?.runner?.id !== "number") {
             throw new GithubApiError(502, "generate-jitconfig response lacks runner.id or encoded_jit_config");
         }
-        return { runnerId: body.runner.id, runnerName: body.runner.name ?? req.name, encodedJitConfig: body.encoded_jit_config };
+        return { runnerId: data.runner.id, runnerName: data.runner.name ?? req.name, encodedJitConfig: data.encoded_jit_config };
     }
 
-    /** Pages through a list endpoint (per_page 100) until a short page; bounded at 100 pages. */
-    private async pages<T>(path: string, field: string): Promise<T[]> {
-        const out: T[] = [];
+    /** Pages through the runner listing (per_page 100) until a short page; bounded at 100 pages. */
+    async listRunners(): Promise<GithubRunner[]> {
+        const scope = this.scope();
+        const out: GithubRunner[] = [];
         for (let page = 1; page <= 100; page++) {
-            const sep = path.includes("?") ? "&" : "?";
-            const body = await this.call("GET", `${path}${sep}per_page=100&page=${page}`);
-            const items: T[] = body?.[field] ?? [];
-            out.push(...items);
-            if (items.length < 100) {
+            const { data } = await this.call(`GET ${scope.path}/actions/runners`, { ...scope.params, per_page: 100, page });
+            const runners: any[] = data?.runners ?? [];
+            out.push(...runners.map((r) => ({ id: r.id, name: r.name, busy: r.busy === true, status: r.status, labels: (r.labels ?? []).map((l: any) => l.name ?? l) })));
+            if (runners.length < 100) {
                 break;
             }
         }
         return out;
     }
 
-    async listRunners(): Promise<GithubRunner[]> {
-        const runners = await this.pages<any>(`${this.scope}/actions/runners`, "runners");
-        return runners.map((r) => ({ id: r.id, name: r.name, busy: r.busy === true, status: r.status, labels: (r.labels ?? []).map((l: any) => l.name ?? l) }));
+    private repo(repository: string): { owner: string; repo: string } {
+        const [owner, repo] = repository.split("/");
+        return { owner, repo };
     }
 
-    private async repositories(): Promise<string[]> {
-        if (this.opts.repository !== undefined) {
-            return [this.opts.repository];
+    async getRun(repository: string, runId: number): Promise<GithubRun> {
+        return (await this.call("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...this.repo(repository), run_id: runId })).data;
+    }
+
+    async getJob(repository: string, jobId: number): Promise<GithubJob> {
+        return (await this.call("GET /repos/{owner}/{repo}/actions/jobs/{job_id}", { ...this.repo(repository), job_id: jobId })).data;
+    }
+
+    /**
+     * One ref (`heads/main`, `tags/v1`), or undefined when it does not exist. Look-ups of the same
+     * repository made in the same tick (a branch and a tag of the same name) share one GraphQL request.
+     */
+    getRef(repository: string, ref: string): Promise<GithubRef | undefined> {
+        return new Promise((resolve, reject) => {
+            let batch = this.refBatches.get(repository);
+            if (batch === undefined) {
+                batch = new Map();
+                this.refBatches.set(repository, batch);
+                setImmediate(() => void this.flushRefs(repository));
+            }
+            const waiting = batch.get(ref) ?? [];
+            waiting.push({ resolve, reject });
+            batch.set(ref, waiting);
+        });
+    }
+
+    private async flushRefs(repository: string): Promise<void> {
+        const batch = this.refBatches.get(repository)!;
+        this.refBatches.delete(repository);
+        const refs = [...batch.keys()];
+        const { owner, repo } = this.repo(repository);
+        // Every value travels as a variable: nothing from a ref name is spliced into the query.
+        const query = `query(${["$owner: String!", "$name: String!", ...refs.map((_, i) => `$q${i}: String!`)].join(", ")}) ` +
+            `{ repository(owner: $owner, name: $name) { ${refs.map((_, i) => `r${i}: ref(qualifiedName: $q${i}) { target { __typename oid } }`).join(" ")} } }`;
+        const variables = Object.fromEntries([["owner", owner], ["name", repo], ...refs.map((r, i) => [`q${i}`, `refs/${r}`])]);
+        try {
+            const octokit = await this.client();
+            const data: any = await octokit.graphql(query, variables);
+            refs.forEach((ref, i) => {
+                const target = data?.repository?.[`r${i}`]?.target;
+                const value = typeof target?.oid === "string" ? { ref: `refs/${ref}`, object: { sha: target.oid, type: objectType(target.__typename) } } : undefined;
+                batch.get(ref)!.forEach((p) => p.resolve(value));
+            });
+        } catch (err: any) {
+            const error = new GithubApiError(typeof err?.status === "number" ? err.status : 502, `GitHub POST /graphql (refs of ${repository}): ${String(err?.message ?? err).slice(0, 200)}`);
+            batch.forEach((waiting) => waiting.forEach((p) => p.reject(error)));
         }
-        const repos = await this.pages<any>("/installation/repositories", "repositories");
-        return repos.map((r) => r.full_name);
     }
 
-    async listActiveJobs(): Promise<{ repository: string; job: GithubJob }[]> {
-        const out: { repository: string; job: GithubJob }[] = [];
-        for (const repository of await this.repositories()) {
-            for (const status of ["queued", "in_progress"]) {
-                const runs = await this.pages<any>(`/repos/${repository}/actions/runs?status=${status}`, "workflow_runs");
-                for (const run of runs) {
-                    const jobs = await this.pages<GithubJob>(`/repos/${repository}/actions/runs/${run.id}/jobs?filter=latest`, "jobs");
-                    for (const job of jobs) {
-                        if (job.status === "queued" || job.status === "in_progress") {
-                            out.push({ repository, job });
-                        }
-                    }
-                }
+    async listHookDeliveries(enough: (page: HookDelivery[]) => boolean, maxPages = 10): Promise<HookDelivery[]> {
+        const out: HookDelivery[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < maxPages; page++) {
+            const { data, headers } = await this.call("GET /app/hook/deliveries", { per_page: 100, ...(cursor !== undefined ? { cursor } : {}) });
+            const items: HookDelivery[] = (Array.isArray(data) ? data : []).map((d: any) => ({
+                id: d.id, guid: d.guid, deliveredAt: d.delivered_at, redelivery: d.redelivery === true,
+                statusCode: Number(d.status_code) || 0, event: d.event, action: d.action ?? null,
+            }));
+            out.push(...items);
+            cursor = /[?&]cursor=([^&>]+)[^>]*>;\s*rel="next"/.exec(String(headers.link ?? ""))?.[1];
+            if (cursor === undefined || items.length === 0 || enough(items)) {
+                break;
             }
         }
         return out;
     }
 
-    async getRun(repository: string, runId: number): Promise<GithubRun> {
-        return this.call("GET", `/repos/${repository}/actions/runs/${runId}`);
-    }
-
-    async getJob(repository: string, jobId: number): Promise<GithubJob> {
-        return this.call("GET", `/repos/${repository}/actions/jobs/${jobId}`);
-    }
-
-    async getRef(repository: string, ref: string): Promise<GithubRef | undefined> {
-        try {
-            const body = await this.call("GET", `/repos/${repository}/git/ref/${ref.split("/").map(encodeURIComponent).join("/")}`);
-            // A prefix match answers with an array of refs: not this exact ref.
-            return body !== null && typeof body === "object" && !Array.isArray(body) && body.ref === `refs/${ref}` ? body : undefined;
-        } catch (err) {
-            if (err instanceof GithubApiError && err.status === 404) {
-                return undefined;
-            }
-            throw err;
-        }
+    async redeliver(deliveryId: number): Promise<void> {
+        await this.call("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: deliveryId });
     }
 }

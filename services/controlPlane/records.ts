@@ -7,6 +7,7 @@
  *   runners/<runnerName>.json            broker: the JIT runner GitHub registered for that VM
  *   deliveries/<deliveryId>.json         webhook: a delivery id seen once (replay protection)
  *   jobs/<jobId>/<status>.json           webhook: the job's facts at each status, one object per event
+ *   runs/<runId>/<attempt>.json          webhook: the workflow run as its workflow_run event showed it
  *   runner-jobs/<runnerName>.json        webhook: the one job the runner picked up (create-only)
  *   runner-conflicts/<runnerName>.json   webhook: the runner was seen with a second job (never signed)
  *   scale-in/<instanceId>.json           webhook: the VM was deleted after its job (idempotent)
@@ -16,9 +17,19 @@
  *
  * Names of per-object records are hashes: an object name may be 1,024 characters, and a record name
  * built from it would exceed the store's own limit (a poison message answered 500 on every redelivery).
+ *
+ * Pending markers index the work still to do, so that a pass reads only that, whatever the history
+ * (they are the only records ever deleted, and deleting one loses no fact):
+ *
+ *   pending/jobs/<pool>/<jobId>.json     webhook: a queued or running job; deleted once its completion
+ *                                        is recorded. The pool's demand is the number of its markers.
+ *   pending/vms/<instanceId>.json        a registered VM not yet scaled in; deleted at scale-in
+ *   pending/objects/<sha256>.json        generator: an object deferred until its job completes;
+ *                                        deleted once signed or refused for good
  */
 import { createHash } from "crypto";
 import type { ObjectStore } from "../lib/objectStore";
+import type { GithubRun } from "./github";
 
 import type { PublishedImage } from "./generator/image/publish";
 
@@ -133,7 +144,24 @@ export function objectKey(bucket: string, object: string): string {
     return createHash("sha256").update(`${bucket}/${object}`, "utf8").digest("hex");
 }
 
+/** A job that still needs a runner or is running on one (its pending marker). */
+export interface PendingJob {
+    jobId: number;
+    pool: string;
+    repository: string;
+    status: string;
+    since: string;
+}
+
+export interface DeferredObject {
+    bucket: string;
+    object: string;
+    since: string;
+}
+
 const NUM = /^\d{1,20}$/;
+/** Pool names as they appear in record names (pools.ts accepts no other). */
+const POOL = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Instance ids are decimal numbers (GCE): the only form accepted in any record name. */
 export function isInstanceId(value: unknown): value is string {
@@ -162,15 +190,20 @@ export class Records {
     }
 
     /** The VM's claim: true when this call created it, false when the VM had registered before. */
-    claimRegistration(r: RegistrationRecord): Promise<boolean> {
-        return this.put(`registrations/${r.instanceId}.json`, r);
+    async claimRegistration(r: RegistrationRecord): Promise<boolean> {
+        const created = await this.put(`registrations/${r.instanceId}.json`, r);
+        if (created) {
+            await this.put(`pending/vms/${r.instanceId}.json`, { instanceId: r.instanceId, pool: r.pool });
+        }
+        return created;
+    }
+    /** Registrations of the VMs not yet scaled in: what the scale-in sweep reads. */
+    async activeRegistrations(): Promise<RegistrationRecord[]> {
+        const ids = (await this.store.list("pending/vms/")).map((n) => n.slice("pending/vms/".length, -".json".length));
+        return (await Promise.all(ids.map((id) => this.registration(id)))).filter((r): r is RegistrationRecord => r !== undefined);
     }
     registration(instanceId: string): Promise<RegistrationRecord | undefined> {
         return isInstanceId(instanceId) ? this.get(`registrations/${instanceId}.json`) : Promise.resolve(undefined);
-    }
-    async registrations(): Promise<RegistrationRecord[]> {
-        const names = await this.store.list("registrations/");
-        return (await Promise.all(names.map((n) => this.get<RegistrationRecord>(n)))).filter((r): r is RegistrationRecord => r !== undefined);
     }
 
     putRunner(r: RunnerRecord): Promise<boolean> {
@@ -180,6 +213,23 @@ export class Records {
         return this.get(`runners/${runnerName}.json`);
     }
 
+    /** A workflow run's facts from its HMAC-verified workflow_run event (first one per attempt wins). */
+    putRun(run: GithubRun & { repository: { full_name: string } }): Promise<boolean> {
+        return this.put(`runs/${run.id}/${run.run_attempt}.json`, run);
+    }
+    /** The recorded run, only when it belongs to `repository`. */
+    async run(repository: string, runId: number, attempt: number): Promise<GithubRun | undefined> {
+        if (!Number.isSafeInteger(runId) || !Number.isSafeInteger(attempt)) {
+            return undefined;
+        }
+        const run = await this.get<GithubRun>(`runs/${runId}/${attempt}.json`);
+        return run?.repository?.full_name === repository ? run : undefined;
+    }
+
+    /** Whether a delivery id was already processed (read-only; the claim below is what decides). */
+    async deliverySeen(deliveryId: string): Promise<boolean> {
+        return (await this.store.read(`deliveries/${deliveryId}.json`)) !== undefined;
+    }
     /** True the first time a delivery id is seen. */
     claimDelivery(deliveryId: string, event: string, receivedAt: string): Promise<boolean> {
         return this.put(`deliveries/${deliveryId}.json`, { deliveryId, event, receivedAt });
@@ -221,8 +271,51 @@ export class Records {
         return conflict === undefined ? [link.jobId] : [link.jobId, conflict.second.jobId];
     }
 
-    recordScaleIn(instanceId: string, value: Record<string, unknown>): Promise<boolean> {
-        return this.put(`scale-in/${instanceId}.json`, value);
+    async recordScaleIn(instanceId: string, value: Record<string, unknown>): Promise<boolean> {
+        const created = await this.put(`scale-in/${instanceId}.json`, value);
+        await this.store.delete(`pending/vms/${instanceId}.json`);
+        return created;
+    }
+    /** Drops the pending marker of a VM already scaled in (a crash between the two writes). */
+    clearActiveVm(instanceId: string): Promise<void> {
+        return isInstanceId(instanceId) ? this.store.delete(`pending/vms/${instanceId}.json`) : Promise.resolve();
+    }
+
+    private pendingJobName(pool: string, jobId: number): string {
+        if (!POOL.test(pool) || !Number.isSafeInteger(jobId)) {
+            throw new Error(`pending job: pool ${JSON.stringify(pool)} or job id ${jobId} cannot name a record`);
+        }
+        return `pending/jobs/${pool}/${jobId}.json`;
+    }
+    /** Marks a job as needing or holding a runner; false when it was already marked. */
+    markJobPending(p: PendingJob): Promise<boolean> {
+        return this.put(this.pendingJobName(p.pool, p.jobId), p);
+    }
+    clearJobPending(pool: string, jobId: number): Promise<void> {
+        return this.store.delete(this.pendingJobName(pool, jobId));
+    }
+    /** The number of queued and running jobs of a pool: its demand, the same on every instance. */
+    async pendingJobCount(pool: string): Promise<number> {
+        return (await this.store.list(`pending/jobs/${pool}/`)).length;
+    }
+    async pendingJobs(): Promise<PendingJob[]> {
+        const names = await this.store.list("pending/jobs/");
+        return (await Promise.all(names.map((n) => this.get<PendingJob>(n)))).filter((p): p is PendingJob => p !== undefined);
+    }
+
+    private deferredName(bucket: string, object: string): string {
+        return `pending/objects/${objectKey(bucket, object)}.json`;
+    }
+    /** Remembers an object the generator deferred (its job had not completed): the reconcile pass retries it. */
+    async deferObject(bucket: string, object: string, since: string): Promise<void> {
+        await this.put(this.deferredName(bucket, object), { bucket, object, since });
+    }
+    clearDeferred(bucket: string, object: string): Promise<void> {
+        return this.store.delete(this.deferredName(bucket, object));
+    }
+    async deferredObjects(): Promise<DeferredObject[]> {
+        const names = await this.store.list("pending/objects/");
+        return (await Promise.all(names.map((n) => this.get<DeferredObject>(n)))).filter((d): d is DeferredObject => d !== undefined);
     }
     scaleInRecord(instanceId: string): Promise<{ at?: string } | undefined> {
         return isInstanceId(instanceId) ? this.get(`scale-in/${instanceId}.json`) : Promise.resolve(undefined);

@@ -1,7 +1,8 @@
 /**
  * The one storage abstraction every service uses for buckets (intake, provenance, records): a GCS
  * bucket in the cloud, a directory on loopback. Writes are create-only: the services never overwrite
- * an object, so a second writer (or a replayed request) cannot replace what was stored first.
+ * an object, so a second writer (or a replayed request) cannot replace what was stored first. The
+ * one deletion is of pending markers (records.ts), which index work still to do.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
@@ -19,6 +20,8 @@ export interface ObjectStore {
     read(name: string): Promise<Buffer | undefined>;
     /** Names of the objects under `prefix`, sorted. */
     list(prefix: string): Promise<string[]>;
+    /** Removes the object; no error when there is none. */
+    delete(name: string): Promise<void>;
     /** The object's creation time as the store recorded it (never a time the writer chose), or undefined. */
     stat(name: string): Promise<ObjectInfo | undefined>;
 }
@@ -132,8 +135,21 @@ export class DirectoryStore implements ObjectStore {
                 }
             }
         };
-        await walk(this.root, "");
+        // Start at the prefix's directory: a listing costs what is under it, not the whole bucket.
+        const dir = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+        if (dir !== "") {
+            assertObjectName(dir);
+        }
+        await walk(dir === "" ? this.root : path.join(this.root, ...dir.split("/")), dir);
         return names.sort();
+    }
+
+    async delete(name: string): Promise<void> {
+        await fs.unlink(this.pathOf(name)).catch((err) => {
+            if (err.code !== "ENOENT") {
+                throw err;
+            }
+        });
     }
 }
 
@@ -187,5 +203,10 @@ export class GcsStore implements ObjectStore {
     async list(prefix: string): Promise<string[]> {
         const [files] = await this.bucket.getFiles({ prefix });
         return files.map((f) => f.name).sort();
+    }
+
+    async delete(name: string): Promise<void> {
+        assertObjectName(name);
+        await this.bucket.file(name).delete({ ignoreNotFound: true });
     }
 }

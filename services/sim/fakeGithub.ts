@@ -10,9 +10,14 @@
  * - Jobs are queued with labels; a runner that connects with its JIT config picks up the oldest
  *   queued job whose labels it has (GitHub's rule); completing the job removes the ephemeral runner.
  * - Each job status change is delivered as a `workflow_job` webhook signed with the webhook secret
- *   (X-Hub-Signature-256), like GitHub's; deliveries can be dropped to exercise reconciliation.
+ *   (X-Hub-Signature-256), like GitHub's; deliveries can fail (the receiver unreachable) to exercise
+ *   reconciliation. Every attempt is in the App's delivery log (GET /app/hook/deliveries, App JWT),
+ *   and can be redelivered (POST /app/hook/deliveries/{id}/attempts) under the same X-GitHub-Delivery.
+ * - Rate limits like GitHub's: `x-ratelimit-*` headers on every installation-token answer, 403 once
+ *   the hourly limit is spent; GETs carry an ETag and answer `If-None-Match` with a 304 that does not
+ *   count. `stats` counts what was asked, per route, for the simulation's cost figures.
  */
-import { createHmac, createPublicKey, KeyObject, randomBytes, randomUUID, verify } from "crypto";
+import { createHash, createHmac, createPublicKey, KeyObject, randomBytes, randomUUID, verify } from "crypto";
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 export interface FakeGithubOptions {
@@ -25,7 +30,30 @@ export interface FakeGithubOptions {
     /** Where webhooks go and the secret that signs them. */
     webhookUrl?: string;
     webhookSecret: string;
+    /** Installation requests per hour (GitHub: 5,000 for an App installation). */
+    rateLimit?: number;
     now?: () => Date;
+}
+
+/** What the fake was asked: every request, the 304s among them (free), and the counted ones per route. */
+export interface FakeGithubStats {
+    requests: number;
+    notModified: number;
+    counted: number;
+    byRoute: Record<string, number>;
+}
+
+/** One entry of the App's delivery log. */
+interface LoggedDelivery {
+    id: number;
+    guid: string;
+    delivered_at: string;
+    redelivery: boolean;
+    status_code: number;
+    event: string;
+    action: string | null;
+    body: Buffer;
+    signature: string;
 }
 
 export interface FakeJob {
@@ -97,8 +125,14 @@ export class FakeGithub {
     private readonly refs = new Map<string, Map<string, string>>();
     readonly jobs = new Map<number, FakeJob>();
     readonly deliveries: Delivery[] = [];
-    /** While true, status changes are not delivered (a lost webhook). */
+    /** The App's delivery log, oldest first (every attempt, failed ones included). */
+    private readonly hookLog: LoggedDelivery[] = [];
+    /** While true, status changes do not reach the receiver (it is unreachable): logged as failed, status 0. */
     dropWebhooks = false;
+    readonly stats: FakeGithubStats = { requests: 0, notModified: 0, counted: 0, byRoute: {} };
+    /** Counted installation requests in the current rate-limit window. */
+    private used = 0;
+    private windowReset = 0;
     private nextId = 1000;
     private readonly now: () => Date;
     url = "";
@@ -107,6 +141,7 @@ export class FakeGithub {
         this.appKey = createPublicKey(opts.appPublicKey);
         this.now = opts.now ?? (() => new Date());
         this.app = Fastify({ logger: false });
+        this.rateLimits();
         this.routes();
     }
 
@@ -158,10 +193,69 @@ export class FakeGithub {
     }
 
     private authed(request: FastifyRequest, reply: FastifyReply): boolean {
-        const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
+        const m = /^(?:bearer|token) (.+)$/i.exec(request.headers.authorization ?? "");
         const expires = m ? this.tokens.get(m[1]) : undefined;
         if (expires === undefined || expires < this.now().getTime()) {
             json(reply, 401, { message: "Bad credentials" });
+            return false;
+        }
+        const now = this.now().getTime();
+        if (now >= this.windowReset) {
+            this.windowReset = now + 3600_000;
+            this.used = 0;
+        }
+        (request as any).installation = true;
+        if (this.used >= this.limit) {
+            json(reply, 403, { message: `API rate limit exceeded for installation ID ${this.opts.installationId}.` });
+            return false;
+        }
+        this.used++;
+        return true;
+    }
+
+    private get limit(): number {
+        return this.opts.rateLimit ?? 5000;
+    }
+
+    /** Request counting, ETags with free 304s, and the rate-limit headers of installation requests. */
+    private rateLimits(): void {
+        this.app.addHook("onSend", async (request, reply, payload) => {
+            const routeKey = `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]}`;
+            this.stats.requests++;
+            let body = payload;
+            if (request.method === "GET" && reply.statusCode === 200 && typeof payload === "string") {
+                const etag = `W/"${createHash("sha256").update(payload).digest("hex").slice(0, 32)}"`;
+                reply.header("etag", etag);
+                if (request.headers["if-none-match"] === etag) {
+                    reply.code(304);
+                    body = "";
+                    this.stats.notModified++;
+                    if ((request as any).installation === true) {
+                        this.used--;
+                    }
+                }
+            }
+            if (reply.statusCode !== 304) {
+                this.stats.counted++;
+                this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1;
+            }
+            if ((request as any).installation === true) {
+                reply.header("x-ratelimit-limit", String(this.limit));
+                reply.header("x-ratelimit-remaining", String(Math.max(0, this.limit - this.used)));
+                reply.header("x-ratelimit-used", String(this.used));
+                reply.header("x-ratelimit-reset", String(Math.ceil(this.windowReset / 1000)));
+                reply.header("x-ratelimit-resource", "core");
+            }
+            return body;
+        });
+    }
+
+    /** The App JWT of an /app/ route; answers 401 and returns false when it is missing or invalid. */
+    private appAuthed(request: FastifyRequest, reply: FastifyReply): boolean {
+        const m = /^(?:bearer|token) (.+)$/i.exec(request.headers.authorization ?? "");
+        const problem = m ? this.checkAppJwt(m[1]) : "missing App JWT";
+        if (problem !== undefined) {
+            json(reply, 401, { message: problem });
             return false;
         }
         return true;
@@ -170,10 +264,8 @@ export class FakeGithub {
     private routes(): void {
         const app = this.app;
         app.post("/app/installations/:id/access_tokens", async (request, reply) => {
-            const m = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
-            const problem = m ? this.checkAppJwt(m[1]) : "missing App JWT";
-            if (problem !== undefined) {
-                return json(reply, 401, { message: problem });
+            if (!this.appAuthed(request, reply)) {
+                return reply;
             }
             if ((request.params as any).id !== this.opts.installationId) {
                 return json(reply, 404, { message: "Not Found" });
@@ -225,21 +317,30 @@ export class FakeGithub {
         app.get("/orgs/:org/actions/runners", listRunners);
         app.get("/repos/:owner/:repo/actions/runners", listRunners);
 
-        app.get("/installation/repositories", async (request, reply) => {
-            if (!this.authed(request, reply)) {
+        // The App's webhook delivery log: newest first, cursor-paged through the Link header.
+        app.get("/app/hook/deliveries", async (request, reply) => {
+            if (!this.appAuthed(request, reply)) {
                 return reply;
             }
-            const repos = this.opts.repositories.map((full_name) => ({ full_name }));
-            return json(reply, 200, { total_count: repos.length, repositories: this.page(request, repos) });
+            const q = request.query as any;
+            const per = Math.min(Number(q.per_page ?? 30), 100);
+            const before = q.cursor !== undefined ? Number(q.cursor) : Infinity;
+            const items = this.hookLog.filter((d) => d.id < before).reverse().slice(0, per);
+            if (items.length === per && this.hookLog.some((d) => d.id < items[items.length - 1].id)) {
+                reply.header("link", `<${this.url}/app/hook/deliveries?per_page=${per}&cursor=${items[items.length - 1].id}>; rel="next"`);
+            }
+            return json(reply, 200, items.map(({ body: _b, signature: _s, ...d }) => d));
         });
-        app.get("/repos/:owner/:repo/actions/runs", async (request, reply) => {
-            if (!this.authed(request, reply)) {
+        app.post("/app/hook/deliveries/:id/attempts", async (request, reply) => {
+            if (!this.appAuthed(request, reply)) {
                 return reply;
             }
-            const { owner, repo } = request.params as any;
-            const status = (request.query as any).status;
-            const runs = [...this.runs.values()].filter((r) => r.repository === `${owner}/${repo}` && (status === undefined || r.status === status));
-            return json(reply, 200, { total_count: runs.length, workflow_runs: this.page(request, runs) });
+            const original = this.hookLog.find((d) => d.id === Number((request.params as any).id));
+            if (original === undefined) {
+                return json(reply, 404, { message: "Not Found" });
+            }
+            await this.post({ id: original.guid, event: original.event, body: original.body, signature: original.signature, status: 0 }, true);
+            return json(reply, 202, {});
         });
         // One run or one job of a repository.
         const one = (items: Map<number, { repository: string }>, param: string) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -268,13 +369,21 @@ export class FakeGithub {
             return sha !== undefined ? json(reply, 200, { ref, object: { sha, type: "commit" } }) : json(reply, 404, { message: "Not Found" });
         });
         app.get("/repos/:owner/:repo/actions/jobs/:job", one(this.jobs, "job"));
-        app.get("/repos/:owner/:repo/actions/runs/:run/jobs", async (request, reply) => {
+        // GraphQL: the one shape the control plane asks, refs of a repository by qualified name, aliased.
+        app.post("/graphql", async (request, reply) => {
             if (!this.authed(request, reply)) {
                 return reply;
             }
-            const { run } = request.params as any;
-            const jobs = [...this.jobs.values()].filter((j) => j.run_id === Number(run));
-            return json(reply, 200, { total_count: jobs.length, jobs: this.page(request, jobs) });
+            const { query, variables } = (request.body ?? {}) as { query?: unknown; variables?: Record<string, unknown> };
+            if (typeof query !== "string" || !/^query\(.*\) \{ repository\(owner: \$owner, name: \$name\) \{ .* \} \}$/.test(query)) {
+                return json(reply, 200, { errors: [{ type: "UNSUPPORTED", message: "the fake answers only ref look-ups of one repository" }] });
+            }
+            const refs = this.refs.get(`${variables?.owner}/${variables?.name}`);
+            const repository = Object.fromEntries([...query.matchAll(/(\w+): ref\(qualifiedName: \$(\w+)\) \{ target \{ __typename oid \} \}/g)].map(([, alias, v]) => {
+                const sha = refs?.get(String(variables?.[v]));
+                return [alias, sha === undefined ? null : { target: { __typename: "Commit", oid: sha } }];
+            }));
+            return json(reply, 200, { data: { repository } });
         });
     }
 
@@ -355,6 +464,9 @@ export class FakeGithub {
             repository: opts.repository,
         };
         this.jobs.set(job.id, job);
+        if (this.opts.webhookUrl !== undefined) {
+            await this.deliver("workflow_run", this.runPayload("requested", run));
+        }
         await this.notify("queued", job);
         return job;
     }
@@ -418,6 +530,12 @@ export class FakeGithub {
         return [...this.runners.values()].find((r) => r.name === name);
     }
 
+    /** A `workflow_run` event: the run as the REST API shows it (path, event, pull requests, repository ids). */
+    private runPayload(action: string, run: FakeRun): Record<string, unknown> {
+        const view = this.runView(run);
+        return { action, workflow_run: view, repository: view.repository, organization: { login: this.opts.org }, installation: { id: Number(this.opts.installationId) } };
+    }
+
     private payload(action: string, job: FakeJob): Record<string, unknown> {
         const { repository, runner_id, created_at, ...rest } = job;
         const ids = this.repositoryIds(repository);
@@ -431,7 +549,7 @@ export class FakeGithub {
     }
 
     private async notify(action: string, job: FakeJob): Promise<void> {
-        if (this.dropWebhooks || this.opts.webhookUrl === undefined) {
+        if (this.opts.webhookUrl === undefined) {
             return;
         }
         await this.deliver("workflow_job", this.payload(action, job));
@@ -455,7 +573,20 @@ export class FakeGithub {
         return this.payload(action, this.jobs.get(jobId)!);
     }
 
-    private async post(d: Delivery): Promise<Delivery> {
+    private async post(d: Delivery, redelivery = false): Promise<Delivery> {
+        const log = (status: number) => {
+            let action: string | null = null;
+            try {
+                action = JSON.parse(d.body.toString()).action ?? null;
+            } catch {
+                // not JSON: logged without an action
+            }
+            this.hookLog.push({ id: this.id(), guid: d.id, delivered_at: this.now().toISOString(), redelivery, status_code: status, event: d.event, action, body: d.body, signature: d.signature });
+        };
+        if (this.dropWebhooks) {
+            log(0);
+            return { ...d, status: 0 };
+        }
         const res = await fetch(this.opts.webhookUrl!, {
             method: "POST",
             headers: {
@@ -468,6 +599,7 @@ export class FakeGithub {
             body: d.body,
         });
         const done = { ...d, status: res.status, response: await res.text() };
+        log(res.status);
         this.deliveries.push(done);
         return done;
     }

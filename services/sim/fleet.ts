@@ -28,6 +28,7 @@ import { buildTrustedRoot } from "../lib/trustedRoot";
 import { buildSignerApp } from "../signer/app";
 import { witnessesFor } from "../signer/attest";
 import { FileSigningKey } from "../signer/signingKey";
+import { CountingStore } from "./countingStore";
 import { FakeGcs } from "./fakeGcs";
 import { FakeGithub } from "./fakeGithub";
 import { FakeMig } from "./fakeMig";
@@ -50,8 +51,18 @@ export const SIM_BUILDER_ID = "https://github.com/hardened-build-fleet/builders/
 export const SIM_ORG = "acme";
 export const SIM_REPOSITORIES = ["acme/app", "acme/lib"];
 
+/** `n` repositories of the simulated organization: acme/app, acme/lib, then acme/repo-0001, ... */
+export function simRepositories(n: number): string[] {
+    return [...SIM_REPOSITORIES, ...Array.from({ length: Math.max(0, n - 2) }, (_, i) => `acme/repo-${String(i + 1).padStart(4, "0")}`)].slice(0, n);
+}
+
 export interface SimFleet {
     pools: PoolSpec[];
+    repositories: string[];
+    /** The records bucket, counting what is read through it. */
+    recordsStore: CountingStore;
+    /** Another webhook receiver instance on the same records (a scaled-out or restarted instance). */
+    webhookInstance(): WebhookService;
     issuer: IdentityIssuer;
     github: FakeGithub;
     gcs: FakeGcs;
@@ -85,7 +96,8 @@ async function listen(app: FastifyInstance): Promise<string> {
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-export async function startSimFleet(opts: { pools: number; dir: string; quiet?: boolean }): Promise<SimFleet> {
+export async function startSimFleet(opts: { pools: number; dir: string; repos?: number; quiet?: boolean }): Promise<SimFleet> {
+    const repositories = simRepositories(opts.repos ?? SIM_REPOSITORIES.length);
     const pools = poolNames(opts.pools).map((n) => simPool(n));
     const dir = (...p: string[]) => {
         const d = path.join(opts.dir, ...p);
@@ -101,7 +113,8 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
     const certs = issuer.certSource();
     const audit: AuditEntry[] = [];
     const log = (e: AuditEntry) => void audit.push(e);
-    const records = new Records(new DirectoryStore(dir("records")));
+    const recordsStore = new CountingStore(new DirectoryStore(dir("records")));
+    const records = new Records(recordsStore);
     const intake: Record<string, ObjectStore> = {};
     const buckets: Record<string, ObjectStore> = {};
     for (const p of pools) {
@@ -114,7 +127,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
         installationId: "2002",
         appPublicKey: appKey.publicKey.export({ type: "spki", format: "pem" }).toString(),
         org: SIM_ORG,
-        repositories: SIM_REPOSITORIES,
+        repositories,
         webhookSecret: `sim-${randomBytes(24).toString("hex")}`,
     });
     const githubUrl = await github.listen();
@@ -124,11 +137,14 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
         installationId: "2002",
         privateKey: async () => appKey.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
         org: SIM_ORG,
+        // Loopback: no pacing of registrations, short retry backoff.
+        writesPerSecond: 1000,
+        retryBaseMs: 10,
     });
 
     const mig = new FakeMig(issuer);
     const demandPoints: DemandPoint[] = [];
-    const webhook = buildWebhookService({
+    const webhookInstance = () => buildWebhookService({
         pools,
         secret: github.opts.webhookSecret,
         records,
@@ -137,6 +153,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
         scaler: mig,
         audit: log,
     });
+    const webhook = webhookInstance();
     const webhookUrl = await listen(webhook.app);
     github.opts.webhookUrl = `${webhookUrl}${WEBHOOK_PATH}`;
 
@@ -196,6 +213,9 @@ export async function startSimFleet(opts: { pools: number; dir: string; quiet?: 
 
     return {
         pools,
+        repositories,
+        recordsStore,
+        webhookInstance,
         issuer,
         github,
         gcs,

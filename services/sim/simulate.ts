@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- [--jobs N] [--pools P] [--concurrency C] --out <dir>`: the whole job flow on
+ * `npm run simulate -- [--jobs N] [--repos R] [--pools P] [--concurrency C] --out <dir>`: the whole job flow on
  * loopback with the real service code (fleet.ts), then the attacks, each of which must be refused.
  *
  * Per job: GitHub queues it and sends the signed webhook (demand rises) -> the "autoscaler" creates a
@@ -9,6 +9,11 @@
  * location -> GitHub completes the job (webhook; the control plane deletes the VM) -> the intake
  * notification reaches the generator -> it builds provenance and the signer signs it -> the envelope
  * is verified over the DSSE PAE against the signer's published key.
+ *
+ * Cost at scale: jobs are spread over R repositories of one organization; summary.json reports the
+ * GitHub requests the control plane made (GitHub's counting: a 304 is free), per job, and those of
+ * one steady-state reconcile pass (webhook receiver and generator) after every job finished, with
+ * the records that pass read.
  *
  * Output: <dir>/summary.json, <dir>/keys.json, <dir>/trusted_root.json (the local TSA),
  * <dir>/jobs/<jobId>/<artifact>, <artifact>.intoto.jsonl and <artifact>.sigstore.json. Exit 0 only
@@ -28,7 +33,7 @@ import { trustedRootJson } from "../lib/trustedRoot";
 import { parseTrustedKeys, verifyProvenance } from "../verify/verify";
 import { uploadWithGrant } from "./fakeGcs";
 import type { SimVm } from "./fakeMig";
-import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SIM_REPOSITORIES, SimFleet, startSimFleet } from "./fleet";
+import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SimFleet, startSimFleet } from "./fleet";
 import { percentile } from "../lib/percentile";
 
 export interface JobResult {
@@ -68,6 +73,32 @@ export interface SimSummary {
     demandPeak: Record<string, number>;
     vmsDeleted: number;
     controlPlaneMs: { p50: number; p95: number };
+    repos: number;
+    github: GithubCost;
+    /** Records read (objects read and names listed) and listing calls of that steady-state pass. */
+    records: { readsPerPass: number; listsPerPass: number };
+}
+
+export interface GithubCost {
+    /** Requests GitHub counts against the rate limit (every request but the 304s). */
+    requests: number;
+    /** Conditional requests answered 304 (not counted). */
+    notModified: number;
+    requestsPerJob: number;
+    /** Counted requests of one steady-state reconcile pass after every job finished. */
+    reconcilePassRequests: number;
+    /** Requests that pass sent, 304s included. */
+    reconcilePassSent: number;
+    byRoute: Record<string, number>;
+}
+
+/** The scale targets one run must meet; returns what fails (empty when every target holds). */
+export function scaleTargetFailures(summary: Pick<SimSummary, "github">, maxPerJob = 3): string[] {
+    const failures: string[] = [];
+    if (summary.github.requestsPerJob > maxPerJob) {
+        failures.push(`${summary.github.requestsPerJob.toFixed(2)} GitHub requests per job, above ${maxPerJob}`);
+    }
+    return failures;
 }
 
 async function brokerRegister(fleet: SimFleet, token: string, pool: string): Promise<{ status: number; body: any }> {
@@ -94,7 +125,7 @@ export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, keyring
 async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, out: string, keyring: string): Promise<JobResult> {
     const t0 = performance.now();
     const queued = await fleet.github.queueJob({ repository, labels: pool.labels });
-    const demandSeen = fleet.webhook.demand.count(pool.name);
+    const demandSeen = (await fleet.webhook.demand())[pool.name];
     const vm = await fleet.mig.createVm(pool);
     const token = await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker);
     const reg = await brokerRegister(fleet, token, pool.name);
@@ -160,7 +191,7 @@ async function attempt(name: string, description: string, fn: () => Promise<{ st
  * (201): the variant that shows the placement check, not some other one, is what refuses.
  */
 export async function jobOnUnnamedPool(fleet: SimFleet, pool: PoolSpec, labels: string[] = ["self-hosted"]): Promise<{ status: number; body?: any }> {
-    const repository = SIM_REPOSITORIES[0];
+    const repository = fleet.repositories[0];
     const queued = await fleet.github.queueJob({ repository, labels });
     const vm = await fleet.mig.createVm(pool);
     const reg = await brokerRegister(fleet, await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker), pool.name);
@@ -242,6 +273,24 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
             }, (s) => s === 409));
     }
 
+    // GitHub does not sign the delivery id: a captured `queued` event of a finished job, sent under a
+    // new id to another (or a restarted) instance, must not raise demand again.
+    const queuedDelivery = fleet.github.deliveries.find((d) => d.status === 200 && JSON.parse(d.body.toString()).action === "queued");
+    if (queuedDelivery !== undefined) {
+        attacks.push(await attempt("replayed-webhook-new-id", "a captured queued event of a finished job, replayed under a new delivery id to a restarted webhook instance",
+            async () => {
+                const fresh = fleet.webhookInstance();
+                const before = await fresh.demand();
+                const res = await fresh.app.inject({
+                    method: "POST", url: WEBHOOK_PATH, payload: queuedDelivery.body,
+                    headers: { "content-type": "application/json", "x-github-event": "workflow_job", "x-github-delivery": `replay-${Date.now()}`, "x-hub-signature-256": queuedDelivery.signature },
+                });
+                const after = await fresh.demand();
+                // Refused only if nothing changed, whatever the answer.
+                return { status: JSON.stringify(after) === JSON.stringify(before) ? res.statusCode : 200, body: res.body };
+            }, (s) => s === 409));
+    }
+
     const statement = {
         _type: "https://in-toto.io/Statement/v1",
         subject: [{ name: "evil.tar", digest: { sha256: "0".repeat(64) } }],
@@ -281,6 +330,8 @@ async function runAttacks(fleet: SimFleet): Promise<AttackResult[]> {
 export interface SimulateOptions {
     jobs: number;
     pools: number;
+    /** Repositories of the organization the jobs are spread over. Default 2. */
+    repos?: number;
     out: string;
     concurrency?: number;
     attacks?: boolean;
@@ -289,7 +340,7 @@ export interface SimulateOptions {
 export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     mkdirSync(opts.out, { recursive: true });
     const state = mkdtempSync(path.join(opts.out, ".state-"));
-    const fleet = await startSimFleet({ pools: opts.pools, dir: state });
+    const fleet = await startSimFleet({ pools: opts.pools, dir: state, repos: opts.repos });
     try {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
         const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
@@ -302,7 +353,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
             while (next < opts.jobs) {
                 const i = next++;
                 const pool = fleet.pools[i % fleet.pools.length];
-                jobs.push(await runOneJob(fleet, pool, SIM_REPOSITORIES[i % SIM_REPOSITORIES.length], opts.out, keyring));
+                jobs.push(await runOneJob(fleet, pool, fleet.repositories[i % fleet.repositories.length], opts.out, keyring));
             }
         };
         await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, opts.jobs)) }, worker));
@@ -310,6 +361,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
         await Promise.allSettled(fleet.notifications);
         // Webhooks get lost: the reconcile pass must agree that nothing is left running.
         await fleet.webhook.reconcile();
+        await fleet.generator.reconcile();
+        const workCost = { ...fleet.github.stats, byRoute: { ...fleet.github.stats.byRoute } };
+        // One steady-state pass of both services, every job finished: what it costs GitHub and the records.
+        const [sentBefore, readsBefore, listsBefore] = [fleet.github.stats.requests, fleet.recordsStore.reads, fleet.recordsStore.lists];
+        await fleet.webhook.reconcile();
+        await fleet.generator.reconcile();
+        const pass = { counted: fleet.github.stats.counted - workCost.counted, sent: fleet.github.stats.requests - sentBefore, reads: fleet.recordsStore.reads - readsBefore, lists: fleet.recordsStore.lists - listsBefore };
 
         const attacks = opts.attacks === false ? [] : await runAttacks(fleet);
         const demandPeak: Record<string, number> = {};
@@ -326,6 +384,16 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
             demandPeak,
             vmsDeleted: fleet.mig.deletions.length,
             controlPlaneMs: { p50: percentile(times, 50), p95: percentile(times, 95) },
+            repos: fleet.repositories.length,
+            github: {
+                requests: workCost.counted,
+                notModified: workCost.notModified,
+                requestsPerJob: workCost.counted / Math.max(1, jobs.length),
+                reconcilePassRequests: pass.counted,
+                reconcilePassSent: pass.sent,
+                byRoute: workCost.byRoute,
+            },
+            records: { readsPerPass: pass.reads, listsPerPass: pass.lists },
         };
         writeFileSync(path.join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
         return summary;
@@ -335,13 +403,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     }
 }
 
-const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--pools P (default 2)] [--concurrency C (default 4)] --out <dir>";
+const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--concurrency C (default 4)] --out <dir>";
 
 /** The `simulate` command: prints one line per job and attack; exit 0 ok, 1 not ok, 2 bad input. */
 export async function cli(argv: string[]): Promise<number> {
     let values: Record<string, string | undefined>;
     try {
-        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, pools: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" } } }).values as Record<string, string | undefined>;
+        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" } } }).values as Record<string, string | undefined>;
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
         return 2;
@@ -356,6 +424,7 @@ export async function cli(argv: string[]): Promise<number> {
         return n;
     };
     const jobs = int("jobs", 5, 1000);
+    const repos = int("repos", 2, 100_000);
     const pools = int("pools", 2, 50);
     const concurrency = int("concurrency", 4, 64);
     if (values.out === undefined || values.out === "") {
@@ -365,7 +434,7 @@ export async function cli(argv: string[]): Promise<number> {
         process.stderr.write(`error: ${problems.join("; ")}\n${USAGE}\n`);
         return 2;
     }
-    const summary = await simulate({ jobs, pools, concurrency, out: values.out! });
+    const summary = await simulate({ jobs, repos, pools, concurrency, out: values.out! });
     for (const j of summary.jobs) {
         console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
     }
@@ -373,6 +442,9 @@ export async function cli(argv: string[]): Promise<number> {
         console.log(`${a.refused ? "refused " : "ALLOWED "} ${a.name}: HTTP ${a.status}${a.code ? ` ${a.code}` : ""}: ${a.description}${a.message ? `; answer: ${a.message}` : ""}`);
     }
     console.log(`${summary.verified}/${summary.jobs.length} envelopes verified; ${summary.attacks.filter((a) => a.refused).length}/${summary.attacks.length} attacks refused; ${summary.vmsDeleted} VMs deleted after their job; control-plane time per job p50 ${summary.controlPlaneMs.p50.toFixed(1)} ms, p95 ${summary.controlPlaneMs.p95.toFixed(1)} ms`);
+    const g = summary.github;
+    console.log(`GitHub: ${g.requests} requests for ${summary.jobs.length} jobs over ${summary.repos} repositories (${g.requestsPerJob.toFixed(2)} per job, ${g.notModified} free 304s); ` +
+        `one steady-state reconcile pass: ${g.reconcilePassRequests} counted requests (${g.reconcilePassSent} sent), ${summary.records.readsPerPass} records read in ${summary.records.listsPerPass} listings`);
     console.log(`summary: ${path.join(values.out!, "summary.json")}`);
     return summary.ok ? 0 : 1;
 }

@@ -1,10 +1,2 @@
-/**
- * Loads an ESM-only package from these CommonJS tests. TypeScript's `module: commonjs` output turns
- * `import()` into `require()`, which cannot resolve packages whose exports offer only `import`, so
- * the native dynamic import is reached through a Function the compiler does not rewrite.
- */
-const nativeImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<any>;
-
-export function importEsm<T = any>(specifier: string): Promise<T> {
-    return nativeImport(specifier);
-}
+/** ESM-only packages from these CommonJS tests: the services' own loader. */
+export { importEsm } from "../../services/lib/esm";

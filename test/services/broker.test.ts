@@ -86,7 +86,8 @@ describe("registration broker (one JIT config per VM)", () => {
                 return { runnerId: 77, runnerName: req.name, encodedJitConfig: "ZW5jb2RlZC1qaXQ=" };
             },
             listRunners: async () => [],
-            listActiveJobs: async () => [],
+            listHookDeliveries: async () => [],
+            redeliver: async () => undefined,
             getRun: async () => { throw new Error("unused"); },
             getJob: async () => { throw new Error("unused"); },
             getRef: async () => { throw new Error("unused"); },

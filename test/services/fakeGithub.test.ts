@@ -1,36 +1,43 @@
 import * as assert from "assert";
 import { createHmac, generateKeyPairSync } from "crypto";
 import Fastify, { FastifyInstance } from "fastify";
-import { appJwt, GithubApiError, GithubRestClient } from "../../services/controlPlane/github";
+import { GithubApiError, GithubAppOptions, GithubRestClient } from "../../services/controlPlane/github";
 import { FakeGithub } from "../../services/sim/fakeGithub";
 
 const SECRET = "hook-secret";
 
-describe("fake GitHub API + the real GithubRestClient", () => {
+describe("fake GitHub API + the Octokit client (App auth, retries, ETags, budget)", () => {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     let gh: FakeGithub;
     let hooks: { headers: Record<string, any>; body: Buffer }[];
+    let hookStatus: number;
     let receiver: FastifyInstance;
 
-    const client = (opts: Partial<ConstructorParameters<typeof GithubRestClient>[0]> = {}) =>
-        new GithubRestClient({ baseUrl: gh.url, appId: "42", installationId: "7", privateKey: async () => pem, org: "acme", ...opts });
+    const client = (opts: Partial<GithubAppOptions> = {}) =>
+        new GithubRestClient({ baseUrl: gh.url, appId: "42", installationId: "7", privateKey: async () => pem, org: "acme", retryBaseMs: 5, writesPerSecond: 1000, ...opts });
+
+    const start = async (rateLimit?: number) => {
+        gh = new FakeGithub({
+            appId: "42", installationId: "7", appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
+            org: "acme", repositories: ["acme/app", "acme/lib"], webhookUrl: `${receiver.listeningOrigin}/hook`, webhookSecret: SECRET,
+            ...(rateLimit !== undefined ? { rateLimit } : {}),
+        });
+        await gh.listen();
+    };
 
     beforeEach(async () => {
         hooks = [];
+        hookStatus = 200;
         receiver = Fastify();
         receiver.addContentTypeParser("application/json", { parseAs: "buffer" }, (_r: unknown, b: Buffer, d: (e: null, v: Buffer) => void) => d(null, b));
-        receiver.post("/hook", async (req: any) => {
+        receiver.post("/hook", async (req: any, reply) => {
             hooks.push({ headers: req.headers, body: req.body as Buffer });
-            return {};
+            return reply.code(hookStatus).send({});
         });
-        const hookUrl = await receiver.listen({ host: "127.0.0.1", port: 0 });
-        gh = new FakeGithub({
-            appId: "42", installationId: "7", appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
-            org: "acme", repositories: ["acme/app", "acme/lib"], webhookUrl: `${hookUrl}/hook`, webhookSecret: SECRET,
-        });
-        await gh.listen();
+        await receiver.listen({ host: "127.0.0.1", port: 0 });
+        await start();
     });
     afterEach(async () => {
         await gh.close();
@@ -45,69 +52,137 @@ describe("fake GitHub API + the real GithubRestClient", () => {
         assert.deepStrictEqual(runners.map((r) => [r.name, r.busy, r.labels]), [["pool-a-1", false, ["self-hosted", "pool-a"]]]);
     });
 
-    it("shares one installation-token exchange between concurrent calls", async () => {
-        let exchanges = 0;
-        const counting: typeof fetch = async (input, init) => {
-            if (String(input).includes("/access_tokens")) {
-                exchanges++;
-            }
-            return fetch(input, init);
-        };
-        const c = client({ fetch: counting });
-        await Promise.all([c.listRunners(), c.listRunners(), c.listActiveJobs()]);
+    it("shares one installation-token exchange between calls", async () => {
+        const c = client();
         await c.listRunners();
-        assert.strictEqual(exchanges, 1);
+        await Promise.all([c.listRunners(), c.getRun("acme/app", 1).catch(() => undefined)]);
+        assert.strictEqual(gh.stats.byRoute["POST /app/installations/:id/access_tokens"], 1);
     });
 
-    it("refuses a JWT signed with another key, for another App, or expired", async () => {
-        for (const opts of [
-            { privateKey: async () => other.privateKey.export({ type: "pkcs8", format: "pem" }).toString() },
-            { appId: "43" },
-            { now: () => new Date(Date.now() - 3600_000) },
-        ]) {
+    it("refuses a JWT signed with another key or for another App (401, no retry)", async () => {
+        for (const opts of [{ privateKey: async () => other.privateKey.export({ type: "pkcs8", format: "pem" }).toString() }, { appId: "43" }]) {
             await assert.rejects(client(opts).listRunners(), (err: any) => err instanceof GithubApiError && err.status === 401);
         }
-        const bearer = appJwt("42", privateKey, new Date());
-        const res = await fetch(`${gh.url}/orgs/acme/actions/runners`, { headers: { authorization: `Bearer ${bearer}` } });
-        assert.strictEqual(res.status, 401, "an App JWT is not an installation token");
+        assert.strictEqual(gh.stats.byRoute["GET /orgs/:org/actions/runners"], undefined, "no call got past the token exchange");
     });
 
     it("refuses a second runner of the same name, and a JIT config used twice", async () => {
         const c = client();
         const jit = await c.generateJitConfig({ name: "r1", labels: ["self-hosted", "pool-a"], runnerGroupId: 1 });
-        await assert.rejects(c.generateJitConfig({ name: "r1", labels: ["x"], runnerGroupId: 1 }), /409/);
+        await assert.rejects(c.generateJitConfig({ name: "r1", labels: ["x"], runnerGroupId: 1 }), (err: any) => err instanceof GithubApiError && err.status === 409);
         await gh.connectRunner(jit.encodedJitConfig);
         await assert.rejects(gh.connectRunner(jit.encodedJitConfig), /already used/);
     });
 
-    it("runs a job on a runner whose labels cover it, delivers signed webhooks, and lists active jobs", async () => {
+    it("runs a job on a runner whose labels cover it, delivers signed webhooks, and reads runs and jobs", async () => {
         const c = client();
         const job = await gh.queueJob({ repository: "acme/app", labels: ["self-hosted", "pool-a"] });
-        await gh.queueJob({ repository: "acme/lib", labels: ["self-hosted", "pool-b"] });
-        assert.strictEqual((await c.listActiveJobs()).length, 2);
         const jit = await c.generateJitConfig({ name: "r2", labels: ["self-hosted", "pool-a"], runnerGroupId: 1 });
         const picked = await gh.connectRunner(jit.encodedJitConfig);
         assert.strictEqual(picked?.id, job.id);
         assert.strictEqual(gh.runnerNamed("r2")?.busy, true);
         await gh.completeJob(job.id);
         assert.strictEqual(gh.runnerNamed("r2"), undefined, "the ephemeral runner is removed after its job");
-        const active = await c.listActiveJobs();
-        assert.deepStrictEqual(active.map((a) => a.repository), ["acme/lib"]);
         const run = await c.getRun("acme/app", job.run_id);
         assert.strictEqual(run.path, ".github/workflows/build.yml");
         const done = await c.getJob("acme/app", job.id);
         assert.deepStrictEqual([done.status, done.conclusion, done.runner_name], ["completed", "success", "r2"]);
-        await assert.rejects(c.getJob("acme/lib", job.id), /404/);
-        assert.deepStrictEqual(hooks.map((h) => JSON.parse(h.body.toString()).action), ["queued", "queued", "in_progress", "completed"]);
+        await assert.rejects(c.getJob("acme/lib", job.id), (err: any) => err instanceof GithubApiError && err.status === 404);
+        assert.deepStrictEqual(hooks.map((h) => [h.headers["x-github-event"], JSON.parse(h.body.toString()).action]),
+            [["workflow_run", "requested"], ["workflow_job", "queued"], ["workflow_job", "in_progress"], ["workflow_job", "completed"]]);
+        const runEvent = JSON.parse(hooks[0].body.toString()).workflow_run;
+        assert.deepStrictEqual([runEvent.id, runEvent.path, runEvent.event], [job.run_id, ".github/workflows/build.yml", "push"]);
         for (const h of hooks) {
             assert.strictEqual(h.headers["x-hub-signature-256"], `sha256=${createHmac("sha256", SECRET).update(h.body).digest("hex")}`);
-            assert.strictEqual(h.headers["x-github-event"], "workflow_job");
+            assert.match(h.headers["x-github-event"], /^workflow_(job|run)$/);
         }
     });
 
-    it("drops webhooks on request (lost deliveries)", async () => {
+    it("repeats listings conditionally: an unchanged answer is a 304 that does not count, a changed one is read again", async () => {
+        const c = client();
+        await c.generateJitConfig({ name: "r3", labels: ["self-hosted"], runnerGroupId: 1 });
+        const first = await c.listRunners();
+        const counted = gh.stats.counted;
+        const again = await c.listRunners();
+        assert.deepStrictEqual(again, first);
+        assert.strictEqual(gh.stats.notModified, 1);
+        assert.strictEqual(gh.stats.counted, counted, "a 304 is not counted");
+        await c.generateJitConfig({ name: "r4", labels: ["self-hosted"], runnerGroupId: 1 });
+        assert.deepStrictEqual((await c.listRunners()).map((r) => r.name), ["r3", "r4"]);
+        assert.strictEqual(gh.stats.notModified, 1);
+    });
+
+    it("never uses more than its share of the installation's rate limit, and fails fast past it", async () => {
+        await gh.close();
+        await start(10);
+        const c = client({ budgetShare: 0.5 });
+        await c.getRun("acme/app", 1).catch(() => undefined); // token exchange + 1 counted request
+        let served = 0;
+        let refusal: unknown;
+        for (let i = 0; i < 8 && refusal === undefined; i++) {
+            await c.getJob("acme/app", 1).then(() => served++, (err) => (err instanceof GithubApiError && err.status === 404 ? served++ : (refusal = err)));
+        }
+        assert.ok(refusal instanceof GithubApiError && refusal.status === 429 && /budget-exhausted/.test(refusal.message), String(refusal));
+        assert.strictEqual(served + 1, 5, "5 of 10 requests: the fleet's half");
+        assert.strictEqual(c.budget.headroom(), 0);
+        const asked = gh.stats.requests;
+        await assert.rejects(c.listRunners(), /budget-exhausted/);
+        assert.strictEqual(gh.stats.requests, asked, "a refused request never reaches GitHub");
+    });
+
+    it("honours GitHub's rate-limit answer: no long sleep, no retry storm, a clear error", async () => {
+        await gh.close();
+        await start(2);
+        const c = client({ budgetShare: 1, maxRateLimitWaitSeconds: 1 });
+        await c.listRunners();
+        await c.getRun("acme/app", 1).catch(() => undefined);
+        const asked = gh.stats.requests;
+        await assert.rejects(c.getJob("acme/app", 1), (err: any) => err instanceof GithubApiError && (err.status === 403 || err.status === 429));
+        assert.ok(gh.stats.requests - asked <= 1, `at most one request past the limit, got ${gh.stats.requests - asked}`);
+    });
+
+    it("retries a server error with backoff", async () => {
+        let failures = 2;
+        const flaky: typeof fetch = async (input, init) => {
+            if (String(input).includes("/actions/runners") && failures-- > 0) {
+                return new Response(JSON.stringify({ message: "unavailable" }), { status: 503, headers: { "content-type": "application/json" } });
+            }
+            return fetch(input, init);
+        };
+        assert.deepStrictEqual(await client({ fetch: flaky }).listRunners(), []);
+        assert.strictEqual(failures, -1, "two failures, then the third attempt");
+    });
+
+    it("looks up a branch and a tag of the same name in one GraphQL request", async () => {
+        const c = client();
+        gh.setRef("acme/app", "refs/heads/main", "a".repeat(40));
+        gh.setRef("acme/app", "refs/tags/v1", "b".repeat(40));
+        const before = gh.stats.byRoute["POST /graphql"] ?? 0;
+        const [branch, tag, missing] = await Promise.all([c.getRef("acme/app", "heads/main"), c.getRef("acme/app", "tags/v1"), c.getRef("acme/app", "tags/main")]);
+        assert.deepStrictEqual(branch, { ref: "refs/heads/main", object: { sha: "a".repeat(40), type: "commit" } });
+        assert.deepStrictEqual(tag?.object.sha, "b".repeat(40));
+        assert.strictEqual(missing, undefined);
+        assert.strictEqual((gh.stats.byRoute["POST /graphql"] ?? 0) - before, 1);
+        // A name that looks like GraphQL travels as a variable and stays a name.
+        assert.strictEqual(await c.getRef("acme/app", 'heads/x") { oid } #'), undefined);
+    });
+
+    it("logs every delivery attempt and redelivers a failed one under the same delivery id", async () => {
+        hookStatus = 503;
+        await gh.queueJob({ repository: "acme/app", labels: ["self-hosted"] });
         gh.dropWebhooks = true;
         await gh.queueJob({ repository: "acme/app", labels: ["self-hosted"] });
-        assert.strictEqual(hooks.length, 0);
+        gh.dropWebhooks = false;
+        hookStatus = 200;
+        const c = client();
+        const log = await c.listHookDeliveries(() => false);
+        assert.deepStrictEqual(log.map((d) => [d.event, d.action, d.statusCode, d.redelivery]), [
+            ["workflow_job", "queued", 0, false], ["workflow_run", "requested", 0, false], ["workflow_job", "queued", 503, false], ["workflow_run", "requested", 503, false]]);
+        await c.redeliver(log[0].id);
+        assert.strictEqual(hooks.length, 3, "two failed attempts reached the receiver, then the redelivery");
+        assert.strictEqual(hooks[2].headers["x-github-delivery"], log[0].guid);
+        const after = await c.listHookDeliveries(() => false);
+        assert.deepStrictEqual([after[0].guid, after[0].statusCode, after[0].redelivery], [log[0].guid, 200, true]);
+        await assert.rejects(client({ appId: "43" }).listHookDeliveries(() => false), (err: any) => err.status === 401);
     });
 });

@@ -142,7 +142,7 @@ describe("provenance generator", () => {
         const again = await gen.generate("sim-intake-pool-a", object);
         assert.strictEqual(again.status, 200);
         assert.strictEqual(signed.length, 1);
-        assert.deepStrictEqual(await gen.reconcile(), { [object]: "already-done" });
+        assert.deepStrictEqual(await gen.reconcile(), {}, "nothing was deferred: the pass has nothing to read");
     });
 
     it("never records a null envelope: a signer holding another statement for the object is a refusal", async () => {
@@ -287,16 +287,31 @@ describe("provenance generator", () => {
         await expect(await push(pushToken(), attrs), 201);
     });
 
-    it("reconciles every intake bucket, signing what is due and reporting what is refused", async () => {
-        const object = await scenario();
+    it("reconciles only deferred objects: signs them once their job completed, then forgets them, whatever the bucket holds", async () => {
+        const object = await scenario({ completed: false });
+        const deferred = await gen.generate("sim-intake-pool-a", object).catch((err) => err);
+        assert.strictEqual(deferred.code, "job-not-completed");
+        // Objects never deferred (stray, already refused) are not the pass's business.
         await intakeA.create("stray/file", Buffer.from("x"), "application/octet-stream");
         await intakeB.create("pool-b/8888/y", Buffer.from("y"), "application/octet-stream");
-        assert.deepStrictEqual(await gen.reconcile(), {
-            [object]: "signed",
-            "stray/file": "outside-registered-location",
-            "pool-b/8888/y": "no-registration",
-        });
+        assert.deepStrictEqual(await gen.reconcile(), { [object]: "job-not-completed" });
+        await records.putJobFacts(facts("completed"));
+        assert.deepStrictEqual(await gen.reconcile(), { [object]: "signed" });
         assert.strictEqual(signed.length, 1);
+        assert.deepStrictEqual(await gen.reconcile(), {}, "the marker is gone once the object is settled");
+        assert.deepStrictEqual(await records.store.list("pending/objects/"), []);
+    });
+
+    it("drops the marker of a deferred object refused for good, and names long objects by hash", async () => {
+        const long = `pool-a/${ID}/${"d/".repeat(400)}x.bin`;
+        const object = await scenario({ completed: false, object: long });
+        await gen.generate("sim-intake-pool-a", object).catch(() => undefined);
+        const [marker] = await records.store.list("pending/objects/");
+        assert.match(marker, /^pending\/objects\/[0-9a-f]{64}\.json$/);
+        await records.putJobFacts({ ...facts("completed"), conclusion: "failure" });
+        assert.deepStrictEqual(await gen.reconcile(), { [object]: "job-not-successful" });
+        assert.deepStrictEqual(await records.store.list("pending/objects/"), []);
+        assert.strictEqual(signed.length, 0);
     });
 
     describe("uploads after the job ended", () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { startSimFleet, SimFleet } from "../../services/sim/fleet";
-import { cli, jobOnUnnamedPool, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
+import { cli, jobOnUnnamedPool, scaleTargetFailures, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
 
 describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
     this.timeout(120_000);
@@ -59,6 +59,7 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
             "overwrite-own-upload": [403, "AccessDenied"],
             "forged-webhook": [401, "bad-signature"],
             "replayed-webhook": [409, "replayed-delivery"],
+            "replayed-webhook-new-id": [409, "stale-event"],
             "runner-calls-signer": [403, "forbidden"],
             "runner-calls-generator": [403, "wrong-caller"],
             "runner-calls-webhook": [401, "bad-signature"],
@@ -69,6 +70,31 @@ describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
             assert.strictEqual(byName[name].refused, true, name);
             assert.strictEqual(byName[name].status, status, name);
             assert.strictEqual(byName[name].code, code, name);
+        }
+    });
+
+    it("costs GitHub at most 3 requests per job, and a steady-state pass that does not grow with repositories or finished jobs", async () => {
+        // Side by side: this run (2 repositories, 3 jobs) and one with 30x the repositories and more jobs.
+        const bigOut = mkdtempSync(path.join(tmpdir(), "hbf-sim-scale-"));
+        try {
+            const big = await simulate({ jobs: 8, pools: 2, repos: 60, out: bigOut, concurrency: 2, attacks: false });
+            assert.strictEqual(big.ok, true);
+            for (const s of [summary, big]) {
+                assert.deepStrictEqual(scaleTargetFailures(s), [], JSON.stringify(s.github));
+                assert.ok(s.github.requestsPerJob > 0);
+            }
+            assert.strictEqual(big.repos, 60);
+            assert.strictEqual(new Set(big.jobs.map((j) => j.repository)).size, 8, "the jobs ran in 8 different repositories");
+            assert.strictEqual(big.github.reconcilePassRequests, summary.github.reconcilePassRequests);
+            assert.strictEqual(big.github.reconcilePassSent, summary.github.reconcilePassSent);
+            assert.deepStrictEqual(big.records, summary.records);
+            // The old client listed every repository's runs on every pass; nothing does now.
+            assert.deepStrictEqual(Object.keys(big.github.byRoute).filter((r) => /installation\/repositories|actions\/runs$/.test(r)), []);
+            const written = JSON.parse(readFileSync(path.join(bigOut, "summary.json"), "utf8"));
+            assert.deepStrictEqual(Object.keys(written.github).sort(), ["byRoute", "notModified", "reconcilePassRequests", "reconcilePassSent", "requests", "requestsPerJob"]);
+            assert.deepStrictEqual(Object.keys(written.records).sort(), ["listsPerPass", "readsPerPass"]);
+        } finally {
+            rmSync(bigOut, { recursive: true, force: true });
         }
     });
 
@@ -109,7 +135,7 @@ describe("simulation attack: a job that names no pool lands on a fleet runner", 
         assert.strictEqual(attack.status, 422, JSON.stringify(attack.body));
         assert.strictEqual(attack.body.error.code, "job-not-for-pool");
         assert.ok(fleet.audit.some((a) => a.service === "webhook" && a.reason === "pool-not-requested"), "the webhook recorded the misplaced job");
-        assert.strictEqual(fleet.webhook.demand.count(poolA.name), 0, "never counted as demand");
+        assert.strictEqual((await fleet.webhook.demand())[poolA.name], 0, "never counted as demand");
         // The variant: the only change is that runs-on names the pool. Same VM flow, same upload: signed.
         const legit = await jobOnUnnamedPool(fleet, poolA, ["self-hosted", poolA.name]);
         assert.strictEqual(legit.status, 201, JSON.stringify(legit.body));

@@ -4,11 +4,10 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import type { DemandPoint, InstanceRef } from "../../services/controlPlane/cloud";
-import type { GithubClient, GithubJob, GithubRunner } from "../../services/controlPlane/github";
+import type { GithubClient, GithubJob, GithubRunner, HookDelivery } from "../../services/controlPlane/github";
 import type { AuditEntry } from "../../services/controlPlane/http";
 import { JobFacts, Records, RegistrationRecord } from "../../services/controlPlane/records";
 import { buildWebhookService, verifySignature, WEBHOOK_PATH, WebhookService } from "../../services/controlPlane/webhook/app";
-import { Demand } from "../../services/controlPlane/webhook/demand";
 import { DirectoryStore } from "../../services/lib/objectStore";
 import { simPool } from "../../services/sim/fixtures";
 
@@ -16,19 +15,26 @@ const SECRET = "test-webhook-secret";
 const SHA = "a".repeat(40);
 
 class StubGithub implements GithubClient {
-    active: { repository: string; job: GithubJob }[] = [];
     runners: GithubRunner[] = [];
     jobs = new Map<number, GithubJob>();
+    deliveries: HookDelivery[] = [];
+    redelivered: number[] = [];
     runCalls = 0;
+    jobCalls = 0;
+    runnerCalls = 0;
     runFails = false;
     async generateJitConfig(): Promise<never> {
         throw new Error("not used");
     }
     async listRunners() {
+        this.runnerCalls++;
         return this.runners;
     }
-    async listActiveJobs() {
-        return this.active;
+    async listHookDeliveries() {
+        return [...this.deliveries].reverse();
+    }
+    async redeliver(id: number) {
+        this.redelivered.push(id);
     }
     async getRun(_repository: string, runId: number) {
         this.runCalls++;
@@ -43,6 +49,7 @@ class StubGithub implements GithubClient {
         return sha === undefined ? undefined : { ref: `refs/${ref}`, object: { sha, type: "commit" } };
     }
     async getJob(_repository: string, jobId: number) {
+        this.jobCalls++;
         return this.jobs.get(jobId)!;
     }
 }
@@ -136,19 +143,22 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         }
     });
 
-    it("verifies the HMAC over the raw bytes in constant time", () => {
+    it("verifies the HMAC over the raw bytes in constant time", async () => {
         const body = Buffer.from("{}");
-        assert.strictEqual(verifySignature(SECRET, body, sign(body)), true);
-        assert.strictEqual(verifySignature(SECRET, body, sign(body, "other")), false);
-        assert.strictEqual(verifySignature(SECRET, Buffer.from("{ }"), sign(body)), false);
-        assert.strictEqual(verifySignature(SECRET, body, sign(body).replace("sha256=", "sha1=")), false);
-        assert.strictEqual(verifySignature(SECRET, body, undefined), false);
+        assert.strictEqual(await verifySignature(SECRET, body, sign(body)), true);
+        assert.strictEqual(await verifySignature(SECRET, body, sign(body, "other")), false);
+        assert.strictEqual(await verifySignature(SECRET, Buffer.from("{ }"), sign(body)), false);
+        assert.strictEqual(await verifySignature(SECRET, body, sign(body).replace("sha256=", "sha1=")), false);
+        assert.strictEqual(await verifySignature(SECRET, body, undefined), false);
+        // Not UTF-8: the HMAC is checked over the exact bytes or not at all.
+        const latin1 = Buffer.from([0x7b, 0xff, 0x7d]);
+        assert.strictEqual(await verifySignature(SECRET, latin1, sign(latin1)), false);
     });
 
     it("stores the facts of a queued job, raises its pool's demand and publishes it", async () => {
         const res = await post(event("queued", job(1, "queued", ["self-hosted", "linux", "pool-a"])));
         assert.strictEqual(res.statusCode, 200, res.body);
-        assert.deepStrictEqual(service.demand.snapshot(), { "pool-a": 1, "pool-b": 0 });
+        assert.deepStrictEqual(await service.demand(), { "pool-a": 1, "pool-b": 0 });
         assert.deepStrictEqual(points.map((p) => [p.pool, p.value]), [["pool-a", 1]]);
         const facts = await records.jobFacts(1, "queued");
         assert.strictEqual(facts?.repository, "acme/app");
@@ -173,7 +183,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         }
         assert.strictEqual(await records.jobFacts(3, "queued"), undefined);
         assert.strictEqual(audit.filter((a) => a.reason === "no-pool").length, 4);
-        assert.deepStrictEqual(service.demand.snapshot(), { "pool-a": 1, "pool-b": 1 });
+        assert.deepStrictEqual(await service.demand(), { "pool-a": 1, "pool-b": 1 });
     });
 
     it("records a job that landed on a fleet runner without naming its pool: linked for refusal, never counted, scaled in after it", async () => {
@@ -184,7 +194,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.match(JSON.parse(running.body).notRequested, /names no pool/);
         assert.deepStrictEqual(await records.jobsOfRunner(reg.runnerName), [30]);
         assert.strictEqual((await records.jobFacts(30, "in_progress"))?.pool, "pool-a");
-        assert.deepStrictEqual(service.demand.snapshot(), { "pool-a": 0, "pool-b": 0 }, "never demand of any pool");
+        assert.deepStrictEqual(await service.demand(), { "pool-a": 0, "pool-b": 0 }, "never demand of any pool");
         assert.ok(audit.some((a) => a.reason === "pool-not-requested" && a.jobId === 30 && a.pool === "pool-a"));
         await post(event("completed", job(30, "completed", ["self-hosted"], reg.runnerName)));
         assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["777"]);
@@ -209,7 +219,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(await records.jobFacts(4, "queued"), undefined);
         assert.deepStrictEqual(await records.store.list(""), []);
         assert.strictEqual(audit.filter((a) => a.reason === "bad-signature").length, 4);
-        assert.strictEqual(service.demand.count("pool-a"), 0);
+        assert.strictEqual((await service.demand())["pool-a"], 0);
     });
 
     it("refuses a replayed delivery id with 409", async () => {
@@ -225,7 +235,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(fresh.statusCode, 200);
         assert.deepStrictEqual(await records.store.list("jobs/"), before);
         assert.strictEqual((await records.jobFacts(5, "queued"))?.deliveryId, "same");
-        assert.strictEqual(service.demand.count("pool-a"), 1);
+        assert.strictEqual((await service.demand())["pool-a"], 1);
     });
 
     it("answers bad input with a 4xx naming the field, and stores nothing", async () => {
@@ -283,7 +293,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         const reg = await register("pool-a", "333");
         await post(event("queued", job(10, "queued", pools[0].labels)));
         await post(event("in_progress", job(10, "in_progress", pools[0].labels, reg.runnerName)));
-        assert.strictEqual(service.demand.count("pool-a"), 1);
+        assert.strictEqual((await service.demand())["pool-a"], 1);
         assert.strictEqual(deleted.length, 0);
         const res = await post(event("completed", job(10, "completed", pools[0].labels, reg.runnerName)));
         assert.strictEqual(res.statusCode, 200, res.body);
@@ -293,12 +303,37 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(facts?.event, "push");
         assert.deepStrictEqual([facts?.repositoryId, facts?.repositoryOwnerId, facts?.runnerId, facts?.runnerGroupId], [41, 42, 7, 1]);
         assert.strictEqual(facts?.completedAt, "2026-01-01T10:05:00Z");
-        assert.strictEqual(service.demand.count("pool-a"), 0);
+        assert.strictEqual((await service.demand())["pool-a"], 0);
         assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["333"]);
         assert.strictEqual(await records.scaledIn("333"), true);
         // A late queued event cannot resurrect the job.
-        await post(event("queued", job(10, "queued", pools[0].labels)));
-        assert.strictEqual(service.demand.count("pool-a"), 0);
+        const late = await post(event("queued", job(10, "queued", pools[0].labels)));
+        assert.deepStrictEqual([late.statusCode, JSON.parse(late.body).error.code], [409, "stale-event"]);
+        assert.strictEqual((await service.demand())["pool-a"], 0);
+    });
+
+    it("keeps the workflow run from its workflow_run event, so a job's completion costs no run read; a replay or a bad run is refused", async () => {
+        const runEvent = (extra: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({
+            action: "requested",
+            workflow_run: { id: 10_013, run_attempt: 1, path: ".github/workflows/ship.yml", event: "push", head_branch: "main", head_sha: SHA, pull_requests: [], ...extra },
+            repository: { id: 501, full_name: "acme/app", owner: { id: 502 } },
+        }));
+        const first = await post(runEvent(), { "x-github-event": "workflow_run", "x-github-delivery": "run-1" });
+        assert.strictEqual(first.statusCode, 200, first.body);
+        const replay = await post(runEvent({ path: ".github/workflows/evil.yml" }), { "x-github-event": "workflow_run", "x-github-delivery": "run-2" });
+        assert.strictEqual(replay.statusCode, 200, "a second event of the same attempt is accepted, and changes nothing");
+        assert.strictEqual((await post(runEvent(), { "x-github-event": "workflow_run", "x-github-delivery": "run-1" })).statusCode, 409);
+        const bad = await post(runEvent({ run_attempt: "1" }), { "x-github-event": "workflow_run" });
+        assert.deepStrictEqual([bad.statusCode, JSON.parse(bad.body).error.message], [400, "workflow_run.id/run_attempt: must be positive integers"]);
+        await post(event("completed", job(13, "completed", pools[0].labels)));
+        const facts = await records.jobFacts(13, "completed");
+        assert.deepStrictEqual([facts?.workflowPath, facts?.event, facts?.repositoryId, facts?.repositoryOwnerId], [".github/workflows/ship.yml", "push", 501, 502]);
+        assert.strictEqual(github.runCalls, 0, "the run came from its event, not from the API");
+        // A run recorded for another repository is never used for this one.
+        const elsewhere = Buffer.from(JSON.stringify({ action: "completed", workflow_job: { ...job(14, "completed", pools[0].labels), run_id: 10_013 }, repository: { full_name: "acme/other" } }));
+        assert.strictEqual((await post(elsewhere)).statusCode, 200);
+        assert.strictEqual(github.runCalls, 1, "read from the API instead");
+        assert.strictEqual((await records.jobFacts(14, "completed"))?.workflowPath, ".github/workflows/release.yml");
     });
 
     it("answers 502 without claiming the delivery when the workflow run cannot be read, so a redelivery succeeds", async () => {
@@ -312,7 +347,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual((await records.jobFacts(11, "completed"))?.workflowPath, ".github/workflows/release.yml");
     });
 
-    it("reconciles demand from the GitHub API after lost webhooks and never scales in a busy runner", async () => {
+    it("recovers lost completions from the jobs API for pending jobs only, and never scales in a busy runner", async () => {
         const busy = await register("pool-a", "401");
         const gone = await register("pool-a", "402");
         const idle = await register("pool-b", "403");
@@ -323,29 +358,33 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         // The busy runner's job even has completed facts (a stale record): busy still wins.
         await records.linkRunnerJob({ runnerName: busy.runnerName, jobId: 50, repository: "acme/app" });
         await records.putJobFacts({ jobId: 50, status: "completed" } as JobFacts);
-        github.active = [
-            { repository: "acme/app", job: job(20, "queued", pools[0].labels) as unknown as GithubJob },
-            { repository: "acme/app", job: job(21, "in_progress", pools[0].labels) as unknown as GithubJob },
-            { repository: "acme/app", job: job(22, "queued", pools[1].labels) as unknown as GithubJob },
-            { repository: "acme/app", job: job(23, "queued", ["ubuntu-latest"]) as unknown as GithubJob },
-        ];
+        for (const [id, labels] of [[20, pools[0].labels], [21, pools[0].labels], [22, pools[1].labels]] as const) {
+            assert.strictEqual((await post(event("queued", job(id, "queued", [...labels])))).statusCode, 200);
+        }
+        // Job 21 completed, but its webhook was lost; 20 and 22 are still queued.
+        github.jobs.set(20, job(20, "queued", pools[0].labels) as unknown as GithubJob);
+        github.jobs.set(21, job(21, "completed", pools[0].labels) as unknown as GithubJob);
+        github.jobs.set(22, job(22, "queued", pools[1].labels) as unknown as GithubJob);
         const result = await service.reconcile();
-        assert.deepStrictEqual(result.demand, { "pool-a": 2, "pool-b": 1 });
-        assert.deepStrictEqual(points.slice(-2).map((p) => [p.pool, p.value]), [["pool-a", 2], ["pool-b", 1]]);
+        assert.deepStrictEqual(result.demand, { "pool-a": 1, "pool-b": 1 });
+        assert.strictEqual((await records.jobFacts(21, "completed"))?.workflowPath, ".github/workflows/release.yml");
+        assert.deepStrictEqual(points.slice(-2).map((p) => [p.pool, p.value]), [["pool-a", 1], ["pool-b", 1]]);
         assert.deepStrictEqual(result.scaledIn, [gone.instanceId]);
         assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["402"]);
-        // A second pass deletes nothing more.
+        assert.strictEqual(github.jobCalls, 3, "one jobs-API read per pending job");
+        // A second pass deletes nothing more, and reads only the two jobs still pending.
+        github.jobCalls = 0;
         assert.deepStrictEqual((await service.reconcile()).scaledIn, []);
+        assert.strictEqual(github.jobCalls, 2);
     });
 
     it("recovers the facts of lost webhooks from the GitHub API: the runner's job, then its completion", async () => {
         const reg = await register("pool-a", "601");
-        const running = job(70, "in_progress", pools[0].labels, reg.runnerName) as unknown as GithubJob;
-        github.active = [
-            { repository: "acme/app", job: running },
-            // Not ours: a runner the broker never registered.
-            { repository: "acme/app", job: job(71, "in_progress", pools[0].labels, "stranger") as unknown as GithubJob },
-        ];
+        await post(event("queued", job(70, "queued", pools[0].labels)));
+        await post(event("queued", job(71, "queued", pools[0].labels)));
+        github.jobs.set(70, job(70, "in_progress", pools[0].labels, reg.runnerName) as unknown as GithubJob);
+        // Not ours: a runner the broker never registered.
+        github.jobs.set(71, job(71, "in_progress", pools[0].labels, "stranger") as unknown as GithubJob);
         github.runners = [{ id: 1, name: reg.runnerName, busy: true, status: "online", labels: [] }];
         await service.reconcile();
         assert.deepStrictEqual(await records.jobsOfRunner(reg.runnerName), [70]);
@@ -354,7 +393,6 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(deleted.length, 0, "a busy runner is never scaled in");
 
         // The completed webhook is lost too; the ephemeral runner is gone from GitHub.
-        github.active = [];
         github.runners = [];
         github.jobs.set(70, job(70, "completed", pools[0].labels, reg.runnerName) as unknown as GithubJob);
         const result = await service.reconcile();
@@ -363,7 +401,92 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual(completed?.workflowPath, ".github/workflows/release.yml");
         assert.strictEqual(completed?.completedAt, "2026-01-01T10:05:00Z");
         assert.deepStrictEqual(result.scaledIn, ["601"]);
+        assert.deepStrictEqual(result.demand, { "pool-a": 1, "pool-b": 0 });
         assert.ok(audit.some((a) => a.reason === "completed-from-api" && a.jobId === 70));
+    });
+
+    it("asks GitHub to redeliver failed workflow_job deliveries since the last pass, a few times at most", async () => {
+        const at = new Date().toISOString();
+        const d = (id: number, guid: string, statusCode: number, event = "workflow_job"): HookDelivery => ({ id, guid, deliveredAt: at, redelivery: false, statusCode, event, action: "queued" });
+        github.deliveries = [d(1, "ok", 200), d(2, "down", 0), d(3, "error", 502), d(4, "bad", 400), d(5, "push", 0, "push"), d(6, "later-ok", 0), d(7, "later-ok", 200)];
+        assert.strictEqual((await service.reconcile()).redelivered, 2);
+        assert.deepStrictEqual(github.redelivered, [2, 3]);
+        // Nothing new: nothing sent again.
+        assert.strictEqual((await service.reconcile()).redelivered, 0);
+        // The redeliveries failed too: tried again until the limit (3 attempts per event).
+        for (let i = 0; i < 3; i++) {
+            github.deliveries.push({ ...d(10 + i, "down", 0), redelivery: true });
+            await service.reconcile();
+        }
+        assert.deepStrictEqual(github.redelivered, [2, 3, 10, 11]);
+    });
+
+    it("derives demand from the records: every instance and every restart publishes the same, and a replay under a new delivery id changes nothing", async () => {
+        const instance = (r: Records = records) => buildWebhookService({
+            pools, secret: SECRET, records: r, github, demandPublisher: { publish: async (p) => void points.push(...p) },
+            scaler: { deleteInstance: async () => undefined }, audit: (e) => audit.push(e),
+        });
+        const second = instance();
+        const created = new Date().toISOString();
+        const queued = event("queued", { ...job(80, "queued", pools[0].labels), created_at: created });
+        const post2 = (svc: WebhookService, body: Buffer, id: string) => svc.app.inject({
+            method: "POST", url: WEBHOOK_PATH, payload: body,
+            headers: { "content-type": "application/json", "x-github-event": "workflow_job", "x-github-delivery": id, "x-hub-signature-256": sign(body) },
+        });
+        assert.strictEqual((await post2(service, queued, "q-80")).statusCode, 200);
+        await post2(second, event("queued", { ...job(81, "queued", pools[0].labels), created_at: created }), "q-81");
+        assert.deepStrictEqual(await service.demand(), await second.demand());
+        assert.deepStrictEqual(await second.demand(), { "pool-a": 2, "pool-b": 0 });
+        await post2(second, event("completed", job(80, "completed", pools[0].labels)), "c-80");
+
+        // A fresh instance (a restart) gets the captured queued event again, under a new delivery id.
+        const fresh = instance();
+        const replay = await post2(fresh, queued, "attacker-chosen-id");
+        assert.deepStrictEqual([replay.statusCode, JSON.parse(replay.body).error.code], [409, "stale-event"]);
+        assert.deepStrictEqual(await fresh.demand(), { "pool-a": 1, "pool-b": 0 });
+        assert.strictEqual(await records.jobFacts(80, "completed").then((f) => f?.deliveryId), "c-80");
+        // An event older than GitHub keeps a job queued is refused even when the job is unknown here.
+        const old = event("queued", { ...job(82, "queued", pools[0].labels), created_at: "2020-01-01T00:00:00Z" });
+        assert.strictEqual(JSON.parse((await post2(fresh, old, "old-82")).body).error.code, "stale-event");
+        assert.deepStrictEqual(await fresh.demand(), { "pool-a": 1, "pool-b": 0 });
+
+        // The protection switched off: records that forget completions let the same replay raise demand.
+        class Forgetful extends Records {
+            override async jobFacts(jobId: number, status: string) {
+                return status === "completed" ? undefined : super.jobFacts(jobId, status);
+            }
+        }
+        const unprotected = instance(new Forgetful(records.store));
+        assert.strictEqual((await post2(unprotected, queued, "attacker-id-2")).statusCode, 200);
+        assert.deepStrictEqual(await unprotected.demand(), { "pool-a": 2, "pool-b": 0 }, "without the check the replay inflates demand");
+    });
+
+    it("reads only pending work in a pass, whatever the number of finished jobs", async () => {
+        const cost = async () => {
+            let reads = 0;
+            const store = records.store;
+            const counting = { ...store, read: (n: string) => (reads++, store.read(n)), list: async (p: string) => { const l = await store.list(p); reads += l.length; return l; }, create: store.create.bind(store), delete: store.delete.bind(store) };
+            const svc = buildWebhookService({ pools, secret: SECRET, records: new Records(counting), github, demandPublisher: { publish: async () => undefined }, scaler: { deleteInstance: async () => undefined } });
+            github.jobCalls = github.runnerCalls = 0;
+            await svc.reconcile();
+            return { reads, github: github.jobCalls + github.runnerCalls };
+        };
+        const finish = async (from: number, n: number) => {
+            for (let i = from; i < from + n; i++) {
+                const reg = await register("pool-a", String(900 + i));
+                await post(event("queued", job(i, "queued", pools[0].labels)));
+                await post(event("in_progress", job(i, "in_progress", pools[0].labels, reg.runnerName)));
+                await post(event("completed", job(i, "completed", pools[0].labels, reg.runnerName)));
+            }
+        };
+        await post(event("queued", job(99, "queued", pools[1].labels)));
+        github.jobs.set(99, job(99, "queued", pools[1].labels) as unknown as GithubJob);
+        await finish(100, 3);
+        const small = await cost();
+        await finish(200, 30);
+        const large = await cost();
+        assert.deepStrictEqual(large, small, "30 more finished jobs cost the pass nothing");
+        assert.deepStrictEqual(small.github, 1, "one jobs-API read: the one pending job");
     });
 
     it("keeps the webhook successful when deleting the VM fails, and lets the sweep retry", async () => {
@@ -384,16 +507,17 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.deepStrictEqual(deleted.map((d) => d.instanceId), ["501"]);
     });
 
-    it("keeps job status monotonic in the demand count, and counts only queued and running jobs", () => {
-        const d = new Demand(["p"]);
-        assert.strictEqual(d.apply("p", 1, "queued"), true);
-        assert.strictEqual(d.apply("p", 1, "in_progress"), false);
-        assert.strictEqual(d.apply("p", 1, "queued"), false);
-        assert.strictEqual(d.count("p"), 1);
-        assert.strictEqual(d.apply("p", 1, "completed"), true);
-        assert.strictEqual(d.count("p"), 0);
-        assert.strictEqual(d.apply("unknown", 2, "queued"), false);
-        assert.strictEqual(d.apply("p", 3, "waiting"), false);
-        assert.strictEqual(d.count("p"), 0);
+    it("counts a job once per pool while it is queued or running, and never after its completion", async () => {
+        const labels = pools[0].labels;
+        await post(event("queued", job(90, "queued", labels)));
+        await post(event("queued", job(90, "queued", labels)));
+        await post(event("in_progress", job(90, "in_progress", labels, "not-ours")));
+        assert.strictEqual((await service.demand())["pool-a"], 1);
+        await post(event("waiting", job(91, "waiting", labels)));
+        assert.strictEqual((await service.demand())["pool-a"], 1, "a job waiting for an approval needs no runner yet");
+        await post(event("completed", job(90, "completed", labels, "not-ours")));
+        assert.strictEqual((await service.demand())["pool-a"], 0);
+        assert.strictEqual((await post(event("in_progress", job(90, "in_progress", labels, "not-ours")))).statusCode, 409);
+        assert.strictEqual((await service.demand())["pool-a"], 0);
     });
 });

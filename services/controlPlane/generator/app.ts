@@ -25,6 +25,9 @@
  * subscription's service account). Answers: 201 signed, 200 already done, 409 deferred (the job has
  * not completed yet: Pub/Sub redelivers, and the reconcile loop retries), 422 refused (outside a
  * registered location, no record, not our pool), 4xx for bad input. Refusals are logged, never signed.
+ *
+ * A deferred object gets a pending marker (records.ts); the reconcile pass reads only those markers,
+ * so its cost is the number of deferred objects, never the intake buckets' history.
  */
 import { createHash } from "crypto";
 import type { FastifyInstance } from "fastify";
@@ -83,7 +86,7 @@ export interface GeneratorService {
     app: FastifyInstance;
     /** Generates provenance for one object of one pool's intake bucket (throws HttpError on refusal). */
     generate(bucket: string, object: string): Promise<GenerateResult>;
-    /** Lists every intake bucket and generates what is due; returns the outcome per object. */
+    /** Retries the deferred objects (and only those); returns the outcome per object. */
     reconcile(): Promise<Record<string, string>>;
 }
 
@@ -105,6 +108,18 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
     };
 
     const generate = async (bucket: string, object: string): Promise<GenerateResult> => {
+        try {
+            return await attempt(bucket, object);
+        } catch (err) {
+            if (err instanceof HttpError && err.status === 409) {
+                // Remembered for the reconcile pass; it drops the marker once the object is settled.
+                await deps.records.deferObject(bucket, object, clock().toISOString());
+            }
+            throw err;
+        }
+    };
+
+    const attempt = async (bucket: string, object: string): Promise<GenerateResult> => {
         const at = { bucket, object };
         const pool = poolOfBucket.get(bucket);
         if (pool === undefined) {
@@ -280,13 +295,16 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
 
     const reconcile = async (): Promise<Record<string, string>> => {
         const outcomes: Record<string, string> = {};
-        for (const pool of deps.pools) {
-            for (const object of await deps.intake[pool.name].list("")) {
-                try {
-                    const r = await generate(pool.intakeBucket, object);
-                    outcomes[object] = r.status === 201 ? "signed" : "already-done";
-                } catch (err) {
-                    outcomes[object] = err instanceof HttpError ? err.code : `error: ${(err as Error).message}`;
+        for (const { bucket, object } of await deps.records.deferredObjects()) {
+            try {
+                const r = await attempt(bucket, object);
+                outcomes[object] = r.status === 201 ? "signed" : "already-done";
+                await deps.records.clearDeferred(bucket, object);
+            } catch (err) {
+                outcomes[object] = err instanceof HttpError ? err.code : `error: ${(err as Error).message}`;
+                // Settled for good (refused): no longer pending. Deferred or failed: tried again next pass.
+                if (err instanceof HttpError && err.status !== 409 && err.status < 500) {
+                    await deps.records.clearDeferred(bucket, object);
                 }
             }
         }

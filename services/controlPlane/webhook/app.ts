@@ -6,6 +6,11 @@
  * - X-Hub-Signature-256 is an HMAC-SHA256 of the raw body with the webhook secret, compared with
  *   crypto.timingSafeEqual before anything is parsed or stored; a forged or unsigned delivery is 401.
  * - X-GitHub-Delivery is claimed create-only after the signature verified: a replayed delivery is 409.
+ * - GitHub does not sign the delivery id, so the same signed body can come back under a new one: an
+ *   event for a job whose completion is recorded, or a `queued` event older than GitHub keeps a job
+ *   queued, is refused (409 stale-event) and changes nothing.
+ * - Demand is derived from durable records only: a pool's demand is the number of its pending-job
+ *   markers (records.ts), so every instance, and every instance after a restart, publishes the same.
  * - The job's `runs-on` labels map to a pool by the runs-on rule (runsOn.ts): only a job that names a
  *   pool counts as its demand. Other jobs are ignored (202) and logged with the runs-on to write,
  *   unless GitHub gave one to a fleet runner anyway (its labels fit): then its facts are recorded
@@ -15,25 +20,35 @@
  *   and ref from the workflow run (GitHub API), which the webhook itself does not carry.
  * - A runner name is linked to the job only when the broker registered that runner in that pool.
  *
+ * The reconcile pass costs O(pending work), whatever the number of repositories or the history: failed
+ * deliveries since the last pass are redelivered (redeliver.ts), each pending job is checked with a
+ * conditional GET (a 304 when unchanged is free), and the scale-in sweep reads only the VMs not yet
+ * scaled in, against one organization-level runner listing.
+ *
  * Scale-in never kills a busy runner: the pools' autoscalers only scale out; this service deletes a
  * VM only after its runner's job completed, or when GitHub no longer lists the runner at all (an
  * ephemeral runner is removed after its one job). A runner GitHub lists as busy is never touched.
  */
-import { createHmac, timingSafeEqual } from "crypto";
 import type { FastifyInstance } from "fastify";
+import type { WorkflowJob } from "@octokit/webhooks-types";
+import { importEsm } from "../../lib/esm";
 import type { DemandPublisher, MigScaler } from "../cloud";
-import type { GithubClient } from "../github";
+import type { GithubClient, GithubJob, GithubRun } from "../github";
 import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
 import { PoolSpec, poolForLabels } from "../pools";
 import { JobFacts, Records, RegistrationRecord, RunnerRecord } from "../records";
 import { placeJob, placementAdvice } from "../runsOn";
-import { Demand } from "./demand";
+import { Redeliverer } from "./redeliver";
 import { ResolvedRef, resolveRunRef } from "./sourceRef";
 
 export const WEBHOOK_PATH = "/v1/github/webhook";
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
 /** GitHub's job statuses (queued, in_progress, completed, waiting, requested, pending, ...). */
 const STATUS = /^[a-z_]{1,32}$/;
+/** Statuses that need (or hold) a runner: they count as demand. */
+const PENDING = new Set(["queued", "in_progress"]);
+/** GitHub cancels a job queued for 24 hours; a `queued` event older than that (plus slack) is a replay. */
+const MAX_QUEUED_MS = 25 * 3600_000;
 
 export interface WebhookDeps {
     pools: PoolSpec[];
@@ -50,23 +65,35 @@ export interface WebhookDeps {
 export interface ReconcileResult {
     demand: Record<string, number>;
     scaledIn: string[];
+    /** Failed deliveries GitHub was asked to send again. */
+    redelivered: number;
 }
 
 export interface WebhookService {
     app: FastifyInstance;
-    demand: Demand;
-    /** Rebuilds demand from the GitHub API, publishes it, and deletes VMs whose runner is done. */
+    /** Demand per pool, from the records (the same on every instance). */
+    demand(): Promise<Record<string, number>>;
+    /** Recovers lost deliveries and facts, publishes demand, and deletes VMs whose runner is done. */
     reconcile(): Promise<ReconcileResult>;
 }
 
-/** True when `header` is `sha256=<hex>` and equals the HMAC of `body` (constant-time compare). */
-export function verifySignature(secret: string, body: Buffer, header: unknown): boolean {
-    if (typeof header !== "string" || !/^sha256=[0-9a-f]{64}$/.test(header)) {
+type WebhooksMethods = { verify(secret: string, payload: string, signature: string): Promise<boolean> };
+let webhooksMethods: Promise<WebhooksMethods> | undefined;
+
+/**
+ * True when `header` is `sha256=<hex>` and equals the HMAC of `body` (@octokit/webhooks-methods,
+ * constant-time compare). The library signs a string: a body that is not exactly UTF-8 is refused.
+ */
+export async function verifySignature(secret: string, body: Buffer, header: unknown): Promise<boolean> {
+    if (typeof header !== "string" || !/^sha256=[0-9a-f]{64}$/.test(header) || body.length === 0) {
         return false;
     }
-    const expected = createHmac("sha256", secret).update(body).digest();
-    const given = Buffer.from(header.slice("sha256=".length), "hex");
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    const text = body.toString("utf8");
+    if (!Buffer.from(text, "utf8").equals(body)) {
+        return false;
+    }
+    webhooksMethods ??= importEsm<WebhooksMethods>("@octokit/webhooks-methods");
+    return (await webhooksMethods).verify(secret, text, header);
 }
 
 function str(v: unknown): v is string {
@@ -80,7 +107,7 @@ function optStr(v: unknown): string | null {
 }
 
 /** The fields we use from a workflow_job payload, validated; throws a 400 naming the first bad field. */
-function parseJob(payload: any): { action: string; repository: string; job: any } {
+function parseJob(payload: any): { action: string; repository: string; job: WorkflowJob } {
     const bad = (field: string, fix: string) => new HttpError(400, "bad-payload", `${field}: ${fix}`);
     if (payload === null || typeof payload !== "object") {
         throw bad("body", "must be a workflow_job event object");
@@ -118,6 +145,39 @@ function parseJob(payload: any): { action: string; repository: string; job: any 
     return { action: payload.action, repository: payload.repository.full_name, job };
 }
 
+/** The fields we keep from a workflow_run payload, validated; throws a 400 naming the first bad field. */
+function parseRun(payload: any): GithubRun & { repository: { id: number; full_name: string; owner: { id: number } } } {
+    const bad = (field: string, fix: string) => new HttpError(400, "bad-payload", `${field}: ${fix}`);
+    const run = payload?.workflow_run;
+    if (run === null || typeof run !== "object") {
+        throw bad("workflow_run", "missing");
+    }
+    if (!id(run.id) || !id(run.run_attempt)) {
+        throw bad("workflow_run.id/run_attempt", "must be positive integers");
+    }
+    const repo = payload.repository;
+    if (!str(repo?.full_name) || !/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/.test(repo.full_name) || !id(repo.id) || !id(repo.owner?.id)) {
+        throw bad("repository", "must carry full_name (owner/name), id and owner.id");
+    }
+    for (const field of ["path", "event", "head_sha"]) {
+        if (!str(run[field])) {
+            throw bad(`workflow_run.${field}`, "must be a non-empty string");
+        }
+    }
+    if (run.head_branch !== null && typeof run.head_branch !== "string") {
+        throw bad("workflow_run.head_branch", "must be null or a string");
+    }
+    const prs = Array.isArray(run.pull_requests) ? run.pull_requests : [];
+    if (!prs.every((pr: any) => id(pr?.number) && (pr.base?.ref === undefined || typeof pr.base.ref === "string"))) {
+        throw bad("workflow_run.pull_requests", "must be pull requests with a number and a base ref");
+    }
+    return {
+        id: run.id, run_attempt: run.run_attempt, path: run.path, event: run.event, head_branch: run.head_branch, head_sha: run.head_sha,
+        pull_requests: prs.map((pr: any) => ({ number: pr.number, ...(typeof pr.base?.ref === "string" ? { base: { ref: pr.base.ref } } : {}) })),
+        repository: { id: repo.id, full_name: repo.full_name, owner: { id: repo.owner.id } },
+    };
+}
+
 /** What the control plane learns from the workflow run (GitHub API) when a job completes. */
 export interface RunFacts {
     path: string | null;
@@ -127,9 +187,12 @@ export interface RunFacts {
     repositoryOwnerId: number | null;
 }
 
-/** Reads the job's workflow run and resolves its fully qualified ref. */
-export async function runFacts(github: Pick<GithubClient, "getRun" | "getRef">, repository: string, runId: number): Promise<RunFacts> {
-    const run = await github.getRun(repository, runId);
+/**
+ * The job's workflow run (as its `workflow_run` webhook recorded it, else from the API) with its fully
+ * qualified ref resolved.
+ */
+export async function runFacts(github: Pick<GithubClient, "getRun" | "getRef">, repository: string, runId: number, known?: GithubRun): Promise<RunFacts> {
+    const run = known ?? (await github.getRun(repository, runId));
     return {
         path: str(run.path) ? run.path : null,
         event: str(run.event) ? run.event : null,
@@ -140,7 +203,7 @@ export async function runFacts(github: Pick<GithubClient, "getRun" | "getRef">, 
 }
 
 /** The facts of a job as GitHub reported it (webhook payload or jobs API), plus what its run says. */
-function jobFacts(job: any, repository: string, pool: string, run: RunFacts | undefined, deliveryId: string, receivedAt: string): JobFacts {
+function jobFacts(job: WorkflowJob | GithubJob, repository: string, pool: string, run: RunFacts | undefined, deliveryId: string, receivedAt: string): JobFacts {
     return {
         jobId: job.id,
         runId: job.run_id,
@@ -188,24 +251,35 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
     }
     const audit = deps.audit ?? stderrAudit;
     const clock = deps.clock ?? systemClock;
-    const demand = new Demand(deps.pools.map((p) => p.name));
     const poolsByName = new Map(deps.pools.map((p) => [p.name, p]));
+    const redeliverer = new Redeliverer(deps.github, { now: () => clock().getTime() });
     const app = serviceApp({ bodyLimit: 1024 * 1024 });
 
     // The HMAC is over the exact bytes GitHub sent: keep the raw body, parse only after verifying.
     app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
+    const demand = async (): Promise<Record<string, number>> =>
+        Object.fromEntries(await Promise.all(deps.pools.map(async (p) => [p.name, await deps.records.pendingJobCount(p.name)] as const)));
+
     const publish = async (pools: string[]): Promise<void> => {
         const at = clock();
         try {
-            await deps.demandPublisher.publish(pools.map((pool) => ({ pool, value: demand.count(pool), at })));
+            const points = await Promise.all(pools.map(async (pool) => ({ pool, value: await deps.records.pendingJobCount(pool), at })));
+            await deps.demandPublisher.publish(points);
         } catch (err) {
             audit({ service: "webhook", event: "demand-publish", outcome: "refused", reason: (err as Error).message });
         }
     };
 
+    /** Records a job's completion (create-only) and drops its pending marker; true when its demand changed. */
+    const complete = async (facts: JobFacts): Promise<void> => {
+        await deps.records.putJobFacts(facts);
+        await deps.records.clearJobPending(facts.pool, facts.jobId);
+    };
+
     const scaleIn = async (reg: RegistrationRecord, why: string): Promise<boolean> => {
         if (await deps.records.scaledIn(reg.instanceId)) {
+            await deps.records.clearActiveVm(reg.instanceId);
             return false;
         }
         const pool = poolsByName.get(reg.pool);
@@ -233,6 +307,22 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         return runner === undefined || runner.runnerId !== job.runner_id ? undefined : poolsByName.get(runner.pool);
     };
 
+    /** Links a running or finished job to the runner, only when the broker registered that runner in the job's pool. */
+    const link = async (facts: JobFacts): Promise<boolean> => {
+        if (facts.runnerName === null || facts.status === "queued") {
+            return false;
+        }
+        const runner = await deps.records.runner(facts.runnerName);
+        if (!isFleetRunner(runner, facts, poolsByName.get(facts.pool)!)) {
+            audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, runnerId: facts.runnerId, runnerGroupId: facts.runnerGroupId, pool: facts.pool, jobId: facts.jobId });
+            return false;
+        }
+        if ((await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository: facts.repository })) === "conflict") {
+            audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "runner-ran-second-job", runnerName: facts.runnerName, jobId: facts.jobId });
+        }
+        return true;
+    };
+
     app.post(WEBHOOK_PATH, async (request, reply) => {
         const body = request.body;
         if (!Buffer.isBuffer(body)) {
@@ -240,7 +330,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         const delivery = request.headers["x-github-delivery"];
         const event = request.headers["x-github-event"];
-        if (!verifySignature(deps.secret, body, request.headers["x-hub-signature-256"])) {
+        if (!(await verifySignature(deps.secret, body, request.headers["x-hub-signature-256"]))) {
             audit({ service: "webhook", event: "delivery", outcome: "refused", reason: "bad-signature", delivery: typeof delivery === "string" ? delivery.slice(0, 100) : undefined });
             throw new HttpError(401, "bad-signature", "X-Hub-Signature-256 is missing or does not match the body; the webhook secret must sign every delivery");
         }
@@ -250,15 +340,26 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         if (event === "ping") {
             return reply.code(200).send({ ok: true });
         }
-        if (event !== "workflow_job") {
+        if (event !== "workflow_job" && event !== "workflow_run") {
             audit({ service: "webhook", event: "delivery", outcome: "ignored", reason: `event ${String(event)}`, delivery });
-            return reply.code(202).send({ ignored: `event ${String(event)} is not workflow_job` });
+            return reply.code(202).send({ ignored: `event ${String(event)} is neither workflow_job nor workflow_run` });
         }
         let payload: unknown;
         try {
             payload = JSON.parse(body.toString("utf8"));
         } catch {
             throw new HttpError(400, "bad-payload", "body: not valid JSON");
+        }
+        if (event === "workflow_run") {
+            // The run's facts (path, event, pull requests, repository ids), kept so that a job's completion
+            // needs no API call for them. Create-only per run attempt: a replay changes nothing.
+            const run = parseRun(payload);
+            if (await deps.records.deliverySeen(delivery)) {
+                throw new HttpError(409, "replayed-delivery", `delivery ${delivery} was already processed`);
+            }
+            await deps.records.putRun(run);
+            await deps.records.claimDelivery(delivery, "workflow_run", clock().toISOString());
+            return reply.code(200).send({ runId: run.id, runAttempt: run.run_attempt });
         }
         const { action, repository, job } = parseJob(payload);
         let pool = poolForLabels(deps.pools, job.labels);
@@ -272,12 +373,30 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             }
             audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "pool-not-requested", pool: pool.name, runnerName: job.runner_name, jobId: job.id, delivery, advice: notRequested });
         }
+        const replayed = () => {
+            audit({ service: "webhook", event: "delivery", outcome: "refused", reason: "replayed-delivery", delivery });
+            return new HttpError(409, "replayed-delivery", `delivery ${delivery} was already processed`);
+        };
+        if (await deps.records.deliverySeen(delivery)) {
+            throw replayed();
+        }
+        // The delivery id is not signed: a captured event can come back under a new one, on any instance.
+        const createdAt = Date.parse(String((job as { created_at?: unknown }).created_at ?? ""));
+        const stale = job.status !== "completed" && (await deps.records.jobFacts(job.id, "completed")) !== undefined
+            ? `job ${job.id} has completed; a ${job.status} event for it is old`
+            : job.status === "queued" && Number.isFinite(createdAt) && clock().getTime() - createdAt > MAX_QUEUED_MS
+                ? `job ${job.id} was queued at ${new Date(createdAt).toISOString()}, longer ago than GitHub keeps a job queued`
+                : undefined;
+        if (stale !== undefined) {
+            audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "stale-event", jobId: job.id, status: job.status, delivery });
+            throw new HttpError(409, "stale-event", `${stale}: nothing changes (a replayed or late delivery)`);
+        }
         let run: RunFacts | undefined;
         if (job.status === "completed") {
             // Fetched before the delivery is claimed: if GitHub fails, a redelivery can still succeed
             // (and the reconcile pass recovers the completion from the jobs API meanwhile).
             try {
-                run = await runFacts(deps.github, repository, job.run_id);
+                run = await runFacts(deps.github, repository, job.run_id, await deps.records.run(repository, job.run_id, id(job.run_attempt) ? job.run_attempt : 1));
             } catch (err) {
                 audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "github-failed", jobId: job.id, error: (err as Error).message });
                 throw new HttpError(502, "github-failed", `the workflow run ${job.run_id} could not be read from GitHub; redeliver later`);
@@ -285,25 +404,26 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         const now = clock().toISOString();
         if (!(await deps.records.claimDelivery(delivery, "workflow_job", now))) {
-            audit({ service: "webhook", event: "delivery", outcome: "refused", reason: "replayed-delivery", delivery });
-            throw new HttpError(409, "replayed-delivery", `delivery ${delivery} was already processed`);
+            throw replayed();
         }
         const facts = jobFacts(job, repository, pool.name, run, delivery, now);
-        await deps.records.putJobFacts(facts);
-        let linked = false;
-        if (facts.runnerName !== null && facts.status !== "queued") {
-            const runner = await deps.records.runner(facts.runnerName);
-            if (isFleetRunner(runner, facts, pool)) {
-                const link = await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository });
-                if (link === "conflict") {
-                    audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "runner-ran-second-job", runnerName: facts.runnerName, jobId: facts.jobId });
+        let changed = false;
+        if (facts.status === "completed") {
+            await complete(facts);
+            changed = true;
+        } else {
+            await deps.records.putJobFacts(facts);
+            // A job that did not name the pool is never its demand.
+            if (PENDING.has(facts.status) && notRequested === undefined) {
+                changed = await deps.records.markJobPending({ jobId: facts.jobId, pool: pool.name, repository, status: facts.status, since: now });
+                // A completion recorded meanwhile (another instance) wins: the marker must not outlive it.
+                if (changed && (await deps.records.jobFacts(facts.jobId, "completed")) !== undefined) {
+                    await deps.records.clearJobPending(pool.name, facts.jobId);
                 }
-                linked = true;
-            } else {
-                audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, runnerId: facts.runnerId, runnerGroupId: facts.runnerGroupId, pool: pool.name, jobId: facts.jobId });
             }
         }
-        if (notRequested === undefined && demand.apply(pool.name, facts.jobId, facts.status)) {
+        const linked = await link(facts);
+        if (changed) {
             await publish([pool.name]);
         }
         audit({ service: "webhook", event: "workflow_job", outcome: "done", action, status: facts.status, jobId: facts.jobId, pool: pool.name, delivery });
@@ -315,62 +435,62 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             }
         }
         return reply.code(200).send({
-            pool: pool.name, jobId: facts.jobId, status: facts.status, demand: demand.count(pool.name), ...(notRequested !== undefined ? { notRequested } : {}),
+            pool: pool.name, jobId: facts.jobId, status: facts.status, demand: await deps.records.pendingJobCount(pool.name), ...(notRequested !== undefined ? { notRequested } : {}),
         });
     });
 
-    const reconcile = async (): Promise<ReconcileResult> => {
-        const active = await deps.github.listActiveJobs();
-        const byPool = new Map<string, { jobId: number; status: string }[]>(deps.pools.map((p) => [p.name, []]));
-        for (const { job } of active) {
-            const pool = poolForLabels(deps.pools, job.labels ?? []);
-            if (pool !== undefined) {
-                byPool.get(pool.name)!.push({ jobId: job.id, status: job.status });
-            }
+    /** One pending job against the jobs API (a conditional GET): completion and runner from GitHub when webhooks were lost. */
+    const checkPending = async (pending: { jobId: number; pool: string; repository: string }, now: string): Promise<void> => {
+        if ((await deps.records.jobFacts(pending.jobId, "completed")) !== undefined) {
+            await deps.records.clearJobPending(pending.pool, pending.jobId);
+            return;
         }
-        for (const [pool, jobs] of byPool) {
-            demand.replace(pool, jobs);
+        let job: GithubJob;
+        try {
+            job = await deps.github.getJob(pending.repository, pending.jobId);
+        } catch (err) {
+            audit({ service: "webhook", event: "reconcile", outcome: "refused", reason: "github-failed", jobId: pending.jobId, error: (err as Error).message });
+            return;
         }
-        await publish(deps.pools.map((p) => p.name));
-
-        // Facts whose webhooks were lost, from the same GitHub API (authenticated as the App):
-        // a running job on one of our runners that no webhook linked...
-        const now = clock().toISOString();
-        for (const { repository, job } of active) {
-            // Also a job that did not ask for the pool: linked, so the generator refuses it rather than waits.
-            const pool = job.status === "in_progress" ? poolForLabels(deps.pools, job.labels ?? []) ?? (await poolOfFleetRunner(job)) : undefined;
-            if (pool === undefined || !str(job.runner_name)) {
-                continue;
-            }
-            const runner = await deps.records.runner(job.runner_name);
-            const seen = jobFacts(job, repository, pool.name, undefined, "reconcile", now);
-            if (isFleetRunner(runner, seen, pool) && (await deps.records.jobsOfRunner(job.runner_name)).length === 0) {
-                await deps.records.putJobFacts(seen);
-                await deps.records.linkRunnerJob({ runnerName: job.runner_name, jobId: job.id, repository });
+        if (job.status === "in_progress" && str(job.runner_name) && (await deps.records.jobsOfRunner(job.runner_name)).length === 0) {
+            const facts = jobFacts(job, pending.repository, pending.pool, undefined, "reconcile", now);
+            await deps.records.putJobFacts(facts);
+            if (await link(facts)) {
                 audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "linked-from-api", runnerName: job.runner_name, jobId: job.id });
             }
         }
+        if (job.status === "completed") {
+            const run = await runFacts(deps.github, pending.repository, job.run_id, await deps.records.run(pending.repository, job.run_id, id(job.run_attempt) ? job.run_attempt : 1));
+            const facts = jobFacts(job, pending.repository, pending.pool, run, "reconcile", now);
+            await complete(facts);
+            await link(facts);
+            audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "completed-from-api", runnerName: job.runner_name, jobId: job.id });
+        }
+    };
 
-        // Scale-in sweep: VMs whose runner is done. Never one whose runner GitHub lists as busy.
-        const runners = new Map((await deps.github.listRunners()).map((r) => [r.name, r]));
+    const reconcile = async (): Promise<ReconcileResult> => {
+        // 1. Lost deliveries: GitHub sends them again, and the handler above applies them.
+        let redelivered = 0;
+        try {
+            redelivered = await redeliverer.pass();
+        } catch (err) {
+            audit({ service: "webhook", event: "reconcile", outcome: "refused", reason: "redelivery-failed", error: (err as Error).message });
+        }
+        // 2. Pending jobs: what the deliveries did not settle, from the jobs API.
+        const now = clock().toISOString();
+        for (const pending of await deps.records.pendingJobs()) {
+            await checkPending(pending, now);
+        }
+        await publish(deps.pools.map((p) => p.name));
+
+        // 3. Scale-in sweep over the VMs not yet scaled in. Never one whose runner GitHub lists as busy.
+        const active = await deps.records.activeRegistrations();
+        const runners = new Map(active.length === 0 ? [] : (await deps.github.listRunners()).map((r) => [r.name, r]));
         const scaledIn: string[] = [];
-        for (const reg of await deps.records.registrations()) {
-            if (await deps.records.scaledIn(reg.instanceId)) {
-                continue;
-            }
+        for (const reg of active) {
             const listed = runners.get(reg.runnerName);
             if (listed?.busy) {
                 continue;
-            }
-            // ...and a linked job whose completion no webhook reported.
-            const link = await deps.records.runnerJob(reg.runnerName);
-            if (link !== undefined && (await deps.records.jobFacts(link.jobId, "completed")) === undefined) {
-                const job = await deps.github.getJob(link.repository, link.jobId);
-                if (job.status === "completed") {
-                    const run = await runFacts(deps.github, link.repository, job.run_id);
-                    await deps.records.putJobFacts(jobFacts(job, link.repository, reg.pool, run, "reconcile", now));
-                    audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "completed-from-api", runnerName: reg.runnerName, jobId: job.id });
-                }
             }
             const jobs = await deps.records.jobsOfRunner(reg.runnerName);
             const completed = (await Promise.all(jobs.map((j) => deps.records.jobFacts(j, "completed")))).some((f) => f !== undefined);
@@ -382,7 +502,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
                 }
             }
         }
-        return { demand: demand.snapshot(), scaledIn };
+        return { demand: await demand(), scaledIn, redelivered };
     };
 
     return { app, demand, reconcile };

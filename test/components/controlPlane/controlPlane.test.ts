@@ -143,6 +143,14 @@ describe("ControlPlane", function () {
         assert.strictEqual(services["fleet-cp-webhook"].inputs.ingress, "INGRESS_TRAFFIC_ALL");
         assert.strictEqual(services["fleet-cp-generator"].inputs.ingress, "INGRESS_TRAFFIC_INTERNAL_ONLY");
         assert.strictEqual(run.outputs.webhookUrl, `${services["fleet-cp-webhook"].outputs.uri}${WEBHOOK_PATH}`);
+        // Instances and concurrency are set deliberately: timers need an instance with CPU, caps bound the GitHub and signing rates.
+        const scaling = (n: string) => {
+            const t = services[n].inputs.template;
+            return [t.scaling.minInstanceCount, t.scaling.maxInstanceCount, t.maxInstanceRequestConcurrency, t.containers[0].resources.cpuIdle];
+        };
+        assert.deepStrictEqual(scaling("fleet-cp-webhook"), [1, 4, 40, false]);
+        assert.deepStrictEqual(scaling("fleet-cp-broker"), [0, 5, 20, true]);
+        assert.deepStrictEqual(scaling("fleet-cp-generator"), [1, 10, 10, false]);
     });
 
     it("grants invokers authoritatively: broker = gce runner identities, webhook = allUsers (HMAC-authenticated), generator = push identity", () => {
@@ -249,6 +257,11 @@ describe("ControlPlane", function () {
         assert.ok(!allMembers.includes(RUNNER_B), "a gke runner identity holds a grant");
         assert.deepStrictEqual(allMembers.filter((m) => m === RUNNER_A).length, 1, "the gce runner identity holds more than the broker invoker");
         assert.deepStrictEqual(one(run, T.bucketBinding, "fleet-cp-records-writers").inputs.members, [`serviceAccount:${sa.broker}`, `serviceAccount:${sa.webhook}`]);
+        // Deleting is allowed under pending/ only: the facts stay create-only.
+        const pending = one(run, T.bucketBinding, "fleet-cp-records-pending").inputs;
+        assert.deepStrictEqual(pending.members, [`serviceAccount:${sa.webhook}`, `serviceAccount:${sa.generator}`]);
+        assert.strictEqual(pending.role, "roles/storage.objectUser");
+        assert.match(pending.condition.expression, /^resource\.name\.startsWith\("projects\/_\/buckets\/[^/"]+\/objects\/pending\/"\)$/);
     });
 
     it("notifies the generator of finalized uploads through its own project's topic, pushed with the push identity's OIDC token", () => {
