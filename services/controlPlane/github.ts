@@ -292,6 +292,11 @@ export class GithubRestClient implements GithubClient {
                 batch.get(ref)!.forEach((p) => p.resolve(value));
             });
         } catch (err: any) {
+            // A repository that does not exist (any more) has none of the refs, as the REST look-up's 404 says.
+            if (Array.isArray(err?.errors) && err.errors.length > 0 && err.errors.every((e: any) => e?.type === "NOT_FOUND")) {
+                batch.forEach((waiting) => waiting.forEach((p) => p.resolve(undefined)));
+                return;
+            }
             const error = new GithubApiError(typeof err?.status === "number" ? err.status : 502, `GitHub POST /graphql (refs of ${repository}): ${String(err?.message ?? err).slice(0, 200)}`);
             batch.forEach((waiting) => waiting.forEach((p) => p.reject(error)));
         }

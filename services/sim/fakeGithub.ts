@@ -378,6 +378,9 @@ export class FakeGithub {
             if (typeof query !== "string" || !/^query\(.*\) \{ repository\(owner: \$owner, name: \$name\) \{ .* \} \}$/.test(query)) {
                 return json(reply, 200, { errors: [{ type: "UNSUPPORTED", message: "the fake answers only ref look-ups of one repository" }] });
             }
+            if (!this.opts.repositories.includes(`${variables?.owner}/${variables?.name}`)) {
+                return json(reply, 200, { data: { repository: null }, errors: [{ type: "NOT_FOUND", path: ["repository"], message: "Could not resolve to a Repository" }] });
+            }
             const refs = this.refs.get(`${variables?.owner}/${variables?.name}`);
             const repository = Object.fromEntries([...query.matchAll(/(\w+): ref\(qualifiedName: \$(\w+)\) \{ target \{ __typename oid \} \}/g)].map(([, alias, v]) => {
                 const sha = refs?.get(String(variables?.[v]));

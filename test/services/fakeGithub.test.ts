@@ -165,6 +165,8 @@ describe("fake GitHub API + the Octokit client (App auth, retries, ETags, budget
         assert.strictEqual((gh.stats.byRoute["POST /graphql"] ?? 0) - before, 1);
         // A name that looks like GraphQL travels as a variable and stays a name.
         assert.strictEqual(await c.getRef("acme/app", 'heads/x") { oid } #'), undefined);
+        // A repository that does not exist has no refs (GraphQL's NOT_FOUND), as REST's 404 said.
+        assert.strictEqual(await c.getRef("acme/gone", "heads/main"), undefined);
     });
 
     it("logs every delivery attempt and redelivers a failed one under the same delivery id", async () => {

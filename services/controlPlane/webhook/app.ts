@@ -479,7 +479,8 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         // 2. Pending jobs: what the deliveries did not settle, from the jobs API.
         const now = clock().toISOString();
         for (const pending of await deps.records.pendingJobs()) {
-            await checkPending(pending, now);
+            // One job GitHub cannot answer for does not stop the pass for the others.
+            await checkPending(pending, now).catch((err) => audit({ service: "webhook", event: "reconcile", outcome: "refused", reason: "pending-check-failed", jobId: pending.jobId, error: (err as Error).message }));
         }
         await publish(deps.pools.map((p) => p.name));
 
