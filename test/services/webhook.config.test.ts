@@ -35,12 +35,21 @@ describe("control-plane service configuration (env)", () => {
         assert.strictEqual(webhook.port, 9000);
         assert.strictEqual(webhook.reconcileSeconds, 60);
         const generator = loadGeneratorConfig({
-            GENERATOR_URL: "https://gen.example.run.app", GENERATOR_POOLS: JSON.stringify([{ name: "pool-a", labels: ["self-hosted", "pool-a"], intakeBucket: "intake-a" }]),
+            GENERATOR_URL: "https://gen.example.run.app",
+            GENERATOR_POOLS: JSON.stringify([{ name: "pool-a", labels: ["self-hosted", "pool-a"], intakeBucket: "intake-a", maxRunDurationSeconds: 3600, runnerGroupId: 1 }]),
             RECORDS_BUCKET: "cp-records", GENERATOR_PUSH_SERVICE_ACCOUNT: "push@cp.iam.gserviceaccount.com",
             SIGNER_URL: "https://signer.example.run.app", BUILDER_ID: "https://example.com/builders/fleet@v1",
         });
         assert.strictEqual(generator.githubServer, "https://github.com");
         assert.strictEqual(generator.pools[0].intakeBucket, "intake-a");
+        // The generator bounds late uploads by the pool's lifetime and matches its runner group: neither may be missing.
+        const missing = problems(() => loadGeneratorConfig({
+            GENERATOR_URL: "https://gen.example.run.app", GENERATOR_POOLS: JSON.stringify([{ name: "pool-a", labels: ["self-hosted", "pool-a"], intakeBucket: "intake-a" }]),
+            RECORDS_BUCKET: "cp-records", GENERATOR_PUSH_SERVICE_ACCOUNT: "push@cp.iam.gserviceaccount.com",
+            SIGNER_URL: "https://signer.example.run.app", BUILDER_ID: "https://example.com/builders/fleet@v1",
+        }));
+        assert.ok(missing.some((m) => /^GENERATOR_POOLS\[0\]\.maxRunDurationSeconds: undefined is not valid/.test(m)), missing.join("\n"));
+        assert.ok(missing.some((m) => /^GENERATOR_POOLS\[0\]\.runnerGroupId: undefined is not valid/.test(m)), missing.join("\n"));
     });
 
     it("reports every broker problem at once, naming the variable, the value and the fix", () => {

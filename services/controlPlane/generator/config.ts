@@ -36,7 +36,9 @@ export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
     const config: GeneratorConfig = {
         port: r.port(),
         url: r.url("GENERATOR_URL", "set the generator's own https URL; the push subscription's OIDC audience"),
-        pools: readPools(r, "GENERATOR_POOLS", ["name", "labels", "intakeBucket"]),
+        // maxRunDurationSeconds bounds when an upload may still be signed; runnerGroupId is matched
+        // against the job's runner and recorded in provenance: both are required, never defaulted.
+        pools: readPools(r, "GENERATOR_POOLS", ["name", "labels", "intakeBucket", "maxRunDurationSeconds", "runnerGroupId"]),
         recordsBucket: readRecordsBucket(r),
         pushServiceAccount,
         signerUrl: r.url("SIGNER_URL", "set the signer service's URL"),

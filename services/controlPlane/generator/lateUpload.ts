@@ -17,7 +17,7 @@ import type { JobFacts, RegistrationRecord } from "../records";
 export const COMPLETION_PRECISION_MS = 1000;
 
 export interface LateUpload {
-    code: "uploaded-after-completion" | "uploaded-after-scale-in" | "uploaded-after-vm-lifetime" | "completion-time-unknown";
+    code: "uploaded-after-completion" | "uploaded-after-scale-in" | "uploaded-after-vm-lifetime" | "completion-time-unknown" | "lifetime-unknown";
     message: string;
 }
 
@@ -35,6 +35,10 @@ export function lateUpload(created: Date, job: Pick<JobFacts, "jobId" | "complet
         return { code: "uploaded-after-scale-in", message: `the object was created at ${created.toISOString()}, after instance ${reg.instanceId} was deleted at ${scaleIn!.at}` };
     }
     const lifetimeEnd = Date.parse(reg.registeredAt) + pool.maxRunDurationSeconds * 1000;
+    if (!Number.isFinite(lifetimeEnd)) {
+        // Without a lifetime bound the check below would silently never fire: refuse instead.
+        return { code: "lifetime-unknown", message: `instance ${reg.instanceId}'s maximum lifetime cannot be computed (registeredAt ${JSON.stringify(reg.registeredAt)}, maxRunDurationSeconds ${JSON.stringify(pool.maxRunDurationSeconds)})` };
+    }
     if (t > lifetimeEnd) {
         return { code: "uploaded-after-vm-lifetime", message: `the object was created at ${created.toISOString()}, after instance ${reg.instanceId}'s maximum lifetime ended at ${new Date(lifetimeEnd).toISOString()}` };
     }
