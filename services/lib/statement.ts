@@ -30,18 +30,19 @@ export interface Subject {
 }
 
 /**
- * What this fleet puts in `externalParameters` (the job's source as GitHub reported it in the
- * HMAC-verified webhook). `repository` is what `--source-uri` is checked against.
+ * What this fleet puts in `externalParameters`: GitHub's Actions build type
+ * (`https://actions.github.io/buildtypes/workflow/v1`). `workflow.repository` is what
+ * `--source-uri` is checked against, `workflow.ref` what `--source-ref` is.
  */
 export interface FleetExternalParameters {
-    /** e.g. https://github.com/org/repo */
-    repository: string;
-    ref: string;
-    /** e.g. .github/workflows/build.yml */
-    workflowPath: string;
-    /** The commit the job ran on (hex). */
-    commit: string;
-    [extra: string]: unknown;
+    workflow: {
+        /** The fully qualified ref: refs/heads/<b>, refs/tags/<t>, refs/pull/<n>/merge. */
+        ref: string;
+        /** e.g. https://github.com/org/repo */
+        repository: string;
+        /** e.g. .github/workflows/build.yml */
+        path: string;
+    };
 }
 
 export interface ProvenancePredicate {

@@ -117,7 +117,7 @@ async function brokerRegister(fleet: SimFleet, token: string, pool: string): Pro
  * the source repository. Returns why it fails, or undefined.
  */
 export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, keyring: string, repository: string): string | undefined {
-    const result = verifyProvenance({ envelopes: [envelope], artifact, keys: parseTrustedKeys(keyring), builderId: SIM_BUILDER_ID, sourceUri: `https://github.com/${repository}` });
+    const result = verifyProvenance({ envelopes: [envelope], artifact, keys: parseTrustedKeys(keyring), builderId: SIM_BUILDER_ID, policy: { sourceUri: `https://github.com/${repository}`, ref: "refs/heads/main", workflow: ".github/workflows/build.yml", event: "push" } });
     return result.verified ? undefined : result.reason;
 }
 

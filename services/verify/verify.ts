@@ -1,10 +1,12 @@
 /**
- * Offline verification of fleet provenance against an artifact:
+ * Offline verification of fleet provenance against an artifact and a source policy:
  *   npx hardened-build-fleet-verify --bundle <artifact>.sigstore.json --trusted-root trusted_root.json
- *                                  --artifact <file> --keys <keyring.json or PEM> [--builder-id <uri>]
- *                                  [--source-uri <repo>] [--vsa <out.json> --vsa-key <P-256 PEM>]
- *   npx hardened-build-fleet-verify --envelope <file.intoto.jsonl> --artifact <file> --keys <...> (no timestamp)
- * Exit 0: verified; 1: not verified, with one line saying why; 2: bad input.
+ *       --artifact <file> --keys <keyring.json or PEM> --source-uri <repo>
+ *       [--source-ref <ref> | --source-branch <b> | --source-tag <t>] [--workflow <path>] [--event <name>]
+ *       [--builder-id <uri>] [--vsa <out.json> --vsa-key <P-256 PEM>]
+ *   npx hardened-build-fleet-verify --envelope <file.intoto.jsonl> ... (no timestamp)
+ * Exit 0: verified (and what was checked); 1: not verified, with one line saying why; 2: bad input.
+ * `--source-uri` is mandatory: without it any tenant's build on the fleet would verify.
  *
  * A bundle is first verified with @sigstore/verify (bundle.ts: the fleet's TSA timestamp required,
  * a log entry when the trusted root lists a log, the key version valid at the timestamp); then its
@@ -13,7 +15,8 @@
  * Order of checks (the payload is trusted only after its signature verifies):
  * payloadType -> DSSE signature under a published key (the envelope's keyid is only a hint) ->
  * statement _type, predicateType and shape -> the signing key version's validity window contains
- * the statement's finish time -> the artifact's sha256 is a subject -> builder id -> source repository.
+ * the statement's finish time -> the artifact's sha256 is a subject -> builder id -> the source
+ * policy (policy.ts: repository, ref, workflow, event).
  */
 import * as crypto from "crypto";
 import { readFileSync, writeFileSync } from "fs";
@@ -24,7 +27,10 @@ import { KeyringError, parseKeyringDocument, validAt, KeyVersion } from "../lib/
 import { parseTrustedRoot } from "../lib/trustedRoot";
 import { verifyBundle } from "./bundle";
 import { signVsa, VERIFIER_VERSION, VSA_PREDICATE_TYPE, vsaStatement } from "./vsa";
-import { SLSA_PROVENANCE_V1, sourceRepository, Statement, STATEMENT_TYPE, statementProblems, statementTime } from "../lib/statement";
+import { SLSA_PROVENANCE_V1, Statement, STATEMENT_TYPE, statementProblems, statementTime } from "../lib/statement";
+import { checkSourcePolicy, normalizeRepository, SourcePolicy, sourceFacts } from "./policy";
+
+export { normalizeRepository };
 
 /** Input that cannot be verified at all (unreadable file, not an envelope, not a key): exit 2. */
 export class BadInputError extends Error {
@@ -86,20 +92,13 @@ export interface VerifyOptions {
     keys: TrustedKeys;
     /** Expected builder id; default the keyring's. Required with a bare PEM key. */
     builderId?: string;
-    /** Expected source repository (https://github.com/org/repo or github.com/org/repo). */
-    sourceUri?: string;
+    /** What the statement must say about its source; the repository is mandatory. */
+    policy: SourcePolicy;
 }
 
 export type VerifyResult =
-    | { verified: true; statement: Statement; keyid: string; subjectName: string; artifactSha256: string }
+    | { verified: true; statement: Statement; keyid: string; subjectName: string; artifactSha256: string; checked: string[] }
     | { verified: false; reason: string };
-
-/** `git+https://GitHub.com/org/repo.git/` -> `github.com/org/repo`. */
-export function normalizeRepository(uri: string): string {
-    const bare = uri.trim().replace(/^git\+/, "").replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/\/+$/, "").replace(/\.git$/, "");
-    const slash = bare.indexOf("/");
-    return slash < 0 ? bare.toLowerCase() : bare.slice(0, slash).toLowerCase() + bare.slice(slash);
-}
 
 /** Stage reached by a failed envelope: the report names the failure of the envelope that got furthest. */
 type Failure = { stage: number; reason: string };
@@ -153,16 +152,13 @@ function verifyOne(env: DsseEnvelope, artifactSha256: string, opts: VerifyOption
     if (actualBuilder !== builderId) {
         return { stage: 5, reason: `builder id ${JSON.stringify(actualBuilder)} is not the expected ${JSON.stringify(builderId)}` };
     }
-    if (opts.sourceUri !== undefined) {
-        const repo = sourceRepository(statement);
-        if (repo === undefined) {
-            return { stage: 6, reason: "the statement names no source repository (externalParameters.repository)" };
-        }
-        if (normalizeRepository(repo) !== normalizeRepository(opts.sourceUri)) {
-            return { stage: 6, reason: `source repository ${JSON.stringify(repo)} is not the expected ${JSON.stringify(opts.sourceUri)}` };
-        }
+    const policy = checkSourcePolicy(statement, opts.policy);
+    if (!policy.ok) {
+        return { stage: 6, reason: policy.reason };
     }
-    return { verified: true, statement, keyid: signer.key.name === "pem" ? signer.sig : signer.key.name, subjectName: subject.name, artifactSha256 };
+    const keyid = signer.key.name === "pem" ? signer.sig : signer.key.name;
+    const checked = [`DSSE signature by ${keyid}`, `subject sha256:${artifactSha256} (${subject.name})`, `builder id ${builderId}`, ...policy.checked];
+    return { verified: true, statement, keyid, subjectName: subject.name, artifactSha256, checked };
 }
 
 /** Verified when at least one envelope passes every check; otherwise the reason of the one that got furthest. */
@@ -173,6 +169,9 @@ export function verifyProvenance(opts: VerifyOptions): VerifyResult {
     }
     if (opts.envelopes.length === 0) {
         throw new BadInputError("no envelope to verify");
+    }
+    if (typeof opts.policy?.sourceUri !== "string" || opts.policy.sourceUri.trim() === "") {
+        throw new BadInputError("--source-uri is required: name the repository whose builds you accept (github.com/org/repo); without it any tenant's build on the fleet would verify");
     }
     const artifactSha256 = crypto.createHash("sha256").update(opts.artifact).digest("hex");
     let best: Failure = { stage: -1, reason: "no envelope" };
@@ -190,7 +189,30 @@ export function verifyProvenance(opts: VerifyOptions): VerifyResult {
 
 const USAGE =
     "usage: hardened-build-fleet-verify (--bundle <file.sigstore.json> --trusted-root <trusted_root.json> | --envelope <file>) --artifact <file> " +
-    "--keys <keyring.json or PEM> [--builder-id <uri>] [--source-uri <repo>] [--vsa <out.json> --vsa-key <P-256 private key PEM> [--resource-uri <uri>]]";
+    "--keys <keyring.json or PEM> --source-uri <repo> [--source-ref <ref> | --source-branch <branch> | --source-tag <tag>] [--workflow <path>] [--event <name>] " +
+    "[--builder-id <uri>] [--vsa <out.json> --vsa-key <P-256 private key PEM> [--resource-uri <uri>]]";
+
+const HELP = [
+    USAGE,
+    "exit codes: 0 verified, 1 not verified (one line says why), 2 bad input",
+    "",
+    "Verifies that <artifact> was built by the fleet, from the expected source, and prints what was checked.",
+    "",
+    "  --bundle <file>         the Sigstore bundle (.sigstore.json): signature, RFC 3161 timestamp, log entry when listed",
+    "  --trusted-root <file>   the fleet's trusted_root.json (required with --bundle)",
+    "  --envelope <file>       instead of a bundle: the DSSE envelope(s), .intoto.jsonl (one per line) or one JSON envelope",
+    "  --artifact <file>       the artifact; its sha256 must be a subject of the statement",
+    "  --keys <file>           the signer's keyring document (GET /v1/keys, or keyring/*.json in the provenance bucket) or a PEM public key",
+    "  --source-uri <repo>     required: the source repository (github.com/org/repo, https://github.com/org/repo)",
+    "  --source-ref <ref>      the fully qualified ref the build ran for (refs/heads/main, refs/tags/v1.2.0, refs/pull/42/merge)",
+    "  --source-branch <name>  shorthand for --source-ref refs/heads/<name>",
+    "  --source-tag <name>     shorthand for --source-ref refs/tags/<name>",
+    "  --workflow <path>       the workflow file (.github/workflows/release.yml)",
+    "  --event <name>          the event that triggered the run (push, release, workflow_dispatch, ...)",
+    "  --builder-id <uri>      the fleet's builder id (default: the keyring's; required with a PEM key)",
+    "  --vsa <file>            write a signed SLSA verification summary there (with --vsa-key, optional --resource-uri)",
+    "  -h, --help              this help",
+];
 
 export interface Io {
     stdout(line: string): void;
@@ -200,6 +222,40 @@ const processIo: Io = {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
 };
+
+/** The source policy from the flags; every problem is reported at once. */
+function sourcePolicyOf(str: (name: string) => string | undefined): SourcePolicy {
+    const problems: string[] = [];
+    const sourceUri = str("source-uri");
+    if (sourceUri === undefined || sourceUri.trim() === "") {
+        problems.push("--source-uri is required: name the repository whose builds you accept (github.com/org/repo); without it any tenant's build on the fleet would verify");
+    }
+    const refs = (["source-ref", "source-branch", "source-tag"] as const).filter((f) => str(f) !== undefined);
+    if (refs.length > 1) {
+        problems.push(`--${refs.join(", --")}: give at most one of them`);
+    }
+    const ref = str("source-ref");
+    if (ref !== undefined && !/^refs\/(heads|tags)\/.+|^refs\/pull\/\d+\/merge$/.test(ref)) {
+        problems.push(`--source-ref ${JSON.stringify(ref)} is not a fully qualified ref: use refs/heads/<branch>, refs/tags/<tag> or refs/pull/<n>/merge (or --source-branch / --source-tag)`);
+    }
+    for (const f of ["source-branch", "source-tag"] as const) {
+        const v = str(f);
+        if (v !== undefined && (v === "" || v.startsWith("refs/"))) {
+            problems.push(`--${f} ${JSON.stringify(v)} must be a bare ${f === "source-branch" ? "branch" : "tag"} name; use --source-ref for a fully qualified ref`);
+        }
+    }
+    if (problems.length > 0) {
+        throw new BadInputError(problems.join("; "));
+    }
+    const branch = str("source-branch");
+    const tag = str("source-tag");
+    return {
+        sourceUri: sourceUri!,
+        ...(ref !== undefined ? { ref } : branch !== undefined ? { ref: `refs/heads/${branch}` } : tag !== undefined ? { ref: `refs/tags/${tag}` } : {}),
+        ...(str("workflow") !== undefined ? { workflow: str("workflow") } : {}),
+        ...(str("event") !== undefined ? { event: str("event") } : {}),
+    };
+}
 
 function readInput(file: string | undefined, flag: string): Buffer {
     if (file === undefined) {
@@ -265,6 +321,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                     keys: { type: "string" },
                     "builder-id": { type: "string" },
                     "source-uri": { type: "string" },
+                    "source-ref": { type: "string" },
+                    "source-branch": { type: "string" },
+                    "source-tag": { type: "string" },
+                    workflow: { type: "string" },
+                    event: { type: "string" },
                     help: { type: "boolean", short: "h" },
                     bundle: { type: "string" },
                     "trusted-root": { type: "string" },
@@ -277,12 +338,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         } catch (err) {
             throw new BadInputError((err as Error).message);
         }
-        if (values.help) {
-            io.stdout(USAGE);
-            io.stdout("exit codes: 0 verified, 1 not verified (one line saying why), 2 bad input");
+        if (values.help === true) {
+            HELP.forEach((line) => io.stdout(line));
             return 0;
         }
         const option = (name: string) => values[name] as string | undefined;
+        const policy = sourcePolicyOf(option);
         const artifact = readInput(option("artifact"), "--artifact");
         const keys = parseTrustedKeys(readInput(option("keys"), "--keys").toString("utf8"));
         const vsaKey = option("vsa") === undefined ? undefined : readInput(option("vsa-key"), "--vsa-key (the P-256 private key that signs the VSA)").toString("utf8");
@@ -291,7 +352,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             io.stderr(`not verified: ${source.reason}`);
             return 1;
         }
-        const result = verifyProvenance({ envelopes: source.envelopes, artifact, keys: source.keys, builderId: option("builder-id"), sourceUri: option("source-uri") });
+        const result = verifyProvenance({ envelopes: source.envelopes, artifact, keys: source.keys, builderId: option("builder-id"), policy });
         if (!result.verified) {
             io.stderr(`not verified: ${result.reason}`);
             return 1;
@@ -299,15 +360,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const s = result.statement;
         io.stdout(
             `verified: ${result.subjectName} sha256:${result.artifactSha256} built by ${s.predicate.runDetails.builder.id}` +
-                `${sourceRepository(s) ? ` from ${sourceRepository(s)}` : ""} (invocation ${s.predicate.runDetails.metadata.invocationId}), signed by ${result.keyid}` +
+                ` from ${sourceFacts(s).repository} (invocation ${s.predicate.runDetails.metadata.invocationId}), signed by ${result.keyid}` +
                 `${source.timestamped ? `, timestamped ${source.timestamped}` : ""}`,
         );
+        io.stdout(`checked: ${[...result.checked, ...(source.timestamped ? [`RFC 3161 timestamp ${source.timestamped}`] : [])].join("; ")}`);
         if (option("vsa") !== undefined) {
             const statement = vsaStatement({
                 subjectName: result.subjectName,
                 artifactSha256: result.artifactSha256,
                 resourceUri: option("resource-uri") ?? `file:${path.basename(option("artifact")!)}`,
-                policy: { builderId: option("builder-id") ?? keys.builderId, sourceUri: option("source-uri"), timestampRequired: option("bundle") !== undefined },
+                policy: { builderId: option("builder-id") ?? keys.builderId, sourceUri: policy.sourceUri, timestampRequired: option("bundle") !== undefined },
                 inputAttestation: { uri: `file:${path.basename(option("bundle") ?? option("envelope")!)}`, bytes: source.bytes },
                 timeVerified: new Date(),
                 verifierVersion: VERIFIER_VERSION,

@@ -330,12 +330,12 @@ describe("consumer: the packed package installed into fresh projects", function 
                 fs.writeFileSync(path.join(dir(), name), content);
                 return name;
             };
-            const common = ["--artifact", file("app.tgz", ARTIFACT), "--keys", file("signer.pub", key.publicPem), "--builder-id", BUILDER_ID];
+            const common = ["--artifact", file("app.tgz", ARTIFACT), "--keys", file("signer.pub", key.publicPem), "--builder-id", BUILDER_ID, "--source-uri", SOURCE];
             const verify = bin("hardened-build-fleet-verify");
 
             const help = ok(await run(verify, ["--help"], dir()), "verify --help");
             assert.match(help.stdout, /^usage: hardened-build-fleet-verify /);
-            const good = await run(verify, ["--envelope", file("good.intoto.jsonl", `${JSON.stringify(envelope)}\n`), ...common, "--source-uri", SOURCE], dir());
+            const good = await run(verify, ["--envelope", file("good.intoto.jsonl", `${JSON.stringify(envelope)}\n`), ...common], dir());
             assert.strictEqual(good.code, 0, good.stderr);
             assert.match(good.stdout, /^verified: dist\/app\.tgz sha256:[0-9a-f]{64} built by /);
             const bad = await run(verify, ["--envelope", file("bad.intoto.jsonl", JSON.stringify(tampered)), ...common], dir());

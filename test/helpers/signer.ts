@@ -43,12 +43,12 @@ export function statement(mutate?: (s: any) => void, artifact: Buffer = ARTIFACT
             buildDefinition: {
                 buildType: "https://github.com/example-org/build-fleet/buildtypes/github-actions-job/v1",
                 externalParameters: {
-                    repository: SOURCE,
-                    ref: "refs/heads/main",
-                    workflowPath: ".github/workflows/build.yml",
-                    commit: "a".repeat(40),
+                    workflow: { ref: "refs/heads/main", repository: SOURCE, path: ".github/workflows/build.yml" },
                 },
-                internalParameters: { pool: "pool-a", image: "projects/p/global/images/runner-1", runner: "runner-pool-a-x1" },
+                internalParameters: {
+                    github: { event_name: "push", repository_id: "41", repository_owner_id: "42", runner_environment: "self-hosted" },
+                    fleet: { pool: "pool-a", image: { uri: "https://compute.googleapis.com/compute/v1/projects/p/global/images/runner-1", id: "1234" } },
+                },
                 resolvedDependencies: [{ uri: `git+${SOURCE}@refs/heads/main`, digest: { gitCommit: "a".repeat(40) } }],
             },
             runDetails: {

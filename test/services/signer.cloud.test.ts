@@ -21,7 +21,7 @@ import { fetchTsaCertChain, IdentityTsaWitness } from "../../services/signer/tsa
 import { IdentityIssuer } from "../../services/sim/identityIssuer";
 import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, FakeKms, p256, statement } from "../helpers/signer";
+import { ARTIFACT, BUILDER_ID, FakeKms, p256, statement, SOURCE } from "../helpers/signer";
 
 const KEY = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance";
 const V = (n: number) => `${KEY}/cryptoKeyVersions/${n}`;
@@ -100,7 +100,7 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
         const doc = keyring.json();
         assert.deepStrictEqual(doc.keys.map((k: any) => [k.name, k.state, k.validUntil !== undefined]), [[V(1), "retired", true], [V(2), "active", false], [V(3), "published", false]]);
         assert.strictEqual(doc.keys[1].publicKeyPem, kms.keys.get(V(2))!.publicPem);
-        const verified = verifyProvenance({ envelopes: [env], artifact: ARTIFACT, keys: parseTrustedKeys(JSON.stringify(doc)) });
+        const verified = verifyProvenance({ policy: { sourceUri: SOURCE }, envelopes: [env], artifact: ARTIFACT, keys: parseTrustedKeys(JSON.stringify(doc)) });
         assert.ok(verified.verified, JSON.stringify(verified));
         assert.strictEqual(verified.keyid, V(2));
     });

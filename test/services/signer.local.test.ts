@@ -15,7 +15,7 @@ import { DirectoryStore } from "../../services/lib/objectStore";
 import { envelopeObjectName } from "../../services/signer/app";
 import { LOCAL_MODE_WARNING, LocalSigner, startLocalSigner } from "../../services/signer/dev";
 import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, p256, sha256hex, statement, TestKey } from "../helpers/signer";
+import { ARTIFACT, BUILDER_ID, p256, sha256hex, statement, TestKey, SOURCE } from "../helpers/signer";
 
 /** PAE from the DSSE v1 spec, written independently of services/lib/dsse.ts. */
 function specPae(type: string, body: Buffer): Buffer {
@@ -114,7 +114,7 @@ describe("signer in local mode (HTTP on loopback)", () => {
             const line = await store.read(envelopeObjectName(sha256hex(artifact), invocation));
             assert.strictEqual(line?.toString(), `${JSON.stringify(res.json)}\n`);
             const keys = parseTrustedKeys(key.publicPem);
-            assert.ok(verifyProvenance({ envelopes: [res.json], artifact, keys, builderId: BUILDER_ID }).verified);
+            assert.ok(verifyProvenance({ policy: { sourceUri: SOURCE }, envelopes: [res.json], artifact, keys, builderId: BUILDER_ID }).verified);
         }
     });
 
@@ -143,12 +143,12 @@ describe("signer in local mode (HTTP on loopback)", () => {
         const env = (await post(`${signer.url}/v1/sign`, statement())).json;
         const keyring = await (await fetch(`${signer.url}/v1/keys`)).json();
         const keys = parseTrustedKeys(JSON.stringify(keyring));
-        assert.deepStrictEqual(verifyProvenance({ envelopes: [env], artifact: ARTIFACT, keys }).verified, true);
+        assert.deepStrictEqual(verifyProvenance({ policy: { sourceUri: SOURCE }, envelopes: [env], artifact: ARTIFACT, keys }).verified, true);
 
         const tampered = { ...env, payload: Buffer.from(Buffer.from(env.payload, "base64").toString().replace(BUILDER_ID, `${BUILDER_ID}/x`)).toString("base64") };
-        assert.deepStrictEqual(verifyProvenance({ envelopes: [tampered], artifact: ARTIFACT, keys }), { verified: false, reason: "no signature verifies under the given keys (tampered payload or wrong key)" });
-        assert.deepStrictEqual(verifyProvenance({ envelopes: [env], artifact: ARTIFACT, keys: parseTrustedKeys(p256().publicPem), builderId: BUILDER_ID }).verified, false);
-        const wrongBuilder = verifyProvenance({ envelopes: [env], artifact: ARTIFACT, keys, builderId: "https://other.example/builder" });
+        assert.deepStrictEqual(verifyProvenance({ policy: { sourceUri: SOURCE }, envelopes: [tampered], artifact: ARTIFACT, keys }), { verified: false, reason: "no signature verifies under the given keys (tampered payload or wrong key)" });
+        assert.deepStrictEqual(verifyProvenance({ policy: { sourceUri: SOURCE }, envelopes: [env], artifact: ARTIFACT, keys: parseTrustedKeys(p256().publicPem), builderId: BUILDER_ID }).verified, false);
+        const wrongBuilder = verifyProvenance({ policy: { sourceUri: SOURCE }, envelopes: [env], artifact: ARTIFACT, keys, builderId: "https://other.example/builder" });
         assert.ok(!wrongBuilder.verified && /builder id .* is not the expected "https:\/\/other.example\/builder"/.test(wrongBuilder.reason));
     });
 
@@ -178,7 +178,7 @@ describe("signer in local mode (HTTP on loopback)", () => {
         assert.strictEqual(same.status, 200);
         assert.deepStrictEqual(same.json, first.json, "the stored envelope, not a new signature");
         const changed = structuredClone(s);
-        changed.predicate.buildDefinition.externalParameters.ref = "refs/heads/other";
+        changed.predicate.buildDefinition.externalParameters.workflow.ref = "refs/heads/other";
         const again = await post(`${signer.url}/v1/sign`, changed);
         assert.strictEqual(again.status, 409);
         assert.deepStrictEqual(Object.keys(again.json), ["error"]);

@@ -36,10 +36,11 @@ describe("hardened-build-fleet-verify", () => {
         writeFileSync(p, content);
         return p;
     };
-    async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+    /** Runs the CLI; the source repository is added unless the test gives its own policy flags. */
+    async function run(args: string[], withSource = !args.includes("--source-uri")): Promise<{ code: number; out: string[]; err: string[] }> {
         const out: string[] = [];
         const err: string[] = [];
-        const code = await main(args, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
+        const code = await main(withSource ? [...args, "--source-uri", "github.com/example-org/app"] : args, { stdout: (l) => out.push(l), stderr: (l) => err.push(l) });
         return { code, out, err };
     }
     let keysFile: string;
@@ -174,6 +175,61 @@ describe("hardened-build-fleet-verify", () => {
         });
     }
 
+    describe("source policy", () => {
+        const ok = () => file("policy.json", JSON.stringify(envelope(statement(), active)));
+        const base = () => ["--envelope", ok(), "--artifact", artifactFile, "--keys", keysFile, "--source-uri", "https://github.com/example-org/app"];
+
+        it("requires --source-uri: without it any tenant's build would verify", async () => {
+            const r = await run(["--envelope", ok(), "--artifact", artifactFile, "--keys", keysFile], false);
+            assert.strictEqual(r.code, 2, JSON.stringify(r));
+            assert.match(r.err[0], /^error: --source-uri is required/);
+            assert.deepStrictEqual(r.out, []);
+        });
+
+        it("checks the ref, workflow and event, and prints every check it made", async () => {
+            const r = await run([...base(), "--source-branch", "main", "--workflow", ".github/workflows/build.yml", "--event", "push"]);
+            assert.strictEqual(r.code, 0, JSON.stringify(r));
+            assert.match(r.out[1], /^checked: DSSE signature by .*cryptoKeyVersions\/2; subject sha256:[0-9a-f]{64} \(dist\/app\.tgz\); builder id https:\/\/github\.com\/example-org\/build-fleet\/builder@v1; source repository https:\/\/github\.com\/example-org\/app; source ref refs\/heads\/main; workflow \.github\/workflows\/build\.yml; event push$/);
+            assert.strictEqual((await run([...base(), "--source-ref", "refs/heads/main"])).code, 0);
+        });
+
+        it("refuses a tag where a branch was expected, another workflow and another event", async () => {
+            await expectNotVerified([...base(), "--source-tag", "main"], /source ref "refs\/heads\/main" is not the expected "refs\/tags\/main"/);
+            await expectNotVerified([...base(), "--source-ref", "refs/pull/42/merge"], /source ref "refs\/heads\/main" is not the expected "refs\/pull\/42\/merge"/);
+            await expectNotVerified([...base(), "--workflow", ".github/workflows/other.yml"], /workflow "\.github\/workflows\/build\.yml" is not the expected/);
+            await expectNotVerified([...base(), "--event", "pull_request"], /event "push" is not the expected "pull_request"/);
+        });
+
+        it("refuses a ref check on a statement that records no fully qualified ref", async () => {
+            const bare = file("bare.json", JSON.stringify(envelope(statement((s) => delete s.predicate.buildDefinition.externalParameters.workflow.ref), active)));
+            await expectNotVerified(["--envelope", bare, "--artifact", artifactFile, "--keys", keysFile, "--source-uri", "github.com/example-org/app", "--source-branch", "main"],
+                /the statement records no source ref \(externalParameters\.workflow\.ref\)/);
+        });
+
+        it("answers ambiguous or malformed ref flags with exit 2, all problems at once", async () => {
+            const r = await run([...base(), "--source-branch", "refs/heads/main", "--source-tag", "v1", "--source-ref", "main"]);
+            assert.strictEqual(r.code, 2, JSON.stringify(r));
+            assert.match(r.err[0], /--source-ref, --source-branch, --source-tag: give at most one of them/);
+            assert.match(r.err[0], /--source-ref "main" is not a fully qualified ref/);
+            assert.match(r.err[0], /--source-branch "refs\/heads\/main" must be a bare branch name/);
+        });
+
+        it("--help prints the usage and the policy flags and exits 0", async () => {
+            for (const flag of ["--help", "-h"]) {
+                const r = await run([flag], false);
+                assert.strictEqual(r.code, 0, JSON.stringify(r));
+                assert.match(r.out[0], /^usage: hardened-build-fleet-verify .*--source-uri <repo>/);
+                for (const f of ["--source-ref", "--source-branch", "--source-tag", "--workflow", "--event"]) {
+                    assert.ok(r.out.some((l) => l.startsWith(`  ${f} `)), f);
+                }
+                assert.deepStrictEqual(r.err, []);
+            }
+            const bin = spawnSync(process.execPath, [path.join(ROOT, "bin", "hardened-build-fleet-verify.js"), "--help"], { encoding: "utf8" });
+            assert.strictEqual(bin.status, 0, bin.stderr);
+            assert.match(bin.stdout, /^usage: hardened-build-fleet-verify/);
+        });
+    });
+
     it("normalizes repository URIs for --source-uri", () => {
         for (const same of ["https://github.com/o/r", "git+https://GitHub.com/o/r.git", "github.com/o/r/", "http://github.com/o/r"]) {
             assert.strictEqual(normalizeRepository(same), "github.com/o/r", same);
@@ -184,7 +240,7 @@ describe("hardened-build-fleet-verify", () => {
     it("runs as the package bin (one process: the exit code and the one line reach the shell)", () => {
         const bin = path.join(ROOT, "bin", "hardened-build-fleet-verify.js");
         const env = file("bin.json", JSON.stringify(envelope(statement(), active)));
-        const r = spawnSync(process.execPath, [bin, "--envelope", env, "--artifact", file("bin-other", "x"), "--keys", keysFile], { encoding: "utf8" });
+        const r = spawnSync(process.execPath, [bin, "--envelope", env, "--artifact", file("bin-other", "x"), "--keys", keysFile, "--source-uri", "github.com/example-org/app"], { encoding: "utf8" });
         assert.strictEqual(r.status, 1, r.stderr);
         assert.match(r.stderr, /^not verified: the artifact's sha256 [0-9a-f]{64} is not a subject of the statement\n$/);
     });
