@@ -4,6 +4,7 @@
  * malformed requests with a 4xx JSON error and never echoes a request body or a token.
  */
 import Fastify, { FastifyInstance, FastifyReply } from "fastify";
+import { MAX_JSON_DEPTH, tooDeep } from "../lib/jsonDepth";
 
 /** A refusal or failure with an HTTP status and a stable machine-readable code. */
 export class HttpError extends Error {
@@ -63,6 +64,20 @@ export function serviceApp(opts: ServiceAppOptions): FastifyInstance {
         }
         const code = status === 413 ? "body-too-large" : status === 415 ? "unsupported-media-type" : "bad-request";
         return sendError(reply, new HttpError(status, code, String(err.message ?? "bad request")));
+    });
+    // JSON bodies: fastify's parser (prototype poisoning refused), then a depth limit.
+    const json = app.getDefaultJsonParser("error", "error");
+    app.removeContentTypeParser("application/json");
+    app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+        json(request, body as string, (err: Error | null, value?: unknown) => {
+            if (err !== null) {
+                return done(err, undefined);
+            }
+            if (tooDeep(value)) {
+                return done(new HttpError(400, "too-deep", `the body nests more than ${MAX_JSON_DEPTH} levels deep`), undefined);
+            }
+            return done(null, value);
+        });
     });
     app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, "not-found", `no route ${request.method} ${request.url.split("?")[0]}`)));
     return app;

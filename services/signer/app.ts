@@ -27,6 +27,7 @@ import { DsseEnvelope, envelopeLine, envelopeObjectName, INTOTO_PAYLOAD_TYPE, pa
 
 export { envelopeObjectName };
 import { bearerToken, IdTokenError, IdTokenVerifier } from "../lib/idToken";
+import { MAX_JSON_DEPTH, tooDeep } from "../lib/jsonDepth";
 import { activeVersion, KEYRING_MEDIA_TYPE, KeyringDocument, KeyVersion, validAt } from "../lib/keyring";
 import type { ObjectStore } from "../lib/objectStore";
 import { Problem, Statement, statementProblems, statementTime } from "../lib/statement";
@@ -165,7 +166,16 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
 
     // Only JSON, parsed by fastify's own parser with __proto__/constructor keys refused.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser(ACCEPTED_CONTENT_TYPES, { parseAs: "string", bodyLimit: maxBodyBytes }, app.getDefaultJsonParser("error", "error"));
+    const json = app.getDefaultJsonParser("error", "error");
+    app.addContentTypeParser(ACCEPTED_CONTENT_TYPES, { parseAs: "string", bodyLimit: maxBodyBytes }, (req, body, done) => {
+        json(req, body as string, (err: Error | null, value?: unknown) => {
+            if (err !== null) {
+                return done(err, undefined);
+            }
+            // Serialising a deeper statement would overflow the stack: refuse it before anything reads it.
+            return tooDeep(value) ? done(new HttpError(400, "too_deep", `the body nests more than ${MAX_JSON_DEPTH} levels deep`), undefined) : done(null, value);
+        });
+    });
 
     app.setErrorHandler((err: any, _req, reply) => {
         if (err instanceof HttpError) {

@@ -38,6 +38,7 @@ import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from
 import { PoolSpec, poolForLabels } from "../pools";
 import { JobFacts, Records, RegistrationRecord, RunnerRecord } from "../records";
 import { placeJob, placementAdvice } from "../runsOn";
+import { MAX_JSON_DEPTH, tooDeep } from "../../lib/jsonDepth";
 import { Redeliverer } from "./redeliver";
 import { ResolvedRef, resolveRunRef } from "./sourceRef";
 
@@ -256,6 +257,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
     const app = serviceApp({ bodyLimit: 1024 * 1024 });
 
     // The HMAC is over the exact bytes GitHub sent: keep the raw body, parse only after verifying.
+    app.removeContentTypeParser("application/json");
     app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
     const demand = async (): Promise<Record<string, number>> =>
@@ -307,20 +309,28 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         return runner === undefined || runner.runnerId !== job.runner_id ? undefined : poolsByName.get(runner.pool);
     };
 
-    /** Links a running or finished job to the runner, only when the broker registered that runner in the job's pool. */
-    const link = async (facts: JobFacts): Promise<boolean> => {
+    /**
+     * Links a running or finished job to the runner, only when the broker registered that runner in the
+     * job's pool; answers what happened (undefined when the job names no runner yet).
+     */
+    const linkState = async (facts: JobFacts): Promise<"linked" | "same" | "conflict" | "not-a-fleet-runner" | undefined> => {
         if (facts.runnerName === null || facts.status === "queued") {
-            return false;
+            return undefined;
         }
         const runner = await deps.records.runner(facts.runnerName);
         if (!isFleetRunner(runner, facts, poolsByName.get(facts.pool)!)) {
             audit({ service: "webhook", event: "workflow_job", outcome: "ignored", reason: "runner-not-registered-in-pool", runnerName: facts.runnerName, runnerId: facts.runnerId, runnerGroupId: facts.runnerGroupId, pool: facts.pool, jobId: facts.jobId });
-            return false;
+            return "not-a-fleet-runner";
         }
-        if ((await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository: facts.repository })) === "conflict") {
+        const state = await deps.records.linkRunnerJob({ runnerName: facts.runnerName, jobId: facts.jobId, repository: facts.repository });
+        if (state === "conflict") {
             audit({ service: "webhook", event: "workflow_job", outcome: "refused", reason: "runner-ran-second-job", runnerName: facts.runnerName, jobId: facts.jobId });
         }
-        return true;
+        return state;
+    };
+    const link = async (facts: JobFacts): Promise<boolean> => {
+        const state = await linkState(facts);
+        return state !== undefined && state !== "not-a-fleet-runner";
     };
 
     app.post(WEBHOOK_PATH, async (request, reply) => {
@@ -349,6 +359,9 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             payload = JSON.parse(body.toString("utf8"));
         } catch {
             throw new HttpError(400, "bad-payload", "body: not valid JSON");
+        }
+        if (tooDeep(payload)) {
+            throw new HttpError(400, "too-deep", `body: nests more than ${MAX_JSON_DEPTH} levels deep`);
         }
         if (event === "workflow_run") {
             // The run's facts (path, event, pull requests, repository ids), kept so that a job's completion
@@ -422,7 +435,8 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
                 }
             }
         }
-        const linked = await link(facts);
+        const runnerLink = await linkState(facts);
+        const linked = runnerLink !== undefined && runnerLink !== "not-a-fleet-runner";
         if (changed) {
             await publish([pool.name]);
         }
@@ -436,6 +450,7 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         return reply.code(200).send({
             pool: pool.name, jobId: facts.jobId, status: facts.status, demand: await deps.records.pendingJobCount(pool.name), ...(notRequested !== undefined ? { notRequested } : {}),
+            ...(runnerLink !== undefined ? { runner: runnerLink } : {}),
         });
     });
 
