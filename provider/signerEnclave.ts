@@ -33,11 +33,11 @@ export interface SignerEnclaveArgs {
     keyVersions?: KeyVersion[];
     /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
     provenanceRetentionDays?: number;
-    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no deletion before expiry). Default true. */
+    /** Lock the provenance bucket's retention policy: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockProvenanceRetention?: boolean;
     /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
     auditLogRetentionDays?: number;
-    /** Lock that log bucket (irreversible). Default true. */
+    /** Lock the KMS audit log bucket: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockAuditLog?: boolean;
     /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
     signerAccountId?: string;

@@ -81,11 +81,11 @@ export interface Signer {
     keyVersions?: KeyVersion[];
     /** SLSA builder.id, an https URI. Default `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
     builderId?: string;
-    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    /** Lock the provenance bucket's retention policy: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockProvenanceRetention?: boolean;
     /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
     auditLogRetentionDays?: number;
-    /** Lock that log bucket (irreversible). Default true. */
+    /** Lock the KMS audit log bucket: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockAuditLog?: boolean;
 }
 
@@ -181,6 +181,8 @@ export interface FleetConfig {
     signerProject: string;
     /** Let the signer share the worker project (development only; warns). Default false. */
     allowSharedSignerProject?: boolean;
+    /** Enable the fleet's Google APIs in its projects (projects.Service, never disabled on destroy). Default true. */
+    enableApis?: boolean;
     /** GitHub registration target. Required. */
     github: Github;
     /** Override of the registration broker's URL (e.g. a custom domain). Default the deployed broker's Cloud Run URL. */

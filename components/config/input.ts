@@ -117,11 +117,11 @@ export interface SignerInput {
     keyVersions?: KeyVersionInput[];
     /** SLSA builder.id, an https URI. Default `<github.configUrl>/hardened-build-fleet/<fleet name>`. */
     builderId?: string;
-    /** Lock the provenance bucket's retention policy (irreversible). Default true. */
+    /** Lock the provenance bucket's retention policy: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockProvenanceRetention?: boolean;
     /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
     auditLogRetentionDays?: number;
-    /** Lock that log bucket (irreversible). Default true. */
+    /** Lock the KMS audit log bucket: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockAuditLog?: boolean;
 }
 
@@ -201,6 +201,12 @@ export interface FleetConfigInput {
     signerProject: string;
     /** Let the signer share the worker project (development only; warns). Default false. */
     allowSharedSignerProject?: boolean;
+    /**
+     * Enable the Google APIs the fleet uses in each of its projects (`gcp.projects.Service`, never disabled on
+     * destroy) and make every resource depend on its API. Default true; false when the organization enables
+     * APIs elsewhere (they must then be on before `pulumi up`: docs/deploy.md lists them).
+     */
+    enableApis?: boolean;
     /** GitHub registration target. Required. */
     github: GithubInput;
     /** Override of the registration broker's URL (e.g. a custom domain). Default the deployed broker's Cloud Run URL. */

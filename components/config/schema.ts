@@ -15,6 +15,7 @@ export const FLEET_CONFIG_SCHEMA = {
     workerProject: "string",
     signerProject: "string",
     allowSharedSignerProject: "boolean",
+    enableApis: "boolean",
     github: "object",
     registrationBrokerUrl: "string",
     pools: "array",

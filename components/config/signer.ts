@@ -83,10 +83,10 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
 
     const provenanceRetentionDays = f.integer("provenanceRetentionDays", { min: 1, max: MAX_RETENTION_DAYS, example: String(DEFAULTS.provenanceRetentionDays) })
         ?? DEFAULTS.provenanceRetentionDays;
-    const lockProvenanceRetention = f.boolean("lockProvenanceRetention", true);
+    const lockProvenanceRetention = f.boolean("lockProvenanceRetention", false);
     const auditLogRetentionDays = f.integer("auditLogRetentionDays", { min: 1, max: 3650, example: String(DEFAULTS.auditLogRetentionDays) })
         ?? DEFAULTS.auditLogRetentionDays;
-    const lockAuditLog = f.boolean("lockAuditLog", true);
+    const lockAuditLog = f.boolean("lockAuditLog", false);
 
     if (issues.issues.length === issuesBefore && cidr !== undefined && keyVersions !== undefined) {
         result.config = {

@@ -99,6 +99,8 @@ export interface FleetConfig {
     workerProject: string;
     signerProject: string;
     allowSharedSignerProject: boolean;
+    /** Enable the fleet's Google APIs in its projects and order every resource after its API (default true). */
+    enableApis: boolean;
     github: { configUrl: string; scaleSetSecretName: string };
     /** Broker URL override (e.g. a custom domain in front of it); default: the deployed broker's run.app URL. */
     registrationBrokerUrl?: string;

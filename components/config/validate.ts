@@ -31,6 +31,7 @@ export function validateFleetConfig(source: FleetConfigSource | Record<string, u
     const workerProject = readProject(f, "workerProject", "gcp:project", "acme-build-workers");
     const signerProject = readProject(f, "signerProject", undefined, "acme-build-signer");
     const allowSharedSignerProject = f.boolean("allowSharedSignerProject", false);
+    const enableApis = f.boolean("enableApis", true);
     if (workerProject !== undefined && workerProject === signerProject) {
         if (allowSharedSignerProject) {
             issues.warn("signerProject", signerProject, "the signer enclave shares the worker project (allowSharedSignerProject); project-level IAM in that project can reach the signing key, so I10 rests on IAM alone");
@@ -77,6 +78,7 @@ export function validateFleetConfig(source: FleetConfigSource | Record<string, u
         workerProject,
         signerProject,
         allowSharedSignerProject,
+        enableApis,
         github,
         ...(registrationBrokerUrl !== undefined ? { registrationBrokerUrl } : {}),
         pools: pools.map((p) => p.config).filter((p): p is PoolConfig => p !== undefined),

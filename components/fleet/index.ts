@@ -19,12 +19,15 @@ import { isGcpName, serviceAccountIdFor } from "../config/names";
 import { MAX_POOL_NAME_LENGTH } from "../config/schema";
 import { deterministicRunUrl } from "../controlPlane/cloudRunUrl";
 import { ControlPlane, ControlPlaneArgs, controlPlaneServiceNames, generatorEmailFor, validateControlPlaneArgs } from "../controlPlane";
+import { fleetApis } from "./apis";
 import { fleetGuardrails, fleetPerimeterArgs } from "./hardening";
+import { orderAfter } from "./ordering";
 import { OrgGuardrails, validateOrgGuardrailsArgs } from "../orgGuardrails";
 import { FleetPerimeter, validateFleetPerimeterArgs } from "../fleetPerimeter";
 import { GceBackendOptions } from "../runnerPool/gce";
 import { GkeBackendOptions } from "../runnerPool/gke";
 import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "../runnerPool";
+import { ProjectApis } from "../projectApis";
 import { ServiceImage } from "../serviceImage";
 import { runnerLabels } from "../../services/controlPlane/runsOn";
 import { SignerEnclave, SignerEnclaveArgs, signerServiceName, validateSignerEnclaveArgs } from "../signerEnclave";
@@ -217,6 +220,8 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
     readonly guardrails: OrgGuardrails[];
     /** The VPC Service Controls perimeters (only with a `perimeter` config block). */
     readonly perimeter?: FleetPerimeter;
+    /** The Google APIs of the fleet's projects (absent with `enableApis: false`). */
+    readonly apis?: ProjectApis;
 
     readonly poolNames: string[];
     /** Intake bucket name per pool. */
@@ -245,9 +250,16 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
         this.config = config;
 
         const names = fleetChildNames(name, config.pools.map((p) => p.name));
+        // First the APIs: on a fresh project every other call fails with SERVICE_DISABLED until they are on.
+        // Each zone's resources depend on the APIs of their own project through a transformation.
+        this.apis = config.enableApis ? new ProjectApis(`${name}-apis`, { projects: fleetApis(config) }, { parent: this }) : undefined;
+        const apis = this.apis;
+        const inProject = (project: string, ...more: pulumi.ResourceTransformation[]): pulumi.ComponentResourceOptions => ({
+            parent: this, transformations: [...(apis !== undefined ? [apis.transformation(project)] : []), ...more],
+        });
         this.pools = {};
         for (const a of poolArgs(config, args, brokerUrlFor(name, config, { parent: this }))) {
-            this.pools[a.pool.name] = new RunnerPool(names.pools[a.pool.name], a, { parent: this });
+            this.pools[a.pool.name] = new RunnerPool(names.pools[a.pool.name], a, inProject(config.workerProject));
         }
 
         // One image for every service, from this package's source, pinned by digest; unless both are given.
@@ -259,13 +271,20 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
                 gcp.organizations.getProjectOutput({ projectId: config.signerProject }, { parent: this }).number
                     .apply((n) => `serviceAccount:service-${n}@serverless-robot-prod.iam.gserviceaccount.com`),
             ];
-            this.serviceImage = new ServiceImage(names.images, { project: cpProject, region: config.region, readers }, { parent: this });
+            // The reader is the signer project's Cloud Run service agent, which exists once that project's Run API is on.
+            const signerRun = apis?.service(config.signerProject, "run.googleapis.com");
+            this.serviceImage = new ServiceImage(names.images, { project: cpProject, region: config.region, readers }, inProject(
+                cpProject, orderAfter("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", signerRun !== undefined ? [signerRun] : []),
+            ));
         }
         const builtImage = this.serviceImage?.imageRef as pulumi.Input<string>;
 
         // I9/I10: the generator is the signer's only invoker; it exists once the control plane does.
         const [generatorMember, resolveGeneratorMember] = pulumi.deferredOutput<string>();
-        this.signer = new SignerEnclave(names.signer, signerArgs(name, config, config.signer.serviceImage ?? builtImage, generatorMember), { parent: this });
+        // The signer's first revision pulls its image as the Cloud Run service agent: after the reader grant.
+        this.signer = new SignerEnclave(names.signer, signerArgs(name, config, config.signer.serviceImage ?? builtImage, generatorMember), inProject(
+            config.signerProject, orderAfter("gcp:cloudrunv2/service:Service", this.serviceImage?.readerGrants ?? []),
+        ));
         this.controlPlane = new ControlPlane(names.controlPlane, controlPlaneArgs(name, config, {
             runnerMembers: config.pools.map((p) => this.pools[p.name].serviceAccountMember),
             runnerEmails: config.pools.map((p) => `${serviceAccountIdFor(names.pools[p.name], "rn")}@${config.workerProject}.iam.gserviceaccount.com`),
@@ -274,9 +293,9 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
             signerUrl: deterministicRunUrl(config.signerProject, config.region, signerServiceName(names.signer), { parent: this }),
             // Same project: the generator's calls leave through the signer's network, so they are internal.
             generatorVpc: cpProject === config.signerProject ? { network: this.signer.network.networkId, subnetwork: this.signer.network.subnetId } : undefined,
-        }), { parent: this });
+        }), inProject(cpProject));
         resolveGeneratorMember(this.controlPlane.generatorMember);
-        this.guardrails = fleetGuardrails(name, config).map((g) => new OrgGuardrails(g.name, g.args, { parent: this }));
+        this.guardrails = fleetGuardrails(name, config).map((g) => new OrgGuardrails(g.name, g.args, inProject(g.args.project as string)));
         const cpMember = (role: "broker" | "webhook") => pulumi.interpolate`serviceAccount:${this.controlPlane.serviceAccounts[role].email}`;
         const perimeter = fleetPerimeterArgs(config, { broker: cpMember("broker"), webhook: cpMember("webhook") }, config.pools.map((p) => this.pools[p.name].serviceAccountMember));
         this.perimeter = perimeter && new FleetPerimeter(`${name}-perimeter`, perimeter, { parent: this });

@@ -65,6 +65,8 @@ export interface GceBackendArgs {
     /** https URL of the registration broker (identity-token audience); an Output when it is the deployed broker's URL. */
     registrationBrokerUrl: pulumi.Input<string>;
     options?: GceBackendOptions;
+    /** The network's allow rules, restricted-VIP route and DNS zones: no runner VM boots before them (deny-all egress). */
+    networkReady?: pulumi.Resource[];
 }
 
 export interface GceBackend {
@@ -191,7 +193,7 @@ export function createGceBackend(name: string, args: GceBackendArgs, parent: pul
         instanceLifecyclePolicy: { defaultActionOnFailure: "REPAIR", forceUpdateOnRepair: "YES" },
         // No targetSize: the autoscaler owns the size (the provider fights it otherwise).
         waitForInstances: false,
-    }, { parent });
+    }, { parent, dependsOn: args.networkReady ?? [] });
 
     // Scale to zero needs a per-group metric (per-instance metrics keep at least one VM): the webhook
     // receiver publishes the pool's runner demand and each VM takes one unit. The autoscaler reads the

@@ -88,6 +88,12 @@ export interface GkeBackendArgs {
     serviceAccountName: pulumi.Input<string>;
     github: { configUrl: pulumi.Input<string>; scaleSetSecretName: pulumi.Input<string> };
     options?: GkeBackendOptions;
+    /**
+     * What the nodes need before they boot under the network's deny-all egress: its allow rules, the
+     * restricted-VIP route and the private DNS zones. The cluster depends on them (and on its own
+     * control-plane rule), so no node starts while they are still being created.
+     */
+    networkReady?: pulumi.Resource[];
 }
 
 export interface GkeBackend {
@@ -278,6 +284,33 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
         metadata: { "disable-legacy-endpoints": "true", "block-project-ssh-keys": "TRUE", "serial-port-enable": "FALSE" },
     };
 
+    // Created before the cluster: nodes (the default pool's too) must reach their control plane from their first boot.
+    const controlPlaneFirewall = new gcp.compute.Firewall(`${name}-gke-control-plane`, {
+        project,
+        network: args.network,
+        direction: "EGRESS",
+        priority: ALLOW_PRIORITY,
+        destinationRanges: [pool.masterCidr],
+        allows: [{ protocol: "tcp", ports: [...CONTROL_PLANE_PORTS] }],
+        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
+        description: `GKE pool ${pool.name}: nodes to their private control plane`,
+    }, child);
+
+    // The IsolatedNetwork denies all egress; nodes and pods still need their own ranges and the control
+    // plane. Only this pool's ranges (I5). GKE allocates the pod range when podCidr is not configured, and the
+    // rule then follows the cluster; with a configured podCidr the cluster waits for it.
+    const intraPoolFirewall = (podRange: pulumi.Output<string | undefined>) => new gcp.compute.Firewall(`${name}-gke-egress`, {
+        project,
+        network: args.network,
+        direction: "EGRESS",
+        priority: ALLOW_PRIORITY,
+        destinationRanges: podRange.apply((p) => [pool.cidr, ...(p ? [p] : [])]),
+        allows: [{ protocol: "all" }],
+        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
+        description: `GKE pool ${pool.name}: node and pod traffic inside the pool's own cluster`,
+    }, child);
+    const earlyFirewall = pool.podCidr !== undefined ? intraPoolFirewall(pulumi.output(pool.podCidr)) : undefined;
+
     const cluster = new gcp.container.Cluster(`${name}-cluster`, {
         project,
         location: region,
@@ -313,9 +346,11 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
         workloadIdentityConfig: { workloadPool: pulumi.interpolate`${project}.svc.id.goog` },
         datapathProvider: "ADVANCED_DATAPATH",
         resourceLabels: labels,
-    }, child);
+    }, { ...child, dependsOn: [...(args.networkReady ?? []), controlPlaneFirewall, ...(earlyFirewall ? [earlyFirewall] : [])] });
 
     const clusterRef = { project, location: region, cluster: cluster.name };
+    const clusterFirewall = earlyFirewall ?? intraPoolFirewall(cluster.clusterIpv4Cidr);
+
 
     // GKE Sandbox needs one non-sandboxed pool for system pods; its taint keeps everything else off it.
     const systemLabels = roleLabels("runner", pool.name, { [NODE_CLASS_LABEL]: "system" });
@@ -331,7 +366,7 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
             resourceLabels: systemLabels,
             taints: [{ key: SYSTEM_TAINT.key, value: SYSTEM_TAINT.value, effect: "NO_SCHEDULE" }],
         },
-    }, child);
+    }, { ...child, dependsOn: [clusterFirewall] });
 
     // I6: build pods run only here, in the gVisor sandbox, on tainted nodes; I1: autoscaled from zero.
     const runnerLabels = roleLabels("runner", pool.name, { [NODE_CLASS_LABEL]: "runner" });
@@ -354,31 +389,8 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
             resourceLabels: runnerLabels,
             taints: [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: "NO_SCHEDULE" }],
         },
-    }, child);
+    }, { ...child, dependsOn: [clusterFirewall] });
 
-    // The IsolatedNetwork denies all egress; nodes and pods still need their own ranges and the control
-    // plane. Only this pool's ranges (I5). GKE allocates the pod range when podCidr is not configured.
-    const podRange = pool.podCidr !== undefined ? pulumi.output(pool.podCidr) : cluster.clusterIpv4Cidr;
-    const clusterFirewall = new gcp.compute.Firewall(`${name}-gke-egress`, {
-        project,
-        network: args.network,
-        direction: "EGRESS",
-        priority: ALLOW_PRIORITY,
-        destinationRanges: podRange.apply((p) => [pool.cidr, ...(p ? [p] : [])]),
-        allows: [{ protocol: "all" }],
-        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
-        description: `GKE pool ${pool.name}: node and pod traffic inside the pool's own cluster`,
-    }, child);
-    const controlPlaneFirewall = new gcp.compute.Firewall(`${name}-gke-control-plane`, {
-        project,
-        network: args.network,
-        direction: "EGRESS",
-        priority: ALLOW_PRIORITY,
-        destinationRanges: [pool.masterCidr],
-        allows: [{ protocol: "tcp", ports: [...CONTROL_PLANE_PORTS] }],
-        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
-        description: `GKE pool ${pool.name}: nodes to their private control plane`,
-    }, child);
 
     const kubeconfig = pulumi
         .all([cluster.name, cluster.endpoint, cluster.masterAuth, cluster.controlPlaneEndpointsConfig])
@@ -448,11 +460,13 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
         },
         automountServiceAccountToken: false,
     }, k8sOpts);
+    // The `<project>.svc.id.goog` identity pool exists only once a Workload Identity cluster does: on a project
+    // that never had one, a binding created before the cluster fails with "Identity Pool does not exist".
     const workloadIdentityBinding = new gcp.serviceaccount.IAMMember(`${name}-wi`, {
         serviceAccountId: args.serviceAccountName,
         role: "roles/iam.workloadIdentityUser",
         member: pulumi.interpolate`serviceAccount:${project}.svc.id.goog[${runnerNamespace}/${ksaName}]`,
-    }, child);
+    }, { ...child, dependsOn: [cluster] });
 
     const chartVersion = o.chartVersion ?? DEFAULT_ARC_CHART_VERSION;
     let controllerRelease: k8s.helm.v3.Release | undefined;

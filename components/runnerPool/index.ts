@@ -227,6 +227,9 @@ export class RunnerPool extends pulumi.ComponentResource {
             );
         }
 
+        // Every child of the pool's network (allow rules, restricted-VIP route, DNS zones and records, NAT, FQDN
+        // policy): nodes and VMs boot under deny-all egress and must find their allow rules already in place.
+        const networkReady = [this.network];
         const outputs: Record<string, unknown> = {
             poolName: this.poolName,
             backend: this.backend,
@@ -244,6 +247,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 serviceAccountEmail: identity.email,
                 registrationBrokerUrl: args.registrationBrokerUrl as pulumi.Input<string>,
                 options: args.gce,
+                networkReady,
             }, this);
             outputs.instanceTemplate = this.gce.instanceTemplate.selfLink;
             outputs.instanceGroupManager = this.gce.instanceGroupManager.selfLink;
@@ -263,6 +267,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                     scaleSetSecretName: args.github?.scaleSetSecretName ?? DEFAULTS.scaleSetSecretName,
                 },
                 options: args.gke,
+                networkReady,
             }, this);
             outputs.cluster = this.gke.cluster.name;
             outputs.runnerNamespace = this.gke.runnerNamespace;

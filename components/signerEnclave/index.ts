@@ -104,11 +104,15 @@ export interface SignerEnclaveArgs {
     keyVersions?: KeyVersionConfig[];
     /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
     provenanceRetentionDays?: number;
-    /** Lock the provenance bucket's retention policy (irreversible: no shortening, no deletion before expiry). Default true. */
+    /**
+     * Lock the provenance bucket's retention policy. IRREVERSIBLE: the period can never be shortened and the bucket
+     * cannot be deleted until its newest object expires. Default false (explicit opt-in, e.g. the second step of a
+     * production rollout); the pack's `signer-evidence-locked` rule requires it on production stacks.
+     */
     lockProvenanceRetention?: boolean;
     /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
     auditLogRetentionDays?: number;
-    /** Lock that log bucket (irreversible). Default true. */
+    /** Lock that log bucket. IRREVERSIBLE (the bucket outlives its retention). Default false (explicit opt-in, as lockProvenanceRetention). */
     lockAuditLog?: boolean;
     /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
     signerAccountId?: string;
@@ -346,7 +350,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
             ?? args.invokers.map((m) => pulumi.output(m).apply((member) => member.replace(/^serviceAccount:/, "")));
 
         const provenance = createProvenanceBucket(name, {
-            project, location: region, retentionDays: args.provenanceRetentionDays ?? 365, locked: args.lockProvenanceRetention ?? true,
+            project, location: region, retentionDays: args.provenanceRetentionDays ?? 365, locked: args.lockProvenanceRetention ?? false,
             writerMember: this.signerMember, readers: args.provenanceReaders ?? [],
         }, this);
         this.bucket = provenance.bucket;
@@ -420,7 +424,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
             auditLogConfigs: [{ logType: "ADMIN_READ" }, { logType: "DATA_READ" }, { logType: "DATA_WRITE" }],
         }, { parent: this });
         const auditLog = createSignerAuditLog(name, {
-            project, location: region, retentionDays: args.auditLogRetentionDays ?? 400, locked: args.lockAuditLog ?? true,
+            project, location: region, retentionDays: args.auditLogRetentionDays ?? 400, locked: args.lockAuditLog ?? false,
         }, this);
         this.kmsLogBucket = auditLog.bucket;
         this.kmsLogSink = auditLog.sink;

@@ -1,6 +1,8 @@
 /**
- * The provenance bucket of a `SignerEnclave`: private, versioned, retention-locked storage that only the
- * signer identity can write (I10, I11).
+ * The provenance bucket of a `SignerEnclave`: private, retention-protected storage that only the
+ * signer identity can write (I10, I11). No object versioning: Cloud Storage refuses a bucket with both
+ * versioning and a locked retention policy, and the retention policy already makes every object
+ * write-once (no overwrite, no delete) for its period.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -15,7 +17,7 @@ export interface ProvenanceBucketArgs {
     project: pulumi.Input<string>;
     location: pulumi.Input<string>;
     retentionDays: number;
-    /** Lock the retention policy: irreversible, the period can then only grow and the bucket outlives it. */
+    /** Lock the retention policy: irreversible, the period can then only grow and the bucket outlives it (opt-in). */
     locked: boolean;
     /** The only member granted `roles/storage.objectCreator`. */
     writerMember: pulumi.Input<string>;
@@ -37,8 +39,9 @@ export function createProvenanceBucket(name: string, args: ProvenanceBucketArgs,
         // I10: IAM only (no ACLs), never public.
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
-        // Provenance is evidence: keep every version, forbid deletion or overwrite for the retention period.
-        versioning: { enabled: true },
+        // Provenance is evidence: the retention policy forbids deletion or overwrite for its period. No
+        // versioning: it cannot be combined with a locked retention policy, and there is nothing to keep.
+        versioning: { enabled: false },
         retentionPolicy: { retentionPeriod: String(args.retentionDays * 86400), isLocked: args.locked },
         forceDestroy: false,
         labels: roleLabels("signer"),

@@ -150,7 +150,7 @@ describe("component provider: schema", function () {
         const config = schema.types[token("FleetConfig")];
         assert.deepStrictEqual(describeProperties(config.properties ?? {}, config.required), [
             "allowSharedSignerProject?: boolean plain",
-            "controlPlane: ControlPlaneSettings plain",
+            "controlPlane: ControlPlaneSettings plain", "enableApis?: boolean plain",
             "github: Github plain",
             "guardrails?: Guardrails plain",
             "perimeter?: Perimeter plain",
@@ -306,7 +306,9 @@ const CP_IMAGE = "europe-docker.pkg.dev/acme-build-control/fleet/services@sha256
  * dry run. A single component is checked without the fleet-level rules: its perimeters and guardrails belong to the fleet.
  */
 async function assertNoFindings(run: ProgramRun, scope: "fleet in dry run" | "component" = "component", extraConfig: Record<string, unknown> = {}): Promise<void> {
-    const policyConfig = { ...(scope === "component" ? Object.fromEntries(FLEET_LEVEL_RULES.map((r) => [r, "disabled"])) : {}), ...extraConfig };
+    // These programs are trial stacks: they leave the irreversible evidence locks off (opt-in), as a trial stack declares.
+    const trial = { "signer-evidence-locked": { production: false } };
+    const policyConfig = { ...trial, ...(scope === "component" ? Object.fromEntries(FLEET_LEVEL_RULES.map((r) => [r, "disabled"])) : {}), ...extraConfig };
     const ev = await evaluatePolicies(run, policies, { policyConfig });
     const expected = scope === "component" ? [] : ["runner-perimeter/advisory", "signer-perimeter/advisory"];
     assert.deepStrictEqual(ev.violations.map((v) => `${v.policy}/${v.enforcementLevel}`).sort(), expected, listFindings(ev));

@@ -4,6 +4,7 @@
  */
 import { FleetResourcePolicy } from "../../meta";
 import { auditPolicies } from "./audit";
+import { bucketVersioningWithLockedRetention } from "./bucketVersioningLock";
 import { computePolicies } from "./compute";
 import { firewallPolicies } from "./firewall";
 import { gkePolicies } from "./gke";
@@ -18,6 +19,7 @@ import { serviceAccountKeyPolicies } from "./serviceAccountKey";
 import { signerServicePolicies } from "./signerService";
 
 export * from "./audit";
+export * from "./bucketVersioningLock";
 export * from "./compute";
 export * from "../../recognisers/credentials";
 export * from "./firewall";
@@ -47,4 +49,5 @@ export const resourcePolicies: FleetResourcePolicy[] = [
     ...firewallPolicies,
     ...auditPolicies,
     ...orgPolicyPolicies,
+    bucketVersioningWithLockedRetention,
 ];

@@ -3,6 +3,7 @@
  * graph.ts) and prove the separation invariants that no single resource shows.
  */
 import { FleetStackPolicy } from "../../meta";
+import { signerEvidenceLocked } from "./evidenceLocked";
 import { kmsAuditLogging } from "./kmsAuditLogging";
 import { platformIdentityImpersonation, signerInvokedByGeneratorOnly, signerKeyVersionsControlled } from "./platformAccess";
 import { perimeterPolicies } from "./perimeter";
@@ -39,6 +40,7 @@ export {
     signerInvokedByGeneratorOnly,
     signerKeyRingDeletionProtected,
     signerKeyVersionsControlled,
+    signerEvidenceLocked,
     signerServicePinnedImage,
     singleSigner,
     unclassifiedResourceTypes,
@@ -64,6 +66,7 @@ export const stackPolicies: FleetStackPolicy[] = [
     provenanceByControlPlane,
     runnerEgressDefaultDeny,
     kmsAuditLogging,
+    signerEvidenceLocked,
     roleLabelsRequired,
     unclassifiedResourceTypes,
     ...perimeterPolicies, orgGuardrails, cloudRunNoPublicInvoker,

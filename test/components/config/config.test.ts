@@ -103,6 +103,7 @@ describe("config: normalisation", () => {
             workerProject: "acme-build-workers",
             signerProject: "acme-build-signer",
             allowSharedSignerProject: false,
+            enableApis: true,
             github: { configUrl: "https://github.com/acme", scaleSetSecretName: "arc-github-app" },
             registrationBrokerUrl: "https://broker.build.acme.example",
             pools: [
@@ -122,7 +123,7 @@ describe("config: normalisation", () => {
             signer: {
                 keyAlgorithm: "EC_SIGN_P256_SHA256", protectionLevel: "HSM", allowSoftwareKeyForDevelopment: false,
                 serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26",
-                verifiers: [], provenanceRetentionDays: 365, lockProvenanceRetention: true, auditLogRetentionDays: 400, lockAuditLog: true,
+                verifiers: [], provenanceRetentionDays: 365, lockProvenanceRetention: false, auditLogRetentionDays: 400, lockAuditLog: false,
                 keyVersions: [{ id: "1", state: "active", validFrom: "1970-01-01T00:00:00Z" }],
             },
             controlPlane: {

@@ -336,7 +336,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             // The organization-level hardening: guardrails per fleet project and the perimeters (test/components/orgGuardrails/orgGuardrails.test.ts, test/components/fleetPerimeter/fleetPerimeter.test.ts).
             const hardening = ["hardened-build-fleet:index:OrgGuardrails", "hardened-build-fleet:index:FleetPerimeter"];
             assert.deepStrictEqual(children.filter((c) => hardening.includes(c.type)).map((c) => c.name), ["fleet-guardrails-workers", "fleet-guardrails-signer", "fleet-guardrails-control-plane", "fleet-perimeter"], `${mode}: hardening`);
-            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-images"], `${mode}: unexpected direct children of the fleet`);
+            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-apis", "fleet-images"], `${mode}: unexpected direct children of the fleet`);
         }
         // URNs never depend on computed values: a preview plans exactly the resources `up` creates.
         assert.deepStrictEqual(preview.resources.map((r) => r.urn).sort(), up.resources.map((r) => r.urn).sort());
@@ -469,11 +469,15 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
     it("has no peering, Shared VPC or other join between networks, and no dependency across zones (I5, I10)", () => {
         for (const [mode, run] of both()) {
             assert.deepStrictEqual(run.resources.filter((r) => JOINING_TYPES.test(r.type)).map((r) => `${r.type} ${r.name}`), [], `${mode}: network joins`);
-            // A pool's resources depend only on that pool's resources; the enclave on nothing of a pool.
+            // A pool's resources depend only on that pool's resources and on the APIs of their project (which
+            // depend on nothing); the enclave on nothing of a pool.
             const problems: string[] = [];
+            const apis = run.resources.filter((r) => r.type === "gcp:projects/service:Service");
+            assert.ok(apis.length > 0 && apis.every((a) => allDependencies(a).length === 0), `${mode}: the API switches depend on nothing`);
+            const isApi = (urn: string) => apis.some((a) => a.urn === urn);
             for (const res of run.resources.filter((r) => r.custom)) {
                 const zone = zoneOf(run, res);
-                for (const dep of allDependencies(res)) {
+                for (const dep of allDependencies(res).filter((d) => !isApi(d))) {
                     const depZone = zoneOf(run, run.byUrn.get(dep) ?? res);
                     const crossPool = zone.startsWith("pool:") && depZone !== zone;
                     const signerOnPool = zone === "signer" && depZone.startsWith("pool:");

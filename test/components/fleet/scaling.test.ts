@@ -9,6 +9,7 @@
  */
 import * as assert from "assert";
 import { HardenedBuildFleet } from "../../../components/fleet";
+import { GKE_WORKER_APIS } from "../../../components/fleet/apis";
 import { POOL_LABEL } from "../../../components/labels";
 import { CapturedResource, longestDependencyChain, ProgramRun, runProgram } from "../../../plan/engine";
 import { generatedBackend, GeneratedBackends, generateFleetConfig } from "../../../bench/fleetConfig";
@@ -115,9 +116,12 @@ describe("HardenedBuildFleet scaling: 1, 10 and 50 pools", function () {
                     }
                 }
                 const problems: string[] = [];
+                // The APIs of the worker project are shared prerequisites that depend on nothing, not another pool.
+                const apis = new Set(byType(run, "gcp:projects/service:Service").map((a) => a.urn));
+                assert.ok(apis.size > 0 && [...apis].every((a) => allDependencies(run.byUrn.get(a)!).length === 0));
                 for (const r of run.resources) {
                     const own = poolOf.get(r.urn);
-                    for (const dep of own === undefined ? [] : allDependencies(r)) {
+                    for (const dep of own === undefined ? [] : allDependencies(r).filter((d) => !apis.has(d))) {
                         if (poolOf.get(dep) !== own) {
                             problems.push(`${r.name} (${own}) waits for ${dep}`);
                         }
@@ -138,14 +142,16 @@ describe("HardenedBuildFleet scaling: 1, 10 and 50 pools", function () {
                 return;
             }
             // The fixed part differs by exactly what a fleet has once it has a gce pool (GKE pools register and scale
-            // through ARC): the broker's invoker binding, and the membership and scale-in custom roles with their grants.
-            assert.strictEqual(gce.a, gke.a + 5, "the fleet's fixed part depends on the backend only through the broker's gce-only grants");
+            // through ARC): the broker's invoker binding, and the membership and scale-in custom roles with their grants;
+            // a fleet with a GKE pool enables three more worker APIs (container, iamcredentials, sts).
+            const gkeApis = GKE_WORKER_APIS.length;
+            assert.strictEqual(gce.a + gkeApis, gke.a + 5, "the fleet's fixed part depends on the backend only through the broker's gce-only grants and the GKE APIs");
             const n = 10;
             const { run, ms } = await buildFleet(n, "mixed");
             const backends = Array.from({ length: n }, (_, i) => generatedBackend(i));
             const gceCount = backends.filter((x) => x === "gce").length;
             assert.ok(gceCount > 0 && gceCount < n, "the mix has both backends");
-            assert.strictEqual(run.resources.length, gce.a + gce.b * gceCount + gke.b * (n - gceCount));
+            assert.strictEqual(run.resources.length, gce.a + gkeApis + gce.b * gceCount + gke.b * (n - gceCount));
             const { engine } = chains(run);
             const single = await buildFleet(1, "gke");
             assert.strictEqual(engine, chains(single.run).engine, "a mixed fleet's chain is its longest pool's");

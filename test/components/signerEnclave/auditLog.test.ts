@@ -1,6 +1,6 @@
 /**
- * The signer's locked retention (I11, I12): the provenance bucket's retention policy is locked by
- * default, and the Cloud KMS audit logs of the signer project are routed by a sink into a locked log
+ * The signer's locked retention (I11, I12): the provenance bucket's retention policy is locked when
+ * asked (an explicit, irreversible opt-in; unlocked by default), and the Cloud KMS audit logs of the signer project are routed by a sink into a locked log
  * bucket of the signer project. Both configurable; bad values rejected before anything is registered.
  */
 import * as assert from "assert";
@@ -36,8 +36,8 @@ async function build(args: Partial<SignerEnclaveArgs> = {}): Promise<ProgramRun>
 describe("SignerEnclave: locked retention and the KMS audit log bucket", function () {
     this.timeout(60000);
 
-    it("locks the provenance retention and routes KMS audit logs to a locked regional log bucket in the signer project", async () => {
-        const run = await build();
+    it("locks the provenance retention and routes KMS audit logs to a locked regional log bucket in the signer project (opted in)", async () => {
+        const run = await build({ lockProvenanceRetention: true, lockAuditLog: true });
         const enclave = component(run, T.enclave, "signer");
         assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: true });
         const logBucket = one(run, T.logBucket, "signer-kms-log");
@@ -57,6 +57,12 @@ describe("SignerEnclave: locked retention and the KMS audit log bucket", functio
         assert.match(sink.inputs.filter, /LOG_ID\("cloudaudit\.googleapis\.com\/data_access"\)/);
     });
 
+    it("locks nothing by default: the locks are irreversible, so a trial stack's buckets stay deletable", async () => {
+        const run = await build();
+        assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: false });
+        assert.strictEqual(one(run, T.logBucket).inputs.locked, false);
+    });
+
     it("follows the switches: unlocked provenance retention, an unlocked log bucket, another retention", async () => {
         const run = await build({ lockProvenanceRetention: false, lockAuditLog: false, auditLogRetentionDays: 3650 });
         assert.deepStrictEqual(one(run, T.bucket).inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: false });
@@ -72,9 +78,9 @@ describe("SignerEnclave: locked retention and the KMS audit log bucket", functio
         assert.deepStrictEqual(run.resources.map((r) => r.type), ["pulumi:pulumi:Stack"]);
     });
 
-    it("the fleet passes the signer config through (defaults locked; lockProvenanceRetention: false for a development stack)", async () => {
+    it("the fleet passes the signer config through (locks opt-in: lockAuditLog: true, provenance left unlocked)", async () => {
         const config = minimalFleetConfig();
-        config.signer = { ...config.signer, lockProvenanceRetention: false, auditLogRetentionDays: 90 };
+        config.signer = { ...config.signer, lockProvenanceRetention: false, lockAuditLog: true, auditLogRetentionDays: 90 };
         const run = await runProgram(() => {
             new HardenedBuildFleet("fleet", { config: rawFleetConfig(config) });
         }, { config: { "gcp:project": "acme-workers" } });

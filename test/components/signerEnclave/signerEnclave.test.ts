@@ -191,12 +191,12 @@ describe("SignerEnclave", function () {
             assert.ok(dependsOn(inv, svc));
         });
 
-        it("creates a private, versioned, retention-locked provenance bucket", () => {
+        it("creates a private, retention-protected provenance bucket without versioning (Cloud Storage refuses versioning with a locked retention)", () => {
             const b = one(run, T.bucket);
             assert.strictEqual(b.inputs.uniformBucketLevelAccess, true);
             assert.strictEqual(b.inputs.publicAccessPrevention, "enforced");
-            assert.deepStrictEqual(b.inputs.versioning, { enabled: true });
-            assert.deepStrictEqual(b.inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: true });
+            assert.deepStrictEqual(b.inputs.versioning, { enabled: false });
+            assert.deepStrictEqual(b.inputs.retentionPolicy, { retentionPeriod: String(365 * 86400), isLocked: false });
             assert.strictEqual(b.inputs.forceDestroy, false);
             assert.strictEqual(b.inputs.location, "europe-west1");
             assert.strictEqual(b.inputs.project, "signer-proj");
@@ -288,7 +288,7 @@ describe("SignerEnclave", function () {
         const run = await runProgram(() => {
             const cp = pulumi.output("serviceAccount:cp@cp-proj.iam.gserviceaccount.com");
             new SignerEnclave("enc", {
-                ...base, keyAlgorithm: "EC_SIGN_P384_SHA384", provenanceRetentionDays: 30,
+                ...base, keyAlgorithm: "EC_SIGN_P384_SHA384", provenanceRetentionDays: 30, lockProvenanceRetention: true,
                 signerAccountId: "prov-signer", invokers: [cp, "group:cp-admins@example.com"], serviceDeletionProtection: false,
             });
         });

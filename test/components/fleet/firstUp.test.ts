@@ -1,0 +1,137 @@
+/**
+ * What a first `pulumi up` on fresh projects needs, checked on the plan's graph (plan/checks/firstUp.ts):
+ * APIs before everything, the image reader grant before the signer service, the Workload Identity member
+ * after its cluster, the GKE cluster after its network's allow rules. Each check is shown to fire on a
+ * variant without the ordering, so a green result means the ordering is there.
+ */
+import * as assert from "assert";
+import * as path from "path";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { HardenedBuildFleet } from "../../../components/fleet";
+import { rawFleetConfig } from "../../../components/config";
+import { ProjectApis, apiForType } from "../../../components/projectApis";
+import { fleetApis } from "../../../components/fleet/apis";
+import { parseFleetConfig } from "../../../components/config";
+import { ProgramRun, runProgram } from "../../../plan/engine";
+import {
+    apiOrderProblems, clusterNetworkOrderProblems, firstUpProblems, imageGrantOrderProblems, workloadIdentityOrderProblems,
+} from "../../../plan/checks/firstUp";
+import { REPO_ROOT } from "../../helpers/paths";
+import { minimalFleetConfig } from "../../helpers/minimalFleet";
+
+const EXAMPLE = path.join(REPO_ROOT, "Pulumi.example.yaml");
+const PROGRAM = path.join(REPO_ROOT, "index.ts");
+
+/** A run with the given transformation applied to every resource of the fleet (to remove one ordering). */
+async function fleetWith(config: Record<string, any>, transformation?: pulumi.ResourceTransformation): Promise<ProgramRun> {
+    return runProgram(() => {
+        new HardenedBuildFleet("fleet", { config: rawFleetConfig(config) }, transformation ? { transformations: [transformation] } : undefined);
+    }, { config: { "gcp:project": "acme-workers" } });
+}
+
+/** Drops `dependsOn` from resources matching `match`: the variant without the ordering under test. */
+function withoutDependsOn(match: (type: string, name: string) => boolean): pulumi.ResourceTransformation {
+    return ({ type, name, props, opts }) => (match(type, name) ? { props, opts: { ...opts, dependsOn: [] } } : undefined);
+}
+
+describe("first pulumi up on fresh projects: plan-graph checks", function () {
+    this.timeout(180000);
+    let up: ProgramRun;
+    let preview: ProgramRun;
+    before(async () => {
+        up = await runProgram(PROGRAM, { configFile: EXAMPLE });
+        preview = await runProgram(PROGRAM, { configFile: EXAMPLE, preview: true });
+    });
+
+    it("the example fleet has no first-up problem, in up and in preview", () => {
+        for (const run of [up, preview]) {
+            assert.deepStrictEqual(firstUpProblems(run), { apis: [], imageGrants: [], workloadIdentity: [], clusterNetwork: [] });
+        }
+    });
+
+    it("enables every API its resources need, per project, never disabling one on destroy", () => {
+        const services = up.resources.filter((r) => r.type === "gcp:projects/service:Service");
+        assert.ok(services.length > 0);
+        for (const s of services) {
+            assert.strictEqual(s.inputs.disableOnDestroy, false, s.name);
+            assert.strictEqual(s.inputs.disableDependentServices, false, s.name);
+        }
+        const enabled = new Set(services.map((s) => `${s.inputs.project} ${s.inputs.service}`));
+        for (const r of up.resources.filter((x) => x.custom && apiForType(x.type) !== undefined && typeof x.inputs.project === "string")) {
+            assert.ok(enabled.has(`${r.inputs.project} ${apiForType(r.type)}`), `${r.name}: ${apiForType(r.type)} not enabled in ${r.inputs.project}`);
+        }
+        // The Cloud Run service agent named in the image reader grant exists once the signer project's Run API is on.
+        const reader = up.resources.find((r) => r.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")!;
+        const signerRun = services.find((s) => s.inputs.project === "acme-build-signer" && s.inputs.service === "run.googleapis.com")!;
+        assert.ok(reader.dependencies.includes(signerRun.urn));
+    });
+
+    it("the API check fires when a resource does not wait for its API", async () => {
+        const run = await fleetWith(minimalFleetConfig(), withoutDependsOn((type, name) => type === "gcp:kms/keyRing:KeyRing" && name === "fleet-signer-ring"));
+        assert.deepStrictEqual(apiOrderProblems(run).filter((p) => p.startsWith("fleet-signer-ring ")), [
+            "fleet-signer-ring (gcp:kms/keyRing:KeyRing) does not wait for cloudkms.googleapis.com in acme-signer",
+        ]);
+    });
+
+    it("enableApis: false creates no projects.Service and the API check has nothing to hold the plan to", async () => {
+        const run = await fleetWith({ ...minimalFleetConfig(), enableApis: false });
+        assert.strictEqual(run.resources.filter((r) => r.type === "gcp:projects/service:Service").length, 0);
+        assert.deepStrictEqual(apiOrderProblems(run), []);
+        assert.ok(run.resources.some((r) => r.type === "gcp:kms/keyRing:KeyRing"));
+    });
+
+    it("lists the APIs per project: GKE only with a GKE pool, orgpolicy only with guardrails", () => {
+        const base = minimalFleetConfig();
+        const gke = fleetApis(parseFleetConfig(base));
+        assert.ok(gke["acme-workers"].includes("container.googleapis.com"));
+        assert.ok(gke["acme-workers"].includes("orgpolicy.googleapis.com"));
+        assert.deepStrictEqual(Object.keys(gke).sort(), ["acme-signer", "acme-workers"]);
+        const gce = fleetApis(parseFleetConfig({
+            ...base, guardrails: { enabled: false },
+            pools: [{ name: "linux", backend: "gce", cidr: "10.10.0.0/24", image: "projects/acme-images/global/images/family/runner", egressAllowList: { fqdns: ["github.com"] } }],
+        }));
+        assert.ok(!gce["acme-workers"].includes("container.googleapis.com"));
+        assert.ok(!Object.values(gce).flat().includes("orgpolicy.googleapis.com"));
+    });
+
+    it("the signer service waits for the image reader grant; the check fires without it", async () => {
+        const cfg = { ...minimalFleetConfig(), controlPlane: { ...minimalFleetConfig().controlPlane, project: "acme-control" } };
+        const ok = await fleetWith(cfg);
+        assert.deepStrictEqual(imageGrantOrderProblems(ok), []);
+        const svc = ok.resources.find((r) => r.type === "gcp:cloudrunv2/service:Service" && r.name === "fleet-signer-signer")!;
+        const grant = ok.resources.find((r) => r.type === "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")!;
+        assert.ok(svc.dependencies.includes(grant.urn));
+        const bad = await fleetWith(cfg, withoutDependsOn((type, name) => type === "gcp:cloudrunv2/service:Service" && name === "fleet-signer-signer"));
+        assert.deepStrictEqual(imageGrantOrderProblems(bad), ["fleet-signer-signer can start before fleet-images-reader-0 lets its Cloud Run service agent pull the image"]);
+    });
+
+    it("the Workload Identity member waits for its cluster; the check fires without it", async () => {
+        const ok = await fleetWith(minimalFleetConfig());
+        assert.deepStrictEqual(workloadIdentityOrderProblems(ok), []);
+        const bad = await fleetWith(minimalFleetConfig(), withoutDependsOn((type) => type === "gcp:serviceaccount/iAMMember:IAMMember"));
+        assert.deepStrictEqual(workloadIdentityOrderProblems(bad).map((p) => p.split(" names ")[0]), ["fleet-pool-containers-wi"]);
+    });
+
+    it("the GKE cluster waits for its network's allow rules, routes and DNS zones; the check fires without them", async () => {
+        const ok = await fleetWith(minimalFleetConfig());
+        assert.deepStrictEqual(clusterNetworkOrderProblems(ok), []);
+        const bad = await fleetWith(minimalFleetConfig(), withoutDependsOn((type) => type === "gcp:container/cluster:Cluster"));
+        const found = clusterNetworkOrderProblems(bad);
+        for (const r of ["fleet-pool-containers-net-allow-vip", "fleet-pool-containers-net-vip-route", "fleet-pool-containers-net-googleapis", "fleet-pool-containers-gke-control-plane"]) {
+            assert.ok(found.some((p) => p.includes(` ${r} (`)), `${r} not reported:\n${found.join("\n")}`);
+        }
+    });
+
+    it("ProjectApis refuses a bad project id or API name, naming both", () => {
+        assert.throws(() => new ProjectApis("apis", { projects: { "Bad_Project": ["run"] } }), /projects: key "Bad_Project" is not a project id[\s\S]*projects\.Bad_Project\[0\]: "run" is not a Google API service name/);
+    });
+
+    it("maps the fleet's resource types to their APIs", () => {
+        assert.strictEqual(apiForType("gcp:kms/cryptoKey:CryptoKey"), "cloudkms.googleapis.com");
+        assert.strictEqual(apiForType("gcp:projects/iAMCustomRole:IAMCustomRole"), "iam.googleapis.com");
+        assert.strictEqual(apiForType("gcp:projects/iAMMember:IAMMember"), "cloudresourcemanager.googleapis.com");
+        assert.strictEqual(apiForType("kubernetes:core/v1:Namespace"), undefined);
+        void gcp;
+    });
+});
