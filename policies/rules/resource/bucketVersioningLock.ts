@@ -16,6 +16,7 @@ export const bucketVersioningWithLockedRetention: FleetResourcePolicy = {
     enforcementLevel: "mandatory",
     meta: {
         invariants: ["I11", "I12"],
+        checks: "no Cloud Storage bucket enables object versioning together with a locked retention policy (Cloud Storage refuses such a bucket, stopping `pulumi up` there and everything that depends on it)",
         fix: "Drop `versioning` (set `versioning: { enabled: false }`): the locked retention policy already forbids overwriting or deleting objects.",
     },
     validateResource: forTypes([STORAGE_BUCKET], (props, _args, report) => {

@@ -61,6 +61,9 @@ export const signerEvidenceLocked: FleetStackPolicy = {
     },
     meta: {
         invariants: ["I11", "I12"],
+        checks:
+            "on a production stack (pack config `production`, default true: fail closed) every signer-labelled bucket has a locked retention policy " +
+            "and every log bucket a sink routes Cloud KMS audit entries into is locked",
         fix:
             "Set `signer.lockProvenanceRetention: true` and `signer.lockAuditLog: true` (irreversible; docs/deploy.md, the lock step), " +
             "or declare a trial stack with the pack config {\"signer-evidence-locked\": {\"production\": false}}.",
