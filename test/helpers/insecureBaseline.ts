@@ -417,7 +417,9 @@ export function buildBaseline(m: Mutations = noMutations()): Handles {
         location: REGION,
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
-        versioning: { enabled: true },
+        // Production: a locked retention (signer-evidence-locked), so no versioning (Cloud Storage refuses both).
+        retentionPolicy: { retentionPeriod: "31536000", isLocked: true },
+        versioning: { enabled: false },
         labels: labels("signer"),
     });
     new gcp.storage.BucketIAMBinding("provenance-writer", { bucket: provenance.name, role: "roles/storage.objectCreator", members: [core.signer.sa.member] });

@@ -134,8 +134,10 @@ export function secureFleet(opts: FleetOptions = {}): FleetHandles {
     const keyBinding = opts.omit?.signerBinding
         ? (undefined as unknown as gcp.kms.CryptoKeyIAMBinding)
         : new gcp.kms.CryptoKeyIAMBinding("signer-key-signer", { cryptoKeyId: key.id, role: "roles/cloudkms.signer", members: [sa.member] });
+    // A production fleet: the provenance retention is locked (signer-evidence-locked).
     const provenance = new gcp.storage.Bucket("signer-provenance", {
         project: SIGNER_PROJECT, location: REGION, uniformBucketLevelAccess: true, labels: labels("signer"),
+        retentionPolicy: { retentionPeriod: "31536000", isLocked: true },
     });
     new gcp.storage.BucketIAMBinding("signer-provenance-writer", { bucket: provenance.name, role: "roles/storage.objectCreator", members: [sa.member] });
     new gcp.storage.BucketIAMBinding("signer-provenance-reader", { bucket: provenance.name, role: "roles/storage.objectViewer", members: [controlPlaneSa.member] });

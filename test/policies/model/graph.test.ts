@@ -60,7 +60,7 @@ function syntheticFleet(pools: number): PolicyResource[] {
         name: "signer-svc", project: sp, location: "r1", labels: { "build-fleet-role": "signer" },
         template: { serviceAccount: signer, vpcAccess: { networkInterfaces: [{ network: "signer-net", subnetwork: "signer-sub" }] }, containers: [{ image: `eu-docker.pkg.dev/${sp}/s/signer@sha256:${"0".repeat(64)}` }] },
     }));
-    out.push(res("gcp:storage/bucket:Bucket", "prov", { name: "prov", project: sp, labels: { "build-fleet-role": "signer" } }));
+    out.push(res("gcp:storage/bucket:Bucket", "prov", { name: "prov", project: sp, labels: { "build-fleet-role": "signer" }, retentionPolicy: { retentionPeriod: "31536000", isLocked: true } }));
     out.push(res("gcp:storage/bucketIAMBinding:BucketIAMBinding", "prov-writer", { bucket: "prov", role: "roles/storage.objectCreator", members: [`serviceAccount:${signer}`] }));
     out.push(res("gcp:projects/iAMAuditConfig:IAMAuditConfig", "audit", { project: sp, service: "cloudkms.googleapis.com", auditLogConfigs: [{ logType: "DATA_READ" }, { logType: "DATA_WRITE" }] }));
     // Organization-level hardening: the signer project (by number) in an enforced KMS perimeter, and the guardrails.
