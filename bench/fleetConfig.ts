@@ -53,7 +53,7 @@ function block(base: string, prefix: number, index: number): string {
     return `${ipv4(start)}/${prefix}`;
 }
 
-const GITHUB_FQDNS = ["github.com", "api.github.com", "codeload.github.com", "results-receiver.actions.githubusercontent.com"];
+const GITHUB_FQDNS = ["github.com", "api.github.com", "codeload.github.com", "broker.actions.githubusercontent.com", "pipelines.actions.githubusercontent.com", "results-receiver.actions.githubusercontent.com"];
 
 function pool(index: number, backends: GeneratedBackends): PoolInput {
     const backend = generatedBackend(index, backends);

@@ -19,6 +19,7 @@ import { resolvePoolArg } from "../config/poolInput";
 import { DEFAULTS } from "../config/schema";
 import { IsolatedNetwork, IsolatedNetworkArgs, MAX_NETWORK_NAME_LENGTH, validateIsolatedNetworkArgs } from "../isolatedNetwork";
 import { createRunnerIdentity, GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "./identity";
+import { missingRunnerHosts } from "../config/runnerHosts";
 
 /** Longest RunnerPool name: the network child `${name}-net` must fit IsolatedNetwork's name limit. */
 export const MAX_RUNNER_POOL_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH - "-net".length;
@@ -219,10 +220,18 @@ export class RunnerPool extends pulumi.ComponentResource {
         this.serviceAccountMember = identity.member;
         this.projectRoles = identity.projectRoles;
 
+        // FQDN rules take no wildcards: the exact GitHub hosts a runner needs must be on the allow-list.
+        const missingHosts = missingRunnerHosts(pool);
         if (pool.egressAllowList.fqdns.length === 0) {
             pulumi.log.warn(
                 `RunnerPool "${name}": pool "${pool.name}" allow-lists no FQDNs, so its runners cannot reach GitHub; ` +
-                    "add e.g. github.com, api.github.com and the Actions service hosts to egressAllowList.fqdns.",
+                    `add ${missingHosts.join(", ")} to egressAllowList.fqdns.`,
+                this,
+            );
+        } else if (missingHosts.length > 0) {
+            pulumi.log.warn(
+                `RunnerPool "${name}": pool "${pool.name}" does not allow ${missingHosts.join(", ")}, which its runners need to take jobs ` +
+                    "(FQDN rules take no wildcards); add them to egressAllowList.fqdns unless the pool reaches GitHub another way.",
                 this,
             );
         }

@@ -9,7 +9,8 @@
  * - a Workload Identity member (`<project>.svc.id.goog[ns/ksa]`) waits for a cluster of that pool
  *   (the pool exists only once a Workload Identity cluster does);
  * - a GKE cluster waits for the egress allow rules, routes and DNS zones of its network (its nodes boot
- *   under deny-all egress).
+ *   under deny-all egress);
+ * - the provenance generator has a route to the internal-only signer (generatorRouteProblems).
  */
 import { apiForType } from "../../components/projectApis";
 import { CapturedResource, ProgramRun, providerUrnOf } from "../engine";
@@ -144,5 +145,89 @@ export function firstUpProblems(run: ProgramRun): Record<string, string[]> {
         imageGrants: imageGrantOrderProblems(run),
         workloadIdentity: workloadIdentityOrderProblems(run),
         clusterNetwork: clusterNetworkOrderProblems(run),
+        generatorRoute: generatorRouteProblems(run).problems,
     };
+}
+
+const NETWORK = "gcp:compute/network:Network";
+const ROUTE = "gcp:compute/route:Route";
+const MANAGED_ZONE = "gcp:dns/managedZone:ManagedZone";
+const PERIMETER = "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter";
+const RESTRICTED_VIP = "199.36.153.4/30";
+const INTERNAL_INGRESS = new Set(["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"]);
+/** The generator's environment variable naming the signer it calls (components/controlPlane/services.ts). */
+const SIGNER_URL_ENV = "SIGNER_URL";
+
+/** The generator's route to the signer: how a generator service's calls reach an internal-only signer, or why not. */
+export interface GeneratorRoute {
+    /** Problems: the signer refuses every call of this generator. */
+    problems: string[];
+    /** Routes that exist but take effect only later (a perimeter in dry run). */
+    pending: string[];
+}
+
+function envOf(svc: CapturedResource, name: string): unknown {
+    for (const c of svc.inputs.template?.containers ?? []) {
+        for (const e of c.envs ?? []) {
+            if (e?.name === name) {
+                return e.value;
+            }
+        }
+    }
+    return undefined;
+}
+
+/** Whether any dependency of `res` (its inputs' sources) is `target`. */
+function references(res: CapturedResource, target: CapturedResource): boolean {
+    return res.dependencies.includes(target.urn) || Object.values(res.propertyDependencies).flat().includes(target.urn);
+}
+
+/**
+ * Cloud Run counts a call from another Cloud Run service as internal only when it leaves through a VPC network
+ * (Direct VPC egress or a connector, all traffic) of the signer's own project, or of a project in the same
+ * enforced VPC Service Controls perimeter, with the signer's run.app name resolving to Google's restricted VIP.
+ */
+export function generatorRouteProblems(run: ProgramRun): GeneratorRoute {
+    const out: GeneratorRoute = { problems: [], pending: [] };
+    const services = run.resources.filter((r) => r.type === "gcp:cloudrunv2/service:Service");
+    const signers = services.filter((s) => s.inputs.labels?.["build-fleet-role"] === "signer" && INTERNAL_INGRESS.has(s.inputs.ingress));
+    const generators = services.filter((s) => envOf(s, SIGNER_URL_ENV) !== undefined);
+    for (const gen of generators) {
+        for (const signer of signers) {
+            const vpc = gen.inputs.template?.vpcAccess;
+            const networks = run.resources.filter((n) => n.type === NETWORK && references(gen, n));
+            if (vpc === undefined || vpc.egress !== "ALL_TRAFFIC" || networks.length === 0) {
+                out.problems.push(`${gen.name} has no Direct VPC egress (all traffic) into a network, so ${signer.name} (internal ingress) refuses its calls`);
+                continue;
+            }
+            for (const net of networks) {
+                const onNet = (r: CapturedResource) => references(r, net);
+                const runZone = run.resources.some((z) => z.type === MANAGED_ZONE && z.inputs.dnsName === "run.app." && onNet(z));
+                const vipRoute = run.resources.some((r) => r.type === ROUTE && r.inputs.destRange === RESTRICTED_VIP && onNet(r));
+                if (!runZone || !vipRoute) {
+                    out.problems.push(`${gen.name}'s network ${net.name} lacks ${!runZone ? "a private run.app zone" : ""}${!runZone && !vipRoute ? " and " : ""}${!vipRoute ? "a route to the restricted VIP" : ""}, so its calls to ${signer.name} do not reach it as internal traffic`);
+                    continue;
+                }
+                const netProject = net.inputs.project;
+                const signerProject = signer.inputs.project;
+                if (netProject === signerProject) {
+                    continue;
+                }
+                // Another project: only one perimeter around both projects that restricts Cloud Run makes it internal.
+                const perimeters = run.resources.filter((p) => p.type === PERIMETER);
+                const covers = (cfg: any) => Array.isArray(cfg?.restrictedServices) && cfg.restrictedServices.includes("run.googleapis.com") && (cfg.resources ?? []).length >= 2;
+                const enforced = perimeters.find((p) => covers(p.inputs.status) && p.inputs.useExplicitDryRunSpec !== true);
+                const dryRun = perimeters.find((p) => covers(p.inputs.spec));
+                if (enforced !== undefined) {
+                    continue;
+                }
+                if (dryRun !== undefined) {
+                    out.pending.push(`${gen.name} reaches ${signer.name} (project ${signerProject}) from ${netProject} once perimeter ${dryRun.name} is enforced`);
+                } else {
+                    out.problems.push(`${gen.name} egresses in ${netProject}, ${signer.name} is in ${signerProject}, and no perimeter restricting Cloud Run contains both: every signing call is refused`);
+                }
+            }
+        }
+    }
+    return out;
 }

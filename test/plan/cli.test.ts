@@ -93,7 +93,7 @@ describe("plan command", () => {
             const validate = ajv.compile(schema);
             const valid: boolean = validate(report);
             assert.ok(valid, JSON.stringify(validate.errors, null, 2));
-            assert.strictEqual(report.schemaVersion, 2);
+            assert.strictEqual(report.schemaVersion, 3);
             assert.strictEqual(report.project, "plan-fixture");
             assert.strictEqual(report.stack, "bad");
             assert.strictEqual(report.preview, false);
@@ -103,7 +103,8 @@ describe("plan command", () => {
             });
             assert.strictEqual(report.resources.length, 16);
             const template = report.resources.find((x: any) => x.name === "alpha-template");
-            assert.deepStrictEqual(Object.keys(template), ["urn", "type", "name", "parent"]);
+            assert.deepStrictEqual(Object.keys(template), ["urn", "type", "name", "parent", "custom", "inputs", "dependencies", "propertyDependencies"]);
+            assert.strictEqual(template.custom, true);
             assert.match(template.parent, /pulumi:pulumi:Stack::plan-fixture-bad$/);
             const mandatory = report.violations.find((v: any) => v.enforcementLevel === "mandatory");
             assert.deepStrictEqual(Object.keys(mandatory), ["policy", "enforcementLevel", "message", "urn"]);

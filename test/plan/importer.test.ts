@@ -191,7 +191,7 @@ describe("plan command in a consumer project", () => {
             const out = path.join(tmp.dir, "plan.json");
             const r = await plan([...base("good"), "--output", out]);
             assert.strictEqual(r.code, 0, r.stderr);
-            assert.strictEqual(JSON.parse(fs.readFileSync(out, "utf8")).schemaVersion, 2);
+            assert.strictEqual(JSON.parse(fs.readFileSync(out, "utf8")).schemaVersion, 3);
             assert.match(r.stderr, /^wrote json report to /);
             const sarifOut = path.join(tmp.dir, "plan.sarif");
             await plan([...base("good"), "--output", sarifOut]);

@@ -18,6 +18,7 @@ import { isValidServiceAccountId, serviceAccountIdFor } from "../../../component
 import { RUNNER_PROJECT_ROLES } from "../../../components/runnerPool/identity";
 import { IDENTITY_ENDPOINT, renderStartupScript, startupScriptProblems } from "../../../components/runnerPool/startupScript";
 import { ancestorsOf, byType, component, dependsOn, one, stackOf, walk } from "../../helpers/graph";
+import { GCE_RUNNER_HOSTS } from "../../../components/config/runnerHosts";
 
 const T = {
     pool: "hardened-build-fleet:index:RunnerPool",
@@ -42,7 +43,7 @@ const basePool: PoolConfig = {
     maxRunners: 10,
     spot: false,
     cidr: "10.10.0.0/24",
-    egressAllowList: { cidrs: ["140.82.112.0/20"], fqdns: ["github.com", "api.github.com"] },
+    egressAllowList: { cidrs: ["140.82.112.0/20"], fqdns: [...GCE_RUNNER_HOSTS] },
     maxBuildDurationSeconds: 10800,
     image: "projects/runner-images/global/images/family/gha-runner",
     confidentialCompute: false,
@@ -228,7 +229,7 @@ describe("RunnerPool (gce)", function () {
             }
         });
 
-        it("warns nothing when the pool allow-lists FQDNs", () => {
+        it("warns nothing when the pool allow-lists the runner hosts", () => {
             assert.deepStrictEqual(run.logs.filter((l) => l.severity === "warning"), []);
         });
     });
