@@ -33,11 +33,11 @@ export interface SignerEnclaveArgs {
     keyVersions?: KeyVersion[];
     /** Days provenance objects cannot be deleted or overwritten (bucket retention policy). Default 365. */
     provenanceRetentionDays?: number;
-    /** Lock the provenance bucket's retention policy: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
+    /** Lock the provenance bucket's retention policy. IRREVERSIBLE: the period can never be shortened and the bucket cannot be deleted until its newest object expires. Default false (explicit opt-in, e.g. the second step of a production rollout); the pack's `signer-evidence-locked` rule requires it on production stacks. */
     lockProvenanceRetention?: boolean;
     /** Days the locked log bucket keeps the Cloud KMS audit logs (1-3650). Default 400. */
     auditLogRetentionDays?: number;
-    /** Lock the KMS audit log bucket: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
+    /** Lock that log bucket. IRREVERSIBLE (the bucket outlives its retention). Default false (explicit opt-in, as lockProvenanceRetention). */
     lockAuditLog?: boolean;
     /** Account id of the signer service account (6-30 chars). Default `${name}-signer`, shortened to fit. */
     signerAccountId?: string;

@@ -181,7 +181,7 @@ export interface FleetConfig {
     signerProject: string;
     /** Let the signer share the worker project (development only; warns). Default false. */
     allowSharedSignerProject?: boolean;
-    /** Enable the fleet's Google APIs in its projects (projects.Service, never disabled on destroy). Default true. */
+    /** Enable the Google APIs the fleet uses in each of its projects (`gcp.projects.Service`, never disabled on destroy) and make every resource depend on its API. Default true; false when the organization enables APIs elsewhere (they must then be on before `pulumi up`: docs/deploy.md lists them). */
     enableApis?: boolean;
     /** GitHub registration target. Required. */
     github: Github;
