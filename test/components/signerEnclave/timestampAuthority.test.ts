@@ -111,7 +111,8 @@ describe("SignerEnclave timestamp authority", function () {
 
         it("passes with the TSA as deployed: the TSA key's one signer is the TSA identity, the provenance key's the signer's", async () => {
             // The organization's perimeter and guardrails are the fleet's (OrgGuardrails, FleetPerimeter), not the enclave's.
-            const orgLevel = new Set(["signer-perimeter", "org-guardrails"]);
+            // The evidence locks are an irreversible opt-in of production stacks (signer-evidence-locked), not this trial enclave's.
+            const orgLevel = new Set(["signer-perimeter", "org-guardrails", "signer-evidence-locked"]);
             const violations = (await keyPolicies(run)).filter((v) => v.enforcementLevel === "mandatory" && !orgLevel.has(v.policy));
             assert.deepStrictEqual(violations.map((v) => `${v.policy}: ${v.message}`), []);
         });
