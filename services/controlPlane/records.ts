@@ -168,6 +168,15 @@ export function isInstanceId(value: unknown): value is string {
     return typeof value === "string" && NUM.test(value);
 }
 
+/**
+ * Whether a runner name can name a record. Fleet runners are `<pool>-<instanceId>`; a GitHub-hosted
+ * runner ("GitHub Actions 3") or any other name the store cannot hold is simply not a fleet runner, and
+ * looking it up must answer "none" rather than throw (one hosted job would stop every reconcile pass).
+ */
+export function isRecordableRunnerName(name: unknown): name is string {
+    return typeof name === "string" && /^[A-Za-z0-9._-]{1,100}$/.test(name);
+}
+
 export function runnerNameFor(pool: string, instanceId: string): string {
     return `${pool}-${instanceId}`;
 }
@@ -210,7 +219,7 @@ export class Records {
         return this.put(`runners/${r.runnerName}.json`, r);
     }
     runner(runnerName: string): Promise<RunnerRecord | undefined> {
-        return this.get(`runners/${runnerName}.json`);
+        return isRecordableRunnerName(runnerName) ? this.get(`runners/${runnerName}.json`) : Promise.resolve(undefined);
     }
 
     /** A workflow run's facts from its HMAC-verified workflow_run event (first one per attempt wins). */
@@ -259,7 +268,7 @@ export class Records {
         return "conflict";
     }
     runnerJob(runnerName: string): Promise<RunnerJobLink | undefined> {
-        return this.get(`runner-jobs/${runnerName}.json`);
+        return isRecordableRunnerName(runnerName) ? this.get(`runner-jobs/${runnerName}.json`) : Promise.resolve(undefined);
     }
     /** Ids of the jobs a runner picked up: none, its one job, or two when it was seen with a second. */
     async jobsOfRunner(runnerName: string): Promise<number[]> {

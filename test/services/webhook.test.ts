@@ -244,7 +244,9 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
             [{ ...job(6, "queued", pools[0].labels), id: "6" }, /workflow_job.id/],
             [{ ...job(6, "Bogus!", pools[0].labels) }, /status/],
             [{ ...job(6, "queued", "pool-a" as any) }, /labels/],
-            [{ ...job(6, "in_progress", pools[0].labels, "bad name!") }, /runner_name/],
+            // Any printable name is a runner's (hosted runners have spaces); control characters and overlong names are not.
+            [{ ...job(6, "in_progress", pools[0].labels, "bad\u0007name") }, /runner_name/],
+            [{ ...job(6, "in_progress", pools[0].labels, "r".repeat(256)) }, /runner_name/],
         ];
         for (const [jobBody, field] of bad) {
             const res = await post(event("queued", jobBody));
@@ -376,6 +378,21 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         github.jobCalls = 0;
         assert.deepStrictEqual((await service.reconcile()).scaledIn, []);
         assert.strictEqual(github.jobCalls, 2);
+    });
+
+    it("takes a job on a GitHub-hosted runner (a name with spaces) as not the fleet's: its webhook is answered, and reconcile passes still run", async () => {
+        const reg = await register("pool-a", "611");
+        const hosted = job(80, "in_progress", ["ubuntu-latest"], "GitHub Actions 3");
+        const res = await post(event("in_progress", hosted));
+        assert.ok(res.statusCode < 300, `hosted runner webhook answered ${res.statusCode}: ${res.body}`);
+        assert.deepStrictEqual(await records.jobsOfRunner("GitHub Actions 3"), []);
+        // Lost webhooks of a fleet job are still recovered in the same pass as the hosted job.
+        await post(event("queued", job(81, "queued", pools[0].labels)));
+        github.jobs.set(80, hosted as unknown as GithubJob);
+        github.jobs.set(81, job(81, "in_progress", pools[0].labels, reg.runnerName) as unknown as GithubJob);
+        github.runners = [{ id: 1, name: reg.runnerName, busy: true, status: "online", labels: [] }];
+        await service.reconcile();
+        assert.deepStrictEqual(await records.jobsOfRunner(reg.runnerName), [81]);
     });
 
     it("recovers the facts of lost webhooks from the GitHub API: the runner's job, then its completion", async () => {

@@ -135,7 +135,10 @@ function parseJob(payload: any): { action: string; repository: string; job: Work
     if (!Array.isArray(job.labels) || !job.labels.every(str)) {
         throw bad("workflow_job.labels", "must be an array of strings");
     }
-    if (job.runner_name !== null && job.runner_name !== undefined && !(str(job.runner_name) && /^[A-Za-z0-9._-]{1,100}$/.test(job.runner_name))) {
+    // Any runner's name: GitHub-hosted runners have spaces in theirs ("GitHub Actions 3"). Only names a
+    // record can hold are ever looked up (isRecordableRunnerName); the others are not fleet runners.
+    // eslint-disable-next-line no-control-regex
+    if (job.runner_name !== null && job.runner_name !== undefined && !(str(job.runner_name) && /^[^\u0000-\u001f\u007f]{1,255}$/.test(job.runner_name))) {
         throw bad("workflow_job.runner_name", "must be null or a runner name");
     }
     for (const field of ["runner_id", "runner_group_id"]) {
