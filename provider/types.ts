@@ -37,6 +37,8 @@ export interface Pool {
     maxBuildDuration?: string;
     /** Compute image (gce) or runner container image (gke). Required. */
     image: string;
+    /** gce only: rootless Docker for the runner user (docker build, container: and services: jobs). Default false; an error on gke pools. */
+    containers?: boolean;
     /** gce only: Confidential VM (AMD SEV; needs an n2d/c2d machine type). Default false. */
     confidentialCompute?: boolean;
     /** gce only: extra runner labels, e.g. ["gpu"]; every runner also carries self-hosted, linux, x64 (or arm64) and the pool name. Default none. */

@@ -47,6 +47,12 @@ interface PoolInputCommon {
     maxBuildDuration?: DurationInput;
     /** Compute image (gce) or runner container image (gke). Required. */
     image: string;
+    /**
+     * gce only: rootless Docker (pinned, checksum-verified) for the runner user, so jobs can `docker build`
+     * and run `container:`/`services:` containers. Default false. On a gke pool it is a config error
+     * (gVisor under Pod Security restricted cannot run a rootless engine safely; docs/images.md).
+     */
+    containers?: boolean;
 }
 
 /** A Compute Engine pool: one Shielded VM per job. */

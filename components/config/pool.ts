@@ -29,6 +29,13 @@ export interface PoolParse {
     labels?: string[];
 }
 
+/** Why a gke pool cannot offer a container engine (docs/images.md, "GKE pools"). */
+export const GKE_CONTAINERS_REFUSAL =
+    "is not supported on gke pools: runner pods run under gVisor with Pod Security restricted (non-root, no privilege escalation, " +
+    "seccomp RuntimeDefault). A rootless engine (rootless BuildKit or Docker) needs user namespaces and mounts that seccomp " +
+    "RuntimeDefault blocks, so it needs seccomp and AppArmor Unconfined, or BuildKit's --oci-worker-no-process-sandbox, which " +
+    "lets build steps signal and trace the daemon; neither is allowed in a runner namespace";
+
 const MACHINE_TYPE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 
 /** Validates pool `index` of the fleet config, or a pool on its own when `path` is given (e.g. "pool"). */
@@ -113,6 +120,10 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
         // An ARC scale set is targeted by its name alone; a gce runner also carries GitHub's default labels.
         result.labels = backend === "gke" ? [poolLabel(name)] : runnerLabels(name, extraLabels, machineType);
     }
+    const containers = f.boolean("containers", false);
+    if (containers && backend === "gke") {
+        issues.add(f.pathOf("containers"), true, GKE_CONTAINERS_REFUSAL, "build images on a gce pool with containers: true, and run this job there (docs/images.md)");
+    }
 
     let podCidr: string | undefined;
     let serviceCidr: string | undefined;
@@ -147,6 +158,7 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
             maxBuildDurationSeconds, image, confidentialCompute, masterCidr,
             labels: result.labels ?? [],
             ...runnerGroup,
+            ...(containers ? { containers: true as const } : {}),
             ...(podCidr !== undefined ? { podCidr } : {}),
             ...(serviceCidr !== undefined ? { serviceCidr } : {}),
         };

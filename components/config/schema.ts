@@ -39,7 +39,7 @@ export const EGRESS_KEYS = ["cidrs", "fqdns"] as const;
 /** Pool fields valid for either backend. */
 export const POOL_COMMON_KEYS = [
     "name", "backend", "machineType", "minRunners", "maxRunners", "spot", "cidr",
-    "egressAllowList", "maxBuildDuration", "image",
+    "egressAllowList", "maxBuildDuration", "image", "containers",
 ] as const;
 /** Pool fields that only make sense for a Compute Engine pool (gke pools are ARC scale sets, targeted by their name). */
 export const POOL_GCE_ONLY_KEYS = ["confidentialCompute", "labels", "runnerGroupId"] as const;

@@ -45,6 +45,8 @@ export interface PoolConfig {
     runnerGroupId?: number;
     /** gke: GitHub runner group name of the ARC scale set; undefined: ARC's default group. */
     runnerGroupName?: string;
+    /** gce only: rootless Docker for the runner user; present only when true. */
+    containers?: true;
     /** gke only: secondary range for pods; undefined lets GKE allocate it. */
     podCidr?: string;
     /** gke only: secondary range for services; undefined lets GKE allocate it. */

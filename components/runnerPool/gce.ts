@@ -130,6 +130,7 @@ export function createGceBackend(name: string, args: GceBackendArgs, parent: pul
         runnerDir: options.runnerDir,
         runnerUser: options.runnerUser,
         brokerPath: options.brokerPath,
+        containers: pool.containers === true,
     }));
 
     // Spot and Confidential VMs cannot live-migrate; I1: a VM never restarts on its old disk.

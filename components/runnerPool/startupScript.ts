@@ -28,6 +28,7 @@
 
 /** Inputs of the startup script. All values end up in instance metadata, so none may be secret. */
 import { isGcpName } from "../config/names";
+import { rootlessEngineScript } from "./rootlessEngine";
 
 export interface StartupScriptOptions {
     /** Pool name, sent to the broker so it can check the token's service account belongs to this pool. */
@@ -42,6 +43,8 @@ export interface StartupScriptOptions {
     runnerUser?: string;
     /** Seconds to wait before powering off after a failed registration, to slow retry loops. Default 30. */
     failureBackoffSeconds?: number;
+    /** Rootless Docker for the runner user (rootlessEngine.ts). Default false: no container engine. */
+    containers?: boolean;
 }
 
 export const DEFAULT_BROKER_PATH = "/v1/jit-config";
@@ -188,7 +191,7 @@ if runuser -u "$RUNNER_USER" -- curl -s -m 3 -o /dev/null -H 'Metadata-Flavor: G
     log "the runner user can still reach the metadata server; refusing to register"
     exit 1
 fi
-
+${opts.containers === true ? rootlessEngineScript(METADATA_SERVER_IP) : ""}
 # Root-only scratch space on tmpfs; deleted before the job starts.
 rm -rf "$BOOT_DIR" && mkdir -m 700 "$BOOT_DIR"
 
