@@ -35,6 +35,7 @@ import { FakeMig } from "./fakeMig";
 import { simPool } from "./fixtures";
 import { IdentityIssuer } from "./identityIssuer";
 import { LocalTsa, startLocalTsa } from "./localTsa";
+import { SimRegistry, startSimRegistry } from "./images";
 
 /** Audiences as the services would have them in the cloud (their URLs); fixed so verifiers exist before listening. */
 export const SIM_AUDIENCE = {
@@ -78,6 +79,8 @@ export interface SimFleet {
     tsa: LocalTsa;
     /** The fleet's trusted root (that TSA), as published beside the keyring. */
     trustedRoot: TrustedRoot;
+    /** The release registry, when the fleet publishes images. */
+    registry?: SimRegistry;
     demandPoints: DemandPoint[];
     audit: AuditEntry[];
     /** Generator notifications the fake GCS pushed (as Pub/Sub would), with the generator's answer. */
@@ -96,7 +99,16 @@ async function listen(app: FastifyInstance): Promise<string> {
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-export async function startSimFleet(opts: { pools: number; dir: string; repos?: number; quiet?: boolean }): Promise<SimFleet> {
+export interface SimFleetOptions {
+    pools: number;
+    dir: string;
+    repos?: number;
+    quiet?: boolean;
+    /** Publish image uploads to a release registry: started here, or `registry` (`host:port`) behind the IAM stand-in. */
+    images?: { registry?: string };
+}
+
+export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
     const repositories = simRepositories(opts.repos ?? SIM_REPOSITORIES.length);
     const pools = poolNames(opts.pools).map((n) => simPool(n));
     const dir = (...p: string[]) => {
@@ -172,6 +184,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; repos?: 
     });
     const signerUrl = await listen(signerApp);
 
+    const registry = opts.images !== undefined ? await startSimRegistry(issuer, certs, SIM_IDENTITIES.generator, opts.images.registry) : undefined;
     const generator = buildGeneratorService({
         pools,
         intake,
@@ -181,6 +194,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; repos?: 
         pushServiceAccount: SIM_IDENTITIES.push,
         builderId: SIM_BUILDER_ID,
         maxObjectBytes: 64 * 1024 * 1024,
+        ...(registry !== undefined ? { images: registry.publisher } : {}),
         audit: log,
     });
     const generatorUrl = await listen(generator.app);
@@ -229,6 +243,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; repos?: 
         signer: { app: signerApp, url: signerUrl },
         tsa,
         trustedRoot,
+        ...(registry !== undefined ? { registry } : {}),
         demandPoints,
         audit,
         notifications,
@@ -238,6 +253,7 @@ export async function startSimFleet(opts: { pools: number; dir: string; repos?: 
             await Promise.all([broker.close(), webhook.app.close(), generator.app.close(), signerApp.close(), gcs.close(), github.close()]);
             await mig.close();
             await tsa.close();
+            await registry?.close();
             await issuer.close();
         },
     };

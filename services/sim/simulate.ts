@@ -31,6 +31,8 @@ import { WEBHOOK_PATH } from "../controlPlane/webhook/app";
 import { envelopeLine, type DsseEnvelope } from "../lib/dsse";
 import { trustedRootJson } from "../lib/trustedRoot";
 import { parseTrustedKeys, verifyProvenance } from "../verify/verify";
+import { checkPublishedImage, ImageCheck, SIM_MAX_LAYER_BYTES, SIM_REGISTRY_AUDIENCE, SIM_RELEASE_PATH } from "./images";
+import { buildImageLayout } from "./ociFixture";
 import { uploadWithGrant } from "./fakeGcs";
 import type { SimVm } from "./fakeMig";
 import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SimFleet, startSimFleet } from "./fleet";
@@ -52,6 +54,8 @@ export interface JobResult {
     /** Wall time from queueing to a verified envelope, ms (the job's own work is a write of a few bytes). */
     controlPlaneMs: number;
     demandSeen: number;
+    /** With --images: the job's image as a consumer found it in the registry. */
+    image?: ImageCheck;
 }
 
 export interface AttackResult {
@@ -77,6 +81,8 @@ export interface SimSummary {
     github: GithubCost;
     /** Records read (objects read and names listed) and listing calls of that steady-state pass. */
     records: { readsPerPass: number; listsPerPass: number };
+    /** With --images: one entry per published image (repository `<host:port>/<path>`, digest, the `.att` tag and its manifest digest). */
+    images?: ImageCheck[];
 }
 
 export interface GithubCost {
@@ -121,43 +127,100 @@ export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, keyring
     return result.verified ? undefined : result.reason;
 }
 
-/** One VM, one job: register, run, upload, complete, generate. */
-async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, out: string, keyring: string): Promise<JobResult> {
-    const t0 = performance.now();
+interface RanJob {
+    job?: { id: number; repository: string };
+    runnerName: string;
+    instanceId: string;
+    /** Object keys of the uploads, in order, and the upload answers. */
+    keys: string[];
+    problem?: string;
+    demandSeen: number;
+    queuedId: number;
+}
+
+/**
+ * One VM, one job: queue, register, connect, upload what `work` returns (paths inside the job's
+ * location), complete. The runner gets the oldest queued job of its labels, which may be another
+ * worker's job: `work` sees the job it got.
+ */
+async function runJob(fleet: SimFleet, pool: PoolSpec, repository: string, work: (job: { id: number; repository: string }) => [string, Buffer][]): Promise<RanJob> {
     const queued = await fleet.github.queueJob({ repository, labels: pool.labels });
     const demandSeen = (await fleet.webhook.demand())[pool.name];
     const vm = await fleet.mig.createVm(pool);
-    const token = await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker);
-    const reg = await brokerRegister(fleet, token, pool.name);
-    const base = { pool: pool.name, repository, instanceId: vm.ref.instanceId, runnerName: "", artifact: "", sha256: "", verified: false, demandSeen };
+    const reg = await brokerRegister(fleet, await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker), pool.name);
+    const ran: RanJob = { runnerName: "", instanceId: vm.ref.instanceId, keys: [], demandSeen, queuedId: queued.id };
     if (reg.status !== 201) {
-        return { ...base, jobId: queued.id, controlPlaneMs: performance.now() - t0, problem: `registration ${reg.status} ${JSON.stringify(reg.body)}` };
+        return { ...ran, problem: `registration ${reg.status} ${JSON.stringify(reg.body)}` };
     }
     const grant: JitConfigResponse = reg.body;
+    ran.runnerName = grant.runner.name;
     const job = await fleet.github.connectRunner(grant.jitConfig);
     if (job === undefined) {
-        return { ...base, jobId: queued.id, runnerName: grant.runner.name, controlPlaneMs: performance.now() - t0, problem: "the runner got no job" };
+        return { ...ran, problem: "the runner got no job" };
     }
-    // The job's work: an artifact. Only its bytes reach the provenance.
-    const name = `app-${job.id}.tar`;
-    const bytes = Buffer.concat([Buffer.from(`artifact of ${job.repository} job ${job.id}\n`), randomBytes(32)]);
-    const key = `${grant.upload.prefix}dist/${name}`;
-    const up = await uploadWithGrant(grant.upload, key, bytes);
+    ran.job = job;
+    for (const [name, bytes] of work(job)) {
+        const key = `${grant.upload.prefix}${name}`;
+        const up = await uploadWithGrant(grant.upload, key, bytes);
+        if (up.status !== 204) {
+            ran.problem ??= `upload of ${name}: ${up.status} ${up.body}`;
+        }
+        ran.keys.push(key);
+    }
     await fleet.github.completeJob(job.id);
+    return ran;
+}
+
+/** The generator's answer to a (redelivered) finalize notification, with its error body. */
+async function finalize(fleet: SimFleet, bucket: string, key: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${fleet.generator.url}${FINALIZE_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${fleet.pushToken()}` },
+        body: JSON.stringify({ message: { attributes: { bucketId: bucket, objectId: key, eventType: "OBJECT_FINALIZE" }, messageId: key } }),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+/** One job: an artifact (and, when the fleet publishes images, an OCI layout), its provenance verified as a consumer would. */
+async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, out: string, keyring: string): Promise<JobResult> {
+    const t0 = performance.now();
+    let bytes = Buffer.alloc(0);
+    let name = "";
+    // A small image per job, built before the job starts so the job's own time stays a few writes.
+    const layout = fleet.registry !== undefined ? (await buildImageLayout({ content: `image ${randomBytes(8).toString("hex")}` })).tar : undefined;
+    const ran = await runJob(fleet, pool, repository, (job) => {
+        // The job's work: an artifact. Only its bytes reach the provenance.
+        name = `app-${job.id}.tar`;
+        bytes = Buffer.concat([Buffer.from(`artifact of ${job.repository} job ${job.id}\n`), randomBytes(32)]);
+        return [[`dist/${name}`, bytes], ...(layout !== undefined ? [["image.oci.tar", layout] as [string, Buffer]] : [])];
+    });
+    const base = { pool: pool.name, repository: ran.job?.repository ?? repository, instanceId: ran.instanceId, runnerName: ran.runnerName, artifact: "", sha256: "", verified: false, demandSeen: ran.demandSeen };
+    if (ran.job === undefined) {
+        return { ...base, jobId: ran.queuedId, controlPlaneMs: performance.now() - t0, problem: ran.problem };
+    }
+    const job = ran.job;
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    // The runner gets the oldest queued job of its labels, which may be another worker's job.
-    const result: JobResult = { ...base, jobId: job.id, repository: job.repository, runnerName: grant.runner.name, artifact: `jobs/${job.id}/${name}`, sha256, controlPlaneMs: 0 };
-    if (up.status !== 204) {
-        return { ...result, controlPlaneMs: performance.now() - t0, problem: `upload ${up.status} ${up.body}` };
+    const result: JobResult = { ...base, jobId: job.id, artifact: `jobs/${job.id}/${name}`, sha256, controlPlaneMs: 0 };
+    if (ran.problem !== undefined) {
+        return { ...result, controlPlaneMs: performance.now() - t0, problem: ran.problem };
     }
     // Pub/Sub redelivers the notification the generator deferred while the job was running.
+    const [key, imageKey] = ran.keys;
     const status = await pushFinalize(fleet.generator.url, fleet.pushToken(), pool.intakeBucket, key);
     const generated = await fleet.records.generated(pool.intakeBucket, key);
+    let image: ImageCheck | undefined;
+    if (imageKey !== undefined) {
+        const published = await finalize(fleet, pool.intakeBucket, imageKey);
+        image = published.body?.image === undefined
+            ? { repository: "", digest: "", attestation: { tag: "", digest: "" }, verified: false, problem: `generator answered ${published.status} ${JSON.stringify(published.body?.error ?? published.body)}` }
+            : await checkPublishedImage(fleet.registry!.url, published.body.image, keyring, SIM_BUILDER_ID, job.repository);
+    }
     const t1 = performance.now();
     mkdirSync(path.join(out, "jobs", String(job.id)), { recursive: true });
     writeFileSync(path.join(out, result.artifact), bytes);
+    const withImage = image !== undefined ? { image } : {};
     if ((status !== 201 && status !== 200) || !generated?.envelope) {
-        return { ...result, controlPlaneMs: t1 - t0, problem: `generator answered ${status}` };
+        return { ...result, ...withImage, controlPlaneMs: t1 - t0, problem: `generator answered ${status}` };
     }
     const envelope = generated.envelope as DsseEnvelope;
     writeFileSync(path.join(out, `${result.artifact}.intoto.jsonl`), envelopeLine(envelope));
@@ -165,8 +228,47 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     if (bundle !== undefined) {
         writeFileSync(path.join(out, bundle), `${JSON.stringify(generated.bundle, null, 2)}\n`);
     }
-    const problem = bundle === undefined ? "the generator recorded no Sigstore bundle" : verifyEnvelope(envelope, bytes, keyring, job.repository);
-    return { ...result, envelope: `${result.artifact}.intoto.jsonl`, ...(bundle ? { bundle } : {}), verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
+    const problem = bundle === undefined ? "the generator recorded no Sigstore bundle" : (verifyEnvelope(envelope, bytes, keyring, job.repository) ?? image?.problem);
+    return { ...result, ...withImage, envelope: `${result.artifact}.intoto.jsonl`, ...(bundle ? { bundle } : {}), verified: problem === undefined, ...(problem ? { problem } : {}), controlPlaneMs: t1 - t0 };
+}
+
+/** The image attacks: each job uploads a layout the generator must refuse; a runner pushes to the registry itself. */
+async function runImageAttacks(fleet: SimFleet): Promise<AttackResult[]> {
+    const pool = fleet.pools[0];
+    const registry = fleet.registry!;
+    const uploadAttack = async (name: string, description: string, path: string, layout: Buffer, code: string): Promise<AttackResult> =>
+        attempt(name, description, async () => {
+            const ran = await runJob(fleet, pool, "acme/app", () => [[path, layout]]);
+            if (ran.job === undefined || ran.problem !== undefined) {
+                throw new Error(`image attack ${name}: the job did not run (${ran.problem})`);
+            }
+            return finalize(fleet, pool.intakeBucket, ran.keys[0]);
+        }, (s) => s === 422).then((a) => ({ ...a, refused: a.refused && a.code === code }));
+    const attacks: AttackResult[] = [];
+    attacks.push(await uploadAttack("image-missing-blob", "the job uploads a layout whose index points at a manifest blob the layout does not hold",
+        "images/missing.oci.tar", (await buildImageLayout({ dropManifestBlob: true })).tar, "invalid-image-layout"));
+    attacks.push(await uploadAttack("image-digest-mismatch", "the job uploads a layout whose layer blob holds other bytes than its digest names",
+        "images/mismatch.oci.tar", (await buildImageLayout({ tamperLayer: true })).tar, "invalid-image-layout"));
+    attacks.push(await uploadAttack("image-oversized-layer", `the job uploads a layout with a layer above the generator's layer limit (${SIM_MAX_LAYER_BYTES} bytes)`,
+        "images/big.oci.tar", (await buildImageLayout({ layerPadding: SIM_MAX_LAYER_BYTES + 512 * 1024 })).tar, "invalid-image-layout"));
+    const foreign = await buildImageLayout({ content: "not yours" });
+    const otherTenant = await uploadAttack("image-other-tenant", "a job of acme/app uploads images/acme/lib.oci.tar to publish under another tenant's repository (acme/lib)",
+        "images/acme/lib.oci.tar", foreign.tar, "image-repository");
+    // Refused, and the registry has no such image under the other tenant's name.
+    const landed = await fetch(`${registry.url}/v2/${SIM_RELEASE_PATH}/acme/lib/manifests/${foreign.digest}`, { method: "HEAD" });
+    attacks.push({ ...otherTenant, refused: otherTenant.refused && landed.status === 404 });
+    attacks.push(await attempt("runner-pushes-to-registry", "the job mints a token for the registry from its VM's metadata server and starts a blob upload to the release registry",
+        async () => {
+            const vm = await fleet.mig.createVm(pool);
+            const token = await fleet.mig.identityToken(vm, SIM_REGISTRY_AUDIENCE);
+            const res = await fetch(`${registry.url}/v2/${SIM_RELEASE_PATH}/acme/app/blobs/uploads/`, {
+                method: "POST",
+                headers: { authorization: `Basic ${Buffer.from(`oauth2accesstoken:${token}`).toString("base64")}` },
+            });
+            const body: any = await res.json().catch(() => undefined);
+            return { status: res.status, body: { error: { code: body?.errors?.[0]?.code, message: body?.errors?.[0]?.message } } };
+        }, (s) => s === 403));
+    return attacks;
 }
 
 async function attempt(name: string, description: string, fn: () => Promise<{ status: number; body?: any }>, refusedIf: (status: number) => boolean): Promise<AttackResult> {
@@ -335,12 +437,17 @@ export interface SimulateOptions {
     out: string;
     concurrency?: number;
     attacks?: boolean;
+    /** Each job also uploads an OCI image layout, published to a release registry (started here unless `registry`). */
+    images?: boolean;
+    /** `host:port` of a running registry to publish to (implies images). */
+    registry?: string;
 }
 
 export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     mkdirSync(opts.out, { recursive: true });
     const state = mkdtempSync(path.join(opts.out, ".state-"));
-    const fleet = await startSimFleet({ pools: opts.pools, dir: state, repos: opts.repos });
+    const images = opts.images === true || opts.registry !== undefined;
+    const fleet = await startSimFleet({ pools: opts.pools, dir: state, repos: opts.repos, ...(images ? { images: { registry: opts.registry } } : {}) });
     try {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
         const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
@@ -369,14 +476,14 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
         await fleet.generator.reconcile();
         const pass = { counted: fleet.github.stats.counted - workCost.counted, sent: fleet.github.stats.requests - sentBefore, reads: fleet.recordsStore.reads - readsBefore, lists: fleet.recordsStore.lists - listsBefore };
 
-        const attacks = opts.attacks === false ? [] : await runAttacks(fleet);
+        const attacks = opts.attacks === false ? [] : [...await runAttacks(fleet), ...(images ? await runImageAttacks(fleet) : [])];
         const demandPeak: Record<string, number> = {};
         for (const p of fleet.demandPoints) {
             demandPeak[p.pool] = Math.max(demandPeak[p.pool] ?? 0, p.value);
         }
         const times = jobs.map((j) => j.controlPlaneMs);
         const summary: SimSummary = {
-            ok: jobs.length === opts.jobs && jobs.every((j) => j.verified) && attacks.every((a) => a.refused),
+            ok: jobs.length === opts.jobs && jobs.every((j) => j.verified && (!images || j.image?.verified === true)) && attacks.every((a) => a.refused),
             jobs,
             envelopes: jobs.filter((j) => j.envelope !== undefined).length,
             verified: jobs.filter((j) => j.verified).length,
@@ -394,6 +501,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
                 byRoute: workCost.byRoute,
             },
             records: { readsPerPass: pass.reads, listsPerPass: pass.lists },
+            ...(images ? { images: jobs.flatMap((j) => (j.image !== undefined ? [j.image] : [])) } : {}),
         };
         writeFileSync(path.join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
         return summary;
@@ -403,20 +511,21 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     }
 }
 
-const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--concurrency C (default 4)] --out <dir>";
+const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--concurrency C (default 4)] [--images [--registry <host:port>]] --out <dir>";
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 /** The `simulate` command: prints one line per job and attack; exit 0 ok, 1 not ok, 2 bad input. */
 export async function cli(argv: string[]): Promise<number> {
-    let values: Record<string, string | undefined>;
+    let values: Record<string, string | boolean | undefined>;
     try {
-        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" } } }).values as Record<string, string | undefined>;
+        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" }, images: { type: "boolean" }, registry: { type: "string" } } }).values;
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
         return 2;
     }
     const problems: string[] = [];
     const int = (name: string, dflt: number, max: number) => {
-        const raw = values[name];
+        const raw = values[name] as string | undefined;
         const n = raw === undefined ? dflt : Number(raw);
         if (!Number.isInteger(n) || n < 1 || n > max) {
             problems.push(`--${name} ${JSON.stringify(raw)} must be an integer between 1 and ${max}`);
@@ -430,11 +539,19 @@ export async function cli(argv: string[]): Promise<number> {
     if (values.out === undefined || values.out === "") {
         problems.push("--out is required: the directory for summary.json, keys.json and the per-job artifacts and envelopes");
     }
+    const registry = values.registry as string | undefined;
+    if (registry !== undefined && !HOST_PORT.test(registry)) {
+        problems.push(`--registry ${JSON.stringify(registry)} must be host:port of a running registry (e.g. 127.0.0.1:5000), or left out to start one`);
+    }
+    if (registry !== undefined && values.images !== true) {
+        problems.push("--registry needs --images: it names where the jobs' images are published");
+    }
     if (problems.length > 0) {
         process.stderr.write(`error: ${problems.join("; ")}\n${USAGE}\n`);
         return 2;
     }
-    const summary = await simulate({ jobs, repos, pools, concurrency, out: values.out! });
+    const out = values.out as string;
+    const summary = await simulate({ jobs, repos, pools, concurrency, out, images: values.images === true, ...(registry !== undefined ? { registry } : {}) });
     for (const j of summary.jobs) {
         console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
     }
@@ -445,6 +562,9 @@ export async function cli(argv: string[]): Promise<number> {
     const g = summary.github;
     console.log(`GitHub: ${g.requests} requests for ${summary.jobs.length} jobs over ${summary.repos} repositories (${g.requestsPerJob.toFixed(2)} per job, ${g.notModified} free 304s); ` +
         `one steady-state reconcile pass: ${g.reconcilePassRequests} counted requests (${g.reconcilePassSent} sent), ${summary.records.readsPerPass} records read in ${summary.records.listsPerPass} listings`);
-    console.log(`summary: ${path.join(values.out!, "summary.json")}`);
+    for (const i of summary.images ?? []) {
+        console.log(`${i.verified ? "ok  " : "FAIL"} image ${i.repository}@${i.digest}: attestation ${i.attestation.tag}${i.problem ? ` (${i.problem})` : ""}`);
+    }
+    console.log(`summary: ${path.join(out, "summary.json")}`);
     return summary.ok ? 0 : 1;
 }
