@@ -41,6 +41,8 @@ export interface ControlPlaneArgs {
     serviceDeletionProtection?: boolean;
     /** Accept `project` equal to `workerProject` (development stacks with allowSharedSignerProject only). Default false. */
     allowWorkerProjectForDevelopment?: boolean;
+    /** Create the release registry (Artifact Registry, immutable tags) the generator publishes images to. Default false. */
+    releaseRegistry?: boolean;
 }
 
 /**

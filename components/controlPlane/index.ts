@@ -35,6 +35,7 @@ import { readGithubConfigUrl } from "../config/githubUrl";
 import {
     createControlPlaneService, ControlPlaneService, githubTargetOf, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
 } from "./services";
+import { createReleaseRegistry, ReleaseRegistry } from "./releaseRegistry";
 import { roleLabels } from "../labels";
 import { labelSetProblems, RUNNER_LABEL, runnerLabels } from "../../services/controlPlane/runsOn";
 import { roleShortName } from "../runnerPool/identity";
@@ -153,6 +154,11 @@ export interface ControlPlaneArgs {
     serviceDeletionProtection?: boolean;
     /** Accept `project` equal to `workerProject` (development stacks with allowSharedSignerProject only). Default false. */
     allowWorkerProjectForDevelopment?: boolean;
+    /**
+     * Create the release registry (Artifact Registry, immutable tags) that the generator publishes uploaded images to,
+     * writable by the generator only. Default false: image uploads are refused.
+     */
+    releaseRegistry?: boolean;
 }
 
 /** The service names of a control plane named `name` (explicit, so their deterministic URLs are known up front). */
@@ -314,6 +320,8 @@ export class ControlPlane extends pulumi.ComponentResource {
     /** Where GitHub delivers `workflow_job` events (configure it on the GitHub App). */
     readonly webhookUrl: pulumi.Output<string>;
     readonly generatorUrl: pulumi.Output<string>;
+    /** The release registry, when `releaseRegistry` is set. */
+    readonly releaseRegistry?: ReleaseRegistry;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfProblems("ControlPlane", name, validateControlPlaneArgs(name, args));
@@ -451,6 +459,9 @@ export class ControlPlane extends pulumi.ComponentResource {
             }, { ...child, dependsOn: role === "generator" ? [] : [this.secretGrants.githubAppKey, ...(role === "webhook" ? [this.secretGrants.webhookSecret] : [])] });
 
         const env = SERVICE_ENV;
+        if (args.releaseRegistry === true) {
+            this.releaseRegistry = createReleaseRegistry(name, { project, region, publisher: memberOf("generator") }, child);
+        }
         const target = githubTargetOf(args.githubConfigUrl) as NonNullable<ReturnType<typeof githubTargetOf>>;
         const records = { name: env.shared.recordsBucket, value: this.recordsBucket.name };
         // The GitHub App as the broker and the webhook receiver use it: ids, the key by secret version, the target.
@@ -479,6 +490,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             ]),
             // Reached only by Pub/Sub push (internal traffic of its own project).
             generator: service("generator", INGRESS.internal, [
+                ...(this.releaseRegistry !== undefined ? [{ name: env.generator.releaseRegistry, value: this.releaseRegistry.address }] : []),
                 { name: env.generator.url, value: generatorAudience },
                 { name: env.generator.pools, value: poolSpecs },
                 records,
@@ -574,6 +586,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             brokerUrl: this.brokerUrl,
             webhookUrl: this.webhookUrl,
             generatorUrl: this.generatorUrl,
+            releaseRegistry: this.releaseRegistry?.address,
         });
     }
 }

@@ -60,6 +60,7 @@ export const SERVICE_ENV = {
         signerUrl: "SIGNER_URL",
         builderId: "BUILDER_ID",
         pushServiceAccount: "GENERATOR_PUSH_SERVICE_ACCOUNT",
+        releaseRegistry: "RELEASE_REGISTRY",
     },
 } as const;
 

@@ -19,7 +19,9 @@ export type Capability =
     /** Can call a Cloud Run service (run.routes.invoke) or change who can (any setIamPolicy) (I10). */
     | "invokeOrAdmin"
     /** Can add or import key versions (cryptoKeyVersions.create, import jobs) (I9). */
-    | "keyVersions";
+    | "keyVersions"
+    /** Can push to, retag or delete from an Artifact Registry repository, or change who can (I11). */
+    | "registryWrite";
 
 export const SIGN_PERMISSION = "cloudkms.cryptoKeyVersions.useToSign";
 
@@ -53,6 +55,10 @@ const PERMISSIONS: Record<Capability, readonly string[]> = {
         "resourcemanager.folders.setIamPolicy", "resourcemanager.organizations.setIamPolicy"],
     keyVersions: ["cloudkms.cryptoKeyVersions.create", "cloudkms.importJobs.create", "cloudkms.importJobs.useToImport",
         "cloudkms.cryptoKeys.update", "cloudkms.cryptoKeys.setIamPolicy", "cloudkms.keyRings.setIamPolicy",
+        "resourcemanager.projects.setIamPolicy", "resourcemanager.folders.setIamPolicy", "resourcemanager.organizations.setIamPolicy"],
+    registryWrite: ["artifactregistry.repositories.uploadArtifacts", "artifactregistry.tags.create", "artifactregistry.tags.update",
+        "artifactregistry.tags.delete", "artifactregistry.versions.delete", "artifactregistry.repositories.deleteArtifacts",
+        "artifactregistry.repositories.update", "artifactregistry.repositories.setIamPolicy",
         "resourcemanager.projects.setIamPolicy", "resourcemanager.folders.setIamPolicy", "resourcemanager.organizations.setIamPolicy"],
 };
 
@@ -123,6 +129,20 @@ const PREDEFINED: Record<Capability, readonly string[]> = {
         "roles/resourcemanager.folderIamAdmin",
         "roles/resourcemanager.organizationAdmin",
     ],
+    registryWrite: [
+        ...BASIC_ALL,
+        "roles/editor",
+        "roles/artifactregistry.writer",
+        "roles/artifactregistry.repoAdmin",
+        "roles/artifactregistry.admin",
+        "roles/artifactregistry.createOnPushWriter",
+        "roles/artifactregistry.createOnPushRepoAdmin",
+        "roles/iam.securityAdmin",
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/resourcemanager.folderAdmin",
+        "roles/resourcemanager.folderIamAdmin",
+        "roles/resourcemanager.organizationAdmin",
+    ],
 };
 
 const PREDEFINED_SETS: Record<Capability, ReadonlySet<string>> = {
@@ -132,6 +152,7 @@ const PREDEFINED_SETS: Record<Capability, ReadonlySet<string>> = {
     storageWrite: new Set(PREDEFINED.storageWrite),
     invokeOrAdmin: new Set(PREDEFINED.invokeOrAdmin),
     keyVersions: new Set(PREDEFINED.keyVersions),
+    registryWrite: new Set(PREDEFINED.registryWrite),
 };
 
 /** True when a predefined (`roles/...`) role grants `cap`. */

@@ -15,6 +15,7 @@ import { kubernetesWorkloadPolicies } from "./kubernetesWorkload";
 import { migPolicies } from "./mig";
 import { orgPolicyPolicies } from "./orgPolicy";
 import { publicIamPolicies } from "./publicIam";
+import { registryPolicies } from "./registry";
 import { serviceAccountKeyPolicies } from "./serviceAccountKey";
 import { signerServicePolicies } from "./signerService";
 
@@ -31,6 +32,7 @@ export * from "./kubernetesWorkload";
 export * from "./mig";
 export * from "./orgPolicy";
 export * from "./publicIam";
+export * from "./registry";
 export * from "./serviceAccountKey";
 export * from "./signerService";
 export { PREVIEW_PREFIX } from "../../recognisers/common";
@@ -50,4 +52,5 @@ export const resourcePolicies: FleetResourcePolicy[] = [
     ...auditPolicies,
     ...orgPolicyPolicies,
     bucketVersioningWithLockedRetention,
+    ...registryPolicies,
 ];

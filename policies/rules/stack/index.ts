@@ -12,6 +12,7 @@ import { cloudRunNoPublicInvoker } from "./publicInvoker";
 import { poolIntakeSeparation } from "./poolIntakeSeparation";
 import { poolNetworkSeparation } from "./poolNetworkSeparation";
 import { provenanceByControlPlane } from "./provenanceByControlPlane";
+import { registryWritePublishingIdentityOnly } from "./registryWrites";
 import { roleLabelsRequired } from "./roleLabelsRequired";
 import { runnerEgressDefaultDeny } from "./runnerEgressDefaultDeny";
 import { runnerLeastPrivilege } from "./runnerLeastPrivilege";
@@ -29,6 +30,7 @@ export {
     poolIntakeSeparation,
     poolNetworkSeparation,
     provenanceByControlPlane,
+    registryWritePublishingIdentityOnly,
     roleLabelsRequired,
     platformIdentityImpersonation,
     runnerEgressDefaultDeny,
@@ -64,6 +66,7 @@ export const stackPolicies: FleetStackPolicy[] = [
     runnerMetadataOverrides,
     poolIntakeSeparation,
     provenanceByControlPlane,
+    registryWritePublishingIdentityOnly,
     runnerEgressDefaultDeny,
     kmsAuditLogging,
     signerEvidenceLocked,
