@@ -6,6 +6,7 @@
  */
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
+import { isSbomPredicateType, sbomSigningFacts, sbomStatementProblems } from "./sbomStatement";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
@@ -262,6 +263,9 @@ export function statementProblems(value: unknown, rules: StatementRules): Proble
     }
     const v = value as Record<string, unknown>;
     const problems: Problem[] = [];
+    if (v._type === STATEMENT_TYPE && isSbomPredicateType(v.predicateType)) {
+        return sbomStatementProblems(v);
+    }
     if (v._type !== STATEMENT_TYPE) {
         problems.push({ code: "invalid_type", field: "/_type", message: `_type ${JSON.stringify(v._type) ?? "(missing)"} must be ${STATEMENT_TYPE}` });
     }
@@ -289,7 +293,16 @@ export function statementProblems(value: unknown, rules: StatementRules): Proble
 
 /** The time a statement speaks for: when the build finished. Key validity windows are checked at this time. */
 export function statementTime(statement: Statement): Date {
-    return new Date(statement.predicate.runDetails.metadata.finishedOn);
+    return new Date(signingFacts(statement).finishedOn);
+}
+
+/** When the build finished and which invocation a valid statement (provenance or SBOM) belongs to. */
+export function signingFacts(statement: Statement): { finishedOn: string; invocationId: string } {
+    if (isSbomPredicateType(statement.predicateType)) {
+        return sbomSigningFacts(statement);
+    }
+    const { finishedOn, invocationId } = statement.predicate.runDetails.metadata;
+    return { finishedOn, invocationId };
 }
 
 /**

@@ -30,7 +30,7 @@ import { bearerToken, IdTokenError, IdTokenVerifier } from "../lib/idToken";
 import { MAX_JSON_DEPTH, tooDeep } from "../lib/jsonDepth";
 import { activeVersion, KEYRING_MEDIA_TYPE, KeyringDocument, KeyVersion, validAt } from "../lib/keyring";
 import type { ObjectStore } from "../lib/objectStore";
-import { Problem, Statement, statementProblems, statementTime } from "../lib/statement";
+import { Problem, signingFacts, Statement, statementProblems } from "../lib/statement";
 import { trustedRootJson } from "../lib/trustedRoot";
 import { attest, Attestation, AttestationError, BUNDLE_MEDIA_TYPE } from "./attest";
 import { PublicKeyInfo, SigningKey, SigningKeyError } from "./signingKey";
@@ -289,15 +289,16 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             throw new HttpError(400, code, message);
         }
         const statement = req.body as Statement;
-        const finished = statementTime(statement);
+        // Provenance or an SBOM attestation (lib/sbomStatement.ts): the time it speaks for, and its invocation.
+        const { finishedOn, invocationId } = signingFacts(statement);
+        const finished = new Date(finishedOn);
         if (finished.getTime() > now().getTime() + futureSkewMs) {
-            throw new HttpError(422, "statement_time", `finishedOn ${statement.predicate.runDetails.metadata.finishedOn} is in the future`);
+            throw new HttpError(422, "statement_time", `finishedOn ${finishedOn} is in the future`);
         }
         if (!validAt(active, finished)) {
-            throw new HttpError(422, "statement_time", `finishedOn ${statement.predicate.runDetails.metadata.finishedOn} is outside the active key version's window (from ${active.validFrom}): verifiers would reject the envelope`);
+            throw new HttpError(422, "statement_time", `finishedOn ${finishedOn} is outside the active key version's window (from ${active.validFrom}): verifiers would reject the envelope`);
         }
 
-        const invocationId = statement.predicate.runDetails.metadata.invocationId;
         const names = [...new Set(statement.subject.map((s) => s.digest.sha256))].map((d) => envelopeObjectName(d, invocationId));
         const payload = Buffer.from(JSON.stringify(statement), "utf8");
         // The same statement again (a redelivered or concurrent request) gets the stored envelope back,

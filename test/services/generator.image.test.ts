@@ -207,4 +207,73 @@ describe("generator: images pushed by the control plane, provenance attached whe
         assert.strictEqual(await records.refused(pool.intakeBucket, object), undefined);
         assert.strictEqual((await generator(publisher()).generate(pool.intakeBucket, object)).status, 201);
     });
+
+    describe("SBOM uploaded next to the image", () => {
+        const cdx = (extra: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.5", version: 1, components: [{ type: "library", name: "left-pad", version: "1.3.0" }], ...extra }));
+        const spdx = Buffer.from(JSON.stringify({ spdxVersion: "SPDX-2.3", SPDXID: "SPDXRef-DOCUMENT", name: "app", dataLicense: "CC0-1.0", documentNamespace: "https://example.com/spdx/app", creationInfo: { created: "2026-01-01T10:04:00Z", creators: ["Tool: syft"] } }));
+        const withSbom = async (sboms: [string, Buffer][]) => {
+            const up = await upload("image.oci.tar");
+            const prefix = up.object.slice(0, up.object.length - "image.oci.tar".length);
+            for (const [name, bytes] of sboms) {
+                await intake.create(`${prefix}${name}`, bytes, "application/json");
+            }
+            return up;
+        };
+        const attLayers = async (result: { image?: { repository: string; attestation: { tag: string } } }) => {
+            const repoPath = result.image!.repository.slice(result.image!.repository.indexOf("/") + 1);
+            const att = JSON.parse(skopeoRaw(`${registry.host}/${repoPath}:${result.image!.attestation.tag}`).toString());
+            return Promise.all((att.layers as any[]).map(async (l) => ({ layer: l, envelope: JSON.parse((await fetchBlob(registry.url, repoPath, l.digest)).toString()) })));
+        };
+
+        it("attaches a CycloneDX attestation next to the provenance: image as subject, marked as the build's claim, naming the provenance", async () => {
+            const { image, object } = await withSbom([["image.sbom.cdx.json", cdx()]]);
+            const result = await generator(publisher()).generate(pool.intakeBucket, object);
+            const layers = await attLayers(result);
+            assert.deepStrictEqual(layers.map((l) => l.layer.annotations.predicateType), ["https://slsa.dev/provenance/v1", "https://cyclonedx.org/bom"]);
+            assert.strictEqual(layers[1].layer.annotations["sbom.hardened-build-fleet.dev/origin"], "build-claim");
+            const payload = opensslVerifyEnvelope(layers[1].envelope, publicKeyPem);
+            assert.ok(payload, "the SBOM attestation verifies under the signer's key (openssl)");
+            const st = JSON.parse(payload.toString());
+            assert.strictEqual(st.predicateType, "https://cyclonedx.org/bom");
+            assert.deepStrictEqual(st.predicate, JSON.parse(cdx().toString()));
+            assert.strictEqual(st.subject[0].name, result.image!.repository);
+            assert.deepStrictEqual(st.subject[0].digest, { sha256: image.digest.slice(7) });
+            assert.deepStrictEqual(st.subject[0].annotations, {
+                "sbom.hardened-build-fleet.dev/origin": "build-claim",
+                "sbom.hardened-build-fleet.dev/provenance": result.envelopeObject,
+                "sbom.hardened-build-fleet.dev/invocation": result.invocationId,
+                "sbom.hardened-build-fleet.dev/finished-on": "2026-01-01T10:07:00Z",
+            });
+            assert.ok(opensslVerifyEnvelope(layers[0].envelope, publicKeyPem), "the provenance layer still verifies");
+        });
+
+        it("accepts an SPDX JSON SBOM", async () => {
+            const { object } = await withSbom([["image.sbom.spdx.json", spdx]]);
+            const layers = await attLayers(await generator(publisher()).generate(pool.intakeBucket, object));
+            assert.strictEqual(layers[1].layer.annotations.predicateType, "https://spdx.dev/Document");
+        });
+
+        for (const [what, sboms, code, message] of [
+            ["a CycloneDX document that fails the official schema", [["image.sbom.cdx.json", cdx({ version: "x" })]], "invalid-sbom", /not valid CycloneDX JSON: \/version must be integer/],
+            ["an SPDX document without its required fields", [["image.sbom.spdx.json", Buffer.from('{"spdxVersion":"SPDX-2.3"}')]], "invalid-sbom", /SPDXID must be "SPDXRef-DOCUMENT"; name is required/],
+            ["two SBOMs for one image", [["image.sbom.cdx.json", cdx()], ["image.sbom.spdx.json", spdx]], "sbom-ambiguous", /upload one SBOM per image/],
+        ] as const) {
+            it(`refuses ${what} before anything is pushed or signed`, async () => {
+                const { image, object } = await withSbom(sboms.map(([n, b]) => [n, b]));
+                const err = await refusal(generator(publisher()).generate(pool.intakeBucket, object));
+                assert.strictEqual(err.status, 422);
+                assert.strictEqual(err.code, code);
+                assert.match(err.message, message);
+                assert.strictEqual(signed.length, 0);
+                assert.ok(await fetch(`${registry.url}/v2/releases/acme/app/manifests/${image.digest}`).then((r) => r.status === 404));
+            });
+        }
+
+        it("the signer refuses an SBOM statement that is not marked as the build's claim", async () => {
+            const statement = { _type: "https://in-toto.io/Statement/v1", subject: [{ name: "r", digest: { sha256: "a".repeat(64) }, annotations: { "sbom.hardened-build-fleet.dev/origin": "observed", "sbom.hardened-build-fleet.dev/provenance": "p", "sbom.hardened-build-fleet.dev/invocation": "i", "sbom.hardened-build-fleet.dev/finished-on": "2026-01-01T10:07:00Z" } }], predicateType: "https://cyclonedx.org/bom", predicate: JSON.parse(cdx().toString()) };
+            const res = await fetch(`${signerUrl}/v1/sign`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(statement) });
+            assert.strictEqual(res.status, 400);
+            assert.match(((await res.json()) as any).error.message, /must be "build-claim": an SBOM is the build's claim/);
+        });
+    });
 });

@@ -43,6 +43,9 @@ import { SignerClient, SignerError } from "../signerClient";
 import { lateUpload } from "./lateUpload";
 import { ImagePublisher, ImageRefusal, PreparedImage, PublishedImage } from "./image/publish";
 import { isImageUpload } from "./image/repository";
+import { buildSbomStatement, findSbom, FoundSbom } from "./image/sbom";
+import type { Attestation } from "../../lib/oci/cosignAttestations";
+import { SBOM_ANNOTATION, SBOM_ORIGIN_CLAIM, SBOM_PREDICATE_TYPES } from "../../lib/sbomStatement";
 import { buildStatement, invocationIdOf, missingSourceFacts, SLSA_PROVENANCE_V1 } from "./provenance";
 
 export const FINALIZE_PATH = "/v1/finalize";
@@ -206,11 +209,15 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             }
         };
         let image: PreparedImage | undefined;
+        let sbom: FoundSbom | undefined;
         if (isImageUpload(uploadPath)) {
             if (deps.images === undefined) {
                 await refuseForGood("images-not-enabled", `${uploadPath} is an OCI image layout, but this fleet has no release registry (set RELEASE_REGISTRY)`, at, jobId);
             }
             image = await imageStep(() => deps.images!.prepare(job!.repository, uploadPath, bytes!));
+            // An SBOM uploaded for the image is checked before anything is pushed or signed.
+            const scaleIn = await deps.records.scaleInRecord(instanceId);
+            sbom = await imageStep(() => findSbom(deps.intake[pool!.name], `${pool!.name}/${instanceId}/`, uploadPath, (created) => lateUpload(created, job!, reg!, pool!, scaleIn)?.message));
             await imageStep(() => deps.images!.push(image!));
         }
         // An image's provenance names what a consumer pulls: the repository and the manifest digest.
@@ -226,22 +233,30 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             githubServer,
         });
         const invocationId = invocationIdOf(job!, githubServer);
-        let outcome;
-        try {
-            outcome = await deps.signer.sign(statement);
-        } catch (err) {
-            if (err instanceof SignerError) {
-                refuse(502, "signer-refused", err.message, at);
+        const sign = async (st: Record<string, unknown>): Promise<{ envelope: DsseEnvelope; bundle: unknown }> => {
+            let outcome;
+            try {
+                outcome = await deps.signer.sign(st);
+            } catch (err) {
+                if (err instanceof SignerError) {
+                    refuse(502, "signer-refused", err.message, at);
+                }
+                throw err;
             }
-            throw err;
-        }
-        if (outcome.status !== "signed") {
-            // The signer holds another statement for this invocation and subject: never record a null envelope.
-            await refuseForGood("signed-differently", `the signer already holds a different statement for invocation ${invocationId} and this digest`, at, jobId);
-        }
-        const { envelope, bundle } = outcome as { envelope: DsseEnvelope; bundle: unknown };
+            if (outcome.status !== "signed") {
+                // The signer holds another statement for this invocation and subject: never record a null envelope.
+                await refuseForGood("signed-differently", `the signer already holds a different statement for invocation ${invocationId} and this digest`, at, jobId);
+            }
+            return outcome as { envelope: DsseEnvelope; bundle: unknown };
+        };
+        const { envelope, bundle } = await sign(statement);
         const envelopeObject = envelopeObjectName(subjectSha256, invocationId);
-        const published = image === undefined ? undefined : await imageStep(() => deps.images!.attach(image, [{ envelope, predicateType: SLSA_PROVENANCE_V1 }]));
+        const attestations: Attestation[] = [{ envelope, predicateType: SLSA_PROVENANCE_V1 }];
+        if (image !== undefined && sbom !== undefined) {
+            const sbomStatement = buildSbomStatement(sbom, image, { object: envelopeObject, invocationId, finishedOn: job!.completedAt! });
+            attestations.push({ envelope: (await sign(sbomStatement)).envelope, predicateType: SBOM_PREDICATE_TYPES[sbom.kind], annotations: { [SBOM_ANNOTATION.origin]: SBOM_ORIGIN_CLAIM } });
+        }
+        const published = image === undefined ? undefined : await imageStep(() => deps.images!.attach(image, attestations));
         await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, bundle, envelopeObject, ...(published ? { image: published } : {}), generatedAt: clock().toISOString() });
         // A concurrent notification of the same object may have stored first: answer with what is stored.
         const stored = (await deps.records.generated(bucket, object))!;
