@@ -93,6 +93,6 @@ export async function checkPublishedImage(registryUrl: string, image: { reposito
     }
     const blob = await fetch(`${registryUrl}/v2/${path}/blobs/${provenance.digest}`);
     const envelopes = parseEnvelopes(Buffer.from(await blob.arrayBuffer()).toString("utf8"));
-    const verdict = verifyProvenance({ envelopes, artifact: manifest, keys: parseTrustedKeys(keyring), builderId, sourceUri: `https://github.com/${sourceRepository}` });
+    const verdict = verifyProvenance({ envelopes, artifact: manifest, keys: parseTrustedKeys(keyring), builderId, policy: { sourceUri: `https://github.com/${sourceRepository}` } });
     return verdict.verified ? { ...result, verified: true } : { ...result, problem: verdict.reason };
 }
