@@ -41,7 +41,7 @@ export interface ControlPlaneArgs {
     serviceDeletionProtection?: boolean;
     /** Accept `project` equal to `workerProject` (development stacks with allowSharedSignerProject only). Default false. */
     allowWorkerProjectForDevelopment?: boolean;
-    /** Create the release registry (Artifact Registry, immutable tags) the generator publishes images to. Default false. */
+    /** Create the release registry (Artifact Registry, immutable tags) that the generator publishes uploaded images to, writable by the generator only. Default false: image uploads are refused. */
     releaseRegistry?: boolean;
 }
 

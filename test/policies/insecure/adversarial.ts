@@ -179,11 +179,14 @@ export const VARIANTS: Variant[] = [
         }) },
     // ------------------------------------------------ runner allow-list: images (cache poisoning)
     { name: "runner SA can write the runner image repository", invariant: "I7", policy: LPV, offender: "runner-pushes-images", preview: true,
+        also: [{ policy: "registry-write-publishing-identity-only", offender: "runner-pushes-images" }],
         mutate: add((h) => {
             const repo = runnerRepo();
             new gcp.artifactregistry.RepositoryIamMember("runner-pushes-images", { project: WORKER_PROJECT, location: REGION, repository: repo.name, role: "roles/artifactregistry.writer", member: h.vm.sa.member });
         }) },
     { name: "runner SA reads an image repository nobody declared for runners", invariant: "I7", policy: LPV, offender: "runner-reads-other-repo", preview: true,
+        // The control-plane repository the variant adds has mutable tags: a second, true finding.
+        also: [{ policy: "release-registry-immutable-tags", offender: "platform-images" }],
         mutate: add((h) => {
             const repo = new gcp.artifactregistry.Repository("platform-images", { project: WORKER_PROJECT, location: REGION, repositoryId: "platform-images", format: "DOCKER", labels: CP });
             new gcp.artifactregistry.RepositoryIamMember("runner-reads-other-repo", { project: WORKER_PROJECT, location: REGION, repository: repo.name, role: "roles/artifactregistry.reader", member: h.vm.sa.member });
@@ -248,7 +251,7 @@ export const VARIANTS: Variant[] = [
             new gcp.projects.IAMMember("runner-shouting", { project: WORKER_PROJECT, role: "roles/pubsub.viewer", member: `serviceAccount:${VM_SA_EMAIL.toUpperCase()}` });
         }) },
     { name: "runner SA can act as a tools SA (the tools SA's grants become runner grants)", invariant: "I7", policy: LPV, offender: "tools-editor", preview: true,
-        also: [{ policy: LPV, offender: "runner-acts-as-tools" }],
+        also: [{ policy: LPV, offender: "runner-acts-as-tools" }, { policy: "registry-write-publishing-identity-only", offender: "tools-editor" }],
         mutate: add((h) => {
             const tools = new gcp.serviceaccount.Account("tools-sa", { project: WORKER_PROJECT, accountId: "tools" });
             new gcp.projects.IAMMember("tools-editor", { project: "acme-tools", role: "roles/editor", member: tools.member });
