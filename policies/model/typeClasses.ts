@@ -2,12 +2,26 @@
  * One row per resource type the installed providers export (@pulumi/gcp 9.37.0, @pulumi/kubernetes 4.34.2,
  * @pulumi/random, @pulumi/docker-build),
  * and the component types the Kubernetes SDK registers: what a resource of the type does, for the
- * separation invariants (classes: typeTable.ts). The skeleton comes from the installed packages
+ * separation invariants (the classes are defined below; the lookups are in typeTable.ts). The skeleton comes from the installed packages
  * (test/helpers/typeSkeleton.ts proposes a class from the service and kind); every row was then
  * reviewed, service by service. test/policies/model/typeTable.test.ts fails when an installed type
  * has no row, so a provider upgrade stops CI until its new types are classified here.
  */
-import { TypeClass } from "./typeTable";
+/**
+ * What a resource of a type does, for the separation invariants:
+ * - `runs`: runs code under an identity (VMs, clusters, serverless, managed platforms, pods);
+ * - `grants`: grants or delegates access (IAM in any form, ACLs, credentials, custom roles,
+ *   memberships, entitlements, federation, subscriptions that write as an identity, RBAC);
+ * - `network`: joins networks or routes traffic (networks, peerings, attachments, firewalls, proxies, DNS, NAT);
+ * - `logs`: stores, routes or retains logs and audit trails;
+ * - `supply`: supplies images or code (registries, source repositories, build connections, images, GitOps sources);
+ * - `hostConfig`: configures what runs on hosts (metadata, OS policies, disks, runtime and priority classes, admission);
+ * - `secrets`: holds keys or secret material (KMS, Secret Manager, CAs, Kubernetes Secrets);
+ * - `data`: stores data (buckets, databases, topics, volumes);
+ * - `hierarchy`: projects, folders, organizations, org policies, perimeters, namespaces;
+ * - `inert`: none of these (monitoring, metadata, catalog entries, list kinds, providers).
+ */
+export type TypeClass = "runs" | "grants" | "network" | "logs" | "supply" | "hostConfig" | "secrets" | "data" | "hierarchy" | "inert";
 
 export const TYPE_CLASSES: Readonly<Record<string, TypeClass>> = {
     "docker-build:index:Image": "supply",

@@ -6,23 +6,9 @@
  * a CRD, a dynamic provider) is unclassified: the pack refuses it where it touches the platform
  * (rules/stack/unclassifiedTypes.ts).
  */
-import { TYPE_CLASSES } from "./typeClasses";
+import { TYPE_CLASSES, TypeClass } from "./typeClasses";
 
-/**
- * What a resource of a type does, for the separation invariants:
- * - `runs`: runs code under an identity (VMs, clusters, serverless, managed platforms, pods);
- * - `grants`: grants or delegates access (IAM in any form, ACLs, credentials, custom roles,
- *   memberships, entitlements, federation, subscriptions that write as an identity, RBAC);
- * - `network`: joins networks or routes traffic (networks, peerings, attachments, firewalls, proxies, DNS, NAT);
- * - `logs`: stores, routes or retains logs and audit trails;
- * - `supply`: supplies images or code (registries, source repositories, build connections, images, GitOps sources);
- * - `hostConfig`: configures what runs on hosts (metadata, OS policies, disks, runtime and priority classes, admission);
- * - `secrets`: holds keys or secret material (KMS, Secret Manager, CAs, Kubernetes Secrets);
- * - `data`: stores data (buckets, databases, topics, volumes);
- * - `hierarchy`: projects, folders, organizations, org policies, perimeters, namespaces;
- * - `inert`: none of these (monitoring, metadata, catalog entries, list kinds, providers).
- */
-export type TypeClass = "runs" | "grants" | "network" | "logs" | "supply" | "hostConfig" | "secrets" | "data" | "hierarchy" | "inert";
+export type { TypeClass } from "./typeClasses";
 
 export const TYPE_CLASS_NAMES: readonly TypeClass[] = ["runs", "grants", "network", "logs", "supply", "hostConfig", "secrets", "data", "hierarchy", "inert"];
 
