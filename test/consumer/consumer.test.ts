@@ -343,7 +343,7 @@ describe("consumer: the packed package installed into fresh projects", function 
             assert.match(bad.stderr, /^not verified: no signature verifies under the given keys/);
             const missing = await run(verify, ["--envelope", "nope.jsonl", ...common], dir());
             assert.strictEqual(missing.code, 2, missing.stderr);
-            assert.match(missing.stderr, /^error: --envelope nope\.jsonl cannot be read: ENOENT/);
+            assert.match(missing.stderr, /^error: --envelope \(or --bundle\) nope\.jsonl cannot be read: ENOENT/);
         });
     });
 });
