@@ -11,6 +11,7 @@ import { HardenedBuildFleet } from "../../../components/fleet";
 import { rawFleetConfig } from "../../../components/config";
 import { minimalFleetConfig } from "../../helpers/minimalFleet";
 import { component, one } from "../../helpers/graph";
+import { MINIMAL_ENCLAVE_ARGS } from "../../helpers/enclaveArgs";
 
 const T = {
     enclave: "hardened-build-fleet:index:SignerEnclave",
@@ -18,14 +19,7 @@ const T = {
     logBucket: "gcp:logging/projectBucketConfig:ProjectBucketConfig",
     sink: "gcp:logging/projectSink:ProjectSink",
 };
-const base: SignerEnclaveArgs = {
-    project: "signer-proj",
-    region: "europe-west1",
-    cidr: "10.90.0.0/24",
-    serviceImage: "europe-docker.pkg.dev/signer-proj/signer/signer@sha256:" + "a".repeat(64),
-    invokers: ["serviceAccount:control-plane@cp-proj.iam.gserviceaccount.com"],
-    builderId: "https://github.com/acme/hardened-build-fleet/enc",
-};
+const base: SignerEnclaveArgs = MINIMAL_ENCLAVE_ARGS;
 
 async function build(args: Partial<SignerEnclaveArgs> = {}): Promise<ProgramRun> {
     return runProgram(() => {

@@ -4,7 +4,6 @@
  */
 import * as assert from "assert";
 import * as gcp from "@pulumi/gcp";
-import * as pulumi from "@pulumi/pulumi";
 import { Checked, check, assertFired, assertMessage } from "../../helpers/resourcePolicy";
 
 const POLICY = "bucket-versioning-with-locked-retention";
@@ -18,7 +17,6 @@ function program() {
     // Unknown until apply: the lock comes from another resource's output.
     const flag = new gcp.storage.Bucket("flag-source", { location: "EU" }).id.apply((n) => n.length > 0);
     new gcp.storage.Bucket("versioned-lock-unknown", { location: "EU", retentionPolicy: { ...RETENTION, isLocked: flag }, versioning: { enabled: true } });
-    void pulumi;
 }
 
 describe(`resource rule ${POLICY}`, function () {

@@ -7,16 +7,10 @@ import * as assert from "assert";
 import { SignerEnclave, SignerEnclaveArgs } from "../../../components/signerEnclave";
 import { evaluatePolicies, ProgramRun, runProgram } from "../../../plan/engine";
 import { stackPolicies } from "../../../policies/rules/stack";
+import { MINIMAL_ENCLAVE_ARGS } from "../../helpers/enclaveArgs";
 
 const POLICY = "signer-evidence-locked";
-const base: SignerEnclaveArgs = {
-    project: "signer-proj",
-    region: "europe-west1",
-    cidr: "10.90.0.0/24",
-    serviceImage: "europe-docker.pkg.dev/signer-proj/signer/signer@sha256:" + "a".repeat(64),
-    invokers: ["serviceAccount:control-plane@cp-proj.iam.gserviceaccount.com"],
-    builderId: "https://github.com/acme/hardened-build-fleet/enc",
-};
+const base: SignerEnclaveArgs = MINIMAL_ENCLAVE_ARGS;
 
 async function enclave(args: Partial<SignerEnclaveArgs>, preview: boolean): Promise<ProgramRun> {
     return runProgram(() => {
