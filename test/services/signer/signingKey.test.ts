@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { crc32c, kmsPublicKey, KmsSigningKey, SigningKeyError } from "../../services/signer/signingKey";
-import { FakeKms, p256, signDigestP256 } from "../helpers/signer";
+import { crc32c, kmsPublicKey, KmsSigningKey, SigningKeyError } from "../../../services/signer/signingKey";
+import { FakeKms, p256, signDigestP256 } from "../../helpers/signer";
 
 const V1 = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance/cryptoKeyVersions/1";
 const V2 = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance/cryptoKeyVersions/2";

@@ -9,7 +9,7 @@ import {
     publishVersion,
     retireVersion,
     validAt,
-} from "../../services/lib/keyring";
+} from "../../../services/lib/keyring";
 
 const KEY = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance";
 const v = (n: number) => `${KEY}/cryptoKeyVersions/${n}`;

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { checkObjectName, DirectoryStore } from "../../services/lib/objectStore";
+import { checkObjectName, DirectoryStore } from "../../../services/lib/objectStore";
 
 describe("DirectoryStore (local stand-in for a bucket)", () => {
     let root: string;

@@ -3,12 +3,12 @@ import { createHmac } from "crypto";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { JIT_CONFIG_PATH } from "../../services/controlPlane/broker/app";
-import { FINALIZE_PATH } from "../../services/controlPlane/generator/app";
-import { WEBHOOK_PATH } from "../../services/controlPlane/webhook/app";
-import { MAX_JSON_DEPTH, tooDeep } from "../../services/lib/jsonDepth";
-import { SIM_AUDIENCE, SIM_BUILDER_ID, SIM_IDENTITIES, SimFleet, startSimFleet } from "../../services/sim/fleet";
-import { statement } from "../helpers/signer";
+import { JIT_CONFIG_PATH } from "../../../services/controlPlane/broker/app";
+import { FINALIZE_PATH } from "../../../services/controlPlane/generator/app";
+import { WEBHOOK_PATH } from "../../../services/controlPlane/webhook/app";
+import { MAX_JSON_DEPTH, tooDeep } from "../../../services/lib/jsonDepth";
+import { SIM_AUDIENCE, SIM_BUILDER_ID, SIM_IDENTITIES, SimFleet, startSimFleet } from "../../../services/sim/fleet";
+import { statement } from "../../helpers/signer";
 
 /** `{"a":{"a":...1...}}`, `depth` objects deep, as text (JSON.stringify could not write it). */
 const deepText = (depth: number): string => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;

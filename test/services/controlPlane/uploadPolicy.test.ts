@@ -3,9 +3,9 @@ import { generateKeyPairSync } from "crypto";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { keySigner, signUploadPolicy, UploadGrant } from "../../services/controlPlane/uploadPolicy";
-import { DirectoryStore } from "../../services/lib/objectStore";
-import { FakeGcs, uploadWithGrant } from "../../services/sim/fakeGcs";
+import { keySigner, signUploadPolicy, UploadGrant } from "../../../services/controlPlane/uploadPolicy";
+import { DirectoryStore } from "../../../services/lib/objectStore";
+import { FakeGcs, uploadWithGrant } from "../../../services/sim/fakeGcs";
 
 describe("job-bound uploads (signed POST policy) against the fake GCS endpoint", () => {
     const cp = generateKeyPairSync("rsa", { modulusLength: 2048 });

@@ -1,9 +1,10 @@
 import * as assert from "assert";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { defaultRunnerLabels, LabelledPool, Placement, placeJob, runnerLabels } from "../../services/controlPlane/runsOn";
+import { defaultRunnerLabels, LabelledPool, Placement, placeJob, runnerLabels } from "../../../services/controlPlane/runsOn";
+import { REPO_ROOT } from "../../helpers/paths";
 
-const PAGE = path.join(__dirname, "..", "..", "docs", "workflow-authors.md");
+const PAGE = path.join(REPO_ROOT, "docs", "workflow-authors.md");
 
 /** The documented outcome of one row, as the Placement the rule must return. */
 function documented(outcome: string): Placement["kind"] | { pool: string } {

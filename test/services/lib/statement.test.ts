@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { checkSubjectName, Problem, sourceRepository, statementProblems, statementTime } from "../../services/lib/statement";
-import { BUILDER_ID, SOURCE, statement } from "../helpers/signer";
+import { checkSubjectName, Problem, sourceRepository, statementProblems, statementTime } from "../../../services/lib/statement";
+import { BUILDER_ID, SOURCE, statement } from "../../helpers/signer";
 
 const rules = { builderId: BUILDER_ID };
 const problems = (mutate: (s: any) => void, r = rules): Problem[] => statementProblems(statement(mutate), r);

@@ -3,8 +3,8 @@ import { createHash } from "crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { startSimFleet, SimFleet } from "../../services/sim/fleet";
-import { cli, jobOnUnnamedPool, scaleTargetFailures, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
+import { startSimFleet, SimFleet } from "../../../services/sim/fleet";
+import { cli, jobOnUnnamedPool, scaleTargetFailures, simulate, SimSummary, verifyEnvelope } from "../../../services/sim/simulate";
 
 describe("end-to-end simulation on loopback (3 jobs, 2 pools)", function () {
     this.timeout(120_000);

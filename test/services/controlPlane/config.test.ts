@@ -1,10 +1,10 @@
 import * as assert from "assert";
-import { loadBrokerConfig } from "../../services/controlPlane/broker/config";
-import { ServiceConfigError } from "../../services/controlPlane/config";
-import { loadGeneratorConfig } from "../../services/controlPlane/generator/config";
-import { poolForLabels } from "../../services/controlPlane/pools";
-import { loadWebhookConfig } from "../../services/controlPlane/webhook/config";
-import { simPool } from "../../services/sim/fixtures";
+import { loadBrokerConfig } from "../../../services/controlPlane/broker/config";
+import { ServiceConfigError } from "../../../services/controlPlane/config";
+import { loadGeneratorConfig } from "../../../services/controlPlane/generator/config";
+import { poolForLabels } from "../../../services/controlPlane/pools";
+import { loadWebhookConfig } from "../../../services/controlPlane/webhook/config";
+import { simPool } from "../../../services/sim/fixtures";
 
 const github = {
     GITHUB_APP_ID: "123",
@@ -100,7 +100,7 @@ describe("control-plane service configuration (env)", () => {
     it("each service's main refuses to start on a bad environment, before listening", async () => {
         for (const entry of ["broker", "webhook", "generator"]) {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const { main } = require(`../../services/controlPlane/${entry}/main`);
+            const { main } = require(`../../../services/controlPlane/${entry}/main`);
             await assert.rejects(main({ PORT: "0" }), (err: unknown) => err instanceof ServiceConfigError && err.service === entry && /PORT: "0" must be an integer between 1 and 65535/.test(err.message));
         }
     });

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import type { GithubRun } from "../../services/controlPlane/github";
-import { resolveRunRef } from "../../services/controlPlane/webhook/sourceRef";
+import type { GithubRun } from "../../../../services/controlPlane/github";
+import { resolveRunRef } from "../../../../services/controlPlane/webhook/sourceRef";
 
 const SHA = "a".repeat(40);
 const OTHER = "b".repeat(40);

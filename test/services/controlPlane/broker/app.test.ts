@@ -4,16 +4,16 @@ import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import type { FastifyInstance } from "fastify";
-import { buildBrokerApp, JIT_CONFIG_PATH } from "../../services/controlPlane/broker/app";
-import type { InstanceRef } from "../../services/controlPlane/cloud";
-import { GithubApiError, GithubClient } from "../../services/controlPlane/github";
-import type { AuditEntry } from "../../services/controlPlane/http";
-import { BootImage, Records } from "../../services/controlPlane/records";
-import { keySigner } from "../../services/controlPlane/uploadPolicy";
-import { IdTokenVerifier } from "../../services/lib/idToken";
-import { DirectoryStore } from "../../services/lib/objectStore";
-import { simPool } from "../../services/sim/fixtures";
-import { IdentityIssuer } from "../../services/sim/identityIssuer";
+import { buildBrokerApp, JIT_CONFIG_PATH } from "../../../../services/controlPlane/broker/app";
+import type { InstanceRef } from "../../../../services/controlPlane/cloud";
+import { GithubApiError, GithubClient } from "../../../../services/controlPlane/github";
+import type { AuditEntry } from "../../../../services/controlPlane/http";
+import { BootImage, Records } from "../../../../services/controlPlane/records";
+import { keySigner } from "../../../../services/controlPlane/uploadPolicy";
+import { IdTokenVerifier } from "../../../../services/lib/idToken";
+import { DirectoryStore } from "../../../../services/lib/objectStore";
+import { simPool } from "../../../../services/sim/fixtures";
+import { IdentityIssuer } from "../../../../services/sim/identityIssuer";
 
 const AUDIENCE = "https://broker.example.run.app";
 

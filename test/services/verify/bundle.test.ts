@@ -10,8 +10,8 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { bundleFromJSON } from "@sigstore/bundle";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
-import { simulate, SimSummary } from "../../services/sim/simulate";
-import { main } from "../../services/verify/verify";
+import { simulate, SimSummary } from "../../../services/sim/simulate";
+import { main } from "../../../services/verify/verify";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];

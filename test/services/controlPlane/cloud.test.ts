@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { AuthorizedRequester, ComputeMigMembership, ComputeMigScaler, DEMAND_METRIC, MonitoringDemandPublisher } from "../../services/controlPlane/cloud";
-import { simPool } from "../../services/sim/fixtures";
+import { AuthorizedRequester, ComputeMigMembership, ComputeMigScaler, DEMAND_METRIC, MonitoringDemandPublisher } from "../../../services/controlPlane/cloud";
+import { simPool } from "../../../services/sim/fixtures";
 
 describe("cloud implementations (Compute REST, Cloud Monitoring) with injected transports", () => {
     const pool = simPool("pool-a");

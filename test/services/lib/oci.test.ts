@@ -1,12 +1,12 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as tar from "tar-stream";
-import { attachAttestations, attestationTag, COSIGN_SIGNATURE_ANNOTATION } from "../../services/lib/oci/cosignAttestations";
-import { LayoutError, MEDIA_TYPE, readImageLayout } from "../../services/lib/oci/layout";
-import { pushImage } from "../../services/lib/oci/registry";
-import { buildImageLayout } from "../../services/sim/ociFixture";
-import { LocalRegistry, startLocalRegistry } from "../../services/sim/localRegistry";
-import { fetchBlob, opensslVerifyEnvelope, paeOf, sha256, skopeoRaw } from "../helpers/registry";
+import { attachAttestations, attestationTag, COSIGN_SIGNATURE_ANNOTATION } from "../../../services/lib/oci/cosignAttestations";
+import { LayoutError, MEDIA_TYPE, readImageLayout } from "../../../services/lib/oci/layout";
+import { pushImage } from "../../../services/lib/oci/registry";
+import { buildImageLayout } from "../../../services/sim/ociFixture";
+import { LocalRegistry, startLocalRegistry } from "../../../services/sim/localRegistry";
+import { fetchBlob, opensslVerifyEnvelope, paeOf, sha256, skopeoRaw } from "../../helpers/registry";
 
 const LIMITS = { maxLayerBytes: 64 * 1024 };
 

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { X509Certificate } from "crypto";
-import { bearerToken, IdTokenError, IdTokenFailure, IdTokenVerifier } from "../../services/lib/idToken";
-import { IdentityIssuer } from "../../services/sim/identityIssuer";
+import { bearerToken, IdTokenError, IdTokenFailure, IdTokenVerifier } from "../../../services/lib/idToken";
+import { IdentityIssuer } from "../../../services/sim/identityIssuer";
 
 const AUD = "https://signer.example.run.app";
 const EMAIL = "provenance-generator@ctl-project.iam.gserviceaccount.com";

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { checkEnvelope, decodeBase64, EnvelopeFormatError, envelopeLine, pae, parseEnvelopes, verifySignature } from "../../services/lib/dsse";
-import { p256 } from "../helpers/signer";
+import { checkEnvelope, decodeBase64, EnvelopeFormatError, envelopeLine, pae, parseEnvelopes, verifySignature } from "../../../services/lib/dsse";
+import { p256 } from "../../helpers/signer";
 
 describe("DSSE", () => {
     it("encodes PAE as the DSSE v1 spec's example", () => {

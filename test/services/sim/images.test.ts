@@ -2,12 +2,12 @@ import * as assert from "assert";
 import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { cli, simulate, SimSummary } from "../../services/sim/simulate";
-import { LocalRegistry, startLocalRegistry } from "../../services/sim/localRegistry";
-import { startRegistryGate } from "../../services/sim/registryGate";
-import { IdentityIssuer } from "../../services/sim/identityIssuer";
-import { IdTokenVerifier } from "../../services/lib/idToken";
-import { fetchBlob, opensslVerifyEnvelope, sha256, skopeoRaw } from "../helpers/registry";
+import { cli, simulate, SimSummary } from "../../../services/sim/simulate";
+import { LocalRegistry, startLocalRegistry } from "../../../services/sim/localRegistry";
+import { startRegistryGate } from "../../../services/sim/registryGate";
+import { IdentityIssuer } from "../../../services/sim/identityIssuer";
+import { IdTokenVerifier } from "../../../services/lib/idToken";
+import { fetchBlob, opensslVerifyEnvelope, sha256, skopeoRaw } from "../../helpers/registry";
 
 describe("simulation with images (--images --registry): published by the control plane, attested, attacks refused", function () {
     this.timeout(180_000);

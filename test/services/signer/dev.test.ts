@@ -11,11 +11,11 @@ import * as path from "path";
 import { Writable } from "stream";
 import { bundleFromJSON } from "@sigstore/bundle";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
-import { DirectoryStore } from "../../services/lib/objectStore";
-import { envelopeObjectName } from "../../services/signer/app";
-import { LOCAL_MODE_WARNING, LocalSigner, startLocalSigner } from "../../services/signer/dev";
-import { parseTrustedKeys, verifyProvenance } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, p256, sha256hex, statement, TestKey, SOURCE } from "../helpers/signer";
+import { DirectoryStore } from "../../../services/lib/objectStore";
+import { envelopeObjectName } from "../../../services/signer/app";
+import { LOCAL_MODE_WARNING, LocalSigner, startLocalSigner } from "../../../services/signer/dev";
+import { parseTrustedKeys, verifyProvenance } from "../../../services/verify/verify";
+import { ARTIFACT, BUILDER_ID, p256, sha256hex, statement, TestKey, SOURCE } from "../../helpers/signer";
 
 /** PAE from the DSSE v1 spec, written independently of services/lib/dsse.ts. */
 function specPae(type: string, body: Buffer): Buffer {
@@ -227,7 +227,7 @@ describe("signer in local mode (HTTP on loopback)", () => {
 
 describe("signer:dev command", () => {
     it("starts from a SEC1 PEM file and refuses a non-P-256 key or missing arguments (exit code 2)", async () => {
-        const { cli } = await import("../../services/signer/dev");
+        const { cli } = await import("../../../services/signer/dev");
         const dir = mkdtempSync(path.join(tmpdir(), "hbf-signer-cli-"));
         const savedExit = process.exitCode;
         const savedWrite = process.stderr.write.bind(process.stderr);

@@ -4,12 +4,13 @@ import * as crypto from "crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { pae } from "../../services/lib/dsse";
-import { KEYRING_MEDIA_TYPE } from "../../services/lib/keyring";
-import { main, normalizeRepository } from "../../services/verify/verify";
-import { ARTIFACT, BUILDER_ID, p256, statement, TestKey } from "../helpers/signer";
+import { pae } from "../../../services/lib/dsse";
+import { KEYRING_MEDIA_TYPE } from "../../../services/lib/keyring";
+import { main, normalizeRepository } from "../../../services/verify/verify";
+import { ARTIFACT, BUILDER_ID, p256, statement, TestKey } from "../../helpers/signer";
+import { REPO_ROOT } from "../../helpers/paths";
 
-const ROOT = path.join(__dirname, "..", "..");
+const ROOT = REPO_ROOT;
 const TYPE = "application/vnd.in-toto+json";
 const V = (n: number) => `projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/${n}`;
 

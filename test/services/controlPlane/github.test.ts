@@ -1,8 +1,8 @@
 import * as assert from "assert";
 import { createHmac, generateKeyPairSync } from "crypto";
 import Fastify, { FastifyInstance } from "fastify";
-import { GithubApiError, GithubAppOptions, GithubRestClient } from "../../services/controlPlane/github";
-import { FakeGithub } from "../../services/sim/fakeGithub";
+import { GithubApiError, GithubAppOptions, GithubRestClient } from "../../../services/controlPlane/github";
+import { FakeGithub } from "../../../services/sim/fakeGithub";
 
 const SECRET = "hook-secret";
 

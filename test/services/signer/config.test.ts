@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { generateKeyPairSync } from "crypto";
-import { loadSignerConfig, SignerConfigError } from "../../services/signer/config";
-import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
+import { loadSignerConfig, SignerConfigError } from "../../../services/signer/config";
+import { LocalTsa, startLocalTsa } from "../../../services/sim/localTsa";
 
 const KEY = "projects/signer-prj/locations/europe-west1/keyRings/fleet/cryptoKeys/provenance";
 const good = {

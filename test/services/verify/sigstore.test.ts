@@ -14,8 +14,8 @@ import { bundleFromJSON, ValidationError, type SerializedBundle } from "@sigstor
 import { PublicKey, PublicKeyDetails, TrustedRoot } from "@sigstore/protobuf-specs";
 import { TSAWitness } from "@sigstore/sign";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
-import { LocalTsa, startLocalTsa } from "../../services/sim/localTsa";
-import { simulate, SimSummary } from "../../services/sim/simulate";
+import { LocalTsa, startLocalTsa } from "../../../services/sim/localTsa";
+import { simulate, SimSummary } from "../../../services/sim/simulate";
 
 interface KeysJson {
     keys: { name: string; publicKeyPem: string; validFrom: string; validUntil?: string }[];
