@@ -7,7 +7,8 @@
  * 2. body limit (413, from Content-Length and while reading, before parsing) and content type (415);
  * 3. JSON parse (400, prototype-poisoning keys refused) and statement validation (400): schema,
  *    subjects, builder id equal to the fleet's, times;
- * 4. the statement's finish time inside the active key version's window (422);
+ * 4. the statement's finish time not in the future (422 statement_time, may pass later) and inside the
+ *    active key version's window (422 outside_key_window: final, no later version covers the past);
  * 5. no envelope exists yet for this invocation and subject (409), unless the stored one carries this
  *    very statement: then it is returned (200), so a redelivered request keeps its envelope;
  * 6. sign with the active version (never a key id from the request) into a Sigstore bundle with an
@@ -296,7 +297,7 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             throw new HttpError(422, "statement_time", `finishedOn ${finishedOn} is in the future`);
         }
         if (!validAt(active, finished)) {
-            throw new HttpError(422, "statement_time", `finishedOn ${finishedOn} is outside the active key version's window (from ${active.validFrom}): verifiers would reject the envelope`);
+            throw new HttpError(422, "outside_key_window", `finishedOn ${finishedOn} is outside the active key version's window (from ${active.validFrom}): verifiers would reject the envelope`);
         }
 
         const names = [...new Set(statement.subject.map((s) => s.digest.sha256))].map((d) => envelopeObjectName(d, invocationId));

@@ -7,9 +7,9 @@
  *    pool by the runs-on rule (runsOn.ts): a job GitHub put on this pool's runner because its labels
  *    fit, without naming the pool, gets nothing;
  * 2. requires that job's HMAC-verified `completed` facts, with conclusion `success`;
- * 3. refuses an object the store created after the job completed, after the VM was deleted, or
- *    after the VM's maximum lifetime (lateUpload.ts): an upload grant outlives its job, its
- *    uploads never get provenance;
+ * 3. refuses an object the store created before the job started, after the job completed, after the
+ *    VM was deleted, or after the VM's maximum lifetime (lateUpload.ts): an upload grant outlives its
+ *    job, and what was not made while the job ran never gets provenance;
  * 4. requires the source facts the build type needs (fully qualified ref, event, ids);
  * 5. takes one of the job's signing slots (the pool's maxObjectsPerJob): over budget is refused;
  * 6. reads the bytes and computes sha256 itself;
@@ -238,6 +238,11 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             try {
                 outcome = await deps.signer.sign(st);
             } catch (err) {
+                if (err instanceof SignerError && err.status === 422 && err.code === "outside_key_window") {
+                    // The key was rotated while the job waited: no version that may sign now covers its finish
+                    // time, and none ever will. Refused for good, or every redelivery would be a 502 forever.
+                    await refuseForGood("outside-key-window", `${err.message}; the job finished before the active key version's validFrom (a key rotation overtook it), so no key may sign its provenance`, at, jobId);
+                }
                 if (err instanceof SignerError) {
                     refuse(502, "signer-refused", err.message, at);
                 }

@@ -197,7 +197,7 @@ describe("signer in cloud mode (fake KMS, local identity issuer)", () => {
         });
         const res = await sign(old, generatorToken());
         assert.strictEqual(res.statusCode, 422);
-        assert.strictEqual(res.json().error.code, "statement_time");
+        assert.strictEqual(res.json().error.code, "outside_key_window");
         assert.strictEqual(kms.signRequests.length, 0);
     });
 

@@ -217,9 +217,11 @@ describe("provenance generator", () => {
         rmSync(root, { recursive: true, force: true });
         const reg = registration("pool-a", "6666");
         await records.claimRegistration(reg);
-        await records.putRunner({ runnerName: reg.runnerName, runnerId: 11, instanceId: "6666", pool: "pool-a", createdAt: "x" });
+        // Only the runner name differs: the facts carry the broker's runner id (9) and the pool's group.
+        await records.putRunner({ runnerName: reg.runnerName, runnerId: 9, instanceId: "6666", pool: "pool-a", createdAt: "x" });
         await records.linkRunnerJob({ runnerName: reg.runnerName, jobId: 600, repository: "acme/app" });
         await records.putJobFacts(facts("completed", { jobId: 600, runnerName: "pool-a-7777" }));
+        assert.strictEqual(facts("completed").runnerId, 9);
         await intakeA.create("pool-a/6666/x.tgz", Buffer.from("x"), "application/octet-stream");
         await refused("sim-intake-pool-a", "pool-a/6666/x.tgz", 422, "job-mismatch");
     });
@@ -264,6 +266,28 @@ describe("provenance generator", () => {
         signerAnswer = async () => { throw new SignerError(400, "builder_id_mismatch", "signer refused (400): builder id"); };
         await assert.rejects(gen.generate("sim-intake-pool-a", object), (err: any) => err.status === 502 && err.code === "signer-refused");
         assert.strictEqual(await records.generated("sim-intake-pool-a", object), undefined);
+    });
+
+    it("refuses for good, with a record, a job a key rotation overtook (the signer's outside_key_window), instead of a 502 on every redelivery", async () => {
+        const object = await scenario();
+        let calls = 0;
+        signerAnswer = async () => {
+            calls++;
+            throw new SignerError(422, "outside_key_window", "signer refused (422): finishedOn 2026-01-01T10:07:00Z is outside the active key version's window");
+        };
+        const finalRefusal = (err: any) => err.status === 422 && err.code === "outside-key-window";
+        await assert.rejects(gen.generate("sim-intake-pool-a", object), finalRefusal);
+        assert.match((await records.refused("sim-intake-pool-a", object))!.message, /a key rotation overtook it/);
+        assert.strictEqual(await records.generated("sim-intake-pool-a", object), undefined);
+        // Redelivered: the record answers, the signer is not asked again.
+        await assert.rejects(gen.generate("sim-intake-pool-a", object), finalRefusal);
+        assert.strictEqual(calls, 1);
+        // Any other signer refusal stays retryable (502, nothing recorded).
+        rmSync(root, { recursive: true, force: true });
+        const other = await scenario();
+        signerAnswer = async () => { throw new SignerError(422, "statement_time", "signer refused (422): finishedOn is in the future"); };
+        await assert.rejects(gen.generate("sim-intake-pool-a", other), (err: any) => err.status === 502 && err.code === "signer-refused");
+        assert.strictEqual(await records.refused("sim-intake-pool-a", other), undefined);
     });
 
     it("accepts pushes only from the push subscription's identity, and answers bad pushes with 4xx", async () => {
@@ -341,6 +365,23 @@ describe("provenance generator", () => {
             storageNow = new Date("2026-01-01T11:10:00Z");
             const late = await scenario({ object: `pool-a/${ID}/late.bin` });
             await refused("sim-intake-pool-a", late, 422, "uploaded-after-vm-lifetime");
+        });
+
+        it("refuses an object the store created before the job started (started_at), and accepts one in the job's first second", async () => {
+            storageNow = new Date("2026-01-01T09:59:58.900Z"); // started_at 10:00:00, registered 09:59
+            const early = await scenario();
+            await refused("sim-intake-pool-a", early, 422, "uploaded-before-start");
+            assert.match((await records.refused("sim-intake-pool-a", early))!.message, /created at 2026-01-01T09:59:58\.900Z, before job 500 started at 2026-01-01T10:00:00Z/);
+
+            rmSync(root, { recursive: true, force: true });
+            storageNow = new Date("2026-01-01T09:59:59.500Z");
+            assert.strictEqual((await gen.generate("sim-intake-pool-a", await scenario())).status, 201);
+        });
+
+        it("refuses when the start time is unknown", async () => {
+            await records.putJobFacts(facts("completed", { startedAt: null }));
+            const object = await scenario();
+            await refused("sim-intake-pool-a", object, 422, "start-time-unknown");
         });
 
         it("refuses when the completion time is unknown", async () => {
