@@ -15,7 +15,8 @@
  * Order of checks (the payload is trusted only after its signature verifies):
  * payloadType -> DSSE signature under a published key (the envelope's keyid is only a hint) ->
  * statement _type, predicateType and shape -> the signing key version's validity window contains
- * the statement's finish time -> the artifact's sha256 is a subject -> builder id -> the source
+ * the statement's finish time -> without a trusted timestamp, the version is not retired (unless
+ * --allow-untimestamped) -> the artifact's sha256 is a subject -> builder id -> the source
  * policy (policy.ts: repository, ref, workflow, event).
  */
 import * as crypto from "crypto";
@@ -94,6 +95,14 @@ export interface VerifyOptions {
     builderId?: string;
     /** What the statement must say about its source; the repository is mandatory. */
     policy: SourcePolicy;
+    /**
+     * The signing time is proven by a verified timestamp (a bundle). Without one, a retired key version
+     * is refused: whoever holds it (it may have leaked after retirement) could sign a statement dated
+     * inside its old window. Default false.
+     */
+    timestamped?: boolean;
+    /** Accept a retired key version's untimestamped signature anyway (`--allow-untimestamped`). Default false. */
+    allowUntimestamped?: boolean;
 }
 
 export type VerifyResult =
@@ -144,6 +153,10 @@ function verifyOne(env: DsseEnvelope, artifactSha256: string, opts: VerifyOption
         const w = signer.key.window;
         return { stage: 3, reason: `key version ${w.name} (${w.state}) is valid ${w.validFrom} to ${w.validUntil ?? "now"}, not at the statement's finishedOn ${time.toISOString()}` };
     }
+    if (signer.key.window?.state === "retired" && opts.timestamped !== true && opts.allowUntimestamped !== true) {
+        const w = signer.key.window;
+        return { stage: 3, reason: `key version ${w.name} is retired and the envelope has no trusted timestamp: its finishedOn could be backdated into the version's window by whoever holds the retired key; verify the bundle (--bundle with --trusted-root), or accept the risk with --allow-untimestamped` };
+    }
     const subject = (statement as Statement).subject.find((s) => s.digest.sha256 === artifactSha256);
     if (subject === undefined) {
         return { stage: 4, reason: `the artifact's sha256 ${artifactSha256} is not a subject of the statement` };
@@ -190,7 +203,7 @@ export function verifyProvenance(opts: VerifyOptions): VerifyResult {
 const USAGE =
     "usage: hardened-build-fleet-verify (--bundle <file.sigstore.json> --trusted-root <trusted_root.json> | --envelope <file>) --artifact <file> " +
     "--keys <keyring.json or PEM> --source-uri <repo> [--source-ref <ref> | --source-branch <branch> | --source-tag <tag>] [--workflow <path>] [--event <name>] " +
-    "[--builder-id <uri>] [--vsa <out.json> --vsa-key <P-256 private key PEM> [--resource-uri <uri>]]";
+    "[--builder-id <uri>] [--allow-untimestamped] [--vsa <out.json> --vsa-key <P-256 private key PEM> [--resource-uri <uri>]]";
 
 const HELP = [
     USAGE,
@@ -210,6 +223,7 @@ const HELP = [
     "  --workflow <path>       the workflow file (.github/workflows/release.yml)",
     "  --event <name>          the event that triggered the run (push, release, workflow_dispatch, ...)",
     "  --builder-id <uri>      the fleet's builder id (default: the keyring's; required with a PEM key)",
+    "  --allow-untimestamped   with --envelope: accept a signature by a retired key version (no timestamp proves when it was made)",
     "  --vsa <file>            write a signed SLSA verification summary there (with --vsa-key, optional --resource-uri)",
     "  -h, --help              this help",
 ];
@@ -327,6 +341,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                     workflow: { type: "string" },
                     event: { type: "string" },
                     help: { type: "boolean", short: "h" },
+                    "allow-untimestamped": { type: "boolean" },
                     bundle: { type: "string" },
                     "trusted-root": { type: "string" },
                     vsa: { type: "string" },
@@ -352,7 +367,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             io.stderr(`not verified: ${source.reason}`);
             return 1;
         }
-        const result = verifyProvenance({ envelopes: source.envelopes, artifact, keys: source.keys, builderId: option("builder-id"), policy });
+        if (values["allow-untimestamped"] === true && option("bundle") !== undefined) {
+            throw new BadInputError("--allow-untimestamped applies to --envelope only: a bundle's timestamp is always required");
+        }
+        const result = verifyProvenance({
+            envelopes: source.envelopes, artifact, keys: source.keys, builderId: option("builder-id"), policy,
+            timestamped: source.timestamped !== undefined, allowUntimestamped: values["allow-untimestamped"] === true,
+        });
         if (!result.verified) {
             io.stderr(`not verified: ${result.reason}`);
             return 1;

@@ -139,14 +139,32 @@ describe("hardened-build-fleet-verify", () => {
         // A retired version's signature on a statement finished after it was retired.
         const env = file("retired.json", JSON.stringify(envelope(statement(), retired, V(1))));
         await expectNotVerified(["--envelope", env, "--artifact", artifactFile, "--keys", keysFile], /key version .*\/1 \(retired\) is valid 2020-01-01T00:00:00Z to 2025-01-01T00:00:00Z, not at the statement's finishedOn/);
-        // The same version verifies what it signed inside its window.
+        // The same version verifies what it signed inside its window, once the consumer accepts an untimestamped retired key.
         const old = statement((s) => {
             s.predicate.runDetails.metadata.startedOn = "2024-06-01T00:00:00Z";
             s.predicate.runDetails.metadata.finishedOn = "2024-06-01T01:00:00Z";
         });
-        assert.strictEqual((await run(["--envelope", file("old.json", JSON.stringify(envelope(old, retired, V(1)))), "--artifact", artifactFile, "--keys", keysFile])).code, 0);
+        assert.strictEqual((await run(["--envelope", file("old.json", JSON.stringify(envelope(old, retired, V(1)))), "--artifact", artifactFile, "--keys", keysFile, "--allow-untimestamped"])).code, 0);
         // The active version is not valid before its validFrom.
         await expectNotVerified(["--envelope", file("early.json", JSON.stringify(envelope(old, active))), "--artifact", artifactFile, "--keys", keysFile], /cryptoKeyVersions\/2 \(active\) is valid 2024-12-01T00:00:00Z to now/);
+    });
+
+    it("refuses a retired key's untimestamped envelope (backdating), unless --allow-untimestamped", async () => {
+        // Whoever holds the retired key signs a statement of their choosing, dated inside the key's old window.
+        const backdated = statement((s) => {
+            s.predicate.runDetails.metadata.startedOn = "2024-06-01T00:00:00Z";
+            s.predicate.runDetails.metadata.finishedOn = "2024-06-01T01:00:00Z";
+        });
+        const env = file("backdated.json", JSON.stringify(envelope(backdated, retired, V(1))));
+        await expectNotVerified(["--envelope", env, "--artifact", artifactFile, "--keys", keysFile],
+            /key version .*cryptoKeyVersions\/1 is retired and the envelope has no trusted timestamp: its finishedOn could be backdated.*--allow-untimestamped/);
+        const allowed = await run(["--envelope", env, "--artifact", artifactFile, "--keys", keysFile, "--allow-untimestamped"]);
+        assert.strictEqual(allowed.code, 0, JSON.stringify(allowed));
+        // The active version's untimestamped envelope needs no flag.
+        assert.strictEqual((await run(["--envelope", file("active-ok.json", JSON.stringify(envelope(statement(), active))), "--artifact", artifactFile, "--keys", keysFile])).code, 0);
+        // The flag has no meaning for a bundle, whose timestamp is always required.
+        const bundleFlag = await run(["--bundle", env, "--trusted-root", keysFile, "--artifact", artifactFile, "--keys", keysFile, "--allow-untimestamped"]);
+        assert.strictEqual(bundleFlag.code, 2, JSON.stringify(bundleFlag));
     });
 
     it("refuses another payload type and another predicate type", async () => {
