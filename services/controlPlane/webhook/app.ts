@@ -5,7 +5,9 @@
  * POST /v1/github/webhook
  * - X-Hub-Signature-256 is an HMAC-SHA256 of the raw body with the webhook secret, compared with
  *   crypto.timingSafeEqual before anything is parsed or stored; a forged or unsigned delivery is 401.
- * - X-GitHub-Delivery is claimed create-only after the signature verified: a replayed delivery is 409.
+ * - X-GitHub-Delivery is claimed create-only after the signature verified and after the delivery's
+ *   effects (all create-only or idempotent) were written: a replayed delivery is 409, and a crash before
+ *   the claim loses nothing (the redelivery writes the facts).
  * - GitHub does not sign the delivery id, so the same signed body can come back under a new one: an
  *   event for a job whose completion is recorded, or a `queued` event older than GitHub keeps a job
  *   queued, is refused (409 stale-event) and changes nothing.
@@ -418,10 +420,10 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
                 throw new HttpError(502, "github-failed", `the workflow run ${job.run_id} could not be read from GitHub; redeliver later`);
             }
         }
+        // Every effect below is create-only or idempotent, and the delivery is claimed only after them: a crash
+        // in between leaves the delivery unclaimed, so GitHub's redelivery (or the reconcile pass) writes the
+        // facts, instead of being refused as a replay while the facts were never written.
         const now = clock().toISOString();
-        if (!(await deps.records.claimDelivery(delivery, "workflow_job", now))) {
-            throw replayed();
-        }
         const facts = jobFacts(job, repository, pool.name, run, delivery, now);
         let changed = false;
         if (facts.status === "completed") {
@@ -440,6 +442,10 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         const runnerLink = await linkState(facts);
         const linked = runnerLink !== undefined && runnerLink !== "not-a-fleet-runner";
+        if (!(await deps.records.claimDelivery(delivery, "workflow_job", now))) {
+            // A concurrent copy of this delivery claimed it first; the effects above were the same ones.
+            throw replayed();
+        }
         if (changed) {
             await publish([pool.name]);
         }

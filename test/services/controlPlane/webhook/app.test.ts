@@ -238,6 +238,32 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
         assert.strictEqual((await service.demand())["pool-a"], 1);
     });
 
+    it("writes a delivery's facts before claiming it: a crash in between loses nothing, the redelivery records them", async () => {
+        // The records bucket fails the first write of job facts, as a crash after the claim would lose it.
+        let failNext = true;
+        const store = new DirectoryStore(path.join(root, "crashing"));
+        const crashing = new Records({
+            create: async (name, bytes, type) => {
+                if (failNext && name.startsWith("jobs/")) {
+                    failNext = false;
+                    throw new Error("records bucket: connection reset");
+                }
+                return store.create(name, bytes, type);
+            },
+            read: (n) => store.read(n), list: (p) => store.list(p), delete: (n) => store.delete(n), stat: (n) => store.stat(n),
+        });
+        service = buildWebhookService({ pools, secret: SECRET, records: crashing, github, demandPublisher: { publish: async () => undefined }, scaler: { deleteInstance: async () => undefined }, audit: () => undefined });
+        const body = event("queued", job(6, "queued", pools[0].labels));
+        assert.strictEqual((await post(body, { "x-github-delivery": "crash-1" })).statusCode, 500);
+        assert.strictEqual(await crashing.jobFacts(6, "queued"), undefined);
+        const again = await post(body, { "x-github-delivery": "crash-1" });
+        assert.strictEqual(again.statusCode, 200, again.body);
+        assert.strictEqual((await crashing.jobFacts(6, "queued"))?.deliveryId, "crash-1");
+        assert.strictEqual((await service.demand())["pool-a"], 1);
+        // Claimed now: a third copy is a replay.
+        assert.strictEqual((await post(body, { "x-github-delivery": "crash-1" })).statusCode, 409);
+    });
+
     it("answers bad input with a 4xx naming the field, and stores nothing", async () => {
         const bad: [Record<string, unknown>, RegExp][] = [
             [{ ...job(6, "queued", pools[0].labels), head_sha: "not-a-sha" }, /head_sha/],
