@@ -17,6 +17,12 @@ export interface FixtureOptions {
     dropManifestBlob?: boolean;
     /** The layer's blob file holds other bytes than its name says. */
     tamperLayer?: boolean;
+    /** Added to the size index.json states for the manifest (its digest stays right). */
+    manifestSizeDelta?: number;
+    /** The layer descriptor's media type (default the OCI gzip layer type). */
+    layerMediaType?: string;
+    /** The config descriptor's media type (default the OCI image config type). */
+    configMediaType?: string;
 }
 
 const hex = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -49,13 +55,13 @@ export async function buildImageLayout(opts: FixtureOptions = {}): Promise<{ tar
     const manifest = Buffer.from(JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA_TYPE.manifest,
-        config: { mediaType: MEDIA_TYPE.config, digest: `sha256:${hex(config)}`, size: config.length },
-        layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: `sha256:${hex(layer)}`, size: layer.length }],
+        config: { mediaType: opts.configMediaType ?? MEDIA_TYPE.config, digest: `sha256:${hex(config)}`, size: config.length },
+        layers: [{ mediaType: opts.layerMediaType ?? "application/vnd.oci.image.layer.v1.tar+gzip", digest: `sha256:${hex(layer)}`, size: layer.length }],
     }));
     const index = Buffer.from(JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA_TYPE.index,
-        manifests: [{ mediaType: MEDIA_TYPE.manifest, digest: `sha256:${hex(manifest)}`, size: manifest.length, annotations: { "org.opencontainers.image.ref.name": "latest" } }],
+        manifests: [{ mediaType: MEDIA_TYPE.manifest, digest: `sha256:${hex(manifest)}`, size: manifest.length + (opts.manifestSizeDelta ?? 0), annotations: { "org.opencontainers.image.ref.name": "latest" } }],
     }));
     const layerBytes = opts.tamperLayer ? Buffer.concat([layer.subarray(0, layer.length - 1), Buffer.from([layer[layer.length - 1] ^ 1])]) : layer;
     const files: [string, Buffer][] = [

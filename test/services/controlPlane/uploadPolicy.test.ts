@@ -13,6 +13,7 @@ describe("job-bound uploads (signed POST policy) against the fake GCS endpoint",
     const email = "broker@cp.iam.gserviceaccount.com";
     let root: string;
     let store: DirectoryStore;
+    let otherBucket: DirectoryStore;
     let gcs: FakeGcs;
     let finalized: string[];
     let skewMs = 0;
@@ -30,10 +31,11 @@ describe("job-bound uploads (signed POST policy) against the fake GCS endpoint",
 
     beforeEach(async () => {
         root = mkdtempSync(path.join(tmpdir(), "hbf-upload-"));
-        store = new DirectoryStore(root);
+        store = new DirectoryStore(path.join(root, "a"));
+        otherBucket = new DirectoryStore(path.join(root, "b"));
         finalized = [];
         skewMs = 0;
-        gcs = new FakeGcs({ buckets: { "intake-a": store }, signers: { [email]: cp.publicKey }, onFinalize: (b, o) => finalized.push(`${b}/${o}`), now: () => new Date(Date.now() + skewMs) });
+        gcs = new FakeGcs({ buckets: { "intake-a": store, "intake-b": otherBucket }, signers: { [email]: cp.publicKey }, onFinalize: (b, o) => finalized.push(`${b}/${o}`), now: () => new Date(Date.now() + skewMs) });
         await gcs.listen();
     });
     afterEach(async () => {
@@ -65,6 +67,19 @@ describe("job-bound uploads (signed POST policy) against the fake GCS endpoint",
         assert.strictEqual((await store.read("pool-a/111/a"))?.toString(), "1");
         assert.strictEqual((await store.read("pool-a/222/app.tgz"))?.toString(), "real");
         assert.strictEqual((await fetch(`${gcs.url}/intake-a/pool-a/222/app.tgz`)).status, 403);
+    });
+
+    it("refuses the grant posted to another bucket (another pool's intake), whatever the key", async () => {
+        const mine = await grant("pool-a/111/");
+        // The same form, the same key under the grant's own prefix: only the bucket in the URL differs.
+        const elsewhere = { ...mine, url: mine.url.replace("/intake-a/", "/intake-b/") };
+        assert.notStrictEqual(elsewhere.url, mine.url);
+        const res = await uploadWithGrant(elsewhere, "pool-a/111/dist/app.tgz", Buffer.from("evil"));
+        assert.strictEqual(res.status, 403, res.body);
+        assert.strictEqual(JSON.parse(res.body).error.message, 'policy condition failed: {"bucket":"intake-a"}');
+        assert.deepStrictEqual(await otherBucket.list(""), []);
+        // The variant in its own bucket is accepted.
+        assert.strictEqual((await uploadWithGrant(mine, "pool-a/111/dist/app.tgz", Buffer.from("ok"))).status, 204);
     });
 
     it("refuses an expired, tampered, foreign-signed or oversized upload, and uncovered fields", async () => {

@@ -99,6 +99,27 @@ describe("OCI image layouts (validation before anything is pushed)", () => {
         assert.match(docker[0], /is neither .* export with --output type=oci \(oci-mediatypes=true\)$/);
     });
 
+    it("refuses a descriptor whose size is not the blob's, and accepts the same layout with the right size", async () => {
+        const fx = await buildImageLayout({ content: "sized", manifestSizeDelta: 1 });
+        const problems = await problemsOf(fx.tar);
+        assert.strictEqual(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0], new RegExp(`^the image manifest ${fx.digest} is (\\d+) bytes, but its descriptor says (\\d+)$`));
+        const [, actual, stated] = /is (\d+) bytes, but its descriptor says (\d+)$/.exec(problems[0])!;
+        assert.strictEqual(Number(stated), Number(actual) + 1);
+        await readImageLayout((await buildImageLayout({ content: "sized", manifestSizeDelta: 0 })).tar, LIMITS);
+    });
+
+    it("refuses a Docker layer or config media type inside an OCI manifest (each the only change)", async () => {
+        const layer = await problemsOf((await buildImageLayout({ layerMediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip" })).tar);
+        assert.strictEqual(layer.length, 1, layer.join("\n"));
+        assert.match(layer[0], /layers\[0\] mediaType "application\/vnd\.docker\.image\.rootfs\.diff\.tar\.gzip" is not an OCI layer type/);
+        const config = await problemsOf((await buildImageLayout({ configMediaType: "application/vnd.docker.container.image.v1+json" })).tar);
+        assert.strictEqual(config.length, 1, config.join("\n"));
+        assert.match(config[0], /config mediaType "application\/vnd\.docker\.container\.image\.v1\+json" is not application\/vnd\.oci\.image\.config\.v1\+json/);
+        // The defaults are what the fleet accepts.
+        await readImageLayout((await buildImageLayout({ layerMediaType: "application/vnd.oci.image.layer.v1.tar+gzip", configMediaType: MEDIA_TYPE.config })).tar, LIMITS);
+    });
+
     it("refuses bytes that are not a tar", async () => {
         const problems = await problemsOf(Buffer.from("not a tar archive at all, just text ".repeat(20)));
         assert.ok(problems.some((p) => p.startsWith("the upload is not a readable tar archive")), problems.join("\n"));

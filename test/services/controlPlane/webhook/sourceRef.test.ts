@@ -47,9 +47,31 @@ describe("the fully qualified ref of a workflow run", () => {
         assert.deepStrictEqual(await resolveRunRef(refs({}), "acme/app", target), { ref: "refs/heads/release" });
     });
 
+    it("names no pull request ref when the run lists several pull requests (each changing only that from a resolving run)", async () => {
+        const one = run({ event: "pull_request", pull_requests: [{ number: 42, base: { ref: "main" } }] });
+        assert.deepStrictEqual(await resolveRunRef(refs({}), "acme/app", one), { ref: "refs/pull/42/merge" });
+        const two = await resolveRunRef(refs({}), "acme/app", { ...one, pull_requests: [{ number: 42, base: { ref: "main" } }, { number: 43, base: { ref: "main" } }] });
+        assert.strictEqual(two.ref, null);
+        assert.match(two.unresolved!, /no single pull request/);
+        const target = run({ event: "pull_request_target", pull_requests: [{ number: 7, base: { ref: "release" } }] });
+        assert.deepStrictEqual(await resolveRunRef(refs({}), "acme/app", target), { ref: "refs/heads/release" });
+        const targets = await resolveRunRef(refs({}), "acme/app", { ...target, pull_requests: [{ number: 7, base: { ref: "release" } }, { number: 8, base: { ref: "main" } }] });
+        assert.strictEqual(targets.ref, null);
+        assert.match(targets.unresolved!, /no single pull request/);
+    });
+
     it("leaves unknown events and unsafe names unresolved", async () => {
         assert.match((await resolveRunRef(refs({ "heads/main": SHA }), "acme/app", run({ event: "issues" }))).unresolved!, /no rule/);
-        assert.strictEqual((await resolveRunRef(refs({}), "acme/app", run({ head_branch: "../x" }))).ref, null);
+        // The API answers for these names (a stand-in that would resolve them): only the name check refuses.
+        for (const unsafe of ["../x", "a..b", "-x", "x.lock", "a b", "x@{1}"]) {
+            const r = await resolveRunRef(refs({ [`heads/${unsafe}`]: SHA }), "acme/app", run({ head_branch: unsafe }));
+            assert.strictEqual(r.ref, null, unsafe);
+            assert.match(r.unresolved!, /is not a branch or tag name/, unsafe);
+        }
+        assert.deepStrictEqual(await resolveRunRef(refs({ "heads/x": SHA }), "acme/app", run({ head_branch: "x" })), { ref: "refs/heads/x" });
+        const base = (ref: string) => run({ event: "pull_request_target", pull_requests: [{ number: 7, base: { ref } }] });
+        assert.strictEqual((await resolveRunRef(refs({}), "acme/app", base("../release"))).ref, null);
+        assert.deepStrictEqual(await resolveRunRef(refs({}), "acme/app", base("release")), { ref: "refs/heads/release" });
         assert.strictEqual((await resolveRunRef(refs({}), "acme/app", run({ head_branch: null }))).ref, null);
     });
 });
