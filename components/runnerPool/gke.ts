@@ -1,46 +1,15 @@
 /**
- * The GKE backend of a RunnerPool (I1, I2, I5, I6): a private, hardened GKE cluster of the pool's own
- * in the pool's own network, a gVisor runner node pool, and the Kubernetes objects that run one pod
- * per job under Pod Security `restricted` behind default-deny network policies.
- *
- * Why a cluster per pool and not a fleet cluster with a node pool per pool (I5): a shared cluster
- * shares a control plane, cluster DNS, the Workload Identity pool's cluster-scoped objects, the node
- * network and the ARC controller (which holds every pool's GitHub credentials) between pools; a
- * cluster per pool keeps each pool's nodes, pods and control-plane endpoint inside that pool's own
- * VPC with no path to another pool's.
+ * The GKE backend of a RunnerPool (I1, I2, I5, I6): its tunables, their validation and the composition of
+ * the pool's cluster (gkeCluster.ts) with the ARC runner scale set inside it (scaleSet.ts), which runs
+ * one pod per job under Pod Security `restricted` behind default-deny network policies.
  */
-import * as crypto from "crypto";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolConfig } from "../config";
-import { ALLOW_PRIORITY, EGRESS_ALLOWED_TCP_PORTS, RESTRICTED_VIP_CIDR } from "../isolatedNetwork";
-import { roleLabels } from "../labels";
-import {
-    ARC_NONROOT_UID, DEFAULT_RUNNER_RESOURCES, listenerPodTemplate, NODE_CLASS_LABEL, resourceQuantities, restrictedContainerSecurityContext,
-    RUNNER_TAINT, RunnerResources, runnerPodTemplate, SYSTEM_TAINT,
-} from "./podTemplate";
-
-/** The pinned ARC chart version (gha-runner-scale-set and its controller are released together). */
-export const DEFAULT_ARC_CHART_VERSION = "0.12.1";
-export const ARC_CHART_REPOSITORY = "oci://ghcr.io/actions/actions-runner-controller-charts";
-export const ARC_SCALE_SET_CHART = `${ARC_CHART_REPOSITORY}/gha-runner-scale-set`;
-export const ARC_CONTROLLER_CHART = `${ARC_CHART_REPOSITORY}/gha-runner-scale-set-controller`;
-/** Name of the ARC controller's Kubernetes service account (set explicitly so the scale set can bind to it). */
-export const ARC_CONTROLLER_SERVICE_ACCOUNT = "arc-controller";
-/** Pod Security Standard enforced, audited and warned on every namespace of the pool (I6). */
-export const POD_SECURITY_LEVEL = "restricted";
-/** Link-local addresses of the GKE metadata server (Workload Identity tokens): 80 classic, 988 Dataplane V2. */
-export const GKE_METADATA_ENDPOINTS = [
-    { cidr: "169.254.169.254/32", port: 80 },
-    { cidr: "169.254.169.252/32", port: 988 },
-];
-/** Destinations an FQDN allow-list rule must never open at pod level: private, shared, link-local, loopback. */
-export const NON_PUBLIC_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
-/** Node-to-control-plane TCP ports GKE needs opened on an egress-restricted private cluster. */
-export const CONTROL_PLANE_PORTS = ["443", "8132", "10250"];
-/** Google domains GKE nodes pull system and runner images from, resolved to the restricted VIP. */
-export const GKE_RESTRICTED_GOOGLE_DOMAINS = ["gcr.io", "pkg.dev"];
+import { createGkeCluster } from "./gkeCluster";
+import { DEFAULT_RUNNER_RESOURCES, RunnerResources } from "./podTemplate";
+import { createScaleSet, DEFAULT_ARC_CHART_VERSION } from "./scaleSet";
 
 /** Tunables of the GKE backend; every field optional. */
 export interface GkeBackendOptions {
@@ -173,363 +142,44 @@ export function gkeBackendProblems(pool: PoolConfig, options: GkeBackendOptions 
     return problems;
 }
 
-/** A GKE cluster name (at most 40 characters) derived from the component name, hashed when shortened. */
-export function clusterNameFor(name: string): string {
-    const base = name.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "");
-    const safe = /^[a-z]/.test(base) ? base : `c-${base}`;
-    if (safe.length <= 40) {
-        return safe;
-    }
-    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 6);
-    return `${safe.slice(0, 33).replace(/-+$/, "")}-${hash}`;
-}
-
-/** A kubeconfig (JSON is valid YAML) that authenticates with gke-gcloud-auth-plugin: no static credential. */
-export function gkeKubeconfig(clusterName: string, server: string, caData?: string): string {
-    return JSON.stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server, ...(caData ? { "certificate-authority-data": caData } : {}) } }],
-        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
-        "current-context": clusterName,
-        users: [{
-            name: clusterName,
-            user: {
-                exec: {
-                    apiVersion: "client.authentication.k8s.io/v1beta1",
-                    command: "gke-gcloud-auth-plugin",
-                    installHint: "Install gke-gcloud-auth-plugin: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl",
-                    provideClusterInfo: true,
-                },
-            },
-        }],
-    });
-}
-
-/** Pod Security `restricted` labels (enforce, audit, warn) plus role labels (I6). */
-export function podSecurityLabels(pool: string): Record<string, string> {
-    const labels: Record<string, string> = roleLabels("runner", pool);
-    for (const mode of ["enforce", "audit", "warn"]) {
-        labels[`pod-security.kubernetes.io/${mode}`] = POD_SECURITY_LEVEL;
-        labels[`pod-security.kubernetes.io/${mode}-version`] = "latest";
-    }
-    return labels;
-}
-
-/** A NetworkPolicy spec as plain data (schema-checked in tests). */
-export interface NetworkPolicySpec {
-    podSelector: Record<string, any>;
-    policyTypes: string[];
-    egress?: Record<string, any>[];
-}
-
-/** Default deny for every pod of a namespace, ingress and egress. */
-export function defaultDenyPolicySpec(): NetworkPolicySpec {
-    return { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
-}
-
 /**
- * Egress the runner pods need, nothing more (I4): cluster DNS, the GKE metadata server (Workload
- * Identity), the restricted Google APIs VIP and the pool's allow-listed CIDRs. FQDNs cannot be
- * expressed in a core NetworkPolicy: when the pool allow-lists FQDNs, pods may open HTTPS to public
- * addresses and the VPC enforces the FQDN list (the IsolatedNetwork's firewall-policy rule allows only
- * those names, its deny-all egress rule drops the rest; pod traffic leaves through the node NIC).
- */
-export function runnerEgressPolicySpec(egress: { cidrs: string[]; fqdns: string[] }): NetworkPolicySpec {
-    const rules: Record<string, any>[] = [
-        {
-            to: [{
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            }],
-            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-        },
-        ...GKE_METADATA_ENDPOINTS.map((m) => ({ to: [{ ipBlock: { cidr: m.cidr } }], ports: [{ protocol: "TCP", port: m.port }] })),
-        { to: [{ ipBlock: { cidr: RESTRICTED_VIP_CIDR } }], ports: [{ protocol: "TCP", port: 443 }] },
-    ];
-    // The same ports the VPC opens to the allow-list (numbers: a string port would name a container port).
-    const allowListPorts = EGRESS_ALLOWED_TCP_PORTS.map((port) => ({ protocol: "TCP", port: Number(port) }));
-    if (egress.cidrs.length > 0) {
-        rules.push({ to: egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: allowListPorts });
-    }
-    if (egress.fqdns.length > 0) {
-        rules.push({ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_RANGES] } }], ports: allowListPorts });
-    }
-    return { podSelector: {}, policyTypes: ["Egress"], egress: rules };
-}
-
-/**
- * Creates the cluster, node pools, firewall rule, provider and Kubernetes objects as children of
+ * Creates the cluster, node pools, firewall rules, provider and Kubernetes objects as children of
  * `parent`. Arguments must have passed `gkeBackendProblems`.
  */
 export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pulumi.Resource): GkeBackend {
-    const { pool, project, region } = args;
+    const { pool } = args;
     const o = args.options ?? {};
-    const labels = roleLabels("runner", pool.name);
     const runnerNamespace = o.runnerNamespace ?? `runners-${pool.name}`;
-    const controllerNamespaceName = o.controllerNamespace ?? "arc-system";
-    const ksaName = `${pool.name}-runner`;
-    const resources = o.runnerResources ?? DEFAULT_RUNNER_RESOURCES;
-    const apiEndpoint = o.apiEndpoint ?? "dns";
-    const child = { parent };
-
-    // I6: shielded nodes with GKE_METADATA (the node SA is hidden from pods) on every node pool. I7: the
-    // nodes run as their own SA, never as the build's Workload Identity SA.
-    const hardenedNodeConfig = {
-        serviceAccount: args.nodeServiceAccountEmail,
-        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-        imageType: "COS_CONTAINERD",
-        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-        workloadMetadataConfig: { mode: "GKE_METADATA" },
-        metadata: { "disable-legacy-endpoints": "true", "block-project-ssh-keys": "TRUE", "serial-port-enable": "FALSE" },
-    };
-
-    // Created before the cluster: nodes (the default pool's too) must reach their control plane from their first boot.
-    const controlPlaneFirewall = new gcp.compute.Firewall(`${name}-gke-control-plane`, {
-        project,
-        network: args.network,
-        direction: "EGRESS",
-        priority: ALLOW_PRIORITY,
-        destinationRanges: [pool.masterCidr],
-        allows: [{ protocol: "tcp", ports: [...CONTROL_PLANE_PORTS] }],
-        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
-        description: `GKE pool ${pool.name}: nodes to their private control plane`,
-    }, child);
-
-    // The IsolatedNetwork denies all egress; nodes and pods still need their own ranges and the control
-    // plane. Only this pool's ranges (I5). GKE allocates the pod range when podCidr is not configured, and the
-    // rule then follows the cluster; with a configured podCidr the cluster waits for it.
-    const intraPoolFirewall = (podRange: pulumi.Output<string | undefined>) => new gcp.compute.Firewall(`${name}-gke-egress`, {
-        project,
-        network: args.network,
-        direction: "EGRESS",
-        priority: ALLOW_PRIORITY,
-        destinationRanges: podRange.apply((p) => [pool.cidr, ...(p ? [p] : [])]),
-        allows: [{ protocol: "all" }],
-        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
-        description: `GKE pool ${pool.name}: node and pod traffic inside the pool's own cluster`,
-    }, child);
-    const earlyFirewall = pool.podCidr !== undefined ? intraPoolFirewall(pulumi.output(pool.podCidr)) : undefined;
-
-    const cluster = new gcp.container.Cluster(`${name}-cluster`, {
-        project,
-        location: region,
-        name: clusterNameFor(name),
-        description: `hardened-build-fleet runner cluster of pool ${pool.name}`,
-        // I5: the pool's own VPC and subnet.
+    const cluster = createGkeCluster(name, {
+        pool,
+        project: args.project,
+        region: args.region,
         network: args.network,
         subnetwork: args.subnetwork,
-        networkingMode: "VPC_NATIVE",
-        ipAllocationPolicy: args.secondaryRangeNames !== undefined
-            ? { clusterSecondaryRangeName: args.secondaryRangeNames.pods, servicesSecondaryRangeName: args.secondaryRangeNames.services }
-            : {},
-        // Node pools are managed below; the default pool is removed right after creation.
-        removeDefaultNodePool: true,
-        initialNodeCount: 1,
-        nodeConfig: { ...hardenedNodeConfig, resourceLabels: labels },
+        secondaryRangeNames: args.secondaryRangeNames,
+        nodeServiceAccountEmail: args.nodeServiceAccountEmail,
+        networkReady: args.networkReady ?? [],
+        releaseChannel: o.releaseChannel ?? "REGULAR",
         deletionProtection: o.deletionProtection ?? true,
-        releaseChannel: { channel: o.releaseChannel ?? "REGULAR" },
-        // I3: private nodes and no public control-plane IP; Pulumi and kubectl use the IAM-gated DNS endpoint.
-        privateClusterConfig: {
-            enablePrivateNodes: true,
-            enablePrivateEndpoint: true,
-            masterIpv4CidrBlock: pool.masterCidr,
-            masterGlobalAccessConfig: { enabled: false },
-        },
-        controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: apiEndpoint === "dns" } },
-        masterAuthorizedNetworksConfig: { gcpPublicCidrsAccessEnabled: false },
-        // I6: no client certificates, no legacy ABAC, shielded nodes, Workload Identity, Dataplane V2
-        // (which enforces NetworkPolicy).
-        masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
-        enableLegacyAbac: false,
-        enableShieldedNodes: true,
-        workloadIdentityConfig: { workloadPool: pulumi.interpolate`${project}.svc.id.goog` },
-        datapathProvider: "ADVANCED_DATAPATH",
-        resourceLabels: labels,
-    }, { ...child, dependsOn: [...(args.networkReady ?? []), controlPlaneFirewall, ...(earlyFirewall ? [earlyFirewall] : [])] });
-
-    const clusterRef = { project, location: region, cluster: cluster.name };
-    const clusterFirewall = earlyFirewall ?? intraPoolFirewall(cluster.clusterIpv4Cidr);
-
-
-    // GKE Sandbox needs one non-sandboxed pool for system pods; its taint keeps everything else off it.
-    const systemLabels = roleLabels("runner", pool.name, { [NODE_CLASS_LABEL]: "system" });
-    const systemNodePool = new gcp.container.NodePool(`${name}-system`, {
-        ...clusterRef,
-        namePrefix: "system-",
-        nodeCount: 1,
-        management: { autoRepair: true, autoUpgrade: true },
-        nodeConfig: {
-            ...hardenedNodeConfig,
-            machineType: o.systemMachineType ?? "e2-standard-2",
-            labels: systemLabels,
-            resourceLabels: systemLabels,
-            taints: [{ key: SYSTEM_TAINT.key, value: SYSTEM_TAINT.value, effect: "NO_SCHEDULE" }],
-        },
-    }, { ...child, dependsOn: [clusterFirewall] });
-
-    // I6: build pods run only here, in the gVisor sandbox, on tainted nodes; I1: autoscaled from zero.
-    const runnerLabels = roleLabels("runner", pool.name, { [NODE_CLASS_LABEL]: "runner" });
-    const nodePool = new gcp.container.NodePool(`${name}-runners`, {
-        ...clusterRef,
-        namePrefix: "runners-",
-        initialNodeCount: 0,
-        autoscaling: {
-            totalMinNodeCount: 0,
-            totalMaxNodeCount: pool.maxRunners,
-            locationPolicy: pool.spot ? "ANY" : "BALANCED",
-        },
-        management: { autoRepair: true, autoUpgrade: true },
-        nodeConfig: {
-            ...hardenedNodeConfig,
-            machineType: pool.machineType,
-            spot: pool.spot,
-            sandboxConfig: { type: "GVISOR" },
-            labels: runnerLabels,
-            resourceLabels: runnerLabels,
-            taints: [{ key: RUNNER_TAINT.key, value: RUNNER_TAINT.value, effect: "NO_SCHEDULE" }],
-        },
-    }, { ...child, dependsOn: [clusterFirewall] });
-
-
-    const kubeconfig = pulumi
-        .all([cluster.name, cluster.endpoint, cluster.masterAuth, cluster.controlPlaneEndpointsConfig])
-        .apply(([clusterName, endpoint, masterAuth, endpoints]) => {
-            const dns = endpoints?.dnsEndpointConfig?.endpoint;
-            // The DNS endpoint serves a publicly trusted certificate; the IP endpoint needs the cluster CA.
-            return apiEndpoint === "dns" && dns
-                ? gkeKubeconfig(clusterName, `https://${dns}`)
-                : gkeKubeconfig(clusterName, `https://${endpoint}`, masterAuth?.clusterCaCertificate);
-        });
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, {
-        ...child,
-        dependsOn: [systemNodePool, controlPlaneFirewall],
-    });
-    const k8sOpts = { provider, parent };
-
-    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-        metadata: { name: runnerNamespace, labels: podSecurityLabels(pool.name) },
-    }, k8sOpts);
-    const controllerNamespace = new k8s.core.v1.Namespace(`${name}-controller-ns`, {
-        metadata: { name: controllerNamespaceName, labels: podSecurityLabels(pool.name) },
-    }, k8sOpts);
-
-    const nsLabels = { ...labels };
-    const networkPolicies = [
-        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
-            metadata: { name: "default-deny", namespace: namespace.metadata.name, labels: nsLabels },
-            spec: defaultDenyPolicySpec(),
-        }, k8sOpts),
-        new k8s.networking.v1.NetworkPolicy(`${name}-runner-egress`, {
-            metadata: { name: "runner-egress", namespace: namespace.metadata.name, labels: nsLabels },
-            spec: runnerEgressPolicySpec(pool.egressAllowList),
-        }, k8sOpts),
-        // Nothing connects to the controller or listener; their egress (API server, GitHub) is bounded by the VPC.
-        new k8s.networking.v1.NetworkPolicy(`${name}-controller-deny-ingress`, {
-            metadata: { name: "deny-ingress", namespace: controllerNamespace.metadata.name, labels: nsLabels },
-            spec: { podSelector: {}, policyTypes: ["Ingress"] },
-        }, k8sOpts),
-    ];
-
-    // I1: no PVCs; I3: no load balancers or node ports; runners bounded by maxRunners.
-    const resourceQuota = new k8s.core.v1.ResourceQuota(`${name}-quota`, {
-        metadata: { name: "runner-quota", namespace: namespace.metadata.name, labels: nsLabels },
-        spec: {
-            hard: {
-                pods: String(pool.maxRunners),
-                persistentvolumeclaims: "0",
-                "services.loadbalancers": "0",
-                "services.nodeports": "0",
-                ...Object.fromEntries(Object.entries(resourceQuantities(resources, pool.maxRunners)).flatMap(([k, v]) => [[`requests.${k}`, v], [`limits.${k}`, v]])),
-            },
-        },
-    }, k8sOpts);
-    const perRunner = resourceQuantities(resources);
-    const limitRange = new k8s.core.v1.LimitRange(`${name}-limits`, {
-        metadata: { name: "runner-limits", namespace: namespace.metadata.name, labels: nsLabels },
-        spec: { limits: [{ type: "Container", default: perRunner, defaultRequest: perRunner, max: perRunner }] },
-    }, k8sOpts);
-
-    // I7: no token in the pod; the KSA maps to the pool GSA through Workload Identity only.
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-ksa`, {
-        metadata: {
-            name: ksaName,
-            namespace: namespace.metadata.name,
-            labels: nsLabels,
-            annotations: { "iam.gke.io/gcp-service-account": args.serviceAccountEmail },
-        },
-        automountServiceAccountToken: false,
-    }, k8sOpts);
-    // The `<project>.svc.id.goog` identity pool exists only once a Workload Identity cluster does: on a project
-    // that never had one, a binding created before the cluster fails with "Identity Pool does not exist".
-    const workloadIdentityBinding = new gcp.serviceaccount.IAMMember(`${name}-wi`, {
-        serviceAccountId: args.serviceAccountName,
-        role: "roles/iam.workloadIdentityUser",
-        member: pulumi.interpolate`serviceAccount:${project}.svc.id.goog[${runnerNamespace}/${ksaName}]`,
-    }, { ...child, dependsOn: [cluster] });
-
-    const chartVersion = o.chartVersion ?? DEFAULT_ARC_CHART_VERSION;
-    let controllerRelease: k8s.helm.v3.Release | undefined;
-    if (o.installController ?? true) {
-        controllerRelease = new k8s.helm.v3.Release(`${name}-arc-controller`, {
-            name: "arc",
-            namespace: controllerNamespace.metadata.name,
-            chart: ARC_CONTROLLER_CHART,
-            version: chartVersion,
-            values: {
-                labels,
-                serviceAccount: { create: true, name: ARC_CONTROLLER_SERVICE_ACCOUNT },
-                podSecurityContext: { runAsNonRoot: true, runAsUser: ARC_NONROOT_UID, runAsGroup: ARC_NONROOT_UID, seccompProfile: { type: "RuntimeDefault" } },
-                securityContext: restrictedContainerSecurityContext(true),
-                nodeSelector: { [NODE_CLASS_LABEL]: "system" },
-                tolerations: [{ key: SYSTEM_TAINT.key, operator: "Equal", value: SYSTEM_TAINT.value, effect: SYSTEM_TAINT.effect }],
-                flags: { logLevel: "info", watchSingleNamespace: runnerNamespace },
-            },
-        }, { ...k8sOpts, dependsOn: [controllerNamespace, namespace] });
-    }
-
-    // The runner workload: one pod per job (ARC ephemeral runners), no Docker-in-Docker (containerMode
-    // unset: dind needs privileged pods), the hardened pod template.
-    const scaleSetName = o.scaleSetName ?? pool.name;
-    const release = new k8s.helm.v3.Release(`${name}-scale-set`, {
-        name: scaleSetName,
-        namespace: namespace.metadata.name,
-        chart: ARC_SCALE_SET_CHART,
-        version: chartVersion,
-        values: {
-            githubConfigUrl: args.github.configUrl,
-            // The NAME of a Secret created out of band; no credential passes through Pulumi (I7).
-            githubConfigSecret: args.github.scaleSetSecretName,
-            runnerScaleSetName: scaleSetName,
-            // A runner group restricted to the repositories and workflows allowed to use this pool.
-            ...(pool.runnerGroupName !== undefined ? { runnerGroup: pool.runnerGroupName } : {}),
-            minRunners: pool.minRunners,
-            maxRunners: pool.maxRunners,
-            controllerServiceAccount: { namespace: controllerNamespaceName, name: ARC_CONTROLLER_SERVICE_ACCOUNT },
-            labels,
-            listenerTemplate: listenerPodTemplate({ pool: pool.name }),
-            template: runnerPodTemplate({
-                pool: pool.name,
-                image: pool.image,
-                serviceAccountName: ksaName,
-                activeDeadlineSeconds: pool.maxBuildDurationSeconds,
-                resources,
-                readOnlyRootFilesystem: o.readOnlyRootFilesystem,
-            }),
-        },
-    }, {
-        ...k8sOpts,
-        // Real ordering: CRDs and the controller SA come from the controller chart; runner pods need the
-        // KSA, and must never start before the deny policies, quota and limits exist.
-        dependsOn: [
-            ...(controllerRelease ? [controllerRelease] : []),
-            serviceAccount, workloadIdentityBinding, ...networkPolicies, resourceQuota, limitRange, nodePool,
-        ],
-    });
-
-    return {
-        cluster, nodePool, systemNodePool, firewalls: [clusterFirewall, controlPlaneFirewall], provider, namespace, controllerNamespace, networkPolicies,
-        resourceQuota, limitRange, serviceAccount, workloadIdentityBinding, controllerRelease, release,
-        runnerNamespace, kubernetesServiceAccount: ksaName,
-    };
+        apiEndpoint: o.apiEndpoint ?? "dns",
+        systemMachineType: o.systemMachineType ?? "e2-standard-2",
+    }, parent);
+    const scaleSet = createScaleSet(name, {
+        pool,
+        project: args.project,
+        cluster: cluster.cluster,
+        nodePool: cluster.nodePool,
+        provider: cluster.provider,
+        serviceAccountEmail: args.serviceAccountEmail,
+        serviceAccountName: args.serviceAccountName,
+        github: args.github,
+        runnerNamespace,
+        controllerNamespace: o.controllerNamespace ?? "arc-system",
+        installController: o.installController ?? true,
+        chartVersion: o.chartVersion ?? DEFAULT_ARC_CHART_VERSION,
+        scaleSetName: o.scaleSetName ?? pool.name,
+        resources: o.runnerResources ?? DEFAULT_RUNNER_RESOURCES,
+        readOnlyRootFilesystem: o.readOnlyRootFilesystem,
+    }, parent);
+    return { ...cluster, ...scaleSet, runnerNamespace };
 }

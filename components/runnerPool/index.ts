@@ -2,16 +2,17 @@
  * `RunnerPool`: one pool of ephemeral build environments with its own network, its own identity and
  * one of two backends (I1-I7):
  * - gce: hardened instance template + regional managed instance group + autoscaler, one job per VM
- *   (gceRunnerBackend.ts, startupScript.ts);
+ *   (gce.ts, startupScript.ts);
  * - gke: a private hardened GKE cluster with a gVisor node pool and the ARC runner scale set, one pod
- *   per job (gkeRunnerBackend.ts, runnerPodTemplate.ts).
+ *   per job (gke.ts: gkeCluster.ts, scaleSet.ts, podTemplate.ts).
  * The pool's intake bucket and its object-creator grant belong to ControlPlane (I11).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolConfig, PoolInput, RunnerBackend } from "../config";
 import { createGceBackend, gceBackendProblems, GceBackend, GceBackendOptions } from "./gce";
-import { createGkeBackend, gkeBackendProblems, GKE_RESTRICTED_GOOGLE_DOMAINS, GkeBackend, GkeBackendOptions } from "./gke";
+import { createGkeBackend, gkeBackendProblems, GkeBackend, GkeBackendOptions } from "./gke";
+import { GKE_RESTRICTED_GOOGLE_DOMAINS } from "./gkeCluster";
 import { throwIfProblems } from "../config/issues";
 import { readGithubConfigUrl } from "../config/githubUrl";
 import { componentNameProblems, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";

@@ -7,9 +7,8 @@
 import * as assert from "assert";
 import { CapturedResource, ProgramRun, runProgram, UNKNOWN } from "../../../plan/engine";
 import type { PoolConfig } from "../../../components/config";
-import {
-    ARC_CONTROLLER_CHART, ARC_SCALE_SET_CHART, DEFAULT_ARC_CHART_VERSION, gkeKubeconfig, NON_PUBLIC_RANGES,
-} from "../../../components/runnerPool/gke";
+import { gkeKubeconfig } from "../../../components/runnerPool/gkeCluster";
+import { ARC_CONTROLLER_CHART, ARC_SCALE_SET_CHART, DEFAULT_ARC_CHART_VERSION, NON_PUBLIC_RANGES } from "../../../components/runnerPool/scaleSet";
 import { POOL_LABEL, ROLE_LABEL } from "../../../components/labels";
 import { GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "../../../components/runnerPool/identity";
 import { NODE_CLASS_LABEL, runnerPodTemplate } from "../../../components/runnerPool/podTemplate";

@@ -10,7 +10,7 @@ import * as assert from "assert";
 import { importEsm } from "../../helpers/esm";
 import { ProgramRun, runProgram } from "../../../plan/engine";
 import type { PoolConfig } from "../../../components/config";
-import { defaultDenyPolicySpec, runnerEgressPolicySpec } from "../../../components/runnerPool/gke";
+import { defaultDenyPolicySpec, runnerEgressPolicySpec } from "../../../components/runnerPool/scaleSet";
 import { listenerPodTemplate, runnerPodTemplate } from "../../../components/runnerPool/podTemplate";
 import { RunnerPool, RunnerPoolArgs } from "../../../components/runnerPool";
 
