@@ -91,3 +91,36 @@ export function coveredFamily(ranges: Cidr[]): "ipv4" | "ipv6" | undefined {
     }
     return undefined;
 }
+
+/** Spans minus holes, as [first, last] address pairs of one family. */
+function minusSpans(spans: [bigint, bigint][], holes: [bigint, bigint][]): [bigint, bigint][] {
+    let out = spans;
+    for (const [hs, he] of holes) {
+        out = out.flatMap(([s, e]): [bigint, bigint][] => {
+            if (he < s || hs > e) {
+                return [[s, e]];
+            }
+            const parts: [bigint, bigint][] = [];
+            if (hs > s) {
+                parts.push([s, hs - 1n]);
+            }
+            if (he < e) {
+                parts.push([he + 1n, e]);
+            }
+            return parts;
+        });
+    }
+    return out;
+}
+
+/**
+ * Which of `targets` the blocks (each a range minus its exceptions, as a NetworkPolicy ipBlock) reach
+ * together: any address of a target inside the union counts. Blocks of another family are ignored.
+ */
+export function reachedTogether(blocks: { cidr: Cidr; except: Cidr[] }[], targets: Cidr[]): Cidr[] {
+    const spans = blocks.flatMap((b) => minusSpans([bounds(b.cidr)], b.except.filter((x) => x.kind === b.cidr.kind).map(bounds)).map((sp) => ({ kind: b.cidr.kind, sp })));
+    return targets.filter((t) => {
+        const [ts, te] = bounds(t);
+        return spans.some((x) => x.kind === t.kind && !(x.sp[1] < ts || x.sp[0] > te));
+    });
+}

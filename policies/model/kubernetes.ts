@@ -38,7 +38,8 @@ export interface K8sObject {
 const CLUSTER_SCOPED = new Set([
     "Namespace", "Node", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass", "RuntimeClass",
     "CustomResourceDefinition", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "CSIDriver", "IngressClass",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+    "CertificateSigningRequest", "CSIDriver", "IngressClass",
 ]);
 
 export const ARC_CONTROLLER_CHART_RE = /(^|\/)(gha-runner-scale-set-controller|actions-runner-controller)(-\d[^/]*|[:@][^/]*)?(\.tgz)?\/?$/;

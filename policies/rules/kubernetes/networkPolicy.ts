@@ -11,6 +11,7 @@ import { get, list, unknown } from "../../model/props";
 import { FleetStackPolicy } from "../../meta";
 import { K8sObject, nsKey, nsName, UNKNOWN_NAME } from "../../model/kubernetes";
 import { k8sStackRule } from "../../framework/kubernetesRule";
+import { Cidr, coveredFamily, parseCidr, reachedTogether } from "../../model/cidr";
 
 /** Private ranges a /0 egress block must except, or it also reaches pods, nodes and services. */
 const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -54,6 +55,41 @@ function openPeer(peer: unknown, direction: "ingress" | "egress"): string | unde
         return "podSelector {} (every pod of the runner namespace: the other builds)";
     }
     return undefined;
+}
+
+/**
+ * Egress ipBlocks of a namespace's policies that together cover every address of a family (e.g.
+ * 0.0.0.0/1 and 128.0.0.0/1) while still reaching a private range: as open as one /0 block.
+ * Single /0 blocks are openPeer's; a block unknown during a preview is left to the other checks.
+ */
+function unionOpens(policies: K8sObject[]): { text: string; urns: string[] } | undefined {
+    const blocks: { cidr: Cidr; except: Cidr[]; urn: string }[] = [];
+    for (const p of policies) {
+        const spec = get(p.props, "spec");
+        const rules = list(spec, "egress");
+        for (const rule of unknown(rules) ? [] : rules) {
+            if (dnsOnly(rule)) {
+                continue;
+            }
+            const peers = list(rule, "to");
+            for (const peer of unknown(peers) ? [] : peers) {
+                const cidr = parseCidr(get(peer, "ipBlock", "cidr"));
+                const except = list(peer, "ipBlock", "except");
+                if (cidr && !isWorldCidr(cidr.text)) {
+                    blocks.push({ cidr, except: unknown(except) ? [] : except.map(parseCidr).filter((c): c is Cidr => c !== undefined), urn: p.urn });
+                }
+            }
+        }
+    }
+    const family = coveredFamily(blocks.map((b) => b.cidr));
+    if (family === undefined || blocks.length < 2) {
+        return undefined;
+    }
+    const reached = reachedTogether(blocks, PRIVATE.map((p) => parseCidr(p)!));
+    return reached.length > 0
+        ? { text: `egress ipBlocks ${blocks.map((b) => b.cidr.text).join(", ")} together cover every ${family} address and reach ${reached.map((c) => c.text).join(", ")} (pods, nodes and services of the cluster)`,
+            urns: [...new Set(blocks.map((b) => b.urn))] }
+        : undefined;
 }
 
 /** True when every port of a rule is DNS (53), the one any-destination egress rule that is allowed. */
@@ -128,7 +164,7 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
         "no LoadBalancer, NodePort or externalIPs Service exposes it.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "each runner namespace has a default deny for Ingress and Egress (a policy with `podSelector: {}`; the ARC controller's namespace with no runners needs Ingress only); no LoadBalancer, NodePort or `externalIPs` Service exposes it; no NetworkPolicy or NetworkPolicyPatch there allows any ingress (runner pods serve nothing), all egress, traffic from or to `namespaceSelector: {}` or `podSelector: {}` (other builds), ingress from a /0, or egress to a /0 that does not except 10/8, 172.16/12 and 192.168/16; a NetworkPolicyPatch that opens nothing is still an advisory (the merged policy is unseen)",
+        checks: "each runner namespace has a default deny for Ingress and Egress (a policy with `podSelector: {}`; the ARC controller's namespace with no runners needs Ingress only); no LoadBalancer, NodePort or `externalIPs` Service exposes it; no NetworkPolicy or NetworkPolicyPatch there allows any ingress (runner pods serve nothing), all egress, traffic from or to `namespaceSelector: {}` or `podSelector: {}` (other builds), ingress from a /0, or egress to a /0 that does not except 10/8, 172.16/12 and 192.168/16, or egress ipBlocks that together (across rules and policies of the namespace, exceptions subtracted) cover every address and still reach one of those ranges; a NetworkPolicyPatch that opens nothing is still an advisory (the merged policy is unseen)",
         invariants: ["I3", "I4", "I5"],
         fix:
             "Add `{ podSelector: {}, policyTypes: [\"Ingress\", \"Egress\"] }` to every runner namespace and allow only DNS, the metadata " +
@@ -194,6 +230,10 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
                 if (open.length + inbound.length > 0) {
                     report.violation(`NetworkPolicy ${p.name} in runner namespace "${nsName(key)}" (${why}) opens it: ${[...open, ...inbound].join("; ")}.`, p.urn);
                 }
+            }
+            const union = unionOpens(policies.filter((p) => !p.patch && !unknown(get(p.props, "spec"))));
+            for (const urn of union?.urns ?? []) {
+                report.violation(`NetworkPolicies of runner namespace "${nsName(key)}" (${why}) open it together: ${union!.text}.`, urn);
             }
             const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);
             const needed = controllerOnly ? ["Ingress"] : ["Ingress", "Egress"];

@@ -4,8 +4,10 @@
  * account of a runner namespace, the groups that contain them (`system:serviceaccounts`,
  * `system:serviceaccounts:<runner ns>`) and the broad groups every caller holds (`system:authenticated`,
  * `system:unauthenticated`, `system:anonymous`). Dangerous is: secrets, pods/exec, pods/attach,
- * pods/portforward, creating pods, nodes, nodes/proxy, serviceaccounts/token, any `*`, and the
- * escalate, bind and impersonate verbs. Aggregated ClusterRoles count the rules of every ClusterRole
+ * pods/portforward, creating pods or anything whose controller creates pods (jobs, deployments,
+ * cronjobs, daemonsets, statefulsets, replicasets, custom kinds with pod templates), writing admission
+ * configuration, approving certificate requests, nodes, nodes/proxy, serviceaccounts/token, any `*`,
+ * and the escalate, bind and impersonate verbs. Aggregated ClusterRoles count the rules of every ClusterRole
  * they aggregate (including ClusterRoles that aggregate into the built-in admin/edit/view roles).
  */
 import { get, list, unknown } from "../../model/props";
@@ -17,6 +19,16 @@ const BROAD_GROUPS = new Set(["system:authenticated", "system:unauthenticated", 
 const DANGEROUS_RESOURCES = new Set(["secrets", "pods/exec", "pods/attach", "pods/portforward", "pods/ephemeralcontainers", "nodes", "nodes/proxy", "serviceaccounts/token", "*"]);
 const ESCALATION_VERBS = new Set(["escalate", "bind", "impersonate", "*"]);
 const WRITE_VERBS = new Set(["create", "update", "patch", "*"]);
+/**
+ * Resources whose creation makes the cluster start pods (the controller runs them with any secret,
+ * service account or host setting the template names), built-in or custom kinds with a pod template.
+ */
+const POD_CREATING = new Set(["pods", "jobs", "cronjobs", "deployments", "daemonsets", "statefulsets", "replicasets", "replicationcontrollers",
+    "scaledjobs", "scaledobjects", "taskruns", "pipelineruns", "workflows", "cronworkflows", "runners", "runnerdeployments", "runnersets",
+    "autoscalingrunnersets", "ephemeralrunnersets", "ephemeralrunners"]);
+/** Admission configuration: writing it sees or rewrites every object the cluster admits, other builds' pods included. */
+const ADMISSION = new Set(["mutatingwebhookconfigurations", "validatingwebhookconfigurations", "mutatingadmissionpolicies",
+    "mutatingadmissionpolicybindings", "validatingadmissionpolicies", "validatingadmissionpolicybindings"]);
 /** Built-in ClusterRoles that are dangerous by themselves (edit and admin read secrets and exec into pods). */
 const BUILTIN_DANGEROUS: Record<string, string> = {
     "cluster-admin": "every verb on every resource",
@@ -46,8 +58,21 @@ export function dangerousRules(rules: unknown[]): string[] {
                 out.push(`${JSON.stringify(vs)} on ${JSON.stringify(r)}`);
             }
         }
-        if (rs.includes("pods") && vs.some((v) => WRITE_VERBS.has(v)) && !vs.includes("*")) {
-            out.push(`${JSON.stringify(vs.filter((v) => WRITE_VERBS.has(v)))} on "pods" (a new pod can mount any secret of the namespace)`);
+        const writes = vs.filter((v) => WRITE_VERBS.has(v));
+        if (writes.length > 0 && !vs.includes("*")) {
+            for (const r of rs.filter((x) => POD_CREATING.has(x))) {
+                out.push(`${JSON.stringify(writes)} on ${JSON.stringify(r)} (${r === "pods" ? "a new pod" : "its controller starts pods that"} can mount any secret of the namespace)`);
+            }
+            for (const r of rs.filter((x) => ADMISSION.has(x))) {
+                out.push(`${JSON.stringify(writes)} on ${JSON.stringify(r)} (admission sees or rewrites every pod, other builds' included)`);
+            }
+        }
+        // Approving certificate requests (or signing for a signer) mints credentials the API server trusts: a node's, any user's.
+        if (rs.includes("certificatesigningrequests/approval") && writes.some((v) => v === "update" || v === "patch")) {
+            out.push(`${JSON.stringify(writes)} on "certificatesigningrequests/approval" (approves a certificate for any identity)`);
+        }
+        if (rs.includes("signers") && vs.some((v) => v === "approve" || v === "sign")) {
+            out.push(`${JSON.stringify(vs.filter((v) => v === "approve" || v === "sign"))} on "signers" (approves or signs certificates for any identity)`);
         }
         const urls = list(rule, "nonResourceURLs");
         if (!unknown(urls) && urls.includes("*") && vs.length > 0 && !vs.every((v) => v === "get")) {
@@ -148,11 +173,12 @@ export const k8sRunnerRbac: FleetStackPolicy = k8sStackRule({
     name: "k8s-runner-rbac",
     description:
         "[I7] No RoleBinding or ClusterRoleBinding (or patch) gives runner KSAs, their namespace's service-account group or broad groups " +
-        "(system:authenticated, system:serviceaccounts, ...) secrets, pods/exec, pods/attach, pod creation, nodes, nodes/proxy, " +
+        "(system:authenticated, system:serviceaccounts, ...) secrets, pods/exec, pods/attach, creation of pods or pod-creating resources, admission " +
+        "configuration, certificate approval, nodes, nodes/proxy, " +
         "serviceaccounts/token, any `*`, or escalate/bind/impersonate, directly or through aggregated ClusterRoles.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "no RoleBinding or ClusterRoleBinding (or patch) gives runner KSAs (every service account of a runner namespace), `system:serviceaccounts[:<runner ns>]`, `system:authenticated`, `system:unauthenticated` or `system:anonymous` secrets, `pods/exec`, `pods/attach`, `pods/portforward`, pod creation, `nodes`, `nodes/proxy`, `serviceaccounts/token`, any `*`, or `escalate`/`bind`/`impersonate`; built-in `cluster-admin`/`admin`/`edit` count as dangerous; aggregated ClusterRoles (and roles aggregated into `admin`/`edit`/`view`) carry the rules they aggregate; a role the stack does not define is an advisory",
+        checks: "no RoleBinding or ClusterRoleBinding (or patch) gives runner KSAs (every service account of a runner namespace), `system:serviceaccounts[:<runner ns>]`, `system:authenticated`, `system:unauthenticated` or `system:anonymous` secrets, `pods/exec`, `pods/attach`, `pods/portforward`, creating pods or pod-creating resources (jobs, cronjobs, deployments, daemonsets, statefulsets, replicasets, replicationcontrollers, ScaledJobs, TaskRuns, workflows, ARC runner kinds), writing admission configuration (webhook configurations, admission policies and bindings), approving certificate requests (`certificatesigningrequests/approval`, `approve`/`sign` on `signers`), `nodes`, `nodes/proxy`, `serviceaccounts/token`, any `*`, or `escalate`/`bind`/`impersonate`; built-in `cluster-admin`/`admin`/`edit` count as dangerous; aggregated ClusterRoles (and roles aggregated into `admin`/`edit`/`view`) carry the rules they aggregate; a role the stack does not define is an advisory",
         invariants: ["I7"],
         fix: "Bind no role to runner service accounts or broad groups; give platform components their own service accounts outside runner namespaces.",
     },

@@ -1,13 +1,16 @@
 /**
  * Runner pods stay in the gVisor sandbox pool (I6): the runtime class is gVisor, and no toleration,
  * node selector, node affinity or node name lets the scheduler place a runner pod on other nodes
- * (the system pool, a node pool of another role, a node without the sandbox).
+ * (the system pool, a node pool of another role, a node without the sandbox). The `gvisor`
+ * RuntimeClass itself must run the gVisor handler: a class of that name with another handler (runc,
+ * kata, ...) makes every check of the name meaningless.
  */
 import { NODE_CLASS_LABEL, RUNNER_TAINT } from "../../../components/runnerPool/podTemplate";
 import { ROLE_LABEL } from "../../model/labels";
 import { FleetResourcePolicy } from "../../meta";
 import { get, list, unknown } from "../../model/props";
 import { forRunnerPods } from "./kubernetesWorkload";
+import { allOf, forTypes, undecided } from "../../recognisers/common";
 import { PodTemplateSite } from "../../recognisers/podTemplates";
 
 /** GKE Sandbox's node label and taint key; the gvisor RuntimeClass selects and tolerates it. */
@@ -121,20 +124,44 @@ export function placementFindings(site: PodTemplateSite, undecidable: (what: str
     return out;
 }
 
+/** GKE Sandbox's handler is `gvisor`; upstream gVisor's is `runsc`. */
+const GVISOR_HANDLERS = new Set(["gvisor", "runsc"]);
+const isRuntimeClass = (type: string): boolean => /^kubernetes:node\.k8s\.io\/[^:]+:RuntimeClass(Patch)?$/.test(type);
+
+/** The `gvisor` RuntimeClass runs the gVisor handler. */
+const runtimeClassHandler = forTypes(isRuntimeClass, (props, _args, report) => {
+    const name = get(props, "metadata", "name");
+    const handler = get(props, "handler");
+    if (unknown(name)) {
+        if (!unknown(handler) && !GVISOR_HANDLERS.has(String(handler))) {
+            undecided(report, `the name of this RuntimeClass (handler ${JSON.stringify(handler)}) is unknown; if it is "gvisor", runner pods leave the sandbox.`);
+        }
+        return;
+    }
+    if (name !== GVISOR) {
+        return;
+    }
+    if (unknown(handler)) {
+        undecided(report, "the handler of RuntimeClass gvisor is unknown.");
+    } else if (handler !== undefined && !GVISOR_HANDLERS.has(String(handler))) {
+        report(`RuntimeClass "gvisor" has handler ${JSON.stringify(handler)}, not gVisor ("gvisor" or "runsc"): every runner pod asking for the sandbox runs outside it.`);
+    }
+});
+
 export const k8sRunnerSandboxed: FleetResourcePolicy = {
     name: "k8s-runner-sandboxed",
     description:
         "[I6] Runner pods run in the gVisor sandbox pool: runtimeClassName gvisor, no toleration beyond the runner and sandbox taints, " +
-        "no node selector, node affinity or nodeName that points away from the runner nodes.",
+        "no node selector, node affinity or nodeName that points away from the runner nodes; the gvisor RuntimeClass runs the gVisor handler.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "runner pods stay in the gVisor pool: `runtimeClassName: gvisor`; no toleration beyond `build-fleet-role=runner`, `sandbox.gke.io/runtime` and the `node.kubernetes.io/*` conditions (never `operator: Exists` without a key); no `nodeSelector`, required node affinity (`In`/`NotIn`/`DoesNotExist` on `build-fleet-role`, `build-fleet-node-class`, `sandbox.gke.io/runtime`) or `nodeName` pointing elsewhere",
+        checks: "runner pods stay in the gVisor pool: `runtimeClassName: gvisor`; no toleration beyond `build-fleet-role=runner`, `sandbox.gke.io/runtime` and the `node.kubernetes.io/*` conditions (never `operator: Exists` without a key); no `nodeSelector`, required node affinity (`In`/`NotIn`/`DoesNotExist` on `build-fleet-role`, `build-fleet-node-class`, `sandbox.gke.io/runtime`) or `nodeName` pointing elsewhere; a `RuntimeClass` (or patch) named `gvisor` has handler `gvisor` or `runsc`",
         invariants: ["I6"],
         fix:
             "Set `runtimeClassName: gvisor`, tolerate only `build-fleet-role=runner:NoSchedule`, and select runner nodes only " +
             "(`build-fleet-role: runner`, `build-fleet-node-class: runner`); never tolerate everything or pin a nodeName.",
     },
-    validateResource: forRunnerPods(placementFindings),
+    validateResource: allOf(forRunnerPods(placementFindings), runtimeClassHandler),
 };
 
 export const kubernetesPlacementPolicies: FleetResourcePolicy[] = [k8sRunnerSandboxed];

@@ -193,3 +193,76 @@ export const CLASS_ADVISORIES: { name: string; offender: string; mutate: (m: Mut
             podCr(h, "tools-scaled-job", "keda.sh/v1alpha1", "ScaledJob", { jobTargetRef: { template: { spec: { containers: [{ name: "x", image: "busybox" }] } } } }, "tools");
         }) },
 ];
+
+// ------------------------------------------------ Kubernetes: what the API server does for whoever holds a verb or a class
+const K8S_RBAC = "k8s-runner-rbac";
+const RUNNER_KSA = { kind: "ServiceAccount", name: "runner", namespace: "runners" };
+const k8sAdd = (f: (h: Handles, o: pulumi.CustomResourceOptions) => void) => add((h) => f(h, { provider: h.k8sProvider }));
+/** A Role in the runner namespace with `rules`, bound to the runner KSA. */
+const runnerRole = (name: string, rules: k8s.types.input.rbac.v1.PolicyRule[]) => k8sAdd((_h, o) => {
+    new k8s.rbac.v1.Role(`${name}-role`, { metadata: { name, namespace: "runners" }, rules }, o);
+    new k8s.rbac.v1.RoleBinding(name, { metadata: { name, namespace: "runners" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: [RUNNER_KSA] }, o);
+});
+/** A ClusterRole with `rules`, bound cluster-wide to the runner namespace's service-account group. */
+const runnerClusterRole = (name: string, rules: k8s.types.input.rbac.v1.PolicyRule[]) => k8sAdd((_h, o) => {
+    new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name }, rules }, o);
+    new k8s.rbac.v1.ClusterRoleBinding(name, { metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+        subjects: [{ kind: "Group", name: "system:serviceaccounts:runners", apiGroup: "rbac.authorization.k8s.io" }] }, o);
+});
+const egressPolicy = (name: string, blocks: { cidr: string; except?: string[] }[]) => k8sAdd((_h, o) => {
+    new k8s.networking.v1.NetworkPolicy(name, { metadata: { name, namespace: "runners" },
+        spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: blocks.map((ipBlock) => ({ ipBlock })), ports: [{ port: 443, protocol: "TCP" }] }] } }, o);
+});
+const mutatingPolicy = (name: string, resources: string[]) => k8sAdd((_h, o) => {
+    new k8s.admissionregistration.v1.MutatingAdmissionPolicy(name, { metadata: { name },
+        spec: { matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources }] }, failurePolicy: "Fail", reinvocationPolicy: "Never",
+            mutations: [{ patchType: "ApplyConfiguration", applyConfiguration: { expression: "Object{spec: Object.spec{runtimeClassName: \"runc\"}}" } }] } }, o);
+});
+const runtimeClass = (name: string, handler: string) => k8sAdd((_h, o) => {
+    new k8s.node.v1.RuntimeClass(name, { metadata: { name: "gvisor" }, handler }, o);
+});
+const priorityClass = (name: string, globalDefault: boolean, preemptionPolicy?: string) => k8sAdd((_h, o) => {
+    new k8s.scheduling.v1.PriorityClass(name, { metadata: { name }, value: 1_000_000, globalDefault, preemptionPolicy }, o);
+});
+
+CLASS_VARIANTS.push(
+    { name: "RBAC lets the runner KSA create Jobs (a controller starts the pods)", cls: "Kubernetes", policy: K8S_RBAC, offender: "runner-jobs",
+        mutate: runnerRole("runner-jobs", [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] }]) },
+    { name: "RBAC lets the runner namespace's service accounts patch DaemonSets and CronJobs cluster-wide", cls: "Kubernetes", policy: K8S_RBAC, offender: "runner-daemonsets",
+        mutate: runnerClusterRole("runner-daemonsets", [{ apiGroups: ["apps", "batch"], resources: ["daemonsets", "cronjobs"], verbs: ["patch"] }]) },
+    { name: "RBAC lets the runner KSA create KEDA ScaledJobs", cls: "Kubernetes", policy: K8S_RBAC, offender: "runner-scaledjobs",
+        mutate: runnerRole("runner-scaledjobs", [{ apiGroups: ["keda.sh"], resources: ["scaledjobs"], verbs: ["create"] }]) },
+    { name: "RBAC lets the runner namespace's service accounts write mutating webhook configurations", cls: "Kubernetes", policy: K8S_RBAC, offender: "runner-webhooks",
+        mutate: runnerClusterRole("runner-webhooks", [{ apiGroups: ["admissionregistration.k8s.io"], resources: ["mutatingwebhookconfigurations"], verbs: ["update"] }]) },
+    { name: "RBAC lets the runner namespace's service accounts approve certificate requests", cls: "Kubernetes", policy: K8S_RBAC, offender: "runner-csr",
+        mutate: runnerClusterRole("runner-csr", [{ apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests/approval"], verbs: ["update"] },
+            { apiGroups: ["certificates.k8s.io"], resources: ["signers"], resourceNames: ["kubernetes.io/kube-apiserver-client"], verbs: ["approve"] }]) },
+    { name: "a MutatingAdmissionPolicy rewrites pods with CEL", cls: "Kubernetes", policy: "k8s-admission-webhooks", offender: "rewrite-pods",
+        mutate: mutatingPolicy("rewrite-pods", ["pods"]) },
+    { name: "a RuntimeClass named gvisor runs runc", cls: "Kubernetes", policy: "k8s-runner-sandboxed", offender: "gvisor-is-runc",
+        mutate: runtimeClass("gvisor-is-runc", "runc") },
+    { name: "two egress ipBlocks of the runner namespace together cover every IPv4 address", cls: "Kubernetes", policy: "k8s-runner-network-policy", offender: "halves",
+        mutate: egressPolicy("halves", [{ cidr: "0.0.0.0/1" }, { cidr: "128.0.0.0/1", except: ["192.168.0.0/16"] }]) },
+    { name: "a cluster-wide default PriorityClass preempts", cls: "Kubernetes", policy: "k8s-no-preempting-priority", offender: "default-preempts",
+        mutate: priorityClass("default-preempts", true) },
+    { name: "the runner pod runs at system-node-critical priority", cls: "Kubernetes", policy: "k8s-no-preempting-priority", offender: "k8s-runner-pod",
+        mutate: (m) => {
+            m.args.k8sPod = (a) => {
+                a.spec.priorityClassName = "system-node-critical";
+            };
+        } },
+);
+
+CLASS_SECURE.push(
+    { name: "RBAC lets the runner KSA read Jobs", mutate: runnerRole("runner-reads-jobs", [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] }]) },
+    { name: "a MutatingAdmissionPolicy that only rewrites ConfigMaps", mutate: mutatingPolicy("rewrite-configmaps", ["configmaps"]) },
+    { name: "the gvisor RuntimeClass runs runsc", mutate: runtimeClass("gvisor-runsc", "runsc") },
+    { name: "egress ipBlocks of the runner namespace that do not cover everything", mutate: egressPolicy("two-nets", [{ cidr: "203.0.113.0/24" }, { cidr: "198.51.100.0/24" }]) },
+    { name: "a cluster-wide default PriorityClass that never preempts", mutate: priorityClass("default-no-preempt", true, "Never") },
+    { name: "the runner pod runs at a priority class that never preempts", mutate: (m) => {
+        priorityClass("batch-low", false, "Never")(m);
+        m.args.k8sPod = (a) => {
+            a.spec.priorityClassName = "batch-low";
+        };
+    } },
+);
