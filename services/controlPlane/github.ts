@@ -41,6 +41,8 @@ export interface GithubAppOptions {
     retryBaseMs?: number;
     /** Injected for tests and the simulation. Default: global fetch. */
     fetch?: typeof fetch;
+    /** Per attempt of each request. Default GITHUB_ATTEMPT_TIMEOUT_MS. */
+    attemptTimeoutMs?: number;
 }
 
 export interface JitRunner {
@@ -122,7 +124,14 @@ export interface GithubClient {
     listHookDeliveries(enough: (page: HookDelivery[]) => boolean, maxPages?: number): Promise<HookDelivery[]>;
     /** Asks GitHub to deliver an earlier event again (same X-GitHub-Delivery). */
     redeliver(deliveryId: number): Promise<void>;
+    /** Readiness: one request GitHub does not count against the rate limit (`GET /rate_limit`). */
+    ping?(signal?: AbortSignal): Promise<void>;
+    /** The fleet's budget as GitHub last reported it (the rate-limit gauges). */
+    rateLimit?(): { headroom: number; remaining: number | undefined };
 }
+
+/** Per attempt of a GitHub request; plugin-retry retries a timed-out attempt like a network error. */
+export const GITHUB_ATTEMPT_TIMEOUT_MS = 10_000;
 
 export class GithubApiError extends Error {
     constructor(
@@ -173,7 +182,7 @@ export class GithubRestClient implements GithubClient {
                 userAgent: "hardened-build-fleet",
                 authStrategy: createAppAuth,
                 auth: { appId: this.opts.appId, privateKey, installationId: this.opts.installationId },
-                request: this.opts.fetch !== undefined ? { fetch: this.opts.fetch } : {},
+                request: { fetch: this.timedFetch() },
                 retry: { retries: 3, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451], retryAfterBaseValue: this.opts.retryBaseMs ?? 1000 },
                 throttle: {
                     id: `hbf-${this.opts.installationId}-${Math.random().toString(36).slice(2)}`,
@@ -187,6 +196,24 @@ export class GithubRestClient implements GithubClient {
             });
         });
         return this.octokit;
+    }
+
+    /** fetch with a per-attempt timeout, joined with the caller's own signal when it has one. */
+    private timedFetch(): typeof fetch {
+        const base = this.opts.fetch ?? fetch;
+        const timeoutMs = this.opts.attemptTimeoutMs ?? GITHUB_ATTEMPT_TIMEOUT_MS;
+        return (input, init) => {
+            const timeout = AbortSignal.timeout(timeoutMs);
+            return base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+        };
+    }
+
+    async ping(signal?: AbortSignal): Promise<void> {
+        await this.call("GET /rate_limit", signal !== undefined ? { request: { signal } } : {});
+    }
+
+    rateLimit(): { headroom: number; remaining: number | undefined } {
+        return { headroom: this.budget.headroom(), remaining: this.budget.remaining };
     }
 
     private async call<T = any>(route: string, params: Record<string, unknown> = {}): Promise<{ data: T; headers: Record<string, string | number | undefined> }> {

@@ -5,6 +5,11 @@
  */
 import Fastify, { FastifyInstance, FastifyReply } from "fastify";
 import { MAX_JSON_DEPTH, tooDeep } from "../lib/jsonDepth";
+import type { ReadinessCheck } from "../lib/ops/health";
+import { log } from "../lib/ops/log";
+import type { ServiceMetrics } from "../lib/ops/metrics";
+import { operate } from "../lib/ops/operations";
+import type { GithubClient } from "./github";
 
 /** A refusal or failure with an HTTP status and a stable machine-readable code. */
 export class HttpError extends Error {
@@ -29,10 +34,37 @@ export interface AuditEntry {
 
 export type AuditLog = (entry: AuditEntry) => void;
 
-/** The default audit log: one JSON line on stderr (Cloud Logging parses it as a structured entry). */
+/** The default audit log: one structured entry (Cloud Logging's format, with the request's id and trace). */
 export const stderrAudit: AuditLog = (entry) => {
-    process.stderr.write(`${JSON.stringify({ severity: entry.outcome === "refused" ? "WARNING" : "INFO", ...entry })}\n`);
+    log(entry.outcome === "refused" ? "WARNING" : "INFO", `${entry.service} ${entry.event}: ${entry.outcome}${entry.reason !== undefined ? ` (${entry.reason})` : ""}`, entry);
 };
+
+/** The audit log that also counts every refusal in `hardened_build_fleet.refusals`, by service and reason. */
+export function countedAudit(audit: AuditLog, metrics: ServiceMetrics): AuditLog {
+    return (entry) => {
+        if (entry.outcome === "refused") {
+            metrics.count("refusals", { service: entry.service, reason: entry.reason ?? "unspecified" });
+        }
+        audit(entry);
+    };
+}
+
+/** The GitHub readiness check, when the client can make one. */
+export function githubReadiness(github: GithubClient): Record<string, ReadinessCheck> {
+    return github.ping !== undefined ? { github: (signal) => github.ping!(signal) } : {};
+}
+
+/** Sets the GitHub rate-limit gauges from what the client last heard. */
+export function recordGithubBudget(github: GithubClient, metrics: ServiceMetrics, service: "broker" | "webhook"): void {
+    const budget = github.rateLimit?.();
+    if (budget === undefined) {
+        return;
+    }
+    metrics.set("githubHeadroom", budget.headroom, { service });
+    if (budget.remaining !== undefined) {
+        metrics.set("githubRemaining", budget.remaining, { service });
+    }
+}
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
     return reply.code(err.status).type("application/json").send({ error: { code: err.code, message: err.message } });
@@ -41,6 +73,11 @@ export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
 export interface ServiceAppOptions {
     /** Largest request body accepted, bytes. */
     bodyLimit: number;
+    service: AuditEntry["service"];
+    /** Where its metrics go; default the global meter's instruments. */
+    metrics?: ServiceMetrics;
+    /** The dependencies its /readyz asks. */
+    readiness: Record<string, ReadinessCheck>;
 }
 
 /**
@@ -49,13 +86,14 @@ export interface ServiceAppOptions {
  */
 export function serviceApp(opts: ServiceAppOptions): FastifyInstance {
     const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit, return503OnClosing: true });
+    operate(app, { service: opts.service, metrics: opts.metrics, readiness: opts.readiness });
     app.setErrorHandler((err: any, _request, reply) => {
         if (err instanceof HttpError) {
             return sendError(reply, err);
         }
         const status = typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
         if (status === 500) {
-            process.stderr.write(`${JSON.stringify({ severity: "ERROR", message: "internal error", error: String(err?.stack ?? err) })}\n`);
+            log("ERROR", "internal error", { service: opts.service, error: String(err?.stack ?? err) });
             return sendError(reply, new HttpError(500, "internal", "internal error; see the service log"));
         }
         if (err instanceof SyntaxError || err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {

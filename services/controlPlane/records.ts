@@ -193,6 +193,11 @@ export class Records {
         return created;
     }
 
+    /** Readiness: one read of the records bucket (an object that never exists). */
+    async reachable(): Promise<void> {
+        await this.store.read("health/readiness-probe.json");
+    }
+
     private async get<T>(name: string): Promise<T | undefined> {
         const bytes = await this.store.read(name);
         return bytes === undefined ? undefined : (JSON.parse(bytes.toString("utf8")) as T);

@@ -31,8 +31,11 @@ import { bearerToken, IdTokenError, IdTokenVerifier } from "../lib/idToken";
 import { MAX_JSON_DEPTH, tooDeep } from "../lib/jsonDepth";
 import { activeVersion, KEYRING_MEDIA_TYPE, KeyringDocument, KeyVersion, validAt } from "../lib/keyring";
 import type { ObjectStore } from "../lib/objectStore";
-import { Problem, signingFacts, Statement, statementProblems } from "../lib/statement";
+import { Problem, signingFacts, SLSA_PROVENANCE_V1, Statement, statementProblems } from "../lib/statement";
 import { trustedRootJson } from "../lib/trustedRoot";
+import { log } from "../lib/ops/log";
+import { ServiceMetrics } from "../lib/ops/metrics";
+import { operate } from "../lib/ops/operations";
 import { attest, Attestation, AttestationError, BUNDLE_MEDIA_TYPE } from "./attest";
 import { PublicKeyInfo, SigningKey, SigningKeyError } from "./signingKey";
 
@@ -67,6 +70,8 @@ export interface SignerAppOptions {
     futureSkewSeconds?: number;
     /** Clock, for tests. */
     now?: () => Date;
+    /** Default: the global meter's instruments. */
+    metrics?: ServiceMetrics;
 }
 
 /** A refusal with its status and the one error shape every response uses. */
@@ -80,7 +85,11 @@ class HttpError extends Error {
     }
 }
 
+/** The error code each refused reply carried, for the refusals metric. */
+const refusalCodes = new WeakMap<FastifyReply, string>();
+
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+    refusalCodes.set(reply, code);
     return reply.code(status).type("application/json").send({ error: { code, message } });
 }
 
@@ -164,6 +173,22 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
         trustProxy: false,
         return503OnClosing: true,
     });
+    const metrics = opts.metrics ?? new ServiceMetrics();
+    operate(app, {
+        service: "signer",
+        metrics,
+        // The key's backend (Cloud KMS getPublicKey, uncached) and the provenance bucket (one read).
+        readiness: { key: () => opts.signingKey.publicKey(), storage: () => opts.store.read("health/readiness-probe.json") },
+    });
+    app.addHook("onResponse", async (req, reply) => {
+        const status = reply.statusCode;
+        if (status >= 400 && status < 500) {
+            metrics.count("refusals", { service: "signer", reason: refusalCodes.get(reply) ?? String(status) });
+        }
+        if (req.routeOptions.url === "/v1/sign") {
+            metrics.observe("signingDuration", reply.elapsedTime / 1000, { outcome: status < 400 ? "signed" : status < 500 ? "refused" : "failed" });
+        }
+    });
 
     // Only JSON, parsed by fastify's own parser with __proto__/constructor keys refused.
     app.removeAllContentTypeParsers();
@@ -199,12 +224,10 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
         if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
             return sendError(reply, err.statusCode, "invalid_request", "the request was refused");
         }
-        reply.log.error({ err: { message: err.message, name: err.name } }, "signer internal error");
+        log("ERROR", "signer internal error", { service: "signer", error: { message: err.message, name: err.name } });
         return sendError(reply, 500, "internal", "internal error; nothing was signed");
     });
     app.setNotFoundHandler((_req, reply) => sendError(reply, 404, "not_found", "no such endpoint: POST /v1/sign, GET /v1/keys, GET /v1/trusted-root, GET /healthz"));
-
-    app.get("/healthz", async () => ({ status: "ok" }));
 
     let keyringCache: Promise<KeyringDocument> | undefined;
     const keyring = (): Promise<KeyringDocument> => {
@@ -274,7 +297,7 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             throw err;
         }
         if (!allowedCallers.has(email.toLowerCase())) {
-            req.log.warn({ caller: email }, "signer: refused a caller not on the allow-list");
+            log("WARNING", "signer: refused a caller not on the allow-list", { service: "signer", caller: email });
             return sendError(reply, 403, "forbidden", `${email} may not call the signer`);
         }
         return undefined;
@@ -336,11 +359,11 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
             });
         } catch (err) {
             if (err instanceof SigningKeyError) {
-                req.log.error({ err: { message: err.message } }, "signer: key backend refused");
+                log("ERROR", "signer: key backend refused", { service: "signer", error: err.message });
                 throw new HttpError(502, "signing_failed", `${err.message}; nothing was signed`);
             }
             if (err instanceof AttestationError) {
-                req.log.error({ err: { message: err.message } }, "signer: no verifiable bundle");
+                log("ERROR", "signer: no verifiable bundle", { service: "signer", error: err.message });
                 throw new HttpError(502, "attestation_failed", `${err.message}; nothing was returned or stored`);
             }
             throw err;
@@ -355,7 +378,8 @@ export function buildSignerApp(opts: SignerAppOptions): FastifyInstance {
                 return stored(`${name}, stored by a concurrent request`);
             }
         }
-        req.log.info({ subjects: statement.subject.length, objects: names.length, keyid: opts.signingKey.name }, "signer: signed and stored");
+        metrics.count("signatures", { kind: statement.predicateType === SLSA_PROVENANCE_V1 ? "provenance" : "sbom" });
+        log("INFO", "signer: signed and stored", { service: "signer", subjects: statement.subject.length, objects: names.length, keyid: opts.signingKey.name });
         reply.code(201).header("x-provenance-objects", names.join(","));
         // A client that asks for the bundle gets it (the envelope is inside); others the bare envelope.
         return wantsBundle(req.headers.accept) ? reply.type(BUNDLE_MEDIA_TYPE).send(attestation.bundle) : reply.send(attestation.envelope);

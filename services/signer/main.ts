@@ -15,6 +15,11 @@ import { witnessesFor } from "./attest";
 import { completeTrustedRoot, loadSignerConfig, SignerConfig } from "./config";
 import { fetchTsaCertChain, IdentityTsaWitness } from "./tsaClient";
 import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo, SIGNING_ALGORITHM, SigningKeyError } from "./signingKey";
+import { resilientKms } from "./kmsCalls";
+import { ServiceMetrics, installMetrics } from "../lib/ops/metrics";
+import { operationsOf } from "../lib/ops/operations";
+import { graceFromEnv, onSigterm } from "../lib/ops/shutdown";
+import { log } from "../lib/ops/log";
 
 /** The PEM of `name` in the keyring documents already in the bucket; undefined if none; throws if they disagree. */
 export async function publishedPublicKey(store: ObjectStore, name: string): Promise<string | undefined> {
@@ -47,10 +52,15 @@ export interface CloudSignerDeps {
     /** The TSA's chain when SIGNER_TSA_CERT_CHAIN is unset (main reads it from the TSA). */
     tsaCertChainPem?: string;
     logger?: FastifyServerOptions["logger"];
+    /** Default: the global meter's instruments. */
+    metrics?: ServiceMetrics;
 }
 
 /** The cloud-mode app from a checked config and its clients (tests pass a fake KMS client and a local issuer). */
 export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): FastifyInstance {
+    const metrics = deps.metrics ?? new ServiceMetrics();
+    // Every KMS call bounded, retried when transient, and its failures counted.
+    const kms = resilientKms(deps.kms, { metrics });
     const publicKeys = new Map<string, Promise<PublicKeyInfo>>();
     const publicKeyOf = (name: string): Promise<PublicKeyInfo> => {
         const version = config.versions.find((v) => v.name === name);
@@ -59,7 +69,7 @@ export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): 
         }
         let key = publicKeys.get(name);
         if (key === undefined) {
-            key = kmsPublicKey(deps.kms, name).catch(async (err) => {
+            key = kmsPublicKey(kms, name, metrics).catch(async (err) => {
                 // A retired version is disabled in KMS, which may then refuse getPublicKey: serve
                 // the PEM this signer published (CRC32C-checked) while the version was enabled.
                 const pem = version.state === "retired" ? await publishedPublicKey(deps.store, name) : undefined;
@@ -76,7 +86,7 @@ export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): 
     return buildSignerApp({
         builderId: config.builderId,
         versions: config.versions,
-        signingKey: new KmsSigningKey(deps.kms, config.activeVersion.name),
+        signingKey: new KmsSigningKey(kms, config.activeVersion.name, metrics),
         publicKeyOf,
         store: deps.store,
         attestation: { witnesses: deps.witnesses ?? witnessesFor(config.witnesses), trustedRoot: buildTrustedRoot(completeTrustedRoot(config.trustedRoot, deps.tsaCertChainPem)) },
@@ -86,11 +96,14 @@ export function createCloudSigner(config: SignerConfig, deps: CloudSignerDeps): 
             allowedCallers: config.allowedCallers,
         },
         logger: deps.logger,
+        metrics,
     });
 }
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const config = loadSignerConfig(env);
+    const graceMs = graceFromEnv(env);
+    const telemetry = await installMetrics("signer");
     const { KeyManagementServiceClient } = await import("@google-cloud/kms");
     const { Storage } = await import("@google-cloud/storage");
     const kms = new KeyManagementServiceClient() as unknown as KmsClientLike;
@@ -98,15 +111,16 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     // The TSA runs behind Cloud Run IAM (invoker: this signer only): every call carries the signer's ID token.
     const { GoogleAuth } = await import("google-auth-library");
     const auth = new GoogleAuth();
-    const tsa = { url: config.witnesses.tsaUrl, idToken: async (aud: string) => (await auth.getIdTokenClient(aud)).idTokenProvider.fetchIdToken(aud) };
+    const tsa = { url: config.witnesses.tsaUrl, idToken: async (aud: string) => (await auth.getIdTokenClient(aud)).idTokenProvider.fetchIdToken(aud), metrics: new ServiceMetrics() };
     const tsaCertChainPem = config.trustedRoot.timestampAuthorities[0].certChainPem === "" ? await fetchTsaCertChain(tsa) : undefined;
     const witnesses = [new IdentityTsaWitness(tsa), ...witnessesFor(config.witnesses).slice(1)];
-    const app = createCloudSigner(config, { kms, store, witnesses, tsaCertChainPem, logger: { level: "info", messageKey: "message" } });
+    const app = createCloudSigner(config, { kms, store, witnesses, tsaCertChainPem });
     // Fails the start, not the first request, if a version is missing, not P-256, not HSM or corrupted.
     const keyringObject = await publishKeyring(app, store);
     const trustedRootObject = await publishTrustedRoot(store, buildTrustedRoot(completeTrustedRoot(config.trustedRoot, tsaCertChainPem)));
-    process.once("SIGTERM", () => void app.close());
+    const ops = operationsOf(app);
+    onSigterm(app, { service: "signer", inFlight: ops.inFlight, begin: ops.begin, flush: telemetry.shutdown, graceMs });
     // Cloud Run delivers requests to the container's port on all interfaces.
     await app.listen({ port: config.port, host: "0.0.0.0" });
-    app.log.info({ activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId, keyringObject, trustedRootObject, tsa: config.witnesses.tsaUrl, tlog: config.witnesses.tlogUrl ?? "none" }, "signer: cloud mode, caller identity checks on");
+    log("INFO", "signer: cloud mode, caller identity checks on", { service: "signer", activeVersion: config.activeVersion.name, versions: config.versions.length, builderId: config.builderId, keyringObject, trustedRootObject, tsa: config.witnesses.tsaUrl, tlog: config.witnesses.tlogUrl ?? "none" });
 }

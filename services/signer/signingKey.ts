@@ -11,6 +11,7 @@
 import * as crypto from "crypto";
 import { CRC32C } from "@google-cloud/storage";
 import type { protos } from "@google-cloud/kms";
+import type { ServiceMetrics } from "../lib/ops/metrics";
 
 export const SIGNING_ALGORITHM = "EC_SIGN_P256_SHA256";
 
@@ -60,21 +61,33 @@ function int64(value: unknown): number | undefined {
 
 /** The subset of `KeyManagementServiceClient` the signer uses (so tests can hand in a gRPC-free object). */
 export interface KmsClientLike {
-    asymmetricSign(request: protos.google.cloud.kms.v1.IAsymmetricSignRequest): Promise<[protos.google.cloud.kms.v1.IAsymmetricSignResponse, ...unknown[]]>;
-    getPublicKey(request: protos.google.cloud.kms.v1.IGetPublicKeyRequest): Promise<[protos.google.cloud.kms.v1.IPublicKey, ...unknown[]]>;
+    asymmetricSign(request: protos.google.cloud.kms.v1.IAsymmetricSignRequest, options?: KmsCallOptions): Promise<[protos.google.cloud.kms.v1.IAsymmetricSignResponse, ...unknown[]]>;
+    getPublicKey(request: protos.google.cloud.kms.v1.IGetPublicKeyRequest, options?: KmsCallOptions): Promise<[protos.google.cloud.kms.v1.IPublicKey, ...unknown[]]>;
+}
+
+/** The google-gax call options the signer sets: a timeout per attempt, and its own retries instead of the library's. */
+export interface KmsCallOptions {
+    timeout?: number;
+    maxRetries?: number;
+}
+
+/** A response that failed its integrity check: counted as `INTEGRITY` in kms.errors, never retried. */
+function integrityFailure(metrics: ServiceMetrics | undefined, method: "asymmetricSign" | "getPublicKey", message: string): SigningKeyError {
+    metrics?.count("kmsErrors", { method, code: "INTEGRITY" });
+    return new SigningKeyError(message);
 }
 
 const EC_SIGN_P256_SHA256_ENUM = 12;
 const HSM_ENUM = 2;
 
 /** Fetches a version's public key with the PEM's CRC32C checked; refuses anything but an HSM P-256 key. */
-export async function kmsPublicKey(client: KmsClientLike, name: string): Promise<PublicKeyInfo> {
+export async function kmsPublicKey(client: KmsClientLike, name: string, metrics?: ServiceMetrics): Promise<PublicKeyInfo> {
     const [key] = await client.getPublicKey({ name });
     if (key.name !== name) {
-        throw new SigningKeyError(`Cloud KMS returned the public key of ${JSON.stringify(key.name)} when ${name} was asked for`);
+        throw integrityFailure(metrics, "getPublicKey", `Cloud KMS returned the public key of ${JSON.stringify(key.name)} when ${name} was asked for`);
     }
     if (typeof key.pem !== "string" || int64(key.pemCrc32c) !== crc32c(key.pem)) {
-        throw new SigningKeyError(`the public key of ${name} failed its CRC32C check (pemCrc32c): it was corrupted in transit`);
+        throw integrityFailure(metrics, "getPublicKey", `the public key of ${name} failed its CRC32C check (pemCrc32c): it was corrupted in transit`);
     }
     if (key.algorithm !== SIGNING_ALGORITHM && key.algorithm !== EC_SIGN_P256_SHA256_ENUM) {
         throw new SigningKeyError(`${name} has algorithm ${String(key.algorithm)}; the signer signs only with ${SIGNING_ALGORITHM}`);
@@ -89,6 +102,7 @@ export class KmsSigningKey implements SigningKey {
     constructor(
         private readonly client: KmsClientLike,
         readonly name: string,
+        private readonly metrics?: ServiceMetrics,
     ) {}
 
     async sign(data: Buffer): Promise<Buffer> {
@@ -104,10 +118,10 @@ export class KmsSigningKey implements SigningKey {
             throw new SigningKeyError(`Cloud KMS asymmetricSign on ${this.name} failed: ${(err as Error).message}`);
         }
         if (response.verifiedDigestCrc32c !== true) {
-            throw new SigningKeyError("Cloud KMS did not verify the digest's CRC32C (verifiedDigestCrc32c is false): the request was corrupted in transit");
+            throw integrityFailure(this.metrics, "asymmetricSign", "Cloud KMS did not verify the digest's CRC32C (verifiedDigestCrc32c is false): the request was corrupted in transit");
         }
         if (response.name !== this.name) {
-            throw new SigningKeyError(`Cloud KMS answered for ${JSON.stringify(response.name)} when ${this.name} was asked to sign`);
+            throw integrityFailure(this.metrics, "asymmetricSign", `Cloud KMS answered for ${JSON.stringify(response.name)} when ${this.name} was asked to sign`);
         }
         const signature = response.signature;
         if (signature === null || signature === undefined || typeof signature === "string" || signature.length === 0) {
@@ -115,13 +129,13 @@ export class KmsSigningKey implements SigningKey {
         }
         const bytes = Buffer.from(signature);
         if (int64(response.signatureCrc32c) !== crc32c(bytes)) {
-            throw new SigningKeyError("the signature from Cloud KMS failed its CRC32C check (signatureCrc32c): it was corrupted in transit");
+            throw integrityFailure(this.metrics, "asymmetricSign", "the signature from Cloud KMS failed its CRC32C check (signatureCrc32c): it was corrupted in transit");
         }
         return bytes;
     }
 
     publicKey(): Promise<PublicKeyInfo> {
-        return kmsPublicKey(this.client, this.name);
+        return kmsPublicKey(this.client, this.name, this.metrics);
     }
 }
 

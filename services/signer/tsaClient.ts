@@ -6,6 +6,21 @@
  */
 import { createHash } from "crypto";
 import type { SignatureBundle, VerificationMaterial, Witness } from "@sigstore/sign";
+import type { ServiceMetrics } from "../lib/ops/metrics";
+import { RETRYABLE_HTTP, retryableHttp, RetryPolicy, withRetry } from "../lib/ops/retry";
+
+/** 10 s an attempt, 3 attempts, 250 ms to 2 s apart: a timestamp request is safe to repeat. */
+export const TSA_RETRY: RetryPolicy = { attempts: 3, timeoutMs: 10_000, baseMs: 250, capMs: 2000 };
+
+class TsaHttpError extends Error {
+    constructor(
+        readonly status: number,
+        message: string,
+    ) {
+        super(message);
+        this.name = "TsaHttpError";
+    }
+}
 
 /** Mints an ID token for `audience` as this service's identity. */
 export type IdTokenSource = (audience: string) => Promise<string>;
@@ -14,23 +29,32 @@ export interface IdentityTsaOptions {
     /** The TSA's base URL (also the ID token audience: a Cloud Run service's own URL). */
     url: string;
     idToken: IdTokenSource;
-    /** Default 10 s. */
+    /** Per attempt; default 10 s. */
     timeoutMs?: number;
     fetch?: typeof fetch;
+    /** Default TSA_RETRY (with timeoutMs when given). */
+    retry?: RetryPolicy;
+    metrics?: ServiceMetrics;
+    /** Tests: the wait between attempts. */
+    sleep?: (ms: number) => Promise<void>;
 }
 
 async function call(opts: IdentityTsaOptions, path: string, init: RequestInit): Promise<Buffer> {
     const token = await opts.idToken(opts.url);
-    const res = await (opts.fetch ?? fetch)(`${opts.url}${path}`, {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    const policy = { ...(opts.retry ?? TSA_RETRY), ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) };
+    return withRetry({ dependency: "tsa", policy, retryable: retryableHttp, metrics: opts.metrics, sleep: opts.sleep }, async (signal) => {
+        const res = await (opts.fetch ?? fetch)(`${opts.url}${path}`, {
+            ...init,
+            headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+            signal,
+        });
+        const body = Buffer.from(await res.arrayBuffer());
+        if (res.status !== 200 && res.status !== 201) {
+            const message = `the timestamp authority answered ${res.status} to ${path}: ${body.toString("utf8").slice(0, 200)}`;
+            throw RETRYABLE_HTTP.has(res.status) ? new TsaHttpError(res.status, message) : new Error(message);
+        }
+        return body;
     });
-    const body = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200 && res.status !== 201) {
-        throw new Error(`the timestamp authority answered ${res.status} to ${path}: ${body.toString("utf8").slice(0, 200)}`);
-    }
-    return body;
 }
 
 export class IdentityTsaWitness implements Witness {

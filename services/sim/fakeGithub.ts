@@ -235,7 +235,7 @@ export class FakeGithub {
                     }
                 }
             }
-            if (reply.statusCode !== 304) {
+            if (reply.statusCode !== 304 && (request as any).free !== true) {
                 this.stats.counted++;
                 this.stats.byRoute[routeKey] = (this.stats.byRoute[routeKey] ?? 0) + 1;
             }
@@ -315,6 +315,17 @@ export class FakeGithub {
             return json(reply, 200, { total_count: all.length, runners: this.page(request, all) });
         };
         app.get("/orgs/:org/actions/runners", listRunners);
+        // GitHub does not count /rate_limit against the limit: the services' readiness check.
+        app.get("/rate_limit", async (request, reply) => {
+            const m = /^(?:bearer|token) (.+)$/i.exec(request.headers.authorization ?? "");
+            const expires = m ? this.tokens.get(m[1]) : undefined;
+            if (expires === undefined || expires < this.now().getTime()) {
+                return json(reply, 401, { message: "Bad credentials" });
+            }
+            (request as any).free = true;
+            const core = { limit: this.limit, used: this.used, remaining: Math.max(0, this.limit - this.used), reset: Math.ceil(this.windowReset / 1000) };
+            return json(reply, 200, { resources: { core }, rate: core });
+        });
         app.get("/repos/:owner/:repo/actions/runners", listRunners);
 
         // The App's webhook delivery log: newest first, cursor-paged through the Link header.

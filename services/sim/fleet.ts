@@ -5,6 +5,7 @@
  * key (generated at run time) and caller checks ON against the issuer: only the generator's
  * identity may sign. Used by `npm run simulate`, the tests and the benchmark.
  */
+import type { ServiceMetrics } from "../lib/ops/metrics";
 import { randomBytes } from "crypto";
 import { generateKeyPairSync } from "crypto";
 import { mkdirSync } from "fs";
@@ -106,6 +107,8 @@ export interface SimFleetOptions {
     quiet?: boolean;
     /** Publish image uploads to a release registry: started here, or `registry` (`host:port`) behind the IAM stand-in. */
     images?: { registry?: string };
+    /** Where every service records its metrics; default the global meter's (a no-op unless installed). */
+    metrics?: ServiceMetrics;
 }
 
 export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
@@ -164,6 +167,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         demandPublisher: { publish: async (points) => void demandPoints.push(...points) },
         scaler: mig,
         audit: log,
+        metrics: opts.metrics,
     });
     const webhook = webhookInstance();
     const webhookUrl = await listen(webhook.app);
@@ -181,6 +185,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url }), trustedRoot },
         // Caller checks ON, as in the cloud: only the generator's identity may sign.
         caller: { mode: "cloud", verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.signer, certs }), allowedCallers: [SIM_IDENTITIES.generator] },
+        metrics: opts.metrics,
     });
     const signerUrl = await listen(signerApp);
 
@@ -189,13 +194,14 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         pools,
         intake,
         records,
-        signer: new SignerClient({ url: signerUrl, audience: SIM_AUDIENCE.signer, idToken: async (aud) => issuer.mint({ audience: aud, email: SIM_IDENTITIES.generator }) }),
+        signer: new SignerClient({ url: signerUrl, audience: SIM_AUDIENCE.signer, idToken: async (aud) => issuer.mint({ audience: aud, email: SIM_IDENTITIES.generator }), metrics: opts.metrics }),
         pushVerifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.generator, certs }),
         pushServiceAccount: SIM_IDENTITIES.push,
         builderId: SIM_BUILDER_ID,
         maxObjectBytes: 64 * 1024 * 1024,
         ...(registry !== undefined ? { images: registry.publisher } : {}),
         audit: log,
+        metrics: opts.metrics,
     });
     const generatorUrl = await listen(generator.app);
     const pushToken = () => issuer.mint({ audience: SIM_AUDIENCE.generator, email: SIM_IDENTITIES.push });
@@ -222,6 +228,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         uploadEndpoint: gcsUrl,
         uploadMaxBytes: 16 * 1024 * 1024,
         audit: log,
+        metrics: opts.metrics,
     });
     const brokerUrl = await listen(broker);
 

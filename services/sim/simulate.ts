@@ -19,6 +19,7 @@
  * <dir>/jobs/<jobId>/<artifact>, <artifact>.intoto.jsonl and <artifact>.sigstore.json. Exit 0 only
  * if every job has a verified envelope and a bundle, and every attack was refused.
  */
+import type { ServiceMetrics } from "../lib/ops/metrics";
 import { createHash, randomBytes } from "crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
@@ -441,13 +442,15 @@ export interface SimulateOptions {
     images?: boolean;
     /** `host:port` of a running registry to publish to (implies images). */
     registry?: string;
+    /** Where every service records its metrics (tests: a meter with an in-memory reader). */
+    metrics?: ServiceMetrics;
 }
 
 export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     mkdirSync(opts.out, { recursive: true });
     const state = mkdtempSync(path.join(opts.out, ".state-"));
     const images = opts.images === true || opts.registry !== undefined;
-    const fleet = await startSimFleet({ pools: opts.pools, dir: state, repos: opts.repos, ...(images ? { images: { registry: opts.registry } } : {}) });
+    const fleet = await startSimFleet({ pools: opts.pools, dir: state, repos: opts.repos, metrics: opts.metrics, ...(images ? { images: { registry: opts.registry } } : {}) });
     try {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
         const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;

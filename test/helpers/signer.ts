@@ -134,6 +134,8 @@ export interface FakeKmsFaults {
     signWith?: crypto.KeyObject;
     /** Report this protection level. */
     protectionLevel?: string;
+    /** The next this-many calls fail with gRPC UNAVAILABLE (a transient outage); counts down. */
+    unavailable?: number;
 }
 
 /** A gRPC-free stand-in for KeyManagementServiceClient's asymmetricSign/getPublicKey. */
@@ -151,6 +153,10 @@ export class FakeKms implements KmsClientLike {
     }
 
     private key(name: string | null | undefined): TestKey {
+        if ((this.faults.unavailable ?? 0) > 0) {
+            this.faults.unavailable!--;
+            throw Object.assign(new Error("14 UNAVAILABLE: the service is currently unavailable"), { code: 14 });
+        }
         const key = this.keys.get(name ?? "");
         if (key === undefined) {
             throw Object.assign(new Error(`5 NOT_FOUND: ${name} not found`), { code: 5 });

@@ -20,7 +20,8 @@
 import type { FastifyInstance } from "fastify";
 import type { BootImageReader, MigMembership } from "../cloud";
 import { GithubApiError, type GithubClient } from "../github";
-import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
+import { AuditLog, Clock, countedAudit, githubReadiness, HttpError, recordGithubBudget, serviceApp, stderrAudit, systemClock } from "../http";
+import { ServiceMetrics } from "../../lib/ops/metrics";
 import type { PoolSpec } from "../pools";
 import { isInstanceId, Records, RegistrationRecord, runnerNameFor, uploadPrefixFor } from "../records";
 import { PolicySigner, signUploadPolicy, UploadGrant } from "../uploadPolicy";
@@ -48,6 +49,8 @@ export interface BrokerDeps {
     uploadMaxBytes: number;
     audit?: AuditLog;
     clock?: Clock;
+    /** Default: the global meter's instruments. */
+    metrics?: ServiceMetrics;
 }
 
 export interface JitConfigResponse {
@@ -57,11 +60,27 @@ export interface JitConfigResponse {
 }
 
 export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
-    const audit = deps.audit ?? stderrAudit;
+    const metrics = deps.metrics ?? new ServiceMetrics();
+    const audit = countedAudit(deps.audit ?? stderrAudit, metrics);
     const clock = deps.clock ?? systemClock;
     const pools = new Map(deps.pools.map((p) => [p.name, p]));
     const poolOfAccount = new Map(deps.pools.map((p) => [p.serviceAccount.toLowerCase(), p.name]));
-    const app = serviceApp({ bodyLimit: 4096 });
+    const app = serviceApp({
+        bodyLimit: 4096,
+        service: "broker",
+        metrics,
+        readiness: { storage: () => deps.records.reachable(), ...githubReadiness(deps.github) },
+    });
+    // Registration latency, by pool (only configured names: a caller cannot mint label values) and outcome.
+    app.addHook("onResponse", async (request, reply) => {
+        if (request.routeOptions.url !== JIT_CONFIG_PATH) {
+            return;
+        }
+        const asked = (request.body as { pool?: unknown } | undefined)?.pool;
+        const pool = typeof asked === "string" && pools.has(asked) ? asked : "unknown";
+        metrics.observe("registrationDuration", reply.elapsedTime / 1000, { pool, outcome: reply.statusCode < 300 ? "granted" : "refused" });
+        recordGithubBudget(deps.github, metrics, "broker");
+    });
 
     app.post(JIT_CONFIG_PATH, async (request, reply) => {
         const refuse = (status: number, code: string, message: string, extra: Record<string, unknown> = {}): never => {

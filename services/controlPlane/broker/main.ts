@@ -2,6 +2,7 @@
 import { IdTokenVerifier } from "../../lib/idToken";
 import { ComputeBootImageReader, ComputeMigMembership, githubAppClient } from "../cloud";
 import { Records } from "../records";
+import { installMetrics } from "../../lib/ops/metrics";
 import { gcsBucket, serve } from "../storage";
 import { googleAuthSigner } from "../uploadPolicy";
 import { buildBrokerApp } from "./app";
@@ -9,6 +10,7 @@ import { loadBrokerConfig } from "./config";
 
 export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const config = loadBrokerConfig(env);
+    const telemetry = await installMetrics("broker");
     const app = buildBrokerApp({
         pools: config.pools,
         verifier: new IdTokenVerifier({ audience: config.url }),
@@ -20,5 +22,5 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         uploadEndpoint: config.uploadEndpoint,
         uploadMaxBytes: config.uploadMaxBytes,
     });
-    await serve(app, config.port, "broker");
+    await serve(app, config.port, "broker", env, telemetry.shutdown);
 }

@@ -34,7 +34,8 @@ import type { FastifyInstance } from "fastify";
 import { checkObjectName, ObjectStore } from "../../lib/objectStore";
 import { bearerToken, IdTokenError } from "../../lib/idToken";
 import type { TokenVerifier } from "../broker/app";
-import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
+import { AuditLog, Clock, countedAudit, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
+import { ServiceMetrics } from "../../lib/ops/metrics";
 import { type DsseEnvelope, envelopeObjectName } from "../../lib/dsse";
 import { DEFAULT_MAX_OBJECTS_PER_JOB, PoolSpec } from "../pools";
 import { isInstanceId, JobFacts, objectKey, Records } from "../records";
@@ -55,7 +56,8 @@ export interface GeneratorDeps {
     /** The intake bucket of each pool, by pool name. */
     intake: Record<string, ObjectStore>;
     records: Records;
-    signer: Pick<SignerClient, "sign">;
+    /** The signer; `ping`, when there, is its readiness check. */
+    signer: Pick<SignerClient, "sign"> & Partial<Pick<SignerClient, "ping">>;
     /** Verifies the Pub/Sub push OIDC token (audience = this service's URL). */
     pushVerifier: TokenVerifier;
     /** The push subscription's service account: the only accepted caller of /v1/finalize. */
@@ -69,6 +71,8 @@ export interface GeneratorDeps {
     images?: ImagePublisher;
     audit?: AuditLog;
     clock?: Clock;
+    /** Default: the global meter's instruments. */
+    metrics?: ServiceMetrics;
 }
 
 export interface GenerateResult {
@@ -94,11 +98,18 @@ export interface GeneratorService {
 }
 
 export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
-    const audit = deps.audit ?? stderrAudit;
+    const metrics = deps.metrics ?? new ServiceMetrics();
+    const audit = countedAudit(deps.audit ?? stderrAudit, metrics);
     const clock = deps.clock ?? systemClock;
     const githubServer = deps.githubServer ?? "https://github.com";
     const poolOfBucket = new Map(deps.pools.map((p) => [p.intakeBucket, p]));
-    const app = serviceApp({ bodyLimit: 64 * 1024 });
+    const signer = deps.signer;
+    const app = serviceApp({
+        bodyLimit: 64 * 1024,
+        service: "generator",
+        metrics,
+        readiness: { storage: () => deps.records.reachable(), ...(signer.ping !== undefined ? { signer: (signal) => signer.ping!(signal) } : {}) },
+    });
 
     const refuse = (status: number, code: string, message: string, extra: Record<string, unknown>): never => {
         audit({ service: "generator", event: "object", outcome: status === 409 ? "deferred" : "refused", reason: code, ...extra });
@@ -315,7 +326,10 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
 
     const reconcile = async (): Promise<Record<string, string>> => {
         const outcomes: Record<string, string> = {};
-        for (const { bucket, object } of await deps.records.deferredObjects()) {
+        const now = clock().getTime();
+        let backlog = 0;
+        let oldest = now;
+        for (const { bucket, object, since } of await deps.records.deferredObjects()) {
             try {
                 const r = await attempt(bucket, object);
                 outcomes[object] = r.status === 201 ? "signed" : "already-done";
@@ -325,9 +339,15 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
                 // Settled for good (refused): no longer pending. Deferred or failed: tried again next pass.
                 if (err instanceof HttpError && err.status !== 409 && err.status < 500) {
                     await deps.records.clearDeferred(bucket, object);
+                } else {
+                    backlog++;
+                    const at = Date.parse(since);
+                    oldest = Number.isFinite(at) ? Math.min(oldest, at) : oldest;
                 }
             }
         }
+        metrics.set("generatorBacklog", backlog, {});
+        metrics.set("generatorBacklogAge", Math.max(0, (now - oldest) / 1000), {});
         return outcomes;
     };
 

@@ -36,9 +36,10 @@ import type { WorkflowJob } from "@octokit/webhooks-types";
 import { importEsm } from "../../lib/esm";
 import type { DemandPublisher, MigScaler } from "../cloud";
 import type { GithubClient, GithubJob, GithubRun } from "../github";
-import { AuditLog, Clock, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
+import { AuditLog, Clock, countedAudit, githubReadiness, HttpError, recordGithubBudget, serviceApp, stderrAudit, systemClock } from "../http";
+import { ServiceMetrics } from "../../lib/ops/metrics";
 import { PoolSpec, poolForLabels } from "../pools";
-import { JobFacts, Records, RegistrationRecord, RunnerRecord } from "../records";
+import { JobFacts, PendingJob, Records, RegistrationRecord, RunnerRecord } from "../records";
 import { placeJob, placementAdvice } from "../runsOn";
 import { MAX_JSON_DEPTH, tooDeep } from "../../lib/jsonDepth";
 import { Redeliverer } from "./redeliver";
@@ -63,6 +64,8 @@ export interface WebhookDeps {
     scaler: MigScaler;
     audit?: AuditLog;
     clock?: Clock;
+    /** Default: the global meter's instruments. */
+    metrics?: ServiceMetrics;
 }
 
 export interface ReconcileResult {
@@ -255,11 +258,18 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         throw new Error(`the webhook secret has ${typeof deps.secret === "string" ? Buffer.byteLength(deps.secret) : 0} bytes; ` +
             `it must have at least ${MIN_WEBHOOK_SECRET_BYTES} (an empty secret lets anyone sign deliveries): set a random secret in Secret Manager and in the GitHub webhook`);
     }
-    const audit = deps.audit ?? stderrAudit;
+    const metrics = deps.metrics ?? new ServiceMetrics();
+    const audit = countedAudit(deps.audit ?? stderrAudit, metrics);
     const clock = deps.clock ?? systemClock;
     const poolsByName = new Map(deps.pools.map((p) => [p.name, p]));
     const redeliverer = new Redeliverer(deps.github, { now: () => clock().getTime() });
-    const app = serviceApp({ bodyLimit: 1024 * 1024 });
+    const app = serviceApp({
+        bodyLimit: 1024 * 1024,
+        service: "webhook",
+        metrics,
+        readiness: { storage: () => deps.records.reachable(), ...githubReadiness(deps.github) },
+    });
+    app.addHook("onResponse", async () => recordGithubBudget(deps.github, metrics, "webhook"));
 
     // The HMAC is over the exact bytes GitHub sent: keep the raw body, parse only after verifying.
     app.removeContentTypeParser("application/json");
@@ -280,7 +290,10 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
 
     /** Records a job's completion (create-only) and drops its pending marker; true when its demand changed. */
     const complete = async (facts: JobFacts): Promise<void> => {
-        await deps.records.putJobFacts(facts);
+        // Counted once per job: the facts are create-only, so a replay or a second instance adds nothing.
+        if (await deps.records.putJobFacts(facts)) {
+            metrics.count("jobsCompleted", { pool: facts.pool });
+        }
         await deps.records.clearJobPending(facts.pool, facts.jobId);
     };
 
@@ -464,17 +477,17 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
     });
 
     /** One pending job against the jobs API (a conditional GET): completion and runner from GitHub when webhooks were lost. */
-    const checkPending = async (pending: { jobId: number; pool: string; repository: string }, now: string): Promise<void> => {
+    const checkPending = async (pending: { jobId: number; pool: string; repository: string }, now: string): Promise<"completed" | "pending"> => {
         if ((await deps.records.jobFacts(pending.jobId, "completed")) !== undefined) {
             await deps.records.clearJobPending(pending.pool, pending.jobId);
-            return;
+            return "completed";
         }
         let job: GithubJob;
         try {
             job = await deps.github.getJob(pending.repository, pending.jobId);
         } catch (err) {
             audit({ service: "webhook", event: "reconcile", outcome: "refused", reason: "github-failed", jobId: pending.jobId, error: (err as Error).message });
-            return;
+            return "pending";
         }
         if (job.status === "in_progress" && str(job.runner_name) && (await deps.records.jobsOfRunner(job.runner_name)).length === 0) {
             const facts = jobFacts(job, pending.repository, pending.pool, undefined, "reconcile", now);
@@ -489,6 +502,31 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             await complete(facts);
             await link(facts);
             audit({ service: "webhook", event: "reconcile", outcome: "done", reason: "completed-from-api", runnerName: job.runner_name, jobId: job.id });
+            return "completed";
+        }
+        return "pending";
+    };
+
+    /** Jobs queued and running per pool, and the oldest queued job's age, from the pass's pending markers. */
+    const recordJobGauges = async (pending: PendingJob[], at: Date): Promise<void> => {
+        const byPool = new Map(deps.pools.map((p) => [p.name, { queued: 0, running: 0, oldest: at.getTime() }]));
+        for (const job of pending) {
+            const pool = byPool.get(job.pool);
+            if (pool === undefined) {
+                continue;
+            }
+            if ((await deps.records.jobFacts(job.jobId, "in_progress")) !== undefined) {
+                pool.running++;
+            } else {
+                pool.queued++;
+                const since = Date.parse(job.since);
+                pool.oldest = Number.isFinite(since) ? Math.min(pool.oldest, since) : pool.oldest;
+            }
+        }
+        for (const [pool, n] of byPool) {
+            metrics.set("jobsQueued", n.queued, { pool });
+            metrics.set("jobsRunning", n.running, { pool });
+            metrics.set("queueAge", Math.max(0, (at.getTime() - n.oldest) / 1000), { pool });
         }
     };
 
@@ -502,11 +540,20 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
         }
         // 2. Pending jobs: what the deliveries did not settle, from the jobs API.
         const now = clock().toISOString();
+        const stillPending: PendingJob[] = [];
         for (const pending of await deps.records.pendingJobs()) {
             // One job GitHub cannot answer for does not stop the pass for the others.
-            await checkPending(pending, now).catch((err) => audit({ service: "webhook", event: "reconcile", outcome: "refused", reason: "pending-check-failed", jobId: pending.jobId, error: (err as Error).message }));
+            const state = await checkPending(pending, now).catch((err) => {
+                audit({ service: "webhook", event: "reconcile", outcome: "refused", reason: "pending-check-failed", jobId: pending.jobId, error: (err as Error).message });
+                return "pending" as const;
+            });
+            if (state === "pending") {
+                stillPending.push(pending);
+            }
         }
         await publish(deps.pools.map((p) => p.name));
+        await recordJobGauges(stillPending, clock());
+        recordGithubBudget(deps.github, metrics, "webhook");
 
         // 3. Scale-in sweep over the VMs not yet scaled in. Never one whose runner GitHub lists as busy.
         const active = await deps.records.activeRegistrations();
