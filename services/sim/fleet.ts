@@ -5,13 +5,13 @@
  * key (generated at run time) and caller checks ON against the issuer: only the generator's
  * identity may sign. Used by `npm run simulate`, the tests and the benchmark.
  */
-import type { ServiceMetrics } from "../lib/ops/metrics";
 import { randomBytes } from "crypto";
 import { generateKeyPairSync } from "crypto";
 import { mkdirSync } from "fs";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import type { FastifyInstance } from "fastify";
+import type { ServiceMetrics } from "../lib/ops/metrics";
 import { buildBrokerApp } from "../controlPlane/broker/app";
 import type { DemandPoint } from "../controlPlane/cloud";
 import { buildGeneratorService, FINALIZE_PATH, GeneratorService } from "../controlPlane/generator/app";
