@@ -5,6 +5,8 @@
  * so the same logic runs against the local stand-ins in services/sim.
  */
 import { GoogleAuth } from "google-auth-library";
+import { ServiceMetrics } from "../lib/ops/metrics";
+import { retryableHttp, RetryPolicy, withRetry } from "../lib/ops/retry";
 import type { GithubSettings } from "./config";
 import { GithubRestClient } from "./github";
 import type { PoolSpec } from "./pools";
@@ -49,10 +51,28 @@ export const DEMAND_METRIC = "custom.googleapis.com/hardened_build_fleet/runner_
 
 /** The slice of google-auth-library's GoogleAuth the Compute calls use (an authorized request). */
 export interface AuthorizedRequester {
-    request<T = any>(opts: { url: string; method: string; params?: Record<string, unknown>; data?: unknown }): Promise<{ data: T }>;
+    request<T = any>(opts: { url: string; method: string; params?: Record<string, unknown>; data?: unknown; signal?: AbortSignal; timeout?: number }): Promise<{ data: T }>;
 }
 
 const COMPUTE = "https://compute.googleapis.com/compute/v1";
+
+/**
+ * Compute Engine calls: 10 s an attempt, at most 4 attempts, 250 ms to 4 s apart with full jitter,
+ * on 408, 429, 502-504 and network errors. The calls are reads, and a deleteInstances that already
+ * happened is skipped by `skipInstancesOnValidationError`, so a repeat is safe.
+ */
+export const COMPUTE_RETRY: RetryPolicy = { attempts: 4, timeoutMs: 10_000, baseMs: 250, capMs: 4000 };
+
+/** `auth` with every request bounded and retried by COMPUTE_RETRY. */
+export function retryingRequester(auth: AuthorizedRequester, opts: { metrics?: ServiceMetrics; policy?: RetryPolicy; sleep?: (ms: number) => Promise<void> } = {}): AuthorizedRequester {
+    const policy = opts.policy ?? COMPUTE_RETRY;
+    return {
+        request: (req) => withRetry({ dependency: "compute", policy, retryable: retryableHttp, metrics: opts.metrics, sleep: opts.sleep }, (signal) =>
+            auth.request({ ...req, signal, timeout: policy.timeoutMs })),
+    };
+}
+
+const googleAuth = (): AuthorizedRequester => retryingRequester(new GoogleAuth({ scopes: SCOPES }), { metrics: new ServiceMetrics() });
 const SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
 
 function migPath(pool: PoolSpec): string {
@@ -61,7 +81,7 @@ function migPath(pool: PoolSpec): string {
 
 /** Membership through regionInstanceGroupManagers.listManagedInstances (paged). */
 export class ComputeMigMembership implements MigMembership {
-    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
+    constructor(private readonly auth: AuthorizedRequester = googleAuth()) {}
 
     async isMember(pool: PoolSpec, instance: InstanceRef): Promise<boolean> {
         const suffix = `/projects/${instance.project}/zones/${instance.zone}/instances/${instance.instanceName}`;
@@ -91,7 +111,7 @@ export class ComputeMigMembership implements MigMembership {
  * `sourceImageId` (the image's numeric id, which a re-created image of the same name does not share).
  */
 export class ComputeBootImageReader implements BootImageReader {
-    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
+    constructor(private readonly auth: AuthorizedRequester = googleAuth()) {}
 
     async bootImage(_pool: PoolSpec, instance: InstanceRef): Promise<BootImage> {
         const vm = await this.auth.request<any>({ url: `${COMPUTE}/projects/${instance.project}/zones/${instance.zone}/instances/${instance.instanceName}`, method: "GET" });
@@ -109,7 +129,7 @@ export class ComputeBootImageReader implements BootImageReader {
 
 /** Scale-in through regionInstanceGroupManagers.deleteInstances: the MIG's target size drops with it. */
 export class ComputeMigScaler implements MigScaler {
-    constructor(private readonly auth: AuthorizedRequester = new GoogleAuth({ scopes: SCOPES })) {}
+    constructor(private readonly auth: AuthorizedRequester = googleAuth()) {}
 
     async deleteInstance(pool: PoolSpec, instance: InstanceRef): Promise<void> {
         await this.auth.request({

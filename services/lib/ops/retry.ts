@@ -19,7 +19,7 @@ export interface RetryPolicy {
 export type Retryable = (err: unknown) => string | undefined;
 
 export interface RetryOptions {
-    dependency: "kms" | "storage" | "signer" | "tsa" | "github";
+    dependency: "kms" | "storage" | "signer" | "tsa" | "github" | "compute";
     policy: RetryPolicy;
     retryable: Retryable;
     metrics?: ServiceMetrics;
@@ -94,7 +94,9 @@ export const RETRYABLE_HTTP = new Set([408, 429, 502, 503, 504]);
 
 /** An error that carries an HTTP status (`status`), retryable per RETRYABLE_HTTP, or a network failure. */
 export function retryableHttp(err: unknown): string | undefined {
-    const status = (err as { status?: unknown })?.status;
+    const e = err as { status?: unknown; response?: { status?: unknown } };
+    // fetch-style errors carry `status`; gaxios's (google-auth-library) `response.status`.
+    const status = e?.status ?? e?.response?.status;
     if (typeof status === "number") {
         return RETRYABLE_HTTP.has(status) ? String(status) : undefined;
     }

@@ -5,7 +5,10 @@
  */
 import * as assert from "assert";
 import * as crypto from "crypto";
+import { retryingRequester } from "../../../../services/controlPlane/cloud";
+import { GithubRestClient } from "../../../../services/controlPlane/github";
 import { SignerClient, SignerError } from "../../../../services/controlPlane/signerClient";
+import { FakeGithub } from "../../../../services/sim/fakeGithub";
 import { gcsBucket } from "../../../../services/controlPlane/storage";
 import { AttemptTimeoutError, backoffMs, retryableHttp, withRetry } from "../../../../services/lib/ops/retry";
 import { resilientKms } from "../../../../services/signer/kmsCalls";
@@ -170,5 +173,68 @@ describe("ops retry: Cloud Storage through the library's retries, as gcsBucket s
         } finally {
             await server.close();
         }
+    });
+});
+
+describe("ops retry: GitHub through Octokit, with a timeout on each attempt", () => {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+    let gh: FakeGithub;
+    beforeEach(async () => {
+        gh = new FakeGithub({ appId: "42", installationId: "7", appPublicKey: publicKey.export({ type: "spki", format: "pem" }).toString(), org: "acme", repositories: ["acme/app"], webhookSecret: "hook-secret-0123456789" });
+        await gh.listen();
+    });
+    afterEach(() => gh.close());
+
+    /** fetch whose first `hangs` runner listings never answer (until their signal aborts them). */
+    const hanging = (hangs: number): typeof fetch => async (input, init) => {
+        if (String(input).includes("/actions/runners") && hangs-- > 0) {
+            return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason)));
+        }
+        return fetch(input, init);
+    };
+    const client = (fetchImpl: typeof fetch, attemptTimeoutMs: number) => new GithubRestClient({
+        baseUrl: gh.url, appId: "42", installationId: "7", org: "acme", retryBaseMs: 5, writesPerSecond: 1000,
+        privateKey: async () => privateKey.export({ type: "pkcs8", format: "pem" }).toString(), fetch: fetchImpl, attemptTimeoutMs,
+    });
+
+    it("ends an attempt GitHub never answers and retries it; without the timeout the call is still hanging", async () => {
+        const started = Date.now();
+        assert.deepStrictEqual(await client(hanging(2), 100).listRunners(), []);
+        assert.ok(Date.now() - started < 5000);
+        const stuck = await Promise.race([client(hanging(1), 60_000).listRunners().then(() => "answered"), new Promise((r) => setTimeout(() => r("still hanging"), 500))]);
+        assert.strictEqual(stuck, "still hanging");
+    });
+});
+
+describe("ops retry: Compute Engine requests", () => {
+    /** A transport that fails with gaxios-shaped errors (`response.status`) `failures` times, then answers. */
+    const transport = (failures: unknown[]) => {
+        const calls: any[] = [];
+        return {
+            calls,
+            request: async (opts: any) => {
+                calls.push(opts);
+                const failure = failures.shift();
+                if (failure !== undefined) {
+                    throw failure;
+                }
+                return { data: { ok: true } as any };
+            },
+        };
+    };
+    const gaxios = (status: number) => Object.assign(new Error(`Request failed with status code ${status}`), { response: { status } });
+
+    it("retries 503 and a reset connection with each attempt bounded; never a 403", async () => {
+        const t = new TestMetrics();
+        const flaky = transport([gaxios(503), Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })]);
+        const res = await retryingRequester(flaky, { metrics: t.metrics, sleep: noWait }).request({ url: "https://compute.example/x", method: "GET" });
+        assert.deepStrictEqual(res.data, { ok: true });
+        assert.strictEqual(flaky.calls.length, 3);
+        assert.ok(flaky.calls.every((c) => c.signal instanceof AbortSignal && c.timeout === 10_000));
+        assert.strictEqual(await t.total("outboundRetries", { dependency: "compute" }), 2);
+
+        const refused = transport([gaxios(403)]);
+        await assert.rejects(retryingRequester(refused, { sleep: noWait }).request({ url: "https://compute.example/x", method: "GET" }), /403/);
+        assert.strictEqual(refused.calls.length, 1);
     });
 });
