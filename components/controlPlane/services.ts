@@ -7,6 +7,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GithubTarget, readGithubConfigUrl } from "../config/githubUrl";
 import { roleLabels } from "../labels";
+import { serviceOperations } from "../serviceImage/operations";
 
 export const CONTROL_PLANE_SERVICES = ["broker", "webhook", "generator"] as const;
 export type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
@@ -110,6 +111,7 @@ export interface ControlPlaneServiceArgs {
 export function createControlPlaneService(name: string, args: ControlPlaneServiceArgs, opts: pulumi.CustomResourceOptions): gcp.cloudrunv2.Service {
     const labels = roleLabels("control-plane");
     const scaling = SERVICE_SCALING[args.service];
+    const ops = serviceOperations(args.project, args.region);
     return new gcp.cloudrunv2.Service(`${name}-${args.service}`, {
         project: args.project,
         location: args.region,
@@ -130,8 +132,10 @@ export function createControlPlaneService(name: string, args: ControlPlaneServic
             containers: [{
                 // Digest-pinned (checked by ControlPlane): the code cannot change under the fleet.
                 image: args.image,
-                envs: [{ name: SERVICE_ENV.service, value: args.service }, ...args.envs],
+                envs: [{ name: SERVICE_ENV.service, value: args.service }, ...args.envs, ...ops.envs],
                 resources: { cpuIdle: !scaling.cpuAlwaysAllocated },
+                startupProbe: ops.startupProbe,
+                livenessProbe: ops.livenessProbe,
             }],
         },
     }, opts);

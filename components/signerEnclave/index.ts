@@ -19,6 +19,7 @@ import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
 import { createSignerAuditLog, MAX_LOG_RETENTION_DAYS } from "./auditLog";
 import { createTimestampAuthority, TimestampAuthority, TimestampAuthorityArgs } from "./timestampAuthority";
 import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SignerKeyVersion, SIGNING_ALGORITHMS } from "./key";
+import { serviceOperations } from "../serviceImage/operations";
 
 export const INVOKER_ROLE = "roles/run.invoker";
 /** Direct VPC egress needs a subnet of at least /26. */
@@ -372,6 +373,7 @@ export class SignerEnclave extends pulumi.ComponentResource {
                 : []),
         ];
 
+        const signerOps = serviceOperations(project, region);
         // I10: internal ingress only, runs as the signer SA, all egress into the enclave network.
         this.service = new gcp.cloudrunv2.Service(`${name}-signer`, {
             project,
@@ -401,7 +403,10 @@ export class SignerEnclave extends pulumi.ComponentResource {
                         { name: SIGNER_ENV.allowedCallers, value: pulumi.all(allowedCallers).apply((emails) => emails.join(",")) },
                         { name: SIGNER_ENV.audience, value: deterministicRunUrl(project, region, serviceName, { parent: this }) },
                         ...attestationEnv,
+                        ...signerOps.envs,
                     ],
+                    startupProbe: signerOps.startupProbe,
+                    livenessProbe: signerOps.livenessProbe,
                 }],
             },
             // Real ordering: the service takes requests as soon as it exists, and would fail them without its grants.

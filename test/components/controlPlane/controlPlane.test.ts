@@ -170,10 +170,12 @@ describe("ControlPlane", function () {
             GITHUB_API_URL: "https://api.github.com", GITHUB_ORG: "acme", GITHUB_APP_ID: "42", GITHUB_APP_INSTALLATION_ID: "4242",
             GITHUB_APP_PRIVATE_KEY_SECRET: `${APP_KEY}/versions/latest`,
         };
+        // Logs and metrics of every service are attributed to the control plane's project and region.
+        const ops = { GOOGLE_CLOUD_PROJECT: "cp-proj", OTEL_RESOURCE_ATTRIBUTES: "cloud.region=europe-west1" };
         const broker = services["fleet-cp-broker"];
         assert.match(broker.BROKER_URL, /^https:\/\/fleet-cp-broker-\d+\.europe-west1\.run\.app$/);
         const pools = JSON.parse(broker.BROKER_POOLS);
-        assert.deepStrictEqual({ ...broker, BROKER_URL: "", BROKER_POOLS: "" }, { SERVICE: "broker", BROKER_URL: "", BROKER_POOLS: "", RECORDS_BUCKET: records, ...github });
+        assert.deepStrictEqual({ ...broker, BROKER_URL: "", BROKER_POOLS: "" }, { SERVICE: "broker", BROKER_URL: "", BROKER_POOLS: "", RECORDS_BUCKET: records, ...github, ...ops });
         assert.deepStrictEqual(pools, [{
             name: "pool-a", labels: ["self-hosted", "linux", "x64", "pool-a"], runnerGroupId: 1, project: "worker-proj", region: "europe-west1", mig: "pool-a-mig",
             serviceAccount: "pool-a-rn@worker-proj.iam.gserviceaccount.com", intakeBucket: one(run, T.bucket, "fleet-cp-intake-pool-a").outputs.name,
@@ -182,7 +184,7 @@ describe("ControlPlane", function () {
         const webhook = services["fleet-cp-webhook"];
         assert.deepStrictEqual({ ...webhook, WEBHOOK_POOLS: "" }, {
             SERVICE: "webhook", WEBHOOK_POOLS: "", RECORDS_BUCKET: records, ...github,
-            WEBHOOK_SECRET_VERSION: `${HOOK}/versions/latest`, WEBHOOK_METRIC_PROJECT: "worker-proj",
+            WEBHOOK_SECRET_VERSION: `${HOOK}/versions/latest`, WEBHOOK_METRIC_PROJECT: "worker-proj", ...ops,
         });
         assert.strictEqual(webhook.WEBHOOK_POOLS, broker.BROKER_POOLS);
         const generator = services["fleet-cp-generator"];
@@ -190,8 +192,13 @@ describe("ControlPlane", function () {
         assert.deepStrictEqual({ ...generator, GENERATOR_URL: "", GENERATOR_POOLS: "" }, {
             SERVICE: "generator", GENERATOR_URL: "", GENERATOR_POOLS: "", RECORDS_BUCKET: records, GENERATOR_PUSH_SERVICE_ACCOUNT: sa.push,
             SIGNER_URL: "https://fleet-signer-123.europe-west1.run.app", BUILDER_ID: "https://github.com/acme/hardened-build-fleet/test",
-            GITHUB_SERVER_URL: "https://github.com",
+            GITHUB_SERVER_URL: "https://github.com", ...ops,
         });
+        // Probes: liveness asks no dependency, startup waits for them.
+        for (const svc of byType(run, T.service)) {
+            const container = svc.inputs.template.containers[0];
+            assert.deepStrictEqual([container.livenessProbe.httpGet.path, container.startupProbe.httpGet.path], ["/healthz", "/readyz"], svc.inputs.name);
+        }
         // The generator never sees the App key or the webhook secret.
         assert.ok(!Object.keys(generator).some((k) => k.startsWith("GITHUB_APP") || k.startsWith("WEBHOOK_SECRET")));
     });

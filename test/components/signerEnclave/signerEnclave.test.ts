@@ -158,8 +158,13 @@ describe("SignerEnclave", function () {
             const bucket = one(run, T.bucket);
             const envs = Object.fromEntries((svc.inputs.template.containers[0].envs as { name: string; value: string }[]).map((e) => [e.name, e.value]));
             assert.deepStrictEqual(Object.keys(envs).sort(), [
-                "SERVICE", "SIGNER_ALLOWED_CALLERS", "SIGNER_AUDIENCE", "SIGNER_BUILDER_ID", "SIGNER_KEY_VERSIONS", "SIGNER_KMS_KEY", "SIGNER_PROVENANCE_BUCKET", "SIGNER_TSA_URL",
+                "GOOGLE_CLOUD_PROJECT", "OTEL_RESOURCE_ATTRIBUTES", "SERVICE", "SIGNER_ALLOWED_CALLERS", "SIGNER_AUDIENCE", "SIGNER_BUILDER_ID", "SIGNER_KEY_VERSIONS", "SIGNER_KMS_KEY", "SIGNER_PROVENANCE_BUCKET", "SIGNER_TSA_URL",
             ]);
+            // Operations: logs and metrics attributed to the signer's project and region; probes on the health endpoints.
+            assert.strictEqual(envs.GOOGLE_CLOUD_PROJECT, svc.inputs.project);
+            assert.strictEqual(envs.OTEL_RESOURCE_ATTRIBUTES, `cloud.region=${svc.inputs.location}`);
+            assert.strictEqual(svc.inputs.template.containers[0].startupProbe.httpGet.path, "/readyz");
+            assert.strictEqual(svc.inputs.template.containers[0].livenessProbe.httpGet.path, "/healthz");
             assert.strictEqual(envs.SERVICE, "signer");
             assert.strictEqual(envs.SIGNER_KMS_KEY, key.id);
             assert.deepStrictEqual(JSON.parse(envs.SIGNER_KEY_VERSIONS), [{ name: `${key.id}/cryptoKeyVersions/1`, state: "active", validFrom: "1970-01-01T00:00:00Z" }]);
