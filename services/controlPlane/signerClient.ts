@@ -49,13 +49,16 @@ export interface SignerClientOptions {
 export class SignerClient {
     constructor(private readonly opts: SignerClientOptions) {}
 
-    /** Readiness: the signer's `/healthz`, as the generator's identity (Cloud Run IAM lets only it in). */
+    /**
+     * Readiness: the signer's keyring (`GET /v1/keys`, cached by the signer), as the generator's identity
+     * (Cloud Run IAM lets only it in). Not `/healthz`: Cloud Run's front end reserves paths ending in z.
+     */
     async ping(signal?: AbortSignal): Promise<void> {
         const token = await this.opts.idToken(this.opts.audience ?? this.opts.url);
-        const res = await (this.opts.fetch ?? fetch)(`${this.opts.url}/healthz`, { headers: { authorization: `Bearer ${token}` }, signal });
+        const res = await (this.opts.fetch ?? fetch)(`${this.opts.url}/v1/keys`, { headers: { authorization: `Bearer ${token}` }, signal });
         await res.arrayBuffer();
         if (res.status !== 200) {
-            throw new Error(`the signer answered ${res.status} to /healthz`);
+            throw new Error(`the signer answered ${res.status} to GET /v1/keys`);
         }
     }
 
