@@ -36,6 +36,7 @@ import {
     createControlPlaneService, ControlPlaneService, githubTargetOf, INGRESS, latestVersionOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH,
 } from "./services";
 import { createReleaseRegistry, ReleaseRegistry } from "./releaseRegistry";
+import { createUploadsDeadLetter, deadLetterPolicy, grantDeadLetterForwarding, UploadsDeadLetter } from "./deadLetter";
 import { roleLabels } from "../labels";
 import { labelSetProblems, RUNNER_LABEL, runnerLabels } from "../../services/controlPlane/runsOn";
 import { roleShortName } from "../runnerPool/identity";
@@ -307,6 +308,8 @@ export class ControlPlane extends pulumi.ComponentResource {
     readonly recordsBucket: gcp.storage.Bucket;
     readonly uploadsTopic: gcp.pubsub.Topic;
     readonly uploadsSubscription: gcp.pubsub.Subscription;
+    /** Where notifications the generator never acknowledged end up after the retries (watched by an alert). */
+    readonly uploadsDeadLetter: UploadsDeadLetter & { forwarderGrant: gcp.pubsub.SubscriptionIAMBinding };
     readonly secretGrants: { githubAppKey: gcp.secretmanager.SecretIamBinding; webhookSecret: gcp.secretmanager.SecretIamBinding };
     /** Project roles (logging in the control-plane project; the demand metric writer in the worker project). */
     readonly projectRoles: gcp.projects.IAMMember[];
@@ -536,18 +539,21 @@ export class ControlPlane extends pulumi.ComponentResource {
             }, { ...child, dependsOn: [publisher] });
         }
         this.generatorUrl = this.services.generator.uri;
+        const deadLetter = createUploadsDeadLetter(`${name}-uploads`, project, labels, this);
         this.uploadsSubscription = new gcp.pubsub.Subscription(`${name}-uploads-push`, {
             project,
             topic: this.uploadsTopic.name,
             ackDeadlineSeconds: 60,
             messageRetentionDuration: "604800s",
             retryPolicy: { minimumBackoff: "10s", maximumBackoff: "600s" },
+            deadLetterPolicy: deadLetterPolicy(deadLetter),
             pushConfig: {
                 pushEndpoint: pulumi.interpolate`${this.generatorUrl}${NOTIFICATION_PATH}`,
                 oidcToken: { serviceAccountEmail: this.serviceAccounts.push.email, audience: generatorAudience },
             },
             labels,
-        }, { ...child, dependsOn: [this.invokerBindings.generator] });
+        }, { ...child, dependsOn: [this.invokerBindings.generator, deadLetter.publisherGrant] });
+        this.uploadsDeadLetter = { ...deadLetter, forwarderGrant: grantDeadLetterForwarding(`${name}-uploads-push`, this.uploadsSubscription, deadLetter, this) };
 
         // In the worker project, conditioned on the fleet's runner MIGs (and, for scale-in, their VMs) only:
         // - membership (broker): list a MIG's instances, to check that a registering VM belongs to its pool,

@@ -11,6 +11,7 @@ import {
     ControlPlane, ControlPlaneArgs, DEMAND_WRITER_ROLE, INTAKE_BROKER_ROLE, INTAKE_CONTROL_PLANE_ROLE, MEMBERSHIP_PERMISSIONS, PUBLIC_INVOKER,
     SCALE_IN_PERMISSIONS, SECRET_ACCESSOR_ROLE, SELF_SIGN_ROLE,
 } from "../../../components/controlPlane";
+import { SUBSCRIBER_ROLE, UPLOADS_MAX_DELIVERY_ATTEMPTS } from "../../../components/controlPlane/deadLetter";
 import { BROKER_PATH, githubTargetOf, NOTIFICATION_PATH, SERVICE_ENV, WEBHOOK_PATH } from "../../../components/controlPlane/services";
 import { DEFAULT_DEMAND_METRIC } from "../../../components/runnerPool/gce";
 import { BROKER_RESPONSE_FIELDS, DEFAULT_BROKER_PATH } from "../../../components/runnerPool/startupScript";
@@ -272,19 +273,40 @@ describe("ControlPlane", function () {
     });
 
     it("notifies the generator of finalized uploads through its own project's topic, pushed with the push identity's OIDC token", () => {
-        const topic = one(run, T.topic);
+        const topic = one(run, T.topic, "fleet-cp-uploads");
         const notes = byType(run, T.notification);
         assert.deepStrictEqual(notes.map((n) => [n.inputs.topic, n.inputs.eventTypes, n.inputs.payloadFormat]), [
             [topic.id, ["OBJECT_FINALIZE"], "JSON_API_V1"], [topic.id, ["OBJECT_FINALIZE"], "JSON_API_V1"],
         ]);
-        const publishers = one(run, T.topicBinding).inputs;
+        const publishers = one(run, T.topicBinding, "fleet-cp-uploads-publishers").inputs;
         assert.strictEqual(publishers.role, "roles/pubsub.publisher");
         assert.strictEqual(publishers.members.length, 1);
         assert.match(publishers.members[0], /^serviceAccount:service-\d+@gs-project-accounts\.iam\.gserviceaccount\.com$/);
-        const sub = one(run, T.subscription);
+        const sub = one(run, T.subscription, "fleet-cp-uploads-push");
         const generator = byType(run, T.service).find((s) => s.inputs.name === "fleet-cp-generator")!;
         assert.strictEqual(sub.inputs.pushConfig.pushEndpoint, `${generator.outputs.uri}${NOTIFICATION_PATH}`);
         assert.strictEqual(sub.inputs.pushConfig.oidcToken.serviceAccountEmail, sa.push);
+    });
+
+    it("dead-letters a notification after a bounded number of pushes; only Pub/Sub's own agent forwards, and the dead letters are kept", () => {
+        const sub = one(run, T.subscription, "fleet-cp-uploads-push").inputs;
+        const deadTopic = one(run, T.topic, "fleet-cp-uploads-dead-letter");
+        assert.deepStrictEqual(sub.deadLetterPolicy, { deadLetterTopic: deadTopic.id, maxDeliveryAttempts: UPLOADS_MAX_DELIVERY_ATTEMPTS });
+        assert.ok(UPLOADS_MAX_DELIVERY_ATTEMPTS >= 5 && UPLOADS_MAX_DELIVERY_ATTEMPTS <= 100, "Pub/Sub accepts 5 to 100 attempts");
+        assert.deepStrictEqual(sub.retryPolicy, { minimumBackoff: "10s", maximumBackoff: "600s" });
+        // The agent of the control-plane project itself (the number its storage agent carries), authoritative on both ends.
+        const gcsAgent = one(run, T.topicBinding, "fleet-cp-uploads-publishers").inputs.members[0] as string;
+        const agent = `serviceAccount:service-${/service-(\d+)@/.exec(gcsAgent)![1]}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+        const publish = one(run, T.topicBinding, "fleet-cp-uploads-dead-letter-publishers").inputs;
+        assert.deepStrictEqual([publish.topic, publish.role, publish.members], [deadTopic.outputs.name, "roles/pubsub.publisher", [agent]]);
+        const forward = one(run, "gcp:pubsub/subscriptionIAMBinding:SubscriptionIAMBinding", "fleet-cp-uploads-push-forwarders").inputs;
+        assert.deepStrictEqual([forward.subscription, forward.role, forward.members], [one(run, T.subscription, "fleet-cp-uploads-push").outputs.name, SUBSCRIBER_ROLE, [agent]]);
+        const kept = one(run, T.subscription, "fleet-cp-uploads-dead-letter").inputs;
+        assert.deepStrictEqual([kept.topic, kept.project, kept.pushConfig, kept.expirationPolicy, kept.messageRetentionDuration],
+            [deadTopic.outputs.name, "cp-proj", undefined, { ttl: "" }, "604800s"]);
+        // The subscription waits for the publisher grant: a dead letter forwarded before it exists would be dropped.
+        const pushSub = one(run, T.subscription, "fleet-cp-uploads-push");
+        assert.ok(pushSub.dependencies.includes(one(run, T.topicBinding, "fleet-cp-uploads-dead-letter-publishers").urn));
     });
 
     it("lets only the webhook receiver write the demand metric and scale in, and only the broker read MIG membership, conditioned on the pools' MIGs", () => {
