@@ -5,7 +5,7 @@
  * `exports`, and free to change.
  */
 export { HardenedBuildFleet } from "./fleet";
-export type { HardenedBuildFleetArgs } from "./fleet";
+export type { HardenedBuildFleetArgs, FleetMonitoringOptions } from "./fleet";
 export { RunnerPool } from "./runnerPool";
 export type { RunnerPoolArgs } from "./runnerPool";
 export type { GceBackendOptions } from "./runnerPool/gce";
@@ -21,6 +21,8 @@ export { FleetPerimeter } from "./fleetPerimeter";
 export type { FleetPerimeterArgs } from "./fleetPerimeter";
 export { OrgGuardrails, GUARDRAILS } from "./orgGuardrails";
 export type { OrgGuardrailsArgs } from "./orgGuardrails";
+export { FleetMonitoring, DEFAULT_ALERT_THRESHOLDS } from "./monitoring";
+export type { FleetMonitoringArgs, AlertThresholds } from "./monitoring";
 export { ServiceImage } from "./serviceImage";
 export type { ServiceImageArgs } from "./serviceImage";
 export { CONTROL_PLANE_SERVICES, SERVICE_ENV, WEBHOOK_PATH } from "./controlPlane/services";

@@ -1,7 +1,7 @@
 /** Provider facade of `HardenedBuildFleet` (components/fleet/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
 import { implementationOf, HardenedBuildFleetOutputs } from "./implementation";
-import { FleetConfig, GceOptions, GkeOptions } from "./types";
+import { FleetConfig, GceOptions, GkeOptions, MonitoringOptions } from "./types";
 
 export interface HardenedBuildFleetArgs {
     /** The fleet config in stack-config shape: a typed `FleetConfigInput` (the keys of the `hardened-build-fleet:` namespace without the prefix, durations such as "2h", as in Pulumi.example.yaml), or the stack's own config from `readRawFleetConfig()`. Required. Validated in full, with every problem reported at once, before any resource is registered. */
@@ -10,6 +10,8 @@ export interface HardenedBuildFleetArgs {
     gce?: GceOptions;
     /** GKE backend tunables applied to every gke pool. Default: RunnerPool's defaults. */
     gke?: GkeOptions;
+    /** The fleet's dashboard and alert policies (FleetMonitoring, in the control-plane project). Default: on, notifying no channel. */
+    monitoring?: MonitoringOptions;
 }
 
 /**

@@ -255,6 +255,34 @@ export interface GkeOptions {
     scaleSetName?: string;
 }
 
+/** Alert thresholds of FleetMonitoring (components/monitoring/alerts.ts); each defaults to DEFAULT_ALERT_THRESHOLDS. */
+export interface AlertThresholds {
+    /** Oldest deferred upload (generator backlog) in seconds before alerting. Default 3600. */
+    backlogAgeSeconds?: number;
+    /** Share of 5xx answers of any one service, over 5 minutes. Default 0.05. */
+    errorRatio?: number;
+    /** Share of the fleet's GitHub budget still unused below which to alert. Default 0.2. */
+    githubHeadroom?: number;
+    /** Signatures per completed job above which the signature rate is a signing-oracle symptom. Default 10. */
+    signaturesPerJob?: number;
+    /** Age of a pool's oldest queued job, in seconds, above which no VM is taking it. Default 900. */
+    queueAgeSeconds?: number;
+    /** Seconds without a demand point for a pool. Default 600. */
+    demandSilenceSeconds?: number;
+    /** Minutes a gce pool's MIG may stay larger than its demand before scale-in counts as stuck. Default 30. */
+    scaleInStuckMinutes?: number;
+}
+
+/** The fleet's dashboard and alert policies. */
+export interface MonitoringOptions {
+    /** Create the dashboard, the alert policies and the metrics scope. Default true. */
+    enabled?: boolean;
+    /** Notification channel ids (`projects/<p>/notificationChannels/<n>`) every alert notifies. Default none (console only). */
+    notificationChannels?: pulumi.Input<string>[];
+    /** Alert thresholds; each field defaults to FleetMonitoring's. */
+    thresholds?: AlertThresholds;
+}
+
 /** GitHub registration of a single RunnerPool. */
 export interface PoolGithub {
     /** https URL of the GitHub organization, repository or enterprise (gke pools). Required for gke pools. */

@@ -14,12 +14,12 @@ export const SIGNER_APIS = [
 /**
  * APIs of the control plane: its services, buckets, topic, secrets and identities; iamcredentials for the
  * broker's signBlob (upload policies); compute and dns for the generator's network; artifactregistry for the
- * services image it hosts.
+ * services image it hosts; monitoring for the fleet's dashboard and alert policies (FleetMonitoring).
  */
 export const CONTROL_PLANE_APIS = [
     "run.googleapis.com", "storage.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com", "cloudresourcemanager.googleapis.com",
     "logging.googleapis.com", "pubsub.googleapis.com", "secretmanager.googleapis.com", "compute.googleapis.com", "dns.googleapis.com",
-    "artifactregistry.googleapis.com",
+    "artifactregistry.googleapis.com", "monitoring.googleapis.com",
 ] as const;
 
 /** APIs of the workers: networks, VMs, identities, logs; monitoring for the demand metric the autoscalers read. */

@@ -28,6 +28,7 @@ import { GceBackendOptions } from "../runnerPool/gce";
 import { GkeBackendOptions } from "../runnerPool/gke";
 import { MAX_RUNNER_POOL_NAME_LENGTH, RunnerPool, RunnerPoolArgs, validateRunnerPoolArgs } from "../runnerPool";
 import { ProjectApis } from "../projectApis";
+import { AlertThresholds, FleetMonitoring, FleetMonitoringArgs, validateFleetMonitoringArgs } from "../monitoring";
 import { ServiceImage } from "../serviceImage";
 import { runnerLabels } from "../../services/controlPlane/runsOn";
 import { SignerEnclave, SignerEnclaveArgs, signerServiceName, validateSignerEnclaveArgs } from "../signerEnclave";
@@ -50,15 +51,27 @@ export interface HardenedBuildFleetArgs {
     gce?: GceBackendOptions;
     /** GKE backend tunables applied to every gke pool. Default: RunnerPool's defaults. */
     gke?: GkeBackendOptions;
+    /** The fleet's dashboard and alert policies (FleetMonitoring, in the control-plane project). Default: on, notifying no channel. */
+    monitoring?: FleetMonitoringOptions;
+}
+
+export interface FleetMonitoringOptions {
+    /** Create the dashboard, the alert policies and the metrics scope. Default true. */
+    enabled?: boolean;
+    /** Notification channel ids (`projects/<p>/notificationChannels/<n>`) every alert notifies. Default none (console only). */
+    notificationChannels?: pulumi.Input<string>[];
+    /** Alert thresholds; each field defaults to FleetMonitoring's. */
+    thresholds?: Partial<AlertThresholds>;
 }
 
 /** Child component names, derived from the fleet name. */
-export function fleetChildNames(name: string, poolNames: string[]): { pools: Record<string, string>; controlPlane: string; signer: string; images: string } {
+export function fleetChildNames(name: string, poolNames: string[]): { pools: Record<string, string>; controlPlane: string; signer: string; images: string; monitoring: string } {
     return {
         pools: Object.fromEntries(poolNames.map((p) => [p, `${name}-pool-${p}`])),
         controlPlane: `${name}-control-plane`,
         signer: `${name}-signer`,
         images: `${name}-images`,
+        monitoring: `${name}-monitoring`,
     };
 }
 
@@ -153,6 +166,18 @@ function signerArgs(name: string, config: FleetConfig, image: pulumi.Input<strin
     };
 }
 
+function monitoringArgs(config: FleetConfig, args: HardenedBuildFleetArgs, controlPlane: { uploads: pulumi.Input<string>; deadLetters: pulumi.Input<string>; migs: (pulumi.Input<string> | undefined)[] }): FleetMonitoringArgs {
+    return {
+        project: config.controlPlane.project,
+        monitoredProjects: [config.workerProject, config.signerProject],
+        notificationChannels: args.monitoring?.notificationChannels,
+        pools: config.pools.map((p, i) => ({ name: p.name, ...(controlPlane.migs[i] !== undefined ? { instanceGroupManager: controlPlane.migs[i] } : {}) })),
+        uploadsSubscription: controlPlane.uploads,
+        deadLetterSubscription: controlPlane.deadLetters,
+        thresholds: args.monitoring?.thresholds,
+    };
+}
+
 /**
  * Runs every child's own validator on the args the fleet would pass, so a gap between the config
  * validator and a component fails here, before anything is registered, not half-way through.
@@ -177,6 +202,10 @@ function childProblems(name: string, config: FleetConfig, args: HardenedBuildFle
     problems.push(...validateSignerEnclaveArgs(names.signer, signer).map((p) => `SignerEnclave "${names.signer}": ${p}`));
     for (const g of fleetGuardrails(name, config)) {
         problems.push(...validateOrgGuardrailsArgs(g.name, g.args).map((p) => `OrgGuardrails "${g.name}": ${p}`));
+    }
+    if (args.monitoring?.enabled ?? true) {
+        const monitoring = monitoringArgs(config, args, { uploads: "uploads", deadLetters: "dead-letters", migs: config.pools.map((p) => (p.backend === "gce" ? `${p.name}-mig` : undefined)) });
+        problems.push(...validateFleetMonitoringArgs(names.monitoring, monitoring).map((p) => `FleetMonitoring "${names.monitoring}": ${p}`));
     }
     const perimeter = fleetPerimeterArgs(config, { broker: placeholder("broker"), webhook: placeholder("webhook") }, config.pools.map((p) => placeholder(p.name)));
     if (perimeter !== undefined) {
@@ -222,6 +251,8 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
     readonly perimeter?: FleetPerimeter;
     /** The Google APIs of the fleet's projects (absent with `enableApis: false`). */
     readonly apis?: ProjectApis;
+    /** The dashboard and alert policies (absent with `monitoring.enabled: false`). */
+    readonly monitoring?: FleetMonitoring;
 
     readonly poolNames: string[];
     /** Intake bucket name per pool. */
@@ -299,6 +330,13 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
         const cpMember = (role: "broker" | "webhook") => pulumi.interpolate`serviceAccount:${this.controlPlane.serviceAccounts[role].email}`;
         const perimeter = fleetPerimeterArgs(config, { broker: cpMember("broker"), webhook: cpMember("webhook") }, config.pools.map((p) => this.pools[p.name].serviceAccountMember));
         this.perimeter = perimeter && new FleetPerimeter(`${name}-perimeter`, perimeter, { parent: this });
+        if (args.monitoring?.enabled ?? true) {
+            this.monitoring = new FleetMonitoring(names.monitoring, monitoringArgs(config, args, {
+                uploads: this.controlPlane.uploadsSubscription.name,
+                deadLetters: this.controlPlane.uploadsDeadLetter.subscription.name,
+                migs: config.pools.map((p) => this.pools[p.name].gce?.instanceGroupManager.name),
+            }), inProject(cpProject));
+        }
 
         this.poolNames = config.pools.map((p) => p.name);
         this.intakeBuckets = this.controlPlane.intakeBuckets;

@@ -131,6 +131,7 @@ describe("component provider: schema", function () {
             "config: FleetConfig plain",
             "gce?: GceOptions plain",
             "gke?: GkeOptions plain",
+            "monitoring?: MonitoringOptions plain",
         ]);
         assert.deepStrictEqual(describeProperties(fleet.properties, fleet.required), [
             "brokerUrl: string",

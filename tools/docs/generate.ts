@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderConfigReference } from "./configReference";
+import { renderDashboardSvg } from "./dashboardSvg";
 import { renderPolicyReference } from "./policyReference";
 
 const DOCS = path.join(__dirname, "..", "..", "docs");
@@ -13,6 +14,7 @@ const DOCS = path.join(__dirname, "..", "..", "docs");
 export const GENERATED_PAGES: Record<string, () => string> = {
     "config-reference.md": renderConfigReference,
     "policy-reference.md": renderPolicyReference,
+    "dashboard.svg": renderDashboardSvg,
 };
 
 function main(check: boolean): number {
