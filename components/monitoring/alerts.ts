@@ -55,6 +55,8 @@ export interface AlertSpec {
     documentation: string;
     conditions: Condition[];
     severity: "CRITICAL" | "ERROR" | "WARNING";
+    /** The pool the alert watches, when it watches one (labelled with it). */
+    pool?: string;
 }
 
 const MINUTE = 60;
@@ -154,7 +156,7 @@ export function fleetAlerts(targets: AlertTargets, t: AlertThresholds): AlertSpe
     const size = promName(MIG_SIZE_METRIC);
     for (const p of targets.pools.filter((pool) => pool.instanceGroupManager !== undefined)) {
         alerts.push({
-            key: `scale-in-${p.name}`, severity: "WARNING",
+            key: `scale-in-${p.name}`, severity: "WARNING", pool: p.name,
             displayName: `Autoscaler: pool ${p.name} keeps more VMs than its demand (scale-in not happening)`,
             documentation: `Pool ${p.name}'s MIG has stayed larger than its demand for ${t.scaleInStuckMinutes} minutes. The autoscaler only scales out; `
                 + "the webhook receiver deletes a finished runner's VM (`deleteInstances`). Check its scale-in sweep in the logs and its scale-in grant.",

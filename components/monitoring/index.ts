@@ -122,7 +122,7 @@ export class FleetMonitoring extends pulumi.ComponentResource {
                 documentation: { content: alert.documentation, mimeType: "text/markdown" },
                 notificationChannels: channels,
                 alertStrategy: { autoClose: "86400s" },
-                userLabels: roleLabels("control-plane"),
+                userLabels: roleLabels("control-plane", alert.pool),
             }, scoped);
         }
         this.registerOutputs({ dashboard: this.dashboard.id, alertPolicies: Object.keys(this.alertPolicies) });

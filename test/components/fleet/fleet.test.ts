@@ -336,7 +336,7 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
             // The organization-level hardening: guardrails per fleet project and the perimeters (test/components/orgGuardrails/orgGuardrails.test.ts, test/components/fleetPerimeter/fleetPerimeter.test.ts).
             const hardening = ["hardened-build-fleet:index:OrgGuardrails", "hardened-build-fleet:index:FleetPerimeter"];
             assert.deepStrictEqual(children.filter((c) => hardening.includes(c.type)).map((c) => c.name), ["fleet-guardrails-workers", "fleet-guardrails-signer", "fleet-guardrails-control-plane", "fleet-perimeter"], `${mode}: hardening`);
-            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-apis", "fleet-images"], `${mode}: unexpected direct children of the fleet`);
+            assert.deepStrictEqual(children.filter((c) => ![T.pool, T.controlPlane, T.signer, ...hardening].includes(c.type)).map((c) => c.name), ["fleet-apis", "fleet-images", "fleet-monitoring"], `${mode}: unexpected direct children of the fleet`);
         }
         // URNs never depend on computed values: a preview plans exactly the resources `up` creates.
         assert.deepStrictEqual(preview.resources.map((r) => r.urn).sort(), up.resources.map((r) => r.urn).sort());

@@ -43,7 +43,9 @@ function poolResources(run: ProgramRun, poolComponent: CapturedResource): Captur
     const bucket = cpBelow.filter((r) => r.inputs.labels?.[POOL_LABEL] === name);
     assert.strictEqual(bucket.length, 1, `intake bucket of pool ${name}`);
     const grants = cpBelow.filter((r) => (r.propertyDependencies.bucket ?? []).includes(bucket[0].urn));
-    return [poolComponent, ...descendantsOf(run, poolComponent), ...bucket, ...grants];
+    // FleetMonitoring's per-pool alert (gce pools: scale-in), labelled with the pool.
+    const alerts = run.resources.filter((r) => r.type === "gcp:monitoring/alertPolicy:AlertPolicy" && r.inputs.userLabels?.[POOL_LABEL] === name);
+    return [poolComponent, ...descendantsOf(run, poolComponent), ...bucket, ...grants, ...alerts];
 }
 
 /** The critical path of a `pulumi up` (the engine follows provider edges: Kubernetes objects wait for their cluster). */

@@ -14,6 +14,7 @@ import { DEAD_LETTER_BACKLOG_METRIC, DEAD_LETTERED_METRIC, DEMAND_METRIC, MIG_SI
 import { HardenedBuildFleet } from "../../../components/fleet";
 import { rawFleetConfig } from "../../../components/config";
 import { minimalFleetConfig } from "../../helpers/minimalFleet";
+import { POOL_LABEL } from "../../../components/labels";
 import { REPO_ROOT } from "../../helpers/paths";
 import { assertRefusedInOnePass } from "../../helpers/rejection";
 import { byType, component, descendantsOf, one } from "../../helpers/graph";
@@ -132,6 +133,7 @@ describe("FleetMonitoring", function () {
         assert.strictEqual(scaleIn, `max(${promName(MIG_SIZE_METRIC)}{monitored_resource="instance_group",instance_group_name="pool-a-mig-1a2b"}) > on() `
             + `(max(${promName(DEMAND_METRIC)}{pool="pool-a"}) or on() vector(0))`);
         assert.ok(!("fleet-mon-scale-in-pool-b" in all), "a gke pool is scaled in by ARC, not by the webhook receiver");
+        assert.strictEqual(all["fleet-mon-scale-in-pool-a"].userLabels[POOL_LABEL], "pool-a");
     });
 
     it("names only metrics the services record, the autoscaler's demand metric, or Google's own", () => {
