@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: prints the benchmark table (bench/bench.ts), the local signer's figures
 // (bench/signer.ts), the control-plane figures (bench/controlPlane.ts), then its cost at organization
-// scale (bench/scale.ts); `npm run bench -- control-plane [options]` or `-- scale [options]` prints only one.
+// scale (bench/scale.ts); `npm run bench -- control-plane [options]`, `-- scale [options]` or `-- signer` prints only one.
 "use strict";
 const load = require("../bin/load-entry");
 
@@ -15,6 +15,9 @@ async function run() {
     }
     if (argv[0] === "scale") {
         return load("bench/scale").main(argv.slice(1));
+    }
+    if (argv[0] === "signer") {
+        return load("bench/signer").main();
     }
     const plan = await load("bench/bench").main(argv);
     if (argv.includes("--child") || argv.includes("--floor-only")) {
