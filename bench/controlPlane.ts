@@ -81,17 +81,18 @@ export async function benchGenerator(jobs: number, perJob: number, concurrency: 
             });
             await fleet.records.putRunner({ runnerName, runnerId: j + 1, instanceId, pool: p.name, createdAt: now });
             await fleet.records.linkRunnerJob({ runnerName, jobId: 10_000 + j, repository: "acme/app" });
-            await fleet.records.putJobFacts({
-                jobId: 10_000 + j, runId: 20_000 + j, runAttempt: 1, repository: "acme/app", headSha: "d".repeat(40), headBranch: "main", workflowName: "build",
-                workflowPath: ".github/workflows/build.yml", ref: "refs/heads/main", event: "push", repositoryId: 1, repositoryOwnerId: 2,
-                runnerName, runnerId: j + 1, runnerGroupId: p.runnerGroupId, labels: p.labels, status: "completed", conclusion: "success",
-                startedAt: now, completedAt: now, pool: p.name, deliveryId: `bench-${j}`, receivedAt: now,
-            });
             for (let k = 0; k < perJob; k++) {
                 const name = `${p.name}/${instanceId}/dist/obj-${k}.bin`;
                 await fleet.intake[p.name].create(name, Buffer.from(`object ${j}/${k}`), "application/octet-stream");
                 objects.push({ bucket: p.intakeBucket, name });
             }
+            // Completed after its uploads: the generator never signs an object created after its job completed.
+            await fleet.records.putJobFacts({
+                jobId: 10_000 + j, runId: 20_000 + j, runAttempt: 1, repository: "acme/app", headSha: "d".repeat(40), headBranch: "main", workflowName: "build",
+                workflowPath: ".github/workflows/build.yml", ref: "refs/heads/main", event: "push", repositoryId: 1, repositoryOwnerId: 2,
+                runnerName, runnerId: j + 1, runnerGroupId: p.runnerGroupId, labels: p.labels, status: "completed", conclusion: "success",
+                startedAt: now, completedAt: new Date().toISOString(), pool: p.name, deliveryId: `bench-${j}`, receivedAt: now,
+            });
         }
         await fleet.generator.generate(objects[0].bucket, objects[0].name); // warm-up
         const t0 = performance.now();
