@@ -1,5 +1,6 @@
 /** Provider facade of `ControlPlane` (components/controlPlane/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Account } from "@pulumi/gcp/serviceaccount/account";
 import { implementationOf, ControlPlaneOutputs } from "./implementation";
 import { BrokerIngress } from "./enums";
 import { ControlPlanePool, GeneratorVpc, GithubApp } from "./types";
@@ -62,6 +63,10 @@ export class ControlPlane extends pulumi.ComponentResource implements ControlPla
     public readonly brokerUrl!: pulumi.Output<string>;
     /** Where GitHub delivers workflow_job events (configure it on the GitHub App). */
     public readonly webhookUrl!: pulumi.Output<string>;
+    /** The generator's service account (gcp.serviceaccount.Account): pass its member to SignerEnclave as its invoker. */
+    public readonly generatorServiceAccount!: Account;
+    /** Each control-plane service's own service account (gcp.serviceaccount.Account), by service: broker, webhook, generator, and push (the uploads subscription's push identity). */
+    public readonly serviceAccounts!: Record<string, Account>;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<ControlPlaneArgs, ControlPlaneOutputs>("ControlPlane");

@@ -1,5 +1,9 @@
 /** Provider facade of `HardenedBuildFleet` (components/fleet/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Bucket } from "@pulumi/gcp/storage/bucket";
+import type { CryptoKey } from "@pulumi/gcp/kms/cryptoKey";
+import type { KeyRing } from "@pulumi/gcp/kms/keyRing";
+import type { Account } from "@pulumi/gcp/serviceaccount/account";
 import { implementationOf, HardenedBuildFleetOutputs } from "./implementation";
 import { FleetConfig, GceOptions, GkeOptions, MonitoringOptions } from "./types";
 
@@ -46,6 +50,18 @@ export class HardenedBuildFleet extends pulumi.ComponentResource implements Hard
     public readonly signerKeyId!: pulumi.Output<string>;
     /** Email of the signer service account. */
     public readonly signerServiceAccountEmail!: pulumi.Output<string>;
+    /** The provenance bucket (gcp.storage.Bucket): grant readers on it, or subscribe to its notifications. */
+    public readonly provenanceBucket!: Bucket;
+    /** The signer's Cloud KMS key ring (gcp.kms.KeyRing): its `location` and `id` are where verifiers find the keys. */
+    public readonly signerKeyRing!: KeyRing;
+    /** The signing key (gcp.kms.CryptoKey): grant `roles/cloudkms.publicKeyViewer` on it to verifiers. */
+    public readonly signerKey!: CryptoKey;
+    /** The signer's service account (gcp.serviceaccount.Account). */
+    public readonly signerServiceAccount!: Account;
+    /** The generator's service account (gcp.serviceaccount.Account): the signer's only caller. */
+    public readonly generatorServiceAccount!: Account;
+    /** Each pool's runner service account (gcp.serviceaccount.Account), by pool name. */
+    public readonly runnerServiceAccounts!: Record<string, Account>;
 
     constructor(name: string, args: HardenedBuildFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<HardenedBuildFleetArgs, HardenedBuildFleetOutputs>("HardenedBuildFleet");

@@ -1,5 +1,6 @@
 /** Provider facade of `FleetPerimeter` (components/fleetPerimeter/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { ServicePerimeter } from "@pulumi/gcp/accesscontextmanager/servicePerimeter";
 import { FleetPerimeterOutputs, implementationOf } from "./implementation";
 import { PerimeterMode } from "./enums";
 
@@ -46,6 +47,10 @@ export class FleetPerimeter extends pulumi.ComponentResource implements FleetPer
     public readonly workersName!: pulumi.Output<string>;
     /** The rollout mode in effect: "dryRun" or "enforced". */
     public readonly mode!: pulumi.Output<string>;
+    /** The enclave perimeter (gcp.accesscontextmanager.ServicePerimeter). */
+    public readonly enclave!: ServicePerimeter;
+    /** The worker perimeter (gcp.accesscontextmanager.ServicePerimeter). */
+    public readonly workers!: ServicePerimeter;
 
     constructor(name: string, args: FleetPerimeterArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<FleetPerimeterArgs, FleetPerimeterOutputs>("FleetPerimeter");

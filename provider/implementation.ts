@@ -3,12 +3,24 @@
  * (bodies/) is loaded with `require` when a facade is first constructed, not imported: the schema analyzer
  * builds a TypeScript program from this directory's files and imports, and the components' own imports
  * (@pulumi/gcp and @pulumi/kubernetes, about 50 MB of declarations) would make every `getSchema()` parse
- * them. bodies/ is type-checked against these interfaces with the rest of the repository.
+ * them. bodies/ is type-checked against these interfaces with the rest of the repository. The resources the
+ * facades output are imported as types from their own @pulumi/gcp modules (not the package index), so the
+ * analyzer reads only those classes and the shared input and output types they name, and writes each as a
+ * reference into the installed @pulumi/gcp schema.
  *
  * Imports run one way: facades → this module; bodies/ → facades and this module. This module names no
  * facade: each facade states its own argument and output types when it asks for its body.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { ServicePerimeter } from "@pulumi/gcp/accesscontextmanager/servicePerimeter";
+import type { Repository } from "@pulumi/gcp/artifactregistry/repository";
+import type { Network } from "@pulumi/gcp/compute/network";
+import type { Subnetwork } from "@pulumi/gcp/compute/subnetwork";
+import type { CryptoKey } from "@pulumi/gcp/kms/cryptoKey";
+import type { KeyRing } from "@pulumi/gcp/kms/keyRing";
+import type { Policy } from "@pulumi/gcp/orgpolicy/policy";
+import type { Account } from "@pulumi/gcp/serviceaccount/account";
+import type { Bucket } from "@pulumi/gcp/storage/bucket";
 
 /** One facade's implementation. */
 export interface Body<A, O> {
@@ -32,6 +44,12 @@ export interface HardenedBuildFleetOutputs {
     signerKeyRingId: pulumi.Output<string>;
     signerKeyId: pulumi.Output<string>;
     signerServiceAccountEmail: pulumi.Output<string>;
+    provenanceBucket: Bucket;
+    signerKeyRing: KeyRing;
+    signerKey: CryptoKey;
+    signerServiceAccount: Account;
+    generatorServiceAccount: Account;
+    runnerServiceAccounts: Record<string, Account>;
 }
 
 export interface RunnerPoolOutputs {
@@ -45,6 +63,9 @@ export interface RunnerPoolOutputs {
     instanceGroupManager?: pulumi.Output<string>;
     cluster?: pulumi.Output<string>;
     runnerNamespace?: pulumi.Output<string>;
+    serviceAccount: Account;
+    network: Network;
+    subnet: Subnetwork;
 }
 
 export interface SignerEnclaveOutputs {
@@ -56,6 +77,10 @@ export interface SignerEnclaveOutputs {
     signerMember: pulumi.Output<string>;
     provenanceBucketName: pulumi.Output<string>;
     keyRingId: pulumi.Output<string>;
+    keyRing: KeyRing;
+    key: CryptoKey;
+    signerServiceAccount: Account;
+    provenanceBucket: Bucket;
 }
 
 export interface ControlPlaneOutputs {
@@ -64,6 +89,8 @@ export interface ControlPlaneOutputs {
     intakeBuckets: pulumi.Output<Record<string, string>>;
     brokerUrl: pulumi.Output<string>;
     webhookUrl: pulumi.Output<string>;
+    generatorServiceAccount: Account;
+    serviceAccounts: Record<string, Account>;
 }
 
 export interface IsolatedNetworkOutputs {
@@ -71,23 +98,29 @@ export interface IsolatedNetworkOutputs {
     networkSelfLink: pulumi.Output<string>;
     subnetId: pulumi.Output<string>;
     subnetSelfLink: pulumi.Output<string>;
+    network: Network;
+    subnet: Subnetwork;
 }
 
 export interface FleetPerimeterOutputs {
     enclaveName: pulumi.Output<string>;
     workersName: pulumi.Output<string>;
     mode: pulumi.Output<string>;
+    enclave: ServicePerimeter;
+    workers: ServicePerimeter;
 }
 
 export interface OrgGuardrailsOutputs {
     constraintNames: pulumi.Output<string[]>;
     policyNames: pulumi.Output<Record<string, string>>;
+    policies: Record<string, Policy>;
 }
 
 export interface ServiceImageOutputs {
     imageName: pulumi.Output<string>;
     imageRef: pulumi.Output<string>;
     repositoryId: pulumi.Output<string>;
+    repository: Repository;
 }
 
 /** The components that have a facade. */

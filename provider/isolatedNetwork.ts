@@ -1,5 +1,7 @@
 /** Provider facade of `IsolatedNetwork` (components/isolatedNetwork/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Network } from "@pulumi/gcp/compute/network";
+import type { Subnetwork } from "@pulumi/gcp/compute/subnetwork";
 import { implementationOf, IsolatedNetworkOutputs } from "./implementation";
 import { FleetRole } from "./enums";
 import { EgressAllowList, SecondaryRange } from "./types";
@@ -38,6 +40,10 @@ export class IsolatedNetwork extends pulumi.ComponentResource implements Isolate
     public readonly subnetId!: pulumi.Output<string>;
     /** Self link of the subnet. */
     public readonly subnetSelfLink!: pulumi.Output<string>;
+    /** The VPC (gcp.compute.Network). */
+    public readonly network!: Network;
+    /** The subnet (gcp.compute.Subnetwork). */
+    public readonly subnet!: Subnetwork;
 
     constructor(name: string, args: IsolatedNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<IsolatedNetworkArgs, IsolatedNetworkOutputs>("IsolatedNetwork");

@@ -1,5 +1,6 @@
 /** Provider facade of `OrgGuardrails` (components/orgGuardrails/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Policy } from "@pulumi/gcp/orgpolicy/policy";
 import { implementationOf, OrgGuardrailsOutputs } from "./implementation";
 import { RunIngress } from "./enums";
 
@@ -26,6 +27,8 @@ export class OrgGuardrails extends pulumi.ComponentResource implements OrgGuardr
     public readonly constraintNames!: pulumi.Output<string[]>;
     /** The policy resource names (`projects/<id>/policies/<constraint>`), by constraint. */
     public readonly policyNames!: pulumi.Output<Record<string, string>>;
+    /** The organization policies (gcp.orgpolicy.Policy), by constraint. */
+    public readonly policies!: Record<string, Policy>;
 
     constructor(name: string, args: OrgGuardrailsArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<OrgGuardrailsArgs, OrgGuardrailsOutputs>("OrgGuardrails");

@@ -1,5 +1,8 @@
 /** Provider facade of `RunnerPool` (components/runnerPool/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Network } from "@pulumi/gcp/compute/network";
+import type { Subnetwork } from "@pulumi/gcp/compute/subnetwork";
+import type { Account } from "@pulumi/gcp/serviceaccount/account";
 import { implementationOf, RunnerPoolOutputs } from "./implementation";
 import { GceOptions, GkeOptions, Pool, PoolGithub } from "./types";
 
@@ -53,6 +56,12 @@ export class RunnerPool extends pulumi.ComponentResource implements RunnerPoolOu
     public readonly cluster?: pulumi.Output<string>;
     /** gke pools: namespace of the runner pods. */
     public readonly runnerNamespace?: pulumi.Output<string>;
+    /** The pool's own service account (gcp.serviceaccount.Account): grant it what builds may use, knowing build code can use it too (I7). */
+    public readonly serviceAccount!: Account;
+    /** The pool's own VPC (gcp.compute.Network). */
+    public readonly network!: Network;
+    /** The pool's subnet (gcp.compute.Subnetwork). */
+    public readonly subnet!: Subnetwork;
 
     constructor(name: string, args: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<RunnerPoolArgs, RunnerPoolOutputs>("RunnerPool");

@@ -1,5 +1,6 @@
 /** Provider facade of `ServiceImage` (components/serviceImage/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Repository } from "@pulumi/gcp/artifactregistry/repository";
 import { implementationOf, ServiceImageOutputs } from "./implementation";
 
 export interface ServiceImageArgs {
@@ -25,6 +26,8 @@ export class ServiceImage extends pulumi.ComponentResource implements ServiceIma
     public readonly imageRef!: pulumi.Output<string>;
     /** Id of the Artifact Registry repository. */
     public readonly repositoryId!: pulumi.Output<string>;
+    /** The Artifact Registry repository (gcp.artifactregistry.Repository): grant pullers on it. */
+    public readonly repository!: Repository;
 
     constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<ServiceImageArgs, ServiceImageOutputs>("ServiceImage");

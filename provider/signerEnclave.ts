@@ -1,5 +1,9 @@
 /** Provider facade of `SignerEnclave` (components/signerEnclave/index.ts) for the component schema. */
 import * as pulumi from "@pulumi/pulumi";
+import type { Bucket } from "@pulumi/gcp/storage/bucket";
+import type { CryptoKey } from "@pulumi/gcp/kms/cryptoKey";
+import type { KeyRing } from "@pulumi/gcp/kms/keyRing";
+import type { Account } from "@pulumi/gcp/serviceaccount/account";
 import { implementationOf, SignerEnclaveOutputs } from "./implementation";
 import { ProtectionLevel } from "./enums";
 import { KeyVersion, TimestampAuthority, TransparencyLog } from "./types";
@@ -73,6 +77,14 @@ export class SignerEnclave extends pulumi.ComponentResource implements SignerEnc
     public readonly provenanceBucketName!: pulumi.Output<string>;
     /** Id of the Cloud KMS key ring (`projects/<p>/locations/<l>/keyRings/<r>`): where verifiers find the keys. */
     public readonly keyRingId!: pulumi.Output<string>;
+    /** The Cloud KMS key ring (gcp.kms.KeyRing): its `location` and `id` are where verifiers find the keys. */
+    public readonly keyRing!: KeyRing;
+    /** The signing key (gcp.kms.CryptoKey): grant `roles/cloudkms.publicKeyViewer` on it to verifiers. */
+    public readonly key!: CryptoKey;
+    /** The signer's service account (gcp.serviceaccount.Account). */
+    public readonly signerServiceAccount!: Account;
+    /** The provenance bucket (gcp.storage.Bucket): grant readers on it, or subscribe to its notifications. */
+    public readonly provenanceBucket!: Bucket;
 
     constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
         const body = implementationOf<SignerEnclaveArgs, SignerEnclaveOutputs>("SignerEnclave");

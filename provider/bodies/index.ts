@@ -78,6 +78,12 @@ export const implementation: Implementation = {
                 signerKeyRingId: fleet.signer.keyRing.id,
                 signerKeyId: fleet.signer.keyId,
                 signerServiceAccountEmail: fleet.signer.signerServiceAccountEmail,
+                provenanceBucket: fleet.signer.bucket,
+                signerKeyRing: fleet.signer.keyRing,
+                signerKey: fleet.signer.key,
+                signerServiceAccount: fleet.signer.signerServiceAccount,
+                generatorServiceAccount: fleet.controlPlane.generatorServiceAccount,
+                runnerServiceAccounts: Object.fromEntries(fleet.poolNames.map((p) => [p, fleet.pools[p].serviceAccount])),
             };
         },
     },
@@ -92,6 +98,9 @@ export const implementation: Implementation = {
                 subnetSelfLink: pool.network.subnetSelfLink,
                 serviceAccountEmail: pool.serviceAccountEmail,
                 serviceAccountMember: pool.serviceAccountMember,
+                serviceAccount: pool.serviceAccount,
+                network: pool.network.network,
+                subnet: pool.network.subnet,
                 ...(pool.gce !== undefined
                     ? { instanceTemplate: pool.gce.instanceTemplate.selfLink, instanceGroupManager: pool.gce.instanceGroupManager.selfLink }
                     : {}),
@@ -112,6 +121,10 @@ export const implementation: Implementation = {
                 signerMember: enclave.signerMember,
                 provenanceBucketName: enclave.provenanceBucketName,
                 keyRingId: enclave.keyRing.id,
+                keyRing: enclave.keyRing,
+                key: enclave.key,
+                signerServiceAccount: enclave.signerServiceAccount,
+                provenanceBucket: enclave.bucket,
             };
         },
     },
@@ -122,6 +135,7 @@ export const implementation: Implementation = {
             return {
                 serviceAccountEmail: controlPlane.serviceAccountEmail, member: controlPlane.member, intakeBuckets: pulumi.output(controlPlane.intakeBuckets),
                 brokerUrl: controlPlane.brokerUrl, webhookUrl: controlPlane.webhookUrl,
+                generatorServiceAccount: controlPlane.generatorServiceAccount, serviceAccounts: { ...controlPlane.serviceAccounts },
             };
         },
     },
@@ -129,13 +143,17 @@ export const implementation: Implementation = {
         validate: (name, args) => throwIfProblems("IsolatedNetwork", name, validateIsolatedNetworkArgs(name, args)),
         create(parent, name, args) {
             const network = new IsolatedNetwork(name, args, { parent });
-            return { networkId: network.networkId, networkSelfLink: network.networkSelfLink, subnetId: network.subnetId, subnetSelfLink: network.subnetSelfLink };
+            return {
+                networkId: network.networkId, networkSelfLink: network.networkSelfLink, subnetId: network.subnetId, subnetSelfLink: network.subnetSelfLink,
+                network: network.network, subnet: network.subnet,
+            };
         },
-    },    FleetPerimeter: {
+    },
+    FleetPerimeter: {
         validate: (name, args) => throwIfProblems("FleetPerimeter", name, validateFleetPerimeterArgs(name, args)),
         create(parent, name, args) {
             const perimeter = new FleetPerimeter(name, args, { parent });
-            return { enclaveName: perimeter.enclaveName, workersName: perimeter.workersName, mode: pulumi.output(perimeter.mode) };
+            return { enclaveName: perimeter.enclaveName, workersName: perimeter.workersName, mode: pulumi.output(perimeter.mode), enclave: perimeter.enclave, workers: perimeter.workers };
         },
     },
     OrgGuardrails: {
@@ -146,6 +164,7 @@ export const implementation: Implementation = {
             return {
                 constraintNames: pulumi.output(guardrails.constraintNames),
                 policyNames: pulumi.all(Object.fromEntries(Object.entries(guardrails.policies).map(([c, p]) => [c, p.name]))),
+                policies: { ...guardrails.policies },
             };
         },
     },
@@ -153,7 +172,7 @@ export const implementation: Implementation = {
         validate: (name, args) => throwIfProblems("ServiceImage", name, validateServiceImageArgs(name, args)),
         create(parent, name, args) {
             const image = new ServiceImage(name, args, { parent });
-            return { imageName: image.imageName, imageRef: image.imageRef, repositoryId: image.repository.id };
+            return { imageName: image.imageName, imageRef: image.imageRef, repositoryId: image.repository.id, repository: image.repository };
         },
     },
 };

@@ -65,7 +65,9 @@ interface PackageSchema {
 /** `string`, `string[]`, `map<string>`, `Pool`, `Pool[]` ... for compact assertions. */
 function shape(p: PropertySpec): string {
     if (p.$ref !== undefined) {
-        return p.$ref.replace(`#/types/${PROVIDER_NAME}:index:`, "");
+        // A resource of another package as the package's token, e.g. `gcp:storage/bucket:Bucket`.
+        const foreign = /^\/\w+\/v[^/]+\/schema\.json#\/resources\/(.*)$/.exec(p.$ref);
+        return foreign !== null ? decodeURIComponent(foreign[1]) : p.$ref.replace(`#/types/${PROVIDER_NAME}:index:`, "");
     }
     if (p.type === "array" && p.items !== undefined) {
         return `${shape(p.items)}[]`;
@@ -136,14 +138,20 @@ describe("component provider: schema", function () {
         assert.deepStrictEqual(describeProperties(fleet.properties, fleet.required), [
             "brokerUrl: string",
             "controlPlaneServiceAccountEmail: string",
+            "generatorServiceAccount: gcp:serviceaccount/account:Account",
             "intakeBuckets: map<string>",
             "poolNames: string[]",
+            "provenanceBucket: gcp:storage/bucket:Bucket",
             "provenanceBucketName: string",
             "runnerServiceAccountEmails: map<string>",
+            "runnerServiceAccounts: map<gcp:serviceaccount/account:Account>",
+            "signerKey: gcp:kms/cryptoKey:CryptoKey",
             "signerKeyId: string",
+            "signerKeyRing: gcp:kms/keyRing:KeyRing",
             "signerKeyRingId: string",
             "signerKeyVersionName: string",
             "signerPublicKeyPem: string",
+            "signerServiceAccount: gcp:serviceaccount/account:Account",
             "signerServiceAccountEmail: string",
             "signerServiceUrl: string",
             "webhookUrl: string",
@@ -209,8 +217,9 @@ describe("component provider: schema", function () {
                     "restrictedGoogleDomains?: string[] plain", "serviceAccountId?: string plain",
                 ],
                 outputs: [
-                    "backend: string", "cluster?: string", "instanceGroupManager?: string", "instanceTemplate?: string", "networkSelfLink: string",
-                    "poolName: string", "runnerNamespace?: string", "serviceAccountEmail: string", "serviceAccountMember: string", "subnetSelfLink: string",
+                    "backend: string", "cluster?: string", "instanceGroupManager?: string", "instanceTemplate?: string", "network: gcp:compute/network:Network",
+                    "networkSelfLink: string", "poolName: string", "runnerNamespace?: string", "serviceAccount: gcp:serviceaccount/account:Account",
+                    "serviceAccountEmail: string", "serviceAccountMember: string", "subnet: gcp:compute/subnetwork:Subnetwork", "subnetSelfLink: string",
                 ],
             },
             SignerEnclave: {
@@ -221,8 +230,9 @@ describe("component provider: schema", function () {
                     "verifiers?: string[] plain",
                 ],
                 outputs: [
-                    "keyId: string", "keyRingId: string", "keyVersionName: string", "provenanceBucketName: string", "publicKeyPem: string", "serviceUrl: string",
-                    "signerMember: string", "signerServiceAccountEmail: string",
+                    "key: gcp:kms/cryptoKey:CryptoKey", "keyId: string", "keyRing: gcp:kms/keyRing:KeyRing", "keyRingId: string", "keyVersionName: string",
+                    "provenanceBucket: gcp:storage/bucket:Bucket", "provenanceBucketName: string", "publicKeyPem: string", "serviceUrl: string",
+                    "signerMember: string", "signerServiceAccount: gcp:serviceaccount/account:Account", "signerServiceAccountEmail: string",
                 ],
             },
             ControlPlane: {
@@ -233,14 +243,20 @@ describe("component provider: schema", function () {
                     "releaseRegistry?: boolean plain", "runnerGroupId?: integer plain", "serviceAccountId?: string plain", "serviceDeletionProtection?: boolean plain", "signerUrl: string",
                     "webhookSecret: string plain", "workerProject: string",
                 ],
-                outputs: ["brokerUrl: string", "intakeBuckets: map<string>", "member: string", "serviceAccountEmail: string", "webhookUrl: string"],
+                outputs: [
+                    "brokerUrl: string", "generatorServiceAccount: gcp:serviceaccount/account:Account", "intakeBuckets: map<string>", "member: string",
+                    "serviceAccountEmail: string", "serviceAccounts: map<gcp:serviceaccount/account:Account>", "webhookUrl: string",
+                ],
             },
             IsolatedNetwork: {
                 inputs: [
                     "cidr: string plain", "egressAllowList?: EgressAllowList plain", "flowLogSampling?: number plain", "pool?: string plain", "project: string",
                     "region: string", "restrictedGoogleDomains?: string[] plain", "role: FleetRole plain", "secondaryRanges?: SecondaryRange[] plain",
                 ],
-                outputs: ["networkId: string", "networkSelfLink: string", "subnetId: string", "subnetSelfLink: string"],
+                outputs: [
+                    "network: gcp:compute/network:Network", "networkId: string", "networkSelfLink: string", "subnet: gcp:compute/subnetwork:Subnetwork",
+                    "subnetId: string", "subnetSelfLink: string",
+                ],
             },
             FleetPerimeter: {
                 inputs: [
@@ -249,18 +265,21 @@ describe("component provider: schema", function () {
                     "runnersInvokeBroker?: boolean plain", "signerProject: string plain", "webhookMember: string", "workerProject: string plain",
                     "workerRestrictedServices?: string[] plain", "workerVpcAccessibleServices?: string[] plain",
                 ],
-                outputs: ["enclaveName: string", "mode: string", "workersName: string"],
+                outputs: [
+                    "enclave: gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "enclaveName: string", "mode: string",
+                    "workers: gcp:accesscontextmanager/servicePerimeter:ServicePerimeter", "workersName: string",
+                ],
             },
             OrgGuardrails: {
                 inputs: [
                     "allowedPolicyMemberDomains?: string[] plain", "constraints?: map<boolean> plain", "project: string plain", "resourceLocations?: string[] plain",
                     "runAllowedIngress?: RunIngress plain",
                 ],
-                outputs: ["constraintNames: string[]", "policyNames: map<string>"],
+                outputs: ["constraintNames: string[]", "policies: map<gcp:orgpolicy/policy:Policy>", "policyNames: map<string>"],
             },
             ServiceImage: {
                 inputs: ["project: string", "readers?: string[] plain", "region: string plain", "sourceRoot?: string plain"],
-                outputs: ["imageName: string", "imageRef: string", "repositoryId: string"],
+                outputs: ["imageName: string", "imageRef: string", "repository: gcp:artifactregistry/repository:Repository", "repositoryId: string"],
             },
         };
         for (const [component, want] of Object.entries(expected)) {
