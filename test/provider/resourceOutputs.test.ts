@@ -23,13 +23,20 @@ const RESOURCE_SIG = rpc.specialResourceSig;
 const GCP_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "gcp", "package.json"), "utf8")) as { version: string }).version;
 const token = (component: string) => `${PROVIDER_NAME}:index:${component}`;
 
+/** A resource class of @pulumi/gcp. */
+type GcpClass = abstract new (...args: never[]) => pulumi.CustomResource;
+
+/** The type token of a resource class (its generated `__pulumiType`, which the declarations mark internal). */
+function tokenOf(cls: GcpClass): string {
+    return (cls as unknown as { __pulumiType: string }).__pulumiType;
+}
+
 /** The reference the package schema uses for a resource of the installed @pulumi/gcp. */
-function gcpRef(resource: { __pulumiType: string }): string {
-    return `/gcp/v${GCP_VERSION}/schema.json#/resources/${resource.__pulumiType.replace("/", "%2F")}`;
+function gcpRef(cls: GcpClass): string {
+    return `/gcp/v${GCP_VERSION}/schema.json#/resources/${tokenOf(cls).replace("/", "%2F")}`;
 }
 
 type Spec = Record<string, any>;
-type GcpClass = { __pulumiType: string };
 
 /** Every resource output of every component: `single` ones are one resource, `map` ones a map of them by name. */
 const RESOURCE_OUTPUTS: Record<string, Record<string, [GcpClass, "single" | "map"]>> = {
@@ -81,7 +88,7 @@ function urnOf(value: unknown, what: string): string {
 function assertRegistered(run: ProgramRun, urn: string, cls: GcpClass): void {
     const match = run.resources.find((r) => r.urn === urn);
     assert.ok(match, `${urn} was not registered`);
-    assert.strictEqual(match.type, cls.__pulumiType);
+    assert.strictEqual(match.type, tokenOf(cls));
 }
 
 let provider: ComponentProvider;
