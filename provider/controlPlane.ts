@@ -11,7 +11,7 @@ export interface ControlPlaneArgs {
     /** Project of the runner pools: the demand metric and the scale-in grant live there. Required. */
     workerProject: pulumi.Input<string>;
     /** Region of the services and buckets. Required. */
-    region: string;
+    region: pulumi.Input<string>;
     /** One entry per pool, each gets its own intake bucket (I5). Required, at least one. */
     pools: ControlPlanePool[];
     /** Image of the services, pinned by digest (e.g. ServiceImage.imageRef). Required; a literal that is not digest-pinned is rejected. */

@@ -6,7 +6,7 @@ import { RunIngress } from "./enums";
 
 export interface OrgGuardrailsArgs {
     /** Project id the policies apply to (`projects/<id>`). Required. */
-    project: string;
+    project: pulumi.Input<string>;
     /** Per-constraint switches, e.g. {"compute.requireOsLogin": false}. Default: every guardrail on; off leaves it to the organization. */
     constraints?: Record<string, boolean>;
     /** Pins `run.allowedIngress` to this value (the signer project: "internal"). Default: not set. */

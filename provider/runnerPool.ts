@@ -16,7 +16,7 @@ export interface RunnerPoolArgs {
     /** GitHub registration target. gke: `configUrl` and the NAME of the out-of-band Kubernetes Secret holding the GitHub App credentials (default "arc-github-app"). gce: unused (the broker holds the App). */
     github?: PoolGithub;
     /** gce only, required there: https URL of the registration broker (and the identity-token audience), e.g. `ControlPlane.brokerUrl`. A literal is validated at construction, an Output when it resolves; it is public, not a secret. */
-    registrationBrokerUrl?: string;
+    registrationBrokerUrl?: pulumi.Input<string>;
     /** Service-account id of the pool identity. Default derived from the component name (`<name>-rn`). */
     serviceAccountId?: string;
     /** Extra project roles for the pool SA, e.g. "roles/artifactregistry.reader" when images come from this project's Artifact Registry (better: grant it on the repository). Default none. Every extra role is reachable from build code (I7): keep it empty when possible. */

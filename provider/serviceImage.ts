@@ -7,7 +7,7 @@ export interface ServiceImageArgs {
     /** Project of the Artifact Registry repository (the control-plane project). Required. */
     project: pulumi.Input<string>;
     /** Region of the repository. Required. */
-    region: string;
+    region: pulumi.Input<string>;
     /** IAM members allowed to pull, e.g. another project's Cloud Run service agent. Default none. */
     readers?: pulumi.Input<string>[];
     /** Package root holding `services/Dockerfile`. Default: this package's own root. */

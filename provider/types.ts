@@ -310,7 +310,7 @@ export interface ControlPlanePool {
     /** gce: GitHub runner group id of the pool's JIT runners. Default the component's runnerGroupId. */
     runnerGroupId?: number;
     /** The pool's boot image, recorded in provenance. Required. */
-    image: string;
+    image: pulumi.Input<string>;
     /** The pool's maximum build duration in seconds: the upload credential's lifetime bound. Required. */
     maxRunDurationSeconds: number;
 }

@@ -109,7 +109,7 @@ export interface ControlPlanePoolArgs {
     /** gce: GitHub runner group id of the pool's JIT runners. Default the component's `runnerGroupId`. */
     runnerGroupId?: number;
     /** The pool's boot image, recorded in provenance. */
-    image: string;
+    image: pulumi.Input<string>;
     /** The pool's maximum build duration: the upload credential's lifetime bound. */
     maxRunDurationSeconds: number;
 }
@@ -120,7 +120,7 @@ export interface ControlPlaneArgs {
     /** Project of the runner pools: the demand metric and the scale-in grant live there. Required. */
     workerProject: pulumi.Input<string>;
     /** Region of the services and buckets. Required. */
-    region: string;
+    region: pulumi.Input<string>;
     /** One entry per pool, each gets its own intake bucket (I5). Required, at least one. */
     pools: ControlPlanePoolArgs[];
     /** Image of the services, pinned by digest (e.g. ServiceImage.imageRef). Required; a literal that is not digest-pinned is rejected. */
@@ -183,7 +183,7 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
     if (typeof args.project === "string" && args.project !== "" && args.project === args.workerProject && args.allowWorkerProjectForDevelopment !== true) {
         problems.push(`project: "${args.project}" is the worker project; anyone there with actAs on a control-plane identity would hold a signing oracle. Use the signer's or a dedicated project.`);
     }
-    if (typeof args.region !== "string" || !isValidRegion(args.region)) {
+    if (args.region === undefined || args.region === "" || (typeof args.region === "string" && !isValidRegion(args.region))) {
         problems.push(`region: ${JSON.stringify(args.region)} is not a region; pass e.g. "europe-west1".`);
     }
     if (args.image === undefined || args.image === "") {
@@ -439,17 +439,17 @@ export class ControlPlane extends pulumi.ComponentResource {
             }, child),
         };
 
-        const poolSpecs = pulumi.all(gcePools.map((p) => pulumi.all([p.instanceGroupManager as pulumi.Input<string>, this.intakeBuckets[p.name], p.serviceAccountEmail !== undefined ? `serviceAccount:${p.serviceAccountEmail}` : pulumi.output(p.runnerMember), args.workerProject])
-            .apply(([mig, bucket, member, workerProject]) => ({
+        const poolSpecs = pulumi.all(gcePools.map((p) => pulumi.all([p.instanceGroupManager as pulumi.Input<string>, this.intakeBuckets[p.name], p.serviceAccountEmail !== undefined ? `serviceAccount:${p.serviceAccountEmail}` : pulumi.output(p.runnerMember), args.workerProject, region, p.image])
+            .apply(([mig, bucket, member, workerProject, poolRegion, image]) => ({
                 name: p.name,
                 labels: p.labels ?? runnerLabels(p.name),
                 runnerGroupId: p.runnerGroupId ?? args.runnerGroupId ?? 1,
                 project: workerProject,
-                region,
+                region: poolRegion,
                 mig,
                 serviceAccount: member.replace(/^serviceAccount:/, ""),
                 intakeBucket: bucket,
-                image: p.image,
+                image,
                 maxRunDurationSeconds: p.maxRunDurationSeconds,
             })))).apply((specs) => JSON.stringify(specs));
 
@@ -560,8 +560,8 @@ export class ControlPlane extends pulumi.ComponentResource {
         //   and read that VM and its boot disk, for the image it booted;
         // - scale-in (webhook receiver): the autoscalers only scale out; it deletes a finished runner's VM.
         if (gcePools.length > 0) {
-            const migNames = pulumi.all(gcePools.map((p) => pulumi.all([args.workerProject, p.instanceGroupManager as pulumi.Input<string>])
-                .apply(([wp, mig]) => `resource.name == "projects/${wp}/regions/${region}/instanceGroupManagers/${mig}"`)));
+            const migNames = pulumi.all(gcePools.map((p) => pulumi.all([args.workerProject, region, p.instanceGroupManager as pulumi.Input<string>])
+                .apply(([wp, r, mig]) => `resource.name == "projects/${wp}/regions/${r}/instanceGroupManagers/${mig}"`)));
             const vms = gcePools.map((p) =>
                 `(resource.type == "compute.googleapis.com/Instance" && resource.name.extract("/instances/{name}").startsWith("${p.baseInstanceName ?? `${p.name}-runner`}-"))`);
             // A MIG's boot disks carry their instance's name.

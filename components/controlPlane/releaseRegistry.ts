@@ -23,7 +23,7 @@ export function releaseRepositoryId(name: string): string {
     return `${name.slice(0, 54).replace(/-+$/, "")}-releases`;
 }
 
-export function createReleaseRegistry(name: string, args: { project: pulumi.Input<string>; region: string; publisher: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): ReleaseRegistry {
+export function createReleaseRegistry(name: string, args: { project: pulumi.Input<string>; region: pulumi.Input<string>; publisher: pulumi.Input<string> }, opts: pulumi.CustomResourceOptions): ReleaseRegistry {
     const repository = new gcp.artifactregistry.Repository(`${name}-releases`, {
         project: args.project,
         location: args.region,

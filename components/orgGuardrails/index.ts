@@ -38,7 +38,7 @@ export type RunIngress = (typeof RUN_INGRESS_VALUES)[number];
 
 export interface OrgGuardrailsArgs {
     /** Project id the policies apply to (`projects/<id>`). Required. */
-    project: string;
+    project: pulumi.Input<string>;
     /**
      * Per-constraint switches over GUARDRAILS. Default: every constraint on. Turning one off leaves it to
      * the organization or folder (it does not set it to "not enforced").
@@ -63,7 +63,7 @@ export function validateOrgGuardrailsArgs(name: string, args: OrgGuardrailsArgs)
     if (args === undefined || args === null) {
         return [...problems, "args: missing; pass at least { project }."];
     }
-    if (typeof args.project !== "string" || !isValidProjectId(args.project)) {
+    if (args.project === undefined || args.project === "" || (typeof args.project === "string" && !isValidProjectId(args.project))) {
         problems.push(`project: ${JSON.stringify(args.project)} is not a project id; pass the id, e.g. "acme-build-signer".`);
     }
     for (const [c, on] of Object.entries(args.constraints ?? {})) {
@@ -98,7 +98,7 @@ export class OrgGuardrails extends pulumi.ComponentResource {
         throwIfProblems("OrgGuardrails", name, validateOrgGuardrailsArgs(name, args));
         super("hardened-build-fleet:index:OrgGuardrails", name, {}, opts);
 
-        const parent = `projects/${args.project}`;
+        const parent = pulumi.interpolate`projects/${args.project}`;
         const specs: [string, gcp.types.input.orgpolicy.PolicySpec][] = enabledGuardrails(args).map((c) => [c, specFor(GUARDRAILS[c].kind)]);
         if (args.runAllowedIngress !== undefined) {
             specs.push(["run.allowedIngress", { rules: [{ values: { allowedValues: [args.runAllowedIngress] } }] }]);
@@ -113,7 +113,7 @@ export class OrgGuardrails extends pulumi.ComponentResource {
         for (const [constraint, spec] of specs) {
             this.policies[constraint] = new gcp.orgpolicy.Policy(`${name}-${constraint}`, {
                 // The project's own policy for the constraint: it replaces (does not merge with) an inherited one.
-                name: `${parent}/policies/${constraint}`,
+                name: pulumi.interpolate`${parent}/policies/${constraint}`,
                 parent,
                 spec,
             }, { parent: this });

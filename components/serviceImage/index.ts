@@ -35,7 +35,7 @@ export interface ServiceImageArgs {
     /** Project of the Artifact Registry repository (the control-plane project). Required. */
     project: pulumi.Input<string>;
     /** Region of the repository. Required. */
-    region: string;
+    region: pulumi.Input<string>;
     /** IAM members allowed to pull (e.g. another project's Cloud Run service agent). Default none: same-project pulls need no grant. */
     readers?: pulumi.Input<string>[];
     /** Package root holding `services/Dockerfile`. Default: this package's own root. */
@@ -94,7 +94,7 @@ export function validateServiceImageArgs(name: string, args: ServiceImageArgs): 
     if (args.project === undefined || args.project === "") {
         problems.push("project: missing; pass the control-plane project id.");
     }
-    if (typeof args.region !== "string" || !isValidRegion(args.region)) {
+    if (args.region === undefined || args.region === "" || (typeof args.region === "string" && !isValidRegion(args.region))) {
         problems.push(`region: ${JSON.stringify(args.region)} is not a region; pass e.g. "europe-west1".`);
     }
     (args.readers ?? []).forEach((m, i) => {

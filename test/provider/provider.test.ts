@@ -213,7 +213,7 @@ describe("component provider: schema", function () {
             RunnerPool: {
                 inputs: [
                     "additionalRoles?: string[] plain", "flowLogSampling?: number plain", "gce?: GceOptions plain", "github?: PoolGithub plain",
-                    "gke?: GkeOptions plain", "pool: Pool plain", "project: string", "region: string", "registrationBrokerUrl?: string plain",
+                    "gke?: GkeOptions plain", "pool: Pool plain", "project: string", "region: string", "registrationBrokerUrl?: string",
                     "restrictedGoogleDomains?: string[] plain", "serviceAccountId?: string plain",
                 ],
                 outputs: [
@@ -239,7 +239,7 @@ describe("component provider: schema", function () {
                 inputs: [
                     "allowWorkerProjectForDevelopment?: boolean plain", "brokerAudience?: string plain", "brokerIngress?: BrokerIngress plain",
                     "builderId: string plain", "generatorVpc?: GeneratorVpc plain", "githubApp: GithubApp plain", "githubConfigUrl: string plain",
-                    "image: string", "intakeRetentionDays?: integer plain", "pools: ControlPlanePool[] plain", "project: string", "region: string plain",
+                    "image: string", "intakeRetentionDays?: integer plain", "pools: ControlPlanePool[] plain", "project: string", "region: string",
                     "releaseRegistry?: boolean plain", "runnerGroupId?: integer plain", "serviceAccountId?: string plain", "serviceDeletionProtection?: boolean plain", "signerUrl: string",
                     "webhookSecret: string plain", "workerProject: string",
                 ],
@@ -272,13 +272,13 @@ describe("component provider: schema", function () {
             },
             OrgGuardrails: {
                 inputs: [
-                    "allowedPolicyMemberDomains?: string[] plain", "constraints?: map<boolean> plain", "project: string plain", "resourceLocations?: string[] plain",
+                    "allowedPolicyMemberDomains?: string[] plain", "constraints?: map<boolean> plain", "project: string", "resourceLocations?: string[] plain",
                     "runAllowedIngress?: RunIngress plain",
                 ],
                 outputs: ["constraintNames: string[]", "policies: map<gcp:orgpolicy/policy:Policy>", "policyNames: map<string>"],
             },
             ServiceImage: {
-                inputs: ["project: string", "readers?: string[] plain", "region: string plain", "sourceRoot?: string plain"],
+                inputs: ["project: string", "readers?: string[] plain", "region: string", "sourceRoot?: string plain"],
                 outputs: ["imageName: string", "imageRef: string", "repository: gcp:artifactregistry/repository:Repository", "repositoryId: string"],
             },
         };
@@ -291,7 +291,7 @@ describe("component provider: schema", function () {
         assert.strictEqual(schema.resources[token("SignerEnclave")].inputProperties.invokers.items?.plain, undefined);
         const cpPool = schema.types[token("ControlPlanePool")];
         assert.deepStrictEqual(describeProperties(cpPool.properties ?? {}, cpPool.required), [
-            "backend?: RunnerBackend plain", "baseInstanceName?: string plain", "image: string plain", "instanceGroupManager?: string",
+            "backend?: RunnerBackend plain", "baseInstanceName?: string plain", "image: string", "instanceGroupManager?: string",
             "labels?: string[] plain", "maxRunDurationSeconds: integer plain", "name: string plain", "runnerGroupId?: integer plain", "runnerMember: string", "serviceAccountEmail?: string plain",
         ]);
     });
