@@ -15,6 +15,7 @@ import * as path from "path";
 import * as crypto from "crypto";
 import { pae } from "../../services/lib/dsse";
 import { ARTIFACT, BUILDER_ID, p256, SOURCE, statement } from "../helpers/signer";
+import { simulate } from "../../services/sim/simulate";
 
 const ROOT = path.join(__dirname, "..", "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -344,6 +345,33 @@ describe("consumer: the packed package installed into fresh projects", function 
             const missing = await run(verify, ["--envelope", "nope.jsonl", ...common], dir());
             assert.strictEqual(missing.code, 2, missing.stderr);
             assert.match(missing.stderr, /^error: --envelope \(or --bundle\) nope\.jsonl cannot be read: ENOENT/);
+        });
+
+        it("hardened-build-fleet-verify --bundle: a simulated job's Sigstore bundle (0), a tampered one (1), a bundle without its trusted root (2)", async () => {
+            // The bundle, trusted root and keyring of one job of the local simulation (signer, TSA, generator in process).
+            const out = path.join(dir(), "sim");
+            const summary = await simulate({ jobs: 1, pools: 1, out, concurrency: 1, attacks: false });
+            assert.strictEqual(summary.ok, true, JSON.stringify(summary.jobs));
+            const job = summary.jobs[0];
+            const at = (p: string) => path.join(out, p);
+            const args = (bundle: string) => ["--bundle", bundle, "--trusted-root", at("trusted_root.json"), "--artifact", at(job.artifact), "--keys", at("keys.json"),
+                "--source-uri", `https://github.com/${job.repository}`];
+            const verify = bin("hardened-build-fleet-verify");
+
+            const good = await run(verify, args(at(job.bundle!)), dir());
+            assert.strictEqual(good.code, 0, good.stderr);
+            assert.match(good.stdout, /^verified: .* signed by local:sha256:[0-9a-f]{64}, timestamped \d{4}-\d{2}-\d{2}T/);
+            const bundle = JSON.parse(fs.readFileSync(at(job.bundle!), "utf8"));
+            const claimed = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString());
+            claimed.predicate.buildDefinition.externalParameters.workflow.ref = "refs/heads/evil";
+            bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(claimed)).toString("base64");
+            fs.writeFileSync(at("tampered.sigstore.json"), JSON.stringify(bundle));
+            const bad = await run(verify, args(at("tampered.sigstore.json")), dir());
+            assert.strictEqual(bad.code, 1, bad.stderr);
+            assert.match(bad.stderr, /^not verified: .*signature verification failed/);
+            const noRoot = await run(verify, args(at(job.bundle!)).filter((_, i, all) => all[i] !== "--trusted-root" && all[i - 1] !== "--trusted-root"), dir());
+            assert.strictEqual(noRoot.code, 2, noRoot.stderr);
+            assert.match(noRoot.stderr, /--trusted-root .* is required/);
         });
     });
 });
