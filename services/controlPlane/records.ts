@@ -32,6 +32,7 @@ import type { ObjectStore } from "../lib/objectStore";
 import type { GithubRun } from "./github";
 
 import type { PublishedImage } from "./generator/image/publish";
+import type { Attestation } from "../lib/oci/cosignAttestations";
 
 export interface RegistrationRecord {
     pool: string;
@@ -377,5 +378,27 @@ export class Records {
             // Another object took that slot first: look again.
         }
         return false;
+    }
+
+    private attestationPrefix(repository: string, imageDigest: string): string {
+        if (!/^sha256:[a-f0-9]{64}$/.test(imageDigest)) {
+            throw new Error(`attestation ledger: ${JSON.stringify(imageDigest)} is not a sha256 digest`);
+        }
+        return `attestations/${createHash("sha256").update(repository, "utf8").digest("hex")}/${imageDigest.slice(7)}/`;
+    }
+    /**
+     * Records, create-only, attestations to attach to `repository@imageDigest` under `key` (one job's
+     * object): the ledger every attaching writer reads, so whichever writes the `.att` image last
+     * writes every attestation any job recorded before it.
+     */
+    async recordAttestations(repository: string, imageDigest: string, key: string, attestations: Attestation[]): Promise<void> {
+        await this.put(`${this.attestationPrefix(repository, imageDigest)}${key}.json`, { attestations });
+    }
+    /** Every attestation recorded for `repository@imageDigest`, in the order of their record names. */
+    async recordedAttestations(repository: string, imageDigest: string): Promise<{ keys: string[]; attestations: Attestation[] }> {
+        const prefix = this.attestationPrefix(repository, imageDigest);
+        const names = await this.store.list(prefix);
+        const records = await Promise.all(names.map((n) => this.get<{ attestations: Attestation[] }>(n)));
+        return { keys: names.map((n) => n.slice(prefix.length)), attestations: records.flatMap((r) => r?.attestations ?? []) };
     }
 }

@@ -3,7 +3,8 @@
  * open (consumers pull), writes need basic auth as `oauth2accesstoken` with a Google-style identity
  * token from the simulation's issuer, whose email must be one of `writers` (the control plane's
  * publishing identity). Everything else is proxied unchanged to the registry, which stores and checks
- * the bytes. A runner that mints a token from its metadata server is refused with 403.
+ * the bytes. A runner that mints a token from its metadata server is refused with 403. With
+ * `immutableTags`, moving an existing tag is refused as Artifact Registry refuses it.
  */
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "http";
 import type { AddressInfo } from "net";
@@ -15,6 +16,8 @@ export interface RegistryGateOptions {
     verifier: IdTokenVerifier;
     /** Emails allowed to write (artifactregistry.writer). */
     writers: string[];
+    /** Refuse a manifest PUT to a tag that already exists (Artifact Registry's `immutableTags`), 400 TAG_INVALID. */
+    immutableTags?: boolean;
 }
 
 export interface RegistryGate {
@@ -28,12 +31,25 @@ export interface RegistryGate {
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-function deny(res: ServerResponse, status: 401 | 403, message: string): void {
+type Denial = { status: 400 | 401 | 403; message: string; email?: string };
+const DENIAL_CODE = { 400: "TAG_INVALID", 401: "UNAUTHORIZED", 403: "DENIED" } as const;
+
+function deny(res: ServerResponse, status: Denial["status"], message: string): void {
     res.writeHead(status, {
         "content-type": "application/json",
         ...(status === 401 ? { "www-authenticate": 'Basic realm="hardened-build-fleet sim registry"' } : {}),
     });
-    res.end(JSON.stringify({ errors: [{ code: status === 401 ? "UNAUTHORIZED" : "DENIED", message }] }));
+    res.end(JSON.stringify({ errors: [{ code: DENIAL_CODE[status], message }] }));
+}
+
+/** True when the registry behind the gate has a manifest under the tag this PUT names. */
+async function movesTag(upstream: URL, req: IncomingMessage): Promise<boolean> {
+    const m = /^\/v2\/(.+)\/manifests\/([^/?]+)$/.exec(req.url ?? "");
+    if (req.method !== "PUT" || m === null || m[2].startsWith("sha256:")) {
+        return false;
+    }
+    const res = await fetch(`${upstream.origin}/v2/${m[1]}/manifests/${m[2]}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json" } });
+    return res.status === 200;
 }
 
 export async function startRegistryGate(opts: RegistryGateOptions): Promise<RegistryGate> {
@@ -41,7 +57,7 @@ export async function startRegistryGate(opts: RegistryGateOptions): Promise<Regi
     const upstream = new URL(opts.upstream);
     const refused: RegistryGate["refused"] = [];
 
-    const authorize = async (req: IncomingMessage): Promise<{ status: 401 | 403; message: string; email?: string } | undefined> => {
+    const authorize = async (req: IncomingMessage): Promise<Denial | undefined> => {
         if (!WRITE_METHODS.has(req.method ?? "")) {
             return undefined;
         }
@@ -57,6 +73,9 @@ export async function startRegistryGate(opts: RegistryGateOptions): Promise<Regi
             const id = await opts.verifier.verify(rest.join(":"));
             if (!id.emailVerified || id.email === undefined || !writers.has(id.email.toLowerCase())) {
                 return { status: 403, message: `${id.email ?? id.sub} may not write to this registry`, email: id.email };
+            }
+            if (opts.immutableTags === true && (await movesTag(upstream, req))) {
+                return { status: 400, message: "the tag exists and tags in this repository are immutable", email: id.email };
             }
             return undefined;
         } catch (err) {

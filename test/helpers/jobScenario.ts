@@ -30,14 +30,22 @@ export function jobFactsOf(pool: string, labels: string[], status: string, extra
     };
 }
 
+/** Which job: the defaults are the one job most tests need; another instance, job and run make a second job. */
+export interface JobIdentity {
+    instanceId?: string;
+    jobId?: number;
+    runId?: number;
+}
+
 /** Records a completed job of `repository` on one VM of `pool` and stores `bytes` at `<pool>/<instance>/<path>`. */
-export async function finishedJob(records: Records, intake: ObjectStore, pool: { name: string; labels: string[] }, path: string, bytes: Buffer, repository = "acme/app"): Promise<string> {
-    const reg = registrationOf(pool.name);
+export async function finishedJob(records: Records, intake: ObjectStore, pool: { name: string; labels: string[] }, path: string, bytes: Buffer, repository = "acme/app", who: JobIdentity = {}): Promise<string> {
+    const reg = registrationOf(pool.name, who.instanceId);
+    const job = { repository, jobId: who.jobId ?? 500, runId: who.runId ?? 400, runnerName: reg.runnerName };
     await records.claimRegistration(reg);
     await records.putRunner({ runnerName: reg.runnerName, runnerId: 9, instanceId: reg.instanceId, pool: pool.name, createdAt: reg.registeredAt });
-    await records.linkRunnerJob({ runnerName: reg.runnerName, jobId: 500, repository });
-    await records.putJobFacts(jobFactsOf(pool.name, pool.labels, "in_progress", { repository }));
-    await records.putJobFacts(jobFactsOf(pool.name, pool.labels, "completed", { repository }));
+    await records.linkRunnerJob({ runnerName: reg.runnerName, jobId: job.jobId, repository });
+    await records.putJobFacts(jobFactsOf(pool.name, pool.labels, "in_progress", job));
+    await records.putJobFacts(jobFactsOf(pool.name, pool.labels, "completed", job));
     const object = `${pool.name}/${reg.instanceId}/${path}`;
     await intake.create(object, bytes, "application/octet-stream");
     return object;

@@ -208,7 +208,7 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         }
         const sha256 = createHash("sha256").update(bytes!).digest("hex");
         const uploadPath = segments.slice(2).join("/");
-        /** Image steps: the job's input refused for good (422), the registry's failure retried (502). */
+        /** Image steps: the job's input or the registry's refusal of a write refused for good (422), the registry's failure retried (502). */
         const imageStep = async <T>(step: () => Promise<T>): Promise<T> => {
             try {
                 return await step();
@@ -272,7 +272,11 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             const sbomStatement = buildSbomStatement(sbom, image, { object: envelopeObject, invocationId, finishedOn: job!.completedAt! });
             attestations.push({ envelope: (await sign(sbomStatement)).envelope, predicateType: SBOM_PREDICATE_TYPES[sbom.kind], annotations: { [SBOM_ANNOTATION.origin]: SBOM_ORIGIN_CLAIM } });
         }
-        const published = image === undefined ? undefined : await imageStep(() => deps.images!.attach(image, attestations));
+        const ledger = image === undefined ? undefined : {
+            record: (list: Attestation[]) => deps.records.recordAttestations(image.repository, image.digest, objectKey(bucket, object), list),
+            all: () => deps.records.recordedAttestations(image.repository, image.digest),
+        };
+        const published = image === undefined ? undefined : await imageStep(() => deps.images!.attach(image, attestations, ledger));
         await deps.records.putGenerated(bucket, { pool: pool!.name, instanceId, object, sha256, jobId, invocationId, envelope, bundle, envelopeObject, ...(published ? { image: published } : {}), generatedAt: clock().toISOString() });
         // A concurrent notification of the same object may have stored first: answer with what is stored.
         const stored = (await deps.records.generated(bucket, object))!;

@@ -1,13 +1,9 @@
 /**
- * Registry writes, through @sigstore/oci's distribution-spec client (token and basic auth challenges,
- * origin-scoped credentials on redirects, retries). Every digest the registry reports back is compared
- * with the one computed locally; a mismatch stops the push.
+ * Registry writes for publishing, through the distribution client of distribution.ts. Every digest
+ * the registry reports back is compared with the one computed locally; a mismatch stops the push.
  */
-import type { Credentials } from "@sigstore/oci";
-// The package exports only attachArtifactToImage at its root; its registry client is the part that fits.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { RegistryClient } = require("@sigstore/oci/dist/registry") as typeof import("@sigstore/oci/dist/registry");
-import { type Descriptor, type ImageLayout, sha256Digest } from "./layout";
+import { type BlobSource, type Credentials, DistributionClient, RegistryHttpError } from "./distribution";
+import { type ImageLayout, sha256Digest } from "./layout";
 
 export type { Credentials };
 
@@ -21,71 +17,66 @@ export interface RegistryTarget {
 }
 
 export class RegistryWriteError extends Error {
-    constructor(message: string, options?: { cause?: unknown }) {
+    /** The registry refused the request itself (4xx): the same request would be refused again. */
+    readonly final: boolean;
+    /** The write succeeded but reading it back gave other bytes (another writer came in between). */
+    readonly readBack: boolean;
+    constructor(message: string, options?: { cause?: unknown; readBack?: boolean }) {
         super(message, options);
         this.name = "RegistryWriteError";
+        this.final = options?.cause instanceof RegistryHttpError && options.cause.final;
+        this.readBack = options?.readBack ?? false;
     }
 }
 
-type Client = InstanceType<typeof RegistryClient>;
-
 /** A signed-in client for one repository. */
-export async function registryClient(target: RegistryTarget): Promise<Client> {
-    const client = new RegistryClient(target.registry, target.repository, { retry: { retries: 2, factor: 2, minTimeout: 100, maxTimeout: 1000 }, timeout: 60_000, proxy: undefined, noProxy: undefined });
+export async function registryClient(target: RegistryTarget): Promise<DistributionClient> {
+    const client = new DistributionClient(target.registry, target.repository);
     if (target.credentials !== undefined) {
         await client.signIn(await target.credentials());
     }
     return client;
 }
 
-function causeOf(err: unknown): string {
-    const e = err as { message?: string; cause?: { message?: string } };
-    return [e.message, e.cause?.message].filter(Boolean).join(": ");
-}
-
-/** Uploads one blob (skipped when the registry has it) and checks the digest it was stored under. */
-export async function pushBlob(client: Client, bytes: Buffer, expected: string): Promise<void> {
-    let stored: Descriptor;
+/** Runs one registry step; its failure becomes a RegistryWriteError naming `what`. */
+export async function registryStep<T>(what: string, step: () => Promise<T>): Promise<T> {
     try {
-        stored = await client.uploadBlob(bytes);
-    } catch (err) {
-        throw new RegistryWriteError(`blob ${expected}: ${causeOf(err)}`, { cause: err });
-    }
-    if (stored.digest !== expected) {
-        throw new RegistryWriteError(`blob ${expected} was stored as ${stored.digest}`);
-    }
-}
-
-/**
- * PUTs a manifest's exact bytes under `reference` (its digest, or a tag), then reads back the digest
- * the registry serves for it and compares it with the digest of the bytes.
- */
-export async function pushManifest(client: Client, bytes: Buffer, mediaType: string, reference?: string): Promise<string> {
-    const text = bytes.toString("utf8");
-    if (!Buffer.from(text, "utf8").equals(bytes)) {
-        throw new RegistryWriteError("the manifest is not valid UTF-8; its bytes would change on the way");
-    }
-    const digest = sha256Digest(bytes);
-    try {
-        await client.uploadManifest(text, { mediaType, reference: reference ?? digest });
-        const served = await client.checkManifest(reference ?? digest);
-        if (served.digest !== "" && served.digest !== digest) {
-            throw new RegistryWriteError(`the registry serves ${reference ?? digest} as ${served.digest}, not ${digest}`);
-        }
+        return await step();
     } catch (err) {
         if (err instanceof RegistryWriteError) {
             throw err;
         }
-        throw new RegistryWriteError(`manifest ${reference ?? digest}: ${causeOf(err)}`, { cause: err });
+        throw new RegistryWriteError(`${what}: ${(err as Error).message}`, { cause: err });
     }
-    return digest;
+}
+
+/** Uploads one blob (skipped when the registry has it); the registry checks the digest of what it received. */
+export function pushBlob(client: DistributionClient, source: BlobSource, digest: string): Promise<void> {
+    return registryStep(`blob ${digest}`, () => client.uploadBlob(digest, source));
+}
+
+/**
+ * PUTs a manifest's exact bytes under `reference` (its digest, or a tag), then reads back the bytes
+ * the registry serves for it and compares their digest with the digest of the bytes sent.
+ */
+export async function pushManifest(client: DistributionClient, bytes: Buffer, mediaType: string, reference?: string, ifMatch?: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    const ref = reference ?? digest;
+    return registryStep(`manifest ${ref}`, async () => {
+        await client.putManifest(ref, bytes, mediaType, ifMatch);
+        const served = await client.getManifest(ref);
+        if (served === undefined || sha256Digest(served.bytes) !== digest) {
+            throw new RegistryWriteError(`the registry serves ${ref} as ${served === undefined ? "nothing" : sha256Digest(served.bytes)}, not ${digest}`, { readBack: true });
+        }
+        return digest;
+    });
 }
 
 /** Pushes every blob, then every manifest by digest (children first); the image gets no tag. */
 export async function pushImage(target: RegistryTarget, layout: ImageLayout): Promise<string> {
-    const client = await registryClient(target);
-    for (const [digest, bytes] of layout.blobs) {
-        await pushBlob(client, bytes, digest);
+    const client = await registryStep("sign in", () => registryClient(target));
+    for (const [digest, source] of layout.blobs) {
+        await pushBlob(client, source, digest);
     }
     for (const m of layout.manifests) {
         await pushManifest(client, m.bytes, m.descriptor.mediaType);

@@ -98,18 +98,55 @@ export class ImagePublisher {
         try {
             await pushImage(this.target(image.repository), image.layout);
         } catch (err) {
-            throw new ImageRefusal(502, "registry-push-failed", `pushing ${image.repository}@${image.digest}: ${(err as Error).message}`);
+            throw registryRefusal("registry-push-failed", `pushing ${image.repository}@${image.digest}`, err);
         }
     }
 
-    /** Attaches the signed attestations next to the image (cosign's `sha256-<hex>.att` tag). */
-    async attach(image: PreparedImage, attestations: Attestation[]): Promise<PublishedImage> {
+    /**
+     * Attaches this job's signed attestations next to the image (cosign's `sha256-<hex>.att` tag),
+     * appending to what other jobs attached there. With a ledger, they are recorded first and every
+     * attestation recorded for the image is written, until a read of the ledger after the write shows
+     * no newcomer: so two jobs attaching to the same digest at once both end up in the tag.
+     */
+    async attach(image: PreparedImage, attestations: Attestation[], ledger?: AttestationLedger): Promise<PublishedImage> {
+        const target = this.target(image.repository);
         try {
-            const attestation = await attachAttestations(this.target(image.repository), image.digest, attestations);
-            return { repository: image.repository, digest: image.digest, attestation };
+            if (ledger === undefined) {
+                return { repository: image.repository, digest: image.digest, attestation: await attachAttestations(target, image.digest, attestations) };
+            }
+            await ledger.record(attestations);
+            let seen = await ledger.all();
+            for (let round = 1; ; round++) {
+                const attestation = await attachAttestations(target, image.digest, seen.attestations);
+                const now = await ledger.all();
+                if (now.keys.join("\n") === seen.keys.join("\n") || round >= LEDGER_ROUNDS) {
+                    // A newcomer after the last round attaches its own and everything before it.
+                    return { repository: image.repository, digest: image.digest, attestation };
+                }
+                seen = now;
+            }
         } catch (err) {
-            const why = err instanceof RegistryWriteError ? err.message : String((err as Error).message);
-            throw new ImageRefusal(502, "registry-attach-failed", `attaching attestations to ${image.repository}@${image.digest}: ${why}`);
+            throw registryRefusal("registry-attach-failed", `attaching attestations to ${image.repository}@${image.digest}`, err);
         }
     }
+}
+
+const LEDGER_ROUNDS = 5;
+
+/** The attestations recorded for one image: this job's are recorded under its own key. */
+export interface AttestationLedger {
+    record(attestations: Attestation[]): Promise<void>;
+    all(): Promise<{ keys: string[]; attestations: Attestation[] }>;
+}
+
+/**
+ * A registry failure as the generator answers it: the registry refusing the request itself (4xx: an
+ * immutable tag, a manifest it will not take, a denied write) is final, recorded and never retried;
+ * anything else (unreachable, 5xx, credentials) is 502 and retried by the redelivery.
+ */
+function registryRefusal(code: string, what: string, err: unknown): ImageRefusal {
+    const why = (err as Error).message;
+    return err instanceof RegistryWriteError && err.final
+        ? new ImageRefusal(422, "registry-refused", `${what}: the registry refused the write (${why}); the same write would be refused again`)
+        : new ImageRefusal(502, code, `${what}: ${why}`);
 }

@@ -22,6 +22,9 @@ import { finishedJob } from "../../../../helpers/jobScenario";
 import { buildTrustedRoot } from "../../../../../services/lib/trustedRoot";
 import { witnessesFor } from "../../../../../services/signer/attest";
 import { LocalTsa, startLocalTsa } from "../../../../../services/sim/localTsa";
+import { attestationImage } from "../../../../../services/lib/oci/cosignAttestations";
+import { DistributionClient } from "../../../../../services/lib/oci/distribution";
+import { startRegistryGate } from "../../../../../services/sim/registryGate";
 import { catalog, fetchBlob, listTags, opensslVerifyEnvelope, sha256, skopeoRaw } from "../../../../helpers/registry";
 
 const BUILDER = "https://example.com/builders/fleet@v1";
@@ -206,6 +209,98 @@ describe("generator: images pushed by the control plane, provenance attached whe
         assert.strictEqual(err.code, "registry-push-failed");
         assert.strictEqual(await records.refused(pool.intakeBucket, object), undefined);
         assert.strictEqual((await generator(publisher()).generate(pool.intakeBucket, object)).status, 201);
+    });
+
+    describe("two jobs that build the same image: each job's attestations are attached (appended to the .att image)", () => {
+        const SECOND = { instanceId: "2222222222222222222", jobId: 501, runId: 401 };
+        const sameImageTwice = async () => {
+            const fx = await buildImageLayout({ content: `reproducible ${Math.random()}` });
+            const first = await finishedJob(records, intake, pool, "image.oci.tar", fx.tar, "acme/app");
+            const second = await finishedJob(records, intake, pool, "image.oci.tar", fx.tar, "acme/app", SECOND);
+            return { fx, first, second, repository: `${registry.host}/releases/acme/app` };
+        };
+        /** The `.att` image's provenance layers as skopeo and the registry API serve them, each checked with openssl. */
+        const attachedRuns = async (repository: string, digest: string): Promise<number[]> => {
+            const att = JSON.parse(skopeoRaw(`${repository}:sha256-${digest.slice(7)}.att`).toString());
+            const runs: number[] = [];
+            for (const layer of att.layers) {
+                assert.strictEqual(layer.annotations.predicateType, "https://slsa.dev/provenance/v1");
+                const payload = opensslVerifyEnvelope(JSON.parse((await fetchBlob(registry.url, "releases/acme/app", layer.digest)).toString()), publicKeyPem);
+                assert.ok(payload, "each attached envelope verifies under the signer's key (openssl)");
+                const st = JSON.parse(payload.toString());
+                assert.deepStrictEqual(st.subject, [{ name: repository, digest: { sha256: digest.slice(7) } }]);
+                runs.push(Number(/\/runs\/(\d+)\//.exec(st.predicate.runDetails.metadata.invocationId)![1]));
+            }
+            return runs.sort();
+        };
+
+        it("the second job's provenance is appended, not written over the first's: both verify from the registry", async () => {
+            const { fx, first, second, repository } = await sameImageTwice();
+            const a = await generator(publisher()).generate(pool.intakeBucket, first);
+            const b = await generator(publisher()).generate(pool.intakeBucket, second);
+            assert.strictEqual(a.image!.digest, fx.digest);
+            assert.strictEqual(b.image!.digest, fx.digest);
+            assert.strictEqual(b.image!.attestation.tag, a.image!.attestation.tag);
+            assert.notStrictEqual(b.invocationId, a.invocationId);
+            assert.deepStrictEqual(await attachedRuns(repository, fx.digest), [400, 401]);
+        });
+
+        it("two jobs publishing at the same moment both end up in the .att image", async () => {
+            const { fx, first, second, repository } = await sameImageTwice();
+            const [a, b] = await Promise.all([generator(publisher()).generate(pool.intakeBucket, first), generator(publisher()).generate(pool.intakeBucket, second)]);
+            assert.deepStrictEqual([a.status, b.status], [201, 201]);
+            assert.deepStrictEqual(await attachedRuns(repository, fx.digest), [400, 401]);
+        });
+
+        it("attack: a writer that read the tag before the first job wrote it drops that job's layer; the ledger restores it (without it, it stays lost)", async () => {
+            const { fx, first, second, repository } = await sameImageTwice();
+            await generator(publisher()).generate(pool.intakeBucket, first);
+            const firstLayers = JSON.parse(skopeoRaw(`${repository}:sha256-${fx.digest.slice(7)}.att`).toString()).layers;
+            // The interleaved write: an .att image built on the empty read, holding only a stranger's layer.
+            const stranger = { payloadType: "application/vnd.in-toto+json", payload: Buffer.from("{}").toString("base64"), signatures: [{ keyid: "", sig: "c2ln" }] };
+            const stale = attestationImage(fx.digest, [{ envelope: stranger, predicateType: "https://slsa.dev/provenance/v1" }]);
+            const client = new DistributionClient(registry.host, "releases/acme/app");
+            for (const blob of [stale.config, ...stale.layers]) {
+                await client.uploadBlob(sha256(blob), blob);
+            }
+            await client.putManifest(stale.tag, stale.manifest, "application/vnd.oci.image.manifest.v1+json");
+            const layersNow = () => JSON.parse(skopeoRaw(`${repository}:${stale.tag}`).toString()).layers.map((l: any) => l.digest);
+            assert.ok(!layersNow().includes(firstLayers[0].digest), "the stale write dropped the first job's layer");
+
+            // Switched off: appending only this job's own attestations leaves the first job's lost.
+            const image = await publisher().prepare("acme/app", "image.oci.tar", fx.tar);
+            await publisher().attach(image, [{ envelope: stranger, predicateType: "https://slsa.dev/provenance/v1" }]);
+            assert.ok(!layersNow().includes(firstLayers[0].digest), "without the ledger the first job's attestation stays lost");
+
+            // The generator's path: every attestation recorded for the image is written back.
+            await generator(publisher()).generate(pool.intakeBucket, second);
+            assert.ok(layersNow().includes(firstLayers[0].digest), "the ledger put the first job's attestation back");
+            const runs = (await attachedRuns(repository, fx.digest).catch(() => undefined));
+            assert.strictEqual(runs, undefined, "the stranger's layer does not verify: the check can fail");
+            assert.strictEqual(layersNow().length, 3);
+        });
+
+        it("a registry that refuses the write (immutable tags) is a final refusal, recorded; the redelivery gets the same answer, not a 502", async () => {
+            const { first, second } = await sameImageTwice();
+            const gate = await startRegistryGate({ upstream: registry.url, verifier: new IdTokenVerifier({ audience: "https://registry.test", certs: issuer.certSource() }), writers: ["publisher@x.iam.gserviceaccount.com"], immutableTags: true });
+            try {
+                const strict = () => new ImagePublisher({
+                    releaseRegistry: `${gate.host}/releases`, maxLayerBytes: 64 * 1024,
+                    credentials: async () => ({ username: "oauth2accesstoken", password: issuer.mint({ audience: "https://registry.test", email: "publisher@x.iam.gserviceaccount.com" }) }),
+                });
+                assert.strictEqual((await generator(strict()).generate(pool.intakeBucket, first)).status, 201);
+                const err = await refusal(generator(strict()).generate(pool.intakeBucket, second));
+                assert.strictEqual(err.status, 422);
+                assert.strictEqual(err.code, "registry-refused");
+                assert.match(err.message, /TAG_INVALID/);
+                assert.strictEqual((await records.refused(pool.intakeBucket, second))?.code, "registry-refused");
+                const again = await refusal(generator(strict()).generate(pool.intakeBucket, second));
+                assert.deepStrictEqual([again.status, again.code], [422, "registry-refused"]);
+                assert.ok(gate.refused.some((r) => r.status === 400 && r.method === "PUT"));
+            } finally {
+                await gate.close();
+            }
+        });
     });
 
     describe("SBOM uploaded next to the image", () => {
