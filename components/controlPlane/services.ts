@@ -24,14 +24,16 @@ export type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
  *   fleet's write rate to GitHub (secondary rate limits) while a burst of hundreds of VMs still
  *   registers in seconds.
  * - generator: at least 1 instance with CPU always allocated (its deferred-object pass), at most 10
- *   x 10 notifications in flight. Each reads an object (up to its size limit) into memory and waits
- *   on the signer: the product bounds memory per instance and the signing rate the signer and its
- *   KMS quota see, so a burst of uploads queues in Pub/Sub instead of failing at the signer.
+ *   x 10 notifications in flight. Each streams its object (never held whole, whatever its size) and
+ *   waits on the signer: the product bounds the signing rate the signer and its KMS quota see, so a
+ *   burst of uploads queues in Pub/Sub instead of failing at the signer. Its memory is set, not
+ *   defaulted: one notification holds at most an image layout's JSON blobs (16 MiB), an SBOM (192 KiB,
+ *   parsed) and stream buffers, about 20 MiB; 10 in flight plus the runtime stay well inside 1 GiB.
  */
-export const SERVICE_SCALING: Record<ControlPlaneService, { min: number; max: number; concurrency: number; cpuAlwaysAllocated: boolean }> = {
+export const SERVICE_SCALING: Record<ControlPlaneService, { min: number; max: number; concurrency: number; cpuAlwaysAllocated: boolean; limits?: { cpu: string; memory: string } }> = {
     webhook: { min: 1, max: 4, concurrency: 40, cpuAlwaysAllocated: true },
     broker: { min: 0, max: 5, concurrency: 20, cpuAlwaysAllocated: false },
-    generator: { min: 1, max: 10, concurrency: 10, cpuAlwaysAllocated: true },
+    generator: { min: 1, max: 10, concurrency: 10, cpuAlwaysAllocated: true, limits: { cpu: "1", memory: "1Gi" } },
 };
 
 /** Cloud Run ingress values the services use. */
@@ -133,7 +135,7 @@ export function createControlPlaneService(name: string, args: ControlPlaneServic
                 // Digest-pinned (checked by ControlPlane): the code cannot change under the fleet.
                 image: args.image,
                 envs: [{ name: SERVICE_ENV.service, value: args.service }, ...args.envs, ...ops.envs],
-                resources: { cpuIdle: !scaling.cpuAlwaysAllocated },
+                resources: { cpuIdle: !scaling.cpuAlwaysAllocated, ...(scaling.limits !== undefined ? { limits: scaling.limits } : {}) },
                 startupProbe: ops.startupProbe,
                 livenessProbe: ops.livenessProbe,
             }],

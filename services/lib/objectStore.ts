@@ -5,6 +5,7 @@
  * one deletion is of pending markers (records.ts), which index work still to do.
  */
 import { promises as fs } from "fs";
+import type { Readable } from "stream";
 import * as path from "path";
 import type { Bucket } from "@google-cloud/storage";
 
@@ -18,6 +19,8 @@ export interface ObjectStore {
     create(name: string, bytes: Buffer, contentType: string): Promise<CreateResult>;
     /** The object's bytes, or undefined when there is none. */
     read(name: string): Promise<Buffer | undefined>;
+    /** The object's bytes as a stream (memory bounded whatever its size), or undefined when there is none. */
+    openRead(name: string): Promise<Readable | undefined>;
     /** Names of the objects under `prefix`, sorted. */
     list(prefix: string): Promise<string[]>;
     /** Removes the object; no error when there is none. */
@@ -94,6 +97,19 @@ export class DirectoryStore implements ObjectStore {
     async read(name: string): Promise<Buffer | undefined> {
         try {
             return await fs.readFile(this.pathOf(name));
+        } catch (err: any) {
+            if (err.code === "ENOENT") {
+                return undefined;
+            }
+            throw err;
+        }
+    }
+
+    async openRead(name: string): Promise<Readable | undefined> {
+        try {
+            // Open first: a missing object is undefined here, not an error on the stream later.
+            const handle = await fs.open(this.pathOf(name), "r");
+            return handle.createReadStream();
         } catch (err: any) {
             if (err.code === "ENOENT") {
                 return undefined;
@@ -185,6 +201,13 @@ export class GcsStore implements ObjectStore {
             }
             throw err;
         }
+    }
+
+    async openRead(name: string): Promise<Readable | undefined> {
+        assertObjectName(name);
+        const [exists] = await this.bucket.file(name).exists();
+        // The client checks the object's CRC32C/MD5 at the end of the stream and errors on a mismatch.
+        return exists ? this.bucket.file(name).createReadStream() : undefined;
     }
 
     async stat(name: string): Promise<ObjectInfo | undefined> {

@@ -2,6 +2,7 @@
  * An ObjectStore that counts what is read through it: one per object read, one per name a listing
  * returns (what a bucket listing costs). The simulation reports the records a reconcile pass reads.
  */
+import type { Readable } from "stream";
 import type { CreateResult, ObjectInfo, ObjectStore } from "../lib/objectStore";
 
 export class CountingStore implements ObjectStore {
@@ -17,6 +18,11 @@ export class CountingStore implements ObjectStore {
     read(name: string): Promise<Buffer | undefined> {
         this.reads++;
         return this.inner.read(name);
+    }
+
+    openRead(name: string): Promise<Readable | undefined> {
+        this.reads++;
+        return this.inner.openRead(name);
     }
 
     async list(prefix: string): Promise<string[]> {

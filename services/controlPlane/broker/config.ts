@@ -1,5 +1,6 @@
 /** The broker's environment (every variable is documented in docs/services.md). */
 import { EnvReader, GithubSettings, readGithub, readRecordsBucket } from "../config";
+import { readMaxObjectBytes } from "../objectLimit";
 import { PoolSpec, readPools } from "../pools";
 
 export interface BrokerConfig {
@@ -22,7 +23,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
         recordsBucket: readRecordsBucket(r),
         github: readGithub(r),
         uploadEndpoint: r.url("BROKER_UPLOAD_ENDPOINT", "set the Cloud Storage upload endpoint (default https://storage.googleapis.com)", r.optional("BROKER_UPLOAD_ENDPOINT") ?? "https://storage.googleapis.com"),
-        uploadMaxBytes: r.integer("BROKER_UPLOAD_MAX_BYTES", 10 * 1024 ** 3, 1, 5 * 1024 ** 4),
+        uploadMaxBytes: readMaxObjectBytes(r, env),
     };
     r.throwIfProblems("broker");
     return config;

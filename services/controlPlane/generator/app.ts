@@ -12,7 +12,8 @@
  *    job, and what was not made while the job ran never gets provenance;
  * 4. requires the source facts the build type needs (fully qualified ref, event, ids);
  * 5. takes one of the job's signing slots (the pool's maxObjectsPerJob): over budget is refused;
- * 6. reads the bytes and computes sha256 itself;
+ * 6. streams the bytes and computes sha256 itself (never holding the object: memory is bounded by
+ *    what one request holds, not by the upload's size);
  * 7. builds SLSA v1 provenance (provenance.ts) and asks the signer to sign it; for an OCI image
  *    layout (`image.oci.tar`, `images/<name>.oci.tar`; image/) it first validates the layout, pushes
  *    it to the release registry and names the image by its manifest digest, and afterwards attaches
@@ -29,9 +30,9 @@
  * A deferred object gets a pending marker (records.ts); the reconcile pass reads only those markers,
  * so its cost is the number of deferred objects, never the intake buckets' history.
  */
-import { createHash } from "crypto";
 import type { FastifyInstance } from "fastify";
 import { checkObjectName, ObjectStore } from "../../lib/objectStore";
+import { hashStream } from "../../lib/hashStream";
 import { bearerToken, IdTokenError } from "../../lib/idToken";
 import type { TokenVerifier } from "../broker/app";
 import { AuditLog, Clock, countedAudit, HttpError, serviceApp, stderrAudit, systemClock } from "../http";
@@ -199,14 +200,13 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         if (!(await deps.records.takeBudgetSlot(jobId, objectKey(bucket, object), budget))) {
             await refuseForGood("over-budget", `job ${jobId} already has ${budget} objects signed or being signed, the per-job budget of pool "${pool!.name}" (maxObjectsPerJob); put the files in fewer objects, or raise the pool's budget`, at, jobId);
         }
-        const bytes = await deps.intake[pool!.name].read(object);
-        if (bytes === undefined) {
-            refuse(404, "no-object", `object ${object} does not exist in bucket ${bucket}`, at);
-        }
-        if (bytes!.length > deps.maxObjectBytes) {
-            await refuseForGood("object-too-large", `object is ${bytes!.length} bytes, above the generator's limit of ${deps.maxObjectBytes}`, at, jobId);
-        }
-        const sha256 = createHash("sha256").update(bytes!).digest("hex");
+        const store = deps.intake[pool!.name];
+        // Streamed, never read whole: memory per object is bounded whatever its size.
+        const open = async () => {
+            const stream = await store.openRead(object);
+            return stream ?? refuse(404, "no-object", `object ${object} does not exist in bucket ${bucket}`, at);
+        };
+        const tooLarge = (size: number) => refuseForGood("object-too-large", `object is ${size} bytes or more, above the generator's limit of ${deps.maxObjectBytes} (MAX_OBJECT_BYTES)`, at, jobId);
         const uploadPath = segments.slice(2).join("/");
         /** Image steps: the job's input or the registry's refusal of a write refused for good (422), the registry's failure retried (502). */
         const imageStep = async <T>(step: () => Promise<T>): Promise<T> => {
@@ -221,11 +221,16 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
         };
         let image: PreparedImage | undefined;
         let sbom: FoundSbom | undefined;
-        if (isImageUpload(uploadPath)) {
+        let sha256: string;
+        if (!isImageUpload(uploadPath)) {
+            const hashed = await hashStream(await open(), deps.maxObjectBytes);
+            sha256 = "tooLarge" in hashed ? await tooLarge(hashed.tooLarge) : hashed.sha256;
+        } else {
             if (deps.images === undefined) {
                 await refuseForGood("images-not-enabled", `${uploadPath} is an OCI image layout, but this fleet has no release registry (set RELEASE_REGISTRY)`, at, jobId);
             }
-            image = await imageStep(() => deps.images!.prepare(job!.repository, uploadPath, bytes!));
+            image = await imageStep(() => deps.images!.prepare(job!.repository, uploadPath, open, deps.maxObjectBytes));
+            sha256 = image.layout.tar.digest.slice("sha256:".length);
             // An SBOM uploaded for the image is checked before anything is pushed or signed.
             const scaleIn = await deps.records.scaleInRecord(instanceId);
             sbom = await imageStep(() => findSbom(deps.intake[pool!.name], `${pool!.name}/${instanceId}/`, uploadPath, (created) => lateUpload(created, job!, reg!, pool!, scaleIn)?.message));

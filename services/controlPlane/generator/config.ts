@@ -1,5 +1,6 @@
 /** The provenance generator's environment (every variable is documented in docs/services.md). */
 import { EnvReader, readRecordsBucket } from "../config";
+import { readMaxObjectBytes } from "../objectLimit";
 import { PoolSpec, readPools } from "../pools";
 import { releaseRegistryProblem } from "./image/publish";
 
@@ -44,7 +45,7 @@ export function loadGeneratorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
         signerUrl: r.url("SIGNER_URL", "set the signer service's URL"),
         builderId,
         githubServer: r.url("GITHUB_SERVER_URL", "set the GitHub server URL (default https://github.com)", r.optional("GITHUB_SERVER_URL") ?? "https://github.com"),
-        maxObjectBytes: r.integer("GENERATOR_MAX_OBJECT_BYTES", 1024 ** 3, 1, 64 * 1024 ** 3),
+        maxObjectBytes: readMaxObjectBytes(r, env),
         reconcileSeconds: r.integer("GENERATOR_RECONCILE_SECONDS", 300, 10, 86400),
         ...(releaseRegistry !== undefined ? { releaseRegistry } : {}),
         maxLayerBytes: r.integer("GENERATOR_MAX_LAYER_BYTES", 512 * 1024 ** 2, 1, 16 * 1024 ** 3),

@@ -1,16 +1,21 @@
 /**
  * Reads and validates an OCI image layout tarball (`docker buildx build --output type=oci,dest=x.oci.tar`)
- * the way the control plane must before it pushes anything: the tar is read with tar-stream, and every
- * blob reachable from `index.json` is checked (its file name is the sha256 of its bytes, its
+ * the way the control plane must before it pushes anything: the tar is streamed through tar-stream
+ * once, every entry hashed as it passes, and every blob reachable from `index.json` is checked (its file name is the sha256 of its bytes, its
  * descriptor's size and digest match, its media type is one this fleet publishes, it is under the size
  * limits). Nothing the job wrote is trusted: the digests pushed and signed are the ones computed here.
+ *
+ * Memory is bounded whatever the upload's size: only `oci-layout`, `index.json` and small JSON blobs
+ * (manifests, configs; at most `maxJsonBytes` each and `maxHeldBytes` in all) are held; every other
+ * blob is hashed and counted as it streams by, and pushed later from a second pass over the tar.
  *
  * One layout holds one image: `index.json` lists exactly one descriptor, an image manifest or an image
  * index (a multi-platform image) whose entries are image manifests. Every problem is reported in one
  * LayoutError.
  */
 import { createHash } from "crypto";
-import { Readable } from "stream";
+import { Readable, Transform } from "stream";
+import { pipeline } from "stream/promises";
 import * as tar from "tar-stream";
 
 export const MEDIA_TYPE = {
@@ -48,7 +53,21 @@ export interface LayoutLimits {
     maxEntries?: number;
     /** Most manifests in the image index. */
     maxManifests?: number;
+    /** Most bytes of JSON blobs held in memory for one layout (default 16 MiB). */
+    maxHeldBytes?: number;
+    /** Largest tar, bytes (default unlimited: the caller's object limit applies). */
+    maxTarBytes?: number;
 }
+
+/** The upload: its bytes, or a way to stream it (called once per pass; the object never changes). */
+export type TarSource = Buffer | (() => Promise<Readable>);
+
+async function openTar(source: TarSource): Promise<Readable> {
+    return Buffer.isBuffer(source) ? Readable.from([source]) : source();
+}
+
+/** A blob to push: held bytes, or where it is in the tar (streamed in the push pass). */
+export type LayoutBlob = { bytes: Buffer; size: number } | { entry: string; size: number };
 
 /** One manifest (or the image index) with the exact bytes whose sha256 is its digest. */
 export interface LayoutManifest {
@@ -60,9 +79,13 @@ export interface ImageLayout {
     /** The one descriptor of index.json: what a consumer pulls, and what the provenance names. */
     root: Descriptor;
     /** Every config and layer blob reachable from root, by digest. */
-    blobs: Map<string, Buffer>;
+    blobs: Map<string, LayoutBlob>;
     /** Every manifest reachable from root, children before the index that lists them (push order). */
     manifests: LayoutManifest[];
+    /** `sha256:<hex>` and size of the whole tar, computed in the same pass. */
+    tar: { digest: string; size: number };
+    /** The tar, for the push pass. */
+    source: TarSource;
 }
 
 export class LayoutError extends Error {
@@ -73,6 +96,7 @@ export class LayoutError extends Error {
 }
 
 export const DEFAULT_MAX_JSON_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const BLOB_PATH = /^blobs\/sha256\/([a-f0-9]{64})$/;
 
@@ -80,17 +104,39 @@ export function sha256Digest(bytes: Buffer): string {
     return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
-interface TarContents {
-    files: Map<string, Buffer>;
-    /** Blob files above the size limit: named, never read. */
-    oversized: Map<string, number>;
+const TOO_LARGE = "the upload is larger than";
+
+function tarProblem(err: Error): string {
+    return err.message.startsWith(TOO_LARGE) ? err.message : `the upload is not a readable tar archive (${err.message})`;
 }
 
-async function readTar(bytes: Buffer, limits: Required<LayoutLimits>, problems: string[]): Promise<TarContents> {
+interface TarContents {
+    /** Held entries: oci-layout, index.json and small JSON blobs. */
+    files: Map<string, Buffer>;
+    /** Blob entries streamed by and not held: digest and size as read. */
+    hashed: Map<string, { digest: string; size: number }>;
+    /** Blob files above the size limit: named, never read. */
+    oversized: Map<string, number>;
+    tar: { digest: string; size: number };
+}
+
+async function readTar(source: TarSource, limits: Required<LayoutLimits>, problems: string[]): Promise<TarContents> {
     const files = new Map<string, Buffer>();
+    const hashed = new Map<string, { digest: string; size: number }>();
     const oversized = new Map<string, number>();
+    const whole = createHash("sha256");
+    let tarBytes = 0;
+    let held = 0;
     const extract = tar.extract();
-    Readable.from([bytes]).pipe(extract);
+    // The whole tar is hashed and counted on its way to the extractor.
+    const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+            tarBytes += chunk.length;
+            whole.update(chunk);
+            done(tarBytes > limits.maxTarBytes ? new Error(`${TOO_LARGE} ${limits.maxTarBytes} bytes`) : null, chunk);
+        },
+    });
+    const feeding = pipeline(await openTar(source), counter, extract).catch((err) => err as Error);
     let entries = 0;
     try {
         for await (const entry of extract) {
@@ -112,7 +158,7 @@ async function readTar(bytes: Buffer, limits: Required<LayoutLimits>, problems: 
                 drop();
                 continue;
             }
-            if (files.has(name) || oversized.has(name)) {
+            if (files.has(name) || hashed.has(name) || oversized.has(name)) {
                 // tar readers disagree on which copy wins: refuse rather than pick one.
                 problems.push(`tar entry ${JSON.stringify(name)} appears twice`);
                 drop();
@@ -123,22 +169,44 @@ async function readTar(bytes: Buffer, limits: Required<LayoutLimits>, problems: 
                 drop(); // never read, never pushed
                 continue;
             }
+            const size = entry.header.size ?? 0;
             const limit = isBlob ? Math.max(limits.maxLayerBytes, limits.maxJsonBytes) : limits.maxJsonBytes;
-            if (entry.header.size > limit) {
-                oversized.set(name, entry.header.size);
+            if (size > limit) {
+                oversized.set(name, size);
                 drop();
                 continue;
             }
+            // Held: the two layout files, and blobs that may be manifests or configs (small, starting with "{").
             const chunks: Buffer[] = [];
+            const hash = createHash("sha256");
+            let read = 0;
+            let hold = !isBlob || (size <= limits.maxJsonBytes && held + size <= limits.maxHeldBytes);
             for await (const chunk of entry) {
-                chunks.push(chunk as Buffer);
+                const c = chunk as Buffer;
+                if (read === 0 && isBlob && c[0] !== 0x7b) {
+                    hold = false;
+                }
+                read += c.length;
+                hash.update(c);
+                if (hold) {
+                    chunks.push(c);
+                }
             }
-            files.set(name, Buffer.concat(chunks));
+            if (hold) {
+                held += read;
+                files.set(name, Buffer.concat(chunks));
+            } else {
+                hashed.set(name, { digest: `sha256:${hash.digest("hex")}`, size: read });
+            }
         }
     } catch (err) {
-        problems.push(`the upload is not a readable tar archive (${(err as Error).message})`);
+        problems.push(tarProblem(err as Error));
     }
-    return { files, oversized };
+    const failed = await feeding;
+    if (failed instanceof Error && !problems.includes(tarProblem(failed))) {
+        problems.push(tarProblem(failed));
+    }
+    return { files, hashed, oversized, tar: { digest: `sha256:${whole.digest("hex")}`, size: tarBytes } };
 }
 
 function parseJson(bytes: Buffer, what: string, problems: string[]): Record<string, any> | undefined {
@@ -173,17 +241,19 @@ function descriptorProblems(d: any, where: string): string[] {
 
 /**
  * Validates an OCI image layout tar and returns what to push; throws LayoutError listing every problem.
- * @param bytes the uploaded tar
+ * @param source the uploaded tar, or a way to stream it
  */
-export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Promise<ImageLayout> {
+export async function readImageLayout(source: TarSource, limitsIn: LayoutLimits): Promise<ImageLayout> {
     const limits: Required<LayoutLimits> = {
         maxLayerBytes: limitsIn.maxLayerBytes,
         maxJsonBytes: limitsIn.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES,
         maxEntries: limitsIn.maxEntries ?? 1024,
         maxManifests: limitsIn.maxManifests ?? 64,
+        maxHeldBytes: limitsIn.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES,
+        maxTarBytes: limitsIn.maxTarBytes ?? Number.MAX_SAFE_INTEGER,
     };
     const problems: string[] = [];
-    const { files, oversized } = await readTar(bytes, limits, problems);
+    const { files, hashed, oversized, tar: whole } = await readTar(source, limits, problems);
     const layoutFile = files.get("oci-layout");
     const marker = layoutFile === undefined ? undefined : parseJson(layoutFile, "oci-layout", problems);
     if (layoutFile === undefined) {
@@ -205,10 +275,13 @@ export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Pr
         throw new LayoutError(problems);
     }
 
-    const blobs = new Map<string, Buffer>();
+    const blobs = new Map<string, LayoutBlob>();
     const manifests: LayoutManifest[] = [];
-    /** The bytes behind a descriptor, checked against its digest and size; undefined (with a problem) if unusable. */
-    const blobOf = (d: Descriptor, where: string, maxBytes: number): Buffer | undefined => {
+    /**
+     * The blob behind a descriptor, checked against its digest and size; undefined (with a problem) if
+     * unusable. `json`: its bytes are needed (a manifest or config), so it must have been held.
+     */
+    const blobOf = (d: Descriptor, where: string, maxBytes: number, json: boolean): LayoutBlob | undefined => {
         const name = `blobs/sha256/${d.digest.slice("sha256:".length)}`;
         const size = oversized.get(name);
         if (size !== undefined || d.size > maxBytes) {
@@ -216,24 +289,35 @@ export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Pr
             return undefined;
         }
         const b = files.get(name);
-        if (b === undefined) {
+        const h = b === undefined ? hashed.get(name) : { digest: sha256Digest(b), size: b.length };
+        if (h === undefined) {
             problems.push(`${where} ${d.digest} is not in the layout (no ${name})`);
             return undefined;
         }
-        const actual = sha256Digest(b);
-        if (actual !== d.digest) {
-            problems.push(`${where}: ${name} holds bytes whose digest is ${actual}, not ${d.digest}`);
+        if (h.digest !== d.digest) {
+            problems.push(`${where}: ${name} holds bytes whose digest is ${h.digest}, not ${d.digest}`);
             return undefined;
         }
-        if (b.length !== d.size) {
-            problems.push(`${where} ${d.digest} is ${b.length} bytes, but its descriptor says ${d.size}`);
+        if (h.size !== d.size) {
+            problems.push(`${where} ${d.digest} is ${h.size} bytes, but its descriptor says ${d.size}`);
             return undefined;
         }
-        return b;
+        if (b !== undefined) {
+            return { bytes: b, size: b.length };
+        }
+        if (json) {
+            problems.push(`${where} ${d.digest} is not a JSON document, or the layout's JSON blobs exceed ${limits.maxHeldBytes} bytes in all`);
+            return undefined;
+        }
+        return { entry: name, size: h.size };
+    };
+    const jsonOf = (d: Descriptor, where: string): Buffer | undefined => {
+        const blob = blobOf(d, where, limits.maxJsonBytes, true);
+        return blob !== undefined && "bytes" in blob ? blob.bytes : undefined;
     };
 
     const readManifest = (d: Descriptor, where: string, attestation: boolean): void => {
-        const bytes = blobOf(d, where, limits.maxJsonBytes);
+        const bytes = jsonOf(d, where);
         const m = bytes === undefined ? undefined : parseJson(bytes, where, problems);
         if (m === undefined) {
             return;
@@ -247,9 +331,9 @@ export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Pr
             if (m.config.mediaType !== MEDIA_TYPE.config) {
                 problems.push(`${where}.config mediaType ${JSON.stringify(m.config.mediaType)} is not ${MEDIA_TYPE.config}`);
             }
-            const cfg = blobOf(m.config, `${where}.config`, limits.maxJsonBytes);
+            const cfg = jsonOf(m.config, `${where}.config`);
             if (cfg !== undefined && parseJson(cfg, `${where}.config`, problems) !== undefined) {
-                blobs.set(m.config.digest, cfg);
+                blobs.set(m.config.digest, { bytes: cfg, size: cfg.length });
             }
         }
         if (!Array.isArray(m.layers)) {
@@ -267,7 +351,7 @@ export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Pr
                 problems.push(`${at} mediaType ${JSON.stringify(layer.mediaType)} is not an OCI layer type (${[...LAYER_MEDIA_TYPES].filter((t) => t !== MEDIA_TYPE.inToto).join(", ")})`);
                 return;
             }
-            const b = blobOf(layer, at, limits.maxLayerBytes);
+            const b = blobOf(layer, at, limits.maxLayerBytes, false);
             if (b !== undefined) {
                 blobs.set(layer.digest, b);
             }
@@ -284,7 +368,7 @@ export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Pr
         if (root.mediaType === MEDIA_TYPE.manifest) {
             readManifest(root, "the image manifest", false);
         } else if (root.mediaType === MEDIA_TYPE.index) {
-            const bytes = blobOf(root, "the image index", limits.maxJsonBytes);
+            const bytes = jsonOf(root, "the image index");
             const idx = bytes === undefined ? undefined : parseJson(bytes, "the image index", problems);
             if (idx !== undefined) {
                 if (idx.schemaVersion !== 2 || (idx.mediaType !== undefined && idx.mediaType !== MEDIA_TYPE.index) || !Array.isArray(idx.manifests) || idx.manifests.length === 0) {
@@ -316,5 +400,32 @@ export async function readImageLayout(bytes: Buffer, limitsIn: LayoutLimits): Pr
     if (problems.length > 0) {
         throw new LayoutError([...new Set(problems)]);
     }
-    return { root: { mediaType: root.mediaType, digest: root.digest, size: root.size }, blobs, manifests };
+    return { root: { mediaType: root.mediaType, digest: root.digest, size: root.size }, blobs, manifests, tar: whole, source };
+}
+
+/**
+ * The push pass: streams the tar once more and hands each blob entry in `wanted` (entry name -> digest) to
+ * `take`, which must read the stream or leave it (it is drained after). Returns the digests it met.
+ */
+export async function forEachBlobEntry(source: TarSource, wanted: Map<string, string>, take: (digest: string, size: number, stream: Readable) => Promise<void>): Promise<Set<string>> {
+    const met = new Set<string>();
+    const extract = tar.extract();
+    const feeding = pipeline(await openTar(source), extract);
+    try {
+        for await (const entry of extract) {
+            const name = entry.header.name.replace(/^(\.\/)+/, "");
+            const digest = wanted.get(name);
+            if (digest !== undefined && !met.has(digest) && entry.header.type === "file") {
+                met.add(digest);
+                await take(digest, entry.header.size ?? 0, entry as unknown as Readable);
+            }
+            entry.resume();
+        }
+    } catch (err) {
+        extract.destroy();
+        await feeding.catch(() => undefined);
+        throw err;
+    }
+    await feeding;
+    return met;
 }

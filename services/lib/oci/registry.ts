@@ -3,7 +3,7 @@
  * the registry reports back is compared with the one computed locally; a mismatch stops the push.
  */
 import { type BlobSource, type Credentials, DistributionClient, RegistryHttpError } from "./distribution";
-import { type ImageLayout, sha256Digest } from "./layout";
+import { forEachBlobEntry, type ImageLayout, sha256Digest } from "./layout";
 
 export type { Credentials };
 
@@ -72,11 +72,27 @@ export async function pushManifest(client: DistributionClient, bytes: Buffer, me
     });
 }
 
-/** Pushes every blob, then every manifest by digest (children first); the image gets no tag. */
+/**
+ * Pushes every blob, then every manifest by digest (children first); the image gets no tag. Held blobs
+ * go from memory; the others stream from a second pass over the tar, one at a time, so memory stays
+ * bounded whatever the layers' sizes. The registry checks each blob's digest as it stores it.
+ */
 export async function pushImage(target: RegistryTarget, layout: ImageLayout): Promise<string> {
     const client = await registryStep("sign in", () => registryClient(target));
-    for (const [digest, source] of layout.blobs) {
-        await pushBlob(client, source, digest);
+    const streamed = new Map<string, string>();
+    for (const [digest, blob] of layout.blobs) {
+        if ("bytes" in blob) {
+            await pushBlob(client, blob.bytes, digest);
+        } else {
+            streamed.set(blob.entry, digest);
+        }
+    }
+    if (streamed.size > 0) {
+        const met = await registryStep("read the layout again", () => forEachBlobEntry(layout.source, streamed, (digest, size, stream) => pushBlob(client, { size, open: () => stream }, digest)));
+        const lost = [...streamed.values()].filter((d) => !met.has(d));
+        if (lost.length > 0) {
+            throw new RegistryWriteError(`the layout no longer holds ${lost.join(", ")}`);
+        }
     }
     for (const m of layout.manifests) {
         await pushManifest(client, m.bytes, m.descriptor.mediaType);

@@ -152,6 +152,8 @@ describe("ControlPlane", function () {
         assert.deepStrictEqual(scaling("fleet-cp-webhook"), [1, 4, 40, false]);
         assert.deepStrictEqual(scaling("fleet-cp-broker"), [0, 5, 20, true]);
         assert.deepStrictEqual(scaling("fleet-cp-generator"), [1, 10, 10, false]);
+        // The generator streams uploads; its memory is chosen for 10 notifications in flight, not left to the default.
+        assert.deepStrictEqual(services["fleet-cp-generator"].inputs.template.containers[0].resources.limits, { cpu: "1", memory: "1Gi" });
     });
 
     it("grants invokers authoritatively: broker = gce runner identities, webhook = allUsers (HMAC-authenticated), generator = push identity", () => {
@@ -217,6 +219,8 @@ describe("ControlPlane", function () {
         assert.strictEqual(generator.signerUrl, "https://fleet-signer-123.europe-west1.run.app");
         assert.strictEqual(generator.pushServiceAccount, sa.push);
         assert.strictEqual(generator.builderId, "https://github.com/acme/hardened-build-fleet/test");
+        // An upload the broker's grants allow is one the generator reads: one limit for both.
+        assert.strictEqual(broker.uploadMaxBytes, generator.maxObjectBytes);
     });
 
     it("uses the services' own paths, answer fields and demand metric (the components cannot import the services' runtime)", () => {

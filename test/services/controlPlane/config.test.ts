@@ -59,7 +59,7 @@ describe("control-plane service configuration (env)", () => {
             GITHUB_APP_ID: "abc",
             GITHUB_APP_PRIVATE_KEY_SECRET: "my-key",
             GITHUB_ORG: "acme",
-            BROKER_UPLOAD_MAX_BYTES: "lots",
+            MAX_OBJECT_BYTES: "lots",
         }));
         const expected = [
             /^BROKER_URL: .* must use https/,
@@ -70,12 +70,26 @@ describe("control-plane service configuration (env)", () => {
             /^GITHUB_APP_ID: "abc" is neither/,
             /^GITHUB_APP_INSTALLATION_ID: missing/,
             /^GITHUB_APP_PRIVATE_KEY_SECRET: "my-key" is not a secret version name/,
-            /^BROKER_UPLOAD_MAX_BYTES: "lots" must be an integer/,
+            /^MAX_OBJECT_BYTES: "lots" must be an integer/,
         ];
         for (const re of expected) {
             assert.ok(p.some((m) => re.test(m)), `missing ${re} in:\n${p.join("\n")}`);
         }
         assert.strictEqual(p.length, expected.length, p.join("\n"));
+    });
+
+    it("the broker's upload grants and the generator's reads share one limit, MAX_OBJECT_BYTES; the old per-service names are refused", () => {
+        const brokerEnv = { BROKER_URL: "https://broker.example.com", BROKER_POOLS: pools, RECORDS_BUCKET: "records", ...github };
+        const generatorEnv = { GENERATOR_URL: "https://gen.example.com", GENERATOR_POOLS: pools, RECORDS_BUCKET: "records", GENERATOR_PUSH_SERVICE_ACCOUNT: "push@x.iam.gserviceaccount.com", SIGNER_URL: "https://signer.example.com", BUILDER_ID: "https://example.com/b" };
+        assert.strictEqual(loadBrokerConfig(brokerEnv).uploadMaxBytes, loadGeneratorConfig(generatorEnv).maxObjectBytes);
+        assert.strictEqual(loadBrokerConfig({ ...brokerEnv, MAX_OBJECT_BYTES: "1000" }).uploadMaxBytes, 1000);
+        assert.strictEqual(loadGeneratorConfig({ ...generatorEnv, MAX_OBJECT_BYTES: "1000" }).maxObjectBytes, 1000);
+        assert.deepStrictEqual(problems(() => loadBrokerConfig({ ...brokerEnv, BROKER_UPLOAD_MAX_BYTES: "5" })), [
+            "BROKER_UPLOAD_MAX_BYTES: no longer read; set MAX_OBJECT_BYTES (one limit for the broker's upload grants and the generator's reads)",
+        ]);
+        assert.deepStrictEqual(problems(() => loadGeneratorConfig({ ...generatorEnv, GENERATOR_MAX_OBJECT_BYTES: "5" })), [
+            "GENERATOR_MAX_OBJECT_BYTES: no longer read; set MAX_OBJECT_BYTES (one limit for the broker's upload grants and the generator's reads)",
+        ]);
     });
 
     it("refuses pools with duplicate names, nesting label sets or foreign pool labels, and a pools value that is not an array", () => {

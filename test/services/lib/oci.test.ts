@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
+import { Readable } from "stream";
 import * as tar from "tar-stream";
 import { attachAttestations, attestationTag, COSIGN_SIGNATURE_ANNOTATION } from "../../../services/lib/oci/cosignAttestations";
-import { LayoutError, MEDIA_TYPE, readImageLayout } from "../../../services/lib/oci/layout";
+import { LayoutError, type LayoutLimits, MEDIA_TYPE, readImageLayout } from "../../../services/lib/oci/layout";
 import { pushImage } from "../../../services/lib/oci/registry";
 import { buildImageLayout } from "../../../services/sim/ociFixture";
 import { LocalRegistry, startLocalRegistry } from "../../../services/sim/localRegistry";
@@ -10,7 +11,7 @@ import { fetchBlob, opensslVerifyEnvelope, paeOf, sha256, skopeoRaw } from "../.
 
 const LIMITS = { maxLayerBytes: 64 * 1024 };
 
-async function problemsOf(bytes: Buffer, limits = LIMITS): Promise<string[]> {
+async function problemsOf(bytes: Buffer, limits: LayoutLimits = LIMITS): Promise<string[]> {
     try {
         await readImageLayout(bytes, limits);
     } catch (err) {
@@ -46,6 +47,28 @@ describe("OCI image layouts (validation before anything is pushed)", () => {
         assert.strictEqual(sha256(layout.manifests[0].bytes), fx.digest);
         assert.strictEqual(layout.blobs.size, 2, "config and layer");
         assert.ok(layout.blobs.has(fx.layerDigest));
+    });
+
+    it("holds only the JSON blobs: a layer is hashed as it streams by, and the whole tar's digest comes from the same pass", async () => {
+        const fx = await buildImageLayout({ content: "streamed", layerPadding: 32 * 1024 });
+        let opened = 0;
+        const layout = await readImageLayout(async () => (opened++, Readable.from([fx.tar.subarray(0, 700), fx.tar.subarray(700)])), LIMITS);
+        assert.strictEqual(opened, 1);
+        const layer = layout.blobs.get(fx.layerDigest)!;
+        assert.ok("entry" in layer && !("bytes" in layer), "the layer is not held in memory");
+        assert.strictEqual(layer.entry, `blobs/sha256/${fx.layerDigest.slice(7)}`);
+        const config = [...layout.blobs.values()].find((b) => "bytes" in b);
+        assert.ok(config !== undefined, "the config is held (it is parsed)");
+        assert.deepStrictEqual(layout.tar, { digest: sha256(fx.tar), size: fx.tar.length });
+    });
+
+    it("refuses a tar above maxTarBytes while it streams, and a manifest that cannot be held", async () => {
+        const fx = await buildImageLayout({ content: "big" });
+        const over = await problemsOf(fx.tar, { ...LIMITS, maxTarBytes: 2048 });
+        assert.ok(over.includes("the upload is larger than 2048 bytes"), over.join("\n"));
+        await readImageLayout(fx.tar, { ...LIMITS, maxTarBytes: fx.tar.length });
+        const held = await problemsOf(fx.tar, { ...LIMITS, maxHeldBytes: 16 });
+        assert.ok(held.some((p) => /the layout's JSON blobs exceed 16 bytes in all/.test(p)), held.join("\n"));
     });
 
     it("refuses an index that points at a blob the layout does not hold", async () => {
@@ -132,6 +155,16 @@ describe("pushing to a real registry and attaching attestations in cosign's sche
         registry = await startLocalRegistry();
     });
     after(() => registry?.stop());
+
+    it("streams a layer from a second pass over the tar into the registry; the registry serves exactly its bytes", async () => {
+        const fx = await buildImageLayout({ content: "second pass", layerPadding: 48 * 1024 });
+        let opened = 0;
+        const layout = await readImageLayout(async () => (opened++, Readable.from([fx.tar])), LIMITS);
+        await pushImage({ registry: registry.host, repository: "acme/streamed" }, layout);
+        assert.strictEqual(opened, 2, "one pass to validate, one to push");
+        assert.strictEqual(sha256(await fetchBlob(registry.url, "acme/streamed", fx.layerDigest)), fx.layerDigest);
+        assert.strictEqual(sha256(skopeoRaw(`${registry.host}/acme/streamed@${fx.digest}`)), fx.digest);
+    });
 
     it("pushes by digest; skopeo reads back exactly the manifest bytes whose digest was computed", async () => {
         const fx = await buildImageLayout({ content: "pushed" });

@@ -4,7 +4,7 @@
  * publishing identity, and, once the provenance is signed, its attestations are attached next to it
  * in cosign's tag scheme (lib/oci/cosignAttestations.ts).
  */
-import { LayoutError, readImageLayout, type ImageLayout } from "../../../lib/oci/layout";
+import { LayoutError, readImageLayout, type ImageLayout, type TarSource } from "../../../lib/oci/layout";
 import { attachAttestations, type Attestation } from "../../../lib/oci/cosignAttestations";
 import { pushImage, RegistryWriteError, type Credentials, type RegistryTarget } from "../../../lib/oci/registry";
 import { publishedRepository, repositoryFor, type RepositoryRule } from "./repository";
@@ -72,8 +72,11 @@ export class ImagePublisher {
         return { registry: this.host, repository: repository.slice(this.host.length + 1), credentials: this.opts.credentials };
     }
 
-    /** Names and validates an upload; throws ImageRefusal (422) with every problem found. */
-    async prepare(sourceRepository: string, uploadPath: string, bytes: Buffer): Promise<PreparedImage> {
+    /**
+     * Names and validates an upload, streamed (tests pass bytes); throws ImageRefusal (422) with every
+     * problem found. `maxTarBytes`: the object limit, checked again as the tar streams by.
+     */
+    async prepare(sourceRepository: string, uploadPath: string, source: TarSource, maxTarBytes?: number): Promise<PreparedImage> {
         const named = this.rule(sourceRepository, uploadPath);
         if ("problem" in named) {
             throw new ImageRefusal(422, "image-repository", named.problem);
@@ -83,7 +86,7 @@ export class ImagePublisher {
             throw new ImageRefusal(422, "image-repository", full.problem);
         }
         try {
-            const layout = await readImageLayout(bytes, { maxLayerBytes: this.opts.maxLayerBytes });
+            const layout = await readImageLayout(source, { maxLayerBytes: this.opts.maxLayerBytes, ...(maxTarBytes !== undefined ? { maxTarBytes } : {}) });
             return { repository: full.repository, digest: layout.root.digest, layout };
         } catch (err) {
             if (err instanceof LayoutError) {

@@ -11,7 +11,7 @@ import { HttpError } from "../../../../../services/controlPlane/http";
 import { Records } from "../../../../../services/controlPlane/records";
 import { SignerClient } from "../../../../../services/controlPlane/signerClient";
 import { IdTokenVerifier } from "../../../../../services/lib/idToken";
-import { DirectoryStore } from "../../../../../services/lib/objectStore";
+import { DirectoryStore, type ObjectStore } from "../../../../../services/lib/objectStore";
 import { buildSignerApp } from "../../../../../services/signer/app";
 import { FileSigningKey } from "../../../../../services/signer/signingKey";
 import { simPool } from "../../../../../services/sim/fixtures";
@@ -69,11 +69,11 @@ describe("generator: images pushed by the control plane, provenance attached whe
     });
     afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-    const generator = (images?: ImagePublisher): GeneratorService => {
+    const generator = (images?: ImagePublisher, store: ObjectStore = intake): GeneratorService => {
         const client = new SignerClient({ url: signerUrl, idToken: async () => "local" });
         return buildGeneratorService({
             pools: [pool],
-            intake: { [pool.name]: intake },
+            intake: { [pool.name]: store },
             records,
             signer: { sign: async (s) => (signed.push(s), client.sign(s)) },
             pushVerifier: new IdTokenVerifier({ audience: "https://gen.example", certs: issuer.certSource() }),
@@ -300,6 +300,51 @@ describe("generator: images pushed by the control plane, provenance attached whe
             } finally {
                 await gate.close();
             }
+        });
+    });
+
+    describe("bounded memory: uploads are streamed, never read whole", () => {
+        /** The intake bucket, refusing whole reads of uploads; `statSize` makes its size report lie (to reach the streaming limit). */
+        const streamOnly = (statSize?: number): ObjectStore => ({
+            create: (n, b, t) => intake.create(n, b, t),
+            read: async (n) => (/\.(oci\.tar|bin)$/.test(n) ? assert.fail(`the generator read ${n} whole`) : intake.read(n)),
+            openRead: (n) => intake.openRead(n),
+            list: (p) => intake.list(p),
+            delete: (n) => intake.delete(n),
+            stat: async (n) => {
+                const info = await intake.stat(n);
+                return info === undefined || statSize === undefined ? info : { ...info, size: statSize };
+            },
+        });
+
+        it("publishes an image and signs a file without ever holding the upload whole", async () => {
+            const { image, object } = await upload("image.oci.tar", { layerPadding: 32 * 1024 });
+            const result = await generator(publisher(), streamOnly()).generate(pool.intakeBucket, object);
+            assert.strictEqual(result.image!.digest, image.digest);
+            assert.strictEqual(result.sha256, sha256(image.tar).slice(7), "the upload's own digest, from the same streamed pass");
+            const file = crypto.randomBytes(200 * 1024);
+            const fileObject = await finishedJob(records, intake, pool, "app.bin", file, "acme/app", { instanceId: "3333333333333333333", jobId: 502, runId: 402 });
+            assert.strictEqual((await generator(publisher(), streamOnly()).generate(pool.intakeBucket, fileObject)).sha256, sha256(file).slice(7));
+        });
+
+        it("an upload above the limit is refused for good with a record as it streams, even when its reported size was small", async () => {
+            const big = crypto.randomBytes(4 * 1024 * 1024 + 1);
+            const fileObject = await finishedJob(records, intake, pool, "app.bin", big);
+            const err = await refusal(generator(publisher(), streamOnly(10)).generate(pool.intakeBucket, fileObject));
+            assert.deepStrictEqual([err.status, err.code], [422, "object-too-large"]);
+            assert.strictEqual((await records.refused(pool.intakeBucket, fileObject))?.code, "object-too-large");
+            // The same size under the limit is signed: the limit is what refused it.
+            const fits = await finishedJob(records, intake, pool, "app.bin", big.subarray(1), "acme/app", { instanceId: "4444444444444444444", jobId: 503, runId: 403 });
+            assert.strictEqual((await generator(publisher(), streamOnly(10)).generate(pool.intakeBucket, fits)).status, 201);
+        });
+
+        it("an image tar above the limit is refused while it streams; nothing is pushed", async () => {
+            const { object } = await upload("image.oci.tar", { layerPadding: 4 * 1024 * 1024 });
+            const err = await refusal(generator(publisher({ maxLayerBytes: 8 * 1024 * 1024 }), streamOnly(10)).generate(pool.intakeBucket, object));
+            assert.deepStrictEqual([err.status, err.code], [422, "invalid-image-layout"]);
+            assert.match(err.message, /the upload is larger than 4194304 bytes/);
+            assert.strictEqual((await records.refused(pool.intakeBucket, object))?.code, "invalid-image-layout");
+            assert.strictEqual(signed.length, 0);
         });
     });
 
