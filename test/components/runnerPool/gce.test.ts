@@ -69,6 +69,17 @@ async function build(a: RunnerPoolArgs = args(), opts: { preview?: boolean; name
 describe("RunnerPool (gce)", function () {
     this.timeout(60000);
 
+    it("containers: true changes only the startup script: the network, firewall, egress allow-list, identity and metadata are those of the same pool without it", async () => {
+        const [plain, withEngine] = await Promise.all([build(), build(args({ containers: true }))]);
+        const shape = (run: ProgramRun) => new Map(run.resources.map((r) => [`${r.type} ${r.name}`, r.type === T.template ? { ...r.inputs, metadataStartupScript: undefined } : r.inputs]));
+        assert.deepStrictEqual(shape(withEngine), shape(plain));
+        const scriptOf = (run: ProgramRun): string => one(run, T.template).inputs.metadataStartupScript;
+        assert.match(scriptOf(withEngine), /dockerd-rootless\.sh/);
+        assert.doesNotMatch(scriptOf(plain), /dockerd-rootless\.sh/);
+        // The egress rules the pool gets are its allow-list, with nothing added for container registries.
+        assert.ok(withEngine.resources.some((r) => r.type.includes("Firewall")), "the pool has firewall rules to compare");
+    });
+
     describe("a standard pool", () => {
         let run: ProgramRun;
         let template: CapturedResource;

@@ -1,8 +1,11 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { FleetConfigError, parseFleetConfig } from "../../../components/config";
 import { GKE_CONTAINERS_REFUSAL } from "../../../components/config/pool";
-import { ROOTLESS_ENGINE_PACKAGES } from "../../../components/runnerPool/rootlessEngine";
+import { ROOTLESS_ENGINE_PACKAGES, rootlessEngineScript } from "../../../components/runnerPool/rootlessEngine";
 import { IDENTITY_ENDPOINT, metadataBlockRules, renderStartupScript } from "../../../components/runnerPool/startupScript";
 
 const BROKER = "https://jit-broker-abc123-ew.a.run.app";
@@ -71,6 +74,48 @@ describe("GCE pools with containers: true (rootless Docker for the runner user)"
     it("hands the job the rootless socket through the runner's .env", () => {
         assert.match(script, /DOCKER_HOST=unix:\/\/%s\/docker\.sock\\nXDG_RUNTIME_DIR=%s\\n/);
         assert.ok(at("DOCKER_HOST=unix://") < at("./run.sh"));
+    });
+
+    describe("the install, run with stand-in package tools (no VM here)", () => {
+        /**
+         * Runs the engine's install under bash with `set -euo pipefail` (as the bootstrap runs it) and stand-ins
+         * on PATH: dpkg-query knows no package, `apt-get download` writes a .deb that is not the archive's,
+         * `apt-get install` records that it ran and stops the script. sha256sum is the real one.
+         */
+        const runInstall = (engine: string) => {
+            const dir = mkdtempSync(path.join(tmpdir(), "hbf-engine-"));
+            try {
+                const bin = path.join(dir, "bin");
+                mkdirSync(bin);
+                const stub = (name: string, body: string) => writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+                stub("dpkg-query", "exit 1");
+                stub("apt-get", `case "$1" in
+  update) exit 0 ;;
+  download) pin="\${@: -1}"; echo "not the archive's bytes" > "\${pin%%=*}_1_amd64.deb" ;;
+  install) echo ran > "${dir}/installed"; exit 42 ;;
+esac`);
+                const script = `set -euo pipefail\nlog() { echo "log: $*" >&2; }\nRUNNER_USER=runner\n${engine.replace("/var/cache/build-fleet-engine", path.join(dir, "engine"))}`;
+                const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}` }, timeout: 20_000 });
+                return { status: r.status, stderr: r.stderr, installed: existsSync(path.join(dir, "installed")) };
+            } finally {
+                rmSync(dir, { recursive: true, force: true });
+            }
+        };
+        const engine = rootlessEngineScript("169.254.169.254");
+
+        it("refuses to install a package whose .deb does not match its pinned SHA-256: nothing is installed", () => {
+            const r = runInstall(engine);
+            assert.strictEqual(r.status, 1, r.stderr);
+            assert.match(r.stderr, /log: checksum mismatch for docker\.io_1_amd64\.deb: refusing to install the container engine/);
+            assert.strictEqual(r.installed, false);
+        });
+
+        it("without the checksum line the same tampered packages would be installed (what the pin prevents)", () => {
+            const unchecked = engine.replace(/^.*sha256sum --check.*$/m, "");
+            assert.notStrictEqual(unchecked, engine);
+            const r = runInstall(unchecked);
+            assert.strictEqual(r.installed, true, r.stderr);
+        });
     });
 
     it("is valid bash", () => {
