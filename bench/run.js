@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: prints the benchmark table (bench/bench.ts), the local signer's figures
 // (bench/signer.ts), the control-plane figures (bench/controlPlane.ts), then its cost at organization
-// scale (bench/scale.ts); `npm run bench -- control-plane [options]`, `-- scale [options]` or `-- signer` prints only one.
+// scale (bench/scale.ts); `npm run bench -- control-plane [options]`, `-- scale [options]` or `-- signer` prints only one;
+// `npm run bench -- images` prints the generator's memory publishing a small and a large image (bench/imageMemory.ts).
 "use strict";
 const load = require("../bin/load-entry");
 
@@ -18,6 +19,9 @@ async function run() {
     }
     if (argv[0] === "signer") {
         return load("bench/signer").main();
+    }
+    if (argv[0] === "images") {
+        return load("bench/imageMemory").main(argv.slice(1));
     }
     const plan = await load("bench/bench").main(argv);
     if (argv.includes("--child") || argv.includes("--floor-only")) {
