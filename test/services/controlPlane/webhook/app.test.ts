@@ -250,7 +250,7 @@ describe("webhook receiver (workflow_job -> facts, demand, scale-in)", () => {
                 }
                 return store.create(name, bytes, type);
             },
-            read: (n) => store.read(n), list: (p) => store.list(p), delete: (n) => store.delete(n), stat: (n) => store.stat(n),
+            read: (n) => store.read(n), openRead: (n) => store.openRead(n), list: (p) => store.list(p), delete: (n) => store.delete(n), stat: (n) => store.stat(n),
         });
         service = buildWebhookService({ pools, secret: SECRET, records: crashing, github, demandPublisher: { publish: async () => undefined }, scaler: { deleteInstance: async () => undefined }, audit: () => undefined });
         const body = event("queued", job(6, "queued", pools[0].labels));
