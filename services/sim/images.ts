@@ -87,12 +87,20 @@ export async function checkPublishedImage(registryUrl: string, image: { reposito
     const attBytes = Buffer.from(await attRes.arrayBuffer());
     result.attestation.digest = `sha256:${createHash("sha256").update(attBytes).digest("hex")}`;
     const layers = (JSON.parse(attBytes.toString()).layers ?? []) as { mediaType: string; digest: string; annotations?: Record<string, string> }[];
-    const provenance = layers.find((l) => l.mediaType === MEDIA_TYPE.dsse && l.annotations?.predicateType === "https://slsa.dev/provenance/v1");
-    if (provenance === undefined) {
+    // One layer per job that published this digest (appended, as cosign does): any one that verifies passes.
+    const provenance = layers.filter((l) => l.mediaType === MEDIA_TYPE.dsse && l.annotations?.predicateType === "https://slsa.dev/provenance/v1");
+    if (provenance.length === 0) {
         return { ...result, problem: `${tag} has no SLSA provenance layer` };
     }
-    const blob = await fetch(`${registryUrl}/v2/${path}/blobs/${provenance.digest}`);
-    const envelopes = parseEnvelopes(Buffer.from(await blob.arrayBuffer()).toString("utf8"));
-    const verdict = verifyProvenance({ envelopes, artifact: manifest, keys: parseTrustedKeys(keyring), builderId, policy: { sourceUri: `https://github.com/${sourceRepository}` } });
-    return verdict.verified ? { ...result, verified: true } : { ...result, problem: verdict.reason };
+    const reasons: string[] = [];
+    for (const layer of provenance) {
+        const blob = await fetch(`${registryUrl}/v2/${path}/blobs/${layer.digest}`);
+        const envelopes = parseEnvelopes(Buffer.from(await blob.arrayBuffer()).toString("utf8"));
+        const verdict = verifyProvenance({ envelopes, artifact: manifest, keys: parseTrustedKeys(keyring), builderId, policy: { sourceUri: `https://github.com/${sourceRepository}` } });
+        if (verdict.verified) {
+            return { ...result, verified: true };
+        }
+        reasons.push(verdict.reason ?? "not verified");
+    }
+    return { ...result, problem: reasons.join("; ") };
 }
