@@ -13,25 +13,25 @@ export interface FleetPerimeterArgs {
     signerProject: string;
     /** Worker project id: in the worker perimeter. Required; must differ from the signer and control-plane projects. */
     workerProject: string;
-    /** Control-plane project id: in the enclave perimeter. Default: signerProject. */
+    /** Control-plane project id: in the enclave perimeter (one member with the signer's when equal). Default: signerProject. A project of its own keeps Cloud Run restricted around the signer (see the file comment). */
     controlPlaneProject?: string;
-    /** The registration broker's identity (`serviceAccount:...`), e.g. a ControlPlane's broker member. Required. */
+    /** The registration broker's identity (`serviceAccount:...`): runner uploads run as it; it reads MIG membership. Required. */
     brokerMember: pulumi.Input<string>;
-    /** The webhook receiver's identity (`serviceAccount:...`). Required. */
+    /** The webhook receiver's identity (`serviceAccount:...`): writes the demand metric and scales in. Required. */
     webhookMember: pulumi.Input<string>;
-    /** Runners invoke the broker's run.app URL (gce pools). Default true; false (gke-only fleets) drops that egress rule. */
+    /** Runners invoke the broker's run.app URL (GCE pools). Default true; false (GKE-only fleets) drops that egress rule. */
     runnersInvokeBroker?: boolean;
-    /** Runner identities allowed to pull from imageProjects, e.g. RunnerPool serviceAccountMember outputs. Default none. */
+    /** Runner identities allowed to pull from imageProjects. Default: none (no image rule). */
     runnerMembers?: pulumi.Input<string>[];
-    /** Project ids holding runner images the workers may pull from. Default none. */
+    /** Project ids holding runner images (Artifact Registry) the workers may pull from. Default: none. */
     imageProjects?: string[];
-    /** Known project numbers by project id; others are looked up. Default none. */
+    /** Known project numbers by id; others are resolved with organizations.getProject. Default: none. */
     projectNumbers?: Record<string, string>;
-    /** Services restricted in the enclave perimeter (must include cloudkms.googleapis.com). Default: the enclave's list. */
+    /** Services restricted in the enclave perimeter. Default ENCLAVE_RESTRICTED_SERVICES, without Cloud Run when the signer project hosts the control plane. Must include Cloud KMS; may include Cloud Run only with a control-plane project of its own. */
     enclaveRestrictedServices?: string[];
-    /** Services restricted in the worker perimeter. Default: the workers' list. */
+    /** Services restricted in the worker perimeter. Default WORKER_RESTRICTED_SERVICES. */
     workerRestrictedServices?: string[];
-    /** APIs runner networks may call (each must be restricted too). Default: the workers' list. */
+    /** APIs runner networks may call (each must be restricted too). Default WORKER_VPC_ACCESSIBLE_SERVICES (+ Cloud Run when runners invoke the broker). */
     workerVpcAccessibleServices?: string[];
 }
 

@@ -7,11 +7,11 @@ import { RunIngress } from "./enums";
 export interface OrgGuardrailsArgs {
     /** Project id the policies apply to (`projects/<id>`). Required. */
     project: pulumi.Input<string>;
-    /** Per-constraint switches, e.g. {"compute.requireOsLogin": false}. Default: every guardrail on; off leaves it to the organization. */
+    /** Per-constraint switches over GUARDRAILS. Default: every constraint on. Turning one off leaves it to the organization or folder (it does not set it to "not enforced"). */
     constraints?: Record<string, boolean>;
-    /** Pins `run.allowedIngress` to this value (the signer project: "internal"). Default: not set. */
+    /** Sets `run.allowedIngress` to exactly this value (the signer project: "internal"). Default: not set. */
     runAllowedIngress?: RunIngress;
-    /** Directory customer ids for `iam.allowedPolicyMemberDomains`. Default: not set. */
+    /** Directory customer ids for `iam.allowedPolicyMemberDomains` (IAM members only from these). Default: not set. */
     allowedPolicyMemberDomains?: string[];
     /** `gcp.resourceLocations` allowed values, e.g. "in:europe-west1-locations". Default: not set. */
     resourceLocations?: string[];

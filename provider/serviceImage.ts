@@ -8,7 +8,7 @@ export interface ServiceImageArgs {
     project: pulumi.Input<string>;
     /** Region of the repository. Required. */
     region: pulumi.Input<string>;
-    /** IAM members allowed to pull, e.g. another project's Cloud Run service agent. Default none. */
+    /** IAM members allowed to pull (e.g. another project's Cloud Run service agent). Default none: same-project pulls need no grant. */
     readers?: pulumi.Input<string>[];
     /** Package root holding `services/Dockerfile`. Default: this package's own root. */
     sourceRoot?: string;

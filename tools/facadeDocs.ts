@@ -24,6 +24,9 @@ export const FACADE_PAIRS: readonly (readonly [string, string, string, string])[
     ["provider/signerEnclave.ts", "SignerEnclaveArgs", "components/signerEnclave/index.ts", "SignerEnclaveArgs"],
     ["provider/controlPlane.ts", "ControlPlaneArgs", "components/controlPlane/index.ts", "ControlPlaneArgs"],
     ["provider/isolatedNetwork.ts", "IsolatedNetworkArgs", "components/isolatedNetwork/index.ts", "IsolatedNetworkArgs"],
+    ["provider/fleetPerimeter.ts", "FleetPerimeterArgs", "components/fleetPerimeter/index.ts", "FleetPerimeterArgs"],
+    ["provider/orgGuardrails.ts", "OrgGuardrailsArgs", "components/orgGuardrails/index.ts", "OrgGuardrailsArgs"],
+    ["provider/serviceImage.ts", "ServiceImageArgs", "components/serviceImage/index.ts", "ServiceImageArgs"],
 ];
 
 interface FieldDoc {
