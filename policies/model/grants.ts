@@ -6,7 +6,7 @@
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown, UNKNOWN_VALUE } from "./props";
 import { isIamGrantType } from "../recognisers/iamMembers";
-import { Capability, isCustomRoleName, permissionsHave, predefinedHas } from "./roles";
+import { Capability, customRoleParent, editsRoles, isCustomRoleName, permissionsHave, predefinedHas } from "./roles";
 import { ComputeIndex } from "./compute";
 import { depsOf, push, resolveRef, str } from "./lookup";
 import { Can, Grant, GrantForm, GrantScope, Principal, T } from "./types";
@@ -253,8 +253,59 @@ export class GrantIndex extends ComputeIndex {
         }
     }
 
+    private boundRoleParents?: Set<string>;
+
+    /** Parents (`projects/p`, `organizations/o`) of the custom roles some grant of the stack binds. */
+    private customRoleParentsBound(): Set<string> {
+        if (!this.boundRoleParents) {
+            this.boundRoleParents = new Set();
+            for (const g of this.grants) {
+                const name = g.customRole ? str(get(g.customRole.props, "name")) ?? this.customRoleName(g.customRole) : typeof g.role === "string" ? g.role : undefined;
+                const parent = name ? customRoleParent(name) : undefined;
+                if (parent) {
+                    this.boundRoleParents.add(parent);
+                }
+            }
+        }
+        return this.boundRoleParents;
+    }
+
+    private customRoleName(r: PolicyResource): string | undefined {
+        const id = str(get(r.props, "roleId"));
+        if (r.type === T.orgCustomRole) {
+            const org = str(get(r.props, "orgId"));
+            return org && id ? `organizations/${org}/roles/${id}` : undefined;
+        }
+        const project = str(this.projectOf(r));
+        return project && id ? `projects/${project}/roles/${id}` : undefined;
+    }
+
+    /**
+     * True when the grant can edit (`iam.roles.update`) a custom role that a grant of the stack binds:
+     * the role's future permissions are the holder's to choose, so it can change who may do anything
+     * that role is bound for. Folder and organization grants reach every project below (unseen).
+     */
+    private editsBoundRole(g: Grant): boolean {
+        if (g.scope !== "project" && g.scope !== "folder" && g.scope !== "org") {
+            return false;
+        }
+        const perms = g.customRole ? get(g.customRole.props, "permissions") : undefined;
+        if (g.role === UNKNOWN_VALUE || !editsRoles(g.role, Array.isArray(perms) ? perms : undefined)) {
+            return false;
+        }
+        const bound = this.customRoleParentsBound();
+        if (g.scope === "project") {
+            return g.targetId !== undefined && bound.has(`projects/${g.targetId}`);
+        }
+        return bound.size > 0;
+    }
+
     /** Whether a grant's role carries `cap`. */
     can(g: Grant, cap: Capability): Can {
+        // Editing a bound custom role changes who may do what it is bound for: every capability but using it directly.
+        if (cap !== "sign" && this.editsBoundRole(g)) {
+            return "yes";
+        }
         if (g.scope === "acl") {
             // Storage ACLs: WRITER and OWNER create, overwrite and delete; nothing else is reachable through them.
             if (g.role === UNKNOWN_VALUE) {

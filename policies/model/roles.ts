@@ -171,6 +171,24 @@ export function permissionsHave(permissions: readonly unknown[], cap: Capability
     return permissions.some((p) => typeof p === "string" && (wanted.includes(p) || (cap === "invokeOrAdmin" && p.endsWith(".setIamPolicy"))));
 }
 
+/**
+ * Roles that can edit custom roles (`iam.roles.update`): whoever holds one where a custom role is
+ * defined decides that role's future permissions, and so what every member bound to it can do.
+ */
+const ROLE_EDITORS = new Set(["roles/owner", "roles/iam.roleAdmin", "roles/iam.organizationRoleAdmin"]);
+export const ROLE_UPDATE_PERMISSION = "iam.roles.update";
+
+/** True when a predefined role, or a custom role's permission list, can edit custom roles. */
+export function editsRoles(role: string, permissions?: readonly unknown[]): boolean {
+    return permissions !== undefined ? permissions.includes(ROLE_UPDATE_PERMISSION) : ROLE_EDITORS.has(role);
+}
+
+/** The parent of a custom role name (`projects/p`, `organizations/o`), or undefined. */
+export function customRoleParent(role: string): string | undefined {
+    const m = /^((projects|organizations)\/[^/]+)\/roles\/[^/]+$/.exec(role);
+    return m ? m[1] : undefined;
+}
+
 /** True for role names of custom roles (`projects/<p>/roles/<id>`, `organizations/<o>/roles/<id>`). */
 export function isCustomRoleName(role: string): boolean {
     return /^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(role);

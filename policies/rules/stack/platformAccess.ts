@@ -6,7 +6,9 @@
  *   workload identity user from any pool or provider (GitHub OIDC principal sets included), key and
  *   SA admins, owner/editor, custom roles with those permissions, on the SA, its project, folder or
  *   org; HMAC keys; and token delegations (model/delegations.ts) that send its tokens anywhere but a
- *   platform service. Only `platformAdmins` (pack config) may; the signer itself is single-signer's.
+ *   platform service; and Pub/Sub Cloud Storage or BigQuery subscriptions that write as a platform or
+ *   signer identity (each publisher to the topic writes as it). Only `platformAdmins` (pack config)
+ *   may; the signer itself is single-signer's.
  * - signer-invoked-by-generator-only: the principals holding run.routes.invoke or any setIamPolicy
  *   over the signer service (service, project, folder, org IAM, custom roles included) are one
  *   service account that is no runner (the generator, of this stack or the control plane's), or
@@ -22,6 +24,7 @@ import { get, unknown } from "../../model/props";
 import { Capability } from "../../model/roles";
 import { FleetGraph, Grant, isFederatedPrincipal, isPublicMember, normRef, Principal, T, UNDECIDED } from "../../model";
 import { endpointText, sendsOnlyTo, tokenDelegations } from "../../model/delegations";
+import { subscriptionWrites } from "../../model/subscriptionWrites";
 import { listText, Report, stackRule } from "../../framework/stackRule";
 
 interface Config {
@@ -101,11 +104,11 @@ export const platformIdentityImpersonation: FleetStackPolicy = stackRule({
         "[I10] Nobody but the configured platform admins can act as a platform identity (control-plane services, the signer's invoker): " +
         "token creator (OpenID too), SA user, workload identity user from any pool or provider, key/SA admin, owner/editor or custom roles, " +
         "on the SA, its project, folder or org; no HMAC key exists for one; and no Pub/Sub push, Cloud Scheduler, Cloud Tasks or Eventarc " +
-        "delegation mints its tokens for an endpoint that is not a platform service.",
+        "delegation mints its tokens for an endpoint that is not a platform service, and no Pub/Sub Cloud Storage or BigQuery subscription writes as the signer, or as a platform identity from a non-platform topic.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { platformAdmins: memberList("Members allowed to act as platform identities (break-glass admins).") } },
     meta: {
-        checks: "nobody but pack config `platformAdmins` can act as a platform identity (the SAs of signer/control-plane compute other than the signer, and the signer's invoker): token creator (OpenID too), SA user, workload identity user from any pool or provider (GitHub OIDC `principalSet://` included), key/SA admin, owner/editor, custom roles with those permissions, on the SA, its project, folder or org; no SA or HMAC key for one; no token delegation (Pub/Sub push, Cloud Scheduler or Cloud Tasks HTTP target, Eventarc trigger) minting a platform identity's tokens for an endpoint that is not a platform service",
+        checks: "nobody but pack config `platformAdmins` can act as a platform identity (the SAs of signer/control-plane compute other than the signer, and the signer's invoker): token creator (OpenID too), SA user, workload identity user from any pool or provider (GitHub OIDC `principalSet://` included), key/SA admin, owner/editor, custom roles with those permissions, on the SA, its project, folder or org; no SA or HMAC key for one; no token delegation (Pub/Sub push, Cloud Scheduler or Cloud Tasks HTTP target, Eventarc trigger) minting a platform identity's tokens for an endpoint that is not a platform service; no Pub/Sub subscription whose `cloudStorageConfig` or `bigqueryConfig` writes as the signer identity, or as a platform identity from a topic that is not the platform's (labelled control-plane or signer): its topic's publishers choose what it writes",
         invariants: ["I10"],
         fix: "Remove the grant or delegation: platform service accounts are used only by the services that run as them (a push subscription or scheduler job gets its own identity). List break-glass admins in platformAdmins.",
     },
@@ -141,6 +144,19 @@ export const platformIdentityImpersonation: FleetStackPolicy = stackRule({
             }
             if (d.identityUnknown && platform.size > 0) {
                 report(`${UNDECIDED} ${kind} ${d.res.name} mints tokens for an identity unknown until apply that depends on no service account; it may be a platform identity`, d.res.urn);
+            }
+        }
+        // Subscriptions that write as an identity: every publisher to the topic writes, as it, what it chose.
+        // A platform topic's publishers are the platform's (runner-least-privilege keeps runners off it); the signer's identity writes for nobody.
+        for (const w of subscriptionWrites(g)) {
+            for (const p of w.identities) {
+                const what = g.signerIdentities.has(p.id) ? "the signer identity" : w.platformTopic ? undefined : platform.get(p.id)?.why;
+                if (what !== undefined) {
+                    report(`${w.kind} subscription ${w.res.name} writes as platform identity ${p.label} (${what}) into ${w.destination}: whoever can publish to its topic writes, as ${p.label}, what it chose`, w.res.urn);
+                }
+            }
+            if (w.identityUnknown) {
+                report(`${UNDECIDED} ${w.kind} subscription ${w.res.name} writes as an identity unknown until apply that depends on no service account; it may be a platform identity`, w.res.urn);
             }
         }
     },

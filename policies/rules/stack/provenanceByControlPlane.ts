@@ -1,26 +1,30 @@
 /**
  * provenance-by-control-plane (I11): on intake buckets a runner identity holds exactly
  * roles/storage.objectCreator (create, never read, overwrite or delete); and only the signer
- * identity can write the provenance bucket (bucket IAM, or storage write roles over its project).
+ * identity can write the provenance bucket (bucket IAM, or storage write roles over its project), and
+ * no Pub/Sub Cloud Storage subscription writes into it (whoever publishes to its topic would write
+ * provenance: forgery).
  */
 import { get } from "../../model/props";
 import { FleetStackPolicy } from "../../meta";
 import { Grant, UNDECIDED } from "../../model";
-import { stackRule } from "../../framework/stackRule";
+import { listText, stackRule } from "../../framework/stackRule";
 import { INTAKE_RUNNER_ROLE } from "../../model/roles";
+import { subscriptionWrites } from "../../model/subscriptionWrites";
 
 export const provenanceByControlPlane: FleetStackPolicy = stackRule({
     name: "provenance-by-control-plane",
     description:
         "[I11] Runners hold only roles/storage.objectCreator on their intake bucket (no read, overwrite or delete), and only " +
-        "the signer identity can write the provenance bucket.",
+        "the signer identity can write the provenance bucket (no Pub/Sub subscription writes into it).",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "runners hold only `roles/storage.objectCreator` on intake buckets; only the signer identity can write the provenance bucket",
+        checks: "runners hold only `roles/storage.objectCreator` on intake buckets; only the signer identity can write the provenance bucket; no Pub/Sub subscription's `cloudStorageConfig` writes into it (whatever identity it writes as, the topic's publishers choose the objects)",
         invariants: ["I11"],
         fix:
             "Grant runners roles/storage.objectCreator on their own intake bucket and nothing else there; grant write roles on the " +
-            "provenance bucket to the signer SA only (authoritative BucketIAMBinding) and no storage write roles over its project.",
+            "provenance bucket to the signer SA only (authoritative BucketIAMBinding) and no storage write roles over its project; point Cloud Storage " +
+            "subscriptions at a bucket of their own.",
     },
     check: (g, report) => {
         // Runners on intake buckets: create only.
@@ -117,6 +121,17 @@ export const provenanceByControlPlane: FleetStackPolicy = stackRule({
         for (const gr of g.unknownTargetGrants) {
             if (gr.scope === "bucket") {
                 check(gr, "(a bucket unknown until apply)", true);
+            }
+        }
+        // A Cloud Storage subscription writes whatever the topic's publishers send: a grant to every publisher.
+        const provenance = new Set(g.provenanceBuckets.map((b) => b.urn));
+        for (const w of subscriptionWrites(g)) {
+            const hit = w.buckets.filter((b) => provenance.has(b.urn));
+            if (hit.length > 0) {
+                report(`${w.kind} subscription ${w.res.name} writes every message of its topic into provenance bucket ${listText(hit.map((b) => String(get(b.props, "name") ?? b.name)))}: ` +
+                    "whoever can publish to the topic writes provenance (forgery); only the signer identity may write provenance", w.res.urn);
+            } else if (w.bucketUnknown) {
+                report(`${UNDECIDED} ${w.kind} subscription ${w.res.name} writes into ${w.destination} that depends on no bucket of the stack; it may be the provenance bucket`, w.res.urn);
             }
         }
     },

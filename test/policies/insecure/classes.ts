@@ -266,3 +266,47 @@ CLASS_SECURE.push(
         };
     } },
 );
+
+// ------------------------------------------------ grants outside the IAM types: subscriptions that write, roles that edit roles
+/** A topic and a subscription that writes its messages (Cloud Storage or BigQuery) as `sa` into `dest`. */
+const writingSubscription = (name: string, kind: "storage" | "bigquery", dest: (h: Handles) => pulumi.Input<string>, sa?: (h: Handles) => pulumi.Input<string>) => add((h) => {
+    const topic = new gcp.pubsub.Topic(`${name}-topic`, { project: WORKER_PROJECT });
+    new gcp.pubsub.Subscription(name, {
+        project: WORKER_PROJECT, topic: topic.name,
+        ...(kind === "storage"
+            ? { cloudStorageConfig: { bucket: dest(h), filenamePrefix: "attestations/", serviceAccountEmail: sa?.(h) } }
+            : { bigqueryConfig: { table: dest(h), useTableSchema: true, serviceAccountEmail: sa?.(h) } }),
+    });
+});
+const tenantSa = (h: Handles) => {
+    void h;
+    return new gcp.serviceaccount.Account(`tenant-writer-${Math.random().toString(36).slice(2, 8)}`, { project: WORKER_PROJECT, accountId: "tenant-writer" }).email;
+};
+/** A custom role of the signer project bound on the signer key to the control plane (read-only today). */
+const boundCustomRole = (h: Handles) => {
+    const role = new gcp.projects.IAMCustomRole("key-reader-role", { project: SIGNER_PROJECT, roleId: "keyReader", title: "Key reader", permissions: ["cloudkms.cryptoKeys.get"] });
+    new gcp.kms.CryptoKeyIAMMember("cp-reads-key", { cryptoKeyId: h.key.id, role: role.name, member: h.controlPlaneSa.member });
+};
+
+CLASS_VARIANTS.push(
+    { name: "a Cloud Storage subscription writes its topic's messages into the provenance bucket", cls: "grants outside the IAM types", policy: "provenance-by-control-plane", offender: "sub-into-provenance",
+        mutate: writingSubscription("sub-into-provenance", "storage", (h) => h.provenance.name, tenantSa) },
+    { name: "a BigQuery subscription writes as the control-plane SA", cls: "grants outside the IAM types", policy: "platform-identity-impersonation", offender: "sub-as-control-plane",
+        mutate: writingSubscription("sub-as-control-plane", "bigquery", () => `${WORKER_PROJECT}.audit.events`, (h) => h.controlPlaneSa.email) },
+    { name: "a Cloud Storage subscription writes as the signer SA", cls: "grants outside the IAM types", policy: "platform-identity-impersonation", offender: "sub-as-signer",
+        mutate: writingSubscription("sub-as-signer", "storage", () => "tenant-drops", (h) => h.signer.sa.email) },
+    { name: "a user can edit (iam.roles.update) a custom role bound on the signer key", cls: "grants outside the IAM types", policy: "single-signer", offender: "role-editor",
+        also: [{ policy: "signer-invoked-by-generator-only" }, { policy: "signer-key-versions-controlled" }, { policy: "provenance-by-control-plane" }],
+        mutate: add((h) => {
+            boundCustomRole(h);
+            new gcp.projects.IAMMember("role-editor", { project: SIGNER_PROJECT, role: "roles/iam.roleAdmin", member: "user:dev@acme.example" });
+        }) },
+);
+
+CLASS_SECURE.push(
+    { name: "a Cloud Storage subscription writes as a tenant SA into a tenant bucket", mutate: writingSubscription("sub-tenant", "storage", () => "tenant-drops", tenantSa) },
+    { name: "a custom role bound on the signer key with nobody able to edit it", mutate: add(boundCustomRole) },
+    { name: "a user can edit custom roles of a project where none is bound", mutate: add(() => {
+        new gcp.projects.IAMMember("role-editor-workers", { project: WORKER_PROJECT, role: "roles/iam.roleAdmin", member: "user:dev@acme.example" });
+    }) },
+);
