@@ -10,6 +10,7 @@ import { computeSpecOf, KindSpec, valuesAt } from "./computeKinds";
 import { depsOf, resolveRef, str, uniq } from "./lookup";
 import { ComputeKind, ComputeNode, T } from "./types";
 import { WorkloadIndex } from "./workloads";
+import { attachmentSubnets, findAttachments, NETWORK_ATTACHMENT } from "./networkAttachments";
 
 export class ComputeIndex extends WorkloadIndex {
     readonly compute: ComputeNode[] = [];
@@ -142,6 +143,11 @@ export class ComputeIndex extends WorkloadIndex {
                 if (!unknown(sub) && sub !== undefined) {
                     at.subnet("networkInterfaces", sub);
                 }
+                // A Private Service Connect interface: the VM gets an address in the attachment's subnets.
+                const att = get(nic, "networkAttachment");
+                if (att !== undefined && att !== null) {
+                    at.networkAttachment("networkInterfaces", att);
+                }
             }
         }
         const sa = get(props, "serviceAccount");
@@ -267,6 +273,20 @@ class Attach {
         }
         for (const s of res.found) {
             this.node.networks.push(...this.g.networksOfSubnet(s));
+        }
+    }
+
+    networkAttachment(prop: string, value: unknown): void {
+        const atts = resolveRef(this.r, prop, value, [NETWORK_ATTACHMENT], (ref) => findAttachments(this.g.of(NETWORK_ATTACHMENT), ref));
+        this.node.networkUnknown ||= atts.unknown;
+        if (atts.external) {
+            this.node.externalNetworks.push(atts.external);
+        }
+        for (const a of atts.found) {
+            const { subnets, unknown: unk } = attachmentSubnets(this.g, a);
+            this.node.subnets.push(...subnets);
+            this.node.networks.push(...subnets.flatMap((s) => this.g.networksOfSubnet(s)));
+            this.node.networkUnknown ||= unk;
         }
     }
 

@@ -5,11 +5,14 @@
  * Connect endpoints to all Google APIs (rather than the restricted `vpc-sc` bundle), and Private
  * Service Connect to published services: an endpoint that consumes a service attachment joins its
  * network to the producer's, and a service attachment publishes its network's service to others.
+ * A Private Service Connect network attachment lets producers (VMs, Vertex AI, Cloud Run of other
+ * projects) place interfaces in the subnets it names: it joins their networks to the producers'.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "./props";
 import { depsOf, resolveRef, str } from "./lookup";
 import type { FleetGraph } from "./index";
+import { attachmentSubnets, NETWORK_ATTACHMENT } from "./networkAttachments";
 
 export interface NetworkJoin {
     res: PolicyResource;
@@ -26,7 +29,6 @@ const ROUTER = "gcp:compute/router:Router";
 const FORWARDING_RULES = ["gcp:compute/globalForwardingRule:GlobalForwardingRule", "gcp:compute/forwardingRule:ForwardingRule"];
 const SERVICE_ATTACHMENT = "gcp:compute/serviceAttachment:ServiceAttachment";
 const SUBNETWORK = "gcp:compute/subnetwork:Subnetwork";
-
 export function networkJoins(g: FleetGraph): NetworkJoin[] {
     const out: NetworkJoin[] = [];
     const byNetwork = (r: PolicyResource, prop: string, value: unknown, what: string, egress?: boolean) => {
@@ -69,6 +71,10 @@ export function networkJoins(g: FleetGraph): NetworkJoin[] {
                 byNetwork(r, "network", get(r.props, "network"), unknown(target) ? "Private Service Connect endpoint (target unknown)" : "Private Service Connect endpoint to all Google APIs", true);
             }
         }
+    }
+    for (const r of g.of(NETWORK_ATTACHMENT)) {
+        const { subnets, unknown: unk } = attachmentSubnets(g, r);
+        out.push({ res: r, what: "Private Service Connect network attachment", networks: [...new Set(subnets.flatMap((s) => g.networksOfSubnet(s)))], unknown: unk });
     }
     // The producer side: the network of the load balancer it publishes and of its NAT subnets.
     for (const r of g.of(SERVICE_ATTACHMENT)) {

@@ -213,6 +213,30 @@ function placements(resources: PolicyResource[], scope: Scope, config: Config, z
         });
 }
 
+/**
+ * Bridge perimeters: projects in one bridge call each other's restricted services across their
+ * perimeters, so a bridge that holds the signer project opens Cloud KMS to every other member.
+ * A numbered member the pack cannot match (no `projectNumbers`) may be the signer project: advisory.
+ */
+function bridgesAround(resources: PolicyResource[], placed: { project: ScopedProject; names: Set<string> }[], report: Report): void {
+    for (const b of perimeters(resources).filter((p) => p.bridge)) {
+        for (const c of [b.enforced, b.dryRun].filter((x): x is PerimeterConfig => x !== undefined)) {
+            for (const { project, names } of placed) {
+                if (c.resources === "unknown") {
+                    report(`${UNDECIDED} the members of bridge perimeter ${b.label} are unknown until apply; it may bridge signer project ${project.id} to other projects`, b.resource.urn);
+                    continue;
+                }
+                const others = c.resources.filter((m) => !names.has(m));
+                if (c.resources.some((m) => names.has(m)) || c.resourceProjects.has(project.id)) {
+                    report(`bridge perimeter ${b.label} puts signer project ${project.id} in a bridge with ${listText(others)}: their identities and networks reach the signer's Cloud KMS across its perimeter`, b.resource.urn);
+                } else if (![...names].some((n) => /^projects\/\d+$/.test(n)) && c.resources.some((m) => /^projects\/\d+$/.test(m))) {
+                    report(`cannot tell whether bridge perimeter ${b.label} holds signer project ${project.id}: it lists projects by number and the pack has no number for it (set projectNumbers)`, b.resource.urn, true);
+                }
+            }
+        }
+    }
+}
+
 export const signerPerimeter: FleetStackPolicy = {
     name: "signer-perimeter",
     description:
@@ -241,6 +265,7 @@ export const signerPerimeter: FleetStackPolicy = {
                 report(`cannot tell the project of signer key ${key.name} (no project on its key ring or provider), so its perimeter cannot be proven; name the project explicitly`, key.urn, true);
             }
         }
+        bridgesAround(resources, placed, report);
         for (const { project, names, placement } of placed) {
             if (placement.state === "enforced") {
                 for (const p of placement.perimeters) {

@@ -4,7 +4,9 @@
  * address, in one rule or across rules; classic firewall rules and every kind of firewall policy,
  * which may be evaluated before the VPC's own deny rule), reaches Google APIs only through the
  * restricted VIP 199.36.153.4/30, and has a private googleapis.com DNS zone resolving to it.
- * Runners attached to networks this stack does not define cannot be proven and are reported.
+ * Runners attached to networks this stack does not define cannot be proven and are reported. A
+ * Secure Web Proxy on a runner network is an egress path of its own: a rule of its policy that
+ * allows every session undoes the allow-list.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../../model/props";
@@ -24,7 +26,7 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
         "through the restricted VIP 199.36.153.4/30, and a private googleapis.com DNS zone bound to it.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "each runner network has an EGRESS deny-all for 0.0.0.0/0 (a deny narrowed by target SAs or tags does not count), no egress allow reaching runners to 0.0.0.0/0 (or to ranges that together cover it; `destNetworkScope: INTERNET`, address groups, region codes and threat-intelligence lists count as the internet; `apply_security_profile_group` allows), no Private Service Connect endpoint to `all-apis` in a VPC rule or in any firewall policy that reaches it (global or regional network policies with separate or inline rules, hierarchical folder/org policies), Google APIs only via 199.36.153.4/30, and a private `googleapis.com` zone",
+        checks: "each runner network has an EGRESS deny-all for 0.0.0.0/0 (a deny narrowed by target SAs or tags does not count), no egress allow reaching runners to 0.0.0.0/0 (or to ranges that together cover it; `destNetworkScope: INTERNET`, address groups, region codes and threat-intelligence lists count as the internet; `apply_security_profile_group` allows), no Secure Web Proxy rule allowing every session (`sessionMatcher` absent, `true` or matching every host) in the policy of a gateway on a runner network, no Private Service Connect endpoint to `all-apis` in a VPC rule or in any firewall policy that reaches it (global or regional network policies with separate or inline rules, hierarchical folder/org policies), Google APIs only via 199.36.153.4/30, and a private `googleapis.com` zone",
         invariants: ["I4"],
         fix:
             "Use IsolatedNetwork for every pool: it adds the deny-all egress rule, the HTTPS allow to 199.36.153.4/30 and a private " +
@@ -122,8 +124,77 @@ export const runnerEgressDefaultDeny: FleetStackPolicy = stackRule({
         for (const bad of zonesByNet.badRecords) {
             report(bad.message, bad.urn);
         }
+        for (const f of proxyAllowAll(g)) {
+            report(f.message, f.urn);
+        }
     },
 });
+
+const SWP_GATEWAY = "gcp:networkservices/gateway:Gateway";
+const SWP_POLICY = "gcp:networksecurity/gatewaySecurityPolicy:GatewaySecurityPolicy";
+const SWP_RULE = "gcp:networksecurity/gatewaySecurityPolicyRule:GatewaySecurityPolicyRule";
+
+/** CEL matchers that match every session: absent, `true`, or a host test every host passes. */
+function matchesEverything(m: unknown): boolean {
+    if (m === undefined || m === null) {
+        return true;
+    }
+    if (typeof m !== "string") {
+        return false;
+    }
+    const e = m.replace(/\s+/g, "").replace(/"/g, "'");
+    return e === "" || e === "true" || e === "!false" || e === "host()!=''" || /^host\(\)\.matches\('\.[*+]'\)$/.test(e) || e === "host().endsWith('')";
+}
+
+/** The Secure Web Proxy policies (by URN) of gateways on runner networks, with the network's label. */
+function runnerProxyPolicies(g: FleetGraph): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const gw of g.of(SWP_GATEWAY)) {
+        const props = g.props(gw);
+        const type = get(props, "type");
+        if (type !== "SECURE_WEB_GATEWAY" && !unknown(type)) {
+            continue;
+        }
+        const nets = g.networksOfRef(gw, "network", get(props, "network")).found.filter((n) => g.runnerNetworks.has(n.urn));
+        if (nets.length === 0) {
+            continue;
+        }
+        const ref = get(props, "gatewaySecurityPolicy");
+        const policies = depsOf(gw, "gatewaySecurityPolicy", [SWP_POLICY]).concat(typeof ref === "string" && !unknown(ref)
+            ? g.of(SWP_POLICY).filter((p) => { const n = get(g.props(p), "name"); return typeof n === "string" && (ref === n || ref.endsWith(`/gatewaySecurityPolicies/${n}`)); })
+            : []);
+        policies.forEach((p) => out.set(p.urn, `${g.networkLabel(nets[0])} (gateway ${gw.name})`));
+    }
+    return out;
+}
+
+/** Rules of runner Secure Web Proxy policies that allow every session. */
+function proxyAllowAll(g: FleetGraph): { message: string; urn: string }[] {
+    const policies = runnerProxyPolicies(g);
+    if (policies.size === 0) {
+        return [];
+    }
+    const out: { message: string; urn: string }[] = [];
+    for (const r of g.of(SWP_RULE)) {
+        const props = g.props(r);
+        const ref = get(props, "gatewaySecurityPolicy");
+        const owners = depsOf(r, "gatewaySecurityPolicy", [SWP_POLICY]).concat(typeof ref === "string" && !unknown(ref)
+            ? g.of(SWP_POLICY).filter((p) => get(g.props(p), "name") === ref.split("/").pop())
+            : []);
+        const on = owners.map((p) => policies.get(p.urn)).find((x) => x !== undefined);
+        if (on === undefined || get(props, "enabled") === false || get(props, "basicProfile") !== "ALLOW") {
+            continue;
+        }
+        const session = get(props, "sessionMatcher");
+        const app = get(props, "applicationMatcher");
+        if (unknown(session) || unknown(app)) {
+            out.push({ message: `${UNDECIDED} Secure Web Proxy rule ${r.name} on runner network ${on} allows sessions matched by a value unknown until apply`, urn: r.urn });
+        } else if (matchesEverything(session) && matchesEverything(app)) {
+            out.push({ message: `Secure Web Proxy rule ${r.name} on runner network ${on} allows every session (sessionMatcher ${JSON.stringify(session ?? "(none)")}): runner egress through the proxy reaches the whole internet; allow listed hosts only`, urn: r.urn });
+        }
+    }
+    return out;
+}
 
 /** The widest rules (by their broadest range) that together cover an address family, for the message. */
 function coveringRules(rules: FwRule[]): FwRule[] {

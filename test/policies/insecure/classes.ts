@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Handles, Mutations, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/insecureBaseline";
 import { CaughtVariant } from "../../helpers/insecureHarness";
+import { ACCESS_POLICY, fixtureProjectNumber } from "../../helpers/perimeterFixture";
 
 export interface ClassVariant extends CaughtVariant {
     name: string;
@@ -309,4 +310,51 @@ CLASS_SECURE.push(
     { name: "a user can edit custom roles of a project where none is bound", mutate: add(() => {
         new gcp.projects.IAMMember("role-editor-workers", { project: WORKER_PROJECT, role: "roles/iam.roleAdmin", member: "user:dev@acme.example" });
     }) },
+);
+
+// ------------------------------------------------ network joins: PSC attachments and interfaces, Secure Web Proxy, bridge perimeters
+/** A PSC network attachment in a subnet (the signer's, a pool's, or a tenant's). */
+const pscAttachment = (name: string, project: string, subnet: (h: Handles) => pulumi.Input<string>) => (h: Handles) =>
+    new gcp.compute.NetworkAttachment(name, { project, region: "europe-west1", connectionPreference: "ACCEPT_AUTOMATIC", subnetworks: [subnet(h)] });
+/** A Secure Web Proxy on the vm pool's network whose policy has one allow rule. */
+const runnerProxy = (name: string, sessionMatcher: string) => add((h) => {
+    const policy = new gcp.networksecurity.GatewaySecurityPolicy(`${name}-policy`, { project: WORKER_PROJECT, location: "europe-west1", name: `${name}-policy` });
+    new gcp.networksecurity.GatewaySecurityPolicyRule(name, { project: WORKER_PROJECT, location: "europe-west1", name, gatewaySecurityPolicy: policy.name,
+        enabled: true, priority: 1, basicProfile: "ALLOW", sessionMatcher });
+    new gcp.networkservices.Gateway(`${name}-gateway`, { project: WORKER_PROJECT, location: "europe-west1", name: `${name}-gw`, type: "SECURE_WEB_GATEWAY",
+        addresses: ["10.10.0.50"], ports: [443], network: h.vm.network.id, subnetwork: h.vm.subnet.id, gatewaySecurityPolicy: policy.id });
+});
+const bridge = (name: string, members: string[]) => add(() => {
+    new gcp.accesscontextmanager.ServicePerimeter(name, { parent: ACCESS_POLICY, name: `${ACCESS_POLICY}/servicePerimeters/${name.replace(/-/g, "_")}`, title: name,
+        perimeterType: "PERIMETER_TYPE_BRIDGE", status: { resources: members } });
+});
+
+CLASS_VARIANTS.push(
+    { name: "a PSC network attachment in the signer's subnet", cls: "network joins", policy: "pool-network-separation", offender: "psc-into-signer",
+        mutate: add((h) => pscAttachment("psc-into-signer", SIGNER_PROJECT, (x) => x.signer.subnet.selfLink)(h)) },
+    { name: "a PSC network attachment in the k8s pool's subnet", cls: "network joins", policy: "pool-network-separation", offender: "psc-into-k8s",
+        mutate: add((h) => pscAttachment("psc-into-k8s", WORKER_PROJECT, (x) => x.k8s.subnet.id)(h)) },
+    { name: "a runner VM with a PSC interface into the signer's subnet", cls: "network joins", policy: "runner-network-attachment", offender: "vm-template",
+        also: [{ policy: "pool-network-separation" }],
+        mutate: (m) => {
+            m.args.vmTemplate = (a, core) => {
+                const att = pscAttachment("psc-into-signer-2", SIGNER_PROJECT, () => core.signer.subnet.selfLink)(core as Handles);
+                a.networkInterfaces = [...a.networkInterfaces, { networkAttachment: att.id }];
+            };
+        } },
+    { name: "a Secure Web Proxy on a runner network allows every session", cls: "network joins", policy: "runner-egress-default-deny", offender: "swp-allow-all",
+        mutate: runnerProxy("swp-allow-all", "true") },
+    { name: "a bridge perimeter joins the signer project to the worker project", cls: "network joins", policy: "signer-perimeter", offender: "signer-bridge",
+        mutate: bridge("signer-bridge", [`projects/${fixtureProjectNumber(SIGNER_PROJECT)}`, `projects/${fixtureProjectNumber(WORKER_PROJECT)}`]) },
+);
+
+CLASS_SECURE.push(
+    { name: "a PSC network attachment in a tenant subnet", mutate: add(() => {
+        const net = new gcp.compute.Network("tenant-net", { project: "acme-tenant", autoCreateSubnetworks: false });
+        const sub = new gcp.compute.Subnetwork("tenant-subnet", { project: "acme-tenant", region: "europe-west1", network: net.id, ipCidrRange: "192.168.50.0/24",
+            logConfig: { aggregationInterval: "INTERVAL_5_SEC", flowSampling: 1, metadata: "INCLUDE_ALL_METADATA" } });
+        new gcp.compute.NetworkAttachment("psc-tenant", { project: "acme-tenant", region: "europe-west1", connectionPreference: "ACCEPT_AUTOMATIC", subnetworks: [sub.id] });
+    }) },
+    { name: "a Secure Web Proxy on a runner network allows github.com only", mutate: runnerProxy("swp-github", "host() == 'github.com'") },
+    { name: "a bridge perimeter between two tenant projects", mutate: bridge("tenant-bridge", ["projects/777000001", "projects/777000002"]) },
 );
