@@ -358,3 +358,46 @@ CLASS_SECURE.push(
     { name: "a Secure Web Proxy on a runner network allows github.com only", mutate: runnerProxy("swp-github", "host() == 'github.com'") },
     { name: "a bridge perimeter between two tenant projects", mutate: bridge("tenant-bridge", ["projects/777000001", "projects/777000002"]) },
 );
+
+// ------------------------------------------------ the image supply of runners and control plane: remote and virtual repositories
+const RUNNER_REPO_LABELS = { "build-fleet-role": "runner", "build-fleet-pool": "linux-vm" };
+const REGISTRY = "registry-write-publishing-identity-only";
+/** A standard Docker repository in the worker project. */
+const plainRepo = (name: string, labels?: Record<string, string>) =>
+    new gcp.artifactregistry.Repository(name, { project: WORKER_PROJECT, location: "europe-west1", repositoryId: name, format: "DOCKER", labels });
+/** A virtual runner (or release) repository over `upstreams`. */
+const virtualRepo = (name: string, upstreams: pulumi.Input<string>[], labels: Record<string, string> = RUNNER_REPO_LABELS) =>
+    new gcp.artifactregistry.Repository(name, { project: WORKER_PROJECT, location: "europe-west1", repositoryId: name, format: "DOCKER", mode: "VIRTUAL_REPOSITORY", labels,
+        dockerConfig: labels["build-fleet-role"] === "control-plane" ? { immutableTags: true } : undefined,
+        virtualRepositoryConfig: { upstreamPolicies: upstreams.map((repository, i) => ({ id: `u${i}`, repository, priority: i + 1 })) } });
+
+CLASS_VARIANTS.push(
+    { name: "the runner image repository is a remote repository of Docker Hub", cls: "image supply", policy: REGISTRY, offender: "runner-remote",
+        mutate: add(() => {
+            new gcp.artifactregistry.Repository("runner-remote", { project: WORKER_PROJECT, location: "europe-west1", repositoryId: "runner-remote", format: "DOCKER", mode: "REMOTE_REPOSITORY",
+                labels: RUNNER_REPO_LABELS, remoteRepositoryConfig: { dockerRepository: { publicRepository: "DOCKER_HUB" } } });
+        }) },
+    { name: "a virtual runner image repository reads an upstream outside the stack", cls: "image supply", policy: REGISTRY, offender: "runner-virtual-ext",
+        mutate: add(() => {
+            virtualRepo("runner-virtual-ext", ["projects/acme-tenant/locations/europe-west1/repositories/tenant-images"]);
+        }) },
+    { name: "a virtual runner image repository reads an upstream a runner can write", cls: "image supply", policy: REGISTRY, offender: ["runner-virtual", "runner-writes-upstream"],
+        also: [{ policy: LPV }],
+        mutate: add((h) => {
+            const up = plainRepo("tenant-upstream");
+            new gcp.artifactregistry.RepositoryIamMember("runner-writes-upstream", { project: WORKER_PROJECT, location: "europe-west1", repository: up.name, role: "roles/artifactregistry.writer", member: h.vm.sa.member });
+            virtualRepo("runner-virtual", [up.id]);
+        }) },
+    { name: "a virtual release registry reads an upstream a developer can write", cls: "image supply", policy: REGISTRY, offender: "release-virtual",
+        mutate: add(() => {
+            const up = plainRepo("dev-upstream");
+            new gcp.artifactregistry.RepositoryIamMember("dev-writes-upstream", { project: WORKER_PROJECT, location: "europe-west1", repository: up.name, role: "roles/artifactregistry.writer", member: "user:dev@acme.example" });
+            virtualRepo("release-virtual", [up.id], { "build-fleet-role": "control-plane" });
+        }) },
+);
+
+CLASS_SECURE.push(
+    { name: "a virtual runner image repository over a standard upstream of the stack that no runner writes", mutate: add(() => {
+        virtualRepo("runner-virtual-ok", [plainRepo("runner-upstream-ok").id]);
+    }) },
+);
