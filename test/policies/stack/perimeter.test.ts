@@ -68,11 +68,26 @@ describe("stack rules signer-perimeter, runner-perimeter and perimeter-well-form
         assertOnly(r, SIGNER_PERIMETER, "signer-key", "mandatory", /is in no enforced perimeter/);
     });
 
-    it("signer-perimeter: a bridge is not a perimeter", async () => {
+    it("signer-perimeter: a bridge is not a perimeter, and a bridge holding the signer project opens it to the other members", async () => {
         const r = await evaluate(() => {
             rawPerimeter("bridge", { perimeterType: "PERIMETER_TYPE_BRIDGE", status: { resources: [SIGNER_MEMBER, "projects/999999999999"] } });
         }, { omit: { hardening: { enclave: true } } });
-        assertOnly(r, SIGNER_PERIMETER, "signer-key", "mandatory", /is in no enforced perimeter/);
+        const found = r.ev.violations.map((v) => [v.policy, v.enforcementLevel, v.urn]);
+        assert.deepStrictEqual(found.sort(), [
+            [SIGNER_PERIMETER, "mandatory", urnOf(r.run, "bridge")],
+            [SIGNER_PERIMETER, "mandatory", urnOf(r.run, "signer-key")],
+        ].sort(), list(r.ev));
+        assert.match(r.ev.violations.find((v) => v.urn === urnOf(r.run, "bridge"))!.message, /puts signer project .* in a bridge with projects\/999999999999/);
+        assert.match(r.ev.violations.find((v) => v.urn === urnOf(r.run, "signer-key"))!.message, /is in no enforced perimeter/);
+    });
+
+    it("signer-perimeter: a bridge listing projects by number the pack cannot match is an advisory", async () => {
+        const r = await evaluate(() => {
+            rawPerimeter("numbered-bridge", { perimeterType: "PERIMETER_TYPE_BRIDGE", status: { resources: ["projects/888888888888", "projects/999999999999"] } });
+        }, { policyConfig: { "signer-perimeter": { projectNumbers: {} } } });
+        const hits = r.ev.violations.filter((v) => v.urn === urnOf(r.run, "numbered-bridge"));
+        assert.deepStrictEqual(hits.map((v) => [v.policy, v.enforcementLevel]), [[SIGNER_PERIMETER, "advisory"]], list(r.ev));
+        assert.match(hits[0].message, /set projectNumbers/);
     });
 
     it("signer-perimeter: an ingress rule admitting any identity to Cloud KMS is a violation on the perimeter", async () => {
