@@ -147,7 +147,7 @@ export const gkeRunnerNodePoolHardened: FleetResourcePolicy = {
     description: "[I6] GKE runner node pools run gVisor, the GKE metadata server, shielded nodes and a non-default service account.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "gVisor, `GKE_METADATA`, secure boot and integrity monitoring, non-default SA (standalone and inline pools)",
+        checks: "gVisor, `GKE_METADATA`, secure boot and integrity monitoring, non-default SA (standalone and inline pools); a runner Autopilot cluster names a non-default node SA in `clusterAutoscaling.autoProvisioningDefaults.serviceAccount`",
         invariants: ["I6", "I7"],
         fix: "In nodeConfig set sandboxConfig.type \"GVISOR\", workloadMetadataConfig.mode \"GKE_METADATA\", shieldedInstanceConfig { enableSecureBoot: true, enableIntegrityMonitoring: true } and serviceAccount to the pool's own service account.",
     },
@@ -162,8 +162,23 @@ export const gkeRunnerNodePoolHardened: FleetResourcePolicy = {
             }
         }),
         forTypes([CLUSTER], (props, _args, report) => {
-            // Autopilot has no user-managed node pools (gVisor is chosen per pod via runtimeClassName).
-            if (boolish(get(props, "enableAutopilot")) === true || isExplicitlyNonRunner(CLUSTER, props)) {
+            if (isExplicitlyNonRunner(CLUSTER, props)) {
+                return;
+            }
+            // Autopilot has no user-managed node pools (gVisor is chosen per pod via runtimeClassName), but
+            // its nodes run as the default compute service account unless autoProvisioningDefaults names one.
+            const autopilot = boolish(get(props, "enableAutopilot"));
+            if (autopilot === "unknown") {
+                undecided(report, "enableAutopilot is unknown.");
+                return;
+            }
+            if (autopilot === true) {
+                const sa = get(props, "clusterAutoscaling", "autoProvisioningDefaults", "serviceAccount");
+                // As for node pools: an account unknown during a preview is another resource's output, never the default one.
+                if (!unknown(sa) && (sa === undefined || sa === null || sa === "" || isDefaultComputeSa(sa))) {
+                    report(`runner Autopilot cluster's nodes run as ${sa ? JSON.stringify(sa) : "the default compute service account (clusterAutoscaling.autoProvisioningDefaults.serviceAccount is not set)"}; ` +
+                        "Autopilot nodes need their own least-privilege service account.");
+                }
                 return;
             }
             const findings: string[] = [];

@@ -2,7 +2,8 @@
  * signer-evidence-locked (I11, I12): on a production stack the signer's evidence cannot be shortened or
  * deleted by anyone, the project owner included: every signer-labelled Cloud Storage bucket (the
  * provenance bucket) has a LOCKED retention policy, and every log bucket that a sink routes Cloud KMS
- * audit entries into is locked.
+ * audit entries into is locked and keeps them at least `minLogRetentionDays`; a log bucket declared in
+ * a runner project (the workers' trail: job, flow and NAT logs) is held to the same.
  *
  * Locks are irreversible, so the components take them as an explicit opt-in (`lockProvenanceRetention`,
  * `lockAuditLog`). "Production" is this rule's config: a stack is production unless the pack config says
@@ -17,6 +18,7 @@ import { stackCheck } from "../../framework/stackRule";
 import { UNDECIDED } from "../../model";
 
 const BUCKET = "gcp:storage/bucket:Bucket";
+const MIN_LOG_RETENTION_DAYS = 365;
 const LOG_BUCKET = "gcp:logging/projectBucketConfig:ProjectBucketConfig";
 const SINK_TYPES = new Set(["gcp:logging/projectSink:ProjectSink", "gcp:logging/folderSink:FolderSink", "gcp:logging/organizationSink:OrganizationSink"]);
 
@@ -57,21 +59,37 @@ export const signerEvidenceLocked: FleetStackPolicy = {
                 default: true,
                 description: "Hold the stack to the production bar (locked evidence). Set false for trial stacks whose buckets must stay deletable.",
             },
+            minLogRetentionDays: {
+                type: "number",
+                default: MIN_LOG_RETENTION_DAYS,
+                description: "The shortest retention a Cloud KMS audit log bucket or a runner project's log bucket may keep on a production stack.",
+            },
         },
     },
     meta: {
         invariants: ["I11", "I12"],
         checks:
             "on a production stack (pack config `production`, default true: fail closed) every signer-labelled bucket has a locked retention policy " +
-            "and every log bucket a sink routes Cloud KMS audit entries into is locked",
+            "and every log bucket a sink routes Cloud KMS audit entries into, and every log bucket declared in a runner project, is locked with " +
+            "`retentionDays` of at least pack config `minLogRetentionDays` (default 365)",
         fix:
             "Set `signer.lockProvenanceRetention: true` and `signer.lockAuditLog: true` (irreversible; docs/deploy.md, the lock step), " +
             "or declare a trial stack with the pack config {\"signer-evidence-locked\": {\"production\": false}}.",
     },
-    validateStack: stackCheck((_g, report, args: StackValidationArgs) => {
-        if (args.getConfig<{ production?: boolean }>().production === false) {
+    validateStack: stackCheck((g, report, args: StackValidationArgs) => {
+        const cfg = args.getConfig<{ production?: boolean; minLogRetentionDays?: number }>();
+        if (cfg.production === false) {
             return;
         }
+        const minDays = cfg.minLogRetentionDays ?? MIN_LOG_RETENTION_DAYS;
+        const retention = (r: PolicyResource, what: string) => {
+            const days = get(r.props, "retentionDays");
+            if (unknown(days)) {
+                report(`${UNDECIDED} the retention of ${what} ${r.name} is unknown until apply`, r.urn);
+            } else if (typeof days !== "number" || days < minDays) {
+                report(`${what} ${r.name} keeps its logs ${typeof days === "number" ? `${days} days` : "30 days (retentionDays not set)"}, under the ${minDays} days a production trail needs; set retentionDays`, r.urn);
+            }
+        };
         const check = (r: PolicyResource, flag: unknown, what: string, setting: string) => {
             if (unknown(flag)) {
                 report(`${UNDECIDED} whether ${what} ${r.name} is locked is unknown until apply`, r.urn);
@@ -84,8 +102,19 @@ export const signerEvidenceLocked: FleetStackPolicy = {
                 check(r, get(r.props, "retentionPolicy", "isLocked"), "provenance bucket", "signer.lockProvenanceRetention: true");
             }
         }
-        for (const r of kmsLogBuckets(args.resources)) {
+        const kms = kmsLogBuckets(args.resources);
+        for (const r of kms) {
             check(r, get(r.props, "locked"), "Cloud KMS audit log bucket", "signer.lockAuditLog: true");
+            retention(r, "Cloud KMS audit log bucket");
+        }
+        // The workers' trail: log buckets declared in a project where runners run.
+        const runnerProjects = new Set(g.compute.filter((n) => n.isRunner).map((n) => g.projectOf(n.res)).filter((p): p is string => typeof p === "string"));
+        for (const r of args.resources.filter((x) => x.type === LOG_BUCKET && !kms.includes(x))) {
+            const project = g.projectOf(r);
+            if (typeof project === "string" && runnerProjects.has(project)) {
+                check(r, get(r.props, "locked"), "runner project log bucket", "locked: true");
+                retention(r, "runner project log bucket");
+            }
         }
     }),
 };

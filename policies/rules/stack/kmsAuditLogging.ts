@@ -4,7 +4,9 @@
  * project, folder or organization audit config (or the auditConfigs of a project IAMPolicy); and
  * nothing breaks that trail: no audit config exempting members from KMS (or all-services) logs, no
  * log exclusion or sink exclusion over the signer project (or a folder, org or billing account)
- * whose filter may drop Cloud KMS data-access entries.
+ * whose filter may drop Cloud KMS data-access entries, and no folder or organization sink that
+ * intercepts its children's logs (`interceptChildren`) with a filter that may take them away from
+ * the signer project's own buckets and sinks.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
 import { get, unknown } from "../../model/props";
@@ -27,7 +29,7 @@ export const kmsAuditLogging: FleetStackPolicy = stackRule({
         "from a project, folder or organization audit config, with no exempted members and no log or sink exclusion that may drop them.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "each signer key's project has `DATA_READ` and `DATA_WRITE` audit logs for `cloudkms.googleapis.com` (or `allServices`) at project, folder or org level; no audit config with `exemptedMembers` for them; no log exclusion or sink exclusion (signer project, folder, org, billing account) whose filter may drop KMS data-access entries",
+        checks: "each signer key's project has `DATA_READ` and `DATA_WRITE` audit logs for `cloudkms.googleapis.com` (or `allServices`) at project, folder or org level; no audit config with `exemptedMembers` for them; no log exclusion or sink exclusion (signer project, folder, org, billing account) whose filter may drop KMS data-access entries; no folder or organization sink with `interceptChildren` whose filter may match them (they would no longer reach the signer project's own buckets)",
         invariants: ["I12"],
         fix:
             "Add a gcp.projects.IAMAuditConfig for the key's project with service cloudkms.googleapis.com and auditLogConfigs " +
@@ -121,6 +123,16 @@ function trailBreakers(g: FleetGraph, report: (m: string, urn?: string) => void)
             const drop = mayDropKms(get(r.props, "filter"));
             if (get(r.props, "disabled") !== true && drop !== false && inScope(r)) {
                 report(`${drop === "unknown" ? `${UNDECIDED} ` : ""}log exclusion ${r.name} (filter ${JSON.stringify(get(r.props, "filter"))}) may drop Cloud KMS data-access logs of the signer`, r.urn);
+            }
+        }
+    }
+    for (const type of SINKS.filter((t) => !t.startsWith("gcp:logging/project"))) {
+        for (const r of g.of(type)) {
+            const intercept = get(r.props, "interceptChildren");
+            const drop = mayDropKms(get(r.props, "filter"));
+            if ((intercept === true || unknown(intercept)) && drop !== false && get(r.props, "disabled") !== true) {
+                report(`${unknown(intercept) || drop === "unknown" ? `${UNDECIDED} ` : ""}log sink ${r.name} intercepts its children's logs (interceptChildren) with filter ` +
+                    `${JSON.stringify(get(r.props, "filter") ?? "(none)")}: the signer's Cloud KMS audit entries go to ${JSON.stringify(get(r.props, "destination"))} and no longer reach the signer project's own log buckets and sinks`, r.urn);
             }
         }
     }

@@ -8,7 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Handles, Mutations, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/insecureBaseline";
+import { Core, Handles, Mutations, SIGNER_PROJECT, WORKER_PROJECT } from "../../helpers/insecureBaseline";
 import { CaughtVariant } from "../../helpers/insecureHarness";
 import { ACCESS_POLICY, fixtureProjectNumber } from "../../helpers/perimeterFixture";
 
@@ -400,4 +400,45 @@ CLASS_SECURE.push(
     { name: "a virtual runner image repository over a standard upstream of the stack that no runner writes", mutate: add(() => {
         virtualRepo("runner-virtual-ok", [plainRepo("runner-upstream-ok").id]);
     }) },
+);
+
+// ------------------------------------------------ audit trail (I12) and GKE Autopilot defaults
+/** The runner cluster as Autopilot: no node config of its own, nodes from auto-provisioning defaults. */
+const autopilot = (sa?: (core: Core) => pulumi.Input<string>) => (m: Mutations): void => {
+    m.args.k8sCluster = (a, core) => {
+        a.enableAutopilot = true;
+        delete a.nodeConfig;
+        delete a.removeDefaultNodePool;
+        delete a.initialNodeCount;
+        if (sa) {
+            a.clusterAutoscaling = { autoProvisioningDefaults: { serviceAccount: sa(core), oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"] } };
+        }
+    };
+};
+const workerLogBucket = (name: string, retentionDays: number, locked: boolean) => add(() => {
+    new gcp.logging.ProjectBucketConfig(name, { project: WORKER_PROJECT, location: "global", bucketId: "_Default", retentionDays, locked });
+});
+const interceptingSink = (name: string, filter: string) => add(() => {
+    new gcp.logging.OrganizationSink(name, { orgId: "123456789012", name, destination: "storage.googleapis.com/acme-central-logs", filter, interceptChildren: true, includeChildren: true });
+});
+
+CLASS_VARIANTS.push(
+    { name: "an organization sink intercepts its children's Cloud KMS audit logs", cls: "audit trail", policy: "kms-audit-logging", offender: "central-intercept",
+        mutate: interceptingSink("central-intercept", `protoPayload.serviceName="cloudkms.googleapis.com"`) },
+    { name: "the worker project's log bucket keeps one day and is not locked", cls: "audit trail", policy: "signer-evidence-locked", offender: "worker-logs-short",
+        mutate: workerLogBucket("worker-logs-short", 1, false) },
+    { name: "the Cloud KMS audit log bucket is locked but keeps only 30 days", cls: "audit trail", policy: "signer-evidence-locked", offender: "kms-log-bucket",
+        mutate: add(() => {
+            const bucket = new gcp.logging.ProjectBucketConfig("kms-log-bucket", { project: SIGNER_PROJECT, location: "global", bucketId: "kms-audit", retentionDays: 30, locked: true });
+            new gcp.logging.ProjectSink("kms-log-sink", { project: SIGNER_PROJECT, name: "kms-audit", destination: pulumi.interpolate`logging.googleapis.com/${bucket.id}`,
+                filter: `protoPayload.serviceName="cloudkms.googleapis.com"`, uniqueWriterIdentity: true });
+        }) },
+    { name: "the runner cluster runs Autopilot with the default node service account", cls: "compute kinds read from the table", policy: "gke-runner-node-pool-hardened", offender: "k8s-cluster",
+        mutate: autopilot() },
+);
+
+CLASS_SECURE.push(
+    { name: "an organization sink intercepting only VM logs", mutate: interceptingSink("central-vm-logs", `resource.type="gce_instance"`) },
+    { name: "the worker project's log bucket is locked and keeps 400 days", mutate: workerLogBucket("worker-logs-kept", 400, true) },
+    { name: "the runner cluster runs Autopilot with the pool's own node service account", mutate: autopilot((core) => core.k8s.sa.email) },
 );
