@@ -207,8 +207,11 @@ export class GraphMonitor extends MockMonitor {
             getObject: () => ({ toJavaScript: () => c.inputs }),
             getProvider: () => providerRef,
         }, true, "").urn);
-        component.outputs = { ...component.outputs, resources: urns, unexpanded: gaps };
-        component.wireOutputs = { ...component.wireOutputs, resources: urns, unexpanded: gaps };
+        // Where the unrendered objects would go, so the runner-namespace rules can refuse them there.
+        const ns = (component.inputs as Record<string, unknown> | undefined)?.namespace;
+        const where = gaps.length > 0 && ns !== undefined ? { unexpandedNamespace: ns } : {};
+        component.outputs = { ...component.outputs, resources: urns, unexpanded: gaps, ...where };
+        component.wireOutputs = { ...component.wireOutputs, resources: urns, unexpanded: gaps, ...where };
     }
 
     async readResource(req: any, callback: Callback): Promise<void> {

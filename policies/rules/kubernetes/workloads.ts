@@ -4,17 +4,18 @@
  * - k8s-runner-namespace-workloads: every pod in a runner namespace is a runner pod, whatever its
  *   labels say; the runner pod checks run on pod templates the per-resource rules exempted (labelled
  *   control-plane/signer, or unlabelled without gVisor). Runner pods never share a namespace with the
- *   ARC controller, and a Helm chart the pack cannot render in a runner namespace is an advisory.
+ *   ARC controller, and a Helm chart the pack cannot render in a runner namespace is refused (fail
+ *   closed: its templates may hold any pod, RBAC or secret).
  * - k8s-runner-patches: `*Patch` resources. A patch of a runner pod template is overlaid on the
  *   patched object (or, when the stack does not define it, on the hardened reference template) and the
  *   result checked like a pod; a NamespacePatch may not weaken Pod Security or relabel a runner
  *   namespace; any other patch in a runner namespace that no rule can judge is an advisory.
  */
-import { ResourceValidationArgs } from "@pulumi/policy/policy";
+import { PolicyResource, ResourceValidationArgs } from "@pulumi/policy/policy";
 import { runnerPodTemplate } from "../../../components/runnerPool/podTemplate";
 import { ROLE_LABEL } from "../../model/labels";
 import { FleetStackPolicy } from "../../meta";
-import { get, unknown } from "../../model/props";
+import { get, unknown, unwrap } from "../../model/props";
 import { PSS_ENFORCE_LABEL } from "../resource/kubernetesNamespace";
 import { placementFindings } from "../resource/kubernetesPlacement";
 import {
@@ -23,6 +24,9 @@ import {
 import { isArcRunnerType, isGhaRunnerScaleSetChart, isPodHoldingType, PodTemplateSite, podTemplateSites } from "../../recognisers/podTemplates";
 import { ARC_CONTROLLER_CHART_RE, K8sModel, K8sObject, nsKey, nsName, runnerNamespaceOf, UNKNOWN_NAME } from "../../model/kubernetes";
 import { K8sReport, k8sStackRule } from "../../framework/kubernetesRule";
+
+/** Provider-side charts, whose inputs (namespace, chart) the stack records; a v3 Chart records none (k8s-manifests-visible advises on it). */
+const CHART_TYPES: readonly string[] = ["kubernetes:helm.sh/v4:Chart"];
 
 /** Built-in API groups (and ARC's) whose objects create no pods beyond the pod-holding kinds judged here. */
 const KNOWN_GROUPS = new Set([
@@ -80,8 +84,9 @@ function checkUnlabelledRunnerNamespaces(m: K8sModel, report: K8sReport): void {
     }
 }
 
-function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidationArgs): void {
+function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidationArgs, resources: readonly PolicyResource[]): void {
     checkUnlabelledRunnerNamespaces(m, report);
+    unrenderedCharts(m, report, resources);
     for (const o of m.objects) {
         if (o.patch || o.namespace === undefined) {
             continue;
@@ -108,9 +113,9 @@ function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidation
                 continue;
             }
             if (!isGhaRunnerScaleSetChart(chart)) {
-                report.advisory(
-                    `cannot decide: Helm ${o.kind === "Release" ? "release" : "chart"} ${o.name} (chart ${JSON.stringify(unknown(chart) ? "unknown" : chart)}) installs objects in runner namespace ` +
-                    `"${nsName(key)}" that the pack cannot render; check its pods, RBAC and secrets, or install it elsewhere.`,
+                report.violation(
+                    `Helm ${o.kind === "Release" ? "release" : "chart"} ${o.name} (chart ${JSON.stringify(unknown(chart) ? "unknown until apply" : chart)}) installs objects in runner namespace ` +
+                    `"${nsName(key)}" that the pack cannot render: its pods, RBAC and secrets cannot be proven (fail closed); render it into objects the stack declares, or install it elsewhere.`,
                     o.urn,
                 );
                 continue;
@@ -125,21 +130,45 @@ function checkWorkloads(m: K8sModel, report: K8sReport, args: ResourceValidation
     }
 }
 
+/** Helm Chart components (the model skips them: their objects are their children) the engine could not render into a runner namespace. */
+function unrenderedCharts(m: K8sModel, report: K8sReport, resources: readonly PolicyResource[]): void {
+    const parents = new Set(resources.map((r) => r.parent?.urn).filter((u): u is string => u !== undefined));
+    for (const r of resources) {
+        if (!CHART_TYPES.includes(r.type)) {
+            continue;
+        }
+        const props = (unwrap(r.props) ?? {}) as Record<string, any>;
+        const gaps: string[] = Array.isArray(props.unexpanded) && props.unexpanded.length > 0 ? props.unexpanded
+            : parents.has(r.urn) ? [] : ["no object of it is in the stack"];
+        // The engine records the namespace it could not render into next to the gaps (plan/engine/monitor.ts).
+        const ns = get(props, "unexpandedNamespace");
+        if (gaps.length === 0 || isGhaRunnerScaleSetChart(get(props, "chart"))) {
+            continue;
+        }
+        const key = nsKey(r.provider?.urn ?? "", typeof ns === "string" && ns !== "" ? ns : "default");
+        const why = unknown(ns) ? "its namespace is unknown until apply" : m.runnerNamespaces.get(key);
+        if (why !== undefined) {
+            report.violation(`Helm chart ${r.name} installs objects the pack cannot render (${gaps.join("; ")}) into ${unknown(ns) ? "a namespace that may be a runner namespace" : `runner namespace "${nsName(key)}"`} ` +
+                `(${why}): its pods, RBAC and secrets cannot be proven (fail closed)`, r.urn);
+        }
+    }
+}
+
 export const k8sRunnerNamespaceWorkloads: FleetStackPolicy = k8sStackRule({
     name: "k8s-runner-namespace-workloads",
     description:
         "[I6] Every pod template in a runner namespace is checked as a runner pod whatever its labels say; a namespace that holds runners " +
         "enforces Pod Security restricted whatever its labels say; runner pods never share a namespace with the ARC controller; Helm charts " +
-        "the pack cannot render in a runner namespace are reported.",
+        "the pack cannot render in a runner namespace are refused.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "every pod template in a runner namespace is checked as a runner pod (all runner pod checks), even when labelled control-plane or unlabelled without gVisor; a namespace that holds runners enforces Pod Security `restricted` even when it is not labelled runner; the ARC controller never shares a namespace with runner pods; a Helm chart the pack cannot render, or a custom resource of an unknown API group (its controller may create pods), in a runner namespace is an advisory",
+        checks: "every pod template in a runner namespace is checked as a runner pod (all runner pod checks), even when labelled control-plane or unlabelled without gVisor; a namespace that holds runners enforces Pod Security `restricted` even when it is not labelled runner; the ARC controller never shares a namespace with runner pods; a Helm release or chart the pack cannot render in a runner namespace (or, during a preview, in a namespace unknown until apply) is refused; a custom resource of an unknown API group (its controller may create pods) in a runner namespace is an advisory",
         invariants: ["I6", "I7"],
         fix:
             "Harden the workload like a runner pod (restricted security context, gVisor, no token, no secrets, a deadline) or move it out of the " +
             "runner namespace; install the ARC controller and other charts in their own namespace.",
     },
-    check: (m, report, args) => checkWorkloads(m, report, args as unknown as ResourceValidationArgs),
+    check: (m, report, args) => checkWorkloads(m, report, args as unknown as ResourceValidationArgs, args.resources),
 });
 
 /** Overlays a server-side-apply patch on a base object: maps merge, lists of named items merge by name, other lists replace. */

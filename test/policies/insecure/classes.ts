@@ -442,3 +442,37 @@ CLASS_SECURE.push(
     { name: "the worker project's log bucket is locked and keeps 400 days", mutate: workerLogBucket("worker-logs-kept", 400, true) },
     { name: "the runner cluster runs Autopilot with the pool's own node service account", mutate: autopilot((core) => core.k8s.sa.email) },
 );
+
+// ------------------------------------------------ preview near the enclave: documents and templates unknown until apply
+const lateUser = (name: string) => pulumi.interpolate`user:auditor-${new random.RandomId(`${name}-suffix`, { byteLength: 4 }).hex}@acme.example`;
+
+CLASS_VARIANTS.push(
+    { name: "a signer project IAM policy built by getIAMPolicy from a member unknown during the first preview", cls: "preview near the enclave", policy: LPV, offender: "late-doc-project",
+        modes: ["preview"], mentions: "cannot be proven safe before apply",
+        also: [{ policy: "single-signer" }, { policy: "signer-key-versions-controlled" }, { policy: "platform-identity-impersonation" }, { policy: "signer-invoked-by-generator-only" },
+            { policy: ENCLAVE }, { policy: "provenance-by-control-plane" }, { policy: "no-public-iam" }],
+        mutate: add(() => {
+            const doc = gcp.organizations.getIAMPolicyOutput({ bindings: [{ role: "roles/viewer", members: [lateUser("late-doc-project")] }] });
+            new gcp.projects.IAMPolicy("late-doc-project", { project: SIGNER_PROJECT, policyData: doc.policyData });
+        }) },
+    { name: "a signer key IAM policy built by getIAMPolicy from a member unknown during the first preview", cls: "preview near the enclave", policy: LPV, offender: "late-doc-key",
+        modes: ["preview"], mentions: "cannot be proven safe before apply",
+        also: [{ policy: "single-signer" }, { policy: "signer-key-versions-controlled" }, { policy: ENCLAVE }, { policy: "no-public-iam" }],
+        mutate: add((h) => {
+            const doc = gcp.organizations.getIAMPolicyOutput({ bindings: [{ role: "roles/cloudkms.viewer", members: [lateUser("late-doc-key")] }] });
+            new gcp.kms.CryptoKeyIAMPolicy("late-doc-key", { cryptoKeyId: h.key.id, policyData: doc.policyData });
+        }) },
+);
+
+CLASS_VARIANTS.push(
+    { name: "a Helm v4 chart the pack cannot render, installed into the runner namespace", cls: "preview near the enclave", policy: "k8s-runner-namespace-workloads", offender: "tools-v4",
+        mentions: "cannot be proven (fail closed)", also: [{ policy: "k8s-manifests-visible" }],
+        mutate: k8sAdd((_h, o) => {
+            new k8s.helm.v4.Chart("tools-v4", { chart: "node-tools", repositoryOpts: { repo: "https://charts.example.com" }, namespace: "runners" }, o);
+        }) },
+    { name: "a Helm release whose chart is unknown during the first preview, in the runner namespace", cls: "preview near the enclave", policy: "k8s-runner-namespace-workloads", offender: "late-release",
+        modes: ["preview"], mentions: "unknown until apply",
+        mutate: k8sAdd((_h, o) => {
+            new k8s.helm.v3.Release("late-release", { chart: pulumi.interpolate`oci://registry.example/charts/tools-${new random.RandomId("late-chart", { byteLength: 2 }).hex}`, namespace: "runners" }, o);
+        }) },
+);

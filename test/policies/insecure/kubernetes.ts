@@ -262,8 +262,8 @@ export const K8S_CASES: K8sCase[] = [
     {
         name: "a chart the pack cannot render, in the runner namespace",
         policy: "k8s-runner-namespace-workloads",
-        level: "advisory",
         offender: "redis-in-runners",
+        mentions: "cannot be proven (fail closed)",
         mutate: add((_h, o) => {
             new k8s.helm.v3.Release("redis-in-runners", { chart: "oci://registry-1.docker.io/bitnamicharts/redis", namespace: RUNNERS, values: {} }, o);
         }),
