@@ -91,6 +91,7 @@ export class ComputeIndex extends WorkloadIndex {
             node.networkUnknown ||= res.unknown;
             const nc = get(props, "nodeConfig");
             at.identity("nodeConfig", unknown(nc) ? nc : get(nc, "serviceAccount"));
+            this.additionalNics(props, at);
         } else if (kind === "runService") {
             this.readRunService(r, props, at);
         }
@@ -98,6 +99,25 @@ export class ComputeIndex extends WorkloadIndex {
         node.subnets = uniq(node.subnets);
         node.identities = uniq(node.identities);
         return node;
+    }
+
+    /** Multi-NIC nodes: every additional node network puts the pool's nodes on that network too. */
+    private additionalNics(props: Record<string, any>, at: Attach): void {
+        const extra = get(props, "networkConfig", "additionalNodeNetworkConfigs");
+        if (unknown(extra)) {
+            at.net("networkConfig", UNKNOWN_VALUE);
+            return;
+        }
+        for (const e of Array.isArray(extra) ? extra : []) {
+            const net = get(e, "network");
+            const sub = get(e, "subnetwork");
+            if (net !== undefined && net !== null) {
+                at.net("networkConfig", unknown(net) ? UNKNOWN_VALUE : net);
+            }
+            if (sub !== undefined && sub !== null) {
+                at.subnet("networkConfig", unknown(sub) ? UNKNOWN_VALUE : sub);
+            }
+        }
     }
 
     private readSpec(r: PolicyResource, props: Record<string, any>, spec: KindSpec, at: Attach): void {

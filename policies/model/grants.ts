@@ -147,7 +147,11 @@ export class GrantIndex extends ComputeIndex {
             return { res: r, scope: iam.scope, ...where, role: unknown(role) ? UNKNOWN_VALUE : String(role ?? ""), customRole, members, conditional: cond };
         };
         if (iam.form === "member") {
-            this.addGrant(make(get(props, "role"), this.principalsOfMembers(r, "member", get(props, "member")), conditional(get(props, "condition")), "role"));
+            // A Member grant always names one member: none at all is a value the plan could not read (a data source
+            // the offline engine does not evaluate), never "grants nobody".
+            const member = get(props, "member");
+            const members = member === undefined || member === null || member === "" ? [this.unresolvedPrincipal(r, "member")] : this.principalsOfMembers(r, "member", member);
+            this.addGrant(make(get(props, "role"), members, conditional(get(props, "condition")), "role"));
         } else if (iam.form === "binding") {
             this.addGrant(make(get(props, "role"), this.principalsOfMembers(r, "members", get(props, "members")), conditional(get(props, "condition")), "role"));
         } else {

@@ -5,7 +5,7 @@
  * Connect endpoints to all Google APIs (rather than the restricted `vpc-sc` bundle), and Private
  * Service Connect to published services: an endpoint that consumes a service attachment joins its
  * network to the producer's, and a service attachment publishes its network's service to others.
- * A Private Service Connect network attachment lets producers (VMs, Vertex AI, Cloud Run of other
+ * Packet Mirroring sends a network's traffic to a collector. A Private Service Connect network attachment lets producers (VMs, Vertex AI, Cloud Run of other
  * projects) place interfaces in the subnets it names: it joins their networks to the producers'.
  */
 import { PolicyResource } from "@pulumi/policy/policy";
@@ -71,6 +71,11 @@ export function networkJoins(g: FleetGraph): NetworkJoin[] {
                 byNetwork(r, "network", get(r.props, "network"), unknown(target) ? "Private Service Connect endpoint (target unknown)" : "Private Service Connect endpoint to all Google APIs", true);
             }
         }
+    }
+    // Packet Mirroring copies every packet of the mirrored subnets or instances to a collector: other workloads read the builds' traffic.
+    for (const r of g.of("gcp:compute/packetMirroring:PacketMirroring")) {
+        const net = get(r.props, "network");
+        byNetwork(r, "network", unknown(net) ? net : get(net, "url"), "Packet Mirroring (copies the network's traffic to a collector)");
     }
     for (const r of g.of(NETWORK_ATTACHMENT)) {
         const { subnets, unknown: unk } = attachmentSubnets(g, r);

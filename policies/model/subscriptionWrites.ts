@@ -39,6 +39,20 @@ const TOPIC = "gcp:pubsub/topic:Topic";
 
 const cache = new WeakMap<FleetGraph, SubscriptionWrite[]>();
 
+/** Other resources that put objects into a bucket they name: Storage Transfer jobs and objects the stack uploads itself. */
+const MOVERS: { type: string; path: string[]; kind: string }[] = [
+    { type: "gcp:storage/transferJob:TransferJob", path: ["transferSpec", "gcsDataSink", "bucketName"], kind: "Storage Transfer job" },
+    { type: "gcp:storage/bucketObject:BucketObject", path: ["bucket"], kind: "bucket object" },
+];
+
+/** Buckets of the stack that a data mover (transfer job, uploaded object) writes into. */
+export function bucketMoves(g: FleetGraph): { res: PolicyResource; kind: string; buckets: PolicyResource[]; unknown: boolean }[] {
+    return MOVERS.flatMap((m) => g.of(m.type).map((r) => {
+        const res = resolveRef(r, m.path[0], get(g.props(r), ...m.path), [T.bucket], (ref) => g.findBuckets(ref.replace(/^gs:\/\//, "")));
+        return { res: r, kind: m.kind, buckets: res.found, unknown: res.unknown };
+    }));
+}
+
 export function subscriptionWrites(g: FleetGraph): SubscriptionWrite[] {
     let out = cache.get(g);
     if (out) {

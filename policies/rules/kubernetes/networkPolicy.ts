@@ -92,6 +92,50 @@ function unionOpens(policies: K8sObject[]): { text: string; urns: string[] } | u
         : undefined;
 }
 
+/** Every range a subnet of the stack declares (primary, and secondary: GKE pod and service ranges), with the subnet's name. */
+function stackRanges(resources: readonly { type: string; name: string; props: unknown }[]): { cidr: Cidr; what: string }[] {
+    const out: { cidr: Cidr; what: string }[] = [];
+    for (const r of resources) {
+        if (r.type !== "gcp:compute/subnetwork:Subnetwork") {
+            continue;
+        }
+        const primary = parseCidr(get(r.props, "ipCidrRange"));
+        if (primary) {
+            out.push({ cidr: primary, what: `subnet ${r.name}` });
+        }
+        const secondary = list(r.props, "secondaryIpRanges");
+        for (const sr of unknown(secondary) ? [] : secondary) {
+            const c = parseCidr(get(sr, "ipCidrRange"));
+            if (c) {
+                out.push({ cidr: c, what: `range ${String(get(sr, "rangeName") ?? "?")} of subnet ${r.name}` });
+            }
+        }
+    }
+    return out;
+}
+
+/** Egress ipBlocks (other than /0, openPeer's) that reach a range of the stack's subnets: pods, nodes or services of a pool, or the signer. */
+function fleetRangeFindings(spec: unknown, ranges: { cidr: Cidr; what: string }[]): string[] {
+    const out: string[] = [];
+    const rules = list(spec, "egress");
+    (unknown(rules) ? [] : rules).forEach((rule, i) => {
+        const peers = list(rule, "to");
+        (unknown(peers) ? [] : peers).forEach((peer, j) => {
+            const cidr = parseCidr(get(peer, "ipBlock", "cidr"));
+            if (!cidr || isWorldCidr(cidr.text)) {
+                return;
+            }
+            const except = list(peer, "ipBlock", "except");
+            const block = { cidr, except: unknown(except) ? [] : except.map(parseCidr).filter((c): c is Cidr => c !== undefined) };
+            const hit = ranges.filter((r) => reachedTogether([block], [r.cidr]).length > 0);
+            if (hit.length > 0) {
+                out.push(`spec.egress[${i}].to[${j}] is ipBlock ${cidr.text}, which reaches ${hit.map((h) => `${h.cidr.text} (${h.what})`).join(", ")}: pods, nodes or services of the fleet, other builds included`);
+            }
+        });
+    });
+    return out;
+}
+
 /** True when every port of a rule is DNS (53), the one any-destination egress rule that is allowed. */
 function dnsOnly(rule: unknown): boolean {
     const ports = list(rule, "ports");
@@ -164,13 +208,14 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
         "no LoadBalancer, NodePort or externalIPs Service exposes it.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "each runner namespace has a default deny for Ingress and Egress (a policy with `podSelector: {}`; the ARC controller's namespace with no runners needs Ingress only); no LoadBalancer, NodePort or `externalIPs` Service exposes it; no NetworkPolicy or NetworkPolicyPatch there allows any ingress (runner pods serve nothing), all egress, traffic from or to `namespaceSelector: {}` or `podSelector: {}` (other builds), ingress from a /0, or egress to a /0 that does not except 10/8, 172.16/12 and 192.168/16, or egress ipBlocks that together (across rules and policies of the namespace, exceptions subtracted) cover every address and still reach one of those ranges; a NetworkPolicyPatch that opens nothing is still an advisory (the merged policy is unseen)",
+        checks: "each runner namespace has a default deny for Ingress and Egress (a policy with `podSelector: {}`; the ARC controller's namespace with no runners needs Ingress only); no LoadBalancer, NodePort or `externalIPs` Service exposes it; no NetworkPolicy or NetworkPolicyPatch there allows any ingress (runner pods serve nothing), all egress, traffic from or to `namespaceSelector: {}` or `podSelector: {}` (other builds), ingress from a /0, or egress to a /0 that does not except 10/8, 172.16/12 and 192.168/16, or egress ipBlocks that together (across rules and policies of the namespace, exceptions subtracted) cover every address and still reach one of those ranges, or an egress ipBlock reaching a range of a subnet of the stack (a pool's nodes, pods or services, the signer); a NetworkPolicyPatch that opens nothing is still an advisory (the merged policy is unseen)",
         invariants: ["I3", "I4", "I5"],
         fix:
             "Add `{ podSelector: {}, policyTypes: [\"Ingress\", \"Egress\"] }` to every runner namespace and allow only DNS, the metadata " +
             "server, the restricted VIP and the allow-listed CIDRs (a /0 block must except 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16).",
     },
-    check: (m, report) => {
+    check: (m, report, args) => {
+        let ranges: { cidr: Cidr; what: string }[] | undefined;
         const byNs = new Map<string, K8sObject[]>();
         for (const o of m.objects) {
             if (o.kind !== "NetworkPolicy" || o.namespace === undefined) {
@@ -225,7 +270,7 @@ export const k8sRunnerNetworkPolicy: FleetStackPolicy = k8sStackRule({
                     covered.add(d);
                 }
                 const controllerOnly = m.controllerNamespaces.has(key) && !m.workloadNamespaces.has(key);
-                const open = allowAllFindings(spec);
+                const open = [...allowAllFindings(spec), ...fleetRangeFindings(spec, ranges ??= stackRanges(args.resources))];
                 const inbound = controllerOnly || open.some((f) => f.startsWith("spec.ingress")) ? [] : ingressFindings(spec);
                 if (open.length + inbound.length > 0) {
                     report.violation(`NetworkPolicy ${p.name} in runner namespace "${nsName(key)}" (${why}) opens it: ${[...open, ...inbound].join("; ")}.`, p.urn);

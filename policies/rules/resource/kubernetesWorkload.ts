@@ -224,6 +224,9 @@ function nameOf(volume: unknown): string {
     return typeof n === "string" ? ` "${n}"` : "";
 }
 
+/** Volume sources that live and die with the pod (or are read-only projections of the API). */
+const POD_LOCAL_VOLUMES: ReadonlySet<string> = new Set(["emptyDir", "configMap", "secret", "projected", "downwardAPI", "image"]);
+
 export function persistentVolumeFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
     const out: string[] = [];
     if (site.gha && site.gha.containerMode === "kubernetes") {
@@ -242,6 +245,11 @@ export function persistentVolumeFindings(site: PodTemplateSite, undecidable: (wh
             if (ephemeralClaim !== undefined && ephemeralClaim !== null) {
                 out.push(`volumes[${i}]${nameOf(v)} is an ephemeral volumeClaimTemplate (a provisioned persistent disk)`);
             }
+            // An allow-list, not a deny-list: any other source (csi, nfs, iscsi, a cloud disk...) is storage that outlives the pod or is shared.
+            const sources = v && typeof v === "object" ? Object.keys(v).filter((k) => k !== "name" && (v as Record<string, unknown>)[k] !== undefined && (v as Record<string, unknown>)[k] !== null) : [];
+            for (const src of sources.filter((k) => !POD_LOCAL_VOLUMES.has(k) && k !== "persistentVolumeClaim" && k !== "ephemeral" && k !== "hostPath")) {
+                out.push(`volumes[${i}]${nameOf(v)} is a ${src} volume: storage outside the pod, shared or kept across builds (allowed: ${[...POD_LOCAL_VOLUMES].join(", ")})`);
+            }
         });
     }
     if (site.volumeClaimTemplates !== undefined) {
@@ -257,10 +265,10 @@ export function persistentVolumeFindings(site: PodTemplateSite, undecidable: (wh
 
 export const k8sRunnerNoPersistentVolumes: FleetResourcePolicy = {
     name: "k8s-runner-no-persistent-volumes",
-    description: "[I1] Runner pods mount no persistent volumes: no PVC volumes, no ephemeral volume claims, no StatefulSet volumeClaimTemplates.",
+    description: "[I1] Runner pods mount no persistent or shared volumes: only pod-local sources (emptyDir, configMap, secret, projected, downwardAPI, image); no PVC, ephemeral claims, CSI, NFS or other network volumes, no StatefulSet volumeClaimTemplates.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "no PVC or ephemeral claims, no StatefulSet volumeClaimTemplates, no ARC kubernetes mode",
+        checks: "volumes are pod-local only (`emptyDir`, `configMap`, `secret`, `projected`, `downwardAPI`, `image`; `hostPath` is k8s-runner-no-host-access's): no PVC or ephemeral claims, no `csi`, `nfs` or other network or cloud volumes, no StatefulSet volumeClaimTemplates, no ARC kubernetes mode",
         invariants: ["I1"],
         fix: "Use emptyDir volumes for the runner's work directory; remove persistentVolumeClaim / ephemeral claim volumes and StatefulSet volumeClaimTemplates.",
     },
@@ -323,6 +331,13 @@ export function lifetimeFindings(site: PodTemplateSite, undecidable: (what: stri
         return [`a ${site.kind} keeps its pods running and replaces them forever, and the API server rejects activeDeadlineSeconds in its pod template, ` +
             `so a runner pod's lifetime cannot be bounded; run runners as ARC ephemeral runners, Jobs or Pods with activeDeadlineSeconds <= ${bound}`];
     }
+    // A bare pod restarted in place keeps its emptyDir and filesystem: the next job runs in the last one's environment.
+    const restart = get(site.spec, "restartPolicy");
+    if (unknown(restart)) {
+        undecidable("restartPolicy is unknown.");
+    } else if (site.kind === "Pod" && restart === "Always") {
+        return [`restartPolicy is "Always": the runner restarts in the same pod, with the last job's files and volumes; runner pods run once ("Never")`];
+    }
     if (site.legacy) {
         const ephemeral = boolish(get(site.legacy.config, "ephemeral"));
         if (ephemeral === "unknown") {
@@ -372,7 +387,7 @@ export const k8sRunnerBoundedLifetime: FleetResourcePolicy = {
     enforcementLevel: "mandatory",
     configSchema: maxBuildDurationSchema("activeDeadlineSeconds of runner pods (the same meaning as runner-vm-bounded-lifetime's)"),
     meta: {
-        checks: "runner pods have `activeDeadlineSeconds` > 0 and ≤ `maxBuildDurationSeconds` (pack config, default 86400; for Jobs/CronJobs the pod's or the Job's deadline); Deployments, StatefulSets, DaemonSets and ReplicaSets cannot bound it (the API server rejects it there); legacy ARC runners with `ephemeral: false` take job after job",
+        checks: "runner pods have `activeDeadlineSeconds` > 0 and ≤ `maxBuildDurationSeconds` (pack config, default 86400; for Jobs/CronJobs the pod's or the Job's deadline); Deployments, StatefulSets, DaemonSets and ReplicaSets cannot bound it (the API server rejects it there); legacy ARC runners with `ephemeral: false` take job after job; a runner Pod with `restartPolicy: Always` restarts in place with the last job's files",
         invariants: ["I2"],
         fix:
             "Set `activeDeadlineSeconds` (<= maxBuildDurationSeconds) in the runner pod template (ARC: `template.spec`); run runners as " +

@@ -3,7 +3,7 @@
  * deleted by anyone, the project owner included: every signer-labelled Cloud Storage bucket (the
  * provenance bucket) has a LOCKED retention policy, and every log bucket that a sink routes Cloud KMS
  * audit entries into is locked and keeps them at least `minLogRetentionDays`; a log bucket declared in
- * a runner project (the workers' trail: job, flow and NAT logs) is held to the same.
+ * a runner project (the workers' trail: job, flow and NAT logs) or in a signer project is held to the same.
  *
  * Locks are irreversible, so the components take them as an explicit opt-in (`lockProvenanceRetention`,
  * `lockAuditLog`). "Production" is this rule's config: a stack is production unless the pack config says
@@ -70,7 +70,7 @@ export const signerEvidenceLocked: FleetStackPolicy = {
         invariants: ["I11", "I12"],
         checks:
             "on a production stack (pack config `production`, default true: fail closed) every signer-labelled bucket has a locked retention policy " +
-            "and every log bucket a sink routes Cloud KMS audit entries into, and every log bucket declared in a runner project, is locked with " +
+            "and every log bucket a sink routes Cloud KMS audit entries into, and every log bucket declared in a runner or signer project, is locked with " +
             "`retentionDays` of at least pack config `minLogRetentionDays` (default 365)",
         fix:
             "Set `signer.lockProvenanceRetention: true` and `signer.lockAuditLog: true` (irreversible; docs/deploy.md, the lock step), " +
@@ -107,13 +107,14 @@ export const signerEvidenceLocked: FleetStackPolicy = {
             check(r, get(r.props, "locked"), "Cloud KMS audit log bucket", "signer.lockAuditLog: true");
             retention(r, "Cloud KMS audit log bucket");
         }
-        // The workers' trail: log buckets declared in a project where runners run.
+        // The workers' and the signer's trail: log buckets declared in a project where runners run, or in a signer project (_Default included).
         const runnerProjects = new Set(g.compute.filter((n) => n.isRunner).map((n) => g.projectOf(n.res)).filter((p): p is string => typeof p === "string"));
         for (const r of args.resources.filter((x) => x.type === LOG_BUCKET && !kms.includes(x))) {
             const project = g.projectOf(r);
-            if (typeof project === "string" && runnerProjects.has(project)) {
-                check(r, get(r.props, "locked"), "runner project log bucket", "locked: true");
-                retention(r, "runner project log bucket");
+            const what = typeof project !== "string" ? undefined : g.signerProjects.has(project) ? "signer project log bucket" : runnerProjects.has(project) ? "runner project log bucket" : undefined;
+            if (what !== undefined) {
+                check(r, get(r.props, "locked"), what, "locked: true");
+                retention(r, what);
             }
         }
     }),

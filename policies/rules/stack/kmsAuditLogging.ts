@@ -29,7 +29,7 @@ export const kmsAuditLogging: FleetStackPolicy = stackRule({
         "from a project, folder or organization audit config, with no exempted members and no log or sink exclusion that may drop them.",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "each signer key's project has `DATA_READ` and `DATA_WRITE` audit logs for `cloudkms.googleapis.com` (or `allServices`) at project, folder or org level; no audit config with `exemptedMembers` for them; no log exclusion or sink exclusion (signer project, folder, org, billing account) whose filter may drop KMS data-access entries; no folder or organization sink with `interceptChildren` whose filter may match them (they would no longer reach the signer project's own buckets)",
+        checks: "each signer key's project has `DATA_READ` and `DATA_WRITE` audit logs for `cloudkms.googleapis.com` (or `allServices`) at project, folder or org level; no audit config with `exemptedMembers` for them; no log exclusion or sink exclusion (signer project, folder, org, billing account) whose filter may drop KMS data-access entries; no folder or organization sink with `interceptChildren` whose filter may match them (they would no longer reach the signer project's own buckets); no disabled signer-project sink (the `_Default` one, or one whose filter may match them)",
         invariants: ["I12"],
         fix:
             "Add a gcp.projects.IAMAuditConfig for the key's project with service cloudkms.googleapis.com and auditLogConfigs " +
@@ -124,6 +124,15 @@ function trailBreakers(g: FleetGraph, report: (m: string, urn?: string) => void)
             if (get(r.props, "disabled") !== true && drop !== false && inScope(r)) {
                 report(`${drop === "unknown" ? `${UNDECIDED} ` : ""}log exclusion ${r.name} (filter ${JSON.stringify(get(r.props, "filter"))}) may drop Cloud KMS data-access logs of the signer`, r.urn);
             }
+        }
+    }
+    // A disabled sink of the signer project that would carry KMS entries (the _Default sink carries them all).
+    for (const r of g.of(SINKS[0])) {
+        const disabled = get(r.props, "disabled");
+        const drop = mayDropKms(get(r.props, "filter"));
+        const name = get(r.props, "name");
+        if ((disabled === true || unknown(disabled)) && (drop !== false || name === "_Default") && inScope(r)) {
+            report(`${unknown(disabled) ? `${UNDECIDED} ` : ""}log sink ${r.name} of the signer project is disabled: the Cloud KMS audit entries it routes ${name === "_Default" ? "(every entry not in _Required) " : ""}are stored nowhere`, r.urn);
         }
     }
     for (const type of SINKS.filter((t) => !t.startsWith("gcp:logging/project"))) {

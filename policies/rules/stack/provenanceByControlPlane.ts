@@ -10,7 +10,7 @@ import { FleetStackPolicy } from "../../meta";
 import { Grant, UNDECIDED } from "../../model";
 import { listText, stackRule } from "../../framework/stackRule";
 import { INTAKE_RUNNER_ROLE } from "../../model/roles";
-import { subscriptionWrites } from "../../model/subscriptionWrites";
+import { bucketMoves, subscriptionWrites } from "../../model/subscriptionWrites";
 
 export const provenanceByControlPlane: FleetStackPolicy = stackRule({
     name: "provenance-by-control-plane",
@@ -19,7 +19,7 @@ export const provenanceByControlPlane: FleetStackPolicy = stackRule({
         "the signer identity can write the provenance bucket (no Pub/Sub subscription writes into it).",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "runners hold only `roles/storage.objectCreator` on intake buckets; only the signer identity can write the provenance bucket; no Pub/Sub subscription's `cloudStorageConfig` writes into it (whatever identity it writes as, the topic's publishers choose the objects)",
+        checks: "runners hold only `roles/storage.objectCreator` on intake buckets; only the signer identity can write the provenance bucket; no Pub/Sub subscription's `cloudStorageConfig`, Storage Transfer job or `BucketObject` of the stack writes into it (the objects would not be the signer's)",
         invariants: ["I11"],
         fix:
             "Grant runners roles/storage.objectCreator on their own intake bucket and nothing else there; grant write roles on the " +
@@ -132,6 +132,15 @@ export const provenanceByControlPlane: FleetStackPolicy = stackRule({
                     "whoever can publish to the topic writes provenance (forgery); only the signer identity may write provenance", w.res.urn);
             } else if (w.bucketUnknown) {
                 report(`${UNDECIDED} ${w.kind} subscription ${w.res.name} writes into ${w.destination} that depends on no bucket of the stack; it may be the provenance bucket`, w.res.urn);
+            }
+        }
+        // Transfer jobs and objects the stack uploads write provenance without the signer.
+        for (const mv of bucketMoves(g)) {
+            const hit = mv.buckets.filter((b) => provenance.has(b.urn));
+            if (hit.length > 0) {
+                report(`${mv.kind} ${mv.res.name} writes into provenance bucket ${listText(hit.map((b) => String(get(b.props, "name") ?? b.name)))}: provenance not signed by the signer (forgery); only the signer identity may write provenance`, mv.res.urn);
+            } else if (mv.unknown) {
+                report(`${UNDECIDED} ${mv.kind} ${mv.res.name} writes into a bucket unknown until apply that depends on no bucket of the stack; it may be the provenance bucket`, mv.res.urn);
             }
         }
     },

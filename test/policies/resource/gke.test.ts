@@ -46,7 +46,9 @@ function program() {
         enableShieldedNodes: false,
         masterAuth: { clientCertificateConfig: { issueClientCertificate: true } },
     });
-    new gcp.container.Cluster("c-autopilot", { location: "europe-west1", enableAutopilot: true, privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true }, deletionProtection: false });
+    new gcp.container.Cluster("c-autopilot", { location: "europe-west1", enableAutopilot: true, privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true }, deletionProtection: false,
+        clusterAutoscaling: { autoProvisioningDefaults: { serviceAccount: "runner-nodes@p.iam.gserviceaccount.com" } } });
+    new gcp.container.Cluster("c-autopilot-default-sa", { location: "europe-west1", enableAutopilot: true, privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: true }, deletionProtection: false });
     new gcp.container.Cluster("c-public-endpoint", { ...good, privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false } });
 
     const ncfg = goodNodeConfig(sa.email);
@@ -110,6 +112,8 @@ describe("resource rules: GKE", function () {
             assertFired(c, "np-legacy-gvisor", []);
         });
         it("each weakness fires", () => {
+            assertFired(c, "c-autopilot-default-sa", ["gke-runner-node-pool-hardened"]);
+            assertMessage(c, "c-autopilot-default-sa", "gke-runner-node-pool-hardened", "autoProvisioningDefaults.serviceAccount is not set");
             assertFired(c, "np-runc", ["gke-runner-node-pool-hardened"]);
             assertMessage(c, "np-runc", "gke-runner-node-pool-hardened", "GVISOR");
             assertFired(c, "np-gce-metadata", ["gke-runner-node-pool-hardened"]);
