@@ -110,7 +110,8 @@ const POD_CASES: Case[] = [
     { name: "projected-configmap", expect: [], spec: (g) => ({ ...g, volumes: [...(g.volumes as any[]), { name: "ca", projected: { sources: [{ configMap: { name: "ca" } }] } }] }) },
     {
         name: "csi-secrets-store",
-        expect: [SECRETS],
+        // Secrets in the pod, and a CSI volume is no pod-local source (only emptyDir, configMap, secret, projected, downwardAPI, image are).
+        expect: [SECRETS, "k8s-runner-no-persistent-volumes"],
         spec: (g) => ({ ...g, volumes: [...(g.volumes as any[]), { name: "creds", csi: { driver: "secrets-store-gke.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: "gh" } } }] }),
     },
 ];
