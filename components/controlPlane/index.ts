@@ -51,8 +51,8 @@ export const RECORDS_WRITER_ROLE = "roles/storage.objectCreator";
 export const RECORDS_READER_ROLE = "roles/storage.objectViewer";
 /** Pending markers (under `pending/` only, by IAM condition): the webhook and the generator create and delete them. */
 export const RECORDS_PENDING_ROLE = "roles/storage.objectUser";
-/** Project roles of every control-plane service identity, in the control-plane project. */
-export const CONTROL_PLANE_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter"];
+/** Each control-plane identity's roles on its own project: its logs, and its metrics (docs/operations.md). */
+export const CONTROL_PLANE_PROJECT_ROLES: readonly string[] = ["roles/logging.logWriter", "roles/monitoring.metricWriter"];
 /** The webhook receiver's role in the worker project: write the demand metric the autoscalers read. */
 export const DEMAND_WRITER_ROLE = "roles/monitoring.metricWriter";
 /** Lets the broker sign upload policies with its own identity (IAM signBlob), granted on the broker SA only. */

@@ -22,6 +22,7 @@ import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SignerKeyVersion, SIGNING_A
 import { serviceOperations } from "../serviceImage/operations";
 
 export const INVOKER_ROLE = "roles/run.invoker";
+export const METRIC_WRITER_ROLE = "roles/monitoring.metricWriter";
 /** Direct VPC egress needs a subnet of at least /26. */
 export const MAX_SIGNER_SUBNET_PREFIX = 26;
 /** Longest enclave name: its network is `${name}-net`, which must fit the network name limit. */
@@ -259,6 +260,8 @@ export class SignerEnclave extends pulumi.ComponentResource {
     readonly bucketWriterBinding: gcp.storage.BucketIAMBinding;
     readonly bucketReaderBinding?: gcp.storage.BucketIAMBinding;
     readonly kmsAuditConfig: gcp.projects.IAMAuditConfig;
+    /** `roles/monitoring.metricWriter` on the signer's project: the service's own metrics (docs/operations.md). */
+    readonly metricWriter: gcp.projects.IAMMember;
     /** Locked log bucket holding the KMS audit logs, and the sink feeding it (I12). */
     readonly kmsLogBucket: gcp.logging.ProjectBucketConfig;
     readonly kmsLogSink: gcp.logging.ProjectSink;
@@ -374,6 +377,8 @@ export class SignerEnclave extends pulumi.ComponentResource {
         ];
 
         const signerOps = serviceOperations(project, region);
+        // The signer's metrics (signatures, latency, KMS errors) go to its own project; nothing else is granted there.
+        this.metricWriter = new gcp.projects.IAMMember(`${name}-signer-metric-writer`, { project, role: METRIC_WRITER_ROLE, member: this.signerMember }, { parent: this });
         // I10: internal ingress only, runs as the signer SA, all egress into the enclave network.
         this.service = new gcp.cloudrunv2.Service(`${name}-signer`, {
             project,

@@ -279,7 +279,10 @@ describe("SignerEnclave", function () {
                 assert.ok(r.name.startsWith("signer-"), `${r.name} derives from the enclave name`);
             }
             const direct = others.filter((r) => r.parent === enclave.urn && !/-tsa(-|$)/.test(r.name)).map((r) => r.type).sort();
-            assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding, T.logBucket, T.logSink].sort());
+            // The one project grant: the signer's metrics in its own project.
+            assert.deepStrictEqual(direct, [T.invoker, T.service, T.keyBinding, T.keyBinding, T.key, T.ring, T.sa, T.audit, T.network, T.random, T.bucket, T.bucketBinding, T.bucketBinding, T.logBucket, T.logSink, "gcp:projects/iAMMember:IAMMember"].sort());
+            const metricWriter = others.find((r) => r.type === "gcp:projects/iAMMember:IAMMember")!;
+            assert.strictEqual(metricWriter.inputs.role, "roles/monitoring.metricWriter");
         });
     });
 
