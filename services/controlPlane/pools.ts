@@ -11,8 +11,12 @@ import { EnvReader } from "./config";
 import { labelSetProblems, MAX_RUNNER_LABELS, placeJob, RUNNER_LABEL } from "./runsOn";
 
 export interface PoolSpec {
-    /** Pool name (RunnerPool name): the first segment of every upload location, `<pool>/<instanceId>/`. */
+    /** Pool name (RunnerPool name): the first segment of every upload location, `<pool>/<instanceId>/` or `<pool>/<podUid>/`. */
     name: string;
+    /** Where the pool's jobs run: `gce` (one VM per job, the default) or `gke` (one ARC runner pod per job). */
+    backend?: "gce" | "gke";
+    /** GKE pools: the cluster and scale set the runner pods belong to (required when backend is gke). */
+    kubernetes?: KubernetesPoolSpec;
     /** Labels the pool's runners register with (GitHub `runs-on`); the job <-> pool mapping. */
     labels: string[];
     /** GitHub runner group id the JIT runners join. */
@@ -38,16 +42,54 @@ export interface PoolSpec {
     maxObjectsPerJob?: number;
 }
 
+/** Where a GKE pool's runner pods run, as the broker checks them. */
+export interface KubernetesPoolSpec {
+    /** The cluster's service-account token issuer (its OIDC discovery document names the JWKS). */
+    issuer: string;
+    /** The cluster's API server URL, called with the control plane's own identity. */
+    apiServer: string;
+    /** PEM (base64) of the API server's CA; unset on loopback stand-ins. */
+    caCertificate?: string;
+    /** The pool's runner namespace: the only namespace its pods may run in. */
+    namespace: string;
+    /** The Kubernetes service account the runner pods run as. */
+    serviceAccount: string;
+    /** The ARC scale set (AutoscalingRunnerSet) whose EphemeralRunners own the runner pods. */
+    scaleSet: string;
+}
+
 /** Default per-job budget of signed objects: the signing quota is shared by every job of the fleet. */
 export const DEFAULT_MAX_OBJECTS_PER_JOB = 32;
 /** Largest per-job budget a pool may set. */
 export const MAX_OBJECTS_PER_JOB_LIMIT = 1000;
 
-export type PoolField = Exclude<keyof PoolSpec, "maxObjectsPerJob">;
+export type PoolField = Exclude<keyof PoolSpec, "maxObjectsPerJob" | "backend" | "kubernetes">;
+
+/** Fields only a GCE pool has: a GKE pool names its cluster in `kubernetes` instead. */
+const GCE_ONLY: readonly PoolField[] = ["mig", "serviceAccount"];
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const EMAIL = /^[a-z0-9][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$|^[^@\s]+@[^@\s]+$/;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+/** A Kubernetes DNS-1123 label (namespace and service-account names). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const httpsOrLoopback = (v: unknown) => {
+    try {
+        const u = new URL(String(v));
+        return u.protocol === "https:" || (u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname));
+    } catch {
+        return false;
+    }
+};
+
+const KUBERNETES_CHECKS: Record<keyof KubernetesPoolSpec, [(v: any) => boolean, string]> = {
+    issuer: [httpsOrLoopback, "the cluster's token issuer URL (https; e.g. https://container.googleapis.com/v1/projects/<p>/locations/<l>/clusters/<c>)"],
+    apiServer: [httpsOrLoopback, "the cluster's API server URL (https)"],
+    caCertificate: [(v) => v === undefined || (typeof v === "string" && /^[A-Za-z0-9+/=]{20,20000}$/.test(v)), "the API server's CA certificate, base64 PEM (or leave it out)"],
+    namespace: [(v) => typeof v === "string" && DNS_LABEL.test(v), "the pool's runner namespace"],
+    serviceAccount: [(v) => typeof v === "string" && DNS_LABEL.test(v), "the runner pods' Kubernetes service account name"],
+    scaleSet: [(v) => typeof v === "string" && DNS_LABEL.test(v), "the ARC scale set (AutoscalingRunnerSet) name"],
+};
 
 const CHECKS: Record<PoolField, [(v: any) => boolean, string]> = {
     name: [(v) => typeof v === "string" && NAME.test(v), "a pool name: lower-case letters, digits and hyphens"],
@@ -75,13 +117,22 @@ export function readPools(reader: EnvReader, envName: string, fields: readonly P
     }
     const pools: PoolSpec[] = [];
     const names = new Set<string>();
+    const namespaces = new Map<string, string>();
     value.forEach((pool: any, i) => {
         if (pool === null || typeof pool !== "object" || Array.isArray(pool)) {
             reader.problems.push(`${envName}[${i}]: ${JSON.stringify(pool)} must be an object`);
             return;
         }
         let ok = true;
-        for (const field of fields) {
+        const gke = pool.backend === "gke";
+        if (pool.backend !== undefined && pool.backend !== "gce" && !gke) {
+            reader.problems.push(`${envName}[${i}].backend: ${JSON.stringify(pool.backend)} is not valid; set "gce" or "gke" (default "gce")`);
+            ok = false;
+        }
+        if (gke) {
+            ok = kubernetesProblems(reader, `${envName}[${i}].kubernetes`, pool.kubernetes) && ok;
+        }
+        for (const field of fields.filter((f) => !(gke && GCE_ONLY.includes(f)))) {
             const [check, what] = CHECKS[field];
             if (!check(pool[field])) {
                 reader.problems.push(`${envName}[${i}].${field}: ${JSON.stringify(pool[field])} is not valid; set ${what}`);
@@ -100,6 +151,14 @@ export function readPools(reader: EnvReader, envName: string, fields: readonly P
             reader.problems.push(`${envName}[${i}].name: "${pool.name}" appears twice; pool names are unique`);
         }
         names.add(pool.name);
+        if (gke) {
+            // The namespace is what tells one pool's pods from another's: never shared within a cluster.
+            const namespace = `${pool.kubernetes.issuer} ${pool.kubernetes.namespace}`;
+            if (namespaces.has(namespace)) {
+                reader.problems.push(`${envName}[${i}].kubernetes.namespace: "${pool.kubernetes.namespace}" is already the namespace of pool "${namespaces.get(namespace)}" in that cluster; give each pool its own runner namespace`);
+            }
+            namespaces.set(namespace, pool.name);
+        }
         pools.push(pool as PoolSpec);
     });
     if (fields.includes("labels")) {
@@ -109,6 +168,26 @@ export function readPools(reader: EnvReader, envName: string, fields: readonly P
         }
     }
     return pools;
+}
+
+function kubernetesProblems(reader: EnvReader, where: string, value: any): boolean {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        reader.problems.push(`${where}: ${JSON.stringify(value)} must be an object {issuer, apiServer, namespace, serviceAccount, scaleSet} for a gke pool`);
+        return false;
+    }
+    let ok = true;
+    for (const [field, [check, what]] of Object.entries(KUBERNETES_CHECKS)) {
+        if (!check(value[field])) {
+            reader.problems.push(`${where}.${field}: ${JSON.stringify(value[field])} is not valid; set ${what}`);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/** Whether a pool runs its jobs in pods (GKE) rather than VMs. */
+export function isPodPool(pool: PoolSpec): pool is PoolSpec & { backend: "gke"; kubernetes: KubernetesPoolSpec } {
+    return pool.backend === "gke" && pool.kubernetes !== undefined;
 }
 
 /** The pool a job with these `runs-on` labels belongs to by the rule in runsOn.ts, or undefined. */

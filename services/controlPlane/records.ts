@@ -3,7 +3,8 @@
  * what it observed itself, never what a runner said. The generator joins them:
  *
  *   registrations/<instanceId>.json      broker: the VM's one registration (its claim; created before
- *                                        GitHub is asked, so a second request loses the race)
+ *                                        GitHub is asked, so a second request loses the race); a runner
+ *                                        pod's is keyed by its UID (`registrations/<podUid>.json`)
  *   runners/<runnerName>.json            broker: the JIT runner GitHub registered for that VM
  *   deliveries/<deliveryId>.json         webhook: a delivery id seen once (replay protection)
  *   jobs/<jobId>/<status>.json           webhook: the job's facts at each status, one object per event
@@ -52,6 +53,21 @@ export interface RegistrationRecord {
     /** The boot image as the control plane observed it on the instance: self link and numeric id. */
     bootImage: BootImage;
     registeredAt: string;
+    /** `gke` for a runner pod (then `instanceId` is the pod's UID and `pod` says which pod); absent or `gce` for a VM. */
+    backend?: "gce" | "gke";
+    pod?: PodRef;
+}
+
+/** A runner pod as the broker confirmed it through the Kubernetes API. */
+export interface PodRef {
+    /** The cluster's token issuer (names the cluster). */
+    cluster: string;
+    namespace: string;
+    name: string;
+    uid: string;
+    serviceAccount: string;
+    /** The ARC EphemeralRunner that owns the pod (its name is the GitHub runner's name). */
+    ephemeralRunner: string;
 }
 
 /** A runner's boot image by immutable identity: a self link plus its numeric id, or a digest. */
@@ -169,6 +185,16 @@ export function isInstanceId(value: unknown): value is string {
     return typeof value === "string" && NUM.test(value);
 }
 
+/** A Kubernetes object UID as the API server issues it: a lower-case RFC 4122 UUID. */
+export function isPodUid(value: unknown): value is string {
+    return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
+}
+
+/** The id of a registered worker, VM (decimal instance id) or pod (UID): the second segment of its upload location. */
+export function isWorkerId(value: unknown): value is string {
+    return isInstanceId(value) || isPodUid(value);
+}
+
 /**
  * Whether a runner name can name a record. Fleet runners are `<pool>-<instanceId>`; a GitHub-hosted
  * runner ("GitHub Actions 3") or any other name the store cannot hold is simply not a fleet runner, and
@@ -218,7 +244,7 @@ export class Records {
         return (await Promise.all(ids.map((id) => this.registration(id)))).filter((r): r is RegistrationRecord => r !== undefined);
     }
     registration(instanceId: string): Promise<RegistrationRecord | undefined> {
-        return isInstanceId(instanceId) ? this.get(`registrations/${instanceId}.json`) : Promise.resolve(undefined);
+        return isWorkerId(instanceId) ? this.get(`registrations/${instanceId}.json`) : Promise.resolve(undefined);
     }
 
     putRunner(r: RunnerRecord): Promise<boolean> {
@@ -293,7 +319,7 @@ export class Records {
     }
     /** Drops the pending marker of a VM already scaled in (a crash between the two writes). */
     clearActiveVm(instanceId: string): Promise<void> {
-        return isInstanceId(instanceId) ? this.store.delete(`pending/vms/${instanceId}.json`) : Promise.resolve();
+        return isWorkerId(instanceId) ? this.store.delete(`pending/vms/${instanceId}.json`) : Promise.resolve();
     }
 
     private pendingJobName(pool: string, jobId: number): string {
@@ -333,7 +359,7 @@ export class Records {
         return (await Promise.all(names.map((n) => this.get<DeferredObject>(n)))).filter((d): d is DeferredObject => d !== undefined);
     }
     scaleInRecord(instanceId: string): Promise<{ at?: string } | undefined> {
-        return isInstanceId(instanceId) ? this.get(`scale-in/${instanceId}.json`) : Promise.resolve(undefined);
+        return isWorkerId(instanceId) ? this.get(`scale-in/${instanceId}.json`) : Promise.resolve(undefined);
     }
     async scaledIn(instanceId: string): Promise<boolean> {
         return (await this.store.read(`scale-in/${instanceId}.json`)) !== undefined;

@@ -12,7 +12,7 @@ import type { AddressInfo } from "net";
 import * as path from "path";
 import type { FastifyInstance } from "fastify";
 import type { ServiceMetrics } from "../lib/ops/metrics";
-import { buildBrokerApp } from "../controlPlane/broker/app";
+import { BrokerDeps, buildBrokerApp } from "../controlPlane/broker/app";
 import type { DemandPoint } from "../controlPlane/cloud";
 import { buildGeneratorService, FINALIZE_PATH, GeneratorService } from "../controlPlane/generator/app";
 import { GithubRestClient } from "../controlPlane/github";
@@ -33,6 +33,9 @@ import { CountingStore } from "./countingStore";
 import { FakeGcs } from "./fakeGcs";
 import { FakeGithub } from "./fakeGithub";
 import { FakeMig } from "./fakeMig";
+import { FakeCluster } from "./fakeCluster";
+import { bearerKubeTransport, KubernetesRunnerPods } from "../controlPlane/kubernetes";
+import { discoveredIssuerKeys, IssuerKeys, PodTokenVerifier } from "../lib/podToken";
 import { simPool } from "./fixtures";
 import { IdentityIssuer } from "./identityIssuer";
 import { LocalTsa, startLocalTsa } from "./localTsa";
@@ -69,10 +72,18 @@ export interface SimFleet {
     github: FakeGithub;
     gcs: FakeGcs;
     mig: FakeMig;
+    /** The GKE pools' cluster (issuer, API server, ARC); present with `gkePools`. */
+    cluster?: FakeCluster;
+    /** The cluster issuer's keys as the broker fetches them (for variant brokers). */
+    podIssuerKeys?: IssuerKeys;
+    /** ARC's GitHub client in the cluster stand-in (registers EphemeralRunners JIT). */
+    arcGithub(): GithubRestClient;
     records: Records;
     intake: Record<string, ObjectStore>;
     provenance: ObjectStore;
     broker: { app: FastifyInstance; url: string };
+    /** What the broker was built with: tests build variants with one protection switched off. */
+    brokerDeps: BrokerDeps;
     webhook: WebhookService & { url: string };
     generator: GeneratorService & { url: string };
     signer: { app: FastifyInstance; url: string };
@@ -91,8 +102,8 @@ export interface SimFleet {
     close(): Promise<void>;
 }
 
-function poolNames(n: number): string[] {
-    return Array.from({ length: n }, (_, i) => (n <= 26 ? `pool-${String.fromCharCode(97 + i)}` : `pool-${i}`));
+function poolNames(n: number, prefix = "pool"): string[] {
+    return Array.from({ length: n }, (_, i) => (n <= 26 ? `${prefix}-${String.fromCharCode(97 + i)}` : `${prefix}-${i}`));
 }
 
 async function listen(app: FastifyInstance): Promise<string> {
@@ -102,6 +113,8 @@ async function listen(app: FastifyInstance): Promise<string> {
 
 export interface SimFleetOptions {
     pools: number;
+    /** GKE pools (`gke-a`, ...) beside the GCE pools: one ARC runner pod per job in a stand-in cluster. */
+    gkePools?: number;
     dir: string;
     repos?: number;
     quiet?: boolean;
@@ -113,7 +126,13 @@ export interface SimFleetOptions {
 
 export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
     const repositories = simRepositories(opts.repos ?? SIM_REPOSITORIES.length);
-    const pools = poolNames(opts.pools).map((n) => simPool(n));
+    const cluster = (opts.gkePools ?? 0) > 0 ? await FakeCluster.start() : undefined;
+    const pools = [
+        ...poolNames(opts.pools).map((n) => simPool(n)),
+        ...poolNames(opts.gkePools ?? 0, "gke").map((n) => simPool(n, { backend: "gke", kubernetes: cluster!.poolSettings(n) })),
+    ];
+    const pods = cluster === undefined ? undefined : new KubernetesRunnerPods(bearerKubeTransport(async () => cluster.controlPlaneToken));
+    const podIssuerKeys = discoveredIssuerKeys();
     const dir = (...p: string[]) => {
         const d = path.join(opts.dir, ...p);
         mkdirSync(d, { recursive: true });
@@ -166,6 +185,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         github: githubClient(),
         demandPublisher: { publish: async (points) => void demandPoints.push(...points) },
         scaler: mig,
+        ...(pods !== undefined ? { pods } : {}),
         audit: log,
         metrics: opts.metrics,
     });
@@ -217,7 +237,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
     });
     const gcsUrl = await gcs.listen();
 
-    const broker = buildBrokerApp({
+    const brokerDeps: BrokerDeps = {
         pools,
         verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.broker, certs }),
         membership: mig,
@@ -227,9 +247,11 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         uploadSigner: keySigner(SIM_IDENTITIES.broker, uploadKey.privateKey),
         uploadEndpoint: gcsUrl,
         uploadMaxBytes: 16 * 1024 * 1024,
+        ...(pods !== undefined ? { pods: { tokens: new PodTokenVerifier({ audience: SIM_AUDIENCE.broker, keys: podIssuerKeys }), api: pods } } : {}),
         audit: log,
         metrics: opts.metrics,
-    });
+    };
+    const broker = buildBrokerApp(brokerDeps);
     const brokerUrl = await listen(broker);
 
     return {
@@ -241,10 +263,13 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         github,
         gcs,
         mig,
+        ...(cluster !== undefined ? { cluster, podIssuerKeys } : {}),
+        arcGithub: githubClient,
         records,
         intake,
         provenance,
         broker: { app: broker, url: brokerUrl },
+        brokerDeps,
         webhook: { ...webhook, url: webhookUrl },
         generator: { ...generator, url: generatorUrl },
         signer: { app: signerApp, url: signerUrl },
@@ -259,6 +284,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
             await Promise.allSettled(notifications);
             await Promise.all([broker.close(), webhook.app.close(), generator.app.close(), signerApp.close(), gcs.close(), github.close()]);
             await mig.close();
+            await cluster?.close();
             await tsa.close();
             await registry?.close();
             await issuer.close();

@@ -16,16 +16,20 @@
  * 5. The answer carries the JIT config and the job's upload grant (uploadPolicy.ts): create-only,
  *    in `<pool>/<instanceId>/` of the pool's intake bucket, until the pool's maxRunDuration.
  * Every refusal is a 4xx JSON error and an audit entry; the token and the JIT config are never logged.
+ *
+ * Runner pods of GKE pools register at POST /v1/pod-registration instead (pod.ts).
  */
 import type { FastifyInstance } from "fastify";
 import type { BootImageReader, MigMembership } from "../cloud";
 import { GithubApiError, type GithubClient } from "../github";
 import { AuditLog, Clock, countedAudit, githubReadiness, HttpError, recordGithubBudget, serviceApp, stderrAudit, systemClock } from "../http";
 import { ServiceMetrics } from "../../lib/ops/metrics";
-import type { PoolSpec } from "../pools";
+import { isPodPool, type PoolSpec } from "../pools";
+import type { RunnerPodApi } from "../kubernetes";
 import { isInstanceId, Records, RegistrationRecord, runnerNameFor, uploadPrefixFor } from "../records";
 import { PolicySigner, signUploadPolicy, UploadGrant } from "../uploadPolicy";
 import { bearerToken, IdTokenError, type VerifiedIdentity } from "../../lib/idToken";
+import { POD_REGISTRATION_PATH, PodTokenCheck, registerPod } from "./pod";
 
 export const JIT_CONFIG_PATH = "/v1/jit-config";
 
@@ -47,6 +51,8 @@ export interface BrokerDeps {
     uploadEndpoint: string;
     /** Largest object a job may upload, bytes. */
     uploadMaxBytes: number;
+    /** GKE pools: the projected-token verifier (audience = the broker) and the clusters' API (pod.ts). */
+    pods?: { tokens: PodTokenCheck; api: RunnerPodApi };
     audit?: AuditLog;
     clock?: Clock;
     /** Default: the global meter's instruments. */
@@ -64,7 +70,7 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
     const audit = countedAudit(deps.audit ?? stderrAudit, metrics);
     const clock = deps.clock ?? systemClock;
     const pools = new Map(deps.pools.map((p) => [p.name, p]));
-    const poolOfAccount = new Map(deps.pools.map((p) => [p.serviceAccount.toLowerCase(), p.name]));
+    const poolOfAccount = new Map(deps.pools.filter((p) => !isPodPool(p)).map((p) => [p.serviceAccount.toLowerCase(), p.name]));
     const app = serviceApp({
         bodyLimit: 4096,
         service: "broker",
@@ -73,7 +79,7 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
     });
     // Registration latency, by pool (only configured names: a caller cannot mint label values) and outcome.
     app.addHook("onResponse", async (request, reply) => {
-        if (request.routeOptions.url !== JIT_CONFIG_PATH) {
+        if (request.routeOptions.url !== JIT_CONFIG_PATH && request.routeOptions.url !== POD_REGISTRATION_PATH) {
             return;
         }
         const asked = (request.body as { pool?: unknown } | undefined)?.pool;
@@ -93,6 +99,9 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
             refuse(400, "unknown-pool", `pool: ${JSON.stringify(poolName)} is not a pool of this fleet; send {"pool":"<name>"} with one of: ${[...pools.keys()].join(", ")}`);
         }
         const pool = pools.get(poolName)!;
+        if (isPodPool(pool)) {
+            refuse(400, "pod-pool", `pool "${pool.name}" runs pods; a runner pod registers at ${POD_REGISTRATION_PATH} with its projected service-account token`, { pool: pool.name });
+        }
         const token = bearerToken(request.headers.authorization);
         if (token === undefined) {
             refuse(401, "missing-token", "Authorization: send `Bearer <identity token>` from the VM's metadata server (audience = this broker's URL, format=full)", { pool: pool.name });
@@ -192,6 +201,28 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
         audit({ service: "broker", event: "jit-config", outcome: "granted", ...who, runnerName: record.runnerName, runnerId: jit.runnerId });
         const response: JitConfigResponse = { jitConfig: jit.encodedJitConfig, runner: { id: jit.runnerId, name: record.runnerName }, upload };
         return reply.code(201).send(response);
+    });
+
+    app.post(POD_REGISTRATION_PATH, async (request, reply) => {
+        const refuse = (status: number, code: string, message: string): never => {
+            audit({ service: "broker", event: "pod-registration", outcome: "refused", reason: code });
+            throw new HttpError(status, code, message);
+        };
+        const body: any = request.body;
+        const poolName = body !== null && typeof body === "object" ? body.pool : undefined;
+        const podPools = deps.pools.filter(isPodPool).map((p) => p.name);
+        if (typeof poolName !== "string" || !pools.has(poolName)) {
+            refuse(400, "unknown-pool", `pool: ${JSON.stringify(poolName)} is not a pool of this fleet; send {"pool":"<name>"} with one of: ${podPools.join(", ") || "(no GKE pools)"}`);
+        }
+        if (deps.pods === undefined) {
+            refuse(400, "pods-not-enabled", "this broker has no GKE pools configured; a VM registers at /v1/jit-config");
+        }
+        const token = bearerToken(request.headers.authorization);
+        if (token === undefined) {
+            refuse(401, "missing-token", "Authorization: send `Bearer <token>` read from the pod's projected service-account token volume (audience = this broker)");
+        }
+        const granted = await registerPod({ ...deps, podTokens: deps.pods!.tokens, pods: deps.pods!.api, audit, clock }, pools.get(poolName)!, token!);
+        return reply.code(201).send(granted);
     });
 
     return app;

@@ -1,5 +1,8 @@
 /** Cloud Run entry of the registration broker: cloud implementations of every dependency. */
 import { IdTokenVerifier } from "../../lib/idToken";
+import { PodTokenVerifier } from "../../lib/podToken";
+import { googleKubeTransport, KubernetesRunnerPods } from "../kubernetes";
+import { isPodPool } from "../pools";
 import { ComputeBootImageReader, ComputeMigMembership, githubAppClient } from "../cloud";
 import { Records } from "../records";
 import { installMetrics } from "../../lib/ops/metrics";
@@ -21,6 +24,8 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         uploadSigner: googleAuthSigner(),
         uploadEndpoint: config.uploadEndpoint,
         uploadMaxBytes: config.uploadMaxBytes,
+        // Runner pods present a projected token whose only audience is the broker's URL.
+        ...(config.pools.some(isPodPool) ? { pods: { tokens: new PodTokenVerifier({ audience: config.url }), api: new KubernetesRunnerPods(googleKubeTransport()) } } : {}),
     });
     await serve(app, config.port, "broker", env, telemetry.shutdown);
 }

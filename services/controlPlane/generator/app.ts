@@ -39,7 +39,7 @@ import { AuditLog, Clock, countedAudit, HttpError, serviceApp, stderrAudit, syst
 import { ServiceMetrics } from "../../lib/ops/metrics";
 import { type DsseEnvelope, envelopeObjectName } from "../../lib/dsse";
 import { DEFAULT_MAX_OBJECTS_PER_JOB, PoolSpec } from "../pools";
-import { isInstanceId, JobFacts, objectKey, Records } from "../records";
+import { isWorkerId, JobFacts, objectKey, Records } from "../records";
 import { placeJob, placementAdvice } from "../runsOn";
 import { SignerClient, SignerError } from "../signerClient";
 import { lateUpload } from "./lateUpload";
@@ -141,13 +141,13 @@ export function buildGeneratorService(deps: GeneratorDeps): GeneratorService {
             refuse(422, "unknown-bucket", `bucket ${JSON.stringify(bucket)} is not an intake bucket of this fleet`, at);
         }
         const segments = object.split("/");
-        if (checkObjectName(object) !== undefined || segments.length < 3 || segments[0] !== pool!.name || !isInstanceId(segments[1])) {
-            refuse(422, "outside-registered-location", `object ${JSON.stringify(object).slice(0, 200)} is not under <pool>/<instanceId>/ of pool "${pool!.name}"`, at);
+        if (checkObjectName(object) !== undefined || segments.length < 3 || segments[0] !== pool!.name || !isWorkerId(segments[1])) {
+            refuse(422, "outside-registered-location", `object ${JSON.stringify(object).slice(0, 200)} is not under <pool>/<instanceId>/ or <pool>/<podUid>/ of pool "${pool!.name}"`, at);
         }
         const instanceId = segments[1];
         const reg = await deps.records.registration(instanceId);
         if (reg === undefined || reg.pool !== pool!.name || reg.intakeBucket !== bucket) {
-            refuse(422, "no-registration", `no VM of pool "${pool!.name}" registered as instance ${instanceId}: nothing the control plane observed owns this location`, at);
+            refuse(422, "no-registration", `no VM or pod of pool "${pool!.name}" registered as ${instanceId}: nothing the control plane observed owns this location`, at);
         }
         const done = await deps.records.generated(bucket, object);
         if (done !== undefined) {

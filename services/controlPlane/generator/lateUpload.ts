@@ -5,8 +5,9 @@
  * upload out of provenance is this check, against times the tenant cannot choose:
  * - the object's creation time, as the storage service recorded it;
  * - the job's completion time, from the HMAC-verified webhook or the GitHub API;
- * - when the control plane deleted the runner's VM (the scale-in record);
- * - the end of the VM's maximum lifetime (registration + the pool's maxRunDuration);
+ * - when the control plane deleted the runner's VM or pod (the scale-in record);
+ * - the end of the VM's or pod's maximum lifetime (registration + the pool's maxRunDuration, which a
+ *   GKE pool's pods get as activeDeadlineSeconds);
  * - and, as the lower bound, the job's start time (from the same facts): an object that existed before
  *   the job started was not made by that job's build, whoever held the location's grant then.
  */
@@ -24,12 +25,13 @@ export interface LateUpload {
     message: string;
 }
 
-export function lateUpload(created: Date, job: Pick<JobFacts, "jobId" | "startedAt" | "completedAt">, reg: Pick<RegistrationRecord, "instanceId" | "registeredAt">, pool: Pick<PoolSpec, "maxRunDurationSeconds">, scaleIn: { at?: string } | undefined): LateUpload | undefined {
+export function lateUpload(created: Date, job: Pick<JobFacts, "jobId" | "startedAt" | "completedAt">, reg: Pick<RegistrationRecord, "instanceId" | "registeredAt" | "pod">, pool: Pick<PoolSpec, "maxRunDurationSeconds">, scaleIn: { at?: string } | undefined): LateUpload | undefined {
     const completed = job.completedAt === null ? NaN : Date.parse(job.completedAt);
     if (!Number.isFinite(completed)) {
         return { code: "completion-time-unknown", message: `job ${job.jobId} has no completion time; an upload cannot be shown to precede it` };
     }
     const t = created.getTime();
+    const worker = reg.pod !== undefined ? `pod ${reg.pod.namespace}/${reg.pod.name} (${reg.instanceId})` : `instance ${reg.instanceId}`;
     const started = job.startedAt === null ? NaN : Date.parse(job.startedAt);
     if (!Number.isFinite(started)) {
         return { code: "start-time-unknown", message: `job ${job.jobId} has no start time; an upload cannot be shown to be made during the job` };
@@ -42,15 +44,15 @@ export function lateUpload(created: Date, job: Pick<JobFacts, "jobId" | "started
     }
     const deleted = scaleIn?.at === undefined ? NaN : Date.parse(scaleIn.at);
     if (Number.isFinite(deleted) && t > deleted) {
-        return { code: "uploaded-after-scale-in", message: `the object was created at ${created.toISOString()}, after instance ${reg.instanceId} was deleted at ${scaleIn!.at}` };
+        return { code: "uploaded-after-scale-in", message: `the object was created at ${created.toISOString()}, after ${worker} was deleted at ${scaleIn!.at}` };
     }
     const lifetimeEnd = Date.parse(reg.registeredAt) + pool.maxRunDurationSeconds * 1000;
     if (!Number.isFinite(lifetimeEnd)) {
         // Without a lifetime bound the check below would silently never fire: refuse instead.
-        return { code: "lifetime-unknown", message: `instance ${reg.instanceId}'s maximum lifetime cannot be computed (registeredAt ${JSON.stringify(reg.registeredAt)}, maxRunDurationSeconds ${JSON.stringify(pool.maxRunDurationSeconds)})` };
+        return { code: "lifetime-unknown", message: `${worker}'s maximum lifetime cannot be computed (registeredAt ${JSON.stringify(reg.registeredAt)}, maxRunDurationSeconds ${JSON.stringify(pool.maxRunDurationSeconds)})` };
     }
     if (t > lifetimeEnd) {
-        return { code: "uploaded-after-vm-lifetime", message: `the object was created at ${created.toISOString()}, after instance ${reg.instanceId}'s maximum lifetime ended at ${new Date(lifetimeEnd).toISOString()}` };
+        return { code: "uploaded-after-vm-lifetime", message: `the object was created at ${created.toISOString()}, after ${worker}'s maximum lifetime ended at ${new Date(lifetimeEnd).toISOString()}` };
     }
     return undefined;
 }

@@ -85,7 +85,9 @@ export function buildStatement(input: ProvenanceInput): Record<string, unknown> 
                         pool: reg.pool,
                         job: { id: job.jobId, runId: job.runId, runAttempt: job.runAttempt, workflowName: job.workflowName },
                         runner: { id: input.runnerId, name: reg.runnerName, groupId: input.runnerGroupId, labels: job.labels },
-                        location: { kind: "gce-instance", project: reg.project, zone: reg.zone, instanceId: reg.instanceId, instanceName: reg.instanceName },
+                        location: reg.pod !== undefined
+                            ? { kind: "gke-pod", cluster: reg.pod.cluster, namespace: reg.pod.namespace, podName: reg.pod.name, podUid: reg.pod.uid, ephemeralRunner: reg.pod.ephemeralRunner }
+                            : { kind: "gce-instance", project: reg.project, zone: reg.zone, instanceId: reg.instanceId, instanceName: reg.instanceName },
                         image: reg.bootImage,
                     },
                 },

@@ -35,6 +35,7 @@ import type { FastifyInstance } from "fastify";
 import type { WorkflowJob } from "@octokit/webhooks-types";
 import { importEsm } from "../../lib/esm";
 import type { DemandPublisher, MigScaler } from "../cloud";
+import type { RunnerPodApi } from "../kubernetes";
 import type { GithubClient, GithubJob, GithubRun } from "../github";
 import { AuditLog, Clock, countedAudit, githubReadiness, HttpError, recordGithubBudget, serviceApp, stderrAudit, systemClock } from "../http";
 import { ServiceMetrics } from "../../lib/ops/metrics";
@@ -62,6 +63,8 @@ export interface WebhookDeps {
     github: GithubClient;
     demandPublisher: DemandPublisher;
     scaler: MigScaler;
+    /** GKE pools: scale-in deletes the pod's EphemeralRunner (ARC removes the pod and never reuses it). */
+    pods?: Pick<RunnerPodApi, "deleteEphemeralRunner">;
     audit?: AuditLog;
     clock?: Clock;
     /** Default: the global meter's instruments. */
@@ -307,7 +310,14 @@ export function buildWebhookService(deps: WebhookDeps): WebhookService {
             return false;
         }
         try {
-            await deps.scaler.deleteInstance(pool, { project: reg.project, zone: reg.zone, instanceName: reg.instanceName, instanceId: reg.instanceId });
+            if (reg.pod !== undefined) {
+                if (deps.pods === undefined) {
+                    throw new Error("this receiver has no cluster access configured for GKE pools");
+                }
+                await deps.pods.deleteEphemeralRunner(pool, reg.pod.ephemeralRunner);
+            } else {
+                await deps.scaler.deleteInstance(pool, { project: reg.project, zone: reg.zone, instanceName: reg.instanceName, instanceId: reg.instanceId });
+            }
         } catch (err) {
             // Not recorded: the reconcile sweep tries again. The webhook itself still succeeds.
             audit({ service: "webhook", event: "scale-in", outcome: "refused", reason: "delete-failed", pool: reg.pool, instanceId: reg.instanceId, error: (err as Error).message });

@@ -1,5 +1,7 @@
 /** Cloud Run entry of the webhook receiver (run with min-instances 1 and CPU always allocated: it reconciles on a timer). */
 import { ComputeMigScaler, githubAppClient, MonitoringDemandPublisher, readSecret } from "../cloud";
+import { googleKubeTransport, KubernetesRunnerPods } from "../kubernetes";
+import { isPodPool } from "../pools";
 import { Records } from "../records";
 import { installMetrics } from "../../lib/ops/metrics";
 import { every, gcsBucket, serve } from "../storage";
@@ -16,6 +18,7 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         github: githubAppClient(config.github),
         demandPublisher: new MonitoringDemandPublisher(config.metricProject),
         scaler: new ComputeMigScaler(),
+        ...(config.pools.some(isPodPool) ? { pods: new KubernetesRunnerPods(googleKubeTransport()) } : {}),
     });
     const pass = every(config.reconcileSeconds, "webhook reconcile", () => service.reconcile());
     await serve(service.app, config.port, "webhook", env, telemetry.shutdown, [pass]);
