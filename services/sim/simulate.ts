@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- [--jobs N] [--repos R] [--pools P] [--concurrency C] --out <dir>`: the whole job flow on
+ * `npm run simulate -- [--jobs N] [--repos R] [--pools P] [--gke-pools G] [--concurrency C] --out <dir>`: the whole job flow on
  * loopback with the real service code (fleet.ts), then the attacks, each of which must be refused.
  *
  * Per job: GitHub queues it and sends the signed webhook (demand rises) -> the "autoscaler" creates a
@@ -36,13 +36,18 @@ import { checkPublishedImage, ImageCheck, SIM_MAX_LAYER_BYTES, SIM_REGISTRY_AUDI
 import { buildImageLayout } from "./ociFixture";
 import { uploadWithGrant } from "./fakeGcs";
 import type { SimVm } from "./fakeMig";
-import { pushFinalize, SIM_AUDIENCE, SIM_BUILDER_ID, SimFleet, startSimFleet } from "./fleet";
+import { POD_ATTACKS, podRegister } from "./podAttacks";
+import { isPodPool } from "../controlPlane/pools";
+import { SIM_AUDIENCE, SIM_BUILDER_ID, SimFleet, startSimFleet } from "./fleet";
 import { percentile } from "../lib/percentile";
 
 export interface JobResult {
     jobId: number;
     pool: string;
+    /** Where the job ran: a VM of a GCE pool or an ARC runner pod of a GKE pool. */
+    backend: "gce" | "gke";
     repository: string;
+    /** The VM's instance id, or the pod's UID. */
     instanceId: string;
     runnerName: string;
     artifact: string;
@@ -77,6 +82,8 @@ export interface SimSummary {
     attacks: AttackResult[];
     demandPeak: Record<string, number>;
     vmsDeleted: number;
+    /** Runner pods scaled in after their job (their EphemeralRunner deleted). */
+    podsDeleted: number;
     controlPlaneMs: { p50: number; p95: number };
     repos: number;
     github: GithubCost;
@@ -128,10 +135,12 @@ export function verifyEnvelope(envelope: DsseEnvelope, artifact: Buffer, keyring
     return result.verified ? undefined : result.reason;
 }
 
-interface RanJob {
+export interface RanJob {
     job?: { id: number; repository: string };
     runnerName: string;
     instanceId: string;
+    /** The job's upload grant (it stays usable after the job, until it expires). */
+    upload?: JitConfigResponse["upload"];
     /** Object keys of the uploads, in order, and the upload answers. */
     keys: string[];
     problem?: string;
@@ -144,18 +153,19 @@ interface RanJob {
  * location), complete. The runner gets the oldest queued job of its labels, which may be another
  * worker's job: `work` sees the job it got.
  */
-async function runJob(fleet: SimFleet, pool: PoolSpec, repository: string, work: (job: { id: number; repository: string }) => [string, Buffer][]): Promise<RanJob> {
+export async function runJob(fleet: SimFleet, pool: PoolSpec, repository: string, work: (job: { id: number; repository: string }) => [string, Buffer][], conclusion = "success"): Promise<RanJob> {
     const queued = await fleet.github.queueJob({ repository, labels: pool.labels });
     const demandSeen = (await fleet.webhook.demand())[pool.name];
-    const vm = await fleet.mig.createVm(pool);
-    const reg = await brokerRegister(fleet, await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker), pool.name);
-    const ran: RanJob = { runnerName: "", instanceId: vm.ref.instanceId, keys: [], demandSeen, queuedId: queued.id };
+    const worker = await startWorker(fleet, pool);
+    const ran: RanJob = { runnerName: "", instanceId: worker.id, keys: [], demandSeen, queuedId: queued.id };
+    const reg = worker.registration;
     if (reg.status !== 201) {
         return { ...ran, problem: `registration ${reg.status} ${JSON.stringify(reg.body)}` };
     }
-    const grant: JitConfigResponse = reg.body;
+    const grant: Pick<JitConfigResponse, "runner" | "upload"> = reg.body;
     ran.runnerName = grant.runner.name;
-    const job = await fleet.github.connectRunner(grant.jitConfig);
+    ran.upload = grant.upload;
+    const job = await fleet.github.connectRunner(worker.jitConfig ?? "");
     if (job === undefined) {
         return { ...ran, problem: "the runner got no job" };
     }
@@ -168,12 +178,28 @@ async function runJob(fleet: SimFleet, pool: PoolSpec, repository: string, work:
         }
         ran.keys.push(key);
     }
-    await fleet.github.completeJob(job.id);
+    await fleet.github.completeJob(job.id, conclusion);
     return ran;
 }
 
+/**
+ * A worker for one job, registered: a VM of a GCE pool (its metadata token -> a JIT config and the
+ * grant), or, for a GKE pool, ARC's runner pod (the JIT config ARC put in it; its projected token ->
+ * the grant).
+ */
+async function startWorker(fleet: SimFleet, pool: PoolSpec): Promise<{ id: string; registration: { status: number; body?: any }; jitConfig?: string }> {
+    if (isPodPool(pool)) {
+        const pod = await fleet.cluster!.startRunnerPod(pool, fleet.arcGithub());
+        const registration = await podRegister(fleet, await fleet.cluster!.projectedToken(pod, { audience: SIM_AUDIENCE.broker }), pool.name);
+        return { id: pod.uid, registration, jitConfig: fleet.cluster!.jitConfig(pod) };
+    }
+    const vm = await fleet.mig.createVm(pool);
+    const registration = await brokerRegister(fleet, await fleet.mig.identityToken(vm, SIM_AUDIENCE.broker), pool.name);
+    return { id: vm.ref.instanceId, registration, ...(registration.status === 201 ? { jitConfig: (registration.body as JitConfigResponse).jitConfig } : {}) };
+}
+
 /** The generator's answer to a (redelivered) finalize notification, with its error body. */
-async function finalize(fleet: SimFleet, bucket: string, key: string): Promise<{ status: number; body: any }> {
+export async function finalize(fleet: SimFleet, bucket: string, key: string): Promise<{ status: number; body: any }> {
     const res = await fetch(`${fleet.generator.url}${FINALIZE_PATH}`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${fleet.pushToken()}` },
@@ -195,7 +221,7 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
         bytes = Buffer.concat([Buffer.from(`artifact of ${job.repository} job ${job.id}\n`), randomBytes(32)]);
         return [[`dist/${name}`, bytes], ...(layout !== undefined ? [["image.oci.tar", layout] as [string, Buffer]] : [])];
     });
-    const base = { pool: pool.name, repository: ran.job?.repository ?? repository, instanceId: ran.instanceId, runnerName: ran.runnerName, artifact: "", sha256: "", verified: false, demandSeen: ran.demandSeen };
+    const base = { pool: pool.name, backend: isPodPool(pool) ? "gke" as const : "gce" as const, repository: ran.job?.repository ?? repository, instanceId: ran.instanceId, runnerName: ran.runnerName, artifact: "", sha256: "", verified: false, demandSeen: ran.demandSeen };
     if (ran.job === undefined) {
         return { ...base, jobId: ran.queuedId, controlPlaneMs: performance.now() - t0, problem: ran.problem };
     }
@@ -207,7 +233,7 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     }
     // Pub/Sub redelivers the notification the generator deferred while the job was running.
     const [key, imageKey] = ran.keys;
-    const status = await pushFinalize(fleet.generator.url, fleet.pushToken(), pool.intakeBucket, key);
+    const { status, body: answer } = await finalize(fleet, pool.intakeBucket, key);
     const generated = await fleet.records.generated(pool.intakeBucket, key);
     let image: ImageCheck | undefined;
     if (imageKey !== undefined) {
@@ -221,7 +247,7 @@ async function runOneJob(fleet: SimFleet, pool: PoolSpec, repository: string, ou
     writeFileSync(path.join(out, result.artifact), bytes);
     const withImage = image !== undefined ? { image } : {};
     if ((status !== 201 && status !== 200) || !generated?.envelope) {
-        return { ...result, ...withImage, controlPlaneMs: t1 - t0, problem: `generator answered ${status}` };
+        return { ...result, ...withImage, controlPlaneMs: t1 - t0, problem: `generator answered ${status} ${JSON.stringify(answer?.error ?? null)}` };
     }
     const envelope = generated.envelope as DsseEnvelope;
     writeFileSync(path.join(out, `${result.artifact}.intoto.jsonl`), envelopeLine(envelope));
@@ -269,6 +295,17 @@ async function runImageAttacks(fleet: SimFleet): Promise<AttackResult[]> {
             const body: any = await res.json().catch(() => undefined);
             return { status: res.status, body: { error: { code: body?.errors?.[0]?.code, message: body?.errors?.[0]?.message } } };
         }, (s) => s === 403));
+    return attacks;
+}
+
+/** The pod attacks (podAttacks.ts), with their protections on; each must be refused with its own code. */
+async function runPodAttacks(fleet: SimFleet): Promise<AttackResult[]> {
+    const gke = fleet.pools.filter(isPodPool).length;
+    const attacks: AttackResult[] = [];
+    for (const a of POD_ATTACKS.filter((a) => gke >= (a.name === "pod-of-other-pool" ? 2 : 1))) {
+        const result = await attempt(a.name, a.description, () => a.run(fleet, true), (s) => s === a.status);
+        attacks.push({ ...result, refused: result.refused && result.code === a.code });
+    }
     return attacks;
 }
 
@@ -435,6 +472,8 @@ export interface SimulateOptions {
     pools: number;
     /** Repositories of the organization the jobs are spread over. Default 2. */
     repos?: number;
+    /** GKE pools beside the GCE ones (default 0): jobs are spread over all pools. */
+    gkePools?: number;
     out: string;
     concurrency?: number;
     attacks?: boolean;
@@ -450,7 +489,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     mkdirSync(opts.out, { recursive: true });
     const state = mkdtempSync(path.join(opts.out, ".state-"));
     const images = opts.images === true || opts.registry !== undefined;
-    const fleet = await startSimFleet({ pools: opts.pools, dir: state, repos: opts.repos, metrics: opts.metrics, ...(images ? { images: { registry: opts.registry } } : {}) });
+    const fleet = await startSimFleet({ pools: opts.pools, gkePools: opts.gkePools ?? 0, dir: state, repos: opts.repos, metrics: opts.metrics, ...(images ? { images: { registry: opts.registry } } : {}) });
     try {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
         const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
@@ -479,7 +518,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
         await fleet.generator.reconcile();
         const pass = { counted: fleet.github.stats.counted - workCost.counted, sent: fleet.github.stats.requests - sentBefore, reads: fleet.recordsStore.reads - readsBefore, lists: fleet.recordsStore.lists - listsBefore };
 
-        const attacks = opts.attacks === false ? [] : [...await runAttacks(fleet), ...(images ? await runImageAttacks(fleet) : [])];
+        const attacks = opts.attacks === false ? [] : [...await runAttacks(fleet), ...await runPodAttacks(fleet), ...(images ? await runImageAttacks(fleet) : [])];
         const demandPeak: Record<string, number> = {};
         for (const p of fleet.demandPoints) {
             demandPeak[p.pool] = Math.max(demandPeak[p.pool] ?? 0, p.value);
@@ -493,6 +532,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
             attacks,
             demandPeak,
             vmsDeleted: fleet.mig.deletions.length,
+            podsDeleted: [...(fleet.cluster?.runners.values() ?? [])].filter((r) => r.deleted).length,
             controlPlaneMs: { p50: percentile(times, 50), p95: percentile(times, 95) },
             repos: fleet.repositories.length,
             github: {
@@ -514,30 +554,31 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     }
 }
 
-const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--concurrency C (default 4)] [--images [--registry <host:port>]] --out <dir>";
+const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--gke-pools G (default 0)] [--concurrency C (default 4)] [--images [--registry <host:port>]] --out <dir>";
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 /** The `simulate` command: prints one line per job and attack; exit 0 ok, 1 not ok, 2 bad input. */
 export async function cli(argv: string[]): Promise<number> {
     let values: Record<string, string | boolean | undefined>;
     try {
-        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" }, images: { type: "boolean" }, registry: { type: "string" } } }).values;
+        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, "gke-pools": { type: "string" }, concurrency: { type: "string" }, out: { type: "string" }, images: { type: "boolean" }, registry: { type: "string" } } }).values;
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
         return 2;
     }
     const problems: string[] = [];
-    const int = (name: string, dflt: number, max: number) => {
+    const int = (name: string, dflt: number, max: number, min = 1) => {
         const raw = values[name] as string | undefined;
         const n = raw === undefined ? dflt : Number(raw);
-        if (!Number.isInteger(n) || n < 1 || n > max) {
-            problems.push(`--${name} ${JSON.stringify(raw)} must be an integer between 1 and ${max}`);
+        if (!Number.isInteger(n) || n < min || n > max) {
+            problems.push(`--${name} ${JSON.stringify(raw)} must be an integer between ${min} and ${max}`);
         }
         return n;
     };
     const jobs = int("jobs", 5, 1000);
     const repos = int("repos", 2, 100_000);
     const pools = int("pools", 2, 50);
+    const gkePools = int("gke-pools", 0, 26, 0);
     const concurrency = int("concurrency", 4, 64);
     if (values.out === undefined || values.out === "") {
         problems.push("--out is required: the directory for summary.json, keys.json and the per-job artifacts and envelopes");
@@ -554,14 +595,14 @@ export async function cli(argv: string[]): Promise<number> {
         return 2;
     }
     const out = values.out as string;
-    const summary = await simulate({ jobs, repos, pools, concurrency, out, images: values.images === true, ...(registry !== undefined ? { registry } : {}) });
+    const summary = await simulate({ jobs, repos, pools, gkePools, concurrency, out, images: values.images === true, ...(registry !== undefined ? { registry } : {}) });
     for (const j of summary.jobs) {
-        console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
+        console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool} ${j.backend}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
     }
     for (const a of summary.attacks) {
         console.log(`${a.refused ? "refused " : "ALLOWED "} ${a.name}: HTTP ${a.status}${a.code ? ` ${a.code}` : ""}: ${a.description}${a.message ? `; answer: ${a.message}` : ""}`);
     }
-    console.log(`${summary.verified}/${summary.jobs.length} envelopes verified; ${summary.attacks.filter((a) => a.refused).length}/${summary.attacks.length} attacks refused; ${summary.vmsDeleted} VMs deleted after their job; control-plane time per job p50 ${summary.controlPlaneMs.p50.toFixed(1)} ms, p95 ${summary.controlPlaneMs.p95.toFixed(1)} ms`);
+    console.log(`${summary.verified}/${summary.jobs.length} envelopes verified; ${summary.attacks.filter((a) => a.refused).length}/${summary.attacks.length} attacks refused; ${summary.vmsDeleted} VMs and ${summary.podsDeleted} runner pods deleted after their job; control-plane time per job p50 ${summary.controlPlaneMs.p50.toFixed(1)} ms, p95 ${summary.controlPlaneMs.p95.toFixed(1)} ms`);
     const g = summary.github;
     console.log(`GitHub: ${g.requests} requests for ${summary.jobs.length} jobs over ${summary.repos} repositories (${g.requestsPerJob.toFixed(2)} per job, ${g.notModified} free 304s); ` +
         `one steady-state reconcile pass: ${g.reconcilePassRequests} counted requests (${g.reconcilePassSent} sent), ${summary.records.readsPerPass} records read in ${summary.records.listsPerPass} listings`);
