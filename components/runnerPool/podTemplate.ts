@@ -5,8 +5,8 @@
  *
  * One pod runs one job and is then discarded by the controller; everything it writes lives in
  * emptyDir volumes that die with it (no hostPath, no PVC). The pod runs in the gVisor sandbox as a
- * non-root user without privilege escalation, capabilities or a service-account token, and cannot
- * outlive `activeDeadlineSeconds`.
+ * non-root user without privilege escalation, capabilities or a Kubernetes API token (its one projected
+ * token is for the registration broker's audience alone), and cannot outlive `activeDeadlineSeconds`.
  */
 import { POOL_LABEL, ROLE_LABEL, roleLabels } from "../labels";
 
@@ -18,6 +18,17 @@ export const NODE_CLASS_LABEL = "build-fleet-node-class";
 export const SYSTEM_TAINT = { key: "components.gke.io/gke-managed-components", value: "true", effect: "NoSchedule" } as const;
 /** RuntimeClass GKE Sandbox installs for gVisor node pools. */
 export const GVISOR_RUNTIME_CLASS = "gvisor";
+/**
+ * The one Kubernetes token a runner pod carries: a projected service-account token for the registration
+ * broker's audience alone (the API server refuses it), living 600 s (Kubernetes' minimum), which the pod
+ * presents once to get its job-bound upload grant. The broker and k8s-runner-no-sa-token use the same values.
+ */
+export const BROKER_TOKEN_AUDIENCE = "hardened-build-fleet-broker";
+export const BROKER_TOKEN_EXPIRATION_SECONDS = 600;
+/** Where the runner container reads the broker token (the kubelet rotates the file). */
+export const BROKER_TOKEN_DIR = "/var/run/secrets/hardened-build-fleet";
+export const BROKER_TOKEN_FILE = "broker-token";
+
 /** uid/gid of the `runner` user in the official actions-runner image. */
 export const RUNNER_UID = 1001;
 /**
@@ -52,8 +63,10 @@ export interface RunnerPodTemplateOptions {
     pool: string;
     /** Runner container image. */
     image: string;
-    /** Kubernetes service account (token not mounted; bound to the pool GSA via Workload Identity). */
+    /** Kubernetes service account (no API token mounted; bound to the pool GSA via Workload Identity). */
     serviceAccountName: string;
+    /** Audience of the projected broker token. Default BROKER_TOKEN_AUDIENCE (the broker's BROKER_POD_AUDIENCE). */
+    brokerAudience?: string;
     /** I2: hard upper bound on the pod's lifetime, in seconds. */
     activeDeadlineSeconds: number;
     /** Compute budget. Default DEFAULT_RUNNER_RESOURCES. */
@@ -89,7 +102,7 @@ export function runnerPodTemplate(opts: RunnerPodTemplateOptions): { metadata: R
             // I6: every runner pod in the gVisor sandbox.
             runtimeClassName: GVISOR_RUNTIME_CLASS,
             serviceAccountName: opts.serviceAccountName,
-            // I7: no Kubernetes API token in the build.
+            // I7: no Kubernetes API token in the build; the only token is the broker's (below).
             automountServiceAccountToken: false,
             // I2: the kubelet kills the pod at the deadline whatever the job does.
             activeDeadlineSeconds: opts.activeDeadlineSeconds,
@@ -117,12 +130,15 @@ export function runnerPodTemplate(opts: RunnerPodTemplateOptions): { metadata: R
                 volumeMounts: [
                     { name: "work", mountPath: "/home/runner/_work" },
                     { name: "tmp", mountPath: "/tmp" },
+                    { name: "broker-token", mountPath: BROKER_TOKEN_DIR, readOnly: true },
                 ],
             }],
             // I1: scratch space only, gone with the pod.
             volumes: [
                 { name: "work", emptyDir: { sizeLimit: `${resources.ephemeralStorageGiB}Gi` } },
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+                // The pod's proof of identity to the broker: bound to this pod, useless against the API server.
+                { name: "broker-token", projected: { sources: [{ serviceAccountToken: { audience: opts.brokerAudience ?? BROKER_TOKEN_AUDIENCE, expirationSeconds: BROKER_TOKEN_EXPIRATION_SECONDS, path: BROKER_TOKEN_FILE } }] } },
             ],
         },
     };

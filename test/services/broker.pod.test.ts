@@ -5,6 +5,9 @@ import * as path from "path";
 import { JIT_CONFIG_PATH } from "../../services/controlPlane/broker/app";
 import { POD_REGISTRATION_PATH, PodRegistrationResponse } from "../../services/controlPlane/broker/pod";
 import { EnvReader } from "../../services/controlPlane/config";
+import { DEFAULT_POD_AUDIENCE } from "../../services/controlPlane/broker/config";
+import { MAX_POD_TOKEN_LIFETIME_SECONDS } from "../../services/lib/podToken";
+import { BROKER_TOKEN_AUDIENCE, BROKER_TOKEN_EXPIRATION_SECONDS } from "../../components/runnerPool/podTemplate";
 import { isPodPool, readPools } from "../../services/controlPlane/pools";
 import { simPool } from "../../services/sim/fixtures";
 import { startSimFleet, SimFleet, SIM_AUDIENCE } from "../../services/sim/fleet";
@@ -117,5 +120,12 @@ describe("GKE pool configuration", () => {
         readPools(reader, "POOLS", ["name", "labels"]);
         assert.strictEqual(reader.problems.length, 1);
         assert.match(reader.problems[0], /^POOLS\[1\]\.kubernetes\.namespace: "runners" is already the namespace of pool "gke-a"/);
+    });
+});
+
+describe("one broker token audience and lifetime across the pod template, the broker and the pack", () => {
+    it("the broker's default pod audience and maximum token lifetime are the pod template's", () => {
+        assert.strictEqual(DEFAULT_POD_AUDIENCE, BROKER_TOKEN_AUDIENCE);
+        assert.strictEqual(MAX_POD_TOKEN_LIFETIME_SECONDS, BROKER_TOKEN_EXPIRATION_SECONDS);
     });
 });

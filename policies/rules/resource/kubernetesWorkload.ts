@@ -13,6 +13,7 @@ import { get, list, unknown } from "../../model/props";
 import { boolish, DEFAULT_MAX_BUILD_SECONDS, forTypes, maxBuildDurationSchema, numberish, undecided } from "../../recognisers/common";
 import { hasValue, isSecretName } from "../../recognisers/credentials";
 import { credentialInText as credentialIn } from "../../recognisers/kubernetesCredentials";
+import { BROKER_TOKEN_AUDIENCE, BROKER_TOKEN_EXPIRATION_SECONDS } from "../../../components/runnerPool/podTemplate";
 import { containersOf, isPodHoldingType, LONG_RUNNING_KINDS, PodTemplateSite, podTemplateSites } from "../../recognisers/podTemplates";
 
 /** Runs `check` on every runner pod spec of the resource and reports its findings, one violation per pod spec. */
@@ -275,7 +276,47 @@ export const k8sRunnerNoPersistentVolumes: FleetResourcePolicy = {
     validateResource: forRunnerPods(persistentVolumeFindings),
 };
 
-export function saTokenFindings(site: PodTemplateSite, undecidable: (what: string) => void): string[] {
+/** Pack config of k8s-runner-no-sa-token: the one projected token a runner pod may carry. */
+export interface BrokerTokenConfig {
+    brokerAudience?: string;
+    maxTokenExpirationSeconds?: number;
+}
+
+/**
+ * Why a projected serviceAccountToken source is not the broker token (undefined when it is).
+ * Only a token for the broker's audience alone, living at most `maxExpiry` seconds, is allowed: without an
+ * audience the token is the API server's (the cluster's default audience), and without expirationSeconds
+ * it lives an hour.
+ */
+function brokerTokenProblem(token: unknown, audience: string, maxExpiry: number): string | undefined {
+    const aud = get(token, "audience");
+    const exp = numberish(get(token, "expirationSeconds"));
+    // The broker token's audience and lifetime are literals: a value only known after the update is never it.
+    if (unknown(aud)) {
+        return "has an audience that is unknown until the update, so it cannot be shown to be the broker's";
+    }
+    if (exp === "unknown") {
+        return "has an expirationSeconds that is unknown until the update, so it cannot be shown to be short";
+    }
+    if (aud === undefined || aud === null || aud === "") {
+        return "has no audience, so the API server accepts it (the cluster's default audience)";
+    }
+    if (aud !== audience) {
+        return `is for audience ${JSON.stringify(aud)}, not the registration broker's ${JSON.stringify(audience)}`;
+    }
+    if (exp === undefined) {
+        return `sets no expirationSeconds (an hour by default), above ${maxExpiry}`;
+    }
+    if (exp > maxExpiry) {
+        return `lives ${exp} seconds, above ${maxExpiry} (maxTokenExpirationSeconds)`;
+    }
+    return undefined;
+}
+
+export function saTokenFindings(site: PodTemplateSite, undecidable: (what: string) => void, args?: ResourceValidationArgs): string[] {
+    const config = args?.getConfig<BrokerTokenConfig>() ?? {};
+    const audience = config.brokerAudience ?? BROKER_TOKEN_AUDIENCE;
+    const maxExpiry = config.maxTokenExpirationSeconds ?? BROKER_TOKEN_EXPIRATION_SECONDS;
     const out: string[] = [];
     const v = boolish(get(site.spec, "automountServiceAccountToken"));
     if (v === "unknown") {
@@ -286,12 +327,14 @@ export function saTokenFindings(site: PodTemplateSite, undecidable: (what: strin
     if (site.gha && (site.gha.containerMode === "kubernetes" || site.gha.containerMode === "kubernetes-novolume")) {
         out.push(`values.containerMode.type ${JSON.stringify(site.gha.containerMode)} gives the runner's service account a Role over pods, pods/exec and secrets and needs its token in the pod`);
     }
-    // A projected serviceAccountToken source mounts a token whatever automountServiceAccountToken says.
+    // A projected serviceAccountToken source mounts a token whatever automountServiceAccountToken says:
+    // only the broker token (its audience alone, short-lived) is allowed, and only once.
     const volumes = list(site.spec, "volumes");
     if (unknown(volumes)) {
         undecidable("volumes is unknown, so a projected service-account token cannot be ruled out.");
         return out;
     }
+    const brokerTokens: string[] = [];
     volumes.forEach((vol, i) => {
         const sources = list(vol, "projected", "sources");
         if (unknown(sources)) {
@@ -300,23 +343,40 @@ export function saTokenFindings(site: PodTemplateSite, undecidable: (what: strin
         }
         sources.forEach((src, j) => {
             const token = get(src, "serviceAccountToken");
-            if (token !== undefined && token !== null) {
-                const aud = get(token, "audience");
-                out.push(`volumes[${i}]${nameOf(vol)}.projected.sources[${j}] mounts a service-account token${typeof aud === "string" ? ` for audience ${JSON.stringify(aud)}` : ""}`);
+            if (token === undefined || token === null) {
+                return;
+            }
+            const where = `volumes[${i}]${nameOf(vol)}.projected.sources[${j}]`;
+            const problem = brokerTokenProblem(token, audience, maxExpiry);
+            if (problem !== undefined) {
+                out.push(`${where} mounts a service-account token that ${problem}`);
+            } else {
+                brokerTokens.push(where);
             }
         });
     });
+    if (brokerTokens.length > 1) {
+        out.push(`${brokerTokens.join(" and ")} mount ${brokerTokens.length} broker tokens; a runner pod gets exactly one`);
+    }
     return out;
 }
 
 export const k8sRunnerNoSaToken: FleetResourcePolicy = {
     name: "k8s-runner-no-sa-token",
-    description: "[I7] Runner pods do not mount a service-account token (automountServiceAccountToken false at pod level, no projected serviceAccountToken volume).",
+    description: "[I7] Runner pods carry no Kubernetes API token: automountServiceAccountToken false, and no projected serviceAccountToken but the one broker token (the broker's audience alone, short-lived).",
     enforcementLevel: "mandatory",
     meta: {
-        checks: "`automountServiceAccountToken: false` on the pod, no projected `serviceAccountToken` volume source (which mounts a token whatever automount says), no ARC `kubernetes`/`kubernetes-novolume` container mode (its Role gives the runner's own service account pods, pods/exec and secrets)",
+        checks: "`automountServiceAccountToken: false` on the pod; every projected `serviceAccountToken` volume source (which mounts a token whatever automount says) is the broker token: `audience` equal to the registration broker's audience (pack config `brokerAudience`, default " +
+            `\`${BROKER_TOKEN_AUDIENCE}\`) and \`expirationSeconds\` at most \`maxTokenExpirationSeconds\` (default ${BROKER_TOKEN_EXPIRATION_SECONDS}), at most one of them; ` +
+            "no ARC `kubernetes`/`kubernetes-novolume` container mode (its Role gives the runner's own service account pods, pods/exec and secrets)",
         invariants: ["I7"],
-        fix: "Set `automountServiceAccountToken: false` in the runner pod spec and remove projected `serviceAccountToken` volume sources.",
+        fix: `Set \`automountServiceAccountToken: false\` in the runner pod spec; keep only the projected token with \`audience: ${BROKER_TOKEN_AUDIENCE}\` and \`expirationSeconds: ${BROKER_TOKEN_EXPIRATION_SECONDS}\` (runnerPodTemplate does this).`,
+    },
+    configSchema: {
+        properties: {
+            brokerAudience: { type: "string", minLength: 1, default: BROKER_TOKEN_AUDIENCE, description: "The registration broker's pod-token audience: the only audience a runner pod's projected token may have." },
+            maxTokenExpirationSeconds: { type: "integer", minimum: 600, maximum: 3600, default: BROKER_TOKEN_EXPIRATION_SECONDS, description: "Longest expirationSeconds of the broker token (Kubernetes' minimum is 600)." },
+        },
     },
     validateResource: forRunnerPods(saTokenFindings),
 };

@@ -12,7 +12,12 @@ export interface BrokerConfig {
     github: GithubSettings;
     uploadEndpoint: string;
     uploadMaxBytes: number;
+    /** The only audience a runner pod's projected token may have (the pod template projects the same value). */
+    podAudience: string;
 }
+
+/** The pod-token audience the pod template projects by default (components/runnerPool/podTemplate.ts). */
+export const DEFAULT_POD_AUDIENCE = "hardened-build-fleet-broker";
 
 export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     const r = new EnvReader(env);
@@ -24,6 +29,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
         github: readGithub(r),
         uploadEndpoint: r.url("BROKER_UPLOAD_ENDPOINT", "set the Cloud Storage upload endpoint (default https://storage.googleapis.com)", r.optional("BROKER_UPLOAD_ENDPOINT") ?? "https://storage.googleapis.com"),
         uploadMaxBytes: readMaxObjectBytes(r, env),
+        podAudience: r.optional("BROKER_POD_AUDIENCE") ?? DEFAULT_POD_AUDIENCE,
     };
     r.throwIfProblems("broker");
     return config;

@@ -24,8 +24,8 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
         uploadSigner: googleAuthSigner(),
         uploadEndpoint: config.uploadEndpoint,
         uploadMaxBytes: config.uploadMaxBytes,
-        // Runner pods present a projected token whose only audience is the broker's URL.
-        ...(config.pools.some(isPodPool) ? { pods: { tokens: new PodTokenVerifier({ audience: config.url }), api: new KubernetesRunnerPods(googleKubeTransport()) } } : {}),
+        // Runner pods present a projected token whose only audience is the broker's pod audience.
+        ...(config.pools.some(isPodPool) ? { pods: { tokens: new PodTokenVerifier({ audience: config.podAudience }), api: new KubernetesRunnerPods(googleKubeTransport()) } } : {}),
     });
     await serve(app, config.port, "broker", env, telemetry.shutdown);
 }

@@ -11,7 +11,7 @@ import { gkeKubeconfig } from "../../../components/runnerPool/gkeCluster";
 import { ARC_CONTROLLER_CHART, ARC_SCALE_SET_CHART, DEFAULT_ARC_CHART_VERSION, NON_PUBLIC_RANGES } from "../../../components/runnerPool/scaleSet";
 import { POOL_LABEL, ROLE_LABEL } from "../../../components/labels";
 import { GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "../../../components/runnerPool/identity";
-import { NODE_CLASS_LABEL, runnerPodTemplate } from "../../../components/runnerPool/podTemplate";
+import { BROKER_TOKEN_AUDIENCE, NODE_CLASS_LABEL, runnerPodTemplate } from "../../../components/runnerPool/podTemplate";
 import { RunnerPool, RunnerPoolArgs } from "../../../components/runnerPool";
 import { ancestorsOf, byType, component, dependsOn, one, stackOf, walk } from "../../helpers/graph";
 
@@ -399,9 +399,13 @@ describe("RunnerPool (gke)", function () {
                 capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
             });
             assert.deepStrictEqual(c.resources.requests, c.resources.limits);
-            for (const vol of spec.volumes) {
+            // Scratch emptyDirs, and exactly one projected token: the broker's audience alone, 600 s.
+            const tokens = spec.volumes.filter((vol: any) => vol.projected !== undefined);
+            assert.deepStrictEqual(tokens, [{ name: "broker-token", projected: { sources: [{ serviceAccountToken: { audience: BROKER_TOKEN_AUDIENCE, expirationSeconds: 600, path: "broker-token" } }] } }]);
+            for (const vol of spec.volumes.filter((v: any) => v.projected === undefined)) {
                 assert.deepStrictEqual(Object.keys(vol).sort(), ["emptyDir", "name"], `volume ${vol.name} is not an emptyDir`);
             }
+            assert.deepStrictEqual(c.volumeMounts.find((m: any) => m.name === "broker-token"), { name: "broker-token", mountPath: "/var/run/secrets/hardened-build-fleet", readOnly: true });
             assert.deepStrictEqual(v.template.metadata.labels, { [ROLE_LABEL]: "runner", [POOL_LABEL]: "pool-k" });
             for (const [path] of walk(v)) {
                 assert.doesNotMatch(path, /hostPath|persistentVolumeClaim|volumeClaimTemplate|privileged: true/);

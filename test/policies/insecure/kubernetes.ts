@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { BROKER_TOKEN_AUDIENCE, BROKER_TOKEN_EXPIRATION_SECONDS } from "../../../components/runnerPool/podTemplate";
 import { Handles, Mutations, WORKER_PROJECT } from "../../helpers/insecureBaseline";
 
 export interface K8sCase {
@@ -60,6 +61,11 @@ function add(f: (h: Handles, opts: pulumi.CustomResourceOptions) => void): (m: M
     return (m) => {
         m.after.push((h) => f(h, { provider: h.k8sProvider }));
     };
+}
+
+/** The projected token runnerPodTemplate gives a runner pod: the only one k8s-runner-no-sa-token allows. */
+function brokerTokenVolume(name: string): Record<string, any> {
+    return { name, projected: { sources: [{ serviceAccountToken: { path: "token", audience: BROKER_TOKEN_AUDIENCE, expirationSeconds: BROKER_TOKEN_EXPIRATION_SECONDS } }] } };
 }
 
 function editPod(f: (spec: Record<string, any>, args: Record<string, any>) => void): (m: Mutations) => void {
@@ -202,6 +208,39 @@ export const K8S_CASES: K8sCase[] = [
         mentions: "projected",
         mutate: editPod((s) => {
             s.volumes.push({ name: "kube-api", projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3600 } }] } });
+        }),
+    },
+    ...([
+        ["with the default audience (the API server's)", { path: "t", expirationSeconds: 600 }, "has no audience, so the API server accepts it"],
+        ["for the API server's audience", { path: "t", audience: "https://kubernetes.default.svc", expirationSeconds: 600 }, "is for audience \"https://kubernetes.default.svc\""],
+        ["for the broker, living an hour", { path: "t", audience: BROKER_TOKEN_AUDIENCE, expirationSeconds: 3600 }, "lives 3600 seconds, above 600"],
+        ["for the broker, without expirationSeconds", { path: "t", audience: BROKER_TOKEN_AUDIENCE }, "sets no expirationSeconds"],
+    ] as const).map(([what, token, mentions]): K8sCase => ({
+        name: `runner pod with a projected token ${what}`,
+        policy: "k8s-runner-no-sa-token",
+        offender: "k8s-runner-pod",
+        mentions,
+        mutate: editPod((s) => {
+            s.volumes.push({ name: "extra-token", projected: { sources: [{ serviceAccountToken: token }] } });
+        }),
+    })),
+    {
+        name: "runner pod with two broker tokens",
+        policy: "k8s-runner-no-sa-token",
+        offender: "k8s-runner-pod",
+        mentions: "a runner pod gets exactly one",
+        mutate: editPod((s) => {
+            s.volumes.push(brokerTokenVolume("one"), brokerTokenVolume("two"));
+        }),
+    },
+    {
+        name: "runner pod with the broker token and automountServiceAccountToken true",
+        policy: "k8s-runner-no-sa-token",
+        offender: "k8s-runner-pod",
+        mentions: "automountServiceAccountToken is true",
+        mutate: editPod((s) => {
+            s.automountServiceAccountToken = true;
+            s.volumes.push(brokerTokenVolume("one"));
         }),
     },
     { name: "runner pod on the runc runtime class", policy: "k8s-runner-sandboxed", offender: "k8s-runner-pod", mentions: "runtimeClassName", mutate: editPod((s) => {
@@ -654,6 +693,18 @@ export const K8S_CASES: K8sCase[] = [
         }),
     },
     {
+        name: "preview: runner pod with the broker's audience, its expirationSeconds an Output",
+        policy: "k8s-runner-no-sa-token",
+        offender: "k8s-runner-pod",
+        preview: true,
+        mentions: "expirationSeconds that is unknown until the update",
+        mutate: (m) => {
+            m.args.k8sPod = (a, core) => {
+                a.spec.volumes.push({ name: "t", projected: { sources: [{ serviceAccountToken: { path: "t", audience: BROKER_TOKEN_AUDIENCE, expirationSeconds: core.k8s.sa.email.apply(() => 600) } }] } });
+            };
+        },
+    },
+    {
         name: "preview: runner pod mounting a projected token, the audience an Output",
         policy: "k8s-runner-no-sa-token",
         offender: "k8s-runner-pod",
@@ -667,6 +718,19 @@ export const K8S_CASES: K8sCase[] = [
 ];
 
 export const K8S_SECURE_CASES: SecureCase[] = [
+    {
+        name: "a runner pod with the one broker token (the broker's audience alone, 600 s)",
+        mutate: editPod((s) => {
+            s.volumes.push(brokerTokenVolume("broker-token"));
+        }),
+    },
+    {
+        name: "preview: a runner pod with the one broker token",
+        preview: true,
+        mutate: editPod((s) => {
+            s.volumes.push(brokerTokenVolume("broker-token"));
+        }),
+    },
     {
         name: "a mutating admission webhook served from a platform namespace",
         mutate: add((_h, o) => podWebhook("Mutating", "platform-defaults", { service: { name: "defaults", namespace: "policy-system", path: "/mutate" } }, o)),
