@@ -23,7 +23,7 @@ export const GVISOR_RUNTIME_CLASS = "gvisor";
  * broker's audience alone (the API server refuses it), living 600 s (Kubernetes' minimum), which the pod
  * presents once to get its job-bound upload grant. The broker and k8s-runner-no-sa-token use the same values.
  */
-export const BROKER_TOKEN_AUDIENCE = "hardened-build-fleet-broker";
+export const BROKER_TOKEN_AUDIENCE = "build-fleet-broker";
 export const BROKER_TOKEN_EXPIRATION_SECONDS = 600;
 /** Where the runner container reads the broker token (the kubelet rotates the file). */
 export const BROKER_TOKEN_DIR = "/var/run/secrets/hardened-build-fleet";

@@ -17,7 +17,7 @@ export interface BrokerConfig {
 }
 
 /** The pod-token audience the pod template projects by default (components/runnerPool/podTemplate.ts). */
-export const DEFAULT_POD_AUDIENCE = "hardened-build-fleet-broker";
+export const DEFAULT_POD_AUDIENCE = "build-fleet-broker";
 
 export function loadBrokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
     const r = new EnvReader(env);
