@@ -96,3 +96,26 @@ export function googleAuthSigner(): PolicySigner {
         sign: async (data) => Buffer.from(await auth.sign(data), "base64"),
     };
 }
+
+/** What the broker signs grants with. */
+export interface GrantSigning {
+    uploadSigner: PolicySigner;
+    uploadEndpoint: string;
+    uploadMaxBytes: number;
+}
+
+/**
+ * The job's grant for `prefix` of the pool's intake bucket, registered `now`: it expires with the pool's
+ * maxRunDuration (the VM's maxRunDuration, the pod's activeDeadlineSeconds), so it never outlives the worker.
+ */
+export function workerUploadGrant(deps: GrantSigning, pool: { intakeBucket: string; maxRunDurationSeconds: number }, prefix: string, now: Date): Promise<UploadGrant> {
+    return signUploadPolicy({
+        signer: deps.uploadSigner,
+        endpoint: deps.uploadEndpoint,
+        bucket: pool.intakeBucket,
+        prefix,
+        expiresAt: new Date(now.getTime() + pool.maxRunDurationSeconds * 1000),
+        maxBytes: deps.uploadMaxBytes,
+        now,
+    });
+}

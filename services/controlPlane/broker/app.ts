@@ -27,7 +27,7 @@ import { ServiceMetrics } from "../../lib/ops/metrics";
 import { isPodPool, type PoolSpec } from "../pools";
 import type { RunnerPodApi } from "../kubernetes";
 import { isInstanceId, Records, RegistrationRecord, runnerNameFor, uploadPrefixFor } from "../records";
-import { PolicySigner, signUploadPolicy, UploadGrant } from "../uploadPolicy";
+import { PolicySigner, UploadGrant, workerUploadGrant } from "../uploadPolicy";
 import { bearerToken, IdTokenError, type VerifiedIdentity } from "../../lib/idToken";
 import { POD_REGISTRATION_PATH, PodTokenCheck, registerPod } from "./pod";
 
@@ -188,16 +188,8 @@ export function buildBrokerApp(deps: BrokerDeps): FastifyInstance {
             throw new HttpError(502, "github-failed", `GitHub did not register the runner: ${err instanceof GithubApiError ? err.message : "request failed"}`);
         }
         await deps.records.putRunner({ runnerName: record.runnerName, runnerId: jit.runnerId, instanceId: instance.instanceId, pool: pool.name, createdAt: now.toISOString() });
-        const upload = await signUploadPolicy({
-            signer: deps.uploadSigner,
-            endpoint: deps.uploadEndpoint,
-            bucket: pool.intakeBucket,
-            prefix: record.uploadPrefix,
-            // The VM is deleted at maxRunDuration: the grant never outlives it.
-            expiresAt: new Date(now.getTime() + pool.maxRunDurationSeconds * 1000),
-            maxBytes: deps.uploadMaxBytes,
-            now,
-        });
+        // The VM is deleted at maxRunDuration: the grant never outlives it.
+        const upload = await workerUploadGrant(deps, pool, record.uploadPrefix, now);
         audit({ service: "broker", event: "jit-config", outcome: "granted", ...who, runnerName: record.runnerName, runnerId: jit.runnerId });
         const response: JitConfigResponse = { jitConfig: jit.encodedJitConfig, runner: { id: jit.runnerId, name: record.runnerName }, upload };
         return reply.code(201).send(response);

@@ -22,7 +22,7 @@ import { HttpError } from "../http";
 import { ARC_API_VERSION, EPHEMERAL_RUNNER_KIND, RunnerPodApi, SCALE_SET_LABEL } from "../kubernetes";
 import { isPodPool, type PoolSpec } from "../pools";
 import { isPodUid, Records, RegistrationRecord, uploadPrefixFor } from "../records";
-import { PolicySigner, signUploadPolicy, UploadGrant } from "../uploadPolicy";
+import { PolicySigner, UploadGrant, workerUploadGrant } from "../uploadPolicy";
 import { PodTokenError, type PodIdentity } from "../../lib/podToken";
 
 export const POD_REGISTRATION_PATH = "/v1/pod-registration";
@@ -149,16 +149,8 @@ export async function registerPod(deps: PodRegistrationDeps, pool: PoolSpec, tok
     if (!(await deps.records.putRunner({ runnerName: record.runnerName, runnerId: er!.runnerId!, instanceId: pod!.uid, pool: pool.name, createdAt: now.toISOString() }))) {
         refuse(409, "runner-already-registered", `runner ${record.runnerName} was registered by another pod; one runner, one pod`, who);
     }
-    const upload = await signUploadPolicy({
-        signer: deps.uploadSigner,
-        endpoint: deps.uploadEndpoint,
-        bucket: pool.intakeBucket,
-        prefix: record.uploadPrefix,
-        // The pod is killed at activeDeadlineSeconds: the grant never outlives it.
-        expiresAt: new Date(now.getTime() + pool.maxRunDurationSeconds * 1000),
-        maxBytes: deps.uploadMaxBytes,
-        now,
-    });
+    // The pod is killed at activeDeadlineSeconds: the grant never outlives it.
+    const upload = await workerUploadGrant(deps, pool, record.uploadPrefix, now);
     deps.audit({ service: "broker", event: "pod-registration", outcome: "granted", pool: pool.name, ...who, runnerName: record.runnerName, runnerId: er!.runnerId });
     return { runner: { id: er!.runnerId!, name: record.runnerName }, pod: { namespace: k8s.namespace, name: pod!.name, uid: pod!.uid }, upload };
 }
