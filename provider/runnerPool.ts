@@ -29,6 +29,8 @@ export interface RunnerPoolArgs {
     gce?: GceOptions;
     /** GKE backend tunables (see GkeBackendOptions). Default all defaults. */
     gke?: GkeOptions;
+    /** gke only: Google service-account emails of the control plane's broker and webhook receiver, given `get` on pods and `get`/`delete` on ARC EphemeralRunners in the runner namespace (the broker confirms registering pods, the webhook scales them in). Default none: pods of this pool then cannot register for uploads. */
+    controlPlaneIdentities?: string[];
 }
 
 /**

@@ -7,6 +7,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolConfig } from "../config";
+import type { ControlPlaneAccess } from "./controlPlaneAccess";
 import { createGkeCluster } from "./gkeCluster";
 import { DEFAULT_RUNNER_RESOURCES, RunnerResources } from "./podTemplate";
 import { createScaleSet, DEFAULT_ARC_CHART_VERSION } from "./scaleSet";
@@ -63,6 +64,11 @@ export interface GkeBackendArgs {
      * control-plane rule), so no node starts while they are still being created.
      */
     networkReady?: pulumi.Resource[];
+    /**
+     * Google service-account emails of the control plane's broker and webhook receiver: read the runner pods
+     * and their EphemeralRunners, and delete EphemeralRunners (controlPlaneAccess.ts). Default none.
+     */
+    controlPlaneIdentities?: pulumi.Input<string>[];
 }
 
 export interface GkeBackend {
@@ -80,6 +86,8 @@ export interface GkeBackend {
     resourceQuota: k8s.core.v1.ResourceQuota;
     limitRange: k8s.core.v1.LimitRange;
     serviceAccount: k8s.core.v1.ServiceAccount;
+    /** The control plane's Role and RoleBinding in the runner namespace, when identities were given. */
+    controlPlaneAccess?: ControlPlaneAccess;
     workloadIdentityBinding: gcp.serviceaccount.IAMMember;
     controllerRelease?: k8s.helm.v3.Release;
     release: k8s.helm.v3.Release;
@@ -180,6 +188,7 @@ export function createGkeBackend(name: string, args: GkeBackendArgs, parent: pul
         scaleSetName: o.scaleSetName ?? pool.name,
         resources: o.runnerResources ?? DEFAULT_RUNNER_RESOURCES,
         readOnlyRootFilesystem: o.readOnlyRootFilesystem,
+        ...(args.controlPlaneIdentities !== undefined ? { controlPlaneIdentities: args.controlPlaneIdentities } : {}),
     }, parent);
     return { ...cluster, ...scaleSet, runnerNamespace };
 }

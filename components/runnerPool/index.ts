@@ -67,6 +67,12 @@ export interface RunnerPoolArgs {
     gce?: GceBackendOptions;
     /** GKE backend tunables (see GkeBackendOptions). Default all defaults. */
     gke?: GkeBackendOptions;
+    /**
+     * gke only: Google service-account emails of the control plane's broker and webhook receiver, given `get` on
+     * pods and `get`/`delete` on ARC EphemeralRunners in the runner namespace (the broker confirms registering
+     * pods, the webhook scales them in). Default none: pods of this pool then cannot register for uploads.
+     */
+    controlPlaneIdentities?: pulumi.Input<string>[];
 }
 
 /** The checks that do not depend on the pool, so they are reported even when the pool itself is invalid. */
@@ -278,6 +284,7 @@ export class RunnerPool extends pulumi.ComponentResource {
                 },
                 options: args.gke,
                 networkReady,
+                ...(args.controlPlaneIdentities !== undefined ? { controlPlaneIdentities: args.controlPlaneIdentities } : {}),
             }, this);
             outputs.cluster = this.gke.cluster.name;
             outputs.runnerNamespace = this.gke.runnerNamespace;

@@ -8,6 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolConfig } from "../config";
+import { ControlPlaneAccess, controlPlaneRunnerAccess } from "./controlPlaneAccess";
 import { EGRESS_ALLOWED_TCP_PORTS, RESTRICTED_VIP_CIDR } from "../isolatedNetwork";
 import { roleLabels } from "../labels";
 import {
@@ -104,6 +105,8 @@ export interface ScaleSetArgs {
     scaleSetName: string;
     resources: RunnerResources;
     readOnlyRootFilesystem?: boolean;
+    /** Google service-account emails of the control plane (broker, webhook receiver); see controlPlaneAccess.ts. Default none. */
+    controlPlaneIdentities?: pulumi.Input<string>[];
 }
 
 export interface ScaleSet {
@@ -113,6 +116,8 @@ export interface ScaleSet {
     resourceQuota: k8s.core.v1.ResourceQuota;
     limitRange: k8s.core.v1.LimitRange;
     serviceAccount: k8s.core.v1.ServiceAccount;
+    /** The control plane's Role and RoleBinding in the runner namespace, when identities were given. */
+    controlPlaneAccess?: ControlPlaneAccess;
     workloadIdentityBinding: gcp.serviceaccount.IAMMember;
     controllerRelease?: k8s.helm.v3.Release;
     release: k8s.helm.v3.Release;
@@ -183,6 +188,9 @@ export function createScaleSet(name: string, args: ScaleSetArgs, parent: pulumi.
     }, k8sOpts);
     // The `<project>.svc.id.goog` identity pool exists only once a Workload Identity cluster does: on a project
     // that never had one, a binding created before the cluster fails with "Identity Pool does not exist".
+    const controlPlaneAccess = (args.controlPlaneIdentities ?? []).length > 0
+        ? controlPlaneRunnerAccess(name, { namespace: namespace.metadata.name, identities: args.controlPlaneIdentities!, labels: nsLabels }, k8sOpts)
+        : undefined;
     const workloadIdentityBinding = new gcp.serviceaccount.IAMMember(`${name}-wi`, {
         serviceAccountId: args.serviceAccountName,
         role: "roles/iam.workloadIdentityUser",
@@ -249,7 +257,7 @@ export function createScaleSet(name: string, args: ScaleSetArgs, parent: pulumi.
     });
 
     return {
-        namespace, controllerNamespace, networkPolicies, resourceQuota, limitRange, serviceAccount, workloadIdentityBinding,
+        namespace, controllerNamespace, networkPolicies, resourceQuota, limitRange, serviceAccount, ...(controlPlaneAccess ? { controlPlaneAccess } : {}), workloadIdentityBinding,
         controllerRelease, release, kubernetesServiceAccount: ksaName,
     };
 }

@@ -212,7 +212,7 @@ describe("component provider: schema", function () {
         const expected: Record<string, { inputs: string[]; outputs: string[] }> = {
             RunnerPool: {
                 inputs: [
-                    "additionalRoles?: string[] plain", "flowLogSampling?: number plain", "gce?: GceOptions plain", "github?: PoolGithub plain",
+                    "additionalRoles?: string[] plain", "controlPlaneIdentities?: string[] plain", "flowLogSampling?: number plain", "gce?: GceOptions plain", "github?: PoolGithub plain",
                     "gke?: GkeOptions plain", "pool: Pool plain", "project: string", "region: string", "registrationBrokerUrl?: string",
                     "restrictedGoogleDomains?: string[] plain", "serviceAccountId?: string plain",
                 ],

@@ -476,5 +476,28 @@ describe("RunnerPool (gke)", function () {
                 assert.deepStrictEqual(r.resources.filter((x) => x.type !== "pulumi:pulumi:Stack"), []);
             }
         });
+
+    describe("control plane access to the runner namespace", () => {
+        const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+        const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+        it("binds only get on pods and get/delete on EphemeralRunners, in the runner namespace, to the given identities", async () => {
+            const identities = ["broker@cp.iam.gserviceaccount.com", "webhook@cp.iam.gserviceaccount.com"];
+            const r = await buildGke(gkeArgs({}, { controlPlaneIdentities: identities }));
+            const role = named(r, ROLE, "pool-k-control-plane-access");
+            assert.deepStrictEqual(role.inputs.rules, [
+                { apiGroups: [""], resources: ["pods"], verbs: ["get"] },
+                { apiGroups: ["actions.github.com"], resources: ["ephemeralrunners"], verbs: ["get", "delete"] },
+            ]);
+            assert.strictEqual(role.inputs.metadata.namespace, "runners-pool-k");
+            const binding = named(r, BINDING, "pool-k-control-plane-access");
+            assert.deepStrictEqual(binding.inputs.subjects, identities.map((name) => ({ kind: "User", apiGroup: "rbac.authorization.k8s.io", name })));
+            assert.deepStrictEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "control-plane-runner-access" });
+            assert.strictEqual(binding.inputs.metadata.namespace, "runners-pool-k");
+        });
+        it("grants nothing when no identity is given", async () => {
+            const r = await buildGke();
+            assert.deepStrictEqual(r.resources.filter((x) => x.type === ROLE || x.type === BINDING), []);
+        });
+    });
     });
 });
