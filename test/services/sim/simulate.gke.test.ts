@@ -3,8 +3,8 @@ import { createHash } from "crypto";
 import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { POD_ATTACKS } from "../../services/sim/podAttacks";
-import { cli, simulate, SimSummary, verifyEnvelope } from "../../services/sim/simulate";
+import { POD_ATTACKS } from "../../../services/sim/podAttacks";
+import { cli, simulate, SimSummary, verifyEnvelope } from "../../../services/sim/simulate";
 
 describe("end-to-end simulation with GKE pools beside GCE pools (4 jobs, 1 GCE + 2 GKE pools)", function () {
     this.timeout(120_000);

@@ -2,11 +2,11 @@ import * as assert from "assert";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { isPodPool, PoolSpec } from "../../services/controlPlane/pools";
-import { objectKey } from "../../services/controlPlane/records";
-import { uploadWithGrant } from "../../services/sim/fakeGcs";
-import { startSimFleet, SimFleet } from "../../services/sim/fleet";
-import { finalize, RanJob, runJob } from "../../services/sim/simulate";
+import { isPodPool, PoolSpec } from "../../../../services/controlPlane/pools";
+import { objectKey } from "../../../../services/controlPlane/records";
+import { uploadWithGrant } from "../../../../services/sim/fakeGcs";
+import { startSimFleet, SimFleet } from "../../../../services/sim/fleet";
+import { finalize, RanJob, runJob } from "../../../../services/sim/simulate";
 
 /** The generator's refusals hold for uploads from runner pods exactly as for VMs: the same attribution path, keyed by pod UID. */
 describe("provenance generator: uploads from runner pods of a GKE pool", function () {

@@ -2,16 +2,16 @@ import * as assert from "assert";
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { JIT_CONFIG_PATH } from "../../services/controlPlane/broker/app";
-import { POD_REGISTRATION_PATH, PodRegistrationResponse } from "../../services/controlPlane/broker/pod";
-import { EnvReader } from "../../services/controlPlane/config";
-import { DEFAULT_POD_AUDIENCE } from "../../services/controlPlane/broker/config";
-import { MAX_POD_TOKEN_LIFETIME_SECONDS } from "../../services/lib/podToken";
-import { BROKER_TOKEN_AUDIENCE, BROKER_TOKEN_EXPIRATION_SECONDS } from "../../components/runnerPool/podTemplate";
-import { isPodPool, readPools } from "../../services/controlPlane/pools";
-import { simPool } from "../../services/sim/fixtures";
-import { startSimFleet, SimFleet, SIM_AUDIENCE } from "../../services/sim/fleet";
-import { API_SERVER_AUDIENCE, POD_ATTACKS, podRegister } from "../../services/sim/podAttacks";
+import { JIT_CONFIG_PATH } from "../../../../services/controlPlane/broker/app";
+import { POD_REGISTRATION_PATH, PodRegistrationResponse } from "../../../../services/controlPlane/broker/pod";
+import { EnvReader } from "../../../../services/controlPlane/config";
+import { DEFAULT_POD_AUDIENCE } from "../../../../services/controlPlane/broker/config";
+import { MAX_POD_TOKEN_LIFETIME_SECONDS } from "../../../../services/lib/podToken";
+import { BROKER_TOKEN_AUDIENCE, BROKER_TOKEN_EXPIRATION_SECONDS } from "../../../../components/runnerPool/podTemplate";
+import { isPodPool, readPools } from "../../../../services/controlPlane/pools";
+import { simPool } from "../../../../services/sim/fixtures";
+import { startSimFleet, SimFleet, SIM_AUDIENCE } from "../../../../services/sim/fleet";
+import { API_SERVER_AUDIENCE, POD_ATTACKS, podRegister } from "../../../../services/sim/podAttacks";
 
 const codeOf = (a: { body?: any }) => (typeof a.body === "string" ? JSON.parse(a.body) : a.body)?.error?.code;
 
