@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Account } from "@pulumi/gcp/serviceaccount/account";
 import { implementationOf, ControlPlaneOutputs } from "./implementation";
 import { BrokerIngress } from "./enums";
-import { ControlPlanePool, GeneratorVpc, GithubApp } from "./types";
+import { ControlPlanePool, GeneratorNetwork, GeneratorVpc, GithubApp } from "./types";
 
 export interface ControlPlaneArgs {
     /** Project holding the control plane: its identities, services, buckets and topic. Never the worker project. Required. */
@@ -34,6 +34,8 @@ export interface ControlPlaneArgs {
     brokerAudience?: string;
     /** Direct VPC egress of the generator (the signer's network when both share a project, so its calls are internal). Default none. */
     generatorVpc?: GeneratorVpc;
+    /** A network of the control plane's own for the generator's Direct VPC egress (all traffic), for a control plane in a project of its own: an IsolatedNetwork (role "control-plane", no internet) in `project` whose run.app and googleapis.com names resolve to the restricted VIP. The internal-only signer then counts the generator's calls as internal once one enforced VPC-SC perimeter holds both projects. `cidr`: a canonical /26 or larger. Default none; not with `generatorVpc`. */
+    generatorNetwork?: GeneratorNetwork;
     /** Days after which intake objects are deleted (lifecycle). Default 7. */
     intakeRetentionDays?: number;
     /** Service-account id of the provenance generator. Default `<name>-cp` (the id the control-plane SA always had). */

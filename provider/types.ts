@@ -171,6 +171,8 @@ export interface ControlPlaneSettings {
     runnerGroupId?: number;
     /** Broker ingress: "all" (IAM-gated to the pool identities) or "internal" (needs a shared VPC-SC perimeter). Default "all". */
     brokerIngress?: BrokerIngress;
+    /** Subnet of the generator's own network (Direct VPC egress to the signer) when `project` is not the signer project; /26 or larger. Default "10.201.0.0/26". */
+    cidr?: string;
 }
 
 /** The whole fleet config: the keys of the `hardened-build-fleet:` stack-config namespace without the prefix. */
@@ -313,6 +315,12 @@ export interface ControlPlanePool {
     image: pulumi.Input<string>;
     /** The pool's maximum build duration in seconds: the upload credential's lifetime bound. Required. */
     maxRunDurationSeconds: number;
+}
+
+/** The generator's own network in the control-plane project (ControlPlaneArgs.generatorNetwork). */
+export interface GeneratorNetwork {
+    /** Subnet range, a canonical /26 or larger. Required. */
+    cidr: string;
 }
 
 /** A network the provenance generator egresses into (Direct VPC egress). */

@@ -1,5 +1,7 @@
 /** Validation and normalisation of the `controlPlane` block (issue: the control plane leaves the worker project). */
 import { FieldReader } from "./fields";
+import { checkSubnetSize, readCidr } from "./ranges";
+import { DIRECT_VPC_EGRESS_MAX_PREFIX } from "../networks";
 import { imageReferenceProblem } from "./image";
 import { ControlPlaneConfig } from "./types";
 import { isValidProjectId } from "./names";
@@ -94,11 +96,18 @@ export function readControlPlane(top: FieldReader, signerProject: string | undef
     if (!BROKER_INGRESS.includes(brokerIngress as (typeof BROKER_INGRESS)[number])) {
         f.issues.add(f.pathOf("brokerIngress"), brokerIngress, "is not a broker ingress mode", "use \"all\" (IAM-gated to the pool identities) or \"internal\" (needs the worker and control-plane projects in one VPC Service Controls perimeter)");
     }
+    const range = readCidr(f, "cidr", { example: DEFAULTS.controlPlaneCidr });
+    if (range !== undefined) {
+        checkSubnetSize(f.issues, f.pathOf("cidr"), range, DIRECT_VPC_EGRESS_MAX_PREFIX, "the generator's subnet (Cloud Run Direct VPC egress)");
+        if (effective !== undefined && effective === signerProject) {
+            f.issues.warn(f.pathOf("cidr"), range.cidr, "is unused: the control plane shares the signer project, and the generator egresses into the signer's network");
+        }
+    }
     if (top.issues.issues.length > before || effective === undefined || githubApp === undefined || webhookSecret === undefined) {
         return undefined;
     }
     return {
         intakeRetentionDays, project: effective, ...(serviceImage !== undefined ? { serviceImage } : {}), githubApp, webhookSecret, runnerGroupId,
-        brokerIngress: brokerIngress as ControlPlaneConfig["brokerIngress"],
+        brokerIngress: brokerIngress as ControlPlaneConfig["brokerIngress"], cidr: range?.cidr ?? DEFAULTS.controlPlaneCidr,
     };
 }

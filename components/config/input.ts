@@ -195,6 +195,8 @@ export interface ControlPlaneInput {
     runnerGroupId?: number;
     /** Broker ingress: "all" (IAM-gated to the pool identities) or "internal" (needs a shared VPC-SC perimeter). Default "all". */
     brokerIngress?: "all" | "internal";
+    /** Subnet of the generator's own network (Direct VPC egress to the signer) when `project` is not the signer project; /26 or larger. Default "10.201.0.0/26". */
+    cidr?: string;
 }
 
 /** The whole fleet config: the keys of the `hardened-build-fleet:` namespace without the prefix. */

@@ -30,7 +30,7 @@ export const FLEET_CONFIG_KEYS = Object.keys(FLEET_CONFIG_SCHEMA) as FleetConfig
 
 export const GITHUB_KEYS = ["configUrl", "scaleSetSecretName"] as const;
 export const CONTROL_PLANE_KEYS = [
-    "intakeRetentionDays", "project", "serviceImage", "githubApp", "webhookSecret", "runnerGroupId", "brokerIngress",
+    "intakeRetentionDays", "project", "serviceImage", "githubApp", "webhookSecret", "runnerGroupId", "brokerIngress", "cidr",
 ] as const;
 export const GITHUB_APP_KEYS = ["appId", "installationId", "privateKeySecret"] as const;
 export const KEY_VERSION_KEYS = ["id", "state", "validFrom", "validUntil", "disabled"] as const;
@@ -67,6 +67,8 @@ export const DEFAULTS = {
     protectionLevel: "HSM",
     provenanceRetentionDays: 365,
     auditLogRetentionDays: 400,
+    /** The generator's own subnet when the control plane has a project of its own. */
+    controlPlaneCidr: "10.201.0.0/26",
 } as const;
 
 /** I2: no build environment may live longer than a day. */

@@ -93,6 +93,11 @@ export interface ControlPlaneConfig {
     runnerGroupId: number;
     /** Broker ingress: "all" (IAM-gated to the pool identities) or "internal" (needs a shared VPC-SC perimeter). */
     brokerIngress: "all" | "internal";
+    /**
+     * Subnet of the generator's own network (Direct VPC egress to the signer), used only when `project` is not the
+     * signer project. Default "10.201.0.0/26".
+     */
+    cidr: string;
 }
 
 /** The whole fleet, as read from `hardened-build-fleet:*` stack config. */

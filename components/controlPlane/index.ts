@@ -41,6 +41,7 @@ import { roleLabels } from "../labels";
 import { labelSetProblems, RUNNER_LABEL, runnerLabels } from "../../services/controlPlane/runsOn";
 import { roleShortName } from "../runnerPool/identity";
 import { INVOKER_ROLE } from "../signerEnclave";
+import { directVpcEgressCidrProblem, IsolatedNetwork, isolatedNetworkArgsProblems, MAX_NETWORK_NAME_LENGTH } from "../isolatedNetwork";
 
 /** The broker's role on every intake bucket: the ceiling of the job-scoped upload policies it signs (create only). */
 export const INTAKE_BROKER_ROLE = "roles/storage.objectCreator";
@@ -78,6 +79,8 @@ export const SCALE_IN_PERMISSIONS: readonly string[] = [
 /** `allUsers` as a Cloud Run invoker: only on the webhook receiver, which authenticates every delivery by its HMAC signature. */
 export const PUBLIC_INVOKER = "allUsers";
 
+/** Child-name suffix of the generator's own network (`generatorNetwork`). */
+const GENERATOR_NETWORK_SUFFIX = "-net";
 /** Longest logical bucket name whose auto-name (plus "-" and 7 characters) still fits 63. */
 const MAX_BUCKET_LOGICAL_NAME = 55;
 /** `${name}-generator` must fit a Cloud Run service name. */
@@ -147,6 +150,14 @@ export interface ControlPlaneArgs {
     brokerAudience?: string;
     /** Direct VPC egress of the generator (the signer's network when both share a project, so its calls are internal). Default none. */
     generatorVpc?: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> };
+    /**
+     * A network of the control plane's own for the generator's Direct VPC egress (all traffic), for a control plane in a
+     * project of its own: an IsolatedNetwork (role "control-plane", no internet) in `project` whose run.app and
+     * googleapis.com names resolve to the restricted VIP. The internal-only signer then counts the generator's calls as
+     * internal once one enforced VPC-SC perimeter holds both projects. `cidr`: a canonical /26 or larger. Default none;
+     * not with `generatorVpc`.
+     */
+    generatorNetwork?: { cidr: string };
     /** Days after which intake objects are deleted (lifecycle). Default 7. */
     intakeRetentionDays?: number;
     /** Service-account id of the provenance generator. Default `<name>-cp` (the id the control-plane SA always had). */
@@ -254,9 +265,32 @@ export function validateControlPlaneArgs(name: string, args: ControlPlaneArgs): 
     if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) {
         problems.push(`intakeRetentionDays: ${JSON.stringify(days)} must be an integer between 1 and 3650 (default 7).`);
     }
+    if (args.generatorNetwork !== undefined) {
+        problems.push(...generatorNetworkProblems(name, args));
+    }
     const accountId = args.serviceAccountId ?? serviceAccountIdFor(name, SA_SUFFIX.generator);
     if (!isValidServiceAccountId(accountId)) {
         problems.push(`serviceAccountId: "${accountId}" is not a valid service-account id; use 6-30 lower-case letters, digits and hyphens.`);
+    }
+    return problems;
+}
+
+/** Problems of `generatorNetwork`: its network's own checks under the same field names, its name, its size. */
+function generatorNetworkProblems(name: string, args: ControlPlaneArgs): string[] {
+    const problems: string[] = [];
+    if (args.generatorVpc !== undefined) {
+        problems.push("generatorNetwork: set together with generatorVpc; pass one (generatorVpc: the signer's network in a shared project; generatorNetwork: a network of the control plane's own).");
+    }
+    if (name.length + GENERATOR_NETWORK_SUFFIX.length > MAX_NETWORK_NAME_LENGTH) {
+        problems.push(`generatorNetwork: the network "${name}${GENERATOR_NETWORK_SUFFIX}" is longer than ${MAX_NETWORK_NAME_LENGTH} characters; shorten the component name.`);
+    }
+    const cidr = args.generatorNetwork?.cidr;
+    problems.push(...isolatedNetworkArgsProblems({ project: args.project, region: args.region, cidr: cidr as string, role: "control-plane" })
+        .filter((p) => p.startsWith("cidr:"))
+        .map((p) => `generatorNetwork.${p}`));
+    const small = directVpcEgressCidrProblem("generatorNetwork.cidr", cidr, "10.201.0.0/26");
+    if (small !== undefined) {
+        problems.push(small);
     }
     return problems;
 }
@@ -325,6 +359,8 @@ export class ControlPlane extends pulumi.ComponentResource {
     readonly generatorUrl: pulumi.Output<string>;
     /** The release registry, when `releaseRegistry` is set. */
     readonly releaseRegistry?: ReleaseRegistry;
+    /** The generator's own network, when `generatorNetwork` is set. */
+    readonly generatorNetwork?: IsolatedNetwork;
 
     constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         throwIfProblems("ControlPlane", name, validateControlPlaneArgs(name, args));
@@ -462,6 +498,16 @@ export class ControlPlane extends pulumi.ComponentResource {
             }, { ...child, dependsOn: role === "generator" ? [] : [this.secretGrants.githubAppKey, ...(role === "webhook" ? [this.secretGrants.webhookSecret] : [])] });
 
         const env = SERVICE_ENV;
+        // A control plane in a project of its own: the generator leaves through a network of that project in which
+        // run.app resolves to the restricted VIP; with both projects in one enforced perimeter, the signer counts it internal.
+        if (args.generatorNetwork !== undefined) {
+            this.generatorNetwork = new IsolatedNetwork(`${name}${GENERATOR_NETWORK_SUFFIX}`, {
+                project, region, cidr: args.generatorNetwork.cidr, role: "control-plane", restrictedGoogleDomains: ["run.app"],
+            }, child);
+        }
+        const generatorVpc = this.generatorNetwork !== undefined
+            ? { network: this.generatorNetwork.networkId, subnetwork: this.generatorNetwork.subnetId }
+            : args.generatorVpc;
         if (args.releaseRegistry === true) {
             this.releaseRegistry = createReleaseRegistry(name, { project, region, publisher: memberOf("generator") }, child);
         }
@@ -501,7 +547,7 @@ export class ControlPlane extends pulumi.ComponentResource {
                 { name: env.generator.signerUrl, value: args.signerUrl },
                 { name: env.generator.builderId, value: args.builderId },
                 { name: env.shared.githubServerUrl, value: target.serverUrl },
-            ], { vpc: args.generatorVpc }),
+            ], { vpc: generatorVpc }),
         };
 
         // The broker signs upload policies with its own identity (IAM signBlob on itself, nothing else).

@@ -135,6 +135,7 @@ function controlPlaneArgs(name: string, config: FleetConfig, inputs: ControlPlan
         brokerIngress: cp.brokerIngress,
         brokerAudience: config.registrationBrokerUrl,
         generatorVpc: inputs.generatorVpc,
+        ...(cp.project !== config.signerProject ? { generatorNetwork: { cidr: cp.cidr } } : {}),
         intakeRetentionDays: cp.intakeRetentionDays,
         allowWorkerProjectForDevelopment: config.allowSharedSignerProject,
     };
@@ -322,7 +323,8 @@ export class HardenedBuildFleet extends pulumi.ComponentResource {
             migs: config.pools.map((p) => this.pools[p.name].gce?.instanceGroupManager.name),
             image: config.controlPlane.serviceImage ?? builtImage,
             signerUrl: deterministicRunUrl(config.signerProject, config.region, signerServiceName(names.signer), { parent: this }),
-            // Same project: the generator's calls leave through the signer's network, so they are internal.
+            // Same project: the generator's calls leave through the signer's network, so they are internal. A project of its
+            // own: through the control plane's own network, internal once the enclave perimeter holding both is enforced.
             generatorVpc: cpProject === config.signerProject ? { network: this.signer.network.networkId, subnetwork: this.signer.network.subnetId } : undefined,
         }), inProject(cpProject));
         resolveGeneratorMember(this.controlPlane.generatorMember);

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { constantRange, Ipv4Range, overlaps, parseIpv4Cidr, PRIVATE_VIP_CIDR, RESTRICTED_VIP_CIDR } from "../config/cidr";
 import { throwIfProblems } from "../config/issues";
 import { componentNameProblems, fqdnProblem as hostNameProblem } from "../config/names";
-import { RESTRICTED_VIP_ADDRESSES } from "../networks";
+import { DIRECT_VPC_EGRESS_MAX_PREFIX, RESTRICTED_VIP_ADDRESSES } from "../networks";
 import { FleetRole, FLEET_ROLES, roleLabels } from "../labels";
 
 export { RESTRICTED_VIP_CIDR };
@@ -48,6 +48,17 @@ export interface IsolatedNetworkArgs {
      * Artifact Registry/Container Registry without internet egress. Default: none (only googleapis.com).
      */
     restrictedGoogleDomains?: string[];
+}
+
+
+/** Why `cidr` cannot carry Cloud Run Direct VPC egress (too small), as a problem of `field`, or undefined. */
+export function directVpcEgressCidrProblem(field: string, cidr: unknown, example: string): string | undefined {
+    const parsed = typeof cidr === "string" ? parseIpv4Cidr(cidr) : undefined;
+    if (!parsed?.ok || parsed.range.prefix <= DIRECT_VPC_EGRESS_MAX_PREFIX) {
+        return undefined;
+    }
+    const wider = parseIpv4Cidr(`${(cidr as string).split("/")[0]}/${DIRECT_VPC_EGRESS_MAX_PREFIX}`);
+    return `${field}: "${cidr}" is smaller than /${DIRECT_VPC_EGRESS_MAX_PREFIX}; Cloud Run Direct VPC egress needs at least a /26, e.g. "${wider.ok ? wider.range.cidr : example}".`;
 }
 
 const LABEL_VALUE_RE = /^[a-z0-9_-]{1,63}$/;

@@ -7,13 +7,13 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { deterministicRunUrl } from "../controlPlane/cloudRunUrl";
-import { parseIpv4Cidr } from "../config/cidr";
 import { imageReferenceProblem } from "../config/image";
 import { IssueCollector, throwIfProblems } from "../config/issues";
 import { DEFAULT_KEY_VERSIONS, KeyVersionConfig, validateKeyVersions } from "../config/keyVersions";
 import { PROTECTION_LEVELS } from "../config/kms";
 import { builderIdProblem, componentNameProblems, iamMemberProblem, isValidServiceAccountId, serviceAccountIdFor } from "../config/names";
-import { IsolatedNetwork, isolatedNetworkArgsProblems } from "../isolatedNetwork";
+import { directVpcEgressCidrProblem, IsolatedNetwork, isolatedNetworkArgsProblems } from "../isolatedNetwork";
+import { DIRECT_VPC_EGRESS_MAX_PREFIX } from "../networks";
 import { roleLabels } from "../labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
 import { createSignerAuditLog, MAX_LOG_RETENTION_DAYS } from "./auditLog";
@@ -24,7 +24,7 @@ import { serviceOperations } from "../serviceImage/operations";
 export const INVOKER_ROLE = "roles/run.invoker";
 export const METRIC_WRITER_ROLE = "roles/monitoring.metricWriter";
 /** Direct VPC egress needs a subnet of at least /26. */
-export const MAX_SIGNER_SUBNET_PREFIX = 26;
+export const MAX_SIGNER_SUBNET_PREFIX = DIRECT_VPC_EGRESS_MAX_PREFIX;
 /** Longest enclave name: its network is `${name}-net`, which must fit the network name limit. */
 export const MAX_SIGNER_NAME_LENGTH = 36;
 /** Environment variables the signer service reads (names only; the values are resource names, never secrets). */
@@ -172,11 +172,9 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
     problems.push(...isolatedNetworkArgsProblems({
         project: args.project, region: args.region, cidr: args.cidr, role: "signer", flowLogSampling: args.flowLogSampling,
     }));
-    const parsed = typeof args.cidr === "string" ? parseIpv4Cidr(args.cidr) : undefined;
-    if (parsed?.ok && parsed.range.prefix > MAX_SIGNER_SUBNET_PREFIX) {
-        const wider = parseIpv4Cidr(`${args.cidr.split("/")[0]}/${MAX_SIGNER_SUBNET_PREFIX}`);
-        const example = wider.ok ? wider.range.cidr : `10.200.0.0/${MAX_SIGNER_SUBNET_PREFIX}`;
-        problems.push(`cidr: "${args.cidr}" is smaller than /${MAX_SIGNER_SUBNET_PREFIX}; Cloud Run Direct VPC egress needs at least a /26, e.g. "${example}".`);
+    const small = directVpcEgressCidrProblem("cidr", args.cidr, "10.200.0.0/26");
+    if (small !== undefined) {
+        problems.push(small);
     }
     const algorithm = args.keyAlgorithm ?? DEFAULT_SIGNING_ALGORITHM;
     if (!SIGNING_ALGORITHMS.includes(algorithm)) {

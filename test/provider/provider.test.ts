@@ -238,7 +238,7 @@ describe("component provider: schema", function () {
             ControlPlane: {
                 inputs: [
                     "allowWorkerProjectForDevelopment?: boolean plain", "brokerAudience?: string plain", "brokerIngress?: BrokerIngress plain",
-                    "builderId: string plain", "generatorVpc?: GeneratorVpc plain", "githubApp: GithubApp plain", "githubConfigUrl: string plain",
+                    "builderId: string plain", "generatorNetwork?: GeneratorNetwork plain", "generatorVpc?: GeneratorVpc plain", "githubApp: GithubApp plain", "githubConfigUrl: string plain",
                     "image: string", "intakeRetentionDays?: integer plain", "pools: ControlPlanePool[] plain", "project: string", "region: string",
                     "releaseRegistry?: boolean plain", "runnerGroupId?: integer plain", "serviceAccountId?: string plain", "serviceDeletionProtection?: boolean plain", "signerUrl: string",
                     "webhookSecret: string plain", "workerProject: string",

@@ -133,6 +133,7 @@ describe("config: normalisation", () => {
                 webhookSecret: "projects/acme-build-signer/secrets/github-webhook-secret",
                 runnerGroupId: 1,
                 brokerIngress: "all",
+                cidr: "10.201.0.0/26",
             },
             guardrails: { enabled: true, constraints: {}, allowedPolicyMemberDomains: [], resourceLocations: [] },
         });
@@ -732,7 +733,7 @@ describe("config: example stack and project schema", () => {
         }
         const run = await runProgram(() => readFleetConfig(), { config });
         assert.strictEqual(run.error, undefined);
-        assert.deepStrictEqual(run.outputs.controlPlane, { ...raw.controlPlane, intakeRetentionDays: 7, project: "acme-build-signer", runnerGroupId: 1, brokerIngress: "all" });
+        assert.deepStrictEqual(run.outputs.controlPlane, { ...raw.controlPlane, intakeRetentionDays: 7, project: "acme-build-signer", runnerGroupId: 1, brokerIngress: "all", cidr: "10.201.0.0/26" });
         assert.strictEqual(run.outputs.allowSharedSignerProject, false);
     });
 });

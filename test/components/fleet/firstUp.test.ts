@@ -19,6 +19,7 @@ import {
 } from "../../../plan/checks/firstUp";
 import { REPO_ROOT } from "../../helpers/paths";
 import { minimalFleetConfig } from "../../helpers/minimalFleet";
+import { one } from "../../helpers/graph";
 
 const EXAMPLE = path.join(REPO_ROOT, "Pulumi.example.yaml");
 const PROGRAM = path.join(REPO_ROOT, "index.ts");
@@ -44,13 +45,13 @@ describe("first pulumi up on fresh projects: plan-graph checks", function () {
         preview = await runProgram(PROGRAM, { configFile: EXAMPLE, preview: true });
     });
 
-    it("the example fleet has no ordering problem, in up and in preview; its generator route is the one known gap", () => {
+    it("the example fleet has no first-up problem, in up and in preview; its generator's route waits only for the perimeter's enforcement", () => {
         for (const run of [up, preview]) {
-            assert.deepStrictEqual(firstUpProblems(run), {
-                apis: [], imageGrants: [], workloadIdentity: [], clusterNetwork: [],
-                // The example's control plane has a project of its own: see docs/deploy.md, the generator's path.
-                generatorRoute: ["fleet-control-plane-generator has no Direct VPC egress (all traffic) into a network, so fleet-signer-signer (internal ingress) refuses its calls"],
-            });
+            assert.deepStrictEqual(firstUpProblems(run), { apis: [], imageGrants: [], workloadIdentity: [], clusterNetwork: [], generatorRoute: [] });
+            // The example's perimeter starts in dry run (docs/deploy.md): the route is there, internal once it is enforced.
+            assert.deepStrictEqual(generatorRouteProblems(run).pending, [
+                "fleet-control-plane-generator reaches fleet-signer-signer (project acme-build-signer) from acme-build-control once perimeter fleet-perimeter-enclave is enforced",
+            ]);
         }
     });
 
@@ -160,9 +161,34 @@ describe("first pulumi up: the generator's route to the internal-only signer", f
         ]);
     });
 
-    it("reports the known gap: a control plane in a project of its own has no route to the signer yet (docs/deploy.md)", async () => {
-        assert.deepStrictEqual(generatorRouteProblems(await fleetWith(separate())).problems, [
+    const enforced = () => ({ ...separate(), perimeter: { accessPolicy: "accessPolicies/123456789012", mode: "enforced" } });
+
+    it("a control plane in a project of its own egresses into its own network, internal once one enforced perimeter holds both projects", async () => {
+        const run = await fleetWith(enforced());
+        assert.deepStrictEqual(generatorRouteProblems(run), { problems: [], pending: [] });
+        const net = one(run, "gcp:compute/network:Network", "fleet-control-plane-net");
+        assert.strictEqual(net.inputs.project, "acme-control");
+        const generator = one(run, "gcp:cloudrunv2/service:Service", "fleet-control-plane-generator");
+        assert.deepStrictEqual(generator.inputs.template.vpcAccess.egress, "ALL_TRAFFIC");
+        assert.ok(generator.propertyDependencies.template.includes(net.urn), "the generator egresses into the control plane's network");
+    });
+
+    it("reports the variants without the route: no Direct VPC egress, or no perimeter around both projects", async () => {
+        assert.deepStrictEqual(generatorRouteProblems(await fleetWith(enforced(), noGeneratorVpc)).problems, [
             "fleet-control-plane-generator has no Direct VPC egress (all traffic) into a network, so fleet-signer-signer (internal ingress) refuses its calls",
+        ]);
+        assert.deepStrictEqual(generatorRouteProblems(await fleetWith(separate())).problems, [
+            "fleet-control-plane-generator egresses in acme-control, fleet-signer-signer is in acme-signer, and no perimeter restricting Cloud Run contains both: every signing call is refused",
+        ]);
+    });
+
+    it("reports a control-plane network whose run.app name does not resolve to the restricted VIP", async () => {
+        const noRunZone: pulumi.ResourceTransformation = ({ type, name, props, opts }) => (
+            type === "gcp:dns/managedZone:ManagedZone" && name.startsWith("fleet-control-plane-net") && props.dnsName === "run.app."
+                ? { props: { ...props, dnsName: "example.invalid." }, opts }
+                : undefined);
+        assert.deepStrictEqual(generatorRouteProblems(await fleetWith(enforced(), noRunZone)).problems, [
+            "fleet-control-plane-generator's network fleet-control-plane-net lacks a private run.app zone, so its calls to fleet-signer-signer do not reach it as internal traffic",
         ]);
     });
 });

@@ -349,9 +349,9 @@ describe("HardenedBuildFleet: the example stack (index.ts + Pulumi.example.yaml)
                 const urns = new Set(pools.map((p) => p[kind].urn));
                 assert.strictEqual(urns.size, pools.length, `${mode}: pools share a ${kind}`);
             }
-            // Exactly one more network than pools: the enclave's own (I10).
-            assert.strictEqual(byType(run, T.network).length, pools.length + 1, `${mode}: networks`);
-            assert.strictEqual(zoneOf(run, byType(run, T.network).find((n) => !pools.some((p) => p.network.urn === n.urn))!), "signer");
+            // Exactly two more networks than pools: the enclave's own (I10) and the generator's in the control-plane project.
+            assert.strictEqual(byType(run, T.network).length, pools.length + 2, `${mode}: networks`);
+            assert.deepStrictEqual(byType(run, T.network).filter((n) => !pools.some((p) => p.network.urn === n.urn)).map((n) => zoneOf(run, n)).sort(), ["control-plane", "signer"]);
             for (const pool of pools) {
                 const zone = new Set(pool.resources.map((r) => r.urn));
                 assertPropertyDependsOn(pool.subnet, "network", pool.network, zone);
@@ -704,7 +704,11 @@ describe("HardenedBuildFleet: invalid or unusual config in the stack program", f
             assert.strictEqual(r.inputs.project, "acme-build-control", `${r.name} is not in the control-plane project`);
         }
         const generator = below.find((r) => r.type === T.runService && r.name.endsWith("-generator"))!;
-        assert.strictEqual(generator.inputs.template.vpcAccess, undefined, "a generator in another project must not attach to the enclave network");
+        // Its own network in its own project, never the enclave's.
+        const network = one(run, T.network, "fleet-control-plane-net");
+        assert.strictEqual(network.inputs.project, "acme-build-control");
+        assert.deepStrictEqual(generator.propertyDependencies.template.filter((d) => run.byUrn.get(d)?.type === T.network), [network.urn],
+            "a generator in another project egresses into its own network, not the enclave's");
         const repo = one(run, "gcp:artifactregistry/repository:Repository");
         assert.strictEqual(repo.inputs.project, "acme-build-control");
         const reader = one(run, "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
