@@ -22,7 +22,7 @@ export const FACADE_PAIRS: readonly (readonly [string, string, string, string])[
     ["provider/fleet.ts", "HardenedBuildFleetArgs", "components/fleet/index.ts", "HardenedBuildFleetArgs"],
     ["provider/runnerPool.ts", "RunnerPoolArgs", "components/runnerPool/index.ts", "RunnerPoolArgs"],
     ["provider/signerEnclave.ts", "SignerEnclaveArgs", "components/signerEnclave/index.ts", "SignerEnclaveArgs"],
-    ["provider/controlPlane.ts", "ControlPlaneArgs", "components/controlPlane/index.ts", "ControlPlaneArgs"],
+    ["provider/controlPlane.ts", "ControlPlaneArgs", "components/controlPlane/args.ts", "ControlPlaneArgs"],
     ["provider/isolatedNetwork.ts", "IsolatedNetworkArgs", "components/isolatedNetwork/index.ts", "IsolatedNetworkArgs"],
     ["provider/fleetPerimeter.ts", "FleetPerimeterArgs", "components/fleetPerimeter/index.ts", "FleetPerimeterArgs"],
     ["provider/orgGuardrails.ts", "OrgGuardrailsArgs", "components/orgGuardrails/index.ts", "OrgGuardrailsArgs"],

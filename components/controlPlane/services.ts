@@ -1,16 +1,22 @@
 /**
  * The Cloud Run services of the control plane (broker, webhook receiver, provenance generator): one
  * hardened service definition, each service running as its own identity, and the environment each
- * service reads. Used by `ControlPlane` (controlPlane.ts).
+ * service reads, their authoritative invoker bindings. Used by `ControlPlane` (index.ts).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { GithubTarget, readGithubConfigUrl } from "../config/githubUrl";
 import { roleLabels } from "../labels";
 import { serviceOperations } from "../serviceImage/operations";
+import { runnerLabels } from "../../services/controlPlane/runsOn";
+import { INVOKER_ROLE } from "../signerEnclave";
+import { CONTROL_PLANE_SERVICES, ControlPlaneArgs, ControlPlaneService } from "./args";
+import { deterministicRunUrl } from "./cloudRunUrl";
+import type { ControlPlaneIdentities, SecretGrants } from "./identities";
+import type { ReleaseRegistry } from "./releaseRegistry";
 
-export const CONTROL_PLANE_SERVICES = ["broker", "webhook", "generator"] as const;
-export type ControlPlaneService = (typeof CONTROL_PLANE_SERVICES)[number];
+export { CONTROL_PLANE_SERVICES };
+export type { ControlPlaneService };
 
 /**
  * Cloud Run instances and concurrency per service, chosen, not defaulted:
@@ -146,4 +152,116 @@ export function createControlPlaneService(name: string, args: ControlPlaneServic
 /** `projects/p/secrets/s` -> `projects/p/secrets/s/versions/latest`: what the services read through Secret Manager. */
 export function latestVersionOf(secretId: string): string {
     return `${secretId}/versions/latest`;
+}
+
+/** `allUsers` as a Cloud Run invoker: only on the webhook receiver, which authenticates every delivery by its HMAC signature. */
+export const PUBLIC_INVOKER = "allUsers";
+
+/** The service names of a control plane named `name` (explicit, so their deterministic URLs are known up front). */
+export function controlPlaneServiceNames(name: string): Record<ControlPlaneService, string> {
+    return Object.fromEntries(CONTROL_PLANE_SERVICES.map((s) => [s, `${name}-${s}`])) as Record<ControlPlaneService, string>;
+}
+
+/** What the services are wired to: identities, secret grants, buckets, the generator's network and registry. */
+export interface ServiceDeps {
+    ids: ControlPlaneIdentities;
+    secretGrants: SecretGrants;
+    recordsBucket: gcp.storage.Bucket;
+    intakeBuckets: Record<string, pulumi.Output<string>>;
+    /** Direct VPC egress of the generator (its route to the signer). */
+    generatorVpc?: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string> };
+    releaseRegistry?: ReleaseRegistry;
+}
+
+export interface ControlPlaneServices {
+    services: Record<ControlPlaneService, gcp.cloudrunv2.Service>;
+    /** Authoritative invoker binding per service (none on the broker when no pool is a gce pool: nobody may call it). */
+    invokerBindings: { broker?: gcp.cloudrunv2.ServiceIamBinding; webhook: gcp.cloudrunv2.ServiceIamBinding; generator: gcp.cloudrunv2.ServiceIamBinding };
+    /** The audience of the push identity's tokens: the generator's deterministic URL. */
+    generatorAudience: pulumi.Output<string>;
+}
+
+/** The broker, the webhook receiver and the generator, each as its own identity, with their environments and invokers. */
+export function createControlPlaneServices(name: string, args: ControlPlaneArgs, deps: ServiceDeps, parent: pulumi.Resource): ControlPlaneServices {
+    const child = { parent };
+    const { project, region } = args;
+    const names = controlPlaneServiceNames(name);
+    const deletionProtection = args.serviceDeletionProtection ?? true;
+    const gcePools = args.pools.filter((p) => (p.backend ?? "gce") === "gce");
+    const poolSpecs = pulumi.all(gcePools.map((p) => pulumi.all([p.instanceGroupManager as pulumi.Input<string>, deps.intakeBuckets[p.name], p.serviceAccountEmail !== undefined ? `serviceAccount:${p.serviceAccountEmail}` : pulumi.output(p.runnerMember), args.workerProject, region, p.image])
+        .apply(([mig, bucket, member, workerProject, poolRegion, image]) => ({
+            name: p.name,
+            labels: p.labels ?? runnerLabels(p.name),
+            runnerGroupId: p.runnerGroupId ?? args.runnerGroupId ?? 1,
+            project: workerProject,
+            region: poolRegion,
+            mig,
+            serviceAccount: member.replace(/^serviceAccount:/, ""),
+            intakeBucket: bucket,
+            image,
+            maxRunDurationSeconds: p.maxRunDurationSeconds,
+        })))).apply((specs) => JSON.stringify(specs));
+
+    const brokerAudience = args.brokerAudience ?? deterministicRunUrl(project, region, names.broker, child);
+    const generatorAudience = deterministicRunUrl(project, region, names.generator, child);
+    const service = (role: ControlPlaneService, ingress: (typeof INGRESS)[keyof typeof INGRESS], envs: { name: string; value: pulumi.Input<string> }[], extra: { customAudiences?: pulumi.Input<string>[]; vpc?: ControlPlaneArgs["generatorVpc"] } = {}) =>
+        createControlPlaneService(name, {
+            project, region, serviceName: names[role], service: role, serviceAccountEmail: deps.ids.serviceAccounts[role].email,
+            image: args.image, ingress, envs, deletionProtection, ...extra,
+        }, { ...child, dependsOn: role === "generator" ? [] : [deps.secretGrants.githubAppKey, ...(role === "webhook" ? [deps.secretGrants.webhookSecret] : [])] });
+
+    const env = SERVICE_ENV;
+    const target = githubTargetOf(args.githubConfigUrl) as NonNullable<ReturnType<typeof githubTargetOf>>;
+    const records = { name: env.shared.recordsBucket, value: deps.recordsBucket.name };
+    // The GitHub App as the broker and the webhook receiver use it: ids, the key by secret version, the target.
+    const github = [
+        { name: env.shared.githubApiUrl, value: target.apiUrl },
+        { name: env.shared.githubOrg, value: target.org },
+        ...(target.repository !== undefined ? [{ name: env.shared.githubRepository, value: target.repository }] : []),
+        { name: env.shared.appId, value: String(args.githubApp.appId) },
+        { name: env.shared.installationId, value: String(args.githubApp.installationId) },
+        { name: env.shared.privateKeySecret, value: latestVersionOf(args.githubApp.privateKeySecret) },
+    ];
+    const services = {
+        broker: service("broker", args.brokerIngress === "internal" ? INGRESS.internal : INGRESS.all, [
+            { name: env.broker.url, value: brokerAudience },
+            { name: env.broker.pools, value: poolSpecs },
+            records,
+            ...github,
+        ], { customAudiences: args.brokerAudience !== undefined ? [args.brokerAudience] : undefined }),
+        // GitHub must reach it: public ingress, every delivery authenticated by its HMAC signature.
+        webhook: service("webhook", INGRESS.all, [
+            { name: env.webhook.pools, value: poolSpecs },
+            records,
+            ...github,
+            { name: env.webhook.secret, value: latestVersionOf(args.webhookSecret) },
+            { name: env.webhook.metricProject, value: args.workerProject },
+        ]),
+        // Reached only by Pub/Sub push (internal traffic of its own project).
+        generator: service("generator", INGRESS.internal, [
+            ...(deps.releaseRegistry !== undefined ? [{ name: env.generator.releaseRegistry, value: deps.releaseRegistry.address }] : []),
+            { name: env.generator.url, value: generatorAudience },
+            { name: env.generator.pools, value: poolSpecs },
+            records,
+            { name: env.generator.pushServiceAccount, value: deps.ids.serviceAccounts.push.email },
+            { name: env.generator.signerUrl, value: args.signerUrl },
+            { name: env.generator.builderId, value: args.builderId },
+            { name: env.shared.githubServerUrl, value: target.serverUrl },
+        ], { vpc: deps.generatorVpc }),
+    };
+
+    // Invokers, AUTHORITATIVE per service:
+    // - broker: the gce pools' runner identities only (their VM identity token is also the Cloud Run credential);
+    // - webhook: allUsers, the one deliberate exception: GitHub cannot present a Google identity, so each
+    //   delivery is authenticated by its HMAC signature with the webhook secret, and refused otherwise;
+    // - generator: the Pub/Sub push identity only.
+    const invoker = (role: ControlPlaneService, members: pulumi.Input<string>[]) => new gcp.cloudrunv2.ServiceIamBinding(`${name}-${role}-invokers`, {
+        project, location: services[role].location, name: services[role].name, role: INVOKER_ROLE, members,
+    }, child);
+    const invokerBindings = {
+        broker: gcePools.length > 0 ? invoker("broker", gcePools.map((p) => p.runnerMember)) : undefined,
+        webhook: invoker("webhook", [PUBLIC_INVOKER]),
+        generator: invoker("generator", [deps.ids.memberOf("push")]),
+    };
+    return { services, invokerBindings, generatorAudience };
 }
