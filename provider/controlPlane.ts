@@ -55,9 +55,13 @@ export interface ControlPlaneArgs {
  * Registers a `ControlPlane` of the same name as its child.
  */
 export class ControlPlane extends pulumi.ComponentResource implements ControlPlaneOutputs {
-    /** Email of the control-plane service account. */
+    /** Email of the provenance generator's service account: the signer's only invoker. */
+    public readonly generatorServiceAccountEmail!: pulumi.Output<string>;
+    /** `serviceAccount:<email>` of the provenance generator: pass it to SignerEnclave as its invoker. */
+    public readonly generatorMember!: pulumi.Output<string>;
+    /** @deprecated "Control plane" names the zone; the identity is the generator's: use `generatorServiceAccountEmail`. */
     public readonly serviceAccountEmail!: pulumi.Output<string>;
-    /** `serviceAccount:<email>` of the control plane: pass it to SignerEnclave as its invoker. */
+    /** @deprecated Use `generatorMember`. */
     public readonly member!: pulumi.Output<string>;
     /** Intake bucket name per pool name. */
     public readonly intakeBuckets!: pulumi.Output<Record<string, string>>;

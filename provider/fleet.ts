@@ -38,7 +38,9 @@ export class HardenedBuildFleet extends pulumi.ComponentResource implements Hard
     public readonly signerServiceUrl!: pulumi.Output<string>;
     /** Name of the provenance bucket. */
     public readonly provenanceBucketName!: pulumi.Output<string>;
-    /** Email of the control-plane service account (the provenance generator). */
+    /** Email of the provenance generator's service account: the signer's only invoker. */
+    public readonly generatorServiceAccountEmail!: pulumi.Output<string>;
+    /** @deprecated "Control plane" names the zone; the identity is the generator's: use `generatorServiceAccountEmail`. */
     public readonly controlPlaneServiceAccountEmail!: pulumi.Output<string>;
     /** Where GitHub delivers workflow_job events (configure it on the GitHub App). */
     public readonly webhookUrl!: pulumi.Output<string>;

@@ -38,6 +38,8 @@ export interface HardenedBuildFleetOutputs {
     signerKeyVersionName: pulumi.Output<string>;
     signerServiceUrl: pulumi.Output<string>;
     provenanceBucketName: pulumi.Output<string>;
+    generatorServiceAccountEmail: pulumi.Output<string>;
+    /** @deprecated Use `generatorServiceAccountEmail`. */
     controlPlaneServiceAccountEmail: pulumi.Output<string>;
     webhookUrl: pulumi.Output<string>;
     brokerUrl: pulumi.Output<string>;
@@ -84,7 +86,11 @@ export interface SignerEnclaveOutputs {
 }
 
 export interface ControlPlaneOutputs {
+    generatorServiceAccountEmail: pulumi.Output<string>;
+    generatorMember: pulumi.Output<string>;
+    /** @deprecated Use `generatorServiceAccountEmail`. */
     serviceAccountEmail: pulumi.Output<string>;
+    /** @deprecated Use `generatorMember`. */
     member: pulumi.Output<string>;
     intakeBuckets: pulumi.Output<Record<string, string>>;
     brokerUrl: pulumi.Output<string>;

@@ -3,7 +3,9 @@
  * - counts, ids, sizes and durations are `integer` (TypeScript has one `number`); the only fractions are
  *   listed in FRACTIONS;
  * - every object and enum type carries the JSDoc of its TypeScript declaration as its description (the
- *   analyzer keeps property and resource docs, not the docs of the declarations themselves).
+ *   analyzer keeps property and resource docs, not the docs of the declarations themselves);
+ * - an output whose JSDoc is `@deprecated <message>` carries that message as its `deprecationMessage` (the
+ *   analyzer drops JSDoc tags), so the SDKs mark the old name of a renamed output.
  * The facade's sources stay the one place both are written.
  */
 import * as fs from "fs";
@@ -25,6 +27,20 @@ export function declarationDocs(dir: string): Record<string, string> {
     return docs;
 }
 
+/** Per facade class, the outputs declared `@deprecated` and their messages, from the `.ts` files in `dir`. */
+export function deprecatedOutputs(dir: string): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
+        const source = fs.readFileSync(path.join(dir, file), "utf8");
+        for (const cls of source.matchAll(/export class (\w+)[^{]*\{([\s\S]*?)\n\}/g)) {
+            for (const m of cls[2].matchAll(/\/\*\*\s*@deprecated\s+((?:(?!\*\/)[\s\S])*)\*\/\s*public readonly (\w+)/g)) {
+                (out[cls[1]] ??= {})[m[2]] = m[1].replace(/\s*\n\s*\*?\s*/g, " ").trim();
+            }
+        }
+    }
+    return out;
+}
+
 type Spec = Record<string, any>;
 
 function refineProperty(name: string, spec: Spec): void {
@@ -44,11 +60,20 @@ function refineProperties(properties: Record<string, Spec> | undefined): void {
     }
 }
 
-/** The schema with integers and type descriptions (see the header); `docs` maps declaration names to their JSDoc. */
-export function refineSchema(schema: Spec, docs: Record<string, string>): Spec {
-    for (const resource of Object.values<Spec>(schema.resources ?? {})) {
+/**
+ * The schema with integers, type descriptions and deprecations (see the header); `docs` maps declaration names to
+ * their JSDoc, `deprecated` facade class names to their deprecated outputs.
+ */
+export function refineSchema(schema: Spec, docs: Record<string, string>, deprecated: Record<string, Record<string, string>> = {}): Spec {
+    for (const [token, resource] of Object.entries<Spec>(schema.resources ?? {})) {
         refineProperties(resource.inputProperties);
         refineProperties(resource.properties);
+        for (const [prop, message] of Object.entries(deprecated[token.slice(token.lastIndexOf(":") + 1)] ?? {})) {
+            if (resource.properties?.[prop] !== undefined) {
+                resource.properties[prop].deprecationMessage = message;
+                resource.properties[prop].description ??= message;
+            }
+        }
     }
     for (const [token, type] of Object.entries<Spec>(schema.types ?? {})) {
         refineProperties(type.properties);
@@ -65,7 +90,8 @@ export class RefinedComponentProvider extends ComponentProvider {
     private refined?: Promise<string>;
 
     override getSchema(): Promise<string> {
-        this.refined ??= super.getSchema().then((schema) => JSON.stringify(refineSchema(JSON.parse(schema), declarationDocs(this.options.dirname ?? __dirname))));
+        const dir = this.options.dirname ?? __dirname;
+        this.refined ??= super.getSchema().then((schema) => JSON.stringify(refineSchema(JSON.parse(schema), declarationDocs(dir), deprecatedOutputs(dir))));
         return this.refined;
     }
 }

@@ -72,7 +72,8 @@ export const implementation: Implementation = {
                 signerKeyVersionName: fleet.signerKeyVersionName,
                 signerServiceUrl: fleet.signerServiceUrl,
                 provenanceBucketName: fleet.provenanceBucketName,
-                controlPlaneServiceAccountEmail: fleet.controlPlaneServiceAccountEmail,
+                generatorServiceAccountEmail: fleet.generatorServiceAccountEmail,
+                controlPlaneServiceAccountEmail: fleet.generatorServiceAccountEmail,
                 webhookUrl: fleet.webhookUrl,
                 brokerUrl: fleet.controlPlane.brokerUrl,
                 signerKeyRingId: fleet.signer.keyRing.id,
@@ -133,7 +134,8 @@ export const implementation: Implementation = {
         create(parent, name, args) {
             const controlPlane = new ControlPlane(name, args, { parent });
             return {
-                serviceAccountEmail: controlPlane.serviceAccountEmail, member: controlPlane.member, intakeBuckets: pulumi.output(controlPlane.intakeBuckets),
+                generatorServiceAccountEmail: controlPlane.generatorServiceAccountEmail, generatorMember: controlPlane.generatorMember,
+                serviceAccountEmail: controlPlane.generatorServiceAccountEmail, member: controlPlane.generatorMember, intakeBuckets: pulumi.output(controlPlane.intakeBuckets),
                 brokerUrl: controlPlane.brokerUrl, webhookUrl: controlPlane.webhookUrl,
                 generatorServiceAccount: controlPlane.generatorServiceAccount, serviceAccounts: { ...controlPlane.serviceAccounts },
             };

@@ -138,7 +138,7 @@ describe("component provider: schema", function () {
         assert.deepStrictEqual(describeProperties(fleet.properties, fleet.required), [
             "brokerUrl: string",
             "controlPlaneServiceAccountEmail: string",
-            "generatorServiceAccount: gcp:serviceaccount/account:Account",
+            "generatorServiceAccount: gcp:serviceaccount/account:Account", "generatorServiceAccountEmail: string",
             "intakeBuckets: map<string>",
             "poolNames: string[]",
             "provenanceBucket: gcp:storage/bucket:Bucket",
@@ -198,6 +198,17 @@ describe("component provider: schema", function () {
         assert.strictEqual(shape(signer.properties?.protectionLevel ?? {}), "ProtectionLevel");
     });
 
+    it("marks the outputs renamed to the glossary's terms as deprecated aliases, naming the new output", () => {
+        const deprecated = Object.entries(schema.resources).flatMap(([t, r]: [string, any]) => Object.entries<any>(r.properties ?? {})
+            .filter(([, p]) => p.deprecationMessage !== undefined)
+            .map(([name, p]) => `${t.slice(t.lastIndexOf(":") + 1)}.${name}: ${/use `(\w+)`/i.exec(p.deprecationMessage)?.[1]}`));
+        assert.deepStrictEqual(deprecated.sort(), [
+            "ControlPlane.member: generatorMember",
+            "ControlPlane.serviceAccountEmail: generatorServiceAccountEmail",
+            "HardenedBuildFleet.controlPlaneServiceAccountEmail: generatorServiceAccountEmail",
+        ]);
+    });
+
     it("string enums come from the `as const` objects, with their members' descriptions", () => {
         const values = (name: string) => schema.types[token(name)].enum?.map((m) => `${m.name}=${m.value}`);
         assert.deepStrictEqual(values("RunnerBackend"), ["Gce=gce", "Gke=gke"]);
@@ -244,7 +255,8 @@ describe("component provider: schema", function () {
                     "webhookSecret: string plain", "workerProject: string",
                 ],
                 outputs: [
-                    "brokerUrl: string", "generatorServiceAccount: gcp:serviceaccount/account:Account", "intakeBuckets: map<string>", "member: string",
+                    "brokerUrl: string", "generatorMember: string", "generatorServiceAccount: gcp:serviceaccount/account:Account",
+                    "generatorServiceAccountEmail: string", "intakeBuckets: map<string>", "member: string",
                     "serviceAccountEmail: string", "serviceAccounts: map<gcp:serviceaccount/account:Account>", "webhookUrl: string",
                 ],
             },
@@ -530,7 +542,11 @@ describe("component provider: construct() under the offline engine", function ()
         });
         assert.match(cp.outputs.webhookUrl as string, /^https:\/\/.*\/v1\/github\/webhook$/);
         assert.deepStrictEqual(Object.keys(cp.outputs.intakeBuckets as object), ["linux"]);
-        assert.match(cp.outputs.member as string, /^serviceAccount:/);
+        assert.match(cp.outputs.generatorMember as string, /^serviceAccount:/);
+        assert.match(cp.outputs.generatorServiceAccountEmail as string, /@acme-build-control\.iam\.gserviceaccount\.com$/);
+        // The deprecated outputs are aliases of the glossary's names.
+        assert.strictEqual(cp.outputs.member, cp.outputs.generatorMember);
+        assert.strictEqual(cp.outputs.serviceAccountEmail, cp.outputs.generatorServiceAccountEmail);
         // A ControlPlane given an image built elsewhere: the pack is told which image its public webhook may run.
         await assertNoFindings(cp, "component", { "cloud-run-no-public-invoker": { webhookImages: [CP_IMAGE] } });
 
