@@ -6,6 +6,7 @@ import { indexPath, IssueCollector } from "./issues";
 import { EgressAllowList, PoolConfig, RunnerBackend } from "./types";
 import { fqdnProblem, isValidPoolName, sanitizePoolName, suggestion } from "./names";
 import { checkCidr, checkSubnetSize, NamedRange, readCidr } from "./ranges";
+import { runnerHostsWarning } from "./runnerHosts";
 import { MAX_RUNNER_LABELS, poolLabel, poolLabelProblem, poolLabelWarning, RUNNER_LABEL, runnerLabels } from "../../services/controlPlane/runsOn";
 import {
     DEFAULTS, EGRESS_KEYS, MAX_BUILD_DURATION_SECONDS, MAX_POOL_NAME_LENGTH, POOL_GCE_ONLY_KEYS, POOL_GKE_ONLY_KEYS,
@@ -39,6 +40,14 @@ export const GKE_CONTAINERS_REFUSAL =
 const MACHINE_TYPE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 
 /** Validates pool `index` of the fleet config, or a pool on its own when `path` is given (e.g. "pool"). */
+/** Pools this validator produced: their warnings went to the validator's caller, who reports them. */
+const VALIDATED = new WeakSet<PoolConfig>();
+
+/** Whether `pool` is one this validator produced (so its warnings were already handed to whoever read it). */
+export function isValidatedPool(pool: PoolConfig): boolean {
+    return VALIDATED.has(pool);
+}
+
 export function validatePool(issues: IssueCollector, raw: unknown, index: number, path = indexPath("pools", index)): PoolParse {
     const result: PoolParse = { path, ranges: [], egress: [] };
     if (!isRawObject(raw)) {
@@ -162,6 +171,11 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
             ...(podCidr !== undefined ? { podCidr } : {}),
             ...(serviceCidr !== undefined ? { serviceCidr } : {}),
         };
+        const hosts = runnerHostsWarning(result.config);
+        if (hosts !== undefined) {
+            issues.warn(f.pathOf("egressAllowList.fqdns"), egressAllowList.fqdns, hosts);
+        }
+        VALIDATED.add(result.config);
     }
     return result;
 }

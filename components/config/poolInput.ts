@@ -7,15 +7,17 @@ import { formatDuration } from "./duration";
 import type { PoolInput } from "./input";
 import { FleetConfigError, IssueCollector, renderValue } from "./issues";
 import { ConfigIssue, PoolConfig } from "./types";
-import { validatePool } from "./pool";
+import { isValidatedPool, validatePool } from "./pool";
 import { reportMasterOverlaps, reportOverlaps } from "./ranges";
-import { POOL_GCE_ONLY_KEYS, POOL_GKE_ONLY_KEYS } from "./schema";
+import { CONFIG_NAMESPACE, POOL_GCE_ONLY_KEYS, POOL_GKE_ONLY_KEYS } from "./schema";
 import { runnerLabels } from "../../services/controlPlane/runsOn";
 
 /** The result of validating one pool: the normalised config only when there are no issues. */
 export interface PoolConfigValidation {
     config?: PoolConfig;
     issues: ConfigIssue[];
+    /** What deploys but may not work (e.g. an allow-list without the runner hosts), one line each. */
+    warnings: string[];
 }
 
 /**
@@ -31,7 +33,9 @@ export function validatePoolConfig(input: PoolInput | Record<string, unknown>, p
     if (parse.master !== undefined) {
         reportMasterOverlaps(issues, parse.master, parse.ranges);
     }
-    return issues.issues.length === 0 && parse.config !== undefined ? { config: parse.config, issues: [] } : { issues: issues.issues };
+    return issues.issues.length === 0 && parse.config !== undefined
+        ? { config: parse.config, issues: [], warnings: issues.warnings }
+        : { issues: issues.issues, warnings: issues.warnings };
 }
 
 /** Same as validatePoolConfig but throws FleetConfigError listing every issue. */
@@ -41,6 +45,11 @@ export function parsePoolConfig(input: PoolInput | Record<string, unknown>, path
         throw new FleetConfigError(result.issues);
     }
     return result.config;
+}
+
+/** Warnings about component arguments, not stack config: no namespace before the field path. */
+function argWarnings(warnings: string[]): string[] {
+    return warnings.map((w) => (w.startsWith(`${CONFIG_NAMESPACE}:`) ? w.slice(CONFIG_NAMESPACE.length + 1) : w));
 }
 
 /** `pool.cidr = "10.0.0.1/24": is not a network address. Fix: use 10.0.0.0/24.` (no stack-config namespace). */
@@ -85,16 +94,17 @@ export function poolInputOf(pool: PoolConfig): Record<string, unknown> {
 /**
  * A pool argument as a PoolConfig. Both shapes go through the one pool validator: a stack-config-shaped
  * pool is validated and normalised; a normalised one is validated in its stack-config form and, when
- * valid, used as given. `problems` lists every issue, one line each.
+ * valid, used as given. `problems` lists every issue, one line each. `warnings` are the validator's, except
+ * for a normalised pool the validator itself produced: whoever read it (the fleet, readFleetConfig) got them.
  */
-export function resolvePoolArg(pool: PoolInput | PoolConfig | undefined): { pool?: PoolConfig; problems: string[] } {
+export function resolvePoolArg(pool: PoolInput | PoolConfig | undefined): { pool?: PoolConfig; problems: string[]; warnings: string[] } {
     if (pool === undefined || pool === null) {
-        return { problems: [] };
+        return { problems: [], warnings: [] };
     }
     if (isNormalisedPool(pool)) {
         const check = validatePoolConfig(poolInputOf(pool));
-        return { pool, problems: check.issues.map(formatArgIssue) };
+        return { pool, problems: check.issues.map(formatArgIssue), warnings: isValidatedPool(pool) ? [] : argWarnings(check.warnings) };
     }
     const result = validatePoolConfig(pool);
-    return { pool: result.config, problems: result.issues.map(formatArgIssue) };
+    return { pool: result.config, problems: result.issues.map(formatArgIssue), warnings: argWarnings(result.warnings) };
 }

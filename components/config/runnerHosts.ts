@@ -31,7 +31,18 @@ export function runnerHostsFor(backend: PoolConfig["backend"]): readonly string[
     return backend === "gke" ? GKE_RUNNER_HOSTS : GCE_RUNNER_HOSTS;
 }
 
-/** The required hosts a pool's allow-list lacks (RunnerPool warns about them: GitHub Enterprise Server or a proxy may differ). */
+/** The required hosts a pool's allow-list lacks (a warning, not an error: GitHub Enterprise Server or a proxy may differ). */
 export function missingRunnerHosts(pool: Pick<PoolConfig, "backend" | "egressAllowList">): string[] {
     return runnerHostsFor(pool.backend).filter((h) => !pool.egressAllowList.fqdns.includes(h));
+}
+
+/** The pool validator's warning when a pool's allow-list lacks runner hosts, or undefined. */
+export function runnerHostsWarning(pool: Pick<PoolConfig, "name" | "backend" | "egressAllowList">): string | undefined {
+    const missing = missingRunnerHosts(pool);
+    if (pool.egressAllowList.fqdns.length === 0) {
+        return `pool "${pool.name}" allow-lists no FQDNs, so its runners cannot reach GitHub; add ${missing.join(", ")} to egressAllowList.fqdns`;
+    }
+    return missing.length === 0 ? undefined
+        : `pool "${pool.name}" does not allow ${missing.join(", ")}, which its runners need to take jobs (FQDN rules take no wildcards); ` +
+            "add them to egressAllowList.fqdns unless the pool reaches GitHub another way";
 }

@@ -20,7 +20,6 @@ import { resolvePoolArg } from "../config/poolInput";
 import { DEFAULTS } from "../config/schema";
 import { IsolatedNetwork, IsolatedNetworkArgs, MAX_NETWORK_NAME_LENGTH, validateIsolatedNetworkArgs } from "../isolatedNetwork";
 import { createRunnerIdentity, GKE_NODE_ROLES, RUNNER_PROJECT_ROLES } from "./identity";
-import { missingRunnerHosts } from "../config/runnerHosts";
 
 /** Longest RunnerPool name: the network child `${name}-net` must fit IsolatedNetwork's name limit. */
 export const MAX_RUNNER_POOL_NAME_LENGTH = MAX_NETWORK_NAME_LENGTH - "-net".length;
@@ -200,7 +199,8 @@ export class RunnerPool extends pulumi.ComponentResource {
     constructor(name: string, poolArgs: RunnerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before super(): an invalid pool registers nothing.
         throwIfProblems("RunnerPool", name, validateRunnerPoolArgs(name, poolArgs));
-        const args: ResolvedRunnerPoolArgs = { ...poolArgs, pool: resolvePoolArg(poolArgs.pool).pool as PoolConfig };
+        const resolved = resolvePoolArg(poolArgs.pool);
+        const args: ResolvedRunnerPoolArgs = { ...poolArgs, pool: resolved.pool as PoolConfig };
         super("hardened-build-fleet:index:RunnerPool", name, {}, opts);
 
         const pool = args.pool;
@@ -227,20 +227,10 @@ export class RunnerPool extends pulumi.ComponentResource {
         this.serviceAccountMember = identity.member;
         this.projectRoles = identity.projectRoles;
 
-        // FQDN rules take no wildcards: the exact GitHub hosts a runner needs must be on the allow-list.
-        const missingHosts = missingRunnerHosts(pool);
-        if (pool.egressAllowList.fqdns.length === 0) {
-            pulumi.log.warn(
-                `RunnerPool "${name}": pool "${pool.name}" allow-lists no FQDNs, so its runners cannot reach GitHub; ` +
-                    `add ${missingHosts.join(", ")} to egressAllowList.fqdns.`,
-                this,
-            );
-        } else if (missingHosts.length > 0) {
-            pulumi.log.warn(
-                `RunnerPool "${name}": pool "${pool.name}" does not allow ${missingHosts.join(", ")}, which its runners need to take jobs ` +
-                    "(FQDN rules take no wildcards); add them to egressAllowList.fqdns unless the pool reaches GitHub another way.",
-                this,
-            );
+        // The pool validator's warnings (e.g. an allow-list without the runner hosts), for a pool written as in stack
+        // config; a normalised pool's were reported by the config validator that read it.
+        for (const warning of resolved.warnings) {
+            pulumi.log.warn(`RunnerPool "${name}": ${warning}.`, this);
         }
 
         // Every child of the pool's network (allow rules, restricted-VIP route, DNS zones and records, NAT, FQDN

@@ -105,7 +105,10 @@ describe("typed fleet config: HardenedBuildFleet", () => {
 
 describe("typed fleet config: one pool as written in YAML", () => {
     it("validatePoolConfig applies the defaults, reads \"2h\" as 7200 s and lower-cases FQDNs: the hand-normalised PoolConfig", () => {
-        assert.deepStrictEqual(validatePoolConfig(gcePool), { config: gcePoolConfig, issues: [] });
+        const { warnings, ...result } = validatePoolConfig(gcePool);
+        assert.deepStrictEqual(result, { config: gcePoolConfig, issues: [] });
+        // Deploys, but its allow-list lacks runner hosts (and its name is a default label): warnings, not issues.
+        assert.deepStrictEqual(warnings.map((w) => w.split(" = ")[0]), ["hardened-build-fleet:pool.name", "hardened-build-fleet:pool.egressAllowList.fqdns"]);
         const gke = parsePoolConfig({ name: "k8s", backend: "gke", cidr: "10.11.0.0/24", image: "ghcr.io/actions/actions-runner:2.321.0", maxBuildDuration: 5400 });
         assert.strictEqual(gke.maxBuildDurationSeconds, 5400);
         assert.strictEqual(gke.masterCidr, "172.16.0.0/28");
