@@ -6,8 +6,10 @@
  * that signs provenance.
  *
  * The build runs on the machine running `pulumi up` (BuildKit through `@pulumi/docker-build`), never
- * during a preview; pushing uses that machine's Docker credential helper for Artifact Registry
- * (`gcloud auth configure-docker <region>-docker.pkg.dev`), so no registry token passes through state.
+ * during a preview. The push authenticates explicitly, as the identity the Google provider deploys with (its
+ * short-lived OAuth access token as the `oauth2accesstoken` password, a secret in state), never through
+ * whatever credential helper the host happens to have configured: the identity that pushes the code the
+ * signer runs is the deployer's, and the same on every machine.
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -81,6 +83,19 @@ export function sourceHash(root: string): string {
     return hash.digest("hex");
 }
 
+/** The Artifact Registry user name that takes an OAuth access token as its password. */
+export const ACCESS_TOKEN_USER = "oauth2accesstoken";
+
+/**
+ * The image tag: the sources' hash and a hash of everything else the build is made from (Dockerfile, platforms,
+ * labels), so any change that rebuilds the image pushes a new tag, which an immutable-tag repository accepts;
+ * the same tag is never pushed twice with other bytes.
+ */
+export function buildTag(sources: string, build: Record<string, unknown>): string {
+    const settings = crypto.createHash("sha256").update(JSON.stringify(build)).digest("hex");
+    return `src-${sources.slice(0, 16)}-${settings.slice(0, 8)}`;
+}
+
 /** A Docker repository id (lower-case, starts with a letter, at most 63). */
 function repositoryIdFor(name: string): string {
     return name.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63).replace(/-+$/, "");
@@ -135,16 +150,22 @@ export class ServiceImage extends pulumi.ComponentResource {
         }, { parent: this });
         this.imageName = pulumi.interpolate`${args.region}-docker.pkg.dev/${this.repository.project}/${this.repository.repositoryId}/${SERVICE_IMAGE_NAME}`;
 
-        const tag = `src-${sourceHash(root).slice(0, 16)}`;
+        const platforms = [dockerBuild.Platform.Linux_amd64];
+        const baseLabels = { ...roleLabels("control-plane"), "org.opencontainers.image.source": "hardened-build-fleet" };
+        const tag = buildTag(sourceHash(root), { dockerfile: "services/Dockerfile", platforms, labels: baseLabels });
+        const registry = `${args.region}-docker.pkg.dev`;
+        const deployer = gcp.organizations.getClientConfigOutput({ parent: this });
         this.image = new dockerBuild.Image(`${name}-image`, {
             context: { location: root },
             dockerfile: { location: path.join(root, "services", "Dockerfile") },
-            platforms: [dockerBuild.Platform.Linux_amd64],
+            platforms,
             tags: [pulumi.interpolate`${this.imageName}:${tag}`],
             push: true,
+            // The deployer's own short-lived token; docker-build does not rebuild when only a credential changes.
+            registries: [{ address: registry, username: ACCESS_TOKEN_USER, password: pulumi.secret(deployer.accessToken) }],
             // Never during a preview: a preview must not publish code.
             buildOnPreview: false,
-            labels: { ...roleLabels("control-plane"), "org.opencontainers.image.source": "hardened-build-fleet", "org.opencontainers.image.revision": tag },
+            labels: { ...baseLabels, "org.opencontainers.image.revision": tag },
         }, { parent: this });
         this.imageRef = pulumi.interpolate`${this.imageName}@${this.image.digest}`;
 

@@ -9,7 +9,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ProgramRun, runProgram, UNKNOWN } from "../../../plan/engine";
-import { IMAGE_READER_ROLE, packageRoot, SERVICE_SOURCES, ServiceImage, sourceHash, validateServiceImageArgs } from "../../../components/serviceImage";
+import {
+    ACCESS_TOKEN_USER, buildTag, IMAGE_READER_ROLE, packageRoot, SERVICE_SOURCES, ServiceImage, sourceHash, validateServiceImageArgs,
+} from "../../../components/serviceImage";
+import { reportInputs, SECRET_MASK } from "../../../plan/report/inputs";
 import { isDigestPinnedImage } from "../../../components/config/image";
 import { run as runServices, selectService, SERVICES } from "../../../services/main";
 import { byType, one } from "../../helpers/graph";
@@ -42,7 +45,11 @@ describe("ServiceImage", function () {
         assert.strictEqual(image.inputs.push, true);
         assert.strictEqual(image.inputs.buildOnPreview, false);
         const name = "europe-west1-docker.pkg.dev/cp-proj/fleet-images/services";
-        assert.deepStrictEqual(image.inputs.tags, [`${name}:src-${sourceHash(ROOT).slice(0, 16)}`]);
+        assert.match(image.inputs.tags[0], new RegExp(`^${name}:src-${sourceHash(ROOT).slice(0, 16)}-[0-9a-f]{8}$`));
+        assert.strictEqual(image.inputs.tags.length, 1);
+        // Explicit credentials: the deployer's access token for the repository's registry, never a host credential helper.
+        assert.deepStrictEqual(image.inputs.registries.map((r: any) => [r.address, r.username]), [["europe-west1-docker.pkg.dev", ACCESS_TOKEN_USER]]);
+        assert.strictEqual((reportInputs(image.wireInputs) as any).registries[0].password, SECRET_MASK, "the token is a secret in state");
         assert.strictEqual(run.outputs.imageRef, `${name}@${image.outputs.digest}`);
         assert.ok(isDigestPinnedImage(run.outputs.imageRef), run.outputs.imageRef);
         assert.deepStrictEqual(one(run, T.reader).inputs.member, READER);
@@ -53,6 +60,16 @@ describe("ServiceImage", function () {
         const run = await build(true);
         assert.strictEqual(one(run, T.image).outputs.digest, UNKNOWN);
         assert.strictEqual(byType(run, T.repo).length, 1);
+    });
+
+    it("changes the tag with anything else the build is made from, so an immutable-tag repository never refuses a rebuild", () => {
+        const sources = sourceHash(ROOT);
+        const settings = { dockerfile: "services/Dockerfile", platforms: ["linux/amd64"], labels: { a: "1" } };
+        assert.strictEqual(buildTag(sources, settings), buildTag(sources, { ...settings }));
+        for (const changed of [{ ...settings, platforms: ["linux/arm64"] }, { ...settings, labels: { a: "2" } }, { ...settings, dockerfile: "other/Dockerfile" }]) {
+            assert.notStrictEqual(buildTag(sources, changed), buildTag(sources, settings), JSON.stringify(changed));
+        }
+        assert.notStrictEqual(buildTag("f".repeat(64), settings), buildTag(sources, settings));
     });
 
     it("changes the tag when the service sources change, not otherwise", () => {
