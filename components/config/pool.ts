@@ -149,6 +149,10 @@ export function validatePool(issues: IssueCollector, raw: unknown, index: number
                 }
             }
         }
+        if ((podCidr === undefined) !== (serviceCidr === undefined) && (f.has("podCidr") !== f.has("serviceCidr"))) {
+            const [missing, given] = podCidr === undefined ? ["podCidr", "serviceCidr"] : ["serviceCidr", "podCidr"];
+            issues.add(f.pathOf(missing), undefined, `must be set together with ${given}`, "set both secondary ranges or neither (GKE then allocates them)");
+        }
         const master = f.has("masterCidr") ? readCidr(f, "masterCidr", { example: DEFAULTS.masterCidr }) : checkCidr(issues, f.pathOf("masterCidr"), DEFAULTS.masterCidr);
         if (master !== undefined) {
             if (master.prefix !== 28 || !isRfc1918(master)) {

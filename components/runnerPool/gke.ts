@@ -99,20 +99,15 @@ export interface GkeBackend {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const EXACT_VERSION = /^\d+\.\d+\.\d+$/;
 
-/** Every problem with the GKE-specific arguments (empty when valid). */
+/**
+ * Every problem with the GKE tunables (empty when valid). The pool's ranges and masterCidr were checked by the
+ * config's pool validator, which every RunnerPool pool goes through; a normalised pool's gce-only fields are
+ * not in what that validator reads, so one of them is checked here.
+ */
 export function gkeBackendProblems(pool: PoolConfig, options: GkeBackendOptions = {}): string[] {
     const problems: string[] = [];
-    if ((pool.podCidr === undefined) !== (pool.serviceCidr === undefined)) {
-        problems.push(
-            `pool.podCidr/serviceCidr: pool "${pool.name}" sets only ${pool.podCidr !== undefined ? "podCidr" : "serviceCidr"}; ` +
-                "set both secondary ranges or neither (GKE then allocates them).",
-        );
-    }
     if (pool.confidentialCompute) {
         problems.push(`pool.confidentialCompute: true on gke pool "${pool.name}" is not supported; set it to false or use the gce backend.`);
-    }
-    if (!/\/28$/.test(pool.masterCidr)) {
-        problems.push(`pool.masterCidr: "${pool.masterCidr}" must be a /28 (GKE private control-plane range), e.g. "172.16.0.0/28".`);
     }
     const version = options.chartVersion ?? DEFAULT_ARC_CHART_VERSION;
     if (!EXACT_VERSION.test(version)) {

@@ -212,13 +212,13 @@ describe("config: overlapping CIDRs", () => {
     });
 
     it("rejects a podCidr overlapping another pool's subnet", () => {
-        assertRejected((r) => (r.pools[1].podCidr = "10.0.0.0/8"), "pools[1].podCidr", {
+        assertRejected((r) => Object.assign(r.pools[1], { podCidr: "10.0.0.0/8", serviceCidr: "10.65.0.0/20" }), "pools[1].podCidr", {
             value: "10.0.0.0/8", message: /overlaps pools\[0\]\.cidr = 10\.10\.0\.0\/24 .* and pools\[1\]\.cidr/, fix: /overlaps no other pool or signer range/,
         });
     });
 
     it("rejects a serviceCidr overlapping the signer subnet", () => {
-        assertRejected((r) => (r.pools[1].serviceCidr = "10.200.0.0/20"), "signer.cidr", {
+        assertRejected((r) => Object.assign(r.pools[1], { podCidr: "10.64.0.0/16", serviceCidr: "10.200.0.0/20" }), "signer.cidr", {
             value: "10.200.0.0/26", message: /overlaps pools\[1\]\.serviceCidr = 10\.200\.0\.0\/20/, fix: /disjoint range/,
         });
     });

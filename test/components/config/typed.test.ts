@@ -134,9 +134,17 @@ describe("typed fleet config: one pool as written in YAML", () => {
 
     it("checks the pool's own ranges against each other (pods inside the primary range, control plane overlapping)", () => {
         const result = validatePoolConfig({
-            name: "k8s", backend: "gke", cidr: "10.11.0.0/16", podCidr: "10.11.128.0/17", masterCidr: "10.11.0.0/28", image: "ghcr.io/actions/actions-runner:2.321.0",
+            name: "k8s", backend: "gke", cidr: "10.11.0.0/16", podCidr: "10.11.128.0/17", serviceCidr: "10.68.0.0/20", masterCidr: "10.11.0.0/28",
+            image: "ghcr.io/actions/actions-runner:2.321.0",
         });
         assert.deepStrictEqual(result.issues.map((i) => i.path), ["pool.podCidr", "pool.masterCidr"]);
+    });
+
+    it("refuses a gke pool with only one of its secondary ranges, naming the missing one", () => {
+        const base = { name: "k8s", backend: "gke", cidr: "10.11.0.0/24", image: "ghcr.io/actions/actions-runner:2.321.0" };
+        assert.deepStrictEqual(validatePoolConfig({ ...base, podCidr: "10.64.0.0/16" }).issues.map((i) => [i.path, i.message]), [["pool.serviceCidr", "must be set together with podCidr"]]);
+        assert.deepStrictEqual(validatePoolConfig({ ...base, serviceCidr: "10.65.0.0/20" }).issues.map((i) => [i.path, i.message]), [["pool.podCidr", "must be set together with serviceCidr"]]);
+        assert.deepStrictEqual(validatePoolConfig({ ...base, podCidr: "10.64.0.0/16", serviceCidr: "10.65.0.0/20" }).issues, []);
     });
 
     it("RunnerPool registers the same resources from the YAML-shaped pool as from the hand-normalised PoolConfig", async () => {

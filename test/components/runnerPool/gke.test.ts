@@ -458,8 +458,12 @@ describe("RunnerPool (gke)", function () {
                 }));
             }, { allowError: true });
             const message = String((r.error as Error).message);
+            // Each problem once: the pool validator's checks are not repeated by the backend's.
+            assert.strictEqual(message.match(/masterCidr/g)?.length, 1, message);
+            assert.strictEqual(message.match(/serviceCidr/g)?.length, 1, message);
             for (const expected of [
-                /sets only podCidr/, /confidentialCompute: true on gke pool/, /must be a \/28/, /exact version/,
+                /pool\.serviceCidr is not set: must be set together with podCidr/, /confidentialCompute: true on gke pool/,
+                /pool\.masterCidr = "172\.16\.0\.0\/24": must be an RFC 1918 \/28/, /exact version/,
                 /equals gke.controllerNamespace/, /github.configUrl: missing/,
             ]) {
                 assert.match(message, expected);
