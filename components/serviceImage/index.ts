@@ -153,7 +153,7 @@ export class ServiceImage extends pulumi.ComponentResource {
         const platforms = [dockerBuild.Platform.Linux_amd64];
         const baseLabels = { ...roleLabels("control-plane"), "org.opencontainers.image.source": "hardened-build-fleet" };
         const tag = buildTag(sourceHash(root), { dockerfile: "services/Dockerfile", platforms, labels: baseLabels });
-        const registry = `${args.region}-docker.pkg.dev`;
+        const registry = pulumi.interpolate`${args.region}-docker.pkg.dev`;
         const deployer = gcp.organizations.getClientConfigOutput({ parent: this });
         this.image = new dockerBuild.Image(`${name}-image`, {
             context: { location: root },
