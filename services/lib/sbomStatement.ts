@@ -11,7 +11,7 @@
  *
  * The signer validates this shape here; the generator validated the document itself (image/sbom.ts).
  */
-import type { Problem } from "./statement";
+import type { Problem } from "./statementProblem";
 
 export const SBOM_PREDICATE_TYPES = {
     cyclonedx: "https://cyclonedx.org/bom",

@@ -7,6 +7,7 @@
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { isSbomPredicateType, sbomSigningFacts, sbomStatementProblems } from "./sbomStatement";
+import type { Problem, ProblemCode } from "./statementProblem";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
@@ -67,22 +68,7 @@ export interface Statement {
     predicate: ProvenancePredicate;
 }
 
-export type ProblemCode =
-    | "invalid_type"
-    | "invalid_predicate_type"
-    | "invalid_subject"
-    | "duplicate_subject"
-    | "too_many_subjects"
-    | "invalid_predicate"
-    | "builder_id_mismatch"
-    | "invalid_times";
-
-export interface Problem {
-    code: ProblemCode;
-    /** JSON pointer of the offending field, e.g. /subject/0/digest/sha256. */
-    field: string;
-    message: string;
-}
+export type { Problem, ProblemCode } from "./statementProblem";
 
 export interface StatementRules {
     /** The fleet's builder id: `runDetails.builder.id` must equal it exactly. */
