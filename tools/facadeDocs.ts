@@ -14,6 +14,8 @@ import * as ts from "typescript";
 export const FACADE_PAIRS: readonly (readonly [string, string, string, string])[] = [
     ["provider/types.ts", "FleetConfig", "components/config/input.ts", "FleetConfigInput"],
     ["provider/types.ts", "Signer", "components/config/input.ts", "SignerInput"],
+    ["provider/types.ts", "SignerTimestampAuthority", "components/config/input.ts", "TimestampAuthorityInput"],
+    ["provider/types.ts", "SignerTransparencyLog", "components/config/input.ts", "TransparencyLogInput"],
     ["provider/types.ts", "Github", "components/config/input.ts", "GithubInput"],
     ["provider/types.ts", "ControlPlaneSettings", "components/config/input.ts", "ControlPlaneInput"],
     ["provider/types.ts", "EgressAllowList", "components/config/input.ts", "EgressAllowListInput"],

@@ -129,6 +129,29 @@ export interface SignerInput {
     auditLogRetentionDays?: number;
     /** Lock the KMS audit log bucket: IRREVERSIBLE, explicit opt-in (production stacks: the pack requires it). Default false. */
     lockAuditLog?: boolean;
+    /**
+     * The enclave's RFC 3161 timestamp authority (sigstore's timestamp-server). Default unset: the TSA key is created
+     * but no TSA runs, and the signer answers 503 to every signing call until one does (every bundle is timestamped).
+     */
+    timestampAuthority?: TimestampAuthorityInput;
+    /** A Rekor-compatible transparency log every bundle is written to (repository names become public on a public log). Default none. */
+    transparencyLog?: TransparencyLogInput;
+}
+
+/** The enclave's timestamp authority (`hardened-build-fleet:signer.timestampAuthority`). */
+export interface TimestampAuthorityInput {
+    /** sigstore timestamp-server image pinned by digest, `<registry>/<path>@sha256:<64 hex>` (mirror ghcr.io/sigstore/timestamp-server). Required. */
+    image: string;
+    /** PEM chain certifying the TSA key, timestamping certificate first, root last (fetch-tsa-certs; docs/attestations.md). Default unset: the TSA service is not deployed yet (bootstrap step 1). */
+    certificateChainPem?: string;
+}
+
+/** A Rekor-compatible log (`hardened-build-fleet:signer.transparencyLog`). */
+export interface TransparencyLogInput {
+    /** https base URL: https://rekor.sigstore.dev (public-good) or the fleet's private log. Required. */
+    url: string;
+    /** The log's PEM public key, ECDSA P-256 or Ed25519 (listed in the trusted root). Required. */
+    publicKeyPem: string;
 }
 
 /** VPC Service Controls perimeters around the signer and the workers (`hardened-build-fleet:perimeter`). */

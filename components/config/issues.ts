@@ -59,7 +59,8 @@ export class IssueCollector {
     }
 
     warn(path: string, value: unknown, message: string): void {
-        this.warnings.push(`${CONFIG_NAMESPACE}:${path} = ${renderValue(value)}: ${message}`);
+        const subject = value === undefined ? `${CONFIG_NAMESPACE}:${path} is not set` : `${CONFIG_NAMESPACE}:${path} = ${renderValue(value)}`;
+        this.warnings.push(`${subject}: ${message}`);
     }
 }
 

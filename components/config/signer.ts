@@ -8,6 +8,7 @@ import { SignerConfig } from "./types";
 import { builderIdProblem, iamMemberProblem, suggestion } from "./names";
 import { checkSubnetSize, NamedRange, readCidr } from "./ranges";
 import { DEFAULTS, SIGNER_KEYS } from "./schema";
+import { readTimestampAuthority, readTransparencyLog } from "./witnesses";
 
 export interface SignerParse {
     /** Set only when the signer block has no issues. */
@@ -87,12 +88,15 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
     const auditLogRetentionDays = f.integer("auditLogRetentionDays", { min: 1, max: 3650, example: String(DEFAULTS.auditLogRetentionDays) })
         ?? DEFAULTS.auditLogRetentionDays;
     const lockAuditLog = f.boolean("lockAuditLog", false);
+    const timestampAuthority = readTimestampAuthority(f);
+    const transparencyLog = readTransparencyLog(f);
 
     if (issues.issues.length === issuesBefore && cidr !== undefined && keyVersions !== undefined) {
         result.config = {
             keyAlgorithm, protectionLevel, allowSoftwareKeyForDevelopment: allowSoftwareKey, ...(serviceImage !== undefined ? { serviceImage } : {}),
             cidr: cidr.cidr, verifiers, provenanceRetentionDays, keyVersions, ...(builderId !== undefined ? { builderId } : {}),
             lockProvenanceRetention, auditLogRetentionDays, lockAuditLog,
+            ...(timestampAuthority !== undefined ? { timestampAuthority } : {}), ...(transparencyLog !== undefined ? { transparencyLog } : {}),
         };
     }
     return result;

@@ -76,6 +76,10 @@ export interface SignerConfig {
     auditLogRetentionDays: number;
     /** Lock that log bucket (irreversible: retention cannot be shortened, the bucket cannot be deleted). */
     lockAuditLog: boolean;
+    /** The enclave's timestamp authority; undefined: its key only, and the signer signs nothing until it runs. */
+    timestampAuthority?: { image: string; certificateChainPem?: string };
+    /** A Rekor-compatible log every bundle is written to; undefined: none. */
+    transparencyLog?: { url: string; publicKeyPem: string };
 }
 
 /** The control plane (broker, webhook receiver, provenance generator), out of the worker project. */

@@ -164,6 +164,9 @@ function signerArgs(name: string, config: FleetConfig, image: pulumi.Input<strin
         lockProvenanceRetention: signer.lockProvenanceRetention,
         auditLogRetentionDays: signer.auditLogRetentionDays,
         lockAuditLog: signer.lockAuditLog,
+        // Without a TSA the signer runs but signs nothing (503): every bundle must carry a timestamp.
+        ...(signer.timestampAuthority !== undefined ? { timestampAuthority: signer.timestampAuthority } : {}),
+        ...(signer.transparencyLog !== undefined ? { transparencyLog: signer.transparencyLog } : {}),
     };
 }
 

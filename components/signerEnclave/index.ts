@@ -125,7 +125,7 @@ export interface SignerEnclaveArgs {
     /**
      * The enclave's RFC 3161 timestamp authority (sigstore timestamp-authority, digest-pinned, own HSM key and
      * identity). The TSA key is always created; the service once `certificateChainPem` is set. Default: key only,
-     * and the signer refuses to start until the TSA runs (every bundle carries a timestamp).
+     * and the signer answers 503 to every signing call until the TSA runs (every bundle carries a timestamp).
      */
     timestampAuthority?: TimestampAuthorityArgs;
     /** A transparency log for every bundle (repository names become public on a public log). Default none. */

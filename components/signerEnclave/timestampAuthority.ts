@@ -8,8 +8,8 @@
  * the current time on everything it signs. Invariants I8/I9 for the TSA key, I10 for the service, I12.
  *
  * Bootstrap: the chain certifies the TSA key, so it exists only after the key does. Until
- * `certificateChainPem` is set the TSA service is not deployed, and the signer refuses to start
- * (SIGNER_TSA_URL answers nothing), saying so: nothing is signed without a timestamp.
+ * `certificateChainPem` is set the TSA service is not deployed, and the signer runs but answers 503
+ * `timestamp_authority_unavailable` (SIGNER_TSA_URL answers nothing): nothing is signed without a timestamp.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";

@@ -12,6 +12,7 @@ import type { Witness } from "@sigstore/sign";
 import { buildTrustedRoot } from "../lib/trustedRoot";
 import { buildSignerApp, publishKeyring, publishTrustedRoot } from "./app";
 import { witnessesFor } from "./attest";
+import { awaitTimestampAuthority } from "./awaitTsa";
 import { completeTrustedRoot, loadSignerConfig, SignerConfig } from "./config";
 import { fetchTsaCertChain, IdentityTsaWitness } from "./tsaClient";
 import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo, SIGNING_ALGORITHM, SigningKeyError } from "./signingKey";
@@ -112,7 +113,10 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const { GoogleAuth } = await import("google-auth-library");
     const auth = new GoogleAuth();
     const tsa = { url: config.witnesses.tsaUrl, idToken: async (aud: string) => (await auth.getIdTokenClient(aud)).idTokenProvider.fetchIdToken(aud), metrics: new ServiceMetrics() };
-    const tsaCertChainPem = config.trustedRoot.timestampAuthorities[0].certChainPem === "" ? await fetchTsaCertChain(tsa) : undefined;
+    // Without a configured chain, wait (answering 503) until the TSA serves it: never exit, never sign untimestamped.
+    const tsaCertChainPem = config.trustedRoot.timestampAuthorities[0].certChainPem === ""
+        ? await awaitTimestampAuthority(() => fetchTsaCertChain(tsa), { port: config.port, host: "0.0.0.0", log: (m) => process.stderr.write(`${JSON.stringify({ severity: "WARNING", message: m })}\n`) })
+        : undefined;
     const witnesses = [new IdentityTsaWitness(tsa), ...witnessesFor(config.witnesses).slice(1)];
     const app = createCloudSigner(config, { kms, store, witnesses, tsaCertChainPem });
     // Fails the start, not the first request, if a version is missing, not P-256, not HSM or corrupted.

@@ -39,6 +39,7 @@ import { discoveredIssuerKeys, IssuerKeys, PodTokenVerifier } from "../lib/podTo
 import { simPool } from "./fixtures";
 import { IdentityIssuer } from "./identityIssuer";
 import { LocalTsa, startLocalTsa } from "./localTsa";
+import { LocalRekor, startLocalRekor } from "./localRekor";
 import { SimRegistry, startSimRegistry } from "./images";
 
 /** Audiences as the services would have them in the cloud (their URLs); fixed so verifiers exist before listening. */
@@ -89,6 +90,8 @@ export interface SimFleet {
     signer: { app: FastifyInstance; url: string };
     /** The local timestamp authority the signer stamps every bundle with. */
     tsa: LocalTsa;
+    /** With `tlog`: the local transparency log every bundle is also written to. */
+    tlog?: LocalRekor;
     /** The fleet's trusted root (that TSA), as published beside the keyring. */
     trustedRoot: TrustedRoot;
     /** The release registry, when the fleet publishes images. */
@@ -122,6 +125,8 @@ export interface SimFleetOptions {
     images?: { registry?: string };
     /** Where every service records its metrics; default the global meter's (a no-op unless installed). */
     metrics?: ServiceMetrics;
+    /** Also write every bundle to a local Rekor-compatible log (listed in the trusted root). */
+    tlog?: boolean;
 }
 
 export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
@@ -195,14 +200,15 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
 
     const key = new FileSigningKey(signingKey.privateKey);
     const tsa = await startLocalTsa();
-    const trustedRoot = buildTrustedRoot({ timestampAuthorities: [tsa.authority] });
+    const tlog = opts.tlog === true ? await startLocalRekor() : undefined;
+    const trustedRoot = buildTrustedRoot({ timestampAuthorities: [tsa.authority], transparencyLogs: tlog !== undefined ? [tlog.log] : [] });
     const signerApp = buildSignerApp({
         builderId: SIM_BUILDER_ID,
         versions: [{ name: key.name, state: "active", validFrom: "1970-01-01T00:00:00Z" }],
         signingKey: key,
         publicKeyOf: async () => key.publicKey(),
         store: provenance,
-        attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url }), trustedRoot },
+        attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url, ...(tlog !== undefined ? { tlogUrl: tlog.url } : {}) }), trustedRoot },
         // Caller checks ON, as in the cloud: only the generator's identity may sign.
         caller: { mode: "cloud", verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.signer, certs }), allowedCallers: [SIM_IDENTITIES.generator] },
         metrics: opts.metrics,
@@ -274,6 +280,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         generator: { ...generator, url: generatorUrl },
         signer: { app: signerApp, url: signerUrl },
         tsa,
+        ...(tlog !== undefined ? { tlog } : {}),
         trustedRoot,
         ...(registry !== undefined ? { registry } : {}),
         demandPoints,
@@ -286,6 +293,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
             await mig.close();
             await cluster?.close();
             await tsa.close();
+            await tlog?.close();
             await registry?.close();
             await issuer.close();
         },

@@ -312,6 +312,8 @@ describe("component provider: schema", function () {
         sameKeys<facade.FleetConfig, components.FleetConfigInput>(true);
         sameKeys<facade.Pool, Record<keyof components.GcePoolInput | keyof components.GkePoolInput, unknown>>(true);
         sameKeys<facade.Signer, components.SignerInput>(true);
+        sameKeys<facade.SignerTimestampAuthority, components.TimestampAuthorityInput>(true);
+        sameKeys<facade.SignerTransparencyLog, components.TransparencyLogInput>(true);
         sameKeys<facade.Github, components.GithubInput>(true);
         sameKeys<facade.ControlPlaneSettings, components.ControlPlaneInput>(true);
         sameKeys<facade.EgressAllowList, components.EgressAllowListInput>(true);

@@ -9,7 +9,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { generateKeyPairSync } from "crypto";
 import { runProgram } from "../../../plan/engine";
+import { pemBlocks, throwawayTsaChain } from "../../helpers/tsaChain";
 import {
     CONFIG_NAMESPACE, ConfigIssue, FLEET_CONFIG_KEYS, FLEET_CONFIG_SCHEMA, FleetConfig, FleetConfigError, formatIssue,
     parseFleetConfig, readFleetConfig, validateFleetConfig,
@@ -19,6 +21,13 @@ const ROOT = REPO_ROOT;
 const NS = `${CONFIG_NAMESPACE}:`;
 
 type Raw = Record<string, any>;
+
+const TSA_IMAGE = `europe-docker.pkg.dev/acme-build-signer/ghcr/sigstore/timestamp-server@sha256:${"b".repeat(64)}`;
+/** A throwaway TSA chain (made before the tests: certificates of a key generated now). */
+let TSA_CHAIN = "";
+before(async () => {
+    TSA_CHAIN = await throwawayTsaChain();
+});
 
 /** A small valid config: one gce pool, one gke pool, signer in its own project. */
 function validRaw(): Raw {
@@ -38,7 +47,10 @@ function validRaw(): Raw {
             },
             { name: "containers", backend: "gke", cidr: "10.12.0.0/22", image: "ghcr.io/actions/actions-runner:2.321.0" },
         ],
-        signer: { serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26" },
+        signer: {
+            serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26",
+            timestampAuthority: { image: TSA_IMAGE, certificateChainPem: TSA_CHAIN },
+        },
         controlPlane: {
             githubApp: { appId: 123456, installationId: 7890123, privateKeySecret: "projects/acme-build-signer/secrets/github-app-key" },
             webhookSecret: "projects/acme-build-signer/secrets/github-webhook-secret",
@@ -82,7 +94,9 @@ function assertRejected(mutate: (raw: Raw) => void, field: string, expected: Exp
     assert.ok(line, `no line for ${field} in:\n${err.message}`);
     assert.strictEqual(line, formatIssue(issue));
     if (expected.value !== undefined) {
-        assert.ok(line.includes(`= ${JSON.stringify(expected.value)}:`), line);
+        // Long values (a PEM chain) are shown truncated to 120 characters.
+        const shown = JSON.stringify(expected.value);
+        assert.ok(line.includes(`= ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}:`), line);
     }
     assert.match(line, /\. Fix: .+\.$/);
     return issue;
@@ -128,6 +142,7 @@ describe("config: normalisation", () => {
                 serviceImage: `europe-docker.pkg.dev/acme-build-signer/signer/signer@sha256:${"a".repeat(64)}`, cidr: "10.200.0.0/26",
                 verifiers: [], provenanceRetentionDays: 365, lockProvenanceRetention: false, auditLogRetentionDays: 400, lockAuditLog: false,
                 keyVersions: [{ id: "1", state: "active", validFrom: "1970-01-01T00:00:00Z" }],
+                timestampAuthority: { image: TSA_IMAGE, certificateChainPem: TSA_CHAIN },
             },
             controlPlane: {
                 intakeRetentionDays: 7,
@@ -441,6 +456,86 @@ describe("config: signer", () => {
     });
 });
 
+describe("config: the signer's timestamp authority and transparency log", () => {
+    const logKey = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }).toString();
+
+    it("passes the TSA and the log through to the signer config", () => {
+        const raw = validRaw();
+        const key = logKey();
+        raw.signer.transparencyLog = { url: "https://rekor.sigstore.dev", publicKeyPem: key };
+        const signer = valid(raw).signer;
+        assert.deepStrictEqual(signer.timestampAuthority, { image: TSA_IMAGE, certificateChainPem: TSA_CHAIN });
+        assert.deepStrictEqual(signer.transparencyLog, { url: "https://rekor.sigstore.dev", publicKeyPem: key });
+    });
+
+    it("warns, and does not refuse, while no TSA is configured or its chain is not made yet (the bootstrap)", () => {
+        const none = validRaw();
+        delete none.signer.timestampAuthority;
+        const a = validateFleetConfig(none);
+        assert.deepStrictEqual(a.issues, []);
+        assert.ok(a.warnings.some((w) => /^hardened-build-fleet:signer\.timestampAuthority is not set: .*signer answers 503 .*every bundle carries a timestamp/.test(w)), a.warnings.join("\n"));
+        const stepOne = validRaw();
+        delete stepOne.signer.timestampAuthority.certificateChainPem;
+        const b = validateFleetConfig(stepOne);
+        assert.deepStrictEqual(b.issues, []);
+        assert.deepStrictEqual(b.config?.signer.timestampAuthority, { image: TSA_IMAGE });
+        assert.ok(b.warnings.some((w) => /^hardened-build-fleet:signer\.timestampAuthority\.certificateChainPem is not set: .*fetch-tsa-certs .*tsaKeyVersionName/.test(w)), b.warnings.join("\n"));
+        // A complete TSA draws neither warning.
+        assert.ok(!validateFleetConfig(validRaw()).warnings.some((w) => w.includes("timestampAuthority")));
+    });
+
+    it("refuses a TSA image that is not pinned by digest, and a missing one", () => {
+        assertRejected((r) => (r.signer.timestampAuthority.image = "ghcr.io/sigstore/timestamp-server:v1.2.4"), "signer.timestampAuthority.image", {
+            value: "ghcr.io/sigstore/timestamp-server:v1.2.4", message: /not pinned by digest/, fix: /timestamp-server@sha256:<64 hex>/,
+        });
+        assertRejected((r) => delete r.signer.timestampAuthority.image, "signer.timestampAuthority.image", {
+            value: undefined, message: /required field is missing/, fix: /image: .*timestamp-server@sha256/,
+        });
+    });
+
+    it("refuses a chain that is not the TSA's: garbage, the root alone, root first", () => {
+        const [leaf, root] = pemBlocks(TSA_CHAIN);
+        const bad: [string, RegExp][] = [
+            ["not a certificate", /holds no PEM certificate/],
+            [root, /first certificate is not a timestamping certificate/],
+            [`${root}${leaf}`, /first certificate is not a timestamping certificate/],
+        ];
+        for (const [pem, message] of bad) {
+            assertRejected((r) => (r.signer.timestampAuthority.certificateChainPem = pem), "signer.timestampAuthority.certificateChainPem", {
+                value: pem, message, fix: /fetch-tsa-certs .*tsaKeyVersionName/,
+            });
+        }
+    });
+
+    it("refuses a chain whose certificates do not issue each other", async () => {
+        // Another throwaway TSA's root under this TSA's leaf.
+        const { startLocalTsa } = await import("../../../services/sim/localTsa");
+        const other = await startLocalTsa();
+        await other.close();
+        const mixed = `${pemBlocks(TSA_CHAIN)[0]}${pemBlocks(other.certChainPem)[1]}`;
+        assertRejected((r) => (r.signer.timestampAuthority.certificateChainPem = mixed), "signer.timestampAuthority.certificateChainPem", {
+            value: mixed, message: /certificate 1 is not issued by certificate 2/, fix: /fetch-tsa-certs/,
+        });
+    });
+
+    it("refuses a log that is not https, a bad key, an RSA key, and unknown keys, all in one pass", () => {
+        const raw = validRaw();
+        const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
+        raw.signer.transparencyLog = { url: "http://rekor.internal", publicKeyPem: rsa, shard: 1 };
+        raw.signer.timestampAuthority.chain = "x";
+        const err = configError(raw);
+        const paths = err.issues.map((i) => i.path).sort();
+        assert.deepStrictEqual(paths, ["signer.timestampAuthority.chain", "signer.transparencyLog.publicKeyPem", "signer.transparencyLog.shard", "signer.transparencyLog.url"]);
+        const by = (p: string) => formatIssue(err.issues.find((i) => i.path === p)!);
+        assert.match(by("signer.transparencyLog.url"), /= "http:\/\/rekor\.internal": is not an https base URL\. Fix: .*https:\/\/rekor\.sigstore\.dev/);
+        assert.match(by("signer.transparencyLog.publicKeyPem"), /is a rsa key; a Rekor log key is ECDSA P-256 or Ed25519/);
+        assert.match(by("signer.timestampAuthority.chain"), /unknown key\. Fix: use one of the keys valid in hardened-build-fleet:signer\.timestampAuthority: image, certificateChainPem/);
+        assertRejected((r) => (r.signer.transparencyLog = { url: "https://rekor.sigstore.dev", publicKeyPem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }), "signer.transparencyLog.publicKeyPem", {
+            value: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", message: /is not a PEM public key/, fix: /api\/v1\/log\/publicKey/,
+        });
+    });
+});
+
 describe("config: projects", () => {
     it("rejects signerProject equal to workerProject", () => {
         assertRejected((r) => (r.signerProject = "acme-build-workers"), "signerProject", {
@@ -683,7 +778,8 @@ describe("config: example stack and project schema", () => {
         raw.workerProject ??= stack["gcp:project"];
         const result = validateFleetConfig(raw);
         assert.deepStrictEqual(result.issues.map(formatIssue), []);
-        assert.deepStrictEqual(result.warnings, []);
+        // The example is a first rollout: the TSA's chain is made after its key exists (bootstrap step 2).
+        assert.deepStrictEqual(result.warnings.map((w) => w.split(":")[1].split(" ")[0]), ["signer.timestampAuthority.certificateChainPem"]);
         const config = result.config!;
         assert.notStrictEqual(config.signerProject, config.workerProject);
         assert.deepStrictEqual(config.pools.map((p) => [p.backend, p.spot]), [["gce", false], ["gce", true], ["gke", false]]);
@@ -698,7 +794,7 @@ describe("config: example stack and project schema", () => {
         const run = await runProgram(() => readFleetConfig(), { configFile: exampleFile });
         assert.strictEqual(run.error, undefined);
         assert.strictEqual(run.outputs.pools.length, 3);
-        assert.deepStrictEqual(run.logs.filter((l) => l.severity === "warning"), []);
+        assert.deepStrictEqual(run.logs.filter((l) => l.severity === "warning").map((l) => l.message.split(" ")[0]), ["hardened-build-fleet:signer.timestampAuthority.certificateChainPem"]);
     });
 
     it("Pulumi.yaml is the nodejs/TypeScript project hardened-build-fleet", () => {
