@@ -52,12 +52,13 @@ export async function startLocalRekor(): Promise<LocalRekor> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mock = require("@sigstore/mock") as typeof import("@sigstore/mock");
     const keyPair = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    let tlog: Awaited<ReturnType<typeof mock.initializeTLog>> | undefined;
-    const state = { entries: 0 };
+    // The log is made once the server has its URL (its checkpoints name the host).
+    const state: { entries: number; tlog?: Awaited<ReturnType<typeof mock.initializeTLog>> } = { entries: 0 };
     const server: Server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
+            const tlog = state.tlog;
             if (tlog === undefined || req.method !== "POST" || req.url !== ENTRIES_PATH) {
                 res.writeHead(404, { "content-type": "text/plain" }).end(`POST ${ENTRIES_PATH} only`);
                 return;
@@ -80,7 +81,7 @@ export async function startLocalRekor(): Promise<LocalRekor> {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    tlog = await mock.initializeTLog(url, keyPair);
+    state.tlog = await mock.initializeTLog(url, keyPair);
     const publicKeyPem = keyPair.publicKey.export({ type: "spki", format: "pem" }).toString();
     return {
         url,

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { AddressInfo, createServer } from "net";
-import { awaitTimestampAuthority, WAITING_FOR_TSA } from "../../services/signer/awaitTsa";
+import { awaitTimestampAuthority, WAITING_FOR_TSA } from "../../../services/signer/awaitTsa";
 
 async function freePort(): Promise<number> {
     const s = createServer();
