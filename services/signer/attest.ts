@@ -29,6 +29,8 @@ export interface WitnessConfig {
     tsaUrl: string;
     /** Base URL of a Rekor-compatible log; absent = no log. */
     tlogUrl?: string;
+    /** The log's API: 1 (Rekor v1, rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles). Default 1. */
+    tlogApiVersion?: 1 | 2;
     /** Per-request timeout for the TSA and the log, ms. Default 10 s. */
     timeoutMs?: number;
     /** Retries of a failed TSA or log request. Default 2. */
@@ -69,7 +71,7 @@ export function witnessesFor(config: WitnessConfig): Witness[] {
     const fetchOptions = { timeout: config.timeoutMs ?? 10_000, retry: { retries: config.retries ?? 2 } };
     const witnesses: Witness[] = [new TSAWitness({ tsaBaseURL: config.tsaUrl, ...fetchOptions })];
     if (config.tlogUrl !== undefined) {
-        witnesses.push(new RekorWitness({ rekorBaseURL: config.tlogUrl, entryType: "dsse", ...fetchOptions }));
+        witnesses.push(new RekorWitness({ rekorBaseURL: config.tlogUrl, entryType: "dsse", majorApiVersion: config.tlogApiVersion ?? 1, ...fetchOptions }));
     }
     return witnesses;
 }

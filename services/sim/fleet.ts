@@ -125,8 +125,8 @@ export interface SimFleetOptions {
     images?: { registry?: string };
     /** Where every service records its metrics; default the global meter's (a no-op unless installed). */
     metrics?: ServiceMetrics;
-    /** Also write every bundle to a local Rekor-compatible log (listed in the trusted root). */
-    tlog?: boolean;
+    /** Also write every bundle to a local Rekor-compatible log (listed in the trusted root), speaking Rekor API v1 or v2. */
+    tlog?: 1 | 2;
 }
 
 export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
@@ -200,7 +200,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
 
     const key = new FileSigningKey(signingKey.privateKey);
     const tsa = await startLocalTsa();
-    const tlog = opts.tlog === true ? await startLocalRekor() : undefined;
+    const tlog = opts.tlog !== undefined ? await startLocalRekor({ apiVersion: opts.tlog }) : undefined;
     const trustedRoot = buildTrustedRoot({ timestampAuthorities: [tsa.authority], transparencyLogs: tlog !== undefined ? [tlog.log] : [] });
     const signerApp = buildSignerApp({
         builderId: SIM_BUILDER_ID,
@@ -208,7 +208,7 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
         signingKey: key,
         publicKeyOf: async () => key.publicKey(),
         store: provenance,
-        attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url, ...(tlog !== undefined ? { tlogUrl: tlog.url } : {}) }), trustedRoot },
+        attestation: { witnesses: witnessesFor({ tsaUrl: tsa.url, ...(tlog !== undefined ? { tlogUrl: tlog.url, tlogApiVersion: tlog.apiVersion } : {}) }), trustedRoot },
         // Caller checks ON, as in the cloud: only the generator's identity may sign.
         caller: { mode: "cloud", verifier: new IdTokenVerifier({ audience: SIM_AUDIENCE.signer, certs }), allowedCallers: [SIM_IDENTITIES.generator] },
         metrics: opts.metrics,

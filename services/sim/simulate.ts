@@ -483,15 +483,15 @@ export interface SimulateOptions {
     registry?: string;
     /** Where every service records its metrics (tests: a meter with an in-memory reader). */
     metrics?: ServiceMetrics;
-    /** Also write every bundle to a local transparency log, listed in trusted_root.json. */
-    tlog?: boolean;
+    /** Also write every bundle to a local transparency log (Rekor API v1 or v2), listed in trusted_root.json. */
+    tlog?: 1 | 2;
 }
 
 export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     mkdirSync(opts.out, { recursive: true });
     const state = mkdtempSync(path.join(opts.out, ".state-"));
     const images = opts.images === true || opts.registry !== undefined;
-    const fleet = await startSimFleet({ pools: opts.pools, gkePools: opts.gkePools ?? 0, dir: state, repos: opts.repos, metrics: opts.metrics, ...(images ? { images: { registry: opts.registry } } : {}), ...(opts.tlog === true ? { tlog: true } : {}) });
+    const fleet = await startSimFleet({ pools: opts.pools, gkePools: opts.gkePools ?? 0, dir: state, repos: opts.repos, metrics: opts.metrics, ...(images ? { images: { registry: opts.registry } } : {}), ...(opts.tlog !== undefined ? { tlog: opts.tlog } : {}) });
     try {
         const keysRes = await fetch(`${fleet.signer.url}/v1/keys`);
         const keyring = `${JSON.stringify(await keysRes.json(), null, 2)}\n`;
@@ -556,14 +556,14 @@ export async function simulate(opts: SimulateOptions): Promise<SimSummary> {
     }
 }
 
-const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--gke-pools G (default 0)] [--concurrency C (default 4)] [--images [--registry <host:port>]] [--tlog] --out <dir>";
+const USAGE = "usage: npm run simulate -- [--jobs N (default 5)] [--repos R (default 2)] [--pools P (default 2)] [--gke-pools G (default 0)] [--concurrency C (default 4)] [--images [--registry <host:port>]] [--tlog [--tlog-api 1|2]] --out <dir>";
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 
 /** The `simulate` command: prints one line per job and attack; exit 0 ok, 1 not ok, 2 bad input. */
 export async function cli(argv: string[]): Promise<number> {
     let values: Record<string, string | boolean | undefined>;
     try {
-        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, "gke-pools": { type: "string" }, concurrency: { type: "string" }, out: { type: "string" }, images: { type: "boolean" }, registry: { type: "string" }, tlog: { type: "boolean" } } }).values;
+        values = parseArgs({ args: argv, options: { jobs: { type: "string" }, repos: { type: "string" }, pools: { type: "string" }, "gke-pools": { type: "string" }, concurrency: { type: "string" }, out: { type: "string" }, images: { type: "boolean" }, registry: { type: "string" }, tlog: { type: "boolean" }, "tlog-api": { type: "string" } } }).values;
     } catch (err) {
         process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
         return 2;
@@ -592,12 +592,16 @@ export async function cli(argv: string[]): Promise<number> {
     if (registry !== undefined && values.images !== true) {
         problems.push("--registry needs --images: it names where the jobs' images are published");
     }
+    const tlogApi = values["tlog-api"] as string | undefined;
+    if (tlogApi !== undefined && (values.tlog !== true || (tlogApi !== "1" && tlogApi !== "2"))) {
+        problems.push(`--tlog-api ${JSON.stringify(tlogApi)} must be 1 (Rekor v1) or 2 (Rekor v2, rekor-tiles), with --tlog`);
+    }
     if (problems.length > 0) {
         process.stderr.write(`error: ${problems.join("; ")}\n${USAGE}\n`);
         return 2;
     }
     const out = values.out as string;
-    const summary = await simulate({ jobs, repos, pools, gkePools, concurrency, out, images: values.images === true, ...(registry !== undefined ? { registry } : {}), tlog: values.tlog === true });
+    const summary = await simulate({ jobs, repos, pools, gkePools, concurrency, out, images: values.images === true, ...(registry !== undefined ? { registry } : {}), ...(values.tlog === true ? { tlog: tlogApi === "2" ? 2 : 1 } : {}) });
     for (const j of summary.jobs) {
         console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool} ${j.backend}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
     }

@@ -26,7 +26,7 @@ describe("simulation bundles with a transparency log verify with sigstore-js alo
 
     before(async () => {
         dir = mkdtempSync(path.join(tmpdir(), "hbf-tlog-"));
-        summary = await simulate({ jobs: 2, pools: 1, out: dir, concurrency: 1, attacks: false, tlog: true });
+        summary = await simulate({ jobs: 2, pools: 1, out: dir, concurrency: 1, attacks: false, tlog: 1 });
         assert.strictEqual(summary.ok, true, JSON.stringify(summary.jobs));
         root = TrustedRoot.fromJSON(JSON.parse(readFileSync(at("trusted_root.json"), "utf8")));
         const keysJson = JSON.parse(readFileSync(at("keys.json"), "utf8")) as { keys: { name: string; publicKeyPem: string; validFrom: string }[] };
@@ -77,6 +77,31 @@ describe("simulation bundles with a transparency log verify with sigstore-js alo
         const forged = TrustedRoot.fromJSON(TrustedRoot.toJSON(root));
         forged.tlogs[0].publicKey = { ...forged.tlogs[0].publicKey!, rawBytes: other };
         assert.throws(() => verify(bundleOf(0), forged), /inclusion promise could not be verified/);
+    });
+});
+
+describe("a Rekor v2 log (rekor-tiles, the private log on GCP)", function () {
+    this.timeout(120_000);
+
+    it("every bundle carries a dsse 0.0.2 entry with a checkpointed inclusion proof that sigstore-js verifies; without it, refused", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "hbf-tlog2-"));
+        try {
+            const summary = await simulate({ jobs: 1, pools: 1, out: dir, concurrency: 1, attacks: false, tlog: 2 });
+            assert.strictEqual(summary.ok, true, JSON.stringify(summary.jobs));
+            const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(path.join(dir, "trusted_root.json"), "utf8")));
+            const k = JSON.parse(readFileSync(path.join(dir, "keys.json"), "utf8")).keys[0];
+            const keys = { [k.name]: { rawBytes: createPublicKey(k.publicKeyPem).export({ type: "spki", format: "der" }), keyDetails: PublicKeyDetails.PKIX_ECDSA_P256_SHA_256, validFor: { start: new Date(k.validFrom), end: undefined } } };
+            const bundle: SerializedBundle = JSON.parse(readFileSync(path.join(dir, summary.jobs[0].bundle!), "utf8"));
+            const entry = bundle.verificationMaterial.tlogEntries[0];
+            assert.deepStrictEqual(entry.kindVersion, { kind: "dsse", version: "0.0.2" });
+            assert.strictEqual(entry.inclusionPromise, undefined, "Rekor v2 gives no signed entry timestamp: the checkpoint proves inclusion");
+            const verify = (b: SerializedBundle) => new Verifier(toTrustMaterial(root, keys), { timestampThreshold: 1, tlogThreshold: 1, ctlogThreshold: 0 }).verify(toSignedEntity(bundleFromJSON(b)));
+            verify(bundle);
+            bundle.verificationMaterial.tlogEntries = [];
+            assert.throws(() => verify(bundle), /tlog/i);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
