@@ -109,6 +109,8 @@ export interface SignerTransparencyLog {
     url: string;
     /** The log's PEM public key, ECDSA P-256 or Ed25519 (listed in the trusted root). Required. */
     publicKeyPem: string;
+    /** The log's API: 1 (Rekor v1, e.g. rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles). Default 1. */
+    apiVersion?: number;
 }
 
 /** VPC Service Controls perimeters around the signer and the workers. */
@@ -163,6 +165,8 @@ export interface TransparencyLog {
     url: string;
     /** The log's PEM public key. Required. */
     publicKeyPem: pulumi.Input<string>;
+    /** The log's API: 1 (Rekor v1) or 2 (Rekor v2, rekor-tiles). Default 1. */
+    apiVersion?: number;
 }
 
 /** The GitHub App the broker (and the webhook receiver's reconcile) use. */

@@ -152,6 +152,8 @@ export interface TransparencyLogInput {
     url: string;
     /** The log's PEM public key, ECDSA P-256 or Ed25519 (listed in the trusted root). Required. */
     publicKeyPem: string;
+    /** The log's API: 1 (Rekor v1, e.g. rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles). Default 1. */
+    apiVersion?: number;
 }
 
 /** VPC Service Controls perimeters around the signer and the workers (`hardened-build-fleet:perimeter`). */

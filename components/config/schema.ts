@@ -53,7 +53,7 @@ export const SIGNER_KEYS = [
     "timestampAuthority", "transparencyLog",
 ] as const;
 export const TIMESTAMP_AUTHORITY_KEYS = ["image", "certificateChainPem"] as const;
-export const TRANSPARENCY_LOG_KEYS = ["url", "publicKeyPem"] as const;
+export const TRANSPARENCY_LOG_KEYS = ["url", "publicKeyPem", "apiVersion"] as const;
 
 export const RUNNER_BACKENDS = ["gce", "gke"] as const;
 

@@ -79,7 +79,7 @@ export interface SignerConfig {
     /** The enclave's timestamp authority; undefined: its key only, and the signer signs nothing until it runs. */
     timestampAuthority?: { image: string; certificateChainPem?: string };
     /** A Rekor-compatible log every bundle is written to; undefined: none. */
-    transparencyLog?: { url: string; publicKeyPem: string };
+    transparencyLog?: { url: string; publicKeyPem: string; apiVersion: 1 | 2 };
 }
 
 /** The control plane (broker, webhook receiver, provenance generator), out of the worker project. */

@@ -93,6 +93,7 @@ export function readTransparencyLog(f: FieldReader): SignerConfig["transparencyL
         return undefined;
     }
     const l = new FieldReader(f.issues, raw, f.pathOf("transparencyLog"));
+    const before = l.issues.issues.length;
     l.checkKeys(TRANSPARENCY_LOG_KEYS);
     const url = l.string("url", { required: true, example: "https://rekor.sigstore.dev" });
     let urlOk = url !== undefined;
@@ -113,5 +114,6 @@ export function readTransparencyLog(f: FieldReader): SignerConfig["transparencyL
     if (keyProblem !== undefined) {
         l.issues.add(l.pathOf("publicKeyPem"), key, keyProblem, "pass the log's public key (for the public-good instance: curl https://rekor.sigstore.dev/api/v1/log/publicKey)");
     }
-    return urlOk && key !== undefined && keyProblem === undefined ? { url: url as string, publicKeyPem: key } : undefined;
+    const apiVersion = l.integer("apiVersion", { min: 1, max: 2, example: "2" }) ?? 1;
+    return urlOk && key !== undefined && keyProblem === undefined && l.issues.issues.length === before ? { url: url as string, publicKeyPem: key, apiVersion: apiVersion as 1 | 2 } : undefined;
 }

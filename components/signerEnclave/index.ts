@@ -40,6 +40,7 @@ export const SIGNER_ENV = {
     tsaCertChain: "SIGNER_TSA_CERT_CHAIN",
     tlogUrl: "SIGNER_TLOG_URL",
     tlogPublicKey: "SIGNER_TLOG_PUBLIC_KEY",
+    tlogApiVersion: "SIGNER_TLOG_API_VERSION",
 } as const;
 
 /** A Rekor-compatible transparency log the signer writes every bundle to (optional). */
@@ -48,6 +49,8 @@ export interface TransparencyLogArgs {
     url: string;
     /** The log's PEM public key (ECDSA P-256 or Ed25519): listed in the trusted root for offline inclusion checks. */
     publicKeyPem: pulumi.Input<string>;
+    /** The log's API: 1 (Rekor v1, e.g. rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles). Default 1. */
+    apiVersion?: number;
 }
 
 /** One entry of the signer's SIGNER_KEY_VERSIONS (and of the enclave's `keyring` output without the PEM). */
@@ -215,6 +218,10 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
         if (typeof pem === "string" && !pem.includes("-----BEGIN PUBLIC KEY-----")) {
             problems.push("transparencyLog.publicKeyPem: is not a PEM public key; pass the log's public key (for rekor.sigstore.dev, from its trusted root).");
         }
+        const api = args.transparencyLog.apiVersion;
+        if (api !== undefined && api !== 1 && api !== 2) {
+            problems.push(`transparencyLog.apiVersion: ${JSON.stringify(api)} must be 1 (Rekor v1, e.g. rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles).`);
+        }
     }
     if (args.keyVersions !== undefined) {
         const issues = new IssueCollector();
@@ -370,7 +377,10 @@ export class SignerEnclave extends pulumi.ComponentResource {
             { name: SIGNER_ENV.tsaUrl, value: this.tsaUrl },
             ...(args.timestampAuthority?.certificateChainPem !== undefined ? [{ name: SIGNER_ENV.tsaCertChain, value: args.timestampAuthority.certificateChainPem }] : []),
             ...(args.transparencyLog !== undefined
-                ? [{ name: SIGNER_ENV.tlogUrl, value: args.transparencyLog.url }, { name: SIGNER_ENV.tlogPublicKey, value: args.transparencyLog.publicKeyPem }]
+                ? [
+                    { name: SIGNER_ENV.tlogUrl, value: args.transparencyLog.url }, { name: SIGNER_ENV.tlogPublicKey, value: args.transparencyLog.publicKeyPem },
+                    { name: SIGNER_ENV.tlogApiVersion, value: String(args.transparencyLog.apiVersion ?? 1) },
+                ]
                 : []),
         ];
 

@@ -167,8 +167,12 @@ function readAttestation(env: NodeJS.ProcessEnv, problems: string[]): { witnesse
     } else if (tlogKey !== "") {
         problems.push("SIGNER_TLOG_PUBLIC_KEY is set but SIGNER_TLOG_URL is not: set both for a log, or neither");
     }
+    const tlogApi = env.SIGNER_TLOG_API_VERSION ?? "1";
+    if (tlogApi !== "1" && tlogApi !== "2") {
+        problems.push(`SIGNER_TLOG_API_VERSION ${q(env.SIGNER_TLOG_API_VERSION)} must be 1 (Rekor v1, e.g. rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles)`);
+    }
     return {
-        witnesses: { tsaUrl, ...(tlogUrl !== undefined ? { tlogUrl } : {}) },
+        witnesses: { tsaUrl, ...(tlogUrl !== undefined ? { tlogUrl, tlogApiVersion: tlogApi === "2" ? 2 : 1 } : {}) },
         trustedRoot: {
             timestampAuthorities: [{ uri: tsaUrl, certChainPem: chainPem, validFrom: validFrom ?? "" }],
             transparencyLogs: tlogUrl !== undefined ? [{ baseUrl: tlogUrl, publicKeyPem: tlogKey, validFrom: validFrom ?? "" }] : [],

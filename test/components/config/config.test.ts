@@ -465,7 +465,9 @@ describe("config: the signer's timestamp authority and transparency log", () => 
         raw.signer.transparencyLog = { url: "https://rekor.sigstore.dev", publicKeyPem: key };
         const signer = valid(raw).signer;
         assert.deepStrictEqual(signer.timestampAuthority, { image: TSA_IMAGE, certificateChainPem: TSA_CHAIN });
-        assert.deepStrictEqual(signer.transparencyLog, { url: "https://rekor.sigstore.dev", publicKeyPem: key });
+        assert.deepStrictEqual(signer.transparencyLog, { url: "https://rekor.sigstore.dev", publicKeyPem: key, apiVersion: 1 });
+        raw.signer.transparencyLog.apiVersion = 2;
+        assert.strictEqual(valid(raw).signer.transparencyLog?.apiVersion, 2);
     });
 
     it("warns, and does not refuse, while no TSA is configured or its chain is not made yet (the bootstrap)", () => {
@@ -521,12 +523,13 @@ describe("config: the signer's timestamp authority and transparency log", () => 
     it("refuses a log that is not https, a bad key, an RSA key, and unknown keys, all in one pass", () => {
         const raw = validRaw();
         const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }).toString();
-        raw.signer.transparencyLog = { url: "http://rekor.internal", publicKeyPem: rsa, shard: 1 };
+        raw.signer.transparencyLog = { url: "http://rekor.internal", publicKeyPem: rsa, shard: 1, apiVersion: 3 };
         raw.signer.timestampAuthority.chain = "x";
         const err = configError(raw);
         const paths = err.issues.map((i) => i.path).sort();
-        assert.deepStrictEqual(paths, ["signer.timestampAuthority.chain", "signer.transparencyLog.publicKeyPem", "signer.transparencyLog.shard", "signer.transparencyLog.url"]);
+        assert.deepStrictEqual(paths, ["signer.timestampAuthority.chain", "signer.transparencyLog.apiVersion", "signer.transparencyLog.publicKeyPem", "signer.transparencyLog.shard", "signer.transparencyLog.url"]);
         const by = (p: string) => formatIssue(err.issues.find((i) => i.path === p)!);
+        assert.match(by("signer.transparencyLog.apiVersion"), /= 3: must be an integer between 1 and 2/);
         assert.match(by("signer.transparencyLog.url"), /= "http:\/\/rekor\.internal": is not an https base URL\. Fix: .*https:\/\/rekor\.sigstore\.dev/);
         assert.match(by("signer.transparencyLog.publicKeyPem"), /is a rsa key; a Rekor log key is ECDSA P-256 or Ed25519/);
         assert.match(by("signer.timestampAuthority.chain"), /unknown key\. Fix: use one of the keys valid in hardened-build-fleet:signer\.timestampAuthority: image, certificateChainPem/);

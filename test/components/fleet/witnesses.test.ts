@@ -57,7 +57,7 @@ describe("fleet config: the signer's timestamp authority and transparency log", 
         const run = await runProgram(PROGRAM, {
             config: exampleWith((s) => {
                 s.timestampAuthority.certificateChainPem = chain;
-                s.transparencyLog = { url: "https://rekor.sigstore.dev", publicKeyPem: logKey };
+                s.transparencyLog = { url: "https://rekor.internal.example", publicKeyPem: logKey, apiVersion: 2 };
             }),
         });
         assert.strictEqual(run.error, undefined, String(run.error));
@@ -67,15 +67,17 @@ describe("fleet config: the signer's timestamp authority and transparency log", 
         assert.strictEqual(tsa.inputs.ingress, "INGRESS_TRAFFIC_INTERNAL_ONLY");
         const env = envOf(signer);
         assert.strictEqual(env.SIGNER_TSA_CERT_CHAIN, chain);
-        assert.strictEqual(env.SIGNER_TLOG_URL, "https://rekor.sigstore.dev");
+        assert.strictEqual(env.SIGNER_TLOG_URL, "https://rekor.internal.example");
         assert.strictEqual(env.SIGNER_TLOG_PUBLIC_KEY, logKey);
+        assert.strictEqual(env.SIGNER_TLOG_API_VERSION, "2");
         // What the signer itself reads from that environment, and the trusted root it would publish.
         const config = loadSignerConfig(env);
-        assert.strictEqual(config.witnesses.tlogUrl, "https://rekor.sigstore.dev");
+        assert.strictEqual(config.witnesses.tlogUrl, "https://rekor.internal.example");
+        assert.strictEqual(config.witnesses.tlogApiVersion, 2);
         const root = buildTrustedRoot(config.trustedRoot);
         assert.strictEqual(root.timestampAuthorities.length, 1);
         assert.strictEqual(root.tlogs.length, 1);
-        assert.strictEqual(root.tlogs[0].baseUrl, "https://rekor.sigstore.dev");
+        assert.strictEqual(root.tlogs[0].baseUrl, "https://rekor.internal.example");
     });
 
     it("step 1 (the example as committed): the TSA key exists, no TSA service, and the signer reads the chain from the TSA's URL", async () => {

@@ -58,6 +58,11 @@ describe("signer config (cloud mode env vars)", () => {
         assert.strictEqual(c.witnesses.tlogUrl, "https://rekor.sigstore.dev");
         assert.strictEqual(c.trustedRoot.transparencyLogs?.[0].baseUrl, "https://rekor.sigstore.dev");
         assert.match(problemsOf({ ...good, SIGNER_TLOG_PUBLIC_KEY: logKey }).join("\n"), /SIGNER_TLOG_PUBLIC_KEY is set but SIGNER_TLOG_URL is not/);
+        // Rekor v1 unless SIGNER_TLOG_API_VERSION says 2 (rekor-tiles); anything else is refused by name.
+        assert.strictEqual(c.witnesses.tlogApiVersion, 1);
+        const v2 = loadSignerConfig({ ...good, SIGNER_TLOG_URL: "https://rekor.internal.example", SIGNER_TLOG_PUBLIC_KEY: logKey, SIGNER_TLOG_API_VERSION: "2" }, NOW);
+        assert.strictEqual(v2.witnesses.tlogApiVersion, 2);
+        assert.match(problemsOf({ ...good, SIGNER_TLOG_URL: "https://rekor.sigstore.dev", SIGNER_TLOG_PUBLIC_KEY: logKey, SIGNER_TLOG_API_VERSION: "v2" }).join("\n"), /SIGNER_TLOG_API_VERSION "v2" must be 1 .* or 2/);
     });
 
     it("reports every bad variable in one pass, naming the variable, the value and the fix", () => {
