@@ -6,7 +6,7 @@ import type { KeyRing } from "@pulumi/gcp/kms/keyRing";
 import type { Account } from "@pulumi/gcp/serviceaccount/account";
 import { implementationOf, SignerEnclaveOutputs } from "./implementation";
 import { ProtectionLevel } from "./enums";
-import { KeyVersion, TimestampAuthority, TransparencyLog } from "./types";
+import { KeyVersion, PrivateTransparencyLog, TimestampAuthority, TransparencyLog } from "./types";
 
 export interface SignerEnclaveArgs {
     /** Project of the enclave (key, identity, service, bucket, network). A project of its own is recommended (I10). Required. */
@@ -53,6 +53,8 @@ export interface SignerEnclaveArgs {
     timestampAuthority?: TimestampAuthority;
     /** A transparency log for every bundle (repository names become public on a public log). Default none. */
     transparencyLog?: TransparencyLog;
+    /** Deploy a private transparency log in the enclave (rekor-tiles on Cloud Run, Spanner, a tiles bucket, its own HSM key and identity) and write every bundle to it. Exclusive with transparencyLog. Default none. */
+    privateTransparencyLog?: PrivateTransparencyLog;
 }
 
 /**

@@ -93,6 +93,18 @@ export interface Signer {
     timestampAuthority?: SignerTimestampAuthority;
     /** A Rekor-compatible transparency log every bundle is written to (repository names become public on a public log). Default none. */
     transparencyLog?: SignerTransparencyLog;
+    /** Deploy a private transparency log in the enclave (rekor-tiles, Spanner, a tiles bucket, its own HSM key); exclusive with transparencyLog. Default none. */
+    privateTransparencyLog?: SignerPrivateTransparencyLog;
+}
+
+/** A private transparency log the fleet deploys in its enclave (sigstore rekor-tiles). */
+export interface SignerPrivateTransparencyLog {
+    /** rekor-tiles' GCP server image pinned by digest, `<registry>/<path>@sha256:<64 hex>` (mirror ghcr.io/sigstore/rekor-tiles/gcp). Required. */
+    image: string;
+    /** Spanner processing units of the sequencer: 100-900 in steps of 100, or multiples of 1000. Default 100. */
+    spannerProcessingUnits?: number;
+    /** IAM members allowed to read the log's tiles and checkpoints (auditors, monitors). Default none. */
+    readers?: string[];
 }
 
 /** The fleet signer's timestamp authority (sigstore timestamp-server). */
@@ -167,6 +179,16 @@ export interface TransparencyLog {
     publicKeyPem: pulumi.Input<string>;
     /** The log's API: 1 (Rekor v1) or 2 (Rekor v2, rekor-tiles). Default 1. */
     apiVersion?: number;
+}
+
+/** A private transparency log deployed in the enclave (sigstore rekor-tiles). */
+export interface PrivateTransparencyLog {
+    /** rekor-tiles' GCP server image pinned by digest (`<registry>/<path>@sha256:<64 hex>`). Required. */
+    image: pulumi.Input<string>;
+    /** Spanner processing units of the sequencer. Default 100. */
+    spannerProcessingUnits?: number;
+    /** IAM members allowed to read the log's tiles and checkpoints. Default none. */
+    readers?: pulumi.Input<string>[];
 }
 
 /** The GitHub App the broker (and the webhook receiver's reconcile) use. */

@@ -16,6 +16,7 @@ export const FACADE_PAIRS: readonly (readonly [string, string, string, string])[
     ["provider/types.ts", "Signer", "components/config/input.ts", "SignerInput"],
     ["provider/types.ts", "SignerTimestampAuthority", "components/config/input.ts", "TimestampAuthorityInput"],
     ["provider/types.ts", "SignerTransparencyLog", "components/config/input.ts", "TransparencyLogInput"],
+    ["provider/types.ts", "SignerPrivateTransparencyLog", "components/config/input.ts", "PrivateTransparencyLogInput"],
     ["provider/types.ts", "Github", "components/config/input.ts", "GithubInput"],
     ["provider/types.ts", "ControlPlaneSettings", "components/config/input.ts", "ControlPlaneInput"],
     ["provider/types.ts", "EgressAllowList", "components/config/input.ts", "EgressAllowListInput"],

@@ -8,7 +8,7 @@ export type {
 } from "./types";
 export type {
     ControlPlaneInput, DurationInput, EgressAllowListInput, FleetConfigInput, FleetConfigSource, GcePoolInput, GithubAppInput, GithubInput, KeyVersionInput,
-    GkePoolInput, GuardrailsInput, PerimeterInput, PoolInput, RawFleetConfig, SignerInput, TimestampAuthorityInput, TransparencyLogInput,
+    GkePoolInput, GuardrailsInput, PerimeterInput, PoolInput, RawFleetConfig, SignerInput, TimestampAuthorityInput, TransparencyLogInput, PrivateTransparencyLogInput,
 } from "./input";
 export { rawFleetConfig } from "./input";
 export { parsePoolConfig, validatePoolConfig } from "./poolInput";

@@ -136,6 +136,18 @@ export interface SignerInput {
     timestampAuthority?: TimestampAuthorityInput;
     /** A Rekor-compatible transparency log every bundle is written to (repository names become public on a public log). Default none. */
     transparencyLog?: TransparencyLogInput;
+    /** Deploy a private transparency log in the enclave (rekor-tiles, Spanner, a tiles bucket, its own HSM key); exclusive with transparencyLog. Default none. */
+    privateTransparencyLog?: PrivateTransparencyLogInput;
+}
+
+/** A private transparency log in the enclave (`hardened-build-fleet:signer.privateTransparencyLog`). */
+export interface PrivateTransparencyLogInput {
+    /** rekor-tiles' GCP server image pinned by digest, `<registry>/<path>@sha256:<64 hex>` (mirror ghcr.io/sigstore/rekor-tiles/gcp). Required. */
+    image: string;
+    /** Spanner processing units of the sequencer: 100-900 in steps of 100, or multiples of 1000. Default 100. */
+    spannerProcessingUnits?: number;
+    /** IAM members allowed to read the log's tiles and checkpoints (auditors, monitors). Default none. */
+    readers?: string[];
 }
 
 /** The enclave's timestamp authority (`hardened-build-fleet:signer.timestampAuthority`). */

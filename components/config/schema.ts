@@ -50,8 +50,9 @@ export const POOL_KEYS = [...POOL_COMMON_KEYS, ...POOL_GCE_ONLY_KEYS, ...POOL_GK
 export const SIGNER_KEYS = [
     "keyAlgorithm", "protectionLevel", "allowSoftwareKeyForDevelopment", "serviceImage", "cidr",
     "verifiers", "provenanceRetentionDays", "keyVersions", "builderId", "lockProvenanceRetention", "auditLogRetentionDays", "lockAuditLog",
-    "timestampAuthority", "transparencyLog",
+    "timestampAuthority", "transparencyLog", "privateTransparencyLog",
 ] as const;
+export const PRIVATE_TRANSPARENCY_LOG_KEYS = ["image", "spannerProcessingUnits", "readers"] as const;
 export const TIMESTAMP_AUTHORITY_KEYS = ["image", "certificateChainPem"] as const;
 export const TRANSPARENCY_LOG_KEYS = ["url", "publicKeyPem", "apiVersion"] as const;
 

@@ -8,7 +8,7 @@ import { SignerConfig } from "./types";
 import { builderIdProblem, iamMemberProblem, suggestion } from "./names";
 import { checkSubnetSize, NamedRange, readCidr } from "./ranges";
 import { DEFAULTS, SIGNER_KEYS } from "./schema";
-import { readTimestampAuthority, readTransparencyLog } from "./witnesses";
+import { readPrivateTransparencyLog, readTimestampAuthority, readTransparencyLog } from "./witnesses";
 
 export interface SignerParse {
     /** Set only when the signer block has no issues. */
@@ -90,6 +90,7 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
     const lockAuditLog = f.boolean("lockAuditLog", false);
     const timestampAuthority = readTimestampAuthority(f);
     const transparencyLog = readTransparencyLog(f);
+    const privateTransparencyLog = readPrivateTransparencyLog(f);
 
     if (issues.issues.length === issuesBefore && cidr !== undefined && keyVersions !== undefined) {
         result.config = {
@@ -97,6 +98,7 @@ export function validateSigner(issues: IssueCollector, raw: RawObject, path: str
             cidr: cidr.cidr, verifiers, provenanceRetentionDays, keyVersions, ...(builderId !== undefined ? { builderId } : {}),
             lockProvenanceRetention, auditLogRetentionDays, lockAuditLog,
             ...(timestampAuthority !== undefined ? { timestampAuthority } : {}), ...(transparencyLog !== undefined ? { transparencyLog } : {}),
+            ...(privateTransparencyLog !== undefined ? { privateTransparencyLog } : {}),
         };
     }
     return result;

@@ -80,6 +80,8 @@ export interface SignerConfig {
     timestampAuthority?: { image: string; certificateChainPem?: string };
     /** A Rekor-compatible log every bundle is written to; undefined: none. */
     transparencyLog?: { url: string; publicKeyPem: string; apiVersion: 1 | 2 };
+    /** A log deployed in the enclave (rekor-tiles); undefined: none. */
+    privateTransparencyLog?: { image: string; spannerProcessingUnits: number; readers: string[] };
 }
 
 /** The control plane (broker, webhook receiver, provenance generator), out of the worker project. */

@@ -7,7 +7,8 @@ import { createPublicKey, X509Certificate } from "crypto";
 import { FieldReader } from "./fields";
 import { imageReferenceProblem } from "./image";
 import { SignerConfig } from "./types";
-import { TIMESTAMP_AUTHORITY_KEYS, TRANSPARENCY_LOG_KEYS } from "./schema";
+import { iamMemberProblem } from "./names";
+import { PRIVATE_TRANSPARENCY_LOG_KEYS, TIMESTAMP_AUTHORITY_KEYS, TRANSPARENCY_LOG_KEYS } from "./schema";
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const TSA_IMAGE_EXAMPLE = "europe-docker.pkg.dev/acme-build-signer/ghcr/sigstore/timestamp-server@sha256:<64 hex>";
@@ -116,4 +117,38 @@ export function readTransparencyLog(f: FieldReader): SignerConfig["transparencyL
     }
     const apiVersion = l.integer("apiVersion", { min: 1, max: 2, example: "2" }) ?? 1;
     return urlOk && key !== undefined && keyProblem === undefined && l.issues.issues.length === before ? { url: url as string, publicKeyPem: key, apiVersion: apiVersion as 1 | 2 } : undefined;
+}
+
+/** `signer.privateTransparencyLog`: a rekor-tiles log deployed in the enclave, exclusive with transparencyLog. */
+export function readPrivateTransparencyLog(f: FieldReader): SignerConfig["privateTransparencyLog"] {
+    const example = "{image: europe-docker.pkg.dev/acme-build-signer/ghcr/sigstore/rekor-tiles/gcp@sha256:<64 hex>}";
+    const raw = f.object("privateTransparencyLog", { example });
+    if (raw === undefined) {
+        return undefined;
+    }
+    const p = new FieldReader(f.issues, raw, f.pathOf("privateTransparencyLog"));
+    const before = p.issues.issues.length;
+    p.checkKeys(PRIVATE_TRANSPARENCY_LOG_KEYS);
+    if (f.has("transparencyLog")) {
+        p.issues.add(f.pathOf("privateTransparencyLog"), raw, "is set together with signer.transparencyLog", "keep one: transparencyLog for an existing log (e.g. rekor.sigstore.dev), privateTransparencyLog to deploy one in the enclave");
+    }
+    const image = p.string("image", { required: true, example: "europe-docker.pkg.dev/acme-build-signer/ghcr/sigstore/rekor-tiles/gcp@sha256:<64 hex>" });
+    const imageProblem = image === undefined ? undefined : imageReferenceProblem(image);
+    if (imageProblem !== undefined) {
+        p.issues.add(p.pathOf("image"), image, imageProblem, "pin rekor-tiles' GCP server by digest (a tag can change the code that signs the log's checkpoints)");
+    }
+    const units = p.integer("spannerProcessingUnits", { min: 100, example: "100" }) ?? 100;
+    if (!(units < 1000 ? units % 100 === 0 : units % 1000 === 0)) {
+        p.issues.add(p.pathOf("spannerProcessingUnits"), units, "is not a Spanner size", "use 100-900 in steps of 100, or a multiple of 1000");
+    }
+    const readers: string[] = [];
+    p.stringArray("readers", "group:log-auditors@example.com").forEach((member, i) => {
+        const problem = iamMemberProblem(member);
+        if (problem !== undefined) {
+            p.issues.add(`${p.pathOf("readers")}[${i}]`, member, problem, "use a member such as group:log-auditors@example.com");
+        } else {
+            readers.push(member);
+        }
+    });
+    return image !== undefined && p.issues.issues.length === before ? { image, spannerProcessingUnits: units, readers } : undefined;
 }

@@ -167,6 +167,7 @@ function signerArgs(name: string, config: FleetConfig, image: pulumi.Input<strin
         // Without a TSA the signer runs but signs nothing (503): every bundle must carry a timestamp.
         ...(signer.timestampAuthority !== undefined ? { timestampAuthority: signer.timestampAuthority } : {}),
         ...(signer.transparencyLog !== undefined ? { transparencyLog: signer.transparencyLog } : {}),
+        ...(signer.privateTransparencyLog !== undefined ? { privateTransparencyLog: signer.privateTransparencyLog } : {}),
     };
 }
 

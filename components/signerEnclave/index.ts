@@ -18,6 +18,7 @@ import { roleLabels } from "../labels";
 import { createProvenanceBucket, MAX_RETENTION_DAYS } from "./provenanceBucket";
 import { createSignerAuditLog, MAX_LOG_RETENTION_DAYS } from "./auditLog";
 import { createTimestampAuthority, TimestampAuthority, TimestampAuthorityArgs } from "./timestampAuthority";
+import { createPrivateTransparencyLog, PrivateTransparencyLog, PrivateTransparencyLogArgs } from "./transparencyLog";
 import { createSignerKey, DEFAULT_SIGNING_ALGORITHM, SignerKeyVersion, SIGNING_ALGORITHMS } from "./key";
 import { serviceOperations } from "../serviceImage/operations";
 
@@ -41,6 +42,7 @@ export const SIGNER_ENV = {
     tlogUrl: "SIGNER_TLOG_URL",
     tlogPublicKey: "SIGNER_TLOG_PUBLIC_KEY",
     tlogApiVersion: "SIGNER_TLOG_API_VERSION",
+    tlogIdentity: "SIGNER_TLOG_IDENTITY",
 } as const;
 
 /** A Rekor-compatible transparency log the signer writes every bundle to (optional). */
@@ -133,6 +135,11 @@ export interface SignerEnclaveArgs {
     timestampAuthority?: TimestampAuthorityArgs;
     /** A transparency log for every bundle (repository names become public on a public log). Default none. */
     transparencyLog?: TransparencyLogArgs;
+    /**
+     * Deploy a private transparency log in the enclave (rekor-tiles on Cloud Run, Spanner, a tiles bucket, its own
+     * HSM key and identity) and write every bundle to it. Exclusive with transparencyLog. Default none.
+     */
+    privateTransparencyLog?: PrivateTransparencyLogArgs;
 }
 
 /** The default signer account id for an enclave named `name`: `${name}-signer`, hash-shortened to 30 characters. */
@@ -203,6 +210,21 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
     const chain = args.timestampAuthority?.certificateChainPem;
     if (typeof chain === "string" && !chain.includes("-----BEGIN CERTIFICATE-----")) {
         problems.push("timestampAuthority.certificateChainPem: is not a PEM certificate chain; pass the output of fetch-tsa-certs (timestamping certificate first, root last).");
+    }
+    const privateLog = args.privateTransparencyLog;
+    if (privateLog !== undefined) {
+        if (args.transparencyLog !== undefined) {
+            problems.push("privateTransparencyLog: set together with transparencyLog; use one log: transparencyLog for an existing log (e.g. rekor.sigstore.dev), privateTransparencyLog to deploy one in the enclave.");
+        }
+        if (privateLog.image === undefined || privateLog.image === "") {
+            problems.push("privateTransparencyLog.image: missing; pass rekor-tiles' GCP server image pinned by digest, e.g. \"europe-docker.pkg.dev/proj/ghcr/sigstore/rekor-tiles/gcp@sha256:<64 hex>\".");
+        } else if (typeof privateLog.image === "string" && imageReferenceProblem(privateLog.image) !== undefined) {
+            problems.push(`privateTransparencyLog.image: "${privateLog.image}" ${imageReferenceProblem(privateLog.image)}; pass <registry>/<path>@sha256:<64 hex digits> (a tag can change the code that signs the log's checkpoints).`);
+        }
+        const pu = privateLog.spannerProcessingUnits;
+        if (pu !== undefined && !(Number.isInteger(pu) && pu >= 100 && (pu < 1000 ? pu % 100 === 0 : pu % 1000 === 0))) {
+            problems.push(`privateTransparencyLog.spannerProcessingUnits: ${JSON.stringify(pu)} is not a Spanner size; use 100-900 in steps of 100, or a multiple of 1000.`);
+        }
     }
     if (args.transparencyLog !== undefined) {
         let https = false;
@@ -294,6 +316,8 @@ export class SignerEnclave extends pulumi.ComponentResource {
     readonly tsaKeyVersionName: pulumi.Output<string>;
     /** The TSA service's URL (the signer's SIGNER_TSA_URL). */
     readonly tsaUrl: pulumi.Output<string>;
+    /** The private transparency log, when `privateTransparencyLog` is set. */
+    readonly privateTransparencyLog?: PrivateTransparencyLog;
 
     constructor(name: string, args: SignerEnclaveArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before super(): an invalid enclave registers nothing.
@@ -373,9 +397,23 @@ export class SignerEnclave extends pulumi.ComponentResource {
         }, this);
         this.tsaKeyVersionName = this.timestampAuthority.keyVersionName;
         this.tsaUrl = this.timestampAuthority.url;
+        if (args.privateTransparencyLog !== undefined) {
+            this.privateTransparencyLog = createPrivateTransparencyLog(name, {
+                project, region, keyRingId: this.keyRing.id, protectionLevel, network: this.network, signerMember: this.signerMember,
+                deletionProtection: args.serviceDeletionProtection ?? true, args: args.privateTransparencyLog,
+            }, this);
+        }
+        const log = this.privateTransparencyLog;
         const attestationEnv = [
             { name: SIGNER_ENV.tsaUrl, value: this.tsaUrl },
             ...(args.timestampAuthority?.certificateChainPem !== undefined ? [{ name: SIGNER_ENV.tsaCertChain, value: args.timestampAuthority.certificateChainPem }] : []),
+            // The private log sits behind Cloud Run IAM: the signer sends its ID token (SIGNER_TLOG_IDENTITY).
+            ...(log !== undefined
+                ? [
+                    { name: SIGNER_ENV.tlogUrl, value: log.url }, { name: SIGNER_ENV.tlogPublicKey, value: log.publicKeyPem },
+                    { name: SIGNER_ENV.tlogApiVersion, value: "2" }, { name: SIGNER_ENV.tlogIdentity, value: "true" },
+                ]
+                : []),
             ...(args.transparencyLog !== undefined
                 ? [
                     { name: SIGNER_ENV.tlogUrl, value: args.transparencyLog.url }, { name: SIGNER_ENV.tlogPublicKey, value: args.transparencyLog.publicKeyPem },

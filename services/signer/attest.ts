@@ -31,6 +31,8 @@ export interface WitnessConfig {
     tlogUrl?: string;
     /** The log's API: 1 (Rekor v1, rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles). Default 1. */
     tlogApiVersion?: 1 | 2;
+    /** The log sits behind Cloud Run IAM (the enclave's private log): calls carry the signer's ID token. */
+    tlogIdentity?: boolean;
     /** Per-request timeout for the TSA and the log, ms. Default 10 s. */
     timeoutMs?: number;
     /** Retries of a failed TSA or log request. Default 2. */

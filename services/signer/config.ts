@@ -167,12 +167,19 @@ function readAttestation(env: NodeJS.ProcessEnv, problems: string[]): { witnesse
     } else if (tlogKey !== "") {
         problems.push("SIGNER_TLOG_PUBLIC_KEY is set but SIGNER_TLOG_URL is not: set both for a log, or neither");
     }
+    const tlogIdentity = env.SIGNER_TLOG_IDENTITY === "true";
+    if (env.SIGNER_TLOG_IDENTITY !== undefined && env.SIGNER_TLOG_IDENTITY !== "true" && env.SIGNER_TLOG_IDENTITY !== "false") {
+        problems.push(`SIGNER_TLOG_IDENTITY ${q(env.SIGNER_TLOG_IDENTITY)} must be true (the log is behind Cloud Run IAM: send the signer's ID token) or false`);
+    }
     const tlogApi = env.SIGNER_TLOG_API_VERSION ?? "1";
+    if (tlogIdentity && tlogApi !== "2") {
+        problems.push("SIGNER_TLOG_IDENTITY is true but SIGNER_TLOG_API_VERSION is not 2: the identity-carrying client speaks Rekor v2 (rekor-tiles) only");
+    }
     if (tlogApi !== "1" && tlogApi !== "2") {
         problems.push(`SIGNER_TLOG_API_VERSION ${q(env.SIGNER_TLOG_API_VERSION)} must be 1 (Rekor v1, e.g. rekor.sigstore.dev) or 2 (Rekor v2, rekor-tiles)`);
     }
     return {
-        witnesses: { tsaUrl, ...(tlogUrl !== undefined ? { tlogUrl, tlogApiVersion: tlogApi === "2" ? 2 : 1 } : {}) },
+        witnesses: { tsaUrl, ...(tlogUrl !== undefined ? { tlogUrl, tlogApiVersion: tlogApi === "2" ? 2 : 1, ...(tlogIdentity ? { tlogIdentity } : {}) } : {}) },
         trustedRoot: {
             timestampAuthorities: [{ uri: tsaUrl, certChainPem: chainPem, validFrom: validFrom ?? "" }],
             transparencyLogs: tlogUrl !== undefined ? [{ baseUrl: tlogUrl, publicKeyPem: tlogKey, validFrom: validFrom ?? "" }] : [],

@@ -13,6 +13,7 @@ import { buildTrustedRoot } from "../lib/trustedRoot";
 import { buildSignerApp, publishKeyring, publishTrustedRoot } from "./app";
 import { witnessesFor } from "./attest";
 import { awaitTimestampAuthority } from "./awaitTsa";
+import { IdentityRekorV2Witness } from "./identityRekor";
 import { completeTrustedRoot, loadSignerConfig, SignerConfig } from "./config";
 import { fetchTsaCertChain, IdentityTsaWitness } from "./tsaClient";
 import { KmsClientLike, kmsPublicKey, KmsSigningKey, PublicKeyInfo, SIGNING_ALGORITHM, SigningKeyError } from "./signingKey";
@@ -117,7 +118,12 @@ export async function main(env: NodeJS.ProcessEnv): Promise<void> {
     const tsaCertChainPem = config.trustedRoot.timestampAuthorities[0].certChainPem === ""
         ? await awaitTimestampAuthority(() => fetchTsaCertChain(tsa), { port: config.port, host: "0.0.0.0", log: (m) => process.stderr.write(`${JSON.stringify({ severity: "WARNING", message: m })}\n`) })
         : undefined;
-    const witnesses = [new IdentityTsaWitness(tsa), ...witnessesFor(config.witnesses).slice(1)];
+    // Both enclave witnesses sit behind Cloud Run IAM; an outside log (rekor.sigstore.dev) takes @sigstore/sign's client.
+    const tlogUrl = config.witnesses.tlogUrl;
+    const logWitness = tlogUrl !== undefined && config.witnesses.tlogIdentity === true
+        ? [new IdentityRekorV2Witness({ url: tlogUrl, idToken: tsa.idToken })]
+        : witnessesFor(config.witnesses).slice(1);
+    const witnesses = [new IdentityTsaWitness(tsa), ...logWitness];
     const app = createCloudSigner(config, { kms, store, witnesses, tsaCertChainPem });
     // Fails the start, not the first request, if a version is missing, not P-256, not HSM or corrupted.
     const keyringObject = await publishKeyring(app, store);

@@ -81,6 +81,8 @@ export interface LocalRekor {
     apiVersion: 1 | 2;
     /** Entries written so far. */
     entries: number;
+    /** Every request's method, path and Authorization header (tests check the caller's identity token). */
+    requests: { method: string; path: string; authorization?: string }[];
     close(): Promise<void>;
 }
 
@@ -91,9 +93,11 @@ export async function startLocalRekor(opts: LocalRekorOptions = {}): Promise<Loc
     const mock = require("@sigstore/mock") as typeof import("@sigstore/mock");
     const keyPair = generateKeyPairSync("ec", { namedCurve: "P-256" });
     // The log is made once the server has its URL (its checkpoints name the host).
+    const requests: LocalRekor["requests"] = [];
     const state: { entries: number; tlog?: Awaited<ReturnType<typeof mock.initializeTLog>> } = { entries: 0 };
     const server: Server = createServer((req, res) => {
         const chunks: Buffer[] = [];
+        requests.push({ method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization });
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
             const tlog = state.tlog;
@@ -135,6 +139,7 @@ export async function startLocalRekor(opts: LocalRekorOptions = {}): Promise<Loc
         url,
         log: { baseUrl: url, publicKeyPem, validFrom: new Date(Date.now() - 60_000).toISOString() },
         apiVersion,
+        requests,
         get entries() {
             return state.entries;
         },

@@ -235,7 +235,7 @@ describe("component provider: schema", function () {
             },
             SignerEnclave: {
                 inputs: [
-                    "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: integer plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "project: string", "protectionLevel?: ProtectionLevel plain",
+                    "allowSoftwareKeyForDevelopment?: boolean plain", "allowedCallers?: string[] plain", "auditLogRetentionDays?: integer plain", "builderId: string plain", "cidr: string plain", "flowLogSampling?: number plain", "invokers: string[] plain", "keyAlgorithm?: string plain", "keyVersions?: KeyVersion[] plain", "lockAuditLog?: boolean plain", "lockProvenanceRetention?: boolean plain", "privateTransparencyLog?: PrivateTransparencyLog plain", "project: string", "protectionLevel?: ProtectionLevel plain",
                     "provenanceReaders?: string[] plain", "provenanceRetentionDays?: integer plain", "region: string", "serviceDeletionProtection?: boolean plain",
                     "serviceImage: string", "signerAccountId?: string plain", "timestampAuthority?: TimestampAuthority plain", "transparencyLog?: TransparencyLog plain",
                     "verifiers?: string[] plain",
@@ -314,6 +314,7 @@ describe("component provider: schema", function () {
         sameKeys<facade.Signer, components.SignerInput>(true);
         sameKeys<facade.SignerTimestampAuthority, components.TimestampAuthorityInput>(true);
         sameKeys<facade.SignerTransparencyLog, components.TransparencyLogInput>(true);
+        sameKeys<facade.SignerPrivateTransparencyLog, components.PrivateTransparencyLogInput>(true);
         sameKeys<facade.Github, components.GithubInput>(true);
         sameKeys<facade.ControlPlaneSettings, components.ControlPlaneInput>(true);
         sameKeys<facade.EgressAllowList, components.EgressAllowListInput>(true);

@@ -539,6 +539,32 @@ describe("config: the signer's timestamp authority and transparency log", () => 
     });
 });
 
+describe("config: the signer's private transparency log", () => {
+    const LOG_IMAGE = `europe-docker.pkg.dev/acme-build-signer/ghcr/sigstore/rekor-tiles/gcp@sha256:${"c".repeat(64)}`;
+
+    it("accepts a digest-pinned rekor-tiles image with defaults, and readers", () => {
+        const raw = validRaw();
+        raw.signer.privateTransparencyLog = { image: LOG_IMAGE, readers: ["group:log-auditors@acme.example"] };
+        assert.deepStrictEqual(valid(raw).signer.privateTransparencyLog, { image: LOG_IMAGE, spannerProcessingUnits: 100, readers: ["group:log-auditors@acme.example"] });
+    });
+
+    it("refuses, in one pass: both logs at once, a tag, an impossible Spanner size and a malformed reader", () => {
+        const raw = validRaw();
+        const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }).toString();
+        raw.signer.transparencyLog = { url: "https://rekor.sigstore.dev", publicKeyPem: key };
+        raw.signer.privateTransparencyLog = { image: "ghcr.io/sigstore/rekor-tiles/gcp:v2", spannerProcessingUnits: 250, readers: ["auditors@acme.example"] };
+        const err = configError(raw);
+        const by = (p: string) => err.issues.find((i) => i.path === p);
+        assert.deepStrictEqual(err.issues.map((i) => i.path).sort(), [
+            "signer.privateTransparencyLog", "signer.privateTransparencyLog.image", "signer.privateTransparencyLog.readers[0]", "signer.privateTransparencyLog.spannerProcessingUnits",
+        ]);
+        assert.match(by("signer.privateTransparencyLog")!.message, /set together with signer\.transparencyLog/);
+        assert.match(by("signer.privateTransparencyLog.image")!.message, /not pinned by digest/);
+        assert.match(by("signer.privateTransparencyLog.spannerProcessingUnits")!.fix, /100-900 in steps of 100/);
+        assert.match(by("signer.privateTransparencyLog.readers[0]")!.message, /not an IAM member/);
+    });
+});
+
 describe("config: projects", () => {
     it("rejects signerProject equal to workerProject", () => {
         assertRejected((r) => (r.signerProject = "acme-build-workers"), "signerProject", {

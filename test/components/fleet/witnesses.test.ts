@@ -80,6 +80,23 @@ describe("fleet config: the signer's timestamp authority and transparency log", 
         assert.strictEqual(root.tlogs[0].baseUrl, "https://rekor.internal.example");
     });
 
+    it("a private log (rekor-tiles) in the enclave: deployed digest-pinned, and the signer writes to it as Rekor v2 with its identity", async () => {
+        const image = `europe-docker.pkg.dev/acme-build-signer/ghcr/sigstore/rekor-tiles/gcp@sha256:${"e".repeat(64)}`;
+        const run = await runProgram(PROGRAM, {
+            config: exampleWith((s) => {
+                s.timestampAuthority.certificateChainPem = chain;
+                s.privateTransparencyLog = { image };
+            }),
+        });
+        const services = descendantsOf(run, one(run, "hardened-build-fleet:index:SignerEnclave")).filter((r) => r.type === RUN_SERVICE);
+        const log = services.find((s) => s.name.endsWith("-tlog"));
+        assert.ok(log, "the log service is deployed");
+        assert.strictEqual(log.inputs.template.containers[0].image, image);
+        const config = loadSignerConfig(envOf(enclaveServices(run).signer));
+        assert.deepStrictEqual([config.witnesses.tlogApiVersion, config.witnesses.tlogIdentity], [2, true]);
+        assert.strictEqual(buildTrustedRoot(config.trustedRoot).tlogs.length, 1);
+    });
+
     it("step 1 (the example as committed): the TSA key exists, no TSA service, and the signer reads the chain from the TSA's URL", async () => {
         const run = await runProgram(PROGRAM, { configFile: EXAMPLE });
         assert.strictEqual(run.error, undefined, String(run.error));

@@ -137,3 +137,43 @@ describe("the signer fails closed on a configured log", function () {
         }
     });
 });
+
+describe("the signer's identity-carrying client for the enclave's private log (Rekor v2 behind Cloud Run IAM)", function () {
+    this.timeout(60_000);
+
+    it("writes a dsse entry with the signer's ID token, and the bundle verifies with sigstore-js at log threshold 1", async () => {
+        const { attest, witnessesFor } = await import("../../../services/signer/attest");
+        const { IdentityRekorV2Witness } = await import("../../../services/signer/identityRekor");
+        const { FileSigningKey } = await import("../../../services/signer/signingKey");
+        const { buildTrustedRoot } = await import("../../../services/lib/trustedRoot");
+        const { startLocalTsa } = await import("../../../services/sim/localTsa");
+        const { startLocalRekor } = await import("../../../services/sim/localRekor");
+        const tsa = await startLocalTsa();
+        const rekor = await startLocalRekor({ apiVersion: 2 });
+        try {
+            const key = new FileSigningKey(generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey);
+            const trustedRoot = buildTrustedRoot({ timestampAuthorities: [tsa.authority], transparencyLogs: [rekor.log] });
+            const audiences: string[] = [];
+            const witness = new IdentityRekorV2Witness({ url: rekor.url, idToken: async (aud) => (audiences.push(aud), "signer-id-token") });
+            const a = await attest(Buffer.from(JSON.stringify({ _type: "https://in-toto.io/Statement/v1" })), {
+                key, version: { name: key.name, state: "active", validFrom: "1970-01-01T00:00:00Z" }, publicKeyPem: async () => (await key.publicKey()).pem,
+                witnesses: [...witnessesFor({ tsaUrl: tsa.url }), witness], trustedRoot,
+            });
+            assert.deepStrictEqual(audiences, [rekor.url], "the token's audience is the log's own URL");
+            assert.deepStrictEqual(rekor.requests.map((r) => [r.method, r.path, r.authorization]), [["POST", "/api/v2/log/entries", "Bearer signer-id-token"]]);
+            const entry = a.bundle.verificationMaterial.tlogEntries[0];
+            assert.deepStrictEqual(entry.kindVersion, { kind: "dsse", version: "0.0.2" });
+            const keys = { [key.name]: { rawBytes: createPublicKey((await key.publicKey()).pem).export({ type: "spki", format: "der" }), keyDetails: PublicKeyDetails.PKIX_ECDSA_P256_SHA_256, validFor: { start: new Date(0), end: undefined } } };
+            new Verifier(toTrustMaterial(trustedRoot, keys), { timestampThreshold: 1, tlogThreshold: 1, ctlogThreshold: 0 }).verify(toSignedEntity(bundleFromJSON(a.bundle)));
+            // A log that refuses (e.g. the caller is not its invoker) makes the signing fail: no entry, no bundle.
+            const refusing = new IdentityRekorV2Witness({ url: `${tsa.url}/nowhere`, idToken: async () => "t" });
+            await assert.rejects(attest(Buffer.from("{}"), {
+                key, version: { name: key.name, state: "active", validFrom: "1970-01-01T00:00:00Z" }, publicKeyPem: async () => (await key.publicKey()).pem,
+                witnesses: [...witnessesFor({ tsaUrl: tsa.url }), refusing], trustedRoot,
+            }), /timestamp authority or log unavailable.*transparency log answered 404/);
+        } finally {
+            await tsa.close();
+            await rekor.close();
+        }
+    });
+});
