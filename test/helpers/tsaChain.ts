@@ -19,3 +19,11 @@ export function throwawayTsaChain(): Promise<string> {
 export function pemBlocks(pem: string): string[] {
     return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
 }
+
+/**
+ * `warnings` without the timestamp authority's bootstrap warnings (no TSA yet, or its chain not made yet), for
+ * tests about other warnings whose minimal configs set no TSA; test/components/config/config.test.ts tests those.
+ */
+export function withoutTsaBootstrapWarnings(warnings: string[]): string[] {
+    return warnings.filter((w) => !/^hardened-build-fleet:signer\.timestampAuthority(\.certificateChainPem)? is not set: /.test(w));
+}

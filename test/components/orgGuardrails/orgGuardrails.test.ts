@@ -4,6 +4,7 @@
  * resource locations; the `guardrails` config block; the fleet's guardrails per project; and the pack's
  * org-policy-not-weakened finding nothing on what the component creates.
  */
+import { withoutTsaBootstrapWarnings } from "../../helpers/tsaChain";
 import * as assert from "assert";
 import { evaluatePolicies, ProgramRun, runProgram } from "../../../plan/engine";
 import { GUARDRAIL_CONSTRAINTS, OrgGuardrails, OrgGuardrailsArgs } from "../../../components/orgGuardrails";
@@ -32,7 +33,7 @@ function specs(run: ProgramRun, project?: string): Record<string, unknown> {
 
 /** The config's warnings but the pool validator's runner-hosts one (the minimal pool allow-lists nothing; runnerHosts.test.ts). */
 function hardeningWarnings(config: Record<string, unknown>): string[] {
-    return validateFleetConfig(config).warnings.filter((w) => !/egressAllowList\.fqdns = /.test(w));
+    return withoutTsaBootstrapWarnings(validateFleetConfig(config).warnings).filter((w) => !/egressAllowList\.fqdns = /.test(w));
 }
 
 describe("OrgGuardrails", function () {
