@@ -96,7 +96,12 @@ export interface GithubRun {
 export interface GithubRef {
     ref: string;
     object: { sha: string; type: string };
+    /** For a ref at a commit: the commits of its history, newest first, the ref's own first (at most REF_HISTORY_DEPTH). */
+    recent?: string[];
 }
+
+/** How far back a ref's history is read to find a run's commit on a branch that has moved on since. */
+export const REF_HISTORY_DEPTH = 100;
 
 /** One attempt to deliver an event to the App's webhook, as GET /app/hook/deliveries lists it. */
 export interface HookDelivery {
@@ -308,14 +313,18 @@ export class GithubRestClient implements GithubClient {
         const { owner, repo } = this.repo(repository);
         // Every value travels as a variable: nothing from a ref name is spliced into the query.
         const query = `query(${["$owner: String!", "$name: String!", ...refs.map((_, i) => `$q${i}: String!`)].join(", ")}) ` +
-            `{ repository(owner: $owner, name: $name) { ${refs.map((_, i) => `r${i}: ref(qualifiedName: $q${i}) { target { __typename oid } }`).join(" ")} } }`;
+            `{ repository(owner: $owner, name: $name) { ${refs.map((_, i) => `r${i}: ref(qualifiedName: $q${i}) { target { __typename oid ... on Commit { history(first: ${REF_HISTORY_DEPTH}) { nodes { oid } } } } }`).join(" ")} } }`;
         const variables = Object.fromEntries([["owner", owner], ["name", repo], ...refs.map((r, i) => [`q${i}`, `refs/${r}`])]);
         try {
             const octokit = await this.client();
             const data: any = await octokit.graphql(query, variables);
             refs.forEach((ref, i) => {
                 const target = data?.repository?.[`r${i}`]?.target;
-                const value = typeof target?.oid === "string" ? { ref: `refs/${ref}`, object: { sha: target.oid, type: objectType(target.__typename) } } : undefined;
+                const history: unknown = target?.history?.nodes;
+                const recent = Array.isArray(history) ? history.map((n: any) => n?.oid).filter((o: unknown): o is string => typeof o === "string") : undefined;
+                const value = typeof target?.oid === "string"
+                    ? { ref: `refs/${ref}`, object: { sha: target.oid, type: objectType(target.__typename) }, ...(recent !== undefined ? { recent } : {}) }
+                    : undefined;
                 batch.get(ref)!.forEach((p) => p.resolve(value));
             });
         } catch (err: any) {

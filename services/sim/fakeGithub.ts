@@ -123,6 +123,8 @@ export class FakeGithub {
     private readonly runs = new Map<number, FakeRun>();
     /** repository -> ref -> commit */
     private readonly refs = new Map<string, Map<string, string>>();
+    /** `<repository>@<commit>` -> its parent, for the branch histories GraphQL lists. */
+    private readonly parents = new Map<string, string>();
     readonly jobs = new Map<number, FakeJob>();
     readonly deliveries: Delivery[] = [];
     /** The App's delivery log, oldest first (every attempt, failed ones included). */
@@ -393,9 +395,11 @@ export class FakeGithub {
                 return json(reply, 200, { data: { repository: null }, errors: [{ type: "NOT_FOUND", path: ["repository"], message: "Could not resolve to a Repository" }] });
             }
             const refs = this.refs.get(`${variables?.owner}/${variables?.name}`);
-            const repository = Object.fromEntries([...query.matchAll(/(\w+): ref\(qualifiedName: \$(\w+)\) \{ target \{ __typename oid \} \}/g)].map(([, alias, v]) => {
+            const repoName = `${variables?.owner}/${variables?.name}`;
+            const repository = Object.fromEntries([...query.matchAll(/(\w+): ref\(qualifiedName: \$(\w+)\) \{ target \{ __typename oid(?: \.\.\. on Commit \{ history\(first: (\d+)\) \{ nodes \{ oid \} \} \})? \} \}/g)].map(([, alias, v, depth]) => {
                 const sha = refs?.get(String(variables?.[v]));
-                return [alias, sha === undefined ? null : { target: { __typename: "Commit", oid: sha } }];
+                const history = depth === undefined || sha === undefined ? {} : { history: { nodes: this.history(repoName, sha, Number(depth)).map((oid) => ({ oid })) } };
+                return [alias, sha === undefined ? null : { target: { __typename: "Commit", oid: sha, ...history } }];
             }));
             return json(reply, 200, { data: { repository } });
         });
@@ -420,11 +424,27 @@ export class FakeGithub {
         return { ...run, repository: { id: ids.id, full_name: run.repository, owner: { id: ids.ownerId, login: owner } } };
     }
 
-    /** Sets a git ref of a repository (`refs/heads/x`, `refs/tags/y`) to a commit. */
-    setRef(repository: string, ref: string, sha: string): void {
+    /**
+     * Sets a git ref of a repository (`refs/heads/x`, `refs/tags/y`) to a commit. A branch moved to a new commit
+     * fast-forwards: the new commit's parent is the branch's previous one (`force` makes it unrelated).
+     */
+    setRef(repository: string, ref: string, sha: string, opts: { force?: boolean } = {}): void {
         const refs = this.refs.get(repository) ?? new Map<string, string>();
+        const previous = refs.get(ref);
+        if (ref.startsWith("refs/heads/") && previous !== undefined && previous !== sha && opts.force !== true && !this.parents.has(`${repository}@${sha}`)) {
+            this.parents.set(`${repository}@${sha}`, previous);
+        }
         refs.set(ref, sha);
         this.refs.set(repository, refs);
+    }
+
+    /** A commit and its ancestors, newest first, at most `depth` (what GraphQL's Commit.history lists). */
+    private history(repository: string, sha: string, depth: number): string[] {
+        const out: string[] = [];
+        for (let c: string | undefined = sha; c !== undefined && out.length < depth && !out.includes(c); c = this.parents.get(`${repository}@${c}`)) {
+            out.push(c);
+        }
+        return out;
     }
 
     private runnerView(r: FakeRunner) {

@@ -21,7 +21,7 @@
  */
 import type { ServiceMetrics } from "../lib/ops/metrics";
 import { createHash, randomBytes } from "crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { parseArgs } from "util";
@@ -40,6 +40,7 @@ import { POD_ATTACKS, podRegister } from "./podAttacks";
 import { isPodPool } from "../controlPlane/pools";
 import { SIM_AUDIENCE, SIM_BUILDER_ID, SimFleet, startSimFleet } from "./fleet";
 import { percentile } from "../lib/percentile";
+import { setLogSink } from "../lib/ops/log";
 
 export interface JobResult {
     jobId: number;
@@ -601,6 +602,11 @@ export async function cli(argv: string[]): Promise<number> {
         return 2;
     }
     const out = values.out as string;
+    // The services' own log lines (Cloud Logging JSON) go to a file beside summary.json, not over the report.
+    mkdirSync(out, { recursive: true });
+    const serviceLog = path.join(out, "services.log");
+    writeFileSync(serviceLog, "");
+    setLogSink((line) => appendFileSync(serviceLog, `${line}\n`));
     const summary = await simulate({ jobs, repos, pools, gkePools, concurrency, out, images: values.images === true, ...(registry !== undefined ? { registry } : {}), ...(values.tlog === true ? { tlog: tlogApi === "2" ? 2 : 1 } : {}) });
     for (const j of summary.jobs) {
         console.log(`${j.verified ? "ok  " : "FAIL"} job ${j.jobId} (${j.pool} ${j.backend}, ${j.repository}) on ${j.runnerName}: ${j.envelope ?? "no envelope"}${j.problem ? ` (${j.problem})` : ""}`);
@@ -615,6 +621,6 @@ export async function cli(argv: string[]): Promise<number> {
     for (const i of summary.images ?? []) {
         console.log(`${i.verified ? "ok  " : "FAIL"} image ${i.repository}@${i.digest}: attestation ${i.attestation.tag}${i.problem ? ` (${i.problem})` : ""}`);
     }
-    console.log(`summary: ${path.join(out, "summary.json")}`);
+    console.log(`summary: ${path.join(out, "summary.json")}; service logs: ${serviceLog}`);
     return summary.ok ? 0 : 1;
 }

@@ -6,7 +6,7 @@
  * recorded bare. When the API cannot settle the ref, the answer is null and the generator refuses to
  * sign (fail closed) rather than guess.
  */
-import type { GithubClient, GithubRun } from "../github";
+import { REF_HISTORY_DEPTH, type GithubClient, type GithubRun } from "../github";
 
 /**
  * Events whose `github.ref` is the branch or tag named by `head_branch`; any other event stays unresolved.
@@ -36,8 +36,11 @@ export interface ResolvedRef {
  *
  * Existence alone proves nothing: a writer who may push branches but not tags pushes a branch named
  * like a release tag, deletes it before the job completes, and only the tag is left. So a ref is named
- * only when it points at the run's own commit. A branch that moved on since, or an annotated tag (whose
- * commit the ref does not show), stays unresolved, and the generator refuses to sign (fail closed).
+ * only when it holds the run's own commit: a tag that points at it, or a branch whose head is it or whose
+ * recent history (the last REF_HISTORY_DEPTH commits) contains it, since on a busy repository the branch
+ * moves on while the job runs. When both a tag and a branch of that name hold the commit, or neither
+ * does (a force-pushed branch, an annotated tag whose commit the ref does not show), the ref stays
+ * unresolved and the generator refuses to sign (fail closed).
  */
 export async function resolveRunRef(github: Pick<GithubClient, "getRef">, repository: string, run: GithubRun): Promise<ResolvedRef> {
     const name = run.head_branch;
@@ -66,14 +69,14 @@ export async function resolveRunRef(github: Pick<GithubClient, "getRef">, reposi
     if (branch === undefined && tag === undefined) {
         return { ref: null, unresolved: `neither refs/heads/${name} nor refs/tags/${name} exists any more` };
     }
-    const onBranch = branch !== undefined && branch.object.sha === run.head_sha;
+    const onBranch = branch !== undefined && (branch.object.sha === run.head_sha || (branch.recent ?? []).includes(run.head_sha));
     const onTag = tag !== undefined && tag.object.type === "commit" && tag.object.sha === run.head_sha;
     if (onBranch !== onTag) {
         return { ref: onBranch ? `refs/heads/${name}` : `refs/tags/${name}` };
     }
     if (onBranch && onTag) {
-        return { ref: null, unresolved: `both refs/heads/${name} and refs/tags/${name} point at the run's commit: the run's ref cannot be told` };
+        return { ref: null, unresolved: `both refs/heads/${name} and refs/tags/${name} hold the run's commit: the run's ref cannot be told` };
     }
     const seen = [branch && `refs/heads/${name} at ${branch.object.sha}`, tag && `refs/tags/${name} at ${tag.object.type === "commit" ? tag.object.sha : `an annotated tag object ${tag.object.sha}`}`].filter(Boolean).join(" and ");
-    return { ref: null, unresolved: `no ref named ${name} points at the run's commit ${run.head_sha} (${seen})` };
+    return { ref: null, unresolved: `no ref named ${name} holds the run's commit ${run.head_sha} (${seen}; a branch is searched ${REF_HISTORY_DEPTH} commits back)` };
 }

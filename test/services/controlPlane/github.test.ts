@@ -159,10 +159,17 @@ describe("fake GitHub API + the Octokit client (App auth, retries, ETags, budget
         gh.setRef("acme/app", "refs/tags/v1", "b".repeat(40));
         const before = gh.stats.byRoute["POST /graphql"] ?? 0;
         const [branch, tag, missing] = await Promise.all([c.getRef("acme/app", "heads/main"), c.getRef("acme/app", "tags/v1"), c.getRef("acme/app", "tags/main")]);
-        assert.deepStrictEqual(branch, { ref: "refs/heads/main", object: { sha: "a".repeat(40), type: "commit" } });
+        assert.deepStrictEqual(branch, { ref: "refs/heads/main", object: { sha: "a".repeat(40), type: "commit" }, recent: ["a".repeat(40)] });
         assert.deepStrictEqual(tag?.object.sha, "b".repeat(40));
         assert.strictEqual(missing, undefined);
         assert.strictEqual((gh.stats.byRoute["POST /graphql"] ?? 0) - before, 1);
+        // In the same request, a branch's recent history: after two fast-forward pushes it lists all three, newest first.
+        gh.setRef("acme/app", "refs/heads/main", "c".repeat(40));
+        gh.setRef("acme/app", "refs/heads/main", "d".repeat(40));
+        assert.deepStrictEqual((await c.getRef("acme/app", "heads/main"))?.recent, ["d".repeat(40), "c".repeat(40), "a".repeat(40)]);
+        // A force-push starts an unrelated history.
+        gh.setRef("acme/app", "refs/heads/main", "e".repeat(40), { force: true });
+        assert.deepStrictEqual((await c.getRef("acme/app", "heads/main"))?.recent, ["e".repeat(40)]);
         // A name that looks like GraphQL travels as a variable and stays a name.
         assert.strictEqual(await c.getRef("acme/app", 'heads/x") { oid } #'), undefined);
         // A repository that does not exist has no refs (GraphQL's NOT_FOUND), as REST's 404 said.

@@ -26,7 +26,7 @@ describe("the fully qualified ref of a workflow run", () => {
         // The attack: the tag v1.0.0 is at OTHER; a branch v1.0.0 was pushed at SHA, built, then deleted.
         const attack = await resolveRunRef(refs({ "tags/v1.0.0": OTHER }), "acme/app", run({ head_branch: "v1.0.0" }));
         assert.strictEqual(attack.ref, null);
-        assert.match(attack.unresolved!, /no ref named v1\.0\.0 points at the run's commit/);
+        assert.match(attack.unresolved!, /no ref named v1\.0\.0 holds the run's commit/);
         // The same with the roles swapped: a tag named like the default branch.
         assert.strictEqual((await resolveRunRef(refs({ "heads/main": OTHER }), "acme/app", run({}))).ref, null);
         // An annotated tag's ref shows its tag object, not its commit: not named either.
@@ -34,6 +34,23 @@ describe("the fully qualified ref of a workflow run", () => {
         assert.strictEqual((await resolveRunRef(annotated, "acme/app", run({ head_branch: "v2" }))).ref, null);
         // workflow_run: the job runs on the default branch, head_branch is the triggering run's.
         assert.strictEqual((await resolveRunRef(refs({ "heads/feature": SHA }), "acme/app", run({ head_branch: "feature", event: "workflow_run" }))).ref, null);
+    });
+
+    it("names a branch that moved on while the job ran when its recent history holds the run's commit; not a force-pushed one", async () => {
+        const NEWER = "c".repeat(40);
+        const history = (map: Record<string, { sha: string; recent?: string[] }>) => ({
+            getRef: async (_r: string, ref: string) => (map[ref] === undefined ? undefined : { ref: `refs/${ref}`, object: { sha: map[ref].sha, type: "commit" }, recent: map[ref].recent }),
+        });
+        // A busy main: two pushes landed after the run's commit.
+        assert.deepStrictEqual(await resolveRunRef(history({ "heads/main": { sha: NEWER, recent: [NEWER, OTHER, SHA] } }), "acme/app", run({})), { ref: "refs/heads/main" });
+        // The control: the same branch without the run's commit in its history (force-pushed) is not named.
+        const forced = await resolveRunRef(history({ "heads/main": { sha: NEWER, recent: [NEWER, OTHER] } }), "acme/app", run({}));
+        assert.strictEqual(forced.ref, null);
+        assert.match(forced.unresolved!, /no ref named main holds the run's commit .*searched 100 commits back/);
+        // A tag at the commit and a branch of the same name holding it: no guess.
+        const both = await resolveRunRef(history({ "heads/v3": { sha: NEWER, recent: [NEWER, SHA] }, "tags/v3": { sha: SHA } }), "acme/app", run({ head_branch: "v3" }));
+        assert.strictEqual(both.ref, null);
+        assert.match(both.unresolved!, /both refs\/heads\/v3 and refs\/tags\/v3 hold the run's commit/);
     });
 
     it("gives a pull request its merge ref, never the head branch's name", async () => {
