@@ -14,14 +14,14 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { deterministicRunUrl } from "../controlPlane/cloudRunUrl";
-import { serviceAccountIdFor } from "../config/names";
 import { roleLabels } from "../labels";
 import type { IsolatedNetwork } from "../isolatedNetwork";
+import { createWitnessKey, signerOnlyInvokers, witnessService, WITNESS_KEY_ALGORITHM, WITNESS_SIGNING_ROLE } from "./witnessKey";
 
 /** The algorithm of the TSA key (timestamp-server's `--timestamp-signer-hash sha256` matches it). */
-export const TSA_KEY_ALGORITHM = "EC_SIGN_P256_SHA256";
+export const TSA_KEY_ALGORITHM = WITNESS_KEY_ALGORITHM;
 /** timestamp-server signs and reads its public key at start: the least role holding both. */
-export const TSA_SIGNING_ROLE = "roles/cloudkms.signerVerifier";
+export const TSA_SIGNING_ROLE = WITNESS_SIGNING_ROLE;
 export const TSA_CHAIN_MOUNT = "/etc/timestamp-authority";
 export const TSA_PORT = 8080;
 
@@ -75,28 +75,11 @@ export function tsaServiceName(name: string): string {
 /** The TSA key, identity and (once its chain is known) service, as children of `parent`. */
 export function createTimestampAuthority(name: string, inputs: TimestampAuthorityInputs, parent: pulumi.Resource): TimestampAuthority {
     const labels = roleLabels("signer");
-    const serviceAccount = new gcp.serviceaccount.Account(`${name}-tsa-sa`, {
-        project: inputs.project,
-        accountId: serviceAccountIdFor(name, "tsa"),
+    const { serviceAccount, member, key, keyBinding, keyVersionName } = createWitnessKey(name, {
+        project: inputs.project, keyRingId: inputs.keyRingId, protectionLevel: inputs.protectionLevel, suffix: "tsa",
         displayName: `Timestamp authority (${name})`,
         description: "hardened-build-fleet timestamp authority identity: the only principal allowed to use the TSA key.",
-    }, { parent });
-    const member = pulumi.interpolate`serviceAccount:${serviceAccount.email}`;
-
-    const key = new gcp.kms.CryptoKey(`${name}-tsa-key`, {
-        keyRing: inputs.keyRingId,
-        name: `${name}-tsa-key`,
-        purpose: "ASYMMETRIC_SIGN",
-        versionTemplate: { algorithm: TSA_KEY_ALGORITHM, protectionLevel: inputs.protectionLevel },
-        labels,
-        deletionPolicy: "PREVENT",
-    }, { parent, protect: true });
-    const keyBinding = new gcp.kms.CryptoKeyIAMBinding(`${name}-tsa-key-signer`, {
-        cryptoKeyId: key.id,
-        role: TSA_SIGNING_ROLE,
-        members: [member],
-    }, { parent });
-    const keyVersionName = pulumi.interpolate`${key.id}/cryptoKeyVersions/1`;
+    }, parent);
     const serviceName = tsaServiceName(name);
     const url = deterministicRunUrl(inputs.project, inputs.region, serviceName, { parent });
     const out: TimestampAuthority = { serviceAccount, key, keyBinding, keyVersionName, url };
@@ -123,23 +106,11 @@ export function createTimestampAuthority(name: string, inputs: TimestampAuthorit
         members: [member],
     }, { parent });
 
-    out.service = new gcp.cloudrunv2.Service(`${name}-tsa`, {
-        project: inputs.project,
-        location: inputs.region,
-        name: serviceName,
-        ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY",
-        invokerIamDisabled: false,
+    out.service = witnessService(`${name}-tsa`, {
+        project: inputs.project, region: inputs.region, serviceName, network: inputs.network, serviceAccountEmail: serviceAccount.email,
         deletionProtection: inputs.deletionProtection,
-        labels,
-        template: {
-            serviceAccount: serviceAccount.email,
-            labels,
-            vpcAccess: {
-                networkInterfaces: [{ network: inputs.network.networkId, subnetwork: inputs.network.subnetId }],
-                egress: "ALL_TRAFFIC",
-            },
-            volumes: [{ name: "chain", secret: { secret: out.chainSecret.secretId, items: [{ path: "chain.pem", version: out.chainVersion.version }] } }],
-            containers: [{
+        volumes: [{ name: "chain", secret: { secret: out.chainSecret.secretId, items: [{ path: "chain.pem", version: out.chainVersion.version }] } }],
+        containers: [{
                 // Digest-pinned (validated by the enclave): the code that timestamps cannot change under the fleet.
                 image: inputs.args.image,
                 args: [
@@ -156,17 +127,10 @@ export function createTimestampAuthority(name: string, inputs: TimestampAuthorit
                 ],
                 ports: { containerPort: TSA_PORT },
                 volumeMounts: [{ name: "chain", mountPath: TSA_CHAIN_MOUNT }],
-            }],
-        },
+        }],
     }, { parent, dependsOn: [keyBinding, out.chainReader] });
 
     // Authoritative: the signer, and nobody else, asks for timestamps.
-    out.invokerBinding = new gcp.cloudrunv2.ServiceIamBinding(`${name}-tsa-invokers`, {
-        project: inputs.project,
-        location: out.service.location,
-        name: out.service.name,
-        role: "roles/run.invoker",
-        members: [inputs.signerMember],
-    }, { parent });
+    out.invokerBinding = signerOnlyInvokers(`${name}-tsa-invokers`, out.service, inputs.project, inputs.signerMember, parent);
     return out;
 }

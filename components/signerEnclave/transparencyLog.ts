@@ -14,14 +14,10 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { deterministicRunUrl } from "../controlPlane/cloudRunUrl";
-import { serviceAccountIdFor } from "../config/names";
 import { roleLabels } from "../labels";
 import type { IsolatedNetwork } from "../isolatedNetwork";
+import { createWitnessKey, signerOnlyInvokers, witnessService } from "./witnessKey";
 
-/** Checkpoints are signed with this algorithm (rekor-tiles `--signer-kmshash sha256` matches it). */
-export const TLOG_KEY_ALGORITHM = "EC_SIGN_P256_SHA256";
-/** rekor-tiles signs checkpoints and reads its public key at start: the least role holding both. */
-export const TLOG_SIGNING_ROLE = "roles/cloudkms.signerVerifier";
 export const TLOG_HTTP_PORT = 3000;
 
 export interface PrivateTransparencyLogArgs {
@@ -76,28 +72,11 @@ export function tlogServiceName(name: string): string {
 /** The private log's key, storage, sequencer, identity and service, as children of `parent`. */
 export function createPrivateTransparencyLog(name: string, inputs: PrivateTransparencyLogInputs, parent: pulumi.Resource): PrivateTransparencyLog {
     const labels = roleLabels("signer");
-    const serviceAccount = new gcp.serviceaccount.Account(`${name}-tlog-sa`, {
-        project: inputs.project,
-        accountId: serviceAccountIdFor(name, "tlog"),
+    const { serviceAccount, member, key, keyBinding, keyVersionName } = createWitnessKey(name, {
+        project: inputs.project, keyRingId: inputs.keyRingId, protectionLevel: inputs.protectionLevel, suffix: "tlog",
         displayName: `Transparency log (${name})`,
         description: "hardened-build-fleet transparency log identity: the only principal allowed to use the log key and write its storage.",
-    }, { parent });
-    const member = pulumi.interpolate`serviceAccount:${serviceAccount.email}`;
-
-    const key = new gcp.kms.CryptoKey(`${name}-tlog-key`, {
-        keyRing: inputs.keyRingId,
-        name: `${name}-tlog-key`,
-        purpose: "ASYMMETRIC_SIGN",
-        versionTemplate: { algorithm: TLOG_KEY_ALGORITHM, protectionLevel: inputs.protectionLevel },
-        labels,
-        deletionPolicy: "PREVENT",
-    }, { parent, protect: true });
-    const keyBinding = new gcp.kms.CryptoKeyIAMBinding(`${name}-tlog-key-signer`, {
-        cryptoKeyId: key.id,
-        role: TLOG_SIGNING_ROLE,
-        members: [member],
-    }, { parent });
-    const keyVersionName = pulumi.interpolate`${key.id}/cryptoKeyVersions/1`;
+    }, parent);
     const publicKeyPem = gcp.kms.getKMSCryptoKeyVersionOutput({ cryptoKey: key.id, version: 1 }, { parent })
         .apply((v) => v.publicKeys[0]?.pem ?? "");
 
@@ -146,22 +125,10 @@ export function createPrivateTransparencyLog(name: string, inputs: PrivateTransp
 
     const serviceName = tlogServiceName(name);
     const url = deterministicRunUrl(inputs.project, inputs.region, serviceName, { parent });
-    const service = new gcp.cloudrunv2.Service(`${name}-tlog`, {
-        project: inputs.project,
-        location: inputs.region,
-        name: serviceName,
-        ingress: "INGRESS_TRAFFIC_INTERNAL_ONLY",
-        invokerIamDisabled: false,
+    const service = witnessService(`${name}-tlog`, {
+        project: inputs.project, region: inputs.region, serviceName, network: inputs.network, serviceAccountEmail: serviceAccount.email,
         deletionProtection: inputs.deletionProtection,
-        labels,
-        template: {
-            serviceAccount: serviceAccount.email,
-            labels,
-            vpcAccess: {
-                networkInterfaces: [{ network: inputs.network.networkId, subnetwork: inputs.network.subnetId }],
-                egress: "ALL_TRAFFIC",
-            },
-            containers: [{
+        containers: [{
                 // Digest-pinned (validated by the enclave): the code that sequences and signs checkpoints cannot change.
                 image: inputs.args.image,
                 args: [
@@ -177,18 +144,11 @@ export function createPrivateTransparencyLog(name: string, inputs: PrivateTransp
                     "--persistent-antispam",
                 ],
                 ports: { containerPort: TLOG_HTTP_PORT },
-            }],
-        },
+        }],
     }, { parent, dependsOn: [keyBinding, bucketWriter, databaseUser] });
 
     // Authoritative: the signer, and nobody else, appends entries.
-    const invokerBinding = new gcp.cloudrunv2.ServiceIamBinding(`${name}-tlog-invokers`, {
-        project: inputs.project,
-        location: service.location,
-        name: service.name,
-        role: "roles/run.invoker",
-        members: [inputs.signerMember],
-    }, { parent });
+    const invokerBinding = signerOnlyInvokers(`${name}-tlog-invokers`, service, inputs.project, inputs.signerMember, parent);
     return {
         serviceAccount, key, keyBinding, keyVersionName, publicKeyPem, bucket, bucketWriter, ...(bucketReaders !== undefined ? { bucketReaders } : {}),
         spannerInstance, database, databaseUser, service, invokerBinding, url,

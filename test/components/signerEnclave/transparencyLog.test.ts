@@ -10,22 +10,18 @@ import { policies } from "../../../policies/rules";
 import { SignerEnclave, SignerEnclaveArgs, validateSignerEnclaveArgs } from "../../../components/signerEnclave";
 import { loadSignerConfig } from "../../../services/signer/config";
 import { throwawayTsaChain } from "../../helpers/tsaChain";
+import { MINIMAL_ENCLAVE_ARGS } from "../../helpers/enclaveArgs";
 
-const IMAGE = `europe-docker.pkg.dev/signer-proj/ghcr/sigstore/rekor-tiles/gcp@sha256:${"d".repeat(64)}`;
-const TSA_IMAGE = `europe-docker.pkg.dev/signer-proj/ghcr/sigstore/timestamp-server@sha256:${"c".repeat(64)}`;
-const base: SignerEnclaveArgs = {
-    project: "signer-proj",
-    region: "europe-west1",
-    cidr: "10.90.0.0/24",
-    serviceImage: `europe-docker.pkg.dev/signer-proj/signer/signer@sha256:${"a".repeat(64)}`,
-    invokers: ["serviceAccount:control-plane@cp-proj.iam.gserviceaccount.com"],
-    builderId: "https://github.com/acme/hardened-build-fleet/enc",
-};
-const named = (run: ProgramRun, name: string) => {
-    const found = run.resources.filter((r) => r.name === name);
+/** The one resource of `run` named `name` (the log's bucket, Spanner instance and service share a name: their types differ). */
+const named = (run: ProgramRun, name: string, type?: string) => {
+    const found = run.resources.filter((r) => r.name === name && (type === undefined || r.type === type));
     assert.strictEqual(found.length, 1, `one resource named ${name}`);
     return found[0];
 };
+
+const IMAGE = `europe-docker.pkg.dev/signer-proj/ghcr/sigstore/rekor-tiles/gcp@sha256:${"d".repeat(64)}`;
+const TSA_IMAGE = `europe-docker.pkg.dev/signer-proj/ghcr/sigstore/timestamp-server@sha256:${"c".repeat(64)}`;
+const base: SignerEnclaveArgs = MINIMAL_ENCLAVE_ARGS;
 
 describe("SignerEnclave private transparency log (rekor-tiles)", function () {
     this.timeout(60_000);
