@@ -41,6 +41,11 @@ export function tsaChainProblem(pem: string): string | undefined {
     return undefined;
 }
 
+/** A size a Spanner instance accepts: 100-900 processing units in steps of 100, then multiples of 1000. */
+export function isSpannerSize(units: number): boolean {
+    return Number.isInteger(units) && units >= 100 && (units < 1000 ? units % 100 === 0 : units % 1000 === 0);
+}
+
 /** Why `pem` is not a transparency log key (undefined when it is): Rekor keys are ECDSA P-256 or Ed25519. */
 export function logKeyProblem(pem: string): string | undefined {
     let key;
@@ -138,7 +143,7 @@ export function readPrivateTransparencyLog(f: FieldReader): SignerConfig["privat
         p.issues.add(p.pathOf("image"), image, imageProblem, "pin rekor-tiles' GCP server by digest (a tag can change the code that signs the log's checkpoints)");
     }
     const units = p.integer("spannerProcessingUnits", { min: 100, example: "100" }) ?? 100;
-    if (!(units < 1000 ? units % 100 === 0 : units % 1000 === 0)) {
+    if (!isSpannerSize(units)) {
         p.issues.add(p.pathOf("spannerProcessingUnits"), units, "is not a Spanner size", "use 100-900 in steps of 100, or a multiple of 1000");
     }
     const readers: string[] = [];

@@ -7,10 +7,9 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolConfig } from "../config";
-import type { ControlPlaneAccess } from "./controlPlaneAccess";
 import { createGkeCluster } from "./gkeCluster";
 import { DEFAULT_RUNNER_RESOURCES, RunnerResources } from "./podTemplate";
-import { createScaleSet, DEFAULT_ARC_CHART_VERSION } from "./scaleSet";
+import { createScaleSet, DEFAULT_ARC_CHART_VERSION, ScaleSet } from "./scaleSet";
 
 /** Tunables of the GKE backend; every field optional. */
 export interface GkeBackendOptions {
@@ -71,7 +70,8 @@ export interface GkeBackendArgs {
     controlPlaneIdentities?: pulumi.Input<string>[];
 }
 
-export interface GkeBackend {
+/** The cluster's resources and the scale set's (createGkeCluster, createScaleSet), and the resolved runner namespace. */
+export interface GkeBackend extends ScaleSet {
     cluster: gcp.container.Cluster;
     /** The gVisor node pool that runs build pods. */
     nodePool: gcp.container.NodePool;
@@ -80,20 +80,7 @@ export interface GkeBackend {
     /** Node egress inside the pool: to its own node/pod ranges, and to its control plane. */
     firewalls: gcp.compute.Firewall[];
     provider: k8s.Provider;
-    namespace: k8s.core.v1.Namespace;
-    controllerNamespace: k8s.core.v1.Namespace;
-    networkPolicies: k8s.networking.v1.NetworkPolicy[];
-    resourceQuota: k8s.core.v1.ResourceQuota;
-    limitRange: k8s.core.v1.LimitRange;
-    serviceAccount: k8s.core.v1.ServiceAccount;
-    /** The control plane's Role and RoleBinding in the runner namespace, when identities were given. */
-    controlPlaneAccess?: ControlPlaneAccess;
-    workloadIdentityBinding: gcp.serviceaccount.IAMMember;
-    controllerRelease?: k8s.helm.v3.Release;
-    release: k8s.helm.v3.Release;
-    /** Resolved names. */
     runnerNamespace: string;
-    kubernetesServiceAccount: string;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { deterministicRunUrl } from "../controlPlane/cloudRunUrl";
 import { imageReferenceProblem } from "../config/image";
+import { isSpannerSize, logKeyProblem, tsaChainProblem } from "../config/witnesses";
 import { IssueCollector, throwIfProblems } from "../config/issues";
 import { DEFAULT_KEY_VERSIONS, KeyVersionConfig, validateKeyVersions } from "../config/keyVersions";
 import { PROTECTION_LEVELS } from "../config/kms";
@@ -208,8 +209,9 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
         problems.push(`timestampAuthority.image: "${tsaImage}" ${imageReferenceProblem(tsaImage)}; pass <registry>/<path>@sha256:<64 hex digits> (a tag can change the code that timestamps).`);
     }
     const chain = args.timestampAuthority?.certificateChainPem;
-    if (typeof chain === "string" && !chain.includes("-----BEGIN CERTIFICATE-----")) {
-        problems.push("timestampAuthority.certificateChainPem: is not a PEM certificate chain; pass the output of fetch-tsa-certs (timestamping certificate first, root last).");
+    const chainProblem = typeof chain === "string" ? tsaChainProblem(chain) : undefined;
+    if (chainProblem !== undefined) {
+        problems.push(`timestampAuthority.certificateChainPem: ${chainProblem}; pass the output of fetch-tsa-certs (timestamping certificate first, root last).`);
     }
     const privateLog = args.privateTransparencyLog;
     if (privateLog !== undefined) {
@@ -222,7 +224,7 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
             problems.push(`privateTransparencyLog.image: "${privateLog.image}" ${imageReferenceProblem(privateLog.image)}; pass <registry>/<path>@sha256:<64 hex digits> (a tag can change the code that signs the log's checkpoints).`);
         }
         const pu = privateLog.spannerProcessingUnits;
-        if (pu !== undefined && !(Number.isInteger(pu) && pu >= 100 && (pu < 1000 ? pu % 100 === 0 : pu % 1000 === 0))) {
+        if (pu !== undefined && !isSpannerSize(pu)) {
             problems.push(`privateTransparencyLog.spannerProcessingUnits: ${JSON.stringify(pu)} is not a Spanner size; use 100-900 in steps of 100, or a multiple of 1000.`);
         }
     }
@@ -237,8 +239,9 @@ export function validateSignerEnclaveArgs(name: string, args: SignerEnclaveArgs)
             problems.push(`transparencyLog.url: ${JSON.stringify(args.transparencyLog.url)} must be the https URL of a Rekor-compatible log, e.g. "https://rekor.sigstore.dev".`);
         }
         const pem = args.transparencyLog.publicKeyPem;
-        if (typeof pem === "string" && !pem.includes("-----BEGIN PUBLIC KEY-----")) {
-            problems.push("transparencyLog.publicKeyPem: is not a PEM public key; pass the log's public key (for rekor.sigstore.dev, from its trusted root).");
+        const keyProblem = typeof pem === "string" ? logKeyProblem(pem) : undefined;
+        if (keyProblem !== undefined) {
+            problems.push(`transparencyLog.publicKeyPem: ${keyProblem}; pass the log's public key (for rekor.sigstore.dev, from its trusted root).`);
         }
         const api = args.transparencyLog.apiVersion;
         if (api !== undefined && api !== 1 && api !== 2) {

@@ -4,6 +4,7 @@
  * points at it; and the policy pack keeps it that way (each variant that moves it out is refused).
  */
 import * as assert from "assert";
+import { generateKeyPairSync } from "crypto";
 import * as gcp from "@pulumi/gcp";
 import { evaluatePolicies, ProgramRun, runProgram } from "../../../plan/engine";
 import { policies } from "../../../policies/rules";
@@ -92,7 +93,7 @@ describe("SignerEnclave timestamp authority", function () {
     });
 
     it("passes the log to the signer when one is configured", async () => {
-        const logKey = tsa.certChainPem.length > 0 ? "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n" : "";
+        const logKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }).toString();
         const withLog = await build({ transparencyLog: { url: "https://rekor.sigstore.dev", publicKeyPem: logKey } });
         const env = envOf(withLog, "enc-signer");
         assert.strictEqual(env.SIGNER_TLOG_URL, "https://rekor.sigstore.dev");

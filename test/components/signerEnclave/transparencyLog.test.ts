@@ -4,6 +4,7 @@
  * env points at it (Rekor v2, with its ID token); and the policy pack keeps it that way.
  */
 import * as assert from "assert";
+import { generateKeyPairSync } from "crypto";
 import * as gcp from "@pulumi/gcp";
 import { evaluatePolicies, ProgramRun, runProgram } from "../../../plan/engine";
 import { policies } from "../../../policies/rules";
@@ -83,7 +84,7 @@ describe("SignerEnclave private transparency log (rekor-tiles)", function () {
         const problems = validateSignerEnclaveArgs("enc", {
             ...base,
             privateTransparencyLog: { image: "ghcr.io/sigstore/rekor-tiles/gcp:v2.0.0", spannerProcessingUnits: 150 },
-            transparencyLog: { url: "https://rekor.sigstore.dev", publicKeyPem: "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n" },
+            transparencyLog: { url: "https://rekor.sigstore.dev", publicKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }).toString() },
         });
         assert.ok(problems.some((p) => /^privateTransparencyLog\.image: "ghcr\.io\/sigstore\/rekor-tiles\/gcp:v2\.0\.0" .*@sha256/.test(p)), problems.join("\n"));
         assert.ok(problems.some((p) => /^privateTransparencyLog\.spannerProcessingUnits: 150 is not a Spanner size/.test(p)), problems.join("\n"));

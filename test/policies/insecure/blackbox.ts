@@ -1,6 +1,6 @@
 /**
  * Black-box adversarial variants of the raw baseline (test/helpers/insecureBaseline.ts), written without
- * reading the rules. Each insecure variant changes one thing and breaks one DESIGN.md invariant; each
+ * reading the rules. Each insecure variant changes one thing and breaks one of the invariants I1–I12 (policies/meta.ts); each
  * secure variant is an unusual but sound design. Import paths assume this file sits in
  * test/policies/insecure/ (or any folder two levels below test/).
  */
@@ -1169,7 +1169,7 @@ export const secureVariants: SecureVariant[] = [
     {
         name: "an explicit second key version on the signer key (rotation by the deployer)",
         cls: "key rotation",
-        why: "DESIGN: rotation means a new version created by the stack; same key, same IAM",
+        why: "the key rotation runbook: rotation means a new version created by the stack; same key, same IAM",
         mutate: add((h) => {
             new gcp.kms.CryptoKeyVersion("signer-key-v2", { cryptoKey: h.key.id }, { protect: true });
         }),
